@@ -1,0 +1,836 @@
+//! Accounts: sign-in with Argon2id passwords and a TOTP second factor, server-side
+//! sessions, growing delays and a temporary lock after failed attempts, administration of
+//! users and their role grants, and API tokens for integrations.
+
+use crate::{random_token, record, token_hash, App, AppError, Principal, Result};
+use argon2::password_hash::{phc::PasswordHash, PasswordHasher, PasswordVerifier};
+use argon2::{Algorithm, Argon2, Params, Version};
+use isms_core::org::Name;
+use isms_core::{Access, CompanyId, FieldError, Grant, Permission, Role, Scope, UserId};
+use isms_store::accounts::{self as store, api_token, role_grant, session, user};
+use isms_store::org::person;
+use isms_store::sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+};
+use isms_store::now_ms;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::time::Duration;
+
+const MIN_PASSWORD: usize = 12;
+
+fn argon(app: &App) -> Argon2<'static> {
+    let c = app.config();
+    // The configured numbers are checked at start (config check); fall back to defaults.
+    let params = Params::new(c.argon2_memory_kib, c.argon2_iterations, 1, None).unwrap_or_default();
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+pub fn check_password_policy(password: &str, username: &str) -> std::result::Result<(), FieldError> {
+    if password.chars().count() < MIN_PASSWORD {
+        return Err(FieldError::new("password", format!("must be at least {MIN_PASSWORD} characters")));
+    }
+    if password.chars().count() > 256 {
+        return Err(FieldError::new("password", "must be at most 256 characters"));
+    }
+    if password.to_lowercase().contains(&username.to_lowercase()) {
+        return Err(FieldError::new("password", "must not contain the user name"));
+    }
+    Ok(())
+}
+
+pub fn hash_password(app: &App, password: &str) -> Result<String> {
+    argon(app)
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::Internal(format!("password hashing: {e}")))
+}
+
+fn verify_password(app: &App, password: &str, phc: Option<&str>) -> bool {
+    // Without a stored hash, still spend the same effort, so timing does not reveal
+    // which user names exist.
+    const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3gLL8Sx1rX3xWJ2XEd2Klq1q5v0yVnMRk1D2GJOsl9I";
+    let stored = phc.unwrap_or(DUMMY);
+    match PasswordHash::new(stored) {
+        Ok(h) => argon(app).verify_password(password.as_bytes(), &h).is_ok() && phc.is_some(),
+        Err(_) => false,
+    }
+}
+
+/// Where a sign-in goes next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NextStep {
+    Done,
+    /// The account has a second factor: ask for the code.
+    Totp,
+    /// A privileged role needs a second factor the account does not have yet.
+    EnrolTotp,
+}
+
+#[derive(Debug, Clone)]
+pub struct LoginOutcome {
+    /// The session cookie's value; the database keeps only its hash.
+    pub token: String,
+    pub next: NextStep,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ClientMeta {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+async fn access_of(db: &impl ConnectionTrait, user_id: &str) -> Result<Access> {
+    let grants = store::grants_of(db, user_id)
+        .await?
+        .into_iter()
+        .filter_map(|g| {
+            let role = g.role.parse::<Role>().ok()?;
+            let company = match g.company_id {
+                Some(c) => Some(c.parse::<CompanyId>().ok()?),
+                None => None,
+            };
+            Some(Grant { role, company })
+        })
+        .collect();
+    Ok(Access::new(grants))
+}
+
+fn failure_delay(app: &App, failures: i32) -> Duration {
+    let steps = failures.clamp(1, 16) as u32 - 1;
+    Duration::from_millis((250u64 << steps).min(app.config().max_failure_delay_ms))
+}
+
+fn bad_credentials() -> AppError {
+    AppError::field("password", "wrong user name or password")
+}
+
+pub async fn login(app: &App, username: &str, password: &str, meta: &ClientMeta) -> Result<LoginOutcome> {
+    let username = username.trim().to_lowercase();
+    let db = app.store.conn();
+    let u = store::user_by_username(db, &username).await?;
+    let now = now_ms();
+    let anonymous = Principal { actor: "anonymous".into(), ..Principal::system() };
+    let Some(u) = u else {
+        verify_password(app, password, None);
+        let txn = app.store.write().await?;
+        record(app, &txn, &anonymous, "auth.login_failed", "user", None, None, json!({"username": username, "reason": "unknown user", "ip": meta.ip})).await?;
+        txn.commit().await?;
+        tokio::time::sleep(failure_delay(app, 1)).await;
+        return Err(bad_credentials());
+    };
+    if let Some(until) = u.locked_until_ms.filter(|&t| t > now) {
+        return Err(AppError::Locked { retry_after_secs: ((until - now) / 1000).max(1) as u64 });
+    }
+    let ok = verify_password(app, password, u.password_hash.as_deref());
+    let who = Principal { actor: format!("user:{}", u.id), ..anonymous };
+    let company = person_company(db, &u).await?;
+    if !ok || u.disabled {
+        let failures = u.failed_logins + 1;
+        let lock = failures >= app.config().lock_after_failures;
+        let txn = app.store.write().await?;
+        let mut am = u.clone().into_active_model();
+        am.failed_logins = Set(if lock { 0 } else { failures });
+        if lock {
+            am.locked_until_ms = Set(Some(now + app.config().lock_minutes * 60_000));
+        }
+        am.update(&txn).await?;
+        let reason = if u.disabled { "disabled" } else { "wrong password" };
+        record(app, &txn, &who, "auth.login_failed", "user", Some(&u.id), company.as_deref(), json!({"reason": reason, "failures": failures, "locked": lock, "ip": meta.ip})).await?;
+        txn.commit().await?;
+        tokio::time::sleep(failure_delay(app, failures)).await;
+        if lock {
+            return Err(AppError::Locked { retry_after_secs: (app.config().lock_minutes * 60) as u64 });
+        }
+        return Err(bad_credentials());
+    }
+    let access = access_of(db, &u.id).await?;
+    let next = if u.totp_enabled {
+        NextStep::Totp
+    } else if access.needs_second_factor() {
+        NextStep::EnrolTotp
+    } else {
+        NextStep::Done
+    };
+    let token = random_token(32);
+    let txn = app.store.write().await?;
+    let mut am = u.clone().into_active_model();
+    am.failed_logins = Set(0);
+    am.locked_until_ms = Set(None);
+    am.last_login_ms = Set(Some(now));
+    am.update(&txn).await?;
+    session::Model {
+        id: token_hash(&token),
+        user_id: u.id.clone(),
+        csrf_token: random_token(24),
+        second_factor_ok: next == NextStep::Done,
+        created_ms: now,
+        last_seen_ms: now,
+        expires_ms: now + app.config().session_max_hours * 3_600_000,
+        user_agent: meta.user_agent.as_deref().map(|s| s.chars().take(300).collect()),
+        ip: meta.ip.clone(),
+    }
+    .into_active_model()
+    .insert(&txn)
+    .await?;
+    record(app, &txn, &who, "auth.login", "user", Some(&u.id), company.as_deref(), json!({"next": next, "ip": meta.ip})).await?;
+    txn.commit().await?;
+    Ok(LoginOutcome { token, next })
+}
+
+async fn person_company(db: &impl ConnectionTrait, u: &user::Model) -> Result<Option<String>> {
+    Ok(match &u.person_id {
+        Some(p) => person::Entity::find_by_id(p.clone()).one(db).await?.map(|p| p.company_id),
+        None => None,
+    })
+}
+
+/// A session as the web layer needs it.
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub id: String,
+    pub csrf_token: String,
+    /// False until the second factor is given (or, for privileged roles, enrolled).
+    pub complete: bool,
+    pub needs_enrolment: bool,
+}
+
+/// Resolves a session cookie. Expired, unknown or disabled: `Unauthenticated`.
+pub async fn session_principal(app: &App, token: &str) -> Result<(Principal, SessionInfo)> {
+    let db = app.store.conn();
+    let id = token_hash(token);
+    let s = session::Entity::find_by_id(id.clone()).one(db).await?.ok_or(AppError::Unauthenticated)?;
+    let now = now_ms();
+    let idle_limit = app.config().session_idle_minutes * 60_000;
+    if s.expires_ms <= now || now - s.last_seen_ms > idle_limit {
+        session::Entity::delete_by_id(id).exec(db).await?;
+        return Err(AppError::Unauthenticated);
+    }
+    let u = user::Entity::find_by_id(s.user_id.clone()).one(db).await?.ok_or(AppError::Unauthenticated)?;
+    if u.disabled {
+        return Err(AppError::Unauthenticated);
+    }
+    let access = access_of(db, &u.id).await?;
+    // Touch at most once a minute: a write per request would be the hot path's cost.
+    if now - s.last_seen_ms > 60_000 {
+        session::Entity::update_many()
+            .col_expr(session::Column::LastSeenMs, isms_store::sea_orm::sea_query::Expr::val(now).into())
+            .filter(session::Column::Id.eq(s.id.clone()))
+            .exec(db)
+            .await?;
+    }
+    let needs_enrolment = !u.totp_enabled && access.needs_second_factor();
+    let info = SessionInfo { id: s.id.clone(), csrf_token: s.csrf_token, complete: s.second_factor_ok && !needs_enrolment, needs_enrolment };
+    let p = Principal {
+        actor: format!("user:{}", u.id),
+        user_id: Some(u.id),
+        name: u.display_name,
+        access,
+        locale: u.locale,
+        time_zone: u.time_zone,
+        session_id: Some(s.id),
+    };
+    Ok((p, info))
+}
+
+fn totp_for(app: &App, secret_b32: &str, account: &str) -> Result<totp_rs::Totp> {
+    let secret = totp_rs::Secret::try_from_base32(secret_b32).map_err(|e| AppError::Internal(format!("totp secret: {e:?}")))?;
+    totp_rs::Builder::new()
+        .with_secret(secret)
+        .with_account_name(account.to_owned())
+        .with_issuer(Some(app.config().issuer.clone()))
+        .build()
+        .map_err(|e| AppError::Internal(format!("totp: {e:?}")))
+}
+
+fn check_code(totp: &totp_rs::Totp, code: &str) -> bool {
+    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    code.len() == 6 && totp.check_current(&code).is_some()
+}
+
+/// Second step of sign-in: the code from the authenticator app.
+pub async fn verify_totp(app: &App, who: &Principal, code: &str) -> Result<()> {
+    let uid = who.user_id.as_deref().ok_or(AppError::Unauthenticated)?;
+    let sid = who.session_id.as_deref().ok_or(AppError::Unauthenticated)?;
+    let u = user::Entity::find_by_id(uid.to_owned()).one(app.store.conn()).await?.ok_or(AppError::Unauthenticated)?;
+    let secret = u.totp_secret.as_deref().filter(|_| u.totp_enabled).ok_or(AppError::Forbidden)?;
+    let ok = check_code(&totp_for(app, secret, &u.username)?, code);
+    let txn = app.store.write().await?;
+    if ok {
+        session::Entity::update_many()
+            .col_expr(session::Column::SecondFactorOk, isms_store::sea_orm::sea_query::Expr::val(true).into())
+            .filter(session::Column::Id.eq(sid.to_owned()))
+            .exec(&txn)
+            .await?;
+        record(app, &txn, who, "auth.totp_ok", "user", Some(uid), None, json!({})).await?;
+        txn.commit().await?;
+        return Ok(());
+    }
+    // A wrong code counts like a wrong password: guessing codes locks the account too.
+    let failures = u.failed_logins + 1;
+    let lock = failures >= app.config().lock_after_failures;
+    let mut am = u.into_active_model();
+    am.failed_logins = Set(if lock { 0 } else { failures });
+    if lock {
+        am.locked_until_ms = Set(Some(now_ms() + app.config().lock_minutes * 60_000));
+        session::Entity::delete_many().filter(session::Column::Id.eq(sid.to_owned())).exec(&txn).await?;
+    }
+    am.update(&txn).await?;
+    record(app, &txn, who, "auth.totp_failed", "user", Some(uid), None, json!({"failures": failures, "locked": lock})).await?;
+    txn.commit().await?;
+    tokio::time::sleep(failure_delay(app, failures)).await;
+    if lock {
+        return Err(AppError::Locked { retry_after_secs: (app.config().lock_minutes * 60) as u64 });
+    }
+    Err(AppError::field("code", "the code is not valid"))
+}
+
+/// What the enrolment page shows: the secret for manual entry and the otpauth URL for a QR code.
+#[derive(Debug, Clone, Serialize)]
+pub struct Enrolment {
+    pub secret: String,
+    pub url: String,
+}
+
+/// Starts (or restarts) second-factor enrolment with a fresh secret.
+pub async fn begin_enrolment(app: &App, who: &Principal) -> Result<Enrolment> {
+    let uid = who.user_id.as_deref().ok_or(AppError::Unauthenticated)?;
+    let txn = app.store.write().await?;
+    let u = user::Entity::find_by_id(uid.to_owned()).one(&txn).await?.ok_or(AppError::Unauthenticated)?;
+    if u.totp_enabled {
+        return Err(AppError::Conflict("a second factor is already set up".into()));
+    }
+    let secret = {
+        use rand::Rng;
+        let mut b = [0u8; 20];
+        rand::rng().fill_bytes(&mut b);
+        totp_rs::Secret::from(b.to_vec()).to_base32()
+    };
+    let totp = totp_for(app, &secret, &u.username)?;
+    let username = u.username.clone();
+    let mut am = u.into_active_model();
+    am.totp_secret = Set(Some(secret.clone()));
+    am.update(&txn).await?;
+    txn.commit().await?;
+    let url = totp.to_url().map_err(|e| AppError::Internal(format!("totp url for {username}: {e:?}")))?;
+    Ok(Enrolment { secret, url })
+}
+
+/// The secret of an enrolment in progress, to show it again (e.g. after a wrong code).
+pub async fn pending_enrolment(app: &App, who: &Principal) -> Result<Option<Enrolment>> {
+    let uid = who.user_id.as_deref().ok_or(AppError::Unauthenticated)?;
+    let u = user::Entity::find_by_id(uid.to_owned()).one(app.store.conn()).await?.ok_or(AppError::Unauthenticated)?;
+    match (&u.totp_secret, u.totp_enabled) {
+        (Some(s), false) => {
+            let totp = totp_for(app, s, &u.username)?;
+            let url = totp.to_url().map_err(|e| AppError::Internal(format!("totp url: {e:?}")))?;
+            Ok(Some(Enrolment { secret: s.clone(), url }))
+        }
+        _ => Ok(None),
+    }
+}
+
+pub async fn confirm_enrolment(app: &App, who: &Principal, code: &str) -> Result<()> {
+    let uid = who.user_id.as_deref().ok_or(AppError::Unauthenticated)?;
+    let txn = app.store.write().await?;
+    let u = user::Entity::find_by_id(uid.to_owned()).one(&txn).await?.ok_or(AppError::Unauthenticated)?;
+    let secret = u.totp_secret.clone().filter(|_| !u.totp_enabled).ok_or_else(|| AppError::Conflict("no enrolment in progress".into()))?;
+    if !check_code(&totp_for(app, &secret, &u.username)?, code) {
+        return Err(AppError::field("code", "the code is not valid; check the time on your device"));
+    }
+    let mut am = u.into_active_model();
+    am.totp_enabled = Set(true);
+    am.updated_ms = Set(now_ms());
+    am.update(&txn).await?;
+    if let Some(sid) = &who.session_id {
+        session::Entity::update_many()
+            .col_expr(session::Column::SecondFactorOk, isms_store::sea_orm::sea_query::Expr::val(true).into())
+            .filter(session::Column::Id.eq(sid.clone()))
+            .exec(&txn)
+            .await?;
+    }
+    record(app, &txn, who, "auth.totp_enrolled", "user", Some(uid), None, json!({})).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn logout(app: &App, who: &Principal) -> Result<()> {
+    let Some(sid) = &who.session_id else { return Ok(()) };
+    let txn = app.store.write().await?;
+    session::Entity::delete_by_id(sid.clone()).exec(&txn).await?;
+    record(app, &txn, who, "auth.logout", "session", None, None, json!({})).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionView {
+    /// A short handle; the full id is a hash of the cookie, useless as a cookie.
+    pub id: String,
+    pub created_ms: i64,
+    pub last_seen_ms: i64,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    pub current: bool,
+}
+
+pub async fn my_sessions(app: &App, who: &Principal) -> Result<Vec<SessionView>> {
+    let uid = who.user_id.as_deref().ok_or(AppError::Forbidden)?;
+    Ok(store::sessions_of(app.store.conn(), uid)
+        .await?
+        .into_iter()
+        .map(|s| SessionView {
+            current: who.session_id.as_deref() == Some(&s.id),
+            id: s.id,
+            created_ms: s.created_ms,
+            last_seen_ms: s.last_seen_ms,
+            user_agent: s.user_agent,
+            ip: s.ip,
+        })
+        .collect())
+}
+
+pub async fn revoke_my_session(app: &App, who: &Principal, id: &str) -> Result<()> {
+    let uid = who.user_id.as_deref().ok_or(AppError::Forbidden)?;
+    let txn = app.store.write().await?;
+    let s = session::Entity::find_by_id(id.to_owned()).one(&txn).await?.filter(|s| s.user_id == uid).ok_or(AppError::NotFound)?;
+    session::Entity::delete_by_id(s.id.clone()).exec(&txn).await?;
+    record(app, &txn, who, "auth.session_revoke", "session", None, None, json!({"user_agent": s.user_agent})).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn set_preferences(app: &App, who: &Principal, locale: Option<&str>, time_zone: Option<&str>) -> Result<()> {
+    let uid = who.user_id.as_deref().ok_or(AppError::Forbidden)?;
+    if let Some(l) = locale.filter(|l| !l.is_empty()) {
+        if !["en", "ja"].contains(&l) {
+            return Err(AppError::field("locale", "must be en or ja"));
+        }
+    }
+    if let Some(tz) = time_zone.filter(|t| !t.is_empty()) {
+        if jiff::tz::TimeZone::get(tz).is_err() {
+            return Err(AppError::field("time_zone", format!("`{tz}` is not a known time zone")));
+        }
+    }
+    let txn = app.store.write().await?;
+    let u = user::Entity::find_by_id(uid.to_owned()).one(&txn).await?.ok_or(AppError::NotFound)?;
+    let mut am = u.into_active_model();
+    am.locale = Set(locale.filter(|l| !l.is_empty()).map(str::to_owned));
+    am.time_zone = Set(time_zone.filter(|l| !l.is_empty()).map(str::to_owned));
+    am.updated_ms = Set(now_ms());
+    am.update(&txn).await?;
+    record(app, &txn, who, "accounts.preferences", "user", Some(uid), None, json!({"locale": locale, "time_zone": time_zone})).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+// ---- administration ----
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct GrantView {
+    pub role: Role,
+    /// `None`: group-wide.
+    pub company_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UserView {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub person_id: Option<String>,
+    pub company_id: Option<String>,
+    pub disabled: bool,
+    pub totp_enabled: bool,
+    pub locked: bool,
+    pub last_login_ms: Option<i64>,
+    pub grants: Vec<GrantView>,
+}
+
+async fn user_view(db: &impl ConnectionTrait, u: user::Model) -> Result<UserView> {
+    let company_id = person_company(db, &u).await?;
+    let grants = store::grants_of(db, &u.id)
+        .await?
+        .into_iter()
+        .filter_map(|g| Some(GrantView { role: g.role.parse().ok()?, company_id: g.company_id }))
+        .collect();
+    Ok(UserView {
+        locked: u.locked_until_ms.is_some_and(|t| t > now_ms()),
+        id: u.id,
+        username: u.username,
+        display_name: u.display_name,
+        person_id: u.person_id,
+        company_id,
+        disabled: u.disabled,
+        totp_enabled: u.totp_enabled,
+        last_login_ms: u.last_login_ms,
+        grants,
+    })
+}
+
+/// Users whose person belongs to a company in scope; users without a person belong to the group.
+pub async fn list_users(app: &App, who: &Principal) -> Result<Vec<UserView>> {
+    let scope = who.access.scope(Permission::UsersRead);
+    if scope.is_nothing() {
+        return Err(AppError::Forbidden);
+    }
+    let db = app.store.conn();
+    let mut out = vec![];
+    for u in user::Entity::find().order_by_asc(user::Column::Username).all(db).await? {
+        let v = user_view(db, u).await?;
+        if covers(&scope, v.company_id.as_deref()) {
+            out.push(v);
+        }
+    }
+    Ok(out)
+}
+
+fn covers(scope: &Scope, company: Option<&str>) -> bool {
+    scope.covers(company.and_then(|c| c.parse().ok()))
+}
+
+pub async fn get_user(app: &App, who: &Principal, id: &str) -> Result<UserView> {
+    let db = app.store.conn();
+    let u = user::Entity::find_by_id(id.to_owned()).one(db).await?.ok_or(AppError::NotFound)?;
+    let v = user_view(db, u).await?;
+    if !covers(&who.access.scope(Permission::UsersRead), v.company_id.as_deref()) {
+        return Err(AppError::NotFound);
+    }
+    Ok(v)
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub password: String,
+    #[serde(default)]
+    pub person_id: Option<String>,
+    #[serde(default)]
+    pub grants: Vec<GrantView>,
+}
+
+/// May `who` hand out these grants? Group-wide grants need group-wide user management;
+/// company grants need it for that company.
+fn check_grants(who: &Principal, grants: &[GrantView]) -> Result<Vec<Grant>> {
+    let scope = who.access.scope(Permission::UsersManage);
+    let mut out = vec![];
+    for g in grants {
+        let company = match &g.company_id {
+            Some(c) => Some(c.parse::<CompanyId>().map_err(|_| AppError::field("grants", format!("`{c}` is not a company id")))?),
+            None => None,
+        };
+        if !scope.covers(company) {
+            return Err(AppError::Forbidden);
+        }
+        out.push(Grant { role: g.role, company });
+    }
+    Ok(out)
+}
+
+async fn write_grants(db: &impl ConnectionTrait, user_id: &str, grants: &[Grant]) -> Result<()> {
+    role_grant::Entity::delete_many().filter(role_grant::Column::UserId.eq(user_id.to_owned())).exec(db).await?;
+    let now = now_ms();
+    for g in grants {
+        role_grant::Model {
+            id: uuid::Uuid::now_v7().to_string(),
+            user_id: user_id.to_owned(),
+            role: g.role.code().into(),
+            company_id: g.company.map(|c| c.to_string()),
+            created_ms: now,
+        }
+        .into_active_model()
+        .insert(db)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn create_user(app: &App, who: &Principal, input: NewUser) -> Result<UserView> {
+    who.require(Permission::UsersManage)?;
+    let mut errors = vec![];
+    let username = input.username.trim().to_lowercase();
+    if username.is_empty() || username.len() > 254 || username.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        errors.push(FieldError::new("username", "is required and may not contain spaces"));
+    }
+    let display = Name::parse("display_name", &input.display_name).map_err(|e| errors.push(e)).ok();
+    if let Err(e) = check_password_policy(&input.password, &username) {
+        errors.push(e);
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let grants = check_grants(who, &input.grants)?;
+    let person_id = input.person_id.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let hash = hash_password(app, &input.password)?;
+    let txn = app.store.write().await?;
+    let company = match &person_id {
+        Some(p) => {
+            let p = person::Entity::find_by_id(p.clone()).one(&txn).await?.ok_or_else(|| AppError::field("person_id", "no such person"))?;
+            who.require_for(Permission::UsersManage, Some(&p.company_id))?;
+            Some(p.company_id)
+        }
+        None => {
+            who.require_for(Permission::UsersManage, None)?;
+            None
+        }
+    };
+    let now = now_ms();
+    let saved = user::Model {
+        id: UserId::new().to_string(),
+        person_id,
+        username: username.clone(),
+        display_name: display.map(|d| d.as_str().to_owned()).unwrap_or_default(),
+        password_hash: Some(hash),
+        totp_secret: None,
+        totp_enabled: false,
+        disabled: false,
+        locale: None,
+        time_zone: None,
+        failed_logins: 0,
+        locked_until_ms: None,
+        last_login_ms: None,
+        created_ms: now,
+        updated_ms: now,
+    }
+    .into_active_model()
+    .insert(&txn)
+    .await
+    .map_err(|e| match AppError::from(e) {
+        AppError::Conflict(_) => AppError::field("username", "this user name is taken, or the person already has an account"),
+        other => other,
+    })?;
+    write_grants(&txn, &saved.id, &grants).await?;
+    record(app, &txn, who, "accounts.user.create", "user", Some(&saved.id), company.as_deref(), json!({"username": username, "grants": input.grants})).await?;
+    let v = user_view(&txn, saved).await?;
+    txn.commit().await?;
+    Ok(v)
+}
+
+async fn managed_user(who: &Principal, db: &impl ConnectionTrait, id: &str) -> Result<(user::Model, Option<String>)> {
+    let u = user::Entity::find_by_id(id.to_owned()).one(db).await?.ok_or(AppError::NotFound)?;
+    let company = person_company(db, &u).await?;
+    if !covers(&who.access.scope(Permission::UsersRead), company.as_deref()) && !covers(&who.access.scope(Permission::UsersManage), company.as_deref()) {
+        return Err(AppError::NotFound);
+    }
+    who.require_for(Permission::UsersManage, company.as_deref())?;
+    Ok((u, company))
+}
+
+pub async fn set_grants(app: &App, who: &Principal, id: &str, grants: Vec<GrantView>) -> Result<UserView> {
+    let checked = check_grants(who, &grants)?;
+    let txn = app.store.write().await?;
+    let (u, company) = managed_user(who, &txn, id).await?;
+    let before = store::grants_of(&txn, &u.id).await?.into_iter().map(|g| json!({"role": g.role, "company_id": g.company_id})).collect::<Vec<_>>();
+    write_grants(&txn, &u.id, &checked).await?;
+    record(app, &txn, who, "accounts.user.grants", "user", Some(&u.id), company.as_deref(), json!({"before": before, "after": grants})).await?;
+    let v = user_view(&txn, u).await?;
+    txn.commit().await?;
+    Ok(v)
+}
+
+/// Sets a new password, ends the user's sessions and lifts a lock.
+pub async fn reset_password(app: &App, who: &Principal, id: &str, password: &str) -> Result<()> {
+    let txn = app.store.write().await?;
+    let (u, company) = managed_user(who, &txn, id).await?;
+    check_password_policy(password, &u.username)?;
+    let hash = hash_password(app, password)?;
+    let uid = u.id.clone();
+    let mut am = u.into_active_model();
+    am.password_hash = Set(Some(hash));
+    am.failed_logins = Set(0);
+    am.locked_until_ms = Set(None);
+    am.updated_ms = Set(now_ms());
+    am.update(&txn).await?;
+    session::Entity::delete_many().filter(session::Column::UserId.eq(uid.clone())).exec(&txn).await?;
+    record(app, &txn, who, "accounts.user.reset_password", "user", Some(&uid), company.as_deref(), json!({})).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Removes the second factor so the user enrols again at next sign-in (lost phone).
+pub async fn reset_totp(app: &App, who: &Principal, id: &str) -> Result<()> {
+    let txn = app.store.write().await?;
+    let (u, company) = managed_user(who, &txn, id).await?;
+    let uid = u.id.clone();
+    let mut am = u.into_active_model();
+    am.totp_enabled = Set(false);
+    am.totp_secret = Set(None);
+    am.updated_ms = Set(now_ms());
+    am.update(&txn).await?;
+    session::Entity::delete_many().filter(session::Column::UserId.eq(uid.clone())).exec(&txn).await?;
+    record(app, &txn, who, "accounts.user.reset_totp", "user", Some(&uid), company.as_deref(), json!({})).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn set_disabled(app: &App, who: &Principal, id: &str, disabled: bool) -> Result<()> {
+    if who.user_id.as_deref() == Some(id) && disabled {
+        return Err(AppError::Conflict("you cannot disable your own account".into()));
+    }
+    let txn = app.store.write().await?;
+    let (u, company) = managed_user(who, &txn, id).await?;
+    let uid = u.id.clone();
+    let mut am = u.into_active_model();
+    am.disabled = Set(disabled);
+    am.updated_ms = Set(now_ms());
+    am.update(&txn).await?;
+    if disabled {
+        session::Entity::delete_many().filter(session::Column::UserId.eq(uid.clone())).exec(&txn).await?;
+    }
+    let action = if disabled { "accounts.user.disable" } else { "accounts.user.enable" };
+    record(app, &txn, who, action, "user", Some(&uid), company.as_deref(), json!({})).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+// ---- API tokens ----
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewToken {
+    pub name: String,
+    pub role: Role,
+    /// Empty: group-wide.
+    #[serde(default)]
+    pub companies: Vec<String>,
+    pub expires_in_days: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenView {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    pub companies: Vec<String>,
+    pub issued_by: String,
+    pub created_ms: i64,
+    pub expires_ms: i64,
+    pub last_used_ms: Option<i64>,
+    pub revoked: bool,
+}
+
+impl From<api_token::Model> for TokenView {
+    fn from(m: api_token::Model) -> Self {
+        Self {
+            companies: serde_json::from_str(&m.companies).unwrap_or_default(),
+            id: m.id,
+            name: m.name,
+            role: m.role,
+            issued_by: m.issued_by,
+            created_ms: m.created_ms,
+            expires_ms: m.expires_ms,
+            last_used_ms: m.last_used_ms,
+            revoked: m.revoked,
+        }
+    }
+}
+
+/// Issues a token. The plain token is returned once; only its hash is stored.
+pub async fn create_token(app: &App, who: &Principal, input: NewToken) -> Result<(TokenView, String)> {
+    let uid = who.user_id.clone().ok_or(AppError::Forbidden)?;
+    who.require(Permission::UsersManage)?;
+    let name = Name::parse("name", &input.name)?;
+    if !(1..=366).contains(&input.expires_in_days) {
+        return Err(AppError::field("expires_in_days", "must be between 1 and 366"));
+    }
+    let grants: Vec<GrantView> = if input.companies.is_empty() {
+        vec![GrantView { role: input.role, company_id: None }]
+    } else {
+        input.companies.iter().map(|c| GrantView { role: input.role, company_id: Some(c.clone()) }).collect()
+    };
+    check_grants(who, &grants)?;
+    let token = format!("isms_{}", random_token(32));
+    let now = now_ms();
+    let txn = app.store.write().await?;
+    let saved = api_token::Model {
+        id: uuid::Uuid::now_v7().to_string(),
+        name: name.as_str().into(),
+        token_hash: token_hash(&token),
+        issued_by: uid,
+        role: input.role.code().into(),
+        companies: serde_json::to_string(&input.companies).unwrap_or_else(|_| "[]".into()),
+        expires_ms: now + input.expires_in_days * 86_400_000,
+        created_ms: now,
+        last_used_ms: None,
+        revoked: false,
+    }
+    .into_active_model()
+    .insert(&txn)
+    .await?;
+    record(app, &txn, who, "accounts.token.create", "api_token", Some(&saved.id), None, json!({"name": saved.name, "role": saved.role, "companies": input.companies, "expires_ms": saved.expires_ms})).await?;
+    txn.commit().await?;
+    Ok((saved.into(), token))
+}
+
+pub async fn list_tokens(app: &App, who: &Principal) -> Result<Vec<TokenView>> {
+    who.require(Permission::UsersManage)?;
+    let scope = who.access.scope(Permission::UsersManage);
+    let all = api_token::Entity::find().order_by_desc(api_token::Column::CreatedMs).all(app.store.conn()).await?;
+    Ok(all
+        .into_iter()
+        .map(TokenView::from)
+        .filter(|t| match &scope {
+            Scope::Group => true,
+            // A company administrator sees tokens limited to their companies.
+            _ => !t.companies.is_empty() && t.companies.iter().all(|c| covers(&scope, Some(c))),
+        })
+        .collect())
+}
+
+pub async fn revoke_token(app: &App, who: &Principal, id: &str) -> Result<()> {
+    let visible = list_tokens(app, who).await?;
+    if !visible.iter().any(|t| t.id == id) {
+        return Err(AppError::NotFound);
+    }
+    let txn = app.store.write().await?;
+    api_token::Entity::update_many()
+        .col_expr(api_token::Column::Revoked, isms_store::sea_orm::sea_query::Expr::val(true).into())
+        .filter(api_token::Column::Id.eq(id.to_owned()))
+        .exec(&txn)
+        .await?;
+    record(app, &txn, who, "accounts.token.revoke", "api_token", Some(id), None, json!({})).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Resolves `Authorization: Bearer isms_...`.
+pub async fn token_principal(app: &App, token: &str) -> Result<Principal> {
+    let db = app.store.conn();
+    let t = api_token::Entity::find()
+        .filter(api_token::Column::TokenHash.eq(token_hash(token)))
+        .one(db)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let now = now_ms();
+    if t.revoked || t.expires_ms <= now {
+        return Err(AppError::Unauthenticated);
+    }
+    let issuer = user::Entity::find_by_id(t.issued_by.clone()).one(db).await?.ok_or(AppError::Unauthenticated)?;
+    if issuer.disabled {
+        return Err(AppError::Unauthenticated);
+    }
+    let role: Role = t.role.parse().map_err(|_| AppError::Unauthenticated)?;
+    let companies: Vec<String> = serde_json::from_str(&t.companies).unwrap_or_default();
+    let grants = if companies.is_empty() {
+        vec![Grant { role, company: None }]
+    } else {
+        companies.iter().filter_map(|c| c.parse().ok()).map(|c| Grant { role, company: Some(c) }).collect()
+    };
+    if t.last_used_ms.is_none_or(|l| now - l > 60_000) {
+        api_token::Entity::update_many()
+            .col_expr(api_token::Column::LastUsedMs, isms_store::sea_orm::sea_query::Expr::val(now).into())
+            .filter(api_token::Column::Id.eq(t.id.clone()))
+            .exec(db)
+            .await?;
+    }
+    Ok(Principal {
+        actor: format!("token:{}", t.id),
+        user_id: None,
+        name: t.name,
+        access: Access::new(grants),
+        locale: None,
+        time_zone: None,
+        session_id: None,
+    })
+}

@@ -1,0 +1,80 @@
+//! Reading the audit trail within scope, exporting it, and verifying the chain.
+
+use crate::{record, App, AppError, Principal, Result};
+use isms_core::audit::Fault;
+use isms_core::Permission;
+use isms_store::audit::{self as store, AuditQuery};
+use serde::Serialize;
+use serde_json::json;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at_ms: i64,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub record_id: Option<String>,
+    pub company_id: Option<String>,
+    pub detail: serde_json::Value,
+    pub hash: String,
+}
+
+impl From<store::log::Model> for AuditEntry {
+    fn from(m: store::log::Model) -> Self {
+        Self {
+            seq: m.seq,
+            at_ms: m.at_ms,
+            actor: m.actor,
+            action: m.action,
+            entity: m.entity,
+            record_id: m.record_id,
+            company_id: m.company_id,
+            detail: serde_json::from_str(&m.detail).unwrap_or(serde_json::Value::Null),
+            hash: m.hash,
+        }
+    }
+}
+
+/// Newest first. A reader scoped to companies sees those companies' entries only; the
+/// group's own entries (sign-ins, settings) need group-wide audit access.
+pub async fn list(app: &App, who: &Principal, q: &AuditQuery) -> Result<(Vec<AuditEntry>, u64)> {
+    let within = who.within(Permission::AuditRead)?;
+    let (rows, total) = store::list(app.store.conn(), within.as_deref(), q).await?;
+    Ok((rows.into_iter().map(AuditEntry::from).collect(), total))
+}
+
+/// The filtered trail as CSV. The export itself is recorded.
+pub async fn export_csv(app: &App, who: &Principal, q: &AuditQuery) -> Result<String> {
+    let within = who.within(Permission::AuditExport)?;
+    let q = AuditQuery { limit: 100_000, ..q.clone() };
+    let (rows, _) = store::list(app.store.conn(), within.as_deref(), &q).await?;
+    let mut w = csv::Writer::from_writer(vec![]);
+    let io = |e: csv::Error| AppError::Internal(e.to_string());
+    w.write_record(["seq", "at_utc", "actor", "action", "entity", "record_id", "company_id", "detail", "hash"]).map_err(io)?;
+    for r in &rows {
+        let at = jiff::Timestamp::from_millisecond(r.at_ms).map(|t| t.to_string()).unwrap_or_default();
+        w.write_record([
+            &r.seq.to_string(),
+            &at,
+            &r.actor,
+            &r.action,
+            &r.entity,
+            r.record_id.as_deref().unwrap_or(""),
+            r.company_id.as_deref().unwrap_or(""),
+            &r.detail,
+            &r.hash,
+        ])
+        .map_err(io)?;
+    }
+    let bytes = w.into_inner().map_err(|e| AppError::Internal(e.to_string()))?;
+    let txn = app.store.write().await?;
+    record(app, &txn, who, "audit.export", "audit_log", None, None, json!({"rows": rows.len()})).await?;
+    txn.commit().await?;
+    String::from_utf8(bytes).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// Walks the whole chain: `Ok(Ok(count))` when intact, `Ok(Err(fault))` naming the first bad entry.
+pub async fn verify(app: &App, progress: impl FnMut(u64, u64)) -> Result<Result<u64, Fault>> {
+    Ok(store::verify(app.store.conn(), app.audit_key(), progress).await?)
+}

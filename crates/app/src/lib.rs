@@ -1,0 +1,209 @@
+//! isms use cases. Each public function takes the acting principal, checks permission and
+//! scope against `core`'s table, validates, and writes in one transaction together with its
+//! audit entry. The web pages, the JSON API and the CLI all call these same functions.
+
+pub mod accounts;
+pub mod audit;
+pub mod demo;
+pub mod org;
+pub mod people;
+pub mod setup;
+
+use isms_core::{Access, FieldError, Permission, Scope};
+use isms_store::sea_orm::{DbErr, SqlErr};
+use isms_store::Store;
+use std::sync::Arc;
+
+/// Everything the use cases need, built once at start and shared.
+#[derive(Clone)]
+pub struct App {
+    pub store: Store,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: AppConfig,
+    audit_key: Vec<u8>,
+}
+
+/// Settings of the use cases (the binary fills them from its configuration).
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// Idle lifetime of a browser session.
+    pub session_idle_minutes: i64,
+    /// Absolute lifetime of a browser session.
+    pub session_max_hours: i64,
+    /// Failed sign-ins before the account locks.
+    pub lock_after_failures: i32,
+    pub lock_minutes: i64,
+    /// Cost of password hashing; tests lower it, production keeps the default.
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    /// Longest pause after a failed sign-in.
+    pub max_failure_delay_ms: u64,
+    pub issuer: String,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self {
+            session_idle_minutes: 60,
+            session_max_hours: 12,
+            lock_after_failures: 5,
+            lock_minutes: 15,
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+            max_failure_delay_ms: 4_000,
+            issuer: "isms".into(),
+        }
+    }
+}
+
+impl App {
+    /// `audit_key` keys the audit chain; it comes from outside the database.
+    pub fn new(store: Store, config: AppConfig, audit_key: Vec<u8>) -> Self {
+        Self { store, inner: Arc::new(Inner { config, audit_key }) }
+    }
+
+    pub fn config(&self) -> &AppConfig {
+        &self.inner.config
+    }
+
+    pub(crate) fn audit_key(&self) -> &[u8] {
+        &self.inner.audit_key
+    }
+}
+
+/// Who is acting: a signed-in user, an API token or the system itself (CLI, demo loader).
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// As recorded in the audit trail: `user:<id>`, `token:<id>` or `system`.
+    pub actor: String,
+    pub user_id: Option<String>,
+    pub name: String,
+    pub access: Access,
+    pub locale: Option<String>,
+    pub time_zone: Option<String>,
+    /// The session this request came with, if any.
+    pub session_id: Option<String>,
+}
+
+impl Principal {
+    /// The system acting on an operator's command (CLI on the server itself).
+    pub fn system() -> Self {
+        Self {
+            actor: "system".into(),
+            user_id: None,
+            name: "system".into(),
+            access: Access::new(vec![isms_core::Grant { role: isms_core::Role::SystemAdministrator, company: None }]),
+            locale: None,
+            time_zone: None,
+            session_id: None,
+        }
+    }
+
+    /// The companies this principal reaches with `p`: `None` for all of them.
+    pub fn within(&self, p: Permission) -> Result<Option<Vec<String>>, AppError> {
+        match self.access.scope(p) {
+            Scope::Group => Ok(None),
+            Scope::Companies(set) => Ok(Some(set.iter().map(|c| c.to_string()).collect())),
+            Scope::Nothing => Err(AppError::Forbidden),
+        }
+    }
+
+    pub fn require(&self, p: Permission) -> Result<(), AppError> {
+        if self.access.can(p) { Ok(()) } else { Err(AppError::Forbidden) }
+    }
+
+    /// For a record owned by `company` (as stored: a company id, or `None` for the group).
+    pub fn require_for(&self, p: Permission, company: Option<&str>) -> Result<(), AppError> {
+        let company = match company {
+            Some(c) => Some(c.parse().map_err(|_| AppError::Forbidden)?),
+            None => None,
+        };
+        if self.access.can_for(p, company) { Ok(()) } else { Err(AppError::Forbidden) }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("sign-in required")]
+    Unauthenticated,
+    #[error("not permitted")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("too many failed attempts; try again later")]
+    Locked { retry_after_secs: u64 },
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Invalid(vec![FieldError::new(field, message)])
+    }
+}
+
+impl From<FieldError> for AppError {
+    fn from(e: FieldError) -> Self {
+        AppError::Invalid(vec![e])
+    }
+}
+
+impl From<DbErr> for AppError {
+    fn from(e: DbErr) -> Self {
+        match e.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict("a record with this value already exists".into()),
+            Some(SqlErr::ForeignKeyConstraintViolation(_)) => AppError::Conflict("the record refers to one that does not exist, or is still referred to".into()),
+            _ => AppError::Internal(e.to_string()),
+        }
+    }
+}
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// Appends an audit entry inside `txn`.
+pub(crate) async fn record(
+    app: &App,
+    txn: &impl isms_store::sea_orm::ConnectionTrait,
+    who: &Principal,
+    action: &str,
+    entity: &str,
+    record_id: Option<&str>,
+    company_id: Option<&str>,
+    detail: serde_json::Value,
+) -> Result<i64> {
+    Ok(isms_store::audit::append(
+        txn,
+        app.audit_key(),
+        isms_store::audit::NewEntry {
+            actor: who.actor.clone(),
+            action: action.into(),
+            entity: entity.into(),
+            record_id: record_id.map(str::to_owned),
+            company_id: company_id.map(str::to_owned),
+            detail,
+        },
+    )
+    .await?)
+}
+
+/// Random bytes as URL-safe base64, for tokens.
+pub fn random_token(bytes: usize) -> String {
+    use base64::Engine;
+    use rand::Rng;
+    let mut b = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut b);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// SHA-256 hex of a secret token: what the database keeps instead of the token.
+pub fn token_hash(token: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(token.as_bytes()))
+}

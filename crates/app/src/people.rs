@@ -1,0 +1,531 @@
+//! People of the group: list within scope, view (logged, it is personal data), create,
+//! edit, deactivate leavers (their account is disabled at once) and import from CSV
+//! all-or-nothing.
+
+use crate::{record, App, AppError, Principal, Result};
+use isms_core::org::{parse_date, Email, EmployeeNumber, EmploymentStatus, Name};
+use isms_core::{FieldError, Permission, PersonId};
+use isms_store::accounts::{api_token, session, user};
+use isms_store::org::{self, company, department, person, PeopleQuery};
+use isms_store::sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+};
+use isms_store::now_ms;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Person {
+    pub id: String,
+    pub employee_number: String,
+    pub name: String,
+    pub email: String,
+    pub company_id: String,
+    pub department_id: Option<String>,
+    pub manager_id: Option<String>,
+    pub status: String,
+    pub joined_on: Option<String>,
+    pub left_on: Option<String>,
+}
+
+impl From<person::Model> for Person {
+    fn from(m: person::Model) -> Self {
+        Self {
+            id: m.id,
+            employee_number: m.employee_number,
+            name: m.name,
+            email: m.email,
+            company_id: m.company_id,
+            department_id: m.department_id,
+            manager_id: m.manager_id,
+            status: m.status,
+            joined_on: m.joined_on,
+            left_on: m.left_on,
+        }
+    }
+}
+
+/// What a form or API body gives for a person. Strings as typed; parsing happens here.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct PersonInput {
+    pub employee_number: String,
+    pub name: String,
+    pub email: String,
+    pub company_id: String,
+    #[serde(default)]
+    pub department_id: Option<String>,
+    #[serde(default)]
+    pub manager_id: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub joined_on: Option<String>,
+    #[serde(default)]
+    pub left_on: Option<String>,
+}
+
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+}
+
+pub async fn list(app: &App, who: &Principal, q: &PeopleQuery) -> Result<Page<Person>> {
+    let within = who.within(Permission::PeopleRead)?;
+    let (rows, total) = org::people(app.store.conn(), within.as_deref(), q).await?;
+    Ok(Page { items: rows.into_iter().map(Person::from).collect(), total })
+}
+
+/// One person. Viewing personal data is recorded in the audit trail.
+pub async fn get(app: &App, who: &Principal, id: &str) -> Result<Person> {
+    let m = person::Entity::find_by_id(id.to_owned()).one(app.store.conn()).await?.ok_or(AppError::NotFound)?;
+    // Out of scope looks exactly like absent: no one learns that the record exists.
+    who.require_for(Permission::PeopleRead, Some(&m.company_id)).map_err(|_| AppError::NotFound)?;
+    let txn = app.store.write().await?;
+    record(app, &txn, who, "people.view", "person", Some(&m.id), Some(&m.company_id), json!({})).await?;
+    txn.commit().await?;
+    Ok(m.into())
+}
+
+struct Valid {
+    employee_number: EmployeeNumber,
+    name: Name,
+    email: Email,
+    status: EmploymentStatus,
+    joined_on: Option<String>,
+    left_on: Option<String>,
+}
+
+fn validate(input: &PersonInput) -> std::result::Result<Valid, Vec<FieldError>> {
+    let mut errors = vec![];
+    let employee_number = EmployeeNumber::parse(&input.employee_number).map_err(|e| errors.push(e)).ok();
+    let name = Name::parse("name", &input.name).map_err(|e| errors.push(e)).ok();
+    let email = Email::parse(&input.email).map_err(|e| errors.push(e)).ok();
+    let status = EmploymentStatus::parse(input.status.as_deref().unwrap_or("")).map_err(|e| errors.push(e)).ok();
+    let joined = parse_date("joined_on", input.joined_on.as_deref().unwrap_or("")).map_err(|e| errors.push(e)).ok();
+    let left = parse_date("left_on", input.left_on.as_deref().unwrap_or("")).map_err(|e| errors.push(e)).ok();
+    if input.company_id.trim().is_empty() {
+        errors.push(FieldError::new("company_id", "is required"));
+    }
+    if let (Some(Some(j)), Some(Some(l))) = (joined, left) {
+        if l < j {
+            errors.push(FieldError::new("left_on", "is before the joining date"));
+        }
+    }
+    match (employee_number, name, email, status, joined, left) {
+        (Some(employee_number), Some(name), Some(email), Some(status), Some(j), Some(l)) if errors.is_empty() => Ok(Valid {
+            employee_number,
+            name,
+            email,
+            status,
+            joined_on: j.map(|d| d.to_string()),
+            left_on: l.map(|d| d.to_string()),
+        }),
+        _ => Err(errors),
+    }
+}
+
+fn blank_to_none(s: &Option<String>) -> Option<String> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+}
+
+/// Checks that department and manager exist and belong where they should.
+async fn check_links(db: &impl ConnectionTrait, company_id: &str, department_id: Option<&str>, manager_id: Option<&str>, self_id: Option<&str>) -> Result<()> {
+    if company::Entity::find_by_id(company_id.to_owned()).one(db).await?.is_none() {
+        return Err(AppError::field("company_id", "no such company"));
+    }
+    if let Some(d) = department_id {
+        match department::Entity::find_by_id(d.to_owned()).one(db).await? {
+            Some(dep) if dep.company_id == company_id => {}
+            Some(_) => return Err(AppError::field("department_id", "belongs to another company")),
+            None => return Err(AppError::field("department_id", "no such department")),
+        }
+    }
+    if let Some(m) = manager_id {
+        if Some(m) == self_id {
+            return Err(AppError::field("manager_id", "a person cannot be their own manager"));
+        }
+        if person::Entity::find_by_id(m.to_owned()).one(db).await?.is_none() {
+            return Err(AppError::field("manager_id", "no such person"));
+        }
+    }
+    Ok(())
+}
+
+pub async fn create(app: &App, who: &Principal, input: PersonInput) -> Result<Person> {
+    who.require_for(Permission::PeopleManage, Some(input.company_id.trim()))?;
+    let v = validate(&input).map_err(AppError::Invalid)?;
+    let department_id = blank_to_none(&input.department_id);
+    let manager_id = blank_to_none(&input.manager_id);
+    let txn = app.store.write().await?;
+    check_links(&txn, input.company_id.trim(), department_id.as_deref(), manager_id.as_deref(), None).await?;
+    let now = now_ms();
+    let saved = person::Model {
+        id: PersonId::new().to_string(),
+        company_id: input.company_id.trim().into(),
+        department_id,
+        employee_number: v.employee_number.as_str().into(),
+        name: v.name.as_str().into(),
+        email: v.email.as_str().into(),
+        manager_id,
+        status: v.status.code().into(),
+        joined_on: v.joined_on,
+        left_on: v.left_on,
+        created_ms: now,
+        updated_ms: now,
+    }
+    .into_active_model()
+    .insert(&txn)
+    .await
+    .map_err(|e| unique_person(e))?;
+    record(app, &txn, who, "people.create", "person", Some(&saved.id), Some(&saved.company_id), json!({"after": summary(&saved)})).await?;
+    txn.commit().await?;
+    Ok(saved.into())
+}
+
+fn unique_person(e: isms_store::sea_orm::DbErr) -> AppError {
+    let text = e.to_string();
+    match AppError::from(e) {
+        AppError::Conflict(_) if text.contains("email") => AppError::field("email", "another person has this e-mail address"),
+        AppError::Conflict(_) => AppError::field("employee_number", "another person has this employee number"),
+        other => other,
+    }
+}
+
+fn summary(m: &person::Model) -> serde_json::Value {
+    // The audit trail keeps what changed, not a second copy of the personal data.
+    json!({
+        "employee_number": m.employee_number,
+        "company_id": m.company_id,
+        "department_id": m.department_id,
+        "manager_id": m.manager_id,
+        "status": m.status,
+        "joined_on": m.joined_on,
+        "left_on": m.left_on,
+    })
+}
+
+pub async fn update(app: &App, who: &Principal, id: &str, input: PersonInput) -> Result<Person> {
+    let v = validate(&input).map_err(AppError::Invalid)?;
+    let txn = app.store.write().await?;
+    let m = person::Entity::find_by_id(id.to_owned()).one(&txn).await?.ok_or(AppError::NotFound)?;
+    who.require_for(Permission::PeopleRead, Some(&m.company_id)).map_err(|_| AppError::NotFound)?;
+    who.require_for(Permission::PeopleManage, Some(&m.company_id))?;
+    // Moving a person to another company needs the right there too.
+    who.require_for(Permission::PeopleManage, Some(input.company_id.trim()))?;
+    let department_id = blank_to_none(&input.department_id);
+    let manager_id = blank_to_none(&input.manager_id);
+    check_links(&txn, input.company_id.trim(), department_id.as_deref(), manager_id.as_deref(), Some(id)).await?;
+    let before = summary(&m);
+    let was_left = m.status == EmploymentStatus::Left.code();
+    let mut am = m.into_active_model();
+    am.company_id = Set(input.company_id.trim().into());
+    am.department_id = Set(department_id);
+    am.employee_number = Set(v.employee_number.as_str().into());
+    am.name = Set(v.name.as_str().into());
+    am.email = Set(v.email.as_str().into());
+    am.manager_id = Set(manager_id);
+    am.status = Set(v.status.code().into());
+    am.joined_on = Set(v.joined_on);
+    am.left_on = Set(v.left_on);
+    am.updated_ms = Set(now_ms());
+    let saved = am.update(&txn).await.map_err(unique_person)?;
+    record(app, &txn, who, "people.update", "person", Some(&saved.id), Some(&saved.company_id), json!({"before": before, "after": summary(&saved)})).await?;
+    if !was_left && v.status == EmploymentStatus::Left {
+        disable_account_of(app, &txn, who, &saved).await?;
+    }
+    txn.commit().await?;
+    Ok(saved.into())
+}
+
+/// Marks a person as having left (today, unless a date is given) and disables their account.
+pub async fn deactivate(app: &App, who: &Principal, id: &str, left_on: Option<&str>) -> Result<Person> {
+    let left = parse_date("left_on", left_on.unwrap_or(""))?
+        .unwrap_or_else(|| jiff::ZonedDateTime::now().date());
+    let txn = app.store.write().await?;
+    let m = person::Entity::find_by_id(id.to_owned()).one(&txn).await?.ok_or(AppError::NotFound)?;
+    who.require_for(Permission::PeopleRead, Some(&m.company_id)).map_err(|_| AppError::NotFound)?;
+    who.require_for(Permission::PeopleManage, Some(&m.company_id))?;
+    let before = summary(&m);
+    let mut am = m.into_active_model();
+    am.status = Set(EmploymentStatus::Left.code().into());
+    am.left_on = Set(Some(left.to_string()));
+    am.updated_ms = Set(now_ms());
+    let saved = am.update(&txn).await?;
+    record(app, &txn, who, "people.deactivate", "person", Some(&saved.id), Some(&saved.company_id), json!({"before": before, "after": summary(&saved)})).await?;
+    disable_account_of(app, &txn, who, &saved).await?;
+    txn.commit().await?;
+    Ok(saved.into())
+}
+
+/// A leaver's account is disabled, their sessions end and the tokens they issued stop working.
+async fn disable_account_of(app: &App, txn: &impl ConnectionTrait, who: &Principal, p: &person::Model) -> Result<()> {
+    let Some(u) = user::Entity::find().filter(user::Column::PersonId.eq(p.id.clone())).one(txn).await? else {
+        return Ok(());
+    };
+    let uid = u.id.clone();
+    if !u.disabled {
+        let mut am = u.into_active_model();
+        am.disabled = Set(true);
+        am.updated_ms = Set(now_ms());
+        am.update(txn).await?;
+    }
+    session::Entity::delete_many().filter(session::Column::UserId.eq(uid.clone())).exec(txn).await?;
+    api_token::Entity::update_many()
+        .col_expr(api_token::Column::Revoked, isms_store::sea_orm::sea_query::Expr::val(true).into())
+        .filter(api_token::Column::IssuedBy.eq(uid.clone()))
+        .exec(txn)
+        .await?;
+    record(app, txn, who, "accounts.user.disable", "user", Some(&uid), Some(&p.company_id), json!({"reason": "person left"})).await?;
+    Ok(())
+}
+
+/// The columns of a people CSV file, in any order; the first line names them.
+pub const CSV_COLUMNS: [&str; 9] =
+    ["employee_number", "name", "email", "company_code", "department_code", "manager_employee_number", "status", "joined_on", "left_on"];
+
+/// A problem in an import file: line 1 is the header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportError {
+    pub line: u64,
+    pub field: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for ImportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}, {}: {}", self.line, self.field, self.message)
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportSummary {
+    pub created: usize,
+    pub updated: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportFailure {
+    #[error("the file has {} problem(s); nothing was imported", .0.len())]
+    Rows(Vec<ImportError>),
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+struct Row {
+    line: u64,
+    input: Valid,
+    company_id: String,
+    department_id: Option<String>,
+    manager_number: Option<String>,
+}
+
+/// Imports people from CSV: creates new employee numbers, updates known ones. Every row
+/// is checked before anything is written; one bad row and nothing is imported.
+/// `progress(done, total)` is called while writing.
+pub async fn import_csv(
+    app: &App,
+    who: &Principal,
+    data: &[u8],
+    mut progress: impl FnMut(usize, usize),
+) -> std::result::Result<ImportSummary, ImportFailure> {
+    who.require(Permission::PeopleManage)?;
+    let db = app.store.conn();
+    let companies: HashMap<String, company::Model> =
+        org::companies(db, None).await.map_err(AppError::from)?.into_iter().map(|c| (c.code.clone(), c)).collect();
+    let departments: HashMap<(String, String), String> = org::departments(db, None)
+        .await
+        .map_err(AppError::from)?
+        .into_iter()
+        .map(|d| ((d.company_id, d.code), d.id))
+        .collect();
+
+    let mut errors = vec![];
+    let mut rdr = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(data);
+    let headers = match rdr.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => return Err(ImportFailure::Rows(vec![ImportError { line: 1, field: "header".into(), message: e.to_string() }])),
+    };
+    let col: HashMap<&str, usize> = headers.iter().enumerate().map(|(i, h)| (h, i)).collect();
+    for required in ["employee_number", "name", "email", "company_code"] {
+        if !col.contains_key(required) {
+            errors.push(ImportError { line: 1, field: required.into(), message: "column is missing".into() });
+        }
+    }
+    for h in headers.iter() {
+        if !CSV_COLUMNS.contains(&h) {
+            errors.push(ImportError { line: 1, field: h.into(), message: format!("unknown column; expected {}", CSV_COLUMNS.join(", ")) });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ImportFailure::Rows(errors));
+    }
+
+    let mut rows: Vec<Row> = vec![];
+    let mut seen_numbers: HashMap<String, u64> = HashMap::new();
+    let mut seen_emails: HashMap<String, u64> = HashMap::new();
+    for rec in rdr.records() {
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                errors.push(ImportError { line, field: "row".into(), message: e.to_string() });
+                continue;
+            }
+        };
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let get = |name: &str| col.get(name).and_then(|&i| rec.get(i)).unwrap_or("").to_owned();
+        let company_code = get("company_code").to_uppercase();
+        let company = companies.get(&company_code);
+        if company.is_none() {
+            errors.push(ImportError { line, field: "company_code".into(), message: format!("no company with code `{company_code}`") });
+        }
+        if let Some(c) = company {
+            if who.require_for(Permission::PeopleManage, Some(&c.id)).is_err() {
+                errors.push(ImportError { line, field: "company_code".into(), message: format!("you may not manage people of `{company_code}`") });
+            }
+        }
+        let input = PersonInput {
+            employee_number: get("employee_number"),
+            name: get("name"),
+            email: get("email"),
+            company_id: company.map(|c| c.id.clone()).unwrap_or_else(|| "-".into()),
+            status: Some(get("status")),
+            joined_on: Some(get("joined_on")),
+            left_on: Some(get("left_on")),
+            ..Default::default()
+        };
+        let mut department_id = None;
+        let dep_code = get("department_code").to_uppercase();
+        if let (Some(c), false) = (company, dep_code.is_empty()) {
+            match departments.get(&(c.id.clone(), dep_code.clone())) {
+                Some(d) => department_id = Some(d.clone()),
+                None => errors.push(ImportError { line, field: "department_code".into(), message: format!("`{company_code}` has no department `{dep_code}`") }),
+            }
+        }
+        match validate(&input) {
+            Ok(v) => {
+                if let Some(prev) = seen_numbers.insert(v.employee_number.as_str().to_owned(), line) {
+                    errors.push(ImportError { line, field: "employee_number".into(), message: format!("also on line {prev}") });
+                }
+                if let Some(prev) = seen_emails.insert(v.email.as_str().to_owned(), line) {
+                    errors.push(ImportError { line, field: "email".into(), message: format!("also on line {prev}") });
+                }
+                let manager = get("manager_employee_number");
+                rows.push(Row {
+                    line,
+                    input: v,
+                    company_id: input.company_id.clone(),
+                    department_id,
+                    manager_number: (!manager.is_empty()).then_some(manager),
+                });
+            }
+            Err(fes) => errors.extend(fes.into_iter().map(|f| ImportError { line, field: f.field, message: f.message })),
+        }
+    }
+    if rows.is_empty() && errors.is_empty() {
+        errors.push(ImportError { line: 2, field: "row".into(), message: "the file holds no people".into() });
+    }
+    if !errors.is_empty() {
+        errors.sort_by_key(|e| e.line);
+        return Err(ImportFailure::Rows(errors));
+    }
+
+    let total = rows.len();
+    let txn = app.store.write().await.map_err(AppError::from)?;
+    let existing: HashMap<String, person::Model> = person::Entity::find()
+        .filter(person::Column::EmployeeNumber.is_in(rows.iter().map(|r| r.input.employee_number.as_str().to_owned())))
+        .all(&txn)
+        .await
+        .map_err(AppError::from)?
+        .into_iter()
+        .map(|p| (p.employee_number.clone(), p))
+        .collect();
+    let mut done = ImportSummary::default();
+    let mut ids: HashMap<String, String> = HashMap::new();
+    let now = now_ms();
+    for (i, r) in rows.iter().enumerate() {
+        let number = r.input.employee_number.as_str().to_owned();
+        let line_err = |e: AppError| -> ImportFailure {
+            match e {
+                AppError::Invalid(f) => ImportFailure::Rows(f.into_iter().map(|f| ImportError { line: r.line, field: f.field, message: f.message }).collect()),
+                other => ImportFailure::App(other),
+            }
+        };
+        let saved = match existing.get(&number) {
+            Some(old) => {
+                if who.require_for(Permission::PeopleManage, Some(&old.company_id)).is_err() {
+                    return Err(ImportFailure::Rows(vec![ImportError { line: r.line, field: "employee_number".into(), message: "belongs to a person of a company you may not manage".into() }]));
+                }
+                let before = summary(old);
+                let mut am = old.clone().into_active_model();
+                am.company_id = Set(r.company_id.clone());
+                am.department_id = Set(r.department_id.clone());
+                am.name = Set(r.input.name.as_str().into());
+                am.email = Set(r.input.email.as_str().into());
+                am.status = Set(r.input.status.code().into());
+                am.joined_on = Set(r.input.joined_on.clone());
+                am.left_on = Set(r.input.left_on.clone());
+                am.updated_ms = Set(now);
+                let s = am.update(&txn).await.map_err(|e| line_err(unique_person(e)))?;
+                record(app, &txn, who, "people.import.update", "person", Some(&s.id), Some(&s.company_id), json!({"before": before, "after": summary(&s)})).await?;
+                if old.status != EmploymentStatus::Left.code() && r.input.status == EmploymentStatus::Left {
+                    disable_account_of(app, &txn, who, &s).await?;
+                }
+                done.updated += 1;
+                s
+            }
+            None => {
+                let s = person::Model {
+                    id: PersonId::new().to_string(),
+                    company_id: r.company_id.clone(),
+                    department_id: r.department_id.clone(),
+                    employee_number: number.clone(),
+                    name: r.input.name.as_str().into(),
+                    email: r.input.email.as_str().into(),
+                    manager_id: None,
+                    status: r.input.status.code().into(),
+                    joined_on: r.input.joined_on.clone(),
+                    left_on: r.input.left_on.clone(),
+                    created_ms: now,
+                    updated_ms: now,
+                }
+                .into_active_model()
+                .insert(&txn)
+                .await
+                .map_err(|e| line_err(unique_person(e)))?;
+                record(app, &txn, who, "people.import.create", "person", Some(&s.id), Some(&s.company_id), json!({"after": summary(&s)})).await?;
+                done.created += 1;
+                s
+            }
+        };
+        ids.insert(number, saved.id);
+        progress(i + 1, total);
+    }
+    // Managers last: a manager may appear later in the file than the people they manage.
+    for r in &rows {
+        let Some(mnum) = &r.manager_number else { continue };
+        let mid = match ids.get(mnum) {
+            Some(id) => id.clone(),
+            None => match person::Entity::find().filter(person::Column::EmployeeNumber.eq(mnum.clone())).one(&txn).await.map_err(AppError::from)? {
+                Some(p) => p.id,
+                None => {
+                    return Err(ImportFailure::Rows(vec![ImportError { line: r.line, field: "manager_employee_number".into(), message: format!("no person with employee number `{mnum}`") }]));
+                }
+            },
+        };
+        let pid = &ids[r.input.employee_number.as_str()];
+        if &mid == pid {
+            return Err(ImportFailure::Rows(vec![ImportError { line: r.line, field: "manager_employee_number".into(), message: "a person cannot be their own manager".into() }]));
+        }
+        person::Entity::update_many()
+            .col_expr(person::Column::ManagerId, isms_store::sea_orm::sea_query::Expr::val(mid).into())
+            .filter(person::Column::Id.eq(pid.clone()))
+            .exec(&txn)
+            .await
+            .map_err(AppError::from)?;
+    }
+    record(app, &txn, who, "people.import", "person", None, None, json!({"created": done.created, "updated": done.updated})).await?;
+    txn.commit().await.map_err(AppError::from)?;
+    Ok(done)
+}

@@ -1,0 +1,197 @@
+//! The audit chain's arithmetic. Each entry's hash is an HMAC over the previous entry's
+//! hash and the entry's own fields, keyed with a secret kept outside the database, so
+//! whoever can edit the database still cannot forge a chain that verifies.
+
+use hmac::{Hmac, KeyInit, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+/// The hash before the first entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The fields of one audit entry that the chain protects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub seq: i64,
+    /// Unix time in milliseconds, UTC.
+    pub at_ms: i64,
+    /// `user:<id>`, `token:<id>`, `system` or `anonymous`.
+    pub actor: String,
+    /// Verb in `domain.action` form, e.g. `people.create`.
+    pub action: String,
+    /// Kind of record, e.g. `person`.
+    pub entity: String,
+    pub record_id: Option<String>,
+    pub company_id: Option<String>,
+    /// Before/after summary as compact JSON.
+    pub detail: String,
+}
+
+/// hash(n) = HMAC-SHA256(key, hash(n-1) ‖ fields of n), hex encoded. Fields are length
+/// prefixed so no two different entries encode the same.
+pub fn entry_hash(key: &[u8], prev_hash: &str, e: &Entry) -> String {
+    // HMAC accepts keys of any length, so this cannot fail.
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
+    let mut put = |b: &[u8]| {
+        mac.update(&(b.len() as u64).to_be_bytes());
+        mac.update(b);
+    };
+    put(prev_hash.as_bytes());
+    put(&e.seq.to_be_bytes());
+    put(&e.at_ms.to_be_bytes());
+    put(e.actor.as_bytes());
+    put(e.action.as_bytes());
+    put(e.entity.as_bytes());
+    put(e.record_id.as_deref().unwrap_or("\u{0}").as_bytes());
+    put(e.company_id.as_deref().unwrap_or("\u{0}").as_bytes());
+    put(e.detail.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// A stored entry with the hashes the database holds for it.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub entry: Entry,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// Why verification stopped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Fault {
+    #[error("entry {seq}: its contents do not match its hash (altered)")]
+    Altered { seq: i64 },
+    #[error("entry {seq}: it does not follow entry {expected_prev} (an entry was removed or the entries were reordered)")]
+    Broken { seq: i64, expected_prev: i64 },
+    #[error("entry {seq} is missing: the chain jumps from {prev} to {next}")]
+    Gap { seq: i64, prev: i64, next: i64 },
+    #[error("the chain ends at entry {last} but the head records {head} entries (entries were removed from the end)")]
+    Truncated { last: i64, head: i64 },
+}
+
+/// Walks entries in `seq` order. Keeps only the previous entry, so memory stays flat
+/// however long the chain is.
+#[derive(Debug)]
+pub struct Verifier<'k> {
+    key: &'k [u8],
+    prev_seq: i64,
+    prev_hash: String,
+    count: u64,
+}
+
+impl<'k> Verifier<'k> {
+    pub fn new(key: &'k [u8]) -> Self {
+        Self { key, prev_seq: 0, prev_hash: GENESIS.to_owned(), count: 0 }
+    }
+
+    pub fn push(&mut self, s: &Stored) -> Result<(), Fault> {
+        let seq = s.entry.seq;
+        if seq != self.prev_seq + 1 {
+            if seq > self.prev_seq + 1 {
+                return Err(Fault::Gap { seq: self.prev_seq + 1, prev: self.prev_seq, next: seq });
+            }
+            return Err(Fault::Broken { seq, expected_prev: self.prev_seq });
+        }
+        if entry_hash(self.key, &s.prev_hash, &s.entry) != s.hash {
+            return Err(Fault::Altered { seq });
+        }
+        if s.prev_hash != self.prev_hash {
+            return Err(Fault::Broken { seq, expected_prev: self.prev_seq });
+        }
+        self.prev_seq = seq;
+        self.prev_hash = s.hash.clone();
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Checks the end of the chain against the head the database keeps beside it.
+    pub fn finish(self, head_seq: i64, head_hash: &str) -> Result<u64, Fault> {
+        if head_seq != self.prev_seq || head_hash != self.prev_hash {
+            if head_seq > self.prev_seq {
+                return Err(Fault::Truncated { last: self.prev_seq, head: head_seq });
+            }
+            return Err(Fault::Altered { seq: self.prev_seq });
+        }
+        Ok(self.count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain(n: i64) -> Vec<Stored> {
+        let mut prev = GENESIS.to_owned();
+        (1..=n)
+            .map(|seq| {
+                let entry = Entry {
+                    seq,
+                    at_ms: 1_700_000_000_000 + seq,
+                    actor: "system".into(),
+                    action: "people.create".into(),
+                    entity: "person".into(),
+                    record_id: Some(format!("p{seq}")),
+                    company_id: None,
+                    detail: "{}".into(),
+                };
+                let hash = entry_hash(b"k", &prev, &entry);
+                let s = Stored { entry, prev_hash: prev.clone(), hash: hash.clone() };
+                prev = hash;
+                s
+            })
+            .collect()
+    }
+
+    fn verify(c: &[Stored], head: i64, head_hash: &str) -> Result<u64, Fault> {
+        let mut v = Verifier::new(b"k");
+        for s in c {
+            v.push(s)?;
+        }
+        v.finish(head, head_hash)
+    }
+
+    #[test]
+    fn intact_chain_verifies() {
+        let c = chain(5);
+        assert_eq!(verify(&c, 5, &c[4].hash), Ok(5));
+    }
+
+    #[test]
+    fn altered_entry_is_named() {
+        let mut c = chain(5);
+        c[2].entry.detail = "{\"x\":1}".into();
+        assert_eq!(verify(&c, 5, &c[4].hash.clone()), Err(Fault::Altered { seq: 3 }));
+    }
+
+    #[test]
+    fn removed_entry_is_named() {
+        let mut c = chain(5);
+        c.remove(1);
+        let h = c[3].hash.clone();
+        assert_eq!(verify(&c, 5, &h), Err(Fault::Gap { seq: 2, prev: 1, next: 3 }));
+    }
+
+    #[test]
+    fn reordered_entries_are_named() {
+        let mut c = chain(5);
+        // Swap the contents of 2 and 3 but keep the sequence numbers in place.
+        let (a, b) = (c[1].clone(), c[2].clone());
+        c[1] = Stored { entry: Entry { seq: 2, ..b.entry }, ..b };
+        c[2] = Stored { entry: Entry { seq: 3, ..a.entry }, ..a };
+        let h = c[4].hash.clone();
+        assert_eq!(verify(&c, 5, &h), Err(Fault::Altered { seq: 2 }));
+    }
+
+    #[test]
+    fn cut_tail_is_named() {
+        let c = chain(5);
+        assert_eq!(verify(&c[..3], 5, &c[4].hash), Err(Fault::Truncated { last: 3, head: 5 }));
+    }
+
+    #[test]
+    fn another_key_fails() {
+        let c = chain(2);
+        let mut v = Verifier::new(b"other");
+        assert_eq!(v.push(&c[0]), Err(Fault::Altered { seq: 1 }));
+    }
+}

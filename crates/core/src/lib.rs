@@ -1,0 +1,28 @@
+//! Domain types and pure rules of isms: who may do what (roles, permissions, scope),
+//! the values people type in (parsed, not validated later), and the audit chain's hashing.
+//! Nothing here does IO.
+
+pub mod audit;
+pub mod ids;
+pub mod org;
+pub mod roles;
+pub mod scope;
+
+pub use ids::{CompanyId, DepartmentId, PersonId, UserId};
+pub use roles::{Permission, Role};
+pub use scope::{Access, Grant, Scope};
+
+/// A value a person typed that does not fit its field. `field` names the field as the
+/// API and the forms name it, so the message can be shown beside it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+}

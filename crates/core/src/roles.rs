@@ -1,0 +1,153 @@
+//! Roles and the one permission table. Every check in `app` asks this table; templates and
+//! handlers never decide on their own who may do what.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    SystemAdministrator,
+    Ciso,
+    CouncilMember,
+    CommitteeMember,
+    CompanySecurityAdmin,
+    CsirtMember,
+    Auditor,
+    Hr,
+    ContactDeskAgent,
+    Employee,
+}
+
+impl Role {
+    pub const ALL: [Role; 10] = [
+        Role::SystemAdministrator,
+        Role::Ciso,
+        Role::CouncilMember,
+        Role::CommitteeMember,
+        Role::CompanySecurityAdmin,
+        Role::CsirtMember,
+        Role::Auditor,
+        Role::Hr,
+        Role::ContactDeskAgent,
+        Role::Employee,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::SystemAdministrator => "system_administrator",
+            Role::Ciso => "ciso",
+            Role::CouncilMember => "council_member",
+            Role::CommitteeMember => "committee_member",
+            Role::CompanySecurityAdmin => "company_security_admin",
+            Role::CsirtMember => "csirt_member",
+            Role::Auditor => "auditor",
+            Role::Hr => "hr",
+            Role::ContactDeskAgent => "contact_desk_agent",
+            Role::Employee => "employee",
+        }
+    }
+
+    /// Roles whose holders must sign in with a second factor: they can change or read
+    /// what an attacker would want most.
+    pub fn is_privileged(self) -> bool {
+        matches!(self, Role::SystemAdministrator | Role::Ciso | Role::CsirtMember | Role::Auditor)
+    }
+
+    pub fn permissions(self) -> &'static [Permission] {
+        use Permission::*;
+        match self {
+            Role::SystemAdministrator => &[
+                OrgRead, OrgManage, PeopleRead, PeopleManage, UsersRead, UsersManage, AuditRead, AuditExport,
+            ],
+            Role::Ciso => &[OrgRead, PeopleRead, UsersRead, AuditRead, AuditExport],
+            Role::CouncilMember => &[OrgRead],
+            Role::CommitteeMember => &[OrgRead, PeopleRead],
+            Role::CompanySecurityAdmin => &[OrgRead, PeopleRead, PeopleManage, UsersRead, AuditRead],
+            Role::CsirtMember => &[OrgRead, PeopleRead],
+            Role::Auditor => &[OrgRead, PeopleRead, UsersRead, AuditRead, AuditExport],
+            Role::Hr => &[OrgRead, PeopleRead, PeopleManage],
+            Role::ContactDeskAgent => &[OrgRead],
+            Role::Employee => &[],
+        }
+    }
+
+    pub fn grants(self, permission: Permission) -> bool {
+        self.permissions().contains(&permission)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for Role {
+    type Err = crate::FieldError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.code() == s)
+            .ok_or_else(|| crate::FieldError::new("role", format!("unknown role `{s}`")))
+    }
+}
+
+/// What a route or use case needs. Reading one's own profile, sessions and second factor
+/// needs no permission: every signed-in user may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    OrgRead,
+    OrgManage,
+    PeopleRead,
+    PeopleManage,
+    UsersRead,
+    UsersManage,
+    AuditRead,
+    AuditExport,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 8] = [
+        Permission::OrgRead,
+        Permission::OrgManage,
+        Permission::PeopleRead,
+        Permission::PeopleManage,
+        Permission::UsersRead,
+        Permission::UsersManage,
+        Permission::AuditRead,
+        Permission::AuditExport,
+    ];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(r.code().parse::<Role>().unwrap(), r);
+        }
+        assert!("root".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn only_the_administrator_manages_accounts_and_companies() {
+        for r in Role::ALL {
+            let admin = r == Role::SystemAdministrator;
+            assert_eq!(r.grants(Permission::UsersManage), admin, "{r}");
+            assert_eq!(r.grants(Permission::OrgManage), admin, "{r}");
+        }
+    }
+
+    #[test]
+    fn auditors_read_but_never_change() {
+        for p in [Permission::OrgManage, Permission::PeopleManage, Permission::UsersManage] {
+            assert!(!Role::Auditor.grants(p));
+        }
+        assert!(Role::Auditor.grants(Permission::AuditRead));
+    }
+}

@@ -1,0 +1,124 @@
+//! Scope: a role is granted group-wide or for named companies, and every record belongs to
+//! a company or to the group. `Access` answers, per permission, which records a user reaches.
+
+use crate::{CompanyId, Permission, Role};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// One role granted to a user: `company: None` means group-wide.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    pub role: Role,
+    pub company: Option<CompanyId>,
+}
+
+/// Which records a permission reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every company and the group's own records.
+    Group,
+    /// Only records of these companies (never empty).
+    Companies(BTreeSet<CompanyId>),
+    /// The permission is not held at all.
+    Nothing,
+}
+
+impl Scope {
+    /// Whether a record owned by `company` (`None`: the group itself) is within reach.
+    pub fn covers(&self, company: Option<CompanyId>) -> bool {
+        match (self, company) {
+            (Scope::Group, _) => true,
+            (Scope::Companies(set), Some(c)) => set.contains(&c),
+            _ => false,
+        }
+    }
+
+    pub fn is_nothing(&self) -> bool {
+        matches!(self, Scope::Nothing)
+    }
+}
+
+/// Everything a signed-in user (or an API token) may do, derived from their grants.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Access {
+    grants: Vec<Grant>,
+}
+
+impl Access {
+    pub fn new(grants: Vec<Grant>) -> Self {
+        Self { grants }
+    }
+
+    pub fn grants(&self) -> &[Grant] {
+        &self.grants
+    }
+
+    pub fn roles(&self) -> BTreeSet<Role> {
+        self.grants.iter().map(|g| g.role).collect()
+    }
+
+    pub fn scope(&self, permission: Permission) -> Scope {
+        let mut companies = BTreeSet::new();
+        for g in self.grants.iter().filter(|g| g.role.grants(permission)) {
+            match g.company {
+                None => return Scope::Group,
+                Some(c) => {
+                    companies.insert(c);
+                }
+            }
+        }
+        if companies.is_empty() { Scope::Nothing } else { Scope::Companies(companies) }
+    }
+
+    pub fn can(&self, permission: Permission) -> bool {
+        !self.scope(permission).is_nothing()
+    }
+
+    pub fn can_for(&self, permission: Permission, company: Option<CompanyId>) -> bool {
+        self.scope(permission).covers(company)
+    }
+
+    pub fn needs_second_factor(&self) -> bool {
+        self.grants.iter().any(|g| g.role.is_privileged())
+    }
+
+    /// Whether every grant in `wanted` is one this access could hand on: used when an
+    /// administrator issues an API token, so a token never exceeds its issuer.
+    pub fn covers_grant(&self, wanted: &Grant) -> bool {
+        self.grants.iter().any(|g| g.role == wanted.role && (g.company.is_none() || g.company == wanted.company))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn company_grant_reaches_only_that_company() {
+        let a = CompanyId::new();
+        let b = CompanyId::new();
+        let access = Access::new(vec![Grant { role: Role::Hr, company: Some(a) }]);
+        let s = access.scope(Permission::PeopleManage);
+        assert!(s.covers(Some(a)));
+        assert!(!s.covers(Some(b)));
+        assert!(!s.covers(None));
+        assert!(access.scope(Permission::UsersManage).is_nothing());
+    }
+
+    #[test]
+    fn one_group_grant_wins_over_company_grants() {
+        let a = CompanyId::new();
+        let access = Access::new(vec![
+            Grant { role: Role::Hr, company: Some(a) },
+            Grant { role: Role::Auditor, company: None },
+        ]);
+        assert_eq!(access.scope(Permission::PeopleRead), Scope::Group);
+        assert_eq!(access.scope(Permission::PeopleManage), Scope::Companies([a].into()));
+    }
+
+    #[test]
+    fn privileged_roles_need_a_second_factor() {
+        assert!(Access::new(vec![Grant { role: Role::CsirtMember, company: None }]).needs_second_factor());
+        assert!(!Access::new(vec![Grant { role: Role::Hr, company: None }]).needs_second_factor());
+    }
+}

@@ -1,0 +1,37 @@
+//! Versioned migrations, applied at start and by `isms migrate`. A migration, once
+//! released, is never edited: a change is a new file.
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, TransactionTrait};
+use sea_orm_migration::prelude::*;
+
+mod m0001_foundation;
+
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_foundation::Migration)]
+    }
+}
+
+/// An arbitrary constant that names the migration lock among PostgreSQL advisory locks.
+const PG_MIGRATION_LOCK: i64 = 0x6973_6d73_0001;
+
+pub async fn run(db: &DatabaseConnection) -> Result<(), DbErr> {
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let txn = db.begin().await?;
+            txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({PG_MIGRATION_LOCK})")).await?;
+            Migrator::up(&txn, None).await?;
+            txn.commit().await
+        }
+        _ => Migrator::up(db, None).await,
+    }
+}
+
+/// Names of applied and pending migrations, for `isms migrate --status`.
+pub async fn status(db: &DatabaseConnection) -> Result<(Vec<String>, Vec<String>), DbErr> {
+    let applied = Migrator::get_applied_migrations(db).await?.iter().map(|m| m.name().to_owned()).collect();
+    let pending = Migrator::get_pending_migrations(db).await?.iter().map(|m| m.name().to_owned()).collect();
+    Ok((applied, pending))
+}

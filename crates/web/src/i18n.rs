@@ -1,0 +1,186 @@
+//! Message catalogs in Fluent syntax, one per language, compiled into the binary. Every
+//! visible string in the pages comes from here; a test fails when either language lacks a key.
+
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use std::borrow::Cow;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    Ja,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Ja => "ja",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s.trim().get(..2).map(|p| p.to_ascii_lowercase()).as_deref() {
+            Some("ja") => Some(Lang::Ja),
+            Some("en") => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The first supported language in an `Accept-Language` header, by its q-values.
+    pub fn from_accept_language(header: &str) -> Option<Lang> {
+        let mut best: Option<(f32, Lang)> = None;
+        for part in header.split(',') {
+            let mut it = part.split(';');
+            let tag = it.next().unwrap_or("").trim();
+            let q = it
+                .find_map(|p| p.trim().strip_prefix("q=").and_then(|v| v.parse::<f32>().ok()))
+                .unwrap_or(1.0);
+            if let Some(l) = Lang::parse(tag) {
+                if best.is_none_or(|(bq, _)| q > bq) {
+                    best = Some((q, l));
+                }
+            }
+        }
+        best.map(|(_, l)| l)
+    }
+}
+
+pub const EN_FTL: &str = include_str!("../locales/en.ftl");
+pub const JA_FTL: &str = include_str!("../locales/ja.ftl");
+
+pub struct Catalogs {
+    en: FluentBundle<FluentResource>,
+    ja: FluentBundle<FluentResource>,
+}
+
+fn bundle(lang: &str, src: &str) -> Result<FluentBundle<FluentResource>, String> {
+    let res = FluentResource::try_new(src.to_owned()).map_err(|(_, errs)| format!("{lang}.ftl: {errs:?}"))?;
+    let id: unic_langid::LanguageIdentifier = lang.parse().map_err(|e| format!("{lang}: {e}"))?;
+    let mut b = FluentBundle::new_concurrent(vec![id]);
+    // Isolation marks would show as stray characters in plain-text places (titles, CSV).
+    b.set_use_isolating(false);
+    b.add_resource(res).map_err(|errs| format!("{lang}.ftl: {errs:?}"))?;
+    Ok(b)
+}
+
+impl Catalogs {
+    pub fn load() -> Result<Self, String> {
+        Ok(Self { en: bundle("en", EN_FTL)?, ja: bundle("ja", JA_FTL)? })
+    }
+
+    fn bundle(&self, lang: Lang) -> &FluentBundle<FluentResource> {
+        match lang {
+            Lang::En => &self.en,
+            Lang::Ja => &self.ja,
+        }
+    }
+
+    /// The message, or its key when missing (the catalog test keeps that from shipping).
+    pub fn get(&self, lang: Lang, key: &str) -> String {
+        self.format(lang, key, None)
+    }
+
+    pub fn get_with(&self, lang: Lang, key: &str, args: &[(&str, String)]) -> String {
+        let mut a = FluentArgs::new();
+        for (k, v) in args {
+            a.set(*k, FluentValue::from(v.clone()));
+        }
+        self.format(lang, key, Some(&a))
+    }
+
+    fn format(&self, lang: Lang, key: &str, args: Option<&FluentArgs>) -> String {
+        let b = self.bundle(lang);
+        let Some(pattern) = b.get_message(key).and_then(|m| m.value()) else {
+            return key.to_owned();
+        };
+        let mut errors = vec![];
+        let s: Cow<str> = b.format_pattern(pattern, args, &mut errors);
+        s.into_owned()
+    }
+
+    pub fn has(&self, lang: Lang, key: &str) -> bool {
+        self.bundle(lang).has_message(key)
+    }
+}
+
+/// Message ids defined in a catalog source.
+pub fn keys(src: &str) -> Vec<String> {
+    src.lines()
+        .filter(|l| !l.starts_with(' ') && !l.starts_with('#') && !l.starts_with('.'))
+        .filter_map(|l| l.split_once('=').map(|(k, _)| k.trim().to_owned()))
+        .filter(|k| !k.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_languages_have_every_key() {
+        let en = keys(EN_FTL);
+        let ja = keys(JA_FTL);
+        let missing_ja: Vec<_> = en.iter().filter(|k| !ja.contains(k)).collect();
+        let missing_en: Vec<_> = ja.iter().filter(|k| !en.contains(k)).collect();
+        assert!(missing_ja.is_empty(), "missing in ja.ftl: {missing_ja:?}");
+        assert!(missing_en.is_empty(), "missing in en.ftl: {missing_en:?}");
+        assert!(en.len() > 50);
+    }
+
+    #[test]
+    fn catalogs_parse() {
+        let c = Catalogs::load().unwrap();
+        assert_eq!(c.get(Lang::En, "nav-people"), "People");
+        assert_ne!(c.get(Lang::Ja, "nav-people"), "nav-people");
+    }
+
+    #[test]
+    fn every_key_used_in_templates_and_code_exists() {
+        // Keys appear as t("...") in templates and tr("...") in Rust code.
+        let c = Catalogs::load().unwrap();
+        let mut sources = vec![];
+        for dir in ["templates", "src"] {
+            let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+            let mut stack = vec![base];
+            while let Some(d) = stack.pop() {
+                for e in std::fs::read_dir(&d).unwrap() {
+                    let p = e.unwrap().path();
+                    if p.is_dir() {
+                        stack.push(p);
+                    } else {
+                        sources.push((p.clone(), std::fs::read_to_string(&p).unwrap()));
+                    }
+                }
+            }
+        }
+        let mut missing = vec![];
+        for (path, text) in &sources {
+            for pat in ["t(\"", "tr(\""] {
+                for (i, _) in text.match_indices(pat) {
+                    let rest = &text[i + pat.len()..];
+                    let Some(end) = rest.find('"') else { continue };
+                    let key = &rest[..end];
+                    if key.is_empty() || key.contains(' ') || key.contains('{') {
+                        continue;
+                    }
+                    for lang in [Lang::En, Lang::Ja] {
+                        if !c.has(lang, key) {
+                            missing.push(format!("{}: {key} ({})", path.display(), lang.code()));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "keys missing from catalogs:\n{}", missing.join("\n"));
+    }
+
+    #[test]
+    fn accept_language() {
+        assert_eq!(Lang::from_accept_language("en-US,en;q=0.9,ja;q=0.8"), Some(Lang::En));
+        assert_eq!(Lang::from_accept_language("fr, ja;q=0.5"), Some(Lang::Ja));
+        assert_eq!(Lang::from_accept_language("fr"), None);
+    }
+}

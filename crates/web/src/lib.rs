@@ -1,0 +1,64 @@
+//! isms over HTTP: server-rendered pages (askama + htmx), the JSON API under `/api/v1`
+//! with its OpenAPI document, and the operational endpoints. Authorization is declared per
+//! route in one table (`routes`) and enforced by `app`; this crate only translates.
+
+pub mod api;
+pub mod context;
+pub mod error;
+pub mod i18n;
+pub mod ops;
+pub mod pages;
+pub mod routes;
+
+use isms_app::App;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+pub use context::Ctx;
+pub use routes::{Need, RouteSpec};
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Where users reach this instance, e.g. `https://isms.example.com`; decides whether
+    /// cookies are marked `Secure` and how links in messages are written.
+    pub public_url: String,
+    /// Largest request body accepted (imports included).
+    pub max_body_bytes: usize,
+}
+
+impl WebConfig {
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+#[derive(Clone)]
+pub struct WebState {
+    pub app: App,
+    pub i18n: Arc<i18n::Catalogs>,
+    pub config: Arc<WebConfig>,
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    ready: Arc<AtomicBool>,
+}
+
+impl WebState {
+    pub fn new(app: App, config: WebConfig, metrics: Option<metrics_exporter_prometheus::PrometheusHandle>) -> Result<Self, String> {
+        Ok(Self { app, i18n: Arc::new(i18n::Catalogs::load()?), config: Arc::new(config), metrics, ready: Arc::new(AtomicBool::new(true)) })
+    }
+
+    /// Marks the instance as draining: `/readyz` answers 503 so a load balancer stops
+    /// sending new requests while the ones in flight finish.
+    pub fn set_ready(&self, ready: bool) {
+        self.ready.store(ready, Ordering::SeqCst);
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::SeqCst)
+    }
+}
+
+/// The whole HTTP application and the table of its routes.
+pub fn router(state: WebState) -> (axum::Router, Vec<RouteSpec>) {
+    routes::build(state)
+}

@@ -1,0 +1,176 @@
+//! The one table of routes: each declares what it needs (public, signed in, or a
+//! permission), and the check runs before its handler. The authorization matrix test
+//! reads this same table, so a new route cannot escape it.
+
+use crate::context::{self, Ctx};
+use crate::{api, ops, pages, WebState};
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::MethodRouter;
+use axum::Router;
+use isms_core::Permission;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Anyone, signed in or not (health, public pages, sign-in).
+    Public,
+    /// A session that has passed the password but may still owe its second factor.
+    Pending,
+    /// Any fully signed-in user.
+    SignedIn,
+    /// A signed-in user or token holding this permission for some scope.
+    Perm(Permission),
+}
+
+#[derive(Debug, Clone)]
+pub struct RouteSpec {
+    pub method: Method,
+    pub path: &'static str,
+    pub need: Need,
+}
+
+struct Table {
+    router: Router<WebState>,
+    specs: Vec<RouteSpec>,
+}
+
+impl Table {
+    fn add(mut self, method: Method, path: &'static str, need: Need, handler: MethodRouter<WebState>) -> Self {
+        self.specs.push(RouteSpec { method, path, need });
+        let guarded = handler.route_layer(middleware::from_fn(move |req: Request, next: Next| require(need, req, next)));
+        self.router = self.router.route(path, guarded);
+        self
+    }
+    fn get(self, path: &'static str, need: Need, h: MethodRouter<WebState>) -> Self {
+        self.add(Method::GET, path, need, h)
+    }
+    fn post(self, path: &'static str, need: Need, h: MethodRouter<WebState>) -> Self {
+        self.add(Method::POST, path, need, h)
+    }
+    fn put(self, path: &'static str, need: Need, h: MethodRouter<WebState>) -> Self {
+        self.add(Method::PUT, path, need, h)
+    }
+}
+
+async fn require(need: Need, req: Request, next: Next) -> Response {
+    let Some(ctx) = req.extensions().get::<Ctx>().cloned() else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let allowed = match need {
+        Need::Public => true,
+        Need::Pending => ctx.principal.is_some() || ctx.pending.is_some(),
+        Need::SignedIn => ctx.principal.is_some(),
+        Need::Perm(p) => ctx.principal.as_ref().is_some_and(|w| w.access.can(p)),
+    };
+    if allowed {
+        return next.run(req).await;
+    }
+    if ctx.principal.is_none() {
+        if ctx.is_api {
+            return crate::error::problem(StatusCode::UNAUTHORIZED, "unauthenticated", "sign-in or an API token is required", vec![]);
+        }
+        if ctx.pending.is_some() {
+            let to = if ctx.session.as_ref().is_some_and(|s| s.needs_enrolment) { "/account/totp" } else { "/login/totp" };
+            return Redirect::to(to).into_response();
+        }
+        let next_url = format!("/login?next={}", context::url_encode(&ctx.path_and_query));
+        return if ctx.is_htmx {
+            ([("HX-Redirect", next_url)], StatusCode::UNAUTHORIZED).into_response()
+        } else {
+            Redirect::to(&next_url).into_response()
+        };
+    }
+    crate::error::forbidden(&ctx)
+}
+
+pub fn build(state: WebState) -> (Router, Vec<RouteSpec>) {
+    use axum::routing::{get, post, put};
+    use Need::*;
+    use Permission::*;
+    let t = Table { router: Router::new(), specs: vec![] }
+        // operations and static files
+        .get("/healthz", Public, get(ops::healthz))
+        .get("/readyz", Public, get(ops::readyz))
+        .get("/metrics", Public, get(ops::metrics))
+        .get("/static/{file}", Public, get(ops::static_file))
+        .get("/lang/{code}", Public, get(pages::shell::switch_language))
+        // sign-in and setup
+        .get("/login", Public, get(pages::auth::login_page))
+        .post("/login", Public, post(pages::auth::login_submit))
+        .get("/login/totp", Pending, get(pages::auth::totp_page))
+        .post("/login/totp", Pending, post(pages::auth::totp_submit))
+        .post("/logout", Pending, post(pages::auth::logout))
+        .get("/setup/{token}", Public, get(pages::auth::setup_page))
+        .post("/setup/{token}", Public, post(pages::auth::setup_submit))
+        .get("/account/totp", Pending, get(pages::auth::enrol_page))
+        .post("/account/totp", Pending, post(pages::auth::enrol_submit))
+        // the user's own account
+        .get("/", SignedIn, get(pages::home::dashboard))
+        .get("/account", SignedIn, get(pages::account::page))
+        .post("/account/preferences", SignedIn, post(pages::account::preferences))
+        .post("/account/sessions/{id}/revoke", SignedIn, post(pages::account::revoke_session))
+        // organisation
+        .get("/org", Perm(OrgRead), get(pages::org::page))
+        .post("/org/companies", Perm(OrgManage), post(pages::org::create_company))
+        .post("/org/departments", Perm(OrgManage), post(pages::org::create_department))
+        .get("/people", Perm(PeopleRead), get(pages::people::list))
+        .get("/people/export.csv", Perm(PeopleRead), get(pages::people::export))
+        .get("/people/new", Perm(PeopleManage), get(pages::people::new_form))
+        .post("/people/new", Perm(PeopleManage), post(pages::people::create))
+        .get("/people/import", Perm(PeopleManage), get(pages::people::import_form))
+        .post("/people/import", Perm(PeopleManage), post(pages::people::import))
+        .get("/people/{id}", Perm(PeopleRead), get(pages::people::show))
+        .get("/people/{id}/edit", Perm(PeopleManage), get(pages::people::edit_form))
+        .post("/people/{id}/edit", Perm(PeopleManage), post(pages::people::update))
+        .post("/people/{id}/deactivate", Perm(PeopleManage), post(pages::people::deactivate))
+        // administration
+        .get("/admin/users", Perm(UsersRead), get(pages::users::list))
+        .get("/admin/users/new", Perm(UsersManage), get(pages::users::new_form))
+        .post("/admin/users/new", Perm(UsersManage), post(pages::users::create))
+        .get("/admin/users/{id}", Perm(UsersRead), get(pages::users::show))
+        .post("/admin/users/{id}/grants", Perm(UsersManage), post(pages::users::grants))
+        .post("/admin/users/{id}/password", Perm(UsersManage), post(pages::users::password))
+        .post("/admin/users/{id}/disable", Perm(UsersManage), post(pages::users::disable))
+        .post("/admin/users/{id}/enable", Perm(UsersManage), post(pages::users::enable))
+        .post("/admin/users/{id}/reset-totp", Perm(UsersManage), post(pages::users::reset_totp))
+        .get("/admin/tokens", Perm(UsersManage), get(pages::users::tokens))
+        .post("/admin/tokens", Perm(UsersManage), post(pages::users::create_token))
+        .post("/admin/tokens/{id}/revoke", Perm(UsersManage), post(pages::users::revoke_token))
+        .get("/audit", Perm(AuditRead), get(pages::audit::list))
+        .get("/audit/export.csv", Perm(AuditExport), get(pages::audit::export))
+        // JSON API
+        .get("/api/openapi.json", Public, get(api::openapi_json))
+        .get("/api/v1/me", SignedIn, get(api::me))
+        .get("/api/v1/companies", Perm(OrgRead), get(api::org::list_companies))
+        .post("/api/v1/companies", Perm(OrgManage), post(api::org::create_company))
+        .get("/api/v1/departments", Perm(OrgRead), get(api::org::list_departments))
+        .post("/api/v1/departments", Perm(OrgManage), post(api::org::create_department))
+        .get("/api/v1/people", Perm(PeopleRead), get(api::people::list))
+        .post("/api/v1/people", Perm(PeopleManage), post(api::people::create))
+        .get("/api/v1/people/{id}", Perm(PeopleRead), get(api::people::show))
+        .put("/api/v1/people/{id}", Perm(PeopleManage), put(api::people::update))
+        .post("/api/v1/people/{id}/deactivate", Perm(PeopleManage), post(api::people::deactivate))
+        .get("/api/v1/users", Perm(UsersRead), get(api::users::list))
+        .post("/api/v1/users", Perm(UsersManage), post(api::users::create))
+        .get("/api/v1/users/{id}", Perm(UsersRead), get(api::users::show))
+        .put("/api/v1/users/{id}/grants", Perm(UsersManage), put(api::users::set_grants))
+        .get("/api/v1/roles", SignedIn, get(api::users::roles))
+        .get("/api/v1/audit", Perm(AuditRead), get(api::audit::list));
+    let specs = t.specs;
+    let router = t
+        .router
+        .merge(api::docs_router())
+        .fallback(pages::shell::not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), context::middleware))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(crate::error::panic_response))
+        .layer(axum::extract::DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, std::time::Duration::from_secs(120)))
+        .layer(middleware::from_fn(ops::track))
+        .with_state(state);
+    (router, specs)
+}
+
+/// So the state extractor can be used in handlers of the table.
+pub type AppState = State<WebState>;
