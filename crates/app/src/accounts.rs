@@ -364,7 +364,7 @@ pub async fn logout(app: &App, who: &Principal) -> Result<()> {
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SessionView {
     /// A short handle; the full id is a hash of the cookie, useless as a cookie.
     pub id: String,
@@ -427,14 +427,14 @@ pub async fn set_preferences(app: &App, who: &Principal, locale: Option<&str>, t
 
 // ---- administration ----
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct GrantView {
     pub role: Role,
     /// `None`: group-wide.
     pub company_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UserView {
     pub id: String,
     pub username: String,
@@ -500,7 +500,7 @@ pub async fn get_user(app: &App, who: &Principal, id: &str) -> Result<UserView> 
     Ok(v)
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct NewUser {
     pub username: String,
     pub display_name: String,
@@ -687,7 +687,7 @@ pub async fn set_disabled(app: &App, who: &Principal, id: &str, disabled: bool) 
 
 // ---- API tokens ----
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct NewToken {
     pub name: String,
     pub role: Role,
@@ -697,7 +697,7 @@ pub struct NewToken {
     pub expires_in_days: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TokenView {
     pub id: String,
     pub name: String,

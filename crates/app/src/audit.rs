@@ -7,7 +7,7 @@ use isms_store::audit::{self as store, AuditQuery};
 use serde::Serialize;
 use serde_json::json;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub seq: i64,
     pub at_ms: i64,
@@ -77,4 +77,28 @@ pub async fn export_csv(app: &App, who: &Principal, q: &AuditQuery) -> Result<St
 /// Walks the whole chain: `Ok(Ok(count))` when intact, `Ok(Err(fault))` naming the first bad entry.
 pub async fn verify(app: &App, progress: impl FnMut(u64, u64)) -> Result<Result<u64, Fault>> {
     Ok(store::verify(app.store.conn(), app.audit_key(), progress).await?)
+}
+
+/// The history of one record, oldest first, for its record page. The caller has already
+/// read the record through its own use case, so the reader may see its history.
+pub async fn record_history(app: &App, entity: &str, record_id: &str) -> Result<Vec<AuditEntry>> {
+    let q = AuditQuery { entity: Some(entity.into()), record_id: Some(record_id.into()), limit: 200, ..Default::default() };
+    let (mut rows, _) = store::list(app.store.conn(), None, &q).await?;
+    rows.reverse();
+    Ok(rows.into_iter().map(AuditEntry::from).collect())
+}
+
+/// Display names for `user:<id>` actors, for showing the trail to people.
+pub async fn actor_names(app: &App, entries: &[AuditEntry]) -> Result<std::collections::HashMap<String, String>> {
+    use isms_store::accounts::user;
+    use isms_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let ids: Vec<String> = entries.iter().filter_map(|e| e.actor.strip_prefix("user:").map(str::to_owned)).collect();
+    let mut out = std::collections::HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    for u in user::Entity::find().filter(user::Column::Id.is_in(ids)).all(app.store.conn()).await? {
+        out.insert(format!("user:{}", u.id), u.username);
+    }
+    Ok(out)
 }

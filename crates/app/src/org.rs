@@ -9,7 +9,7 @@ use isms_store::now_ms;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Company {
     pub id: String,
     pub code: String,
@@ -25,7 +25,7 @@ impl From<company::Model> for Company {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Department {
     pub id: String,
     pub company_id: String,
@@ -39,7 +39,7 @@ impl From<department::Model> for Department {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct CompanyInput {
     pub code: String,
     pub name: String,
@@ -49,7 +49,7 @@ pub struct CompanyInput {
     pub is_holding: bool,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct DepartmentInput {
     pub company_id: String,
     pub code: String,

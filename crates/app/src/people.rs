@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::HashMap;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Person {
     pub id: String,
     pub employee_number: String,
@@ -47,7 +47,7 @@ impl From<person::Model> for Person {
 }
 
 /// What a form or API body gives for a person. Strings as typed; parsing happens here.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct PersonInput {
     pub employee_number: String,
     pub name: String,
@@ -285,7 +285,7 @@ pub const CSV_COLUMNS: [&str; 9] =
     ["employee_number", "name", "email", "company_code", "department_code", "manager_employee_number", "status", "joined_on", "left_on"];
 
 /// A problem in an import file: line 1 is the header.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ImportError {
     pub line: u64,
     pub field: String,
@@ -298,7 +298,7 @@ impl std::fmt::Display for ImportError {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct ImportSummary {
     pub created: usize,
     pub updated: usize,

@@ -1,1 +1,397 @@
-fn main() {}
+//! The `isms` binary: the server and the operator's commands (migrations, imports,
+//! backups, audit verification, configuration check).
+
+mod config;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use config::{FlagOverrides, LogFormat, Settings};
+use indicatif::{ProgressBar, ProgressStyle};
+use isms_app::{App, AppConfig, Principal};
+use isms_store::{Store, StoreOptions};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(name = "isms", version, about = "Information-security and personal-information protection management for a corporate group")]
+struct Cli {
+    /// TOML configuration file (also ISMS_CONFIG).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Address and port to listen on (also ISMS_LISTEN).
+    #[arg(long, global = true)]
+    listen: Option<std::net::SocketAddr>,
+    /// Data folder (also ISMS_DATA_DIR).
+    #[arg(long = "data", global = true)]
+    data_dir: Option<PathBuf>,
+    /// Database URL: sqlite://PATH or postgres://... (also ISMS_DATABASE_URL).
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    /// Log format: text or json (also ISMS_LOG_FORMAT).
+    #[arg(long, global = true, value_parser = ["text", "json"])]
+    log_format: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the server (applies pending migrations first).
+    Serve {
+        /// Load the demo group (a fictional airline group) if the database is empty.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations.
+    Migrate {
+        /// Only list applied and pending migrations.
+        #[arg(long)]
+        status: bool,
+    },
+    /// Import records from a file.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+    /// Audit trail tools.
+    Audit {
+        #[command(subcommand)]
+        what: AuditWhat,
+    },
+    /// Write a consistent copy of the SQLite database while it runs.
+    Backup { file: PathBuf },
+    /// Replace the SQLite database with a backup (stop the server first).
+    Restore {
+        file: PathBuf,
+        /// Replace an existing database.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Configuration tools.
+    Config {
+        #[command(subcommand)]
+        what: ConfigWhat,
+    },
+    /// Administration tasks.
+    Admin {
+        #[command(subcommand)]
+        what: AdminWhat,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportWhat {
+    /// People from CSV (columns: see `isms import people --help`); all or nothing.
+    People { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum AuditWhat {
+    /// Walk the hash chain and report the first altered, removed or reordered entry.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum ConfigWhat {
+    /// Load the configuration, report problems, and print the effective settings.
+    Check,
+}
+
+#[derive(Subcommand)]
+enum AdminWhat {
+    /// Print a fresh one-time link that creates the first administrator (only while no account exists).
+    SetupLink,
+    /// Load the demo group into an empty database.
+    Demo,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let flags = FlagOverrides {
+        listen: cli.listen,
+        data_dir: cli.data_dir.clone(),
+        database_url: cli.database_url.clone(),
+        log_format: cli.log_format.as_deref().map(|f| if f == "json" { LogFormat::Json } else { LogFormat::Text }),
+    };
+    let settings = match Settings::load(cli.config.as_deref(), &flags) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("configuration error:\n{e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    init_logging(&settings);
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli.command, settings)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(s: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ISMS_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&s.log_level));
+    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match s.log_format {
+        LogFormat::Json => b.json().init(),
+        LogFormat::Text => b.init(),
+    }
+}
+
+/// The secret that keys the audit chain: read from its file, created on first start.
+fn load_key(s: &Settings) -> Result<Vec<u8>> {
+    let path = s.key_file();
+    if path.exists() {
+        let k = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        if k.len() < 32 {
+            bail!("{} holds {} bytes; a key needs at least 32", path.display(), k.len());
+        }
+        return Ok(k);
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let key = isms_app::random_token(48).into_bytes();
+    write_private(&path, &key)?;
+    tracing::info!(path = %path.display(), "created the audit key file; keep it with your backups");
+    Ok(key)
+}
+
+fn write_private(path: &Path, data: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    let mut f = o.open(path).with_context(|| format!("creating {}", path.display()))?;
+    f.write_all(data)?;
+    f.sync_all()?;
+    Ok(())
+}
+
+async fn open(s: &Settings) -> Result<App> {
+    std::fs::create_dir_all(&s.data_dir).with_context(|| format!("creating the data folder {}", s.data_dir.display()))?;
+    let url = s.database_url();
+    let store = Store::connect(&url, StoreOptions { pg_schema: None, max_connections: s.database_max_connections })
+        .await
+        .with_context(|| format!("connecting to {}", isms_store::redact_url(&url)))?;
+    store.migrate().await.context("applying migrations")?;
+    let key = load_key(s)?;
+    let cfg = AppConfig {
+        session_idle_minutes: s.session_idle_minutes,
+        session_max_hours: s.session_max_hours,
+        lock_after_failures: s.lock_after_failures,
+        lock_minutes: s.lock_minutes,
+        ..AppConfig::default()
+    };
+    Ok(App::new(store, cfg, key))
+}
+
+async fn run(cmd: Command, s: Settings) -> Result<std::process::ExitCode> {
+    use std::process::ExitCode;
+    match cmd {
+        Command::Serve { demo } => serve(s, demo).await.map(|_| ExitCode::SUCCESS),
+        Command::Migrate { status } => {
+            std::fs::create_dir_all(&s.data_dir)?;
+            let url = s.database_url();
+            let store = Store::connect(&url, StoreOptions::default()).await.with_context(|| format!("connecting to {}", isms_store::redact_url(&url)))?;
+            if !status {
+                store.migrate().await.context("applying migrations")?;
+            }
+            let (applied, pending) = isms_store::migrations::status(store.conn()).await?;
+            for m in applied {
+                println!("applied  {m}");
+            }
+            for m in &pending {
+                println!("pending  {m}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { what: ImportWhat::People { file } } => {
+            let app = open(&s).await?;
+            let data = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let bar = ProgressBar::new(0);
+            bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} people {elapsed}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+            let r = isms_app::people::import_csv(&app, &Principal::system(), &data, |done, total| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            })
+            .await;
+            bar.finish_and_clear();
+            match r {
+                Ok(sum) => {
+                    println!("imported {}: {} added, {} updated", file.display(), sum.created, sum.updated);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(isms_app::people::ImportFailure::Rows(errors)) => {
+                    eprintln!("{}: nothing imported; {} problem(s):", file.display(), errors.len());
+                    for e in errors {
+                        eprintln!("  {}:{e}", file.display());
+                    }
+                    Ok(ExitCode::from(1))
+                }
+                Err(isms_app::people::ImportFailure::App(e)) => bail!("{e}"),
+            }
+        }
+        Command::Audit { what: AuditWhat::Verify } => {
+            let app = open(&s).await?;
+            let bar = ProgressBar::new(0);
+            bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} entries").unwrap_or_else(|_| ProgressStyle::default_bar()));
+            let start = Instant::now();
+            let r = isms_app::audit::verify(&app, |done, total| {
+                bar.set_length(total);
+                bar.set_position(done);
+            })
+            .await?;
+            bar.finish_and_clear();
+            match r {
+                Ok(n) => {
+                    println!("ok: {n} entries verified in {:.2?}", start.elapsed());
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(fault) => {
+                    println!("FAILED: {fault}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        Command::Backup { file } => {
+            let app = open(&s).await?;
+            if !s.is_sqlite() {
+                bail!("`isms backup` copies the embedded SQLite database; for PostgreSQL use pg_dump");
+            }
+            if file.exists() {
+                bail!("{} exists already; choose a new file", file.display());
+            }
+            let path = file.to_str().context("the backup path is not valid UTF-8")?.replace('\'', "''");
+            use isms_store::sea_orm::ConnectionTrait;
+            app.store.conn().execute_unprepared(&format!("VACUUM INTO '{path}'")).await.context("writing the backup")?;
+            println!("backup written to {}", file.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { file, force } => restore(&s, &file, force).await.map(|_| ExitCode::SUCCESS),
+        Command::Config { what: ConfigWhat::Check } => {
+            println!("configuration is valid:");
+            println!("{s:#?}");
+            println!("database: {}", isms_store::redact_url(&s.database_url()));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Admin { what: AdminWhat::SetupLink } => {
+            let app = open(&s).await?;
+            match isms_app::setup::ensure_setup_token(&app).await? {
+                Some(t) => println!("open {}/setup/{t} to create the first administrator", s.public_url()),
+                None => println!("accounts exist already; sign in as an administrator instead"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Admin { what: AdminWhat::Demo } => {
+            let app = open(&s).await?;
+            if isms_app::demo::load(&app).await? {
+                println!("demo group loaded");
+            } else {
+                println!("the database holds companies already; nothing loaded");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn restore(s: &Settings, file: &Path, force: bool) -> Result<()> {
+    let target = s.sqlite_path().context("`isms restore` replaces the embedded SQLite database; for PostgreSQL use pg_restore")?;
+    if !file.exists() {
+        bail!("{} does not exist", file.display());
+    }
+    // Check the backup opens and holds an isms schema before touching anything.
+    let probe = Store::connect(&format!("sqlite://{}?mode=ro", file.display()), StoreOptions::default()).await.context("opening the backup")?;
+    let (applied, _) = isms_store::migrations::status(probe.conn()).await.context("the file is not an isms database")?;
+    if applied.is_empty() {
+        bail!("{} holds no isms schema", file.display());
+    }
+    probe.close().await?;
+    if target.exists() && !force {
+        bail!("{} exists; stop the server and pass --force to replace it", target.display());
+    }
+    if let Some(dir) = target.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    // Copy beside the target, then rename: a crash never leaves a half-written database.
+    let tmp = target.with_extension("db.restoring");
+    std::fs::copy(file, &tmp).with_context(|| format!("copying to {}", tmp.display()))?;
+    for ext in ["db-wal", "db-shm"] {
+        let _ = std::fs::remove_file(target.with_extension(ext));
+    }
+    std::fs::rename(&tmp, &target)?;
+    println!("restored {} into {}", file.display(), target.display());
+    Ok(())
+}
+
+async fn serve(s: Settings, demo: bool) -> Result<()> {
+    let started = Instant::now();
+    let metrics = if s.metrics {
+        Some(metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().context("installing the metrics recorder")?)
+    } else {
+        None
+    };
+    let app = open(&s).await?;
+    let public = s.public_url();
+    if demo && isms_app::demo::load(&app).await? {
+        tracing::info!("demo group loaded");
+    }
+    let listener = tokio::net::TcpListener::bind(s.listen).await.with_context(|| format!("listening on {}", s.listen))?;
+    let state = isms_web::WebState::new(
+        app.clone(),
+        isms_web::WebConfig { public_url: public.clone(), max_body_bytes: s.max_body_mib * 1024 * 1024 },
+        metrics,
+    )
+    .map_err(anyhow::Error::msg)?;
+    let (router, _) = isms_web::router(state.clone());
+    println!("isms is ready at {public}  (started in {} ms)", started.elapsed().as_millis());
+    if demo {
+        println!("demo accounts (password `{}`):", isms_app::demo::DEMO_PASSWORD);
+        for (u, role, _) in isms_app::demo::ACCOUNTS {
+            println!("  {u:<10} {role}{}", if role.is_privileged() { "  (sets up a second factor at first sign-in)" } else { "" });
+        }
+    }
+    if let Some(t) = isms_app::setup::ensure_setup_token(&app).await? {
+        println!("no account exists yet: open {public}/setup/{t} to create the first administrator (valid 24 hours)");
+    }
+    let shutdown_state = state.clone();
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            shutdown_state.set_ready(false);
+            tracing::info!("shutting down: finishing requests in flight");
+        })
+        .await?;
+    app.store.close().await.ok();
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

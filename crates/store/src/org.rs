@@ -166,3 +166,7 @@ pub async fn people(
         .await?;
     Ok((rows, total))
 }
+
+pub async fn person_by_id(db: &impl ConnectionTrait, id: &str) -> Result<Option<person::Model>, DbErr> {
+    person::Entity::find_by_id(id.to_owned()).one(db).await
+}

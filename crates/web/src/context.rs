@@ -32,6 +32,7 @@ pub struct Ctx {
     pub is_api: bool,
     pub is_htmx: bool,
     pub bearer: bool,
+    pub i18n: std::sync::Arc<crate::i18n::Catalogs>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Ctx {
@@ -219,7 +220,7 @@ pub async fn middleware(State(state): State<WebState>, req: Request, next: Next)
             }
         }
         if cross_site || !ok {
-            let ctx = Ctx { principal, pending, session, lang, tz, csrf, path_and_query, is_api, is_htmx, bearer };
+            let ctx = Ctx { principal, pending, session, lang, tz, csrf, path_and_query, is_api, is_htmx, bearer, i18n: state.i18n.clone() };
             let mut resp = crate::error::csrf_failed(&state, &ctx);
             if let Some(t) = new_pre {
                 resp.headers_mut().append(header::SET_COOKIE, set_cookie(&state, PRE_COOKIE, &t, None, true));
@@ -228,7 +229,7 @@ pub async fn middleware(State(state): State<WebState>, req: Request, next: Next)
         }
     }
 
-    let ctx = Ctx { principal, pending, session, lang, tz, csrf, path_and_query, is_api, is_htmx, bearer };
+    let ctx = Ctx { principal, pending, session, lang, tz, csrf, path_and_query, is_api, is_htmx, bearer, i18n: state.i18n.clone() };
     parts.extensions.insert(ctx);
     let req = Request::from_parts(parts, body);
     let mut resp = next.run(req).await;

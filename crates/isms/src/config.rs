@@ -1,0 +1,213 @@
+//! The one typed settings struct: defaults, then a TOML file, then `ISMS_*` environment
+//! variables, then command-line flags. Unknown keys are an error; the secret parts never
+//! print.
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// A value that must not appear in logs or `config check` output.
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() { f.write_str("\"\"") } else { f.write_str("\"***\"") }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+    /// Folder for the embedded database, the key file and backups.
+    pub data_dir: PathBuf,
+    /// `sqlite://PATH` or `postgres://...`; empty: SQLite in `data_dir`.
+    pub database_url: Secret,
+    /// Where users reach this instance (decides cookie security and links).
+    pub public_url: String,
+    /// File holding the secret that keys the audit chain; default `data_dir/secret.key`.
+    /// Instances sharing a database must share this file.
+    pub secret_key_file: Option<PathBuf>,
+    pub log_format: LogFormat,
+    /// `tracing` filter, e.g. `info` or `isms=debug,info`.
+    pub log_level: String,
+    pub session_idle_minutes: i64,
+    pub session_max_hours: i64,
+    pub lock_after_failures: i32,
+    pub lock_minutes: i64,
+    pub max_body_mib: usize,
+    pub metrics: bool,
+    pub database_max_connections: Option<u32>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("data"),
+            database_url: Secret::default(),
+            public_url: String::new(),
+            secret_key_file: None,
+            log_format: LogFormat::Text,
+            log_level: "info".into(),
+            session_idle_minutes: 60,
+            session_max_hours: 12,
+            lock_after_failures: 5,
+            lock_minutes: 15,
+            max_body_mib: 32,
+            metrics: true,
+            database_max_connections: None,
+        }
+    }
+}
+
+/// Environment variables that are read (as `ISMS_<KEY>`).
+const ENV_KEYS: [&str; 15] = [
+    "listen", "data_dir", "database_url", "public_url", "secret_key_file", "log_format", "log_level",
+    "session_idle_minutes", "session_max_hours", "lock_after_failures", "lock_minutes", "max_body_mib", "metrics",
+    "database_max_connections", "config",
+];
+
+/// Overrides from flags; only what was given.
+#[derive(Debug, Default, Serialize)]
+pub struct FlagOverrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<LogFormat>,
+}
+
+impl Settings {
+    pub fn load(file: Option<&Path>, flags: &FlagOverrides) -> Result<Self, String> {
+        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
+        let file = file.map(Path::to_path_buf).or_else(|| std::env::var_os("ISMS_CONFIG").map(PathBuf::from));
+        if let Some(f) = &file {
+            if !f.exists() {
+                return Err(format!("config file {} does not exist", f.display()));
+            }
+            fig = fig.merge(Toml::file_exact(f));
+        }
+        fig = fig.merge(Env::prefixed("ISMS_").only(&ENV_KEYS).ignore(&["config"]));
+        fig = fig.merge(Serialized::defaults(flags));
+        let s: Settings = fig.extract().map_err(|e| {
+            let mut msgs = vec![];
+            for err in e {
+                let src = err.metadata.as_ref().map(|m| m.name.to_string()).unwrap_or_default();
+                let key = err.path.join(".");
+                msgs.push(format!("{}{}{}", if src.is_empty() { String::new() } else { format!("{src}: ") }, if key.is_empty() { String::new() } else { format!("`{key}`: ") }, err.kind));
+            }
+            msgs.join("\n")
+        })?;
+        s.validate()?;
+        Ok(s)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let u = &self.database_url.0;
+        if !u.is_empty() && !(u.starts_with("sqlite:") || u.starts_with("postgres://") || u.starts_with("postgresql://")) {
+            return Err("`database_url`: must start with sqlite:, postgres:// or postgresql://".into());
+        }
+        if !self.public_url.is_empty() && !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
+            return Err("`public_url`: must start with http:// or https://".into());
+        }
+        if self.session_idle_minutes < 1 || self.session_max_hours < 1 {
+            return Err("`session_idle_minutes` and `session_max_hours` must be at least 1".into());
+        }
+        if self.lock_after_failures < 1 || self.lock_minutes < 1 {
+            return Err("`lock_after_failures` and `lock_minutes` must be at least 1".into());
+        }
+        if self.max_body_mib == 0 || self.max_body_mib > 1024 {
+            return Err("`max_body_mib`: must be between 1 and 1024".into());
+        }
+        if let Err(e) = self.log_level.parse::<tracing_subscriber::EnvFilter>() {
+            return Err(format!("`log_level`: {e}"));
+        }
+        Ok(())
+    }
+
+    pub fn database_url(&self) -> String {
+        if self.database_url.0.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("isms.db").display())
+        } else {
+            self.database_url.0.clone()
+        }
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url().starts_with("sqlite:")
+    }
+
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        let url = self.database_url();
+        let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+        Some(PathBuf::from(rest.split('?').next().unwrap_or(rest)))
+    }
+
+    pub fn public_url(&self) -> String {
+        if self.public_url.is_empty() { format!("http://{}", self.listen) } else { self.public_url.trim_end_matches('/').to_owned() }
+    }
+
+    pub fn key_file(&self) -> PathBuf {
+        self.secret_key_file.clone().unwrap_or_else(|| self.data_dir.join("secret.key"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("isms.toml");
+        std::fs::write(&f, "listen = \"127.0.0.1:9000\"\nlisen = 1\n").unwrap();
+        let e = Settings::load(Some(&f), &FlagOverrides::default()).unwrap_err();
+        assert!(e.contains("lisen"), "{e}");
+    }
+
+    #[test]
+    fn file_then_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("isms.toml");
+        std::fs::write(&f, "listen = \"127.0.0.1:9000\"\ndata_dir = \"/tmp/x\"\n").unwrap();
+        let s = Settings::load(Some(&f), &FlagOverrides { data_dir: Some("/tmp/y".into()), ..Default::default() }).unwrap();
+        assert_eq!(s.listen.port(), 9000);
+        assert_eq!(s.data_dir, PathBuf::from("/tmp/y"));
+        assert!(s.is_sqlite());
+        assert_eq!(s.sqlite_path().unwrap(), PathBuf::from("/tmp/y/isms.db"));
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("isms.toml");
+        std::fs::write(&f, "database_url = \"mysql://x\"\n").unwrap();
+        assert!(Settings::load(Some(&f), &FlagOverrides::default()).unwrap_err().contains("database_url"));
+        std::fs::write(&f, "listen = \"nowhere\"\n").unwrap();
+        assert!(Settings::load(Some(&f), &FlagOverrides::default()).unwrap_err().contains("listen"));
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = Settings { database_url: Secret("postgres://u:pw@h/db".into()), ..Default::default() };
+        assert!(!format!("{s:?}").contains("pw"));
+    }
+}

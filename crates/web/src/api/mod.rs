@@ -1,0 +1,94 @@
+//! The JSON API under `/api/v1`: the same use cases as the pages, as JSON, with an
+//! OpenAPI 3.1 document at `/api/openapi.json` and a reference page at `/api/docs`.
+//! Authenticate with `Authorization: Bearer <token>`, or with the browser session plus an
+//! `X-CSRF-Token` header for changes.
+
+pub mod audit;
+pub mod org;
+pub mod people;
+pub mod users;
+
+use crate::context::Who;
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::Serialize;
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "isms API", description = "Information-security and personal-information protection management: organisation, people, accounts and the audit trail."),
+    paths(
+        me,
+        org::list_companies, org::create_company, org::list_departments, org::create_department,
+        people::list, people::create, people::show, people::update, people::deactivate,
+        users::list, users::create, users::show, users::set_grants, users::roles,
+        audit::list,
+    ),
+    components(schemas(Problem, FieldProblem, Me)),
+    modifiers(&Security),
+    security(("bearer" = []), ("session" = [])),
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let c = openapi.components.get_or_insert_with(Default::default);
+        c.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An API token issued under Administration → API tokens")).build()));
+        c.add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("isms_session"))));
+    }
+}
+
+/// RFC 9457 problem details.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    pub r#type: String,
+    pub title: String,
+    pub status: u16,
+    pub code: String,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldProblem>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FieldProblem {
+    pub field: String,
+    pub pointer: String,
+    pub message: String,
+}
+
+pub async fn openapi_json() -> impl IntoResponse {
+    Json(ApiDoc::openapi())
+}
+
+/// The interactive reference, served from the binary (works offline).
+pub fn docs_router() -> axum::Router<crate::WebState> {
+    axum::Router::from(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi-docs.json", ApiDoc::openapi())).with_state(())
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Me {
+    pub actor: String,
+    pub name: String,
+    pub roles: Vec<isms_core::Role>,
+    pub locale: Option<String>,
+    pub time_zone: Option<String>,
+}
+
+/// Who the caller is.
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", responses((status = 200, body = Me), (status = 401, body = Problem)))]
+pub async fn me(Who(who): Who) -> Json<Me> {
+    Json(Me { actor: who.actor, name: who.name, roles: who.access.roles().into_iter().collect(), locale: who.locale, time_zone: who.time_zone })
+}
+
+/// A page of results.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Page<T: utoipa::ToSchema> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub offset: u64,
+    pub limit: u64,
+}

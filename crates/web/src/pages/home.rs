@@ -1,0 +1,61 @@
+//! The dashboard: what the signed-in user can reach, at a glance.
+
+use super::shell::{clear_flash, render, Shell};
+use crate::context::{Ctx, Who};
+use crate::WebState;
+use askama::Template;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use isms_core::Permission;
+
+pub struct Tile {
+    pub href: &'static str,
+    pub label: String,
+    pub value: String,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    shell: Shell,
+    tiles: Vec<Tile>,
+    roles: Vec<String>,
+}
+
+pub async fn dashboard(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
+    let shell = Shell::new(&ctx, &headers, "home-title");
+    let app = &state.app;
+    let mut tiles = vec![];
+    if who.access.can(Permission::PeopleRead) {
+        let q = isms_store::org::PeopleQuery { limit: 1, status: Some("active".into()), ..Default::default() };
+        if let Ok(p) = isms_app::people::list(app, &who, &q).await {
+            tiles.push(Tile { href: "/people?status=active", label: shell.t("tile-people"), value: p.total.to_string() });
+        }
+    }
+    if who.access.can(Permission::OrgRead) {
+        if let Ok(c) = isms_app::org::list_companies(app, &who).await {
+            tiles.push(Tile { href: "/org", label: shell.t("tile-companies"), value: c.len().to_string() });
+        }
+    }
+    if who.access.can(Permission::AuditRead) {
+        let q = isms_store::audit::AuditQuery { limit: 1, ..Default::default() };
+        if let Ok((_, total)) = isms_app::audit::list(app, &who, &q).await {
+            tiles.push(Tile { href: "/audit", label: shell.t("tile-audit"), value: total.to_string() });
+        }
+    }
+    let roles = who
+        .access
+        .grants()
+        .iter()
+        .map(|g| {
+            let scope = match g.company {
+                None => shell.t("scope-group"),
+                Some(_) => shell.t("scope-company"),
+            };
+            format!("{} ({scope})", shell.t(&format!("role-{}", g.role.code().replace('_', "-"))))
+        })
+        .collect();
+    let r = render(&HomePage { shell, tiles, roles });
+    clear_flash(&state, r, &headers)
+}

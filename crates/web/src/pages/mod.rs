@@ -1,0 +1,10 @@
+//! The HTML pages, one module per domain, all drawn in one layout (`shell`).
+
+pub mod account;
+pub mod audit;
+pub mod auth;
+pub mod home;
+pub mod org;
+pub mod people;
+pub mod shell;
+pub mod users;
