@@ -206,11 +206,11 @@ fn summary(m: &person::Model) -> serde_json::Value {
 }
 
 pub async fn update(app: &App, who: &Principal, id: &str, input: PersonInput) -> Result<Person> {
-    let v = validate(&input).map_err(AppError::Invalid)?;
     let txn = app.store.write().await?;
     let m = person::Entity::find_by_id(id.to_owned()).one(&txn).await?.ok_or(AppError::NotFound)?;
     who.require_for(Permission::PeopleRead, Some(&m.company_id)).map_err(|_| AppError::NotFound)?;
     who.require_for(Permission::PeopleManage, Some(&m.company_id))?;
+    let v = validate(&input).map_err(AppError::Invalid)?;
     // Moving a person to another company needs the right there too.
     who.require_for(Permission::PeopleManage, Some(input.company_id.trim()))?;
     let department_id = blank_to_none(&input.department_id);

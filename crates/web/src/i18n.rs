@@ -160,10 +160,14 @@ mod tests {
         for (path, text) in &sources {
             for pat in ["t(\"", "tr(\""] {
                 for (i, _) in text.match_indices(pat) {
+                    // `shell.t(` or ` t(`, not `sort(`.
+                    if i > 0 && text.as_bytes()[i - 1].is_ascii_alphanumeric() || i > 0 && text.as_bytes()[i - 1] == b'_' {
+                        continue;
+                    }
                     let rest = &text[i + pat.len()..];
                     let Some(end) = rest.find('"') else { continue };
                     let key = &rest[..end];
-                    if key.is_empty() || key.contains(' ') || key.contains('{') {
+                    if key.is_empty() || key.contains(' ') || key.contains('{') || key.contains('.') {
                         continue;
                     }
                     for lang in [Lang::En, Lang::Ja] {

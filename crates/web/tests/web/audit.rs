@@ -1,0 +1,101 @@
+//! The audit chain: intact after real use, and every kind of tampering named by entry.
+
+use isms_core::audit::Fault;
+use isms_store::sea_orm::ConnectionTrait;
+use isms_store::Store;
+use isms_testkit::{backends, TestServer};
+
+async fn verify(s: &TestServer) -> Result<u64, Fault> {
+    isms_app::audit::verify(&s.app, |_, _| {}).await.unwrap()
+}
+
+async fn exec(s: &TestServer, sql: &str) {
+    s.app.store.conn().execute_unprepared(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+#[tokio::test]
+async fn tampering_is_found_and_named() {
+    for b in backends() {
+        // Altered.
+        let s = TestServer::start(b).await;
+        s.demo().await;
+        let n = verify(&s).await.expect("intact after the demo load");
+        assert!(n > 250);
+        exec(&s, "UPDATE audit_log SET detail = '{\"after\":\"forged\"}' WHERE seq = 42").await;
+        assert_eq!(verify(&s).await, Err(Fault::Altered { seq: 42 }), "{b:?}");
+        s.db.drop_schema().await;
+
+        // Removed.
+        let s = TestServer::start(b).await;
+        s.demo().await;
+        exec(&s, "DELETE FROM audit_log WHERE seq = 17").await;
+        assert_eq!(verify(&s).await, Err(Fault::Gap { seq: 17, prev: 16, next: 18 }), "{b:?}");
+        s.db.drop_schema().await;
+
+        // Reordered: entries 30 and 31 swap places (their numbers swapped).
+        let s = TestServer::start(b).await;
+        s.demo().await;
+        exec(&s, "UPDATE audit_log SET seq = -1 WHERE seq = 30").await;
+        exec(&s, "UPDATE audit_log SET seq = 30 WHERE seq = 31").await;
+        exec(&s, "UPDATE audit_log SET seq = 31 WHERE seq = -1").await;
+        assert_eq!(verify(&s).await, Err(Fault::Altered { seq: 30 }), "{b:?}");
+        s.db.drop_schema().await;
+
+        // Cut from the end.
+        let s = TestServer::start(b).await;
+        s.demo().await;
+        let n = verify(&s).await.unwrap() as i64;
+        exec(&s, &format!("DELETE FROM audit_log WHERE seq > {}", n - 3)).await;
+        assert_eq!(verify(&s).await, Err(Fault::Truncated { last: n - 3, head: n }), "{b:?}");
+        s.db.drop_schema().await;
+    }
+}
+
+#[tokio::test]
+async fn concurrent_writers_on_two_instances_keep_one_chain() {
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        s.demo().await;
+        // A second instance: its own connection pool on the same database.
+        let store2 = Store::connect(&s.db.url, s.db.options()).await.unwrap();
+        let app2 = isms_app::App::new(store2, isms_testkit::test_config(), isms_testkit::AUDIT_KEY.to_vec());
+        let sys = isms_app::Principal::system();
+        let companies = isms_app::org::list_companies(&s.app, &sys).await.unwrap();
+        let mut tasks = vec![];
+        for (i, app) in [s.app.clone(), app2.clone()].into_iter().enumerate() {
+            for j in 0..10 {
+                let app = app.clone();
+                let sys = sys.clone();
+                let company = companies[(i + j) % companies.len()].id.clone();
+                tasks.push(tokio::spawn(async move {
+                    isms_app::org::create_department(&app, &sys, isms_app::org::DepartmentInput { company_id: company, code: format!("C{i}X{j}"), name: format!("Concurrent {i}/{j}") })
+                        .await
+                        .unwrap();
+                }));
+            }
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let before = verify(&s).await.expect("one unbroken chain");
+        assert!(before > 270, "{b:?}: {before}");
+        s.db.drop_schema().await;
+    }
+}
+
+#[tokio::test]
+async fn a_change_and_its_audit_entry_commit_together() {
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        s.demo().await;
+        // Break the audit head so appending fails: the change must not be kept either.
+        exec(&s, "DELETE FROM audit_head").await;
+        let sys = isms_app::Principal::system();
+        let companies = isms_app::org::list_companies(&s.app, &sys).await.unwrap();
+        let r = isms_app::org::create_department(&s.app, &sys, isms_app::org::DepartmentInput { company_id: companies[0].id.clone(), code: "GHOST".into(), name: "Ghost".into() }).await;
+        assert!(r.is_err());
+        let deps = isms_app::org::list_departments(&s.app, &sys).await.unwrap();
+        assert!(deps.iter().all(|d| d.code != "GHOST"), "{b:?}: change kept without its audit entry");
+        s.db.drop_schema().await;
+    }
+}

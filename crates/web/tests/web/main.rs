@@ -1,0 +1,14 @@
+//! Integration tests of the HTTP layer: the real server on a free port with a fresh
+//! database, each test run on SQLite and on PostgreSQL.
+
+mod audit;
+mod auth;
+mod matrix;
+mod ops;
+mod people;
+
+/// The value of the first hidden `_csrf` field in a page.
+pub fn csrf_in(html: &str) -> String {
+    let at = html.find("name=\"_csrf\" value=\"").expect("page has a CSRF field") + "name=\"_csrf\" value=\"".len();
+    html[at..].split('"').next().unwrap().to_owned()
+}

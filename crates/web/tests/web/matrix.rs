@@ -1,0 +1,164 @@
+//! The authorization matrix: every route in the router's table × every role (granted
+//! group-wide), plus users of another company, against the outcome the permission table
+//! predicts. Lists and exports are checked for records outside the reader's scope.
+
+use isms_core::{Permission, Role};
+use isms_testkit::{backends, grant, session_for, user_session, Need, TestServer};
+use reqwest::{Method, StatusCode};
+
+struct Fixture {
+    person_a: String,
+    person_a_number: String,
+    user_a: String,
+    token_a: String,
+    company_a: String,
+}
+
+async fn fixture(s: &TestServer) -> Fixture {
+    s.demo().await;
+    let sys = isms_app::Principal::system();
+    let companies = isms_app::org::list_companies(&s.app, &sys).await.unwrap();
+    let a = companies.iter().find(|c| c.code == "AZA").unwrap().id.clone();
+    let people = isms_app::people::list(&s.app, &sys, &isms_store::org::PeopleQuery { company_id: Some(a.clone()), limit: 100, ..Default::default() }).await.unwrap();
+    let person = people.items.iter().find(|p| p.employee_number != "").unwrap().clone();
+    let users = isms_app::accounts::list_users(&s.app, &sys).await.unwrap();
+    let user_a = users.iter().find(|u| u.company_id.as_deref() == Some(a.as_str())).unwrap().id.clone();
+    let admin = user_session(&s.app, "matrix-admin", vec![grant(Role::SystemAdministrator, None)], None).await;
+    let (adm, _) = isms_app::accounts::session_principal(&s.app, &admin.cookie).await.unwrap();
+    let (tok, _) = isms_app::accounts::create_token(&s.app, &adm, isms_app::accounts::NewToken { name: "t".into(), role: Role::Hr, companies: vec![a.clone()], expires_in_days: 5 }).await.unwrap();
+    Fixture { person_a: person.id, person_a_number: person.employee_number, user_a, token_a: tok.id, company_a: a }
+}
+
+fn concrete(path: &str, f: &Fixture) -> String {
+    let id = if path.contains("/people/") {
+        f.person_a.clone()
+    } else if path.contains("/users/") {
+        f.user_a.clone()
+    } else if path.contains("/tokens/") {
+        f.token_a.clone()
+    } else {
+        "00000000-0000-0000-0000-000000000000".into()
+    };
+    path.replace("{id}", &id).replace("{token}", "not-a-token").replace("{file}", "app.css").replace("{code}", "en")
+}
+
+async fn call(s: &TestServer, client: &reqwest::Client, csrf: &str, method: &Method, path: &str) -> StatusCode {
+    let req = client.request(method.clone(), s.url(path));
+    let req = if *method == Method::GET { req } else { req.header("x-csrf-token", csrf) };
+    req.send().await.unwrap().status()
+}
+
+fn allowed(status: StatusCode) -> bool {
+    status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN && !status.is_server_error()
+}
+
+#[tokio::test]
+async fn every_route_for_every_role() {
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        let f = fixture(&s).await;
+        assert!(s.routes.len() >= 60, "the table lists every route ({} found)", s.routes.len());
+        let mut failures = vec![];
+        for role in Role::ALL {
+            let u = user_session(&s.app, &format!("m-{}", role.code()), vec![grant(role, None)], None).await;
+            for spec in &s.routes {
+                let path = concrete(spec.path, &f);
+                let sess = session_for(&s.app, &u.user_id).await;
+                let status = call(&s, &sess.client, &sess.csrf, &spec.method, &path).await;
+                let expect_allowed = match spec.need {
+                    Need::Public | Need::Pending | Need::SignedIn => true,
+                    Need::Perm(p) => role.grants(p),
+                };
+                let ok = if expect_allowed { allowed(status) } else { status == StatusCode::FORBIDDEN };
+                if !ok {
+                    failures.push(format!("{:?} {} {} as {}: got {status}, expected {}", b, spec.method, path, role.code(), if expect_allowed { "allowed" } else { "403" }));
+                }
+            }
+        }
+        // Signed out: only public routes answer; the rest send to sign-in (pages) or 401 (API).
+        let anon = isms_testkit::client();
+        for spec in &s.routes {
+            let path = concrete(spec.path, &f);
+            let status = call(&s, &anon, "", &spec.method, &path).await;
+            let ok = match spec.need {
+                Need::Public => status != StatusCode::UNAUTHORIZED && !status.is_server_error(),
+                _ if spec.method != Method::GET => status == StatusCode::FORBIDDEN || status == StatusCode::UNAUTHORIZED || status == StatusCode::SEE_OTHER,
+                _ if path.starts_with("/api/") => status == StatusCode::UNAUTHORIZED,
+                _ => status == StatusCode::SEE_OTHER,
+            };
+            if !ok {
+                failures.push(format!("{:?} {} {} signed out: got {status}", b, spec.method, path));
+            }
+        }
+        assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+        s.db.drop_schema().await;
+    }
+}
+
+#[tokio::test]
+async fn users_of_another_company_never_see_its_records() {
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        let f = fixture(&s).await;
+        let sys = isms_app::Principal::system();
+        let companies = isms_app::org::list_companies(&s.app, &sys).await.unwrap();
+        let other = companies.iter().find(|c| c.code == "AZC").unwrap().id.clone();
+        // Every role, scoped to the other company.
+        let mut failures = vec![];
+        for role in Role::ALL {
+            let u = user_session(&s.app, &format!("o-{}", role.code()), vec![grant(role, Some(&other))], None).await;
+            for spec in &s.routes {
+                let templated = spec.path.contains("{id}") && (spec.path.contains("/people/") || spec.path.contains("/users/"));
+                let Need::Perm(p) = spec.need else { continue };
+                if !templated || !role.grants(p) {
+                    continue;
+                }
+                let path = concrete(spec.path, &f);
+                let sess = session_for(&s.app, &u.user_id).await;
+                // Well-formed bodies, so only scope can stop the request.
+                let req = sess.client.request(spec.method.clone(), s.url(&path));
+                let req = if spec.method == Method::GET {
+                    req
+                } else if path.starts_with("/api/v1/people/") {
+                    req.header("x-csrf-token", &sess.csrf).json(&serde_json::json!({"employee_number": "X-1", "name": "X", "email": "x@x.example", "company_id": other}))
+                } else if path.starts_with("/api/") {
+                    req.header("x-csrf-token", &sess.csrf).json(&serde_json::json!([]))
+                } else {
+                    req.form(&[("_csrf", sess.csrf.as_str()), ("employee_number", "X-1"), ("name", "X"), ("email", "x@x.example"), ("company_id", other.as_str()), ("password", "a long enough password")])
+                };
+                let status = req.send().await.unwrap().status();
+                if status != StatusCode::NOT_FOUND && status != StatusCode::FORBIDDEN {
+                    failures.push(format!("{:?} {} {} as {} of another company: got {status}", b, spec.method, path, role.code()));
+                }
+            }
+            let sess = session_for(&s.app, &u.user_id).await;
+            if role.grants(Permission::PeopleRead) {
+                let body: serde_json::Value = sess.client.get(s.url("/api/v1/people?limit=1000")).send().await.unwrap().json().await.unwrap();
+                let items = body["items"].as_array().unwrap();
+                assert!(!items.is_empty());
+                assert!(items.iter().all(|p| p["company_id"] == other.as_str()), "{b:?} {role}: API list leaks");
+                let html = sess.client.get(s.url("/people?q=")).send().await.unwrap().text().await.unwrap();
+                assert!(!html.contains(&f.person_a_number), "{b:?} {role}: page leaks");
+                let csv = sess.client.get(s.url("/people/export.csv")).send().await.unwrap().text().await.unwrap();
+                assert!(csv.lines().count() > 1 && !csv.contains(&f.person_a_number), "{b:?} {role}: export leaks");
+                let filtered: serde_json::Value = sess.client.get(s.url(&format!("/api/v1/people?company_id={}", f.company_a))).send().await.unwrap().json().await.unwrap();
+                assert_eq!(filtered["total"], 0, "{b:?} {role}: filter by another company leaks");
+            }
+            if role.grants(Permission::AuditRead) {
+                let body: serde_json::Value = sess.client.get(s.url("/api/v1/audit?limit=1000")).send().await.unwrap().json().await.unwrap();
+                let items = body["items"].as_array().unwrap();
+                assert!(items.iter().all(|e| e["company_id"] == other.as_str()), "{b:?} {role}: audit leaks");
+            }
+            if role.grants(Permission::UsersRead) {
+                let body: serde_json::Value = sess.client.get(s.url("/api/v1/users")).send().await.unwrap().json().await.unwrap();
+                assert!(body.as_array().unwrap().iter().all(|u| u["id"] != f.user_a.as_str()), "{b:?} {role}: users leak");
+            }
+            if role.grants(Permission::OrgRead) {
+                let body: serde_json::Value = sess.client.get(s.url("/api/v1/companies")).send().await.unwrap().json().await.unwrap();
+                assert_eq!(body.as_array().unwrap().len(), 1, "{b:?} {role}: companies leak");
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        s.db.drop_schema().await;
+    }
+}
