@@ -244,9 +244,20 @@ fn totp_for(app: &App, secret_b32: &str, account: &str) -> Result<totp_rs::Totp>
         .map_err(|e| AppError::Internal(format!("totp: {e:?}")))
 }
 
-fn check_code(totp: &totp_rs::Totp, code: &str) -> bool {
+/// The time step of a valid code, if it is valid and newer than the last one used
+/// (so an observed code cannot be replayed).
+fn check_code(totp: &totp_rs::Totp, code: &str, last_step: Option<i64>) -> Option<i64> {
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-    code.len() == 6 && totp.check_current(&code).is_some()
+    if code.len() != 6 {
+        return None;
+    }
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    // One step of clock drift either way.
+    [now.saturating_sub(30), now, now + 30]
+        .into_iter()
+        .map(|t| (t / 30) as i64)
+        .filter(|step| last_step.is_none_or(|l| *step > l))
+        .find(|step| totp.generate(*step as u64 * 30).to_string() == code)
 }
 
 /// Second step of sign-in: the code from the authenticator app.
@@ -255,9 +266,15 @@ pub async fn verify_totp(app: &App, who: &Principal, code: &str) -> Result<()> {
     let sid = who.session_id.as_deref().ok_or(AppError::Unauthenticated)?;
     let u = user::Entity::find_by_id(uid.to_owned()).one(app.store.conn()).await?.ok_or(AppError::Unauthenticated)?;
     let secret = u.totp_secret.as_deref().filter(|_| u.totp_enabled).ok_or(AppError::Forbidden)?;
-    let ok = check_code(&totp_for(app, secret, &u.username)?, code);
+    let step = check_code(&totp_for(app, secret, &u.username)?, code, u.totp_last_step);
     let txn = app.store.write().await?;
-    if ok {
+    if let Some(step) = step {
+        user::Entity::update_many()
+            .col_expr(user::Column::TotpLastStep, isms_store::sea_orm::sea_query::Expr::val(step).into())
+            .col_expr(user::Column::FailedLogins, isms_store::sea_orm::sea_query::Expr::val(0).into())
+            .filter(user::Column::Id.eq(uid.to_owned()))
+            .exec(&txn)
+            .await?;
         session::Entity::update_many()
             .col_expr(session::Column::SecondFactorOk, isms_store::sea_orm::sea_query::Expr::val(true).into())
             .filter(session::Column::Id.eq(sid.to_owned()))
@@ -336,11 +353,12 @@ pub async fn confirm_enrolment(app: &App, who: &Principal, code: &str) -> Result
     let txn = app.store.write().await?;
     let u = user::Entity::find_by_id(uid.to_owned()).one(&txn).await?.ok_or(AppError::Unauthenticated)?;
     let secret = u.totp_secret.clone().filter(|_| !u.totp_enabled).ok_or_else(|| AppError::Conflict("no enrolment in progress".into()))?;
-    if !check_code(&totp_for(app, &secret, &u.username)?, code) {
+    let Some(step) = check_code(&totp_for(app, &secret, &u.username)?, code, None) else {
         return Err(AppError::field("code", "the code is not valid; check the time on your device"));
-    }
+    };
     let mut am = u.into_active_model();
     am.totp_enabled = Set(true);
+    am.totp_last_step = Set(Some(step));
     am.updated_ms = Set(now_ms());
     am.update(&txn).await?;
     if let Some(sid) = &who.session_id {
@@ -585,6 +603,7 @@ pub async fn create_user(app: &App, who: &Principal, input: NewUser) -> Result<U
         password_hash: Some(hash),
         totp_secret: None,
         totp_enabled: false,
+        totp_last_step: None,
         disabled: false,
         locale: None,
         time_zone: None,
@@ -657,6 +676,7 @@ pub async fn reset_totp(app: &App, who: &Principal, id: &str) -> Result<()> {
     let mut am = u.into_active_model();
     am.totp_enabled = Set(false);
     am.totp_secret = Set(None);
+    am.totp_last_step = Set(None);
     am.updated_ms = Set(now_ms());
     am.update(&txn).await?;
     session::Entity::delete_many().filter(session::Column::UserId.eq(uid.clone())).exec(&txn).await?;

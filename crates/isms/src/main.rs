@@ -312,23 +312,32 @@ async fn restore(s: &Settings, file: &Path, force: bool) -> Result<()> {
     if !file.exists() {
         bail!("{} does not exist", file.display());
     }
-    // Check the backup opens and holds an isms schema before touching anything.
-    let probe = Store::connect(&format!("sqlite://{}?mode=ro", file.display()), StoreOptions::default()).await.context("opening the backup")?;
-    let (applied, _) = isms_store::migrations::status(probe.conn()).await.context("the file is not an isms database")?;
-    if applied.is_empty() {
-        bail!("{} holds no isms schema", file.display());
-    }
-    probe.close().await?;
     if target.exists() && !force {
         bail!("{} exists; stop the server and pass --force to replace it", target.display());
     }
     if let Some(dir) = target.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    // Copy beside the target, then rename: a crash never leaves a half-written database.
+    // Copy beside the target and check the copy holds an isms schema; only then rename
+    // it into place, so a bad file or a crash never leaves a broken database behind.
     let tmp = target.with_extension("db.restoring");
     std::fs::copy(file, &tmp).with_context(|| format!("copying to {}", tmp.display()))?;
-    for ext in ["db-wal", "db-shm"] {
+    let check = async {
+        let probe = Store::connect(&format!("sqlite://{}", tmp.display()), StoreOptions::default()).await.context("opening the backup")?;
+        let (applied, _) = isms_store::migrations::status(probe.conn()).await.context("the file is not an isms database")?;
+        probe.close().await?;
+        if applied.is_empty() {
+            bail!("{} holds no isms schema", file.display());
+        }
+        anyhow::Ok(())
+    };
+    if let Err(e) = check.await {
+        for ext in ["db.restoring", "db.restoring-wal", "db.restoring-shm"] {
+            let _ = std::fs::remove_file(target.with_extension(ext));
+        }
+        return Err(e);
+    }
+    for ext in ["db-wal", "db-shm", "db.restoring-wal", "db.restoring-shm"] {
         let _ = std::fs::remove_file(target.with_extension(ext));
     }
     std::fs::rename(&tmp, &target)?;

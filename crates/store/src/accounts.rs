@@ -17,6 +17,8 @@ pub mod user {
         pub password_hash: Option<String>,
         pub totp_secret: Option<String>,
         pub totp_enabled: bool,
+        /// The last 30-second step whose code was accepted: a code works once.
+        pub totp_last_step: Option<i64>,
         pub disabled: bool,
         pub locale: Option<String>,
         pub time_zone: Option<String>,

@@ -188,9 +188,16 @@ pub async fn session_for(app: &App, user_id: &str) -> Session {
 
 /// The current TOTP code for a base32 secret.
 pub fn totp_code(secret: &str) -> String {
+    totp_code_at(secret, 0)
+}
+
+/// The code `offset_secs` from now (a code is accepted once, so a second sign-in within
+/// the same 30 seconds uses the next step's code, which clock drift allows).
+pub fn totp_code_at(secret: &str, offset_secs: u64) -> String {
     let s = totp_rs::Secret::try_from_base32(secret).expect("secret");
     let t = totp_rs::Builder::new().with_secret(s).build().expect("totp");
-    t.generate_current().to_string()
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    t.generate(now + offset_secs).to_string()
 }
 
 pub fn grant(role: Role, company: Option<&str>) -> GrantView {

@@ -17,7 +17,7 @@ enum People {
 }
 #[derive(DeriveIden)]
 enum Users {
-    Table, Id, PersonId, Username, DisplayName, PasswordHash, TotpSecret, TotpEnabled, Disabled, Locale,
+    Table, Id, PersonId, Username, DisplayName, PasswordHash, TotpSecret, TotpEnabled, TotpLastStep, Disabled, Locale,
     TimeZone, FailedLogins, LockedUntilMs, LastLoginMs, CreatedMs, UpdatedMs,
 }
 #[derive(DeriveIden)]
@@ -123,6 +123,7 @@ impl MigrationTrait for Migration {
                 .col(ColumnDef::new(Users::PasswordHash).text())
                 .col(ColumnDef::new(Users::TotpSecret).string_len(128))
                 .col(ColumnDef::new(Users::TotpEnabled).boolean().not_null().default(false))
+                .col(ColumnDef::new(Users::TotpLastStep).big_integer())
                 .col(ColumnDef::new(Users::Disabled).boolean().not_null().default(false))
                 .col(ColumnDef::new(Users::Locale).string_len(8))
                 .col(ColumnDef::new(Users::TimeZone).string_len(64))

@@ -1,5 +1,5 @@
 use isms_core::Role;
-use isms_testkit::{backends, client, grant, session_for, totp_code, user_session, TestServer, PASSWORD};
+use isms_testkit::{backends, client, grant, session_for, totp_code, totp_code_at, user_session, TestServer, PASSWORD};
 use reqwest::StatusCode;
 
 async fn login_form(c: &reqwest::Client, s: &TestServer) -> String {
@@ -45,7 +45,11 @@ async fn privileged_user_enrols_a_second_factor_then_signs_in_with_it() {
         let page = c2.get(s.url("/login/totp")).send().await.unwrap().text().await.unwrap();
         let csrf = crate::csrf_in(&page);
         assert_eq!(c2.get(s.url("/api/v1/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+        // The enrolment code was used already: it does not work twice.
         let r = c2.post(s.url("/login/totp")).form(&[("_csrf", csrf.as_str()), ("code", totp_code(&secret).as_str())]).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b:?}: replayed code accepted");
+        let next = totp_code_at(&secret, 30);
+        let r = c2.post(s.url("/login/totp")).form(&[("_csrf", csrf.as_str()), ("code", next.as_str())]).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         assert_eq!(c2.get(s.url("/api/v1/me")).send().await.unwrap().status(), StatusCode::OK);
         s.db.drop_schema().await;
