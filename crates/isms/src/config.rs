@@ -52,6 +52,8 @@ pub struct Settings {
     pub max_body_mib: usize,
     pub metrics: bool,
     pub database_max_connections: Option<u32>,
+    /// Behind a reverse proxy that sets `X-Forwarded-For`: take the client address from it.
+    pub trust_proxy: bool,
 }
 
 impl Default for Settings {
@@ -71,15 +73,16 @@ impl Default for Settings {
             max_body_mib: 32,
             metrics: true,
             database_max_connections: None,
+            trust_proxy: false,
         }
     }
 }
 
 /// Environment variables that are read (as `ISMS_<KEY>`).
-const ENV_KEYS: [&str; 15] = [
+const ENV_KEYS: [&str; 16] = [
     "listen", "data_dir", "database_url", "public_url", "secret_key_file", "log_format", "log_level",
     "session_idle_minutes", "session_max_hours", "lock_after_failures", "lock_minutes", "max_body_mib", "metrics",
-    "database_max_connections", "config",
+    "database_max_connections", "trust_proxy", "config",
 ];
 
 /// Overrides from flags; only what was given.

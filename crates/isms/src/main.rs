@@ -360,7 +360,7 @@ async fn serve(s: Settings, demo: bool) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(s.listen).await.with_context(|| format!("listening on {}", s.listen))?;
     let state = isms_web::WebState::new(
         app.clone(),
-        isms_web::WebConfig { public_url: public.clone(), max_body_bytes: s.max_body_mib * 1024 * 1024 },
+        isms_web::WebConfig { public_url: public.clone(), max_body_bytes: s.max_body_mib * 1024 * 1024, trust_proxy: s.trust_proxy },
         metrics,
     )
     .map_err(anyhow::Error::msg)?;
@@ -376,7 +376,7 @@ async fn serve(s: Settings, demo: bool) -> Result<()> {
         println!("no account exists yet: open {public}/setup/{t} to create the first administrator (valid 24 hours)");
     }
     let shutdown_state = state.clone();
-    axum::serve(listener, router)
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
             shutdown_state.set_ready(false);

@@ -90,15 +90,23 @@ pub fn url_encode(s: &str) -> String {
     out
 }
 
-fn client_meta(headers: &HeaderMap) -> accounts::ClientMeta {
+/// The client's address as the middleware resolved it (peer address, or the first
+/// `X-Forwarded-For` hop when the deployment says a proxy in front is trusted).
+#[derive(Clone, Debug)]
+pub struct ClientIp(pub Option<String>);
+
+pub fn meta_of(headers: &HeaderMap, ip: &ClientIp) -> accounts::ClientMeta {
     accounts::ClientMeta {
-        ip: headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()).map(|s| s.split(',').next().unwrap_or("").trim().to_owned()),
+        ip: ip.0.clone(),
         user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
     }
 }
 
-pub fn meta_of(headers: &HeaderMap) -> accounts::ClientMeta {
-    client_meta(headers)
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts.extensions.get::<ClientIp>().cloned().unwrap_or(ClientIp(None)))
+    }
 }
 
 fn is_safe(m: &Method) -> bool {
@@ -147,6 +155,9 @@ pub async fn middleware(State(state): State<WebState>, req: Request, next: Next)
     let is_api = path.starts_with("/api/");
     let is_htmx = headers.contains_key("hx-request");
     let app = &state.app;
+    let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string());
+    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()).map(|s| s.split(',').next().unwrap_or("").trim().to_owned());
+    let client_ip = ClientIp(if state.config.trust_proxy { forwarded.or(peer) } else { peer });
 
     let mut principal = None;
     let mut pending = None;
@@ -231,6 +242,7 @@ pub async fn middleware(State(state): State<WebState>, req: Request, next: Next)
 
     let ctx = Ctx { principal, pending, session, lang, tz, csrf, path_and_query, is_api, is_htmx, bearer, i18n: state.i18n.clone() };
     parts.extensions.insert(ctx);
+    parts.extensions.insert(client_ip);
     let req = Request::from_parts(parts, body);
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();

@@ -25,6 +25,8 @@ pub struct WebConfig {
     pub public_url: String,
     /// Largest request body accepted (imports included).
     pub max_body_bytes: usize,
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
+    pub trust_proxy: bool,
 }
 
 impl WebConfig {

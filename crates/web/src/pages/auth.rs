@@ -2,7 +2,7 @@
 //! and the one-time setup of the first administrator.
 
 use super::shell::{clear_flash, form_errors, render, FormState, Shell};
-use crate::context::{self, meta_of, Ctx, Who, SESSION_COOKIE};
+use crate::context::{self, meta_of, ClientIp, Ctx, Who, SESSION_COOKIE};
 use crate::WebState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -32,12 +32,13 @@ fn safe_next(next: &str) -> String {
     if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") { next.to_owned() } else { "/".into() }
 }
 
-pub async fn login_page(ctx: Ctx, headers: HeaderMap, Query(q): Query<NextQ>) -> Response {
+pub async fn login_page(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Query(q): Query<NextQ>) -> Response {
     if ctx.principal.is_some() {
         return Redirect::to(&safe_next(&q.next)).into_response();
     }
     let shell = Shell::new(&ctx, &headers, "login-title");
-    render(&LoginPage { shell, error: None, username: String::new(), next: q.next })
+    let r = render(&LoginPage { shell, error: None, username: String::new(), next: q.next });
+    clear_flash(&state, r, &headers)
 }
 
 #[derive(Deserialize)]
@@ -48,8 +49,8 @@ pub struct LoginForm {
     password: String,
 }
 
-pub async fn login_submit(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Query(q): Query<NextQ>, Form(f): Form<LoginForm>) -> Response {
-    match accounts::login(&state.app, &f.username, &f.password, &meta_of(&headers)).await {
+pub async fn login_submit(State(state): State<WebState>, ctx: Ctx, ip: ClientIp, headers: HeaderMap, Query(q): Query<NextQ>, Form(f): Form<LoginForm>) -> Response {
+    match accounts::login(&state.app, &f.username, &f.password, &meta_of(&headers, &ip)).await {
         Ok(out) => {
             let to = match out.next {
                 NextStep::Done => safe_next(&q.next),
