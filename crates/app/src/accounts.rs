@@ -28,13 +28,13 @@ fn argon(app: &App) -> Argon2<'static> {
 
 pub fn check_password_policy(password: &str, username: &str) -> std::result::Result<(), FieldError> {
     if password.chars().count() < MIN_PASSWORD {
-        return Err(FieldError::new("password", format!("must be at least {MIN_PASSWORD} characters")));
+        return Err(FieldError::coded("password", "password-short", format!("must be at least {MIN_PASSWORD} characters")).arg("min", MIN_PASSWORD.to_string()));
     }
     if password.chars().count() > 256 {
-        return Err(FieldError::new("password", "must be at most 256 characters"));
+        return Err(FieldError::coded("password", "password-long", "must be at most 256 characters"));
     }
     if password.to_lowercase().contains(&username.to_lowercase()) {
-        return Err(FieldError::new("password", "must not contain the user name"));
+        return Err(FieldError::coded("password", "password-username", "must not contain the user name"));
     }
     Ok(())
 }
@@ -570,7 +570,7 @@ pub async fn create_user(app: &App, who: &Principal, input: NewUser) -> Result<U
     let mut errors = vec![];
     let username = input.username.trim().to_lowercase();
     if username.is_empty() || username.len() > 254 || username.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        errors.push(FieldError::new("username", "is required and may not contain spaces"));
+        errors.push(FieldError::coded("username", "username", "is required and may not contain spaces"));
     }
     let display = Name::parse("display_name", &input.display_name).map_err(|e| errors.push(e)).ok();
     if let Err(e) = check_password_policy(&input.password, &username) {
@@ -585,7 +585,7 @@ pub async fn create_user(app: &App, who: &Principal, input: NewUser) -> Result<U
     let txn = app.store.write().await?;
     let company = match &person_id {
         Some(p) => {
-            let p = person::Entity::find_by_id(p.clone()).one(&txn).await?.ok_or_else(|| AppError::field("person_id", "no such person"))?;
+            let p = person::Entity::find_by_id(p.clone()).one(&txn).await?.ok_or_else(|| AppError::coded("person_id", "no-person", "no such person"))?;
             who.require_for(Permission::UsersManage, Some(&p.company_id))?;
             Some(p.company_id)
         }
@@ -617,7 +617,7 @@ pub async fn create_user(app: &App, who: &Principal, input: NewUser) -> Result<U
     .insert(&txn)
     .await
     .map_err(|e| match AppError::from(e) {
-        AppError::Conflict(_) => AppError::field("username", "this user name is taken, or the person already has an account"),
+        AppError::Conflict(_) => AppError::coded("username", "username-taken", "this user name is taken, or the person already has an account"),
         other => other,
     })?;
     write_grants(&txn, &saved.id, &grants).await?;
@@ -752,7 +752,7 @@ pub async fn create_token(app: &App, who: &Principal, input: NewToken) -> Result
     who.require(Permission::UsersManage)?;
     let name = Name::parse("name", &input.name)?;
     if !(1..=366).contains(&input.expires_in_days) {
-        return Err(AppError::field("expires_in_days", "must be between 1 and 366"));
+        return Err(AppError::coded("expires_in_days", "days-range", "must be between 1 and 366"));
     }
     let grants: Vec<GrantView> = if input.companies.is_empty() {
         vec![GrantView { role: input.role, company_id: None }]

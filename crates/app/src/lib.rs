@@ -147,6 +147,11 @@ impl AppError {
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         AppError::Invalid(vec![FieldError::new(field, message)])
     }
+
+    /// A field error with a catalog message `err-<code>`.
+    pub fn coded(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+        AppError::Invalid(vec![FieldError::coded(field, code, message)])
+    }
 }
 
 impl From<FieldError> for AppError {

@@ -100,7 +100,7 @@ pub async fn create_company(app: &App, who: &Principal, input: CompanyInput) -> 
         updated_ms: now,
     };
     let txn = app.store.write().await?;
-    let saved = m.clone().into_active_model().insert(&txn).await.map_err(|e| conflict_on(e, "code", "a company with this code already exists"))?;
+    let saved = m.clone().into_active_model().insert(&txn).await.map_err(|e| conflict_on(e, "code", "duplicate-code", "a company with this code already exists"))?;
     record(app, &txn, who, "org.company.create", "company", Some(&saved.id), Some(&saved.id), json!({"after": {"code": saved.code, "name": saved.name}})).await?;
     txn.commit().await?;
     Ok(saved.into())
@@ -116,7 +116,7 @@ pub async fn create_department(app: &App, who: &Principal, input: DepartmentInpu
     };
     let txn = app.store.write().await?;
     if company::Entity::find_by_id(input.company_id.clone()).one(&txn).await?.is_none() {
-        return Err(AppError::field("company_id", "no such company"));
+        return Err(AppError::coded("company_id", "no-company", "no such company"));
     }
     let now = now_ms();
     let saved = department::Model {
@@ -130,7 +130,7 @@ pub async fn create_department(app: &App, who: &Principal, input: DepartmentInpu
     .into_active_model()
     .insert(&txn)
     .await
-    .map_err(|e| conflict_on(e, "code", "this company already has a department with this code"))?;
+    .map_err(|e| conflict_on(e, "code", "duplicate-code", "this company already has a department with this code"))?;
     record(app, &txn, who, "org.department.create", "department", Some(&saved.id), Some(&saved.company_id), json!({"after": {"code": saved.code, "name": saved.name}})).await?;
     txn.commit().await?;
     Ok(saved.into())
@@ -153,9 +153,9 @@ pub async fn rename_company(app: &App, who: &Principal, id: &str, name: &str, na
 }
 
 /// Turns a unique-key violation into an error on the field that caused it.
-pub(crate) fn conflict_on(e: isms_store::sea_orm::DbErr, field: &str, message: &str) -> AppError {
+pub(crate) fn conflict_on(e: isms_store::sea_orm::DbErr, field: &str, code: &'static str, message: &str) -> AppError {
     match AppError::from(e) {
-        AppError::Conflict(_) => AppError::field(field, message),
+        AppError::Conflict(_) => AppError::coded(field, code, message),
         other => other,
     }
 }

@@ -105,11 +105,11 @@ fn validate(input: &PersonInput) -> std::result::Result<Valid, Vec<FieldError>> 
     let joined = parse_date("joined_on", input.joined_on.as_deref().unwrap_or("")).map_err(|e| errors.push(e)).ok();
     let left = parse_date("left_on", input.left_on.as_deref().unwrap_or("")).map_err(|e| errors.push(e)).ok();
     if input.company_id.trim().is_empty() {
-        errors.push(FieldError::new("company_id", "is required"));
+        errors.push(FieldError::coded("company_id", "required", "is required"));
     }
     if let (Some(Some(j)), Some(Some(l))) = (joined, left) {
         if l < j {
-            errors.push(FieldError::new("left_on", "is before the joining date"));
+            errors.push(FieldError::coded("left_on", "left-before-joined", "is before the joining date"));
         }
     }
     match (employee_number, name, email, status, joined, left) {
@@ -132,21 +132,21 @@ fn blank_to_none(s: &Option<String>) -> Option<String> {
 /// Checks that department and manager exist and belong where they should.
 async fn check_links(db: &impl ConnectionTrait, company_id: &str, department_id: Option<&str>, manager_id: Option<&str>, self_id: Option<&str>) -> Result<()> {
     if company::Entity::find_by_id(company_id.to_owned()).one(db).await?.is_none() {
-        return Err(AppError::field("company_id", "no such company"));
+        return Err(AppError::coded("company_id", "no-company", "no such company"));
     }
     if let Some(d) = department_id {
         match department::Entity::find_by_id(d.to_owned()).one(db).await? {
             Some(dep) if dep.company_id == company_id => {}
-            Some(_) => return Err(AppError::field("department_id", "belongs to another company")),
-            None => return Err(AppError::field("department_id", "no such department")),
+            Some(_) => return Err(AppError::coded("department_id", "department-other-company", "belongs to another company")),
+            None => return Err(AppError::coded("department_id", "no-department", "no such department")),
         }
     }
     if let Some(m) = manager_id {
         if Some(m) == self_id {
-            return Err(AppError::field("manager_id", "a person cannot be their own manager"));
+            return Err(AppError::coded("manager_id", "own-manager", "a person cannot be their own manager"));
         }
         if person::Entity::find_by_id(m.to_owned()).one(db).await?.is_none() {
-            return Err(AppError::field("manager_id", "no such person"));
+            return Err(AppError::coded("manager_id", "no-person", "no such person"));
         }
     }
     Ok(())
@@ -186,8 +186,8 @@ pub async fn create(app: &App, who: &Principal, input: PersonInput) -> Result<Pe
 fn unique_person(e: isms_store::sea_orm::DbErr) -> AppError {
     let text = e.to_string();
     match AppError::from(e) {
-        AppError::Conflict(_) if text.contains("email") => AppError::field("email", "another person has this e-mail address"),
-        AppError::Conflict(_) => AppError::field("employee_number", "another person has this employee number"),
+        AppError::Conflict(_) if text.contains("email") => AppError::coded("email", "duplicate-email", "another person has this e-mail address"),
+        AppError::Conflict(_) => AppError::coded("employee_number", "duplicate-employee-number", "another person has this employee number"),
         other => other,
     }
 }
@@ -290,6 +290,30 @@ pub struct ImportError {
     pub line: u64,
     pub field: String,
     pub message: String,
+    /// Catalog message `err-<code>` (empty: none), with its arguments.
+    #[serde(skip)]
+    pub code: &'static str,
+    #[serde(skip)]
+    pub args: Vec<(&'static str, String)>,
+}
+
+impl ImportError {
+    fn at(line: u64, field: &str, message: impl Into<String>) -> Self {
+        Self { line, field: field.into(), message: message.into(), code: "", args: vec![] }
+    }
+
+    fn coded(line: u64, field: &str, code: &'static str, message: impl Into<String>) -> Self {
+        Self { line, field: field.into(), message: message.into(), code, args: vec![] }
+    }
+
+    fn arg(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.args.push((name, value.into()));
+        self
+    }
+
+    fn from_field(line: u64, f: FieldError) -> Self {
+        Self { line, field: f.field, message: f.message, code: f.code, args: f.args }
+    }
 }
 
 impl std::fmt::Display for ImportError {
@@ -344,17 +368,17 @@ pub async fn import_csv(
     let mut rdr = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(data);
     let headers = match rdr.headers() {
         Ok(h) => h.clone(),
-        Err(e) => return Err(ImportFailure::Rows(vec![ImportError { line: 1, field: "header".into(), message: e.to_string() }])),
+        Err(e) => return Err(ImportFailure::Rows(vec![ImportError::at(1, "header", e.to_string())])),
     };
     let col: HashMap<&str, usize> = headers.iter().enumerate().map(|(i, h)| (h, i)).collect();
     for required in ["employee_number", "name", "email", "company_code"] {
         if !col.contains_key(required) {
-            errors.push(ImportError { line: 1, field: required.into(), message: "column is missing".into() });
+            errors.push(ImportError::coded(1, required, "column-missing", "column is missing"));
         }
     }
     for h in headers.iter() {
         if !CSV_COLUMNS.contains(&h) {
-            errors.push(ImportError { line: 1, field: h.into(), message: format!("unknown column; expected {}", CSV_COLUMNS.join(", ")) });
+            errors.push(ImportError::coded(1, h, "column-unknown", format!("unknown column; expected {}", CSV_COLUMNS.join(", "))).arg("expected", CSV_COLUMNS.join(", ")));
         }
     }
     if !errors.is_empty() {
@@ -369,7 +393,7 @@ pub async fn import_csv(
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
-                errors.push(ImportError { line, field: "row".into(), message: e.to_string() });
+                errors.push(ImportError::at(line, "row", e.to_string()));
                 continue;
             }
         };
@@ -378,11 +402,11 @@ pub async fn import_csv(
         let company_code = get("company_code").to_uppercase();
         let company = companies.get(&company_code);
         if company.is_none() {
-            errors.push(ImportError { line, field: "company_code".into(), message: format!("no company with code `{company_code}`") });
+            errors.push(ImportError::coded(line, "company_code", "no-company-code", format!("no company with code `{company_code}`")).arg("value", company_code.clone()));
         }
         if let Some(c) = company {
             if who.require_for(Permission::PeopleManage, Some(&c.id)).is_err() {
-                errors.push(ImportError { line, field: "company_code".into(), message: format!("you may not manage people of `{company_code}`") });
+                errors.push(ImportError::coded(line, "company_code", "company-not-managed", format!("you may not manage people of `{company_code}`")).arg("value", company_code.clone()));
             }
         }
         let input = PersonInput {
@@ -400,16 +424,16 @@ pub async fn import_csv(
         if let (Some(c), false) = (company, dep_code.is_empty()) {
             match departments.get(&(c.id.clone(), dep_code.clone())) {
                 Some(d) => department_id = Some(d.clone()),
-                None => errors.push(ImportError { line, field: "department_code".into(), message: format!("`{company_code}` has no department `{dep_code}`") }),
+                None => errors.push(ImportError::coded(line, "department_code", "no-department-code", format!("`{company_code}` has no department `{dep_code}`")).arg("company", company_code.clone()).arg("value", dep_code.clone())),
             }
         }
         match validate(&input) {
             Ok(v) => {
                 if let Some(prev) = seen_numbers.insert(v.employee_number.as_str().to_owned(), line) {
-                    errors.push(ImportError { line, field: "employee_number".into(), message: format!("also on line {prev}") });
+                    errors.push(ImportError::coded(line, "employee_number", "also-on-line", format!("also on line {prev}")).arg("line", prev.to_string()));
                 }
                 if let Some(prev) = seen_emails.insert(v.email.as_str().to_owned(), line) {
-                    errors.push(ImportError { line, field: "email".into(), message: format!("also on line {prev}") });
+                    errors.push(ImportError::coded(line, "email", "also-on-line", format!("also on line {prev}")).arg("line", prev.to_string()));
                 }
                 let manager = get("manager_employee_number");
                 rows.push(Row {
@@ -420,11 +444,11 @@ pub async fn import_csv(
                     manager_number: (!manager.is_empty()).then_some(manager),
                 });
             }
-            Err(fes) => errors.extend(fes.into_iter().map(|f| ImportError { line, field: f.field, message: f.message })),
+            Err(fes) => errors.extend(fes.into_iter().map(|f| ImportError::from_field(line, f))),
         }
     }
     if rows.is_empty() && errors.is_empty() {
-        errors.push(ImportError { line: 2, field: "row".into(), message: "the file holds no people".into() });
+        errors.push(ImportError::coded(2, "row", "no-rows", "the file holds no people"));
     }
     if !errors.is_empty() {
         errors.sort_by_key(|e| e.line);
@@ -448,14 +472,14 @@ pub async fn import_csv(
         let number = r.input.employee_number.as_str().to_owned();
         let line_err = |e: AppError| -> ImportFailure {
             match e {
-                AppError::Invalid(f) => ImportFailure::Rows(f.into_iter().map(|f| ImportError { line: r.line, field: f.field, message: f.message }).collect()),
+                AppError::Invalid(f) => ImportFailure::Rows(f.into_iter().map(|f| ImportError::from_field(r.line, f)).collect()),
                 other => ImportFailure::App(other),
             }
         };
         let saved = match existing.get(&number) {
             Some(old) => {
                 if who.require_for(Permission::PeopleManage, Some(&old.company_id)).is_err() {
-                    return Err(ImportFailure::Rows(vec![ImportError { line: r.line, field: "employee_number".into(), message: "belongs to a person of a company you may not manage".into() }]));
+                    return Err(ImportFailure::Rows(vec![ImportError::coded(r.line, "employee_number", "person-not-managed", "belongs to a person of a company you may not manage")]));
                 }
                 let before = summary(old);
                 let mut am = old.clone().into_active_model();
@@ -510,13 +534,13 @@ pub async fn import_csv(
             None => match person::Entity::find().filter(person::Column::EmployeeNumber.eq(mnum.clone())).one(&txn).await.map_err(AppError::from)? {
                 Some(p) => p.id,
                 None => {
-                    return Err(ImportFailure::Rows(vec![ImportError { line: r.line, field: "manager_employee_number".into(), message: format!("no person with employee number `{mnum}`") }]));
+                    return Err(ImportFailure::Rows(vec![ImportError::coded(r.line, "manager_employee_number", "no-person-number", format!("no person with employee number `{mnum}`")).arg("value", mnum.clone())]));
                 }
             },
         };
         let pid = &ids[r.input.employee_number.as_str()];
         if &mid == pid {
-            return Err(ImportFailure::Rows(vec![ImportError { line: r.line, field: "manager_employee_number".into(), message: "a person cannot be their own manager".into() }]));
+            return Err(ImportFailure::Rows(vec![ImportError::coded(r.line, "manager_employee_number", "own-manager", "a person cannot be their own manager")]));
         }
         person::Entity::update_many()
             .col_expr(person::Column::ManagerId, isms_store::sea_orm::sea_query::Expr::val(mid).into())

@@ -13,16 +13,31 @@ pub use roles::{Permission, Role};
 pub use scope::{Access, Grant, Scope};
 
 /// A value a person typed that does not fit its field. `field` names the field as the
-/// API and the forms name it, so the message can be shown beside it.
+/// API and the forms name it, so the message can be shown beside it. `code` names the
+/// message in the catalogs (`err-<code>`, with `args`) so pages show it in the reader's
+/// language; `message` is the English text for the API and the CLI.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]
 pub struct FieldError {
     pub field: String,
     pub message: String,
+    pub code: &'static str,
+    pub args: Vec<(&'static str, String)>,
 }
 
 impl FieldError {
+    /// An error whose message has no catalog entry (shown as given).
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self { field: field.into(), message: message.into(), code: "", args: vec![] }
+    }
+
+    /// An error with a catalog message `err-<code>`.
+    pub fn coded(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into(), code, args: vec![] }
+    }
+
+    pub fn arg(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.args.push((name, value.into()));
+        self
     }
 }

@@ -8,13 +8,13 @@ use std::fmt;
 fn trimmed<'a>(field: &str, raw: &'a str, max: usize) -> Result<&'a str, FieldError> {
     let s = raw.trim();
     if s.is_empty() {
-        return Err(FieldError::new(field, "is required"));
+        return Err(FieldError::coded(field, "required", "is required"));
     }
     if s.chars().count() > max {
-        return Err(FieldError::new(field, format!("is longer than {max} characters")));
+        return Err(FieldError::coded(field, "too-long", format!("is longer than {max} characters")).arg("max", max.to_string()));
     }
     if s.chars().any(char::is_control) {
-        return Err(FieldError::new(field, "contains control characters"));
+        return Err(FieldError::coded(field, "control-characters", "contains control characters"));
     }
     Ok(s)
 }
@@ -28,7 +28,7 @@ impl EmployeeNumber {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let s = trimmed("employee_number", raw, 32)?;
         if !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            return Err(FieldError::new("employee_number", "may hold only letters, digits, `-` and `_`"));
+            return Err(FieldError::coded("employee_number", "code-characters", "may hold only letters, digits, `-` and `_`"));
         }
         Ok(Self(s.to_owned()))
     }
@@ -45,7 +45,7 @@ pub struct Email(String);
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let s = trimmed("email", raw, 254)?.to_lowercase();
-        let bad = || FieldError::new("email", format!("`{s}` is not an e-mail address"));
+        let bad = || FieldError::coded("email", "email", format!("`{s}` is not an e-mail address")).arg("value", s.clone());
         let (local, domain) = s.split_once('@').ok_or_else(bad)?;
         if local.is_empty()
             || domain.len() < 3
@@ -87,7 +87,7 @@ impl Code {
     pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
         let s = trimmed(field, raw, 32)?.to_uppercase();
         if !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            return Err(FieldError::new(field, "may hold only letters, digits, `-` and `_`"));
+            return Err(FieldError::coded(field, "code-characters", "may hold only letters, digits, `-` and `_`"));
         }
         Ok(Self(s))
     }
@@ -123,7 +123,7 @@ impl EmploymentStatus {
         Self::ALL
             .into_iter()
             .find(|v| v.code() == s)
-            .ok_or_else(|| FieldError::new("status", format!("`{s}` is not one of active, on_leave, left")))
+            .ok_or_else(|| FieldError::coded("status", "status", format!("`{s}` is not one of active, on_leave, left")).arg("value", s))
     }
 }
 
@@ -141,7 +141,7 @@ pub fn parse_date(field: &str, raw: &str) -> Result<Option<jiff::civil::Date>, F
     }
     s.parse::<jiff::civil::Date>()
         .map(Some)
-        .map_err(|_| FieldError::new(field, format!("`{s}` is not a date (YYYY-MM-DD)")))
+        .map_err(|_| FieldError::coded(field, "date", format!("`{s}` is not a date (YYYY-MM-DD)")).arg("value", s))
 }
 
 #[cfg(test)]

@@ -90,7 +90,7 @@ impl FromStr for Role {
         Role::ALL
             .into_iter()
             .find(|r| r.code() == s)
-            .ok_or_else(|| crate::FieldError::new("role", format!("unknown role `{s}`")))
+            .ok_or_else(|| crate::FieldError::coded("role", "role", format!("unknown role `{s}`")).arg("value", s))
     }
 }
 

@@ -18,7 +18,10 @@ pub fn problem(status: StatusCode, code: &str, detail: &str, errors: Vec<FieldEr
         "detail": detail,
     });
     if !errors.is_empty() {
-        body["errors"] = json!(errors.iter().map(|e| json!({"field": e.field, "pointer": format!("/{}", e.field.replace('.', "/")), "message": e.message})).collect::<Vec<_>>());
+        body["errors"] = json!(errors
+            .iter()
+            .map(|e| json!({"field": e.field, "pointer": format!("/{}", e.field.replace('.', "/")), "message": e.message, "code": if e.code.is_empty() { "invalid" } else { e.code }}))
+            .collect::<Vec<_>>());
     }
     (status, [(header::CONTENT_TYPE, "application/problem+json")], body.to_string()).into_response()
 }

@@ -182,6 +182,30 @@ mod tests {
     }
 
     #[test]
+    fn every_coded_error_has_a_message_in_both_languages() {
+        let c = Catalogs::load().unwrap();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut missing = vec![];
+        let mut seen = 0;
+        for dir in ["core/src", "app/src"] {
+            for e in std::fs::read_dir(root.join(dir)).unwrap() {
+                let p = e.unwrap().path();
+                let text = std::fs::read_to_string(&p).unwrap();
+                for line in text.lines().filter(|l| l.contains("coded(") && l.contains('"') && !l.trim_start().starts_with("//") && !l.contains("fn ")) {
+                    let literals: Vec<&str> = line.split('"').skip(1).step_by(2).collect();
+                    let found = literals.iter().any(|l| c.has(Lang::En, &format!("err-{l}")) && c.has(Lang::Ja, &format!("err-{l}")));
+                    seen += 1;
+                    if !found {
+                        missing.push(format!("{}: {}", p.display(), line.trim()));
+                    }
+                }
+            }
+        }
+        assert!(seen > 20, "found {seen} coded errors");
+        assert!(missing.is_empty(), "coded errors without err-<code> in both catalogs:\n{}", missing.join("\n"));
+    }
+
+    #[test]
     fn accept_language() {
         assert_eq!(Lang::from_accept_language("en-US,en;q=0.9,ja;q=0.8"), Some(Lang::En));
         assert_eq!(Lang::from_accept_language("fr, ja;q=0.5"), Some(Lang::Ja));

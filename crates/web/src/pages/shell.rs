@@ -87,6 +87,17 @@ impl Shell {
         self.t(&format!("{prefix}-{value}"))
     }
 
+    /// A validation message in the reader's language: the catalog's `err-<code>` when
+    /// there is one, otherwise the English text as given.
+    pub fn message(&self, code: &str, args: &[(&'static str, String)], english: &str) -> String {
+        let key = format!("err-{code}");
+        if code.is_empty() || !self.i18n.has(self.ctx.lang, &key) {
+            return english.to_owned();
+        }
+        let args: Vec<(&str, String)> = args.iter().map(|(k, v)| (*k, v.clone())).collect();
+        self.i18n.get_with(self.ctx.lang, &key, &args)
+    }
+
     pub fn lang(&self) -> &'static str {
         self.ctx.lang.code()
     }
@@ -221,28 +232,35 @@ pub async fn switch_language(State(state): State<WebState>, ctx: Ctx, Path(code)
     resp
 }
 
+/// One error of a form, in the reader's language.
+pub struct ShownError {
+    pub field: String,
+    pub label: String,
+    pub message: String,
+}
+
 /// Errors of a submitted form, shown beside their fields and summarised at the top.
 #[derive(Default)]
 pub struct FormState {
-    pub errors: Vec<isms_core::FieldError>,
-    labels: Vec<(String, String)>,
+    pub errors: Vec<ShownError>,
 }
 
 impl FormState {
     pub fn new(shell: &Shell, errors: Vec<isms_core::FieldError>) -> Self {
-        let labels = errors
-            .iter()
+        let errors = errors
+            .into_iter()
             .map(|e| {
                 let key = format!("field-{}", e.field.replace('_', "-"));
                 let label = if shell.i18n.has(shell.ctx.lang, &key) { shell.t(&key) } else { e.field.clone() };
-                (e.field.clone(), label)
+                let message = shell.message(e.code, &e.args, &e.message);
+                ShownError { field: e.field, label, message }
             })
             .collect();
-        Self { errors, labels }
+        Self { errors }
     }
 
     pub fn label(&self, field: &str) -> String {
-        self.labels.iter().find(|(f, _)| f == field).map(|(_, l)| l.clone()).unwrap_or_else(|| field.to_owned())
+        self.errors.iter().find(|e| e.field == field).map(|e| e.label.clone()).unwrap_or_else(|| field.to_owned())
     }
 
     /// The message for one field as escaped HTML, or nothing.
