@@ -583,6 +583,7 @@ pub async fn create_user(app: &App, who: &Principal, input: NewUser) -> Result<U
     let person_id = input.person_id.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
     let hash = hash_password(app, &input.password)?;
     let txn = app.store.write().await?;
+    let person_id = crate::people::resolve_person_ref(&txn, "person_id", person_id).await?;
     let company = match &person_id {
         Some(p) => {
             let p = person::Entity::find_by_id(p.clone()).one(&txn).await?.ok_or_else(|| AppError::coded("person_id", "no-person", "no such person"))?;

@@ -55,6 +55,7 @@ pub struct PersonInput {
     pub company_id: String,
     #[serde(default)]
     pub department_id: Option<String>,
+    /// The manager's id or employee number.
     #[serde(default)]
     pub manager_id: Option<String>,
     #[serde(default)]
@@ -129,6 +130,18 @@ fn blank_to_none(s: &Option<String>) -> Option<String> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
+/// A manager or person may be named by id or by employee number (what people know).
+pub(crate) async fn resolve_person_ref(db: &impl ConnectionTrait, field: &str, r: Option<String>) -> Result<Option<String>> {
+    let Some(r) = r else { return Ok(None) };
+    if uuid::Uuid::parse_str(&r).is_ok() {
+        return Ok(Some(r));
+    }
+    match person::Entity::find().filter(person::Column::EmployeeNumber.eq(r.clone())).one(db).await? {
+        Some(p) => Ok(Some(p.id)),
+        None => Err(AppError::Invalid(vec![FieldError::coded(field, "no-person-number", format!("no person with employee number `{r}`")).arg("value", r)])),
+    }
+}
+
 /// Checks that department and manager exist and belong where they should.
 async fn check_links(db: &impl ConnectionTrait, company_id: &str, department_id: Option<&str>, manager_id: Option<&str>, self_id: Option<&str>) -> Result<()> {
     if company::Entity::find_by_id(company_id.to_owned()).one(db).await?.is_none() {
@@ -156,8 +169,8 @@ pub async fn create(app: &App, who: &Principal, input: PersonInput) -> Result<Pe
     who.require_for(Permission::PeopleManage, Some(input.company_id.trim()))?;
     let v = validate(&input).map_err(AppError::Invalid)?;
     let department_id = blank_to_none(&input.department_id);
-    let manager_id = blank_to_none(&input.manager_id);
     let txn = app.store.write().await?;
+    let manager_id = resolve_person_ref(&txn, "manager_id", blank_to_none(&input.manager_id)).await?;
     check_links(&txn, input.company_id.trim(), department_id.as_deref(), manager_id.as_deref(), None).await?;
     let now = now_ms();
     let saved = person::Model {
@@ -214,7 +227,7 @@ pub async fn update(app: &App, who: &Principal, id: &str, input: PersonInput) ->
     // Moving a person to another company needs the right there too.
     who.require_for(Permission::PeopleManage, Some(input.company_id.trim()))?;
     let department_id = blank_to_none(&input.department_id);
-    let manager_id = blank_to_none(&input.manager_id);
+    let manager_id = resolve_person_ref(&txn, "manager_id", blank_to_none(&input.manager_id)).await?;
     check_links(&txn, input.company_id.trim(), department_id.as_deref(), manager_id.as_deref(), Some(id)).await?;
     let before = summary(&m);
     let was_left = m.status == EmploymentStatus::Left.code();

@@ -339,13 +339,17 @@ pub async fn edit_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderM
     if let Err(e) = who.require_for(isms_core::Permission::PeopleManage, Some(&p.company_id)) {
         return crate::error::page_error(&ctx, e);
     }
+    let manager_number = match &p.manager_id {
+        Some(m) => isms_store::org::person_by_id(state.app.store.conn(), m).await.ok().flatten().map(|m| m.employee_number),
+        None => None,
+    };
     let v = PersonInput {
         employee_number: p.employee_number,
         name: p.name,
         email: p.email,
         company_id: p.company_id,
         department_id: p.department_id,
-        manager_id: p.manager_id,
+        manager_id: manager_number,
         status: Some(p.status),
         joined_on: p.joined_on,
         left_on: p.left_on,
