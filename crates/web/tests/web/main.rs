@@ -3,6 +3,7 @@
 
 mod audit;
 mod auth;
+mod fuzz;
 mod matrix;
 mod ops;
 mod people;
