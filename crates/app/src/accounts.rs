@@ -82,9 +82,11 @@ pub struct ClientMeta {
 }
 
 async fn access_of(db: &impl ConnectionTrait, user_id: &str) -> Result<Access> {
+    let now = now_ms();
     let grants = store::grants_of(db, user_id)
         .await?
         .into_iter()
+        .filter(|g| g.expires_ms.is_none_or(|e| e > now))
         .filter_map(|g| {
             let role = g.role.parse::<Role>().ok()?;
             let company = match g.company_id {
@@ -450,6 +452,9 @@ pub struct GrantView {
     pub role: Role,
     /// `None`: group-wide.
     pub company_id: Option<String>,
+    /// Last day the grant counts (YYYY-MM-DD, UTC end of day); `None`: no end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_on: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -471,7 +476,10 @@ async fn user_view(db: &impl ConnectionTrait, u: user::Model) -> Result<UserView
     let grants = store::grants_of(db, &u.id)
         .await?
         .into_iter()
-        .filter_map(|g| Some(GrantView { role: g.role.parse().ok()?, company_id: g.company_id }))
+        .filter_map(|g| {
+            let expires_on = g.expires_ms.and_then(|ms| jiff::Timestamp::from_millisecond(ms - 1).ok()).map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::UTC).date().to_string());
+            Some(GrantView { role: g.role.parse().ok()?, company_id: g.company_id, expires_on })
+        })
         .collect();
     Ok(UserView {
         locked: u.locked_until_ms.is_some_and(|t| t > now_ms()),
@@ -531,10 +539,19 @@ pub struct NewUser {
 
 /// May `who` hand out these grants? Group-wide grants need group-wide user management;
 /// company grants need it for that company.
-fn check_grants(who: &Principal, grants: &[GrantView]) -> Result<Vec<Grant>> {
+fn check_grants(who: &Principal, grants: &[GrantView]) -> Result<Vec<(Grant, Option<i64>)>> {
     let scope = who.access.scope(Permission::UsersManage);
     let mut out = vec![];
     for g in grants {
+        let expires = match g.expires_on.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(d) => {
+                let date = isms_core::org::parse_date("expires_on", d)?.ok_or_else(|| AppError::coded("expires_on", "date", "is not a date"))?;
+                // The grant lasts through the whole named day (UTC).
+                let end = date.tomorrow().ok().and_then(|t| t.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok()).map(|z| z.timestamp().as_millisecond());
+                Some(end.ok_or_else(|| AppError::coded("expires_on", "date", "is not a date"))?)
+            }
+        };
         let company = match &g.company_id {
             Some(c) => Some(c.parse::<CompanyId>().map_err(|_| AppError::field("grants", format!("`{c}` is not a company id")))?),
             None => None,
@@ -542,20 +559,21 @@ fn check_grants(who: &Principal, grants: &[GrantView]) -> Result<Vec<Grant>> {
         if !scope.covers(company) {
             return Err(AppError::Forbidden);
         }
-        out.push(Grant { role: g.role, company });
+        out.push((Grant { role: g.role, company }, expires));
     }
     Ok(out)
 }
 
-async fn write_grants(db: &impl ConnectionTrait, user_id: &str, grants: &[Grant]) -> Result<()> {
+async fn write_grants(db: &impl ConnectionTrait, user_id: &str, grants: &[(Grant, Option<i64>)]) -> Result<()> {
     role_grant::Entity::delete_many().filter(role_grant::Column::UserId.eq(user_id.to_owned())).exec(db).await?;
     let now = now_ms();
-    for g in grants {
+    for (g, expires_ms) in grants {
         role_grant::Model {
             id: uuid::Uuid::now_v7().to_string(),
             user_id: user_id.to_owned(),
             role: g.role.code().into(),
             company_id: g.company.map(|c| c.to_string()),
+            expires_ms: *expires_ms,
             created_ms: now,
         }
         .into_active_model()
@@ -756,9 +774,9 @@ pub async fn create_token(app: &App, who: &Principal, input: NewToken) -> Result
         return Err(AppError::coded("expires_in_days", "days-range", "must be between 1 and 366"));
     }
     let grants: Vec<GrantView> = if input.companies.is_empty() {
-        vec![GrantView { role: input.role, company_id: None }]
+        vec![GrantView { role: input.role, company_id: None, expires_on: None }]
     } else {
-        input.companies.iter().map(|c| GrantView { role: input.role, company_id: Some(c.clone()) }).collect()
+        input.companies.iter().map(|c| GrantView { role: input.role, company_id: Some(c.clone()), expires_on: None }).collect()
     };
     check_grants(who, &grants)?;
     let token = format!("isms_{}", random_token(32));

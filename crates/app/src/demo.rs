@@ -110,7 +110,7 @@ pub async fn load(app: &App) -> Result<bool> {
                 display_name: format!("Demo {}", username),
                 password: DEMO_PASSWORD.into(),
                 person_id: aza_people.items.get(i).map(|p| p.id.clone()),
-                grants: vec![GrantView { role, company_id }],
+                grants: vec![GrantView { role, company_id, expires_on: None }],
             },
         )
         .await?;

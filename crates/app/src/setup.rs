@@ -48,7 +48,7 @@ pub async fn complete(app: &App, token: &str, username: &str, display_name: &str
             display_name: display_name.into(),
             password: password.into(),
             person_id: None,
-            grants: vec![GrantView { role: Role::SystemAdministrator, company_id: None }],
+            grants: vec![GrantView { role: Role::SystemAdministrator, company_id: None, expires_on: None }],
         },
     )
     .await?;

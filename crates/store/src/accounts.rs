@@ -46,6 +46,8 @@ pub mod role_grant {
         pub user_id: String,
         pub role: String,
         pub company_id: Option<String>,
+        /// After this instant the grant no longer counts (e.g. an external auditor's access).
+        pub expires_ms: Option<i64>,
         pub created_ms: i64,
     }
 

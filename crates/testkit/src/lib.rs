@@ -201,5 +201,5 @@ pub fn totp_code_at(secret: &str, offset_secs: u64) -> String {
 }
 
 pub fn grant(role: Role, company: Option<&str>) -> GrantView {
-    GrantView { role, company_id: company.map(str::to_owned) }
+    GrantView { role, company_id: company.map(str::to_owned), expires_on: None }
 }

@@ -183,6 +183,7 @@ field-person-id = Person (employee number)
 field-role = Role
 field-scope = Scope
 field-expires-in-days = Valid for (days)
+field-expires-on = Ends after
 field-form = Form
 
 role-system-administrator = System administrator

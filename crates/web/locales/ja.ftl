@@ -183,6 +183,7 @@ field-person-id = 従業員(社員番号)
 field-role = ロール
 field-scope = 範囲
 field-expires-in-days = 有効日数
+field-expires-on = 有効期限
 field-form = フォーム
 
 role-system-administrator = システム管理者

@@ -21,7 +21,7 @@ enum Users {
     TimeZone, FailedLogins, LockedUntilMs, LastLoginMs, CreatedMs, UpdatedMs,
 }
 #[derive(DeriveIden)]
-enum RoleGrants { Table, Id, UserId, Role, CompanyId, CreatedMs }
+enum RoleGrants { Table, Id, UserId, Role, CompanyId, ExpiresMs, CreatedMs }
 #[derive(DeriveIden)]
 enum Sessions { Table, Id, UserId, CsrfToken, SecondFactorOk, CreatedMs, LastSeenMs, ExpiresMs, UserAgent, Ip }
 #[derive(DeriveIden)]
@@ -144,6 +144,7 @@ impl MigrationTrait for Migration {
                 .col(ref_id(RoleGrants::UserId).not_null())
                 .col(ColumnDef::new(RoleGrants::Role).string_len(32).not_null())
                 .col(ref_id(RoleGrants::CompanyId))
+                .col(ColumnDef::new(RoleGrants::ExpiresMs).big_integer())
                 .col(ms(RoleGrants::CreatedMs))
                 .foreign_key(&mut fk(RoleGrants::Table, RoleGrants::UserId, Users::Table, Users::Id).on_delete(ForeignKeyAction::Cascade).to_owned())
                 .foreign_key(&mut fk(RoleGrants::Table, RoleGrants::CompanyId, Companies::Table, Companies::Id))

@@ -90,16 +90,16 @@ pub struct NewUserForm {
     company_id: String,
 }
 
-fn grant_from(role: &str, company: &str) -> Result<Vec<GrantView>, isms_app::AppError> {
+fn grant_from(role: &str, company: &str, expires_on: &str) -> Result<Vec<GrantView>, isms_app::AppError> {
     if role.is_empty() {
         return Ok(vec![]);
     }
     let role: Role = role.parse().map_err(isms_app::AppError::from)?;
-    Ok(vec![GrantView { role, company_id: (!company.is_empty()).then(|| company.to_owned()) }])
+    Ok(vec![GrantView { role, company_id: (!company.is_empty()).then(|| company.to_owned()), expires_on: (!expires_on.is_empty()).then(|| expires_on.to_owned()) }])
 }
 
 pub async fn create(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Form(f): Form<NewUserForm>) -> Response {
-    let result = match grant_from(&f.role, &f.company_id) {
+    let result = match grant_from(&f.role, &f.company_id, "") {
         Ok(grants) => {
             accounts::create_user(
                 &state.app,
@@ -162,6 +162,8 @@ pub struct GrantsForm {
     role: Vec<String>,
     #[serde(default)]
     company_id: Vec<String>,
+    #[serde(default)]
+    expires_on: Vec<String>,
 }
 
 /// The grants form repeats `role` and `company_id`; an empty role drops the row.
@@ -170,10 +172,11 @@ pub async fn grants(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap,
     let f = GrantsForm {
         role: pairs.iter().filter(|(k, _)| k == "role").map(|(_, v)| v.clone()).collect(),
         company_id: pairs.iter().filter(|(k, _)| k == "company_id").map(|(_, v)| v.clone()).collect(),
+        expires_on: pairs.iter().filter(|(k, _)| k == "expires_on").map(|(_, v)| v.clone()).collect(),
     };
     let mut grants = vec![];
     for (i, r) in f.role.iter().enumerate() {
-        match grant_from(r, f.company_id.get(i).map(String::as_str).unwrap_or("")) {
+        match grant_from(r, f.company_id.get(i).map(String::as_str).unwrap_or(""), f.expires_on.get(i).map(String::as_str).unwrap_or("")) {
             Ok(g) => grants.extend(g),
             Err(e) => return match form_errors(e) {
                 Ok(errs) => show_view(&state, &ctx, &headers, &who, &id, errs).await,

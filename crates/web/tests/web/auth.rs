@@ -187,3 +187,20 @@ async fn first_start_setup_link_creates_one_administrator() {
         s.db.drop_schema().await;
     }
 }
+
+#[tokio::test]
+async fn an_expired_grant_no_longer_counts() {
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        let today = jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+        let mut g = grant(Role::Auditor, None);
+        g.expires_on = Some(today.yesterday().unwrap().to_string());
+        let past = user_session(&s.app, "auditor-past", vec![g], None).await;
+        assert_eq!(past.client.get(s.url("/api/v1/audit")).send().await.unwrap().status(), StatusCode::FORBIDDEN, "{b:?}");
+        let mut g = grant(Role::Auditor, None);
+        g.expires_on = Some(today.to_string());
+        let current = user_session(&s.app, "auditor-now", vec![g], None).await;
+        assert_eq!(current.client.get(s.url("/api/v1/audit")).send().await.unwrap().status(), StatusCode::OK, "{b:?}: lasts through its last day");
+        s.db.drop_schema().await;
+    }
+}
