@@ -98,6 +98,12 @@ impl Shell {
         self.i18n.get_with(self.ctx.lang, &key, &args)
     }
 
+    /// An audit action in words (`people.view` → "Viewed"), or its code when unnamed.
+    pub fn action(&self, code: &str) -> String {
+        let key = format!("action-{}", code.replace(['.', '_'], "-"));
+        if self.i18n.has(self.ctx.lang, &key) { self.t(&key) } else { code.to_owned() }
+    }
+
     pub fn lang(&self) -> &'static str {
         self.ctx.lang.code()
     }
