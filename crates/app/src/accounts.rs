@@ -202,8 +202,14 @@ pub struct SessionInfo {
 pub async fn session_principal(app: &App, token: &str) -> Result<(Principal, SessionInfo)> {
     let db = app.store.conn();
     let id = token_hash(token);
-    let s = session::Entity::find_by_id(id.clone()).one(db).await?.ok_or(AppError::Unauthenticated)?;
     let now = now_ms();
+    // Read the generation before the database: a write committing meanwhile makes this
+    // entry stale at once.
+    let generation = app.store.generation();
+    if let Some((p, Some(info))) = app.caches().principal(&id, generation, now) {
+        return Ok((p, info));
+    }
+    let s = session::Entity::find_by_id(id.clone()).one(db).await?.ok_or(AppError::Unauthenticated)?;
     let idle_limit = app.config().session_idle_minutes * 60_000;
     if s.expires_ms <= now || now - s.last_seen_ms > idle_limit {
         session::Entity::delete_by_id(id).exec(db).await?;
@@ -233,6 +239,8 @@ pub async fn session_principal(app: &App, token: &str) -> Result<(Principal, Ses
         time_zone: u.time_zone,
         session_id: Some(s.id),
     };
+    let expires = s.expires_ms.min(s.last_seen_ms.max(now) + idle_limit);
+    app.caches().put_principal(id, generation, p.clone(), Some(info.clone()), expires);
     Ok((p, info))
 }
 
@@ -836,6 +844,11 @@ pub async fn revoke_token(app: &App, who: &Principal, id: &str) -> Result<()> {
 /// Resolves `Authorization: Bearer isms_...`.
 pub async fn token_principal(app: &App, token: &str) -> Result<Principal> {
     let db = app.store.conn();
+    let key = format!("token:{}", token_hash(token));
+    let generation = app.store.generation();
+    if let Some((p, None)) = app.caches().principal(&key, generation, now_ms()) {
+        return Ok(p);
+    }
     let t = api_token::Entity::find()
         .filter(api_token::Column::TokenHash.eq(token_hash(token)))
         .one(db)
@@ -863,7 +876,7 @@ pub async fn token_principal(app: &App, token: &str) -> Result<Principal> {
             .exec(db)
             .await?;
     }
-    Ok(Principal {
+    let p = Principal {
         actor: format!("token:{}", t.id),
         user_id: None,
         name: t.name,
@@ -871,5 +884,7 @@ pub async fn token_principal(app: &App, token: &str) -> Result<Principal> {
         locale: None,
         time_zone: None,
         session_id: None,
-    })
+    };
+    app.caches().put_principal(key, generation, p.clone(), None, t.expires_ms);
+    Ok(p)
 }

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+mod cache;
 pub mod demo;
 pub mod org;
 pub mod people;
@@ -24,6 +25,7 @@ pub struct App {
 struct Inner {
     config: AppConfig,
     audit_key: Vec<u8>,
+    caches: cache::Caches,
 }
 
 /// Settings of the use cases (the binary fills them from its configuration).
@@ -62,7 +64,7 @@ impl Default for AppConfig {
 impl App {
     /// `audit_key` keys the audit chain; it comes from outside the database.
     pub fn new(store: Store, config: AppConfig, audit_key: Vec<u8>) -> Self {
-        Self { store, inner: Arc::new(Inner { config, audit_key }) }
+        Self { store, inner: Arc::new(Inner { config, audit_key, caches: cache::Caches::default() }) }
     }
 
     pub fn config(&self) -> &AppConfig {
@@ -71,6 +73,10 @@ impl App {
 
     pub(crate) fn audit_key(&self) -> &[u8] {
         &self.inner.audit_key
+    }
+
+    pub(crate) fn caches(&self) -> &cache::Caches {
+        &self.inner.caches
     }
 }
 

@@ -60,14 +60,31 @@ fn collect<T>(errors: &mut Vec<FieldError>, r: std::result::Result<T, FieldError
     r.map_err(|e| errors.push(e)).ok()
 }
 
+/// Every company and department, from the cache while it is current.
+async fn all(app: &App) -> Result<(Vec<company::Model>, Vec<department::Model>)> {
+    let generation = app.store.generation();
+    if let Some(v) = app.caches().org(generation) {
+        return Ok(v);
+    }
+    let v = (org::companies(app.store.conn(), None).await?, org::departments(app.store.conn(), None).await?);
+    app.caches().put_org(generation, v.clone());
+    Ok(v)
+}
+
+fn in_scope(within: &Option<Vec<String>>, company: &str) -> bool {
+    within.as_ref().is_none_or(|w| w.iter().any(|c| c == company))
+}
+
 pub async fn list_companies(app: &App, who: &Principal) -> Result<Vec<Company>> {
     let within = who.within(Permission::OrgRead)?;
-    Ok(org::companies(app.store.conn(), within.as_deref()).await?.into_iter().map(Company::from).collect())
+    let (companies, _) = all(app).await?;
+    Ok(companies.into_iter().filter(|c| in_scope(&within, &c.id)).map(Company::from).collect())
 }
 
 pub async fn list_departments(app: &App, who: &Principal) -> Result<Vec<Department>> {
     let within = who.within(Permission::OrgRead)?;
-    Ok(org::departments(app.store.conn(), within.as_deref()).await?.into_iter().map(Department::from).collect())
+    let (_, departments) = all(app).await?;
+    Ok(departments.into_iter().filter(|d| in_scope(&within, &d.company_id)).map(Department::from).collect())
 }
 
 pub async fn get_company(app: &App, who: &Principal, id: &str) -> Result<Company> {

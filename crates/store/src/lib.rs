@@ -9,9 +9,11 @@ pub mod org;
 pub mod settings;
 
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult,
+    QueryResult, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use sea_orm;
@@ -28,6 +30,50 @@ pub enum StoreError {
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
+    /// Counts committed write transactions of this instance: caches of what the database
+    /// holds compare it to know they are still current.
+    generation: Arc<AtomicU64>,
+}
+
+/// A write transaction. Committing it moves the store's generation on, which tells
+/// in-memory caches (sessions, organisation names) that the database changed.
+pub struct WriteTx {
+    txn: DatabaseTransaction,
+    generation: Arc<AtomicU64>,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await?;
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> Result<(), DbErr> {
+        self.txn.rollback().await
+    }
+}
+
+#[sea_orm_migration::async_trait::async_trait]
+impl ConnectionTrait for WriteTx {
+    fn get_database_backend(&self) -> DbBackend {
+        self.txn.get_database_backend()
+    }
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.txn.execute_raw(stmt).await
+    }
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.txn.execute_unprepared(sql).await
+    }
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.txn.query_one_raw(stmt).await
+    }
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.txn.query_all_raw(stmt).await
+    }
+    fn support_returning(&self) -> bool {
+        self.txn.support_returning()
+    }
 }
 
 /// Options beyond the URL.
@@ -63,7 +109,7 @@ impl Store {
             o.set_schema_search_path(schema.clone());
         }
         let db = Database::connect(o).await?;
-        Ok(Self { db })
+        Ok(Self { db, generation: Arc::new(AtomicU64::new(0)) })
     }
 
     pub fn conn(&self) -> &DatabaseConnection {
@@ -76,13 +122,20 @@ impl Store {
 
     /// A transaction that will write. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`), so two writers queue instead of failing half-way.
-    pub async fn write(&self) -> Result<DatabaseTransaction, DbErr> {
-        self.db
+    pub async fn write(&self) -> Result<WriteTx, DbErr> {
+        let txn = self
+            .db
             .begin_with_options(TransactionOptions {
                 sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
                 ..Default::default()
             })
-            .await
+            .await?;
+        Ok(WriteTx { txn, generation: self.generation.clone() })
+    }
+
+    /// Moves on with every committed write of this instance.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
     }
 
     /// Applies pending migrations. On PostgreSQL the whole run holds an advisory lock in

@@ -1,0 +1,61 @@
+//! Short-lived in-memory copies of what nearly every request reads: the principal behind a
+//! session or token, and the organisation's companies and departments. An entry is used
+//! only while no write has committed on this instance since it was read (the store's
+//! generation) and for a few seconds at most, which bounds how long another instance's
+//! change (a revoked session, a disabled account) can go unseen here.
+
+use crate::accounts::SessionInfo;
+use crate::Principal;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+const PRINCIPAL_TTL: Duration = Duration::from_secs(5);
+const ORG_TTL: Duration = Duration::from_secs(30);
+const MAX_ENTRIES: usize = 10_000;
+
+struct Entry<T> {
+    generation: u64,
+    at: Instant,
+    value: T,
+}
+
+#[derive(Default)]
+pub struct Caches {
+    principals: Mutex<HashMap<String, Entry<(Principal, Option<SessionInfo>, i64)>>>,
+    org: Mutex<Option<Entry<(Vec<isms_store::org::company::Model>, Vec<isms_store::org::department::Model>)>>>,
+}
+
+impl Caches {
+    /// The cached principal for a session or token hash, if still current.
+    pub fn principal(&self, key: &str, generation: u64, now_ms: i64) -> Option<(Principal, Option<SessionInfo>)> {
+        let map = self.principals.lock().ok()?;
+        let e = map.get(key)?;
+        let (p, s, expires_ms) = &e.value;
+        (e.generation == generation && e.at.elapsed() < PRINCIPAL_TTL && now_ms < *expires_ms).then(|| (p.clone(), s.clone()))
+    }
+
+    pub fn put_principal(&self, key: String, generation: u64, p: Principal, s: Option<SessionInfo>, expires_ms: i64) {
+        if let Ok(mut map) = self.principals.lock() {
+            if map.len() >= MAX_ENTRIES {
+                map.retain(|_, e| e.generation == generation && e.at.elapsed() < PRINCIPAL_TTL);
+                if map.len() >= MAX_ENTRIES {
+                    map.clear();
+                }
+            }
+            map.insert(key, Entry { generation, at: Instant::now(), value: (p, s, expires_ms) });
+        }
+    }
+
+    pub fn org(&self, generation: u64) -> Option<(Vec<isms_store::org::company::Model>, Vec<isms_store::org::department::Model>)> {
+        let g = self.org.lock().ok()?;
+        let e = g.as_ref()?;
+        (e.generation == generation && e.at.elapsed() < ORG_TTL).then(|| e.value.clone())
+    }
+
+    pub fn put_org(&self, generation: u64, value: (Vec<isms_store::org::company::Model>, Vec<isms_store::org::department::Model>)) {
+        if let Ok(mut g) = self.org.lock() {
+            *g = Some(Entry { generation, at: Instant::now(), value });
+        }
+    }
+}
