@@ -1,5 +1,5 @@
 //! Short-lived in-memory copies of what nearly every request reads: the principal behind a
-//! session or token, and the organisation's companies and departments. An entry is used
+//! session or token, the organisation's companies and departments, and list counts. An entry is used
 //! only while no write has committed on this instance since it was read (the store's
 //! generation) and for a few seconds at most, which bounds how long another instance's
 //! change (a revoked session, a disabled account) can go unseen here.
@@ -24,6 +24,7 @@ struct Entry<T> {
 pub struct Caches {
     principals: Mutex<HashMap<String, Entry<(Principal, Option<SessionInfo>, i64)>>>,
     org: Mutex<Option<Entry<(Vec<isms_store::org::company::Model>, Vec<isms_store::org::department::Model>)>>>,
+    counts: Mutex<HashMap<String, Entry<u64>>>,
 }
 
 impl Caches {
@@ -44,6 +45,21 @@ impl Caches {
                 }
             }
             map.insert(key, Entry { generation, at: Instant::now(), value: (p, s, expires_ms) });
+        }
+    }
+
+    pub fn count(&self, key: &str, generation: u64) -> Option<u64> {
+        let map = self.counts.lock().ok()?;
+        let e = map.get(key)?;
+        (e.generation == generation && e.at.elapsed() < PRINCIPAL_TTL).then_some(e.value)
+    }
+
+    pub fn put_count(&self, key: String, generation: u64, n: u64) {
+        if let Ok(mut map) = self.counts.lock() {
+            if map.len() >= MAX_ENTRIES {
+                map.clear();
+            }
+            map.insert(key, Entry { generation, at: Instant::now(), value: n });
         }
     }
 

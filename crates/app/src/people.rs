@@ -73,7 +73,19 @@ pub struct Page<T> {
 
 pub async fn list(app: &App, who: &Principal, q: &PeopleQuery) -> Result<Page<Person>> {
     let within = who.within(Permission::PeopleRead)?;
-    let (rows, total) = org::people(app.store.conn(), within.as_deref(), q).await?;
+    let db = app.store.conn();
+    let generation = app.store.generation();
+    let rows = org::people_page(db, within.as_deref(), q).await?;
+    // Counting scans every matching row; the count for one filter is kept until a write.
+    let key = format!("{within:?}|{:?}|{:?}|{:?}|{:?}", q.search, q.company_id, q.department_id, q.status);
+    let total = match app.caches().count(&key, generation) {
+        Some(n) => n,
+        None => {
+            let n = org::people_count(db, within.as_deref(), q).await?;
+            app.caches().put_count(key, generation, n);
+            n
+        }
+    };
     Ok(Page { items: rows.into_iter().map(Person::from).collect(), total })
 }
 

@@ -125,12 +125,7 @@ pub struct PeopleQuery {
     pub limit: u64,
 }
 
-/// One page of people and the total count matching the filter.
-pub async fn people(
-    db: &impl ConnectionTrait,
-    within: CompanyFilter<'_>,
-    q: &PeopleQuery,
-) -> Result<(Vec<person::Model>, u64), DbErr> {
+fn people_condition(within: CompanyFilter<'_>, q: &PeopleQuery) -> Condition {
     use person::Column as C;
     let mut cond = scoped(C::CompanyId, within);
     if let Some(s) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -148,7 +143,17 @@ pub async fn people(
     if let Some(s) = &q.status {
         cond = cond.add(C::Status.eq(s.clone()));
     }
-    let total = person::Entity::find().filter(cond.clone()).count(db).await?;
+    cond
+}
+
+/// How many people match the filter (paging ignored).
+pub async fn people_count(db: &impl ConnectionTrait, within: CompanyFilter<'_>, q: &PeopleQuery) -> Result<u64, DbErr> {
+    person::Entity::find().filter(people_condition(within, q)).count(db).await
+}
+
+/// One page of people matching the filter.
+pub async fn people_page(db: &impl ConnectionTrait, within: CompanyFilter<'_>, q: &PeopleQuery) -> Result<Vec<person::Model>, DbErr> {
+    use person::Column as C;
     let col = match q.sort {
         PeopleSort::Name => C::Name,
         PeopleSort::EmployeeNumber => C::EmployeeNumber,
@@ -156,15 +161,19 @@ pub async fn people(
         PeopleSort::Status => C::Status,
     };
     let order = if q.descending { sea_orm::Order::Desc } else { sea_orm::Order::Asc };
-    let rows = person::Entity::find()
-        .filter(cond)
-        .order_by(col, order)
-        .order_by_asc(C::Id)
+    person::Entity::find()
+        .filter(people_condition(within, q))
+        .order_by(col, order.clone())
+        .order_by(C::Id, order)
         .offset(q.offset)
         .limit(q.limit.clamp(1, 10_000))
         .all(db)
-        .await?;
-    Ok((rows, total))
+        .await
+}
+
+/// One page of people and the total count matching the filter.
+pub async fn people(db: &impl ConnectionTrait, within: CompanyFilter<'_>, q: &PeopleQuery) -> Result<(Vec<person::Model>, u64), DbErr> {
+    Ok((people_page(db, within, q).await?, people_count(db, within, q).await?))
 }
 
 pub async fn person_by_id(db: &impl ConnectionTrait, id: &str) -> Result<Option<person::Model>, DbErr> {

@@ -108,10 +108,13 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("ix_people_company_name", People::Table, &["company_id", "name"])).await?;
+        // Each list order is an index walk: (sort column, id).
+        m.create_index(index("ix_people_company", People::Table, &["company_id", "id"])).await?;
+        m.create_index(index("ix_people_company_name", People::Table, &["company_id", "name", "id"])).await?;
         m.create_index(index("ix_people_department", People::Table, &["department_id"])).await?;
         m.create_index(index("ix_people_manager", People::Table, &["manager_id"])).await?;
-        m.create_index(index("ix_people_name", People::Table, &["name"])).await?;
+        m.create_index(index("ix_people_name", People::Table, &["name", "id"])).await?;
+        m.create_index(index("ix_people_status", People::Table, &["status", "id"])).await?;
 
         m.create_table(
             Table::create()
