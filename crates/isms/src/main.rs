@@ -2,6 +2,7 @@
 //! backups, audit verification, configuration check).
 
 mod config;
+mod hunt;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -77,6 +78,9 @@ enum Command {
         #[command(subcommand)]
         what: AdminWhat,
     },
+    /// Run Sigma rules over log files (JSON lines, JSON arrays, EVTX). Exit status 0:
+    /// something was found, 1: nothing, 2: an input could not be read.
+    Hunt(hunt::HuntArgs),
 }
 
 #[derive(Subcommand)]
@@ -121,6 +125,16 @@ fn main() -> std::process::ExitCode {
         }
     };
     init_logging(&settings);
+    // Hunting works on files alone: no database, no runtime.
+    if let Command::Hunt(args) = cli.command {
+        return match hunt::run(args) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                std::process::ExitCode::from(2)
+            }
+        };
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -295,6 +309,7 @@ async fn run(cmd: Command, s: Settings) -> Result<std::process::ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Hunt(_) => unreachable!("handled before the runtime starts"),
         Command::Admin { what: AdminWhat::Demo } => {
             let app = open(&s).await?;
             if isms_app::demo::load(&app).await? {

@@ -145,3 +145,48 @@ fn unsafe_kill(c: &mut std::process::Child) {
     // SIGTERM for a graceful stop, like an operator's service manager would send.
     let _ = Command::new("kill").arg("-TERM").arg(c.id().to_string()).status();
 }
+
+#[test]
+fn hunt_reports_detections_and_says_by_exit_status_whether_any() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    std::fs::write(
+        rules.join("whoami.yml"),
+        "title: Whoami run\nid: 6e9a6f3c-0000-4000-8000-000000000001\nstatus: test\nlevel: high\nlogsource: {product: windows, category: process_creation}\ndetection:\n  sel:\n    Image|endswith: '\\whoami.exe'\n  condition: sel\n",
+    )
+    .unwrap();
+    std::fs::write(rules.join("broken.yml"), "title: broken\ndetection:\n  sel: {A|nope: 1}\n  condition: sel\n").unwrap();
+    let events = dir.path().join("events.jsonl");
+    std::fs::write(
+        &events,
+        "{\"Channel\": \"Microsoft-Windows-Sysmon/Operational\", \"EventID\": 1, \"Image\": \"C:\\\\Windows\\\\System32\\\\whoami.exe\", \"Computer\": \"pc1\", \"UtcTime\": \"2026-01-02 03:04:05.000\"}\n{\"Channel\": \"Microsoft-Windows-Sysmon/Operational\", \"EventID\": 1, \"Image\": \"C:\\\\x.exe\"}\n",
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["hunt", "--rules", rules.to_str().unwrap(), "--show-refused"];
+        args.extend_from_slice(extra);
+        args.push(events.to_str().unwrap());
+        Command::new(env!("CARGO_BIN_EXE_isms")).args(&args).output().unwrap()
+    };
+    let o = run(&["--format", "jsonl"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let line: serde_json::Value = serde_json::from_str(String::from_utf8_lossy(&o.stdout).lines().next().unwrap()).unwrap();
+    assert_eq!(line["rule_id"], "6e9a6f3c-0000-4000-8000-000000000001");
+    assert_eq!(line["rule_title"], "Whoami run");
+    assert_eq!(line["level"], "high");
+    assert_eq!(line["host"], "pc1");
+    assert!(line["file"].as_str().unwrap().ends_with("events.jsonl"));
+    assert_eq!(line["event"]["EventID"], 1);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("1 loaded, 1 refused") && err.contains("broken.yml:3:17"), "{err}");
+    let o = run(&["--format", "csv"]);
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("timestamp,level,rule_title,rule_id,host,file\n"));
+    let o = run(&["--min-level", "critical"]);
+    assert_eq!(o.status.code(), Some(1), "nothing at critical: {}", text(&o));
+    let o = run(&["--from", "2026-01-03T00:00:00Z"]);
+    assert_eq!(o.status.code(), Some(1), "outside the time window: {}", text(&o));
+    let o = run(&["--min-level", "extreme"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("--min-level"));
+}
