@@ -167,3 +167,9 @@ mod tests {
         assert!(e.matches(&wrong_source).is_empty());
     }
 }
+
+// The engine is shared by the threads that read events.
+const _: fn() = || {
+    fn shared<T: Send + Sync>() {}
+    shared::<Engine>();
+};

@@ -48,10 +48,13 @@ impl Value {
     }
 }
 
-/// One event: its fields by name.
+/// One event: its fields by name. The lower-case text of a field is computed once, when a
+/// case-insensitive pattern first asks for it, and shared by every rule.
 #[derive(Debug, Clone, Default)]
 pub struct Event {
-    fields: HashMap<String, Value>,
+    index: HashMap<String, usize>,
+    values: Vec<Value>,
+    lower: Vec<std::cell::OnceCell<Option<String>>>,
 }
 
 /// Prefixes of nested layouts whose leaves are also reachable by their own names.
@@ -63,15 +66,46 @@ impl Event {
     }
 
     pub fn insert(&mut self, name: impl Into<String>, value: Value) {
-        self.fields.insert(name.into(), value);
+        let name = name.into();
+        match self.index.get(&name) {
+            Some(&i) => {
+                self.values[i] = value;
+                self.lower[i] = std::cell::OnceCell::new();
+            }
+            None => {
+                self.index.insert(name, self.values.len());
+                self.values.push(value);
+                self.lower.push(std::cell::OnceCell::new());
+            }
+        }
+    }
+
+    /// Inserts unless the field is there already.
+    fn insert_new(&mut self, name: String, value: Value) {
+        if !self.index.contains_key(&name) {
+            self.insert(name, value);
+        }
     }
 
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.fields.get(name)
+        self.index.get(name).map(|&i| &self.values[i])
+    }
+
+    /// The field's value and its lower-case text (for scalar values).
+    pub fn get_with_lower(&self, name: &str) -> Option<(&Value, Option<&str>)> {
+        let &i = self.index.get(name)?;
+        let v = &self.values[i];
+        let lower = self.lower[i].get_or_init(|| v.as_text().map(|t| t.to_lowercase()));
+        Some((v, lower.as_deref()))
     }
 
     pub fn fields(&self) -> impl Iterator<Item = (&String, &Value)> {
-        self.fields.iter()
+        self.index.iter().map(|(k, &i)| (k, &self.values[i]))
+    }
+
+    /// Every field value with its lower-case text, for keyword search.
+    pub fn values_with_lower(&self) -> impl Iterator<Item = (&Value, Option<&str>)> {
+        self.values.iter().zip(self.lower.iter()).map(|(v, l)| (v, l.get_or_init(|| v.as_text().map(|t| t.to_lowercase())).as_deref()))
     }
 
     /// Flattens a JSON object: `a.b.c` paths, plus leaf names for the EVTX layout
@@ -113,12 +147,12 @@ fn flatten(e: &mut Event, path: &mut String, key: &str, v: &serde_json::Value) {
                     let short = rest.replace(".#attributes.", "_").replace("#attributes.", "");
                     // Sigma writes field names without the spaces some providers use.
                     if short.contains(' ') {
-                        e.fields.entry(short.replace(' ', "")).or_insert_with(|| value.clone());
+                        e.insert_new(short.replace(' ', ""), value.clone());
                     }
-                    e.fields.entry(short).or_insert_with(|| value.clone());
+                    e.insert_new(short, value.clone());
                 }
             }
-            e.fields.insert(path.clone(), value);
+            e.insert(path.clone(), value);
         }
     }
     path.truncate(len);

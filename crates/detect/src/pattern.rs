@@ -130,26 +130,31 @@ pub enum RefHow {
 }
 
 impl Matcher {
-    /// Whether the value of a field (None: absent) satisfies this matcher.
-    pub fn matches(&self, value: Option<&Value>, event: &Event) -> bool {
+    /// Whether the value of a field (None: absent) satisfies this matcher. `lower` is the
+    /// value's lower-case text when the caller has it (computed once per event field).
+    pub fn matches(&self, value: Option<&Value>, lower: Option<&str>, event: &Event) -> bool {
         match self {
             Matcher::Exists(want) => value.is_some_and(|v| *v != Value::Null) == *want,
             Matcher::Null => matches!(value, None | Some(Value::Null)),
             _ => match value {
                 None | Some(Value::Null) => false,
-                Some(Value::List(items)) => items.iter().any(|i| self.matches_one(i, event)),
-                Some(v) => self.matches_one(v, event),
+                Some(Value::List(items)) => items.iter().any(|i| self.matches_one(i, None, event)),
+                Some(v) => self.matches_one(v, lower, event),
             },
         }
     }
 
-    fn matches_one(&self, v: &Value, event: &Event) -> bool {
+    fn matches_one(&self, v: &Value, lower: Option<&str>, event: &Event) -> bool {
         match self {
-            Matcher::Str { m, cased } => match v.as_text() {
-                Some(t) if *cased => m.is_match(&t),
-                Some(t) => m.is_match(&t.to_lowercase()),
-                None => false,
-            },
+            Matcher::Str { m, cased } => {
+                if *cased {
+                    return v.as_text().is_some_and(|t| m.is_match(&t));
+                }
+                match lower {
+                    Some(l) => m.is_match(l),
+                    None => v.as_text().is_some_and(|t| m.is_match(&t.to_lowercase())),
+                }
+            }
             Matcher::Regex(re) => v.as_text().is_some_and(|t| re.is_match(&t)),
             Matcher::Cidr { net, prefix } => v.as_text().and_then(|t| t.trim().parse::<IpAddr>().ok()).is_some_and(|ip| in_cidr(ip, *net, *prefix)),
             Matcher::Num { cmp, value } => v.as_number().is_some_and(|n| match cmp {
@@ -168,7 +173,7 @@ impl Matcher {
                     RefHow::Contains => a.contains(&b),
                 }
             }
-            Matcher::Exists(_) | Matcher::Null => unreachable!("handled in matches"),
+            Matcher::Exists(_) | Matcher::Null => false,
         }
     }
 }
@@ -450,7 +455,7 @@ mod tests {
 
     fn hit(ms: &[Matcher], text: &str) -> bool {
         let e = Event::new();
-        ms.iter().any(|m| m.matches(Some(&Value::Str(text.into())), &e))
+        ms.iter().any(|m| m.matches(Some(&Value::Str(text.into())), None, &e))
     }
 
     #[test]
@@ -502,14 +507,14 @@ mod tests {
     fn numbers_and_presence() {
         let e = Event::new();
         let gt = compile_value(&RawValue::Int(5), &["gt".into()], &Placeholders::new()).unwrap();
-        assert!(gt[0].matches(Some(&Value::Int(6)), &e));
-        assert!(!gt[0].matches(Some(&Value::Str("5".into())), &e));
+        assert!(gt[0].matches(Some(&Value::Int(6)), None, &e));
+        assert!(!gt[0].matches(Some(&Value::Str("5".into())), None, &e));
         let ex = compile_value(&RawValue::Bool(true), &["exists".into()], &Placeholders::new()).unwrap();
-        assert!(ex[0].matches(Some(&Value::Str(String::new())), &e));
-        assert!(!ex[0].matches(None, &e));
+        assert!(ex[0].matches(Some(&Value::Str(String::new())), None, &e));
+        assert!(!ex[0].matches(None, None, &e));
         let null = compile_value(&RawValue::Null, &[], &Placeholders::new()).unwrap();
-        assert!(null[0].matches(None, &e));
-        assert!(!null[0].matches(Some(&Value::Str("x".into())), &e));
+        assert!(null[0].matches(None, None, &e));
+        assert!(!null[0].matches(Some(&Value::Str("x".into())), None, &e));
     }
 
     #[test]

@@ -297,16 +297,19 @@ impl FieldTest {
     pub fn matches(&self, e: &Event) -> bool {
         match &self.field {
             Some(f) => {
-                let v = e.get(f);
+                let (v, lower) = match e.get_with_lower(f) {
+                    Some((v, l)) => (Some(v), l),
+                    None => (None, None),
+                };
                 if self.all {
-                    !self.matchers.is_empty() && self.matchers.iter().all(|m| m.matches(v, e))
+                    !self.matchers.is_empty() && self.matchers.iter().all(|m| m.matches(v, lower, e))
                 } else {
-                    self.matchers.iter().any(|m| m.matches(v, e))
+                    self.matchers.iter().any(|m| m.matches(v, lower, e))
                 }
             }
             // Keywords: any value of the event.
             None => {
-                let test = |m: &Matcher| e.fields().any(|(_, v)| m.matches(Some(v), e));
+                let test = |m: &Matcher| e.values_with_lower().any(|(v, l)| m.matches(Some(v), l, e));
                 if self.all { self.matchers.iter().all(test) } else { self.matchers.iter().any(test) }
             }
         }
