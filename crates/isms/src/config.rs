@@ -65,7 +65,7 @@ impl Default for Settings {
             public_url: String::new(),
             secret_key_file: None,
             log_format: LogFormat::Text,
-            log_level: "info,sea_orm_migration=warn".into(),
+            log_level: "info,sea_orm_migration=warn,sqlx=warn".into(),
             session_idle_minutes: 60,
             session_max_hours: 12,
             lock_after_failures: 5,

@@ -99,3 +99,21 @@ async fn a_change_and_its_audit_entry_commit_together() {
         s.db.drop_schema().await;
     }
 }
+
+#[tokio::test]
+async fn two_instances_migrating_at_once_apply_each_migration_once() {
+    // A fresh, empty PostgreSQL schema; both instances start together.
+    let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
+    let admin = Store::connect(&isms_testkit::pg_url(), isms_store::StoreOptions { max_connections: Some(1), ..Default::default() }).await.unwrap();
+    admin.conn().execute_unprepared(&format!("CREATE SCHEMA {schema}")).await.unwrap();
+    let opts = || isms_store::StoreOptions { pg_schema: Some(schema.clone()), max_connections: Some(2) };
+    let a = Store::connect(&isms_testkit::pg_url(), opts()).await.unwrap();
+    let b = Store::connect(&isms_testkit::pg_url(), opts()).await.unwrap();
+    let (ra, rb) = tokio::join!(a.migrate(), b.migrate());
+    ra.expect("first instance migrates");
+    rb.expect("second instance waits, then finds nothing to do");
+    let (applied, pending) = isms_store::migrations::status(a.conn()).await.unwrap();
+    assert_eq!(applied.len(), 1);
+    assert!(pending.is_empty());
+    admin.conn().execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE")).await.unwrap();
+}
