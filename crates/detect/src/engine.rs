@@ -69,11 +69,69 @@ pub struct Engine {
     rules: Vec<Loaded>,
     constraints: Vec<Constraint>,
     by_constraint: HashMap<String, usize>,
+    index: Option<Index>,
+}
+
+/// What `finish` builds: per field, one automaton over the literals some rule requires.
+struct Index {
+    fields: HashMap<String, FieldIndex>,
+    /// Rules without a prerequisite: evaluated for every event.
+    always: Vec<usize>,
+}
+
+struct FieldIndex {
+    automaton: aho_corasick::AhoCorasick,
+    /// Per literal: the rules it wakes.
+    rules: Vec<Vec<usize>>,
 }
 
 impl Engine {
     pub fn new(map: LogSourceMap, placeholders: Placeholders) -> Self {
-        Self { map, placeholders, rules: vec![], constraints: vec![], by_constraint: HashMap::new() }
+        Self { map, placeholders, rules: vec![], constraints: vec![], by_constraint: HashMap::new(), index: None }
+    }
+
+    /// Builds the shared literal automata once all rules are added. Matching works without
+    /// it too, evaluating every rule.
+    pub fn finish(&mut self) {
+        let mut per_field: HashMap<String, (Vec<String>, HashMap<String, usize>, Vec<Vec<usize>>)> = HashMap::new();
+        let mut always = vec![];
+        for (i, l) in self.rules.iter().enumerate() {
+            match crate::prereq::needs(&l.rule) {
+                None => always.push(i),
+                Some(needs) => {
+                    for n in needs {
+                        let (lits, pos, rules) = per_field.entry(n.field).or_default();
+                        let at = *pos.entry(n.literal.clone()).or_insert_with(|| {
+                            lits.push(n.literal);
+                            rules.push(vec![]);
+                            lits.len() - 1
+                        });
+                        if rules[at].last() != Some(&i) {
+                            rules[at].push(i);
+                        }
+                    }
+                }
+            }
+        }
+        let mut fields = HashMap::new();
+        for (field, (lits, _, rules)) in per_field {
+            // Plain literals: building cannot fail short of memory limits; fall back to
+            // evaluating those rules every time if it ever does.
+            match aho_corasick::AhoCorasick::builder().build(&lits) {
+                Ok(automaton) => {
+                    fields.insert(field, FieldIndex { automaton, rules });
+                }
+                Err(_) => always.extend(rules.into_iter().flatten()),
+            }
+        }
+        always.sort_unstable();
+        always.dedup();
+        self.index = Some(Index { fields, always });
+    }
+
+    /// Rules evaluated for every event (no literal prerequisite), after `finish`.
+    pub fn unindexed(&self) -> Option<usize> {
+        self.index.as_ref().map(|i| i.always.len())
     }
 
     /// Parses the rules in one file's text; the rules that cannot be used are reported
@@ -127,20 +185,63 @@ impl Engine {
 
     /// The rules that fire on a prepared event.
     pub fn matches(&self, e: &Event) -> Vec<Detection> {
-        let mut source_ok: Vec<Option<bool>> = vec![None; self.constraints.len()];
         let mut out = vec![];
-        for (i, l) in self.rules.iter().enumerate() {
-            if let Some(c) = l.source {
-                let ok = *source_ok[c].get_or_insert_with(|| self.constraints[c].iter().any(|a| a.matches(e)));
-                if !ok {
-                    continue;
+        let Some(index) = &self.index else {
+            let mut source_ok = vec![None; self.constraints.len()];
+            for i in 0..self.rules.len() {
+                self.check(i, e, &mut source_ok, &mut out);
+            }
+            return out;
+        };
+        // Wake the rules whose required literals occur in this event's fields.
+        let mut woken = vec![false; self.rules.len()];
+        for &i in &index.always {
+            woken[i] = true;
+        }
+        for (name, value) in e.fields() {
+            let Some(fi) = index.fields.get(name.as_str()) else { continue };
+            let mut scan = |text: &str| {
+                for m in fi.automaton.find_overlapping_iter(text) {
+                    for &r in &fi.rules[m.pattern().as_usize()] {
+                        woken[r] = true;
+                    }
+                }
+            };
+            match value {
+                crate::event::Value::List(items) => {
+                    for it in items {
+                        if let Some(t) = it.as_text() {
+                            scan(&t.to_lowercase());
+                        }
+                    }
+                }
+                _ => {
+                    if let Some((_, Some(lower))) = e.get_with_lower(name) {
+                        scan(lower);
+                    }
                 }
             }
-            if l.rule.matches(e) {
-                out.push(Detection { rule: i, id: l.rule.id.clone(), title: l.rule.title.clone(), level: l.rule.level });
+        }
+        let mut source_ok = vec![None; self.constraints.len()];
+        for (i, w) in woken.iter().enumerate() {
+            if *w {
+                self.check(i, e, &mut source_ok, &mut out);
             }
         }
         out
+    }
+
+    fn check(&self, i: usize, e: &Event, source_ok: &mut [Option<bool>], out: &mut Vec<Detection>) {
+        let l = &self.rules[i];
+        if let Some(c) = l.source {
+            let ok = *source_ok[c].get_or_insert_with(|| self.constraints[c].iter().any(|a| a.matches(e)));
+            if !ok {
+                return;
+            }
+        }
+        if l.rule.matches(e) {
+            out.push(Detection { rule: i, id: l.rule.id.clone(), title: l.rule.title.clone(), level: l.rule.level });
+        }
     }
 }
 
@@ -163,6 +264,10 @@ mod tests {
         assert_eq!(report.refused[0].to_string(), "b.yml:3:17: `A|nope`: unknown modifier `nope`");
         let hit = Event::from_json_str(r#"{"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 1, "Image": "C:\\x.exe"}"#).unwrap();
         let wrong_source = Event::from_json_str(r#"{"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 3, "Image": "C:\\x.exe"}"#).unwrap();
+        assert_eq!(e.matches(&hit).len(), 1);
+        assert!(e.matches(&wrong_source).is_empty());
+        e.finish();
+        assert_eq!(e.unindexed(), Some(0));
         assert_eq!(e.matches(&hit).len(), 1);
         assert!(e.matches(&wrong_source).is_empty());
     }

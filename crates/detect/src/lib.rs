@@ -7,6 +7,7 @@ pub mod engine;
 pub mod event;
 pub mod logsource;
 pub mod pattern;
+pub mod prereq;
 pub mod rule;
 
 pub use engine::{Detection, Engine, LoadReport, Refusal};

@@ -229,6 +229,7 @@ pub fn run(args: HuntArgs) -> Result<std::process::ExitCode> {
             eprintln!("  {r}");
         }
     }
+    engine.finish();
     if engine.is_empty() {
         bail!("no usable rule under {}", args.rules.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
     }

@@ -285,7 +285,7 @@ pub async fn create_token(State(state): State<WebState>, ctx: Ctx, headers: Head
         Err(e) => return tokens_view(&state, &ctx, &headers, &who, None, vec![e]).await,
     };
     let Ok(days) = f.expires_in_days.trim().parse::<i64>() else {
-        return tokens_view(&state, &ctx, &headers, &who, None, vec![isms_core::FieldError::new("expires_in_days", "must be a whole number of days")]).await;
+        return tokens_view(&state, &ctx, &headers, &who, None, vec![isms_core::FieldError::coded("expires_in_days", "days-range", "must be a whole number of days between 1 and 366")]).await;
     };
     let input = NewToken { name: f.name, role, companies: if f.company_id.is_empty() { vec![] } else { vec![f.company_id] }, expires_in_days: days };
     match accounts::create_token(&state.app, &who, input).await {
