@@ -70,6 +70,7 @@ pub struct Engine {
     constraints: Vec<Constraint>,
     by_constraint: HashMap<String, usize>,
     index: Option<Index>,
+    correlations: Vec<crate::correlation::Correlation>,
 }
 
 /// What `finish` builds: per field, one automaton over the literals some rule requires.
@@ -87,7 +88,7 @@ struct FieldIndex {
 
 impl Engine {
     pub fn new(map: LogSourceMap, placeholders: Placeholders) -> Self {
-        Self { map, placeholders, rules: vec![], constraints: vec![], by_constraint: HashMap::new(), index: None }
+        Self { map, placeholders, rules: vec![], constraints: vec![], by_constraint: HashMap::new(), index: None, correlations: vec![] }
     }
 
     /// Builds the shared literal automata once all rules are added. Matching works without
@@ -145,6 +146,16 @@ impl Engine {
             }
         };
         for d in docs {
+            if let Some(c) = d.correlation {
+                match c {
+                    Ok(c) => {
+                        self.correlations.push(c);
+                        report.loaded += 1;
+                    }
+                    Err(e) => report.refused.push(Refusal { file: file.into(), id: d.id, title: d.title, position: e.position, kind: e.kind, reason: e.reason }),
+                }
+                continue;
+            }
             match d.rule {
                 Ok(rule) => {
                     let source = self.map.constraint(&rule.logsource).map(|c| {
@@ -166,8 +177,17 @@ impl Engine {
         self.rules.len()
     }
 
+    pub fn correlations(&self) -> &[crate::correlation::Correlation] {
+        &self.correlations
+    }
+
+    /// A fresh correlation state over this engine's correlation rules.
+    pub fn correlator(&self) -> crate::correlation::Correlator {
+        crate::correlation::Correlator::new(self.correlations.clone())
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.rules.is_empty()
+        self.rules.is_empty() && self.correlations.is_empty()
     }
 
     pub fn rule(&self, i: usize) -> &Rule {

@@ -3,6 +3,7 @@
 //! HTTP, databases or files beyond what callers pass in.
 
 pub mod condition;
+pub mod correlation;
 pub mod engine;
 pub mod event;
 pub mod logsource;

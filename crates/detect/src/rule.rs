@@ -56,6 +56,8 @@ pub struct Search {
 #[derive(Debug, Clone)]
 pub struct Rule {
     pub id: Option<String>,
+    /// The name correlation rules may use to refer to this rule.
+    pub name: Option<String>,
     pub title: String,
     pub level: Option<Level>,
     pub status: Option<String>,
@@ -95,6 +97,8 @@ fn get<'a>(n: &'a MarkedYamlOwned, key: &str) -> Option<&'a MarkedYamlOwned> {
 /// A rule document as it was read, before it is used.
 pub struct Parsed {
     pub rule: Result<Rule, RuleError>,
+    /// Set for a correlation rule (then `rule` is an error saying so).
+    pub correlation: Option<Result<crate::correlation::Correlation, RuleError>>,
     pub id: Option<String>,
     pub title: Option<String>,
     pub position: Position,
@@ -133,14 +137,15 @@ pub fn parse_documents(src: &str, placeholders: &Placeholders) -> Result<Vec<Par
         let position = pos(&doc);
         if get(&doc, "correlation").is_some() {
             out.push(Parsed {
-                rule: Err(RuleError::new(position, "correlation", "correlation rules are evaluated by the correlation stage, not as single-event rules")),
+                rule: Err(RuleError::new(position, "correlation", "a correlation rule, not a single-event rule")),
+                correlation: Some(crate::correlation::parse(&doc)),
                 id,
                 title,
                 position,
             });
             continue;
         }
-        out.push(Parsed { rule: parse_rule(&doc, placeholders), id, title, position });
+        out.push(Parsed { rule: parse_rule(&doc, placeholders), correlation: None, id, title, position });
     }
     Ok(out)
 }
@@ -211,6 +216,7 @@ pub fn parse_rule(doc: &MarkedYamlOwned, placeholders: &Placeholders) -> Result<
     };
     Ok(Rule {
         id: text(get(doc, "id")),
+        name: text(get(doc, "name")),
         title,
         level: text(get(doc, "level")).and_then(|l| Level::parse(&l.to_lowercase())),
         status: text(get(doc, "status")),

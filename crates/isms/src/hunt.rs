@@ -143,6 +143,47 @@ impl Sink {
     }
 }
 
+impl Sink {
+    fn emit_correlation(&self, c: &isms_detect::correlation::Correlation, hit: &isms_detect::correlation::Hit, time: &str, file: &Path) {
+        self.found.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut m) = self.per_rule.lock() {
+            *m.entry((c.title.clone(), c.id.clone().unwrap_or_default())).or_insert(0) += 1;
+        }
+        let group = hit.group.join(",");
+        match self.format.as_str() {
+            "jsonl" => {
+                let line = serde_json::json!({
+                    "rule_id": c.id, "rule_title": c.title, "level": "", "timestamp": time, "correlation": c.kind,
+                    "group": hit.group, "count": hit.count, "file": file.display().to_string(),
+                });
+                if let Ok(mut o) = self.out.lock() {
+                    let _ = writeln!(o, "{line}");
+                }
+            }
+            "csv" => {
+                if let Ok(mut w) = self.csv.lock() {
+                    if let Some(w) = w.as_mut() {
+                        let _ = w.write_record([time, "correlation", c.title.as_str(), c.id.as_deref().unwrap_or(""), group.as_str(), &file.display().to_string()]);
+                    }
+                }
+            }
+            _ => {
+                if let Ok(mut o) = self.out.lock() {
+                    let _ = writeln!(o, "{:<28} {:<13} {:<20} {} ({} in window)", time.chars().take(28).collect::<String>(), "correlation", group.chars().take(20).collect::<String>(), c.title, hit.count);
+                }
+            }
+        }
+    }
+}
+
+/// Milliseconds since the epoch of an event time as log sources write it.
+fn time_ms(t: &str) -> Option<i64> {
+    t.parse::<jiff::Timestamp>()
+        .ok()
+        .or_else(|| t.replace(' ', "T").parse::<jiff::civil::DateTime>().ok().and_then(|d| d.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok()).map(|z| z.timestamp()))
+        .map(|t| t.as_millisecond())
+}
+
 /// Calls `f` with every event of a file.
 fn for_each_event(path: &Path, f: &mut dyn FnMut(serde_json::Value)) -> Result<()> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_lowercase();
@@ -272,18 +313,35 @@ pub fn run(args: HuntArgs) -> Result<std::process::ExitCode> {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(path) = args.inputs.get(i) else { break };
+                // Correlations run per file, whose events come in time order.
+                let mut correlator = (!engine.correlations().is_empty()).then(|| engine.correlator());
                 let r = for_each_event(path, &mut |raw| {
                     sink.events.fetch_add(1, Ordering::Relaxed);
                     let mut e = Event::from_json(&raw);
                     engine.prepare(&mut e);
                     if filters.from.is_some() || filters.to.is_some() {
-                        let t = event_time(&e).and_then(|t| t.parse::<jiff::Timestamp>().ok().or_else(|| t.replace(' ', "T").parse::<jiff::civil::DateTime>().ok().and_then(|d| d.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok()).map(|z| z.timestamp())));
-                        let Some(t) = t else { return };
-                        if filters.from.is_some_and(|f| t < f) || filters.to.is_some_and(|to| t >= to) {
+                        let Some(t) = event_time(&e).as_deref().and_then(time_ms) else { return };
+                        if filters.from.is_some_and(|f| t < f.as_millisecond()) || filters.to.is_some_and(|to| t >= to.as_millisecond()) {
                             return;
                         }
                     }
-                    for d in engine.matches(&e) {
+                    let found = engine.matches(&e);
+                    if let Some(k) = correlator.as_mut() {
+                        if !found.is_empty() {
+                            let time = event_time(&e).unwrap_or_default();
+                            if let Some(at) = time_ms(&time) {
+                                let refs: Vec<&str> = found
+                                    .iter()
+                                    .flat_map(|d| [engine.rule(d.rule).id.as_deref(), engine.rule(d.rule).name.as_deref()])
+                                    .flatten()
+                                    .collect();
+                                for hit in k.feed(at, &refs, &e) {
+                                    sink.emit_correlation(&k.rules()[hit.correlation], &hit, &time, path);
+                                }
+                            }
+                        }
+                    }
+                    for d in found {
                         let rule = engine.rule(d.rule);
                         if filters.min_level.is_some_and(|m| rule.level.is_none_or(|l| l < m)) {
                             continue;

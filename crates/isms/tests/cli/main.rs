@@ -186,6 +186,18 @@ fn hunt_reports_detections_and_says_by_exit_status_whether_any() {
     assert_eq!(o.status.code(), Some(1), "nothing at critical: {}", text(&o));
     let o = run(&["--from", "2026-01-03T00:00:00Z"]);
     assert_eq!(o.status.code(), Some(1), "outside the time window: {}", text(&o));
+    // A correlation: two whoami runs on one host within a minute.
+    std::fs::write(
+        rules.join("corr.yml"),
+        "title: Repeated whoami\nid: 6e9a6f3c-0000-4000-8000-000000000002\ncorrelation:\n  type: event_count\n  rules: [6e9a6f3c-0000-4000-8000-000000000001]\n  group-by: [Computer]\n  timespan: 1m\n  condition: {gte: 2}\n",
+    )
+    .unwrap();
+    let line = "{\"Channel\": \"Microsoft-Windows-Sysmon/Operational\", \"EventID\": 1, \"Image\": \"C:\\\\whoami.exe\", \"Computer\": \"pc1\", \"UtcTime\": \"2026-01-02 03:04:TT.000\"}\n";
+    std::fs::write(&events, [line.replace("TT", "05"), line.replace("TT", "30")].concat()).unwrap();
+    let o = run(&["--format", "jsonl"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.lines().any(|l| l.contains("\"correlation\":\"event_count\"") && l.contains("\"count\":2") && l.contains("Repeated whoami")), "{out}");
+    std::fs::remove_file(rules.join("corr.yml")).unwrap();
     let o = run(&["--min-level", "extreme"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("--min-level"));
