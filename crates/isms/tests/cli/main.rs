@@ -132,8 +132,8 @@ fn two_instances_side_by_side_and_first_start_prints_a_setup_link() {
         }
         false
     });
-    unsafe_kill(&mut ca);
-    unsafe_kill(&mut cb);
+    terminate(&mut ca);
+    terminate(&mut cb);
     let out = ca.wait_with_output().unwrap();
     cb.wait().unwrap();
     assert!(ok, "both instances became ready");
@@ -141,7 +141,7 @@ fn two_instances_side_by_side_and_first_start_prints_a_setup_link() {
     assert!(printed.contains(&format!("http://127.0.0.1:{pa}/setup/")), "setup link printed: {printed}");
 }
 
-fn unsafe_kill(c: &mut std::process::Child) {
+fn terminate(c: &mut std::process::Child) {
     // SIGTERM for a graceful stop, like an operator's service manager would send.
     let _ = Command::new("kill").arg("-TERM").arg(c.id().to_string()).status();
 }
