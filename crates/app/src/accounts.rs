@@ -275,8 +275,9 @@ pub async fn verify_totp(app: &App, who: &Principal, code: &str) -> Result<()> {
     let uid = who.user_id.as_deref().ok_or(AppError::Unauthenticated)?;
     let sid = who.session_id.as_deref().ok_or(AppError::Unauthenticated)?;
     let u = user::Entity::find_by_id(uid.to_owned()).one(app.store.conn()).await?.ok_or(AppError::Unauthenticated)?;
-    let secret = u.totp_secret.as_deref().filter(|_| u.totp_enabled).ok_or(AppError::Forbidden)?;
-    let step = check_code(&totp_for(app, secret, &u.username)?, code, u.totp_last_step);
+    let sealed = u.totp_secret.as_deref().filter(|_| u.totp_enabled).ok_or(AppError::Forbidden)?;
+    let secret = app.fields().open(sealed)?;
+    let step = check_code(&totp_for(app, &secret, &u.username)?, code, u.totp_last_step);
     let txn = app.store.write().await?;
     if let Some(step) = step {
         user::Entity::update_many()
@@ -337,7 +338,7 @@ pub async fn begin_enrolment(app: &App, who: &Principal) -> Result<Enrolment> {
     let totp = totp_for(app, &secret, &u.username)?;
     let username = u.username.clone();
     let mut am = u.into_active_model();
-    am.totp_secret = Set(Some(secret.clone()));
+    am.totp_secret = Set(Some(app.fields().seal(&secret)?));
     am.update(&txn).await?;
     txn.commit().await?;
     let url = totp.to_url().map_err(|e| AppError::Internal(format!("totp url for {username}: {e:?}")))?;
@@ -349,10 +350,11 @@ pub async fn pending_enrolment(app: &App, who: &Principal) -> Result<Option<Enro
     let uid = who.user_id.as_deref().ok_or(AppError::Unauthenticated)?;
     let u = user::Entity::find_by_id(uid.to_owned()).one(app.store.conn()).await?.ok_or(AppError::Unauthenticated)?;
     match (&u.totp_secret, u.totp_enabled) {
-        (Some(s), false) => {
-            let totp = totp_for(app, s, &u.username)?;
+        (Some(sealed), false) => {
+            let s = app.fields().open(sealed)?;
+            let totp = totp_for(app, &s, &u.username)?;
             let url = totp.to_url().map_err(|e| AppError::Internal(format!("totp url: {e:?}")))?;
-            Ok(Some(Enrolment { secret: s.clone(), url }))
+            Ok(Some(Enrolment { secret: s, url }))
         }
         _ => Ok(None),
     }
@@ -362,7 +364,8 @@ pub async fn confirm_enrolment(app: &App, who: &Principal, code: &str) -> Result
     let uid = who.user_id.as_deref().ok_or(AppError::Unauthenticated)?;
     let txn = app.store.write().await?;
     let u = user::Entity::find_by_id(uid.to_owned()).one(&txn).await?.ok_or(AppError::Unauthenticated)?;
-    let secret = u.totp_secret.clone().filter(|_| !u.totp_enabled).ok_or_else(|| AppError::Conflict("no enrolment in progress".into()))?;
+    let sealed = u.totp_secret.clone().filter(|_| !u.totp_enabled).ok_or_else(|| AppError::Conflict("no enrolment in progress".into()))?;
+    let secret = app.fields().open(&sealed)?;
     let Some(step) = check_code(&totp_for(app, &secret, &u.username)?, code, None) else {
         return Err(AppError::field("code", "the code is not valid; check the time on your device"));
     };

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod audit;
 mod cache;
+pub mod crypto;
 pub mod demo;
 pub mod org;
 pub mod people;
@@ -26,6 +27,7 @@ struct Inner {
     config: AppConfig,
     audit_key: Vec<u8>,
     caches: cache::Caches,
+    fields: crypto::FieldCipher,
 }
 
 /// Settings of the use cases (the binary fills them from its configuration).
@@ -62,9 +64,11 @@ impl Default for AppConfig {
 }
 
 impl App {
-    /// `audit_key` keys the audit chain; it comes from outside the database.
+    /// `audit_key` is the instance secret from outside the database: it keys the audit
+    /// chain, and the field-encryption key is derived from it.
     pub fn new(store: Store, config: AppConfig, audit_key: Vec<u8>) -> Self {
-        Self { store, inner: Arc::new(Inner { config, audit_key, caches: cache::Caches::default() }) }
+        let fields = crypto::FieldCipher::new(&audit_key);
+        Self { store, inner: Arc::new(Inner { config, audit_key, caches: cache::Caches::default(), fields }) }
     }
 
     pub fn config(&self) -> &AppConfig {
@@ -73,6 +77,11 @@ impl App {
 
     pub(crate) fn audit_key(&self) -> &[u8] {
         &self.inner.audit_key
+    }
+
+    /// Encrypts and decrypts sensitive fields with the instance's key.
+    pub fn fields(&self) -> &crypto::FieldCipher {
+        &self.inner.fields
     }
 
     pub(crate) fn caches(&self) -> &cache::Caches {

@@ -36,6 +36,10 @@ async fn privileged_user_enrols_a_second_factor_then_signs_in_with_it() {
         let r = c.post(s.url("/account/totp")).form(&[("_csrf", csrf.as_str()), ("code", totp_code(&secret).as_str())]).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{b:?}");
         assert_eq!(c.get(s.url("/api/v1/me")).send().await.unwrap().status(), StatusCode::OK);
+        // The secret is stored encrypted, never as the text the user typed in.
+        use isms_store::sea_orm::EntityTrait;
+        let stored = isms_store::accounts::user::Entity::find().all(s.app.store.conn()).await.unwrap().into_iter().find_map(|u| u.totp_secret).unwrap();
+        assert!(stored.starts_with("v1:") && !stored.contains(&secret), "{b:?}: {stored}");
 
         // A second sign-in asks for the code.
         let c2 = client();
