@@ -254,8 +254,8 @@ mod tests {
         parse(&MarkedYamlOwned::load_from_str(src).unwrap().remove(0)).unwrap()
     }
 
-    fn ev(user: &str, host: &str) -> Event {
-        Event::from_json_str(&format!(r#"{{"User": "{user}", "Host": "{host}"}}"#)).unwrap()
+    fn ev(user: &str, host: &str) -> Event<'static> {
+        Event::from_json_str(&format!(r#"{{"User": "{user}", "Host": "{host}"}}"#)).unwrap().into_owned()
     }
 
     #[test]

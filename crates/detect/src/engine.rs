@@ -73,17 +73,58 @@ pub struct Engine {
     correlations: Vec<crate::correlation::Correlation>,
 }
 
-/// What `finish` builds: per field, one automaton over the literals some rule requires.
+/// What `finish` builds: per field and log source, one automaton over the literals some
+/// rule requires.
 struct Index {
-    fields: HashMap<String, FieldIndex>,
-    /// Rules without a prerequisite: evaluated for every event.
-    always: Vec<usize>,
+    fields: HashMap<String, Vec<FieldIndex>, foldhash::fast::RandomState>,
+    /// Rules without a prerequisite, evaluated for every event: one bit per rule.
+    always: Vec<u64>,
+    /// How many rules that is.
+    always_count: usize,
+    /// The fields the log-source constraints look at, each read once per event.
+    source_fields: Vec<String>,
+    /// Per constraint: alternatives of (position in `source_fields`, accepted values).
+    sources: Vec<Vec<Vec<(usize, Vec<String>)>>>,
 }
 
 struct FieldIndex {
+    /// The log-source constraint of these rules (`None`: every event).
+    source: Option<usize>,
+    /// Leftmost-longest over the literals: see `scan`.
     automaton: aho_corasick::AhoCorasick,
-    /// Per literal: the rules it wakes.
-    rules: Vec<Vec<usize>>,
+    /// Per literal: the rules it wakes, its own and those of every literal inside it.
+    rules: Vec<Vec<u32>>,
+}
+
+/// Per literal, the rules of the literals it contains (itself included): wherever a
+/// literal occurs, so do all of its substrings.
+fn wakes(lits: &[String], rules: Vec<Vec<u32>>) -> Vec<Vec<u32>> {
+    let Ok(all) = aho_corasick::AhoCorasick::new(lits) else { return rules };
+    lits.iter()
+        .map(|l| {
+            let mut out: Vec<u32> = all.find_overlapping_iter(l).flat_map(|m| rules[m.pattern().as_usize()].iter().copied()).collect();
+            out.sort_unstable();
+            out.dedup();
+            out
+        })
+        .collect()
+}
+
+impl FieldIndex {
+    /// Calls `wake` with the rules of every literal that occurs in `text`. One
+    /// leftmost-longest search per position where some literal starts: the longest
+    /// literal starting there contains every other that starts there, and `rules` holds
+    /// their rules too; literals starting later are found by searching again from the
+    /// next position. The searches use the automaton's SIMD prefilters, which an
+    /// overlapping search cannot.
+    fn scan(&self, text: &str, wake: &mut impl FnMut(u32)) {
+        let mut at = 0;
+        while at < text.len() {
+            let Some(m) = self.automaton.find(aho_corasick::Input::new(text).span(at..text.len())) else { break };
+            self.rules[m.pattern().as_usize()].iter().for_each(|&r| wake(r));
+            at = m.start() + 1;
+        }
+    }
 }
 
 impl Engine {
@@ -94,45 +135,76 @@ impl Engine {
     /// Builds the shared literal automata once all rules are added. Matching works without
     /// it too, evaluating every rule.
     pub fn finish(&mut self) {
-        let mut per_field: HashMap<String, (Vec<String>, HashMap<String, usize>, Vec<Vec<usize>>)> = HashMap::new();
+        // Literals are grouped by field and by the log source of their rules, so that an
+        // event's field is scanned only for the rules whose log source it belongs to.
+        type Group = (Vec<String>, HashMap<String, usize>, Vec<Vec<u32>>);
+        let mut per_field: HashMap<(String, Option<usize>), Group> = HashMap::new();
         let mut always = vec![];
         for (i, l) in self.rules.iter().enumerate() {
             match crate::prereq::needs(&l.rule) {
                 None => always.push(i),
                 Some(needs) => {
                     for n in needs {
-                        let (lits, pos, rules) = per_field.entry(n.field).or_default();
+                        let (lits, pos, rules) = per_field.entry((n.field, l.source)).or_default();
                         let at = *pos.entry(n.literal.clone()).or_insert_with(|| {
                             lits.push(n.literal);
                             rules.push(vec![]);
                             lits.len() - 1
                         });
-                        if rules[at].last() != Some(&i) {
-                            rules[at].push(i);
+                        if rules[at].last() != Some(&(i as u32)) {
+                            rules[at].push(i as u32);
                         }
                     }
                 }
             }
         }
-        let mut fields = HashMap::new();
-        for (field, (lits, _, rules)) in per_field {
+        let mut fields: HashMap<String, Vec<FieldIndex>, _> = HashMap::default();
+        let mut groups: Vec<_> = per_field.into_iter().collect();
+        groups.sort_by(|a, b| a.0.cmp(&b.0));
+        for ((field, source), (lits, _, rules)) in groups {
             // Plain literals: building cannot fail short of memory limits; fall back to
             // evaluating those rules every time if it ever does.
-            match aho_corasick::AhoCorasick::builder().build(&lits) {
+            match aho_corasick::AhoCorasick::builder().match_kind(aho_corasick::MatchKind::LeftmostLongest).build(&lits) {
                 Ok(automaton) => {
-                    fields.insert(field, FieldIndex { automaton, rules });
+                    let rules = wakes(&lits, rules);
+                    fields.entry(field).or_default().push(FieldIndex { source, automaton, rules });
                 }
-                Err(_) => always.extend(rules.into_iter().flatten()),
+                Err(_) => always.extend(rules.into_iter().flatten().map(|r| r as usize)),
             }
         }
         always.sort_unstable();
         always.dedup();
-        self.index = Some(Index { fields, always });
+        let mut bits = vec![0u64; self.rules.len().div_ceil(64)];
+        for &r in &always {
+            bits[r / 64] |= 1 << (r % 64);
+        }
+        let mut source_fields: Vec<String> = vec![];
+        let sources = self
+            .constraints
+            .iter()
+            .map(|c| {
+                c.iter()
+                    .map(|alt| {
+                        alt.0
+                            .iter()
+                            .map(|(f, vals)| {
+                                let at = source_fields.iter().position(|x| x == f).unwrap_or_else(|| {
+                                    source_fields.push(f.clone());
+                                    source_fields.len() - 1
+                                });
+                                (at, vals.clone())
+                            })
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
+        self.index = Some(Index { fields, always: bits, always_count: always.len(), source_fields, sources });
     }
 
     /// Rules evaluated for every event (no literal prerequisite), after `finish`.
     pub fn unindexed(&self) -> Option<usize> {
-        self.index.as_ref().map(|i| i.always.len())
+        self.index.as_ref().map(|i| i.always_count)
     }
 
     /// Parses the rules in one file's text; the rules that cannot be used are reported
@@ -203,64 +275,93 @@ impl Engine {
         self.map.apply_aliases(e);
     }
 
+    /// Reads one JSON object into a prepared event.
+    pub fn event_from_json<'a>(&self, json: &'a [u8]) -> Result<Event<'a>, crate::event::EventError> {
+        let mut e = Event::from_json_bytes(json)?;
+        self.prepare(&mut e);
+        Ok(e)
+    }
+
     /// The rules that fire on a prepared event.
     pub fn matches(&self, e: &Event) -> Vec<Detection> {
         let mut out = vec![];
-        let Some(index) = &self.index else {
-            let mut source_ok = vec![None; self.constraints.len()];
-            for i in 0..self.rules.len() {
-                self.check(i, e, &mut source_ok, &mut out);
+        self.for_each_candidate(e, &mut |i| {
+            let r = &self.rules[i].rule;
+            if r.matches(e) {
+                out.push(Detection { rule: i, id: r.id.clone(), title: r.title.clone(), level: r.level });
             }
-            return out;
-        };
-        // Wake the rules whose required literals occur in this event's fields.
-        let mut woken = vec![false; self.rules.len()];
-        for &i in &index.always {
-            woken[i] = true;
-        }
-        for (name, value) in e.fields() {
-            let Some(fi) = index.fields.get(name.as_str()) else { continue };
-            let mut scan = |text: &str| {
-                for m in fi.automaton.find_overlapping_iter(text) {
-                    for &r in &fi.rules[m.pattern().as_usize()] {
-                        woken[r] = true;
-                    }
-                }
-            };
-            match value {
-                crate::event::Value::List(items) => {
-                    for it in items {
-                        if let Some(t) = it.as_text() {
-                            scan(&t.to_lowercase());
-                        }
-                    }
-                }
-                _ => {
-                    if let Some((_, Some(lower))) = e.get_with_lower(name) {
-                        scan(lower);
-                    }
-                }
-            }
-        }
-        let mut source_ok = vec![None; self.constraints.len()];
-        for (i, w) in woken.iter().enumerate() {
-            if *w {
-                self.check(i, e, &mut source_ok, &mut out);
-            }
-        }
+        });
         out
     }
 
-    fn check(&self, i: usize, e: &Event, source_ok: &mut [Option<bool>], out: &mut Vec<Detection>) {
-        let l = &self.rules[i];
-        if let Some(c) = l.source {
-            let ok = *source_ok[c].get_or_insert_with(|| self.constraints[c].iter().any(|a| a.matches(e)));
-            if !ok {
-                return;
+    /// The rules an event wakes and whose log source it belongs to: those `matches`
+    /// evaluates in full.
+    pub fn candidates(&self, e: &Event) -> Vec<usize> {
+        let mut out = vec![];
+        self.for_each_candidate(e, &mut |i| out.push(i));
+        out
+    }
+
+    fn for_each_candidate(&self, e: &Event, f: &mut dyn FnMut(usize)) {
+        let mut source_ok = vec![None; self.constraints.len()];
+        let Some(index) = &self.index else {
+            for i in 0..self.rules.len() {
+                if self.rules[i].source.is_none_or(|c| *source_ok[c].get_or_insert_with(|| self.constraints[c].iter().any(|a| a.matches(e)))) {
+                    f(i);
+                }
+            }
+            return;
+        };
+        // Whether the event belongs to each log source, found out once when first asked,
+        // from the fields the constraints look at, each read once.
+        let texts: Vec<Option<&str>> = index.source_fields.iter().map(|f| e.get_with_lower(f).and_then(|(_, l)| l)).collect();
+        let mut belongs = |c: Option<usize>| match c {
+            None => true,
+            Some(c) => *source_ok[c].get_or_insert_with(|| {
+                index.sources[c].iter().any(|alt| alt.iter().all(|(at, vals)| texts[*at].is_some_and(|t| vals.iter().any(|v| v == t))))
+            }),
+        };
+        // Wake the rules whose required literals occur in this event's fields: one bit
+        // per rule, starting from the rules that are always evaluated.
+        let mut woken = index.always.clone();
+        let mut scan = |fi: &FieldIndex, text: &str| fi.scan(text, &mut |r| woken[r as usize / 64] |= 1 << (r % 64));
+        for (name, value, lower) in e.fields_with_lower() {
+            let Some(groups) = index.fields.get(name) else { continue };
+            for fi in groups.iter().filter(|fi| belongs(fi.source)) {
+                match (value, lower) {
+                    (crate::event::Value::List(items), _) => {
+                        for it in items {
+                            if let Some(t) = it.as_text() {
+                                scan(fi, &t.to_lowercase());
+                            }
+                        }
+                    }
+                    (_, Some(lower)) => scan(fi, lower),
+                    _ => {}
+                }
             }
         }
-        if l.rule.matches(e) {
-            out.push(Detection { rule: i, id: l.rule.id.clone(), title: l.rule.title.clone(), level: l.rule.level });
+        // Keywords: one pass over the text of all values at once (a literal that spans
+        // two values only wakes a rule that then does not match).
+        for fi in index.fields.get(crate::prereq::ANY_FIELD).into_iter().flatten().filter(|fi| belongs(fi.source)) {
+            scan(fi, e.all_lower_text());
+            for (v, _) in e.values_with_lower() {
+                if let crate::event::Value::List(items) = v {
+                    for t in items.iter().filter_map(|it| it.as_text()) {
+                        scan(fi, &t.to_lowercase());
+                    }
+                }
+            }
+        }
+        for (w, &bits) in woken.iter().enumerate() {
+            let mut bits = bits;
+            while bits != 0 {
+                let i = w * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                if belongs(self.rules[i].source) {
+                    f(i);
+                }
+            }
         }
     }
 }

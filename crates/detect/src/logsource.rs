@@ -3,21 +3,22 @@
 //! aliases for sources that name a field differently. The shipped Windows mapping is
 //! `mappings/windows.yml`; users add their own files in the same format.
 
-use crate::event::{Event, Value};
+use crate::event::Event;
 use crate::rule::LogSource;
 use crate::{Position, RuleError};
 use saphyr::{LoadableYamlNode, MarkedYamlOwned, YamlDataOwned};
 use std::collections::HashMap;
 
-/// Events whose fields hold one of the listed values, for every listed field.
+/// Events whose fields hold one of the listed values, for every listed field. Values
+/// compare case-insensitively (they are kept in lower case).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Alt(pub Vec<(String, Vec<String>)>);
 
 impl Alt {
     pub fn matches(&self, e: &Event) -> bool {
-        self.0.iter().all(|(f, vals)| match e.get(f).and_then(Value::as_text) {
-            Some(t) => vals.iter().any(|v| v.eq_ignore_ascii_case(&t)),
-            None => false,
+        self.0.iter().all(|(f, vals)| match e.get_with_lower(f) {
+            Some((_, Some(t))) => vals.iter().any(|v| v == t),
+            _ => false,
         })
     }
 }
@@ -66,7 +67,7 @@ fn alt(n: &MarkedYamlOwned) -> Result<Alt, RuleError> {
             YamlDataOwned::Sequence(items) => items.iter().map(|i| text(i).ok_or_else(|| err(i, "values must be plain"))).collect::<Result<_, _>>()?,
             _ => vec![text(v).ok_or_else(|| err(v, "values must be plain"))?],
         };
-        out.push((field, values));
+        out.push((field, values.into_iter().map(|v: String| v.to_lowercase()).collect()));
     }
     Ok(Alt(out))
 }
@@ -155,6 +156,7 @@ impl LogSourceMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::Value;
 
     #[test]
     fn windows_categories_and_services() {

@@ -54,7 +54,8 @@ pub enum StrMatch {
     Exact(String),
     Prefix(String),
     Suffix(String),
-    Contains(String),
+    /// The literal with its searcher, built once.
+    Contains(String, memchr::memmem::Finder<'static>),
     Any,
     Glob(Regex),
 }
@@ -69,7 +70,7 @@ impl StrMatch {
             [AnyString] => StrMatch::Any,
             [Lit(s), AnyString] => StrMatch::Prefix(s.clone()),
             [AnyString, Lit(s)] => StrMatch::Suffix(s.clone()),
-            [AnyString, Lit(s), AnyString] => StrMatch::Contains(s.clone()),
+            [AnyString, Lit(s), AnyString] => StrMatch::Contains(s.clone(), memchr::memmem::Finder::new(s.as_bytes()).into_owned()),
             _ => {
                 let mut re = String::from(if cased { "(?s)^" } else { "(?si)^" });
                 for p in parts {
@@ -92,7 +93,7 @@ impl StrMatch {
             StrMatch::Exact(s) => value == s,
             StrMatch::Prefix(s) => value.starts_with(s.as_str()),
             StrMatch::Suffix(s) => value.ends_with(s.as_str()),
-            StrMatch::Contains(s) => memchr::memmem::find(value.as_bytes(), s.as_bytes()).is_some(),
+            StrMatch::Contains(_, finder) => finder.find(value.as_bytes()).is_some(),
             StrMatch::Any => true,
             StrMatch::Glob(re) => re.is_match(value),
         }
@@ -510,7 +511,7 @@ mod tests {
         assert!(gt[0].matches(Some(&Value::Int(6)), None, &e));
         assert!(!gt[0].matches(Some(&Value::Str("5".into())), None, &e));
         let ex = compile_value(&RawValue::Bool(true), &["exists".into()], &Placeholders::new()).unwrap();
-        assert!(ex[0].matches(Some(&Value::Str(String::new())), None, &e));
+        assert!(ex[0].matches(Some(&Value::Str("".into())), None, &e));
         assert!(!ex[0].matches(None, None, &e));
         let null = compile_value(&RawValue::Null, &[], &Placeholders::new()).unwrap();
         assert!(null[0].matches(None, None, &e));

@@ -6,6 +6,9 @@ use crate::condition::Expr;
 use crate::pattern::{Matcher, StrMatch};
 use crate::rule::{FieldTest, Rule, Search};
 
+/// The `field` of a keyword's need: the literal occurs in some value of the event.
+pub const ANY_FIELD: &str = "";
+
 /// One way a rule can be met: `field` contains `literal` (lower-case).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Need {
@@ -22,7 +25,7 @@ const MIN_LITERAL: usize = 3;
 fn literal_of(m: &Matcher) -> Option<String> {
     let Matcher::Str { m, .. } = m else { return None };
     let lit = match m {
-        StrMatch::Exact(s) | StrMatch::Prefix(s) | StrMatch::Suffix(s) | StrMatch::Contains(s) => s.clone(),
+        StrMatch::Exact(s) | StrMatch::Prefix(s) | StrMatch::Suffix(s) | StrMatch::Contains(s, _) => s.clone(),
         // A glob: its longest literal run must appear.
         StrMatch::Glob(re) => longest_glob_literal(re.as_str())?,
         StrMatch::Any => return None,
@@ -67,7 +70,8 @@ fn longest_glob_literal(re: &str) -> Option<String> {
 }
 
 fn test_needs(t: &FieldTest) -> Needs {
-    let field = t.field.as_ref()?;
+    let field = t.field.clone().unwrap_or_else(|| ANY_FIELD.to_owned());
+    let field = &field;
     if t.matchers.is_empty() {
         return None;
     }
@@ -151,5 +155,7 @@ mod tests {
         assert_eq!(needs(&r).unwrap().len(), 2);
         let r = rule("  sel:\n    Image: '*\\tools*\\run?.exe'\n  condition: sel\n");
         assert_eq!(needs(&r).unwrap()[0].literal, "\\tools");
+        let r = rule("  keywords:\n    - 'Mimikatz'\n    - 'sekurlsa::'\n  condition: keywords\n");
+        assert_eq!(needs(&r), Some(vec![Need { field: ANY_FIELD.into(), literal: "mimikatz".into() }, Need { field: ANY_FIELD.into(), literal: "sekurlsa::".into() }]));
     }
 }

@@ -331,6 +331,20 @@ impl Search {
 impl Rule {
     /// Evaluates the detection (the log source is checked by the engine).
     pub fn matches(&self, e: &Event) -> bool {
+        // Each search is evaluated at most once: known and value bits for up to 64 searches.
+        if self.searches.len() <= 64 {
+            let (mut known, mut value) = (0u64, 0u64);
+            return self.condition.eval(&mut |i| {
+                let bit = 1u64 << i;
+                if known & bit == 0 {
+                    known |= bit;
+                    if self.searches[i].matches(e) {
+                        value |= bit;
+                    }
+                }
+                value & bit != 0
+            });
+        }
         let mut memo: Vec<Option<bool>> = vec![None; self.searches.len()];
         self.condition.eval(&mut |i| *memo[i].get_or_insert_with(|| self.searches[i].matches(e)))
     }
