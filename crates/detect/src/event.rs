@@ -95,6 +95,16 @@ impl<'a> Event<'a> {
         Self::default()
     }
 
+    /// An event with room for `fields` fields and `text` bytes of text.
+    pub fn with_capacity(fields: usize, text: usize) -> Self {
+        Event {
+            index: HashMap::with_capacity_and_hasher(fields, Hasher::default()),
+            values: Vec::with_capacity(fields),
+            lower: Vec::with_capacity(fields),
+            lower_text: String::with_capacity(text),
+        }
+    }
+
     /// Number of fields.
     pub fn len(&self) -> usize {
         self.values.len()
@@ -198,7 +208,7 @@ impl<'a> Event<'a> {
     /// fields go straight into the event, borrowing the text where they can.
     pub fn from_json_bytes(json: &'a [u8]) -> Result<Event<'a>, EventError> {
         let mut de = sonic_rs::Deserializer::from_slice(json);
-        let mut e = Event::new();
+        let mut e = Event::with_capacity(32, json.len());
         de.deserialize_any(Node { event: &mut e, path: None }).map_err(|err| EventError(err.to_string()))?;
         de.end().map_err(|err| EventError(err.to_string()))?;
         Ok(e)
@@ -238,13 +248,12 @@ impl<'a> Event<'a> {
     }
 }
 
-/// Lower-cases `s` onto `out`, byte by byte for ASCII.
+/// Lower-cases `s` onto `out`: copied, then lowered in place when it is ASCII.
 fn push_lower(out: &mut String, s: &str) {
     if s.is_ascii() {
-        out.reserve(s.len());
-        for b in s.bytes() {
-            out.push(b.to_ascii_lowercase() as char);
-        }
+        let start = out.len();
+        out.push_str(s);
+        out[start..].make_ascii_lowercase();
     } else {
         for c in s.chars() {
             out.extend(c.to_lowercase());

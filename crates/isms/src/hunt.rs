@@ -109,7 +109,7 @@ struct Sink {
 }
 
 impl Sink {
-    fn emit(&self, engine: &Engine, rule: usize, e: &Event, raw: &serde_json::Value, file: &Path) {
+    fn emit(&self, engine: &Engine, rule: usize, e: &Event, raw: &str, file: &Path) {
         let r = engine.rule(rule);
         let time = event_time(e).unwrap_or_default();
         let level = r.level.map(|l| format!("{l:?}").to_lowercase()).unwrap_or_default();
@@ -119,10 +119,16 @@ impl Sink {
         }
         match self.format.as_str() {
             "jsonl" => {
-                let line = serde_json::json!({
+                // The event goes out as it came in, after the detection's own fields.
+                let mut line = serde_json::json!({
                     "rule_id": r.id, "rule_title": r.title, "level": level, "timestamp": time,
-                    "host": host(e), "file": file.display().to_string(), "event": raw,
-                });
+                    "host": host(e), "file": file.display().to_string(),
+                })
+                .to_string();
+                line.pop();
+                line.push_str(",\"event\":");
+                line.push_str(raw);
+                line.push('}');
                 if let Ok(mut o) = self.out.lock() {
                     let _ = writeln!(o, "{line}");
                 }
@@ -184,68 +190,171 @@ fn time_ms(t: &str) -> Option<i64> {
         .map(|t| t.as_millisecond())
 }
 
-/// Calls `f` with every event of a file.
-fn for_each_event(path: &Path, f: &mut dyn FnMut(serde_json::Value)) -> Result<()> {
+/// Events of one file, in file order: a block of whole JSON lines, or values read as a
+/// tree (EVTX records, JSON arrays, pretty-printed objects).
+struct Batch {
+    file: usize,
+    seq: u64,
+    /// The line number of the block's first line (lines only).
+    first_line: u64,
+    payload: Payload,
+}
+
+enum Payload {
+    Lines(Vec<u8>),
+    Trees(Vec<serde_json::Value>),
+}
+
+/// What a worker found in a batch.
+struct Done {
+    file: usize,
+    seq: u64,
+    found: Vec<Found>,
+}
+
+/// An event that fired at least one rule.
+struct Found {
+    event: Event<'static>,
+    /// The event as JSON, for `--format jsonl`.
+    raw: String,
+    rules: Vec<usize>,
+}
+
+/// Lines per block: large enough that handing blocks to workers costs nothing.
+const BLOCK_BYTES: usize = 1 << 20;
+/// Tree values per batch.
+const TREE_BATCH: usize = 512;
+
+/// Reads one file into batches. JSON lines go out as raw blocks for the workers to
+/// parse; everything else is parsed here.
+fn read_file(path: &Path, file: usize, tx: &flume::Sender<Batch>) -> Result<()> {
+    let mut seq = 0u64;
+    let mut send = |first_line: u64, payload: Payload| {
+        let b = Batch { file, seq, first_line, payload };
+        seq += 1;
+        tx.send(b).map_err(|_| anyhow::anyhow!("the workers stopped"))
+    };
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_lowercase();
     if name.ends_with(".evtx") {
         let mut parser = evtx::EvtxParser::from_path(path).with_context(|| format!("opening {}", path.display()))?;
+        let mut batch = Vec::with_capacity(TREE_BATCH);
         for rec in parser.records_json_value() {
             match rec {
-                Ok(r) => f(r.data),
+                Ok(r) => batch.push(r.data),
                 Err(e) => eprintln!("{}: skipped a damaged record: {e}", path.display()),
             }
-        }
-        return Ok(());
-    }
-    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let reader: Box<dyn Read> = if name.ends_with(".zst") {
-        Box::new(ruzstd::decoding::StreamingDecoder::new(file).map_err(|e| anyhow::anyhow!("{}: not zstd: {e}", path.display()))?)
-    } else if name.ends_with(".gz") {
-        Box::new(flate2::read::GzDecoder::new(file))
-    } else {
-        Box::new(file)
-    };
-    let mut reader = BufReader::with_capacity(1 << 20, reader);
-    // A JSON array (or one pretty-printed object) is read whole; anything else line by line.
-    let first = reader.fill_buf()?.iter().find(|b| !b.is_ascii_whitespace()).copied();
-    if first == Some(b'[') {
-        let v: serde_json::Value = serde_json::from_reader(reader).with_context(|| format!("{}: not a JSON array", path.display()))?;
-        if let serde_json::Value::Array(items) = v {
-            items.into_iter().for_each(f);
-        }
-        return Ok(());
-    }
-    let mut line = String::new();
-    let mut n = 0u64;
-    let mut pending = String::new();
-    loop {
-        line.clear();
-        if reader.read_line(&mut line)? == 0 {
-            break;
-        }
-        n += 1;
-        let t = line.trim();
-        if t.is_empty() {
-            continue;
-        }
-        if !pending.is_empty() || !(t.starts_with('{') && t.ends_with('}')) {
-            // Pretty-printed objects span lines: gather until they parse.
-            pending.push_str(&line);
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&pending) {
-                f(v);
-                pending.clear();
+            if batch.len() == TREE_BATCH {
+                send(0, Payload::Trees(std::mem::take(&mut batch)))?;
             }
-            continue;
         }
-        match serde_json::from_str::<serde_json::Value>(t) {
-            Ok(v) => f(v),
-            Err(e) => eprintln!("{}:{n}: skipped a line that is not JSON: {e}", path.display()),
+        if !batch.is_empty() {
+            send(0, Payload::Trees(batch))?;
+        }
+        return Ok(());
+    }
+    let file_in = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let reader: Box<dyn Read> = if name.ends_with(".zst") {
+        Box::new(zstd::stream::read::Decoder::new(file_in).with_context(|| format!("{}: not zstd", path.display()))?)
+    } else if name.ends_with(".gz") {
+        Box::new(flate2::read::GzDecoder::new(file_in))
+    } else {
+        Box::new(file_in)
+    };
+    let mut reader = BufReader::with_capacity(BLOCK_BYTES, reader);
+    // One object per line is read in blocks; a JSON array or pretty-printed objects
+    // (anything whose first line is not a whole object) as a stream of values.
+    let head = reader.fill_buf().with_context(|| format!("reading {}", path.display()))?;
+    let start = head.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(head.len());
+    let first_line = head[start..].split(|b| *b == b'\n').next().unwrap_or(&[]).trim_ascii_end();
+    if !(first_line.starts_with(b"{") && first_line.ends_with(b"}")) && start < head.len() {
+        let mut batch = Vec::with_capacity(TREE_BATCH);
+        for v in serde_json::Deserializer::from_reader(reader).into_iter::<serde_json::Value>() {
+            let v = v.with_context(|| format!("{}: not JSON", path.display()))?;
+            let items = match v {
+                serde_json::Value::Array(items) => items,
+                v => vec![v],
+            };
+            for v in items {
+                batch.push(v);
+                if batch.len() == TREE_BATCH {
+                    send(0, Payload::Trees(std::mem::take(&mut batch)))?;
+                }
+            }
+        }
+        if !batch.is_empty() {
+            send(0, Payload::Trees(batch))?;
+        }
+        return Ok(());
+    }
+    let mut line = 1u64;
+    let mut carry: Vec<u8> = vec![];
+    loop {
+        let mut block = std::mem::take(&mut carry);
+        block.reserve(BLOCK_BYTES);
+        let read = (&mut reader).take(BLOCK_BYTES as u64).read_to_end(&mut block).with_context(|| format!("reading {}", path.display()))?;
+        if read == 0 {
+            if !block.iter().all(u8::is_ascii_whitespace) {
+                send(line, Payload::Lines(block))?;
+            }
+            return Ok(());
+        }
+        // Whole lines go out; the unfinished last line waits for the next block.
+        if let Some(end) = memchr::memrchr(b'\n', &block) {
+            carry = block.split_off(end + 1);
+            let lines = memchr::memchr_iter(b'\n', &block).count() as u64;
+            send(line, Payload::Lines(block))?;
+            line += lines;
+        } else {
+            carry = block;
         }
     }
-    if !pending.trim().is_empty() {
-        eprintln!("{}: the file ends inside a JSON object", path.display());
+}
+
+/// Parses and matches one batch.
+fn work(engine: &Engine, filters: &Filters, batch: Batch, path: &Path, events: &AtomicU64) -> Done {
+    let mut found = vec![];
+    let mut n = 0u64;
+    let check = |e: &Event, raw: &dyn Fn() -> String| {
+        if filters.from.is_some() || filters.to.is_some() {
+            let Some(t) = event_time(e).as_deref().and_then(time_ms) else { return None };
+            if filters.from.is_some_and(|f| t < f.as_millisecond()) || filters.to.is_some_and(|to| t >= to.as_millisecond()) {
+                return None;
+            }
+        }
+        let hits = engine.matches(e);
+        (!hits.is_empty()).then(|| (hits.into_iter().map(|d| d.rule).collect::<Vec<_>>(), raw()))
+    };
+    match &batch.payload {
+        Payload::Lines(block) => {
+            for (i, line) in block.split(|b| *b == b'\n').enumerate() {
+                let line = line.trim_ascii();
+                if line.is_empty() {
+                    continue;
+                }
+                n += 1;
+                match engine.event_from_json(line) {
+                    Ok(e) => {
+                        if let Some((rules, raw)) = check(&e, &|| String::from_utf8_lossy(line).into_owned()) {
+                            found.push(Found { event: e.into_owned(), raw, rules });
+                        }
+                    }
+                    Err(err) => eprintln!("{}:{}: skipped a line that is not a JSON object: {err}", path.display(), batch.first_line + i as u64),
+                }
+            }
+        }
+        Payload::Trees(values) => {
+            for v in values {
+                n += 1;
+                let mut e = Event::from_json(v);
+                engine.prepare(&mut e);
+                if let Some((rules, raw)) = check(&e, &|| v.to_string()) {
+                    found.push(Found { event: e.into_owned(), raw, rules });
+                }
+            }
+        }
     }
-    Ok(())
+    events.fetch_add(n, Ordering::Relaxed);
+    Done { file: batch.file, seq: batch.seq, found }
 }
 
 pub fn run(args: HuntArgs) -> Result<std::process::ExitCode> {
@@ -304,45 +413,67 @@ pub fn run(args: HuntArgs) -> Result<std::process::ExitCode> {
     let total_bytes: u64 = args.inputs.iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum();
     let bar = if std::io::stderr().is_terminal() { ProgressBar::new(total_bytes) } else { ProgressBar::hidden() };
     bar.set_style(ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    // Readers take files one at a time; workers parse and match blocks from any file; this
+    // thread puts each file's results back in file order, runs its correlations and writes.
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let readers = threads.min(args.inputs.len());
     let next = AtomicUsize::new(0);
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(args.inputs.len().max(1));
     let errors = Mutex::new(vec![]);
+    let (work_tx, work_rx) = flume::bounded::<Batch>(threads * 4);
+    let (done_tx, done_rx) = flume::unbounded::<Done>();
     let started = std::time::Instant::now();
     std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| loop {
+        for _ in 0..readers {
+            let tx = work_tx.clone();
+            let (next, errors, bar, inputs) = (&next, &errors, &bar, &args.inputs);
+            s.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some(path) = args.inputs.get(i) else { break };
-                // Correlations run per file, whose events come in time order.
-                let mut correlator = (!engine.correlations().is_empty()).then(|| engine.correlator());
-                let r = for_each_event(path, &mut |raw| {
-                    sink.events.fetch_add(1, Ordering::Relaxed);
-                    let mut e = Event::from_json(&raw);
-                    engine.prepare(&mut e);
-                    if filters.from.is_some() || filters.to.is_some() {
-                        let Some(t) = event_time(&e).as_deref().and_then(time_ms) else { return };
-                        if filters.from.is_some_and(|f| t < f.as_millisecond()) || filters.to.is_some_and(|to| t >= to.as_millisecond()) {
-                            return;
-                        }
+                let Some(path) = inputs.get(i) else { break };
+                if let Err(e) = read_file(path, i, &tx) {
+                    if let Ok(mut v) = errors.lock() {
+                        v.push(format!("{e:#}"));
                     }
-                    let found = engine.matches(&e);
+                }
+                if let Ok(m) = std::fs::metadata(path) {
+                    bar.inc(m.len());
+                }
+            });
+        }
+        drop(work_tx);
+        for _ in 0..threads {
+            let (rx, tx) = (work_rx.clone(), done_tx.clone());
+            let (engine, filters, inputs, events) = (&engine, &filters, &args.inputs, &sink.events);
+            s.spawn(move || {
+                for batch in rx.iter() {
+                    let path = &inputs[batch.file];
+                    if tx.send(work(engine, filters, batch, path, events)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        let mut files: Vec<(u64, BTreeMap<u64, Vec<Found>>, Option<isms_detect::correlation::Correlator>)> =
+            args.inputs.iter().map(|_| (0, BTreeMap::new(), (!engine.correlations().is_empty()).then(|| engine.correlator()))).collect();
+        for done in done_rx.iter() {
+            let (next_seq, pending, correlator) = &mut files[done.file];
+            pending.insert(done.seq, done.found);
+            while let Some(found) = pending.remove(next_seq) {
+                *next_seq += 1;
+                let path = &args.inputs[done.file];
+                for f in found {
+                    // Correlations see every detection, in the order of the file.
                     if let Some(k) = correlator.as_mut() {
-                        if !found.is_empty() {
-                            let time = event_time(&e).unwrap_or_default();
-                            if let Some(at) = time_ms(&time) {
-                                let refs: Vec<&str> = found
-                                    .iter()
-                                    .flat_map(|d| [engine.rule(d.rule).id.as_deref(), engine.rule(d.rule).name.as_deref()])
-                                    .flatten()
-                                    .collect();
-                                for hit in k.feed(at, &refs, &e) {
-                                    sink.emit_correlation(&k.rules()[hit.correlation], &hit, &time, path);
-                                }
+                        let time = event_time(&f.event).unwrap_or_default();
+                        if let Some(at) = time_ms(&time) {
+                            let refs: Vec<&str> = f.rules.iter().flat_map(|&r| [engine.rule(r).id.as_deref(), engine.rule(r).name.as_deref()]).flatten().collect();
+                            for hit in k.feed(at, &refs, &f.event) {
+                                sink.emit_correlation(&k.rules()[hit.correlation], &hit, &time, path);
                             }
                         }
                     }
-                    for d in found {
-                        let rule = engine.rule(d.rule);
+                    for &r in &f.rules {
+                        let rule = engine.rule(r);
                         if filters.min_level.is_some_and(|m| rule.level.is_none_or(|l| l < m)) {
                             continue;
                         }
@@ -351,18 +482,10 @@ pub fn run(args: HuntArgs) -> Result<std::process::ExitCode> {
                                 continue;
                             }
                         }
-                        sink.emit(&engine, d.rule, &e, &raw, path);
-                    }
-                });
-                if let Some(m) = std::fs::metadata(path).ok() {
-                    bar.inc(m.len());
-                }
-                if let Err(e) = r {
-                    if let Ok(mut v) = errors.lock() {
-                        v.push(format!("{e:#}"));
+                        sink.emit(&engine, r, &f.event, &f.raw, path);
                     }
                 }
-            });
+            }
         }
     });
     bar.finish_and_clear();
