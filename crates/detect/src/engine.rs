@@ -90,8 +90,8 @@ struct Index {
 struct FieldIndex {
     /// The log-source constraint of these rules (`None`: every event).
     source: Option<usize>,
-    /// Leftmost-longest over the literals: see `scan`.
-    automaton: aho_corasick::AhoCorasick,
+    /// How the literals are found: see `scan`.
+    finder: Finder,
     /// Per literal: the rules it wakes, its own and those of every literal inside it.
     rules: Vec<Vec<u32>>,
 }
@@ -110,19 +110,50 @@ fn wakes(lits: &[String], rules: Vec<Vec<u32>>) -> Vec<Vec<u32>> {
         .collect()
 }
 
+/// A few literals are looked for one by one; more, with one automaton.
+enum Finder {
+    Each(Vec<memchr::memmem::Finder<'static>>),
+    /// Leftmost-longest over the literals.
+    Automaton(aho_corasick::AhoCorasick),
+}
+
+/// Up to this many literals are searched one by one: for short values that is cheaper
+/// than setting out on an automaton search.
+const FEW_LITERALS: usize = 4;
+
 impl FieldIndex {
-    /// Calls `wake` with the rules of every literal that occurs in `text`. One
-    /// leftmost-longest search per position where some literal starts: the longest
-    /// literal starting there contains every other that starts there, and `rules` holds
-    /// their rules too; literals starting later are found by searching again from the
-    /// next position. The searches use the automaton's SIMD prefilters, which an
-    /// overlapping search cannot.
+    fn new(source: Option<usize>, lits: &[String], rules: Vec<Vec<u32>>) -> Result<FieldIndex, aho_corasick::BuildError> {
+        if lits.len() <= FEW_LITERALS {
+            let finders = lits.iter().map(|l| memchr::memmem::Finder::new(l.as_bytes()).into_owned()).collect();
+            return Ok(FieldIndex { source, finder: Finder::Each(finders), rules });
+        }
+        let automaton = aho_corasick::AhoCorasick::builder().match_kind(aho_corasick::MatchKind::LeftmostLongest).build(lits)?;
+        Ok(FieldIndex { source, finder: Finder::Automaton(automaton), rules: wakes(lits, rules) })
+    }
+
+    /// Calls `wake` with the rules of every literal that occurs in `text`. With the
+    /// automaton: one leftmost-longest search per position where some literal starts;
+    /// the longest literal starting there contains every other that starts there, and
+    /// `rules` holds their rules too; literals starting later are found by searching
+    /// again from the next position. The searches use the automaton's SIMD prefilters,
+    /// which an overlapping search cannot.
     fn scan(&self, text: &str, wake: &mut impl FnMut(u32)) {
-        let mut at = 0;
-        while at < text.len() {
-            let Some(m) = self.automaton.find(aho_corasick::Input::new(text).span(at..text.len())) else { break };
-            self.rules[m.pattern().as_usize()].iter().for_each(|&r| wake(r));
-            at = m.start() + 1;
+        match &self.finder {
+            Finder::Each(finders) => {
+                for (i, f) in finders.iter().enumerate() {
+                    if f.find(text.as_bytes()).is_some() {
+                        self.rules[i].iter().for_each(|&r| wake(r));
+                    }
+                }
+            }
+            Finder::Automaton(automaton) => {
+                let mut at = 0;
+                while at < text.len() {
+                    let Some(m) = automaton.find(aho_corasick::Input::new(text).span(at..text.len())) else { break };
+                    self.rules[m.pattern().as_usize()].iter().for_each(|&r| wake(r));
+                    at = m.start() + 1;
+                }
+            }
         }
     }
 }
@@ -164,11 +195,8 @@ impl Engine {
         for ((field, source), (lits, _, rules)) in groups {
             // Plain literals: building cannot fail short of memory limits; fall back to
             // evaluating those rules every time if it ever does.
-            match aho_corasick::AhoCorasick::builder().match_kind(aho_corasick::MatchKind::LeftmostLongest).build(&lits) {
-                Ok(automaton) => {
-                    let rules = wakes(&lits, rules);
-                    fields.entry(field).or_default().push(FieldIndex { source, automaton, rules });
-                }
+            match FieldIndex::new(source, &lits, rules.clone()) {
+                Ok(fi) => fields.entry(field).or_default().push(fi),
                 Err(_) => always.extend(rules.into_iter().flatten().map(|r| r as usize)),
             }
         }
