@@ -5,6 +5,7 @@
 use crate::event::Event;
 use crate::logsource::{Constraint, LogSourceMap};
 use crate::pattern::Placeholders;
+use crate::prereq::Anchor;
 use crate::rule::{parse_documents, Level, Rule};
 use crate::Position;
 use std::collections::{BTreeMap, HashMap};
@@ -90,10 +91,12 @@ struct Index {
 struct FieldIndex {
     /// The log-source constraint of these rules (`None`: every event).
     source: Option<usize>,
-    /// How the literals are found: see `scan`.
-    finder: Finder,
-    /// Per literal: the rules it wakes, its own and those of every literal inside it.
-    rules: Vec<Vec<u32>>,
+    /// Literals that may be anywhere, with the rules each wakes.
+    anywhere: Option<(Finder, Vec<Vec<u32>>)>,
+    /// Literals the text starts with or is.
+    prefixes: Option<Trie>,
+    /// Literals the text ends with, reversed.
+    suffixes: Option<Trie>,
 }
 
 /// Per literal, the rules of the literals it contains (itself included): wherever a
@@ -121,39 +124,120 @@ enum Finder {
 /// than setting out on an automaton search.
 const FEW_LITERALS: usize = 4;
 
-impl FieldIndex {
-    fn new(source: Option<usize>, lits: &[String], rules: Vec<Vec<u32>>) -> Result<FieldIndex, aho_corasick::BuildError> {
-        if lits.len() <= FEW_LITERALS {
-            let finders = lits.iter().map(|l| memchr::memmem::Finder::new(l.as_bytes()).into_owned()).collect();
-            return Ok(FieldIndex { source, finder: Finder::Each(finders), rules });
+/// A byte trie of anchored literals: walking a text from its anchored end visits every
+/// literal it holds there, in as many steps as the longest such literal is long.
+#[derive(Default)]
+struct Trie {
+    nodes: Vec<TrieNode>,
+}
+
+#[derive(Default)]
+struct TrieNode {
+    /// Sorted by byte.
+    edges: Vec<(u8, u32)>,
+    /// Rules of the literals that end here.
+    ends: Vec<u32>,
+    /// Rules of the literals that end here and must be the whole text.
+    whole: Vec<u32>,
+}
+
+impl Trie {
+    fn insert(&mut self, bytes: impl Iterator<Item = u8>, rules: &[u32], whole: bool) {
+        if self.nodes.is_empty() {
+            self.nodes.push(TrieNode::default());
         }
-        let automaton = aho_corasick::AhoCorasick::builder().match_kind(aho_corasick::MatchKind::LeftmostLongest).build(lits)?;
-        Ok(FieldIndex { source, finder: Finder::Automaton(automaton), rules: wakes(lits, rules) })
+        let mut at = 0usize;
+        for b in bytes {
+            at = match self.nodes[at].edges.binary_search_by_key(&b, |e| e.0) {
+                Ok(i) => self.nodes[at].edges[i].1 as usize,
+                Err(i) => {
+                    let next = self.nodes.len();
+                    self.nodes.push(TrieNode::default());
+                    self.nodes[at].edges.insert(i, (b, next as u32));
+                    next
+                }
+            };
+        }
+        let node = &mut self.nodes[at];
+        let list = if whole { &mut node.whole } else { &mut node.ends };
+        list.extend_from_slice(rules);
     }
 
-    /// Calls `wake` with the rules of every literal that occurs in `text`. With the
-    /// automaton: one leftmost-longest search per position where some literal starts;
-    /// the longest literal starting there contains every other that starts there, and
-    /// `rules` holds their rules too; literals starting later are found by searching
-    /// again from the next position. The searches use the automaton's SIMD prefilters,
-    /// which an overlapping search cannot.
+    fn walk(&self, bytes: impl Iterator<Item = u8>, len: usize, wake: &mut impl FnMut(u32)) {
+        let mut at = 0usize;
+        let mut bytes = bytes;
+        let mut taken = 0;
+        loop {
+            let node = &self.nodes[at];
+            node.ends.iter().for_each(|&r| wake(r));
+            if taken == len {
+                node.whole.iter().for_each(|&r| wake(r));
+                return;
+            }
+            let Some(b) = bytes.next() else { return };
+            taken += 1;
+            match node.edges.binary_search_by_key(&b, |e| e.0) {
+                Ok(i) => at = node.edges[i].1 as usize,
+                Err(_) => return,
+            }
+        }
+    }
+}
+
+impl FieldIndex {
+    fn new(source: Option<usize>, lits: &[(String, Anchor)], rules: Vec<Vec<u32>>) -> Result<FieldIndex, aho_corasick::BuildError> {
+        let mut fi = FieldIndex { source, anywhere: None, prefixes: None, suffixes: None };
+        let (mut any_lits, mut any_rules) = (vec![], vec![]);
+        for ((lit, anchor), rules) in lits.iter().zip(rules.into_iter()) {
+            match anchor {
+                Anchor::Anywhere => {
+                    any_lits.push(lit.clone());
+                    any_rules.push(rules);
+                }
+                Anchor::Start | Anchor::Whole => fi.prefixes.get_or_insert_with(Trie::default).insert(lit.bytes(), &rules, *anchor == Anchor::Whole),
+                Anchor::End => fi.suffixes.get_or_insert_with(Trie::default).insert(lit.bytes().rev(), &rules, false),
+            }
+        }
+        if any_lits.len() > FEW_LITERALS {
+            let automaton = aho_corasick::AhoCorasick::builder().match_kind(aho_corasick::MatchKind::LeftmostLongest).build(&any_lits)?;
+            fi.anywhere = Some((Finder::Automaton(automaton), wakes(&any_lits, any_rules)));
+        } else if !any_lits.is_empty() {
+            let finders = any_lits.iter().map(|l| memchr::memmem::Finder::new(l.as_bytes()).into_owned()).collect();
+            fi.anywhere = Some((Finder::Each(finders), any_rules));
+        }
+        Ok(fi)
+    }
+
+    /// Calls `wake` with the rules of every literal that `text` holds where the literal
+    /// must be. For literals anywhere, with the automaton: one leftmost-longest search
+    /// per position where some literal starts; the longest literal starting there
+    /// contains every other that starts there, and its rules include theirs; literals
+    /// starting later are found by searching again from the next position. The searches
+    /// use the automaton's SIMD prefilters, which an overlapping search cannot.
     fn scan(&self, text: &str, wake: &mut impl FnMut(u32)) {
-        match &self.finder {
-            Finder::Each(finders) => {
+        if let Some(t) = &self.prefixes {
+            t.walk(text.bytes(), text.len(), wake);
+        }
+        if let Some(t) = &self.suffixes {
+            t.walk(text.bytes().rev(), text.len(), wake);
+        }
+        match &self.anywhere {
+            Some((Finder::Each(finders), rules)) => {
                 for (i, f) in finders.iter().enumerate() {
                     if f.find(text.as_bytes()).is_some() {
-                        self.rules[i].iter().for_each(|&r| wake(r));
+                        rules[i].iter().for_each(|&r| wake(r));
                     }
                 }
             }
-            Finder::Automaton(automaton) => {
+            Some((Finder::Automaton(automaton), rules)) => {
                 let mut at = 0;
                 while at < text.len() {
                     let Some(m) = automaton.find(aho_corasick::Input::new(text).span(at..text.len())) else { break };
-                    self.rules[m.pattern().as_usize()].iter().for_each(|&r| wake(r));
+                    rules[m.pattern().as_usize()].iter().for_each(|&r| wake(r));
                     at = m.start() + 1;
                 }
             }
+            None => {}
         }
     }
 }
@@ -168,7 +252,7 @@ impl Engine {
     pub fn finish(&mut self) {
         // Literals are grouped by field and by the log source of their rules, so that an
         // event's field is scanned only for the rules whose log source it belongs to.
-        type Group = (Vec<String>, HashMap<String, usize>, Vec<Vec<u32>>);
+        type Group = (Vec<(String, Anchor)>, HashMap<(String, Anchor), usize>, Vec<Vec<u32>>);
         let mut per_field: HashMap<(String, Option<usize>), Group> = HashMap::new();
         let mut always = vec![];
         for (i, l) in self.rules.iter().enumerate() {
@@ -177,8 +261,9 @@ impl Engine {
                 Some(needs) => {
                     for n in needs {
                         let (lits, pos, rules) = per_field.entry((n.field, l.source)).or_default();
-                        let at = *pos.entry(n.literal.clone()).or_insert_with(|| {
-                            lits.push(n.literal);
+                        let key = (n.literal, n.anchor);
+                        let at = *pos.entry(key.clone()).or_insert_with(|| {
+                            lits.push(key);
                             rules.push(vec![]);
                             lits.len() - 1
                         });
@@ -308,6 +393,14 @@ impl Engine {
         let mut e = Event::from_json_bytes(json)?;
         self.prepare(&mut e);
         Ok(e)
+    }
+
+    /// Reads one JSON object into `e` (emptied first) and prepares it: for reading many
+    /// events with one event's memory. Unescaped text goes into `arena`.
+    pub fn read_event<'a>(&self, e: &mut Event<'a>, json: &'a [u8], arena: &'a bumpalo::Bump) -> Result<(), crate::event::EventError> {
+        e.read_json(json, Some(arena))?;
+        self.prepare(e);
+        Ok(())
     }
 
     /// The rules that fire on a prepared event.

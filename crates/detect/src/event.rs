@@ -207,11 +207,27 @@ impl<'a> Event<'a> {
     /// Reads one JSON object (a line of a JSON-lines file) without building a tree:
     /// fields go straight into the event, borrowing the text where they can.
     pub fn from_json_bytes(json: &'a [u8]) -> Result<Event<'a>, EventError> {
-        let mut de = sonic_rs::Deserializer::from_slice(json);
         let mut e = Event::with_capacity(32, json.len());
-        de.deserialize_any(Node { event: &mut e, path: None }).map_err(|err| EventError(err.to_string()))?;
-        de.end().map_err(|err| EventError(err.to_string()))?;
+        e.read_json(json, None)?;
         Ok(e)
+    }
+
+    /// Empties the event, keeping its memory for the next one.
+    pub fn clear(&mut self) {
+        self.index.clear();
+        self.values.clear();
+        self.lower.clear();
+        self.lower_text.clear();
+    }
+
+    /// Replaces the event's fields with those of one JSON object. Text that needs
+    /// unescaping goes into `arena` when one is given (so that reading many events
+    /// allocates only when the arena grows), otherwise into strings of its own.
+    pub fn read_json(&mut self, json: &'a [u8], arena: Option<&'a bumpalo::Bump>) -> Result<(), EventError> {
+        self.clear();
+        let mut de = sonic_rs::Deserializer::from_slice(json);
+        de.deserialize_any(Node { event: self, arena, path: None }).map_err(|err| EventError(err.to_string()))?;
+        de.end().map_err(|err| EventError(err.to_string()))
     }
 
     pub fn from_json_str(s: &'a str) -> Result<Event<'a>, EventError> {
@@ -286,6 +302,7 @@ fn flatten<'a>(e: &mut Event<'a>, path: &mut String, key: &'a str, v: &'a serde_
 
 struct Node<'e, 'a> {
     event: &'e mut Event<'a>,
+    arena: Option<&'a bumpalo::Bump>,
     /// `None` for the top-level value.
     path: Option<Cow<'a, str>>,
 }
@@ -333,7 +350,11 @@ impl<'e, 'a> Visitor<'a> for Node<'e, 'a> {
         self.leaf(Value::Str(Cow::Borrowed(v)))
     }
     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
-        self.leaf(Value::Str(Cow::Owned(v.to_owned())))
+        let text = match self.arena {
+            Some(a) => Cow::Borrowed(&*a.alloc_str(v)),
+            None => Cow::Owned(v.to_owned()),
+        };
+        self.leaf(Value::Str(text))
     }
     fn visit_string<E: serde::de::Error>(self, v: String) -> Result<(), E> {
         self.leaf(Value::Str(Cow::Owned(v)))
@@ -359,7 +380,7 @@ impl<'e, 'a> Visitor<'a> for Node<'e, 'a> {
                 None => k,
                 Some(p) => Cow::Owned(format!("{p}.{k}")),
             };
-            map.next_value_seed(Node { event: self.event, path: Some(path) })?;
+            map.next_value_seed(Node { event: self.event, arena: self.arena, path: Some(path) })?;
         }
         Ok(())
     }

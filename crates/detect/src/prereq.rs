@@ -9,11 +9,22 @@ use crate::rule::{FieldTest, Rule, Search};
 /// The `field` of a keyword's need: the literal occurs in some value of the event.
 pub const ANY_FIELD: &str = "";
 
-/// One way a rule can be met: `field` contains `literal` (lower-case).
+/// Where in the field's text a literal must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Anchor {
+    Anywhere,
+    Start,
+    End,
+    /// The whole text.
+    Whole,
+}
+
+/// One way a rule can be met: `field` holds `literal` (lower-case) at `anchor`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Need {
     pub field: String,
     pub literal: String,
+    pub anchor: Anchor,
 }
 
 /// At least one of these holds whenever the rule fires; `None`: no such guarantee.
@@ -22,17 +33,22 @@ pub type Needs = Option<Vec<Need>>;
 /// Literals shorter than this are too common to narrow anything.
 const MIN_LITERAL: usize = 3;
 
-fn literal_of(m: &Matcher) -> Option<String> {
+fn literal_of(m: &Matcher) -> Option<(String, Anchor)> {
     let Matcher::Str { m, .. } = m else { return None };
-    let lit = match m {
-        StrMatch::Exact(s) | StrMatch::Prefix(s) | StrMatch::Suffix(s) | StrMatch::Contains(s, _) => s.clone(),
+    let (lit, anchor) = match m {
+        StrMatch::Exact(s) => (s.clone(), Anchor::Whole),
+        StrMatch::Prefix(s) => (s.clone(), Anchor::Start),
+        StrMatch::Suffix(s) => (s.clone(), Anchor::End),
+        StrMatch::Contains(s, _) => (s.clone(), Anchor::Anywhere),
         // A glob: its longest literal run must appear.
-        StrMatch::Glob(re) => longest_glob_literal(re.as_str())?,
+        StrMatch::Glob(re) => (longest_glob_literal(re.as_str())?, Anchor::Anywhere),
         StrMatch::Any => return None,
     };
     // Case-sensitive patterns also match their lower-cased form in the lower-cased text.
+    // Lower-casing keeps ASCII text where it was; beyond ASCII only `Anywhere` is safe.
     let lit = lit.to_lowercase();
-    (lit.chars().count() >= MIN_LITERAL).then_some(lit)
+    let anchor = if lit.is_ascii() { anchor } else { Anchor::Anywhere };
+    (lit.chars().count() >= MIN_LITERAL).then_some((lit, anchor))
 }
 
 /// The longest run of escaped literal text in a glob regex built by `StrMatch::from_parts`.
@@ -70,19 +86,23 @@ fn longest_glob_literal(re: &str) -> Option<String> {
 }
 
 fn test_needs(t: &FieldTest) -> Needs {
-    let field = t.field.clone().unwrap_or_else(|| ANY_FIELD.to_owned());
-    let field = &field;
+    // Keywords are looked for in the text of all values at once: anywhere.
+    let (field, keyword) = match &t.field {
+        Some(f) => (f.clone(), false),
+        None => (ANY_FIELD.to_owned(), true),
+    };
+    let need = |(literal, anchor): (String, Anchor)| Need { field: field.clone(), literal, anchor: if keyword { Anchor::Anywhere } else { anchor } };
     if t.matchers.is_empty() {
         return None;
     }
     if t.all {
         // Every matcher must hold: one of them is enough as a prerequisite.
-        let lit = t.matchers.iter().filter_map(literal_of).max_by_key(|l| l.len())?;
-        return Some(vec![Need { field: field.clone(), literal: lit }]);
+        let lit = t.matchers.iter().filter_map(literal_of).max_by_key(|l| l.0.len())?;
+        return Some(vec![need(lit)]);
     }
     let mut out = vec![];
     for m in &t.matchers {
-        out.push(Need { field: field.clone(), literal: literal_of(m)? });
+        out.push(need(literal_of(m)?));
     }
     Some(out)
 }
@@ -148,7 +168,7 @@ mod tests {
     #[test]
     fn required_literals() {
         let r = rule("  sel:\n    Image|endswith: '\\whoami.exe'\n    CommandLine|contains: x\n  filter:\n    User: bob\n  condition: sel and not filter\n");
-        assert_eq!(needs(&r), Some(vec![Need { field: "Image".into(), literal: "\\whoami.exe".into() }]));
+        assert_eq!(needs(&r), Some(vec![Need { field: "Image".into(), literal: "\\whoami.exe".into(), anchor: Anchor::End }]));
         let r = rule("  a:\n    Image|endswith: ['\\a.exe', '\\bb.exe']\n  b:\n    Query|re: 'x+'\n  condition: a or b\n");
         assert_eq!(needs(&r), None, "one branch has no literal");
         let r = rule("  sel_a:\n    Image|endswith: '\\a.exe'\n  sel_b:\n    Image|endswith: '\\bb.exe'\n  condition: 1 of sel_*\n");
@@ -156,6 +176,11 @@ mod tests {
         let r = rule("  sel:\n    Image: '*\\tools*\\run?.exe'\n  condition: sel\n");
         assert_eq!(needs(&r).unwrap()[0].literal, "\\tools");
         let r = rule("  keywords:\n    - 'Mimikatz'\n    - 'sekurlsa::'\n  condition: keywords\n");
-        assert_eq!(needs(&r), Some(vec![Need { field: ANY_FIELD.into(), literal: "mimikatz".into() }, Need { field: ANY_FIELD.into(), literal: "sekurlsa::".into() }]));
+        let any = |l: &str| Need { field: ANY_FIELD.into(), literal: l.into(), anchor: Anchor::Anywhere };
+        assert_eq!(needs(&r), Some(vec![any("mimikatz"), any("sekurlsa::")]));
+        let anchor = |det: &str| needs(&rule(det)).unwrap()[0].anchor;
+        assert_eq!(anchor("  sel:\n    User: 'Bob'\n  condition: sel\n"), Anchor::Whole);
+        assert_eq!(anchor("  sel:\n    Path|startswith: 'C:\\Temp'\n  condition: sel\n"), Anchor::Start);
+        assert_eq!(anchor("  sel:\n    Name|endswith: 'Äb.exe'\n  condition: sel\n"), Anchor::Anywhere, "beyond ASCII");
     }
 }

@@ -326,16 +326,19 @@ fn work(engine: &Engine, filters: &Filters, batch: Batch, path: &Path, events: &
     };
     match &batch.payload {
         Payload::Lines(block) => {
+            // One event's memory and one arena for the text of the whole block.
+            let arena = bumpalo::Bump::with_capacity(block.len() / 4);
+            let mut e = Event::with_capacity(64, 4096);
             for (i, line) in block.split(|b| *b == b'\n').enumerate() {
                 let line = line.trim_ascii();
                 if line.is_empty() {
                     continue;
                 }
                 n += 1;
-                match engine.event_from_json(line) {
-                    Ok(e) => {
+                match engine.read_event(&mut e, line, &arena) {
+                    Ok(()) => {
                         if let Some((rules, raw)) = check(&e, &|| String::from_utf8_lossy(line).into_owned()) {
-                            found.push(Found { event: e.into_owned(), raw, rules });
+                            found.push(Found { event: e.clone().into_owned(), raw, rules });
                         }
                     }
                     Err(err) => eprintln!("{}:{}: skipped a line that is not a JSON object: {err}", path.display(), batch.first_line + i as u64),
