@@ -227,7 +227,7 @@ const TREE_BATCH: usize = 512;
 
 /// Reads one file into batches. JSON lines go out as raw blocks for the workers to
 /// parse; everything else is parsed here.
-fn read_file(path: &Path, file: usize, tx: &flume::Sender<Batch>) -> Result<()> {
+fn read_file(path: &Path, file: usize, tx: &flume::Sender<Batch>, free: &flume::Receiver<Vec<u8>>) -> Result<()> {
     let mut seq = 0u64;
     let mut send = |first_line: u64, payload: Payload| {
         let b = Batch { file, seq, first_line, payload };
@@ -289,7 +289,11 @@ fn read_file(path: &Path, file: usize, tx: &flume::Sender<Batch>) -> Result<()> 
     let mut line = 1u64;
     let mut carry: Vec<u8> = vec![];
     loop {
-        let mut block = std::mem::take(&mut carry);
+        // Blocks the workers are done with come back to be filled again.
+        let mut block = free.try_recv().unwrap_or_default();
+        block.clear();
+        block.extend_from_slice(&carry);
+        carry.clear();
         block.reserve(BLOCK_BYTES);
         let read = (&mut reader).take(BLOCK_BYTES as u64).read_to_end(&mut block).with_context(|| format!("reading {}", path.display()))?;
         if read == 0 {
@@ -300,7 +304,8 @@ fn read_file(path: &Path, file: usize, tx: &flume::Sender<Batch>) -> Result<()> 
         }
         // Whole lines go out; the unfinished last line waits for the next block.
         if let Some(end) = memchr::memrchr(b'\n', &block) {
-            carry = block.split_off(end + 1);
+            carry.extend_from_slice(&block[end + 1..]);
+            block.truncate(end + 1);
             let lines = memchr::memchr_iter(b'\n', &block).count() as u64;
             send(line, Payload::Lines(block))?;
             line += lines;
@@ -311,7 +316,7 @@ fn read_file(path: &Path, file: usize, tx: &flume::Sender<Batch>) -> Result<()> 
 }
 
 /// Parses and matches one batch.
-fn work(engine: &Engine, filters: &Filters, batch: Batch, path: &Path, events: &AtomicU64) -> Done {
+fn work(engine: &Engine, filters: &Filters, batch: Batch, path: &Path, events: &AtomicU64, free: &flume::Sender<Vec<u8>>) -> Done {
     let mut found = vec![];
     let mut n = 0u64;
     let check = |e: &Event, raw: &dyn Fn() -> String| {
@@ -357,6 +362,9 @@ fn work(engine: &Engine, filters: &Filters, batch: Batch, path: &Path, events: &
         }
     }
     events.fetch_add(n, Ordering::Relaxed);
+    if let Payload::Lines(block) = batch.payload {
+        let _ = free.try_send(block);
+    }
     Done { file: batch.file, seq: batch.seq, found }
 }
 
@@ -366,6 +374,7 @@ pub fn run(args: HuntArgs) -> Result<std::process::ExitCode> {
         let text = std::fs::read_to_string(m).with_context(|| format!("reading {}", m.display()))?;
         map.add(&text).map_err(|e| anyhow::anyhow!("{}:{e}", m.display()))?;
     }
+    let loading = std::time::Instant::now();
     let mut engine = Engine::new(map, Placeholders::new());
     let mut report = LoadReport::default();
     let mut files = vec![];
@@ -376,13 +385,13 @@ pub fn run(args: HuntArgs) -> Result<std::process::ExitCode> {
         let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
         engine.add_rules(&f.display().to_string(), &text, &mut report);
     }
-    eprintln!("rules: {} loaded, {} refused {:?}", report.loaded, report.refused.len(), report.by_kind());
+    engine.finish();
+    eprintln!("rules: {} loaded, {} refused {:?}, compiled in {} ms", report.loaded, report.refused.len(), report.by_kind(), loading.elapsed().as_millis());
     if args.show_refused {
         for r in &report.refused {
             eprintln!("  {r}");
         }
     }
-    engine.finish();
     if engine.is_empty() {
         bail!("no usable rule under {}", args.rules.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
     }
@@ -424,15 +433,16 @@ pub fn run(args: HuntArgs) -> Result<std::process::ExitCode> {
     let errors = Mutex::new(vec![]);
     let (work_tx, work_rx) = flume::bounded::<Batch>(threads * 4);
     let (done_tx, done_rx) = flume::unbounded::<Done>();
+    let (free_tx, free_rx) = flume::bounded::<Vec<u8>>(threads * 4);
     let started = std::time::Instant::now();
     std::thread::scope(|s| {
         for _ in 0..readers {
-            let tx = work_tx.clone();
+            let (tx, free) = (work_tx.clone(), free_rx.clone());
             let (next, errors, bar, inputs) = (&next, &errors, &bar, &args.inputs);
             s.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(path) = inputs.get(i) else { break };
-                if let Err(e) = read_file(path, i, &tx) {
+                if let Err(e) = read_file(path, i, &tx, &free) {
                     if let Ok(mut v) = errors.lock() {
                         v.push(format!("{e:#}"));
                     }
@@ -444,12 +454,12 @@ pub fn run(args: HuntArgs) -> Result<std::process::ExitCode> {
         }
         drop(work_tx);
         for _ in 0..threads {
-            let (rx, tx) = (work_rx.clone(), done_tx.clone());
+            let (rx, tx, free) = (work_rx.clone(), done_tx.clone(), free_tx.clone());
             let (engine, filters, inputs, events) = (&engine, &filters, &args.inputs, &sink.events);
             s.spawn(move || {
                 for batch in rx.iter() {
                     let path = &inputs[batch.file];
-                    if tx.send(work(engine, filters, batch, path, events)).is_err() {
+                    if tx.send(work(engine, filters, batch, path, events, &free)).is_err() {
                         break;
                     }
                 }
