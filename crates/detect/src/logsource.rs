@@ -6,7 +6,7 @@
 use crate::event::Event;
 use crate::rule::LogSource;
 use crate::{Position, RuleError};
-use saphyr::{LoadableYamlNode, MarkedYamlOwned, YamlDataOwned};
+use saphyr::{MarkedYamlOwned, YamlDataOwned};
 use std::collections::HashMap;
 
 /// Events whose fields hold one of the listed values, for every listed field. Values
@@ -90,7 +90,7 @@ impl LogSourceMap {
 
     /// Adds (or extends) a product's mapping from YAML text.
     pub fn add(&mut self, src: &str) -> Result<(), RuleError> {
-        let docs = MarkedYamlOwned::load_from_str(src)
+        let docs = crate::rule::load_yaml(src)
             .map_err(|e| RuleError::new(Position { line: e.marker().line(), column: e.marker().col() + 1 }, "yaml", e.info().to_owned()))?;
         for doc in docs {
             let product = doc.data.as_mapping_get("product").and_then(text).ok_or_else(|| err(&doc, "a mapping needs `product`"))?;

@@ -104,9 +104,20 @@ pub struct Parsed {
     pub position: Position,
 }
 
+/// Loads YAML documents. The text is given a final line break first: without one, the
+/// YAML scanner (saphyr-parser 0.0.12) loops for ever on a `%` directive at the very end
+/// of the text, which fuzzing found.
+pub(crate) fn load_yaml(src: &str) -> Result<Vec<MarkedYamlOwned>, saphyr::ScanError> {
+    if src.ends_with('\n') {
+        MarkedYamlOwned::load_from_str(src)
+    } else {
+        MarkedYamlOwned::load_from_str(&format!("{src}\n"))
+    }
+}
+
 /// Parses every document of a YAML text. A text that is not YAML at all is one error.
 pub fn parse_documents(src: &str, placeholders: &Placeholders) -> Result<Vec<Parsed>, RuleError> {
-    let docs = MarkedYamlOwned::load_from_str(src).map_err(|e| {
+    let docs = load_yaml(src).map_err(|e| {
         RuleError::new(Position { line: e.marker().line(), column: e.marker().col() + 1 }, "yaml", format!("not valid YAML: {}", e.info()))
     })?;
     let mut out = vec![];
@@ -397,6 +408,14 @@ detection:
         assert!(r.matches(&event(r#"{"B": "TWO", "C": "very evil thing"}"#)));
         assert!(!r.matches(&event(r#"{"A": 2, "C": "evil"}"#)));
         assert!(r.matches(&event(r#"{"A": 1, "C": "evil*"}"#)));
+    }
+
+    #[test]
+    fn a_directive_at_the_very_end_is_refused_not_looped_on() {
+        for src in ["a: 1\n%YAML", "%", "title: t\n%"] {
+            let e = parse_documents(src, &Placeholders::new()).err().unwrap_or_else(|| panic!("{src:?} parses"));
+            assert_eq!(e.kind, "yaml", "{src:?}");
+        }
     }
 
     #[test]
