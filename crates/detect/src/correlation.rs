@@ -50,6 +50,17 @@ pub struct Correlation {
     pub condition: Option<Cond>,
     /// For `value_count`: the field whose distinct values are counted.
     pub field: Option<String>,
+    /// `aliases`: a `group-by` name → per referenced rule, the field it stands for in
+    /// that rule's events (e.g. the source address of one rule is the destination of
+    /// another).
+    pub aliases: HashMap<String, HashMap<String, String>>,
+}
+
+impl Correlation {
+    /// The field that holds `group`'s value in the events of referenced rule `rule`.
+    fn group_field<'s>(&'s self, group: &'s str, rule: &str) -> &'s str {
+        self.aliases.get(group).and_then(|m| m.get(rule)).map_or(group, String::as_str)
+    }
 }
 
 fn pos(n: &MarkedYamlOwned) -> Position {
@@ -136,15 +147,42 @@ pub fn parse(doc: &MarkedYamlOwned) -> Result<Correlation, RuleError> {
     if kind == Kind::ValueCount && field.is_none() {
         return Err(RuleError::new(pos(&c), "correlation", "`value_count` needs `condition.field`"));
     }
+    let group_by = list(get(&c, "group-by").as_ref());
+    let mut aliases = HashMap::new();
+    if let Some(node) = get(&c, "aliases") {
+        let YamlDataOwned::Mapping(m) = &node.data else {
+            return Err(RuleError::new(pos(&node), "correlation", "`aliases` must map each alias to `{rule: field}`"));
+        };
+        for (alias, per_rule) in m {
+            let name = text(alias).ok_or_else(|| RuleError::new(pos(alias), "correlation", "an alias must be a name"))?;
+            if !group_by.contains(&name) {
+                return Err(RuleError::new(pos(alias), "correlation", format!("alias `{name}` is not in `group-by`")));
+            }
+            let YamlDataOwned::Mapping(fields) = &per_rule.data else {
+                return Err(RuleError::new(pos(per_rule), "correlation", format!("alias `{name}` must map referenced rules to fields")));
+            };
+            let mut map = HashMap::new();
+            for (rule, field) in fields {
+                let rule_name = text(rule).ok_or_else(|| RuleError::new(pos(rule), "correlation", "a rule reference must be a name"))?;
+                if !rules.contains(&rule_name) {
+                    return Err(RuleError::new(pos(rule), "correlation", format!("alias `{name}` names `{rule_name}`, which is not in `rules`")));
+                }
+                let field = text(field).ok_or_else(|| RuleError::new(pos(field), "correlation", "a field name must be text"))?;
+                map.insert(rule_name, field);
+            }
+            aliases.insert(name, map);
+        }
+    }
     Ok(Correlation {
         id: get(doc, "id").as_ref().and_then(text),
         title,
         kind,
         rules,
-        group_by: list(get(&c, "group-by").as_ref()),
+        group_by,
         timespan_ms,
         condition,
         field,
+        aliases,
     })
 }
 
@@ -191,7 +229,8 @@ impl Correlator {
                 if !matched.contains(&r.as_str()) {
                     continue;
                 }
-                let group: Vec<String> = c.group_by.iter().map(|f| event.get(f).and_then(Value::as_text).map(|t| t.into_owned()).unwrap_or_default()).collect();
+                let group: Vec<String> =
+                    c.group_by.iter().map(|g| event.get(c.group_field(g, r)).and_then(Value::as_text).map(|t| t.into_owned()).unwrap_or_default()).collect();
                 let value = c.field.as_ref().and_then(|f| event.get(f).and_then(Value::as_text).map(|t| t.into_owned()));
                 let q = self.state.entry((ci, group.clone())).or_default();
                 q.push_back(Seen { at_ms, rule: ri, value });
@@ -292,6 +331,29 @@ mod tests {
         assert_eq!(hits.iter().map(|h| h.correlation).collect::<Vec<_>>(), vec![0], "any order for temporal, not for ordered");
         let hits = k.feed(2_000, &["exfil"], &ev("u", "h"));
         assert_eq!(hits.iter().map(|h| h.correlation).collect::<Vec<_>>(), vec![1]);
+    }
+
+    #[test]
+    fn aliases_join_different_fields_of_different_rules() {
+        let c = corr(
+            "title: tunnel\ncorrelation:\n  type: temporal\n  rules: [inbound, outbound]\n  group-by: [peer]\n  timespan: 1m\n  aliases:\n    peer:\n      inbound: Src\n      outbound: Dst\n",
+        );
+        let mut k = Correlator::new(vec![c]);
+        let e = |src: &str, dst: &str| Event::from_json_str(&format!(r#"{{"Src": "{src}", "Dst": "{dst}"}}"#)).unwrap().into_owned();
+        assert!(k.feed(0, &["inbound"], &e("10.0.0.5", "10.0.0.1")).is_empty());
+        assert!(k.feed(1_000, &["outbound"], &e("10.0.0.1", "10.0.0.9")).is_empty(), "another peer");
+        let hits = k.feed(2_000, &["outbound"], &e("10.0.0.1", "10.0.0.5"));
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].group, vec!["10.0.0.5".to_owned()]);
+        for (bad, says) in [
+            ("  aliases:\n    other:\n      inbound: Src\n", "not in `group-by`"),
+            ("  aliases:\n    peer:\n      nope: Src\n", "not in `rules`"),
+            ("  aliases: [x]\n", "`aliases` must map"),
+        ] {
+            let src = format!("title: t\ncorrelation:\n  type: temporal\n  rules: [inbound, outbound]\n  group-by: [peer]\n  timespan: 1m\n{bad}");
+            let err = parse(&MarkedYamlOwned::load_from_str(&src).unwrap().remove(0)).unwrap_err();
+            assert!(err.reason.contains(says), "{}", err.reason);
+        }
     }
 
     #[test]
