@@ -74,6 +74,19 @@ pub struct Engine {
     correlations: Vec<crate::correlation::Correlation>,
 }
 
+/// Per-thread working memory of `matches`, kept between events.
+#[derive(Default)]
+struct Scratch {
+    /// Per log-source constraint: whether the event belongs to it, once known.
+    source_ok: Vec<Option<bool>>,
+    /// One bit per rule: woken by the event.
+    woken: Vec<u64>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
 /// What `finish` builds: per field and log source, one automaton over the literals some
 /// rule requires.
 struct Index {
@@ -424,7 +437,18 @@ impl Engine {
     }
 
     fn for_each_candidate(&self, e: &Event, f: &mut dyn FnMut(usize)) {
-        let mut source_ok = vec![None; self.constraints.len()];
+        // A call from inside `f` (not made today) would find the scratch taken: it then
+        // works in memory of its own.
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => self.candidates_with(e, f, &mut scratch),
+            Err(_) => self.candidates_with(e, f, &mut Scratch::default()),
+        });
+    }
+
+    fn candidates_with(&self, e: &Event, f: &mut dyn FnMut(usize), scratch: &mut Scratch) {
+        let Scratch { source_ok, woken } = scratch;
+        source_ok.clear();
+        source_ok.resize(self.constraints.len(), None);
         let Some(index) = &self.index else {
             for i in 0..self.rules.len() {
                 if self.rules[i].source.is_none_or(|c| *source_ok[c].get_or_insert_with(|| self.constraints[c].iter().any(|a| a.matches(e)))) {
@@ -444,7 +468,8 @@ impl Engine {
         };
         // Wake the rules whose required literals occur in this event's fields: one bit
         // per rule, starting from the rules that are always evaluated.
-        let mut woken = index.always.clone();
+        woken.clear();
+        woken.extend_from_slice(&index.always);
         let mut scan = |fi: &FieldIndex, text: &str| fi.scan(text, &mut |r| woken[r as usize / 64] |= 1 << (r % 64));
         for (name, value, lower) in e.fields_with_lower() {
             let Some(groups) = index.fields.get(name) else { continue };

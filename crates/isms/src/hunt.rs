@@ -334,8 +334,11 @@ fn work(engine: &Engine, filters: &Filters, batch: Batch, path: &Path, events: &
             // One event's memory and one arena for the text of the whole block.
             let arena = bumpalo::Bump::with_capacity(block.len() / 4);
             let mut e = Event::with_capacity(64, 4096);
-            for (i, line) in block.split(|b| *b == b'\n').enumerate() {
-                let line = line.trim_ascii();
+            let mut start = 0;
+            let ends = memchr::memchr_iter(b'\n', block).chain((block.last() != Some(&b'\n')).then_some(block.len()));
+            for (i, end) in ends.enumerate() {
+                let line = block[start..end].trim_ascii();
+                start = end + 1;
                 if line.is_empty() {
                     continue;
                 }
