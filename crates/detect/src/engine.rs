@@ -135,7 +135,7 @@ enum Finder {
 
 /// Up to this many literals are searched one by one: for short values that is cheaper
 /// than setting out on an automaton search.
-const FEW_LITERALS: usize = 4;
+const FEW_LITERALS: usize = 12;
 
 /// A byte trie of anchored literals: walking a text from its anchored end visits every
 /// literal it holds there, in as many steps as the longest such literal is long.
