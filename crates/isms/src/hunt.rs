@@ -1,6 +1,8 @@
 //! `isms hunt`: Sigma rules over log files, offline. Reads JSON lines (plain, gzip or
-//! zstd), JSON arrays and EVTX files, one thread per core across files, and reports each
-//! detection as a table row, a JSON line or a CSV row, then a summary per rule.
+//! zstd), JSON arrays and EVTX files: reader threads take files, workers on every core
+//! parse and match blocks of events from any file, and the calling thread puts each
+//! file's results back in order, runs correlations and reports each detection as a
+//! table row, a JSON line or a CSV row, then a summary per rule.
 
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
