@@ -19,24 +19,10 @@ fn bench_dir() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench"))
 }
 
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).expect("rules folder").map(|e| e.expect("entry").path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            yaml_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "yml") {
-            out.push(p);
-        }
-    }
-}
-
 fn engine(dir: &Path) -> Engine {
     let mut engine = Engine::new(LogSourceMap::builtin(), Placeholders::new());
     let mut report = LoadReport::default();
-    let mut files = vec![];
-    yaml_files(&dir.join("sigma/rules/windows"), &mut files);
-    for f in files {
+    for f in isms_detect::rule_files(&dir.join("sigma/rules/windows")).expect("rules folder") {
         let text = std::fs::read_to_string(&f).expect("rule file");
         engine.add_rules(&f.display().to_string(), &text, &mut report);
     }

@@ -13,18 +13,6 @@ use isms_detect::{Engine, Event, LoadReport, LogSourceMap};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).expect("rules folder").map(|e| e.expect("entry").path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            yaml_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "yml") {
-            out.push(p);
-        }
-    }
-}
-
 fn scalar(v: &Value) -> serde_json::Value {
     match v {
         Value::Null => serde_json::Value::Null,
@@ -48,9 +36,7 @@ fn main() {
 
     let mut engine = Engine::new(LogSourceMap::builtin(), Placeholders::new());
     let mut report = LoadReport::default();
-    let mut files = vec![];
-    yaml_files(Path::new(rules), &mut files);
-    for f in &files {
+    for f in &isms_detect::rule_files(Path::new(rules)).expect("rules folder") {
         let name = f.strip_prefix(rules).unwrap_or(f).display().to_string();
         engine.add_rules(&name, &std::fs::read_to_string(f).expect("rule file"), &mut report);
     }

@@ -12,6 +12,28 @@ pub mod prereq;
 pub mod rule;
 
 pub use engine::{Detection, Engine, LoadReport, Refusal};
+
+/// The Sigma rule files (`.yml`, `.yaml`) at `path`: the file itself, or every such file
+/// under the folder, in name order. A path that does not exist is an error.
+pub fn rule_files(path: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    fn walk(path: &std::path::Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+        if path.is_dir() {
+            let mut entries = std::fs::read_dir(path)?.map(|e| e.map(|e| e.path())).collect::<std::io::Result<Vec<_>>>()?;
+            entries.sort();
+            for p in entries {
+                walk(&p, out)?;
+            }
+        } else if path.extension().is_some_and(|e| e == "yml" || e == "yaml") {
+            out.push(path.to_path_buf());
+        } else if !path.exists() {
+            return Err(std::io::Error::new(std::io::ErrorKind::NotFound, format!("{} does not exist", path.display())));
+        }
+        Ok(())
+    }
+    let mut out = vec![];
+    walk(path, &mut out)?;
+    Ok(out)
+}
 pub use event::Event;
 pub use logsource::LogSourceMap;
 pub use rule::{Level, Rule};

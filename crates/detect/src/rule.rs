@@ -369,7 +369,7 @@ mod tests {
         parse_documents(src, &Placeholders::new()).unwrap().remove(0).rule.unwrap()
     }
 
-    fn event(json: &str) -> Event {
+    fn event(json: &str) -> Event<'_> {
         Event::from_json_str(json).unwrap()
     }
 

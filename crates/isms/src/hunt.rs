@@ -56,21 +56,6 @@ fn level_of(s: &str) -> Result<Level> {
     })
 }
 
-fn rule_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    if path.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path).with_context(|| format!("reading {}", path.display()))?.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        entries.sort();
-        for p in entries {
-            rule_files(&p, out)?;
-        }
-    } else if path.extension().is_some_and(|e| e == "yml" || e == "yaml") {
-        out.push(path.to_path_buf());
-    } else if !path.exists() {
-        bail!("--rules: {} does not exist", path.display());
-    }
-    Ok(())
-}
-
 fn parse_time(flag: &str, s: &Option<String>) -> Result<Option<jiff::Timestamp>> {
     s.as_deref().map(|t| t.parse::<jiff::Timestamp>().with_context(|| format!("{flag}: `{t}` is not an RFC 3339 time"))).transpose()
 }
@@ -384,7 +369,7 @@ pub fn run(args: HuntArgs) -> Result<std::process::ExitCode> {
     let mut report = LoadReport::default();
     let mut files = vec![];
     for r in &args.rules {
-        rule_files(r, &mut files)?;
+        files.extend(isms_detect::rule_files(r).with_context(|| format!("--rules {}", r.display()))?);
     }
     for f in &files {
         let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;

@@ -13,26 +13,12 @@ fn bench_dir() -> PathBuf {
     dir
 }
 
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            yaml_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "yml" || e == "yaml") {
-            out.push(p);
-        }
-    }
-}
-
 fn load(dirs: &[&str]) -> (Engine, LoadReport) {
     let base = bench_dir().join("sigma");
     let mut engine = Engine::new(LogSourceMap::builtin(), Placeholders::new());
     let mut report = LoadReport::default();
     for d in dirs {
-        let mut files = vec![];
-        yaml_files(&base.join(d), &mut files);
-        for f in files {
+        for f in isms_detect::rule_files(&base.join(d)).unwrap() {
             let text = std::fs::read_to_string(&f).unwrap();
             let name = f.strip_prefix(&base).unwrap().display().to_string();
             engine.add_rules(&name, &text, &mut report);
