@@ -316,6 +316,10 @@ impl<'e, 'a> DeserializeSeed<'a> for Node<'e, 'a> {
 }
 
 impl<'e, 'a> Node<'e, 'a> {
+    fn item(&self) -> Item<'a> {
+        Item { arena: self.arena }
+    }
+
     fn leaf<E: serde::de::Error>(self, v: Value<'a>) -> Result<(), E> {
         match self.path {
             Some(p) => {
@@ -334,30 +338,34 @@ impl<'e, 'a> Visitor<'a> for Node<'e, 'a> {
         f.write_str("a JSON value")
     }
 
+    // Scalars and lists are read as list items are, then stored at the path.
     fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<(), E> {
-        self.leaf(Value::Bool(v))
+        let v = self.item().visit_bool(v)?;
+        self.leaf(v)
     }
     fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<(), E> {
-        self.leaf(Value::Int(v))
+        let v = self.item().visit_i64(v)?;
+        self.leaf(v)
     }
     fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<(), E> {
-        self.leaf(i64::try_from(v).map(Value::Int).unwrap_or(Value::Float(v as f64)))
+        let v = self.item().visit_u64(v)?;
+        self.leaf(v)
     }
     fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<(), E> {
-        self.leaf(Value::Float(v))
+        let v = self.item().visit_f64(v)?;
+        self.leaf(v)
     }
     fn visit_borrowed_str<E: serde::de::Error>(self, v: &'a str) -> Result<(), E> {
-        self.leaf(Value::Str(Cow::Borrowed(v)))
+        let v = self.item().visit_borrowed_str(v)?;
+        self.leaf(v)
     }
     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
-        let text = match self.arena {
-            Some(a) => Cow::Borrowed(&*a.alloc_str(v)),
-            None => Cow::Owned(v.to_owned()),
-        };
-        self.leaf(Value::Str(text))
+        let v = self.item().visit_str(v)?;
+        self.leaf(v)
     }
     fn visit_string<E: serde::de::Error>(self, v: String) -> Result<(), E> {
-        self.leaf(Value::Str(Cow::Owned(v)))
+        let v = self.item().visit_string(v)?;
+        self.leaf(v)
     }
     fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
         self.leaf(Value::Null)
@@ -365,13 +373,9 @@ impl<'e, 'a> Visitor<'a> for Node<'e, 'a> {
     fn visit_none<E: serde::de::Error>(self) -> Result<(), E> {
         self.leaf(Value::Null)
     }
-
-    fn visit_seq<A: SeqAccess<'a>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut items = vec![];
-        while let Some(v) = seq.next_element_seed(Item)? {
-            items.push(v);
-        }
-        self.leaf(Value::List(items))
+    fn visit_seq<A: SeqAccess<'a>>(self, seq: A) -> Result<(), A::Error> {
+        let v = self.item().visit_seq(seq)?;
+        self.leaf(v)
     }
 
     fn visit_map<A: MapAccess<'a>>(self, mut map: A) -> Result<(), A::Error> {
@@ -411,10 +415,14 @@ impl<'a> serde::Deserialize<'a> for Key<'a> {
     }
 }
 
-/// An element of a list: scalars as they are, objects as their JSON text.
-struct Item;
+/// An element of a list: scalars as they are, objects as their JSON text. Text that
+/// needs unescaping goes into the arena when there is one.
+#[derive(Clone, Copy)]
+struct Item<'a> {
+    arena: Option<&'a bumpalo::Bump>,
+}
 
-impl<'a> DeserializeSeed<'a> for Item {
+impl<'a> DeserializeSeed<'a> for Item<'a> {
     type Value = Value<'a>;
 
     fn deserialize<D: Deserializer<'a>>(self, d: D) -> Result<Value<'a>, D::Error> {
@@ -422,7 +430,7 @@ impl<'a> DeserializeSeed<'a> for Item {
     }
 }
 
-impl<'a> Visitor<'a> for Item {
+impl<'a> Visitor<'a> for Item<'a> {
     type Value = Value<'a>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -445,7 +453,10 @@ impl<'a> Visitor<'a> for Item {
         Ok(Value::Str(Cow::Borrowed(v)))
     }
     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Value<'a>, E> {
-        Ok(Value::Str(Cow::Owned(v.to_owned())))
+        Ok(Value::Str(match self.arena {
+            Some(a) => Cow::Borrowed(&*a.alloc_str(v)),
+            None => Cow::Owned(v.to_owned()),
+        }))
     }
     fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Value<'a>, E> {
         Ok(Value::Str(Cow::Owned(v)))
@@ -458,7 +469,7 @@ impl<'a> Visitor<'a> for Item {
     }
     fn visit_seq<A: SeqAccess<'a>>(self, mut seq: A) -> Result<Value<'a>, A::Error> {
         let mut items = vec![];
-        while let Some(v) = seq.next_element_seed(Item)? {
+        while let Some(v) = seq.next_element_seed(self)? {
             items.push(v);
         }
         Ok(Value::List(items))
