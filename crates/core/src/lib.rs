@@ -2,6 +2,7 @@
 //! the values people type in (parsed, not validated later), and the audit chain's hashing.
 //! Nothing here does IO.
 
+pub mod assets;
 pub mod audit;
 pub mod ids;
 pub mod org;

@@ -59,14 +59,14 @@ impl Role {
         use Permission::*;
         match self {
             Role::SystemAdministrator => &[
-                OrgRead, OrgManage, PeopleRead, PeopleManage, UsersRead, UsersManage, AuditRead, AuditExport,
+                OrgRead, OrgManage, PeopleRead, PeopleManage, UsersRead, UsersManage, AuditRead, AuditExport, AssetsRead,
             ],
-            Role::Ciso => &[OrgRead, PeopleRead, UsersRead, AuditRead, AuditExport],
+            Role::Ciso => &[OrgRead, PeopleRead, UsersRead, AuditRead, AuditExport, AssetsRead, AssetsManage, CategoriesManage],
             Role::CouncilMember => &[OrgRead],
-            Role::CommitteeMember => &[OrgRead, PeopleRead],
-            Role::CompanySecurityAdmin => &[OrgRead, PeopleRead, PeopleManage, UsersRead, AuditRead],
-            Role::CsirtMember => &[OrgRead, PeopleRead],
-            Role::Auditor => &[OrgRead, PeopleRead, UsersRead, AuditRead, AuditExport],
+            Role::CommitteeMember => &[OrgRead, PeopleRead, AssetsRead],
+            Role::CompanySecurityAdmin => &[OrgRead, PeopleRead, PeopleManage, UsersRead, AuditRead, AssetsRead, AssetsManage],
+            Role::CsirtMember => &[OrgRead, PeopleRead, AssetsRead],
+            Role::Auditor => &[OrgRead, PeopleRead, UsersRead, AuditRead, AuditExport, AssetsRead],
             Role::Hr => &[OrgRead, PeopleRead, PeopleManage],
             Role::ContactDeskAgent => &[OrgRead],
             Role::Employee => &[],
@@ -107,10 +107,16 @@ pub enum Permission {
     UsersManage,
     AuditRead,
     AuditExport,
+    /// The asset register, its findings and handling categories, read.
+    AssetsRead,
+    /// Assets, supporting assets, findings (accepting exceptions) and take-out decisions.
+    AssetsManage,
+    /// The group's handling categories and their rules.
+    CategoriesManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 11] = [
         Permission::OrgRead,
         Permission::OrgManage,
         Permission::PeopleRead,
@@ -119,6 +125,9 @@ impl Permission {
         Permission::UsersManage,
         Permission::AuditRead,
         Permission::AuditExport,
+        Permission::AssetsRead,
+        Permission::AssetsManage,
+        Permission::CategoriesManage,
     ];
 }
 
@@ -144,8 +153,17 @@ mod tests {
     }
 
     #[test]
+    fn only_the_ciso_sets_handling_rules() {
+        for r in Role::ALL {
+            assert_eq!(r.grants(Permission::CategoriesManage), r == Role::Ciso, "{r}");
+            // Whoever may change assets may read them.
+            assert!(!r.grants(Permission::AssetsManage) || r.grants(Permission::AssetsRead), "{r}");
+        }
+    }
+
+    #[test]
     fn auditors_read_but_never_change() {
-        for p in [Permission::OrgManage, Permission::PeopleManage, Permission::UsersManage] {
+        for p in [Permission::OrgManage, Permission::PeopleManage, Permission::UsersManage, Permission::AssetsManage, Permission::CategoriesManage] {
             assert!(!Role::Auditor.grants(p));
         }
         assert!(Role::Auditor.grants(Permission::AuditRead));

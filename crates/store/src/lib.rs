@@ -3,6 +3,7 @@
 //! authorization live in `app`.
 
 pub mod accounts;
+pub mod assets;
 pub mod audit;
 pub mod migrations;
 pub mod org;
