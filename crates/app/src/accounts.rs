@@ -891,3 +891,16 @@ pub async fn token_principal(app: &App, token: &str) -> Result<Principal> {
     app.caches().put_principal(key, generation, p.clone(), None, t.expires_ms);
     Ok(p)
 }
+
+/// The person behind each of these user ids (users without a person are left out).
+pub async fn person_ids_of(app: &App, user_ids: Vec<String>) -> Result<std::collections::HashMap<String, String>> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in user_ids.chunks(500) {
+        for u in user::Entity::find().filter(user::Column::Id.is_in(chunk.iter().cloned())).all(app.store.conn()).await? {
+            if let Some(p) = u.person_id {
+                out.insert(u.id, p);
+            }
+        }
+    }
+    Ok(out)
+}

@@ -3,6 +3,7 @@
 //! audit entry. The web pages, the JSON API and the CLI all call these same functions.
 
 pub mod accounts;
+pub mod assets;
 pub mod audit;
 mod cache;
 pub mod crypto;

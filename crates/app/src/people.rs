@@ -143,7 +143,7 @@ fn blank_to_none(s: &Option<String>) -> Option<String> {
 }
 
 /// A manager or person may be named by id or by employee number (what people know).
-pub(crate) async fn resolve_person_ref(db: &impl ConnectionTrait, field: &str, r: Option<String>) -> Result<Option<String>> {
+pub async fn resolve_person_ref(db: &impl ConnectionTrait, field: &str, r: Option<String>) -> Result<Option<String>> {
     let Some(r) = r else { return Ok(None) };
     if uuid::Uuid::parse_str(&r).is_ok() {
         return Ok(Some(r));
@@ -577,4 +577,16 @@ pub async fn import_csv(
     record(app, &txn, who, "people.import", "person", None, None, json!({"created": done.created, "updated": done.updated})).await?;
     txn.commit().await.map_err(AppError::from)?;
     Ok(done)
+}
+
+/// Names and employee numbers of these people, for showing who owns or asked for a record
+/// the reader already sees (not a view of the person's record, so not logged).
+pub async fn names(app: &App, ids: &[String]) -> Result<HashMap<String, (String, String)>> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for p in person::Entity::find().filter(person::Column::Id.is_in(chunk.iter().cloned())).all(app.store.conn()).await? {
+            out.insert(p.id, (p.name, p.employee_number));
+        }
+    }
+    Ok(out)
 }

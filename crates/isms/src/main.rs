@@ -372,6 +372,21 @@ async fn serve(s: Settings, demo: bool) -> Result<()> {
     if demo && isms_app::demo::load(&app).await? {
         tracing::info!("demo group loaded");
     }
+    isms_app::assets::categories::ensure_defaults(&app).await?;
+    // Time alone makes findings (reviews fall due, exceptions expire, take-outs go
+    // unreturned): the whole register is re-checked at start and every six hours. A
+    // re-check is idempotent, so two instances doing it at once only repeat work.
+    let checker = app.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(6 * 3600));
+        loop {
+            every.tick().await;
+            match isms_app::assets::conformance::recheck_all(&checker, &isms_app::Principal::system()).await {
+                Ok(s) => tracing::info!(assets = s.assets, opened = s.opened, resolved = s.resolved, "asset register re-checked"),
+                Err(e) => tracing::warn!(error = %e, "asset register re-check failed"),
+            }
+        }
+    });
     let listener = tokio::net::TcpListener::bind(s.listen).await.with_context(|| format!("listening on {}", s.listen))?;
     let state = isms_web::WebState::new(
         app.clone(),

@@ -182,14 +182,46 @@ mod tests {
     }
 
     #[test]
+    fn every_enumerated_value_of_the_register_has_a_label() {
+        use isms_core::assets::{Disposal, Egress, Medium, Rule, SupportKind};
+        let c = Catalogs::load().unwrap();
+        let mut keys: Vec<String> = vec![];
+        keys.extend(Rule::ALL.iter().flat_map(|r| [format!("rule-{}", r.code()), format!("rule-why-{}", r.code())]));
+        keys.extend(SupportKind::ALL.iter().map(|k| format!("kind-{}", k.code())));
+        keys.extend(Egress::ALL.iter().map(|k| format!("egress-{}", k.code())));
+        keys.extend(Medium::ALL.iter().map(|k| format!("medium-{}", k.code())));
+        keys.extend(Disposal::ALL.iter().map(|k| format!("disposal-{}", k.code())));
+        keys.extend((1..=4).map(|n| format!("severity-{n}")));
+        keys.extend(["open", "accepted", "resolved"].iter().map(|s| format!("finding-{s}")));
+        keys.extend(["requested", "approved", "rejected", "returned", "withdrawn", "outside"].iter().map(|s| format!("takeout-{s}")));
+        keys.extend(isms_app::assets::takeouts::CHANNELS.iter().map(|s| format!("channel-{s}")));
+        let mut missing = vec![];
+        for k in &keys {
+            for l in [Lang::En, Lang::Ja] {
+                if !c.has(l, k) {
+                    missing.push(format!("{k} ({})", l.code()));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "{missing:?}");
+    }
+
+    #[test]
     fn every_coded_error_has_a_message_in_both_languages() {
         let c = Catalogs::load().unwrap();
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let mut missing = vec![];
         let mut seen = 0;
-        for dir in ["core/src", "app/src"] {
-            for e in std::fs::read_dir(root.join(dir)).unwrap() {
+        let mut files = vec![];
+        let mut stack: Vec<_> = ["core/src", "app/src"].iter().map(|d| root.join(d)).collect();
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
                 let p = e.unwrap().path();
+                if p.is_dir() { stack.push(p) } else { files.push(p) }
+            }
+        }
+        {
+            for p in files {
                 let text = std::fs::read_to_string(&p).unwrap();
                 for line in text.lines().filter(|l| l.contains("coded(") && l.contains('"') && !l.trim_start().starts_with("//") && !l.contains("fn ")) {
                     let literals: Vec<&str> = line.split('"').skip(1).step_by(2).collect();

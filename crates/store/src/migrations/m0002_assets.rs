@@ -37,7 +37,7 @@ enum InformationAssets {
 enum AssetLinks { Table, AssetId, SupportId }
 #[derive(DeriveIden)]
 enum AssetFindings {
-    Table, Id, Key, CompanyId, AssetId, SupportId, Rule, Severity, CustomerInformation, Status, OpenedMs,
+    Table, Id, Key, CompanyId, AssetId, SupportId, TakeoutId, Rule, Severity, CustomerInformation, Status, OpenedMs,
     ClosedMs, Reason, ApprovedBy, ExpiresOn, UpdatedMs,
 }
 #[derive(DeriveIden)]
@@ -199,38 +199,6 @@ impl MigrationTrait for Migration {
         .await?;
         m.create_index(index("ix_asset_links_support", AssetLinks::Table, &["support_id"])).await?;
 
-        use AssetFindings as F;
-        m.create_table(
-            Table::create()
-                .table(F::Table)
-                .col(id(F::Id))
-                .col(ColumnDef::new(F::Key).string_len(120).not_null().unique_key())
-                .col(ref_id(F::CompanyId).not_null())
-                .col(ref_id(F::AssetId).not_null())
-                .col(ref_id(F::SupportId))
-                .col(code(F::Rule))
-                .col(ColumnDef::new(F::Severity).small_integer().not_null())
-                .col(flag(F::CustomerInformation))
-                .col(ColumnDef::new(F::Status).string_len(16).not_null())
-                .col(ms(F::OpenedMs))
-                .col(ColumnDef::new(F::ClosedMs).big_integer())
-                .col(ColumnDef::new(F::Reason).text().not_null().default(""))
-                .col(ref_id(F::ApprovedBy))
-                .col(ColumnDef::new(F::ExpiresOn).string_len(10))
-                .col(ms(F::UpdatedMs))
-                .foreign_key(&mut fk(F::Table, F::CompanyId, Companies::Table, Companies::Id))
-                .foreign_key(&mut fk(F::Table, F::AssetId, A::Table, A::Id).on_delete(ForeignKeyAction::Cascade).to_owned())
-                .foreign_key(&mut fk(F::Table, F::SupportId, S::Table, S::Id).on_delete(ForeignKeyAction::Cascade).to_owned())
-                .foreign_key(&mut fk(F::Table, F::ApprovedBy, Users::Table, Users::Id))
-                .to_owned(),
-        )
-        .await?;
-        m.create_index(index("ix_asset_findings_company_status", F::Table, &["company_id", "status", "severity"])).await?;
-        m.create_index(index("ix_asset_findings_status", F::Table, &["status", "severity"])).await?;
-        m.create_index(index("ix_asset_findings_asset", F::Table, &["asset_id"])).await?;
-        m.create_index(index("ix_asset_findings_support", F::Table, &["support_id"])).await?;
-        m.create_index(index("ix_asset_findings_approved_by", F::Table, &["approved_by"])).await?;
-
         use Takeouts as T;
         m.create_table(
             Table::create()
@@ -266,6 +234,41 @@ impl MigrationTrait for Migration {
         m.create_index(index("ix_takeouts_requested_by", T::Table, &["requested_by"])).await?;
         m.create_index(index("ix_takeouts_decided_by", T::Table, &["decided_by"])).await?;
 
+        use AssetFindings as F;
+        m.create_table(
+            Table::create()
+                .table(F::Table)
+                .col(id(F::Id))
+                .col(ColumnDef::new(F::Key).string_len(120).not_null().unique_key())
+                .col(ref_id(F::CompanyId).not_null())
+                .col(ref_id(F::AssetId))
+                .col(ref_id(F::SupportId))
+                .col(ref_id(F::TakeoutId))
+                .col(code(F::Rule))
+                .col(ColumnDef::new(F::Severity).small_integer().not_null())
+                .col(flag(F::CustomerInformation))
+                .col(ColumnDef::new(F::Status).string_len(16).not_null())
+                .col(ms(F::OpenedMs))
+                .col(ColumnDef::new(F::ClosedMs).big_integer())
+                .col(ColumnDef::new(F::Reason).text().not_null().default(""))
+                .col(ref_id(F::ApprovedBy))
+                .col(ColumnDef::new(F::ExpiresOn).string_len(10))
+                .col(ms(F::UpdatedMs))
+                .foreign_key(&mut fk(F::Table, F::CompanyId, Companies::Table, Companies::Id))
+                .foreign_key(&mut fk(F::Table, F::AssetId, A::Table, A::Id).on_delete(ForeignKeyAction::Cascade).to_owned())
+                .foreign_key(&mut fk(F::Table, F::SupportId, S::Table, S::Id).on_delete(ForeignKeyAction::Cascade).to_owned())
+                .foreign_key(&mut fk(F::Table, F::TakeoutId, Takeouts::Table, Takeouts::Id).on_delete(ForeignKeyAction::Cascade).to_owned())
+                .foreign_key(&mut fk(F::Table, F::ApprovedBy, Users::Table, Users::Id))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("ix_asset_findings_company_status", F::Table, &["company_id", "status", "severity"])).await?;
+        m.create_index(index("ix_asset_findings_status", F::Table, &["status", "severity"])).await?;
+        m.create_index(index("ix_asset_findings_asset", F::Table, &["asset_id"])).await?;
+        m.create_index(index("ix_asset_findings_support", F::Table, &["support_id"])).await?;
+        m.create_index(index("ix_asset_findings_takeout", F::Table, &["takeout_id"])).await?;
+        m.create_index(index("ix_asset_findings_approved_by", F::Table, &["approved_by"])).await?;
+
         m.create_table(
             Table::create()
                 .table(StagedImports::Table)
@@ -284,7 +287,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for t in ["staged_imports", "takeouts", "asset_findings", "asset_links", "information_assets", "cloud_approvals", "supporting_assets", "handling_categories"] {
+        for t in ["staged_imports", "asset_findings", "takeouts", "asset_links", "information_assets", "cloud_approvals", "supporting_assets", "handling_categories"] {
             m.drop_table(Table::drop().table(Alias::new(t)).to_owned()).await?;
         }
         Ok(())

@@ -1,6 +1,7 @@
 //! The HTML pages, one module per domain, all drawn in one layout (`shell`).
 
 pub mod account;
+pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod home;

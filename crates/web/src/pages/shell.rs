@@ -36,8 +36,10 @@ impl Shell {
         let current_path = ctx.path_and_query.split('?').next().unwrap_or("/").to_owned();
         let mut nav = vec![];
         if let Some(p) = &ctx.principal {
-            let items: [(&'static str, &str, Option<Permission>); 7] = [
+            let items: [(&'static str, &str, Option<Permission>); 9] = [
                 ("/", "nav-home", None),
+                ("/assets", "nav-assets", Some(Permission::AssetsRead)),
+                ("/takeouts", "nav-takeouts", None),
                 ("/people", "nav-people", Some(Permission::PeopleRead)),
                 ("/org", "nav-org", Some(Permission::OrgRead)),
                 ("/admin/users", "nav-users", Some(Permission::UsersRead)),
@@ -85,6 +87,21 @@ impl Shell {
     /// The message for an enumerated value, e.g. `label("status", "left")` → `status-left`.
     pub fn label(&self, prefix: &str, value: &str) -> String {
         self.t(&format!("{prefix}-{value}"))
+    }
+
+    /// A role's name by its code.
+    pub fn role(&self, code: &str) -> String {
+        self.t(&format!("role-{}", code.replace('_', "-")))
+    }
+
+    /// The label of a form field by its name (`take_out` → `field-take-out`).
+    pub fn field_label(&self, name: &str) -> String {
+        self.t(&format!("field-{}", name.replace('_', "-")))
+    }
+
+    /// The message for a numbered level, e.g. `level("severity", 3)` → `severity-3`.
+    pub fn level(&self, prefix: &str, n: &i16) -> String {
+        self.t(&format!("{prefix}-{n}"))
     }
 
     /// A validation message in the reader's language: the catalog's `err-<code>` when
@@ -141,6 +158,8 @@ impl Shell {
             "people_manage" => Permission::PeopleManage,
             "users_manage" => Permission::UsersManage,
             "audit_export" => Permission::AuditExport,
+            "assets_manage" => Permission::AssetsManage,
+            "categories_manage" => Permission::CategoriesManage,
             _ => return false,
         };
         self.ctx.principal.as_ref().is_some_and(|w| w.access.can(perm))
@@ -206,6 +225,16 @@ pub fn error_page(ctx: &Ctx, status: StatusCode, key: &str) -> Response {
     let page = ErrorPage { message: shell.t(key), status: status.as_u16(), shell };
     let mut r = render(&page);
     *r.status_mut() = status;
+    r
+}
+
+/// A refused change shown as a page: the reasons, in the reader's language, and a 422.
+pub fn refusal(ctx: &Ctx, errors: &[isms_core::FieldError]) -> Response {
+    let shell = Shell::new(ctx, &HeaderMap::new(), "error-title");
+    let message = errors.iter().map(|e| shell.message(e.code, &e.args, &e.message)).collect::<Vec<_>>().join(" ");
+    let page = ErrorPage { message, status: 422, shell };
+    let mut r = render(&page);
+    *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     r
 }
 

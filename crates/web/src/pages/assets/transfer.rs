@@ -1,0 +1,96 @@
+//! Export of the filtered register as CSV and XLSX, with the same columns either way.
+
+use super::register::ListQ;
+use super::Lookup;
+use crate::context::{Ctx, Who};
+use crate::WebState;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use isms_app::assets::register;
+use isms_app::AppError;
+
+/// The most rows one export holds; the filter narrows a larger register.
+pub const EXPORT_LIMIT: u64 = 100_000;
+
+async fn rows(state: &WebState, ctx: &Ctx, who: &isms_app::Principal, q: &ListQ) -> Result<Vec<Vec<String>>, AppError> {
+    let mut f = q.to_filter(EXPORT_LIMIT);
+    f.query.offset = 0;
+    let page = register::list(&state.app, who, &f).await?;
+    let look = Lookup::load(state, who, ctx.lang.code(), true).await.with_people(state, page.items.iter().map(|a| a.owner_id.clone())).await;
+    let mut out = vec![["name", "category_code", "customer_information", "company_code", "department", "owner_employee_number", "medium", "volume", "review_due", "review_months", "held_by", "description"].map(str::to_owned).to_vec()];
+    for a in page.items {
+        out.push(vec![
+            a.name.clone(),
+            look.category_code(&a.category_id),
+            if a.customer_information { "yes" } else { "no" }.into(),
+            look.company(&a.company_id),
+            look.department(&a.department_id),
+            look.person_number(&a.owner_id),
+            a.medium.code().into(),
+            a.volume.map(|v| v.to_string()).unwrap_or_default(),
+            a.review_due.clone().unwrap_or_default(),
+            a.review_months.to_string(),
+            a.supports.iter().map(|s| look.support(s)).collect::<Vec<_>>().join("; "),
+            a.description.clone(),
+        ]);
+    }
+    Ok(out)
+}
+
+/// Cells a spreadsheet would run as formulas are neutralised.
+fn inert(c: String) -> String {
+    if c.starts_with(['=', '+', '-', '@']) { format!("'{c}") } else { c }
+}
+
+pub async fn export_csv(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<ListQ>) -> Response {
+    let rows = match rows(&state, &ctx, &who, &q).await {
+        Ok(r) => r,
+        Err(e) => return crate::error::page_error(&ctx, e),
+    };
+    let mut w = csv::Writer::from_writer(vec![]);
+    for r in rows {
+        if w.write_record(r.into_iter().map(inert)).is_err() {
+            return crate::error::page_error(&ctx, AppError::Internal("csv".into()));
+        }
+    }
+    let body = w.into_inner().unwrap_or_default();
+    ([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"assets.csv\"")], body).into_response()
+}
+
+pub async fn export_xlsx(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<ListQ>) -> Response {
+    let rows = match rows(&state, &ctx, &who, &q).await {
+        Ok(r) => r,
+        Err(e) => return crate::error::page_error(&ctx, e),
+    };
+    match xlsx(&rows) {
+        Ok(body) => (
+            [
+                (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                (header::CONTENT_DISPOSITION, "attachment; filename=\"assets.xlsx\""),
+            ],
+            body,
+        )
+            .into_response(),
+        Err(e) => crate::error::page_error(&ctx, AppError::Internal(format!("xlsx: {e}"))),
+    }
+}
+
+/// One sheet, a bold frozen header row, every cell text (numbers stay as typed).
+pub fn xlsx(rows: &[Vec<String>]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    let sheet = book.add_worksheet();
+    sheet.set_name("assets")?;
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            if r == 0 {
+                sheet.write_string_with_format(r as u32, c as u16, cell, &bold)?;
+            } else {
+                sheet.write_string(r as u32, c as u16, cell)?;
+            }
+        }
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    book.save_to_buffer()
+}
