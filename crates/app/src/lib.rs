@@ -111,7 +111,9 @@ impl Principal {
             actor: "system".into(),
             user_id: None,
             name: "system".into(),
-            access: Access::new(vec![isms_core::Grant { role: isms_core::Role::SystemAdministrator, company: None }]),
+            // The operator on the server itself acts with every role's permissions: the
+            // demo loader and imports create registers the administrator alone may not.
+            access: Access::new(isms_core::Role::ALL.iter().map(|&role| isms_core::Grant { role, company: None }).collect()),
             locale: None,
             time_zone: None,
             session_id: None,

@@ -210,8 +210,8 @@ fn to_model(id: String, v: &Valid, input: &AssetInput, owner_id: Option<String>,
 }
 
 pub async fn create(app: &App, who: &Principal, input: AssetInput) -> Result<Asset> {
-    who.require_for(Permission::AssetsManage, Some(input.company_id.trim()))?;
     let v = validate(&input).map_err(AppError::Invalid)?;
+    who.require_for(Permission::AssetsManage, Some(input.company_id.trim()))?;
     let txn = app.store.write().await?;
     let owner = crate::people::resolve_person_ref(&txn, "owner_id", super::blank_to_none(&input.owner_id)).await?;
     super::check_org(&txn, input.company_id.trim(), v.department_id.as_deref(), owner.as_deref()).await?;
@@ -225,11 +225,12 @@ pub async fn create(app: &App, who: &Principal, input: AssetInput) -> Result<Ass
 }
 
 pub async fn update(app: &App, who: &Principal, id: &str, input: AssetInput) -> Result<Asset> {
-    let v = validate(&input).map_err(AppError::Invalid)?;
     let txn = app.store.write().await?;
     let old = asset::Entity::find_by_id(id.to_owned()).one(&txn).await?.ok_or(AppError::NotFound)?;
     who.require_for(Permission::AssetsRead, Some(&old.company_id)).map_err(|_| AppError::NotFound)?;
     who.require_for(Permission::AssetsManage, Some(&old.company_id))?;
+    // Scope first: a record out of reach looks absent, whatever the body says.
+    let v = validate(&input).map_err(AppError::Invalid)?;
     who.require_for(Permission::AssetsManage, Some(input.company_id.trim()))?;
     let owner = crate::people::resolve_person_ref(&txn, "owner_id", super::blank_to_none(&input.owner_id)).await?;
     super::check_org(&txn, input.company_id.trim(), v.department_id.as_deref(), owner.as_deref()).await?;

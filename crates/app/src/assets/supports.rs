@@ -201,8 +201,8 @@ async fn set_approvals(db: &impl ConnectionTrait, support_id: &str, categories: 
 }
 
 pub async fn create(app: &App, who: &Principal, input: SupportInput) -> Result<Support> {
-    who.require_for(Permission::AssetsManage, Some(input.company_id.trim()))?;
     let v = validate(&input).map_err(AppError::Invalid)?;
+    who.require_for(Permission::AssetsManage, Some(input.company_id.trim()))?;
     let txn = app.store.write().await?;
     super::check_org(&txn, input.company_id.trim(), None, v.owner_id.as_deref()).await?;
     let saved = to_model(isms_core::CompanyId::new().to_string(), &v, &input, now_ms()).into_active_model().insert(&txn).await.map_err(unique_name)?;
@@ -213,11 +213,12 @@ pub async fn create(app: &App, who: &Principal, input: SupportInput) -> Result<S
 }
 
 pub async fn update(app: &App, who: &Principal, id: &str, input: SupportInput) -> Result<Support> {
-    let v = validate(&input).map_err(AppError::Invalid)?;
     let txn = app.store.write().await?;
     let old = support::Entity::find_by_id(id.to_owned()).one(&txn).await?.ok_or(AppError::NotFound)?;
     who.require_for(Permission::AssetsRead, Some(&old.company_id)).map_err(|_| AppError::NotFound)?;
     who.require_for(Permission::AssetsManage, Some(&old.company_id))?;
+    // Scope first: a record out of reach looks absent, whatever the body says.
+    let v = validate(&input).map_err(AppError::Invalid)?;
     who.require_for(Permission::AssetsManage, Some(input.company_id.trim()))?;
     super::check_org(&txn, input.company_id.trim(), None, v.owner_id.as_deref()).await?;
     let before = Support::from_model(old.clone(), approvals_of(&txn, std::slice::from_ref(&old.id)).await?.remove(&old.id).unwrap_or_default());
