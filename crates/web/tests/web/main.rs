@@ -1,6 +1,7 @@
 //! Integration tests of the HTTP layer: the real server on a free port with a fresh
 //! database, each test run on SQLite and on PostgreSQL.
 
+mod assets;
 mod audit;
 mod auth;
 mod fuzz;

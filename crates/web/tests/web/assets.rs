@@ -1,0 +1,91 @@
+//! The asset register on both backends: findings follow changes on either side, refusals
+//! name their reason and change nothing, and the employee sees only their own requests.
+
+use isms_app::assets::conformance::AcceptInput;
+use isms_app::assets::register::AssetFilter;
+use isms_app::assets::{categories, conformance, register, supports, takeouts};
+use isms_core::Role;
+use isms_store::assets::{AssetQuery, FindingQuery};
+use isms_testkit::{backends, grant, user_session, TestServer};
+
+fn all() -> AssetFilter {
+    AssetFilter { query: AssetQuery { limit: 1000, ..Default::default() }, customer: None }
+}
+
+#[tokio::test]
+async fn findings_follow_the_register_and_refusals_change_nothing() {
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        s.demo().await;
+        let sys = isms_app::Principal::system();
+        let assets = register::list(&s.app, &sys, &all()).await.unwrap().items;
+        let mileage = assets.iter().find(|a| a.name == "Mileage programme members").unwrap().clone();
+        assert!(mileage.customer_information);
+        let open = |rule: &'static str| FindingQuery { rule: Some(rule.into()), status: Some("open".into()), limit: 100, ..Default::default() };
+        let f = conformance::list(&s.app, &sys, &open("cloud-not-approved")).await.unwrap().items;
+        assert_eq!(f.len(), 1, "{b:?}");
+        assert_eq!(f[0].asset_id.as_deref(), Some(mileage.id.as_str()));
+        assert_eq!(f[0].severity, 4);
+
+        // Approving the analytics service for customer information resolves it ...
+        let analytics = supports::get(&s.app, &sys, f[0].support_id.as_deref().unwrap()).await.unwrap();
+        let cust = categories::list(&s.app, &sys).await.unwrap().into_iter().find(|c| c.rules.customer_information).unwrap();
+        let mut input: isms_app::assets::SupportInput = serde_json::from_value(serde_json::to_value(&analytics).unwrap()).unwrap();
+        input.approved_categories.push(cust.id.clone());
+        supports::update(&s.app, &sys, &analytics.id, input.clone()).await.unwrap();
+        assert!(conformance::list(&s.app, &sys, &open("cloud-not-approved")).await.unwrap().items.is_empty(), "{b:?}");
+        let resolved = conformance::get(&s.app, &sys, &f[0].id).await.unwrap();
+        assert_eq!(resolved.status, "resolved");
+        // ... and withdrawing the approval reopens the same finding.
+        input.approved_categories.retain(|c| c != &cust.id);
+        supports::update(&s.app, &sys, &analytics.id, input).await.unwrap();
+        let again = conformance::get(&s.app, &sys, &f[0].id).await.unwrap();
+        assert_eq!(again.status, "open", "{b:?}");
+
+        // Resolving by hand while the breach holds is refused with the rule.
+        let e = conformance::resolve(&s.app, &sys, &f[0].id).await.unwrap_err();
+        assert!(matches!(&e, isms_app::AppError::Invalid(v) if v[0].code == "still-breached"), "{e:?}");
+
+        // A company administrator may not accept an exception on customer information.
+        let companies = isms_app::org::list_companies(&s.app, &sys).await.unwrap();
+        let aza = companies.iter().find(|c| c.code == "AZA").unwrap().id.clone();
+        let admin = user_session(&s.app, "aza-admin", vec![grant(Role::CompanySecurityAdmin, Some(&aza))], None).await;
+        let (admin_p, _) = isms_app::accounts::session_principal(&s.app, &admin.cookie).await.unwrap();
+        let expires = isms_app::assets::today().saturating_add(jiff::Span::new().days(30)).to_string();
+        let e = conformance::accept(&s.app, &admin_p, &f[0].id, AcceptInput { reason: "compensated by pseudonymisation".into(), expires_on: expires.clone() }).await.unwrap_err();
+        assert!(matches!(&e, isms_app::AppError::Invalid(v) if v[0].code == "customer-exception-needs-ciso"), "{e:?}");
+        let accepted = conformance::accept(&s.app, &sys, &f[0].id, AcceptInput { reason: "compensated by pseudonymisation".into(), expires_on: expires }).await.unwrap();
+        assert_eq!(accepted.status, "accepted");
+        // A re-check keeps an unexpired exception.
+        conformance::recheck_all(&s.app, &sys).await.unwrap();
+        assert_eq!(conformance::get(&s.app, &sys, &f[0].id).await.unwrap().status, "accepted");
+
+        // The company administrator sees only their company's register.
+        let mine = register::list(&s.app, &admin_p, &all()).await.unwrap();
+        assert!(!mine.items.is_empty() && mine.items.iter().all(|a| a.company_id == aza), "{b:?}");
+
+        // Deleting a category in use, or a holder that holds assets, is refused and changes nothing.
+        let e = categories::delete(&s.app, &sys, &cust.id).await.unwrap_err();
+        assert!(matches!(&e, isms_app::AppError::Invalid(v) if v[0].code == "category-in-use"), "{e:?}");
+        let e = supports::delete(&s.app, &sys, &analytics.id).await.unwrap_err();
+        assert!(matches!(&e, isms_app::AppError::Invalid(v) if v[0].code == "support-holds-assets"), "{e:?}");
+        assert_eq!(register::list(&s.app, &sys, &all()).await.unwrap().total, 10);
+
+        // The demo employee asks to take employee information out; they see only their own
+        // requests, cannot decide them, and the company administrator can.
+        let users = isms_app::accounts::list_users(&s.app, &sys).await.unwrap();
+        let emp_user = users.iter().find(|u| u.username == "employee").unwrap().id.clone();
+        let emp = isms_testkit::session_for(&s.app, &emp_user).await;
+        let (emp_p, _) = isms_app::accounts::session_principal(&s.app, &emp.cookie).await.unwrap();
+        assert!(register::list(&s.app, &emp_p, &all()).await.is_err());
+        let staff = categories::list(&s.app, &sys).await.unwrap().into_iter().find(|c| c.code == "EMPLOYEE-PI").unwrap();
+        let back = isms_app::assets::today().saturating_add(jiff::Span::new().days(3)).to_string();
+        let t = takeouts::request(&s.app, &emp_p, takeouts::TakeoutInput { category_id: staff.id.clone(), what: "Shift plan".into(), purpose: "Off-site planning".into(), medium: "device".into(), return_by: back, ..Default::default() }).await.unwrap();
+        assert!(matches!(takeouts::decide(&s.app, &emp_p, &t.id, takeouts::DecisionInput { approve: true, note: String::new() }).await, Err(isms_app::AppError::Forbidden)));
+        assert_eq!(takeouts::list(&s.app, &emp_p, None, 100).await.unwrap().len(), 1);
+        let approved = takeouts::decide(&s.app, &admin_p, &t.id, takeouts::DecisionInput { approve: true, note: String::new() }).await.unwrap();
+        assert_eq!(approved.status, "approved");
+        assert_eq!(takeouts::close(&s.app, &emp_p, &t.id).await.unwrap().status, "returned");
+        s.db.drop_schema().await;
+    }
+}
