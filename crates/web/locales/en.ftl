@@ -523,3 +523,4 @@ action-assets-takeout-approve = Take-out approved
 action-assets-takeout-reject = Take-out rejected
 action-assets-takeout-returned = Returned
 action-assets-takeout-withdrawn = Withdrawn
+col-title = Name

@@ -523,3 +523,4 @@ action-assets-takeout-approve = 持ち出し承認
 action-assets-takeout-reject = 持ち出し却下
 action-assets-takeout-returned = 返却
 action-assets-takeout-withdrawn = 取り下げ
+col-title = 名称
