@@ -188,6 +188,12 @@ impl From<DbErr> for AppError {
     }
 }
 
+/// One page of a list and how many match in all.
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+}
+
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
 
 /// Appends an audit entry inside `txn`.

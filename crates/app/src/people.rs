@@ -66,10 +66,7 @@ pub struct PersonInput {
     pub left_on: Option<String>,
 }
 
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub total: u64,
-}
+pub use crate::Page;
 
 pub async fn list(app: &App, who: &Principal, q: &PeopleQuery) -> Result<Page<Person>> {
     let within = who.within(Permission::PeopleRead)?;

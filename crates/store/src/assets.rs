@@ -1,7 +1,7 @@
 //! Tables of the asset register: handling categories, supporting assets, information
 //! assets and their links, conformance findings, take-out requests and staged imports.
 
-use crate::org::CompanyFilter;
+use crate::org::{contains_pattern, scoped, CompanyFilter};
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::{ExprTrait, Func, LikeExpr};
 use sea_orm::{Condition, ConnectionTrait, DbErr, PaginatorTrait, QueryOrder, QuerySelect};
@@ -229,18 +229,6 @@ pub mod staged_import {
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
-}
-
-fn scoped(col: impl ColumnTrait, companies: CompanyFilter<'_>) -> Condition {
-    match companies {
-        None => Condition::all(),
-        Some(list) => Condition::all().add(col.is_in(list.iter().cloned())),
-    }
-}
-
-/// `%text%` for LIKE, with the user's `%`, `_` and `\` matching themselves.
-fn contains_pattern(s: &str) -> String {
-    format!("%{}%", s.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

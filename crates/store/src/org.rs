@@ -78,7 +78,8 @@ pub mod person {
 /// Which companies a query may return: `None` means every company.
 pub type CompanyFilter<'a> = Option<&'a [String]>;
 
-fn scoped(col: impl ColumnTrait, companies: CompanyFilter<'_>) -> Condition {
+/// Records of these companies only (all of them for `None`).
+pub(crate) fn scoped(col: impl ColumnTrait, companies: CompanyFilter<'_>) -> Condition {
     match companies {
         None => Condition::all(),
         Some(list) => Condition::all().add(col.is_in(list.iter().cloned())),
@@ -101,6 +102,11 @@ pub async fn departments(db: &impl ConnectionTrait, within: CompanyFilter<'_>) -
         .order_by_asc(department::Column::Code)
         .all(db)
         .await
+}
+
+/// `%text%` for a case-insensitive LIKE, the user's `%`, `_` and `\` matching themselves.
+pub(crate) fn contains_pattern(s: &str) -> String {
+    format!("%{}%", s.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -130,7 +136,7 @@ fn people_condition(within: CompanyFilter<'_>, q: &PeopleQuery) -> Condition {
     let mut cond = scoped(C::CompanyId, within);
     if let Some(s) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         // LIKE with the user's text escaped, so `%` and `_` match themselves.
-        let pat = format!("%{}%", s.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let pat = contains_pattern(s);
         let like = |col: C| Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(pat.clone()).escape('\\'));
         cond = cond.add(Condition::any().add(like(C::Name)).add(like(C::Email)).add(like(C::EmployeeNumber)));
     }

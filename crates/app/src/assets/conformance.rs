@@ -322,10 +322,7 @@ pub async fn recheck_all(app: &App, who: &Principal) -> Result<RecheckSummary> {
     Ok(s)
 }
 
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub total: u64,
-}
+pub use crate::Page;
 
 pub async fn list(app: &App, who: &Principal, q: &FindingQuery) -> Result<Page<Finding>> {
     let within = who.within(Permission::AssetsRead)?;

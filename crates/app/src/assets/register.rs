@@ -59,10 +59,7 @@ pub struct AssetInput {
     pub supports: Vec<String>,
 }
 
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub total: u64,
-}
+pub use crate::Page;
 
 /// Filters as people give them; `customer` narrows to customer information (true) or the rest.
 #[derive(Debug, Clone, Default)]

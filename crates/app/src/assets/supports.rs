@@ -95,10 +95,7 @@ pub struct SupportInput {
     pub approved_categories: Vec<String>,
 }
 
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub total: u64,
-}
+pub use crate::Page;
 
 pub async fn list(app: &App, who: &Principal, q: &SupportQuery) -> Result<Page<Support>> {
     let within = who.within(Permission::AssetsRead)?;

@@ -1,6 +1,7 @@
 //! The foundation: organisation (companies, departments, people), accounts (users, role
 //! grants, sessions, API tokens), settings, and the audit chain.
 
+use super::columns::{id, ms, ref_id, fk, index};
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
@@ -32,27 +33,6 @@ enum Settings { Table, Key, Value }
 enum AuditLog { Table, Seq, AtMs, Actor, Action, Entity, RecordId, CompanyId, Detail, PrevHash, Hash }
 #[derive(DeriveIden)]
 enum AuditHead { Table, Id, Seq, Hash }
-
-fn id(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).string_len(36).not_null().primary_key().to_owned()
-}
-fn ref_id(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).string_len(36).to_owned()
-}
-fn ms(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).big_integer().not_null().to_owned()
-}
-fn fk(from_tbl: impl IntoIden, from_col: impl IntoIden, to_tbl: impl IntoIden, to_col: impl IntoIden) -> ForeignKeyCreateStatement {
-    ForeignKey::create().from(from_tbl, from_col).to(to_tbl, to_col).to_owned()
-}
-fn index(name: &str, tbl: impl IntoIden, cols: &[&'static str]) -> IndexCreateStatement {
-    let mut i = Index::create();
-    i.name(name).table(tbl);
-    for c in cols {
-        i.col(Alias::new(*c));
-    }
-    i.to_owned()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -2,6 +2,7 @@
 //! cloud services, terminals, paper storage), information assets and their links, the
 //! conformance findings, take-out requests and staged imports.
 
+use super::columns::{code, fk, flag, id, index, ms, ref_id};
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
@@ -47,33 +48,6 @@ enum Takeouts {
 }
 #[derive(DeriveIden)]
 enum StagedImports { Table, Id, UserId, Kind, FileName, Data, CreatedMs }
-
-fn id(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).string_len(36).not_null().primary_key().to_owned()
-}
-fn ref_id(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).string_len(36).to_owned()
-}
-fn ms(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).big_integer().not_null().to_owned()
-}
-fn flag(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).boolean().not_null().default(false).to_owned()
-}
-fn code(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).string_len(32).not_null().to_owned()
-}
-fn fk(from_tbl: impl IntoIden, from_col: impl IntoIden, to_tbl: impl IntoIden, to_col: impl IntoIden) -> ForeignKeyCreateStatement {
-    ForeignKey::create().from(from_tbl, from_col).to(to_tbl, to_col).to_owned()
-}
-fn index(name: &str, tbl: impl IntoIden, cols: &[&'static str]) -> IndexCreateStatement {
-    let mut i = Index::create();
-    i.name(name).table(tbl);
-    for c in cols {
-        i.col(Alias::new(*c));
-    }
-    i.to_owned()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

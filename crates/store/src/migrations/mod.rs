@@ -4,6 +4,7 @@
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, TransactionTrait};
 use sea_orm_migration::prelude::*;
 
+mod columns;
 mod m0001_foundation;
 mod m0002_assets;
 

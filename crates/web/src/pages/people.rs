@@ -79,19 +79,11 @@ impl ListQ {
     }
 
     pub fn sort_mark(&self, col: &str) -> &'static str {
-        match (self.sort == col || (col == "name" && self.sort.is_empty()), self.dir == "desc") {
-            (true, false) => "▲",
-            (true, true) => "▼",
-            _ => "",
-        }
+        crate::pages::shell::sort_mark(&self.sort, &self.dir, col, "name")
     }
 
     pub fn aria_sort(&self, col: &str) -> &'static str {
-        match (self.sort == col || (col == "name" && self.sort.is_empty()), self.dir == "desc") {
-            (true, false) => "ascending",
-            (true, true) => "descending",
-            _ => "none",
-        }
+        crate::pages::shell::aria_sort(&self.sort, &self.dir, col, "name")
     }
 }
 
