@@ -328,12 +328,12 @@ impl ImportError {
         Self { line, field: field.into(), message: message.into(), code, args: vec![] }
     }
 
-    fn arg(mut self, name: &'static str, value: impl Into<String>) -> Self {
+    pub fn arg(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.args.push((name, value.into()));
         self
     }
 
-    fn from_field(line: u64, f: FieldError) -> Self {
+    pub fn from_field(line: u64, f: FieldError) -> Self {
         Self { line, field: f.field, message: f.message, code: f.code, args: f.args }
     }
 }

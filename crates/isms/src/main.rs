@@ -87,6 +87,13 @@ enum Command {
 enum ImportWhat {
     /// People from CSV (columns: see `isms import people --help`); all or nothing.
     People { file: PathBuf },
+    /// Information assets from CSV or XLSX (the columns of the register's export); all or
+    /// nothing. `--dry-run` checks the file and says what it would do.
+    Assets {
+        file: PathBuf,
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -107,6 +114,24 @@ enum AdminWhat {
     SetupLink,
     /// Load the demo group into an empty database.
     Demo,
+}
+
+/// Prints an import's outcome: the counts, or every problem with its file and line.
+fn report_import(file: &std::path::Path, r: Result<isms_app::people::ImportSummary, isms_app::people::ImportFailure>) -> anyhow::Result<std::process::ExitCode> {
+    match r {
+        Ok(sum) => {
+            println!("imported {}: {} added, {} updated", file.display(), sum.created, sum.updated);
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Err(isms_app::people::ImportFailure::Rows(errors)) => {
+            eprintln!("{}: nothing imported; {} problem(s):", file.display(), errors.len());
+            for e in errors {
+                eprintln!("  {}:{e}", file.display());
+            }
+            Ok(std::process::ExitCode::from(1))
+        }
+        Err(isms_app::people::ImportFailure::App(e)) => bail!("{e}"),
+    }
 }
 
 fn main() -> std::process::ExitCode {
@@ -243,20 +268,23 @@ async fn run(cmd: Command, s: Settings) -> Result<std::process::ExitCode> {
             })
             .await;
             bar.finish_and_clear();
-            match r {
-                Ok(sum) => {
-                    println!("imported {}: {} added, {} updated", file.display(), sum.created, sum.updated);
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(isms_app::people::ImportFailure::Rows(errors)) => {
-                    eprintln!("{}: nothing imported; {} problem(s):", file.display(), errors.len());
-                    for e in errors {
-                        eprintln!("  {}:{e}", file.display());
+            Ok(report_import(&file, r)?)
+        }
+        Command::Import { what: ImportWhat::Assets { file, dry_run } } => {
+            let app = open(&s).await?;
+            let data = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            if dry_run {
+                return match isms_app::assets::transfer::preview(&app, &Principal::system(), &name, &data).await {
+                    Ok(p) => {
+                        println!("{}: would add {} and update {} assets; nothing written", file.display(), p.creates, p.updates);
+                        Ok(ExitCode::SUCCESS)
                     }
-                    Ok(ExitCode::from(1))
-                }
-                Err(isms_app::people::ImportFailure::App(e)) => bail!("{e}"),
+                    Err(e) => report_import(&file, Err(e)),
+                };
             }
+            let r = isms_app::assets::transfer::import(&app, &Principal::system(), &name, &data).await;
+            Ok(report_import(&file, r)?)
         }
         Command::Audit { what: AuditWhat::Verify } => {
             let app = open(&s).await?;

@@ -195,6 +195,7 @@ mod tests {
         keys.extend(["open", "accepted", "resolved"].iter().map(|s| format!("finding-{s}")));
         keys.extend(["requested", "approved", "rejected", "returned", "withdrawn", "outside"].iter().map(|s| format!("takeout-{s}")));
         keys.extend(isms_app::assets::takeouts::CHANNELS.iter().map(|s| format!("channel-{s}")));
+        keys.extend(["create", "update"].iter().map(|s| format!("import-action-{s}")));
         let mut missing = vec![];
         for k in &keys {
             for l in [Lang::En, Lang::Ja] {

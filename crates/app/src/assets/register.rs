@@ -129,7 +129,7 @@ pub async fn get(app: &App, who: &Principal, id: &str) -> Result<Asset> {
     Ok(build(db, vec![m]).await?.remove(0))
 }
 
-struct Valid {
+pub(super) struct Valid {
     name: String,
     medium: Medium,
     review_due: String,
@@ -137,7 +137,7 @@ struct Valid {
     department_id: Option<String>,
 }
 
-fn validate(input: &AssetInput) -> std::result::Result<Valid, Vec<FieldError>> {
+pub(super) fn validate(input: &AssetInput) -> std::result::Result<Valid, Vec<FieldError>> {
     let mut errors = vec![];
     let name = super::required(&mut errors, "name", &input.name, 200);
     let medium = Medium::parse_as("medium", &input.medium).map_err(|e| errors.push(e)).ok();
@@ -180,7 +180,7 @@ async fn check_links(db: &impl ConnectionTrait, input: &AssetInput) -> Result<Ve
     Ok(ids)
 }
 
-async fn set_links(db: &impl ConnectionTrait, asset_id: &str, ids: &[String]) -> Result<()> {
+pub(super) async fn set_links(db: &impl ConnectionTrait, asset_id: &str, ids: &[String]) -> Result<()> {
     link::Entity::delete_many().filter(link::Column::AssetId.eq(asset_id)).exec(db).await?;
     for id in ids {
         link::Model { asset_id: asset_id.to_owned(), support_id: id.clone() }.into_active_model().insert(db).await?;
@@ -188,7 +188,7 @@ async fn set_links(db: &impl ConnectionTrait, asset_id: &str, ids: &[String]) ->
     Ok(())
 }
 
-fn to_model(id: String, v: &Valid, input: &AssetInput, owner_id: Option<String>, created_ms: i64) -> asset::Model {
+pub(super) fn to_model(id: String, v: &Valid, input: &AssetInput, owner_id: Option<String>, created_ms: i64) -> asset::Model {
     asset::Model {
         id,
         company_id: input.company_id.trim().to_owned(),

@@ -89,3 +89,66 @@ async fn findings_follow_the_register_and_refusals_change_nothing() {
         s.db.drop_schema().await;
     }
 }
+
+#[tokio::test]
+async fn import_checks_every_row_first_and_round_trips_the_export() {
+    use isms_app::assets::transfer;
+    use isms_app::people::ImportFailure;
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        s.demo().await;
+        let sys = isms_app::Principal::system();
+        let before = isms_app::audit::list(&s.app, &sys, &isms_store::audit::AuditQuery { limit: 1, ..Default::default() }).await.unwrap().1;
+
+        // Every problem named by line and field; nothing written.
+        let bad = "name,category_code,company_code,medium,volume,held_by,owner_employee_number\n\
+                   Cargo claims,CUSTOMER-PI,AZC,electronic,12,Cargo tracking system,E00001\n\
+                   Cargo claims,CUSTOMER-PI,AZC,electronic,,,\n\
+                   Seat maps,NOPE,AZA,electronic,,,\n\
+                   Forms,INTERNAL,AZA,paper,lots,Filing cabinet 9,E99999\n\
+                   ,INTERNAL,AZX,digital,,,\n";
+        let Err(ImportFailure::Rows(errors)) = transfer::import(&s.app, &sys, "bad.csv", bad.as_bytes()).await else { panic!("{b:?}: bad file accepted") };
+        let got: Vec<(u64, &str)> = errors.iter().map(|e| (e.line, e.field.as_str())).collect();
+        assert_eq!(
+            got,
+            [(3, "name"), (4, "category_code"), (5, "owner_employee_number"), (5, "held_by"), (5, "volume"), (6, "name"), (6, "medium")],
+            "{b:?}: {errors:?}"
+        );
+        let after = isms_app::audit::list(&s.app, &sys, &isms_store::audit::AuditQuery { limit: 1, ..Default::default() }).await.unwrap().1;
+        assert_eq!(before, after, "{b:?}: a refused import wrote something");
+
+        // A good file: a preview, then the staged file committed by its user.
+        let good = "name,category_code,company_code,department_code,medium,volume,held_by,owner_employee_number,review_due\n\
+                    Cargo claims,CUSTOMER-PI,AZC,CS,electronic,\"1,200\",Cargo tracking system,E00001,2027-03-31\n\
+                    Shipment manifests,INTERNAL,AZC,,electronic,95000,Cargo tracking system,,\n";
+        let p = transfer::preview(&s.app, &sys, "good.csv", good.as_bytes()).await.unwrap_or_else(|e| panic!("{b:?}: {e}"));
+        assert_eq!((p.creates, p.updates), (1, 1));
+        assert!(p.rows[0].customer_information);
+        let admin = user_session(&s.app, "importer", vec![grant(Role::Ciso, None)], None).await;
+        let (who, _) = isms_app::accounts::session_principal(&s.app, &admin.cookie).await.unwrap();
+        let (id, _) = transfer::stage(&s.app, &who, "good.csv", good.as_bytes()).await.unwrap();
+        // Another user cannot commit it.
+        assert!(matches!(transfer::commit_staged(&s.app, &sys, &id).await, Err(ImportFailure::App(isms_app::AppError::NotFound))));
+        let done = transfer::commit_staged(&s.app, &who, &id).await.unwrap();
+        assert_eq!((done.created, done.updated), (1, 1));
+        let all_assets = register::list(&s.app, &sys, &all()).await.unwrap().items;
+        let claims = all_assets.iter().find(|a| a.name == "Cargo claims").unwrap();
+        assert_eq!(claims.volume, Some(1200));
+        assert_eq!(claims.supports.len(), 1);
+        // Customer information on a system without the category's protections: found at once.
+        let found = conformance::list(&s.app, &sys, &FindingQuery { asset_id: Some(claims.id.clone()), limit: 50, ..Default::default() }).await.unwrap().items;
+        assert!(found.iter().all(|f| f.customer_information));
+        assert!(matches!(transfer::commit_staged(&s.app, &who, &id).await, Err(ImportFailure::App(isms_app::AppError::NotFound))), "staged file is used once");
+
+        // The XLSX export reads back as an import that changes nothing but updates.
+        let resp = admin.client.get(s.url("/assets/export.xlsx")).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        let xlsx = resp.bytes().await.unwrap();
+        let p = transfer::preview(&s.app, &sys, "assets.xlsx", &xlsx).await.unwrap_or_else(|e| panic!("{b:?}: {e}"));
+        assert_eq!((p.creates, p.updates), (0, 11), "{b:?}");
+        // A file named .xlsx that is not one is refused by name.
+        let Err(ImportFailure::Rows(e)) = transfer::preview(&s.app, &sys, "x.xlsx", b"name\nx\n").await else { panic!() };
+        assert_eq!(e[0].field, "file");
+        s.db.drop_schema().await;
+    }
+}

@@ -56,6 +56,9 @@ impl Lookup {
     pub fn department(&self, id: &Option<String>) -> String {
         id.as_ref().and_then(|d| self.departments.iter().find(|x| &x.id == d)).map(|d| d.name.clone()).unwrap_or_default()
     }
+    pub fn department_code(&self, id: &Option<String>) -> String {
+        id.as_ref().and_then(|d| self.departments.iter().find(|x| &x.id == d)).map(|d| d.code.clone()).unwrap_or_default()
+    }
     pub fn category(&self, id: &str) -> String {
         self.categories.iter().find(|c| c.id == id).map(|c| c.name_in(self.lang).to_owned()).unwrap_or_default()
     }

@@ -1,13 +1,17 @@
-//! Export of the filtered register as CSV and XLSX, with the same columns either way.
+//! Export of the filtered register as CSV and XLSX, and import of either with a preview
+//! first. Export and import share their columns, so an export can be edited and imported.
 
 use super::register::ListQ;
 use super::Lookup;
 use crate::context::{Ctx, Who};
 use crate::WebState;
-use axum::extract::{Query, State};
-use axum::http::header;
+use crate::pages::shell::{render, Shell};
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use isms_app::assets::register;
+use isms_app::assets::transfer::{self, Preview, COLUMNS, HOLDER_SEPARATOR};
+use isms_app::people::{ImportError, ImportFailure, ImportSummary};
 use isms_app::AppError;
 
 /// The most rows one export holds; the filter narrows a larger register.
@@ -18,20 +22,21 @@ async fn rows(state: &WebState, ctx: &Ctx, who: &isms_app::Principal, q: &ListQ)
     f.query.offset = 0;
     let page = register::list(&state.app, who, &f).await?;
     let look = Lookup::load(state, who, ctx.lang.code(), true).await.with_people(state, page.items.iter().map(|a| a.owner_id.clone())).await;
-    let mut out = vec![["name", "category_code", "customer_information", "company_code", "department", "owner_employee_number", "medium", "volume", "review_due", "review_months", "held_by", "description"].map(str::to_owned).to_vec()];
+    // The import's columns, in its order, so an export can be edited and imported again.
+    let mut out = vec![COLUMNS.map(str::to_owned).to_vec()];
     for a in page.items {
         out.push(vec![
             a.name.clone(),
             look.category_code(&a.category_id),
             if a.customer_information { "yes" } else { "no" }.into(),
             look.company(&a.company_id),
-            look.department(&a.department_id),
+            look.department_code(&a.department_id),
             look.person_number(&a.owner_id),
             a.medium.code().into(),
             a.volume.map(|v| v.to_string()).unwrap_or_default(),
             a.review_due.clone().unwrap_or_default(),
             a.review_months.to_string(),
-            a.supports.iter().map(|s| look.support(s)).collect::<Vec<_>>().join("; "),
+            a.supports.iter().map(|s| look.support(s)).collect::<Vec<_>>().join(&format!("{HOLDER_SEPARATOR} ")),
             a.description.clone(),
         ]);
     }
@@ -93,4 +98,79 @@ pub fn xlsx(rows: &[Vec<String>]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError>
     }
     sheet.set_freeze_panes(1, 0)?;
     book.save_to_buffer()
+}
+
+#[derive(askama::Template)]
+#[template(path = "assets_import.html")]
+struct ImportPage {
+    shell: Shell,
+    columns: Vec<&'static str>,
+}
+
+pub async fn import_form(ctx: Ctx, headers: HeaderMap) -> Response {
+    let shell = Shell::new(&ctx, &headers, "assets-import-title").crumb("/assets", "assets-title");
+    render(&ImportPage { shell, columns: COLUMNS.to_vec() })
+}
+
+#[derive(askama::Template)]
+#[template(path = "assets_import_result.html")]
+struct ImportResult {
+    shell: Shell,
+    errors: Vec<ImportError>,
+    message: Option<String>,
+    preview: Option<Preview>,
+    staged: String,
+    summary: Option<ImportSummary>,
+}
+
+impl ImportResult {
+    fn new(shell: Shell) -> Self {
+        Self { shell, errors: vec![], message: None, preview: None, staged: String::new(), summary: None }
+    }
+}
+
+fn refused(shell: Shell, failure: ImportFailure, ctx: &Ctx) -> Response {
+    match failure {
+        ImportFailure::Rows(errors) => {
+            let message = Some(shell.tr("import-failed", &[("count", errors.len().to_string())]));
+            let mut r = render(&ImportResult { errors, message, ..ImportResult::new(shell) });
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            r
+        }
+        ImportFailure::App(e) => crate::error::page_error(ctx, e),
+    }
+}
+
+/// Takes the uploaded file (multipart field `file`), checks it, keeps it and answers with
+/// the preview and a button to commit, or with every problem and nothing kept.
+pub async fn import(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, mut mp: Multipart) -> Response {
+    let shell = Shell::new(&ctx, &headers, "assets-import-title");
+    let mut upload = None;
+    while let Ok(Some(field)) = mp.next_field().await {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("upload").to_owned();
+            if let Ok(b) = field.bytes().await {
+                upload = Some((name, b));
+            }
+            break;
+        }
+    }
+    let Some((name, data)) = upload.filter(|(_, d)| !d.is_empty()) else {
+        let message = Some(shell.t("import-no-file"));
+        let mut r = render(&ImportResult { message, ..ImportResult::new(shell) });
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return r;
+    };
+    match transfer::stage(&state.app, &who, &name, &data).await {
+        Ok((staged, preview)) => render(&ImportResult { preview: Some(preview), staged, ..ImportResult::new(shell) }),
+        Err(f) => refused(shell, f, &ctx),
+    }
+}
+
+pub async fn commit(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+    let shell = Shell::new(&ctx, &headers, "assets-import-title");
+    match transfer::commit_staged(&state.app, &who, &id).await {
+        Ok(summary) => render(&ImportResult { summary: Some(summary), ..ImportResult::new(shell) }),
+        Err(f) => refused(shell, f, &ctx),
+    }
 }
