@@ -120,3 +120,44 @@ test('assets: a company administrator adds an asset; an employee asks to take in
     await server.stop();
   }
 });
+
+test('assets: import a register file — problems by line first, then a preview, then the commit', async () => {
+  const server = await startServer({ demo: true });
+  const { browser, page, problems } = await launch('ja-JP');
+  try {
+    await signIn(page, server.base, 'secadmin', PASSWORD);
+    await page.goto(`${server.base}/assets/import`);
+    assert.equal(await page.textContent('h1'), '情報資産の取り込み');
+    const bad = 'name,category_code,company_code,medium,held_by\nCheck-in lists,INTERNAL,AZA,paper,Records room B2 cabinet 4\nFlight plans,SECRET,AZA,electronic,\n';
+    await page.setInputFiles('#file', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
+    await page.click('#import-form button[type=submit]');
+    await page.waitForSelector('#import-errors');
+    const lines = await page.locator('#import-errors tbody tr td:first-child').allTextContents();
+    assert.deepEqual(lines, ['2', '3']);
+    assert.match(await page.textContent('#import-errors'), /SECRET/);
+    await page.screenshot({ path: `${SHOTS}assets-import-errors-ja.png`, fullPage: true });
+
+    const good = 'name,category_code,company_code,medium,held_by,owner_employee_number\nCheck-in lists,INTERNAL,AZA,paper,"Records room B2, cabinet 4",E00036\nCrew rosters,EMPLOYEE-PI,AZA,electronic,Laptop AZA-PC-0142,E00037\n';
+    await page.setInputFiles('#file', { name: 'good.csv', mimeType: 'text/csv', buffer: Buffer.from(good) });
+    await page.click('#import-form button[type=submit]');
+    await page.waitForSelector('#import-preview');
+    assert.equal(await page.locator('#import-preview tbody tr').count(), 2);
+    assert.match(await page.textContent('#import-preview-summary'), /追加 1 件、更新 1 件/);
+    await page.screenshot({ path: `${SHOTS}assets-import-preview-ja.png`, fullPage: true });
+    // Nothing is written before the commit.
+    await page.goto(`${server.base}/assets?q=Check-in`);
+    assert.equal(await page.locator('#assets-table tbody tr td.empty').count(), 1);
+    await page.goBack();
+    await page.goto(`${server.base}/assets/import`);
+    await page.setInputFiles('#file', { name: 'good.csv', mimeType: 'text/csv', buffer: Buffer.from(good) });
+    await page.click('#import-form button[type=submit]');
+    await page.click('#import-commit');
+    await page.waitForSelector('#import-ok');
+    await page.goto(`${server.base}/assets?q=Check-in`);
+    assert.equal(await page.locator('#assets-table tbody tr').count(), 1);
+    assert.deepEqual(problems, []);
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+});

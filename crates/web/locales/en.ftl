@@ -540,3 +540,4 @@ err-no-asset-rows = The file holds no assets.
 action-assets-import = Import
 action-assets-import-create = Added by import
 action-assets-import-update = Updated by import
+import-file-any = File (CSV or XLSX)

@@ -540,3 +540,4 @@ err-no-asset-rows = ファイルに情報資産がありません。
 action-assets-import = 取り込み
 action-assets-import-create = 取り込みで追加
 action-assets-import-update = 取り込みで更新
+import-file-any = ファイル（CSV または XLSX）

@@ -52,6 +52,9 @@ impl Table {
     fn put(self, path: &'static str, need: Need, h: MethodRouter<WebState>) -> Self {
         self.add(Method::PUT, path, need, h)
     }
+    fn delete(self, path: &'static str, need: Need, h: MethodRouter<WebState>) -> Self {
+        self.add(Method::DELETE, path, need, h)
+    }
 }
 
 async fn require(need: Need, req: Request, next: Next) -> Response {
@@ -86,7 +89,7 @@ async fn require(need: Need, req: Request, next: Next) -> Response {
 }
 
 pub fn build(state: WebState) -> (Router, Vec<RouteSpec>) {
-    use axum::routing::{get, post, put};
+    use axum::routing::{delete, get, post, put};
     use Need::*;
     use Permission::*;
     let t = Table { router: Router::new(), specs: vec![] }
@@ -195,7 +198,34 @@ pub fn build(state: WebState) -> (Router, Vec<RouteSpec>) {
         .get("/api/v1/users/{id}", Perm(UsersRead), get(api::users::show))
         .put("/api/v1/users/{id}/grants", Perm(UsersManage), put(api::users::set_grants))
         .get("/api/v1/roles", SignedIn, get(api::users::roles))
-        .get("/api/v1/audit", Perm(AuditRead), get(api::audit::list));
+        .get("/api/v1/audit", Perm(AuditRead), get(api::audit::list))
+        .get("/api/v1/assets", Perm(AssetsRead), get(api::assets::list_assets))
+        .post("/api/v1/assets", Perm(AssetsManage), post(api::assets::create_asset))
+        .post("/api/v1/assets/import", Perm(AssetsManage), post(api::assets::import_assets))
+        .get("/api/v1/assets/{id}", Perm(AssetsRead), get(api::assets::show_asset))
+        .put("/api/v1/assets/{id}", Perm(AssetsManage), put(api::assets::update_asset))
+        .delete("/api/v1/assets/{id}", Perm(AssetsManage), delete(api::assets::delete_asset))
+        .post("/api/v1/assets/{id}/review", SignedIn, post(api::assets::review_asset))
+        .get("/api/v1/supporting-assets", Perm(AssetsRead), get(api::assets::list_supports))
+        .post("/api/v1/supporting-assets", Perm(AssetsManage), post(api::assets::create_support))
+        .get("/api/v1/supporting-assets/{id}", Perm(AssetsRead), get(api::assets::show_support))
+        .put("/api/v1/supporting-assets/{id}", Perm(AssetsManage), put(api::assets::update_support))
+        .delete("/api/v1/supporting-assets/{id}", Perm(AssetsManage), delete(api::assets::delete_support))
+        .get("/api/v1/handling-categories", SignedIn, get(api::assets::list_categories))
+        .post("/api/v1/handling-categories", Perm(CategoriesManage), post(api::assets::create_category))
+        .get("/api/v1/handling-categories/{id}", SignedIn, get(api::assets::show_category))
+        .put("/api/v1/handling-categories/{id}", Perm(CategoriesManage), put(api::assets::update_category))
+        .delete("/api/v1/handling-categories/{id}", Perm(CategoriesManage), delete(api::assets::delete_category))
+        .get("/api/v1/asset-findings", Perm(AssetsRead), get(api::assets::list_findings))
+        .post("/api/v1/asset-findings/recheck", Perm(AssetsManage), post(api::assets::recheck))
+        .get("/api/v1/asset-findings/{id}", Perm(AssetsRead), get(api::assets::show_finding))
+        .post("/api/v1/asset-findings/{id}/accept", Perm(AssetsManage), post(api::assets::accept_finding))
+        .post("/api/v1/asset-findings/{id}/resolve", Perm(AssetsManage), post(api::assets::resolve_finding))
+        .get("/api/v1/takeouts", SignedIn, get(api::assets::list_takeouts))
+        .post("/api/v1/takeouts", SignedIn, post(api::assets::request_takeout))
+        .get("/api/v1/takeouts/{id}", SignedIn, get(api::assets::show_takeout))
+        .post("/api/v1/takeouts/{id}/decision", SignedIn, post(api::assets::decide_takeout))
+        .post("/api/v1/takeouts/{id}/close", SignedIn, post(api::assets::close_takeout));
     let specs = t.specs;
     let router = t
         .router

@@ -3,6 +3,7 @@
 //! Authenticate with `Authorization: Bearer <token>`, or with the browser session plus an
 //! `X-CSRF-Token` header for changes.
 
+pub mod assets;
 pub mod audit;
 pub mod org;
 pub mod people;
@@ -16,13 +17,18 @@ use utoipa::OpenApi;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "isms API", description = "Information-security and personal-information protection management: organisation, people, accounts and the audit trail."),
+    info(title = "isms API", description = "Information-security and personal-information protection management: organisation, people, accounts, the audit trail and the information asset register."),
     paths(
         me,
         org::list_companies, org::create_company, org::list_departments, org::create_department,
         people::list, people::create, people::show, people::update, people::deactivate,
         users::list, users::create, users::show, users::set_grants, users::roles,
         audit::list,
+        assets::list_assets, assets::create_asset, assets::show_asset, assets::update_asset, assets::delete_asset, assets::review_asset, assets::import_assets,
+        assets::list_supports, assets::create_support, assets::show_support, assets::update_support, assets::delete_support,
+        assets::list_categories, assets::create_category, assets::show_category, assets::update_category, assets::delete_category,
+        assets::list_findings, assets::show_finding, assets::accept_finding, assets::resolve_finding, assets::recheck,
+        assets::list_takeouts, assets::request_takeout, assets::show_takeout, assets::decide_takeout, assets::close_takeout,
     ),
     components(schemas(Problem, FieldProblem, Me)),
     modifiers(&Security),

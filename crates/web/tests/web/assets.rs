@@ -152,3 +152,53 @@ async fn import_checks_every_row_first_and_round_trips_the_export() {
         s.db.drop_schema().await;
     }
 }
+
+#[tokio::test]
+async fn the_register_over_json() {
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        s.demo().await;
+        let ciso = user_session(&s.app, "api-ciso", vec![grant(Role::Ciso, None)], None).await;
+        let c = &ciso.client;
+        let cats: serde_json::Value = c.get(s.url("/api/v1/handling-categories")).send().await.unwrap().json().await.unwrap();
+        let internal = cats.as_array().unwrap().iter().find(|c| c["code"] == "INTERNAL").unwrap()["id"].as_str().unwrap().to_owned();
+        let holders: serde_json::Value = c.get(s.url("/api/v1/supporting-assets?kind=terminal")).send().await.unwrap().json().await.unwrap();
+        let laptop = &holders["items"][0];
+        let company = laptop["company_id"].as_str().unwrap().to_owned();
+
+        // A bad body names the field; a good one creates the asset and its findings.
+        let r = c.post(s.url("/api/v1/assets")).header("x-csrf-token", &ciso.csrf)
+            .json(&serde_json::json!({"company_id": company, "category_id": internal, "name": "", "medium": "vellum"})).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let p: serde_json::Value = r.json().await.unwrap();
+        let fields: Vec<&str> = p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        assert_eq!(fields, ["name", "medium"], "{b:?}");
+        let r = c.post(s.url("/api/v1/assets")).header("x-csrf-token", &ciso.csrf)
+            .json(&serde_json::json!({"company_id": company, "category_id": internal, "name": "Gate lists", "medium": "electronic", "supports": [laptop["id"]]})).send().await.unwrap();
+        assert_eq!(r.status(), 201, "{b:?}");
+        let created: serde_json::Value = r.json().await.unwrap();
+        let id = created["id"].as_str().unwrap();
+        let f: serde_json::Value = c.get(s.url(&format!("/api/v1/asset-findings?asset_id={id}&status=open"))).send().await.unwrap().json().await.unwrap();
+        let rules: Vec<&str> = f["items"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
+        assert!(rules.contains(&"owner-missing") && rules.contains(&"terminal-unencrypted"), "{b:?}: {rules:?}");
+
+        // Import over JSON: a dry run writes nothing and problems point at line and field.
+        let csv = "name,category_code,company_code,medium\nGate lists,INTERNAL,AZA,electronic\nNew list,INTERNAL,AZA,fax\n";
+        let r = c.post(s.url("/api/v1/assets/import?dry_run=true")).header("x-csrf-token", &ciso.csrf).header("content-type", "text/csv").body(csv).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let p: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(p["errors"][0]["pointer"], "/lines/3/medium", "{b:?}");
+        let r = c.post(s.url("/api/v1/assets/import?dry_run=true")).header("x-csrf-token", &ciso.csrf).header("content-type", "text/csv").body("name,category_code,company_code,medium\nGate lists,INTERNAL,AZA,electronic\n").send().await.unwrap();
+        let p: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(p["preview"]["updates"], 1, "{b:?}: {p}");
+
+        // Delete: the asset goes, its findings with it; a holder that still holds something stays.
+        assert_eq!(c.delete(s.url(&format!("/api/v1/assets/{id}"))).header("x-csrf-token", &ciso.csrf).send().await.unwrap().status(), 204);
+        assert_eq!(c.get(s.url(&format!("/api/v1/assets/{id}"))).send().await.unwrap().status(), 404);
+        let r = c.delete(s.url(&format!("/api/v1/supporting-assets/{}", laptop["id"].as_str().unwrap()))).header("x-csrf-token", &ciso.csrf).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let p: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(p["errors"][0]["code"], "support-holds-assets");
+        s.db.drop_schema().await;
+    }
+}

@@ -14,7 +14,7 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
         any::<i64>().prop_map(serde_json::Value::from),
         any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(serde_json::Value::from),
         "\\PC{0,40}".prop_map(serde_json::Value::from),
-        prop_oneof![Just("employee_number"), Just("company_id"), Just("role"), Just("ciso"), Just("2024-02-30"), Just("")].prop_map(serde_json::Value::from),
+        prop_oneof![Just("employee_number"), Just("company_id"), Just("role"), Just("ciso"), Just("2024-02-30"), Just(""), Just("electronic"), Just("cloud_service"), Just("with_approval")].prop_map(serde_json::Value::from),
     ];
     leaf.prop_recursive(3, 24, 6, |inner| {
         prop_oneof![
@@ -24,7 +24,9 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
                     Just("employee_number".to_owned()), Just("name".to_owned()), Just("email".to_owned()), Just("company_id".to_owned()),
                     Just("department_id".to_owned()), Just("manager_id".to_owned()), Just("status".to_owned()), Just("joined_on".to_owned()),
                     Just("code".to_owned()), Just("username".to_owned()), Just("password".to_owned()), Just("grants".to_owned()),
-                    Just("role".to_owned()), Just("left_on".to_owned()), "[a-z_]{1,12}",
+                    Just("role".to_owned()), Just("left_on".to_owned()), Just("category_id".to_owned()), Just("medium".to_owned()),
+                    Just("kind".to_owned()), Just("rules".to_owned()), Just("supports".to_owned()), Just("reason".to_owned()),
+                    Just("expires_on".to_owned()), Just("approve".to_owned()), Just("return_by".to_owned()), "[a-z_]{1,12}",
                 ],
                 inner,
                 0..8,
@@ -50,7 +52,7 @@ async fn api_answers_random_input_without_5xx() {
     for b in backends() {
         let s = TestServer::start(b).await;
         s.demo().await;
-        let admin = user_session(&s.app, "fuzz-admin", vec![grant(Role::SystemAdministrator, None)], None).await;
+        let admin = user_session(&s.app, "fuzz-admin", vec![grant(Role::SystemAdministrator, None), grant(Role::Ciso, None)], None).await;
         let sys = isms_app::Principal::system();
         let person = isms_app::people::list(&s.app, &sys, &isms_store::org::PeopleQuery { limit: 1, ..Default::default() }).await.unwrap().items[0].id.clone();
         let routes: Vec<_> = s.routes.iter().filter(|r| r.path.starts_with("/api/v1/")).cloned().collect();

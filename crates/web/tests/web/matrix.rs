@@ -48,13 +48,13 @@ async fn fixture(s: &TestServer) -> Fixture {
 }
 
 fn concrete(path: &str, f: &Fixture) -> String {
-    let id = if path.contains("/assets/supports/") {
+    let id = if path.contains("/assets/supports/") || path.contains("/supporting-assets/") {
         f.support_a.clone()
-    } else if path.contains("/assets/findings/") {
+    } else if path.contains("/assets/findings/") || path.contains("/asset-findings/") {
         f.finding_a.clone()
-    } else if path.contains("/assets/categories/") {
+    } else if path.contains("/assets/categories/") || path.contains("/handling-categories/") {
         f.category.clone()
-    } else if path.starts_with("/assets/") {
+    } else if path.starts_with("/assets/") || path.starts_with("/api/v1/assets/") {
         f.asset_a.clone()
     } else if path.contains("/people/") {
         f.person_a.clone()
@@ -138,7 +138,10 @@ async fn users_of_another_company_never_see_its_records() {
             let u = user_session(&s.app, &format!("o-{}", role.code()), vec![grant(role, Some(&other))], None).await;
             for spec in &s.routes {
                 let templated = spec.path.contains("{id}")
-                    && (spec.path.contains("/people/") || spec.path.contains("/users/") || (spec.path.starts_with("/assets/") && !spec.path.contains("/categories/")));
+                    && (spec.path.contains("/people/")
+                        || spec.path.contains("/users/")
+                        || ((spec.path.starts_with("/assets/") || spec.path.contains("/assets/") || spec.path.contains("/supporting-assets/") || spec.path.contains("/asset-findings/"))
+                            && !spec.path.contains("/categories/")));
                 let Need::Perm(p) = spec.need else { continue };
                 if !templated || !role.grants(p) {
                     continue;
@@ -151,6 +154,12 @@ async fn users_of_another_company_never_see_its_records() {
                     req
                 } else if path.starts_with("/api/v1/people/") {
                     req.header("x-csrf-token", &sess.csrf).json(&serde_json::json!({"employee_number": "X-1", "name": "X", "email": "x@x.example", "company_id": other}))
+                } else if path.starts_with("/api/v1/assets/") {
+                    req.header("x-csrf-token", &sess.csrf).json(&serde_json::json!({"company_id": other, "category_id": f.category, "name": "X", "medium": "electronic"}))
+                } else if path.starts_with("/api/v1/supporting-assets/") {
+                    req.header("x-csrf-token", &sess.csrf).json(&serde_json::json!({"company_id": other, "kind": "system", "name": "X"}))
+                } else if path.starts_with("/api/v1/asset-findings/") {
+                    req.header("x-csrf-token", &sess.csrf).json(&serde_json::json!({"reason": "a reason long enough", "expires_on": "2099-01-01"}))
                 } else if path.starts_with("/api/") {
                     req.header("x-csrf-token", &sess.csrf).json(&serde_json::json!([]))
                 } else {
@@ -181,6 +190,15 @@ async fn users_of_another_company_never_see_its_records() {
                 assert!(csv.contains("Shipment manifests") && !csv.contains("Passenger reservation records"), "{b:?} {role}: export leaks");
                 let findings = sess.client.get(s.url("/assets/findings?status=")).send().await.unwrap().text().await.unwrap();
                 assert!(!findings.contains("Route planning studies"), "{b:?} {role}: findings leak");
+                let api: serde_json::Value = sess.client.get(s.url("/api/v1/assets?limit=1000")).send().await.unwrap().json().await.unwrap();
+                let items = api["items"].as_array().unwrap();
+                assert!(!items.is_empty() && items.iter().all(|a| a["company_id"] == other.as_str()), "{b:?} {role}: API register leaks");
+                let api: serde_json::Value = sess.client.get(s.url("/api/v1/asset-findings?limit=1000")).send().await.unwrap().json().await.unwrap();
+                assert!(api["items"].as_array().unwrap().iter().all(|a| a["company_id"] == other.as_str()), "{b:?} {role}: API findings leak");
+                let api: serde_json::Value = sess.client.get(s.url("/api/v1/supporting-assets?limit=1000")).send().await.unwrap().json().await.unwrap();
+                assert!(api["items"].as_array().unwrap().iter().all(|a| a["company_id"] == other.as_str()), "{b:?} {role}: API holders leak");
+                let filtered: serde_json::Value = sess.client.get(s.url(&format!("/api/v1/assets?company_id={}", f.company_a))).send().await.unwrap().json().await.unwrap();
+                assert_eq!(filtered["total"], 0, "{b:?} {role}: filtering by another company leaks");
             }
             if role.grants(Permission::AuditRead) {
                 let body: serde_json::Value = sess.client.get(s.url("/api/v1/audit?limit=1000")).send().await.unwrap().json().await.unwrap();
