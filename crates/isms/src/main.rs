@@ -54,6 +54,11 @@ enum Command {
         #[command(subcommand)]
         what: ImportWhat,
     },
+    /// Asset register tools.
+    Assets {
+        #[command(subcommand)]
+        what: AssetsWhat,
+    },
     /// Audit trail tools.
     Audit {
         #[command(subcommand)]
@@ -94,6 +99,13 @@ enum ImportWhat {
         #[arg(long)]
         dry_run: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum AssetsWhat {
+    /// Re-check the whole register against the handling rules now and report the changes
+    /// (the server does this at start and every six hours).
+    Recheck,
 }
 
 #[derive(Subcommand)]
@@ -285,6 +297,21 @@ async fn run(cmd: Command, s: Settings) -> Result<std::process::ExitCode> {
             }
             let r = isms_app::assets::transfer::import(&app, &Principal::system(), &name, &data).await;
             Ok(report_import(&file, r)?)
+        }
+        Command::Assets { what: AssetsWhat::Recheck } => {
+            let app = open(&s).await?;
+            let started = std::time::Instant::now();
+            let r = isms_app::assets::conformance::recheck_all(&app, &Principal::system()).await?;
+            println!(
+                "re-checked {} assets in {} ms: {} findings opened, {} reopened, {} resolved, {} exceptions expired",
+                r.assets,
+                started.elapsed().as_millis(),
+                r.opened,
+                r.reopened,
+                r.resolved,
+                r.expired
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::Audit { what: AuditWhat::Verify } => {
             let app = open(&s).await?;

@@ -132,6 +132,7 @@ pub fn build(state: WebState) -> (Router, Vec<RouteSpec>) {
         .get("/assets", Perm(AssetsRead), get(pages::assets::register::list))
         .get("/assets/export.csv", Perm(AssetsRead), get(pages::assets::transfer::export_csv))
         .get("/assets/export.xlsx", Perm(AssetsRead), get(pages::assets::transfer::export_xlsx))
+        .get("/assets/reviews", SignedIn, get(pages::assets::register::my_reviews))
         .get("/assets/import", Perm(AssetsManage), get(pages::assets::transfer::import_form))
         .post("/assets/import", Perm(AssetsManage), post(pages::assets::transfer::import))
         .post("/assets/import/{id}/commit", Perm(AssetsManage), post(pages::assets::transfer::commit))

@@ -8,7 +8,7 @@ use isms_core::{FieldError, Permission};
 use isms_store::accounts::user;
 use isms_store::assets::{self as tables, asset, category, link, support, AssetQuery};
 use isms_store::now_ms;
-use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Unchanged, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter};
+use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Unchanged, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -292,7 +292,8 @@ pub async fn confirm_review(app: &App, who: &Principal, id: &str) -> Result<Asse
     Ok(build(app.store.conn(), vec![saved]).await?.remove(0))
 }
 
-/// Assets whose owner is this user's person and whose review falls due within `days`.
+/// Assets whose owner is this user's person and whose review falls due within `days`
+/// (overdue ones included), the most overdue first.
 pub async fn reviews_due(app: &App, who: &Principal, days: i32) -> Result<Vec<Asset>> {
     let Some(uid) = &who.user_id else { return Ok(vec![]) };
     let db = app.store.conn();
@@ -301,6 +302,7 @@ pub async fn reviews_due(app: &App, who: &Principal, days: i32) -> Result<Vec<As
     let rows = asset::Entity::find()
         .filter(asset::Column::OwnerId.eq(person))
         .filter(asset::Column::ReviewDue.lte(horizon))
+        .order_by_asc(asset::Column::ReviewDue)
         .all(db)
         .await?;
     build(db, rows).await

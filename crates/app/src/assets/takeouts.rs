@@ -10,7 +10,7 @@ use isms_store::accounts::user;
 use isms_store::assets::{asset, category, finding, takeout};
 use isms_store::now_ms;
 use isms_store::org::person;
-use isms_store::sea_orm::sea_query::Expr;
+use isms_store::sea_orm::sea_query::{Expr, Query};
 use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -216,6 +216,11 @@ pub async fn list(app: &App, who: &Principal, status: Option<&str>, limit: u64) 
     let mut visible = Condition::any();
     if let Some(uid) = &who.user_id {
         visible = visible.add(takeout::Column::RequestedBy.eq(uid.clone()));
+        // Owners decide on requests for their assets, so they see them too.
+        if let Some(pid) = user::Entity::find_by_id(uid.clone()).one(app.store.conn()).await?.and_then(|u| u.person_id) {
+            let owned = Query::select().column(asset::Column::Id).from(asset::Entity).and_where(asset::Column::OwnerId.eq(pid)).to_owned();
+            visible = visible.add(takeout::Column::AssetId.in_subquery(owned));
+        }
     }
     let everything = match who.access.scope(Permission::AssetsRead) {
         isms_core::Scope::Group => true,
@@ -308,4 +313,17 @@ pub async fn close(app: &App, who: &Principal, id: &str) -> Result<Takeout> {
     record(app, &txn, who, &format!("assets.takeout.{next}"), "takeout", Some(&saved.id), Some(&saved.company_id), json!({})).await?;
     txn.commit().await?;
     Ok(saved.into())
+}
+
+/// How many requests wait for this user's decision.
+pub async fn awaiting_decision(app: &App, who: &Principal) -> Result<usize> {
+    let db = app.store.conn();
+    let mut n = 0;
+    for t in list(app, who, Some("requested"), 10_000).await? {
+        let m = takeout::Entity::find_by_id(t.id.clone()).one(db).await?.ok_or(AppError::NotFound)?;
+        if may_decide(db, who, &m).await? {
+            n += 1;
+        }
+    }
+    Ok(n)
 }

@@ -38,6 +38,22 @@ pub async fn dashboard(State(state): State<WebState>, ctx: Ctx, headers: HeaderM
             tiles.push(Tile { href: "/org", label: shell.t("tile-companies"), value: c.len().to_string() });
         }
     }
+    if who.access.can(Permission::AssetsRead) {
+        let q = isms_store::assets::FindingQuery { status: Some("open".into()), customer_information: Some(true), limit: 1, ..Default::default() };
+        if let Ok(p) = isms_app::assets::conformance::list(app, &who, &q).await {
+            tiles.push(Tile { href: "/assets/findings?status=open&customer=yes", label: shell.t("tile-open-findings"), value: p.total.to_string() });
+        }
+    }
+    if let Ok(due) = isms_app::assets::register::reviews_due(app, &who, super::assets::register::REVIEW_HORIZON_DAYS).await {
+        if !due.is_empty() {
+            tiles.push(Tile { href: "/assets/reviews", label: shell.t("tile-reviews-due"), value: due.len().to_string() });
+        }
+    }
+    if let Ok(n) = isms_app::assets::takeouts::awaiting_decision(app, &who).await {
+        if n > 0 {
+            tiles.push(Tile { href: "/takeouts?status=requested", label: shell.t("tile-takeouts-awaiting"), value: n.to_string() });
+        }
+    }
     if who.access.can(Permission::AuditRead) {
         let q = isms_store::audit::AuditQuery { limit: 1, ..Default::default() };
         if let Ok((_, total)) = isms_app::audit::list(app, &who, &q).await {

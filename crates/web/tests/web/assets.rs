@@ -202,3 +202,46 @@ async fn the_register_over_json() {
         s.db.drop_schema().await;
     }
 }
+
+#[tokio::test]
+async fn owners_confirm_reviews_and_decide_on_their_assets() {
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        s.demo().await;
+        let sys = isms_app::Principal::system();
+        let rosters = register::list(&s.app, &sys, &all()).await.unwrap().items.into_iter().find(|a| a.name == "Crew rosters").unwrap();
+        // Give the asset an owner with no other role, and make its review overdue.
+        let owner_person = isms_app::people::list(&s.app, &sys, &isms_store::org::PeopleQuery { company_id: Some(rosters.company_id.clone()), limit: 100, offset: 30, ..Default::default() }).await.unwrap().items[0].clone();
+        let mut input: isms_app::assets::AssetInput = serde_json::from_value(serde_json::to_value(&rosters).unwrap()).unwrap();
+        input.owner_id = Some(owner_person.employee_number.clone());
+        input.review_due = Some(isms_app::assets::today().saturating_sub(jiff::Span::new().days(1)).to_string());
+        register::update(&s.app, &sys, &rosters.id, input).await.unwrap();
+        let overdue = conformance::list(&s.app, &sys, &FindingQuery { asset_id: Some(rosters.id.clone()), rule: Some("review-overdue".into()), status: Some("open".into()), limit: 5, ..Default::default() }).await.unwrap();
+        assert_eq!(overdue.total, 1, "{b:?}");
+        let owner = user_session(&s.app, "owner", vec![grant(Role::Employee, None)], Some(owner_person.id.clone())).await;
+        let (owner_p, _) = isms_app::accounts::session_principal(&s.app, &owner.cookie).await.unwrap();
+
+        // The owner's review list holds the asset; confirming it resolves the finding.
+        let html = owner.client.get(s.url("/assets/reviews")).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("Crew rosters"), "{b:?}");
+        register::confirm_review(&s.app, &owner_p, &rosters.id).await.unwrap();
+        assert!(register::reviews_due(&s.app, &owner_p, 60).await.unwrap().is_empty());
+        assert_eq!(conformance::get(&s.app, &sys, &overdue.items[0].id).await.unwrap().status, "resolved", "{b:?}");
+        // Someone else without authority may not confirm it.
+        let users = isms_app::accounts::list_users(&s.app, &sys).await.unwrap();
+        let emp_user = users.iter().find(|u| u.username == "employee").unwrap().id.clone();
+        let emp = isms_testkit::session_for(&s.app, &emp_user).await;
+        let (emp_p, _) = isms_app::accounts::session_principal(&s.app, &emp.cookie).await.unwrap();
+        assert!(register::confirm_review(&s.app, &emp_p, &rosters.id).await.is_err());
+
+        // A request for the owner's asset reaches the owner, who may decide it.
+        let back = isms_app::assets::today().saturating_add(jiff::Span::new().days(2)).to_string();
+        let t = takeouts::request(&s.app, &emp_p, takeouts::TakeoutInput { category_id: rosters.category_id.clone(), asset_id: Some(rosters.id.clone()), what: "Rosters".into(), purpose: "Crew meeting".into(), medium: "paper".into(), return_by: back, ..Default::default() }).await.unwrap();
+        assert_eq!(takeouts::list(&s.app, &owner_p, None, 100).await.unwrap().len(), 1, "{b:?}");
+        assert_eq!(takeouts::awaiting_decision(&s.app, &owner_p).await.unwrap(), 1);
+        assert_eq!(takeouts::awaiting_decision(&s.app, &emp_p).await.unwrap(), 0, "never one's own");
+        let decided = takeouts::decide(&s.app, &owner_p, &t.id, takeouts::DecisionInput { approve: false, note: "Use the crew portal instead".into() }).await.unwrap();
+        assert_eq!(decided.status, "rejected");
+        s.db.drop_schema().await;
+    }
+}

@@ -26,9 +26,18 @@ pub struct ListQ {
     pub customer: String,
     #[serde(default)]
     pub rule: String,
+    #[serde(default)]
+    pub page: Option<u64>,
 }
 
+pub const PAGE_SIZE: u64 = 100;
+
 impl ListQ {
+    pub fn link(&self, page: u64) -> String {
+        use crate::context::url_encode as e;
+        format!("?status={}&company={}&customer={}&rule={}&page={page}", e(self.status()), e(&self.company), e(&self.customer), e(&self.rule))
+    }
+
     pub fn status(&self) -> &str {
         self.status.as_deref().unwrap_or("open")
     }
@@ -44,9 +53,12 @@ struct ListPage {
     look: Lookup,
     assets: std::collections::HashMap<String, String>,
     rules: Vec<&'static str>,
+    page: u64,
+    pages: u64,
 }
 
 pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(q): Query<ListQ>) -> Response {
+    let page_no = q.page.unwrap_or(1).max(1);
     let fq = FindingQuery {
         status: none_if_empty(q.status()),
         company_id: none_if_empty(&q.company),
@@ -56,7 +68,8 @@ pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, W
             "no" => Some(false),
             _ => None,
         },
-        limit: 500,
+        offset: (page_no - 1) * PAGE_SIZE,
+        limit: PAGE_SIZE,
         ..Default::default()
     };
     let page = match conformance::list(&state.app, &who, &fq).await {
@@ -68,7 +81,8 @@ pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, W
     let look = Lookup::load(&state, &who, ctx.lang.code(), true).await;
     let rules = isms_core::assets::Rule::ALL.iter().map(|r| r.code()).collect();
     let shell = Shell::new(&ctx, &headers, "findings-title");
-    let r = render(&ListPage { shell, findings: page.items, total: page.total, q, look, assets, rules });
+    let pages = page.total.div_ceil(PAGE_SIZE).max(1);
+    let r = render(&ListPage { shell, findings: page.items, total: page.total, q, look, assets, rules, page: page_no, pages });
     clear_flash(&state, r, &headers)
 }
 

@@ -338,8 +338,34 @@ pub async fn delete(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Path
     }
 }
 
+/// How far ahead an owner's list of reviews looks.
+pub const REVIEW_HORIZON_DAYS: i32 = 60;
+
+#[derive(Template)]
+#[template(path = "assets_reviews.html")]
+struct ReviewsPage {
+    shell: Shell,
+    rows: Vec<Asset>,
+    look: Lookup,
+    today: String,
+}
+
+/// The signed-in owner's assets whose review is due soon or overdue, each with its button.
+pub async fn my_reviews(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
+    let rows = match register::reviews_due(&state.app, &who, REVIEW_HORIZON_DAYS).await {
+        Ok(r) => r,
+        Err(e) => return crate::error::page_error(&ctx, e),
+    };
+    let look = Lookup::load(&state, &who, ctx.lang.code(), false).await;
+    let shell = Shell::new(&ctx, &headers, "reviews-title");
+    let r = render(&ReviewsPage { shell, rows, look, today: isms_app::assets::today().to_string() });
+    clear_flash(&state, r, &headers)
+}
+
 pub async fn review(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Path(id): Path<String>) -> Response {
     match register::confirm_review(&state.app, &who, &id).await {
+        // An owner who does not read the register goes back to their list of reviews.
+        Ok(a) if !who.access.can_for(Permission::AssetsRead, a.company_id.parse().ok()) => redirect_with_flash(&state, "/assets/reviews", "flash-reviewed", ctx.is_htmx),
         Ok(a) => redirect_with_flash(&state, &format!("/assets/{}", a.id), "flash-reviewed", ctx.is_htmx),
         Err(e) => crate::error::page_error(&ctx, e),
     }

@@ -23,6 +23,17 @@ pub struct ListQ {
     pub company: String,
     #[serde(default)]
     pub kind: String,
+    #[serde(default)]
+    pub page: Option<u64>,
+}
+
+pub const PAGE_SIZE: u64 = 100;
+
+impl ListQ {
+    pub fn link(&self, page: u64) -> String {
+        use crate::context::url_encode as e;
+        format!("?q={}&company={}&kind={}&page={page}", e(&self.q), e(&self.company), e(&self.kind))
+    }
 }
 
 #[derive(Template)]
@@ -33,17 +44,21 @@ struct ListPage {
     total: u64,
     q: ListQ,
     look: Lookup,
+    page: u64,
+    pages: u64,
 }
 
 pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(q): Query<ListQ>) -> Response {
-    let sq = SupportQuery { search: none_if_empty(&q.q), company_id: none_if_empty(&q.company), kind: none_if_empty(&q.kind), offset: 0, limit: 500 };
+    let page = q.page.unwrap_or(1).max(1);
+    let sq = SupportQuery { search: none_if_empty(&q.q), company_id: none_if_empty(&q.company), kind: none_if_empty(&q.kind), offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE };
     let result = match supports::list(&state.app, &who, &sq).await {
         Ok(r) => r,
         Err(e) => return crate::error::page_error(&ctx, e),
     };
     let look = Lookup::load(&state, &who, ctx.lang.code(), false).await;
     let shell = Shell::new(&ctx, &headers, "supports-title");
-    let r = render(&ListPage { shell, rows: result.items, total: result.total, q, look });
+    let pages = result.total.div_ceil(PAGE_SIZE).max(1);
+    let r = render(&ListPage { shell, rows: result.items, total: result.total, q, look, page, pages });
     clear_flash(&state, r, &headers)
 }
 
