@@ -179,12 +179,13 @@ pub struct SupportFacts {
     pub locked: bool,
 }
 
-/// What the register says about one information asset.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AssetFacts {
-    pub id: String,
-    pub category_id: String,
-    pub owner: Option<String>,
+/// What the register says about one information asset (borrowed: a whole register is
+/// checked at once, and nothing here needs to own it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AssetFacts<'a> {
+    pub id: &'a str,
+    pub category_id: &'a str,
+    pub owner: Option<&'a str>,
     pub medium: Medium,
     pub review_due: Option<Date>,
 }
@@ -224,17 +225,17 @@ impl Rule {
 }
 
 /// One way the register breaks the rules. `key` identifies it across re-checks.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Breach {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Breach<'a> {
     pub rule: Rule,
-    pub asset_id: String,
-    pub support_id: Option<String>,
+    pub asset_id: &'a str,
+    pub support_id: Option<&'a str>,
     pub customer_information: bool,
 }
 
-impl Breach {
+impl Breach<'_> {
     pub fn key(&self) -> String {
-        format!("{}|{}|{}", self.rule.code(), self.asset_id, self.support_id.as_deref().unwrap_or(""))
+        format!("{}|{}|{}", self.rule.code(), self.asset_id, self.support_id.unwrap_or(""))
     }
 
     /// 1 low, 2 medium, 3 high, 4 critical.
@@ -252,10 +253,11 @@ pub struct CheckSettings {
 }
 
 /// Every breach of one asset against its category's rules and the holders it is linked to.
-pub fn check_asset(asset: &AssetFacts, rules: &HandlingRules, supports: &[&SupportFacts], s: CheckSettings) -> Vec<Breach> {
+pub fn check_asset<'a>(asset: &AssetFacts<'a>, rules: &HandlingRules, supports: &[&'a SupportFacts], s: CheckSettings) -> Vec<Breach<'a>> {
     let mut out = vec![];
-    let mut add = |rule: Rule, support: Option<&str>| {
-        out.push(Breach { rule, asset_id: asset.id.clone(), support_id: support.map(str::to_owned), customer_information: rules.customer_information });
+    let asset_id = asset.id;
+    let mut add = |rule: Rule, support: Option<&'a str>| {
+        out.push(Breach { rule, asset_id, support_id: support, customer_information: rules.customer_information });
     };
     if asset.owner.is_none() {
         add(Rule::OwnerMissing, None);
@@ -277,7 +279,7 @@ pub fn check_asset(asset: &AssetFacts, rules: &HandlingRules, supports: &[&Suppo
         }
         match kind {
             SupportKind::System | SupportKind::CloudService => {
-                if kind == SupportKind::CloudService && rules.approved_cloud && !sup.approved_categories.contains(&asset.category_id) {
+                if kind == SupportKind::CloudService && rules.approved_cloud && !sup.approved_categories.iter().any(|c| c == asset.category_id) {
                     add(Rule::CloudNotApproved, id);
                 }
                 if rules.mfa && !sup.mfa {
@@ -407,8 +409,8 @@ mod tests {
         default_categories().into_iter().find(|c| c.0 == code).unwrap().3
     }
 
-    fn asset(category: &str) -> AssetFacts {
-        AssetFacts { id: "a1".into(), category_id: category.into(), owner: Some("p1".into()), medium: Medium::Electronic, review_due: Some(jiff::civil::date(2027, 1, 1)) }
+    fn asset(category: &str) -> AssetFacts<'_> {
+        AssetFacts { id: "a1", category_id: category, owner: Some("p1"), medium: Medium::Electronic, review_due: Some(jiff::civil::date(2027, 1, 1)) }
     }
 
     fn hardened(kind: SupportKind, category: &str) -> SupportFacts {
@@ -448,7 +450,7 @@ mod tests {
         cloud.id = "c9".into();
         let b = check_asset(&asset("CUST"), &rules("CUSTOMER-PI"), &[&cloud], settings());
         assert_eq!(rules_of(&b), [Rule::CloudNotApproved]);
-        assert_eq!(b[0].support_id.as_deref(), Some("c9"));
+        assert_eq!(b[0].support_id, Some("c9"));
         assert_eq!(b[0].severity(), 4);
         assert_eq!(b[0].key(), "cloud-not-approved|a1|c9");
     }
@@ -497,7 +499,7 @@ mod tests {
         let b = check_asset(&a, &rules("INTERNAL"), &[], settings());
         assert_eq!(rules_of(&b), [Rule::OwnerMissing, Rule::ReviewOverdue, Rule::LocationMissing]);
         a.medium = Medium::Paper;
-        a.owner = Some("p".into());
+        a.owner = Some("p");
         a.review_due = Some(today());
         let sys = hardened(SupportKind::System, "INT");
         assert_eq!(rules_of(&check_asset(&a, &rules("INTERNAL"), &[&sys], settings())), [Rule::MediumMismatch]);

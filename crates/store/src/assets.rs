@@ -109,6 +109,8 @@ pub mod asset {
         pub company_id: String,
         pub department_id: Option<String>,
         pub category_id: String,
+        /// The category's flag, kept here so lists filter and sort on it by index.
+        pub customer_information: bool,
         pub name: String,
         pub description: String,
         pub owner_id: Option<String>,
@@ -246,8 +248,8 @@ pub struct AssetQuery {
     pub search: Option<String>,
     pub company_id: Option<String>,
     pub category_id: Option<String>,
-    /// Only assets of these categories (the customer-information filter resolves to this).
-    pub category_in: Option<Vec<String>>,
+    /// Customer information only (true) or everything else (false).
+    pub customer_information: Option<bool>,
     pub owner_id: Option<String>,
     pub medium: Option<String>,
     /// Only assets whose review falls due before this date (YYYY-MM-DD).
@@ -258,13 +260,23 @@ pub struct AssetQuery {
     pub limit: u64,
 }
 
-fn asset_condition(within: CompanyFilter<'_>, q: &AssetQuery) -> Condition {
+fn asset_condition(backend: sea_orm::DbBackend, within: CompanyFilter<'_>, q: &AssetQuery) -> Condition {
     use asset::Column as C;
     let mut cond = scoped(C::CompanyId, within);
     if let Some(s) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let pat = contains_pattern(s);
-        let like = |col: C| Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(pat.clone()).escape('\\'));
-        cond = cond.add(Condition::any().add(like(C::Name)).add(like(C::Description)));
+        if backend == sea_orm::DbBackend::Sqlite && s.chars().count() >= 3 {
+            // The trigram index finds the substring without reading every row; it needs
+            // three characters at least. The phrase is quoted for FTS5.
+            let phrase = format!("\"{}\"", s.replace('"', "\"\""));
+            cond = cond.add(Expr::cust_with_values(
+                "information_assets.rowid IN (SELECT rowid FROM information_assets_fts WHERE information_assets_fts MATCH ?)",
+                [phrase],
+            ));
+        } else {
+            let pat = contains_pattern(s);
+            let like = |col: C| Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(pat.clone()).escape('\\'));
+            cond = cond.add(Condition::any().add(like(C::Name)).add(like(C::Description)));
+        }
     }
     if let Some(c) = &q.company_id {
         cond = cond.add(C::CompanyId.eq(c.clone()));
@@ -272,8 +284,8 @@ fn asset_condition(within: CompanyFilter<'_>, q: &AssetQuery) -> Condition {
     if let Some(c) = &q.category_id {
         cond = cond.add(C::CategoryId.eq(c.clone()));
     }
-    if let Some(list) = &q.category_in {
-        cond = cond.add(C::CategoryId.is_in(list.iter().cloned()));
+    if let Some(c) = q.customer_information {
+        cond = cond.add(C::CustomerInformation.eq(c));
     }
     if let Some(o) = &q.owner_id {
         cond = cond.add(C::OwnerId.eq(o.clone()));
@@ -288,7 +300,7 @@ fn asset_condition(within: CompanyFilter<'_>, q: &AssetQuery) -> Condition {
 }
 
 pub async fn assets_count(db: &impl ConnectionTrait, within: CompanyFilter<'_>, q: &AssetQuery) -> Result<u64, DbErr> {
-    asset::Entity::find().filter(asset_condition(within, q)).count(db).await
+    asset::Entity::find().filter(asset_condition(db.get_database_backend(), within, q)).count(db).await
 }
 
 pub async fn assets_page(db: &impl ConnectionTrait, within: CompanyFilter<'_>, q: &AssetQuery) -> Result<Vec<asset::Model>, DbErr> {
@@ -301,7 +313,7 @@ pub async fn assets_page(db: &impl ConnectionTrait, within: CompanyFilter<'_>, q
     };
     let order = if q.descending { sea_orm::Order::Desc } else { sea_orm::Order::Asc };
     asset::Entity::find()
-        .filter(asset_condition(within, q))
+        .filter(asset_condition(db.get_database_backend(), within, q))
         .order_by(col, order.clone())
         .order_by(C::Id, order)
         .offset(q.offset)

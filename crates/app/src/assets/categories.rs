@@ -159,6 +159,13 @@ pub async fn update(app: &App, who: &Principal, id: &str, input: CategoryInput) 
     let mut am = model(old.id.clone(), code, name, &input, old.created_ms).into_active_model();
     am.id = isms_store::sea_orm::ActiveValue::Unchanged(old.id.clone());
     let saved = am.reset_all().update(&txn).await.map_err(|e| unique_code(e.into()))?;
+    if before.rules.customer_information != input.rules.customer_information {
+        asset::Entity::update_many()
+            .col_expr(asset::Column::CustomerInformation, isms_store::sea_orm::sea_query::Expr::val(input.rules.customer_information).into())
+            .filter(asset::Column::CategoryId.eq(saved.id.clone()))
+            .exec(&txn)
+            .await?;
+    }
     record(app, &txn, who, "assets.category.update", "handling_category", Some(&saved.id), None, json!({"before": before, "after": input})).await?;
     conformance::recheck(app, &txn, who, Target::Category(saved.id.clone())).await?;
     txn.commit().await?;

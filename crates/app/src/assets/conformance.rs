@@ -6,15 +6,18 @@
 //! until its expiry.
 
 use crate::{record, App, AppError, Principal, Result};
-use isms_core::assets::{check_asset, AssetFacts, Breach, CheckSettings, HandlingRules, Medium, Rule, SupportFacts, SupportKind};
+use isms_core::assets::{check_asset, AssetFacts, CheckSettings, HandlingRules, Medium, Rule, SupportFacts, SupportKind};
 use isms_core::{FieldError, Permission};
 use isms_store::assets::{self as tables, asset, finding, link, support, takeout, FindingQuery};
 use isms_store::now_ms;
 use isms_store::sea_orm::sea_query::Expr;
-use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter};
+use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
+
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+type FastSet<K> = HashSet<K, foldhash::fast::RandomState>;
 
 /// A terminal patched longer ago than this is unpatched.
 pub const PATCH_MAX_AGE_DAYS: i32 = 60;
@@ -84,16 +87,139 @@ impl From<finding::Model> for Finding {
     }
 }
 
-/// A breach as the findings table keys it, with the company it belongs to.
-struct Found {
-    key: String,
+/// An asset as the check reads it, with the holders it is linked to.
+struct AssetRow {
+    id: String,
     company_id: String,
+    category_id: String,
+    owner_id: Option<String>,
+    medium: String,
+    review_due: Option<String>,
+    supports: Vec<String>,
+}
+
+/// The assets a target covers with their holders, in one query (per chunk of ids): only
+/// the columns the check reads, so a whole register of 100,000 loads quickly.
+async fn load_assets(db: &impl ConnectionTrait, target: &Target) -> Result<Vec<AssetRow>> {
+    use isms_store::sea_orm::sea_query::{Alias, ExprTrait, JoinType, Order, Query as Q};
+    let base = || {
+        let a = Alias::new("a");
+        let l = Alias::new("l");
+        let mut q = Q::select();
+        q.column((a.clone(), asset::Column::Id))
+            .column((a.clone(), asset::Column::CompanyId))
+            .column((a.clone(), asset::Column::CategoryId))
+            .column((a.clone(), asset::Column::OwnerId))
+            .column((a.clone(), asset::Column::Medium))
+            .column((a.clone(), asset::Column::ReviewDue))
+            .column((l.clone(), link::Column::SupportId))
+            .from_as(asset::Entity, a.clone())
+            .join_as(JoinType::LeftJoin, link::Entity, l.clone(), Expr::col((l, link::Column::AssetId)).equals((a.clone(), asset::Column::Id)))
+            .order_by((a, asset::Column::Id), Order::Asc);
+        q
+    };
+    let a = Alias::new("a");
+    let mut statements = vec![];
+    match target {
+        Target::All(None) => statements.push(base()),
+        Target::All(Some(companies)) => statements.push(base().and_where(Expr::col((a, asset::Column::CompanyId)).is_in(companies.iter().cloned())).to_owned()),
+        Target::Category(id) => statements.push(base().and_where(Expr::col((a, asset::Column::CategoryId)).eq(id.clone())).to_owned()),
+        Target::Support(id) => {
+            let held = Q::select().column(link::Column::AssetId).from(link::Entity).and_where(link::Column::SupportId.eq(id.clone())).to_owned();
+            statements.push(base().and_where(Expr::col((a, asset::Column::Id)).in_subquery(held)).to_owned());
+        }
+        Target::Assets(ids) => {
+            for chunk in ids.chunks(500) {
+                statements.push(base().and_where(Expr::col((a.clone(), asset::Column::Id)).is_in(chunk.iter().cloned())).to_owned());
+            }
+        }
+    }
+    let backend = db.get_database_backend();
+    let mut out: Vec<AssetRow> = vec![];
+    for stmt in statements {
+        for row in db.query_all_raw(backend.build(&stmt)).await? {
+            let id: String = row.try_get_by_index(0)?;
+            let support: Option<String> = row.try_get_by_index(6)?;
+            match out.last_mut() {
+                Some(last) if last.id == id => last.supports.extend(support),
+                _ => out.push(AssetRow {
+                    id,
+                    company_id: row.try_get_by_index(1)?,
+                    category_id: row.try_get_by_index(2)?,
+                    owner_id: row.try_get_by_index(3)?,
+                    medium: row.try_get_by_index(4)?,
+                    review_due: row.try_get_by_index(5)?,
+                    supports: support.into_iter().collect(),
+                }),
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A live (open or accepted) finding as the re-check compares it.
+struct LiveFinding {
+    id: String,
+    rule: String,
     asset_id: Option<String>,
     support_id: Option<String>,
     takeout_id: Option<String>,
-    rule: Rule,
+    status: String,
+    expires_on: Option<String>,
+    severity: i16,
+}
+
+impl LiveFinding {
+    fn subject(&self) -> Option<(Rule, Subject<'_>)> {
+        let rule = Rule::parse(&self.rule).ok()?;
+        match (&self.takeout_id, &self.asset_id) {
+            (Some(t), _) => Some((rule, Subject::Takeout(t))),
+            (None, Some(a)) => Some((rule, Subject::Asset(a, self.support_id.as_deref()))),
+            (None, None) => None,
+        }
+    }
+}
+
+async fn load_live_findings(db: &impl ConnectionTrait, target: &Target, asset_ids: &[String]) -> Result<Vec<LiveFinding>> {
+    use finding::Column as C;
+    let select = || {
+        finding::Entity::find()
+            .select_only()
+            .columns([C::Id, C::Rule, C::AssetId, C::SupportId, C::TakeoutId, C::Status, C::ExpiresOn, C::Severity])
+            .filter(C::Status.ne("resolved"))
+    };
+    type Row = (String, String, Option<String>, Option<String>, Option<String>, String, Option<String>, i16);
+    let rows: Vec<Row> = match target {
+        Target::All(None) => select().into_tuple().all(db).await?,
+        Target::All(Some(c)) => select().filter(C::CompanyId.is_in(c.iter().cloned())).into_tuple().all(db).await?,
+        _ => in_chunks(asset_ids, |c| select().filter(C::AssetId.is_in(c)).filter(C::TakeoutId.is_null()).into_tuple().all(db)).await?,
+    };
+    Ok(rows
+        .into_iter()
+        .map(|(id, rule, asset_id, support_id, takeout_id, status, expires_on, severity)| LiveFinding { id, rule, asset_id, support_id, takeout_id, status, expires_on, severity })
+        .collect())
+}
+
+/// What identifies a breach across re-checks: the rule and its subject (an asset and
+/// perhaps its holder, or a take-out). Borrowed from the loaded register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Subject<'a> {
+    Asset(&'a str, Option<&'a str>),
+    Takeout(&'a str),
+}
+
+/// A breach found now, with what a new finding needs.
+struct Found<'a> {
+    company_id: &'a str,
     severity: i16,
     customer_information: bool,
+}
+
+fn key_of(rule: Rule, subject: Subject<'_>) -> String {
+    match subject {
+        Subject::Asset(asset, support) => format!("{}|{}|{}", rule.code(), asset, support.unwrap_or("")),
+        Subject::Takeout(t) => format!("{}|takeout:{t}|", rule.code()),
+    }
 }
 
 fn support_facts(m: &support::Model, approvals: &HashMap<String, Vec<String>>) -> SupportFacts {
@@ -128,101 +254,86 @@ where
 /// Re-checks `target` inside `txn` and brings the findings up to date. Records one audit
 /// entry with the counts when anything changed.
 pub(crate) async fn recheck(app: &App, txn: &impl ConnectionTrait, who: &Principal, target: Target) -> Result<RecheckSummary> {
+    let clock = std::time::Instant::now();
     let today = super::today();
     let settings = CheckSettings { today, patch_max_age_days: PATCH_MAX_AGE_DAYS };
     let rules: HashMap<String, HandlingRules> = super::categories::all(txn).await?.into_iter().map(|c| (c.id, c.rules)).collect();
 
     let whole = matches!(target, Target::All(_));
-    let assets: Vec<asset::Model> = match &target {
-        Target::All(None) => asset::Entity::find().all(txn).await?,
-        Target::All(Some(companies)) => asset::Entity::find().filter(asset::Column::CompanyId.is_in(companies.iter().cloned())).all(txn).await?,
-        Target::Assets(ids) => in_chunks(ids, |c| asset::Entity::find().filter(asset::Column::Id.is_in(c)).all(txn)).await?,
-        Target::Support(id) => {
-            let ids: Vec<String> = link::Entity::find().filter(link::Column::SupportId.eq(id.clone())).all(txn).await?.into_iter().map(|l| l.asset_id).collect();
-            in_chunks(&ids, |c| asset::Entity::find().filter(asset::Column::Id.is_in(c)).all(txn)).await?
-        }
-        Target::Category(id) => asset::Entity::find().filter(asset::Column::CategoryId.eq(id.clone())).all(txn).await?,
-    };
+    let assets = load_assets(txn, &target).await?;
     let asset_ids: Vec<String> = assets.iter().map(|a| a.id.clone()).collect();
-    let links: Vec<link::Model> = if matches!(target, Target::All(None)) {
-        link::Entity::find().all(txn).await?
-    } else {
-        in_chunks(&asset_ids, |c| link::Entity::find().filter(link::Column::AssetId.is_in(c)).all(txn)).await?
-    };
-    let mut support_ids: Vec<String> = links.iter().map(|l| l.support_id.clone()).collect::<HashSet<_>>().into_iter().collect();
+    tracing::debug!(ms = clock.elapsed().as_millis() as u64, "recheck: loaded assets");
+    let mut support_ids: Vec<String> = assets.iter().flat_map(|a| a.supports.iter().cloned()).collect::<HashSet<_>>().into_iter().collect();
     support_ids.sort();
     let supports: Vec<support::Model> = if matches!(target, Target::All(None)) {
         support::Entity::find().all(txn).await?
     } else {
         in_chunks(&support_ids, |c| support::Entity::find().filter(support::Column::Id.is_in(c)).all(txn)).await?
     };
-    let approvals = super::supports::approvals_of(txn, &support_ids).await?;
-    let facts: HashMap<&str, SupportFacts> = supports.iter().map(|s| (s.id.as_str(), support_facts(s, &approvals))).collect();
-    let mut held: HashMap<&str, Vec<&SupportFacts>> = HashMap::new();
-    for l in &links {
-        if let Some(f) = facts.get(l.support_id.as_str()) {
-            held.entry(l.asset_id.as_str()).or_default().push(f);
+    let approvals = if matches!(target, Target::All(None)) {
+        let mut all: HashMap<String, Vec<String>> = HashMap::new();
+        for a in isms_store::assets::cloud_approval::Entity::find().all(txn).await? {
+            all.entry(a.support_id).or_default().push(a.category_id);
         }
-    }
+        all
+    } else {
+        super::supports::approvals_of(txn, &support_ids).await?
+    };
+    let facts: HashMap<&str, SupportFacts> = supports.iter().map(|s| (s.id.as_str(), support_facts(s, &approvals))).collect();
+    tracing::debug!(ms = clock.elapsed().as_millis() as u64, "recheck: loaded holders");
 
-    let mut found: HashMap<String, Found> = HashMap::new();
+    let mut found: FastMap<(Rule, Subject<'_>), Found<'_>> = FastMap::default();
+    found.reserve(assets.len() * 2);
+    let mut held = vec![];
     for a in &assets {
         let Some(r) = rules.get(&a.category_id) else { continue };
         let f = AssetFacts {
-            id: a.id.clone(),
-            category_id: a.category_id.clone(),
-            owner: a.owner_id.clone(),
+            id: &a.id,
+            category_id: &a.category_id,
+            owner: a.owner_id.as_deref(),
             medium: Medium::parse(&a.medium).unwrap_or(Medium::Electronic),
             review_due: a.review_due.as_deref().and_then(|d| d.parse().ok()),
         };
-        let sup = held.get(a.id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
-        for b in check_asset(&f, r, sup, settings) {
-            found.insert(b.key(), from_breach(b, &a.company_id));
+        held.clear();
+        held.extend(a.supports.iter().filter_map(|s| facts.get(s.as_str())));
+        for b in check_asset(&f, r, &held, settings) {
+            found.insert((b.rule, Subject::Asset(b.asset_id, b.support_id)), Found { company_id: &a.company_id, severity: i16::from(b.severity()), customer_information: b.customer_information });
         }
     }
 
+    tracing::debug!(ms = clock.elapsed().as_millis() as u64, "recheck: checked");
     // Take-outs not returned by their date: part of a whole re-check only (time moves them).
-    if let Target::All(companies) = &target {
-        let mut q = takeout::Entity::find().filter(takeout::Column::Status.eq("approved")).filter(takeout::Column::ReturnBy.lt(today.to_string()));
-        if let Some(c) = companies {
-            q = q.filter(takeout::Column::CompanyId.is_in(c.iter().cloned()));
+    let overdue: Vec<takeout::Model> = match &target {
+        Target::All(companies) => {
+            let mut q = takeout::Entity::find().filter(takeout::Column::Status.eq("approved")).filter(takeout::Column::ReturnBy.lt(today.to_string()));
+            if let Some(c) = companies {
+                q = q.filter(takeout::Column::CompanyId.is_in(c.iter().cloned()));
+            }
+            q.all(txn).await?
         }
-        for t in q.all(txn).await? {
-            let customer = rules.get(&t.category_id).is_some_and(|r| r.customer_information);
-            let key = format!("{}|takeout:{}|", Rule::ReturnOverdue.code(), t.id);
-            found.insert(key.clone(), Found {
-                key,
-                company_id: t.company_id,
-                asset_id: t.asset_id,
-                support_id: None,
-                takeout_id: Some(t.id),
-                rule: Rule::ReturnOverdue,
-                severity: 2 + i16::from(customer),
-                customer_information: customer,
-            });
-        }
+        _ => vec![],
+    };
+    for t in &overdue {
+        let customer = rules.get(&t.category_id).is_some_and(|r| r.customer_information);
+        found.insert((Rule::ReturnOverdue, Subject::Takeout(&t.id)), Found { company_id: &t.company_id, severity: 2 + i16::from(customer), customer_information: customer });
     }
 
-    // The findings that may change: those of these assets (and take-outs on a whole check).
-    let existing: Vec<finding::Model> = match &target {
-        Target::All(None) => finding::Entity::find().all(txn).await?,
-        Target::All(Some(c)) => finding::Entity::find().filter(finding::Column::CompanyId.is_in(c.iter().cloned())).all(txn).await?,
-        _ => in_chunks(&asset_ids, |c| finding::Entity::find().filter(finding::Column::AssetId.is_in(c)).filter(finding::Column::TakeoutId.is_null()).all(txn)).await?,
-    };
-
+    // The findings that may change: the live ones of these assets (and of take-outs on a
+    // whole check). Resolved findings are looked up only for breaches that are new again.
+    let existing = load_live_findings(txn, &target, &asset_ids).await?;
+    tracing::debug!(ms = clock.elapsed().as_millis() as u64, "recheck: loaded findings");
     let now = now_ms();
     let today_s = today.to_string();
     let mut summary = RecheckSummary { assets: assets.len(), ..Default::default() };
     let (mut resolve, mut reopen, mut expire) = (vec![], vec![], vec![]);
-    let mut known = HashSet::new();
+    let mut known: FastSet<(Rule, Subject<'_>)> = FastSet::default();
     for f in &existing {
-        known.insert(f.key.as_str());
-        let still = found.get(&f.key);
+        let Some(subject) = f.subject() else { continue };
+        known.insert(subject);
+        let still = found.get(&subject);
         match (f.status.as_str(), still) {
-            ("open", None) => resolve.push(f.id.clone()),
-            ("accepted", None) => resolve.push(f.id.clone()),
+            (_, None) => resolve.push(f.id.clone()),
             ("accepted", Some(_)) if f.expires_on.as_deref().is_some_and(|e| e < today_s.as_str()) => expire.push(f.id.clone()),
-            ("resolved", Some(_)) => reopen.push(f.id.clone()),
             _ => {}
         }
         if let Some(now_found) = still {
@@ -236,17 +347,40 @@ pub(crate) async fn recheck(app: &App, txn: &impl ConnectionTrait, who: &Princip
             }
         }
     }
-    let new: Vec<&Found> = found.values().filter(|f| !known.contains(f.key.as_str())).collect();
+    tracing::debug!(ms = clock.elapsed().as_millis() as u64, "recheck: compared");
+    // Breaches not live: a resolved finding with the same key reopens, the rest are new.
+    let fresh: Vec<(String, &(Rule, Subject<'_>))> = found.keys().filter(|k| !known.contains(*k)).map(|k| (key_of(k.0, k.1), k)).collect();
+    let mut resolved_keys = HashSet::new();
+    for chunk in fresh.chunks(500) {
+        let rows: Vec<(String, String)> = finding::Entity::find()
+            .select_only()
+            .column(finding::Column::Id)
+            .column(finding::Column::Key)
+            .filter(finding::Column::Key.is_in(chunk.iter().map(|(k, _)| k.clone())))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        for (id, key) in rows {
+            reopen.push(id);
+            resolved_keys.insert(key);
+        }
+    }
+    let new: Vec<&(String, &(Rule, Subject<'_>))> = fresh.iter().filter(|(k, _)| !resolved_keys.contains(k)).collect();
     for chunk in new.chunks(400) {
-        let rows = chunk.iter().map(|f| {
+        let rows = chunk.iter().map(|(key, (rule, subject))| {
+            let f = &found[&(*rule, *subject)];
+            let (asset_id, support_id, takeout_id) = match subject {
+                Subject::Asset(a, s) => (Some((*a).to_owned()), s.map(str::to_owned), None),
+                Subject::Takeout(t) => (overdue.iter().find(|x| x.id == *t).and_then(|x| x.asset_id.clone()), None, Some((*t).to_owned())),
+            };
             finding::Model {
                 id: isms_core::CompanyId::new().to_string(),
-                key: f.key.clone(),
-                company_id: f.company_id.clone(),
-                asset_id: f.asset_id.clone(),
-                support_id: f.support_id.clone(),
-                takeout_id: f.takeout_id.clone(),
-                rule: f.rule.code().into(),
+                key: key.clone(),
+                company_id: f.company_id.to_owned(),
+                asset_id,
+                support_id,
+                takeout_id,
+                rule: rule.code().into(),
                 severity: f.severity,
                 customer_information: f.customer_information,
                 status: "open".into(),
@@ -286,28 +420,39 @@ pub(crate) async fn recheck(app: &App, txn: &impl ConnectionTrait, who: &Princip
     }
     summary.reopened = reopen.len();
     summary.expired = expire.len();
+    tracing::debug!(ms = clock.elapsed().as_millis() as u64, "recheck: wrote findings");
     if whole || summary.opened + summary.reopened + summary.resolved + summary.expired > 0 {
         let (record_id, company) = match &target {
             Target::Assets(ids) if ids.len() == 1 => (Some(ids[0].clone()), assets.first().map(|a| a.company_id.clone())),
             _ => (None, None),
         };
-        record(app, txn, who, "assets.findings.recheck", "information_asset", record_id.as_deref(), company.as_deref(), json!({"target": format!("{target:?}"), "summary": summary})).await?;
+        record(app, txn, who, "assets.findings.recheck", "information_asset", record_id.as_deref(), company.as_deref(), json!({"target": target.describe(), "summary": summary})).await?;
+    }
+    // A whole register is a few hundred thousand small strings: freeing them takes longer
+    // than the comparison did, so it happens beside the commit instead of before it.
+    drop(new);
+    drop(fresh);
+    drop(known);
+    drop(found);
+    if whole {
+        tokio::task::spawn_blocking(move || drop((assets, existing, supports, approvals, overdue)));
     }
     Ok(summary)
 }
 
-fn from_breach(b: Breach, company_id: &str) -> Found {
-    Found {
-        key: b.key(),
-        company_id: company_id.to_owned(),
-        severity: i16::from(b.severity()),
-        customer_information: b.customer_information,
-        rule: b.rule,
-        asset_id: Some(b.asset_id),
-        support_id: b.support_id,
-        takeout_id: None,
+impl Target {
+    /// What the audit entry says was re-checked (never the whole list of ids).
+    fn describe(&self) -> serde_json::Value {
+        match self {
+            Target::All(None) => json!({"all": true}),
+            Target::All(Some(c)) => json!({"companies": c}),
+            Target::Assets(ids) => json!({"assets": ids.len()}),
+            Target::Support(id) => json!({"support": id}),
+            Target::Category(id) => json!({"category": id}),
+        }
     }
 }
+
 
 /// Re-checks everything the caller manages, now. Scheduled daily for the whole group.
 pub async fn recheck_all(app: &App, who: &Principal) -> Result<RecheckSummary> {
@@ -317,8 +462,11 @@ pub async fn recheck_all(app: &App, who: &Principal) -> Result<RecheckSummary> {
         isms_core::Scope::Nothing => return Err(AppError::Forbidden),
     };
     let txn = app.store.write().await?;
+    let clock = std::time::Instant::now();
     let s = recheck(app, &txn, who, Target::All(within)).await?;
+    tracing::debug!(ms = clock.elapsed().as_millis() as u64, "recheck: done, committing");
     txn.commit().await?;
+    tracing::debug!(ms = clock.elapsed().as_millis() as u64, "recheck: committed");
     Ok(s)
 }
 
@@ -328,7 +476,17 @@ pub async fn list(app: &App, who: &Principal, q: &FindingQuery) -> Result<Page<F
     let within = who.within(Permission::AssetsRead)?;
     let db = app.store.conn();
     let rows = tables::findings_page(db, within.as_deref(), q).await?;
-    let total = tables::findings_count(db, within.as_deref(), q).await?;
+    // Counting walks every matching finding; the count for one filter is kept until a write.
+    let key = format!("findings|{within:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}", q.company_id, q.status, q.rule, q.asset_id, q.support_id, q.customer_information);
+    let generation = app.store.generation();
+    let total = match app.caches().count(&key, generation) {
+        Some(n) => n,
+        None => {
+            let n = tables::findings_count(db, within.as_deref(), q).await?;
+            app.caches().put_count(key, generation, n);
+            n
+        }
+    };
     Ok(Page { items: rows.into_iter().map(Finding::from).collect(), total })
 }
 

@@ -61,19 +61,7 @@ pub struct AssetInput {
 
 pub use crate::Page;
 
-/// Filters as people give them; `customer` narrows to customer information (true) or the rest.
-#[derive(Debug, Clone, Default)]
-pub struct AssetFilter {
-    pub query: AssetQuery,
-    pub customer: Option<bool>,
-}
-
-async fn customer_categories(db: &impl ConnectionTrait, customer: bool) -> Result<Vec<String>> {
-    Ok(category::Entity::find().filter(category::Column::CustomerInformation.eq(customer)).all(db).await?.into_iter().map(|c| c.id).collect())
-}
-
 pub(crate) async fn build(db: &impl ConnectionTrait, rows: Vec<asset::Model>) -> Result<Vec<Asset>> {
-    let customer: std::collections::HashSet<String> = customer_categories(db, true).await?.into_iter().collect();
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut links: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
     for chunk in ids.chunks(500) {
@@ -84,7 +72,7 @@ pub(crate) async fn build(db: &impl ConnectionTrait, rows: Vec<asset::Model>) ->
     Ok(rows
         .into_iter()
         .map(|m| Asset {
-            customer_information: customer.contains(&m.category_id),
+            customer_information: m.customer_information,
             supports: links.remove(&m.id).unwrap_or_default(),
             medium: Medium::parse(&m.medium).unwrap_or(Medium::Electronic),
             id: m.id,
@@ -101,20 +89,16 @@ pub(crate) async fn build(db: &impl ConnectionTrait, rows: Vec<asset::Model>) ->
         .collect())
 }
 
-pub async fn list(app: &App, who: &Principal, f: &AssetFilter) -> Result<Page<Asset>> {
+pub async fn list(app: &App, who: &Principal, q: &AssetQuery) -> Result<Page<Asset>> {
     let within = who.within(Permission::AssetsRead)?;
     let db = app.store.conn();
-    let mut q = f.query.clone();
-    if let Some(c) = f.customer {
-        q.category_in = Some(customer_categories(db, c).await?);
-    }
-    let rows = tables::assets_page(db, within.as_deref(), &q).await?;
-    let key = format!("assets|{within:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}", q.search, q.company_id, q.category_id, q.category_in, q.owner_id, q.medium, q.review_before);
+    let rows = tables::assets_page(db, within.as_deref(), q).await?;
+    let key = format!("assets|{within:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}", q.search, q.company_id, q.category_id, q.customer_information, q.owner_id, q.medium, q.review_before);
     let generation = app.store.generation();
     let total = match app.caches().count(&key, generation) {
         Some(n) => n,
         None => {
-            let n = tables::assets_count(db, within.as_deref(), &q).await?;
+            let n = tables::assets_count(db, within.as_deref(), q).await?;
             app.caches().put_count(key, generation, n);
             n
         }
@@ -163,10 +147,11 @@ pub(super) fn validate(input: &AssetInput) -> std::result::Result<Valid, Vec<Fie
 }
 
 /// Checks the category and that every holder exists and belongs to the asset's company.
-async fn check_links(db: &impl ConnectionTrait, input: &AssetInput) -> Result<Vec<String>> {
-    if category::Entity::find_by_id(input.category_id.trim().to_owned()).one(db).await?.is_none() {
+/// Returns the holders and whether the category is customer information.
+async fn check_links(db: &impl ConnectionTrait, input: &AssetInput) -> Result<(Vec<String>, bool)> {
+    let Some(cat) = category::Entity::find_by_id(input.category_id.trim().to_owned()).one(db).await? else {
         return Err(AppError::coded("category_id", "no-category", "no such category"));
-    }
+    };
     let mut ids: Vec<String> = input.supports.iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
     ids.sort();
     ids.dedup();
@@ -177,7 +162,7 @@ async fn check_links(db: &impl ConnectionTrait, input: &AssetInput) -> Result<Ve
             None => return Err(AppError::Invalid(vec![FieldError::coded("supports", "no-support", format!("no supporting asset `{id}`")).arg("value", id.clone())])),
         }
     }
-    Ok(ids)
+    Ok((ids, cat.customer_information))
 }
 
 pub(super) async fn set_links(db: &impl ConnectionTrait, asset_id: &str, ids: &[String]) -> Result<()> {
@@ -188,12 +173,13 @@ pub(super) async fn set_links(db: &impl ConnectionTrait, asset_id: &str, ids: &[
     Ok(())
 }
 
-pub(super) fn to_model(id: String, v: &Valid, input: &AssetInput, owner_id: Option<String>, created_ms: i64) -> asset::Model {
+pub(super) fn to_model(id: String, v: &Valid, input: &AssetInput, owner_id: Option<String>, customer_information: bool, created_ms: i64) -> asset::Model {
     asset::Model {
         id,
         company_id: input.company_id.trim().to_owned(),
         department_id: v.department_id.clone(),
         category_id: input.category_id.trim().to_owned(),
+        customer_information,
         name: v.name.clone(),
         description: input.description.trim().to_owned(),
         owner_id,
@@ -212,8 +198,8 @@ pub async fn create(app: &App, who: &Principal, input: AssetInput) -> Result<Ass
     let txn = app.store.write().await?;
     let owner = crate::people::resolve_person_ref(&txn, "owner_id", super::blank_to_none(&input.owner_id)).await?;
     super::check_org(&txn, input.company_id.trim(), v.department_id.as_deref(), owner.as_deref()).await?;
-    let supports = check_links(&txn, &input).await?;
-    let saved = to_model(isms_core::CompanyId::new().to_string(), &v, &input, owner, now_ms()).into_active_model().insert(&txn).await.map_err(unique_name)?;
+    let (supports, customer) = check_links(&txn, &input).await?;
+    let saved = to_model(isms_core::CompanyId::new().to_string(), &v, &input, owner, customer, now_ms()).into_active_model().insert(&txn).await.map_err(unique_name)?;
     set_links(&txn, &saved.id, &supports).await?;
     record(app, &txn, who, "assets.asset.create", "information_asset", Some(&saved.id), Some(&saved.company_id), json!({"after": input})).await?;
     conformance::recheck(app, &txn, who, Target::Assets(vec![saved.id.clone()])).await?;
@@ -231,9 +217,9 @@ pub async fn update(app: &App, who: &Principal, id: &str, input: AssetInput) -> 
     who.require_for(Permission::AssetsManage, Some(input.company_id.trim()))?;
     let owner = crate::people::resolve_person_ref(&txn, "owner_id", super::blank_to_none(&input.owner_id)).await?;
     super::check_org(&txn, input.company_id.trim(), v.department_id.as_deref(), owner.as_deref()).await?;
-    let supports = check_links(&txn, &input).await?;
+    let (supports, customer) = check_links(&txn, &input).await?;
     let before = build(&txn, vec![old.clone()]).await?.remove(0);
-    let mut am = to_model(old.id.clone(), &v, &input, owner, old.created_ms).into_active_model().reset_all();
+    let mut am = to_model(old.id.clone(), &v, &input, owner, customer, old.created_ms).into_active_model().reset_all();
     am.id = Unchanged(old.id.clone());
     let saved = am.update(&txn).await.map_err(unique_name)?;
     set_links(&txn, &saved.id, &supports).await?;

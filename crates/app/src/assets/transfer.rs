@@ -66,6 +66,7 @@ pub struct Preview {
 struct Row {
     line: u64,
     input: AssetInput,
+    customer_information: bool,
     existing: Option<asset::Model>,
     preview: PreviewRow,
 }
@@ -283,7 +284,7 @@ async fn check(app: &App, who: &Principal, file_name: &str, data: &[u8]) -> std:
             owner_employee_number: owner_number,
             held_by: held_names,
         };
-        out.push(Row { line, input, existing: old, preview });
+        out.push(Row { line, input, customer_information: cat.is_some_and(|c| c.customer_information), existing: old, preview });
     }
     if out.is_empty() && errors.is_empty() {
         errors.push(ImportError { line: 2, field: "row".into(), message: "the file holds no assets".into(), code: "no-asset-rows", args: vec![] });
@@ -352,7 +353,7 @@ async fn write(app: &App, who: &Principal, rows: Vec<Row>, staged: Option<&str>)
         let v = register::validate(&r.input).map_err(|f| line_err(AppError::Invalid(f)))?;
         let saved = match &r.existing {
             Some(old) => {
-                let mut am = register::to_model(old.id.clone(), &v, &r.input, r.input.owner_id.clone(), old.created_ms).into_active_model().reset_all();
+                let mut am = register::to_model(old.id.clone(), &v, &r.input, r.input.owner_id.clone(), r.customer_information, old.created_ms).into_active_model().reset_all();
                 am.id = Unchanged(old.id.clone());
                 let s = am.update(&txn).await.map_err(|e| line_err(e.into()))?;
                 record(app, &txn, who, "assets.import.update", "information_asset", Some(&s.id), Some(&s.company_id), json!({"line": r.line, "after": r.input})).await?;
@@ -360,7 +361,7 @@ async fn write(app: &App, who: &Principal, rows: Vec<Row>, staged: Option<&str>)
                 s
             }
             None => {
-                let s = register::to_model(isms_core::CompanyId::new().to_string(), &v, &r.input, r.input.owner_id.clone(), now_ms())
+                let s = register::to_model(isms_core::CompanyId::new().to_string(), &v, &r.input, r.input.owner_id.clone(), r.customer_information, now_ms())
                     .into_active_model()
                     .insert(&txn)
                     .await

@@ -31,7 +31,7 @@ enum SupportingAssets {
 enum CloudApprovals { Table, SupportId, CategoryId }
 #[derive(DeriveIden)]
 enum InformationAssets {
-    Table, Id, CompanyId, DepartmentId, CategoryId, Name, Description, OwnerId, Medium, Volume, ReviewDue,
+    Table, Id, CompanyId, DepartmentId, CategoryId, CustomerInformation, Name, Description, OwnerId, Medium, Volume, ReviewDue,
     ReviewMonths, CreatedMs, UpdatedMs,
 }
 #[derive(DeriveIden)]
@@ -137,6 +137,7 @@ impl MigrationTrait for Migration {
                 .col(ref_id(A::CompanyId).not_null())
                 .col(ref_id(A::DepartmentId))
                 .col(ref_id(A::CategoryId).not_null())
+                .col(flag(A::CustomerInformation))
                 .col(ColumnDef::new(A::Name).string_len(200).not_null())
                 .col(ColumnDef::new(A::Description).text().not_null().default(""))
                 .col(ref_id(A::OwnerId))
@@ -154,11 +155,48 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(index("ux_information_assets_company_name", A::Table, &["company_id", "name"]).unique().to_owned()).await?;
-        m.create_index(index("ix_information_assets_name", A::Table, &["name", "id"])).await?;
-        m.create_index(index("ix_information_assets_category", A::Table, &["category_id", "name"])).await?;
-        m.create_index(index("ix_information_assets_department", A::Table, &["department_id"])).await?;
-        m.create_index(index("ix_information_assets_owner", A::Table, &["owner_id"])).await?;
-        m.create_index(index("ix_information_assets_review", A::Table, &["review_due"])).await?;
+        // Each list order, alone or under the common filters, is an index walk: (filter,
+        // sort column, id). `customer_information` is the category's flag kept on the asset
+        // so the customer filter is one too.
+        for (name, cols) in [
+            ("ix_information_assets_name", &["name", "id"][..]),
+            ("ix_information_assets_review", &["review_due", "id"]),
+            ("ix_information_assets_company_name", &["company_id", "name", "id"]),
+            ("ix_information_assets_company_review", &["company_id", "review_due", "id"]),
+            ("ix_information_assets_category", &["category_id", "name", "id"]),
+            ("ix_information_assets_category_review", &["category_id", "review_due", "id"]),
+            ("ix_information_assets_customer", &["customer_information", "name", "id"]),
+            ("ix_information_assets_customer_review", &["customer_information", "review_due", "id"]),
+            ("ix_information_assets_department", &["department_id"]),
+            ("ix_information_assets_owner", &["owner_id", "review_due"]),
+        ] {
+            m.create_index(index(name, A::Table, cols)).await?;
+        }
+        if m.get_database_backend() == sea_orm::DbBackend::Sqlite {
+            // Free-text search without a scan: a trigram index over name and description,
+            // kept by triggers. PostgreSQL searches with LIKE (see store::assets).
+            let conn = m.get_connection();
+            conn.execute_unprepared(
+                "CREATE VIRTUAL TABLE information_assets_fts USING fts5(name, description, content='information_assets', content_rowid='rowid', tokenize='trigram')",
+            )
+            .await?;
+            conn.execute_unprepared(
+                "CREATE TRIGGER information_assets_fts_insert AFTER INSERT ON information_assets BEGIN \
+                 INSERT INTO information_assets_fts(rowid, name, description) VALUES (new.rowid, new.name, new.description); END",
+            )
+            .await?;
+            conn.execute_unprepared(
+                "CREATE TRIGGER information_assets_fts_delete AFTER DELETE ON information_assets BEGIN \
+                 INSERT INTO information_assets_fts(information_assets_fts, rowid, name, description) VALUES ('delete', old.rowid, old.name, old.description); END",
+            )
+            .await?;
+            conn.execute_unprepared(
+                "CREATE TRIGGER information_assets_fts_update AFTER UPDATE OF name, description ON information_assets BEGIN \
+                 INSERT INTO information_assets_fts(information_assets_fts, rowid, name, description) VALUES ('delete', old.rowid, old.name, old.description); \
+                 INSERT INTO information_assets_fts(rowid, name, description) VALUES (new.rowid, new.name, new.description); END",
+            )
+            .await?;
+        }
 
         m.create_table(
             Table::create()
@@ -236,8 +274,10 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("ix_asset_findings_company_status", F::Table, &["company_id", "status", "severity"])).await?;
-        m.create_index(index("ix_asset_findings_status", F::Table, &["status", "severity"])).await?;
+        // The findings list is ordered by severity, then age: one index walk per common filter.
+        m.create_index(index("ix_asset_findings_status", F::Table, &["status", "severity", "opened_ms", "id"])).await?;
+        m.create_index(index("ix_asset_findings_status_customer", F::Table, &["status", "customer_information", "severity", "opened_ms", "id"])).await?;
+        m.create_index(index("ix_asset_findings_company_status", F::Table, &["company_id", "status", "severity", "opened_ms", "id"])).await?;
         m.create_index(index("ix_asset_findings_asset", F::Table, &["asset_id"])).await?;
         m.create_index(index("ix_asset_findings_support", F::Table, &["support_id"])).await?;
         m.create_index(index("ix_asset_findings_takeout", F::Table, &["takeout_id"])).await?;
@@ -261,6 +301,9 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        if m.get_database_backend() == sea_orm::DbBackend::Sqlite {
+            m.get_connection().execute_unprepared("DROP TABLE IF EXISTS information_assets_fts").await?;
+        }
         for t in ["staged_imports", "asset_findings", "takeouts", "asset_links", "information_assets", "cloud_approvals", "supporting_assets", "handling_categories"] {
             m.drop_table(Table::drop().table(Alias::new(t)).to_owned()).await?;
         }

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use isms_app::assets::conformance::{self, AcceptInput, RecheckSummary};
-use isms_app::assets::register::{self, AssetFilter};
+use isms_app::assets::register;
 use isms_app::assets::takeouts::{self, DecisionInput, Takeout, TakeoutInput};
 use isms_app::assets::transfer::{self, Preview};
 use isms_app::assets::{categories, supports, Asset, AssetInput, Category, CategoryInput, Finding, Support, SupportInput};
@@ -61,7 +61,7 @@ pub async fn list_assets(State(s): State<WebState>, Who(who): Who, Query(p): Que
         search: p.q,
         company_id: p.company_id,
         category_id: p.category_id,
-        category_in: None,
+        customer_information: p.customer_information,
         owner_id: p.owner_id,
         medium: p.medium,
         review_before: p.review_before,
@@ -70,7 +70,7 @@ pub async fn list_assets(State(s): State<WebState>, Who(who): Who, Query(p): Que
         offset,
         limit,
     };
-    let r = register::list(&s.app, &who, &AssetFilter { query, customer: p.customer_information }).await?;
+    let r = register::list(&s.app, &who, &query).await?;
     Ok(Json(Page { items: r.items, total: r.total, offset, limit }))
 }
 

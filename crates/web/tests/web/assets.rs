@@ -2,14 +2,13 @@
 //! name their reason and change nothing, and the employee sees only their own requests.
 
 use isms_app::assets::conformance::AcceptInput;
-use isms_app::assets::register::AssetFilter;
 use isms_app::assets::{categories, conformance, register, supports, takeouts};
 use isms_core::Role;
 use isms_store::assets::{AssetQuery, FindingQuery};
 use isms_testkit::{backends, grant, user_session, TestServer};
 
-fn all() -> AssetFilter {
-    AssetFilter { query: AssetQuery { limit: 1000, ..Default::default() }, customer: None }
+fn all() -> AssetQuery {
+    AssetQuery { limit: 1000, ..Default::default() }
 }
 
 #[tokio::test]
@@ -181,6 +180,27 @@ async fn the_register_over_json() {
         let f: serde_json::Value = c.get(s.url(&format!("/api/v1/asset-findings?asset_id={id}&status=open"))).send().await.unwrap().json().await.unwrap();
         let rules: Vec<&str> = f["items"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
         assert!(rules.contains(&"owner-missing") && rules.contains(&"terminal-unencrypted"), "{b:?}: {rules:?}");
+
+        // Search: a substring of a name or description (trigram index on SQLite, LIKE on
+        // PostgreSQL); short terms and `%` match literally.
+        for (q, n) in [("reservation", 1), ("RESERVATION rec", 1), ("ro", 3), ("%", 0), ("gate", 1), ("\"x", 0)] {
+            let r: serde_json::Value = c.get(s.url(&format!("/api/v1/assets?q={}", isms_web::context::url_encode(q)))).send().await.unwrap().json().await.unwrap();
+            assert_eq!(r["total"], n, "{b:?}: search {q:?} gave {r}");
+        }
+        // Marking a category as customer information marks its assets at once.
+        let customer: serde_json::Value = c.get(s.url("/api/v1/assets?customer_information=true")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(customer["total"], 4, "{b:?}");
+        let cat: serde_json::Value = c.get(s.url(&format!("/api/v1/handling-categories/{internal}"))).send().await.unwrap().json().await.unwrap();
+        let mut body = cat.clone();
+        body["rules"]["customer_information"] = true.into();
+        body["rules"]["personal_information"] = true.into();
+        body["rules"]["take_out"] = "never".into();
+        let r = c.put(s.url(&format!("/api/v1/handling-categories/{internal}"))).header("x-csrf-token", &ciso.csrf).json(&body).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{b:?}: {}", r.text().await.unwrap());
+        let customer: serde_json::Value = c.get(s.url("/api/v1/assets?customer_information=true")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(customer["total"], 6, "{b:?}: INTERNAL holds two assets now");
+        let r = c.put(s.url(&format!("/api/v1/handling-categories/{internal}"))).header("x-csrf-token", &ciso.csrf).json(&cat).send().await.unwrap();
+        assert_eq!(r.status(), 200);
 
         // Import over JSON: a dry run writes nothing and problems point at line and field.
         let csv = "name,category_code,company_code,medium\nGate lists,INTERNAL,AZA,electronic\nNew list,INTERNAL,AZA,fax\n";

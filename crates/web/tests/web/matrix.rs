@@ -30,7 +30,7 @@ async fn fixture(s: &TestServer) -> Fixture {
     let admin = user_session(&s.app, "matrix-admin", vec![grant(Role::SystemAdministrator, None)], None).await;
     let (adm, _) = isms_app::accounts::session_principal(&s.app, &admin.cookie).await.unwrap();
     let (tok, _) = isms_app::accounts::create_token(&s.app, &adm, isms_app::accounts::NewToken { name: "t".into(), role: Role::Hr, companies: vec![a.clone()], expires_in_days: 5 }).await.unwrap();
-    let assets = isms_app::assets::register::list(&s.app, &sys, &isms_app::assets::register::AssetFilter { query: isms_store::assets::AssetQuery { limit: 100, ..Default::default() }, customer: None }).await.unwrap();
+    let assets = isms_app::assets::register::list(&s.app, &sys, &isms_store::assets::AssetQuery { limit: 100, ..Default::default() }).await.unwrap();
     let asset = assets.items.iter().find(|x| x.company_id == a && x.name == "Passenger reservation records").unwrap().clone();
     let findings = isms_app::assets::conformance::list(&s.app, &sys, &isms_store::assets::FindingQuery { company_id: Some(a.clone()), limit: 10, ..Default::default() }).await.unwrap();
     let category = isms_app::assets::categories::list(&s.app, &sys).await.unwrap()[0].id.clone();

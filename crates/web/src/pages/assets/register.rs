@@ -9,7 +9,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use isms_app::assets::register::{self, AssetFilter};
+use isms_app::assets::register;
 use isms_app::assets::{Asset, AssetInput, Finding};
 use isms_app::audit::AuditEntry;
 use isms_app::Principal;
@@ -44,30 +44,28 @@ pub struct ListQ {
 }
 
 impl ListQ {
-    pub fn to_filter(&self, limit: u64) -> AssetFilter {
-        AssetFilter {
-            query: AssetQuery {
-                search: none_if_empty(&self.q),
-                company_id: none_if_empty(&self.company),
-                category_id: none_if_empty(&self.category),
-                owner_id: none_if_empty(&self.owner),
-                medium: none_if_empty(&self.medium),
-                sort: match self.sort.as_str() {
-                    "company" => AssetSort::Company,
-                    "category" => AssetSort::Category,
-                    "review" => AssetSort::ReviewDue,
-                    _ => AssetSort::Name,
-                },
-                descending: self.dir == "desc",
-                offset: self.page.unwrap_or(1).saturating_sub(1) * limit,
-                limit,
-                ..Default::default()
-            },
-            customer: match self.customer.as_str() {
+    pub fn to_query(&self, limit: u64) -> AssetQuery {
+        AssetQuery {
+            search: none_if_empty(&self.q),
+            company_id: none_if_empty(&self.company),
+            category_id: none_if_empty(&self.category),
+            owner_id: none_if_empty(&self.owner),
+            medium: none_if_empty(&self.medium),
+            customer_information: match self.customer.as_str() {
                 "yes" => Some(true),
                 "no" => Some(false),
                 _ => None,
             },
+            sort: match self.sort.as_str() {
+                "company" => AssetSort::Company,
+                "category" => AssetSort::Category,
+                "review" => AssetSort::ReviewDue,
+                _ => AssetSort::Name,
+            },
+            descending: self.dir == "desc",
+            offset: self.page.unwrap_or(1).saturating_sub(1) * limit,
+            limit,
+            review_before: None,
         }
     }
 
@@ -129,7 +127,7 @@ struct ListPartial {
 }
 
 pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(q): Query<ListQ>) -> Response {
-    let result = match register::list(&state.app, &who, &q.to_filter(PAGE_SIZE)).await {
+    let result = match register::list(&state.app, &who, &q.to_query(PAGE_SIZE)).await {
         Ok(r) => r,
         Err(e) => return crate::error::page_error(&ctx, e),
     };

@@ -18,8 +18,8 @@ use isms_app::AppError;
 pub const EXPORT_LIMIT: u64 = 100_000;
 
 async fn rows(state: &WebState, ctx: &Ctx, who: &isms_app::Principal, q: &ListQ) -> Result<Vec<Vec<String>>, AppError> {
-    let mut f = q.to_filter(EXPORT_LIMIT);
-    f.query.offset = 0;
+    let mut f = q.to_query(EXPORT_LIMIT);
+    f.offset = 0;
     let page = register::list(&state.app, who, &f).await?;
     let look = Lookup::load(state, who, ctx.lang.code(), true).await.with_people(state, page.items.iter().map(|a| a.owner_id.clone())).await;
     // The import's columns, in its order, so an export can be edited and imported again.
