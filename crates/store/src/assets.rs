@@ -412,7 +412,8 @@ pub async fn findings_page(db: &impl ConnectionTrait, within: CompanyFilter<'_>,
         .filter(finding_condition(within, q))
         .order_by_desc(C::Severity)
         .order_by_desc(C::OpenedMs)
-        .order_by_asc(C::Id)
+        // One direction throughout, so the order is an index walk.
+        .order_by_desc(C::Id)
         .offset(q.offset)
         .limit(q.limit.clamp(1, 100_000))
         .all(db)

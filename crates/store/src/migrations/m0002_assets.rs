@@ -165,6 +165,8 @@ impl MigrationTrait for Migration {
             ("ix_information_assets_company_review", &["company_id", "review_due", "id"]),
             ("ix_information_assets_category", &["category_id", "name", "id"]),
             ("ix_information_assets_category_review", &["category_id", "review_due", "id"]),
+            ("ix_information_assets_company_category", &["company_id", "category_id", "name", "id"]),
+            ("ix_information_assets_company_category_review", &["company_id", "category_id", "review_due", "id"]),
             ("ix_information_assets_customer", &["customer_information", "name", "id"]),
             ("ix_information_assets_customer_review", &["customer_information", "review_due", "id"]),
             ("ix_information_assets_department", &["department_id"]),
