@@ -1,5 +1,6 @@
 //! Short-lived in-memory copies of what nearly every request reads: the principal behind a
-//! session or token, the organisation's companies and departments, and list counts. An entry is used
+//! session or token, the organisation's companies and departments, the handling
+//! categories, and list counts. An entry is used
 //! only while no write has committed on this instance since it was read (the store's
 //! generation) and for a few seconds at most, which bounds how long another instance's
 //! change (a revoked session, a disabled account) can go unseen here.
@@ -25,6 +26,7 @@ pub struct Caches {
     principals: Mutex<HashMap<String, Entry<(Principal, Option<SessionInfo>, i64)>>>,
     org: Mutex<Option<Entry<(Vec<isms_store::org::company::Model>, Vec<isms_store::org::department::Model>)>>>,
     counts: Mutex<HashMap<String, Entry<u64>>>,
+    categories: Mutex<Option<Entry<Vec<crate::assets::Category>>>>,
 }
 
 impl Caches {
@@ -71,6 +73,18 @@ impl Caches {
 
     pub fn put_org(&self, generation: u64, value: (Vec<isms_store::org::company::Model>, Vec<isms_store::org::department::Model>)) {
         if let Ok(mut g) = self.org.lock() {
+            *g = Some(Entry { generation, at: Instant::now(), value });
+        }
+    }
+
+    pub fn categories(&self, generation: u64) -> Option<Vec<crate::assets::Category>> {
+        let g = self.categories.lock().ok()?;
+        let e = g.as_ref()?;
+        (e.generation == generation && e.at.elapsed() < ORG_TTL).then(|| e.value.clone())
+    }
+
+    pub fn put_categories(&self, generation: u64, value: Vec<crate::assets::Category>) {
+        if let Ok(mut g) = self.categories.lock() {
             *g = Some(Entry { generation, at: Instant::now(), value });
         }
     }

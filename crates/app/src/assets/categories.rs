@@ -120,7 +120,13 @@ fn model(id: String, code: String, name: String, input: &CategoryInput, created_
 /// Every category. Categories are the group's, so anyone who reads assets or requests a
 /// take-out reads them.
 pub async fn list(app: &App, _who: &Principal) -> Result<Vec<Category>> {
-    all(app.store.conn()).await
+    let generation = app.store.generation();
+    if let Some(c) = app.caches().categories(generation) {
+        return Ok(c);
+    }
+    let c = all(app.store.conn()).await?;
+    app.caches().put_categories(generation, c.clone());
+    Ok(c)
 }
 
 pub(crate) async fn all(db: &impl ConnectionTrait) -> Result<Vec<Category>> {
