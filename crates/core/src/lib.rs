@@ -2,10 +2,50 @@
 //! the values people type in (parsed, not validated later), and the audit chain's hashing.
 //! Nothing here does IO.
 
+/// A closed set of codes stored as text: parsing names the field, `ALL` lists them.
+macro_rules! code_enum {
+    ($(#[$m:meta])* $name:ident, $field:literal { $($variant:ident => $code:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize, ::utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn code(self) -> &'static str {
+                match self { $($name::$variant => $code),+ }
+            }
+
+            /// Parses the stored or typed code; the error names `field`.
+            pub fn parse_as(field: &str, s: &str) -> Result<Self, $crate::FieldError> {
+                let s = s.trim();
+                Self::ALL.iter().copied().find(|v| v.code() == s).ok_or_else(|| {
+                    let expected = Self::ALL.iter().map(|v| v.code()).collect::<Vec<_>>().join(", ");
+                    $crate::FieldError::coded(field, "one-of", format!("`{s}` is not one of {expected}"))
+                        .arg("value", s)
+                        .arg("expected", expected)
+                })
+            }
+
+            pub fn parse(s: &str) -> Result<Self, $crate::FieldError> {
+                Self::parse_as($field, s)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.code())
+            }
+        }
+    };
+}
+
 pub mod assets;
 pub mod audit;
 pub mod ids;
 pub mod org;
+pub mod policies;
 pub mod roles;
 pub mod scope;
 

@@ -61,12 +61,12 @@ impl Role {
             Role::SystemAdministrator => &[
                 OrgRead, OrgManage, PeopleRead, PeopleManage, UsersRead, UsersManage, AuditRead, AuditExport, AssetsRead,
             ],
-            Role::Ciso => &[OrgRead, PeopleRead, UsersRead, AuditRead, AuditExport, AssetsRead, AssetsManage, CategoriesManage],
-            Role::CouncilMember => &[OrgRead],
-            Role::CommitteeMember => &[OrgRead, PeopleRead, AssetsRead],
-            Role::CompanySecurityAdmin => &[OrgRead, PeopleRead, PeopleManage, UsersRead, AuditRead, AssetsRead, AssetsManage],
-            Role::CsirtMember => &[OrgRead, PeopleRead, AssetsRead],
-            Role::Auditor => &[OrgRead, PeopleRead, UsersRead, AuditRead, AuditExport, AssetsRead],
+            Role::Ciso => &[OrgRead, PeopleRead, UsersRead, AuditRead, AuditExport, AssetsRead, AssetsManage, CategoriesManage, PoliciesRead, PoliciesManage],
+            Role::CouncilMember => &[OrgRead, PoliciesRead],
+            Role::CommitteeMember => &[OrgRead, PeopleRead, AssetsRead, PoliciesRead],
+            Role::CompanySecurityAdmin => &[OrgRead, PeopleRead, PeopleManage, UsersRead, AuditRead, AssetsRead, AssetsManage, PoliciesRead, PoliciesManage],
+            Role::CsirtMember => &[OrgRead, PeopleRead, AssetsRead, PoliciesRead],
+            Role::Auditor => &[OrgRead, PeopleRead, UsersRead, AuditRead, AuditExport, AssetsRead, PoliciesRead],
             Role::Hr => &[OrgRead, PeopleRead, PeopleManage],
             Role::ContactDeskAgent => &[OrgRead],
             Role::Employee => &[],
@@ -113,10 +113,17 @@ pub enum Permission {
     AssetsManage,
     /// The group's handling categories and their rules.
     CategoriesManage,
+    /// Every document of the management system in every state, approvals and
+    /// acknowledgement progress. Published documents that apply to a person need no
+    /// permission to read.
+    PoliciesRead,
+    /// Writing documents and versions, submitting, publishing, reviews and reminders.
+    /// Approving is decided by each kind's approver role, not by this permission.
+    PoliciesManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 13] = [
         Permission::OrgRead,
         Permission::OrgManage,
         Permission::PeopleRead,
@@ -128,6 +135,8 @@ impl Permission {
         Permission::AssetsRead,
         Permission::AssetsManage,
         Permission::CategoriesManage,
+        Permission::PoliciesRead,
+        Permission::PoliciesManage,
     ];
 }
 
@@ -163,7 +172,7 @@ mod tests {
 
     #[test]
     fn auditors_read_but_never_change() {
-        for p in [Permission::OrgManage, Permission::PeopleManage, Permission::UsersManage, Permission::AssetsManage, Permission::CategoriesManage] {
+        for p in [Permission::OrgManage, Permission::PeopleManage, Permission::UsersManage, Permission::AssetsManage, Permission::CategoriesManage, Permission::PoliciesManage] {
             assert!(!Role::Auditor.grants(p));
         }
         assert!(Role::Auditor.grants(Permission::AuditRead));
