@@ -8,8 +8,10 @@ pub mod audit;
 mod cache;
 pub mod crypto;
 pub mod demo;
+pub mod notify;
 pub mod org;
 pub mod people;
+pub mod policies;
 pub mod setup;
 
 use isms_core::{Access, FieldError, Permission, Scope};
@@ -47,6 +49,11 @@ pub struct AppConfig {
     /// Longest pause after a failed sign-in.
     pub max_failure_delay_ms: u64,
     pub issuer: String,
+    /// Whether an SMTP server is configured: notifications to people with an address are
+    /// then queued for e-mail too.
+    pub mail_enabled: bool,
+    /// Days ahead of a due date that owners are reminded (asset and document reviews).
+    pub remind_days: i64,
 }
 
 impl Default for AppConfig {
@@ -60,6 +67,8 @@ impl Default for AppConfig {
             argon2_iterations: 2,
             max_failure_delay_ms: 4_000,
             issuer: "isms".into(),
+            mail_enabled: false,
+            remind_days: 30,
         }
     }
 }
@@ -169,6 +178,19 @@ impl AppError {
     /// A field error with a catalog message `err-<code>`.
     pub fn coded(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
         AppError::Invalid(vec![FieldError::coded(field, code, message)])
+    }
+}
+
+impl AppError {
+    /// Adds a message argument to a single field error.
+    pub fn into_with_arg(self, name: &'static str, value: impl Into<String>) -> Self {
+        match self {
+            AppError::Invalid(mut v) if v.len() == 1 => {
+                let e = v.remove(0).arg(name, value);
+                AppError::Invalid(vec![e])
+            }
+            other => other,
+        }
     }
 }
 

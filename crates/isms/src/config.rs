@@ -54,6 +54,45 @@ pub struct Settings {
     pub database_max_connections: Option<u32>,
     /// Behind a reverse proxy that sets `X-Forwarded-For`: take the client address from it.
     pub trust_proxy: bool,
+    /// Days ahead of a due date that owners are reminded (asset and document reviews).
+    pub remind_days: i64,
+    /// The SMTP server notifications are sent through; none when `mail.host` is empty.
+    pub mail: MailConfig,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum MailSecurity {
+    #[default]
+    Starttls,
+    Tls,
+    None,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    pub host: String,
+    pub port: u16,
+    /// `starttls` (default), `tls` (SMTPS) or `none` (a relay on the same host only).
+    pub security: MailSecurity,
+    pub username: String,
+    pub password: Secret,
+    /// The sender, e.g. `isms <isms@example.com>`.
+    pub from: String,
+    pub timeout_secs: u64,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self { host: String::new(), port: 587, security: MailSecurity::Starttls, username: String::new(), password: Secret::default(), from: String::new(), timeout_secs: 30 }
+    }
+}
+
+impl MailConfig {
+    pub fn enabled(&self) -> bool {
+        !self.host.trim().is_empty()
+    }
 }
 
 impl Default for Settings {
@@ -74,15 +113,17 @@ impl Default for Settings {
             metrics: true,
             database_max_connections: None,
             trust_proxy: false,
+            remind_days: 30,
+            mail: MailConfig::default(),
         }
     }
 }
 
 /// Environment variables that are read (as `ISMS_<KEY>`).
-const ENV_KEYS: [&str; 16] = [
+const ENV_KEYS: [&str; 17] = [
     "listen", "data_dir", "database_url", "public_url", "secret_key_file", "log_format", "log_level",
     "session_idle_minutes", "session_max_hours", "lock_after_failures", "lock_minutes", "max_body_mib", "metrics",
-    "database_max_connections", "trust_proxy", "config",
+    "database_max_connections", "trust_proxy", "remind_days", "config",
 ];
 
 /// Overrides from flags; only what was given.
@@ -139,6 +180,20 @@ impl Settings {
         }
         if self.max_body_mib == 0 || self.max_body_mib > 1024 {
             return Err("`max_body_mib`: must be between 1 and 1024".into());
+        }
+        if !(1..=365).contains(&self.remind_days) {
+            return Err("`remind_days`: must be between 1 and 365".into());
+        }
+        if self.mail.enabled() {
+            if self.mail.from.trim().is_empty() {
+                return Err("`mail.from`: is required when `mail.host` is set".into());
+            }
+            if self.mail.port == 0 {
+                return Err("`mail.port`: must be a port number".into());
+            }
+            if self.mail.timeout_secs == 0 || self.mail.timeout_secs > 600 {
+                return Err("`mail.timeout_secs`: must be between 1 and 600".into());
+            }
         }
         if let Err(e) = self.log_level.parse::<tracing_subscriber::EnvFilter>() {
             return Err(format!("`log_level`: {e}"));
@@ -210,7 +265,23 @@ mod tests {
 
     #[test]
     fn secrets_do_not_print() {
-        let s = Settings { database_url: Secret("postgres://u:pw@h/db".into()), ..Default::default() };
+        let mut s = Settings { database_url: Secret("postgres://u:pw@h/db".into()), ..Default::default() };
+        s.mail.password = Secret("smtp-secret".into());
         assert!(!format!("{s:?}").contains("pw"));
+        assert!(!format!("{s:?}").contains("smtp-secret"));
+    }
+
+    #[test]
+    fn mail_section() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("isms.toml");
+        std::fs::write(&f, "[mail]\nhost = \"smtp.example.com\"\nsecurity = \"tls\"\nport = 465\n").unwrap();
+        assert!(Settings::load(Some(&f), &FlagOverrides::default()).unwrap_err().contains("mail.from"));
+        std::fs::write(&f, "[mail]\nhost = \"smtp.example.com\"\nfrom = \"isms <isms@example.com>\"\nsecurty = \"tls\"\n").unwrap();
+        assert!(Settings::load(Some(&f), &FlagOverrides::default()).unwrap_err().contains("securty"));
+        std::fs::write(&f, "[mail]\nhost = \"smtp.example.com\"\nfrom = \"isms <isms@example.com>\"\nsecurity = \"tls\"\nport = 465\n").unwrap();
+        let s = Settings::load(Some(&f), &FlagOverrides::default()).unwrap();
+        assert!(s.mail.enabled());
+        assert_eq!(s.mail.security, MailSecurity::Tls);
     }
 }

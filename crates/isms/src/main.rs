@@ -244,6 +244,8 @@ async fn open(s: &Settings) -> Result<App> {
         session_max_hours: s.session_max_hours,
         lock_after_failures: s.lock_after_failures,
         lock_minutes: s.lock_minutes,
+        mail_enabled: s.mail.enabled(),
+        remind_days: s.remind_days,
         ..AppConfig::default()
     };
     Ok(App::new(store, cfg, key))
@@ -442,6 +444,26 @@ async fn serve(s: Settings, demo: bool) -> Result<()> {
             }
         }
     });
+    let mailer = if s.mail.enabled() {
+        let security = match s.mail.security {
+            config::MailSecurity::Starttls => isms_app::notify::MailSecurity::Starttls,
+            config::MailSecurity::Tls => isms_app::notify::MailSecurity::Tls,
+            config::MailSecurity::None => isms_app::notify::MailSecurity::None,
+        };
+        let m = isms_app::notify::Mailer::new(&isms_app::notify::MailSettings {
+            host: s.mail.host.clone(),
+            port: s.mail.port,
+            security,
+            username: s.mail.username.clone(),
+            password: s.mail.password.0.clone(),
+            from: s.mail.from.clone(),
+            timeout: std::time::Duration::from_secs(s.mail.timeout_secs),
+        })
+        .map_err(anyhow::Error::msg)?;
+        Some(m)
+    } else {
+        None
+    };
     let listener = tokio::net::TcpListener::bind(s.listen).await.with_context(|| format!("listening on {}", s.listen))?;
     let state = isms_web::WebState::new(
         app.clone(),
@@ -450,6 +472,32 @@ async fn serve(s: Settings, demo: bool) -> Result<()> {
     )
     .map_err(anyhow::Error::msg)?;
     let (router, _) = isms_web::router(state.clone());
+    // Reminders are made hourly (each once, by its key); e-mail leaves the outbox every
+    // fifteen seconds. Both are safe with several instances.
+    let notifier = app.clone();
+    let render = isms_web::notices::MailText { i18n: state.i18n.clone(), public_url: public.clone() };
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(15));
+        let mut last_reminders: Option<Instant> = None;
+        loop {
+            tick.tick().await;
+            if last_reminders.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(3600)) {
+                last_reminders = Some(Instant::now());
+                match isms_app::assets::register::remind_reviews(&notifier).await {
+                    Ok(n) if n > 0 => tracing::info!(reminders = n, "asset review reminders queued"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "asset review reminders failed"),
+                }
+            }
+            if let Some(m) = &mailer {
+                match isms_app::notify::deliver_due(&notifier, m, &render, 200).await {
+                    Ok(d) if d.sent + d.failed + d.retrying > 0 => tracing::info!(sent = d.sent, failed = d.failed, retrying = d.retrying, "e-mail delivered"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "e-mail delivery failed"),
+                }
+            }
+        }
+    });
     println!("isms is ready at {public}  (started in {} ms)", started.elapsed().as_millis());
     if demo {
         println!("demo accounts (password `{}`):", isms_app::demo::DEMO_PASSWORD);

@@ -6,7 +6,9 @@ pub mod accounts;
 pub mod assets;
 pub mod audit;
 pub mod migrations;
+pub mod notices;
 pub mod org;
+pub mod policies;
 pub mod settings;
 
 use sea_orm::{

@@ -2,6 +2,8 @@
 //! real server on a free port, and helpers to act as a user of any role. Tests written
 //! once run on both backends.
 
+pub mod smtp;
+
 use isms_app::accounts::{GrantView, NewUser};
 use isms_app::{App, AppConfig, Principal};
 use isms_core::Role;

@@ -547,3 +547,23 @@ no-reviews-due = No review is due.
 tile-reviews-due = Asset reviews due
 tile-open-findings = Open findings on customer information
 tile-takeouts-awaiting = Take-outs awaiting your decision
+
+## notifications
+nav-notifications = Notifications
+notifications-title = Notifications
+notifications-hint = What isms told you: reminders, requests for your approval and documents to read. Those with an e-mail status were also sent by e-mail.
+notifications-read-all = Mark all read
+notifications-none = No notifications.
+unread = New
+unread-count = { $n } unread
+mark-read = Mark read
+col-when = When
+col-notice = Notification
+col-mail = E-mail
+mail-none = —
+mail-pending = Queued
+mail-sending = Sending
+mail-sent = Sent
+mail-failed = Failed
+mail-footer = Sent by isms, the information security management system. Replies to this address are not read.
+notice-asset-review-due = The review of the information asset "{ $asset }" is due on { $due }

@@ -547,3 +547,23 @@ no-reviews-due = 見直しが必要なものはありません。
 tile-reviews-due = 情報資産の見直し
 tile-open-findings = 顧客情報の未対応の不適合
 tile-takeouts-awaiting = 判断待ちの持ち出し申請
+
+## notifications
+nav-notifications = 通知
+notifications-title = 通知
+notifications-hint = isms からのお知らせ(リマインダー、承認依頼、閲読が必要な文書)です。メール欄に状態があるものはメールでも送信されています。
+notifications-read-all = すべて既読にする
+notifications-none = 通知はありません。
+unread = 未読
+unread-count = 未読 { $n } 件
+mark-read = 既読にする
+col-when = 日時
+col-notice = 通知
+col-mail = メール
+mail-none = —
+mail-pending = 送信待ち
+mail-sending = 送信中
+mail-sent = 送信済み
+mail-failed = 送信失敗
+mail-footer = 情報セキュリティマネジメントシステム isms から送信されました。このアドレスへの返信は読まれません。
+notice-asset-review-due = 情報資産「{ $asset }」の見直し期限は { $due } です

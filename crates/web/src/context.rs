@@ -33,6 +33,8 @@ pub struct Ctx {
     pub is_htmx: bool,
     pub bearer: bool,
     pub i18n: std::sync::Arc<crate::i18n::Catalogs>,
+    /// Unread notifications of the signed-in user, counted for full page loads only.
+    pub unread: u64,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Ctx {
@@ -206,7 +208,7 @@ pub async fn middleware(State(state): State<WebState>, req: Request, next: Next)
             }
         }
         if cross_site || !ok {
-            let ctx = Ctx { principal, pending, session, lang, tz, csrf, path_and_query, is_api, is_htmx, bearer, i18n: state.i18n.clone() };
+            let ctx = Ctx { principal, pending, session, lang, tz, csrf, path_and_query, is_api, is_htmx, bearer, i18n: state.i18n.clone(), unread: 0 };
             let mut resp = crate::error::csrf_failed(&state, &ctx);
             if let Some(t) = new_pre {
                 resp.headers_mut().append(header::SET_COOKIE, set_cookie(&state, PRE_COOKIE, &t, None, true));
@@ -215,7 +217,11 @@ pub async fn middleware(State(state): State<WebState>, req: Request, next: Next)
         }
     }
 
-    let ctx = Ctx { principal, pending, session, lang, tz, csrf, path_and_query, is_api, is_htmx, bearer, i18n: state.i18n.clone() };
+    let unread = match &principal {
+        Some(p) if !is_api && !is_htmx && parts.method == axum::http::Method::GET && p.user_id.is_some() => isms_app::notify::unread_count(&state.app, p).await.unwrap_or(0),
+        _ => 0,
+    };
+    let ctx = Ctx { principal, pending, session, lang, tz, csrf, path_and_query, is_api, is_htmx, bearer, i18n: state.i18n.clone(), unread };
     parts.extensions.insert(ctx);
     parts.extensions.insert(client_ip);
     let req = Request::from_parts(parts, body);

@@ -6,6 +6,7 @@ pub mod api;
 pub mod context;
 pub mod error;
 pub mod i18n;
+pub mod notices;
 pub mod ops;
 pub mod pages;
 pub mod routes;

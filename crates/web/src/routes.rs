@@ -114,6 +114,9 @@ pub fn build(state: WebState) -> (Router, Vec<RouteSpec>) {
         .get("/account", SignedIn, get(pages::account::page))
         .post("/account/preferences", SignedIn, post(pages::account::preferences))
         .post("/account/sessions/{id}/revoke", SignedIn, post(pages::account::revoke_session))
+        .get("/notifications", SignedIn, get(pages::notices::inbox))
+        .post("/notifications/read", SignedIn, post(pages::notices::read_all))
+        .post("/notifications/{id}/read", SignedIn, post(pages::notices::read_one))
         // organisation
         .get("/org", Perm(OrgRead), get(pages::org::page))
         .post("/org/companies", Perm(OrgManage), post(pages::org::create_company))
@@ -199,6 +202,8 @@ pub fn build(state: WebState) -> (Router, Vec<RouteSpec>) {
         .get("/api/v1/users/{id}", Perm(UsersRead), get(api::users::show))
         .put("/api/v1/users/{id}/grants", Perm(UsersManage), put(api::users::set_grants))
         .get("/api/v1/roles", SignedIn, get(api::users::roles))
+        .get("/api/v1/notifications", SignedIn, get(api::notices::list))
+        .post("/api/v1/notifications/read", SignedIn, post(api::notices::read))
         .get("/api/v1/audit", Perm(AuditRead), get(api::audit::list))
         .get("/api/v1/assets", Perm(AssetsRead), get(api::assets::list_assets))
         .post("/api/v1/assets", Perm(AssetsManage), post(api::assets::create_asset))

@@ -325,3 +325,41 @@ pub async fn names(app: &App, ids: &[String]) -> Result<std::collections::HashMa
     }
     Ok(out)
 }
+
+/// Reminds owners of assets whose review falls due within the reminder window (or is
+/// overdue): once per asset and due date, in their inbox and by e-mail. Returns how
+/// many reminders were new. Safe to run on several instances: the key makes it once.
+pub async fn remind_reviews(app: &App) -> Result<usize> {
+    use isms_store::sea_orm::QuerySelect;
+    let horizon = super::today().saturating_add(jiff::Span::new().days(app.config().remind_days)).to_string();
+    let mut sent = 0;
+    let mut after = String::new();
+    loop {
+        let txn = app.store.write().await?;
+        let rows: Vec<(String, String, String, Option<String>)> = asset::Entity::find()
+            .select_only()
+            .column(asset::Column::Id)
+            .column(asset::Column::Name)
+            .column(asset::Column::ReviewDue)
+            .column(asset::Column::OwnerId)
+            .filter(asset::Column::ReviewDue.lte(horizon.clone()))
+            .filter(asset::Column::OwnerId.is_not_null())
+            .filter(asset::Column::Id.gt(after.clone()))
+            .order_by_asc(asset::Column::Id)
+            .limit(500)
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        let Some(last) = rows.last() else { break };
+        after = last.0.clone();
+        for (id, name, due, owner) in &rows {
+            let Some(owner) = owner else { continue };
+            let n = crate::notify::Notice::new("asset-review-due", json!({"asset": name, "due": due}), format!("/assets/{id}")).once(format!("asset-review:{id}:{due}"));
+            if crate::notify::to_person(app, &txn, owner, &n).await? {
+                sent += 1;
+            }
+        }
+        txn.commit().await?;
+    }
+    Ok(sent)
+}

@@ -7,12 +7,13 @@ use sea_orm_migration::prelude::*;
 mod columns;
 mod m0001_foundation;
 mod m0002_assets;
+mod m0003_policies;
 
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_foundation::Migration), Box::new(m0002_assets::Migration)]
+        vec![Box::new(m0001_foundation::Migration), Box::new(m0002_assets::Migration), Box::new(m0003_policies::Migration)]
     }
 }
 

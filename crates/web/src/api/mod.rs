@@ -5,6 +5,7 @@
 
 pub mod assets;
 pub mod audit;
+pub mod notices;
 pub mod org;
 pub mod people;
 pub mod users;
@@ -20,6 +21,7 @@ use utoipa::OpenApi;
     info(title = "isms API", description = "Information-security and personal-information protection management: organisation, people, accounts, the audit trail and the information asset register."),
     paths(
         me,
+        notices::list, notices::read,
         org::list_companies, org::create_company, org::list_departments, org::create_department,
         people::list, people::create, people::show, people::update, people::deactivate,
         users::list, users::create, users::show, users::set_grants, users::roles,

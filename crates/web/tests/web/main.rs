@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod fuzz;
 mod matrix;
+mod notices;
 mod ops;
 mod people;
 
