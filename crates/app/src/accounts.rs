@@ -904,3 +904,17 @@ pub async fn person_ids_of(app: &App, user_ids: Vec<String>) -> Result<std::coll
     }
     Ok(out)
 }
+
+/// Display names of these accounts, for showing who approved or wrote a record the
+/// reader already sees.
+pub async fn display_names(app: &App, ids: &[String]) -> Result<std::collections::HashMap<String, String>> {
+    use isms_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let mut out = std::collections::HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    for u in user::Entity::find().filter(user::Column::Id.is_in(ids.iter().cloned())).all(app.store.conn()).await? {
+        out.insert(u.id, if u.display_name.is_empty() { u.username } else { u.display_name });
+    }
+    Ok(out)
+}

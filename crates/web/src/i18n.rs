@@ -196,6 +196,25 @@ mod tests {
         keys.extend(["requested", "approved", "rejected", "returned", "withdrawn", "outside"].iter().map(|s| format!("takeout-{s}")));
         keys.extend(isms_app::assets::takeouts::CHANNELS.iter().map(|s| format!("channel-{s}")));
         keys.extend(["create", "update"].iter().map(|s| format!("import-action-{s}")));
+        use isms_core::policies::{DocKind, DocLang, ReviewOutcome, VersionState};
+        keys.extend(DocKind::ALL.iter().map(|k| format!("doc-kind-{k}")));
+        keys.extend(VersionState::ALL.iter().map(|k| format!("version-{k}")));
+        keys.extend(DocLang::ALL.iter().map(|k| format!("lang-{k}")));
+        keys.extend(ReviewOutcome::ALL.iter().map(|k| format!("review-{k}")));
+        keys.extend(["overdue", "due_soon", "draft", "retired"].iter().map(|s| format!("doc-filter-{s}")));
+        keys.extend(["approve", "reject"].iter().map(|s| format!("decision-{s}")));
+        keys.extend(["none", "pending", "sending", "sent", "failed"].iter().map(|s| format!("mail-{s}")));
+        keys.extend(
+            ["asset-review-due", "policy-approval", "policy-approved", "policy-rejected", "policy-acknowledge", "policy-acknowledge-reminder", "policy-review-due"]
+                .iter()
+                .map(|s| format!("notice-{s}")),
+        );
+        // Codes made at run time, out of reach of the coded-error scan.
+        keys.extend(
+            ["version-state", "approve-own", "not-approver", "already-decided", "file-name", "file-type", "file-empty", "file-too-large", "file-mismatch", "file-macros"]
+                .iter()
+                .map(|s| format!("err-{s}")),
+        );
         let mut missing = vec![];
         for k in &keys {
             for l in [Lang::En, Lang::Ja] {

@@ -386,7 +386,7 @@ async fn save_relations(db: &impl ConnectionTrait, doc_id: &str, v: &Valid) -> R
 
 fn code_taken(e: isms_store::sea_orm::DbErr) -> AppError {
     match AppError::from(e) {
-        AppError::Conflict(_) => AppError::coded("code", "code-taken", "another document has this code"),
+        AppError::Conflict(_) => AppError::coded("code", "doc-code-taken", "another document has this code"),
         other => other,
     }
 }

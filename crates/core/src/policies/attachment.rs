@@ -22,7 +22,10 @@ impl AttachmentType {
 /// Checks the file's name, size and content; the error names field `file`.
 pub fn check(name: &str, bytes: &[u8], max_bytes: usize) -> Result<AttachmentType, FieldError> {
     let name = name.trim();
-    let err = |code: &'static str, msg: String| FieldError::coded("file", code, msg);
+    // Codes listed in the catalog test (file-name, file-type, file-empty, file-too-large,
+    // file-mismatch, file-macros).
+    let field = "file";
+    let err = |code: &'static str, msg: String| FieldError::coded(field, code, msg);
     if name.is_empty() {
         return Err(err("file-name", "the file has no name".into()));
     }

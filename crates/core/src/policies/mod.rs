@@ -129,7 +129,9 @@ impl Refusal {
     }
 
     pub fn to_field_error(&self) -> FieldError {
-        let e = FieldError::coded("state", self.code(), self.to_string());
+        // Codes listed in the catalog test: version-state, approve-own, not-approver, already-decided.
+        let field = "state";
+        let e = FieldError::coded(field, self.code(), self.to_string());
         match self {
             Refusal::WrongState { state, action } => e.arg("state", state.code()).arg("action", *action),
             Refusal::NotApprover(r) => e.arg("role", r.code()),

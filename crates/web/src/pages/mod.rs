@@ -8,5 +8,6 @@ pub mod home;
 pub mod notices;
 pub mod org;
 pub mod people;
+pub mod policies;
 pub mod shell;
 pub mod users;
