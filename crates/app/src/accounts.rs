@@ -918,3 +918,14 @@ pub async fn display_names(app: &App, ids: &[String]) -> Result<std::collections
     }
     Ok(out)
 }
+
+/// The principal of a named account, for the operator's tools on the server itself (the
+/// demo loader runs a document's approval as the accounts that would approve it, so the
+/// audit trail shows who did what). Never reachable from HTTP.
+pub async fn acting_as(app: &App, username: &str) -> Result<Principal> {
+    use isms_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let db = app.store.conn();
+    let u = user::Entity::find().filter(user::Column::Username.eq(username)).one(db).await?.ok_or(AppError::NotFound)?;
+    let access = access_of(db, &u.id).await?;
+    Ok(Principal { actor: format!("user:{}", u.id), user_id: Some(u.id), name: u.display_name, access, locale: u.locale, time_zone: u.time_zone, session_id: None })
+}

@@ -488,6 +488,11 @@ async fn serve(s: Settings, demo: bool) -> Result<()> {
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "asset review reminders failed"),
                 }
+                match isms_app::policies::reading::remind_reviews(&notifier).await {
+                    Ok(n) if n > 0 => tracing::info!(reminders = n, "document review reminders queued"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "document review reminders failed"),
+                }
             }
             if let Some(m) = &mailer {
                 match isms_app::notify::deliver_due(&notifier, m, &render, 200).await {

@@ -706,3 +706,7 @@ err-file-empty = the file is empty
 err-file-mismatch = the content is not what the file name claims
 err-file-macros = the document contains macros
 err-doc-code-taken = another document has this code
+doc-filter-in_review = Awaiting approval
+tile-documents-to-read = Documents to read
+tile-approvals-awaiting = Versions awaiting your approval
+tile-document-reviews-overdue = Document reviews overdue

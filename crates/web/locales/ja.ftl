@@ -706,3 +706,7 @@ err-file-empty = ファイルが空です
 err-file-mismatch = ファイルの中身が名前の示す種類と一致しません
 err-file-macros = マクロを含む文書は受け付けません
 err-doc-code-taken = この文書番号はほかの文書で使われています
+doc-filter-in_review = 承認待ち
+tile-documents-to-read = 閲読確認が必要な文書
+tile-approvals-awaiting = あなたの承認待ちの版
+tile-document-reviews-overdue = 見直し期限切れの文書

@@ -201,7 +201,7 @@ mod tests {
         keys.extend(VersionState::ALL.iter().map(|k| format!("version-{k}")));
         keys.extend(DocLang::ALL.iter().map(|k| format!("lang-{k}")));
         keys.extend(ReviewOutcome::ALL.iter().map(|k| format!("review-{k}")));
-        keys.extend(["overdue", "due_soon", "draft", "retired"].iter().map(|s| format!("doc-filter-{s}")));
+        keys.extend(["overdue", "due_soon", "draft", "in_review", "retired"].iter().map(|s| format!("doc-filter-{s}")));
         keys.extend(["approve", "reject"].iter().map(|s| format!("decision-{s}")));
         keys.extend(["none", "pending", "sending", "sent", "failed"].iter().map(|s| format!("mail-{s}")));
         keys.extend(

@@ -260,7 +260,29 @@ pub fn build(state: WebState) -> (Router, Vec<RouteSpec>) {
         .post("/api/v1/takeouts", SignedIn, post(api::assets::request_takeout))
         .get("/api/v1/takeouts/{id}", SignedIn, get(api::assets::show_takeout))
         .post("/api/v1/takeouts/{id}/decision", SignedIn, post(api::assets::decide_takeout))
-        .post("/api/v1/takeouts/{id}/close", SignedIn, post(api::assets::close_takeout));
+        .post("/api/v1/takeouts/{id}/close", SignedIn, post(api::assets::close_takeout))
+        .get("/api/v1/documents", SignedIn, get(api::policies::list))
+        .post("/api/v1/documents", Perm(PoliciesManage), post(api::policies::create))
+        .get("/api/v1/documents/{id}", SignedIn, get(api::policies::show))
+        .put("/api/v1/documents/{id}", Perm(PoliciesManage), put(api::policies::update))
+        .post("/api/v1/documents/{id}/versions", Perm(PoliciesManage), post(api::policies::new_version))
+        .get("/api/v1/documents/{id}/versions/{n}", SignedIn, get(api::policies::show_version))
+        .put("/api/v1/documents/{id}/versions/{n}", Perm(PoliciesManage), put(api::policies::edit_version))
+        .post("/api/v1/documents/{id}/versions/{n}/submit", Perm(PoliciesManage), post(api::policies::submit))
+        .post("/api/v1/documents/{id}/versions/{n}/withdraw", Perm(PoliciesManage), post(api::policies::withdraw))
+        .post("/api/v1/documents/{id}/versions/{n}/decision", SignedIn, post(api::policies::decide))
+        .post("/api/v1/documents/{id}/versions/{n}/publish", Perm(PoliciesManage), post(api::policies::publish))
+        .post("/api/v1/documents/{id}/versions/{n}/attachments", Perm(PoliciesManage), post(api::policies::attach))
+        .post("/api/v1/documents/{id}/acknowledge", SignedIn, post(api::policies::acknowledge))
+        .get("/api/v1/documents/{id}/acknowledgements", Perm(PoliciesRead), get(api::policies::progress))
+        .post("/api/v1/documents/{id}/remind", Perm(PoliciesManage), post(api::policies::remind))
+        .post("/api/v1/documents/{id}/review", Perm(PoliciesManage), post(api::policies::review))
+        .post("/api/v1/documents/{id}/retire", Perm(PoliciesManage), post(api::policies::retire))
+        .get("/api/v1/documents/{id}/compare", Perm(PoliciesRead), get(api::policies::compare))
+        .get("/api/v1/document-kinds", SignedIn, get(api::policies::kinds))
+        .put("/api/v1/document-kinds", Perm(PoliciesManage), put(api::policies::set_kind))
+        .get("/api/v1/public/documents", Public, get(api::policies::public_list))
+        .get("/api/v1/public/documents/{code}", Public, get(api::policies::public_show));
     let specs = t.specs;
     let router = t
         .router

@@ -103,7 +103,7 @@ pub struct DocQuery {
     pub kind: Option<String>,
     #[serde(default)]
     pub company_id: Option<String>,
-    /// `overdue` or `due_soon` reviews; `draft` (a version being written or approved); `retired`.
+    /// `overdue` or `due_soon` reviews; `draft` (a version being written or approved); `in_review`; `retired`.
     #[serde(default)]
     pub status: Option<String>,
     #[serde(default)]
@@ -159,6 +159,10 @@ pub async fn list(app: &App, who: &Principal, q: &DocQuery) -> Result<Page<Docum
             sel = sel.filter(document::Column::Id.in_subquery(open));
         }
         Some("retired") => sel = sel.filter(document::Column::Retired.eq(true)),
+        Some("in_review") => {
+            let open = Query::select().column(version::Column::DocumentId).from(version::Entity).and_where(version::Column::State.eq("in_review")).to_owned();
+            sel = sel.filter(document::Column::Id.in_subquery(open));
+        }
         _ => {}
     }
     let total = sel.clone().count(db).await?;

@@ -517,3 +517,24 @@ pub async fn file(app: &App, who: &Principal, doc_id: &str, attachment_id: &str)
     }
     Ok(f)
 }
+
+/// Versions in review on which the caller may decide now, as (document id, number).
+pub async fn awaiting_my_decision(app: &App, who: &Principal) -> Result<Vec<(String, i32)>> {
+    if who.user_id.is_none() {
+        return Ok(vec![]);
+    }
+    let pending: Vec<(String, i32)> = version::Entity::find()
+        .select_only()
+        .columns([version::Column::DocumentId, version::Column::Number])
+        .filter(version::Column::State.eq("in_review"))
+        .into_tuple()
+        .all(app.store.conn())
+        .await?;
+    let mut out = vec![];
+    for (doc, n) in pending {
+        if can_decide(app, who, &doc, n).await? {
+            out.push((doc, n));
+        }
+    }
+    Ok(out)
+}

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod notices;
 pub mod org;
 pub mod people;
+pub mod policies;
 pub mod users;
 
 use crate::context::Who;
@@ -18,7 +19,7 @@ use utoipa::OpenApi;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "isms API", description = "Information-security and personal-information protection management: organisation, people, accounts, the audit trail and the information asset register."),
+    info(title = "isms API", description = "Information-security and personal-information protection management: organisation, people, accounts, the audit trail, the information asset register, notifications and the management system's documents."),
     paths(
         me,
         notices::list, notices::read,
@@ -31,6 +32,9 @@ use utoipa::OpenApi;
         assets::list_categories, assets::create_category, assets::show_category, assets::update_category, assets::delete_category,
         assets::list_findings, assets::show_finding, assets::accept_finding, assets::resolve_finding, assets::recheck,
         assets::list_takeouts, assets::request_takeout, assets::show_takeout, assets::decide_takeout, assets::close_takeout,
+        policies::list, policies::create, policies::show, policies::update, policies::new_version, policies::show_version, policies::edit_version,
+        policies::submit, policies::withdraw, policies::decide, policies::publish, policies::attach, policies::acknowledge, policies::progress,
+        policies::remind, policies::review, policies::retire, policies::compare, policies::kinds, policies::set_kind, policies::public_list, policies::public_show,
     ),
     components(schemas(Problem, FieldProblem, Me)),
     modifiers(&Security),

@@ -54,6 +54,21 @@ pub async fn dashboard(State(state): State<WebState>, ctx: Ctx, headers: HeaderM
             tiles.push(Tile { href: "/takeouts?status=requested", label: shell.t("tile-takeouts-awaiting"), value: n.to_string() });
         }
     }
+    if let Ok(docs) = isms_app::policies::reading::to_acknowledge(app, &who).await {
+        if !docs.is_empty() {
+            tiles.push(Tile { href: "/policies", label: shell.t("tile-documents-to-read"), value: docs.len().to_string() });
+        }
+    }
+    if let Ok(v) = isms_app::policies::versions::awaiting_my_decision(app, &who).await {
+        if !v.is_empty() {
+            tiles.push(Tile { href: "/policies?status=in_review", label: shell.t("tile-approvals-awaiting"), value: v.len().to_string() });
+        }
+    }
+    if who.access.can(Permission::PoliciesRead) {
+        if let Ok(n) = isms_app::policies::reading::overdue_reviews(app, &who).await {
+            tiles.push(Tile { href: "/policies?status=overdue", label: shell.t("tile-document-reviews-overdue"), value: n.to_string() });
+        }
+    }
     if who.access.can(Permission::AuditRead) {
         let q = isms_store::audit::AuditQuery { limit: 1, ..Default::default() };
         if let Ok((_, total)) = isms_app::audit::list(app, &who, &q).await {
