@@ -367,8 +367,9 @@ pub async fn decide(app: &App, who: &Principal, doc_id: &str, number: i32, input
     })
     .await?;
     if next == VersionState::Draft {
-        // Earlier approvals were of a text that will now change.
-        approval::Entity::delete_many().filter(approval::Column::VersionId.eq(saved.id.clone())).filter(approval::Column::Decision.eq("approve")).exec(&txn).await?;
+        // This round's decisions were about a text that will now change; the next round
+        // starts afresh. The rejection and its reason stay in the audit trail and on the draft.
+        approval::Entity::delete_many().filter(approval::Column::VersionId.eq(saved.id.clone())).exec(&txn).await?;
     }
     if next != VersionState::InReview {
         if let Some(a) = author_id {

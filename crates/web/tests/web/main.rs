@@ -9,6 +9,7 @@ mod matrix;
 mod notices;
 mod ops;
 mod people;
+mod policies;
 
 /// The value of the first hidden `_csrf` field in a page.
 pub fn csrf_in(html: &str) -> String {
