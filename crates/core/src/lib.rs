@@ -44,6 +44,7 @@ macro_rules! code_enum {
 pub mod assets;
 pub mod audit;
 pub mod ids;
+pub mod incidents;
 pub mod org;
 pub mod policies;
 pub mod roles;

@@ -61,11 +61,11 @@ impl Role {
             Role::SystemAdministrator => &[
                 OrgRead, OrgManage, PeopleRead, PeopleManage, UsersRead, UsersManage, AuditRead, AuditExport, AssetsRead,
             ],
-            Role::Ciso => &[OrgRead, PeopleRead, UsersRead, AuditRead, AuditExport, AssetsRead, AssetsManage, CategoriesManage, PoliciesRead, PoliciesManage],
+            Role::Ciso => &[OrgRead, PeopleRead, UsersRead, AuditRead, AuditExport, AssetsRead, AssetsManage, CategoriesManage, PoliciesRead, PoliciesManage, IncidentsRead, IncidentsManage],
             Role::CouncilMember => &[OrgRead, PoliciesRead],
             Role::CommitteeMember => &[OrgRead, PeopleRead, AssetsRead, PoliciesRead],
-            Role::CompanySecurityAdmin => &[OrgRead, PeopleRead, PeopleManage, UsersRead, AuditRead, AssetsRead, AssetsManage, PoliciesRead, PoliciesManage],
-            Role::CsirtMember => &[OrgRead, PeopleRead, AssetsRead, PoliciesRead],
+            Role::CompanySecurityAdmin => &[OrgRead, PeopleRead, PeopleManage, UsersRead, AuditRead, AssetsRead, AssetsManage, PoliciesRead, PoliciesManage, IncidentsRead],
+            Role::CsirtMember => &[OrgRead, PeopleRead, AssetsRead, PoliciesRead, IncidentsRead, IncidentsManage],
             Role::Auditor => &[OrgRead, PeopleRead, UsersRead, AuditRead, AuditExport, AssetsRead, PoliciesRead],
             Role::Hr => &[OrgRead, PeopleRead, PeopleManage],
             Role::ContactDeskAgent => &[OrgRead],
@@ -120,10 +120,16 @@ pub enum Permission {
     /// Writing documents and versions, submitting, publishing, reviews and reminders.
     /// Approving is decided by each kind's approver role, not by this permission.
     PoliciesManage,
+    /// Incidents of the companies in scope. Those involving personal information need
+    /// `IncidentsManage` or being added to the case (need to know). Anyone signed in may
+    /// report one and follow their own reports.
+    IncidentsRead,
+    /// Running cases: triage, transitions, facts, notes, clocks, members.
+    IncidentsManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 15] = [
         Permission::OrgRead,
         Permission::OrgManage,
         Permission::PeopleRead,
@@ -137,6 +143,8 @@ impl Permission {
         Permission::CategoriesManage,
         Permission::PoliciesRead,
         Permission::PoliciesManage,
+        Permission::IncidentsRead,
+        Permission::IncidentsManage,
     ];
 }
 
@@ -171,8 +179,16 @@ mod tests {
     }
 
     #[test]
+    fn only_the_csirt_and_the_ciso_run_incidents() {
+        for r in Role::ALL {
+            assert_eq!(r.grants(Permission::IncidentsManage), matches!(r, Role::CsirtMember | Role::Ciso), "{r}");
+            assert!(!r.grants(Permission::IncidentsManage) || r.grants(Permission::IncidentsRead), "{r}");
+        }
+    }
+
+    #[test]
     fn auditors_read_but_never_change() {
-        for p in [Permission::OrgManage, Permission::PeopleManage, Permission::UsersManage, Permission::AssetsManage, Permission::CategoriesManage, Permission::PoliciesManage] {
+        for p in [Permission::OrgManage, Permission::PeopleManage, Permission::UsersManage, Permission::AssetsManage, Permission::CategoriesManage, Permission::PoliciesManage, Permission::IncidentsManage] {
             assert!(!Role::Auditor.grants(p));
         }
         assert!(Role::Auditor.grants(Permission::AuditRead));
