@@ -8,6 +8,7 @@ pub mod audit;
 mod cache;
 pub mod crypto;
 pub mod demo;
+pub mod incidents;
 pub mod notify;
 pub mod org;
 pub mod people;

@@ -488,6 +488,11 @@ async fn serve(s: Settings, demo: bool) -> Result<()> {
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "asset review reminders failed"),
                 }
+                match isms_app::incidents::clocks::remind(&notifier).await {
+                    Ok(n) if n > 0 => tracing::info!(reminders = n, "incident clock reminders queued"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "incident clock reminders failed"),
+                }
                 match isms_app::policies::reading::remind_reviews(&notifier).await {
                     Ok(n) if n > 0 => tracing::info!(reminders = n, "document review reminders queued"),
                     Ok(_) => {}

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod assets;
 pub mod audit;
+pub mod incidents;
 pub mod migrations;
 pub mod notices;
 pub mod org;

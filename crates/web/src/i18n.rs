@@ -209,6 +209,18 @@ mod tests {
                 .iter()
                 .map(|s| format!("notice-{s}")),
         );
+        use isms_core::incidents::{clocks::{ClockKind, Trigger}, Exposure, Impact, IncidentType, Status};
+        keys.extend(IncidentType::ALL.iter().map(|k| format!("incident-kind-{k}")));
+        keys.extend(Status::ALL.iter().map(|k| format!("incident-status-{k}")));
+        keys.extend(Status::ALL.iter().skip(1).map(|k| format!("incident-move-{k}")));
+        keys.extend((1..=4).map(|n| format!("incident-severity-{n}")));
+        keys.extend(Impact::ALL.iter().map(|k| format!("impact-{k}")));
+        keys.extend(Exposure::ALL.iter().map(|k| format!("exposure-{k}")));
+        keys.extend(Trigger::ALL.iter().map(|k| format!("appi-trigger-{k}")));
+        keys.extend(ClockKind::ALL.iter().map(|k| format!("clock-{k}")));
+        keys.extend(["sensitive", "financial_risk", "unlawful_purpose", "strongly_encrypted", "eu_residents"].iter().map(|k| format!("field-{}", k.replace('_', "-"))));
+        keys.extend(["incident-reported", "incident-status", "incident-added", "incident-clock-due", "incident-clock-overdue"].iter().map(|s| format!("notice-{s}")));
+        keys.extend(["incident-skips", "incident-needs-severity", "incident-needs-personal", "incident-needs-review", "incident-needs-actions", "incident-needs-reason"].iter().map(|s| format!("err-{s}")));
         // Codes made at run time, out of reach of the coded-error scan.
         keys.extend(
             ["version-state", "approve-own", "not-approver", "already-decided", "file-name", "file-type", "file-empty", "file-too-large", "file-mismatch", "file-macros"]

@@ -199,6 +199,16 @@ pub fn build(state: WebState) -> (Router, Vec<RouteSpec>) {
         .get("/public/policies", Public, get(pages::policies::public::list))
         .get("/public/policies/{code}", Public, get(pages::policies::public::show))
         .get("/public/policies/{code}/files/{file}", Public, get(pages::policies::public::file))
+        // incidents
+        .get("/incidents", SignedIn, get(pages::incidents::list))
+        .get("/incidents/report", SignedIn, get(pages::incidents::report_form))
+        .post("/incidents/report", SignedIn, post(pages::incidents::report))
+        .get("/incidents/{id}", SignedIn, get(pages::incidents::show))
+        .post("/incidents/{id}/facts", Perm(IncidentsManage), post(pages::incidents::facts))
+        .post("/incidents/{id}/transition", Perm(IncidentsManage), post(pages::incidents::transition))
+        .post("/incidents/{id}/notes", SignedIn, post(pages::incidents::note))
+        .post("/incidents/{id}/members", Perm(IncidentsManage), post(pages::incidents::member))
+        .post("/incidents/{id}/clocks/{clock}/done", Perm(IncidentsManage), post(pages::incidents::clock_done))
         // administration
         .get("/admin/users", Perm(UsersRead), get(pages::users::list))
         .get("/admin/users/new", Perm(UsersManage), get(pages::users::new_form))
@@ -282,7 +292,16 @@ pub fn build(state: WebState) -> (Router, Vec<RouteSpec>) {
         .get("/api/v1/document-kinds", SignedIn, get(api::policies::kinds))
         .put("/api/v1/document-kinds", Perm(PoliciesManage), put(api::policies::set_kind))
         .get("/api/v1/public/documents", Public, get(api::policies::public_list))
-        .get("/api/v1/public/documents/{code}", Public, get(api::policies::public_show));
+        .get("/api/v1/public/documents/{code}", Public, get(api::policies::public_show))
+        .get("/api/v1/incidents", SignedIn, get(api::incidents::list))
+        .post("/api/v1/incidents", SignedIn, post(api::incidents::report))
+        .get("/api/v1/incidents/{id}", SignedIn, get(api::incidents::show))
+        .put("/api/v1/incidents/{id}/facts", Perm(IncidentsManage), put(api::incidents::facts))
+        .post("/api/v1/incidents/{id}/transition", Perm(IncidentsManage), post(api::incidents::transition))
+        .post("/api/v1/incidents/{id}/notes", SignedIn, post(api::incidents::note))
+        .post("/api/v1/incidents/{id}/members", Perm(IncidentsManage), post(api::incidents::member))
+        .post("/api/v1/incidents/{id}/clocks/{clock}/done", Perm(IncidentsManage), post(api::incidents::clock_done))
+        .get("/api/v1/incident-clocks", SignedIn, get(api::incidents::running));
     let specs = t.specs;
     let router = t
         .router

@@ -46,7 +46,7 @@ pub(crate) fn roles_for(who: &Principal, doc: &document::Model) -> Vec<Role> {
 }
 
 /// The person behind the caller's account, if any.
-pub(crate) async fn my_person(db: &impl ConnectionTrait, who: &Principal) -> Result<Option<person::Model>> {
+pub async fn my_person(db: &impl ConnectionTrait, who: &Principal) -> Result<Option<person::Model>> {
     let Some(uid) = &who.user_id else { return Ok(None) };
     let Some(pid) = user::Entity::find_by_id(uid.clone()).one(db).await?.and_then(|u| u.person_id) else { return Ok(None) };
     Ok(person::Entity::find_by_id(pid).one(db).await?)

@@ -8,12 +8,13 @@ mod columns;
 mod m0001_foundation;
 mod m0002_assets;
 mod m0003_policies;
+mod m0004_incidents;
 
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_foundation::Migration), Box::new(m0002_assets::Migration), Box::new(m0003_policies::Migration)]
+        vec![Box::new(m0001_foundation::Migration), Box::new(m0002_assets::Migration), Box::new(m0003_policies::Migration), Box::new(m0004_incidents::Migration)]
     }
 }
 

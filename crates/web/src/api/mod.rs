@@ -5,6 +5,7 @@
 
 pub mod assets;
 pub mod audit;
+pub mod incidents;
 pub mod notices;
 pub mod org;
 pub mod people;
@@ -19,10 +20,11 @@ use utoipa::OpenApi;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "isms API", description = "Information-security and personal-information protection management: organisation, people, accounts, the audit trail, the information asset register, notifications and the management system's documents."),
+    info(title = "isms API", description = "Information-security and personal-information protection management: organisation, people, accounts, the audit trail, the information asset register, notifications, the management system's documents and incident response."),
     paths(
         me,
         notices::list, notices::read,
+        incidents::list, incidents::report, incidents::show, incidents::facts, incidents::transition, incidents::note, incidents::member, incidents::clock_done, incidents::running,
         org::list_companies, org::create_company, org::list_departments, org::create_department,
         people::list, people::create, people::show, people::update, people::deactivate,
         users::list, users::create, users::show, users::set_grants, users::roles,

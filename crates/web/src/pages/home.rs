@@ -54,6 +54,17 @@ pub async fn dashboard(State(state): State<WebState>, ctx: Ctx, headers: HeaderM
             tiles.push(Tile { href: "/takeouts?status=requested", label: shell.t("tile-takeouts-awaiting"), value: n.to_string() });
         }
     }
+    if who.access.can(Permission::IncidentsRead) {
+        if let Ok(n) = isms_app::incidents::cases::open_count(app, &who).await {
+            tiles.push(Tile { href: "/incidents?status=open", label: shell.t("tile-open-incidents"), value: n.to_string() });
+        }
+    }
+    if let Ok(clocks) = isms_app::incidents::clocks::running(app, &who).await {
+        if let Some((i, c)) = clocks.first() {
+            let _ = i;
+            tiles.push(Tile { href: "/incidents?status=open", label: shell.tr("tile-running-clocks", &[("next", shell.time(&c.due_ms))]), value: clocks.len().to_string() });
+        }
+    }
     if let Ok(docs) = isms_app::policies::reading::to_acknowledge(app, &who).await {
         if !docs.is_empty() {
             tiles.push(Tile { href: "/policies", label: shell.t("tile-documents-to-read"), value: docs.len().to_string() });

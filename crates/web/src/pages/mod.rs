@@ -5,6 +5,7 @@ pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod home;
+pub mod incidents;
 pub mod notices;
 pub mod org;
 pub mod people;

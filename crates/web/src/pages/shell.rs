@@ -36,8 +36,9 @@ impl Shell {
         let current_path = ctx.path_and_query.split('?').next().unwrap_or("/").to_owned();
         let mut nav = vec![];
         if let Some(p) = &ctx.principal {
-            let items: [(&'static str, &str, Option<Permission>); 10] = [
+            let items: [(&'static str, &str, Option<Permission>); 11] = [
                 ("/", "nav-home", None),
+                ("/incidents", "nav-incidents", None),
                 ("/policies", "nav-policies", None),
                 ("/assets", "nav-assets", Some(Permission::AssetsRead)),
                 ("/takeouts", "nav-takeouts", None),

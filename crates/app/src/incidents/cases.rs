@@ -1,0 +1,720 @@
+//! Cases: reporting (never blocked by a long form), the CSIRT opening one directly, the
+//! register and the record, facts, transitions, notes and members.
+
+use super::{runs, visible};
+use crate::notify::{self, Notice};
+use crate::{record, App, AppError, Page, Principal, Result};
+use isms_core::incidents::clocks::{decide, BreachFacts, Decision};
+use isms_core::incidents::{parse_technique, severity, transition, Exposure, Facts, Impact, IncidentType, Status};
+use isms_core::{FieldError, Permission};
+use isms_store::accounts::{role_grant, user};
+use isms_store::incidents::{affected, company as inc_company, event, incident, member};
+use isms_store::now_ms;
+use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Incident {
+    pub id: String,
+    /// `INC-2026-0001`
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub title: String,
+    pub kind: IncidentType,
+    pub status: Status,
+    /// 1 (low) to 4 (critical); decided at triage.
+    pub severity: Option<i16>,
+    pub impact: Option<Impact>,
+    pub exposure: Option<Exposure>,
+    pub company_id: String,
+    pub description: String,
+    pub reported_by: Option<String>,
+    pub discovered_ms: i64,
+    pub reported_ms: i64,
+    pub triage_ms: Option<i64>,
+    pub contained_ms: Option<i64>,
+    pub eradicated_ms: Option<i64>,
+    pub recovered_ms: Option<i64>,
+    pub review_ms: Option<i64>,
+    pub closed_ms: Option<i64>,
+    /// `None` until triage answers it.
+    pub personal_data: Option<bool>,
+    pub customer_data: bool,
+    pub facts: BreachFacts,
+    pub data_categories: String,
+    pub techniques: Vec<String>,
+    pub exercise: bool,
+    pub root_cause: String,
+    pub lessons: String,
+    pub actions_note: String,
+    pub close_reason: String,
+    pub companies: Vec<String>,
+    /// Minutes from report to triage, containment and close, once reached.
+    pub minutes_to_triage: Option<i64>,
+    pub minutes_to_contain: Option<i64>,
+    pub minutes_to_close: Option<i64>,
+}
+
+fn minutes(from: i64, to: Option<i64>) -> Option<i64> {
+    to.map(|t| (t - from).max(0) / 60_000)
+}
+
+pub(crate) fn facts_of(m: &incident::Model) -> BreachFacts {
+    BreachFacts {
+        personal_data: m.personal_data == Some(true),
+        sensitive: m.sensitive,
+        financial_damage_risk: m.financial_risk,
+        unlawful_purpose: m.unlawful_purpose,
+        people_affected: m.people_affected,
+        strongly_encrypted: m.strongly_encrypted,
+        eu_residents: m.eu_residents,
+    }
+}
+
+fn view(m: incident::Model, companies: Vec<String>) -> Result<Incident> {
+    let bad = |e: FieldError| AppError::Internal(e.to_string());
+    Ok(Incident {
+        kind: IncidentType::parse(&m.kind).map_err(bad)?,
+        status: Status::parse(&m.status).map_err(bad)?,
+        impact: m.impact.as_deref().map(Impact::parse).transpose().map_err(bad)?,
+        exposure: m.exposure.as_deref().map(Exposure::parse).transpose().map_err(bad)?,
+        facts: facts_of(&m),
+        techniques: m.techniques.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        minutes_to_triage: minutes(m.reported_ms, m.triage_ms),
+        minutes_to_contain: minutes(m.reported_ms, m.contained_ms),
+        minutes_to_close: minutes(m.reported_ms, m.closed_ms),
+        companies,
+        id: m.id,
+        reference: m.r#ref,
+        title: m.title,
+        severity: m.severity,
+        company_id: m.company_id,
+        description: m.description,
+        reported_by: m.reported_by,
+        discovered_ms: m.discovered_ms,
+        reported_ms: m.reported_ms,
+        triage_ms: m.triage_ms,
+        contained_ms: m.contained_ms,
+        eradicated_ms: m.eradicated_ms,
+        recovered_ms: m.recovered_ms,
+        review_ms: m.review_ms,
+        closed_ms: m.closed_ms,
+        personal_data: m.personal_data,
+        customer_data: m.customer_data,
+        data_categories: m.data_categories,
+        exercise: m.exercise,
+        root_cause: m.root_cause,
+        lessons: m.lessons,
+        actions_note: m.actions_note,
+        close_reason: m.close_reason,
+    })
+}
+
+async fn build(db: &impl ConnectionTrait, rows: Vec<incident::Model>) -> Result<Vec<Incident>> {
+    let ids: Vec<String> = rows.iter().map(|i| i.id.clone()).collect();
+    let comps = inc_company::Entity::find().filter(inc_company::Column::IncidentId.is_in(ids)).all(db).await?;
+    rows.into_iter().map(|m| {
+        let c = comps.iter().filter(|c| c.incident_id == m.id).map(|c| c.company_id.clone()).collect();
+        view(m, c)
+    }).collect()
+}
+
+/// What anyone can say when something looks wrong: a line and what happened.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct ReportInput {
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    /// unauthorized_access, malware, data_leak, loss_theft, phishing, dos, insider, vendor or other; `other` when unsure.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// When it was noticed (RFC 3339); now when absent.
+    #[serde(default)]
+    pub discovered_at: Option<String>,
+    /// Whether customer information may be involved, as far as the reporter knows.
+    #[serde(default)]
+    pub customer_data: bool,
+    /// For the CSIRT: the company the case belongs to (a reporter's own company otherwise).
+    #[serde(default)]
+    pub company_id: Option<String>,
+    /// For the CSIRT: a drill, never counted in real statistics.
+    #[serde(default)]
+    pub exercise: bool,
+}
+
+async fn next_ref(db: &impl ConnectionTrait, year: i16) -> Result<String> {
+    let prefix = format!("INC-{year}-");
+    let last: Option<String> = incident::Entity::find()
+        .select_only()
+        .column(incident::Column::Ref)
+        .filter(incident::Column::Ref.starts_with(prefix.clone()))
+        .order_by_desc(incident::Column::Ref)
+        .into_tuple()
+        .one(db)
+        .await?;
+    let n = last.and_then(|r| r[prefix.len()..].parse::<u32>().ok()).unwrap_or(0) + 1;
+    Ok(format!("{prefix}{n:04}"))
+}
+
+/// CSIRT members and CISOs who run cases of `company`.
+pub(crate) async fn responders_of(db: &impl ConnectionTrait, company: &str) -> Result<Vec<String>> {
+    responders(db, company).await
+}
+
+async fn responders(db: &impl ConnectionTrait, company: &str) -> Result<Vec<String>> {
+    let grants = role_grant::Entity::find()
+        .filter(role_grant::Column::Role.is_in(["csirt_member", "ciso"]))
+        .filter(Condition::any().add(role_grant::Column::CompanyId.is_null()).add(role_grant::Column::CompanyId.eq(company)))
+        .filter(Condition::any().add(role_grant::Column::ExpiresMs.is_null()).add(role_grant::Column::ExpiresMs.gt(now_ms())))
+        .all(db)
+        .await?;
+    let mut ids: Vec<String> = grants.into_iter().map(|g| g.user_id).collect();
+    ids.sort();
+    ids.dedup();
+    Ok(user::Entity::find().filter(user::Column::Id.is_in(ids)).filter(user::Column::Disabled.eq(false)).all(db).await?.into_iter().map(|u| u.id).collect())
+}
+
+/// Reports a suspected incident. Only a title is required; the CSIRT is told at once.
+pub async fn report(app: &App, who: &Principal, input: ReportInput) -> Result<Incident> {
+    let Some(uid) = who.user_id.clone() else { return Err(AppError::Forbidden) };
+    let mut errors = vec![];
+    let title = crate::assets::required(&mut errors, "title", &input.title, 300);
+    if input.description.chars().count() > 20_000 {
+        errors.push(FieldError::coded("description", "too-long", "is longer than 20000 characters").arg("max", "20000"));
+    }
+    let kind = match input.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+        None => IncidentType::Other,
+        Some(k) => IncidentType::parse(k).map_err(|e| errors.push(e)).unwrap_or(IncidentType::Other),
+    };
+    let now = now_ms();
+    let discovered = match input.discovered_at.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => now,
+        Some(s) => match parse_moment(s) {
+            Some(t) if t <= now + 60_000 => t,
+            Some(_) => {
+                errors.push(FieldError::coded("discovered_at", "date-not-future", "may not be in the future"));
+                now
+            }
+            None => {
+                errors.push(FieldError::coded("discovered_at", "moment", format!("`{s}` is not a date and time such as 2026-11-26T09:30")).arg("value", s));
+                now
+            }
+        },
+    };
+    let txn = app.store.write().await?;
+    let me = crate::policies::my_person(&txn, who).await?;
+    let runs_cases = who.access.can(Permission::IncidentsManage);
+    let company_id = match crate::assets::blank_to_none(&input.company_id) {
+        Some(c) if runs_cases => {
+            if !who.access.can_for(Permission::IncidentsManage, c.parse().ok()) {
+                errors.push(FieldError::coded("company_id", "company-out-of-scope", "you do not run incidents of this company"));
+            }
+            c
+        }
+        _ => match &me {
+            Some(p) => p.company_id.clone(),
+            None => {
+                errors.push(FieldError::coded("company_id", "required", "is required"));
+                String::new()
+            }
+        },
+    };
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let year = jiff::Timestamp::from_millisecond(now).map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Tokyo").unwrap_or(jiff::tz::TimeZone::UTC)).year()).unwrap_or(2026);
+    let id = uuid::Uuid::now_v7().to_string();
+    let r = next_ref(&txn, year).await?;
+    let m = incident::Model {
+        id: id.clone(),
+        r#ref: r.clone(),
+        title,
+        kind: kind.code().into(),
+        status: Status::Reported.code().into(),
+        severity: None,
+        impact: None,
+        exposure: if input.customer_data { Some(Exposure::Customer.code().into()) } else { None },
+        company_id: company_id.clone(),
+        description: input.description.trim().to_owned(),
+        reported_by: Some(uid.clone()),
+        reporter_person_id: me.map(|p| p.id),
+        discovered_ms: discovered,
+        reported_ms: now,
+        triage_ms: None,
+        contained_ms: None,
+        eradicated_ms: None,
+        recovered_ms: None,
+        review_ms: None,
+        closed_ms: None,
+        personal_data: None,
+        customer_data: input.customer_data,
+        sensitive: false,
+        financial_risk: false,
+        unlawful_purpose: false,
+        people_affected: None,
+        strongly_encrypted: false,
+        eu_residents: false,
+        data_categories: String::new(),
+        techniques: String::new(),
+        exercise: input.exercise && runs_cases,
+        root_cause: String::new(),
+        lessons: String::new(),
+        actions_note: String::new(),
+        close_reason: String::new(),
+        created_ms: now,
+        updated_ms: now,
+    };
+    let saved = m.into_active_model().insert(&txn).await?;
+    inc_company::Entity::insert(inc_company::ActiveModel { incident_id: Set(id.clone()), company_id: Set(company_id.clone()) }).exec_without_returning(&txn).await?;
+    timeline(&txn, &id, Some(&uid), "status", Status::Reported.code()).await?;
+    for r_uid in responders(&txn, &company_id).await? {
+        if r_uid != uid {
+            let n = Notice::new("incident-reported", json!({"ref": r, "title": saved.title}), format!("/incidents/{id}"));
+            notify::to_user(app, &txn, &r_uid, &n).await?;
+        }
+    }
+    // The report's text may hold personal data: the audit entry keeps the particulars only.
+    record(app, &txn, who, "incidents.report", "incident", Some(&id), Some(&company_id), json!({"ref": r, "kind": kind, "exercise": saved.exercise})).await?;
+    txn.commit().await?;
+    Ok(build(app.store.conn(), vec![saved]).await?.remove(0))
+}
+
+/// A date and time as typed: RFC 3339, or a local `YYYY-MM-DDTHH:MM` in Japan.
+fn parse_moment(s: &str) -> Option<i64> {
+    if let Ok(t) = s.parse::<jiff::Timestamp>() {
+        return Some(t.as_millisecond());
+    }
+    let dt: jiff::civil::DateTime = s.parse().ok()?;
+    let tz = jiff::tz::TimeZone::get("Asia/Tokyo").ok()?;
+    dt.to_zoned_datetime(tz).ok().map(|z| z.timestamp().as_millisecond())
+}
+
+pub(crate) async fn timeline(db: &impl ConnectionTrait, incident_id: &str, actor: Option<&str>, kind: &str, text: &str) -> Result<()> {
+    event::ActiveModel {
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        incident_id: Set(incident_id.to_owned()),
+        at_ms: Set(now_ms()),
+        actor: Set(actor.map(str::to_owned)),
+        kind: Set(kind.into()),
+        text: Set(text.to_owned()),
+        personal: Set(false),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::IntoParams)]
+pub struct IncidentQuery {
+    #[serde(default)]
+    pub status: Option<String>,
+    /// `open` for every case not closed.
+    #[serde(default)]
+    pub company_id: Option<String>,
+    /// Include drills.
+    #[serde(default)]
+    pub exercises: bool,
+    #[serde(default)]
+    pub offset: u64,
+    #[serde(default)]
+    pub limit: u64,
+}
+
+/// Cases the caller may see, newest first.
+pub async fn list(app: &App, who: &Principal, q: &IncidentQuery) -> Result<Page<Incident>> {
+    let db = app.store.conn();
+    let cond = match who.access.scope(Permission::IncidentsManage) {
+        isms_core::Scope::Group => Condition::all(),
+        manage => {
+            let mut any = Condition::any();
+            let mut clauses = 0;
+            if let Some(uid) = &who.user_id {
+                let mine = isms_store::sea_orm::sea_query::Query::select().column(member::Column::IncidentId).from(member::Entity).and_where(member::Column::UserId.eq(uid.clone())).to_owned();
+                any = any.add(incident::Column::ReportedBy.eq(uid.clone())).add(incident::Column::Id.in_subquery(mine));
+                clauses += 2;
+            }
+            if let isms_core::Scope::Companies(c) = manage {
+                any = any.add(incident::Column::CompanyId.is_in(c.iter().map(|c| c.to_string())));
+                clauses += 1;
+            }
+            // Readers of a company: its cases without personal information.
+            let without_personal = Condition::any().add(incident::Column::PersonalData.is_null()).add(incident::Column::PersonalData.eq(false));
+            match who.access.scope(Permission::IncidentsRead) {
+                isms_core::Scope::Group => {
+                    any = any.add(without_personal);
+                    clauses += 1;
+                }
+                isms_core::Scope::Companies(c) => {
+                    any = any.add(Condition::all().add(incident::Column::CompanyId.is_in(c.iter().map(|c| c.to_string()))).add(without_personal));
+                    clauses += 1;
+                }
+                isms_core::Scope::Nothing => {}
+            }
+            if clauses == 0 {
+                return Ok(Page { items: vec![], total: 0 });
+            }
+            any
+        }
+    };
+    let mut sel = incident::Entity::find().filter(cond);
+    match q.status.as_deref() {
+        Some("open") => sel = sel.filter(incident::Column::Status.ne("closed")),
+        Some(s) if !s.is_empty() => sel = sel.filter(incident::Column::Status.eq(s)),
+        _ => {}
+    }
+    if let Some(c) = q.company_id.as_deref().filter(|c| !c.is_empty()) {
+        sel = sel.filter(incident::Column::CompanyId.eq(c));
+    }
+    if !q.exercises {
+        sel = sel.filter(incident::Column::Exercise.eq(false));
+    }
+    let total = sel.clone().count(db).await?;
+    let limit = if q.limit == 0 { 50 } else { q.limit.min(500) };
+    let rows = sel.order_by_desc(incident::Column::ReportedMs).order_by_desc(incident::Column::Id).offset(q.offset).limit(limit).all(db).await?;
+    Ok(Page { items: build(db, rows).await?, total })
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TimelineEntry {
+    pub at_ms: i64,
+    pub actor: Option<String>,
+    /// status, note or facts
+    pub kind: String,
+    pub text: String,
+    /// A note marked as holding personal data (sealed at rest; this reading was logged).
+    pub personal: bool,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct IncidentDetail {
+    pub incident: Incident,
+    pub decision: Decision,
+    pub clocks: Vec<super::clocks::Clock>,
+    pub timeline: Vec<TimelineEntry>,
+    pub members: Vec<String>,
+    pub assets: Vec<String>,
+    pub supports: Vec<String>,
+    /// Whether the caller runs this case.
+    pub can_run: bool,
+}
+
+pub(crate) async fn load(db: &impl ConnectionTrait, who: &Principal, id: &str) -> Result<incident::Model> {
+    let i = incident::Entity::find_by_id(id.to_owned()).one(db).await?.ok_or(AppError::NotFound)?;
+    if !visible(db, who, &i).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(i)
+}
+
+/// The case with its clocks, timeline and members. Reading notes that hold personal data
+/// is recorded in the audit trail.
+pub async fn get(app: &App, who: &Principal, id: &str) -> Result<IncidentDetail> {
+    let db = app.store.conn();
+    let i = load(db, who, id).await?;
+    let can_run = runs(db, who, &i).await?;
+    let reporter_only = !can_run && !who.access.can_for(Permission::IncidentsRead, i.company_id.parse().ok()) && !super::is_member(db, who, id).await?;
+    let events = if reporter_only { vec![] } else { event::Entity::find().filter(event::Column::IncidentId.eq(id)).order_by_asc(event::Column::AtMs).all(db).await? };
+    let sealed = events.iter().filter(|e| e.personal).count();
+    let mut timeline = vec![];
+    for e in events {
+        let text = if e.personal { app.fields().open(&e.text)? } else { e.text };
+        timeline.push(TimelineEntry { at_ms: e.at_ms, actor: e.actor, kind: e.kind, text, personal: e.personal });
+    }
+    if sealed > 0 {
+        let txn = app.store.write().await?;
+        record(app, &txn, who, "incidents.note.view", "incident", Some(id), Some(&i.company_id), json!({"personal_notes": sealed})).await?;
+        txn.commit().await?;
+    }
+    let members = member::Entity::find().filter(member::Column::IncidentId.eq(id)).all(db).await?.into_iter().map(|m| m.user_id).collect();
+    let links = affected::Entity::find().filter(affected::Column::IncidentId.eq(id)).all(db).await?;
+    let clocks = super::clocks::of(db, id).await?;
+    let decision = decide(&facts_of(&i));
+    let incident = build(db, vec![i]).await?.remove(0);
+    Ok(IncidentDetail {
+        incident,
+        decision,
+        clocks,
+        timeline,
+        members,
+        assets: links.iter().filter(|l| l.target_kind == "asset").map(|l| l.target_id.clone()).collect(),
+        supports: links.iter().filter(|l| l.target_kind == "support").map(|l| l.target_id.clone()).collect(),
+        can_run,
+    })
+}
+
+/// What triage and the later steps record about a case.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct FactsInput {
+    pub title: String,
+    pub kind: String,
+    #[serde(default)]
+    pub description: String,
+    /// limited, significant or severe
+    #[serde(default)]
+    pub impact: Option<String>,
+    /// none, internal, personal or customer
+    #[serde(default)]
+    pub exposure: Option<String>,
+    /// Companies affected besides the case's own.
+    #[serde(default)]
+    pub companies: Vec<String>,
+    /// Information assets and supporting assets (systems) affected.
+    #[serde(default)]
+    pub asset_ids: Vec<String>,
+    #[serde(default)]
+    pub support_ids: Vec<String>,
+    /// yes, no, or empty while unknown.
+    #[serde(default)]
+    pub personal_data: Option<bool>,
+    #[serde(default)]
+    pub sensitive: bool,
+    #[serde(default)]
+    pub financial_risk: bool,
+    #[serde(default)]
+    pub unlawful_purpose: bool,
+    #[serde(default)]
+    pub people_affected: Option<i64>,
+    #[serde(default)]
+    pub strongly_encrypted: bool,
+    #[serde(default)]
+    pub eu_residents: bool,
+    #[serde(default)]
+    pub data_categories: String,
+    /// ATT&CK technique ids.
+    #[serde(default)]
+    pub techniques: Vec<String>,
+    #[serde(default)]
+    pub root_cause: String,
+    #[serde(default)]
+    pub lessons: String,
+    /// Corrective actions, or why none are needed.
+    #[serde(default)]
+    pub actions_note: String,
+}
+
+/// Records the facts; severity follows the matrix; the clocks follow the facts.
+pub async fn update_facts(app: &App, who: &Principal, id: &str, input: FactsInput) -> Result<IncidentDetail> {
+    let txn = app.store.write().await?;
+    let old = load(&txn, who, id).await?;
+    if !runs(&txn, who, &old).await? {
+        return Err(AppError::Forbidden);
+    }
+    if old.status == "closed" {
+        return Err(AppError::coded("status", "incident-closed", "a closed case does not change"));
+    }
+    let mut errors = vec![];
+    let title = crate::assets::required(&mut errors, "title", &input.title, 300);
+    let kind = IncidentType::parse(&input.kind).map_err(|e| errors.push(e)).unwrap_or(IncidentType::Other);
+    let opt = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let impact = opt(&input.impact).map(|s| Impact::parse(&s)).transpose().map_err(|e| errors.push(e)).ok().flatten();
+    let exposure = opt(&input.exposure).map(|s| Exposure::parse(&s)).transpose().map_err(|e| errors.push(e)).ok().flatten();
+    if input.people_affected.is_some_and(|n| n < 0) {
+        errors.push(FieldError::coded("people_affected", "not-negative", "may not be negative"));
+    }
+    let mut techniques = vec![];
+    for t in input.techniques.iter().flat_map(|t| t.split([',', ' ', '\n'])).filter(|t| !t.trim().is_empty()) {
+        match parse_technique(t) {
+            Ok(t) if !techniques.contains(&t) => techniques.push(t),
+            Ok(_) => {}
+            Err(e) => errors.push(e),
+        }
+    }
+    if input.personal_data != Some(true) && (input.sensitive || input.people_affected.is_some_and(|n| n > 0) && input.personal_data == Some(false)) {
+        errors.push(FieldError::coded("personal_data", "personal-data-contradiction", "the facts say personal data is involved"));
+    }
+    for (field, text, max) in [("description", &input.description, 20_000), ("root_cause", &input.root_cause, 20_000), ("lessons", &input.lessons, 20_000), ("actions_note", &input.actions_note, 20_000), ("data_categories", &input.data_categories, 2_000)] {
+        if text.chars().count() > max {
+            errors.push(FieldError::coded(field, "too-long", format!("is longer than {max} characters")).arg("max", max.to_string()));
+        }
+    }
+    let mut companies: Vec<String> = input.companies.iter().map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect();
+    companies.push(old.company_id.clone());
+    companies.sort();
+    companies.dedup();
+    for c in &companies {
+        if isms_store::org::company::Entity::find_by_id(c.clone()).one(&txn).await?.is_none() {
+            errors.push(FieldError::coded("companies", "no-company", "no such company"));
+        }
+    }
+    for a in &input.asset_ids {
+        if isms_store::assets::asset::Entity::find_by_id(a.clone()).one(&txn).await?.is_none() {
+            errors.push(FieldError::coded("asset_ids", "no-asset", "no such asset"));
+        }
+    }
+    for s in &input.support_ids {
+        if isms_store::assets::support::Entity::find_by_id(s.clone()).one(&txn).await?.is_none() {
+            errors.push(FieldError::coded("support_ids", "no-support", "no such system or service"));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let sev = match (impact, exposure) {
+        (Some(i), Some(e)) => Some(severity(i, e)),
+        _ => old.severity,
+    };
+    let mut am = old.clone().into_active_model();
+    am.title = Set(title);
+    am.kind = Set(kind.code().into());
+    am.description = Set(input.description.trim().to_owned());
+    am.impact = Set(impact.map(|i| i.code().into()));
+    am.exposure = Set(exposure.map(|e| e.code().into()));
+    am.severity = Set(sev);
+    am.personal_data = Set(input.personal_data);
+    am.customer_data = Set(exposure == Some(Exposure::Customer) || (old.customer_data && exposure.is_none()));
+    am.sensitive = Set(input.sensitive);
+    am.financial_risk = Set(input.financial_risk);
+    am.unlawful_purpose = Set(input.unlawful_purpose);
+    am.people_affected = Set(input.people_affected);
+    am.strongly_encrypted = Set(input.strongly_encrypted);
+    am.eu_residents = Set(input.eu_residents);
+    am.data_categories = Set(input.data_categories.trim().to_owned());
+    am.techniques = Set(techniques.join(","));
+    am.root_cause = Set(input.root_cause.trim().to_owned());
+    am.lessons = Set(input.lessons.trim().to_owned());
+    am.actions_note = Set(input.actions_note.trim().to_owned());
+    am.updated_ms = Set(now_ms());
+    let saved = am.update(&txn).await?;
+    inc_company::Entity::delete_many().filter(inc_company::Column::IncidentId.eq(id)).exec(&txn).await?;
+    for c in &companies {
+        inc_company::Entity::insert(inc_company::ActiveModel { incident_id: Set(id.to_owned()), company_id: Set(c.clone()) }).exec_without_returning(&txn).await?;
+    }
+    affected::Entity::delete_many().filter(affected::Column::IncidentId.eq(id)).exec(&txn).await?;
+    let mut links: Vec<(&str, &String)> = input.asset_ids.iter().map(|a| ("asset", a)).chain(input.support_ids.iter().map(|s| ("support", s))).collect();
+    links.sort();
+    links.dedup();
+    for (k, t) in links {
+        affected::Entity::insert(affected::ActiveModel { incident_id: Set(id.to_owned()), target_kind: Set(k.into()), target_id: Set(t.clone()) }).exec_without_returning(&txn).await?;
+    }
+    let started = super::clocks::sync(app, &txn, &saved).await?;
+    let summary = format!("severity={} personal={} clocks+{}", sev.map(|s| s.to_string()).unwrap_or("-".into()), input.personal_data.map(|b| b.to_string()).unwrap_or("?".into()), started);
+    timeline(&txn, id, who.user_id.as_deref(), "facts", &summary).await?;
+    record(app, &txn, who, "incidents.facts", "incident", Some(id), Some(&saved.company_id), json!({"severity": sev, "personal_data": input.personal_data, "clocks_started": started, "techniques": techniques})).await?;
+    txn.commit().await?;
+    get(app, who, id).await
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct TransitionInput {
+    /// The next status.
+    pub to: String,
+    /// Required to close a report at triage as not an incident.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Moves the case one step on (or closes a false report at triage, with the reason).
+pub async fn transition_to(app: &App, who: &Principal, id: &str, input: TransitionInput) -> Result<Incident> {
+    let to = Status::parse_as("to", &input.to)?;
+    let txn = app.store.write().await?;
+    let old = load(&txn, who, id).await?;
+    if !runs(&txn, who, &old).await? {
+        return Err(AppError::Forbidden);
+    }
+    let from = Status::parse(&old.status)?;
+    let facts = Facts {
+        severity: old.severity,
+        personal_data_decided: old.personal_data.is_some(),
+        root_cause: !old.root_cause.trim().is_empty(),
+        lessons: !old.lessons.trim().is_empty(),
+        corrective_actions: !old.actions_note.trim().is_empty(),
+    };
+    transition(from, to, &facts, !input.reason.trim().is_empty()).map_err(|r| AppError::Invalid(vec![r.to_field_error()]))?;
+    let now = now_ms();
+    let mut am = old.clone().into_active_model();
+    am.status = Set(to.code().into());
+    match to {
+        Status::Triage => am.triage_ms = Set(Some(now)),
+        Status::Containment => am.contained_ms = Set(Some(now)),
+        Status::Eradication => am.eradicated_ms = Set(Some(now)),
+        Status::Recovery => am.recovered_ms = Set(Some(now)),
+        Status::Review => am.review_ms = Set(Some(now)),
+        Status::Closed => {
+            am.closed_ms = Set(Some(now));
+            if from == Status::Triage {
+                am.close_reason = Set(input.reason.trim().to_owned());
+            }
+        }
+        Status::Reported => {}
+    }
+    am.updated_ms = Set(now);
+    let saved = am.update(&txn).await?;
+    timeline(&txn, id, who.user_id.as_deref(), "status", to.code()).await?;
+    if let (Some(reporter), Status::Triage | Status::Closed) = (&old.reported_by, to) {
+        if Some(reporter) != who.user_id.as_ref() {
+            let n = Notice::new("incident-status", json!({"ref": old.r#ref, "title": old.title, "status": to.code()}), format!("/incidents/{id}"));
+            notify::to_user(app, &txn, reporter, &n).await?;
+        }
+    }
+    record(app, &txn, who, "incidents.transition", "incident", Some(id), Some(&saved.company_id), json!({"from": from, "to": to, "reason": input.reason.trim()})).await?;
+    txn.commit().await?;
+    Ok(build(app.store.conn(), vec![saved]).await?.remove(0))
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct NoteInput {
+    pub text: String,
+    /// The note holds personal data: it is sealed at rest and every reading is logged.
+    #[serde(default)]
+    pub personal: bool,
+}
+
+/// Adds a note to the timeline.
+pub async fn add_note(app: &App, who: &Principal, id: &str, input: NoteInput) -> Result<()> {
+    let txn = app.store.write().await?;
+    let i = load(&txn, who, id).await?;
+    if !runs(&txn, who, &i).await? && !super::is_member(&txn, who, id).await? {
+        return Err(AppError::Forbidden);
+    }
+    let mut errors = vec![];
+    let text = crate::assets::required(&mut errors, "text", &input.text, 20_000);
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let stored = if input.personal { app.fields().seal(&text)? } else { text };
+    event::ActiveModel {
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        incident_id: Set(id.to_owned()),
+        at_ms: Set(now_ms()),
+        actor: Set(who.user_id.clone()),
+        kind: Set("note".into()),
+        text: Set(stored),
+        personal: Set(input.personal),
+    }
+    .insert(&txn)
+    .await?;
+    record(app, &txn, who, "incidents.note", "incident", Some(id), Some(&i.company_id), json!({"personal": input.personal})).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Adds someone to the case (need to know): they see it even when it holds personal data.
+pub async fn add_member(app: &App, who: &Principal, id: &str, username: &str) -> Result<()> {
+    let txn = app.store.write().await?;
+    let i = load(&txn, who, id).await?;
+    if !runs(&txn, who, &i).await? {
+        return Err(AppError::Forbidden);
+    }
+    let Some(u) = user::Entity::find().filter(user::Column::Username.eq(username.trim())).one(&txn).await? else {
+        return Err(AppError::coded("username", "no-user", "no such account"));
+    };
+    if member::Entity::find_by_id((id.to_owned(), u.id.clone())).one(&txn).await?.is_some() {
+        return Err(AppError::coded("username", "already-member", "is already on the case"));
+    }
+    member::ActiveModel { incident_id: Set(id.to_owned()), user_id: Set(u.id.clone()), added_by: Set(who.user_id.clone()), added_ms: Set(now_ms()) }.insert(&txn).await?;
+    notify::to_user(app, &txn, &u.id, &Notice::new("incident-added", json!({"ref": i.r#ref, "title": i.title}), format!("/incidents/{id}"))).await?;
+    record(app, &txn, who, "incidents.member.add", "incident", Some(id), Some(&i.company_id), json!({"user": u.username})).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Open cases per status, for the dashboard (drills excluded).
+pub async fn open_count(app: &App, who: &Principal) -> Result<u64> {
+    Ok(list(app, who, &IncidentQuery { status: Some("open".into()), limit: 1, ..Default::default() }).await?.total)
+}
+
+
+pub(crate) async fn get_view(db: &impl ConnectionTrait, m: incident::Model) -> Result<Incident> {
+    Ok(build(db, vec![m]).await?.remove(0))
+}

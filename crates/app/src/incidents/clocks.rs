@@ -1,0 +1,143 @@
+//! The regulatory clocks of a case, kept in step with its facts: a duty that starts
+//! opens a clock with its deadline, a changed fact moves an open deadline, a duty that no
+//! longer applies removes its open clock; a clock marked done stays as the record of when.
+
+use super::cases::facts_of;
+use crate::notify::{self, Notice};
+use crate::{record, App, AppError, Principal, Result};
+use isms_core::incidents::clocks::{deadlines, ClockKind};
+use isms_store::incidents::{clock, incident};
+use isms_store::now_ms;
+use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Clock {
+    pub id: String,
+    pub incident_id: String,
+    pub kind: ClockKind,
+    pub due_ms: i64,
+    pub done_ms: Option<i64>,
+    pub done_by: Option<String>,
+    pub note: String,
+    /// Not done and past its deadline.
+    pub overdue: bool,
+}
+
+fn view(m: clock::Model) -> Result<Clock> {
+    let kind = ClockKind::parse(&m.kind).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(Clock { overdue: m.done_ms.is_none() && m.due_ms < now_ms(), id: m.id, incident_id: m.incident_id, kind, due_ms: m.due_ms, done_ms: m.done_ms, done_by: m.done_by, note: m.note })
+}
+
+pub(crate) async fn of(db: &impl ConnectionTrait, incident_id: &str) -> Result<Vec<Clock>> {
+    clock::Entity::find().filter(clock::Column::IncidentId.eq(incident_id)).order_by_asc(clock::Column::DueMs).all(db).await?.into_iter().map(view).collect()
+}
+
+/// Brings the case's clocks in line with its facts; returns how many started.
+pub(crate) async fn sync(app: &App, db: &impl ConnectionTrait, i: &incident::Model) -> Result<usize> {
+    let known = jiff::Timestamp::from_millisecond(i.discovered_ms).map_err(|e| AppError::Internal(e.to_string()))?;
+    let japan = jiff::tz::TimeZone::get("Asia/Tokyo").map_err(|e| AppError::Internal(e.to_string()))?;
+    let due = if i.exercise { vec![] } else { deadlines(&facts_of(i), known, &super::rules(app), &japan) };
+    let existing = clock::Entity::find().filter(clock::Column::IncidentId.eq(i.id.clone())).all(db).await?;
+    let mut started = 0;
+    for d in &due {
+        let due_ms = d.due.as_millisecond();
+        match existing.iter().find(|c| c.kind == d.kind.code()) {
+            Some(c) if c.done_ms.is_none() && c.due_ms != due_ms => {
+                let mut am = c.clone().into_active_model();
+                am.due_ms = Set(due_ms);
+                am.update(db).await?;
+            }
+            Some(_) => {}
+            None => {
+                clock::ActiveModel {
+                    id: Set(uuid::Uuid::now_v7().to_string()),
+                    incident_id: Set(i.id.clone()),
+                    kind: Set(d.kind.code().into()),
+                    due_ms: Set(due_ms),
+                    done_ms: Set(None),
+                    done_by: Set(None),
+                    note: Set(String::new()),
+                }
+                .insert(db)
+                .await?;
+                started += 1;
+            }
+        }
+    }
+    for c in existing.iter().filter(|c| c.done_ms.is_none() && !due.iter().any(|d| d.kind.code() == c.kind)) {
+        clock::Entity::delete_by_id(c.id.clone()).exec(db).await?;
+    }
+    Ok(started)
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct DoneInput {
+    /// What was sent and to whom (e.g. the report's reference number).
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Marks a duty done (the report was filed, the individuals were told).
+pub async fn complete(app: &App, who: &Principal, incident_id: &str, clock_id: &str, input: DoneInput) -> Result<Clock> {
+    let txn = app.store.write().await?;
+    let i = super::cases::load(&txn, who, incident_id).await?;
+    if !super::runs(&txn, who, &i).await? {
+        return Err(AppError::Forbidden);
+    }
+    let c = clock::Entity::find_by_id(clock_id.to_owned()).one(&txn).await?.filter(|c| c.incident_id == i.id).ok_or(AppError::NotFound)?;
+    if c.done_ms.is_some() {
+        return Err(AppError::coded("clock", "clock-done", "this duty is already done"));
+    }
+    if input.note.chars().count() > 2000 {
+        return Err(AppError::coded("note", "too-long", "is longer than 2000 characters").into_with_arg("max", "2000"));
+    }
+    let kind = c.kind.clone();
+    let mut am = c.into_active_model();
+    am.done_ms = Set(Some(now_ms()));
+    am.done_by = Set(who.user_id.clone());
+    am.note = Set(input.note.trim().to_owned());
+    let saved = am.update(&txn).await?;
+    super::cases::timeline(&txn, incident_id, who.user_id.as_deref(), "clock", &kind).await?;
+    record(app, &txn, who, "incidents.clock.done", "incident", Some(incident_id), Some(&i.company_id), json!({"clock": kind, "note": saved.note})).await?;
+    txn.commit().await?;
+    view(saved)
+}
+
+/// Running clocks of the cases the caller may see, soonest first.
+pub async fn running(app: &App, who: &Principal) -> Result<Vec<(super::Incident, Clock)>> {
+    let db = app.store.conn();
+    let open = clock::Entity::find().filter(clock::Column::DoneMs.is_null()).order_by_asc(clock::Column::DueMs).all(db).await?;
+    let mut out = vec![];
+    for c in open {
+        let Some(i) = incident::Entity::find_by_id(c.incident_id.clone()).one(db).await? else { continue };
+        if super::visible(db, who, &i).await? && (super::runs(db, who, &i).await? || who.access.can(isms_core::Permission::IncidentsRead)) {
+            let inc = super::cases::get_view(db, i).await?;
+            out.push((inc, view(c)?));
+        }
+    }
+    Ok(out)
+}
+
+/// Tells those who run a case when a clock is within a day of its deadline, and again
+/// when it has passed (each once).
+pub async fn remind(app: &App) -> Result<usize> {
+    let txn = app.store.write().await?;
+    let now = now_ms();
+    let soon = clock::Entity::find().filter(clock::Column::DoneMs.is_null()).filter(clock::Column::DueMs.lte(now + 24 * 3_600_000)).all(&txn).await?;
+    let mut n = 0;
+    for c in soon {
+        let Some(i) = incident::Entity::find_by_id(c.incident_id.clone()).one(&txn).await? else { continue };
+        let stage = if c.due_ms < now { "overdue" } else { "due" };
+        let due = jiff::Timestamp::from_millisecond(c.due_ms).map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Tokyo").unwrap_or(jiff::tz::TimeZone::UTC)).strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
+        for uid in super::cases::responders_of(&txn, &i.company_id).await? {
+            let notice = Notice::new(if stage == "due" { "incident-clock-due" } else { "incident-clock-overdue" }, json!({"ref": i.r#ref, "clock": c.kind, "due": due}), format!("/incidents/{}", i.id)).once(format!("clock:{}:{stage}:{uid}", c.id));
+            if notify::to_user(app, &txn, &uid, &notice).await? {
+                n += 1;
+            }
+        }
+    }
+    txn.commit().await?;
+    Ok(n)
+}

@@ -1,0 +1,46 @@
+//! Incident response: anyone reports, the CSIRT runs the case through its steps (the
+//! rules are in `isms_core::incidents`), the facts decide severity and the regulatory
+//! clocks, notes that hold personal data are sealed and every reading of them is logged,
+//! and need to know decides who sees a case.
+
+pub mod cases;
+pub mod clocks;
+
+use crate::{App, Principal, Result};
+use isms_core::Permission;
+use isms_store::incidents::{incident, member};
+use isms_store::sea_orm::{ConnectionTrait, EntityTrait};
+
+pub use cases::{Incident, IncidentDetail};
+
+/// Whether `who` may see this case: the reporter; the CSIRT and the CISO
+/// (`IncidentsManage`) within scope; company readers for cases without personal
+/// information; and anyone added to the case.
+pub(crate) async fn visible(db: &impl ConnectionTrait, who: &Principal, i: &incident::Model) -> Result<bool> {
+    if who.user_id.is_some() && who.user_id == i.reported_by {
+        return Ok(true);
+    }
+    let company = i.company_id.parse().ok();
+    if who.access.can_for(Permission::IncidentsManage, company) {
+        return Ok(true);
+    }
+    if i.personal_data != Some(true) && who.access.can_for(Permission::IncidentsRead, company) {
+        return Ok(true);
+    }
+    is_member(db, who, &i.id).await
+}
+
+pub(crate) async fn is_member(db: &impl ConnectionTrait, who: &Principal, incident_id: &str) -> Result<bool> {
+    let Some(uid) = &who.user_id else { return Ok(false) };
+    Ok(member::Entity::find_by_id((incident_id.to_owned(), uid.clone())).one(db).await?.is_some())
+}
+
+/// Whether `who` runs this case (moves it, records facts and notes).
+pub(crate) async fn runs(db: &impl ConnectionTrait, who: &Principal, i: &incident::Model) -> Result<bool> {
+    Ok(who.access.can_for(Permission::IncidentsManage, i.company_id.parse().ok()) || (who.access.can(Permission::IncidentsManage) && is_member(db, who, &i.id).await?))
+}
+
+/// The regulatory targets (configurable later per installation).
+pub fn rules(_app: &App) -> isms_core::incidents::clocks::Rules {
+    isms_core::incidents::clocks::Rules::default()
+}

@@ -1,0 +1,118 @@
+//! Tables of incident response: cases, the companies and assets they touch, members
+//! added on a need-to-know basis, the timeline and the regulatory clocks.
+
+macro_rules! entity {
+    ($m:ident, $table:literal, { $($(#[$fm:meta])* $f:ident : $t:ty),+ $(,)? }) => {
+        pub mod $m {
+            use sea_orm::entity::prelude::*;
+
+            #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+            #[sea_orm(table_name = $table)]
+            pub struct Model {
+                $($(#[$fm])* pub $f: $t),+
+            }
+
+            #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+            pub enum Relation {}
+
+            impl ActiveModelBehavior for ActiveModel {}
+        }
+    };
+}
+
+entity!(incident, "incidents", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    id: String,
+    /// `INC-2026-0001`
+    r#ref: String,
+    title: String,
+    kind: String,
+    status: String,
+    severity: Option<i16>,
+    impact: Option<String>,
+    exposure: Option<String>,
+    /// The company the case belongs to (the reporter's, or as the CSIRT decides).
+    company_id: String,
+    description: String,
+    reported_by: Option<String>,
+    reporter_person_id: Option<String>,
+    /// When the incident became known: the regulatory clocks run from here.
+    discovered_ms: i64,
+    reported_ms: i64,
+    triage_ms: Option<i64>,
+    contained_ms: Option<i64>,
+    eradicated_ms: Option<i64>,
+    recovered_ms: Option<i64>,
+    review_ms: Option<i64>,
+    closed_ms: Option<i64>,
+    /// Unknown until triage answers it.
+    personal_data: Option<bool>,
+    customer_data: bool,
+    sensitive: bool,
+    financial_risk: bool,
+    unlawful_purpose: bool,
+    people_affected: Option<i64>,
+    strongly_encrypted: bool,
+    eu_residents: bool,
+    data_categories: String,
+    /// ATT&CK technique ids separated by commas.
+    techniques: String,
+    /// A drill: never counted in real statistics.
+    exercise: bool,
+    root_cause: String,
+    lessons: String,
+    actions_note: String,
+    close_reason: String,
+    created_ms: i64,
+    updated_ms: i64,
+});
+
+entity!(company, "incident_companies", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    incident_id: String,
+    #[sea_orm(primary_key, auto_increment = false)]
+    company_id: String,
+});
+
+entity!(affected, "incident_assets", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    incident_id: String,
+    /// asset or support
+    #[sea_orm(primary_key, auto_increment = false)]
+    target_kind: String,
+    #[sea_orm(primary_key, auto_increment = false)]
+    target_id: String,
+});
+
+entity!(member, "incident_members", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    incident_id: String,
+    #[sea_orm(primary_key, auto_increment = false)]
+    user_id: String,
+    added_by: Option<String>,
+    added_ms: i64,
+});
+
+entity!(event, "incident_events", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    id: String,
+    incident_id: String,
+    at_ms: i64,
+    actor: Option<String>,
+    /// status, note or facts
+    kind: String,
+    /// Encrypted (base64) when `personal`.
+    text: String,
+    personal: bool,
+});
+
+entity!(clock, "incident_clocks", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    id: String,
+    incident_id: String,
+    kind: String,
+    due_ms: i64,
+    done_ms: Option<i64>,
+    done_by: Option<String>,
+    note: String,
+});

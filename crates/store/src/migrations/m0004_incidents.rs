@@ -1,0 +1,188 @@
+//! Incidents: the case with its facts, the companies and assets it touches, the people
+//! added to it (need to know), its timeline (notes may be encrypted) and its regulatory
+//! clocks.
+
+use super::columns::{code, fk, flag, id, index, ms, ref_id};
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[derive(DeriveIden)]
+enum Companies { Table, Id }
+#[derive(DeriveIden)]
+enum People { Table, Id }
+#[derive(DeriveIden)]
+enum Users { Table, Id }
+#[derive(DeriveIden)]
+enum Incidents {
+    Table, Id, Ref, Title, Kind, Status, Severity, Impact, Exposure, CompanyId, Description, ReportedBy, ReporterPersonId,
+    DiscoveredMs, ReportedMs, TriageMs, ContainedMs, EradicatedMs, RecoveredMs, ReviewMs, ClosedMs, PersonalData, CustomerData,
+    Sensitive, FinancialRisk, UnlawfulPurpose, PeopleAffected, StronglyEncrypted, EuResidents, DataCategories, Techniques,
+    Exercise, RootCause, Lessons, ActionsNote, CloseReason, CreatedMs, UpdatedMs,
+}
+#[derive(DeriveIden)]
+enum IncidentCompanies { Table, IncidentId, CompanyId }
+#[derive(DeriveIden)]
+enum IncidentAssets { Table, IncidentId, TargetKind, TargetId }
+#[derive(DeriveIden)]
+enum IncidentMembers { Table, IncidentId, UserId, AddedBy, AddedMs }
+#[derive(DeriveIden)]
+enum IncidentEvents { Table, Id, IncidentId, AtMs, Actor, Kind, Text, Personal }
+#[derive(DeriveIden)]
+enum IncidentClocks { Table, Id, IncidentId, Kind, DueMs, DoneMs, DoneBy, Note }
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        use Incidents as I;
+        m.create_table(
+            Table::create()
+                .table(I::Table)
+                .col(id(I::Id))
+                .col(ColumnDef::new(I::Ref).string_len(32).not_null().unique_key())
+                .col(ColumnDef::new(I::Title).string_len(300).not_null())
+                .col(code(I::Kind))
+                .col(code(I::Status))
+                .col(ColumnDef::new(I::Severity).small_integer())
+                .col(ColumnDef::new(I::Impact).string_len(32))
+                .col(ColumnDef::new(I::Exposure).string_len(32))
+                .col(ref_id(I::CompanyId).not_null())
+                .col(ColumnDef::new(I::Description).text().not_null().default(""))
+                .col(ref_id(I::ReportedBy))
+                .col(ref_id(I::ReporterPersonId))
+                .col(ms(I::DiscoveredMs))
+                .col(ms(I::ReportedMs))
+                .col(ColumnDef::new(I::TriageMs).big_integer())
+                .col(ColumnDef::new(I::ContainedMs).big_integer())
+                .col(ColumnDef::new(I::EradicatedMs).big_integer())
+                .col(ColumnDef::new(I::RecoveredMs).big_integer())
+                .col(ColumnDef::new(I::ReviewMs).big_integer())
+                .col(ColumnDef::new(I::ClosedMs).big_integer())
+                .col(ColumnDef::new(I::PersonalData).boolean())
+                .col(flag(I::CustomerData))
+                .col(flag(I::Sensitive))
+                .col(flag(I::FinancialRisk))
+                .col(flag(I::UnlawfulPurpose))
+                .col(ColumnDef::new(I::PeopleAffected).big_integer())
+                .col(flag(I::StronglyEncrypted))
+                .col(flag(I::EuResidents))
+                .col(ColumnDef::new(I::DataCategories).text().not_null().default(""))
+                .col(ColumnDef::new(I::Techniques).text().not_null().default(""))
+                .col(flag(I::Exercise))
+                .col(ColumnDef::new(I::RootCause).text().not_null().default(""))
+                .col(ColumnDef::new(I::Lessons).text().not_null().default(""))
+                .col(ColumnDef::new(I::ActionsNote).text().not_null().default(""))
+                .col(ColumnDef::new(I::CloseReason).text().not_null().default(""))
+                .col(ms(I::CreatedMs))
+                .col(ms(I::UpdatedMs))
+                .foreign_key(&mut fk(I::Table, I::CompanyId, Companies::Table, Companies::Id))
+                .foreign_key(&mut fk(I::Table, I::ReportedBy, Users::Table, Users::Id))
+                .foreign_key(&mut fk(I::Table, I::ReporterPersonId, People::Table, People::Id))
+                .to_owned(),
+        )
+        .await?;
+        for (name, cols) in [
+            ("ix_incidents_reported", &["reported_ms", "id"][..]),
+            ("ix_incidents_status", &["status", "reported_ms"]),
+            ("ix_incidents_company", &["company_id", "reported_ms"]),
+            ("ix_incidents_reporter", &["reported_by", "reported_ms"]),
+            ("ix_incidents_reporter_person", &["reporter_person_id"]),
+        ] {
+            m.create_index(index(name, I::Table, cols)).await?;
+        }
+
+        use IncidentCompanies as IC;
+        m.create_table(
+            Table::create()
+                .table(IC::Table)
+                .col(ref_id(IC::IncidentId).not_null())
+                .col(ref_id(IC::CompanyId).not_null())
+                .primary_key(Index::create().col(IC::IncidentId).col(IC::CompanyId))
+                .foreign_key(&mut fk(IC::Table, IC::IncidentId, I::Table, I::Id).on_delete(ForeignKeyAction::Cascade).to_owned())
+                .foreign_key(&mut fk(IC::Table, IC::CompanyId, Companies::Table, Companies::Id))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("ix_incident_companies_company", IC::Table, &["company_id"])).await?;
+
+        use IncidentAssets as IA;
+        m.create_table(
+            Table::create()
+                .table(IA::Table)
+                .col(ref_id(IA::IncidentId).not_null())
+                .col(code(IA::TargetKind))
+                .col(ref_id(IA::TargetId).not_null())
+                .primary_key(Index::create().col(IA::IncidentId).col(IA::TargetKind).col(IA::TargetId))
+                .foreign_key(&mut fk(IA::Table, IA::IncidentId, I::Table, I::Id).on_delete(ForeignKeyAction::Cascade).to_owned())
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("ix_incident_assets_target", IA::Table, &["target_kind", "target_id"])).await?;
+
+        use IncidentMembers as IM;
+        m.create_table(
+            Table::create()
+                .table(IM::Table)
+                .col(ref_id(IM::IncidentId).not_null())
+                .col(ref_id(IM::UserId).not_null())
+                .col(ref_id(IM::AddedBy))
+                .col(ms(IM::AddedMs))
+                .primary_key(Index::create().col(IM::IncidentId).col(IM::UserId))
+                .foreign_key(&mut fk(IM::Table, IM::IncidentId, I::Table, I::Id).on_delete(ForeignKeyAction::Cascade).to_owned())
+                .foreign_key(&mut fk(IM::Table, IM::UserId, Users::Table, Users::Id))
+                .foreign_key(&mut fk(IM::Table, IM::AddedBy, Users::Table, Users::Id))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("ix_incident_members_user", IM::Table, &["user_id"])).await?;
+        m.create_index(index("ix_incident_members_added_by", IM::Table, &["added_by"])).await?;
+
+        use IncidentEvents as E;
+        m.create_table(
+            Table::create()
+                .table(E::Table)
+                .col(id(E::Id))
+                .col(ref_id(E::IncidentId).not_null())
+                .col(ms(E::AtMs))
+                .col(ref_id(E::Actor))
+                .col(code(E::Kind))
+                .col(ColumnDef::new(E::Text).text().not_null().default(""))
+                .col(flag(E::Personal))
+                .foreign_key(&mut fk(E::Table, E::IncidentId, I::Table, I::Id).on_delete(ForeignKeyAction::Cascade).to_owned())
+                .foreign_key(&mut fk(E::Table, E::Actor, Users::Table, Users::Id))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("ix_incident_events_incident", E::Table, &["incident_id", "at_ms"])).await?;
+        m.create_index(index("ix_incident_events_actor", E::Table, &["actor"])).await?;
+
+        use IncidentClocks as C;
+        m.create_table(
+            Table::create()
+                .table(C::Table)
+                .col(id(C::Id))
+                .col(ref_id(C::IncidentId).not_null())
+                .col(code(C::Kind))
+                .col(ms(C::DueMs))
+                .col(ColumnDef::new(C::DoneMs).big_integer())
+                .col(ref_id(C::DoneBy))
+                .col(ColumnDef::new(C::Note).text().not_null().default(""))
+                .foreign_key(&mut fk(C::Table, C::IncidentId, I::Table, I::Id).on_delete(ForeignKeyAction::Cascade).to_owned())
+                .foreign_key(&mut fk(C::Table, C::DoneBy, Users::Table, Users::Id))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("ux_incident_clocks_kind", C::Table, &["incident_id", "kind"]).unique().to_owned()).await?;
+        m.create_index(index("ix_incident_clocks_due", C::Table, &["done_ms", "due_ms"])).await?;
+        m.create_index(index("ix_incident_clocks_done_by", C::Table, &["done_by"])).await?;
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for t in ["incident_clocks", "incident_events", "incident_members", "incident_assets", "incident_companies", "incidents"] {
+            m.drop_table(Table::drop().table(Alias::new(t)).to_owned()).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,83 @@
+//! Incidents as JSON: report, the register, the case, facts, transitions, notes, members
+//! and the regulatory clocks.
+
+use super::{Page, Problem};
+use crate::context::Who;
+use crate::error::{ApiError, ApiJson};
+use crate::WebState;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use isms_app::incidents::cases::{self, FactsInput, IncidentQuery, NoteInput, ReportInput, TransitionInput};
+use isms_app::incidents::clocks::{self, Clock, DoneInput};
+use isms_app::incidents::{Incident, IncidentDetail};
+use serde::{Deserialize, Serialize};
+
+/// Cases the caller may see (need to know), newest first.
+#[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents", params(IncidentQuery), responses((status = 200, body = Page<Incident>)))]
+pub async fn list(State(s): State<WebState>, Who(who): Who, Query(q): Query<IncidentQuery>) -> Result<Json<Page<Incident>>, ApiError> {
+    let limit = if q.limit == 0 { 50 } else { q.limit.min(500) };
+    let p = cases::list(&s.app, &who, &IncidentQuery { limit, ..q.clone() }).await?;
+    Ok(Json(Page { items: p.items, total: p.total, offset: q.offset, limit }))
+}
+
+/// Reports a suspected incident: only a title is required. The CSIRT is told at once.
+#[utoipa::path(post, path = "/api/v1/incidents", tag = "incidents", request_body = ReportInput, responses((status = 201, body = Incident), (status = 422, body = Problem)))]
+pub async fn report(State(s): State<WebState>, Who(who): Who, ApiJson(input): ApiJson<ReportInput>) -> Result<(StatusCode, Json<Incident>), ApiError> {
+    Ok((StatusCode::CREATED, Json(cases::report(&s.app, &who, input).await?)))
+}
+
+/// The case with its clocks and timeline (reading personal notes is logged).
+#[utoipa::path(get, path = "/api/v1/incidents/{id}", tag = "incidents", params(("id" = String, Path)), responses((status = 200, body = IncidentDetail), (status = 404, body = Problem)))]
+pub async fn show(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>) -> Result<Json<IncidentDetail>, ApiError> {
+    Ok(Json(cases::get(&s.app, &who, &id).await?))
+}
+
+/// Records the facts: severity follows the matrix, the clocks follow the facts.
+#[utoipa::path(put, path = "/api/v1/incidents/{id}/facts", tag = "incidents", params(("id" = String, Path)), request_body = FactsInput, responses((status = 200, body = IncidentDetail), (status = 422, body = Problem)))]
+pub async fn facts(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(input): ApiJson<FactsInput>) -> Result<Json<IncidentDetail>, ApiError> {
+    Ok(Json(cases::update_facts(&s.app, &who, &id, input).await?))
+}
+
+/// Moves the case one step on; a skipped step is refused with the reason.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/transition", tag = "incidents", params(("id" = String, Path)), request_body = TransitionInput, responses((status = 200, body = Incident), (status = 422, body = Problem)))]
+pub async fn transition(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(input): ApiJson<TransitionInput>) -> Result<Json<Incident>, ApiError> {
+    Ok(Json(cases::transition_to(&s.app, &who, &id, input).await?))
+}
+
+/// Adds a note to the timeline; a note holding personal data is sealed at rest.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/notes", tag = "incidents", params(("id" = String, Path)), request_body = NoteInput, responses((status = 204), (status = 422, body = Problem)))]
+pub async fn note(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(input): ApiJson<NoteInput>) -> Result<StatusCode, ApiError> {
+    cases::add_note(&s.app, &who, &id, input).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, Serialize, utoipa::ToSchema)]
+pub struct MemberInput {
+    pub username: String,
+}
+
+/// Adds someone who needs to know.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/members", tag = "incidents", params(("id" = String, Path)), request_body = MemberInput, responses((status = 204), (status = 422, body = Problem)))]
+pub async fn member(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(input): ApiJson<MemberInput>) -> Result<StatusCode, ApiError> {
+    cases::add_member(&s.app, &who, &id, &input.username).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Marks a regulatory duty done.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/clocks/{clock}/done", tag = "incidents", params(("id" = String, Path), ("clock" = String, Path)), request_body = DoneInput, responses((status = 200, body = Clock), (status = 422, body = Problem)))]
+pub async fn clock_done(State(s): State<WebState>, Who(who): Who, Path((id, clock)): Path<(String, String)>, ApiJson(input): ApiJson<DoneInput>) -> Result<Json<Clock>, ApiError> {
+    Ok(Json(clocks::complete(&s.app, &who, &id, &clock, input).await?))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RunningClock {
+    pub incident: Incident,
+    pub clock: Clock,
+}
+
+/// Every running clock the caller may see, soonest deadline first.
+#[utoipa::path(get, path = "/api/v1/incident-clocks", tag = "incidents", responses((status = 200, body = Vec<RunningClock>)))]
+pub async fn running(State(s): State<WebState>, Who(who): Who) -> Result<Json<Vec<RunningClock>>, ApiError> {
+    Ok(Json(clocks::running(&s.app, &who).await?.into_iter().map(|(incident, clock)| RunningClock { incident, clock }).collect()))
+}
