@@ -5,6 +5,7 @@ mod assets;
 mod audit;
 mod auth;
 mod fuzz;
+mod incidents;
 mod matrix;
 mod notices;
 mod ops;
