@@ -31,7 +31,10 @@ fn view(m: clock::Model) -> Result<Clock> {
 }
 
 pub(crate) async fn of(db: &impl ConnectionTrait, incident_id: &str) -> Result<Vec<Clock>> {
-    clock::Entity::find().filter(clock::Column::IncidentId.eq(incident_id)).order_by_asc(clock::Column::DueMs).all(db).await?.into_iter().map(view).collect()
+    let mut v: Vec<Clock> = clock::Entity::find().filter(clock::Column::IncidentId.eq(incident_id)).all(db).await?.into_iter().map(view).collect::<Result<_>>()?;
+    // Soonest first; on the same deadline, in the order the duties are listed.
+    v.sort_by_key(|c| (c.due_ms, ClockKind::ALL.iter().position(|k| *k == c.kind)));
+    Ok(v)
 }
 
 /// Brings the case's clocks in line with its facts; returns how many started.

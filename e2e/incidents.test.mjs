@@ -1,0 +1,82 @@
+// Incident response in a real browser: an employee reports a misdirected e-mail with one
+// line; the CSIRT triages it, records the facts (customer data of 1,500 people), sees the
+// regulatory clocks start, files the preliminary report, moves the case through its steps
+// — a skipped requirement is refused with the reason — and closes it after the review.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launch, signIn, SHOTS } from './helpers.mjs';
+
+const PASSWORD = 'demo-password-2026';
+
+test('incidents: report, triage, clocks, review, close', async () => {
+  const server = await startServer({ demo: true });
+  const emp = await launch('ja-JP');
+  const csirt = await launch('en-GB');
+  try {
+    await signIn(emp.page, server.base, 'employee', PASSWORD);
+    await emp.page.goto(`${server.base}/incidents/report`);
+    await emp.page.fill('#title', 'お客さまリストを社外に誤送信した');
+    await emp.page.check('input[name=customer_data]');
+    await emp.page.screenshot({ path: `${SHOTS}incident-report-ja.png`, fullPage: true });
+    await emp.page.click('form.form button[type=submit]');
+    await emp.page.waitForURL(/\/incidents\/[0-9a-f-]+$/);
+    assert.match(await emp.page.textContent('.flash'), /CSIRT/);
+    const url = emp.page.url();
+
+    await signIn(csirt.page, server.base, 'csirt', PASSWORD);
+    await csirt.page.goto(`${server.base}/notifications`);
+    await csirt.page.click('#notifications a:has-text("New incident report")');
+    await csirt.page.waitForURL(url);
+    await csirt.page.click('#transitions button:has-text("Start triage")');
+    await csirt.page.waitForSelector('.flash');
+    // Containment before the triage decisions is refused with the reason.
+    await csirt.page.click('#transitions button:has-text("Start containment")');
+    await csirt.page.waitForSelector('.alert');
+    assert.match(await csirt.page.textContent('.alert'), /severity/);
+
+    await csirt.page.selectOption('#f-kind', 'data_leak');
+    await csirt.page.selectOption('#impact', 'significant');
+    await csirt.page.selectOption('#exposure', 'customer');
+    await csirt.page.selectOption('#personal_data', 'yes');
+    await csirt.page.fill('#people_affected', '1500');
+    await csirt.page.fill('#data_categories', 'name, mileage number, e-mail');
+    await csirt.page.click('#facts button[type=submit]');
+    await csirt.page.waitForSelector('.flash');
+    assert.match(await csirt.page.textContent('main'), /Critical/);
+    const clocks = await csirt.page.textContent('#clocks');
+    assert.match(clocks, /APPI reporting duty applies/);
+    assert.match(clocks, /More than 1,000 people/);
+    assert.match(clocks, /preliminary report/);
+    await csirt.page.fill('#clocks input[name=note] >> nth=0', 'PPC online form, receipt 2026-0042');
+    await csirt.page.click('#clocks button:has-text("Mark done") >> nth=0');
+    await csirt.page.waitForSelector('.flash');
+    assert.match(await csirt.page.textContent('#clocks'), /receipt 2026-0042/);
+    await csirt.page.screenshot({ path: `${SHOTS}incident-clocks-en.png`, fullPage: true });
+
+    for (const step of ['Start containment', 'Contained: eradicate', 'Eradicated: recover', 'Recovered: review']) {
+      await csirt.page.click(`#transitions button:has-text("${step}")`);
+      await csirt.page.waitForSelector('.flash');
+    }
+    await csirt.page.click('#transitions button:has-text("Close")');
+    await csirt.page.waitForSelector('.alert');
+    assert.match(await csirt.page.textContent('.alert'), /root cause/);
+    await csirt.page.fill('#root_cause', 'Address autocomplete picked an outside recipient');
+    await csirt.page.fill('#lessons', 'Confirm outside recipients before sending customer data');
+    await csirt.page.fill('#actions_note', 'Outbound mail check for customer data (IT, by March)');
+    await csirt.page.click('#facts button[type=submit]');
+    await csirt.page.waitForSelector('.flash');
+    await csirt.page.click('#transitions button:has-text("Close")');
+    await csirt.page.waitForSelector('.flash');
+    assert.match(await csirt.page.textContent('main .badge.status-closed'), /Closed/);
+    await csirt.page.screenshot({ path: `${SHOTS}incident-closed-en.png`, fullPage: true });
+
+    // The reporter sees the outcome, in Japanese, without the CSIRT's working notes.
+    await emp.page.reload();
+    assert.match(await emp.page.textContent('main'), /完了/);
+    assert.equal(await emp.page.locator('#facts').count(), 0);
+    for (const p of [emp, csirt]) assert.deepEqual(p.problems, []);
+  } finally {
+    for (const p of [emp, csirt]) await p.browser.close();
+    await server.stop();
+  }
+});
