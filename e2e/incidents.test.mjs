@@ -4,7 +4,7 @@
 // — a skipped requirement is refused with the reason — and closes it after the review.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, signIn, SHOTS } from './helpers.mjs';
+import { startServer, launch, signIn, totp, SHOTS } from './helpers.mjs';
 
 const PASSWORD = 'demo-password-2026';
 
@@ -23,7 +23,7 @@ test('incidents: report, triage, clocks, review, close', async () => {
     assert.match(await emp.page.textContent('.flash'), /CSIRT/);
     const url = emp.page.url();
 
-    await signIn(csirt.page, server.base, 'csirt', PASSWORD);
+    const secret = await signIn(csirt.page, server.base, 'csirt', PASSWORD);
     await csirt.page.goto(`${server.base}/notifications`);
     await csirt.page.click('#notifications a:has-text("New incident report")');
     await csirt.page.waitForURL(url);
@@ -69,6 +69,25 @@ test('incidents: report, triage, clocks, review, close', async () => {
     await csirt.page.waitForSelector('.flash');
     assert.match(await csirt.page.textContent('main .badge.status-closed'), /Closed/);
     await csirt.page.screenshot({ path: `${SHOTS}incident-closed-en.png`, fullPage: true });
+
+    // A note typed while the session runs out is not lost: sign in again and it is back.
+    await csirt.page.fill('#note-text', 'Recipient confirmed deletion by phone at 16:10');
+    await csirt.context.addCookies([{ name: 'isms_session', value: 'ran-out-long-ago-0123456789', url: server.base }]);
+    await csirt.page.click('button:has-text("Add note")');
+    await csirt.page.waitForURL(/\/login\?next=/);
+    await csirt.page.fill('#username', 'csirt');
+    await csirt.page.fill('#password', PASSWORD);
+    await csirt.page.click('form.form button[type=submit]');
+    await csirt.page.waitForURL(/\/login\/totp/);
+    await csirt.page.fill('#code', totp(secret, 30));
+    await csirt.page.click('form.form button[type=submit]');
+    await csirt.page.waitForURL(url);
+    assert.equal(await csirt.page.inputValue('#note-text'), 'Recipient confirmed deletion by phone at 16:10');
+    assert.equal(await csirt.page.locator('form[data-keep] .restored-note:visible').count(), 1);
+    await csirt.page.click('button:has-text("Add note")');
+    await csirt.page.waitForSelector('.flash');
+    assert.match(await csirt.page.textContent('#timeline'), /confirmed deletion by phone/);
+    assert.equal(await csirt.page.inputValue('#note-text'), '');
 
     // The reporter sees the outcome, in Japanese, without the CSIRT's working notes.
     await emp.page.reload();

@@ -8,6 +8,26 @@
       ev.preventDefault();
     }
   }, true);
+  // Forms marked data-keep hold what is typed in this tab (sessionStorage, gone when the
+  // tab closes) until a save succeeds, so an expired session or a lost connection does
+  // not lose a CSIRT member's notes: after signing in again the text comes back.
+  function keepKey(f, el) { return "keep:" + location.pathname + ":" + (f.getAttribute("action") || "") + ":" + el.name; }
+  document.querySelectorAll("form[data-keep]").forEach(function (f) {
+    var savedNow = document.querySelector(".flash") !== null;
+    var restored = false;
+    f.querySelectorAll("textarea[name], input[name]:not([type=hidden]):not([type=checkbox]):not([type=file])").forEach(function (el) {
+      var k = keepKey(f, el);
+      if (savedNow) { sessionStorage.removeItem(k); return; }
+      var v = sessionStorage.getItem(k);
+      if (v !== null && v !== el.value) { el.value = v; restored = true; }
+    });
+    var note = f.querySelector(".restored-note");
+    if (restored && note) { note.hidden = false; }
+    f.addEventListener("input", function (ev) {
+      var el = ev.target;
+      if (el && el.name && el.type !== "hidden") { sessionStorage.setItem(keepKey(f, el), el.value); }
+    });
+  });
   // After a list refresh, tell assistive technology that the results changed.
   document.addEventListener("htmx:afterSwap", function (ev) {
     var status = ev.detail.target.querySelector("[role=status]");

@@ -863,3 +863,4 @@ err-moment = `{ $value }` is not a date and time such as 2026-11-26T09:30
 err-date-not-future = may not be in the future
 err-no-user = no such account
 err-already-member = is already on the case
+restored-unsaved = Text you typed before and had not saved was restored. Check it and save.

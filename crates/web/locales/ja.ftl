@@ -863,3 +863,4 @@ err-moment = `{ $value }` は日時(2026-11-26T09:30 など)として読めま�
 err-date-not-future = 未来の日時は指定できません
 err-no-user = 該当するアカウントがありません
 err-already-member = すでにメンバーです
+restored-unsaved = 保存されていなかった入力内容を復元しました。確認して保存してください。

@@ -207,6 +207,22 @@ pub async fn middleware(State(state): State<WebState>, req: Request, next: Next)
                 Err(_) => return crate::error::problem(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is too large", vec![]),
             }
         }
+        if !cross_site && !ok && clear_session && !is_api {
+            // The session ran out while the form was open: nothing is done, and the
+            // browser goes to sign in and then back to the page it was on (whose form
+            // keeps what was typed, see app.js).
+            let back = headers
+                .get(header::REFERER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|r| r.split_once("://").map(|(_, rest)| rest).and_then(|rest| rest.find('/').map(|i| rest[i..].to_owned())))
+                .filter(|p| p.starts_with('/') && !p.starts_with("//"))
+                .unwrap_or_else(|| "/".into());
+            let to = format!("/login?next={}", url_encode(&back));
+            use axum::response::IntoResponse;
+            let mut resp = if is_htmx { ([("HX-Redirect", to)], StatusCode::UNAUTHORIZED).into_response() } else { axum::response::Redirect::to(&to).into_response() };
+            resp.headers_mut().append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, "", Some(0), true));
+            return resp;
+        }
         if cross_site || !ok {
             let ctx = Ctx { principal, pending, session, lang, tz, csrf, path_and_query, is_api, is_htmx, bearer, i18n: state.i18n.clone(), unread: 0 };
             let mut resp = crate::error::csrf_failed(&state, &ctx);

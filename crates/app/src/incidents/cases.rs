@@ -397,6 +397,8 @@ pub struct IncidentDetail {
     pub supports: Vec<String>,
     /// Whether the caller runs this case.
     pub can_run: bool,
+    /// Whether the caller may add to the timeline (those who run it, members, the reporter).
+    pub can_note: bool,
 }
 
 pub(crate) async fn load(db: &impl ConnectionTrait, who: &Principal, id: &str) -> Result<incident::Model> {
@@ -413,6 +415,7 @@ pub async fn get(app: &App, who: &Principal, id: &str) -> Result<IncidentDetail>
     let db = app.store.conn();
     let i = load(db, who, id).await?;
     let can_run = runs(db, who, &i).await?;
+    let can_note = can_run || super::is_member(db, who, id).await? || (who.user_id.is_some() && who.user_id == i.reported_by);
     let reporter_only = !can_run && !who.access.can_for(Permission::IncidentsRead, i.company_id.parse().ok()) && !super::is_member(db, who, id).await?;
     let events = if reporter_only { vec![] } else { event::Entity::find().filter(event::Column::IncidentId.eq(id)).order_by_asc(event::Column::AtMs).all(db).await? };
     let sealed = events.iter().filter(|e| e.personal).count();
@@ -440,6 +443,7 @@ pub async fn get(app: &App, who: &Principal, id: &str) -> Result<IncidentDetail>
         assets: links.iter().filter(|l| l.target_kind == "asset").map(|l| l.target_id.clone()).collect(),
         supports: links.iter().filter(|l| l.target_kind == "support").map(|l| l.target_id.clone()).collect(),
         can_run,
+        can_note,
     })
 }
 
@@ -664,7 +668,8 @@ pub struct NoteInput {
 pub async fn add_note(app: &App, who: &Principal, id: &str, input: NoteInput) -> Result<()> {
     let txn = app.store.write().await?;
     let i = load(&txn, who, id).await?;
-    if !runs(&txn, who, &i).await? && !super::is_member(&txn, who, id).await? {
+    let reporter = who.user_id.is_some() && who.user_id == i.reported_by;
+    if !reporter && !runs(&txn, who, &i).await? && !super::is_member(&txn, who, id).await? {
         return Err(AppError::Forbidden);
     }
     let mut errors = vec![];

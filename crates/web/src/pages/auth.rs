@@ -54,6 +54,8 @@ pub async fn login_submit(State(state): State<WebState>, ctx: Ctx, ip: ClientIp,
         Ok(out) => {
             let to = match out.next {
                 NextStep::Done => safe_next(&q.next),
+                // The second factor keeps where the user was going.
+                NextStep::Totp if !q.next.is_empty() => format!("/login/totp?next={}", context::url_encode(&safe_next(&q.next))),
                 NextStep::Totp => "/login/totp".into(),
                 NextStep::EnrolTotp => "/account/totp".into(),
             };
@@ -82,16 +84,17 @@ pub async fn login_submit(State(state): State<WebState>, ctx: Ctx, ip: ClientIp,
 struct TotpPage {
     shell: Shell,
     error: Option<String>,
+    next: String,
 }
 
-pub async fn totp_page(ctx: Ctx, headers: HeaderMap) -> Response {
+pub async fn totp_page(ctx: Ctx, headers: HeaderMap, Query(q): Query<NextQ>) -> Response {
     if ctx.principal.is_some() {
-        return Redirect::to("/").into_response();
+        return Redirect::to(&safe_next(&q.next)).into_response();
     }
     if ctx.session.as_ref().is_some_and(|s| s.needs_enrolment) {
         return Redirect::to("/account/totp").into_response();
     }
-    render(&TotpPage { shell: Shell::new(&ctx, &headers, "totp-title"), error: None })
+    render(&TotpPage { shell: Shell::new(&ctx, &headers, "totp-title"), error: None, next: q.next })
 }
 
 #[derive(Deserialize)]
@@ -100,9 +103,9 @@ pub struct CodeForm {
     code: String,
 }
 
-pub async fn totp_submit(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Form(f): Form<CodeForm>) -> Response {
+pub async fn totp_submit(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(q): Query<NextQ>, Form(f): Form<CodeForm>) -> Response {
     match accounts::verify_totp(&state.app, &who, &f.code).await {
-        Ok(()) => Redirect::to("/").into_response(),
+        Ok(()) => Redirect::to(&safe_next(&q.next)).into_response(),
         Err(AppError::Locked { .. }) => {
             let mut r = Redirect::to("/login").into_response();
             r.headers_mut().append(header::SET_COOKIE, context::set_cookie(&state, SESSION_COOKIE, "", Some(0), true));
@@ -111,7 +114,7 @@ pub async fn totp_submit(State(state): State<WebState>, ctx: Ctx, headers: Heade
         Err(AppError::Invalid(_)) => {
             let shell = Shell::new(&ctx, &headers, "totp-title");
             let error = Some(shell.t("totp-invalid"));
-            let mut r = render(&TotpPage { shell, error });
+            let mut r = render(&TotpPage { shell, error, next: q.next });
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             r
         }

@@ -177,6 +177,30 @@ async fn reporting_over_http_and_drills() {
         assert_eq!(r.status(), 403);
         let mine: serde_json::Value = emp.client.get(s.url("/api/v1/incidents")).send().await.unwrap().json().await.unwrap();
         assert_eq!(mine["total"], 2, "the reporter sees their own reports ({b:?})");
+        // A session that ran out while a form was open: nothing is saved, and the browser
+        // is sent to sign in and back to the page (the page's script keeps the text).
+        let page = emp.client.get(s.url(&format!("/incidents/{id}"))).send().await.unwrap().text().await.unwrap();
+        let csrf = crate::csrf_in(&page);
+        assert!(page.contains("data-keep"));
+        // (A session cookie the server no longer knows: what an expired one looks like.)
+        let expired = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers({
+                let mut h = reqwest::header::HeaderMap::new();
+                h.insert(reqwest::header::COOKIE, "isms_session=ran-out-long-ago-0123456789".parse().unwrap());
+                h
+            })
+            .build()
+            .unwrap();
+        let r = expired
+            .post(s.url(&format!("/incidents/{id}/notes")))
+            .header("Referer", s.url(&format!("/incidents/{id}")))
+            .form(&[("_csrf", csrf.as_str()), ("text", "I also forwarded it to my private address")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{b:?}");
+        assert_eq!(r.headers()["location"], format!("/login?next=/incidents/{id}").as_str());
         // A drill run by the CSIRT is kept out of the real register and starts no clocks.
         let csirt = acting_as(app, "csirt").await.unwrap();
         let drill = cases::report(app, &csirt, ReportInput { title: "Drill: ransomware on a check-in kiosk".into(), exercise: true, company_id: Some(person.company_id.clone()), ..Default::default() }).await.unwrap();
