@@ -116,3 +116,59 @@ entity!(clock, "incident_clocks", {
     done_by: Option<String>,
     note: String,
 });
+
+entity!(action, "incident_actions", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    id: String,
+    incident_id: String,
+    title: String,
+    /// The person who carries it out.
+    owner_id: Option<String>,
+    due_on: String,
+    /// open, done or verified
+    status: String,
+    done_ms: Option<i64>,
+    verified_ms: Option<i64>,
+    verified_by: Option<String>,
+    note: String,
+    created_by: Option<String>,
+    created_ms: i64,
+});
+
+entity!(observable, "incident_observables", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    id: String,
+    incident_id: String,
+    kind: String,
+    value: String,
+    note: String,
+    created_by: Option<String>,
+    created_ms: i64,
+});
+
+entity!(evidence, "incident_evidence", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    id: String,
+    incident_id: String,
+    file_name: String,
+    content_type: String,
+    size: i64,
+    sha256: String,
+    data: Vec<u8>,
+    description: String,
+    collected_by: Option<String>,
+    collected_ms: i64,
+});
+
+entity!(custody, "evidence_custody", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    id: String,
+    evidence_id: String,
+    at_ms: i64,
+    actor: Option<String>,
+    /// collected, handed_over or accessed
+    action: String,
+    /// Who received it, for a hand-over.
+    party: String,
+    note: String,
+});

@@ -209,6 +209,12 @@ pub fn build(state: WebState) -> (Router, Vec<RouteSpec>) {
         .post("/incidents/{id}/notes", SignedIn, post(pages::incidents::note))
         .post("/incidents/{id}/members", Perm(IncidentsManage), post(pages::incidents::member))
         .post("/incidents/{id}/clocks/{clock}/done", Perm(IncidentsManage), post(pages::incidents::clock_done))
+        .post("/incidents/{id}/actions", Perm(IncidentsManage), post(pages::incidents::add_action))
+        .post("/incidents/{id}/actions/{action}/step", SignedIn, post(pages::incidents::step_action))
+        .post("/incidents/{id}/observables", Perm(IncidentsManage), post(pages::incidents::add_observables))
+        .post("/incidents/{id}/evidence", Perm(IncidentsManage), post(pages::incidents::add_evidence))
+        .get("/incidents/{id}/evidence/{evidence}", Perm(IncidentsManage), get(pages::incidents::evidence_file))
+        .post("/incidents/{id}/evidence/{evidence}/hand-over", Perm(IncidentsManage), post(pages::incidents::hand_over))
         // administration
         .get("/admin/users", Perm(UsersRead), get(pages::users::list))
         .get("/admin/users/new", Perm(UsersManage), get(pages::users::new_form))
@@ -301,7 +307,13 @@ pub fn build(state: WebState) -> (Router, Vec<RouteSpec>) {
         .post("/api/v1/incidents/{id}/notes", SignedIn, post(api::incidents::note))
         .post("/api/v1/incidents/{id}/members", Perm(IncidentsManage), post(api::incidents::member))
         .post("/api/v1/incidents/{id}/clocks/{clock}/done", Perm(IncidentsManage), post(api::incidents::clock_done))
-        .get("/api/v1/incident-clocks", SignedIn, get(api::incidents::running));
+        .get("/api/v1/incident-clocks", SignedIn, get(api::incidents::running))
+        .post("/api/v1/incidents/{id}/actions", Perm(IncidentsManage), post(api::incidents::add_action))
+        .post("/api/v1/incidents/{id}/actions/{action}/step", SignedIn, post(api::incidents::step_action))
+        .get("/api/v1/incident-actions/overdue", SignedIn, get(api::incidents::overdue_actions))
+        .post("/api/v1/incidents/{id}/observables", Perm(IncidentsManage), post(api::incidents::add_observables))
+        .post("/api/v1/incidents/{id}/evidence", Perm(IncidentsManage), post(api::incidents::add_evidence))
+        .post("/api/v1/incidents/{id}/evidence/{evidence}/hand-over", Perm(IncidentsManage), post(api::incidents::hand_over));
     let specs = t.specs;
     let router = t
         .router

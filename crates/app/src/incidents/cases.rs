@@ -399,6 +399,9 @@ pub struct IncidentDetail {
     pub can_run: bool,
     /// Whether the caller may add to the timeline (those who run it, members, the reporter).
     pub can_note: bool,
+    pub actions: Vec<super::followup::Action>,
+    pub observables: Vec<super::followup::Observable>,
+    pub evidence: Vec<super::followup::Evidence>,
 }
 
 pub(crate) async fn load(db: &impl ConnectionTrait, who: &Principal, id: &str) -> Result<incident::Model> {
@@ -442,6 +445,9 @@ pub async fn get(app: &App, who: &Principal, id: &str) -> Result<IncidentDetail>
         members,
         assets: links.iter().filter(|l| l.target_kind == "asset").map(|l| l.target_id.clone()).collect(),
         supports: links.iter().filter(|l| l.target_kind == "support").map(|l| l.target_id.clone()).collect(),
+        actions: if reporter_only { vec![] } else { super::followup::actions(db, id).await? },
+        observables: if reporter_only { vec![] } else { super::followup::observables_of(db, id).await? },
+        evidence: if can_run { super::followup::evidence_of(db, id).await? } else { vec![] },
         can_run,
         can_note,
     })
@@ -622,7 +628,7 @@ pub async fn transition_to(app: &App, who: &Principal, id: &str, input: Transiti
         personal_data_decided: old.personal_data.is_some(),
         root_cause: !old.root_cause.trim().is_empty(),
         lessons: !old.lessons.trim().is_empty(),
-        corrective_actions: !old.actions_note.trim().is_empty(),
+        corrective_actions: !old.actions_note.trim().is_empty() || !super::followup::actions(&txn, id).await?.is_empty(),
     };
     transition(from, to, &facts, !input.reason.trim().is_empty()).map_err(|r| AppError::Invalid(vec![r.to_field_error()]))?;
     let now = now_ms();

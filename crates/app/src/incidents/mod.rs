@@ -5,6 +5,7 @@
 
 pub mod cases;
 pub mod clocks;
+pub mod followup;
 
 use crate::{App, Principal, Result};
 use isms_core::Permission;

@@ -3,6 +3,7 @@
 //! duties that personal-data breaches start. Nothing here does IO.
 
 pub mod clocks;
+pub mod observables;
 
 use crate::FieldError;
 

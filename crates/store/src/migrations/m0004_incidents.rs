@@ -31,6 +31,14 @@ enum IncidentMembers { Table, IncidentId, UserId, AddedBy, AddedMs }
 enum IncidentEvents { Table, Id, IncidentId, AtMs, Actor, Kind, Text, Personal }
 #[derive(DeriveIden)]
 enum IncidentClocks { Table, Id, IncidentId, Kind, DueMs, DoneMs, DoneBy, Note }
+#[derive(DeriveIden)]
+enum IncidentActions { Table, Id, IncidentId, Title, OwnerId, DueOn, Status, DoneMs, VerifiedMs, VerifiedBy, Note, CreatedBy, CreatedMs }
+#[derive(DeriveIden)]
+enum IncidentObservables { Table, Id, IncidentId, Kind, Value, Note, CreatedBy, CreatedMs }
+#[derive(DeriveIden)]
+enum IncidentEvidence { Table, Id, IncidentId, FileName, ContentType, Size, Sha256, Data, Description, CollectedBy, CollectedMs }
+#[derive(DeriveIden)]
+enum EvidenceCustody { Table, Id, EvidenceId, AtMs, Actor, Action, Party, Note }
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -176,11 +184,102 @@ impl MigrationTrait for Migration {
         m.create_index(index("ux_incident_clocks_kind", C::Table, &["incident_id", "kind"]).unique().to_owned()).await?;
         m.create_index(index("ix_incident_clocks_due", C::Table, &["done_ms", "due_ms"])).await?;
         m.create_index(index("ix_incident_clocks_done_by", C::Table, &["done_by"])).await?;
+
+        use IncidentActions as A;
+        m.create_table(
+            Table::create()
+                .table(A::Table)
+                .col(id(A::Id))
+                .col(ref_id(A::IncidentId).not_null())
+                .col(ColumnDef::new(A::Title).string_len(300).not_null())
+                .col(ref_id(A::OwnerId))
+                .col(ColumnDef::new(A::DueOn).string_len(10).not_null())
+                .col(code(A::Status))
+                .col(ColumnDef::new(A::DoneMs).big_integer())
+                .col(ColumnDef::new(A::VerifiedMs).big_integer())
+                .col(ref_id(A::VerifiedBy))
+                .col(ColumnDef::new(A::Note).text().not_null().default(""))
+                .col(ref_id(A::CreatedBy))
+                .col(ms(A::CreatedMs))
+                .foreign_key(&mut fk(A::Table, A::IncidentId, I::Table, I::Id).on_delete(ForeignKeyAction::Cascade).to_owned())
+                .foreign_key(&mut fk(A::Table, A::OwnerId, People::Table, People::Id))
+                .foreign_key(&mut fk(A::Table, A::VerifiedBy, Users::Table, Users::Id))
+                .foreign_key(&mut fk(A::Table, A::CreatedBy, Users::Table, Users::Id))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("ix_incident_actions_incident", A::Table, &["incident_id", "due_on"])).await?;
+        m.create_index(index("ix_incident_actions_open", A::Table, &["status", "due_on"])).await?;
+        m.create_index(index("ix_incident_actions_owner", A::Table, &["owner_id", "status"])).await?;
+        m.create_index(index("ix_incident_actions_verified_by", A::Table, &["verified_by"])).await?;
+        m.create_index(index("ix_incident_actions_created_by", A::Table, &["created_by"])).await?;
+
+        use IncidentObservables as O;
+        m.create_table(
+            Table::create()
+                .table(O::Table)
+                .col(id(O::Id))
+                .col(ref_id(O::IncidentId).not_null())
+                .col(code(O::Kind))
+                .col(ColumnDef::new(O::Value).string_len(2048).not_null())
+                .col(ColumnDef::new(O::Note).text().not_null().default(""))
+                .col(ref_id(O::CreatedBy))
+                .col(ms(O::CreatedMs))
+                .foreign_key(&mut fk(O::Table, O::IncidentId, I::Table, I::Id).on_delete(ForeignKeyAction::Cascade).to_owned())
+                .foreign_key(&mut fk(O::Table, O::CreatedBy, Users::Table, Users::Id))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("ux_incident_observables_value", O::Table, &["incident_id", "kind", "value"]).unique().to_owned()).await?;
+        // Threat monitoring looks indicators up by kind and value.
+        m.create_index(index("ix_incident_observables_lookup", O::Table, &["kind", "value"])).await?;
+        m.create_index(index("ix_incident_observables_created_by", O::Table, &["created_by"])).await?;
+
+        use IncidentEvidence as V;
+        m.create_table(
+            Table::create()
+                .table(V::Table)
+                .col(id(V::Id))
+                .col(ref_id(V::IncidentId).not_null())
+                .col(ColumnDef::new(V::FileName).string_len(200).not_null())
+                .col(ColumnDef::new(V::ContentType).string_len(100).not_null())
+                .col(ColumnDef::new(V::Size).big_integer().not_null())
+                .col(ColumnDef::new(V::Sha256).string_len(64).not_null())
+                .col(ColumnDef::new(V::Data).blob().not_null())
+                .col(ColumnDef::new(V::Description).text().not_null().default(""))
+                .col(ref_id(V::CollectedBy))
+                .col(ms(V::CollectedMs))
+                .foreign_key(&mut fk(V::Table, V::IncidentId, I::Table, I::Id).on_delete(ForeignKeyAction::Cascade).to_owned())
+                .foreign_key(&mut fk(V::Table, V::CollectedBy, Users::Table, Users::Id))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("ix_incident_evidence_incident", V::Table, &["incident_id", "collected_ms"])).await?;
+        m.create_index(index("ix_incident_evidence_collected_by", V::Table, &["collected_by"])).await?;
+
+        use EvidenceCustody as K;
+        m.create_table(
+            Table::create()
+                .table(K::Table)
+                .col(id(K::Id))
+                .col(ref_id(K::EvidenceId).not_null())
+                .col(ms(K::AtMs))
+                .col(ref_id(K::Actor))
+                .col(code(K::Action))
+                .col(ColumnDef::new(K::Party).string_len(200).not_null().default(""))
+                .col(ColumnDef::new(K::Note).text().not_null().default(""))
+                .foreign_key(&mut fk(K::Table, K::EvidenceId, V::Table, V::Id).on_delete(ForeignKeyAction::Cascade).to_owned())
+                .foreign_key(&mut fk(K::Table, K::Actor, Users::Table, Users::Id))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("ix_evidence_custody_evidence", K::Table, &["evidence_id", "at_ms"])).await?;
+        m.create_index(index("ix_evidence_custody_actor", K::Table, &["actor"])).await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for t in ["incident_clocks", "incident_events", "incident_members", "incident_assets", "incident_companies", "incidents"] {
+        for t in ["evidence_custody", "incident_evidence", "incident_observables", "incident_actions", "incident_clocks", "incident_events", "incident_members", "incident_assets", "incident_companies", "incidents"] {
             m.drop_table(Table::drop().table(Alias::new(t)).to_owned()).await?;
         }
         Ok(())

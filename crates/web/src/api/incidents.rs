@@ -81,3 +81,54 @@ pub struct RunningClock {
 pub async fn running(State(s): State<WebState>, Who(who): Who) -> Result<Json<Vec<RunningClock>>, ApiError> {
     Ok(Json(clocks::running(&s.app, &who).await?.into_iter().map(|(incident, clock)| RunningClock { incident, clock }).collect()))
 }
+
+use isms_app::incidents::followup::{self, Action, ActionInput, ActionStep, Evidence, HandOver, ObservableInput};
+
+/// Adds a corrective action with its owner and due date.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/actions", tag = "incidents", params(("id" = String, Path)), request_body = ActionInput, responses((status = 201, body = Action), (status = 422, body = Problem)))]
+pub async fn add_action(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(input): ApiJson<ActionInput>) -> Result<(StatusCode, Json<Action>), ApiError> {
+    Ok((StatusCode::CREATED, Json(followup::add_action(&s.app, &who, &id, input).await?)))
+}
+
+/// Marks an action done (its owner or the CSIRT) or verified (the CSIRT, not the owner).
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/actions/{action}/step", tag = "incidents", params(("id" = String, Path), ("action" = String, Path)), request_body = ActionStep, responses((status = 200, body = Action), (status = 422, body = Problem)))]
+pub async fn step_action(State(s): State<WebState>, Who(who): Who, Path((id, action)): Path<(String, String)>, ApiJson(input): ApiJson<ActionStep>) -> Result<Json<Action>, ApiError> {
+    Ok(Json(followup::step_action(&s.app, &who, &id, &action, input).await?))
+}
+
+/// Corrective actions past their due date and not verified.
+#[utoipa::path(get, path = "/api/v1/incident-actions/overdue", tag = "incidents", responses((status = 200, body = Vec<Action>)))]
+pub async fn overdue_actions(State(s): State<WebState>, Who(who): Who) -> Result<Json<Vec<Action>>, ApiError> {
+    Ok(Json(followup::overdue_actions(&s.app, &who).await?))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Added {
+    pub added: usize,
+}
+
+/// Adds observables, one per line; a bad line (named) adds nothing.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/observables", tag = "incidents", params(("id" = String, Path)), request_body = ObservableInput, responses((status = 200, body = Added), (status = 422, body = Problem)))]
+pub async fn add_observables(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(input): ApiJson<ObservableInput>) -> Result<Json<Added>, ApiError> {
+    Ok(Json(Added { added: followup::add_observables(&s.app, &who, &id, input).await? }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct EvidenceParams {
+    name: String,
+    #[serde(default)]
+    description: String,
+}
+
+/// Stores an evidence file (the request body) with its SHA-256; the chain of custody starts.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/evidence", tag = "incidents", params(("id" = String, Path), EvidenceParams), request_body(content = Vec<u8>, content_type = "application/octet-stream"), responses((status = 201, body = Evidence), (status = 422, body = Problem)))]
+pub async fn add_evidence(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, Query(p): Query<EvidenceParams>, body: axum::body::Bytes) -> Result<(StatusCode, Json<Evidence>), ApiError> {
+    Ok((StatusCode::CREATED, Json(followup::add_evidence(&s.app, &who, &id, &p.name, body.to_vec(), &p.description).await?)))
+}
+
+/// Records that evidence was handed to someone.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/evidence/{evidence}/hand-over", tag = "incidents", params(("id" = String, Path), ("evidence" = String, Path)), request_body = HandOver, responses((status = 204), (status = 422, body = Problem)))]
+pub async fn hand_over(State(s): State<WebState>, Who(who): Who, Path((id, ev)): Path<(String, String)>, ApiJson(input): ApiJson<HandOver>) -> Result<StatusCode, ApiError> {
+    followup::hand_over(&s.app, &who, &id, &ev, input).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

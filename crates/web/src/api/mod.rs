@@ -25,6 +25,7 @@ use utoipa::OpenApi;
         me,
         notices::list, notices::read,
         incidents::list, incidents::report, incidents::show, incidents::facts, incidents::transition, incidents::note, incidents::member, incidents::clock_done, incidents::running,
+        incidents::add_action, incidents::step_action, incidents::overdue_actions, incidents::add_observables, incidents::add_evidence, incidents::hand_over,
         org::list_companies, org::create_company, org::list_departments, org::create_department,
         people::list, people::create, people::show, people::update, people::deactivate,
         users::list, users::create, users::show, users::set_grants, users::roles,

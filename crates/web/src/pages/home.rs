@@ -65,6 +65,13 @@ pub async fn dashboard(State(state): State<WebState>, ctx: Ctx, headers: HeaderM
             tiles.push(Tile { href: "/incidents?status=open", label: shell.tr("tile-running-clocks", &[("next", shell.time(&c.due_ms))]), value: clocks.len().to_string() });
         }
     }
+    if who.access.can(Permission::IncidentsRead) {
+        if let Ok(a) = isms_app::incidents::followup::overdue_actions(app, &who).await {
+            if !a.is_empty() {
+                tiles.push(Tile { href: "/incidents?status=closed", label: shell.t("tile-overdue-actions"), value: a.len().to_string() });
+            }
+        }
+    }
     if let Ok(docs) = isms_app::policies::reading::to_acknowledge(app, &who).await {
         if !docs.is_empty() {
             tiles.push(Tile { href: "/policies", label: shell.t("tile-documents-to-read"), value: docs.len().to_string() });

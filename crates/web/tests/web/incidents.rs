@@ -215,3 +215,65 @@ async fn reporting_over_http_and_drills() {
         s.db.drop_schema().await;
     }
 }
+
+#[tokio::test]
+async fn corrective_actions_observables_and_evidence() {
+    use isms_app::incidents::followup::{self, ActionInput, ActionStep, HandOver, ObservableInput};
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        s.demo().await;
+        let app = &s.app;
+        let csirt = acting_as(app, "csirt").await.unwrap();
+        let ciso = acting_as(app, "ciso").await.unwrap();
+        let hr = acting_as(app, "hr").await.unwrap();
+        let i = cases::report(app, &csirt, ReportInput { title: "Phishing wave".into(), kind: Some("phishing".into()), ..Default::default() }).await.unwrap();
+
+        // Observables: every line checked first; a bad one is named by its line and adds nothing.
+        let e = followup::add_observables(app, &csirt, &i.id, ObservableInput { values: "203.0.113.7\nnot an ioc\n".into(), ..Default::default() }).await.unwrap_err();
+        let AppError::Invalid(errs) = &e else { panic!("{e:?}") };
+        assert_eq!(errs[0].field, "values");
+        assert!(errs[0].message.contains("line 2"), "{}", errs[0].message);
+        assert!(followup::observables_of(s.db.store.conn(), &i.id).await.unwrap().is_empty());
+        let n = followup::add_observables(app, &csirt, &i.id, ObservableInput { values: "203.0.113.7\nhxxps://login-mileage[.]example/a\nlogin-mileage.example\n203.0.113.7\n".into(), note: "from the mail headers".into(), ..Default::default() }).await.unwrap();
+        assert_eq!(n, 3);
+        assert_eq!(followup::add_observables(app, &csirt, &i.id, ObservableInput { values: "203[.]0[.]113[.]7".into(), ..Default::default() }).await.unwrap(), 0, "stored once");
+
+        // Evidence: checksum, and every step of custody recorded.
+        let bytes = b"Received: from mail.evil.example (203.0.113.7)\r\nSubject: Your miles expire\r\n".to_vec();
+        let ev = followup::add_evidence(app, &csirt, &i.id, "phish.eml", bytes.clone(), "the original message").await.unwrap();
+        use sha2::Digest;
+        assert_eq!(ev.sha256, hex::encode(sha2::Sha256::digest(&bytes)));
+        followup::hand_over(app, &csirt, &i.id, &ev.id, HandOver { party: "Forensics Inc.".into(), note: "sealed USB".into() }).await.unwrap();
+        let file = followup::evidence_file(app, &ciso, &i.id, &ev.id).await.unwrap();
+        assert_eq!(file.data, bytes);
+        let chain: Vec<String> = followup::evidence_of(s.db.store.conn(), &i.id).await.unwrap()[0].custody.iter().map(|c| c.action.clone()).collect();
+        assert_eq!(chain, ["collected", "handed_over", "accessed"], "{b:?}");
+        assert!(matches!(followup::evidence_file(app, &hr, &i.id, &ev.id).await, Err(AppError::NotFound | AppError::Forbidden)));
+
+        // Corrective actions: the owner does it, someone else verifies it; it outlives the case.
+        let owner = isms_app::accounts::acting_as(app, "employee").await.unwrap();
+        let owner_person = isms_app::policies::my_person(s.db.store.conn(), &owner).await.unwrap().unwrap();
+        let past = isms_app::assets::today().yesterday().unwrap().to_string();
+        let e = followup::add_action(app, &csirt, &i.id, ActionInput { title: "".into(), owner_id: Some("E99999".into()), due_on: "soon".into() }).await.unwrap_err();
+        let AppError::Invalid(errs) = &e else { panic!("{e:?}") };
+        let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert!(fields.contains(&"title") && fields.contains(&"due_on") && fields.contains(&"owner_id"), "{fields:?}");
+        let a = followup::add_action(app, &csirt, &i.id, ActionInput { title: "Block look-alike domains at the mail gateway".into(), owner_id: Some(owner_person.employee_number.clone()), due_on: past }).await.unwrap();
+        assert!(a.overdue);
+        assert!(followup::overdue_actions(app, &csirt).await.unwrap().iter().any(|x| x.id == a.id));
+        cases::add_member(app, &csirt, &i.id, "employee").await.unwrap();
+        followup::step_action(app, &owner, &i.id, &a.id, ActionStep { status: "done".into(), note: "rule 42 on the gateway".into() }).await.unwrap();
+        assert!(matches!(followup::step_action(app, &owner, &i.id, &a.id, ActionStep { status: "verified".into(), note: String::new() }).await, Err(AppError::Forbidden)));
+        // The case can close on the strength of the action.
+        cases::transition_to(app, &csirt, &i.id, to("triage")).await.unwrap();
+        cases::update_facts(app, &csirt, &i.id, FactsInput { title: i.title.clone(), kind: "phishing".into(), impact: Some("limited".into()), exposure: Some("none".into()), personal_data: Some(false), root_cause: "Look-alike domain".into(), lessons: "Report early".into(), ..Default::default() }).await.unwrap();
+        for step in ["containment", "eradication", "recovery", "review", "closed"] {
+            cases::transition_to(app, &csirt, &i.id, to(step)).await.unwrap();
+        }
+        assert!(followup::overdue_actions(app, &csirt).await.unwrap().iter().any(|x| x.id == a.id), "still open after the case closed");
+        let v = followup::step_action(app, &csirt, &i.id, &a.id, ActionStep { status: "verified".into(), note: String::new() }).await.unwrap();
+        assert_eq!(v.status, "verified");
+        assert!(!followup::overdue_actions(app, &csirt).await.unwrap().iter().any(|x| x.id == a.id));
+        s.db.drop_schema().await;
+    }
+}
