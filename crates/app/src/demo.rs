@@ -181,6 +181,7 @@ async fn load_register(app: &App, companies: &[(String, String)], owners: &[peop
     use crate::assets::{categories, register, supports, AssetInput, SupportInput};
     let system = Principal::system();
     categories::ensure_defaults(app).await?;
+    crate::incidents::playbooks::ensure_defaults(app).await?;
     let cats = categories::list(app, &system).await?;
     let cat = |code: &str| cats.iter().find(|c| c.code == code).map(|c| c.id.clone()).unwrap_or_default();
     let company = |code: &str| companies.iter().find(|c| c.0 == code).map(|c| c.1.clone()).unwrap_or_default();

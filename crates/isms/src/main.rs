@@ -430,6 +430,7 @@ async fn serve(s: Settings, demo: bool) -> Result<()> {
         tracing::info!("demo group loaded");
     }
     isms_app::assets::categories::ensure_defaults(&app).await?;
+    isms_app::incidents::playbooks::ensure_defaults(&app).await?;
     // Time alone makes findings (reviews fall due, exceptions expire, take-outs go
     // unreturned): the whole register is re-checked at start and every six hours. A
     // re-check is idempotent, so two instances doing it at once only repeat work.

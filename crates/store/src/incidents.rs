@@ -172,3 +172,33 @@ entity!(custody, "evidence_custody", {
     party: String,
     note: String,
 });
+
+entity!(playbook, "playbooks", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    id: String,
+    code: String,
+    version: i32,
+    name: String,
+    /// The incident type it is for; `None` for any.
+    kind: Option<String>,
+    min_severity: i16,
+    /// One task per line: `hours | role | task`.
+    tasks: String,
+    /// The version in use.
+    latest: bool,
+    created_by: Option<String>,
+    created_ms: i64,
+});
+
+entity!(task, "incident_tasks", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    id: String,
+    incident_id: String,
+    playbook_id: Option<String>,
+    title: String,
+    role: String,
+    due_ms: i64,
+    done_ms: Option<i64>,
+    done_by: Option<String>,
+    created_ms: i64,
+});

@@ -202,6 +202,8 @@ pub fn build(state: WebState) -> (Router, Vec<RouteSpec>) {
         // incidents
         .get("/incidents", SignedIn, get(pages::incidents::list))
         .get("/incidents/report", SignedIn, get(pages::incidents::report_form))
+        .get("/incidents/playbooks", Perm(IncidentsRead), get(pages::incidents::playbooks))
+        .post("/incidents/playbooks", Perm(IncidentsManage), post(pages::incidents::save_playbook))
         .post("/incidents/report", SignedIn, post(pages::incidents::report))
         .get("/incidents/{id}", SignedIn, get(pages::incidents::show))
         .post("/incidents/{id}/facts", Perm(IncidentsManage), post(pages::incidents::facts))
@@ -210,6 +212,8 @@ pub fn build(state: WebState) -> (Router, Vec<RouteSpec>) {
         .post("/incidents/{id}/members", Perm(IncidentsManage), post(pages::incidents::member))
         .post("/incidents/{id}/clocks/{clock}/done", Perm(IncidentsManage), post(pages::incidents::clock_done))
         .post("/incidents/{id}/actions", Perm(IncidentsManage), post(pages::incidents::add_action))
+        .post("/incidents/{id}/playbook", Perm(IncidentsManage), post(pages::incidents::start_playbook))
+        .post("/incidents/{id}/tasks/{task}/done", Perm(IncidentsManage), post(pages::incidents::task_done))
         .post("/incidents/{id}/actions/{action}/step", SignedIn, post(pages::incidents::step_action))
         .post("/incidents/{id}/observables", Perm(IncidentsManage), post(pages::incidents::add_observables))
         .post("/incidents/{id}/evidence", Perm(IncidentsManage), post(pages::incidents::add_evidence))
@@ -313,7 +317,12 @@ pub fn build(state: WebState) -> (Router, Vec<RouteSpec>) {
         .get("/api/v1/incident-actions/overdue", SignedIn, get(api::incidents::overdue_actions))
         .post("/api/v1/incidents/{id}/observables", Perm(IncidentsManage), post(api::incidents::add_observables))
         .post("/api/v1/incidents/{id}/evidence", Perm(IncidentsManage), post(api::incidents::add_evidence))
-        .post("/api/v1/incidents/{id}/evidence/{evidence}/hand-over", Perm(IncidentsManage), post(api::incidents::hand_over));
+        .post("/api/v1/incidents/{id}/evidence/{evidence}/hand-over", Perm(IncidentsManage), post(api::incidents::hand_over))
+        .get("/api/v1/playbooks", Perm(IncidentsRead), get(api::incidents::list_playbooks))
+        .post("/api/v1/playbooks", Perm(IncidentsManage), post(api::incidents::save_playbook))
+        .get("/api/v1/playbooks/{code}/versions", Perm(IncidentsRead), get(api::incidents::playbook_history))
+        .post("/api/v1/incidents/{id}/playbook", Perm(IncidentsManage), post(api::incidents::start_playbook))
+        .post("/api/v1/incidents/{id}/tasks/{task}/done", Perm(IncidentsManage), post(api::incidents::task_done));
     let specs = t.specs;
     let router = t
         .router

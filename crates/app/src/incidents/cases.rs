@@ -402,6 +402,7 @@ pub struct IncidentDetail {
     pub actions: Vec<super::followup::Action>,
     pub observables: Vec<super::followup::Observable>,
     pub evidence: Vec<super::followup::Evidence>,
+    pub tasks: Vec<super::playbooks::Task>,
 }
 
 pub(crate) async fn load(db: &impl ConnectionTrait, who: &Principal, id: &str) -> Result<incident::Model> {
@@ -448,6 +449,7 @@ pub async fn get(app: &App, who: &Principal, id: &str) -> Result<IncidentDetail>
         actions: if reporter_only { vec![] } else { super::followup::actions(db, id).await? },
         observables: if reporter_only { vec![] } else { super::followup::observables_of(db, id).await? },
         evidence: if can_run { super::followup::evidence_of(db, id).await? } else { vec![] },
+        tasks: if reporter_only { vec![] } else { super::playbooks::tasks_of(db, id).await? },
         can_run,
         can_note,
     })

@@ -6,6 +6,7 @@
 pub mod cases;
 pub mod clocks;
 pub mod followup;
+pub mod playbooks;
 
 use crate::{App, Principal, Result};
 use isms_core::Permission;

@@ -4,6 +4,7 @@
 
 pub mod clocks;
 pub mod observables;
+pub mod playbooks;
 
 use crate::FieldError;
 

@@ -38,6 +38,10 @@ enum IncidentObservables { Table, Id, IncidentId, Kind, Value, Note, CreatedBy, 
 #[derive(DeriveIden)]
 enum IncidentEvidence { Table, Id, IncidentId, FileName, ContentType, Size, Sha256, Data, Description, CollectedBy, CollectedMs }
 #[derive(DeriveIden)]
+enum Playbooks { Table, Id, Code, Version, Name, Kind, MinSeverity, Tasks, Latest, CreatedBy, CreatedMs }
+#[derive(DeriveIden)]
+enum IncidentTasks { Table, Id, IncidentId, PlaybookId, Title, Role, DueMs, DoneMs, DoneBy, CreatedMs }
+#[derive(DeriveIden)]
 enum EvidenceCustody { Table, Id, EvidenceId, AtMs, Actor, Action, Party, Note }
 
 #[async_trait::async_trait]
@@ -275,11 +279,56 @@ impl MigrationTrait for Migration {
         .await?;
         m.create_index(index("ix_evidence_custody_evidence", K::Table, &["evidence_id", "at_ms"])).await?;
         m.create_index(index("ix_evidence_custody_actor", K::Table, &["actor"])).await?;
+
+        use Playbooks as P;
+        m.create_table(
+            Table::create()
+                .table(P::Table)
+                .col(id(P::Id))
+                .col(ColumnDef::new(P::Code).string_len(32).not_null())
+                .col(ColumnDef::new(P::Version).integer().not_null())
+                .col(ColumnDef::new(P::Name).string_len(200).not_null())
+                .col(ColumnDef::new(P::Kind).string_len(32))
+                .col(ColumnDef::new(P::MinSeverity).small_integer().not_null().default(1))
+                .col(ColumnDef::new(P::Tasks).text().not_null())
+                .col(flag(P::Latest))
+                .col(ref_id(P::CreatedBy))
+                .col(ms(P::CreatedMs))
+                .foreign_key(&mut fk(P::Table, P::CreatedBy, Users::Table, Users::Id))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("ux_playbooks_version", P::Table, &["code", "version"]).unique().to_owned()).await?;
+        m.create_index(index("ix_playbooks_latest", P::Table, &["latest", "code"])).await?;
+        m.create_index(index("ix_playbooks_created_by", P::Table, &["created_by"])).await?;
+
+        use IncidentTasks as T;
+        m.create_table(
+            Table::create()
+                .table(T::Table)
+                .col(id(T::Id))
+                .col(ref_id(T::IncidentId).not_null())
+                .col(ref_id(T::PlaybookId))
+                .col(ColumnDef::new(T::Title).string_len(300).not_null())
+                .col(code(T::Role))
+                .col(ms(T::DueMs))
+                .col(ColumnDef::new(T::DoneMs).big_integer())
+                .col(ref_id(T::DoneBy))
+                .col(ms(T::CreatedMs))
+                .foreign_key(&mut fk(T::Table, T::IncidentId, I::Table, I::Id).on_delete(ForeignKeyAction::Cascade).to_owned())
+                .foreign_key(&mut fk(T::Table, T::PlaybookId, P::Table, P::Id))
+                .foreign_key(&mut fk(T::Table, T::DoneBy, Users::Table, Users::Id))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("ix_incident_tasks_incident", T::Table, &["incident_id", "due_ms"])).await?;
+        m.create_index(index("ix_incident_tasks_playbook", T::Table, &["playbook_id"])).await?;
+        m.create_index(index("ix_incident_tasks_done_by", T::Table, &["done_by"])).await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for t in ["evidence_custody", "incident_evidence", "incident_observables", "incident_actions", "incident_clocks", "incident_events", "incident_members", "incident_assets", "incident_companies", "incidents"] {
+        for t in ["incident_tasks", "playbooks", "evidence_custody", "incident_evidence", "incident_observables", "incident_actions", "incident_clocks", "incident_events", "incident_members", "incident_assets", "incident_companies", "incidents"] {
             m.drop_table(Table::drop().table(Alias::new(t)).to_owned()).await?;
         }
         Ok(())

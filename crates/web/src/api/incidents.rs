@@ -132,3 +132,40 @@ pub async fn hand_over(State(s): State<WebState>, Who(who): Who, Path((id, ev)):
     followup::hand_over(&s.app, &who, &id, &ev, input).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+use isms_app::incidents::playbooks::{self, Playbook, PlaybookInput, Task};
+
+/// The playbooks in use (latest versions).
+#[utoipa::path(get, path = "/api/v1/playbooks", tag = "incidents", responses((status = 200, body = Vec<Playbook>)))]
+pub async fn list_playbooks(State(s): State<WebState>, Who(who): Who) -> Result<Json<Vec<Playbook>>, ApiError> {
+    Ok(Json(playbooks::list(&s.app, &who).await?))
+}
+
+/// Every version of a playbook, newest first.
+#[utoipa::path(get, path = "/api/v1/playbooks/{code}/versions", tag = "incidents", params(("code" = String, Path)), responses((status = 200, body = Vec<Playbook>), (status = 404, body = Problem)))]
+pub async fn playbook_history(State(s): State<WebState>, Who(who): Who, Path(code): Path<String>) -> Result<Json<Vec<Playbook>>, ApiError> {
+    Ok(Json(playbooks::history(&s.app, &who, &code).await?))
+}
+
+/// Saves a playbook as a new version (an existing code) or a new playbook.
+#[utoipa::path(post, path = "/api/v1/playbooks", tag = "incidents", request_body = PlaybookInput, responses((status = 201, body = Playbook), (status = 422, body = Problem)))]
+pub async fn save_playbook(State(s): State<WebState>, Who(who): Who, ApiJson(input): ApiJson<PlaybookInput>) -> Result<(StatusCode, Json<Playbook>), ApiError> {
+    Ok((StatusCode::CREATED, Json(playbooks::save(&s.app, &who, input).await?)))
+}
+
+#[derive(Deserialize, Serialize, utoipa::ToSchema)]
+pub struct StartInput {
+    pub playbook_id: String,
+}
+
+/// Starts a playbook on a case: its tasks are created and the people the severity calls for are told.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/playbook", tag = "incidents", params(("id" = String, Path)), request_body = StartInput, responses((status = 200, body = Vec<Task>), (status = 422, body = Problem)))]
+pub async fn start_playbook(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(input): ApiJson<StartInput>) -> Result<Json<Vec<Task>>, ApiError> {
+    Ok(Json(playbooks::start(&s.app, &who, &id, &input.playbook_id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/tasks/{task}/done", tag = "incidents", params(("id" = String, Path), ("task" = String, Path)), responses((status = 204), (status = 422, body = Problem)))]
+pub async fn task_done(State(s): State<WebState>, Who(who): Who, Path((id, task)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
+    playbooks::complete_task(&s.app, &who, &id, &task).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

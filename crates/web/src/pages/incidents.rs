@@ -127,6 +127,7 @@ struct ShowPage {
     next: Vec<&'static str>,
     matrix: Vec<(Impact, Vec<(Exposure, i16)>)>,
     assets: Vec<isms_app::assets::Asset>,
+    playbooks: Vec<isms_app::incidents::playbooks::Playbook>,
 }
 
 impl ShowPage {
@@ -169,6 +170,7 @@ async fn show_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Princ
     } else {
         vec![]
     };
+    let playbooks = if d.can_run { isms_app::incidents::playbooks::suggestions(&state.app, who, id).await.unwrap_or_default() } else { vec![] };
     let next = match d.incident.status {
         Status::Reported => vec!["triage"],
         Status::Triage => vec!["containment", "closed"],
@@ -181,7 +183,7 @@ async fn show_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Princ
     let shell = Shell::new(ctx, headers, "incident-title").crumb("/incidents", "incidents-title").titled(format!("{} {}", d.incident.reference, d.incident.title));
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
-    let mut r = render(&ShowPage { shell, d, look, form, names, kinds: kinds(), next, matrix: matrix(), assets });
+    let mut r = render(&ShowPage { shell, d, look, form, names, kinds: kinds(), next, matrix: matrix(), assets, playbooks });
     if invalid {
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
@@ -395,5 +397,79 @@ pub async fn evidence_file(State(state): State<WebState>, ctx: Ctx, Who(who): Wh
                 .into_response()
         }
         Err(e) => crate::error::page_error(&ctx, e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct StartForm {
+    #[serde(default)]
+    playbook_id: String,
+}
+
+pub async fn start_playbook(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(f): Form<StartForm>) -> Response {
+    let r = isms_app::incidents::playbooks::start(&state.app, &who, &id, &f.playbook_id).await.map(|_| ());
+    after(&state, &ctx, &headers, &who, &id, r, "flash-playbook-started").await
+}
+
+pub async fn task_done(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path((id, task)): Path<(String, String)>) -> Response {
+    let r = isms_app::incidents::playbooks::complete_task(&state.app, &who, &id, &task).await;
+    after(&state, &ctx, &headers, &who, &id, r, "flash-saved").await
+}
+
+#[derive(Template)]
+#[template(path = "playbooks.html")]
+struct PlaybooksPage {
+    shell: Shell,
+    rows: Vec<isms_app::incidents::playbooks::Playbook>,
+    can_edit: bool,
+    kinds: Vec<&'static str>,
+    form: FormState,
+    v: isms_app::incidents::playbooks::PlaybookInput,
+}
+
+async fn playbooks_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, v: isms_app::incidents::playbooks::PlaybookInput, errors: Vec<isms_core::FieldError>) -> Response {
+    let rows = match isms_app::incidents::playbooks::list(&state.app, who).await {
+        Ok(r) => r,
+        Err(e) => return crate::error::page_error(ctx, e),
+    };
+    let shell = Shell::new(ctx, headers, "playbooks-title").crumb("/incidents", "incidents-title");
+    let form = FormState::new(&shell, errors);
+    let invalid = !form.errors.is_empty();
+    let can_edit = who.access.can_for(Permission::IncidentsManage, None);
+    let mut r = render(&PlaybooksPage { shell, rows, can_edit, kinds: kinds(), form, v });
+    if invalid {
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    r
+}
+
+pub async fn playbooks(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
+    let v = isms_app::incidents::playbooks::PlaybookInput { min_severity: 1, ..Default::default() };
+    let r = playbooks_page(&state, &ctx, &headers, &who, v, vec![]).await;
+    clear_flash(&state, r, &headers)
+}
+
+#[derive(Deserialize, Default)]
+pub struct PlaybookForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    min_severity: String,
+    #[serde(default)]
+    tasks: String,
+}
+
+pub async fn save_playbook(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Form(f): Form<PlaybookForm>) -> Response {
+    let input = isms_app::incidents::playbooks::PlaybookInput { code: f.code, name: f.name, kind: Some(f.kind), min_severity: f.min_severity.trim().parse().unwrap_or(0), tasks: f.tasks };
+    match isms_app::incidents::playbooks::save(&state.app, &who, input.clone()).await {
+        Ok(_) => redirect_with_flash(&state, "/incidents/playbooks", "flash-saved", ctx.is_htmx),
+        Err(e) => match form_errors(e) {
+            Ok(errs) => playbooks_page(&state, &ctx, &headers, &who, input, errs).await,
+            Err(e) => crate::error::page_error(&ctx, e),
+        },
     }
 }

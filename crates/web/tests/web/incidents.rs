@@ -277,3 +277,48 @@ async fn corrective_actions_observables_and_evidence() {
         s.db.drop_schema().await;
     }
 }
+
+#[tokio::test]
+async fn playbooks_in_versions_create_tasks_and_escalate() {
+    use isms_app::incidents::playbooks::{self, PlaybookInput};
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        s.demo().await;
+        let app = &s.app;
+        let csirt = acting_as(app, "csirt").await.unwrap();
+        let council = acting_as(app, "council").await.unwrap();
+        let employee = acting_as(app, "employee").await.unwrap();
+        let i = cases::report(app, &employee, ReportInput { title: "Mileage database exposed".into(), ..Default::default() }).await.unwrap();
+        cases::transition_to(app, &csirt, &i.id, to("triage")).await.unwrap();
+        cases::update_facts(app, &csirt, &i.id, FactsInput { title: i.title.clone(), kind: "data_leak".into(), impact: Some("severe".into()), exposure: Some("customer".into()), personal_data: Some(true), ..Default::default() }).await.unwrap();
+        let fit = playbooks::suggestions(app, &csirt, &i.id).await.unwrap();
+        assert_eq!(fit[0].code, "PB-LEAK", "its own type first ({b:?})");
+        assert!(fit.iter().any(|p| p.code == "PB-GENERIC"));
+        assert!(fit.iter().all(|p| p.code != "PB-MALWARE"));
+        let tasks = playbooks::start(app, &csirt, &i.id, &fit[0].id).await.unwrap();
+        assert_eq!(tasks.len(), 5);
+        assert!(tasks.windows(2).all(|w| w[0].due_ms <= w[1].due_ms));
+        assert_eq!(code_of(&playbooks::start(app, &csirt, &i.id, &fit[0].id).await.unwrap_err()), "playbook-started");
+        // Critical: the Council is told.
+        assert!(isms_app::notify::inbox(app, &council, true, 50).await.unwrap().iter().any(|n| n.kind == "incident-escalated" && n.link.contains(&i.id)), "{b:?}");
+        // A new version of the playbook; the running case keeps its tasks.
+        let e = playbooks::save(app, &csirt, PlaybookInput { code: "PB-LEAK".into(), name: "Personal data leak".into(), kind: Some("data_leak".into()), min_severity: 1, tasks: "1 | csirt_member | Stop it\nsoon | ciso | decide".into() }).await.unwrap_err();
+        let AppError::Invalid(errs) = &e else { panic!("{e:?}") };
+        assert!(errs[0].message.starts_with("line 2"), "{}", errs[0].message);
+        let v2 = playbooks::save(app, &csirt, PlaybookInput { code: "PB-LEAK".into(), name: "Personal data leak".into(), kind: Some("data_leak".into()), min_severity: 1, tasks: "1 | csirt_member | Stop it\n12 | ciso | Decide on the report".into() }).await.unwrap();
+        assert_eq!(v2.version, 2);
+        assert_eq!(playbooks::history(app, &csirt, "PB-LEAK").await.unwrap().len(), 2);
+        let d = cases::get(app, &csirt, &i.id).await.unwrap();
+        assert_eq!(d.tasks.len(), 5);
+        playbooks::complete_task(app, &csirt, &i.id, &d.tasks[0].id).await.unwrap();
+        assert_eq!(code_of(&playbooks::complete_task(app, &csirt, &i.id, &d.tasks[0].id).await.unwrap_err()), "task-done");
+        assert!(matches!(playbooks::start(app, &employee, &i.id, &v2.id).await, Err(AppError::Forbidden | AppError::NotFound)));
+        // A company's administrator cannot rewrite the group's manual.
+        let sys = isms_app::Principal::system();
+        let aza = isms_app::org::list_companies(app, &sys).await.unwrap().into_iter().find(|c| c.code == "AZA").unwrap().id;
+        let admin_s = user_session(app, "aza-sec", vec![grant(Role::CompanySecurityAdmin, Some(&aza))], None).await;
+        let (admin, _) = isms_app::accounts::session_principal(app, &admin_s.cookie).await.unwrap();
+        assert!(matches!(playbooks::save(app, &admin, PlaybookInput { code: "PB-X".into(), name: "x".into(), kind: None, min_severity: 1, tasks: "1 | ciso | x".into() }).await, Err(AppError::Forbidden)));
+        s.db.drop_schema().await;
+    }
+}
