@@ -1,6 +1,6 @@
 // Incident response in a real browser: an employee reports a misdirected e-mail with one
-// line; the CSIRT triages it, records the facts (customer data of 1,500 people), sees the
-// regulatory clocks start, files the preliminary report, moves the case through its steps
+// line; the CSIRT triages it, records the facts (customer data of 1,500 people), starts the
+// playbook, sees the regulatory clocks start, files the preliminary report, moves the case through its steps
 // — a skipped requirement is refused with the reason — and closes it after the review.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,7 +8,7 @@ import { startServer, launch, signIn, totp, SHOTS } from './helpers.mjs';
 
 const PASSWORD = 'demo-password-2026';
 
-test('incidents: report, triage, clocks, review, close', async () => {
+test('incidents: report, triage, playbook tasks, clocks, review, close', async () => {
   const server = await startServer({ demo: true });
   const emp = await launch('ja-JP');
   const csirt = await launch('en-GB');
@@ -47,6 +47,14 @@ test('incidents: report, triage, clocks, review, close', async () => {
     assert.match(clocks, /APPI reporting duty applies/);
     assert.match(clocks, /More than 1,000 people/);
     assert.match(clocks, /preliminary report/);
+    // The playbook for a data leak: its tasks appear with their deadlines.
+    assert.match(await csirt.page.textContent('#playbook_id'), /Personal data leak/);
+    await csirt.page.click('#start-playbook button');
+    await csirt.page.waitForSelector('.flash');
+    assert.equal(await csirt.page.locator('#tasks tbody tr').count(), 5);
+    await csirt.page.click('#tasks tbody tr:first-child button:has-text("Mark done")');
+    await csirt.page.waitForSelector('.flash');
+    assert.match(await csirt.page.textContent('#tasks tbody tr:first-child'), /Done/);
     await csirt.page.fill('#clocks input[name=note] >> nth=0', 'PPC online form, receipt 2026-0042');
     await csirt.page.click('#clocks button:has-text("Mark done") >> nth=0');
     await csirt.page.waitForSelector('.flash');

@@ -202,3 +202,22 @@ entity!(task, "incident_tasks", {
     done_by: Option<String>,
     created_ms: i64,
 });
+
+entity!(release, "incident_releases", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    id: String,
+    incident_id: String,
+    /// announcement, customer_notice or regulator_report
+    kind: String,
+    language: String,
+    /// Markdown.
+    body: String,
+    /// draft, approved or released
+    status: String,
+    drafted_by: Option<String>,
+    approved_by: Option<String>,
+    approved_ms: Option<i64>,
+    released_ms: Option<i64>,
+    created_ms: i64,
+    updated_ms: i64,
+});

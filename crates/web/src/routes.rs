@@ -213,6 +213,8 @@ pub fn build(state: WebState) -> (Router, Vec<RouteSpec>) {
         .post("/incidents/{id}/clocks/{clock}/done", Perm(IncidentsManage), post(pages::incidents::clock_done))
         .post("/incidents/{id}/actions", Perm(IncidentsManage), post(pages::incidents::add_action))
         .post("/incidents/{id}/playbook", Perm(IncidentsManage), post(pages::incidents::start_playbook))
+        .post("/incidents/{id}/releases", Perm(IncidentsManage), post(pages::incidents::draft_release))
+        .post("/incidents/{id}/releases/{release}", Perm(IncidentsManage), post(pages::incidents::release_step))
         .post("/incidents/{id}/tasks/{task}/done", Perm(IncidentsManage), post(pages::incidents::task_done))
         .post("/incidents/{id}/actions/{action}/step", SignedIn, post(pages::incidents::step_action))
         .post("/incidents/{id}/observables", Perm(IncidentsManage), post(pages::incidents::add_observables))
@@ -322,7 +324,11 @@ pub fn build(state: WebState) -> (Router, Vec<RouteSpec>) {
         .post("/api/v1/playbooks", Perm(IncidentsManage), post(api::incidents::save_playbook))
         .get("/api/v1/playbooks/{code}/versions", Perm(IncidentsRead), get(api::incidents::playbook_history))
         .post("/api/v1/incidents/{id}/playbook", Perm(IncidentsManage), post(api::incidents::start_playbook))
-        .post("/api/v1/incidents/{id}/tasks/{task}/done", Perm(IncidentsManage), post(api::incidents::task_done));
+        .post("/api/v1/incidents/{id}/tasks/{task}/done", Perm(IncidentsManage), post(api::incidents::task_done))
+        .post("/api/v1/incidents/{id}/releases", Perm(IncidentsManage), post(api::incidents::draft_release))
+        .put("/api/v1/incidents/{id}/releases/{release}", Perm(IncidentsManage), put(api::incidents::edit_release))
+        .post("/api/v1/incidents/{id}/releases/{release}/approve", Perm(IncidentsManage), post(api::incidents::approve_release))
+        .post("/api/v1/incidents/{id}/releases/{release}/released", Perm(IncidentsManage), post(api::incidents::mark_released));
     let specs = t.specs;
     let router = t
         .router

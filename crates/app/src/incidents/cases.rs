@@ -403,6 +403,7 @@ pub struct IncidentDetail {
     pub observables: Vec<super::followup::Observable>,
     pub evidence: Vec<super::followup::Evidence>,
     pub tasks: Vec<super::playbooks::Task>,
+    pub releases: Vec<super::releases::Release>,
 }
 
 pub(crate) async fn load(db: &impl ConnectionTrait, who: &Principal, id: &str) -> Result<incident::Model> {
@@ -450,6 +451,7 @@ pub async fn get(app: &App, who: &Principal, id: &str) -> Result<IncidentDetail>
         observables: if reporter_only { vec![] } else { super::followup::observables_of(db, id).await? },
         evidence: if can_run { super::followup::evidence_of(db, id).await? } else { vec![] },
         tasks: if reporter_only { vec![] } else { super::playbooks::tasks_of(db, id).await? },
+        releases: if reporter_only { vec![] } else { super::releases::of(db, id).await? },
         can_run,
         can_note,
     })

@@ -7,6 +7,7 @@ pub mod cases;
 pub mod clocks;
 pub mod followup;
 pub mod playbooks;
+pub mod releases;
 
 use crate::{App, Principal, Result};
 use isms_core::Permission;

@@ -5,6 +5,7 @@
 pub mod clocks;
 pub mod observables;
 pub mod playbooks;
+pub mod releases;
 
 use crate::FieldError;
 

@@ -42,6 +42,8 @@ enum Playbooks { Table, Id, Code, Version, Name, Kind, MinSeverity, Tasks, Lates
 #[derive(DeriveIden)]
 enum IncidentTasks { Table, Id, IncidentId, PlaybookId, Title, Role, DueMs, DoneMs, DoneBy, CreatedMs }
 #[derive(DeriveIden)]
+enum IncidentReleases { Table, Id, IncidentId, Kind, Language, Body, Status, DraftedBy, ApprovedBy, ApprovedMs, ReleasedMs, CreatedMs, UpdatedMs }
+#[derive(DeriveIden)]
 enum EvidenceCustody { Table, Id, EvidenceId, AtMs, Actor, Action, Party, Note }
 
 #[async_trait::async_trait]
@@ -324,11 +326,37 @@ impl MigrationTrait for Migration {
         m.create_index(index("ix_incident_tasks_incident", T::Table, &["incident_id", "due_ms"])).await?;
         m.create_index(index("ix_incident_tasks_playbook", T::Table, &["playbook_id"])).await?;
         m.create_index(index("ix_incident_tasks_done_by", T::Table, &["done_by"])).await?;
+
+        use IncidentReleases as RL;
+        m.create_table(
+            Table::create()
+                .table(RL::Table)
+                .col(id(RL::Id))
+                .col(ref_id(RL::IncidentId).not_null())
+                .col(code(RL::Kind))
+                .col(code(RL::Language))
+                .col(ColumnDef::new(RL::Body).text().not_null())
+                .col(code(RL::Status))
+                .col(ref_id(RL::DraftedBy))
+                .col(ref_id(RL::ApprovedBy))
+                .col(ColumnDef::new(RL::ApprovedMs).big_integer())
+                .col(ColumnDef::new(RL::ReleasedMs).big_integer())
+                .col(ms(RL::CreatedMs))
+                .col(ms(RL::UpdatedMs))
+                .foreign_key(&mut fk(RL::Table, RL::IncidentId, I::Table, I::Id).on_delete(ForeignKeyAction::Cascade).to_owned())
+                .foreign_key(&mut fk(RL::Table, RL::DraftedBy, Users::Table, Users::Id))
+                .foreign_key(&mut fk(RL::Table, RL::ApprovedBy, Users::Table, Users::Id))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("ux_incident_releases_kind", RL::Table, &["incident_id", "kind", "language"]).unique().to_owned()).await?;
+        m.create_index(index("ix_incident_releases_drafted_by", RL::Table, &["drafted_by"])).await?;
+        m.create_index(index("ix_incident_releases_approved_by", RL::Table, &["approved_by"])).await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for t in ["incident_tasks", "playbooks", "evidence_custody", "incident_evidence", "incident_observables", "incident_actions", "incident_clocks", "incident_events", "incident_members", "incident_assets", "incident_companies", "incidents"] {
+        for t in ["incident_releases", "incident_tasks", "playbooks", "evidence_custody", "incident_evidence", "incident_observables", "incident_actions", "incident_clocks", "incident_events", "incident_members", "incident_assets", "incident_companies", "incidents"] {
             m.drop_table(Table::drop().table(Alias::new(t)).to_owned()).await?;
         }
         Ok(())

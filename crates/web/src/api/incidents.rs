@@ -169,3 +169,29 @@ pub async fn task_done(State(s): State<WebState>, Who(who): Who, Path((id, task)
     playbooks::complete_task(&s.app, &who, &id, &task).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+use isms_app::incidents::releases::{self, DraftInput, EditInput, Release};
+
+/// Writes a first draft (announcement, customer notice or regulator report) from the case.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/releases", tag = "incidents", params(("id" = String, Path)), request_body = DraftInput, responses((status = 201, body = Release), (status = 422, body = Problem)))]
+pub async fn draft_release(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(input): ApiJson<DraftInput>) -> Result<(StatusCode, Json<Release>), ApiError> {
+    Ok((StatusCode::CREATED, Json(releases::generate(&s.app, &who, &id, input).await?)))
+}
+
+/// Edits a draft; an approved text no longer changes.
+#[utoipa::path(put, path = "/api/v1/incidents/{id}/releases/{release}", tag = "incidents", params(("id" = String, Path), ("release" = String, Path)), request_body = EditInput, responses((status = 200, body = Release), (status = 422, body = Problem)))]
+pub async fn edit_release(State(s): State<WebState>, Who(who): Who, Path((id, rel)): Path<(String, String)>, ApiJson(input): ApiJson<EditInput>) -> Result<Json<Release>, ApiError> {
+    Ok(Json(releases::edit(&s.app, &who, &id, &rel, input).await?))
+}
+
+/// The CISO approves (not whoever last edited it).
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/releases/{release}/approve", tag = "incidents", params(("id" = String, Path), ("release" = String, Path)), responses((status = 200, body = Release), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn approve_release(State(s): State<WebState>, Who(who): Who, Path((id, rel)): Path<(String, String)>) -> Result<Json<Release>, ApiError> {
+    Ok(Json(releases::approve(&s.app, &who, &id, &rel).await?))
+}
+
+/// Records that the approved text went out now.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/releases/{release}/released", tag = "incidents", params(("id" = String, Path), ("release" = String, Path)), responses((status = 200, body = Release), (status = 422, body = Problem)))]
+pub async fn mark_released(State(s): State<WebState>, Who(who): Who, Path((id, rel)): Path<(String, String)>) -> Result<Json<Release>, ApiError> {
+    Ok(Json(releases::mark_released(&s.app, &who, &id, &rel).await?))
+}

@@ -131,6 +131,9 @@ struct ShowPage {
 }
 
 impl ShowPage {
+    fn markdown(&self, body: &str) -> String {
+        isms_core::policies::markdown::to_html(body)
+    }
     fn impact_is(&self, i: &Impact) -> bool {
         self.d.incident.impact == Some(*i)
     }
@@ -472,4 +475,38 @@ pub async fn save_playbook(State(state): State<WebState>, ctx: Ctx, headers: Hea
             Err(e) => crate::error::page_error(&ctx, e),
         },
     }
+}
+
+#[derive(Deserialize, Default)]
+pub struct DraftForm {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    language: String,
+    #[serde(default)]
+    contact: String,
+}
+
+pub async fn draft_release(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(f): Form<DraftForm>) -> Response {
+    let input = isms_app::incidents::releases::DraftInput { kind: f.kind, language: f.language, contact: f.contact };
+    let r = isms_app::incidents::releases::generate(&state.app, &who, &id, input).await.map(|_| ());
+    after(&state, &ctx, &headers, &who, &id, r, "flash-saved").await
+}
+
+#[derive(Deserialize, Default)]
+pub struct ReleaseForm {
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    step: String,
+}
+
+pub async fn release_step(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path((id, rel)): Path<(String, String)>, Form(f): Form<ReleaseForm>) -> Response {
+    use isms_app::incidents::releases as r;
+    let res = match f.step.as_str() {
+        "approve" => r::approve(&state.app, &who, &id, &rel).await.map(|_| ()),
+        "release" => r::mark_released(&state.app, &who, &id, &rel).await.map(|_| ()),
+        _ => r::edit(&state.app, &who, &id, &rel, r::EditInput { body: f.body }).await.map(|_| ()),
+    };
+    after(&state, &ctx, &headers, &who, &id, res, "flash-saved").await
 }

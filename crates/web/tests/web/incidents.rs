@@ -322,3 +322,37 @@ async fn playbooks_in_versions_create_tasks_and_escalate() {
         s.db.drop_schema().await;
     }
 }
+
+#[tokio::test]
+async fn releases_are_drafted_from_the_case_approved_by_the_ciso_and_frozen() {
+    use isms_app::incidents::releases::{self, DraftInput, EditInput};
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        s.demo().await;
+        let app = &s.app;
+        let csirt = acting_as(app, "csirt").await.unwrap();
+        let ciso = acting_as(app, "ciso").await.unwrap();
+        let i = cases::report(app, &csirt, ReportInput { title: "Mileage numbers exposed".into(), ..Default::default() }).await.unwrap();
+        cases::transition_to(app, &csirt, &i.id, to("triage")).await.unwrap();
+        cases::update_facts(app, &csirt, &i.id, FactsInput { title: i.title.clone(), kind: "data_leak".into(), personal_data: Some(true), people_affected: Some(2300), data_categories: "name, mileage number".into(), root_cause: "A misconfigured export".into(), ..Default::default() }).await.unwrap();
+        let e = releases::generate(app, &csirt, &i.id, DraftInput { kind: "tweet".into(), language: "fr".into(), contact: String::new() }).await.unwrap_err();
+        let AppError::Invalid(errs) = &e else { panic!("{e:?}") };
+        assert_eq!(errs.len(), 2);
+        let r = releases::generate(app, &csirt, &i.id, DraftInput { kind: "regulator_report".into(), language: "ja".into(), contact: String::new() }).await.unwrap();
+        assert!(r.body.contains("2300 名") && r.body.contains("name, mileage number") && r.body.contains("A misconfigured export"), "{}", r.body);
+        let en = releases::generate(app, &csirt, &i.id, DraftInput { kind: "customer_notice".into(), language: "en".into(), contact: "Customer desk 0120-000-000".into() }).await.unwrap();
+        assert!(en.body.contains("Customer desk 0120-000-000"));
+        // The CSIRT member who wrote it may not approve; the CISO may.
+        assert!(matches!(releases::approve(app, &csirt, &i.id, &r.id).await, Err(AppError::Forbidden)));
+        let edited = releases::edit(app, &ciso, &i.id, &r.id, EditInput { body: format!("{}\n追記", r.body) }).await.unwrap();
+        assert_eq!(code_of(&releases::approve(app, &ciso, &i.id, &edited.id).await.unwrap_err()), "approve-own-release");
+        releases::edit(app, &csirt, &i.id, &r.id, EditInput { body: edited.body.clone() }).await.unwrap();
+        assert_eq!(code_of(&releases::mark_released(app, &csirt, &i.id, &r.id).await.unwrap_err()), "release-not-approved");
+        let ok = releases::approve(app, &ciso, &i.id, &r.id).await.unwrap();
+        assert_eq!(ok.status, "approved");
+        assert_eq!(code_of(&releases::edit(app, &csirt, &i.id, &r.id, EditInput { body: "changed".into() }).await.unwrap_err()), "release-frozen");
+        let out = releases::mark_released(app, &csirt, &i.id, &r.id).await.unwrap();
+        assert!(out.released_ms.is_some());
+        s.db.drop_schema().await;
+    }
+}
