@@ -6,6 +6,7 @@
 pub mod cases;
 pub mod clocks;
 pub mod followup;
+pub mod kpis;
 pub mod playbooks;
 pub mod releases;
 

@@ -195,3 +195,9 @@ pub async fn approve_release(State(s): State<WebState>, Who(who): Who, Path((id,
 pub async fn mark_released(State(s): State<WebState>, Who(who): Who, Path((id, rel)): Path<(String, String)>) -> Result<Json<Release>, ApiError> {
     Ok(Json(releases::mark_released(&s.app, &who, &id, &rel).await?))
 }
+
+/// Mean times by severity and type, cases per company and month, overdue work (drills excluded).
+#[utoipa::path(get, path = "/api/v1/incident-kpis", tag = "incidents", responses((status = 200, body = isms_app::incidents::kpis::Kpis)))]
+pub async fn kpis(State(s): State<WebState>, Who(who): Who) -> Result<Json<isms_app::incidents::kpis::Kpis>, ApiError> {
+    Ok(Json(isms_app::incidents::kpis::compute(&s.app, &who).await?))
+}

@@ -510,3 +510,35 @@ pub async fn release_step(State(state): State<WebState>, ctx: Ctx, headers: Head
     };
     after(&state, &ctx, &headers, &who, &id, res, "flash-saved").await
 }
+
+#[derive(Template)]
+#[template(path = "incident_kpis.html")]
+struct KpiPage {
+    shell: Shell,
+    k: isms_app::incidents::kpis::Kpis,
+    look: Lookup,
+}
+
+impl KpiPage {
+    fn minutes(&self, m: &Option<i64>) -> String {
+        match m {
+            None => "—".into(),
+            Some(m) if *m < 120 => self.shell.tr("minutes-n", &[("n", m.to_string())]),
+            Some(m) if *m < 2 * 1440 => self.shell.tr("hours-n", &[("n", (m / 60).to_string())]),
+            Some(m) => self.shell.tr("days-n", &[("n", (m / 1440).to_string())]),
+        }
+    }
+    fn severity(&self, key: &str) -> String {
+        key.parse::<i16>().map(|n| self.shell.level("incident-severity", &n)).unwrap_or_else(|_| self.shell.t("unknown"))
+    }
+}
+
+pub async fn kpis(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
+    let k = match isms_app::incidents::kpis::compute(&state.app, &who).await {
+        Ok(k) => k,
+        Err(e) => return crate::error::page_error(&ctx, e),
+    };
+    let look = Lookup::load(&state, &who, ctx.lang.code(), false).await;
+    let shell = Shell::new(&ctx, &headers, "kpis-title").crumb("/incidents", "incidents-title");
+    render(&KpiPage { shell, k, look })
+}

@@ -212,6 +212,14 @@ async fn reporting_over_http_and_drills() {
         assert!(real.items.iter().all(|x| x.id != drill.id));
         let all = cases::list(app, &csirt, &IncidentQuery { exercises: true, ..Default::default() }).await.unwrap();
         assert!(all.items.iter().any(|x| x.id == drill.id));
+        // Figures count real cases only.
+        let k = isms_app::incidents::kpis::compute(app, &csirt).await.unwrap();
+        assert_eq!(k.cases, real.total, "{b:?}");
+        assert_eq!(k.by_kind.iter().map(|t| t.cases).sum::<u64>(), real.total);
+        assert_eq!(k.per_company_month.iter().map(|t| t.cases).sum::<u64>(), real.total);
+        assert!(k.by_kind.iter().all(|t| t.key != "malware"), "the drill's type does not appear");
+        let r = emp.client.get(s.url("/api/v1/incident-kpis")).send().await.unwrap();
+        assert_eq!(r.status(), 403, "an employee has no figures");
         s.db.drop_schema().await;
     }
 }
