@@ -97,6 +97,36 @@ test('incidents: report, triage, playbook tasks, clocks, review, close', async (
     assert.match(await csirt.page.textContent('#timeline'), /confirmed deletion by phone/);
     assert.equal(await csirt.page.inputValue('#note-text'), '');
 
+    // The regulator report, drafted from the case in Japanese.
+    await csirt.page.selectOption('#release-kind', 'regulator_report');
+    await csirt.page.selectOption('#release-lang', 'ja');
+    await csirt.page.click('#draft-release button');
+    await csirt.page.waitForSelector('.flash');
+    const report = await csirt.page.inputValue('#releases textarea');
+    assert.match(report, /本人の数\n\n1500 名/);
+    assert.match(report, /再発防止/);
+
+    // The playbooks, the figures and the drill schedule.
+    await csirt.page.goto(`${server.base}/incidents/playbooks`);
+    assert.ok(await csirt.page.locator('#pb-PB-LEAK table tbody tr').count() >= 3);
+    await csirt.page.screenshot({ path: `${SHOTS}incident-playbooks-en.png`, fullPage: true });
+    await csirt.page.goto(`${server.base}/incidents/kpis`);
+    assert.match(await csirt.page.textContent('#by-kind'), /Data leak/);
+    await csirt.page.screenshot({ path: `${SHOTS}incident-kpis-en.png`, fullPage: true });
+    await csirt.page.goto(`${server.base}/incidents/drills`);
+    assert.equal(await csirt.page.locator('#drill-gaps').count(), 1);
+    const nextWeek = new Date(Date.now() + 7 * 86400000).toISOString().slice(0, 10);
+    await csirt.page.fill('#title', 'Ransomware on the check-in system');
+    await csirt.page.fill('#planned_on', nextWeek);
+    await csirt.page.click('form.form button[type=submit]');
+    await csirt.page.waitForSelector('.flash');
+    assert.match(await csirt.page.textContent('#drills'), /Ransomware on the check-in system/);
+    await csirt.page.click('#drills button:has-text("Start the drill")');
+    await csirt.page.waitForURL(/\/incidents\/[0-9a-f-]+$/);
+    assert.match(await csirt.page.textContent('main'), /Drill/);
+    await csirt.page.goto(`${server.base}/incidents/drills`);
+    await csirt.page.screenshot({ path: `${SHOTS}incident-drills-en.png`, fullPage: true });
+
     // The reporter sees the outcome, in Japanese, without the CSIRT's working notes.
     await emp.page.reload();
     assert.match(await emp.page.textContent('main'), /完了/);

@@ -221,3 +221,19 @@ entity!(release, "incident_releases", {
     created_ms: i64,
     updated_ms: i64,
 });
+
+entity!(drill, "drills", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    id: String,
+    title: String,
+    planned_on: String,
+    /// `None`: a group-wide drill.
+    company_id: Option<String>,
+    /// The exercise case, once the drill runs.
+    incident_id: Option<String>,
+    participants: String,
+    findings: String,
+    created_by: Option<String>,
+    created_ms: i64,
+    updated_ms: i64,
+});

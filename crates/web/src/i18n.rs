@@ -223,6 +223,7 @@ mod tests {
         keys.extend(["open", "done", "verified"].iter().map(|k| format!("action-status-{k}")));
         keys.extend(isms_core::incidents::releases::ReleaseKind::ALL.iter().map(|k| format!("release-{k}")));
         keys.extend(["draft", "approved", "released"].iter().map(|k| format!("release-status-{k}")));
+        keys.extend(["planned", "running", "held"].iter().map(|k| format!("drill-{k}")));
         keys.extend(["collected", "handed_over", "accessed"].iter().map(|k| format!("custody-{k}")));
         keys.extend(["incident-escalated", "incident-reported", "incident-action", "incident-status", "incident-added", "incident-clock-due", "incident-clock-overdue"].iter().map(|s| format!("notice-{s}")));
         keys.extend(["incident-skips", "incident-needs-severity", "incident-needs-personal", "incident-needs-review", "incident-needs-actions", "incident-needs-reason"].iter().map(|s| format!("err-{s}")));

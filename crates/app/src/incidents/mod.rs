@@ -5,6 +5,7 @@
 
 pub mod cases;
 pub mod clocks;
+pub mod drills;
 pub mod followup;
 pub mod kpis;
 pub mod playbooks;

@@ -3,6 +3,7 @@
 //! duties that personal-data breaches start. Nothing here does IO.
 
 pub mod clocks;
+pub mod drills;
 pub mod observables;
 pub mod playbooks;
 pub mod releases;

@@ -44,6 +44,8 @@ enum IncidentTasks { Table, Id, IncidentId, PlaybookId, Title, Role, DueMs, Done
 #[derive(DeriveIden)]
 enum IncidentReleases { Table, Id, IncidentId, Kind, Language, Body, Status, DraftedBy, ApprovedBy, ApprovedMs, ReleasedMs, CreatedMs, UpdatedMs }
 #[derive(DeriveIden)]
+enum Drills { Table, Id, Title, PlannedOn, CompanyId, IncidentId, Participants, Findings, CreatedBy, CreatedMs, UpdatedMs }
+#[derive(DeriveIden)]
 enum EvidenceCustody { Table, Id, EvidenceId, AtMs, Actor, Action, Party, Note }
 
 #[async_trait::async_trait]
@@ -352,11 +354,36 @@ impl MigrationTrait for Migration {
         m.create_index(index("ux_incident_releases_kind", RL::Table, &["incident_id", "kind", "language"]).unique().to_owned()).await?;
         m.create_index(index("ix_incident_releases_drafted_by", RL::Table, &["drafted_by"])).await?;
         m.create_index(index("ix_incident_releases_approved_by", RL::Table, &["approved_by"])).await?;
+
+        use Drills as DR;
+        m.create_table(
+            Table::create()
+                .table(DR::Table)
+                .col(id(DR::Id))
+                .col(ColumnDef::new(DR::Title).string_len(300).not_null())
+                .col(ColumnDef::new(DR::PlannedOn).string_len(10).not_null())
+                .col(ref_id(DR::CompanyId))
+                .col(ref_id(DR::IncidentId))
+                .col(ColumnDef::new(DR::Participants).text().not_null().default(""))
+                .col(ColumnDef::new(DR::Findings).text().not_null().default(""))
+                .col(ref_id(DR::CreatedBy))
+                .col(ms(DR::CreatedMs))
+                .col(ms(DR::UpdatedMs))
+                .foreign_key(&mut fk(DR::Table, DR::CompanyId, Companies::Table, Companies::Id))
+                .foreign_key(&mut fk(DR::Table, DR::IncidentId, I::Table, I::Id).on_delete(ForeignKeyAction::SetNull).to_owned())
+                .foreign_key(&mut fk(DR::Table, DR::CreatedBy, Users::Table, Users::Id))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("ix_drills_planned", DR::Table, &["planned_on"])).await?;
+        m.create_index(index("ix_drills_company", DR::Table, &["company_id"])).await?;
+        m.create_index(index("ix_drills_incident", DR::Table, &["incident_id"])).await?;
+        m.create_index(index("ix_drills_created_by", DR::Table, &["created_by"])).await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for t in ["incident_releases", "incident_tasks", "playbooks", "evidence_custody", "incident_evidence", "incident_observables", "incident_actions", "incident_clocks", "incident_events", "incident_members", "incident_assets", "incident_companies", "incidents"] {
+        for t in ["drills", "incident_releases", "incident_tasks", "playbooks", "evidence_custody", "incident_evidence", "incident_observables", "incident_actions", "incident_clocks", "incident_events", "incident_members", "incident_assets", "incident_companies", "incidents"] {
             m.drop_table(Table::drop().table(Alias::new(t)).to_owned()).await?;
         }
         Ok(())

@@ -201,3 +201,16 @@ pub async fn mark_released(State(s): State<WebState>, Who(who): Who, Path((id, r
 pub async fn kpis(State(s): State<WebState>, Who(who): Who) -> Result<Json<isms_app::incidents::kpis::Kpis>, ApiError> {
     Ok(Json(isms_app::incidents::kpis::compute(&s.app, &who).await?))
 }
+
+use isms_app::incidents::drills::{self as drill_uc, Drill, PlanInput, Schedule};
+
+/// Drills planned and held, with the fiscal halves that have none.
+#[utoipa::path(get, path = "/api/v1/drills", tag = "incidents", responses((status = 200, body = Schedule)))]
+pub async fn drills(State(s): State<WebState>, Who(who): Who) -> Result<Json<Schedule>, ApiError> {
+    Ok(Json(drill_uc::schedule(&s.app, &who).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/drills", tag = "incidents", request_body = PlanInput, responses((status = 201, body = Drill), (status = 422, body = Problem)))]
+pub async fn plan_drill(State(s): State<WebState>, Who(who): Who, ApiJson(input): ApiJson<PlanInput>) -> Result<(StatusCode, Json<Drill>), ApiError> {
+    Ok((StatusCode::CREATED, Json(drill_uc::plan(&s.app, &who, input).await?)))
+}

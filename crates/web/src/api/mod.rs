@@ -27,7 +27,7 @@ use utoipa::OpenApi;
         incidents::list, incidents::report, incidents::show, incidents::facts, incidents::transition, incidents::note, incidents::member, incidents::clock_done, incidents::running,
         incidents::add_action, incidents::step_action, incidents::overdue_actions, incidents::add_observables, incidents::add_evidence, incidents::hand_over,
         incidents::list_playbooks, incidents::playbook_history, incidents::save_playbook, incidents::start_playbook, incidents::task_done,
-        incidents::kpis, incidents::draft_release, incidents::edit_release, incidents::approve_release, incidents::mark_released,
+        incidents::kpis, incidents::drills, incidents::plan_drill, incidents::draft_release, incidents::edit_release, incidents::approve_release, incidents::mark_released,
         org::list_companies, org::create_company, org::list_departments, org::create_department,
         people::list, people::create, people::show, people::update, people::deactivate,
         users::list, users::create, users::show, users::set_grants, users::roles,

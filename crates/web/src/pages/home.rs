@@ -54,6 +54,13 @@ pub async fn dashboard(State(state): State<WebState>, ctx: Ctx, headers: HeaderM
             tiles.push(Tile { href: "/takeouts?status=requested", label: shell.t("tile-takeouts-awaiting"), value: n.to_string() });
         }
     }
+    if who.access.can(Permission::IncidentsManage) {
+        if let Ok(s) = isms_app::incidents::drills::schedule(app, &who).await {
+            if !s.gaps.is_empty() {
+                tiles.push(Tile { href: "/incidents/drills", label: shell.t("tile-drill-gaps"), value: s.gaps.join(", ") });
+            }
+        }
+    }
     if who.access.can(Permission::IncidentsRead) {
         if let Ok(n) = isms_app::incidents::cases::open_count(app, &who).await {
             tiles.push(Tile { href: "/incidents?status=open", label: shell.t("tile-open-incidents"), value: n.to_string() });

@@ -542,3 +542,73 @@ pub async fn kpis(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, W
     let shell = Shell::new(&ctx, &headers, "kpis-title").crumb("/incidents", "incidents-title");
     render(&KpiPage { shell, k, look })
 }
+
+#[derive(Template)]
+#[template(path = "drills.html")]
+struct DrillsPage {
+    shell: Shell,
+    s: isms_app::incidents::drills::Schedule,
+    look: Lookup,
+    can_plan: bool,
+    form: FormState,
+}
+
+async fn drills_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, errors: Vec<isms_core::FieldError>) -> Response {
+    let s = match isms_app::incidents::drills::schedule(&state.app, who).await {
+        Ok(s) => s,
+        Err(e) => return crate::error::page_error(ctx, e),
+    };
+    let look = Lookup::load(state, who, ctx.lang.code(), false).await;
+    let shell = Shell::new(ctx, headers, "drills-title").crumb("/incidents", "incidents-title");
+    let form = FormState::new(&shell, errors);
+    let invalid = !form.errors.is_empty();
+    let mut r = render(&DrillsPage { shell, s, look, can_plan: who.access.can(Permission::IncidentsManage), form });
+    if invalid {
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    r
+}
+
+pub async fn drills(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
+    let r = drills_page(&state, &ctx, &headers, &who, vec![]).await;
+    clear_flash(&state, r, &headers)
+}
+
+#[derive(Deserialize, Default)]
+pub struct DrillForm {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    planned_on: String,
+    #[serde(default)]
+    company_id: String,
+    #[serde(default)]
+    participants: String,
+    #[serde(default)]
+    findings: String,
+}
+
+async fn drill_after(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, r: isms_app::Result<String>) -> Response {
+    match r {
+        Ok(to) => redirect_with_flash(state, &to, "flash-saved", ctx.is_htmx),
+        Err(e) => match form_errors(e) {
+            Ok(errs) => drills_page(state, ctx, headers, who, errs).await,
+            Err(e) => crate::error::page_error(ctx, e),
+        },
+    }
+}
+
+pub async fn plan_drill(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Form(f): Form<DrillForm>) -> Response {
+    let r = isms_app::incidents::drills::plan(&state.app, &who, isms_app::incidents::drills::PlanInput { title: f.title, planned_on: f.planned_on, company_id: Some(f.company_id) }).await.map(|_| "/incidents/drills".to_owned());
+    drill_after(&state, &ctx, &headers, &who, r).await
+}
+
+pub async fn run_drill(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+    let r = isms_app::incidents::drills::run(&state.app, &who, &id).await.map(|d| format!("/incidents/{}", d.incident_id.unwrap_or_default()));
+    drill_after(&state, &ctx, &headers, &who, r).await
+}
+
+pub async fn drill_outcome(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(f): Form<DrillForm>) -> Response {
+    let r = isms_app::incidents::drills::record_outcome(&state.app, &who, &id, isms_app::incidents::drills::OutcomeInput { participants: f.participants, findings: f.findings }).await.map(|_| "/incidents/drills".to_owned());
+    drill_after(&state, &ctx, &headers, &who, r).await
+}

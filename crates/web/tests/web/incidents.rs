@@ -364,3 +364,33 @@ async fn releases_are_drafted_from_the_case_approved_by_the_ciso_and_frozen() {
         s.db.drop_schema().await;
     }
 }
+
+#[tokio::test]
+async fn drills_twice_a_year_run_as_exercise_cases() {
+    use isms_app::incidents::drills::{self, OutcomeInput, PlanInput};
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        s.demo().await;
+        let app = &s.app;
+        let csirt = acting_as(app, "csirt").await.unwrap();
+        let employee = acting_as(app, "employee").await.unwrap();
+        let before = drills::schedule(app, &csirt).await.unwrap();
+        assert_eq!(before.gaps.len(), 2, "nothing planned: this half and the next ({b:?})");
+        let e = drills::plan(app, &csirt, PlanInput { title: "".into(), planned_on: "next week".into(), company_id: None }).await.unwrap_err();
+        let AppError::Invalid(errs) = &e else { panic!("{e:?}") };
+        assert_eq!(errs.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["title", "planned_on"]);
+        assert!(matches!(drills::plan(app, &employee, PlanInput { title: "x".into(), planned_on: "2027-01-10".into(), company_id: None }).await, Err(AppError::Forbidden)));
+        let soon = isms_app::assets::today().saturating_add(jiff::Span::new().days(7)).to_string();
+        let d = drills::plan(app, &csirt, PlanInput { title: "Ransomware on the check-in system".into(), planned_on: soon, company_id: None }).await.unwrap();
+        let after = drills::schedule(app, &csirt).await.unwrap();
+        assert_eq!(after.gaps.len(), 1, "{:?}", after.gaps);
+        let running = drills::run(app, &csirt, &d.id).await.unwrap();
+        let case = cases::get(app, &csirt, running.incident_id.as_deref().unwrap()).await.unwrap();
+        assert!(case.incident.exercise);
+        assert_eq!(code_of(&drills::run(app, &csirt, &d.id).await.unwrap_err()), "drill-running");
+        assert_eq!(code_of(&drills::record_outcome(app, &csirt, &d.id, OutcomeInput::default()).await.unwrap_err()), "required");
+        let held = drills::record_outcome(app, &csirt, &d.id, OutcomeInput { participants: "CSIRT, IT desk, AZA security".into(), findings: "Backups restored in 3 h; the phone tree was out of date".into() }).await.unwrap();
+        assert_eq!(held.state, "held");
+        s.db.drop_schema().await;
+    }
+}
