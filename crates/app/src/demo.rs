@@ -117,6 +117,7 @@ pub async fn load(app: &App) -> Result<bool> {
     }
     load_register(app, &companies.iter().map(|(c, _)| (c.code.clone(), c.id.clone())).collect::<Vec<_>>(), &aza_people.items).await?;
     load_documents(app, &aza_people.items).await?;
+    load_incidents(app).await?;
     Ok(true)
 }
 
@@ -171,6 +172,19 @@ async fn load_documents(app: &App, owners: &[people::Person]) -> Result<()> {
     rm_input.company_id = owners.first().map(|p| p.company_id.clone());
     let rm = documents::create(app, &secadmin, rm_input).await?;
     versions::submit(app, &secadmin, &rm.id, 1).await?;
+    Ok(())
+}
+
+/// Two reports: a suspicious mail in triage, and a lost laptop just reported.
+async fn load_incidents(app: &App) -> Result<()> {
+    use crate::incidents::cases::{self, FactsInput, ReportInput, TransitionInput};
+    crate::incidents::playbooks::ensure_defaults(app).await?;
+    let employee = accounts::acting_as(app, "employee").await?;
+    let csirt = accounts::acting_as(app, "csirt").await?;
+    let mail = cases::report(app, &employee, ReportInput { title: "Mail asking to confirm my mileage account".into(), description: "Sender looked like the mileage programme; the link went to a different domain. I did not enter anything.".into(), kind: Some("phishing".into()), ..Default::default() }).await?;
+    cases::transition_to(app, &csirt, &mail.id, TransitionInput { to: "triage".into(), reason: String::new() }).await?;
+    cases::update_facts(app, &csirt, &mail.id, FactsInput { title: mail.title.clone(), kind: "phishing".into(), description: mail.description.clone(), impact: Some("limited".into()), exposure: Some("none".into()), personal_data: Some(false), techniques: vec!["T1566.002".into()], ..Default::default() }).await?;
+    cases::report(app, &employee, ReportInput { title: "Laptop left on the train".into(), kind: Some("loss_theft".into()), customer_data: true, ..Default::default() }).await?;
     Ok(())
 }
 

@@ -982,3 +982,5 @@ action-incidents-drill-plan = 訓練を計画
 action-incidents-drill-run = 訓練を開始
 action-incidents-drill-outcome = 訓練の結果を記録
 err-drill-running = この訓練はすでに開始されています
+fiscal-half-1 = { $y }年度上期
+fiscal-half-2 = { $y }年度下期

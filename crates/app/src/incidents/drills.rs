@@ -34,8 +34,16 @@ impl From<drill::Model> for Drill {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Schedule {
     pub drills: Vec<Drill>,
-    /// Fiscal halves (this one and the next) without a drill, as `2026-H2`.
-    pub gaps: Vec<String>,
+    /// Fiscal halves (this one and the next) without a drill.
+    pub gaps: Vec<Half>,
+}
+
+/// A half of the Japanese fiscal year: `year` is the year it starts in April; `half` 1
+/// is April–September, 2 is October–March.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Half {
+    pub year: i16,
+    pub half: u8,
 }
 
 fn scope(who: &Principal) -> Result<Condition> {
@@ -49,7 +57,7 @@ fn scope(who: &Principal) -> Result<Condition> {
 pub async fn schedule(app: &App, who: &Principal) -> Result<Schedule> {
     let rows = drill::Entity::find().filter(scope(who)?).order_by_desc(drill::Column::PlannedOn).all(app.store.conn()).await?;
     let dates: Vec<jiff::civil::Date> = rows.iter().filter_map(|d| d.planned_on.parse().ok()).collect();
-    let gaps = isms_core::incidents::drills::gaps(&dates, crate::assets::today()).into_iter().map(|(y, h)| format!("{y}-H{h}")).collect();
+    let gaps = isms_core::incidents::drills::gaps(&dates, crate::assets::today()).into_iter().map(|(year, half)| Half { year, half }).collect();
     Ok(Schedule { drills: rows.into_iter().map(Into::into).collect(), gaps })
 }
 

@@ -57,7 +57,7 @@ pub async fn dashboard(State(state): State<WebState>, ctx: Ctx, headers: HeaderM
     if who.access.can(Permission::IncidentsManage) {
         if let Ok(s) = isms_app::incidents::drills::schedule(app, &who).await {
             if !s.gaps.is_empty() {
-                tiles.push(Tile { href: "/incidents/drills", label: shell.t("tile-drill-gaps"), value: s.gaps.join(", ") });
+                tiles.push(Tile { href: "/incidents/drills", label: shell.t("tile-drill-gaps"), value: s.gaps.iter().map(|g| shell.tr(if g.half == 1 { "fiscal-half-1" } else { "fiscal-half-2" }, &[("y", g.year.to_string())])).collect::<Vec<_>>().join(", ") });
             }
         }
     }

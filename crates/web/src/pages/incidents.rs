@@ -553,6 +553,12 @@ struct DrillsPage {
     form: FormState,
 }
 
+impl DrillsPage {
+    fn half_key(&self, g: &isms_app::incidents::drills::Half) -> &'static str {
+        if g.half == 1 { "fiscal-half-1" } else { "fiscal-half-2" }
+    }
+}
+
 async fn drills_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, errors: Vec<isms_core::FieldError>) -> Response {
     let s = match isms_app::incidents::drills::schedule(&state.app, who).await {
         Ok(s) => s,
