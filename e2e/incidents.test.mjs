@@ -25,7 +25,7 @@ test('incidents: report, triage, playbook tasks, clocks, review, close', async (
 
     const secret = await signIn(csirt.page, server.base, 'csirt', PASSWORD);
     await csirt.page.goto(`${server.base}/notifications`);
-    await csirt.page.click('#notifications a:has-text("New incident report")');
+    await csirt.page.click('#notifications a:has-text("お客さまリストを社外に誤送信した")');
     await csirt.page.waitForURL(url);
     await csirt.page.click('#transitions button:has-text("Start triage")');
     await csirt.page.waitForSelector('.flash');
