@@ -55,6 +55,8 @@ pub struct AppConfig {
     pub mail_enabled: bool,
     /// Days ahead of a due date that owners are reminded (asset and document reviews).
     pub remind_days: i64,
+    /// Receivers of events (chat tools, on-call systems) and what each wants.
+    pub webhooks: Vec<notify::HookConfig>,
 }
 
 impl Default for AppConfig {
@@ -70,6 +72,7 @@ impl Default for AppConfig {
             issuer: "isms".into(),
             mail_enabled: false,
             remind_days: 30,
+            webhooks: vec![],
         }
     }
 }

@@ -294,3 +294,147 @@ pub async fn deliver_due(app: &App, mailer: &Mailer, render: &dyn Render, limit:
     }
     Ok(out)
 }
+
+/// A configured receiver of events (a chat tool's incoming webhook, an on-call system):
+/// its name and the notice kinds it wants. Its address stays with the sender.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HookConfig {
+    pub name: String,
+    pub events: Vec<String>,
+}
+
+/// Queues an event for every hook that wants `n.kind`, in the caller's transaction.
+pub(crate) async fn event(app: &App, db: &impl ConnectionTrait, n: &Notice) -> Result<usize> {
+    use isms_store::notices::webhook;
+    let mut queued = 0;
+    for h in app.config().webhooks.iter().filter(|h| h.events.iter().any(|e| e == n.kind || e == "*")) {
+        let am = webhook::ActiveModel {
+            id: Set(uuid::Uuid::now_v7().to_string()),
+            hook: Set(h.name.clone()),
+            kind: Set(n.kind.to_owned()),
+            args: Set(n.args.to_string()),
+            link: Set(n.link.clone()),
+            dedup_key: Set(n.dedup.as_ref().map(|d| format!("{}:{d}", h.name))),
+            status: Set("pending".into()),
+            attempts: Set(0),
+            next_attempt_ms: Set(None),
+            error: Set(String::new()),
+            created_ms: Set(now_ms()),
+        };
+        let res = webhook::Entity::insert(am)
+            .on_conflict(OnConflict::column(webhook::Column::DedupKey).do_nothing().to_owned())
+            .exec_without_returning(db)
+            .await?;
+        queued += res as usize;
+    }
+    Ok(queued)
+}
+
+/// How a hook wants its body: `{"text": ...}` for chat tools (Slack, Mattermost, Teams
+/// workflows), or the event as JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum HookFormat {
+    #[default]
+    Chat,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct HookTarget {
+    pub name: String,
+    pub url: String,
+    pub format: HookFormat,
+    /// The language of the text.
+    pub language: String,
+}
+
+/// Posts queued events to their hooks.
+pub struct HookSender {
+    client: reqwest::Client,
+    targets: Vec<HookTarget>,
+}
+
+impl HookSender {
+    pub fn new(targets: Vec<HookTarget>, timeout: Duration) -> std::result::Result<Self, String> {
+        let client = reqwest::Client::builder().timeout(timeout).redirect(reqwest::redirect::Policy::none()).user_agent("isms").build().map_err(|e| e.to_string())?;
+        Ok(Self { client, targets })
+    }
+}
+
+/// Sends up to `limit` due events. A 2xx answer is delivered; 4xx other than 408/429 fails
+/// at once; anything else is retried with growing pauses. Safe on several instances.
+pub async fn deliver_hooks(app: &App, sender: &HookSender, render: &dyn Render, limit: u64) -> Result<Delivery> {
+    use isms_store::notices::webhook;
+    let db = app.store.conn();
+    let now = now_ms();
+    let due = Condition::any()
+        .add(Condition::all().add(webhook::Column::Status.eq("pending")).add(Condition::any().add(webhook::Column::NextAttemptMs.is_null()).add(webhook::Column::NextAttemptMs.lte(now))))
+        .add(Condition::all().add(webhook::Column::Status.eq("sending")).add(webhook::Column::NextAttemptMs.lte(now)));
+    let rows = webhook::Entity::find().filter(due).order_by_asc(webhook::Column::CreatedMs).limit(limit).all(db).await?;
+    let mut out = Delivery::default();
+    for w in rows {
+        let claimed = webhook::Entity::update_many()
+            .col_expr(webhook::Column::Status, Expr::val("sending").into())
+            .col_expr(webhook::Column::NextAttemptMs, Expr::val(now_ms() + LEASE_MS).into())
+            .filter(webhook::Column::Id.eq(w.id.clone()))
+            .filter(webhook::Column::Status.eq(w.status.clone()))
+            .filter(webhook::Column::Attempts.eq(w.attempts))
+            .exec(db)
+            .await?
+            .rows_affected;
+        if claimed == 0 {
+            continue;
+        }
+        let attempts = w.attempts + 1;
+        let result = match sender.targets.iter().find(|t| t.name == w.hook) {
+            // The hook was removed from the configuration: nothing will ever take it.
+            None => Err((true, format!("no hook named `{}` is configured", w.hook))),
+            Some(t) => {
+                let args: serde_json::Value = serde_json::from_str(&w.args).unwrap_or(serde_json::Value::Null);
+                let (subject, body) = render.mail(&t.language, &w.kind, &args, &w.link);
+                let text = subject.trim_start_matches("[isms] ").to_owned();
+                let url_line = body.lines().find(|l| l.starts_with("http")).unwrap_or("").to_owned();
+                let payload = match t.format {
+                    HookFormat::Chat => serde_json::json!({"text": format!("{text}\n{url_line}")}),
+                    HookFormat::Json => serde_json::json!({"id": w.id, "kind": w.kind, "args": args, "text": text, "url": url_line, "created_ms": w.created_ms}),
+                };
+                match sender.client.post(&t.url).json(&payload).send().await {
+                    Ok(r) if r.status().is_success() => Ok(()),
+                    Ok(r) => {
+                        let s = r.status();
+                        let permanent = s.is_client_error() && s != reqwest::StatusCode::REQUEST_TIMEOUT && s != reqwest::StatusCode::TOO_MANY_REQUESTS;
+                        Err((permanent, format!("HTTP {s}")))
+                    }
+                    // The error may name the address, which can hold a token: keep only its kind.
+                    Err(e) => Err((false, if e.is_timeout() { "timed out".to_owned() } else if e.is_connect() { "could not connect".to_owned() } else { "request failed".to_owned() })),
+                }
+            }
+        };
+        let (status, next, error) = match result {
+            Ok(()) => {
+                out.sent += 1;
+                ("sent", None, String::new())
+            }
+            Err((permanent, e)) if permanent || attempts >= MAX_ATTEMPTS => {
+                tracing::warn!(event = %w.id, hook = %w.hook, error = %e, "webhook event could not be delivered");
+                out.failed += 1;
+                ("failed", None, e)
+            }
+            Err((_, e)) => {
+                out.retrying += 1;
+                let wait = (60_000i64 << (attempts - 1).min(9)).min(6 * 3_600_000);
+                ("pending", Some(now_ms() + wait), e)
+            }
+        };
+        webhook::Entity::update_many()
+            .col_expr(webhook::Column::Status, Expr::val(status).into())
+            .col_expr(webhook::Column::NextAttemptMs, Expr::val(next).into())
+            .col_expr(webhook::Column::Attempts, Expr::val(attempts).into())
+            .col_expr(webhook::Column::Error, Expr::val(error).into())
+            .filter(webhook::Column::Id.eq(w.id))
+            .exec(db)
+            .await?;
+    }
+    Ok(out)
+}

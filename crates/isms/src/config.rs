@@ -58,6 +58,38 @@ pub struct Settings {
     pub remind_days: i64,
     /// The SMTP server notifications are sent through; none when `mail.host` is empty.
     pub mail: MailConfig,
+    /// Receivers of events such as a chat tool's incoming webhook (`[[webhooks]]`).
+    pub webhooks: Vec<WebhookConfig>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum HookFormat {
+    /// `{"text": ...}`, which chat tools' incoming webhooks take.
+    #[default]
+    Chat,
+    /// The event as JSON.
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    pub name: String,
+    /// The receiver's address; often holds a token, so it is a secret.
+    pub url: Secret,
+    /// Event kinds it wants, e.g. `incident-reported`, `incident-escalated`,
+    /// `incident-clock-due`, `incident-clock-overdue`; `*` for all.
+    pub events: Vec<String>,
+    #[serde(default)]
+    pub format: HookFormat,
+    /// `ja` or `en`.
+    #[serde(default = "default_hook_language")]
+    pub language: String,
+}
+
+fn default_hook_language() -> String {
+    "ja".into()
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
@@ -115,6 +147,7 @@ impl Default for Settings {
             trust_proxy: false,
             remind_days: 30,
             mail: MailConfig::default(),
+            webhooks: vec![],
         }
     }
 }
@@ -195,6 +228,22 @@ impl Settings {
                 return Err("`mail.timeout_secs`: must be between 1 and 600".into());
             }
         }
+        let mut names = std::collections::HashSet::new();
+        for (i, h) in self.webhooks.iter().enumerate() {
+            let at = format!("`webhooks[{i}]`");
+            if h.name.trim().is_empty() || !names.insert(h.name.trim().to_owned()) {
+                return Err(format!("{at}.name: must be given and unique"));
+            }
+            if !(h.url.0.starts_with("https://") || h.url.0.starts_with("http://")) {
+                return Err(format!("{at}.url: must start with https:// or http://"));
+            }
+            if h.events.is_empty() {
+                return Err(format!("{at}.events: name at least one event kind, or `*`"));
+            }
+            if !matches!(h.language.as_str(), "ja" | "en") {
+                return Err(format!("{at}.language: must be ja or en"));
+            }
+        }
         if let Err(e) = self.log_level.parse::<tracing_subscriber::EnvFilter>() {
             return Err(format!("`log_level`: {e}"));
         }
@@ -269,6 +318,20 @@ mod tests {
         s.mail.password = Secret("smtp-secret".into());
         assert!(!format!("{s:?}").contains("pw"));
         assert!(!format!("{s:?}").contains("smtp-secret"));
+    }
+
+    #[test]
+    fn webhooks_are_checked_and_their_addresses_hidden() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("isms.toml");
+        std::fs::write(&f, "[[webhooks]]\nname = \"csirt-chat\"\nurl = \"https://chat.example/hooks/T0K3N\"\nevents = [\"incident-reported\"]\n").unwrap();
+        let s = Settings::load(Some(&f), &FlagOverrides::default()).unwrap();
+        assert_eq!(s.webhooks[0].format, HookFormat::Chat);
+        assert!(!format!("{s:?}").contains("T0K3N"));
+        std::fs::write(&f, "[[webhooks]]\nname = \"x\"\nurl = \"ftp://x\"\nevents = [\"*\"]\n").unwrap();
+        assert!(Settings::load(Some(&f), &FlagOverrides::default()).unwrap_err().contains("webhooks[0]`.url"));
+        std::fs::write(&f, "[[webhooks]]\nname = \"x\"\nurl = \"https://x\"\nevents = []\n").unwrap();
+        assert!(Settings::load(Some(&f), &FlagOverrides::default()).unwrap_err().contains("events"));
     }
 
     #[test]

@@ -246,6 +246,7 @@ async fn open(s: &Settings) -> Result<App> {
         lock_minutes: s.lock_minutes,
         mail_enabled: s.mail.enabled(),
         remind_days: s.remind_days,
+        webhooks: s.webhooks.iter().map(|h| isms_app::notify::HookConfig { name: h.name.clone(), events: h.events.clone() }).collect(),
         ..AppConfig::default()
     };
     Ok(App::new(store, cfg, key))
@@ -465,6 +466,24 @@ async fn serve(s: Settings, demo: bool) -> Result<()> {
     } else {
         None
     };
+    let hooks = if s.webhooks.is_empty() {
+        None
+    } else {
+        let targets = s
+            .webhooks
+            .iter()
+            .map(|h| isms_app::notify::HookTarget {
+                name: h.name.clone(),
+                url: h.url.0.clone(),
+                format: match h.format {
+                    config::HookFormat::Chat => isms_app::notify::HookFormat::Chat,
+                    config::HookFormat::Json => isms_app::notify::HookFormat::Json,
+                },
+                language: h.language.clone(),
+            })
+            .collect();
+        Some(isms_app::notify::HookSender::new(targets, std::time::Duration::from_secs(15)).map_err(anyhow::Error::msg)?)
+    };
     let listener = tokio::net::TcpListener::bind(s.listen).await.with_context(|| format!("listening on {}", s.listen))?;
     let state = isms_web::WebState::new(
         app.clone(),
@@ -498,6 +517,13 @@ async fn serve(s: Settings, demo: bool) -> Result<()> {
                     Ok(n) if n > 0 => tracing::info!(reminders = n, "document review reminders queued"),
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "document review reminders failed"),
+                }
+            }
+            if let Some(h) = &hooks {
+                match isms_app::notify::deliver_hooks(&notifier, h, &render, 200).await {
+                    Ok(d) if d.sent + d.failed + d.retrying > 0 => tracing::info!(sent = d.sent, failed = d.failed, retrying = d.retrying, "webhook events delivered"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "webhook delivery failed"),
                 }
             }
             if let Some(m) = &mailer {

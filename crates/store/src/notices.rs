@@ -34,3 +34,33 @@ pub mod notification {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// Events for chat tools and other receivers: one row per configured hook and event,
+/// sent from here like the e-mail outbox. The hook's address stays in the configuration.
+pub mod webhook {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "webhook_outbox")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        /// The hook's name in the configuration.
+        pub hook: String,
+        pub kind: String,
+        pub args: String,
+        pub link: String,
+        pub dedup_key: Option<String>,
+        /// pending, sending, sent or failed
+        pub status: String,
+        pub attempts: i32,
+        pub next_attempt_ms: Option<i64>,
+        pub error: String,
+        pub created_ms: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

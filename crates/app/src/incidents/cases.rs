@@ -274,6 +274,9 @@ pub async fn report(app: &App, who: &Principal, input: ReportInput) -> Result<In
             notify::to_user(app, &txn, &r_uid, &n).await?;
         }
     }
+    if !saved.exercise {
+        notify::event(app, &txn, &Notice::new("incident-reported", json!({"ref": r, "title": saved.title}), format!("/incidents/{id}"))).await?;
+    }
     // The report's text may hold personal data: the audit entry keeps the particulars only.
     record(app, &txn, who, "incidents.report", "incident", Some(&id), Some(&company_id), json!({"ref": r, "kind": kind, "exercise": saved.exercise})).await?;
     txn.commit().await?;

@@ -134,6 +134,9 @@ pub async fn remind(app: &App) -> Result<usize> {
         let Some(i) = incident::Entity::find_by_id(c.incident_id.clone()).one(&txn).await? else { continue };
         let stage = if c.due_ms < now { "overdue" } else { "due" };
         let due = jiff::Timestamp::from_millisecond(c.due_ms).map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Tokyo").unwrap_or(jiff::tz::TimeZone::UTC)).strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
+        let kind = if stage == "due" { "incident-clock-due" } else { "incident-clock-overdue" };
+        let event = Notice::new(kind, json!({"ref": i.r#ref, "clock": c.kind, "due": due}), format!("/incidents/{}", i.id)).once(format!("clock:{}:{stage}", c.id));
+        n += notify::event(app, &txn, &event).await?;
         for uid in super::cases::responders_of(&txn, &i.company_id).await? {
             let notice = Notice::new(if stage == "due" { "incident-clock-due" } else { "incident-clock-overdue" }, json!({"ref": i.r#ref, "clock": c.kind, "due": due}), format!("/incidents/{}", i.id)).once(format!("clock:{}:{stage}:{uid}", c.id));
             if notify::to_user(app, &txn, &uid, &notice).await? {

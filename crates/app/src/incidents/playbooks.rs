@@ -217,6 +217,10 @@ pub async fn start(app: &App, who: &Principal, incident_id: &str, playbook_id: &
             notify::to_user(app, &txn, uid, &n).await?;
         }
     }
+    if !i.exercise {
+        let n = Notice::new("incident-escalated", json!({"ref": i.r#ref, "title": i.title, "severity": i.severity.unwrap_or(0), "playbook": p.name}), format!("/incidents/{}", i.id));
+        notify::event(app, &txn, &n).await?;
+    }
     super::cases::timeline(&txn, &i.id, who.user_id.as_deref(), "playbook", &format!("{} v{}", p.name, p.version)).await?;
     record(app, &txn, who, "incidents.playbook.start", "incident", Some(&i.id), Some(&i.company_id), json!({"playbook": p.code, "version": p.version, "tasks": tasks.len(), "told": told.len()})).await?;
     txn.commit().await?;

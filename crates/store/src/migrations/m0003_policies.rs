@@ -20,6 +20,8 @@ enum Notifications {
     NextAttemptMs, MailError,
 }
 #[derive(DeriveIden)]
+enum WebhookOutbox { Table, Id, Hook, Kind, Args, Link, DedupKey, Status, Attempts, NextAttemptMs, Error, CreatedMs }
+#[derive(DeriveIden)]
 enum DocumentKinds { Table, Kind, ApproverRole, ApprovalsNeeded, ReviewMonths, UpdatedMs }
 #[derive(DeriveIden)]
 enum Documents {
@@ -73,6 +75,26 @@ impl MigrationTrait for Migration {
         m.create_index(index("ix_notifications_user", N::Table, &["user_id", "created_ms"])).await?;
         m.create_index(index("ix_notifications_person", N::Table, &["person_id"])).await?;
         m.create_index(index("ix_notifications_outbox", N::Table, &["mail_status", "next_attempt_ms"])).await?;
+
+        use WebhookOutbox as W;
+        m.create_table(
+            Table::create()
+                .table(W::Table)
+                .col(id(W::Id))
+                .col(ColumnDef::new(W::Hook).string_len(64).not_null())
+                .col(ColumnDef::new(W::Kind).string_len(64).not_null())
+                .col(ColumnDef::new(W::Args).text().not_null().default("{}"))
+                .col(ColumnDef::new(W::Link).string_len(400).not_null().default(""))
+                .col(ColumnDef::new(W::DedupKey).string_len(200).unique_key())
+                .col(code(W::Status))
+                .col(ColumnDef::new(W::Attempts).integer().not_null().default(0))
+                .col(ColumnDef::new(W::NextAttemptMs).big_integer())
+                .col(ColumnDef::new(W::Error).text().not_null().default(""))
+                .col(ms(W::CreatedMs))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("ix_webhook_outbox_due", W::Table, &["status", "next_attempt_ms"])).await?;
 
         use DocumentKinds as K;
         m.create_table(
@@ -264,7 +286,7 @@ impl MigrationTrait for Migration {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for t in [
             "document_links", "document_reviews", "acknowledgements", "version_attachments", "version_approvals",
-            "document_versions", "document_companies", "documents", "document_kinds", "notifications",
+            "document_versions", "document_companies", "documents", "document_kinds", "webhook_outbox", "notifications",
         ] {
             m.drop_table(Table::drop().table(Alias::new(t)).to_owned()).await?;
         }

@@ -145,3 +145,57 @@ async fn review_reminders_reach_owners_once_by_inbox_and_mail() {
         s.db.drop_schema().await;
     }
 }
+
+#[tokio::test]
+async fn incident_events_reach_a_chat_webhook_with_retries() {
+    use isms_app::notify::{deliver_hooks, HookConfig, HookFormat, HookSender, HookTarget};
+    use std::sync::{Arc, Mutex};
+    // A receiver like a chat tool's incoming webhook: the first call fails with 503.
+    let got: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (g, c) = (got.clone(), calls.clone());
+    let router = axum::Router::new().route(
+        "/hooks/T0K3N",
+        axum::routing::post(move |axum::Json(v): axum::Json<serde_json::Value>| {
+            let (g, c) = (g.clone(), c.clone());
+            async move {
+                if c.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                    return axum::http::StatusCode::SERVICE_UNAVAILABLE;
+                }
+                g.lock().unwrap().push(v);
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.ok() });
+    for b in backends() {
+        got.lock().unwrap().clear();
+        calls.store(0, std::sync::atomic::Ordering::SeqCst);
+        let s = TestServer::start(b).await;
+        s.demo().await;
+        let hooks = vec![HookConfig { name: "csirt-chat".into(), events: vec!["incident-reported".into()] }];
+        let app = App::new(s.db.store.clone(), AppConfig { webhooks: hooks, ..test_config() }, AUDIT_KEY.to_vec());
+        let employee = isms_app::accounts::acting_as(&app, "employee").await.unwrap();
+        let csirt = isms_app::accounts::acting_as(&app, "csirt").await.unwrap();
+        let i = isms_app::incidents::cases::report(&app, &employee, isms_app::incidents::cases::ReportInput { title: "Ransom note on a kiosk".into(), ..Default::default() }).await.unwrap();
+        // A drill sends nothing out.
+        isms_app::incidents::cases::report(&app, &csirt, isms_app::incidents::cases::ReportInput { title: "Drill".into(), exercise: true, company_id: Some(i.company_id.clone()), ..Default::default() }).await.unwrap();
+        let sender = HookSender::new(vec![HookTarget { name: "csirt-chat".into(), url: format!("http://{addr}/hooks/T0K3N"), format: HookFormat::Chat, language: "en".into() }], Duration::from_secs(5)).unwrap();
+        let r = render(&s);
+        assert_eq!(deliver_hooks(&app, &sender, &r, 10).await.unwrap(), Delivery { sent: 0, retrying: 1, failed: 0 }, "{b:?}");
+        let db = s.db.store.conn();
+        let row = isms_store::notices::webhook::Entity::find().one(db).await.unwrap().unwrap();
+        assert_eq!(row.error, "HTTP 503 Service Unavailable");
+        assert!(!row.error.contains("T0K3N"));
+        isms_store::notices::webhook::Entity::update_many().col_expr(isms_store::notices::webhook::Column::NextAttemptMs, Expr::val(0i64).into()).exec(db).await.unwrap();
+        assert_eq!(deliver_hooks(&app, &sender, &r, 10).await.unwrap().sent, 1);
+        let bodies = got.lock().unwrap().clone();
+        assert_eq!(bodies.len(), 1);
+        let text = bodies[0]["text"].as_str().unwrap();
+        assert!(text.contains(&i.reference) && text.contains("Ransom note on a kiosk") && text.contains(&format!("/incidents/{}", i.id)), "{text}");
+        assert_eq!(deliver_hooks(&app, &sender, &r, 10).await.unwrap(), Delivery::default(), "sent once");
+        s.db.drop_schema().await;
+    }
+}
