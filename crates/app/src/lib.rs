@@ -57,6 +57,8 @@ pub struct AppConfig {
     pub remind_days: i64,
     /// Receivers of events (chat tools, on-call systems) and what each wants.
     pub webhooks: Vec<notify::HookConfig>,
+    /// Reporting duties added to the APPI and the GDPR.
+    pub regimes: Vec<isms_core::incidents::clocks::Regime>,
 }
 
 impl Default for AppConfig {
@@ -73,6 +75,7 @@ impl Default for AppConfig {
             mail_enabled: false,
             remind_days: 30,
             webhooks: vec![],
+            regimes: vec![],
         }
     }
 }

@@ -60,6 +60,21 @@ pub struct Settings {
     pub mail: MailConfig,
     /// Receivers of events such as a chat tool's incoming webhook (`[[webhooks]]`).
     pub webhooks: Vec<WebhookConfig>,
+    /// Reporting duties besides the APPI and the GDPR (`[[regimes]]`).
+    pub regimes: Vec<RegimeConfig>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegimeConfig {
+    /// Short code, e.g. `UK-ICO`.
+    pub code: String,
+    /// As shown on the case.
+    pub name: String,
+    /// `personal_data`, `appi_duty`, `eu_residents`, `sensitive` or `more_than_1000`.
+    pub trigger: String,
+    /// Hours from awareness to the deadline.
+    pub hours: i64,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
@@ -148,6 +163,7 @@ impl Default for Settings {
             remind_days: 30,
             mail: MailConfig::default(),
             webhooks: vec![],
+            regimes: vec![],
         }
     }
 }
@@ -244,6 +260,21 @@ impl Settings {
                 return Err(format!("{at}.language: must be ja or en"));
             }
         }
+        let mut codes = std::collections::HashSet::new();
+        for (i, r) in self.regimes.iter().enumerate() {
+            let at = format!("`regimes[{i}]`");
+            let code = isms_core::policies::parse_code(&r.code).map_err(|e| format!("{at}.code: {}", e.message))?;
+            if !codes.insert(code) {
+                return Err(format!("{at}.code: `{}` is given twice", r.code));
+            }
+            if r.name.trim().is_empty() {
+                return Err(format!("{at}.name: is required"));
+            }
+            isms_core::incidents::clocks::RegimeTrigger::parse(&r.trigger).map_err(|e| format!("{at}.trigger: {}", e.message))?;
+            if !(1..=24 * 365).contains(&r.hours) {
+                return Err(format!("{at}.hours: must be between 1 and 8760"));
+            }
+        }
         if let Err(e) = self.log_level.parse::<tracing_subscriber::EnvFilter>() {
             return Err(format!("`log_level`: {e}"));
         }
@@ -332,6 +363,16 @@ mod tests {
         assert!(Settings::load(Some(&f), &FlagOverrides::default()).unwrap_err().contains("webhooks[0]`.url"));
         std::fs::write(&f, "[[webhooks]]\nname = \"x\"\nurl = \"https://x\"\nevents = []\n").unwrap();
         assert!(Settings::load(Some(&f), &FlagOverrides::default()).unwrap_err().contains("events"));
+    }
+
+    #[test]
+    fn regimes_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("isms.toml");
+        std::fs::write(&f, "[[regimes]]\ncode = \"uk-ico\"\nname = \"UK ICO\"\ntrigger = \"eu_residents\"\nhours = 72\n").unwrap();
+        assert_eq!(Settings::load(Some(&f), &FlagOverrides::default()).unwrap().regimes.len(), 1);
+        std::fs::write(&f, "[[regimes]]\ncode = \"x\"\nname = \"X\"\ntrigger = \"mars\"\nhours = 72\n").unwrap();
+        assert!(Settings::load(Some(&f), &FlagOverrides::default()).unwrap_err().contains("regimes[0]`.trigger"));
     }
 
     #[test]

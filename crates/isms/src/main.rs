@@ -247,6 +247,16 @@ async fn open(s: &Settings) -> Result<App> {
         mail_enabled: s.mail.enabled(),
         remind_days: s.remind_days,
         webhooks: s.webhooks.iter().map(|h| isms_app::notify::HookConfig { name: h.name.clone(), events: h.events.clone() }).collect(),
+        regimes: s
+            .regimes
+            .iter()
+            .filter_map(|r| {
+                // Checked when the settings were loaded.
+                let trigger = isms_core::incidents::clocks::RegimeTrigger::parse(&r.trigger).ok()?;
+                let code = isms_core::policies::parse_code(&r.code).ok()?;
+                Some(isms_core::incidents::clocks::Regime { code, name: r.name.trim().to_owned(), trigger, hours: r.hours })
+            })
+            .collect(),
         ..AppConfig::default()
     };
     Ok(App::new(store, cfg, key))

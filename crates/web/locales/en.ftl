@@ -984,3 +984,4 @@ action-incidents-drill-outcome = Drill outcome recorded
 err-drill-running = the drill has already started
 fiscal-half-1 = FY{ $y } H1 (Apr–Sep)
 fiscal-half-2 = FY{ $y } H2 (Oct–Mar)
+clock-custom = Configured duty

@@ -984,3 +984,4 @@ action-incidents-drill-outcome = 訓練の結果を記録
 err-drill-running = この訓練はすでに開始されています
 fiscal-half-1 = { $y }年度上期
 fiscal-half-2 = { $y }年度下期
+clock-custom = 設定された報告義務

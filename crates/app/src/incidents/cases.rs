@@ -439,7 +439,7 @@ pub async fn get(app: &App, who: &Principal, id: &str) -> Result<IncidentDetail>
     }
     let members = member::Entity::find().filter(member::Column::IncidentId.eq(id)).all(db).await?.into_iter().map(|m| m.user_id).collect();
     let links = affected::Entity::find().filter(affected::Column::IncidentId.eq(id)).all(db).await?;
-    let clocks = super::clocks::of(db, id).await?;
+    let clocks = super::clocks::named(app, super::clocks::of(db, id).await?);
     let decision = decide(&facts_of(&i));
     let incident = build(db, vec![i]).await?.remove(0);
     Ok(IncidentDetail {

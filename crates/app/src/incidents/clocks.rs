@@ -5,7 +5,7 @@
 use super::cases::facts_of;
 use crate::notify::{self, Notice};
 use crate::{record, App, AppError, Principal, Result};
-use isms_core::incidents::clocks::{deadlines, ClockKind};
+use isms_core::incidents::clocks::{custom_deadlines, deadlines, ClockKind};
 use isms_store::incidents::{clock, incident};
 use isms_store::now_ms;
 use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
@@ -17,6 +17,10 @@ pub struct Clock {
     pub id: String,
     pub incident_id: String,
     pub kind: ClockKind,
+    /// For a configured regime: its code.
+    pub regime: Option<String>,
+    /// For a configured regime: its name.
+    pub name: String,
     pub due_ms: i64,
     pub done_ms: Option<i64>,
     pub done_by: Option<String>,
@@ -26,8 +30,21 @@ pub struct Clock {
 }
 
 fn view(m: clock::Model) -> Result<Clock> {
-    let kind = ClockKind::parse(&m.kind).map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(Clock { overdue: m.done_ms.is_none() && m.due_ms < now_ms(), id: m.id, incident_id: m.incident_id, kind, due_ms: m.due_ms, done_ms: m.done_ms, done_by: m.done_by, note: m.note })
+    let (kind, regime) = match m.kind.strip_prefix("custom:") {
+        Some(code) => (ClockKind::Custom, Some(code.to_owned())),
+        None => (ClockKind::parse(&m.kind).map_err(|e| AppError::Internal(e.to_string()))?, None),
+    };
+    Ok(Clock { overdue: m.done_ms.is_none() && m.due_ms < now_ms(), id: m.id, incident_id: m.incident_id, kind, regime, name: String::new(), due_ms: m.due_ms, done_ms: m.done_ms, done_by: m.done_by, note: m.note })
+}
+
+/// Fills in the names of configured regimes.
+pub(crate) fn named(app: &App, mut clocks: Vec<Clock>) -> Vec<Clock> {
+    for c in &mut clocks {
+        if let Some(code) = &c.regime {
+            c.name = app.config().regimes.iter().find(|r| &r.code == code).map(|r| r.name.clone()).unwrap_or_else(|| code.clone());
+        }
+    }
+    clocks
 }
 
 pub(crate) async fn of(db: &impl ConnectionTrait, incident_id: &str) -> Result<Vec<Clock>> {
@@ -41,12 +58,21 @@ pub(crate) async fn of(db: &impl ConnectionTrait, incident_id: &str) -> Result<V
 pub(crate) async fn sync(app: &App, db: &impl ConnectionTrait, i: &incident::Model) -> Result<usize> {
     let known = jiff::Timestamp::from_millisecond(i.discovered_ms).map_err(|e| AppError::Internal(e.to_string()))?;
     let japan = jiff::tz::TimeZone::get("Asia/Tokyo").map_err(|e| AppError::Internal(e.to_string()))?;
-    let due = if i.exercise { vec![] } else { deadlines(&facts_of(i), known, &super::rules(app), &japan) };
+    let facts = facts_of(i);
+    let due: Vec<(String, i64)> = if i.exercise {
+        vec![]
+    } else {
+        deadlines(&facts, known, &super::rules(app), &japan)
+            .into_iter()
+            .map(|d| (d.kind.code().to_owned(), d.due.as_millisecond()))
+            .chain(custom_deadlines(&facts, known, &app.config().regimes).into_iter().map(|(k, t)| (k, t.as_millisecond())))
+            .collect()
+    };
     let existing = clock::Entity::find().filter(clock::Column::IncidentId.eq(i.id.clone())).all(db).await?;
     let mut started = 0;
-    for d in &due {
-        let due_ms = d.due.as_millisecond();
-        match existing.iter().find(|c| c.kind == d.kind.code()) {
+    for (kind, due_ms) in &due {
+        let due_ms = *due_ms;
+        match existing.iter().find(|c| &c.kind == kind) {
             Some(c) if c.done_ms.is_none() && c.due_ms != due_ms => {
                 let mut am = c.clone().into_active_model();
                 am.due_ms = Set(due_ms);
@@ -57,7 +83,7 @@ pub(crate) async fn sync(app: &App, db: &impl ConnectionTrait, i: &incident::Mod
                 clock::ActiveModel {
                     id: Set(uuid::Uuid::now_v7().to_string()),
                     incident_id: Set(i.id.clone()),
-                    kind: Set(d.kind.code().into()),
+                    kind: Set(kind.clone()),
                     due_ms: Set(due_ms),
                     done_ms: Set(None),
                     done_by: Set(None),
@@ -69,7 +95,7 @@ pub(crate) async fn sync(app: &App, db: &impl ConnectionTrait, i: &incident::Mod
             }
         }
     }
-    for c in existing.iter().filter(|c| c.done_ms.is_none() && !due.iter().any(|d| d.kind.code() == c.kind)) {
+    for c in existing.iter().filter(|c| c.done_ms.is_none() && !due.iter().any(|(k, _)| k == &c.kind)) {
         clock::Entity::delete_by_id(c.id.clone()).exec(db).await?;
     }
     Ok(started)
@@ -117,7 +143,7 @@ pub async fn running(app: &App, who: &Principal) -> Result<Vec<(super::Incident,
         let Some(i) = incident::Entity::find_by_id(c.incident_id.clone()).one(db).await? else { continue };
         if super::visible(db, who, &i).await? && (super::runs(db, who, &i).await? || who.access.can(isms_core::Permission::IncidentsRead)) {
             let inc = super::cases::get_view(db, i).await?;
-            out.push((inc, view(c)?));
+            out.push((inc, named(app, vec![view(c)?]).remove(0)));
         }
     }
     Ok(out)

@@ -39,14 +39,59 @@ code_enum!(
 );
 
 code_enum!(
-    /// One duty with a deadline.
+    /// One duty with a deadline (`custom`: a regime added in the configuration, stored as
+    /// `custom:<code>`).
     ClockKind, "clock" {
         AppiPreliminary => "appi_preliminary",
         AppiFinal => "appi_final",
         AppiIndividuals => "appi_individuals",
         GdprAuthority => "gdpr_authority",
+        Custom => "custom",
     }
 );
+
+code_enum!(
+    /// What starts a configured regime's clock.
+    RegimeTrigger, "trigger" {
+        PersonalData => "personal_data",
+        AppiDuty => "appi_duty",
+        EuResidents => "eu_residents",
+        Sensitive => "sensitive",
+        MoreThan1000 => "more_than_1000",
+    }
+);
+
+/// A further reporting duty an installation adds (a regulator abroad, a contractual notice
+/// to a partner or a card brand): a code, a name, what starts it, and how many hours from
+/// awareness it allows.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Regime {
+    pub code: String,
+    pub name: String,
+    pub trigger: RegimeTrigger,
+    pub hours: i64,
+}
+
+/// The configured regimes that apply, as (stored kind, deadline). Strong encryption
+/// exempts, as it does for the APPI.
+pub fn custom_deadlines(f: &BreachFacts, known: Timestamp, regimes: &[Regime]) -> Vec<(String, Timestamp)> {
+    let d = decide(f);
+    regimes
+        .iter()
+        .filter(|r| {
+            f.personal_data
+                && !f.strongly_encrypted
+                && match r.trigger {
+                    RegimeTrigger::PersonalData => true,
+                    RegimeTrigger::AppiDuty => d.appi,
+                    RegimeTrigger::EuResidents => f.eu_residents,
+                    RegimeTrigger::Sensitive => f.sensitive,
+                    RegimeTrigger::MoreThan1000 => f.people_affected.is_some_and(|n| n > 1000),
+                }
+        })
+        .map(|r| (format!("custom:{}", r.code), known.saturating_add(Span::new().hours(r.hours)).unwrap_or(known)))
+        .collect()
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Decision {
@@ -199,6 +244,20 @@ mod tests {
         let f = BreachFacts { personal_data: true, eu_residents: true, ..Default::default() };
         let d = deadlines(&f, known, &Rules::default(), &tokyo());
         assert_eq!(d, vec![Deadline { kind: ClockKind::GdprAuthority, due: at("2026-06-04T09:15:00Z") }]);
+    }
+
+    #[test]
+    fn configured_regimes() {
+        let regimes = vec![
+            Regime { code: "PARTNER".into(), name: "Notice to the alliance partner".into(), trigger: RegimeTrigger::PersonalData, hours: 24 },
+            Regime { code: "UK-ICO".into(), name: "UK ICO".into(), trigger: RegimeTrigger::EuResidents, hours: 72 },
+        ];
+        let known = at("2026-06-01T00:00:00Z");
+        let f = BreachFacts { personal_data: true, ..Default::default() };
+        assert_eq!(custom_deadlines(&f, known, &regimes), vec![("custom:PARTNER".to_owned(), at("2026-06-02T00:00:00Z"))]);
+        assert_eq!(custom_deadlines(&BreachFacts { eu_residents: true, ..f.clone() }, known, &regimes).len(), 2);
+        assert!(custom_deadlines(&BreachFacts { strongly_encrypted: true, ..f.clone() }, known, &regimes).is_empty());
+        assert!(custom_deadlines(&BreachFacts::default(), known, &regimes).is_empty());
     }
 
     #[test]

@@ -394,3 +394,27 @@ async fn drills_twice_a_year_run_as_exercise_cases() {
         s.db.drop_schema().await;
     }
 }
+
+#[tokio::test]
+async fn further_regimes_come_from_the_configuration() {
+    use isms_core::incidents::clocks::{Regime, RegimeTrigger};
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        s.demo().await;
+        let regimes = vec![Regime { code: "PARTNER".into(), name: "Notice to the alliance partner".into(), trigger: RegimeTrigger::PersonalData, hours: 24 }];
+        let app = isms_app::App::new(s.db.store.clone(), isms_app::AppConfig { regimes, ..isms_testkit::test_config() }, isms_testkit::AUDIT_KEY.to_vec());
+        let csirt = acting_as(&app, "csirt").await.unwrap();
+        let i = cases::report(&app, &csirt, ReportInput { title: "Passenger list shared by mistake".into(), ..Default::default() }).await.unwrap();
+        cases::transition_to(&app, &csirt, &i.id, to("triage")).await.unwrap();
+        let d = cases::update_facts(&app, &csirt, &i.id, FactsInput { title: i.title.clone(), kind: "data_leak".into(), personal_data: Some(true), people_affected: Some(12), ..Default::default() }).await.unwrap();
+        assert!(!d.decision.appi, "no APPI trigger");
+        assert_eq!(d.clocks.len(), 1, "{b:?}");
+        let c = &d.clocks[0];
+        assert_eq!((c.kind, c.regime.as_deref(), c.name.as_str()), (ClockKind::Custom, Some("PARTNER"), "Notice to the alliance partner"));
+        assert_eq!(c.due_ms - i.discovered_ms, 24 * 3_600_000);
+        // No personal data after all: the open clock goes away.
+        let d = cases::update_facts(&app, &csirt, &i.id, FactsInput { title: i.title.clone(), kind: "data_leak".into(), personal_data: Some(false), ..Default::default() }).await.unwrap();
+        assert!(d.clocks.is_empty());
+        s.db.drop_schema().await;
+    }
+}
