@@ -523,6 +523,11 @@ async fn serve(s: Settings, demo: bool) -> Result<()> {
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "incident clock reminders failed"),
                 }
+                match isms_app::policies::reading::remind_unacknowledged_weekly(&notifier).await {
+                    Ok(n) if n > 0 => tracing::info!(reminders = n, "reading reminders queued"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "reading reminders failed"),
+                }
                 match isms_app::policies::reading::remind_reviews(&notifier).await {
                     Ok(n) if n > 0 => tracing::info!(reminders = n, "document review reminders queued"),
                     Ok(_) => {}

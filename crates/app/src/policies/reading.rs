@@ -359,3 +359,39 @@ pub async fn public_file(app: &App, code: &str, file_id: &str) -> Result<att::Mo
     let (_, v) = rows.iter().find(|(d, _)| d.code.eq_ignore_ascii_case(code.trim())).ok_or(AppError::NotFound)?;
     att::Entity::find_by_id(file_id.to_owned()).one(db).await?.filter(|f| f.version_id == v.id).ok_or(AppError::NotFound)
 }
+
+/// Reminds, once a week, everyone who has not confirmed reading a must-read document's
+/// version in force a week after it was published. Returns how many were reminded.
+pub async fn remind_unacknowledged_weekly(app: &App) -> Result<usize> {
+    let week = crate::assets::today().iso_week_date();
+    let stamp = format!("{}-W{:02}", week.year(), week.week());
+    let grace = now_ms() - 7 * 86_400_000;
+    let db = app.store.conn();
+    let docs = document::Entity::find()
+        .filter(document::Column::MustAcknowledge.eq(true))
+        .filter(document::Column::Retired.eq(false))
+        .filter(document::Column::CurrentVersionId.is_not_null())
+        .all(db)
+        .await?;
+    let mut n = 0;
+    for d in docs {
+        let Some(cur) = d.current_version_id.clone() else { continue };
+        let Some(v) = version::Entity::find_by_id(cur.clone()).one(db).await? else { continue };
+        if v.published_ms.is_none_or(|p| p > grace) {
+            continue;
+        }
+        let done: HashSet<String> = acknowledgement::Entity::find().filter(acknowledgement::Column::VersionId.eq(cur.clone())).all(db).await?.into_iter().map(|a| a.person_id).collect();
+        let txn = app.store.write().await?;
+        for (pid, _, _) in audience(&txn, &d).await? {
+            if done.contains(&pid) {
+                continue;
+            }
+            let notice = Notice::new("policy-acknowledge-reminder", json!({"code": d.code, "title": v.title, "number": v.number}), format!("/policies/{}", d.id)).once(format!("ack-week:{}:{pid}:{stamp}", v.id));
+            if notify::to_person(app, &txn, &pid, &notice).await? {
+                n += 1;
+            }
+        }
+        txn.commit().await?;
+    }
+    Ok(n)
+}
