@@ -232,6 +232,27 @@ pub struct Delivery {
 const LEASE_MS: i64 = 5 * 60 * 1000;
 const MAX_ATTEMPTS: i32 = 8;
 
+/// What an outbox row becomes after an attempt: sent; failed for good (a permanent refusal,
+/// or the last attempt); or pending again after 1, 2, 4 … minutes, at most six hours.
+fn settle(result: std::result::Result<(), (bool, String)>, attempts: i32, out: &mut Delivery, id: &str) -> (&'static str, Option<i64>, String) {
+    match result {
+        Ok(()) => {
+            out.sent += 1;
+            ("sent", None, String::new())
+        }
+        Err((permanent, e)) if permanent || attempts >= MAX_ATTEMPTS => {
+            tracing::warn!(row = %id, error = %e, "delivery given up");
+            out.failed += 1;
+            ("failed", None, e.chars().take(1000).collect())
+        }
+        Err((_, e)) => {
+            tracing::info!(row = %id, error = %e, attempts, "delivery will be retried");
+            out.retrying += 1;
+            ("pending", Some(now_ms() + (60_000i64 << (attempts - 1).min(9)).min(6 * 3_600_000)), e.chars().take(1000).collect())
+        }
+    }
+}
+
 /// Sends up to `limit` due e-mails. Safe to run on several instances at once.
 pub async fn deliver_due(app: &App, mailer: &Mailer, render: &dyn Render, limit: u64) -> Result<Delivery> {
     let db = app.store.conn();
@@ -265,29 +286,12 @@ pub async fn deliver_due(app: &App, mailer: &Mailer, render: &dyn Render, limit:
         let (subject, body) = render.mail(&lang, &n.kind, &args, &n.link);
         let to = n.mail_to.clone().unwrap_or_default();
         let attempts = n.mail_attempts + 1;
-        let (status, next, error) = match mailer.send(&to, &subject, &body).await {
-            Ok(()) => {
-                out.sent += 1;
-                ("sent", None, String::new())
-            }
-            Err((permanent, e)) if permanent || attempts >= MAX_ATTEMPTS => {
-                tracing::warn!(notification = %n.id, error = %e, "e-mail could not be delivered");
-                out.failed += 1;
-                ("failed", None, e)
-            }
-            Err((_, e)) => {
-                tracing::info!(notification = %n.id, error = %e, attempts, "e-mail delivery will be retried");
-                out.retrying += 1;
-                // 1, 2, 4 ... minutes, at most six hours.
-                let wait = (60_000i64 << (attempts - 1).min(9)).min(6 * 3_600_000);
-                ("pending", Some(now_ms() + wait), e)
-            }
-        };
+        let (status, next, error) = settle(mailer.send(&to, &subject, &body).await, attempts, &mut out, &n.id);
         notification::Entity::update_many()
             .col_expr(notification::Column::MailStatus, Expr::val(status).into())
             .col_expr(notification::Column::NextAttemptMs, Expr::val(next).into())
             .col_expr(notification::Column::MailAttempts, Expr::val(attempts).into())
-            .col_expr(notification::Column::MailError, Expr::val(error.chars().take(1000).collect::<String>()).into())
+            .col_expr(notification::Column::MailError, Expr::val(error).into())
             .filter(notification::Column::Id.eq(n.id))
             .exec(db)
             .await?;
@@ -411,22 +415,7 @@ pub async fn deliver_hooks(app: &App, sender: &HookSender, render: &dyn Render, 
                 }
             }
         };
-        let (status, next, error) = match result {
-            Ok(()) => {
-                out.sent += 1;
-                ("sent", None, String::new())
-            }
-            Err((permanent, e)) if permanent || attempts >= MAX_ATTEMPTS => {
-                tracing::warn!(event = %w.id, hook = %w.hook, error = %e, "webhook event could not be delivered");
-                out.failed += 1;
-                ("failed", None, e)
-            }
-            Err((_, e)) => {
-                out.retrying += 1;
-                let wait = (60_000i64 << (attempts - 1).min(9)).min(6 * 3_600_000);
-                ("pending", Some(now_ms() + wait), e)
-            }
-        };
+        let (status, next, error) = settle(result, attempts, &mut out, &w.id);
         webhook::Entity::update_many()
             .col_expr(webhook::Column::Status, Expr::val(status).into())
             .col_expr(webhook::Column::NextAttemptMs, Expr::val(next).into())

@@ -1,25 +1,6 @@
 //! Tables of incident response: cases, the companies and assets they touch, members
 //! added on a need-to-know basis, the timeline and the regulatory clocks.
 
-macro_rules! entity {
-    ($m:ident, $table:literal, { $($(#[$fm:meta])* $f:ident : $t:ty),+ $(,)? }) => {
-        pub mod $m {
-            use sea_orm::entity::prelude::*;
-
-            #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-            #[sea_orm(table_name = $table)]
-            pub struct Model {
-                $($(#[$fm])* pub $f: $t),+
-            }
-
-            #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-            pub enum Relation {}
-
-            impl ActiveModelBehavior for ActiveModel {}
-        }
-    };
-}
-
 entity!(incident, "incidents", {
     #[sea_orm(primary_key, auto_increment = false)]
     id: String,

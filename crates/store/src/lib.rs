@@ -2,6 +2,26 @@
 //! PostgreSQL (for several instances). Entities and queries per domain; use cases and
 //! authorization live in `app`.
 
+/// A table as a SeaORM entity without relations: the module, the table, and the columns.
+macro_rules! entity {
+    ($m:ident, $table:literal, { $($(#[$fm:meta])* $f:ident : $t:ty),+ $(,)? }) => {
+        pub mod $m {
+            use sea_orm::entity::prelude::*;
+
+            #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+            #[sea_orm(table_name = $table)]
+            pub struct Model {
+                $($(#[$fm])* pub $f: $t),+
+            }
+
+            #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+            pub enum Relation {}
+
+            impl ActiveModelBehavior for ActiveModel {}
+        }
+    };
+}
+
 pub mod accounts;
 pub mod assets;
 pub mod audit;

@@ -2,25 +2,6 @@
 //! the companies they apply to, versions, approvals, attachments, acknowledgements,
 //! reviews and links.
 
-macro_rules! entity {
-    ($m:ident, $table:literal, { $($(#[$fm:meta])* $f:ident : $t:ty),+ $(,)? }) => {
-        pub mod $m {
-            use sea_orm::entity::prelude::*;
-
-            #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-            #[sea_orm(table_name = $table)]
-            pub struct Model {
-                $($(#[$fm])* pub $f: $t),+
-            }
-
-            #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-            pub enum Relation {}
-
-            impl ActiveModelBehavior for ActiveModel {}
-        }
-    };
-}
-
 entity!(kind, "document_kinds", {
     #[sea_orm(primary_key, auto_increment = false)]
     kind: String,

@@ -7,18 +7,13 @@ use isms_app::accounts::acting_as;
 use isms_app::incidents::cases::{self, FactsInput, IncidentQuery, NoteInput, ReportInput, TransitionInput};
 use isms_app::incidents::clocks::{self, DoneInput};
 use isms_app::AppError;
+use crate::code_of;
 use isms_core::incidents::clocks::ClockKind;
 use isms_core::Role;
 use isms_store::incidents::event;
 use isms_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use isms_testkit::{backends, grant, user_session, TestServer};
 
-fn code_of(e: &AppError) -> String {
-    match e {
-        AppError::Invalid(v) => v[0].code.to_owned(),
-        other => format!("{other:?}"),
-    }
-}
 
 fn to(s: &str) -> TransitionInput {
     TransitionInput { to: s.into(), reason: String::new() }

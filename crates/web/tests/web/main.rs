@@ -17,3 +17,11 @@ pub fn csrf_in(html: &str) -> String {
     let at = html.find("name=\"_csrf\" value=\"").expect("page has a CSRF field") + "name=\"_csrf\" value=\"".len();
     html[at..].split('"').next().unwrap().to_owned()
 }
+
+/// The code of a refusal's first field error (or the error itself when it is not one).
+pub fn code_of(e: &isms_app::AppError) -> String {
+    match e {
+        isms_app::AppError::Invalid(v) => v[0].code.to_owned(),
+        other => format!("{other:?}"),
+    }
+}

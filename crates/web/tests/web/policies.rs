@@ -7,15 +7,10 @@ use isms_app::policies::documents::{self, DocQuery, DocumentInput};
 use isms_app::policies::reading;
 use isms_app::policies::versions::{self, DecisionInput, VersionInput};
 use isms_app::{notify, AppError};
+use crate::code_of;
 use isms_core::Role;
 use isms_testkit::{backends, client, grant, user_session, TestServer};
 
-fn code_of(e: &AppError) -> String {
-    match e {
-        AppError::Invalid(v) => v[0].code.to_owned(),
-        other => format!("{other:?}"),
-    }
-}
 
 #[tokio::test]
 async fn lifecycle_visibility_acknowledgement_and_public_pages() {
