@@ -129,9 +129,18 @@ pub async fn inbox(app: &App, who: &Principal, unread_only: bool, limit: u64) ->
     Ok(q.order_by_desc(notification::Column::CreatedMs).limit(limit.clamp(1, 500)).all(app.store.conn()).await?.into_iter().map(Into::into).collect())
 }
 
+/// The header's count, on every page: cached until this instance writes anything (or for
+/// a few seconds, for writes made by another instance).
 pub async fn unread_count(app: &App, who: &Principal) -> Result<u64> {
     let Some(uid) = &who.user_id else { return Ok(0) };
-    Ok(notification::Entity::find().filter(notification::Column::UserId.eq(uid.clone())).filter(notification::Column::ReadMs.is_null()).count(app.store.conn()).await?)
+    let key = format!("unread|{uid}");
+    let generation = app.store.generation();
+    if let Some(n) = app.caches().count(&key, generation) {
+        return Ok(n);
+    }
+    let n = notification::Entity::find().filter(notification::Column::UserId.eq(uid.clone())).filter(notification::Column::ReadMs.is_null()).count(app.store.conn()).await?;
+    app.caches().put_count(key, generation, n);
+    Ok(n)
 }
 
 /// Marks one notification (or, with `None`, all of them) read. Only the recipient may.
