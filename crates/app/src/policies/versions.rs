@@ -158,6 +158,19 @@ async fn managed(db: &impl ConnectionTrait, who: &Principal, doc_id: &str, numbe
     Ok((d, v))
 }
 
+/// Refuses anything but a draft the caller manages: the one check behind every change to a
+/// version's text or files, so a published version stays frozen whatever the route.
+fn writable_draft(who: &Principal, d: &document::Model, v: &version::Model) -> Result<()> {
+    if !manages(who, d) {
+        return Err(AppError::Forbidden);
+    }
+    let state = VersionState::parse(&v.state)?;
+    if !editable(state) {
+        return Err(AppError::coded("state", "version-frozen", format!("a {state} version cannot be changed; start a new version")).into_with_arg("state", state.code()));
+    }
+    Ok(())
+}
+
 /// Starts a new version from the latest one (text and attachments copied). Only one
 /// version may be open (draft, in review or approved) at a time.
 pub async fn new_version(app: &App, who: &Principal, doc_id: &str) -> Result<Version> {
@@ -199,13 +212,7 @@ pub struct VersionInput {
 pub async fn edit(app: &App, who: &Principal, doc_id: &str, number: i32, input: VersionInput) -> Result<Version> {
     let txn = app.store.write().await?;
     let (d, v) = managed(&txn, who, doc_id, number).await?;
-    if !manages(who, &d) {
-        return Err(AppError::Forbidden);
-    }
-    let state = VersionState::parse(&v.state)?;
-    if !editable(state) {
-        return Err(AppError::coded("state", "version-frozen", format!("a {state} version cannot be changed; start a new version")).into_with_arg("state", state.code()));
-    }
+    writable_draft(who, &d, &v)?;
     let mut errors = vec![];
     check_text(&mut errors, &input.title, &input.body, &input.summary);
     if !errors.is_empty() {
@@ -459,13 +466,7 @@ pub async fn attach(app: &App, who: &Principal, doc_id: &str, number: i32, file_
     let kind = attachment::check(file_name, &bytes, MAX_ATTACHMENT_BYTES)?;
     let txn = app.store.write().await?;
     let (d, v) = managed(&txn, who, doc_id, number).await?;
-    if !manages(who, &d) {
-        return Err(AppError::Forbidden);
-    }
-    let state = VersionState::parse(&v.state)?;
-    if !editable(state) {
-        return Err(AppError::coded("state", "version-frozen", format!("a {state} version cannot be changed; start a new version")).into_with_arg("state", state.code()));
-    }
+    writable_draft(who, &d, &v)?;
     use sha2::Digest;
     let sha = hex::encode(sha2::Sha256::digest(&bytes));
     let m = att::Model {
@@ -492,13 +493,7 @@ pub async fn attach(app: &App, who: &Principal, doc_id: &str, number: i32, file_
 pub async fn detach(app: &App, who: &Principal, doc_id: &str, number: i32, attachment_id: &str) -> Result<()> {
     let txn = app.store.write().await?;
     let (d, v) = managed(&txn, who, doc_id, number).await?;
-    if !manages(who, &d) {
-        return Err(AppError::Forbidden);
-    }
-    let state = VersionState::parse(&v.state)?;
-    if !editable(state) {
-        return Err(AppError::coded("state", "version-frozen", format!("a {state} version cannot be changed; start a new version")).into_with_arg("state", state.code()));
-    }
+    writable_draft(who, &d, &v)?;
     let f = att::Entity::find_by_id(attachment_id.to_owned()).one(&txn).await?.filter(|f| f.version_id == v.id).ok_or(AppError::NotFound)?;
     att::Entity::delete_by_id(f.id.clone()).exec(&txn).await?;
     record(app, &txn, who, "policies.attachment.remove", "document", Some(doc_id), d.company_id.as_deref(), json!({"number": number, "file": f.file_name, "sha256": f.sha256})).await?;
