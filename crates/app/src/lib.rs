@@ -6,14 +6,18 @@ pub mod accounts;
 pub mod assets;
 pub mod audit;
 mod cache;
+pub mod compliance;
 pub mod crypto;
 pub mod demo;
 pub mod incidents;
 pub mod notify;
 pub mod org;
+pub mod pdf;
 pub mod people;
 pub mod policies;
+pub mod risks;
 pub mod setup;
+pub mod sheet;
 
 use isms_core::{Access, FieldError, Permission, Scope};
 use isms_store::sea_orm::{DbErr, SqlErr};
@@ -249,6 +253,22 @@ pub(crate) async fn record(
         },
     )
     .await?)
+}
+
+/// Checks an uploaded file kept as an opaque download (evidence): a plain name, not
+/// empty, within `max` bytes. Returns the trimmed name.
+pub(crate) fn plain_file<'a>(file_name: &'a str, bytes: &[u8], max: usize) -> Result<&'a str> {
+    let name = file_name.trim();
+    if name.is_empty() || name.chars().count() > 200 || name.contains(['/', '\\']) || name.chars().any(char::is_control) {
+        return Err(AppError::coded("file", "file-name", "is not a plain file name"));
+    }
+    if bytes.is_empty() {
+        return Err(AppError::coded("file", "file-empty", "the file is empty"));
+    }
+    if bytes.len() > max {
+        return Err(AppError::coded("file", "file-too-large", "the file is too large").into_with_arg("max", (max / (1024 * 1024)).to_string()));
+    }
+    Ok(name)
 }
 
 /// Random bytes as URL-safe base64, for tokens.

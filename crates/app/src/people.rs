@@ -358,6 +358,12 @@ pub enum ImportFailure {
     App(#[from] AppError),
 }
 
+impl From<isms_store::sea_orm::DbErr> for ImportFailure {
+    fn from(e: isms_store::sea_orm::DbErr) -> Self {
+        ImportFailure::App(e.into())
+    }
+}
+
 struct Row {
     line: u64,
     input: Valid,

@@ -61,12 +61,16 @@ impl Role {
             Role::SystemAdministrator => &[
                 OrgRead, OrgManage, PeopleRead, PeopleManage, UsersRead, UsersManage, AuditRead, AuditExport, AssetsRead,
             ],
-            Role::Ciso => &[OrgRead, PeopleRead, UsersRead, AuditRead, AuditExport, AssetsRead, AssetsManage, CategoriesManage, PoliciesRead, PoliciesManage, IncidentsRead, IncidentsManage],
-            Role::CouncilMember => &[OrgRead, PoliciesRead],
-            Role::CommitteeMember => &[OrgRead, PeopleRead, AssetsRead, PoliciesRead],
-            Role::CompanySecurityAdmin => &[OrgRead, PeopleRead, PeopleManage, UsersRead, AuditRead, AssetsRead, AssetsManage, PoliciesRead, PoliciesManage, IncidentsRead],
+            Role::Ciso => &[OrgRead, PeopleRead, UsersRead, AuditRead, AuditExport, AssetsRead, AssetsManage, CategoriesManage, PoliciesRead, PoliciesManage, IncidentsRead, IncidentsManage,
+                ComplianceRead, ComplianceManage, FrameworksManage, RisksRead, RisksManage],
+            Role::CouncilMember => &[OrgRead, PoliciesRead, ComplianceRead, RisksRead],
+            Role::CommitteeMember => &[OrgRead, PeopleRead, AssetsRead, PoliciesRead, ComplianceRead, RisksRead],
+            Role::CompanySecurityAdmin => &[
+                OrgRead, PeopleRead, PeopleManage, UsersRead, AuditRead, AssetsRead, AssetsManage, PoliciesRead, PoliciesManage, IncidentsRead,
+                ComplianceRead, ComplianceManage, RisksRead, RisksManage,
+            ],
             Role::CsirtMember => &[OrgRead, PeopleRead, AssetsRead, PoliciesRead, IncidentsRead, IncidentsManage],
-            Role::Auditor => &[OrgRead, PeopleRead, UsersRead, AuditRead, AuditExport, AssetsRead, PoliciesRead],
+            Role::Auditor => &[OrgRead, PeopleRead, UsersRead, AuditRead, AuditExport, AssetsRead, PoliciesRead, ComplianceRead, RisksRead],
             Role::Hr => &[OrgRead, PeopleRead, PeopleManage],
             Role::ContactDeskAgent => &[OrgRead],
             Role::Employee => &[],
@@ -126,10 +130,21 @@ pub enum Permission {
     IncidentsRead,
     /// Running cases: triage, transitions, facts, notes, clocks, members.
     IncidentsManage,
+    /// Frameworks, controls with their evidence, Statements of Applicability and
+    /// compliance assessments of the companies in scope.
+    ComplianceRead,
+    /// Controls, their evidence and links, and the SoA's decisions for the companies in scope.
+    ComplianceManage,
+    /// The group's frameworks: importing, building and mapping them.
+    FrameworksManage,
+    /// The risk register of the companies in scope.
+    RisksRead,
+    /// Identifying, scoring and treating risks. Accepting one is the risk owner's decision.
+    RisksManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 15] = [
+    pub const ALL: [Permission; 20] = [
         Permission::OrgRead,
         Permission::OrgManage,
         Permission::PeopleRead,
@@ -145,6 +160,11 @@ impl Permission {
         Permission::PoliciesManage,
         Permission::IncidentsRead,
         Permission::IncidentsManage,
+        Permission::ComplianceRead,
+        Permission::ComplianceManage,
+        Permission::FrameworksManage,
+        Permission::RisksRead,
+        Permission::RisksManage,
     ];
 }
 
@@ -187,8 +207,18 @@ mod tests {
     }
 
     #[test]
+    fn only_the_ciso_shapes_frameworks() {
+        for r in Role::ALL {
+            assert_eq!(r.grants(Permission::FrameworksManage), r == Role::Ciso, "{r}");
+            assert!(!r.grants(Permission::ComplianceManage) || r.grants(Permission::ComplianceRead), "{r}");
+            assert!(!r.grants(Permission::RisksManage) || r.grants(Permission::RisksRead), "{r}");
+        }
+        assert!(Role::Auditor.grants(Permission::ComplianceRead) && Role::Auditor.grants(Permission::RisksRead));
+    }
+
+    #[test]
     fn auditors_read_but_never_change() {
-        for p in [Permission::OrgManage, Permission::PeopleManage, Permission::UsersManage, Permission::AssetsManage, Permission::CategoriesManage, Permission::PoliciesManage, Permission::IncidentsManage] {
+        for p in [Permission::OrgManage, Permission::PeopleManage, Permission::UsersManage, Permission::AssetsManage, Permission::CategoriesManage, Permission::PoliciesManage, Permission::IncidentsManage, Permission::ComplianceManage, Permission::FrameworksManage, Permission::RisksManage] {
             assert!(!Role::Auditor.grants(p));
         }
         assert!(Role::Auditor.grants(Permission::AuditRead));

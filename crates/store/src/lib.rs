@@ -25,6 +25,7 @@ macro_rules! entity {
 pub mod accounts;
 pub mod assets;
 pub mod audit;
+pub mod compliance;
 pub mod incidents;
 pub mod migrations;
 pub mod notices;

@@ -313,16 +313,7 @@ async fn custody_entry(db: &impl ConnectionTrait, evidence_id: &str, who: &Princ
 
 /// Stores an evidence file with its SHA-256 and starts its chain of custody.
 pub async fn add_evidence(app: &App, who: &Principal, incident_id: &str, file_name: &str, bytes: Vec<u8>, description: &str) -> Result<Evidence> {
-    let name = file_name.trim();
-    if name.is_empty() || name.chars().count() > 200 || name.contains(['/', '\\']) || name.chars().any(char::is_control) {
-        return Err(AppError::coded("file", "file-name", "is not a plain file name"));
-    }
-    if bytes.is_empty() {
-        return Err(AppError::coded("file", "file-empty", "the file is empty"));
-    }
-    if bytes.len() > MAX_EVIDENCE_BYTES {
-        return Err(AppError::coded("file", "file-too-large", "the file is too large").into_with_arg("max", (MAX_EVIDENCE_BYTES / (1024 * 1024)).to_string()));
-    }
+    let name = crate::plain_file(file_name, &bytes, MAX_EVIDENCE_BYTES)?;
     use sha2::Digest;
     let sha = hex::encode(sha2::Sha256::digest(&bytes));
     let txn = app.store.write().await?;

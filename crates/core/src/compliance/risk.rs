@@ -16,6 +16,16 @@ code_enum!(
 );
 
 code_enum!(
+    /// Where a risk stands: identified, being treated, accepted by its owner, or closed.
+    RiskStatus, "status" {
+        Open => "open",
+        Treating => "treating",
+        Accepted => "accepted",
+        Closed => "closed",
+    }
+);
+
+code_enum!(
     /// The band a score falls in.
     Rating, "rating" {
         Low => "low",

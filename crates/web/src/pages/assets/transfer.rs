@@ -68,7 +68,7 @@ pub async fn export_xlsx(State(state): State<WebState>, ctx: Ctx, Who(who): Who,
         Ok(r) => r,
         Err(e) => return crate::error::page_error(&ctx, e),
     };
-    match xlsx(&rows) {
+    match isms_app::sheet::xlsx("assets", &rows) {
         Ok(body) => (
             [
                 (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
@@ -79,25 +79,6 @@ pub async fn export_xlsx(State(state): State<WebState>, ctx: Ctx, Who(who): Who,
             .into_response(),
         Err(e) => crate::error::page_error(&ctx, AppError::Internal(format!("xlsx: {e}"))),
     }
-}
-
-/// One sheet, a bold frozen header row, every cell text (numbers stay as typed).
-pub fn xlsx(rows: &[Vec<String>]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    let sheet = book.add_worksheet();
-    sheet.set_name("assets")?;
-    for (r, row) in rows.iter().enumerate() {
-        for (c, cell) in row.iter().enumerate() {
-            if r == 0 {
-                sheet.write_string_with_format(r as u32, c as u16, cell, &bold)?;
-            } else {
-                sheet.write_string(r as u32, c as u16, cell)?;
-            }
-        }
-    }
-    sheet.set_freeze_panes(1, 0)?;
-    book.save_to_buffer()
 }
 
 #[derive(askama::Template)]
