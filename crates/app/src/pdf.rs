@@ -15,7 +15,8 @@ use skrifa::instance::{LocationRef, Size};
 use skrifa::{FontRef, MetadataProvider};
 use std::sync::OnceLock;
 
-static FONT_DATA: &[u8] = include_bytes!("../fonts/NotoSansJP-Subset.otf");
+/// The embedded font (also used to measure chart labels).
+pub static FONT_DATA: &[u8] = include_bytes!("../fonts/NotoSansJP-Subset.otf");
 
 /// One column: its heading and its share of the table's width.
 pub struct Column {

@@ -442,6 +442,7 @@ async fn serve(s: Settings, demo: bool) -> Result<()> {
     }
     isms_app::assets::categories::ensure_defaults(&app).await?;
     isms_app::incidents::playbooks::ensure_defaults(&app).await?;
+    isms_app::compliance::frameworks::ensure_shipped(&app).await?;
     // Time alone makes findings (reviews fall due, exceptions expire, take-outs go
     // unreturned): the whole register is re-checked at start and every six hours. A
     // re-check is idempotent, so two instances doing it at once only repeat work.
@@ -532,6 +533,11 @@ async fn serve(s: Settings, demo: bool) -> Result<()> {
                     Ok(n) if n > 0 => tracing::info!(reminders = n, "document review reminders queued"),
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "document review reminders failed"),
+                }
+                match isms_app::risks::remind(&notifier).await {
+                    Ok(n) if n > 0 => tracing::info!(reminders = n, "risk and control reminders queued"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "risk and control reminders failed"),
                 }
             }
             if let Some(h) = &hooks {

@@ -41,6 +41,8 @@ pub struct Document {
     pub applies_to: Vec<String>,
     /// Handling categories it implements.
     pub category_ids: Vec<String>,
+    /// Controls it implements (a published version counts as the controls' evidence).
+    pub control_ids: Vec<String>,
     pub created_ms: i64,
     pub updated_ms: i64,
 }
@@ -75,6 +77,7 @@ pub(crate) async fn build(app: &App, db: &impl ConnectionTrait, rows: Vec<docume
                 published_ms: cur.and_then(|v| v.published_ms),
                 applies_to: comps.iter().filter(|a| a.document_id == d.id).map(|a| a.company_id.clone()).collect(),
                 category_ids: links.iter().filter(|l| l.document_id == d.id && l.target_kind == "category").map(|l| l.target_id.clone()).collect(),
+                control_ids: links.iter().filter(|l| l.document_id == d.id && l.target_kind == "control").map(|l| l.target_id.clone()).collect(),
                 id: d.id,
                 code: d.code,
                 title: d.title,
@@ -273,6 +276,9 @@ pub struct DocumentInput {
     /// Handling categories it implements.
     #[serde(default)]
     pub category_ids: Vec<String>,
+    /// Controls it implements.
+    #[serde(default)]
+    pub control_ids: Vec<String>,
     /// The first draft's text (Markdown); only when creating.
     #[serde(default)]
     pub body: String,
@@ -289,6 +295,7 @@ struct Valid {
     review_months: i32,
     applies_to: Vec<String>,
     category_ids: Vec<String>,
+    control_ids: Vec<String>,
 }
 
 async fn validate(app: &App, db: &impl ConnectionTrait, who: &Principal, input: &DocumentInput, this: Option<&str>) -> Result<Valid> {
@@ -344,6 +351,13 @@ async fn validate(app: &App, db: &impl ConnectionTrait, who: &Principal, input: 
             errors.push(FieldError::coded("category_ids", "no-category", "no such category"));
         }
     }
+    let mut control_ids: Vec<String> = input.control_ids.iter().map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect();
+    control_ids.sort();
+    control_ids.dedup();
+    let found = isms_store::compliance::control::Entity::find().filter(isms_store::compliance::control::Column::Id.is_in(control_ids.clone())).count(db).await?;
+    if found != control_ids.len() as u64 {
+        errors.push(FieldError::coded("control_ids", "no-control", "no such control"));
+    }
     let translation_id = crate::assets::blank_to_none(&input.translation_id);
     if let Some(t) = &translation_id {
         match document::Entity::find_by_id(t.clone()).one(db).await? {
@@ -364,7 +378,7 @@ async fn validate(app: &App, db: &impl ConnectionTrait, who: &Principal, input: 
     if !who.access.can_for(Permission::PoliciesManage, company_id.as_deref().and_then(|c| c.parse().ok())) {
         return Err(AppError::coded("company_id", "company-out-of-scope", "you do not manage documents of this company"));
     }
-    Ok(Valid { code, kind, title, company_id, owner_id, language, translation_id, review_months, applies_to, category_ids })
+    Ok(Valid { code, kind, title, company_id, owner_id, language, translation_id, review_months, applies_to, category_ids, control_ids })
 }
 
 async fn save_relations(db: &impl ConnectionTrait, doc_id: &str, v: &Valid) -> Result<()> {
@@ -372,9 +386,11 @@ async fn save_relations(db: &impl ConnectionTrait, doc_id: &str, v: &Valid) -> R
     for c in &v.applies_to {
         applies::Entity::insert(applies::ActiveModel { document_id: Set(doc_id.to_owned()), company_id: Set(c.clone()) }).exec_without_returning(db).await?;
     }
-    link::Entity::delete_many().filter(link::Column::DocumentId.eq(doc_id)).filter(link::Column::TargetKind.eq("category")).exec(db).await?;
-    for c in &v.category_ids {
-        link::Entity::insert(link::ActiveModel { document_id: Set(doc_id.to_owned()), target_kind: Set("category".into()), target_id: Set(c.clone()) }).exec_without_returning(db).await?;
+    link::Entity::delete_many().filter(link::Column::DocumentId.eq(doc_id)).filter(link::Column::TargetKind.is_in(["category", "control"])).exec(db).await?;
+    for (kind, ids) in [("category", &v.category_ids), ("control", &v.control_ids)] {
+        for c in ids {
+            link::Entity::insert(link::ActiveModel { document_id: Set(doc_id.to_owned()), target_kind: Set(kind.into()), target_id: Set(c.clone()) }).exec_without_returning(db).await?;
+        }
     }
     // A translation link goes both ways; a link given up is cleared on the other side.
     document::Entity::update_many()

@@ -120,7 +120,7 @@ pub struct ImportOutcome {
     summary: Option<ImportSummary>,
 }
 
-fn import_problem(f: ImportFailure) -> Response {
+pub(crate) fn import_problem(f: ImportFailure) -> Response {
     match f {
         ImportFailure::Rows(rows) => {
             let errors = rows.into_iter().map(|e| FieldError { field: format!("lines.{}.{}", e.line, e.field), message: e.message, code: e.code, args: e.args }).collect();

@@ -5,11 +5,13 @@
 
 pub mod assets;
 pub mod audit;
+pub mod compliance;
 pub mod incidents;
 pub mod notices;
 pub mod org;
 pub mod people;
 pub mod policies;
+pub mod risks;
 pub mod users;
 
 use crate::context::Who;
@@ -20,7 +22,7 @@ use utoipa::OpenApi;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "isms API", description = "Information-security and personal-information protection management: organisation, people, accounts, the audit trail, the information asset register, notifications, the management system's documents and incident response."),
+    info(title = "isms API", description = "Information-security and personal-information protection management: organisation, people, accounts, the audit trail, the information asset register, notifications, the management system's documents, incident response, frameworks, controls, the Statement of Applicability and the risk register."),
     paths(
         me,
         notices::list, notices::read,
@@ -40,6 +42,13 @@ use utoipa::OpenApi;
         policies::list, policies::create, policies::show, policies::update, policies::new_version, policies::show_version, policies::edit_version,
         policies::submit, policies::withdraw, policies::decide, policies::publish, policies::attach, policies::acknowledge, policies::progress,
         policies::remind, policies::review, policies::retire, policies::compare, policies::kinds, policies::set_kind, policies::public_list, policies::public_show,
+        compliance::list_frameworks, compliance::create_framework, compliance::show_framework, compliance::import_framework, compliance::import_mappings,
+        compliance::put_requirement, compliance::show_requirement, compliance::delete_requirement,
+        compliance::list_controls, compliance::create_control, compliance::show_control, compliance::update_control, compliance::review_control,
+        compliance::add_link, compliance::add_file, compliance::remove_evidence,
+        compliance::statement, compliance::decide, compliance::assessment, compliance::export,
+        risks::list, risks::create, risks::heat_map, risks::show, risks::update, risks::accept, risks::set_status, risks::add_action, risks::action_done,
+        risks::matrix, risks::set_matrix,
     ),
     components(schemas(Problem, FieldProblem, Me)),
     modifiers(&Security),

@@ -36,10 +36,12 @@ impl Shell {
         let current_path = ctx.path_and_query.split('?').next().unwrap_or("/").to_owned();
         let mut nav = vec![];
         if let Some(p) = &ctx.principal {
-            let items: [(&'static str, &str, Option<Permission>); 11] = [
+            let items: [(&'static str, &str, Option<Permission>); 13] = [
                 ("/", "nav-home", None),
                 ("/incidents", "nav-incidents", None),
                 ("/policies", "nav-policies", None),
+                ("/frameworks", "nav-compliance", Some(Permission::ComplianceRead)),
+                ("/risks", "nav-risks", Some(Permission::RisksRead)),
                 ("/assets", "nav-assets", Some(Permission::AssetsRead)),
                 ("/takeouts", "nav-takeouts", None),
                 ("/people", "nav-people", Some(Permission::PeopleRead)),

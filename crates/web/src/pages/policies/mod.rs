@@ -76,6 +76,8 @@ struct ShowPage {
     actors: HashMap<String, String>,
     progress: Option<Progress>,
     form: FormState,
+    /// The controls it implements that the reader may see, as (id, code and title).
+    controls: Vec<(String, String)>,
 }
 
 impl ShowPage {
@@ -100,11 +102,17 @@ async fn show_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Princ
         (vec![], HashMap::new())
     };
     let progress = if d.reads_all && d.document.must_acknowledge && d.document.current_version.is_some() { reading::progress(&state.app, who, id).await.ok() } else { None };
+    let mut controls = vec![];
+    for c in &d.document.control_ids {
+        if let Ok(cd) = isms_app::compliance::controls::get(&state.app, who, c).await {
+            controls.push((cd.control.id, format!("{} {}", cd.control.code, cd.control.title)));
+        }
+    }
     let look = Lookup::load(state, who, ctx.lang.code(), false).await.with_people(state, [d.document.owner_id.clone()]).await;
     let shell = Shell::new(ctx, headers, "policy-title").crumb("/policies", "policies-title").titled(format!("{} {}", d.document.code, d.document.title));
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
-    let mut r = render(&ShowPage { shell, d, current, html, open, look, history, actors, progress, form });
+    let mut r = render(&ShowPage { shell, d, current, html, open, look, history, actors, progress, form, controls });
     if invalid {
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
@@ -179,6 +187,7 @@ struct FormPage {
     kinds: Vec<&'static str>,
     creating: bool,
     others: Vec<Document>,
+    controls: Vec<isms_app::compliance::Control>,
 }
 
 /// Parses the form by hand: `applies_to` and `category_ids` repeat.
@@ -200,6 +209,7 @@ fn parse_form(body: &[u8]) -> Result<DocumentInput, isms_core::FieldError> {
             "review_months" => months = val,
             "applies_to" => v.applies_to.push(val),
             "category_ids" => v.category_ids.push(val),
+            "control_ids" => v.control_ids.push(val),
             "body" => v.body = val,
             _ => {}
         }
@@ -215,10 +225,16 @@ async fn form_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Princ
     let look = Lookup::load(state, who, ctx.lang.code(), false).await;
     let q = DocQuery { limit: 500, ..Default::default() };
     let others = documents::list(&state.app, who, &q).await.map(|p| p.items).unwrap_or_default();
+    let controls = if who.access.can(Permission::ComplianceRead) {
+        let cq = isms_app::compliance::controls::ControlQuery { limit: 500, ..Default::default() };
+        isms_app::compliance::controls::list(&state.app, who, &cq).await.map(|p| p.items).unwrap_or_default()
+    } else {
+        vec![]
+    };
     let shell = Shell::new(ctx, headers, title).crumb("/policies", "policies-title");
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
-    let mut r = render(&FormPage { shell, form, v, look, action, kinds: KINDS.to_vec(), creating, others });
+    let mut r = render(&FormPage { shell, form, v, look, action, kinds: KINDS.to_vec(), creating, others, controls });
     if invalid {
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
@@ -264,6 +280,7 @@ pub async fn edit_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderM
         review_months: Some(d.review_months),
         applies_to: d.applies_to,
         category_ids: d.category_ids,
+        control_ids: d.control_ids,
         body: String::new(),
     };
     form_page(&state, &ctx, &headers, &who, v, format!("/policies/{id}/edit"), "policy-edit-title", false, vec![]).await

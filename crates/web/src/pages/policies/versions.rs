@@ -217,15 +217,24 @@ pub async fn detach(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap,
 
 /// A file as a download: never shown inline, so a crafted file cannot run in the page's origin.
 pub fn download(f: isms_store::policies::attachment::Model) -> Response {
-    let ascii: String = f.file_name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
-    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", crate::context::url_encode(&f.file_name));
+    download_parts(&f.file_name, &f.content_type, f.data, Some(&f.sha256))
+}
+
+/// A stored file as an attachment, its name kept in UTF-8 and its checksum in a header.
+pub fn download_parts(name: &str, content_type: &str, data: Vec<u8>, sha256: Option<&str>) -> Response {
+    let ascii: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
+    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", crate::context::url_encode(name));
+    let sha = sha256.map(str::to_owned).unwrap_or_else(|| {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&data))
+    });
     (
         [
-            (header::CONTENT_TYPE, f.content_type.clone()),
+            (header::CONTENT_TYPE, content_type.to_owned()),
             (header::CONTENT_DISPOSITION, disposition),
-            (header::HeaderName::from_static("x-checksum-sha256"), f.sha256.clone()),
+            (header::HeaderName::from_static("x-checksum-sha256"), sha),
         ],
-        f.data,
+        data,
     )
         .into_response()
 }
