@@ -227,6 +227,20 @@ mod tests {
         keys.extend(["collected", "handed_over", "accessed"].iter().map(|k| format!("custody-{k}")));
         keys.extend(["incident-escalated", "incident-reported", "incident-action", "incident-status", "incident-added", "incident-clock-due", "incident-clock-overdue"].iter().map(|s| format!("notice-{s}")));
         keys.extend(["incident-skips", "incident-needs-severity", "incident-needs-personal", "incident-needs-review", "incident-needs-actions", "incident-needs-reason"].iter().map(|s| format!("err-{s}")));
+        use isms_core::compliance::risk::{Rating, RiskStatus, Treatment};
+        use isms_core::compliance::{Compliance, ControlStatus, EvidenceKind, Relation};
+        keys.extend(ControlStatus::ALL.iter().map(|k| format!("control-status-{k}")));
+        keys.extend(Compliance::ALL.iter().map(|k| format!("compliance-{k}")));
+        keys.extend(EvidenceKind::ALL.iter().map(|k| format!("evidence-kind-{k}")));
+        keys.extend(Relation::ALL.iter().map(|k| format!("relation-{k}")));
+        keys.extend(Rating::ALL.iter().map(|k| format!("rating-{k}")));
+        keys.extend(RiskStatus::ALL.iter().map(|k| format!("risk-status-{k}")));
+        keys.extend(Treatment::ALL.iter().map(|k| format!("treatment-{k}")));
+        keys.extend(["no_control", "planned_only", "in_progress", "unproven"].iter().map(|k| format!("gap-{k}")));
+        keys.extend(["overdue", "due_soon", "expired"].iter().map(|k| format!("risk-filter-{k}")));
+        keys.extend(["likelihood", "impact"].iter().map(|k| format!("axis-{k}")));
+        keys.extend(["risk-review-due", "risk-acceptance-expired", "risk-action-due", "control-review-due"].iter().map(|s| format!("notice-{s}")));
+        keys.extend(["frameworks-title", "framework-title", "requirement-title", "control-edit-title", "risk-title", "risk-edit-title", "nav-compliance", "nav-risks", "flash-imported", "soa-scope-line", "soa-generated-line"].map(String::from));
         // Codes made at run time, out of reach of the coded-error scan.
         keys.extend(
             ["version-state", "approve-own", "not-approver", "already-decided", "file-name", "file-type", "file-empty", "file-too-large", "file-mismatch", "file-macros"]
