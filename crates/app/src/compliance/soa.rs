@@ -287,6 +287,7 @@ pub struct Labels {
     pub title: String,
     pub scope: String,
     pub generated: String,
+    /// The assessment in one line.
     pub summary: String,
     pub page: String,
     pub language: String,
@@ -318,13 +319,9 @@ fn cells(l: &Labels, r: &SoaRow) -> Vec<String> {
     ]
 }
 
-fn summary(s: &Statement, l: &Labels) -> String {
-    let (met, partial, not_met) = s.tally.per_mille();
-    l.summary
-        .replace("{met}", &Tally::percent(met))
-        .replace("{partial}", &Tally::percent(partial))
-        .replace("{not_met}", &Tally::percent(not_met))
-        .replace("{excluded}", &s.tally.excluded.to_string())
+/// The framework's name, with its version unless the name already says it.
+fn framework_line(f: &Framework) -> String {
+    if f.version.is_empty() || f.name.contains(&f.version) { f.name.clone() } else { format!("{} ({})", f.name, f.version) }
 }
 
 pub fn xlsx(s: &Statement, l: &Labels) -> Result<Vec<u8>> {
@@ -338,7 +335,7 @@ pub fn pdf(s: &Statement, l: &Labels) -> Result<Vec<u8>> {
     let weights = [0.8, 3.0, 0.9, 2.6, 1.1, 2.6, 2.6, 2.0];
     let doc = TableDoc {
         title: l.title.clone(),
-        lines: vec![format!("{} {}", s.framework.name, s.framework.version).trim().to_owned(), l.scope.clone(), l.generated.clone(), summary(s, l)],
+        lines: vec![framework_line(&s.framework), l.scope.clone(), l.generated.clone(), l.summary.clone()],
         columns: l.columns.iter().zip(weights).map(|(h, w)| Column { heading: h.clone(), weight: w }).collect(),
         rows: s
             .rows

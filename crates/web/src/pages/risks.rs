@@ -100,7 +100,7 @@ async fn export_rows(state: &WebState, ctx: &Ctx, who: &Principal, q: &RiskQuery
     let t = |k: &str| ctx.i18n.get(ctx.lang, k);
     let look = Lookup::load(state, who, ctx.lang.code(), false).await;
     let mut rows = vec![[
-        "col-ref", "field-title", "col-company", "field-owner", "field-threat", "field-vulnerability", "col-inherent", "col-residual", "col-rating", "field-treatment", "col-status",
+        "col-ref", "field-title", "col-company", "field-risk-owner", "field-threat", "field-vulnerability", "col-inherent", "col-residual", "col-rating", "field-treatment", "col-status",
         "field-acceptance-expires", "col-review-due",
     ]
     .iter()

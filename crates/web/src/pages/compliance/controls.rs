@@ -55,7 +55,7 @@ async fn export_rows(state: &WebState, ctx: &Ctx, who: &Principal, q: &ControlQu
     let i18n = &ctx.i18n;
     let t = |k: &str| i18n.get(ctx.lang, k);
     let look = Lookup::load(state, who, ctx.lang.code(), false).await;
-    let mut rows = vec![["field-code", "field-title", "col-status", "col-company", "field-owner", "col-review-due", "col-requirements", "col-evidence", "col-latest-evidence"].iter().map(|k| t(k)).collect::<Vec<_>>()];
+    let mut rows = vec![["field-code", "field-title", "col-status", "col-company", "col-owner", "col-review-due", "col-requirements", "col-evidence", "col-latest-evidence"].iter().map(|k| t(k)).collect::<Vec<_>>()];
     loop {
         let page = controls::list(&state.app, who, &q).await?;
         let n = page.items.len() as u64;

@@ -131,10 +131,17 @@ pub fn labels(ctx: &Ctx, s: &Statement, scope_name: &str) -> Labels {
         title: t("soa-title"),
         scope: ctx.i18n.get_with(ctx.lang, "soa-scope-line", &[("scope", scope_name.to_owned())]),
         generated: ctx.i18n.get_with(ctx.lang, "soa-generated-line", &[("when", when)]),
-        summary: t("soa-summary-line"),
+        summary: {
+            let (m, p, n) = s.tally.per_mille();
+            ctx.i18n.get_with(
+                ctx.lang,
+                "soa-summary-line",
+                &[("met", Tally::percent(m)), ("partial", Tally::percent(p)), ("not_met", Tally::percent(n)), ("excluded", s.tally.excluded.to_string())],
+            )
+        },
         page: t("page-n-of-total"),
         language: ctx.lang.code().to_owned(),
-        columns: ["col-ref", "col-requirement", "col-applicable", "col-justification", "col-state", "controls-title", "col-evidence", "risks-title"].map(t),
+        columns: ["col-ref", "col-requirement", "col-applicable", "col-justification", "col-state", "controls-title", "col-evidence", "risks-title-short"].map(t),
         yes: t("yes"),
         no: t("no"),
         words,
