@@ -16,6 +16,8 @@ struct Fixture {
     support_a: String,
     finding_a: String,
     category: String,
+    control_a: String,
+    risk_a: String,
 }
 
 async fn fixture(s: &TestServer) -> Fixture {
@@ -34,6 +36,14 @@ async fn fixture(s: &TestServer) -> Fixture {
     let asset = assets.items.iter().find(|x| x.company_id == a && x.name == "Passenger reservation records").unwrap().clone();
     let findings = isms_app::assets::conformance::list(&s.app, &sys, &isms_store::assets::FindingQuery { company_id: Some(a.clone()), limit: 10, ..Default::default() }).await.unwrap();
     let category = isms_app::assets::categories::list(&s.app, &sys).await.unwrap()[0].id.clone();
+    let control = isms_app::compliance::controls::create(
+        &s.app,
+        &sys,
+        isms_app::compliance::ControlInput { code: "CTL-AZA-1".into(), title: "Airline-only badge checks".into(), company_id: Some(a.clone()), owner_id: person.employee_number.clone(), status: "planned".into(), ..Default::default() },
+    )
+    .await
+    .unwrap();
+    let risks = isms_app::risks::list(&s.app, &sys, &isms_app::risks::RiskQuery { company_id: Some(a.clone()), limit: 10, ..Default::default() }).await.unwrap();
     Fixture {
         person_a: person.id,
         person_a_number: person.employee_number,
@@ -44,6 +54,8 @@ async fn fixture(s: &TestServer) -> Fixture {
         asset_a: asset.id,
         finding_a: findings.items[0].id.clone(),
         category,
+        control_a: control.id,
+        risk_a: risks.items[0].id.clone(),
     }
 }
 
@@ -56,6 +68,10 @@ fn concrete(path: &str, f: &Fixture) -> String {
         f.category.clone()
     } else if path.starts_with("/assets/") || path.starts_with("/api/v1/assets/") {
         f.asset_a.clone()
+    } else if path.starts_with("/controls/") || path.starts_with("/api/v1/controls/") {
+        f.control_a.clone()
+    } else if path.starts_with("/risks/") || path.starts_with("/api/v1/risks/") {
+        f.risk_a.clone()
     } else if path.contains("/people/") {
         f.person_a.clone()
     } else if path.contains("/users/") {
@@ -139,6 +155,10 @@ async fn users_of_another_company_never_see_its_records() {
             for spec in &s.routes {
                 let templated = spec.path.contains("{id}")
                     && (spec.path.contains("/people/")
+                        || spec.path.starts_with("/controls/")
+                        || spec.path.starts_with("/api/v1/controls/")
+                        || spec.path.starts_with("/risks/")
+                        || spec.path.starts_with("/api/v1/risks/")
                         || spec.path.contains("/users/")
                         || ((spec.path.starts_with("/assets/") || spec.path.contains("/assets/") || spec.path.contains("/supporting-assets/") || spec.path.contains("/asset-findings/"))
                             && !spec.path.contains("/categories/")));
@@ -146,12 +166,32 @@ async fn users_of_another_company_never_see_its_records() {
                 if !templated || !role.grants(p) {
                     continue;
                 }
-                let path = concrete(spec.path, &f);
+                let mut path = concrete(spec.path, &f);
+                if path.ends_with("/evidence/files") {
+                    path.push_str("?name=e.txt");
+                }
                 let sess = session_for(&s.app, &u.user_id).await;
                 // Well-formed bodies, so only scope can stop the request.
                 let req = sess.client.request(spec.method.clone(), s.url(&path));
+                let union = serde_json::json!({
+                    "code": "CTL-X", "title": "X", "company_id": other, "owner_id": "E00001", "status": "open", "reason": "a reason", "expires_on": "2099-01-01",
+                    "due_on": "2099-01-01", "url": "https://x.example", "note": "", "inherent_likelihood": 1, "inherent_impact": 1, "residual_likelihood": 1,
+                    "residual_impact": 1, "treatment": "mitigate",
+                });
                 let req = if spec.method == Method::GET {
                     req
+                } else if path.ends_with("/evidence") {
+                    let form = reqwest::multipart::Form::new().text("title", "x").part("file", reqwest::multipart::Part::bytes(b"x".to_vec()).file_name("x.txt"));
+                    req.header("x-csrf-token", &sess.csrf).multipart(form)
+                } else if path.contains("/evidence/files") {
+                    req.header("x-csrf-token", &sess.csrf).body("x")
+                } else if path.starts_with("/api/v1/controls/") || path.starts_with("/api/v1/risks/") {
+                    req.header("x-csrf-token", &sess.csrf).json(&union)
+                } else if path.starts_with("/controls/") || path.starts_with("/risks/") {
+                    let fields: Vec<(String, String)> = union.as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))).collect();
+                    let mut fields = fields;
+                    fields.push(("_csrf".into(), sess.csrf.clone()));
+                    req.form(&fields)
                 } else if path.starts_with("/api/v1/people/") {
                     req.header("x-csrf-token", &sess.csrf).json(&serde_json::json!({"employee_number": "X-1", "name": "X", "email": "x@x.example", "company_id": other}))
                 } else if path.starts_with("/api/v1/assets/") {
@@ -199,6 +239,27 @@ async fn users_of_another_company_never_see_its_records() {
                 assert!(api["items"].as_array().unwrap().iter().all(|a| a["company_id"] == other.as_str()), "{b:?} {role}: API holders leak");
                 let filtered: serde_json::Value = sess.client.get(s.url(&format!("/api/v1/assets?company_id={}", f.company_a))).send().await.unwrap().json().await.unwrap();
                 assert_eq!(filtered["total"], 0, "{b:?} {role}: filtering by another company leaks");
+            }
+            if role.grants(Permission::RisksRead) {
+                let api: serde_json::Value = sess.client.get(s.url("/api/v1/risks?limit=1000")).send().await.unwrap().json().await.unwrap();
+                assert!(api["items"].as_array().unwrap().iter().all(|r| r["company_id"] == other.as_str()), "{b:?} {role}: API risks leak");
+                let csv = sess.client.get(s.url("/risks/export.csv")).send().await.unwrap().text().await.unwrap();
+                assert!(!csv.contains("reservation system"), "{b:?} {role}: risk export leaks");
+                let html = sess.client.get(s.url("/risks")).send().await.unwrap().text().await.unwrap();
+                assert!(!html.contains("reservation system"), "{b:?} {role}: risk register leaks");
+                let heat: serde_json::Value = sess.client.get(s.url("/api/v1/risks/heatmap")).send().await.unwrap().json().await.unwrap();
+                let counted: u64 = heat["residual"].as_array().unwrap().iter().flat_map(|r| r.as_array().unwrap().iter().map(|n| n.as_u64().unwrap())).sum();
+                assert_eq!(counted, 0, "{b:?} {role}: heat map counts another company's risks");
+            }
+            if role.grants(Permission::ComplianceRead) {
+                let api: serde_json::Value = sess.client.get(s.url("/api/v1/controls?limit=500")).send().await.unwrap().json().await.unwrap();
+                assert!(api["items"].as_array().unwrap().iter().all(|c| c["code"] != "CTL-AZA-1"), "{b:?} {role}: controls leak");
+                let status = sess.client.get(s.url(&format!("/api/v1/frameworks/iso27001-2022/soa?scope={}", f.company_a))).send().await.unwrap().status();
+                assert_eq!(status, StatusCode::FORBIDDEN, "{b:?} {role}: another company's SoA");
+                let status = sess.client.get(s.url("/api/v1/frameworks/iso27001-2022/soa?scope=group")).send().await.unwrap().status();
+                assert_eq!(status, StatusCode::FORBIDDEN, "{b:?} {role}: the group's SoA needs a group-wide grant");
+                let own = sess.client.get(s.url(&format!("/api/v1/frameworks/iso27001-2022/soa?scope={other}"))).send().await.unwrap().status();
+                assert_eq!(own, StatusCode::OK, "{b:?} {role}: its own company's SoA");
             }
             if role.grants(Permission::AuditRead) {
                 let body: serde_json::Value = sess.client.get(s.url("/api/v1/audit?limit=1000")).send().await.unwrap().json().await.unwrap();
