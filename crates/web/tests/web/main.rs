@@ -4,6 +4,7 @@
 mod assets;
 mod audit;
 mod auth;
+mod compliance;
 mod fuzz;
 mod incidents;
 mod matrix;
