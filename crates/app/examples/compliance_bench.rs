@@ -108,6 +108,7 @@ async fn main() {
         }
         let words = ["leak", "outage", "phishing", "ransomware", "insider", "vendor", "misconfiguration", "loss", "fraud", "intrusion"];
         let mut batch = vec![];
+        let mut links = vec![];
         for i in 0..n_risks {
             let (il, ii) = (1 + rnd.next(5) as i16, 1 + rnd.next(5) as i16);
             let (rl, ri) = (1 + rnd.next(il as usize) as i16, 1 + rnd.next(ii as usize) as i16);
@@ -141,12 +142,7 @@ async fn main() {
             });
             if i < n_linked {
                 for _ in 0..1 + rnd.next(3) {
-                    let c = controls[rnd.next(controls.len())].clone();
-                    risk_control::Entity::insert(risk_control::ActiveModel { risk_id: Set(id.clone()), control_id: Set(c) })
-                        .on_conflict_do_nothing()
-                        .exec_without_returning(&txn)
-                        .await
-                        .unwrap();
+                    links.push((id.clone(), controls[rnd.next(controls.len())].clone()));
                 }
             }
             if batch.len() == 500 {
@@ -155,6 +151,11 @@ async fn main() {
         }
         if !batch.is_empty() {
             risk::Entity::insert_many(batch).exec_without_returning(&txn).await.unwrap();
+        }
+        links.sort();
+        links.dedup();
+        for (r, c) in links {
+            risk_control::Entity::insert(risk_control::ActiveModel { risk_id: Set(r), control_id: Set(c) }).exec_without_returning(&txn).await.unwrap();
         }
         txn.commit().await.unwrap();
         println!("seeded {n_controls} controls and {n_risks} risks ({n_linked} linked to controls) in {:.1} s", t.elapsed().as_secs_f64());

@@ -9,6 +9,7 @@ mod cache;
 pub mod compliance;
 pub mod crypto;
 pub mod demo;
+pub mod findings;
 pub mod incidents;
 pub mod notify;
 pub mod org;

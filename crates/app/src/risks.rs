@@ -627,6 +627,23 @@ pub async fn set_status(app: &App, who: &Principal, id: &str, status: &str, note
     Ok(get(app, who, id).await?.risk)
 }
 
+/// Records a review of the risk: the next falls twelve months from today.
+pub async fn reviewed(app: &App, who: &Principal, id: &str, note: &str) -> Result<Risk> {
+    let txn = app.store.write().await?;
+    let r = load(&txn, who, id).await?;
+    if !manages(who, &r) {
+        return Err(AppError::Forbidden);
+    }
+    let due = isms_core::policies::next_review(crate::assets::today(), 12).to_string();
+    let mut am = r.clone().into_active_model();
+    am.review_due = Set(Some(due.clone()));
+    am.updated_ms = Set(now_ms());
+    am.update(&txn).await?;
+    record(app, &txn, who, "risks.risk.review", "risk", Some(id), Some(&r.company_id), json!({"before": r.review_due, "after": due, "note": note.trim()})).await?;
+    txn.commit().await?;
+    Ok(get(app, who, id).await?.risk)
+}
+
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct ActionInput {
     pub title: String,

@@ -534,6 +534,11 @@ async fn serve(s: Settings, demo: bool) -> Result<()> {
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "document review reminders failed"),
                 }
+                match isms_app::findings::check(&notifier).await {
+                    Ok(c) if c.opened + c.closed > 0 => tracing::info!(opened = c.opened, closed = c.closed, "review findings checked"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "review findings check failed"),
+                }
                 match isms_app::risks::remind(&notifier).await {
                     Ok(n) if n > 0 => tracing::info!(reminders = n, "risk and control reminders queued"),
                     Ok(_) => {}

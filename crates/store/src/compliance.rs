@@ -157,3 +157,19 @@ entity!(action, "risk_actions", {
     created_by: Option<String>,
     created_ms: i64,
 });
+
+entity!(finding, "review_findings", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    id: String,
+    /// `source:record:due`, so each lapse is one finding.
+    key: String,
+    /// document_review, control_review, risk_review, risk_acceptance or risk_action
+    source: String,
+    record_id: String,
+    company_id: Option<String>,
+    title: String,
+    due_on: String,
+    opened_ms: i64,
+    /// When the lapse ended (the review was done, the date moved, the record went).
+    closed_ms: Option<i64>,
+});

@@ -239,6 +239,9 @@ mod tests {
         keys.extend(["no_control", "planned_only", "in_progress", "unproven"].iter().map(|k| format!("gap-{k}")));
         keys.extend(["overdue", "due_soon", "expired"].iter().map(|k| format!("risk-filter-{k}")));
         keys.extend(["likelihood", "impact"].iter().map(|k| format!("axis-{k}")));
+        keys.extend(isms_app::findings::SOURCES.iter().map(|k| format!("finding-source-{k}")));
+        keys.extend(["open", "closed", "all"].iter().map(|k| format!("review-finding-status-{k}")));
+        keys.push("flash-checked".into());
         keys.extend(["risk-review-due", "risk-acceptance-expired", "risk-action-due", "control-review-due"].iter().map(|s| format!("notice-{s}")));
         keys.extend(["frameworks-title", "framework-title", "requirement-title", "control-edit-title", "risk-title", "risk-edit-title", "nav-compliance", "nav-risks", "flash-imported", "soa-scope-line", "soa-generated-line"].map(String::from));
         // Codes made at run time, out of reach of the coded-error scan.

@@ -224,6 +224,9 @@ pub fn build(state: WebState) -> (Router, Vec<RouteSpec>) {
         .post("/soa/decide", Perm(ComplianceManage), post(pages::compliance::soa::decide))
         .get("/soa/export.xlsx", Perm(ComplianceRead), get(pages::compliance::soa::export_xlsx))
         .get("/soa/export.pdf", Perm(ComplianceRead), get(pages::compliance::soa::export_pdf))
+        // findings of the management system's upkeep
+        .get("/findings", SignedIn, get(pages::review_findings::list))
+        .post("/findings/check", Perm(ComplianceManage), post(pages::review_findings::check))
         // the risk register
         .get("/risks", Perm(RisksRead), get(pages::risks::list))
         .get("/risks/export.csv", Perm(RisksRead), get(pages::risks::export_csv))
@@ -237,6 +240,7 @@ pub fn build(state: WebState) -> (Router, Vec<RouteSpec>) {
         .post("/risks/{id}/edit", Perm(RisksManage), post(pages::risks::update))
         .post("/risks/{id}/accept", Perm(RisksRead), post(pages::risks::accept))
         .post("/risks/{id}/status", Perm(RisksManage), post(pages::risks::set_status))
+        .post("/risks/{id}/review", Perm(RisksManage), post(pages::risks::reviewed))
         .post("/risks/{id}/actions", Perm(RisksManage), post(pages::risks::add_action))
         .post("/risks/{id}/actions/{action}/done", Perm(RisksRead), post(pages::risks::action_done))
         // incidents
@@ -377,9 +381,11 @@ pub fn build(state: WebState) -> (Router, Vec<RouteSpec>) {
         .put("/api/v1/risks/{id}", Perm(RisksManage), put(api::risks::update))
         .post("/api/v1/risks/{id}/accept", Perm(RisksRead), post(api::risks::accept))
         .post("/api/v1/risks/{id}/status", Perm(RisksManage), post(api::risks::set_status))
+        .post("/api/v1/risks/{id}/review", Perm(RisksManage), post(api::risks::review))
         .post("/api/v1/risks/{id}/actions", Perm(RisksManage), post(api::risks::add_action))
         .post("/api/v1/risks/{id}/actions/{action}/done", Perm(RisksRead), post(api::risks::action_done))
         .get("/api/v1/risk-matrix", Perm(RisksRead), get(api::risks::matrix))
+        .get("/api/v1/review-findings", SignedIn, get(api::risks::findings))
         .put("/api/v1/risk-matrix", Perm(RisksManage), put(api::risks::set_matrix))
         .get("/api/v1/incidents", SignedIn, get(api::incidents::list))
         .post("/api/v1/incidents", SignedIn, post(api::incidents::report))

@@ -1,7 +1,7 @@
 //! Compliance and risk: frameworks as trees of requirements, mappings between them, the
 //! group's controls with their evidence and the requirements they satisfy, the Statement
 //! of Applicability's decisions per scope, and the risk register with its treatment
-//! actions.
+//! actions, and the findings raised when a review or an action falls overdue.
 
 use super::columns::{code, fk, flag, id, index, ms, ref_id};
 use sea_orm_migration::prelude::*;
@@ -43,6 +43,8 @@ enum Risks {
 enum RiskAssets { Table, RiskId, AssetId }
 #[derive(DeriveIden)]
 enum RiskControls { Table, RiskId, ControlId }
+#[derive(DeriveIden)]
+enum ReviewFindings { Table, Id, Key, Source, RecordId, CompanyId, Title, DueOn, OpenedMs, ClosedMs }
 #[derive(DeriveIden)]
 enum RiskActions { Table, Id, RiskId, Title, ControlId, OwnerId, DueOn, DoneMs, CreatedBy, CreatedMs }
 
@@ -311,12 +313,33 @@ impl MigrationTrait for Migration {
         m.create_index(index("ix_risk_actions_control", A::Table, &["control_id"])).await?;
         m.create_index(index("ix_risk_actions_owner", A::Table, &["owner_id"])).await?;
         m.create_index(index("ix_risk_actions_created_by", A::Table, &["created_by"])).await?;
+
+        use ReviewFindings as RF;
+        m.create_table(
+            Table::create()
+                .table(RF::Table)
+                .col(id(RF::Id))
+                .col(ColumnDef::new(RF::Key).string_len(120).not_null().unique_key())
+                .col(code(RF::Source))
+                .col(ref_id(RF::RecordId).not_null())
+                .col(ref_id(RF::CompanyId))
+                .col(ColumnDef::new(RF::Title).string_len(400).not_null())
+                .col(date(RF::DueOn).not_null())
+                .col(ms(RF::OpenedMs))
+                .col(ColumnDef::new(RF::ClosedMs).big_integer())
+                .foreign_key(&mut fk(RF::Table, RF::CompanyId, Companies::Table, Companies::Id))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("ix_review_findings_open", RF::Table, &["closed_ms", "due_on"])).await?;
+        m.create_index(index("ix_review_findings_company", RF::Table, &["company_id"])).await?;
+        m.create_index(index("ix_review_findings_record", RF::Table, &["record_id"])).await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for t in [
-            "risk_actions", "risk_controls", "risk_assets", "risks", "soa_entries", "control_evidence", "control_requirements",
+            "review_findings", "risk_actions", "risk_controls", "risk_assets", "risks", "soa_entries", "control_evidence", "control_requirements",
             "control_companies", "controls", "requirement_mappings", "requirements", "frameworks",
         ] {
             m.drop_table(Table::drop().table(Alias::new(t)).to_owned()).await?;

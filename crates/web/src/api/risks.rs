@@ -60,6 +60,18 @@ pub async fn set_status(State(s): State<WebState>, Who(who): Who, Path(id): Path
     Ok(Json(risks::set_status(&s.app, &who, &id, &i.status, &i.note).await?))
 }
 
+#[derive(Deserialize, Serialize, Default, utoipa::ToSchema)]
+pub struct ReviewNote {
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Records a review of the risk; the next falls twelve months from today.
+#[utoipa::path(post, path = "/api/v1/risks/{id}/review", tag = "risks", params(("id" = String, Path)), request_body = ReviewNote, responses((status = 200, body = Risk)))]
+pub async fn review(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(n): ApiJson<ReviewNote>) -> Result<Json<Risk>, ApiError> {
+    Ok(Json(risks::reviewed(&s.app, &who, &id, &n.note).await?))
+}
+
 #[utoipa::path(post, path = "/api/v1/risks/{id}/actions", tag = "risks", params(("id" = String, Path)), request_body = ActionInput, responses((status = 201, body = Action), (status = 422, body = Problem)))]
 pub async fn add_action(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(i): ApiJson<ActionInput>) -> Result<(StatusCode, Json<Action>), ApiError> {
     Ok((StatusCode::CREATED, Json(risks::add_action(&s.app, &who, &id, i).await?)))
@@ -80,4 +92,13 @@ pub async fn matrix(State(s): State<WebState>) -> Result<Json<Matrix>, ApiError>
 #[utoipa::path(put, path = "/api/v1/risk-matrix", tag = "risks", request_body = Matrix, responses((status = 200, body = Matrix), (status = 422, body = Problem)))]
 pub async fn set_matrix(State(s): State<WebState>, Who(who): Who, ApiJson(m): ApiJson<Matrix>) -> Result<Json<Matrix>, ApiError> {
     Ok(Json(risks::set_matrix(&s.app, &who, m).await?))
+}
+
+/// Findings of the management system's upkeep the caller may see: overdue document,
+/// control and risk reviews, expired acceptances, overdue treatment actions.
+#[utoipa::path(get, path = "/api/v1/review-findings", tag = "risks", params(isms_app::findings::FindingQuery), responses((status = 200, body = Page<isms_app::findings::Finding>)))]
+pub async fn findings(State(s): State<WebState>, Who(who): Who, Query(q): Query<isms_app::findings::FindingQuery>) -> Result<Json<Page<isms_app::findings::Finding>>, ApiError> {
+    let limit = if q.limit == 0 { 50 } else { q.limit.min(500) };
+    let p = isms_app::findings::list(&s.app, &who, &isms_app::findings::FindingQuery { limit, ..q.clone() }).await?;
+    Ok(Json(Page { items: p.items, total: p.total, offset: q.offset, limit }))
 }

@@ -61,6 +61,31 @@ pub async fn dashboard(State(state): State<WebState>, ctx: Ctx, headers: HeaderM
             }
         }
     }
+    if let Ok(p) = isms_app::findings::list(app, &who, &isms_app::findings::FindingQuery { limit: 1, ..Default::default() }).await {
+        if p.total > 0 {
+            tiles.push(Tile { href: "/findings", label: shell.t("tile-review-findings"), value: p.total.to_string() });
+        }
+    }
+    if who.access.can(Permission::RisksRead) {
+        let q = isms_app::risks::RiskQuery { rating: Some("critical".into()), limit: 1, ..Default::default() };
+        if let Ok(p) = isms_app::risks::list(app, &who, &q).await {
+            tiles.push(Tile { href: "/risks?rating=critical", label: shell.t("tile-critical-risks"), value: p.total.to_string() });
+        }
+        let q = isms_app::risks::RiskQuery { review: Some("overdue".into()), limit: 1, ..Default::default() };
+        if let Ok(p) = isms_app::risks::list(app, &who, &q).await {
+            if p.total > 0 {
+                tiles.push(Tile { href: "/risks?review=overdue", label: shell.t("tile-risk-reviews-overdue"), value: p.total.to_string() });
+            }
+        }
+    }
+    if who.access.can(Permission::ComplianceRead) {
+        let q = isms_app::compliance::controls::ControlQuery { review: Some("overdue".into()), limit: 1, ..Default::default() };
+        if let Ok(p) = isms_app::compliance::controls::list(app, &who, &q).await {
+            if p.total > 0 {
+                tiles.push(Tile { href: "/controls?review=overdue", label: shell.t("tile-control-reviews-overdue"), value: p.total.to_string() });
+            }
+        }
+    }
     if who.access.can(Permission::IncidentsRead) {
         if let Ok(n) = isms_app::incidents::cases::open_count(app, &who).await {
             tiles.push(Tile { href: "/incidents?status=open", label: shell.t("tile-open-incidents"), value: n.to_string() });

@@ -11,6 +11,7 @@ pub mod notices;
 pub mod org;
 pub mod people;
 pub mod policies;
+pub mod review_findings;
 pub mod risks;
 pub mod shell;
 pub mod users;

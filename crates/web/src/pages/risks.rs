@@ -209,6 +209,11 @@ pub async fn set_status(State(state): State<WebState>, ctx: Ctx, headers: Header
     after(&state, &ctx, &headers, &who, &id, r, "flash-saved").await
 }
 
+pub async fn reviewed(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+    let r = risks::reviewed(&state.app, &who, &id, "").await.map(|_| ());
+    after(&state, &ctx, &headers, &who, &id, r, "flash-reviewed").await
+}
+
 pub async fn add_action(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(a): Form<ActionInput>) -> Response {
     let r = risks::add_action(&state.app, &who, &id, a).await.map(|_| ());
     after(&state, &ctx, &headers, &who, &id, r, "flash-saved").await

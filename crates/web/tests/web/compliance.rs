@@ -301,3 +301,51 @@ async fn controls_and_risks_stay_within_their_company() {
         s.db.drop_schema().await;
     }
 }
+
+#[tokio::test]
+async fn overdue_reviews_and_actions_raise_findings_that_close_when_done() {
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        s.demo().await;
+        let app = &s.app;
+        let ciso = acting_as(app, "ciso").await.unwrap();
+        let employee = acting_as(app, "employee").await.unwrap();
+        let db = app.store.conn();
+        use isms_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let past = (isms_app::assets::today() - jiff::Span::new().days(3)).to_string();
+        // A published document and a control fall overdue.
+        let pol = isms_app::policies::documents::list(app, &ciso, &isms_app::policies::documents::DocQuery { search: Some("POL-001".into()), ..Default::default() }).await.unwrap().items[0].clone();
+        isms_store::policies::document::Entity::update_many()
+            .col_expr(isms_store::policies::document::Column::ReviewDue, isms_store::sea_orm::sea_query::Expr::value(past.clone()))
+            .filter(isms_store::policies::document::Column::Id.eq(pol.id.clone()))
+            .exec(db)
+            .await
+            .unwrap();
+        let ctl = controls::list(app, &ciso, &ControlQuery { search: Some("CTL-001".into()), ..Default::default() }).await.unwrap().items[0].clone();
+        isms_store::compliance::control::Entity::update_many()
+            .col_expr(isms_store::compliance::control::Column::ReviewDue, isms_store::sea_orm::sea_query::Expr::value(past.clone()))
+            .filter(isms_store::compliance::control::Column::Id.eq(ctl.id.clone()))
+            .exec(db)
+            .await
+            .unwrap();
+        assert!(matches!(isms_app::findings::check_now(app, &employee).await, Err(AppError::Forbidden)));
+        let c = isms_app::findings::check_now(app, &ciso).await.unwrap();
+        assert_eq!((c.opened, c.closed), (2, 0), "{b:?}");
+        assert_eq!(isms_app::findings::check(app).await.unwrap().opened, 0, "{b:?}: one finding per lapse");
+        let open = isms_app::findings::list(app, &ciso, &Default::default()).await.unwrap();
+        let sources: Vec<&str> = open.items.iter().map(|f| f.source.as_str()).collect();
+        assert!(sources.contains(&"document_review") && sources.contains(&"control_review"), "{sources:?}");
+        // An employee reads none of them; an auditor reads both.
+        assert_eq!(isms_app::findings::list(app, &employee, &Default::default()).await.unwrap().total, 0);
+        let auditor = acting_as(app, "auditor").await.unwrap();
+        assert_eq!(isms_app::findings::list(app, &auditor, &Default::default()).await.unwrap().total, 2);
+        // The control's review is done: its finding closes, the document's stays.
+        controls::reviewed(app, &ciso, &ctl.id, "checked the SOC reports").await.unwrap();
+        let c = isms_app::findings::check(app).await.unwrap();
+        assert_eq!((c.opened, c.closed, c.open), (0, 1, 1), "{b:?}");
+        let closed = isms_app::findings::list(app, &ciso, &isms_app::findings::FindingQuery { status: Some("closed".into()), ..Default::default() }).await.unwrap();
+        assert_eq!(closed.items[0].source, "control_review");
+        assert!(closed.items[0].closed_ms.is_some());
+        s.db.drop_schema().await;
+    }
+}

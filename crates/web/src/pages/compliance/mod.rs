@@ -184,6 +184,8 @@ struct RequirementPage {
     shell: Shell,
     d: RequirementDetail,
     manage: bool,
+    /// May change the framework itself.
+    shape: bool,
 }
 
 pub async fn requirement(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
@@ -195,7 +197,7 @@ pub async fn requirement(State(state): State<WebState>, ctx: Ctx, headers: Heade
         .crumb("/frameworks", "frameworks-title")
         .crumb_text(&format!("/frameworks/{}", d.framework.id), &d.framework.name)
         .titled(format!("{} {}", d.requirement.reference, d.requirement.title_in(ctx.lang.code())));
-    render(&RequirementPage { shell, d, manage: who.access.can(Permission::ComplianceManage) })
+    render(&RequirementPage { shell, d, manage: who.access.can(Permission::ComplianceManage), shape: who.access.can(Permission::FrameworksManage) })
 }
 
 pub async fn delete_requirement(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Path(id): Path<String>) -> Response {
