@@ -77,6 +77,23 @@ test('compliance: import a framework, controls and evidence, the SoA and its exp
     assert.match(await p.textContent('main'), /proven/);
     await p.screenshot({ path: `${SHOTS}control-en.png`, fullPage: true });
 
+    // The basic policy implements a control: its published version becomes the control's evidence.
+    await p.goto(`${server.base}/policies?search=POL-001`);
+    await p.click('#documents a:has-text("Basic Information Security Policy")');
+    await p.click('a:has-text("Edit")');
+    await p.selectOption('#control_ids', { label: 'CTL-004 Handling categories keep customer information apart' });
+    await p.click('form.form button[type=submit]');
+    await p.waitForSelector('#document-controls');
+    await p.click('#document-controls a:has-text("CTL-004")');
+    assert.match(await p.textContent('#evidence'), /Published document/);
+    assert.match(await p.textContent('#evidence'), /POL-001/);
+
+    // Nothing is overdue in the demo group: the findings list is empty.
+    await p.goto(`${server.base}/findings`);
+    assert.match(await p.textContent('#review-findings'), /Nothing matches/);
+    await p.click('#findings-check');
+    await p.waitForSelector('.flash');
+
     // Its SoA: the requirement is met; the other is a gap.
     await p.goto(`${server.base}/soa?framework=mlit-aviation&scope=group`);
     const met = p.locator('#soa tr[data-ref="1.2"]');

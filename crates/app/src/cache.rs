@@ -26,6 +26,7 @@ pub struct Caches {
     principals: Mutex<HashMap<String, Entry<(Principal, Option<SessionInfo>, i64)>>>,
     org: Mutex<Option<Entry<(Vec<isms_store::org::company::Model>, Vec<isms_store::org::department::Model>)>>>,
     counts: Mutex<HashMap<String, Entry<u64>>>,
+    cells: Mutex<HashMap<String, Entry<Vec<(i16, i16, i64)>>>>,
     categories: Mutex<Option<Entry<Vec<crate::assets::Category>>>>,
 }
 
@@ -62,6 +63,22 @@ impl Caches {
                 map.clear();
             }
             map.insert(key, Entry { generation, at: Instant::now(), value: n });
+        }
+    }
+
+    /// Counts per cell of a heat map (likelihood, impact, risks).
+    pub fn cells(&self, key: &str, generation: u64) -> Option<Vec<(i16, i16, i64)>> {
+        let map = self.cells.lock().ok()?;
+        let e = map.get(key)?;
+        (e.generation == generation && e.at.elapsed() < PRINCIPAL_TTL).then(|| e.value.clone())
+    }
+
+    pub fn put_cells(&self, key: String, generation: u64, cells: Vec<(i16, i16, i64)>) {
+        if let Ok(mut map) = self.cells.lock() {
+            if map.len() >= MAX_ENTRIES {
+                map.clear();
+            }
+            map.insert(key, Entry { generation, at: Instant::now(), value: cells });
         }
     }
 

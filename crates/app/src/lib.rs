@@ -272,6 +272,14 @@ pub(crate) fn plain_file<'a>(file_name: &'a str, bytes: &[u8], max: usize) -> Re
     Ok(name)
 }
 
+/// Ids typed or chosen in a form: trimmed, blanks dropped, sorted, each once.
+pub(crate) fn id_list(list: &[String]) -> Vec<String> {
+    let mut v: Vec<String> = list.iter().map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
 /// Random bytes as URL-safe base64, for tokens.
 pub fn random_token(bytes: usize) -> String {
     use base64::Engine;

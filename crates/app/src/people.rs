@@ -151,6 +151,23 @@ pub async fn resolve_person_ref(db: &impl ConnectionTrait, field: &str, r: Optio
     }
 }
 
+/// A required person reference (id or employee number) checked while a form's errors are
+/// collected: a missing or unknown one joins `errors` and yields an empty id.
+pub(crate) async fn required_person(db: &impl ConnectionTrait, field: &str, value: &str, errors: &mut Vec<FieldError>) -> Result<String> {
+    match resolve_person_ref(db, field, blank_to_none(&Some(value.to_owned()))).await {
+        Ok(Some(id)) => Ok(id),
+        Ok(None) => {
+            errors.push(FieldError::coded(field, "required", "is required"));
+            Ok(String::new())
+        }
+        Err(AppError::Invalid(e)) => {
+            errors.extend(e);
+            Ok(String::new())
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Checks that department and manager exist and belong where they should.
 async fn check_links(db: &impl ConnectionTrait, company_id: &str, department_id: Option<&str>, manager_id: Option<&str>, self_id: Option<&str>) -> Result<()> {
     if company::Entity::find_by_id(company_id.to_owned()).one(db).await?.is_none() {

@@ -10,7 +10,7 @@ use isms_core::{FieldError, Permission};
 use isms_store::assets::asset;
 use isms_store::compliance::{action, control, risk, risk_asset, risk_control};
 use isms_store::now_ms;
-use isms_store::sea_orm::sea_query::Query;
+use isms_store::sea_orm::sea_query::{Expr, Func, LikeExpr, Query};
 use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -99,7 +99,7 @@ fn view(m: &Matrix, r: risk::Model, today: jiff::civil::Date, remind: i64) -> Ri
         treatment: Treatment::parse(&r.treatment).unwrap_or(Treatment::Mitigate),
         status: RiskStatus::parse(&r.status).unwrap_or(RiskStatus::Open),
         acceptance_expired: expired,
-        review_status: crate::compliance::controls::status_code(isms_core::policies::review_status(due, today, remind)).into(),
+        review_status: isms_core::policies::review_status(due, today, remind).code().into(),
         id: r.id,
         reference: r.reference,
         title: r.title,
@@ -162,14 +162,17 @@ async fn filtered(app: &App, who: &Principal, q: &RiskQuery) -> Result<isms_stor
         sel = sel.filter(risk::Column::CompanyId.is_in(set));
     }
     if let Some(s) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let pat = format!("%{}%", s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-        sel = sel.filter(
-            Condition::any()
-                .add(risk::Column::Reference.like(pat.to_ascii_uppercase()))
-                .add(risk::Column::Title.like(pat.clone()))
-                .add(risk::Column::Threat.like(pat.clone()))
-                .add(risk::Column::Vulnerability.like(pat)),
-        );
+        if app.store.conn().get_database_backend() == isms_store::sea_orm::DbBackend::Sqlite && s.chars().count() >= 3 {
+            // The trigram index finds the substring without reading every row (three
+            // characters at least); the phrase is quoted for FTS5.
+            let phrase = format!("\"{}\"", s.replace('"', "\"\""));
+            sel = sel.filter(Expr::cust_with_values("risks.rowid IN (SELECT rowid FROM risks_fts WHERE risks_fts MATCH ?)", [phrase]));
+        } else {
+            let pat = format!("%{}%", s.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+            use isms_store::sea_orm::sea_query::ExprTrait as _;
+            let like = |c: risk::Column| Expr::expr(Func::lower(Expr::col(c))).like(LikeExpr::new(pat.clone()).escape('\\'));
+            sel = sel.filter(Condition::any().add(like(risk::Column::Reference)).add(like(risk::Column::Title)).add(like(risk::Column::Threat)).add(like(risk::Column::Vulnerability)));
+        }
     }
     if let Some(c) = q.company_id.as_deref().filter(|c| !c.is_empty()) {
         sel = sel.filter(risk::Column::CompanyId.eq(c));
@@ -213,12 +216,40 @@ async fn filtered(app: &App, who: &Principal, q: &RiskQuery) -> Result<isms_stor
     Ok(sel)
 }
 
+/// The key under which counts and heat maps of one reader's filter are cached.
+fn cache_key(kind: &str, who: &Principal, q: &RiskQuery) -> Result<String> {
+    Ok(format!(
+        "{kind}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+        who.within(Permission::RisksRead)?,
+        q.search,
+        q.company_id,
+        q.status,
+        q.treatment,
+        q.rating,
+        q.owner_id,
+        q.review,
+        q.likelihood,
+        q.impact
+    ))
+}
+
+/// Risks by residual score, the highest first (then the newest reference): the order an
+/// index serves, alone or within a company.
 pub async fn list(app: &App, who: &Principal, q: &RiskQuery) -> Result<Page<Risk>> {
     let db = app.store.conn();
     let sel = filtered(app, who, q).await?;
-    let total = sel.clone().count(db).await?;
+    let key = cache_key("risks", who, q)?;
+    let generation = app.store.generation();
+    let total = match app.caches().count(&key, generation) {
+        Some(n) => n,
+        None => {
+            let n = sel.clone().count(db).await?;
+            app.caches().put_count(key, generation, n);
+            n
+        }
+    };
     let limit = if q.limit == 0 { 50 } else { q.limit.min(1000) };
-    let rows = sel.order_by_desc(risk::Column::ResidualScore).order_by_asc(risk::Column::Reference).offset(q.offset).limit(limit).all(db).await?;
+    let rows = sel.order_by_desc(risk::Column::ResidualScore).order_by_desc(risk::Column::Reference).offset(q.offset).limit(limit).all(db).await?;
     let m = matrix(app).await?;
     let (today, remind) = (crate::assets::today(), app.config().remind_days);
     Ok(Page { items: rows.into_iter().map(|r| view(&m, r, today, remind)).collect(), total })
@@ -239,23 +270,38 @@ pub async fn heat_map(app: &App, who: &Principal, q: &RiskQuery) -> Result<HeatM
     let mut base = q.clone();
     base.likelihood = None;
     base.impact = None;
-    let sel = filtered(app, who, &base).await?;
     let (nl, ni) = (m.likelihood.len(), m.impact.len());
     let mut inherent = vec![vec![0; ni]; nl];
     let mut residual = vec![vec![0; ni]; nl];
-    let cells: Vec<(i16, i16, i16, i16)> = sel
-        .select_only()
-        .columns([risk::Column::InherentLikelihood, risk::Column::InherentImpact, risk::Column::ResidualLikelihood, risk::Column::ResidualImpact])
-        .into_tuple()
-        .all(app.store.conn())
-        .await?;
-    let at = |v: i16, n: usize| (v >= 1 && (v as usize) <= n).then(|| v as usize - 1);
-    for (il, ii, rl, ri) in cells {
-        if let (Some(a), Some(b)) = (at(il, nl), at(ii, ni)) {
-            inherent[a][b] += 1;
-        }
-        if let (Some(a), Some(b)) = (at(rl, nl), at(ri, ni)) {
-            residual[a][b] += 1;
+    // Counted by the database, one row per occupied cell.
+    for (l_col, i_col, grid) in [
+        (risk::Column::InherentLikelihood, risk::Column::InherentImpact, &mut inherent),
+        (risk::Column::ResidualLikelihood, risk::Column::ResidualImpact, &mut residual),
+    ] {
+        let key = format!("{}|{l_col:?}", cache_key("heat", who, &base)?);
+        let generation = app.store.generation();
+        let cells: Vec<(i16, i16, i64)> = match app.caches().cells(&key, generation) {
+            Some(c) => c,
+            None => {
+                let c: Vec<(i16, i16, i64)> = filtered(app, who, &base)
+                    .await?
+                    .select_only()
+                    .column(l_col)
+                    .column(i_col)
+                    .column_as(Expr::cust("COUNT(*)"), "n")
+                    .group_by(l_col)
+                    .group_by(i_col)
+                    .into_tuple()
+                    .all(app.store.conn())
+                    .await?;
+                app.caches().put_cells(key, generation, c.clone());
+                c
+            }
+        };
+        for (l, i, n) in cells {
+            if l >= 1 && i >= 1 && (l as usize) <= nl && (i as usize) <= ni {
+                grid[l as usize - 1][i as usize - 1] = n as u64;
+            }
         }
     }
     Ok(HeatMap { matrix: m, inherent, residual })
@@ -377,13 +423,6 @@ struct Valid {
     control_ids: Vec<String>,
 }
 
-fn ids(list: &[String]) -> Vec<String> {
-    let mut v: Vec<String> = list.iter().map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect();
-    v.sort();
-    v.dedup();
-    v
-}
-
 async fn validate(app: &App, db: &impl ConnectionTrait, who: &Principal, input: &RiskInput) -> Result<Valid> {
     let m = matrix(app).await?;
     let mut errors = vec![];
@@ -407,26 +446,15 @@ async fn validate(app: &App, db: &impl ConnectionTrait, who: &Principal, input: 
     } else if isms_store::org::company::Entity::find_by_id(input.company_id.trim().to_owned()).one(db).await?.is_none() {
         errors.push(FieldError::coded("company_id", "no-company", "no such company"));
     }
-    let owner_id = match crate::people::resolve_person_ref(db, "owner_id", crate::assets::blank_to_none(&Some(input.owner_id.clone()))).await {
-        Ok(Some(o)) => o,
-        Ok(None) => {
-            errors.push(FieldError::coded("owner_id", "required", "is required"));
-            String::new()
-        }
-        Err(AppError::Invalid(e)) => {
-            errors.extend(e);
-            String::new()
-        }
-        Err(e) => return Err(e),
-    };
-    let asset_ids = ids(&input.asset_ids);
+    let owner_id = crate::people::required_person(db, "owner_id", &input.owner_id, &mut errors).await?;
+    let asset_ids = crate::id_list(&input.asset_ids);
     let assets = asset::Entity::find().filter(asset::Column::Id.is_in(asset_ids.clone())).all(db).await?;
     if assets.len() != asset_ids.len() {
         errors.push(FieldError::coded("asset_ids", "no-asset", "no such information asset"));
     } else if assets.iter().any(|a| a.company_id != input.company_id.trim()) {
         errors.push(FieldError::coded("asset_ids", "asset-other-company", "belongs to another company"));
     }
-    let control_ids = ids(&input.control_ids);
+    let control_ids = crate::id_list(&input.control_ids);
     let found = control::Entity::find().filter(control::Column::Id.is_in(control_ids.clone())).count(db).await?;
     if found != control_ids.len() as u64 {
         errors.push(FieldError::coded("control_ids", "no-control", "no such control"));

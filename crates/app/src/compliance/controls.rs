@@ -53,15 +53,6 @@ pub struct RequirementRef {
     pub title: String,
 }
 
-pub(crate) fn status_code(s: ReviewStatus) -> &'static str {
-    match s {
-        ReviewStatus::NotScheduled => "not_scheduled",
-        ReviewStatus::Current => "current",
-        ReviewStatus::DueSoon => "due_soon",
-        ReviewStatus::Overdue => "overdue",
-    }
-}
-
 /// The controls `who` reaches with `p`: group controls with the permission anywhere,
 /// a company's controls within that company.
 pub(crate) fn visible(who: &Principal, p: Permission) -> Result<Condition> {
@@ -135,7 +126,7 @@ pub(crate) async fn build(app: &App, db: &impl ConnectionTrait, rows: Vec<contro
             requirements.sort_by(|a, b| (&a.framework_code, &a.reference).cmp(&(&b.framework_code, &b.reference)));
             Ok(Control {
                 status,
-                review_status: status_code(rs).into(),
+                review_status: rs.code().into(),
                 applies_to: comps.iter().filter(|a| a.control_id == c.id).map(|a| a.company_id.clone()).collect(),
                 requirements,
                 evidence_count: dates.len() as u64,
@@ -352,13 +343,6 @@ struct Valid {
     requirement_ids: Vec<String>,
 }
 
-fn ids(list: &[String]) -> Vec<String> {
-    let mut v: Vec<String> = list.iter().map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect();
-    v.sort();
-    v.dedup();
-    v
-}
-
 async fn validate(db: &impl ConnectionTrait, who: &Principal, input: &ControlInput) -> Result<Valid> {
     let mut errors = vec![];
     let code = parse_code(&input.code).map_err(|e| errors.push(e)).unwrap_or_default();
@@ -382,19 +366,8 @@ async fn validate(db: &impl ConnectionTrait, who: &Principal, input: &ControlInp
             errors.push(FieldError::coded("company_id", "no-company", "no such company"));
         }
     }
-    let owner_id = match crate::people::resolve_person_ref(db, "owner_id", crate::assets::blank_to_none(&Some(input.owner_id.clone()))).await {
-        Ok(Some(o)) => o,
-        Ok(None) => {
-            errors.push(FieldError::coded("owner_id", "required", "is required"));
-            String::new()
-        }
-        Err(AppError::Invalid(e)) => {
-            errors.extend(e);
-            String::new()
-        }
-        Err(e) => return Err(e),
-    };
-    let mut applies_to = ids(&input.applies_to);
+    let owner_id = crate::people::required_person(db, "owner_id", &input.owner_id, &mut errors).await?;
+    let mut applies_to = crate::id_list(&input.applies_to);
     for c in &applies_to {
         if company::Entity::find_by_id(c.clone()).one(db).await?.is_none() {
             errors.push(FieldError::coded("applies_to", "no-company", "no such company"));
@@ -405,7 +378,7 @@ async fn validate(db: &impl ConnectionTrait, who: &Principal, input: &ControlInp
     if let Some(own) = &company_id {
         applies_to = vec![own.clone()];
     }
-    let requirement_ids = ids(&input.requirement_ids);
+    let requirement_ids = crate::id_list(&input.requirement_ids);
     let found = requirement::Entity::find().filter(requirement::Column::Id.is_in(requirement_ids.clone())).count(db).await?;
     if found != requirement_ids.len() as u64 {
         errors.push(FieldError::coded("requirement_ids", "no-requirement", "no such requirement"));

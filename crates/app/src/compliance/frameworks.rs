@@ -72,7 +72,7 @@ impl From<requirement::Model> for Requirement {
     }
 }
 
-async fn view(db: &impl ConnectionTrait, f: framework::Model) -> Result<Framework> {
+pub(crate) async fn view(db: &impl ConnectionTrait, f: framework::Model) -> Result<Framework> {
     let assessable = requirement::Entity::find()
         .filter(requirement::Column::FrameworkId.eq(f.id.clone()))
         .filter(requirement::Column::Leaf.eq(true))

@@ -47,15 +47,6 @@ pub struct Document {
     pub updated_ms: i64,
 }
 
-fn status_code(s: ReviewStatus) -> &'static str {
-    match s {
-        ReviewStatus::NotScheduled => "not_scheduled",
-        ReviewStatus::Current => "current",
-        ReviewStatus::DueSoon => "due_soon",
-        ReviewStatus::Overdue => "overdue",
-    }
-}
-
 /// Builds the views of `rows` with their companies, links and current versions.
 pub(crate) async fn build(app: &App, db: &impl ConnectionTrait, rows: Vec<document::Model>) -> Result<Vec<Document>> {
     let ids: Vec<String> = rows.iter().map(|d| d.id.clone()).collect();
@@ -72,7 +63,7 @@ pub(crate) async fn build(app: &App, db: &impl ConnectionTrait, rows: Vec<docume
             Ok(Document {
                 kind: DocKind::parse(&d.kind)?,
                 language: DocLang::parse(&d.language)?,
-                review_status: status_code(if d.retired { ReviewStatus::NotScheduled } else { review_status(due, today, remind) }).into(),
+                review_status: (if d.retired { ReviewStatus::NotScheduled } else { review_status(due, today, remind) }).code().into(),
                 current_version: cur.map(|v| v.number),
                 published_ms: cur.and_then(|v| v.published_ms),
                 applies_to: comps.iter().filter(|a| a.document_id == d.id).map(|a| a.company_id.clone()).collect(),
@@ -318,21 +309,8 @@ async fn validate(app: &App, db: &impl ConnectionTrait, who: &Principal, input: 
         Some(m) => m,
         None => super::rule_for(app, kind).await?.review_months,
     };
-    let owner_id = match crate::people::resolve_person_ref(db, "owner_id", crate::assets::blank_to_none(&Some(input.owner_id.clone()))).await {
-        Ok(Some(o)) => o,
-        Ok(None) => {
-            errors.push(FieldError::coded("owner_id", "required", "is required"));
-            String::new()
-        }
-        Err(AppError::Invalid(e)) => {
-            errors.extend(e);
-            String::new()
-        }
-        Err(e) => return Err(e),
-    };
-    let mut applies_to: Vec<String> = input.applies_to.iter().map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect();
-    applies_to.sort();
-    applies_to.dedup();
+    let owner_id = crate::people::required_person(db, "owner_id", &input.owner_id, &mut errors).await?;
+    let mut applies_to = crate::id_list(&input.applies_to);
     for c in &applies_to {
         if company::Entity::find_by_id(c.clone()).one(db).await?.is_none() {
             errors.push(FieldError::coded("applies_to", "no-company", "no such company"));
@@ -343,17 +321,13 @@ async fn validate(app: &App, db: &impl ConnectionTrait, who: &Principal, input: 
     if let Some(own) = &company_id {
         applies_to = vec![own.clone()];
     }
-    let mut category_ids: Vec<String> = input.category_ids.iter().map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect();
-    category_ids.sort();
-    category_ids.dedup();
+    let category_ids = crate::id_list(&input.category_ids);
     for c in &category_ids {
         if category::Entity::find_by_id(c.clone()).one(db).await?.is_none() {
             errors.push(FieldError::coded("category_ids", "no-category", "no such category"));
         }
     }
-    let mut control_ids: Vec<String> = input.control_ids.iter().map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect();
-    control_ids.sort();
-    control_ids.dedup();
+    let control_ids = crate::id_list(&input.control_ids);
     let found = isms_store::compliance::control::Entity::find().filter(isms_store::compliance::control::Column::Id.is_in(control_ids.clone())).count(db).await?;
     if found != control_ids.len() as u64 {
         errors.push(FieldError::coded("control_ids", "no-control", "no such control"));

@@ -208,6 +208,18 @@ pub enum ReviewStatus {
     Overdue,
 }
 
+impl ReviewStatus {
+    /// The code the API and the pages use.
+    pub fn code(self) -> &'static str {
+        match self {
+            ReviewStatus::NotScheduled => "not_scheduled",
+            ReviewStatus::Current => "current",
+            ReviewStatus::DueSoon => "due_soon",
+            ReviewStatus::Overdue => "overdue",
+        }
+    }
+}
+
 pub fn review_status(due: Option<Date>, today: Date, remind_days: i64) -> ReviewStatus {
     match due {
         None => ReviewStatus::NotScheduled,

@@ -248,16 +248,35 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        // Lists walk an index in their order (residual score, then reference, both
+        // descending), alone or within a company.
         for (name, cols) in [
-            ("ix_risks_company", &["company_id", "residual_score"][..]),
+            ("ix_risks_company", &["company_id", "residual_score", "ref"][..]),
             ("ix_risks_residual", &["residual_score", "ref"]),
-            ("ix_risks_inherent", &["inherent_score"]),
-            ("ix_risks_status", &["status"]),
+            ("ix_risks_status", &["status", "residual_score", "ref"]),
             ("ix_risks_owner", &["owner_id"]),
             ("ix_risks_review", &["review_due"]),
             ("ix_risks_accepted_by", &["accepted_by"]),
+            ("ix_risks_cells", &["inherent_likelihood", "inherent_impact", "residual_likelihood", "residual_impact"]),
         ] {
             m.create_index(index(name, K::Table, cols)).await?;
+        }
+        if m.get_database_backend() == sea_orm::DbBackend::Sqlite {
+            // Free-text search without a scan, as for information assets: a trigram index
+            // kept by triggers. PostgreSQL searches with LIKE.
+            let conn = m.get_connection();
+            for sql in [
+                "CREATE VIRTUAL TABLE risks_fts USING fts5(ref, title, threat, vulnerability, content='risks', content_rowid='rowid', tokenize='trigram')",
+                "CREATE TRIGGER risks_fts_insert AFTER INSERT ON risks BEGIN \
+                 INSERT INTO risks_fts(rowid, ref, title, threat, vulnerability) VALUES (new.rowid, new.ref, new.title, new.threat, new.vulnerability); END",
+                "CREATE TRIGGER risks_fts_delete AFTER DELETE ON risks BEGIN \
+                 INSERT INTO risks_fts(risks_fts, rowid, ref, title, threat, vulnerability) VALUES ('delete', old.rowid, old.ref, old.title, old.threat, old.vulnerability); END",
+                "CREATE TRIGGER risks_fts_update AFTER UPDATE OF ref, title, threat, vulnerability ON risks BEGIN \
+                 INSERT INTO risks_fts(risks_fts, rowid, ref, title, threat, vulnerability) VALUES ('delete', old.rowid, old.ref, old.title, old.threat, old.vulnerability); \
+                 INSERT INTO risks_fts(rowid, ref, title, threat, vulnerability) VALUES (new.rowid, new.ref, new.title, new.threat, new.vulnerability); END",
+            ] {
+                conn.execute_unprepared(sql).await?;
+            }
         }
 
         use RiskAssets as RA;
@@ -338,6 +357,9 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        if m.get_database_backend() == sea_orm::DbBackend::Sqlite {
+            m.get_connection().execute_unprepared("DROP TABLE IF EXISTS risks_fts").await?;
+        }
         for t in [
             "review_findings", "risk_actions", "risk_controls", "risk_assets", "risks", "soa_entries", "control_evidence", "control_requirements",
             "control_companies", "controls", "requirement_mappings", "requirements", "frameworks",

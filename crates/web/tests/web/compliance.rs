@@ -250,6 +250,12 @@ async fn controls_and_risks_stay_within_their_company() {
         assert_eq!((r.inherent_score, r.residual_score, r.residual_rating.code()), (6, 9, "medium"));
         assert!(r.reference.starts_with("RSK-"));
         assert!(controls::get(app, &secadmin, &mine.id).await.unwrap().risks.iter().any(|x| x.id == r.id));
+        // Search by any word of the title, threat or reference (trigram index on SQLite, LIKE on PostgreSQL).
+        for term in ["cloning at the hang", "HANGAR", &r.reference] {
+            let found = risks::list(app, &secadmin, &RiskQuery { search: Some(term.to_string()), ..Default::default() }).await.unwrap();
+            assert_eq!(found.items.iter().map(|x| x.id.as_str()).collect::<Vec<_>>(), [r.id.as_str()], "{b:?} {term}");
+        }
+        assert_eq!(risks::list(app, &secadmin, &RiskQuery { search: Some("no such words".into()), ..Default::default() }).await.unwrap().total, 0);
 
         // Only the risk owner accepts; a new score ends the acceptance.
         let in_a_year = (isms_app::assets::today() + jiff::Span::new().days(365)).to_string();
