@@ -34,7 +34,26 @@ fn chart_font() -> &'static str {
 }
 
 /// One heat map as SVG: impact across, likelihood up, the number of risks in each cell.
+/// Drawn once per distinct picture (the counts, the levels' names and the language).
 fn heat_svg(m: &Matrix, counts: &[Vec<u64>], lang: &str) -> String {
+    static DRAWN: OnceLock<std::sync::Mutex<std::collections::HashMap<String, String>>> = OnceLock::new();
+    let names: Vec<&str> = m.likelihood.iter().chain(&m.impact).map(|l| if lang == "ja" { l.label_ja.as_str() } else { l.label.as_str() }).collect();
+    let key = format!("{lang}|{names:?}|{counts:?}");
+    let drawn = DRAWN.get_or_init(Default::default);
+    if let Some(svg) = drawn.lock().ok().and_then(|d| d.get(&key).cloned()) {
+        return svg;
+    }
+    let svg = draw_heat(m, counts, lang);
+    if let Ok(mut d) = drawn.lock() {
+        if d.len() >= 256 {
+            d.clear();
+        }
+        d.insert(key, svg.clone());
+    }
+    svg
+}
+
+fn draw_heat(m: &Matrix, counts: &[Vec<u64>], lang: &str) -> String {
     let label = |l: &Level| if lang == "ja" { l.label_ja.clone() } else { l.label.clone() };
     let x: Vec<String> = m.impact.iter().map(label).collect();
     let y: Vec<String> = m.likelihood.iter().map(label).collect();
