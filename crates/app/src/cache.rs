@@ -2,8 +2,8 @@
 //! session or token, the organisation's companies and departments, the handling
 //! categories, and list counts. An entry is used
 //! only while no write has committed on this instance since it was read (the store's
-//! generation) and for a few seconds at most, which bounds how long another instance's
-//! change (a revoked session, a disabled account) can go unseen here.
+//! generation) and for a few seconds at most (half a minute for counts), which bounds how
+//! long another instance's change (a revoked session, a disabled account) can go unseen here.
 
 use crate::accounts::SessionInfo;
 use crate::Principal;
@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 
 const PRINCIPAL_TTL: Duration = Duration::from_secs(5);
 const ORG_TTL: Duration = Duration::from_secs(30);
+/// List counts and heat-map cells: a write on this instance refreshes them at once; one on
+/// another instance shows within this time.
+const COUNT_TTL: Duration = Duration::from_secs(30);
 const MAX_ENTRIES: usize = 10_000;
 
 struct Entry<T> {
@@ -54,7 +57,7 @@ impl Caches {
     pub fn count(&self, key: &str, generation: u64) -> Option<u64> {
         let map = self.counts.lock().ok()?;
         let e = map.get(key)?;
-        (e.generation == generation && e.at.elapsed() < PRINCIPAL_TTL).then_some(e.value)
+        (e.generation == generation && e.at.elapsed() < COUNT_TTL).then_some(e.value)
     }
 
     pub fn put_count(&self, key: String, generation: u64, n: u64) {
@@ -70,7 +73,7 @@ impl Caches {
     pub fn cells(&self, key: &str, generation: u64) -> Option<Vec<(i16, i16, i64)>> {
         let map = self.cells.lock().ok()?;
         let e = map.get(key)?;
-        (e.generation == generation && e.at.elapsed() < PRINCIPAL_TTL).then(|| e.value.clone())
+        (e.generation == generation && e.at.elapsed() < COUNT_TTL).then(|| e.value.clone())
     }
 
     pub fn put_cells(&self, key: String, generation: u64, cells: Vec<(i16, i16, i64)>) {

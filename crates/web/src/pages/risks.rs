@@ -73,6 +73,8 @@ fn draw_heat(m: &Matrix, counts: &[Vec<u64>], lang: &str) -> String {
     chart.svg().unwrap_or_default()
 }
 
+const PAGE_SIZE: u64 = 50;
+
 #[derive(Template)]
 #[template(path = "risks_list.html")]
 struct ListPage {
@@ -85,10 +87,31 @@ struct ListPage {
     query: String,
     inherent_svg: String,
     residual_svg: String,
+    /// The names of ratings, treatments and statuses, looked up once per page.
+    words: std::collections::HashMap<String, String>,
+    page: u64,
+    pages: u64,
+}
+
+impl ListPage {
+    fn word(&self, prefix: &str, code: &str) -> String {
+        self.words.get(&format!("{prefix}-{code}")).cloned().unwrap_or_default()
+    }
+
+    /// The list's address on another page, with the same filters.
+    fn page_link(&self, page: u64) -> String {
+        let kept: Vec<&str> = self.query.split('&').filter(|kv| !kv.is_empty() && !kv.starts_with("offset=")).collect();
+        let mut q = kept.join("&");
+        if !q.is_empty() {
+            q.push('&');
+        }
+        format!("/risks?{q}offset={}", (page - 1) * PAGE_SIZE)
+    }
 }
 
 pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(mut q): Query<RiskQuery>) -> Response {
-    q.limit = 100;
+    q.limit = PAGE_SIZE;
+    q.offset -= q.offset % PAGE_SIZE;
     let (result, heat) = match tokio::try_join!(risks::list(&state.app, &who, &q), risks::heat_map(&state.app, &who, &q)) {
         Ok(r) => r,
         Err(e) => return crate::error::page_error(&ctx, e),
@@ -98,6 +121,17 @@ pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, W
     let look = Lookup::load(&state, &who, lang, false).await.with_people(&state, result.items.iter().map(|r| r.owner_id.clone())).await;
     let query = ctx.path_and_query.split_once('?').map(|(_, q)| q.to_owned()).unwrap_or_default();
     let shell = Shell::new(&ctx, &headers, "risks-title");
+    let mut words = std::collections::HashMap::new();
+    for (prefix, codes) in [
+        ("rating", Rating::ALL.iter().map(|x| x.code()).collect::<Vec<_>>()),
+        ("treatment", Treatment::ALL.iter().map(|x| x.code()).collect()),
+        ("risk-status", RiskStatus::ALL.iter().map(|x| x.code()).collect()),
+    ] {
+        for c in codes {
+            words.insert(format!("{prefix}-{c}"), shell.label(prefix, c));
+        }
+    }
+    let (page, pages) = (q.offset / PAGE_SIZE + 1, result.total.div_ceil(PAGE_SIZE).max(1));
     let r = render(&ListPage {
         shell,
         rows: result.items,
@@ -108,6 +142,9 @@ pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, W
         query,
         inherent_svg: heat_svg(&matrix, &inherent, lang),
         residual_svg: heat_svg(&matrix, &residual, lang),
+        words,
+        page,
+        pages,
     });
     clear_flash(&state, r, &headers)
 }
