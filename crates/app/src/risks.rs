@@ -233,6 +233,10 @@ fn cache_key(kind: &str, who: &Principal, q: &RiskQuery) -> Result<String> {
     ))
 }
 
+/// One count or heat map computed at a time when the cache misses, so a burst of
+/// readers after a write waits for one computation instead of each running its own.
+static MISS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Risks by residual score, the highest first (then the newest reference): the order an
 /// index serves, alone or within a company.
 pub async fn list(app: &App, who: &Principal, q: &RiskQuery) -> Result<Page<Risk>> {
@@ -243,9 +247,15 @@ pub async fn list(app: &App, who: &Principal, q: &RiskQuery) -> Result<Page<Risk
     let total = match app.caches().count(&key, generation) {
         Some(n) => n,
         None => {
-            let n = sel.clone().count(db).await?;
-            app.caches().put_count(key, generation, n);
-            n
+            let _one = MISS.lock().await;
+            match app.caches().count(&key, generation) {
+                Some(n) => n,
+                None => {
+                    let n = sel.clone().count(db).await?;
+                    app.caches().put_count(key, generation, n);
+                    n
+                }
+            }
         }
     };
     let limit = if q.limit == 0 { 50 } else { q.limit.min(1000) };
@@ -283,19 +293,25 @@ pub async fn heat_map(app: &App, who: &Principal, q: &RiskQuery) -> Result<HeatM
         let cells: Vec<(i16, i16, i64)> = match app.caches().cells(&key, generation) {
             Some(c) => c,
             None => {
-                let c: Vec<(i16, i16, i64)> = filtered(app, who, &base)
-                    .await?
-                    .select_only()
-                    .column(l_col)
-                    .column(i_col)
-                    .column_as(Expr::cust("COUNT(*)"), "n")
-                    .group_by(l_col)
-                    .group_by(i_col)
-                    .into_tuple()
-                    .all(app.store.conn())
-                    .await?;
-                app.caches().put_cells(key, generation, c.clone());
-                c
+                let _one = MISS.lock().await;
+                match app.caches().cells(&key, generation) {
+                    Some(c) => c,
+                    None => {
+                        let c: Vec<(i16, i16, i64)> = filtered(app, who, &base)
+                            .await?
+                            .select_only()
+                            .column(l_col)
+                            .column(i_col)
+                            .column_as(Expr::cust("COUNT(*)"), "n")
+                            .group_by(l_col)
+                            .group_by(i_col)
+                            .into_tuple()
+                            .all(app.store.conn())
+                            .await?;
+                        app.caches().put_cells(key, generation, c.clone());
+                        c
+                    }
+                }
             }
         };
         for (l, i, n) in cells {
