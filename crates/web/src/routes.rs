@@ -205,6 +205,7 @@ pub fn build(state: WebState) -> (Router, Vec<RouteSpec>) {
         .post("/frameworks/import", Perm(FrameworksManage), post(pages::compliance::import))
         .get("/frameworks/{id}", Perm(ComplianceRead), get(pages::compliance::show))
         .get("/frameworks/{id}/export.csv", Perm(ComplianceRead), get(pages::compliance::export_csv))
+        .get("/frameworks/{id}/export.xlsx", Perm(ComplianceRead), get(pages::compliance::export_xlsx))
         .post("/frameworks/{id}/requirements", Perm(FrameworksManage), post(pages::compliance::put_requirement))
         .get("/requirements/{id}", Perm(ComplianceRead), get(pages::compliance::requirement))
         .post("/requirements/{id}/delete", Perm(FrameworksManage), post(pages::compliance::delete_requirement))
@@ -226,6 +227,8 @@ pub fn build(state: WebState) -> (Router, Vec<RouteSpec>) {
         .get("/soa/export.pdf", Perm(ComplianceRead), get(pages::compliance::soa::export_pdf))
         // findings of the management system's upkeep
         .get("/findings", SignedIn, get(pages::review_findings::list))
+        .get("/findings/export.csv", SignedIn, get(pages::review_findings::export_csv))
+        .get("/findings/export.xlsx", SignedIn, get(pages::review_findings::export_xlsx))
         .post("/findings/check", Perm(ComplianceManage), post(pages::review_findings::check))
         // the risk register
         .get("/risks", Perm(RisksRead), get(pages::risks::list))

@@ -366,7 +366,11 @@ async fn upsert(
         return Err(ImportFailure::Rows(errors));
     }
     let (mut created, mut updated) = (0, 0);
-    let in_file = rows.len() as i32;
+    // A provisional order, made into a tree walk by `reshape`: a file that names every
+    // requirement sets the order; otherwise known requirements keep their place and new
+    // ones follow, each under its parent.
+    let whole = old.iter().all(|r| ids.contains_key(r.reference.as_str()));
+    let after = old.iter().map(|r| r.position).max().unwrap_or(0) + 1;
     for (i, r) in rows.iter().enumerate() {
         let id = ids[r.reference.as_str()].clone();
         let parent = parent_of.get(&id).cloned().flatten();
@@ -383,7 +387,9 @@ async fn upsert(
                 if r.parent.is_some() {
                     am.parent_id = Set(parent);
                 }
-                am.position = Set(i as i32);
+                if whole {
+                    am.position = Set(i as i32);
+                }
                 am.update(db).await.map_err(AppError::from)?;
                 updated += 1;
             }
@@ -394,7 +400,7 @@ async fn upsert(
                     reference: Set(r.reference.clone()),
                     parent_id: Set(parent),
                     depth: Set(0),
-                    position: Set(i as i32),
+                    position: Set(if whole { i as i32 } else { after + i as i32 }),
                     leaf: Set(true),
                     title: Set(r.title.clone()),
                     title_ja: Set(r.title_ja.clone()),
@@ -407,36 +413,35 @@ async fn upsert(
             }
         }
     }
-    // Requirements the file did not name keep their order, after the file's.
-    for r in old.iter().filter(|r| !ids.contains_key(r.reference.as_str())) {
-        let mut am = r.clone().into_active_model();
-        am.position = Set(in_file + r.position);
-        am.update(db).await.map_err(AppError::from)?;
-    }
     reshape(db, &fid).await?;
     Ok((fid, (created, updated)))
 }
 
-/// Recomputes depth and leaf of every requirement of a framework from the parent links.
+/// Recomputes the reading order, depth and leaf of every requirement of a framework from
+/// the parent links: a walk of the tree in which each requirement follows its parent and
+/// siblings keep their order.
 async fn reshape(db: &impl ConnectionTrait, framework_id: &str) -> Result<()> {
     let all = requirements(db, framework_id).await?;
-    let parent: HashMap<&str, Option<&str>> = all.iter().map(|r| (r.id.as_str(), r.parent_id.as_deref())).collect();
-    let has_children: std::collections::HashSet<&str> = all.iter().filter_map(|r| r.parent_id.as_deref()).collect();
+    let mut children: HashMap<Option<&str>, Vec<&requirement::Model>> = HashMap::new();
     for r in &all {
-        let mut depth = 0i16;
-        let mut at = r.parent_id.as_deref();
-        while let Some(p) = at {
-            depth += 1;
-            at = parent.get(p).copied().flatten();
-            if depth > 64 {
-                break;
-            }
+        children.entry(r.parent_id.as_deref()).or_default().push(r);
+    }
+    // `all` is in position order, so each list of siblings is too.
+    let mut order: Vec<(&requirement::Model, i16)> = Vec::with_capacity(all.len());
+    let mut stack: Vec<(&requirement::Model, i16)> = children.get(&None).map(|v| v.iter().rev().map(|r| (*r, 0)).collect()).unwrap_or_default();
+    while let Some((r, depth)) = stack.pop() {
+        order.push((r, depth));
+        if let Some(kids) = children.get(&Some(r.id.as_str())) {
+            stack.extend(kids.iter().rev().map(|k| (*k, depth + 1)));
         }
-        let leaf = !has_children.contains(r.id.as_str());
-        if r.depth != depth || r.leaf != leaf {
+    }
+    for (i, (r, depth)) in order.into_iter().enumerate() {
+        let leaf = !children.contains_key(&Some(r.id.as_str()));
+        if r.depth != depth || r.leaf != leaf || r.position != i as i32 {
             let mut am = r.clone().into_active_model();
             am.depth = Set(depth);
             am.leaf = Set(leaf);
+            am.position = Set(i as i32);
             am.update(db).await?;
         }
     }

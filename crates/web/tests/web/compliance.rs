@@ -88,6 +88,8 @@ async fn frameworks_imports_mappings_and_the_statement_of_applicability() {
         assert_eq!((o.created, o.updated), (0, 1));
         let iso2 = frameworks::get(app, &ciso, "iso27001-2022").await.unwrap();
         assert_eq!(iso2.requirements.len(), iso.requirements.len());
+        let at = |reference: &str| iso2.requirements.iter().position(|r| r.reference == reference).unwrap();
+        assert_eq!(at("A.5.1"), at("A.5") + 1, "{b:?}: a partial import keeps the reading order");
         assert_eq!(iso2.requirements.iter().find(|r| r.id == a51).unwrap().title, "Policies for information security (licensed text)");
         assert_eq!(iso2.requirements.iter().find(|r| r.id == a51).unwrap().title_ja, iso.requirements.iter().find(|r| r.id == a51).unwrap().title_ja, "Japanese kept");
         assert_eq!(frameworks::requirement_detail(app, &ciso, &a51).await.unwrap().controls[0].code, "CTL-100");
@@ -186,6 +188,17 @@ async fn frameworks_imports_mappings_and_the_statement_of_applicability() {
         assert_eq!(r.headers()["content-type"], "application/pdf");
         let r = u.client.get(s.url("/api/v1/frameworks/iso27001-2022/soa/export?format=docx")).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        // A framework's export is its import format: it reads back as the same tree.
+        let csv = u.client.get(s.url(&format!("/frameworks/{}/export.csv", iso.framework.id))).send().await.unwrap().text().await.unwrap();
+        assert!(csv.starts_with("ref,parent,title,title_ja,description"), "{b:?}");
+        let copy = frameworks::import(app, &ciso, "copy.csv", csv.as_bytes(), &ImportTarget { code: Some("iso-copy".into()), name: Some("ISO copy".into()) }).await.unwrap();
+        assert_eq!(copy.created, iso.requirements.len());
+        let copied = frameworks::get(app, &ciso, "iso-copy").await.unwrap();
+        assert_eq!(copied.framework.assessable, 123);
+        assert_eq!(copied.requirements.iter().map(|r| (r.reference.as_str(), r.depth, r.leaf)).collect::<Vec<_>>(), iso2.requirements.iter().map(|r| (r.reference.as_str(), r.depth, r.leaf)).collect::<Vec<_>>());
+        let x = u.client.get(s.url(&format!("/frameworks/{}/export.xlsx", iso.framework.id))).send().await.unwrap();
+        assert_eq!(x.status(), StatusCode::OK);
+        assert!(x.bytes().await.unwrap().starts_with(b"PK"));
         let a: serde_json::Value = u.client.get(s.url("/api/v1/frameworks/iso27001-2022/assessment")).send().await.unwrap().json().await.unwrap();
         assert_eq!(a["tally"]["excluded"], after.tally.excluded);
         assert_eq!(a["gaps"].as_array().unwrap().len() as u32, after.tally.partial + after.tally.not_met);
@@ -352,6 +365,11 @@ async fn overdue_reviews_and_actions_raise_findings_that_close_when_done() {
         let closed = isms_app::findings::list(app, &ciso, &isms_app::findings::FindingQuery { status: Some("closed".into()), ..Default::default() }).await.unwrap();
         assert_eq!(closed.items[0].source, "control_review");
         assert!(closed.items[0].closed_ms.is_some());
+        // The list exports: the open one only, in the reader's words.
+        let u = user_session(app, "findings-auditor", vec![grant(Role::Auditor, None)], None).await;
+        let csv = u.client.get(s.url("/findings/export.csv")).send().await.unwrap().text().await.unwrap();
+        assert_eq!(csv.lines().count(), 2, "{b:?}: {csv}");
+        assert!(csv.contains("POL-001") && !csv.contains("CTL-001"), "{csv}");
         s.db.drop_schema().await;
     }
 }

@@ -10,8 +10,8 @@ use crate::pages::shell::{clear_flash, form_errors, redirect_with_flash, render,
 use crate::WebState;
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::Form;
 use isms_app::compliance::frameworks::{self, FrameworkDetail, FrameworkInput, ImportTarget, RequirementDetail, RequirementInput};
 use isms_app::compliance::Framework;
@@ -161,21 +161,33 @@ pub async fn put_requirement(State(state): State<WebState>, ctx: Ctx, headers: H
     }
 }
 
-/// The framework's requirements in the import format, so it can be edited and imported again.
+/// The framework's requirements in the import format's columns, so it can be edited and
+/// imported again.
+fn requirement_rows(d: &FrameworkDetail) -> Vec<Vec<String>> {
+    let mut rows = vec![isms_core::compliance::format::REQUIREMENT_COLUMNS.iter().map(|c| c.to_string()).collect::<Vec<_>>()];
+    for r in &d.requirements {
+        let parent = r.parent_id.as_ref().and_then(|p| d.requirements.iter().find(|q| &q.id == p)).map(|q| q.reference.clone()).unwrap_or_default();
+        rows.push(vec![r.reference.clone(), parent, r.title.clone(), r.title_ja.clone(), r.description.clone()]);
+    }
+    rows
+}
+
 pub async fn export_csv(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Path(id): Path<String>) -> Response {
+    match frameworks::get(&state.app, &who, &id).await {
+        Ok(d) => controls::csv_response(&format!("{}.csv", d.framework.code), &requirement_rows(&d)),
+        Err(e) => crate::error::page_error(&ctx, e),
+    }
+}
+
+pub async fn export_xlsx(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Path(id): Path<String>) -> Response {
     let d = match frameworks::get(&state.app, &who, &id).await {
         Ok(d) => d,
         Err(e) => return crate::error::page_error(&ctx, e),
     };
-    let mut w = csv::Writer::from_writer(vec![]);
-    let _ = w.write_record(isms_core::compliance::format::REQUIREMENT_COLUMNS);
-    for r in &d.requirements {
-        let parent = r.parent_id.as_ref().and_then(|p| d.requirements.iter().find(|q| &q.id == p)).map(|q| q.reference.as_str()).unwrap_or("");
-        let _ = w.write_record([r.reference.as_str(), parent, &r.title, &r.title_ja, &r.description]);
+    match isms_app::sheet::xlsx("requirements", &requirement_rows(&d)) {
+        Ok(body) => controls::file_response(&format!("{}.xlsx", d.framework.code), isms_app::sheet::CONTENT_TYPE, body),
+        Err(e) => crate::error::page_error(&ctx, isms_app::AppError::Internal(e.to_string())),
     }
-    let body = w.into_inner().unwrap_or_default();
-    let disposition = format!("attachment; filename=\"{}.csv\"", d.framework.code);
-    ([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)], body).into_response()
 }
 
 #[derive(Template)]
