@@ -306,10 +306,12 @@ fn sequence_rows<T>(
         let line = line_of(item);
         match mapping_cells(item, columns) {
             Ok((cells, problems)) => {
+                // A value already refused is not also reported missing.
+                let refused: Vec<String> = problems.iter().map(|(_, e)| e.field.clone()).collect();
                 errors.extend(problems);
                 match make(line, &cells) {
                     Ok(v) => out.push(v),
-                    Err(es) => errors.extend(es.into_iter().map(|e| (line, e))),
+                    Err(es) => errors.extend(es.into_iter().filter(|e| !refused.contains(&e.field)).map(|e| (line, e))),
                 }
             }
             Err(es) => errors.extend(es),
@@ -391,6 +393,7 @@ mod tests {
         let e = codes(parse_framework("x.yml", b"code: a b\nname: X\nrequirements:\n  - ref: 5.10\n    title: T\n  - ref: B\n    titel: T\n"));
         assert!(e.contains(&(1, "framework-code", "code".into())), "{e:?}");
         assert!(e.contains(&(4, "yaml-quote", "ref".into())), "{e:?}");
+        assert!(!e.contains(&(4, "required", "ref".into())), "one problem per value: {e:?}");
         assert!(e.contains(&(7, "column-unknown", "titel".into())), "{e:?}");
         assert!(e.contains(&(6, "required", "title".into())), "{e:?}");
         let e = codes(parse_framework("x.yaml", b"code: x1\nname: [\n"));
