@@ -3,12 +3,12 @@
 //! timeline, and adds people who need to know.
 
 use super::assets::Lookup;
-use super::shell::{clear_flash, form_errors, redirect_with_flash, render, FormState, Shell};
+use super::shell::{clear_flash, form_errors, redirect_with_flash, render, FormState, Shell, render_form};
 use crate::context::{Ctx, Who};
 use crate::WebState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Form;
 use isms_app::incidents::cases::{self, FactsInput, IncidentQuery, NoteInput, ReportInput, TransitionInput};
@@ -67,11 +67,7 @@ async fn report_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Pri
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
     let runs = who.access.can(Permission::IncidentsManage);
-    let mut r = render(&ReportPage { shell, form, v, kinds: kinds(), runs, look });
-    if invalid {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    r
+    render_form(&ReportPage { shell, form, v, kinds: kinds(), runs, look }, invalid)
 }
 
 pub async fn report_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
@@ -186,11 +182,7 @@ async fn show_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Princ
     let shell = Shell::new(ctx, headers, "incident-title").crumb("/incidents", "incidents-title").titled(format!("{} {}", d.incident.reference, d.incident.title));
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
-    let mut r = render(&ShowPage { shell, d, look, form, names, kinds: kinds(), next, matrix: matrix(), assets, playbooks });
-    if invalid {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    r
+    render_form(&ShowPage { shell, d, look, form, names, kinds: kinds(), next, matrix: matrix(), assets, playbooks }, invalid)
 }
 
 pub async fn show(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
@@ -439,11 +431,7 @@ async fn playbooks_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
     let can_edit = who.access.can_for(Permission::IncidentsManage, None);
-    let mut r = render(&PlaybooksPage { shell, rows, can_edit, kinds: kinds(), form, v });
-    if invalid {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    r
+    render_form(&PlaybooksPage { shell, rows, can_edit, kinds: kinds(), form, v }, invalid)
 }
 
 pub async fn playbooks(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
@@ -568,11 +556,7 @@ async fn drills_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Pri
     let shell = Shell::new(ctx, headers, "drills-title").crumb("/incidents", "incidents-title");
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
-    let mut r = render(&DrillsPage { shell, s, look, can_plan: who.access.can(Permission::IncidentsManage), form });
-    if invalid {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    r
+    render_form(&DrillsPage { shell, s, look, can_plan: who.access.can(Permission::IncidentsManage), form }, invalid)
 }
 
 pub async fn drills(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {

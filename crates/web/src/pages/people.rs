@@ -1,7 +1,7 @@
 //! People: the list (search, filters, sorting, pages, export), the record page with its
 //! history, the forms, deactivation of leavers and the CSV import.
 
-use super::shell::{clear_flash, form_errors, redirect_with_flash, render, FormState, Shell};
+use super::shell::{clear_flash, form_errors, redirect_with_flash, render, FormState, Shell, render_form};
 use crate::context::{Ctx, Who};
 use crate::WebState;
 use askama::Template;
@@ -300,11 +300,7 @@ async fn form_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Princ
     let shell = Shell::new(ctx, headers, title).crumb("/people", "people-title");
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
-    let mut r = render(&FormPage { shell, form, v, names, action });
-    if invalid {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    r
+    render_form(&FormPage { shell, form, v, names, action }, invalid)
 }
 
 pub async fn new_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {

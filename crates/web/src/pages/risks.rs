@@ -5,11 +5,11 @@
 use crate::context::{Ctx, Who};
 use crate::pages::assets::Lookup;
 use crate::pages::compliance::controls::{csv_response, file_response};
-use crate::pages::shell::{clear_flash, form_errors, redirect_with_flash, render, FormState, Shell};
+use crate::pages::shell::{clear_flash, form_errors, redirect_with_flash, render, FormState, Shell, render_form};
 use crate::WebState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Form;
 use isms_app::compliance::controls::ControlQuery;
@@ -226,11 +226,7 @@ async fn show_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Princ
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
     let statuses = [RiskStatus::Open, RiskStatus::Treating, RiskStatus::Closed].iter().map(|s| s.code()).collect();
-    let mut r = render(&ShowPage { shell, d, look, form, statuses });
-    if invalid {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    r
+    render_form(&ShowPage { shell, d, look, form, statuses }, invalid)
 }
 
 pub async fn show(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
@@ -314,11 +310,7 @@ async fn form_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Princ
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
     let treatments = Treatment::ALL.iter().map(|t| t.code()).collect();
-    let mut r = render(&FormPage { shell, form, v, look, action, matrix, treatments, controls, assets });
-    if invalid {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    r
+    render_form(&FormPage { shell, form, v, look, action, matrix, treatments, controls, assets }, invalid)
 }
 
 /// Parses the form by hand: `asset_ids` and `control_ids` repeat; scores are numbers.
@@ -462,11 +454,7 @@ async fn matrix_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Pri
     let shell = Shell::new(ctx, headers, "risk-matrix-title").crumb("/risks", "risks-title");
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
-    let mut r = render(&MatrixPage { shell, m, manage: who.access.can_for(Permission::RisksManage, None), form });
-    if invalid {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    r
+    render_form(&MatrixPage { shell, m, manage: who.access.can_for(Permission::RisksManage, None), form }, invalid)
 }
 
 pub async fn matrix(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {

@@ -221,6 +221,16 @@ pub fn render<T: Template>(t: &T) -> Response {
     }
 }
 
+/// A page holding a form: 422 when the form came back with errors, so scripts and tests
+/// see the refusal, 200 otherwise.
+pub fn render_form<T: Template>(t: &T, invalid: bool) -> Response {
+    let mut r = render(t);
+    if invalid {
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    r
+}
+
 /// Redirect after a successful form, with a flash message shown on the next page.
 pub fn redirect_with_flash(state: &WebState, to: &str, flash_key: &str, htmx: bool) -> Response {
     let mut resp = if htmx {

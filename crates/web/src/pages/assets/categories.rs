@@ -3,11 +3,11 @@
 
 use super::checked;
 use crate::context::{Ctx, Who};
-use crate::pages::shell::{clear_flash, form_errors, redirect_with_flash, render, FormState, Shell};
+use crate::pages::shell::{clear_flash, form_errors, redirect_with_flash, render, FormState, Shell, render_form};
 use crate::WebState;
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use isms_app::assets::{categories, Category, CategoryInput};
 use isms_core::assets::{Disposal, Egress, HandlingRules};
@@ -111,11 +111,7 @@ fn form_page(ctx: &Ctx, headers: &HeaderMap, v: CategoryInput, action: String, t
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
     let roles = isms_core::Role::ALL.iter().map(|r| r.code()).collect();
-    let mut r = render(&FormPage { shell, form, v, action, roles, can_delete });
-    if invalid {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    r
+    render_form(&FormPage { shell, form, v, action, roles, can_delete }, invalid)
 }
 
 pub async fn new_form(ctx: Ctx, headers: HeaderMap) -> Response {

@@ -3,11 +3,11 @@
 
 use super::{none_if_empty, Lookup};
 use crate::context::{Ctx, Who};
-use crate::pages::shell::{clear_flash, form_errors, redirect_with_flash, render, FormState, Shell};
+use crate::pages::shell::{clear_flash, form_errors, redirect_with_flash, render, FormState, Shell, render_form};
 use crate::WebState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Form;
 use isms_app::assets::conformance::{self, AcceptInput};
@@ -120,11 +120,7 @@ async fn show_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &isms_
     let shell = shell.titled(title);
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
-    let mut r = render(&ShowPage { shell, f, look, asset_name, form, v, can_manage });
-    if invalid {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    r
+    render_form(&ShowPage { shell, f, look, asset_name, form, v, can_manage }, invalid)
 }
 
 pub async fn show(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {

@@ -3,11 +3,11 @@
 
 use super::{none_if_empty, Lookup};
 use crate::context::{url_encode, Ctx, Who};
-use crate::pages::shell::{clear_flash, form_errors, redirect_with_flash, render, FormState, Shell};
+use crate::pages::shell::{clear_flash, form_errors, redirect_with_flash, render, FormState, Shell, render_form};
 use crate::WebState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use isms_app::assets::register;
 use isms_app::assets::{Asset, AssetInput, Finding};
@@ -263,11 +263,7 @@ async fn form_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Princ
     let shell = Shell::new(ctx, headers, title).crumb("/assets", "assets-title");
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
-    let mut r = render(&FormPage { shell, form, v, look, action });
-    if invalid {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    r
+    render_form(&FormPage { shell, form, v, look, action }, invalid)
 }
 
 pub async fn new_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {

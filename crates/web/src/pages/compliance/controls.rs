@@ -3,11 +3,11 @@
 
 use crate::context::{Ctx, Who};
 use crate::pages::assets::Lookup;
-use crate::pages::shell::{clear_flash, form_errors, redirect_with_flash, render, FormState, Shell};
+use crate::pages::shell::{clear_flash, form_errors, redirect_with_flash, render, FormState, Shell, render_form};
 use crate::WebState;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
 use isms_app::compliance::controls::{self, ControlDetail, ControlInput, ControlQuery, LinkInput};
@@ -127,11 +127,7 @@ async fn show_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Princ
     let shell = Shell::new(ctx, headers, "control-title").crumb("/controls", "controls-title").titled(format!("{} {}", d.control.code, d.control.title));
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
-    let mut r = render(&ShowPage { shell, d, look, form, link });
-    if invalid {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    r
+    render_form(&ShowPage { shell, d, look, form, link }, invalid)
 }
 
 pub async fn show(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
@@ -215,11 +211,7 @@ async fn form_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Princ
     let shell = Shell::new(ctx, headers, title).crumb("/controls", "controls-title");
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
-    let mut r = render(&FormPage { shell, form, v, look, action, statuses: statuses(), groups });
-    if invalid {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    r
+    render_form(&FormPage { shell, form, v, look, action, statuses: statuses(), groups }, invalid)
 }
 
 /// Parses the form by hand: `applies_to` and `requirement_ids` repeat.

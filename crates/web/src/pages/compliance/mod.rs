@@ -6,11 +6,11 @@ pub mod controls;
 pub mod soa;
 
 use crate::context::{Ctx, Who};
-use crate::pages::shell::{clear_flash, form_errors, redirect_with_flash, render, FormState, Shell};
+use crate::pages::shell::{clear_flash, form_errors, redirect_with_flash, render, FormState, Shell, render_form};
 use crate::WebState;
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Form;
 use isms_app::compliance::frameworks::{self, FrameworkDetail, FrameworkInput, ImportTarget, RequirementDetail, RequirementInput};
@@ -37,11 +37,7 @@ async fn list_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &isms_
     let shell = Shell::new(ctx, headers, "frameworks-title");
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty() || !import_errors.is_empty();
-    let mut r = render(&ListPage { shell, rows, manage: who.access.can(Permission::FrameworksManage), form, v, errors: import_errors });
-    if invalid {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    r
+    render_form(&ListPage { shell, rows, manage: who.access.can(Permission::FrameworksManage), form, v, errors: import_errors }, invalid)
 }
 
 pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
@@ -139,11 +135,7 @@ async fn show_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &isms_
     let shell = Shell::new(ctx, headers, "framework-title").crumb("/frameworks", "frameworks-title").titled(d.framework.name.clone());
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
-    let mut r = render(&ShowPage { shell, d, manage: who.access.can(Permission::FrameworksManage), form, v });
-    if invalid {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    r
+    render_form(&ShowPage { shell, d, manage: who.access.can(Permission::FrameworksManage), form, v }, invalid)
 }
 
 pub async fn show(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {

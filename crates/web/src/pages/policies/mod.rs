@@ -7,11 +7,11 @@ pub mod versions;
 
 use crate::context::{Ctx, Who};
 use crate::pages::assets::Lookup;
-use crate::pages::shell::{clear_flash, form_errors, redirect_with_flash, refusal, render, FormState, Shell};
+use crate::pages::shell::{clear_flash, form_errors, redirect_with_flash, refusal, render, FormState, Shell, render_form};
 use crate::WebState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Form;
 use isms_app::audit::AuditEntry;
@@ -112,11 +112,7 @@ async fn show_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Princ
     let shell = Shell::new(ctx, headers, "policy-title").crumb("/policies", "policies-title").titled(format!("{} {}", d.document.code, d.document.title));
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
-    let mut r = render(&ShowPage { shell, d, current, html, open, look, history, actors, progress, form, controls });
-    if invalid {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    r
+    render_form(&ShowPage { shell, d, current, html, open, look, history, actors, progress, form, controls }, invalid)
 }
 
 pub async fn show(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
@@ -234,11 +230,7 @@ async fn form_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Princ
     let shell = Shell::new(ctx, headers, title).crumb("/policies", "policies-title");
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
-    let mut r = render(&FormPage { shell, form, v, look, action, kinds: KINDS.to_vec(), creating, others, controls });
-    if invalid {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    r
+    render_form(&FormPage { shell, form, v, look, action, kinds: KINDS.to_vec(), creating, others, controls }, invalid)
 }
 
 pub async fn new_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
@@ -317,11 +309,7 @@ async fn kinds_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Prin
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
     let roles = ["ciso", "council_member", "committee_member", "company_security_admin", "csirt_member", "auditor"].to_vec();
-    let mut r = render(&KindsPage { shell, rules, can_edit: who.access.can_for(Permission::PoliciesManage, None), roles, form });
-    if invalid {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    r
+    render_form(&KindsPage { shell, rules, can_edit: who.access.can_for(Permission::PoliciesManage, None), roles, form }, invalid)
 }
 
 pub async fn kinds(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {

@@ -4,11 +4,11 @@
 
 use super::after;
 use crate::context::{Ctx, Who};
-use crate::pages::shell::{clear_flash, form_errors, redirect_with_flash, render, FormState, Shell};
+use crate::pages::shell::{clear_flash, form_errors, redirect_with_flash, render, FormState, Shell, render_form};
 use crate::WebState;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Form;
 use isms_app::policies::documents::{self, DocumentDetail};
@@ -57,11 +57,7 @@ async fn version_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Pr
         .titled(shell_title(ctx, &d, n));
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
-    let mut r = render(&VersionPage { shell, d, v, html, can_decide, previous, approvers, form });
-    if invalid {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    r
+    render_form(&VersionPage { shell, d, v, html, can_decide, previous, approvers, form }, invalid)
 }
 
 fn shell_title(ctx: &Ctx, d: &DocumentDetail, n: i32) -> String {
@@ -147,11 +143,7 @@ async fn edit_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Princ
         .titled(shell_title(ctx, &d, n));
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
-    let mut r = render(&EditPage { shell, form, id: id.to_owned(), n, v, preview, attachments: cur.attachments, decision_note: cur.decision_note });
-    if invalid {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    r
+    render_form(&EditPage { shell, form, id: id.to_owned(), n, v, preview, attachments: cur.attachments, decision_note: cur.decision_note }, invalid)
 }
 
 pub async fn edit_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path((id, n)): Path<(String, i32)>) -> Response {
