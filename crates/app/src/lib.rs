@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod demo;
 pub mod findings;
 pub mod incidents;
+pub mod monitoring;
 pub mod notify;
 pub mod org;
 pub mod pdf;
@@ -37,6 +38,7 @@ struct Inner {
     audit_key: Vec<u8>,
     caches: cache::Caches,
     fields: crypto::FieldCipher,
+    monitoring: monitoring::Shared,
 }
 
 /// Settings of the use cases (the binary fills them from its configuration).
@@ -90,7 +92,7 @@ impl App {
     /// chain, and the field-encryption key is derived from it.
     pub fn new(store: Store, config: AppConfig, audit_key: Vec<u8>) -> Self {
         let fields = crypto::FieldCipher::new(&audit_key);
-        Self { store, inner: Arc::new(Inner { config, audit_key, caches: cache::Caches::default(), fields }) }
+        Self { store, inner: Arc::new(Inner { config, audit_key, caches: cache::Caches::default(), fields, monitoring: Default::default() }) }
     }
 
     pub fn config(&self) -> &AppConfig {

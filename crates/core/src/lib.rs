@@ -46,6 +46,7 @@ pub mod audit;
 pub mod compliance;
 pub mod ids;
 pub mod incidents;
+pub mod monitoring;
 pub mod org;
 pub mod policies;
 pub mod roles;

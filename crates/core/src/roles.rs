@@ -62,15 +62,15 @@ impl Role {
                 OrgRead, OrgManage, PeopleRead, PeopleManage, UsersRead, UsersManage, AuditRead, AuditExport, AssetsRead,
             ],
             Role::Ciso => &[OrgRead, PeopleRead, UsersRead, AuditRead, AuditExport, AssetsRead, AssetsManage, CategoriesManage, PoliciesRead, PoliciesManage, IncidentsRead, IncidentsManage,
-                ComplianceRead, ComplianceManage, FrameworksManage, RisksRead, RisksManage],
+                ComplianceRead, ComplianceManage, FrameworksManage, RisksRead, RisksManage, MonitoringRead, MonitoringManage, RulesManage],
             Role::CouncilMember => &[OrgRead, PoliciesRead, ComplianceRead, RisksRead],
             Role::CommitteeMember => &[OrgRead, PeopleRead, AssetsRead, PoliciesRead, ComplianceRead, RisksRead],
             Role::CompanySecurityAdmin => &[
                 OrgRead, PeopleRead, PeopleManage, UsersRead, AuditRead, AssetsRead, AssetsManage, PoliciesRead, PoliciesManage, IncidentsRead,
-                ComplianceRead, ComplianceManage, RisksRead, RisksManage,
+                ComplianceRead, ComplianceManage, RisksRead, RisksManage, MonitoringRead, MonitoringManage,
             ],
-            Role::CsirtMember => &[OrgRead, PeopleRead, AssetsRead, PoliciesRead, IncidentsRead, IncidentsManage],
-            Role::Auditor => &[OrgRead, PeopleRead, UsersRead, AuditRead, AuditExport, AssetsRead, PoliciesRead, ComplianceRead, RisksRead],
+            Role::CsirtMember => &[OrgRead, PeopleRead, AssetsRead, PoliciesRead, IncidentsRead, IncidentsManage, MonitoringRead, MonitoringManage, RulesManage],
+            Role::Auditor => &[OrgRead, PeopleRead, UsersRead, AuditRead, AuditExport, AssetsRead, PoliciesRead, ComplianceRead, RisksRead, MonitoringRead],
             Role::Hr => &[OrgRead, PeopleRead, PeopleManage],
             Role::ContactDeskAgent => &[OrgRead],
             Role::Employee => &[],
@@ -141,10 +141,17 @@ pub enum Permission {
     RisksRead,
     /// Identifying, scoring and treating risks. Accepting one is the risk owner's decision.
     RisksManage,
+    /// Event sources, detection rules and alerts of the companies in scope.
+    MonitoringRead,
+    /// Triage of alerts (acknowledge, close, assign, escalate) and the event sources and
+    /// their tokens of the companies in scope.
+    MonitoringManage,
+    /// The group's detection rules: importing, writing, enabling and tuning them.
+    RulesManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 20] = [
+    pub const ALL: [Permission; 23] = [
         Permission::OrgRead,
         Permission::OrgManage,
         Permission::PeopleRead,
@@ -165,6 +172,9 @@ impl Permission {
         Permission::FrameworksManage,
         Permission::RisksRead,
         Permission::RisksManage,
+        Permission::MonitoringRead,
+        Permission::MonitoringManage,
+        Permission::RulesManage,
     ];
 }
 

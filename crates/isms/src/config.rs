@@ -50,6 +50,12 @@ pub struct Settings {
     pub lock_after_failures: i32,
     pub lock_minutes: i64,
     pub max_body_mib: usize,
+    /// Largest batch of events one request to `/api/v1/events` may carry, after
+    /// decompression, in MiB.
+    pub max_event_batch_mib: usize,
+    /// Batches of events matched or waiting to be written at once; beyond it the receiver
+    /// answers 429 with Retry-After, so memory stays bounded.
+    pub max_inflight_batches: usize,
     pub metrics: bool,
     pub database_max_connections: Option<u32>,
     /// Behind a reverse proxy that sets `X-Forwarded-For`: take the client address from it.
@@ -157,6 +163,8 @@ impl Default for Settings {
             lock_after_failures: 5,
             lock_minutes: 15,
             max_body_mib: 32,
+            max_event_batch_mib: 16,
+            max_inflight_batches: 64,
             metrics: true,
             database_max_connections: None,
             trust_proxy: false,
@@ -169,9 +177,9 @@ impl Default for Settings {
 }
 
 /// Environment variables that are read (as `ISMS_<KEY>`).
-const ENV_KEYS: [&str; 17] = [
+const ENV_KEYS: [&str; 19] = [
     "listen", "data_dir", "database_url", "public_url", "secret_key_file", "log_format", "log_level",
-    "session_idle_minutes", "session_max_hours", "lock_after_failures", "lock_minutes", "max_body_mib", "metrics",
+    "session_idle_minutes", "session_max_hours", "lock_after_failures", "lock_minutes", "max_body_mib", "max_event_batch_mib", "max_inflight_batches", "metrics",
     "database_max_connections", "trust_proxy", "remind_days", "config",
 ];
 
@@ -229,6 +237,12 @@ impl Settings {
         }
         if self.max_body_mib == 0 || self.max_body_mib > 1024 {
             return Err("`max_body_mib`: must be between 1 and 1024".into());
+        }
+        if self.max_event_batch_mib == 0 || self.max_event_batch_mib > 1024 {
+            return Err("`max_event_batch_mib`: must be between 1 and 1024".into());
+        }
+        if !(1..=100_000).contains(&self.max_inflight_batches) {
+            return Err("`max_inflight_batches`: must be between 1 and 100000".into());
         }
         if !(1..=365).contains(&self.remind_days) {
             return Err("`remind_days`: must be between 1 and 365".into());

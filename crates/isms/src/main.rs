@@ -498,7 +498,13 @@ async fn serve(s: Settings, demo: bool) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(s.listen).await.with_context(|| format!("listening on {}", s.listen))?;
     let state = isms_web::WebState::new(
         app.clone(),
-        isms_web::WebConfig { public_url: public.clone(), max_body_bytes: s.max_body_mib * 1024 * 1024, trust_proxy: s.trust_proxy },
+        isms_web::WebConfig {
+            public_url: public.clone(),
+            max_body_bytes: s.max_body_mib * 1024 * 1024,
+            trust_proxy: s.trust_proxy,
+            max_event_batch_bytes: s.max_event_batch_mib * 1024 * 1024,
+            max_inflight_batches: s.max_inflight_batches,
+        },
         metrics,
     )
     .map_err(anyhow::Error::msg)?;

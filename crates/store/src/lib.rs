@@ -28,6 +28,7 @@ pub mod audit;
 pub mod compliance;
 pub mod incidents;
 pub mod migrations;
+pub mod monitoring;
 pub mod notices;
 pub mod org;
 pub mod policies;
@@ -156,6 +157,21 @@ impl Store {
             })
             .await?;
         Ok(WriteTx { txn, generation: self.generation.clone() })
+    }
+
+    /// A write transaction for high-rate telemetry (alerts raised by the event pipeline,
+    /// ingest counters): committing it leaves the generation alone, so a steady stream of
+    /// events does not empty the caches of the other registers. What it writes must not
+    /// be cached by generation.
+    pub async fn write_quiet(&self) -> Result<WriteTx, DbErr> {
+        let txn = self
+            .db
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await?;
+        Ok(WriteTx { txn, generation: Arc::new(AtomicU64::new(0)) })
     }
 
     /// Moves on with every committed write of this instance.

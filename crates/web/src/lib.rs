@@ -28,6 +28,10 @@ pub struct WebConfig {
     pub max_body_bytes: usize,
     /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
     pub trust_proxy: bool,
+    /// Largest batch of events one request may carry (after decompression).
+    pub max_event_batch_bytes: usize,
+    /// Batches of events accepted at once; more are answered 429 with Retry-After.
+    pub max_inflight_batches: usize,
 }
 
 impl WebConfig {
@@ -42,12 +46,18 @@ pub struct WebState {
     pub i18n: Arc<i18n::Catalogs>,
     pub config: Arc<WebConfig>,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// Where received events go to be matched and their alerts written.
+    pub pipeline: isms_app::monitoring::pipeline::Pipeline,
     ready: Arc<AtomicBool>,
 }
 
 impl WebState {
     pub fn new(app: App, config: WebConfig, metrics: Option<metrics_exporter_prometheus::PrometheusHandle>) -> Result<Self, String> {
-        Ok(Self { app, i18n: Arc::new(i18n::Catalogs::load()?), config: Arc::new(config), metrics, ready: Arc::new(AtomicBool::new(true)) })
+        let pipeline = isms_app::monitoring::pipeline::Pipeline::start(
+            app.clone(),
+            isms_app::monitoring::pipeline::PipelineConfig { max_inflight: config.max_inflight_batches, ..Default::default() },
+        );
+        Ok(Self { app, i18n: Arc::new(i18n::Catalogs::load()?), config: Arc::new(config), metrics, pipeline, ready: Arc::new(AtomicBool::new(true)) })
     }
 
     /// Marks the instance as draining: `/readyz` answers 503 so a load balancer stops

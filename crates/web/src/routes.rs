@@ -22,6 +22,8 @@ pub enum Need {
     SignedIn,
     /// A signed-in user or token holding this permission for some scope.
     Perm(Permission),
+    /// An event source's token, checked by the handler (the event receiver).
+    SourceToken,
 }
 
 #[derive(Debug, Clone)]
@@ -62,7 +64,7 @@ async fn require(need: Need, req: Request, next: Next) -> Response {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     let allowed = match need {
-        Need::Public => true,
+        Need::Public | Need::SourceToken => true,
         Need::Pending => ctx.principal.is_some() || ctx.pending.is_some(),
         Need::SignedIn => ctx.principal.is_some(),
         Need::Perm(p) => ctx.principal.as_ref().is_some_and(|w| w.access.can(p)),
@@ -390,6 +392,27 @@ pub fn build(state: WebState) -> (Router, Vec<RouteSpec>) {
         .get("/api/v1/risk-matrix", Perm(RisksRead), get(api::risks::matrix))
         .get("/api/v1/review-findings", SignedIn, get(api::risks::findings))
         .put("/api/v1/risk-matrix", Perm(RisksManage), put(api::risks::set_matrix))
+        .post("/api/v1/events", SourceToken, post(api::monitoring::ingest))
+        .get("/api/v1/event-sources", Perm(MonitoringRead), get(api::monitoring::list_sources))
+        .post("/api/v1/event-sources", Perm(MonitoringManage), post(api::monitoring::create_source))
+        .get("/api/v1/event-sources/{id}", Perm(MonitoringRead), get(api::monitoring::show_source))
+        .put("/api/v1/event-sources/{id}", Perm(MonitoringManage), put(api::monitoring::update_source))
+        .post("/api/v1/event-sources/{id}/token", Perm(MonitoringManage), post(api::monitoring::rotate_token))
+        .get("/api/v1/dead-letters", Perm(MonitoringRead), get(api::monitoring::dead_letters))
+        .get("/api/v1/detection-rules", Perm(MonitoringRead), get(api::monitoring::list_rules))
+        .post("/api/v1/detection-rules", Perm(RulesManage), post(api::monitoring::create_rule))
+        .post("/api/v1/detection-rules/import", Perm(RulesManage), post(api::monitoring::import_rules))
+        .post("/api/v1/detection-rules/check", Perm(MonitoringRead), post(api::monitoring::check_rule))
+        .get("/api/v1/detection-rules/{id}", Perm(MonitoringRead), get(api::monitoring::show_rule))
+        .put("/api/v1/detection-rules/{id}", Perm(RulesManage), put(api::monitoring::update_rule))
+        .post("/api/v1/detection-rules/{id}/enabled", Perm(RulesManage), post(api::monitoring::set_enabled))
+        .post("/api/v1/detection-rules/{id}/overrides", Perm(MonitoringManage), post(api::monitoring::add_override))
+        .delete("/api/v1/detection-rules/{id}/overrides/{override}", Perm(MonitoringManage), delete(api::monitoring::remove_override))
+        .get("/api/v1/alerts", Perm(MonitoringRead), get(api::monitoring::list_alerts))
+        .get("/api/v1/alerts/{id}", Perm(MonitoringRead), get(api::monitoring::show_alert))
+        .post("/api/v1/alerts/{id}/step", Perm(MonitoringManage), post(api::monitoring::step_alert))
+        .post("/api/v1/alerts/{id}/assign", Perm(MonitoringManage), post(api::monitoring::assign_alert))
+        .post("/api/v1/alerts/{id}/escalate", Perm(MonitoringManage), post(api::monitoring::escalate_alert))
         .get("/api/v1/incidents", SignedIn, get(api::incidents::list))
         .post("/api/v1/incidents", SignedIn, post(api::incidents::report))
         .get("/api/v1/incidents/{id}", SignedIn, get(api::incidents::show))

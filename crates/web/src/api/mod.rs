@@ -7,6 +7,7 @@ pub mod assets;
 pub mod audit;
 pub mod compliance;
 pub mod incidents;
+pub mod monitoring;
 pub mod notices;
 pub mod org;
 pub mod people;
@@ -22,7 +23,7 @@ use utoipa::OpenApi;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "isms API", description = "Information-security and personal-information protection management: organisation, people, accounts, the audit trail, the information asset register, notifications, the management system's documents, incident response, frameworks, controls, the Statement of Applicability and the risk register."),
+    info(title = "isms API", description = "Information-security and personal-information protection management: organisation, people, accounts, the audit trail, the information asset register, notifications, the management system's documents, incident response, frameworks, controls, the Statement of Applicability and the risk register, and threat monitoring (events, detection rules, alerts)."),
     paths(
         me,
         notices::list, notices::read,
@@ -49,6 +50,10 @@ use utoipa::OpenApi;
         compliance::statement, compliance::decide, compliance::assessment, compliance::export,
         risks::list, risks::create, risks::heat_map, risks::show, risks::update, risks::accept, risks::set_status, risks::review, risks::add_action, risks::action_done,
         risks::matrix, risks::set_matrix, risks::findings,
+        monitoring::ingest, monitoring::list_sources, monitoring::create_source, monitoring::show_source, monitoring::update_source, monitoring::rotate_token,
+        monitoring::dead_letters, monitoring::list_rules, monitoring::create_rule, monitoring::show_rule, monitoring::update_rule, monitoring::import_rules,
+        monitoring::check_rule, monitoring::set_enabled, monitoring::add_override, monitoring::remove_override,
+        monitoring::list_alerts, monitoring::show_alert, monitoring::step_alert, monitoring::assign_alert, monitoring::escalate_alert,
     ),
     components(schemas(Problem, FieldProblem, Me)),
     modifiers(&Security),
@@ -64,6 +69,10 @@ impl utoipa::Modify for Security {
         let c = openapi.components.get_or_insert_with(Default::default);
         c.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An API token issued under Administration → API tokens")).build()));
         c.add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("isms_session"))));
+        c.add_security_scheme(
+            "source_token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An event source's token (isms_src_…), issued when the source is created")).build()),
+        );
     }
 }
 

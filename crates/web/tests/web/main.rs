@@ -8,6 +8,7 @@ mod compliance;
 mod fuzz;
 mod incidents;
 mod matrix;
+mod monitoring;
 mod notices;
 mod ops;
 mod people;

@@ -110,11 +110,19 @@ async fn every_route_for_every_role() {
                 let expect_allowed = match spec.need {
                     Need::Public | Need::Pending | Need::SignedIn => true,
                     Need::Perm(p) => role.grants(p),
+                    Need::SourceToken => false,
                 };
                 // A signed-in route on one record may still refuse by the record (only the
                 // owner confirms a review, only a manager decides a take-out).
                 let record_level = spec.need == Need::SignedIn && spec.path.contains("{id}") && status == StatusCode::FORBIDDEN;
-                let ok = if expect_allowed { allowed(status) || record_level } else { status == StatusCode::FORBIDDEN };
+                // The event receiver takes an event source's token only, never a session.
+                let ok = if spec.need == Need::SourceToken {
+                    status == StatusCode::UNAUTHORIZED
+                } else if expect_allowed {
+                    allowed(status) || record_level
+                } else {
+                    status == StatusCode::FORBIDDEN
+                };
                 if !ok {
                     failures.push(format!("{:?} {} {} as {}: got {status}, expected {}", b, spec.method, path, role.code(), if expect_allowed { "allowed" } else { "403" }));
                 }
@@ -127,6 +135,7 @@ async fn every_route_for_every_role() {
             let status = call(&s, &anon, "", &spec.method, &path).await;
             let ok = match spec.need {
                 Need::Public => status != StatusCode::UNAUTHORIZED && !status.is_server_error(),
+                Need::SourceToken => status == StatusCode::UNAUTHORIZED,
                 _ if spec.method != Method::GET => status == StatusCode::FORBIDDEN || status == StatusCode::UNAUTHORIZED || status == StatusCode::SEE_OTHER,
                 _ if path.starts_with("/api/") => status == StatusCode::UNAUTHORIZED,
                 _ => status == StatusCode::SEE_OTHER,

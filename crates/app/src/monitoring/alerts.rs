@@ -1,0 +1,455 @@
+//! Alert triage: the queue within scope, one alert with the events that raised it, and the
+//! steps an analyst takes (acknowledge, assign, close with a resolution, escalate to an
+//! incident with the events attached as evidence).
+
+use super::{in_scope, not_found_unless, scope};
+use crate::assets::blank_to_none;
+use crate::{record, App, AppError, Page, Principal, Result};
+use isms_core::monitoring::{next_state, AlertState, Resolution, Severity, Step};
+use isms_core::{FieldError, Permission, Role};
+use isms_store::accounts::{role_grant, user};
+use isms_store::monitoring::{alert, alert_event, rule, source};
+use isms_store::now_ms;
+use isms_store::sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use isms_store::sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Alert {
+    pub id: String,
+    pub company_id: Option<String>,
+    pub source_id: Option<String>,
+    pub rule_id: Option<String>,
+    /// `rule`, `indicator` or `silence`.
+    pub kind: String,
+    pub title: String,
+    pub severity: Severity,
+    pub host: String,
+    pub user_name: String,
+    /// Matching events grouped into this alert.
+    pub count: i64,
+    pub first_ms: i64,
+    pub last_ms: i64,
+    pub state: AlertState,
+    pub resolution: Option<Resolution>,
+    pub assignee_id: Option<String>,
+    pub acknowledged_ms: Option<i64>,
+    pub closed_ms: Option<i64>,
+    pub note: String,
+    pub incident_id: Option<String>,
+    pub created_ms: i64,
+}
+
+impl From<alert::Model> for Alert {
+    fn from(m: alert::Model) -> Self {
+        Self {
+            id: m.id,
+            company_id: m.company_id,
+            source_id: m.source_id,
+            rule_id: m.rule_id,
+            kind: m.kind,
+            title: m.title,
+            severity: Severity::parse(&m.severity).unwrap_or(Severity::Medium),
+            host: m.host,
+            user_name: m.user_name,
+            count: m.count,
+            first_ms: m.first_ms,
+            last_ms: m.last_ms,
+            state: AlertState::parse(&m.state).unwrap_or(AlertState::New),
+            resolution: m.resolution.as_deref().and_then(|r| Resolution::parse(r).ok()),
+            assignee_id: m.assignee_id,
+            acknowledged_ms: m.acknowledged_ms,
+            closed_ms: m.closed_ms,
+            note: m.note,
+            incident_id: m.incident_id,
+            created_ms: m.created_ms,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+pub struct AlertQuery {
+    /// `open` (new and acknowledged, the default), `all`, or one state.
+    #[serde(default)]
+    pub state: Option<String>,
+    /// This severity and above.
+    #[serde(default)]
+    pub severity: Option<String>,
+    #[serde(default)]
+    pub company_id: Option<String>,
+    #[serde(default)]
+    pub source_id: Option<String>,
+    /// `me` for alerts assigned to the reader.
+    #[serde(default)]
+    pub assignee: Option<String>,
+    /// Words of the title, host or user.
+    #[serde(default)]
+    pub q: Option<String>,
+    #[serde(default)]
+    pub offset: Option<u64>,
+    #[serde(default)]
+    pub limit: Option<u64>,
+}
+
+fn visible(who: &Principal) -> Result<Condition> {
+    Ok(match scope(who, Permission::MonitoringRead)? {
+        None => Condition::all(),
+        Some(set) => Condition::all().add(alert::Column::CompanyId.is_in(set)),
+    })
+}
+
+/// Newest activity first.
+pub async fn list(app: &App, who: &Principal, q: &AlertQuery) -> Result<Page<Alert>> {
+    let mut f = alert::Entity::find().filter(visible(who)?);
+    match q.state.as_deref().map(str::trim).unwrap_or("open") {
+        "" | "open" => f = f.filter(alert::Column::State.is_in([AlertState::New.code(), AlertState::Acknowledged.code()])),
+        "all" => {}
+        s => f = f.filter(alert::Column::State.eq(AlertState::parse(s)?.code())),
+    }
+    if let Some(s) = blank_to_none(&q.severity) {
+        let min = Severity::parse(&s)?;
+        let codes: Vec<&str> = Severity::ALL.iter().filter(|v| **v >= min).map(|v| v.code()).collect();
+        f = f.filter(alert::Column::Severity.is_in(codes));
+    }
+    if let Some(c) = blank_to_none(&q.company_id) {
+        f = f.filter(alert::Column::CompanyId.eq(c));
+    }
+    if let Some(s) = blank_to_none(&q.source_id) {
+        f = f.filter(alert::Column::SourceId.eq(s));
+    }
+    if q.assignee.as_deref() == Some("me") {
+        f = f.filter(alert::Column::AssigneeId.eq(who.user_id.clone().unwrap_or_default()));
+    }
+    if let Some(words) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        for w in words.split_whitespace().take(8) {
+            let pat = format!("%{}%", w.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+            let like = |c: alert::Column| Expr::expr(Func::lower(Expr::col(c))).like(LikeExpr::new(pat.clone()).escape('\\'));
+            f = f.filter(Condition::any().add(like(alert::Column::Title)).add(like(alert::Column::Host)).add(like(alert::Column::UserName)));
+        }
+    }
+    let db = app.store.conn();
+    let total = f.clone().count(db).await?;
+    let rows = f.order_by_desc(alert::Column::LastMs).order_by_desc(alert::Column::Id).offset(q.offset.unwrap_or(0)).limit(q.limit.unwrap_or(50).clamp(1, 500)).all(db).await?;
+    Ok(Page { items: rows.into_iter().map(Alert::from).collect(), total })
+}
+
+/// Open alerts by severity, for the dashboard and the queue's header.
+pub async fn open_by_severity(app: &App, who: &Principal) -> Result<Vec<(Severity, u64)>> {
+    let rows: Vec<(String, i64)> = alert::Entity::find()
+        .filter(visible(who)?)
+        .filter(alert::Column::State.is_in([AlertState::New.code(), AlertState::Acknowledged.code()]))
+        .select_only()
+        .column(alert::Column::Severity)
+        .column_as(alert::Column::Id.count(), "n")
+        .group_by(alert::Column::Severity)
+        .into_tuple()
+        .all(app.store.conn())
+        .await?;
+    let mut out: Vec<(Severity, u64)> = Severity::ALL.iter().rev().map(|s| (*s, 0)).collect();
+    for (s, n) in rows {
+        if let Ok(s) = Severity::parse(&s) {
+            if let Some(slot) = out.iter_mut().find(|(v, _)| *v == s) {
+                slot.1 = n as u64;
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AlertEvent {
+    pub seq: i32,
+    pub at_ms: i64,
+    pub host: String,
+    pub user_name: String,
+    /// The event as received.
+    pub raw: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AlertDetail {
+    pub alert: Alert,
+    pub events: Vec<AlertEvent>,
+    pub rule_title: Option<String>,
+    pub rule_level: Option<String>,
+    pub source_name: Option<String>,
+    pub assignee_name: Option<String>,
+    /// Whether the reader may take steps on it.
+    pub can_manage: bool,
+    /// Whether the reader may escalate it to an incident.
+    pub can_escalate: bool,
+}
+
+async fn visible_alert(db: &impl ConnectionTrait, who: &Principal, id: &str) -> Result<alert::Model> {
+    let s = scope(who, Permission::MonitoringRead)?;
+    let m = alert::Entity::find_by_id(id.to_owned()).one(db).await?.ok_or(AppError::NotFound)?;
+    not_found_unless(in_scope(&s, m.company_id.as_deref()))?;
+    Ok(m)
+}
+
+pub async fn get(app: &App, who: &Principal, id: &str) -> Result<AlertDetail> {
+    let db = app.store.conn();
+    let m = visible_alert(db, who, id).await?;
+    let events = alert_event::Entity::find()
+        .filter(alert_event::Column::AlertId.eq(m.id.clone()))
+        .order_by_asc(alert_event::Column::Seq)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| AlertEvent { seq: e.seq, at_ms: e.at_ms, host: e.host, user_name: e.user_name, raw: e.raw })
+        .collect();
+    let r = match &m.rule_id {
+        Some(r) => rule::Entity::find_by_id(r.clone()).one(db).await?,
+        None => None,
+    };
+    let source_name = match &m.source_id {
+        Some(s) => source::Entity::find_by_id(s.clone()).one(db).await?.map(|s| s.name),
+        None => None,
+    };
+    let assignee_name = match &m.assignee_id {
+        Some(u) => crate::accounts::display_names(app, std::slice::from_ref(u)).await?.remove(u),
+        None => None,
+    };
+    let company = m.company_id.as_deref().and_then(|c| c.parse().ok());
+    let can_manage = who.access.can_for(Permission::MonitoringManage, company);
+    let can_escalate = can_manage && who.access.can(Permission::IncidentsManage);
+    Ok(AlertDetail {
+        rule_title: r.as_ref().map(|r| r.title.clone()),
+        rule_level: r.map(|r| r.level),
+        source_name,
+        assignee_name,
+        can_manage,
+        can_escalate,
+        events,
+        alert: m.into(),
+    })
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct StepInput {
+    /// `acknowledge` or `close`. (Escalation has its own call.)
+    pub step: String,
+    /// For `close`: true_positive, false_positive or benign.
+    #[serde(default)]
+    pub resolution: Option<String>,
+    /// For `close`: what was found (required for a true positive not escalated).
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+pub async fn step(app: &App, who: &Principal, id: &str, input: StepInput) -> Result<Alert> {
+    let note = input.note.as_deref().map(str::trim).unwrap_or("").to_owned();
+    if note.chars().count() > 4000 {
+        return Err(AppError::coded("note", "too-long", "is longer than 4000 characters").into_with_arg("max", "4000"));
+    }
+    let step = match input.step.trim() {
+        "acknowledge" => Step::Acknowledge,
+        "close" => {
+            let r = blank_to_none(&input.resolution).ok_or_else(|| AppError::coded("resolution", "required", "is required"))?;
+            Step::Close(Resolution::parse(&r)?)
+        }
+        other => return Err(FieldError::coded("step", "one-of", format!("`{other}` is not one of acknowledge, close")).arg("value", other).arg("expected", "acknowledge, close").into()),
+    };
+    let txn = app.store.write().await?;
+    let m = visible_alert(&txn, who, id).await?;
+    who.require_for(Permission::MonitoringManage, m.company_id.as_deref())?;
+    let state = AlertState::parse(&m.state)?;
+    let next = next_state(state, step).map_err(|r| AppError::coded("step", r.code(), "this step is not possible now"))?;
+    let now = now_ms();
+    let mut a = m.clone().into_active_model();
+    a.state = Set(next.code().into());
+    match step {
+        Step::Acknowledge => {
+            a.acknowledged_ms = Set(Some(now));
+            a.acknowledged_by = Set(who.user_id.clone());
+            if m.assignee_id.is_none() {
+                a.assignee_id = Set(who.user_id.clone());
+            }
+        }
+        Step::Close(r) => {
+            a.resolution = Set(Some(r.code().into()));
+            a.closed_ms = Set(Some(now));
+            a.closed_by = Set(who.user_id.clone());
+            if m.acknowledged_ms.is_none() {
+                a.acknowledged_ms = Set(Some(now));
+                a.acknowledged_by = Set(who.user_id.clone());
+            }
+            a.note = Set(note.clone());
+        }
+        Step::Escalate => {}
+    }
+    a.updated_ms = Set(now);
+    let m = a.update(&txn).await?;
+    record(app, &txn, who, &format!("monitoring.alert.{}", input.step.trim()), "alert", Some(&m.id), m.company_id.as_deref(), json!({"from": state.code(), "to": next.code(), "resolution": m.resolution, "note": note})).await?;
+    txn.commit().await?;
+    Ok(m.into())
+}
+
+/// People who may take an alert of `company`: holders of a role that triages alerts there.
+pub async fn assignable(app: &App, company: Option<&str>) -> Result<Vec<(String, String)>> {
+    let roles: Vec<&str> = Role::ALL.iter().filter(|r| r.grants(Permission::MonitoringManage)).map(|r| r.code()).collect();
+    let mut cond = Condition::any().add(role_grant::Column::CompanyId.is_null());
+    if let Some(c) = company {
+        cond = cond.add(role_grant::Column::CompanyId.eq(c));
+    }
+    let db = app.store.conn();
+    let grants = role_grant::Entity::find()
+        .filter(role_grant::Column::Role.is_in(roles))
+        .filter(cond)
+        .filter(Condition::any().add(role_grant::Column::ExpiresMs.is_null()).add(role_grant::Column::ExpiresMs.gt(now_ms())))
+        .all(db)
+        .await?;
+    let ids: Vec<String> = grants.into_iter().map(|g| g.user_id).collect();
+    let mut out: Vec<(String, String)> = user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .filter(user::Column::Disabled.eq(false))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, if u.display_name.is_empty() { u.username } else { u.display_name }))
+        .collect();
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct AssignInput {
+    /// The account to take the alert; empty to unassign.
+    #[serde(default)]
+    pub user_id: Option<String>,
+}
+
+pub async fn assign(app: &App, who: &Principal, id: &str, input: AssignInput) -> Result<Alert> {
+    let target = blank_to_none(&input.user_id);
+    let m = visible_alert(app.store.conn(), who, id).await?;
+    who.require_for(Permission::MonitoringManage, m.company_id.as_deref())?;
+    if let Some(t) = &target {
+        if !assignable(app, m.company_id.as_deref()).await?.iter().any(|(u, _)| u == t) {
+            return Err(AppError::coded("user_id", "not-assignable", "this person does not triage alerts of this company"));
+        }
+    }
+    let txn = app.store.write().await?;
+    let m = visible_alert(&txn, who, id).await?;
+    if !AlertState::parse(&m.state)?.is_open() {
+        return Err(AppError::coded("user_id", "alert-not-open", "this step is not possible now"));
+    }
+    let before = m.assignee_id.clone();
+    let mut a = m.into_active_model();
+    a.assignee_id = Set(target.clone());
+    a.updated_ms = Set(now_ms());
+    let m = a.update(&txn).await?;
+    record(app, &txn, who, "monitoring.alert.assign", "alert", Some(&m.id), m.company_id.as_deref(), json!({"before": before, "after": target})).await?;
+    txn.commit().await?;
+    Ok(m.into())
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct EscalateInput {
+    /// The incident's company; the alert's company when empty (required for the group's
+    /// own alerts).
+    #[serde(default)]
+    pub company_id: Option<String>,
+    /// Incident type (unauthorized_access, malware, …); `other` when empty.
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Opens an incident from an open alert: its title, what matched, and the matching events
+/// attached as evidence (a JSON file). The alert then points at the incident.
+pub async fn escalate(app: &App, who: &Principal, id: &str, input: EscalateInput) -> Result<(Alert, crate::incidents::Incident)> {
+    let detail = get(app, who, id).await?;
+    let a = &detail.alert;
+    if !detail.can_escalate {
+        return Err(AppError::Forbidden);
+    }
+    if !a.state.is_open() {
+        return Err(AppError::coded("step", "alert-not-open", "this step is not possible now"));
+    }
+    let company = blank_to_none(&input.company_id).or_else(|| a.company_id.clone());
+    let Some(company) = company else { return Err(AppError::coded("company_id", "required", "is required")) };
+    let mut description = format!(
+        "Escalated from alert {}: {} ({}), {} matching event(s) on host {} between {} and {}.",
+        a.id,
+        a.title,
+        a.severity.code(),
+        a.count,
+        if a.host.is_empty() { "-" } else { &a.host },
+        jiff::Timestamp::from_millisecond(a.first_ms).map(|t| t.to_string()).unwrap_or_default(),
+        jiff::Timestamp::from_millisecond(a.last_ms).map(|t| t.to_string()).unwrap_or_default(),
+    );
+    if let Some(n) = input.note.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        description.push_str("\n\n");
+        description.push_str(&n.chars().take(4000).collect::<String>());
+    }
+    let incident = crate::incidents::cases::report(
+        app,
+        who,
+        crate::incidents::cases::ReportInput { title: a.title.clone(), description, kind: input.kind.clone(), discovered_at: None, customer_data: false, company_id: Some(company), exercise: false },
+    )
+    .await?;
+    let events: Vec<serde_json::Value> = detail
+        .events
+        .iter()
+        .map(|e| serde_json::from_str::<serde_json::Value>(&e.raw).unwrap_or_else(|_| serde_json::Value::String(e.raw.clone())))
+        .collect();
+    let bundle = json!({"alert": a, "rule": detail.rule_title, "source": detail.source_name, "events": events});
+    let bytes = serde_json::to_vec_pretty(&bundle).map_err(|e| AppError::Internal(e.to_string()))?;
+    crate::incidents::followup::add_evidence(app, who, &incident.id, &format!("alert-{}.json", a.id), bytes, "Events that raised the alert").await?;
+    let txn = app.store.write().await?;
+    let m = visible_alert(&txn, who, id).await?;
+    let state = AlertState::parse(&m.state)?;
+    next_state(state, Step::Escalate).map_err(|r| AppError::coded("step", r.code(), "this step is not possible now"))?;
+    let now = now_ms();
+    let mut am = m.clone().into_active_model();
+    am.state = Set(AlertState::Escalated.code().into());
+    am.incident_id = Set(Some(incident.id.clone()));
+    if m.acknowledged_ms.is_none() {
+        am.acknowledged_ms = Set(Some(now));
+        am.acknowledged_by = Set(who.user_id.clone());
+    }
+    am.updated_ms = Set(now);
+    let m = am.update(&txn).await?;
+    record(app, &txn, who, "monitoring.alert.escalate", "alert", Some(&m.id), m.company_id.as_deref(), json!({"from": state.code(), "incident": incident.id, "ref": incident.reference})).await?;
+    txn.commit().await?;
+    Ok((m.into(), incident))
+}
+
+/// Raises the alert of a source gone silent (inside the caller's transaction).
+pub(crate) async fn raise_silence(txn: &impl ConnectionTrait, s: &source::Model, now: i64) -> Result<()> {
+    let since = s.last_event_ms.unwrap_or(s.created_ms);
+    alert::Model {
+        id: uuid::Uuid::now_v7().to_string(),
+        company_id: s.company_id.clone(),
+        source_id: Some(s.id.clone()),
+        rule_id: None,
+        kind: "silence".into(),
+        title: format!("Source {} is silent", s.name).chars().take(300).collect(),
+        severity: Severity::High.code().into(),
+        host: String::new(),
+        user_name: String::new(),
+        group_key: format!("silence|{}|{now}", s.id),
+        count: 1,
+        first_ms: since,
+        last_ms: now,
+        state: AlertState::New.code().into(),
+        resolution: None,
+        assignee_id: None,
+        acknowledged_ms: None,
+        acknowledged_by: None,
+        closed_ms: None,
+        closed_by: None,
+        note: String::new(),
+        incident_id: None,
+        created_ms: now,
+        updated_ms: now,
+    }
+    .into_active_model()
+    .insert(txn)
+    .await?;
+    Ok(())
+}

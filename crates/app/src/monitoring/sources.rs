@@ -1,0 +1,335 @@
+//! Event sources: what sends events, for which company, with which field mapping, and
+//! how long it may stay quiet. Each source has its own token (shown once, stored hashed);
+//! events sent with it belong to the source's company.
+
+use super::{in_scope, not_found_unless, scope};
+use crate::assets::{blank_to_none, required};
+use crate::{record, App, AppError, Page, Principal, Result};
+use isms_core::monitoring::{is_silent, FieldMap, SourceKind};
+use isms_core::{FieldError, Permission};
+use isms_store::monitoring::source;
+use isms_store::now_ms;
+use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::sync::Arc;
+
+/// Source tokens start with this, so the API's token check can tell them from user tokens.
+pub const TOKEN_PREFIX: &str = "isms_src_";
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Source {
+    pub id: String,
+    pub name: String,
+    pub company_id: Option<String>,
+    pub kind: SourceKind,
+    /// The token's first characters (the token itself is shown once).
+    pub token_hint: String,
+    /// One `from = to` per line: event fields copied under the names rules use.
+    pub field_map: String,
+    /// Longest expected gap between events, in seconds; silence beyond it raises an alert.
+    pub expected_secs: Option<i64>,
+    pub enabled: bool,
+    pub last_event_ms: Option<i64>,
+    pub events_total: i64,
+    pub malformed_total: i64,
+    /// Silent now: no event within the expected gap.
+    pub silent: bool,
+    pub created_ms: i64,
+}
+
+impl From<source::Model> for Source {
+    fn from(m: source::Model) -> Self {
+        let silent = m.enabled && is_silent(m.last_event_ms, m.created_ms, m.expected_secs, now_ms());
+        Self {
+            id: m.id,
+            name: m.name,
+            company_id: m.company_id,
+            kind: SourceKind::parse(&m.kind).unwrap_or(SourceKind::Json),
+            token_hint: m.token_hint,
+            field_map: m.field_map,
+            expected_secs: m.expected_secs,
+            enabled: m.enabled,
+            last_event_ms: m.last_event_ms,
+            events_total: m.events_total,
+            malformed_total: m.malformed_total,
+            silent,
+            created_ms: m.created_ms,
+        }
+    }
+}
+
+/// A source as the pipeline needs it, looked up by token.
+#[derive(Debug, Clone)]
+pub struct SourceCtx {
+    pub id: String,
+    pub name: String,
+    pub company_id: Option<String>,
+    pub kind: SourceKind,
+    pub map: FieldMap,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct SourceInput {
+    pub name: String,
+    /// Empty for the group's own systems.
+    #[serde(default)]
+    pub company_id: Option<String>,
+    /// windows, syslog, firewall, edr, cloud or json.
+    pub kind: String,
+    /// Empty: the kind's default mapping.
+    #[serde(default)]
+    pub field_map: Option<String>,
+    /// Seconds; empty or 0 when silence is normal.
+    #[serde(default)]
+    pub expected_secs: Option<i64>,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for SourceInput {
+    fn default() -> Self {
+        Self { name: String::new(), company_id: None, kind: String::new(), field_map: None, expected_secs: None, enabled: true }
+    }
+}
+
+/// A created source with its token, which is shown this once.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Issued {
+    pub source: Source,
+    pub token: String,
+}
+
+struct Checked {
+    name: String,
+    company_id: Option<String>,
+    kind: SourceKind,
+    map: FieldMap,
+    expected_secs: Option<i64>,
+}
+
+fn check(who: &Principal, input: &SourceInput) -> Result<Checked> {
+    let mut errors = vec![];
+    let name = required(&mut errors, "name", &input.name, 120);
+    let company_id = blank_to_none(&input.company_id);
+    if !who.access.can_for(Permission::MonitoringManage, company_id.as_deref().and_then(|c| c.parse().ok())) {
+        errors.push(FieldError::coded("company_id", "company-out-of-scope", "you do not manage monitoring of this company"));
+    }
+    let kind = SourceKind::parse(&input.kind).map_err(|e| errors.push(e)).unwrap_or(SourceKind::Json);
+    let map = match input.field_map.as_deref().map(str::trim) {
+        None | Some("") => FieldMap::default_for(kind),
+        Some(text) => FieldMap::parse(text).map_err(|e| errors.extend(e)).unwrap_or_default(),
+    };
+    let expected_secs = match input.expected_secs {
+        None | Some(0) => None,
+        Some(s) if (60..=31 * 86_400).contains(&s) => Some(s),
+        Some(_) => {
+            errors.push(FieldError::coded("expected_secs", "between", "must be between 60 and 2678400 seconds").arg("min", "60").arg("max", "2678400"));
+            None
+        }
+    };
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    Ok(Checked { name, company_id, kind, map, expected_secs })
+}
+
+fn new_token() -> String {
+    format!("{TOKEN_PREFIX}{}", crate::random_token(24))
+}
+
+pub async fn create(app: &App, who: &Principal, input: SourceInput) -> Result<Issued> {
+    who.require(Permission::MonitoringManage)?;
+    let c = check(who, &input)?;
+    let token = new_token();
+    let now = now_ms();
+    let txn = app.store.write().await?;
+    let m = source::Model {
+        id: uuid::Uuid::now_v7().to_string(),
+        name: c.name,
+        company_id: c.company_id,
+        kind: c.kind.code().into(),
+        token_hash: crate::token_hash(&token),
+        token_hint: token.chars().take(TOKEN_PREFIX.len() + 4).collect(),
+        field_map: c.map.to_text(),
+        expected_secs: c.expected_secs,
+        enabled: input.enabled,
+        last_event_ms: None,
+        events_total: 0,
+        malformed_total: 0,
+        silent_since_ms: None,
+        created_ms: now,
+        updated_ms: now,
+    };
+    let m = m.into_active_model().insert(&txn).await.map_err(|e| name_taken(e.into()))?;
+    record(app, &txn, who, "monitoring.source.create", "event_source", Some(&m.id), m.company_id.as_deref(), json!({"name": m.name, "kind": m.kind})).await?;
+    txn.commit().await?;
+    app.monitoring().sources_changed();
+    Ok(Issued { source: m.into(), token })
+}
+
+fn name_taken(e: AppError) -> AppError {
+    match e {
+        AppError::Conflict(_) => AppError::coded("name", "taken", "is already taken"),
+        e => e,
+    }
+}
+
+pub async fn update(app: &App, who: &Principal, id: &str, input: SourceInput) -> Result<Source> {
+    let c = check(who, &input)?;
+    let txn = app.store.write().await?;
+    let m = source::Entity::find_by_id(id.to_owned()).one(&txn).await?.ok_or(AppError::NotFound)?;
+    who.require_for(Permission::MonitoringManage, m.company_id.as_deref())?;
+    let before = json!({"name": m.name, "company_id": m.company_id, "kind": m.kind, "field_map": m.field_map, "expected_secs": m.expected_secs, "enabled": m.enabled});
+    let mut a = m.into_active_model();
+    a.name = Set(c.name);
+    a.company_id = Set(c.company_id);
+    a.kind = Set(c.kind.code().into());
+    a.field_map = Set(c.map.to_text());
+    a.expected_secs = Set(c.expected_secs);
+    a.enabled = Set(input.enabled);
+    a.silent_since_ms = Set(None);
+    a.updated_ms = Set(now_ms());
+    let m = a.update(&txn).await.map_err(|e| name_taken(e.into()))?;
+    let after = json!({"name": m.name, "company_id": m.company_id, "kind": m.kind, "field_map": m.field_map, "expected_secs": m.expected_secs, "enabled": m.enabled});
+    record(app, &txn, who, "monitoring.source.update", "event_source", Some(&m.id), m.company_id.as_deref(), json!({"before": before, "after": after})).await?;
+    txn.commit().await?;
+    app.monitoring().sources_changed();
+    Ok(m.into())
+}
+
+/// A new token; the old one stops working at once.
+pub async fn rotate_token(app: &App, who: &Principal, id: &str) -> Result<Issued> {
+    let token = new_token();
+    let txn = app.store.write().await?;
+    let m = source::Entity::find_by_id(id.to_owned()).one(&txn).await?.ok_or(AppError::NotFound)?;
+    who.require_for(Permission::MonitoringManage, m.company_id.as_deref())?;
+    let mut a = m.into_active_model();
+    a.token_hash = Set(crate::token_hash(&token));
+    a.token_hint = Set(token.chars().take(TOKEN_PREFIX.len() + 4).collect());
+    a.updated_ms = Set(now_ms());
+    let m = a.update(&txn).await?;
+    record(app, &txn, who, "monitoring.source.rotate", "event_source", Some(&m.id), m.company_id.as_deref(), json!({})).await?;
+    txn.commit().await?;
+    app.monitoring().sources_changed();
+    Ok(Issued { source: m.into(), token })
+}
+
+pub async fn list(app: &App, who: &Principal) -> Result<Vec<Source>> {
+    let s = scope(who, Permission::MonitoringRead)?;
+    let all = source::Entity::find().order_by_asc(source::Column::Name).all(app.store.conn()).await?;
+    Ok(all.into_iter().filter(|m| in_scope(&s, m.company_id.as_deref())).map(Source::from).collect())
+}
+
+pub async fn get(app: &App, who: &Principal, id: &str) -> Result<Source> {
+    let s = scope(who, Permission::MonitoringRead)?;
+    let m = source::Entity::find_by_id(id.to_owned()).one(app.store.conn()).await?.ok_or(AppError::NotFound)?;
+    not_found_unless(in_scope(&s, m.company_id.as_deref()))?;
+    Ok(m.into())
+}
+
+/// How long a looked-up token stays valid in memory: a source disabled or re-keyed on
+/// another instance stops being accepted here within this time.
+const TOKEN_TTL_MS: i64 = 10_000;
+
+/// The enabled source a token belongs to. `Unauthenticated` for anything else.
+pub async fn authenticate(app: &App, token: &str) -> Result<Arc<SourceCtx>> {
+    if !token.starts_with(TOKEN_PREFIX) {
+        return Err(AppError::Unauthenticated);
+    }
+    let hash = crate::token_hash(token);
+    let now = now_ms();
+    let shared = app.monitoring();
+    if let Some((ctx, at)) = shared.sources.lock().ok().and_then(|m| m.get(&hash).cloned()) {
+        if now - at < TOKEN_TTL_MS {
+            return Ok(ctx);
+        }
+    }
+    let changed = shared.sources_changed.load(std::sync::atomic::Ordering::SeqCst);
+    let m = source::Entity::find().filter(source::Column::TokenHash.eq(hash.clone())).one(app.store.conn()).await?.ok_or(AppError::Unauthenticated)?;
+    if !m.enabled {
+        return Err(AppError::Unauthenticated);
+    }
+    let ctx = Arc::new(SourceCtx {
+        id: m.id,
+        name: m.name,
+        company_id: m.company_id,
+        kind: SourceKind::parse(&m.kind).unwrap_or(SourceKind::Json),
+        map: FieldMap::parse(&m.field_map).unwrap_or_default(),
+    });
+    // A change made while this lookup ran must not be overwritten by the older answer.
+    if shared.sources_changed.load(std::sync::atomic::Ordering::SeqCst) == changed {
+        if let Ok(mut map) = shared.sources.lock() {
+            if map.len() > 10_000 {
+                map.clear();
+            }
+            map.insert(hash, (ctx.clone(), now));
+        }
+    }
+    Ok(ctx)
+}
+
+/// Sources silent beyond their expected gap get one alert each (until they speak again).
+/// Returns how many alerts were raised.
+pub async fn check_silence(app: &App) -> Result<usize> {
+    let now = now_ms();
+    let candidates = source::Entity::find()
+        .filter(source::Column::Enabled.eq(true))
+        .filter(source::Column::ExpectedSecs.is_not_null())
+        .filter(source::Column::SilentSinceMs.is_null())
+        .all(app.store.conn())
+        .await?;
+    let mut raised = 0;
+    for m in candidates {
+        if !is_silent(m.last_event_ms, m.created_ms, m.expected_secs, now) {
+            continue;
+        }
+        let txn = app.store.write_quiet().await?;
+        // Re-read: another instance may have raised it, or an event may have arrived.
+        let Some(fresh) = source::Entity::find_by_id(m.id.clone()).one(&txn).await? else { continue };
+        if fresh.silent_since_ms.is_some() || !is_silent(fresh.last_event_ms, fresh.created_ms, fresh.expected_secs, now) {
+            continue;
+        }
+        super::alerts::raise_silence(&txn, &fresh, now).await?;
+        let mut a = fresh.into_active_model();
+        a.silent_since_ms = Set(Some(now));
+        a.update(&txn).await?;
+        txn.commit().await?;
+        raised += 1;
+    }
+    Ok(raised)
+}
+
+/// Page of dead letters (events kept aside as malformed) of the sources in scope.
+pub async fn dead_letters(app: &App, who: &Principal, source_id: Option<&str>, limit: u64) -> Result<Page<DeadLetter>> {
+    use isms_store::monitoring::dead_letter;
+    use isms_store::sea_orm::{PaginatorTrait, QuerySelect};
+    let s = scope(who, Permission::MonitoringRead)?;
+    let mut q = dead_letter::Entity::find();
+    if let Some(set) = &s {
+        q = q.filter(dead_letter::Column::CompanyId.is_in(set.clone()));
+    }
+    if let Some(id) = source_id {
+        q = q.filter(dead_letter::Column::SourceId.eq(id.to_owned()));
+    }
+    let total = q.clone().count(app.store.conn()).await?;
+    let rows = q.order_by_desc(dead_letter::Column::ReceivedMs).limit(limit.clamp(1, 500)).all(app.store.conn()).await?;
+    Ok(Page {
+        items: rows.into_iter().map(|d| DeadLetter { id: d.id, source_id: d.source_id, received_ms: d.received_ms, reason: d.reason, raw: d.raw }).collect(),
+        total,
+    })
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DeadLetter {
+    pub id: String,
+    pub source_id: Option<String>,
+    pub received_ms: i64,
+    pub reason: String,
+    /// The event as received (cut at 64 KiB).
+    pub raw: String,
+}

@@ -1,0 +1,124 @@
+//! Tables of threat monitoring: event sources, detection rules and their overrides,
+//! alerts with their evidence, dead letters and ingest counters.
+
+entity!(source, "event_sources", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    id: String,
+    name: String,
+    /// The company whose events these are; `None` for the group's own systems.
+    company_id: Option<String>,
+    kind: String,
+    /// SHA-256 of the source's token (the token itself is shown once).
+    token_hash: String,
+    /// The token's first characters, to tell tokens apart.
+    token_hint: String,
+    field_map: String,
+    /// Longest expected gap between events; `None` when silence is normal.
+    expected_secs: Option<i64>,
+    enabled: bool,
+    last_event_ms: Option<i64>,
+    events_total: i64,
+    malformed_total: i64,
+    /// Set while the source is silent and its silence alert raised.
+    silent_since_ms: Option<i64>,
+    created_ms: i64,
+    updated_ms: i64,
+});
+
+entity!(rule, "detection_rules", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    id: String,
+    /// The Sigma rule's own `id`.
+    rule_uid: Option<String>,
+    title: String,
+    level: String,
+    status: String,
+    /// `sigmahq` (imported) or `custom` (written here).
+    origin: String,
+    /// Unique: a re-import of the same file updates the rule.
+    file_name: String,
+    body: String,
+    enabled: bool,
+    /// Why the rule cannot be used (it is then left out of the engine).
+    error: Option<String>,
+    tags: String,
+    created_by: Option<String>,
+    created_ms: i64,
+    updated_ms: i64,
+});
+
+entity!(rule_override, "rule_overrides", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    id: String,
+    rule_id: String,
+    company_id: Option<String>,
+    source_id: Option<String>,
+    /// With `value`: events whose field equals the value raise no alert. Without: the
+    /// rule is off for the company or source.
+    field: Option<String>,
+    value: Option<String>,
+    reason: String,
+    expires_on: Option<String>,
+    created_by: Option<String>,
+    created_ms: i64,
+});
+
+entity!(alert, "alerts", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    id: String,
+    company_id: Option<String>,
+    source_id: Option<String>,
+    rule_id: Option<String>,
+    /// `rule`, `indicator` or `silence`.
+    kind: String,
+    title: String,
+    severity: String,
+    host: String,
+    user_name: String,
+    group_key: String,
+    count: i64,
+    first_ms: i64,
+    last_ms: i64,
+    state: String,
+    resolution: Option<String>,
+    assignee_id: Option<String>,
+    acknowledged_ms: Option<i64>,
+    acknowledged_by: Option<String>,
+    closed_ms: Option<i64>,
+    closed_by: Option<String>,
+    note: String,
+    incident_id: Option<String>,
+    created_ms: i64,
+    updated_ms: i64,
+});
+
+entity!(alert_event, "alert_events", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    alert_id: String,
+    #[sea_orm(primary_key, auto_increment = false)]
+    seq: i32,
+    at_ms: i64,
+    host: String,
+    user_name: String,
+    raw: String,
+});
+
+entity!(dead_letter, "dead_letters", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    id: String,
+    source_id: Option<String>,
+    company_id: Option<String>,
+    received_ms: i64,
+    reason: String,
+    raw: String,
+});
+
+entity!(ingest_minute, "ingest_minutes", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    source_id: String,
+    #[sea_orm(primary_key, auto_increment = false)]
+    minute: i64,
+    events: i64,
+    malformed: i64,
+    alerts: i64,
+});
