@@ -92,6 +92,8 @@ pub enum Refused {
 }
 
 impl Refused {
+    pub const ALL: [Refused; 2] = [Refused::AlreadyAcknowledged, Refused::NotOpen];
+
     pub fn code(self) -> &'static str {
         match self {
             Refused::AlreadyAcknowledged => "alert-acknowledged",

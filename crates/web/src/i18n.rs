@@ -238,6 +238,16 @@ mod tests {
         keys.extend(Treatment::ALL.iter().map(|k| format!("treatment-{k}")));
         keys.extend(["no_control", "planned_only", "in_progress", "unproven"].iter().map(|k| format!("gap-{k}")));
         keys.extend(["overdue", "due_soon", "expired"].iter().map(|k| format!("risk-filter-{k}")));
+        use isms_core::monitoring::{AlertState, Resolution, Severity, SourceKind};
+        keys.extend(AlertState::ALL.iter().map(|k| format!("alert-state-{k}")));
+        keys.extend(["open", "all"].iter().map(|k| format!("alert-state-{k}")));
+        keys.extend(Severity::ALL.iter().map(|k| format!("severity-{k}")));
+        keys.extend(Severity::ALL.iter().map(|k| format!("severity-from-{k}")));
+        keys.extend(Resolution::ALL.iter().map(|k| format!("resolution-{k}")));
+        keys.extend(SourceKind::ALL.iter().map(|k| format!("source-kind-{k}")));
+        keys.extend(["rule", "indicator", "silence"].iter().map(|k| format!("alert-kind-{k}")));
+        keys.extend(["sigmahq", "custom"].iter().map(|k| format!("rule-origin-{k}")));
+        keys.extend(isms_core::monitoring::Refused::ALL.iter().map(|r| format!("err-{}", r.code())));
         keys.extend(["likelihood", "impact"].iter().map(|k| format!("axis-{k}")));
         keys.extend(isms_app::findings::SOURCES.iter().map(|k| format!("finding-source-{k}")));
         keys.extend(["open", "closed", "all"].iter().map(|k| format!("review-finding-status-{k}")));

@@ -228,6 +228,14 @@ pub async fn get(app: &App, who: &Principal, id: &str) -> Result<AlertDetail> {
     })
 }
 
+/// A step the lifecycle refuses, as a field error of `step` (codes `alert-acknowledged`,
+/// `alert-not-open`).
+fn refused(r: isms_core::monitoring::Refused) -> AppError {
+    const FIELD: &str = "step";
+    let message = format!("this step is not possible now ({})", r.code());
+    AppError::coded(FIELD, r.code(), message)
+}
+
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct StepInput {
     /// `acknowledge` or `close`. (Escalation has its own call.)
@@ -257,7 +265,7 @@ pub async fn step(app: &App, who: &Principal, id: &str, input: StepInput) -> Res
     let m = visible_alert(&txn, who, id).await?;
     who.require_for(Permission::MonitoringManage, m.company_id.as_deref())?;
     let state = AlertState::parse(&m.state)?;
-    let next = next_state(state, step).map_err(|r| AppError::coded("step", r.code(), "this step is not possible now"))?;
+    let next = next_state(state, step).map_err(refused)?;
     let now = now_ms();
     let mut a = m.clone().into_active_model();
     a.state = Set(next.code().into());
@@ -403,7 +411,7 @@ pub async fn escalate(app: &App, who: &Principal, id: &str, input: EscalateInput
     let txn = app.store.write().await?;
     let m = visible_alert(&txn, who, id).await?;
     let state = AlertState::parse(&m.state)?;
-    next_state(state, Step::Escalate).map_err(|r| AppError::coded("step", r.code(), "this step is not possible now"))?;
+    next_state(state, Step::Escalate).map_err(refused)?;
     let now = now_ms();
     let mut am = m.clone().into_active_model();
     am.state = Set(AlertState::Escalated.code().into());

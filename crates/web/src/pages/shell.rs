@@ -36,8 +36,9 @@ impl Shell {
         let current_path = ctx.path_and_query.split('?').next().unwrap_or("/").to_owned();
         let mut nav = vec![];
         if let Some(p) = &ctx.principal {
-            let items: [(&'static str, &str, Option<Permission>); 13] = [
+            let items: [(&'static str, &str, Option<Permission>); 14] = [
                 ("/", "nav-home", None),
+                ("/monitoring", "nav-monitoring", Some(Permission::MonitoringRead)),
                 ("/incidents", "nav-incidents", None),
                 ("/policies", "nav-policies", None),
                 ("/frameworks", "nav-compliance", Some(Permission::ComplianceRead)),
