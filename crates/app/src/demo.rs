@@ -119,7 +119,56 @@ pub async fn load(app: &App) -> Result<bool> {
     load_documents(app, &aza_people.items).await?;
     load_incidents(app).await?;
     load_compliance(app, &aza_people.items).await?;
+    load_monitoring(app, &companies.iter().map(|(c, _)| (c.code.clone(), c.id.clone())).collect::<Vec<_>>()).await?;
     Ok(true)
+}
+
+/// Detection rules written for the demo (SigmaHQ's come by import), two event sources,
+/// and a morning of workstation events sent through the real pipeline, so the queue
+/// holds alerts to triage.
+async fn load_monitoring(app: &App, companies: &[(String, String)]) -> Result<()> {
+    use crate::monitoring::{pipeline, rules, sources};
+    let csirt = accounts::acting_as(app, "csirt").await?;
+    let aza = companies.iter().find(|(c, _)| c == "AZA").map(|(_, id)| id.clone());
+    const DEMO_RULES: [&str; 3] = [
+        "title: Account discovery with whoami\nid: 0d6f4c1a-7b2e-4e55-9a51-3c1f0e2a9b01\nstatus: test\ndescription: An interactive user asks who they are, often the first step after a foothold.\ntags: [attack.discovery, attack.t1033]\nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n  selection:\n    Image|endswith: '\\whoami.exe'\n  condition: selection\nlevel: medium\n",
+        "title: PowerShell with an encoded command\nid: 5b7e2d90-1c3f-4a8e-b2d4-6f0a9c8e7d02\nstatus: test\ndescription: Base64-encoded PowerShell hides what it runs; common in malware droppers.\ntags: [attack.execution, attack.t1059.001]\nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n  selection:\n    Image|endswith: '\\powershell.exe'\n    CommandLine|contains: [' -enc ', ' -EncodedCommand ']\n  condition: selection\nlevel: high\n",
+        "title: Shadow copies deleted\nid: 9c2a4e61-8d3b-4f7a-a1c5-2e9b7d6f3a03\nstatus: test\ndescription: Deleting volume shadow copies is what ransomware does before encrypting.\ntags: [attack.impact, attack.t1490]\nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n  selection:\n    CommandLine|contains|all: [vssadmin, delete, shadows]\n  condition: selection\nlevel: critical\n",
+    ];
+    for body in DEMO_RULES {
+        rules::create(app, &csirt, rules::RuleInput { body: body.into(), enabled: true }).await?;
+    }
+    let ws = sources::create(
+        app,
+        &csirt,
+        sources::SourceInput { name: "AZA workstations (Winlogbeat)".into(), company_id: aza, kind: "windows".into(), expected_secs: Some(900), ..Default::default() },
+    )
+    .await?;
+    sources::create(app, &csirt, sources::SourceInput { name: "Group perimeter firewall".into(), kind: "firewall".into(), expected_secs: Some(3600), ..Default::default() }).await?;
+    let now = jiff::Timestamp::now();
+    let event = |minutes_ago: i64, host: &str, user: &str, image: &str, command: &str| {
+        let at = now.checked_sub(jiff::SignedDuration::from_mins(minutes_ago)).unwrap_or(now);
+        serde_json::json!({
+            "@timestamp": at.to_string(),
+            "winlog": {"channel": "Microsoft-Windows-Sysmon/Operational", "event_id": 1, "computer_name": host,
+                       "event_data": {"Image": image, "CommandLine": command, "User": user, "ParentImage": "C:\\Windows\\explorer.exe"}},
+        })
+        .to_string()
+    };
+    let lines = [
+        event(95, "AZA-WS-0142.aozora.example", "AOZORA\\t.sato", "C:\\Windows\\System32\\whoami.exe", "whoami /all"),
+        event(94, "AZA-WS-0142.aozora.example", "AOZORA\\t.sato", "C:\\Windows\\System32\\whoami.exe", "whoami /groups"),
+        event(60, "AZA-WS-0217.aozora.example", "AOZORA\\k.ito", "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe", "powershell.exe -nop -w hidden -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAKQA="),
+        event(12, "AZA-FS-02.aozora.example", "AOZORA\\svc-backup", "C:\\Windows\\System32\\vssadmin.exe", "vssadmin.exe delete shadows /all /quiet"),
+        event(5, "AZA-WS-0142.aozora.example", "AOZORA\\t.sato", "C:\\Windows\\System32\\notepad.exe", "notepad.exe report.txt"),
+    ];
+    let source = sources::authenticate(app, &ws.token).await?;
+    let p = pipeline::Pipeline::start(app.clone(), pipeline::PipelineConfig::default());
+    p.submit(source, lines.join("\n").into_bytes()).await.map_err(|e| match e {
+        pipeline::SubmitError::Failed(e) => e,
+        pipeline::SubmitError::Busy => crate::AppError::Internal("the demo pipeline was busy".into()),
+    })?;
+    Ok(())
 }
 
 /// Controls behind the seed's measures, linked to ISO/IEC 27001 and NIST CSF; a few

@@ -551,6 +551,12 @@ async fn serve(s: Settings, demo: bool) -> Result<()> {
                     Err(e) => tracing::warn!(error = %e, "risk and control reminders failed"),
                 }
             }
+            // Silence is an incident in a 24/7 service: checked every tick (15 s).
+            match isms_app::monitoring::sources::check_silence(&notifier).await {
+                Ok(n) if n > 0 => tracing::warn!(sources = n, "event sources went silent; alerts raised"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "silence check failed"),
+            }
             if let Some(h) = &hooks {
                 match isms_app::notify::deliver_hooks(&notifier, h, &render, 200).await {
                     Ok(d) if d.sent + d.failed + d.retrying > 0 => tracing::info!(sent = d.sent, failed = d.failed, retrying = d.retrying, "webhook events delivered"),

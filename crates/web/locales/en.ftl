@@ -1321,7 +1321,10 @@ rule-yaml = Sigma YAML (checked as you type)
 rule-samples = Sample events
 rule-samples-hint = A JSON object, an array of them, or one object per line. Nothing is kept.
 rule-test = Test on the samples
-rule-valid = Valid: “{ $title }” ({ $n } rules in the text).
+rule-valid = Valid: “{ $title }” ({ $n ->
+    [one] one rule
+   *[other] { $n } rules
+} in the text).
 rule-problem-at = Line { $line }, column { $column }
 sample-n = Sample { $n }
 sample-matched = matches
