@@ -18,6 +18,9 @@ struct Fixture {
     category: String,
     control_a: String,
     risk_a: String,
+    alert_a: String,
+    source_a: String,
+    rule: String,
 }
 
 async fn fixture(s: &TestServer) -> Fixture {
@@ -44,6 +47,10 @@ async fn fixture(s: &TestServer) -> Fixture {
     .await
     .unwrap();
     let risks = isms_app::risks::list(&s.app, &sys, &isms_app::risks::RiskQuery { company_id: Some(a.clone()), limit: 10, ..Default::default() }).await.unwrap();
+    // The demo's monitoring: an AZA source with alerts, and the group's rules.
+    let source_a = isms_app::monitoring::sources::list(&s.app, &sys).await.unwrap().into_iter().find(|x| x.company_id.as_deref() == Some(a.as_str())).unwrap().id;
+    let alert_a = isms_app::monitoring::alerts::list(&s.app, &sys, &Default::default()).await.unwrap().items.into_iter().find(|x| x.company_id.as_deref() == Some(a.as_str())).unwrap().id;
+    let rule = isms_app::monitoring::rules::list(&s.app, &sys, &Default::default()).await.unwrap().items[0].id.clone();
     Fixture {
         person_a: person.id,
         person_a_number: person.employee_number,
@@ -56,6 +63,9 @@ async fn fixture(s: &TestServer) -> Fixture {
         category,
         control_a: control.id,
         risk_a: risks.items[0].id.clone(),
+        alert_a,
+        source_a,
+        rule,
     }
 }
 
@@ -72,6 +82,12 @@ fn concrete(path: &str, f: &Fixture) -> String {
         f.control_a.clone()
     } else if path.starts_with("/risks/") || path.starts_with("/api/v1/risks/") {
         f.risk_a.clone()
+    } else if path.starts_with("/monitoring/alerts/") || path.starts_with("/api/v1/alerts/") {
+        f.alert_a.clone()
+    } else if path.starts_with("/monitoring/sources/") || path.starts_with("/api/v1/event-sources/") {
+        f.source_a.clone()
+    } else if path.starts_with("/monitoring/rules/") || path.starts_with("/api/v1/detection-rules/") {
+        f.rule.clone()
     } else if path.contains("/people/") {
         f.person_a.clone()
     } else if path.contains("/users/") {
@@ -168,6 +184,10 @@ async fn users_of_another_company_never_see_its_records() {
                         || spec.path.starts_with("/api/v1/controls/")
                         || spec.path.starts_with("/risks/")
                         || spec.path.starts_with("/api/v1/risks/")
+                        || spec.path.starts_with("/monitoring/alerts/")
+                        || spec.path.starts_with("/api/v1/alerts/")
+                        || spec.path.starts_with("/monitoring/sources/")
+                        || spec.path.starts_with("/api/v1/event-sources/")
                         || spec.path.contains("/users/")
                         || ((spec.path.starts_with("/assets/") || spec.path.contains("/assets/") || spec.path.contains("/supporting-assets/") || spec.path.contains("/asset-findings/"))
                             && !spec.path.contains("/categories/")));
@@ -201,6 +221,10 @@ async fn users_of_another_company_never_see_its_records() {
                     let mut fields = fields;
                     fields.push(("_csrf".into(), sess.csrf.clone()));
                     req.form(&fields)
+                } else if path.starts_with("/api/v1/alerts/") || path.starts_with("/api/v1/event-sources/") {
+                    req.header("x-csrf-token", &sess.csrf).json(&serde_json::json!({"step": "acknowledge", "name": "X", "kind": "windows", "company_id": other}))
+                } else if path.starts_with("/monitoring/") {
+                    req.form(&[("_csrf", sess.csrf.as_str()), ("step", "acknowledge"), ("name", "X"), ("kind", "windows"), ("company_id", other.as_str())])
                 } else if path.starts_with("/api/v1/people/") {
                     req.header("x-csrf-token", &sess.csrf).json(&serde_json::json!({"employee_number": "X-1", "name": "X", "email": "x@x.example", "company_id": other}))
                 } else if path.starts_with("/api/v1/assets/") {
@@ -248,6 +272,18 @@ async fn users_of_another_company_never_see_its_records() {
                 assert!(api["items"].as_array().unwrap().iter().all(|a| a["company_id"] == other.as_str()), "{b:?} {role}: API holders leak");
                 let filtered: serde_json::Value = sess.client.get(s.url(&format!("/api/v1/assets?company_id={}", f.company_a))).send().await.unwrap().json().await.unwrap();
                 assert_eq!(filtered["total"], 0, "{b:?} {role}: filtering by another company leaks");
+            }
+            if role.grants(Permission::MonitoringRead) {
+                let api: serde_json::Value = sess.client.get(s.url("/api/v1/alerts?state=all&limit=500")).send().await.unwrap().json().await.unwrap();
+                assert!(api["items"].as_array().unwrap().iter().all(|a| a["company_id"] == other.as_str()), "{b:?} {role}: API alerts leak");
+                let html = sess.client.get(s.url("/monitoring?state=all")).send().await.unwrap().text().await.unwrap();
+                assert!(!html.contains("Shadow copies deleted"), "{b:?} {role}: alert queue leaks");
+                let rows = sess.client.get(s.url("/monitoring/queue?state=all")).send().await.unwrap().text().await.unwrap();
+                assert!(!rows.contains("Shadow copies deleted"), "{b:?} {role}: live rows leak");
+                let api: serde_json::Value = sess.client.get(s.url("/api/v1/event-sources")).send().await.unwrap().json().await.unwrap();
+                assert!(api.as_array().unwrap().iter().all(|x| x["company_id"] == other.as_str()), "{b:?} {role}: sources leak");
+                let html = sess.client.get(s.url("/monitoring/sources")).send().await.unwrap().text().await.unwrap();
+                assert!(!html.contains("AZA workstations"), "{b:?} {role}: source list leaks");
             }
             if role.grants(Permission::RisksRead) {
                 let api: serde_json::Value = sess.client.get(s.url("/api/v1/risks?limit=1000")).send().await.unwrap().json().await.unwrap();
