@@ -113,10 +113,20 @@ impl Pipeline {
     /// Reads, matches and writes one batch of events of `source` (see [`split_events`]
     /// for the accepted forms). Answers once the results are committed.
     pub async fn submit(&self, source: Arc<SourceCtx>, body: Vec<u8>) -> std::result::Result<Outcome, SubmitError> {
+        self.run(source, Input::Body(body)).await
+    }
+
+    /// Like [`submit`](Self::submit) for receivers that frame events themselves (syslog):
+    /// one JSON object per entry, and what they had to refuse with the reason.
+    pub async fn submit_events(&self, source: Arc<SourceCtx>, events: Vec<Vec<u8>>, refused: Vec<(String, String)>) -> std::result::Result<Outcome, SubmitError> {
+        self.run(source, Input::Events(events, refused)).await
+    }
+
+    async fn run(&self, source: Arc<SourceCtx>, input: Input) -> std::result::Result<Outcome, SubmitError> {
         let permit = self.permits.clone().try_acquire_owned().map_err(|_| SubmitError::Busy)?;
         let compiled = super::rules::compiled(&self.app).await?;
         let received_ms = now_ms();
-        let eval = tokio::task::spawn_blocking(move || evaluate(&compiled, source, &body, received_ms))
+        let eval = tokio::task::spawn_blocking(move || evaluate(&compiled, source, input, received_ms))
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?;
         let (reply, answer) = oneshot::channel();
@@ -209,13 +219,28 @@ fn event_time(e: &Event, received_ms: i64) -> i64 {
     }
 }
 
-fn evaluate(c: &Compiled, source: Arc<SourceCtx>, body: &[u8], received_ms: i64) -> Evaluated {
-    let (events, bad) = split_events(body);
+/// What a receiver hands over: a request body still to be split, or events already framed.
+enum Input {
+    Body(Vec<u8>),
+    Events(Vec<Vec<u8>>, Vec<(String, String)>),
+}
+
+fn evaluate(c: &Compiled, source: Arc<SourceCtx>, input: Input, received_ms: i64) -> Evaluated {
     let mut out = Evaluated { source: source.clone(), received_ms, events: 0, malformed: vec![], hits: vec![] };
-    for (_, piece, reason) in bad {
-        out.malformed.push((reason, raw_text(piece)));
-    }
-    let arena = bumpalo::Bump::with_capacity(body.len() / 2 + 64);
+    let (events, size): (Vec<(usize, &[u8])>, usize) = match &input {
+        Input::Body(body) => {
+            let (events, bad) = split_events(body);
+            for (_, piece, reason) in bad {
+                out.malformed.push((reason, raw_text(piece)));
+            }
+            (events, body.len())
+        }
+        Input::Events(events, refused) => {
+            out.malformed.extend(refused.iter().cloned());
+            (events.iter().enumerate().map(|(i, e)| (i + 1, e.as_slice())).collect(), events.iter().map(Vec::len).sum())
+        }
+    };
+    let arena = bumpalo::Bump::with_capacity(size / 2 + 64);
     let mut e = Event::with_capacity(64, 4096);
     for (n, raw) in events {
         if let Err(err) = e.read_json(raw, Some(&arena)) {
