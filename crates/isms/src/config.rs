@@ -68,6 +68,31 @@ pub struct Settings {
     pub webhooks: Vec<WebhookConfig>,
     /// Reporting duties besides the APPI and the GDPR (`[[regimes]]`).
     pub regimes: Vec<RegimeConfig>,
+    /// Syslog listeners (`[[syslog]]`), each feeding one event source.
+    pub syslog: Vec<SyslogConfig>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyslogConfig {
+    /// Address and port, e.g. `0.0.0.0:5514`.
+    pub listen: SocketAddr,
+    /// `udp`, `tcp` or `tls`.
+    pub transport: String,
+    /// The event source (by name, as created under Monitoring → Event sources).
+    pub source: String,
+    /// Largest message accepted, in KiB (default 64); longer ones become dead letters.
+    #[serde(default = "default_max_message_kib")]
+    pub max_message_kib: usize,
+    /// For `tls`: PEM certificate chain and private key.
+    #[serde(default)]
+    pub tls_cert: Option<PathBuf>,
+    #[serde(default)]
+    pub tls_key: Option<PathBuf>,
+}
+
+fn default_max_message_kib() -> usize {
+    64
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -172,6 +197,7 @@ impl Default for Settings {
             mail: MailConfig::default(),
             webhooks: vec![],
             regimes: vec![],
+            syslog: vec![],
         }
     }
 }
@@ -243,6 +269,21 @@ impl Settings {
         }
         if !(1..=100_000).contains(&self.max_inflight_batches) {
             return Err("`max_inflight_batches`: must be between 1 and 100000".into());
+        }
+        for (i, l) in self.syslog.iter().enumerate() {
+            let at = format!("`syslog[{i}]`");
+            if !matches!(l.transport.as_str(), "udp" | "tcp" | "tls") {
+                return Err(format!("{at}.transport: `{}` is not one of udp, tcp, tls", l.transport));
+            }
+            if l.source.trim().is_empty() {
+                return Err(format!("{at}.source: is required (the name of an event source)"));
+            }
+            if !(1..=1024).contains(&l.max_message_kib) {
+                return Err(format!("{at}.max_message_kib: must be between 1 and 1024"));
+            }
+            if l.transport == "tls" && (l.tls_cert.is_none() || l.tls_key.is_none()) {
+                return Err(format!("{at}: tls needs tls_cert and tls_key"));
+            }
         }
         if !(1..=365).contains(&self.remind_days) {
             return Err("`remind_days`: must be between 1 and 365".into());

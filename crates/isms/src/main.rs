@@ -99,6 +99,9 @@ enum ImportWhat {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Sigma detection rules from a folder, `.yml` files or a ZIP archive (a SigmaHQ
+    /// release); each file is kept only when every rule in it can be used.
+    Rules { paths: Vec<PathBuf> },
 }
 
 #[derive(Subcommand)]
@@ -311,6 +314,41 @@ async fn run(cmd: Command, s: Settings) -> Result<std::process::ExitCode> {
             let r = isms_app::assets::transfer::import(&app, &Principal::system(), &name, &data).await;
             Ok(report_import(&file, r)?)
         }
+        Command::Import { what: ImportWhat::Rules { paths } } => {
+            let app = open(&s).await?;
+            if paths.is_empty() {
+                bail!("name at least one folder, rule file or ZIP archive");
+            }
+            let mut files = vec![];
+            for p in &paths {
+                if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip")) {
+                    let bytes = std::fs::read(p).with_context(|| format!("{}", p.display()))?;
+                    files.extend(isms_app::monitoring::rules::files_from_zip(&bytes).map_err(|e| anyhow::anyhow!("{}: {e:?}", p.display()))?);
+                } else {
+                    for f in isms_detect::rule_files(p).with_context(|| format!("{}", p.display()))? {
+                        let text = std::fs::read_to_string(&f).with_context(|| format!("{}", f.display()))?;
+                        let name = f.strip_prefix(p).unwrap_or(&f).display().to_string();
+                        files.push(isms_app::monitoring::rules::ImportFile { name: if name.is_empty() { f.display().to_string() } else { name }, text });
+                    }
+                }
+            }
+            let started = std::time::Instant::now();
+            let r = isms_app::monitoring::rules::import(&app, &Principal::system(), files).await?;
+            for f in &r.refused {
+                eprintln!("{}:{}:{}: {}", f.file, f.line, f.column, f.reason);
+            }
+            println!(
+                "rules: {} new, {} updated, {} unchanged, {} refused, {} kept as edited here, {} files skipped ({} ms)",
+                r.created,
+                r.updated,
+                r.unchanged,
+                r.refused.len(),
+                r.kept_local.len(),
+                r.skipped,
+                started.elapsed().as_millis()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Assets { what: AssetsWhat::Recheck } => {
             let app = open(&s).await?;
             let started = std::time::Instant::now();
@@ -509,6 +547,28 @@ async fn serve(s: Settings, demo: bool) -> Result<()> {
     )
     .map_err(anyhow::Error::msg)?;
     let (router, _) = isms_web::router(state.clone());
+    // Syslog listeners feed the same pipeline as the HTTP receiver. A port that cannot be
+    // bound stops the start, naming the address.
+    for l in &s.syslog {
+        let tls = match (&l.tls_cert, &l.tls_key) {
+            (Some(c), Some(k)) if l.transport == "tls" => {
+                let cert = std::fs::read(c).with_context(|| format!("syslog tls_cert {}", c.display()))?;
+                let key = std::fs::read(k).with_context(|| format!("syslog tls_key {}", k.display()))?;
+                Some(isms_ingest::tls_config(&cert, &key).map_err(|e| anyhow::anyhow!("syslog {}: {e}", l.listen))?)
+            }
+            _ => None,
+        };
+        let listener = isms_ingest::Listener {
+            transport: l.transport.parse().map_err(anyhow::Error::msg)?,
+            addr: l.listen,
+            source: l.source.clone(),
+            max_message: l.max_message_kib * 1024,
+            tls,
+        };
+        let bound = isms_ingest::bind(app.clone(), state.pipeline.clone(), listener).await.map_err(anyhow::Error::msg)?;
+        tracing::info!(addr = %bound.local_addr, transport = %l.transport, source = %l.source, "syslog listener ready");
+        tokio::spawn(bound.run());
+    }
     // Reminders are made hourly (each once, by its key); e-mail leaves the outbox every
     // fifteen seconds. Both are safe with several instances.
     let notifier = app.clone();

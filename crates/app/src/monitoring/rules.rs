@@ -27,7 +27,7 @@ const VERSION_KEY: &str = "detection_rules_version";
 /// How often the stored version is compared.
 const RECHECK_MS: u64 = 5_000;
 /// Largest rule text.
-const MAX_RULE_BYTES: usize = 256 * 1024;
+const MAX_RULE_BYTES: usize = 2 * 1024 * 1024;
 
 /// A rule's place in the compiled engine.
 #[derive(Debug, Clone)]
