@@ -1355,3 +1355,16 @@ err-field-name = This is not a field name.
 err-map-line = Line { $line }: write “from = to”.
 err-map-prefix = Line { $line }: a prefix maps to a prefix (winlog.event_data.* = *).
 err-map-twice = Line { $line }: “{ $value }” is mapped twice.
+monitoring-overview-title = Monitoring overview
+open-of-severity = open { $severity }
+silent-sources = silent sources
+tta-median = median time to acknowledge ({ $n } in 30 days)
+tta-p90 = 90% acknowledged within
+alerts-by-state = Alerts by state
+col-eps = Events/s (5 min)
+col-events-hour = Events (hour)
+col-alerts-hour = Alerts (hour)
+n-seconds = { $n } s
+n-minutes = { $n } min
+n-hours = { $n } h
+tile-urgent-alerts = open high and critical alerts

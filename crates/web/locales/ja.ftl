@@ -1352,3 +1352,16 @@ err-field-name = フィールド名ではありません。
 err-map-line = { $line } 行目:「元 = 先」の形で書いてください。
 err-map-prefix = { $line } 行目: 接頭辞は接頭辞に対応付けます（winlog.event_data.* = *）。
 err-map-twice = { $line } 行目:「{ $value }」が二重に対応付けられています。
+monitoring-overview-title = 監視の概況
+open-of-severity = 未対応（{ $severity }）
+silent-sources = 受信途絶のソース
+tta-median = 確認までの時間の中央値（30日間で { $n } 件）
+tta-p90 = 90% が確認されるまで
+alerts-by-state = 状態別のアラート
+col-eps = イベント/秒（5分）
+col-events-hour = イベント（1時間）
+col-alerts-hour = アラート（1時間）
+n-seconds = { $n } 秒
+n-minutes = { $n } 分
+n-hours = { $n } 時間
+tile-urgent-alerts = 未対応の高・緊急アラート

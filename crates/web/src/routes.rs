@@ -251,6 +251,7 @@ pub fn build(state: WebState) -> (Router, Vec<RouteSpec>) {
         // threat monitoring
         .get("/monitoring", Perm(MonitoringRead), get(pages::monitoring::queue))
         .get("/monitoring/queue", Perm(MonitoringRead), get(pages::monitoring::queue_rows))
+        .get("/monitoring/overview", Perm(MonitoringRead), get(pages::monitoring::overview))
         .get("/monitoring/alerts/{id}", Perm(MonitoringRead), get(pages::monitoring::alert))
         .post("/monitoring/alerts/{id}/step", Perm(MonitoringManage), post(pages::monitoring::step))
         .post("/monitoring/alerts/{id}/assign", Perm(MonitoringManage), post(pages::monitoring::assign))
@@ -431,6 +432,7 @@ pub fn build(state: WebState) -> (Router, Vec<RouteSpec>) {
         .post("/api/v1/detection-rules/{id}/overrides", Perm(MonitoringManage), post(api::monitoring::add_override))
         .delete("/api/v1/detection-rules/{id}/overrides/{override}", Perm(MonitoringManage), delete(api::monitoring::remove_override))
         .get("/api/v1/alerts", Perm(MonitoringRead), get(api::monitoring::list_alerts))
+        .get("/api/v1/monitoring/overview", Perm(MonitoringRead), get(api::monitoring::overview))
         .get("/api/v1/alerts/{id}", Perm(MonitoringRead), get(api::monitoring::show_alert))
         .post("/api/v1/alerts/{id}/step", Perm(MonitoringManage), post(api::monitoring::step_alert))
         .post("/api/v1/alerts/{id}/assign", Perm(MonitoringManage), post(api::monitoring::assign_alert))

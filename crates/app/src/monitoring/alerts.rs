@@ -461,3 +461,103 @@ pub(crate) async fn raise_silence(txn: &impl ConnectionTrait, s: &source::Model,
     .await?;
     Ok(())
 }
+
+/// The monitoring dashboard: the sources' recent rates and health, alerts by state and by
+/// severity, and how fast alerts are acknowledged.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Overview {
+    pub sources: Vec<SourceRate>,
+    /// Alerts by state, all time.
+    pub by_state: Vec<(AlertState, u64)>,
+    /// Open alerts by severity, most urgent first.
+    pub open_by_severity: Vec<(Severity, u64)>,
+    /// Acknowledged in the last 30 days: how many, and the median and 90th percentile of
+    /// the seconds from the first matching event to acknowledgement.
+    pub acknowledged_30d: u64,
+    pub tta_median_secs: Option<i64>,
+    pub tta_p90_secs: Option<i64>,
+    pub silent_sources: u64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SourceRate {
+    pub id: String,
+    pub name: String,
+    pub company_id: Option<String>,
+    /// Events per second over the last five whole minutes.
+    pub events_per_second: f64,
+    pub events_last_hour: i64,
+    pub alerts_last_hour: i64,
+    pub silent: bool,
+    pub enabled: bool,
+    pub last_event_ms: Option<i64>,
+}
+
+pub async fn overview(app: &App, who: &Principal) -> Result<Overview> {
+    use isms_store::monitoring::ingest_minute;
+    let db = app.store.conn();
+    let sources = super::sources::list(app, who).await?;
+    let now_minute = now_ms() / 60_000;
+    let ids: Vec<String> = sources.iter().map(|s| s.id.clone()).collect();
+    let minutes = if ids.is_empty() {
+        vec![]
+    } else {
+        ingest_minute::Entity::find()
+            .filter(ingest_minute::Column::SourceId.is_in(ids))
+            .filter(ingest_minute::Column::Minute.gte(now_minute - 60))
+            .all(db)
+            .await?
+    };
+    let rates = sources
+        .iter()
+        .map(|s| {
+            let mine = minutes.iter().filter(|m| m.source_id == s.id);
+            let last5: i64 = mine.clone().filter(|m| m.minute >= now_minute - 5 && m.minute < now_minute).map(|m| m.events).sum();
+            SourceRate {
+                id: s.id.clone(),
+                name: s.name.clone(),
+                company_id: s.company_id.clone(),
+                events_per_second: last5 as f64 / 300.0,
+                events_last_hour: mine.clone().map(|m| m.events).sum(),
+                alerts_last_hour: mine.map(|m| m.alerts).sum(),
+                silent: s.silent,
+                enabled: s.enabled,
+                last_event_ms: s.last_event_ms,
+            }
+        })
+        .collect::<Vec<_>>();
+    let by_state_rows: Vec<(String, i64)> = alert::Entity::find()
+        .filter(visible(who)?)
+        .select_only()
+        .column(alert::Column::State)
+        .column_as(alert::Column::Id.count(), "n")
+        .group_by(alert::Column::State)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let by_state = AlertState::ALL.iter().map(|s| (*s, by_state_rows.iter().find(|(c, _)| c == s.code()).map(|(_, n)| *n as u64).unwrap_or(0))).collect();
+    let since = now_ms() - 30 * 86_400_000;
+    let mut waits: Vec<i64> = alert::Entity::find()
+        .filter(visible(who)?)
+        .filter(alert::Column::AcknowledgedMs.gte(since))
+        .select_only()
+        .column(alert::Column::FirstMs)
+        .column(alert::Column::AcknowledgedMs)
+        .into_tuple::<(i64, Option<i64>)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|(first, ack)| ack.map(|a| std::cmp::max((a - first) / 1000, 0)))
+        .collect();
+    waits.sort_unstable();
+    let pick = |q: f64| (!waits.is_empty()).then(|| waits[((waits.len() - 1) as f64 * q).round() as usize]);
+    Ok(Overview {
+        silent_sources: rates.iter().filter(|r| r.silent).count() as u64,
+        sources: rates,
+        by_state,
+        open_by_severity: open_by_severity(app, who).await?,
+        acknowledged_30d: waits.len() as u64,
+        tta_median_secs: pick(0.5),
+        tta_p90_secs: pick(0.9),
+    })
+}

@@ -53,7 +53,7 @@ use utoipa::OpenApi;
         monitoring::ingest, monitoring::list_sources, monitoring::create_source, monitoring::show_source, monitoring::update_source, monitoring::rotate_token,
         monitoring::dead_letters, monitoring::list_rules, monitoring::create_rule, monitoring::show_rule, monitoring::update_rule, monitoring::import_rules,
         monitoring::check_rule, monitoring::set_enabled, monitoring::add_override, monitoring::remove_override,
-        monitoring::list_alerts, monitoring::show_alert, monitoring::step_alert, monitoring::assign_alert, monitoring::escalate_alert,
+        monitoring::list_alerts, monitoring::overview, monitoring::show_alert, monitoring::step_alert, monitoring::assign_alert, monitoring::escalate_alert,
     ),
     components(schemas(Problem, FieldProblem, Me)),
     modifiers(&Security),

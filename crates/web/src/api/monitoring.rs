@@ -241,3 +241,10 @@ pub async fn escalate_alert(State(s): State<WebState>, Who(who): Who, Path(id): 
     let (alert, incident) = alerts::escalate(&s.app, &who, &id, input).await?;
     Ok((StatusCode::CREATED, Json(Escalated { alert, incident_id: incident.id, incident_ref: incident.reference })))
 }
+
+/// The monitoring dashboard: source rates and health, alerts by state and severity, time
+/// to acknowledge.
+#[utoipa::path(get, path = "/api/v1/monitoring/overview", tag = "monitoring", responses((status = 200, body = alerts::Overview)))]
+pub async fn overview(State(s): State<WebState>, Who(who): Who) -> Result<Json<alerts::Overview>, ApiError> {
+    Ok(Json(alerts::overview(&s.app, &who).await?))
+}

@@ -66,6 +66,12 @@ pub async fn dashboard(State(state): State<WebState>, ctx: Ctx, headers: HeaderM
             tiles.push(Tile { href: "/findings", label: shell.t("tile-review-findings"), value: p.total.to_string() });
         }
     }
+    if who.access.can(Permission::MonitoringRead) {
+        if let Ok(t) = isms_app::monitoring::alerts::open_by_severity(app, &who).await {
+            let urgent: u64 = t.iter().filter(|(s, _)| *s >= isms_core::monitoring::Severity::High).map(|(_, n)| n).sum();
+            tiles.push(Tile { href: "/monitoring?severity=high", label: shell.t("tile-urgent-alerts"), value: urgent.to_string() });
+        }
+    }
     if who.access.can(Permission::RisksRead) {
         let q = isms_app::risks::RiskQuery { rating: Some("critical".into()), limit: 1, ..Default::default() };
         if let Ok(p) = isms_app::risks::list(app, &who, &q).await {

@@ -524,3 +524,38 @@ pub async fn check_rule(ctx: Ctx, headers: HeaderMap, Form(f): Form<RuleForm>) -
     let shell = Shell::new(&ctx, &headers, "rules-title");
     render(&CheckFragment { shell, c, test })
 }
+
+// ---------------------------------------------------------------- the dashboard
+
+#[derive(Template)]
+#[template(path = "monitoring_overview.html")]
+struct OverviewPage {
+    shell: Shell,
+    o: isms_app::monitoring::alerts::Overview,
+    look: Lookup,
+}
+
+impl OverviewPage {
+    fn rate(&self, r: &f64) -> String {
+        if *r >= 100.0 { format!("{r:.0}") } else { format!("{r:.2}") }
+    }
+
+    fn duration(&self, secs: &Option<i64>) -> String {
+        match secs {
+            None => "—".into(),
+            Some(s) if *s < 120 => self.shell.tr("n-seconds", &[("n", s.to_string())]),
+            Some(s) if *s < 7200 => self.shell.tr("n-minutes", &[("n", (s / 60).to_string())]),
+            Some(s) => self.shell.tr("n-hours", &[("n", format!("{:.1}", *s as f64 / 3600.0))]),
+        }
+    }
+}
+
+pub async fn overview(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
+    let o = match alerts::overview(&state.app, &who).await {
+        Ok(o) => o,
+        Err(e) => return crate::error::page_error(&ctx, e),
+    };
+    let look = Lookup::load(&state, &who, ctx.lang.code(), false).await;
+    let shell = Shell::new(&ctx, &headers, "monitoring-overview-title").crumb("/monitoring", "monitoring-title");
+    render(&OverviewPage { shell, o, look })
+}
