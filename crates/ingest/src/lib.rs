@@ -7,6 +7,7 @@
 //! wait, so datagrams that find the queue full are dropped and counted
 //! (`isms_syslog_udp_dropped_total`).
 
+pub mod bus;
 pub mod syslog;
 
 use isms_app::monitoring::pipeline::{Pipeline, SubmitError};
@@ -19,6 +20,13 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::mpsc;
+
+/// Where received batches go: evaluated here, or queued on JetStream for the workers.
+#[derive(Clone)]
+pub enum Sink {
+    Pipeline(Pipeline),
+    Bus(Arc<bus::Bus>),
+}
 
 /// How a listener is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,7 +107,7 @@ impl Bound {
 }
 
 /// Binds the listener's socket (so a port taken fails at start, with the address).
-pub async fn bind(app: App, pipeline: Pipeline, l: Listener) -> Result<Bound, String> {
+pub async fn bind(app: App, pipeline: Sink, l: Listener) -> Result<Bound, String> {
     let counters = Arc::new(Counters::default());
     match l.transport {
         Transport::Udp => {
@@ -132,17 +140,34 @@ async fn source_of(app: &App, name: &str) -> Option<Arc<SourceCtx>> {
 
 /// Hands a batch to the pipeline, waiting while it is busy or failing: nothing read from a
 /// stream is dropped.
-async fn deliver(app: &App, pipeline: &Pipeline, source_name: &str, events: Vec<Vec<u8>>, refused: Vec<(String, String)>) {
+async fn deliver(app: &App, sink: &Sink, source_name: &str, events: Vec<Vec<u8>>, refused: Vec<(String, String)>) {
     let mut wait = Duration::from_millis(20);
     loop {
         let Some(source) = source_of(app, source_name).await else {
             tokio::time::sleep(Duration::from_secs(5)).await;
             continue;
         };
-        match pipeline.submit_events(source, events.clone(), refused.clone()).await {
-            Ok(_) => return,
-            Err(SubmitError::Busy) => {}
-            Err(SubmitError::Failed(e)) => tracing::warn!(error = %e, "syslog batch not stored yet; trying again"),
+        match sink {
+            Sink::Pipeline(pipeline) => match pipeline.submit_events(source, events.clone(), refused.clone(), None).await {
+                Ok(_) => return,
+                Err(SubmitError::Busy) => {}
+                Err(SubmitError::Failed(e)) => tracing::warn!(error = %e, "syslog batch not stored yet; trying again"),
+            },
+            Sink::Bus(bus) => {
+                let body = events.join(&b'\n');
+                let r = match (events.is_empty(), refused.is_empty()) {
+                    (false, _) => bus.publish(&source.id, "body", body).await.map(|_| ()),
+                    _ => Ok(()),
+                };
+                let r = match (r, refused.is_empty()) {
+                    (Ok(()), false) => bus.publish(&source.id, "refused", serde_json::to_vec(&refused).unwrap_or_default()).await.map(|_| ()),
+                    (r, _) => r,
+                };
+                match r {
+                    Ok(()) => return,
+                    Err(e) => tracing::warn!(error = %e, "syslog batch not queued yet; trying again"),
+                }
+            }
         }
         tokio::time::sleep(wait).await;
         wait = (wait * 2).min(Duration::from_secs(2));
@@ -160,7 +185,7 @@ fn read_frame(frame: &[u8], events: &mut Vec<Vec<u8>>, refused: &mut Vec<(String
     }
 }
 
-async fn run_udp(app: App, pipeline: Pipeline, l: Listener, sock: UdpSocket, counters: Arc<Counters>) {
+async fn run_udp(app: App, pipeline: Sink, l: Listener, sock: UdpSocket, counters: Arc<Counters>) {
     // Datagrams go to a bounded queue; a batcher empties it into the pipeline.
     let (tx, mut rx) = mpsc::channel::<Vec<u8>>(BATCH * 20);
     let batcher = {
@@ -206,7 +231,7 @@ async fn run_udp(app: App, pipeline: Pipeline, l: Listener, sock: UdpSocket, cou
     }
 }
 
-async fn run_tcp(app: App, pipeline: Pipeline, l: Listener, tcp: TcpListener, counters: Arc<Counters>) {
+async fn run_tcp(app: App, pipeline: Sink, l: Listener, tcp: TcpListener, counters: Arc<Counters>) {
     let acceptor = l.tls.clone().map(tokio_rustls::TlsAcceptor::from);
     loop {
         let (stream, peer) = match tcp.accept().await {
@@ -231,7 +256,7 @@ async fn run_tcp(app: App, pipeline: Pipeline, l: Listener, tcp: TcpListener, co
     }
 }
 
-async fn connection<S: AsyncRead + Unpin>(app: App, pipeline: Pipeline, l: Listener, mut stream: S, counters: Arc<Counters>) {
+async fn connection<S: AsyncRead + Unpin>(app: App, pipeline: Sink, l: Listener, mut stream: S, counters: Arc<Counters>) {
     let mut framer = syslog::Framer::new(l.max_message);
     let mut buf = vec![0u8; 64 * 1024];
     let (mut events, mut refused) = (Vec::with_capacity(BATCH), vec![]);

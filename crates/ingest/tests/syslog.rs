@@ -38,7 +38,7 @@ async fn setup(db: &TestDb, name: &str) -> (App, Pipeline, String) {
 
 async fn start(app: &App, pipeline: &Pipeline, transport: Transport, source: &str, tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>) -> std::net::SocketAddr {
     let l = Listener { transport, addr: "127.0.0.1:0".parse().unwrap(), source: source.into(), max_message: 2048, tls };
-    let bound = bind(app.clone(), pipeline.clone(), l).await.unwrap();
+    let bound = bind(app.clone(), isms_ingest::Sink::Pipeline(pipeline.clone()), l).await.unwrap();
     let addr = bound.local_addr;
     tokio::spawn(bound.run());
     addr

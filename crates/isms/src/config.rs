@@ -70,6 +70,15 @@ pub struct Settings {
     pub regimes: Vec<RegimeConfig>,
     /// Syslog listeners (`[[syslog]]`), each feeding one event source.
     pub syslog: Vec<SyslogConfig>,
+    /// NATS server with JetStream (`nats://host:4222`): receivers queue batches of events
+    /// there and workers (`isms worker`, and `serve` itself) evaluate them. Empty: events
+    /// are evaluated where they are received.
+    pub nats_url: String,
+    /// The JetStream stream's name (its subjects are `<name>.<source id>`).
+    pub nats_stream: String,
+    /// Seconds a batch delivered to a worker may go unacknowledged before another worker
+    /// gets it (how long a crashed worker's batches wait).
+    pub nats_ack_wait_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -198,12 +207,16 @@ impl Default for Settings {
             webhooks: vec![],
             regimes: vec![],
             syslog: vec![],
+            nats_url: String::new(),
+            nats_stream: "ISMS_EVENTS".into(),
+            nats_ack_wait_secs: 60,
         }
     }
 }
 
 /// Environment variables that are read (as `ISMS_<KEY>`).
-const ENV_KEYS: [&str; 19] = [
+const ENV_KEYS: [&str; 22] = [
+    "nats_url", "nats_stream", "nats_ack_wait_secs",
     "listen", "data_dir", "database_url", "public_url", "secret_key_file", "log_format", "log_level",
     "session_idle_minutes", "session_max_hours", "lock_after_failures", "lock_minutes", "max_body_mib", "max_event_batch_mib", "max_inflight_batches", "metrics",
     "database_max_connections", "trust_proxy", "remind_days", "config",
@@ -220,6 +233,8 @@ pub struct FlagOverrides {
     pub database_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_format: Option<LogFormat>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nats_url: Option<String>,
 }
 
 impl Settings {
@@ -263,6 +278,12 @@ impl Settings {
         }
         if self.max_body_mib == 0 || self.max_body_mib > 1024 {
             return Err("`max_body_mib`: must be between 1 and 1024".into());
+        }
+        if !self.nats_url.is_empty() && !(self.nats_url.starts_with("nats://") || self.nats_url.starts_with("tls://")) {
+            return Err("`nats_url`: must start with nats:// or tls://".into());
+        }
+        if !(1..=3600).contains(&self.nats_ack_wait_secs) {
+            return Err("`nats_ack_wait_secs`: must be between 1 and 3600".into());
         }
         if self.max_event_batch_mib == 0 || self.max_event_batch_mib > 1024 {
             return Err("`max_event_batch_mib`: must be between 1 and 1024".into());

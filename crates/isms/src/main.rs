@@ -31,6 +31,9 @@ struct Cli {
     /// Log format: text or json (also ISMS_LOG_FORMAT).
     #[arg(long, global = true, value_parser = ["text", "json"])]
     log_format: Option<String>,
+    /// NATS server with JetStream for scale-out (also ISMS_NATS_URL).
+    #[arg(long, global = true)]
+    nats_url: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -83,6 +86,9 @@ enum Command {
         #[command(subcommand)]
         what: AdminWhat,
     },
+    /// Evaluate batches of events queued on NATS JetStream (needs `--nats-url`): any
+    /// number of workers, on any machine sharing the database, share one durable consumer.
+    Worker,
     /// Run Sigma rules over log files (JSON lines, JSON arrays, EVTX). Exit status 0:
     /// something was found, 1: nothing, 2: an input could not be read.
     Hunt(hunt::HuntArgs),
@@ -156,6 +162,7 @@ fn main() -> std::process::ExitCode {
         data_dir: cli.data_dir.clone(),
         database_url: cli.database_url.clone(),
         log_format: cli.log_format.as_deref().map(|f| if f == "json" { LogFormat::Json } else { LogFormat::Text }),
+        nats_url: cli.nats_url.clone(),
     };
     let settings = match Settings::load(cli.config.as_deref(), &flags) {
         Ok(s) => s,
@@ -269,6 +276,20 @@ async fn run(cmd: Command, s: Settings) -> Result<std::process::ExitCode> {
     use std::process::ExitCode;
     match cmd {
         Command::Serve { demo } => serve(s, demo).await.map(|_| ExitCode::SUCCESS),
+        Command::Worker => {
+            if s.nats_url.is_empty() {
+                bail!("a worker needs --nats-url (or nats_url in the configuration)");
+            }
+            let app = open(&s).await?;
+            let bus = std::sync::Arc::new(isms_ingest::bus::Bus::connect(&s.nats_url, &s.nats_stream).await.map_err(anyhow::Error::msg)?);
+            let pipeline = isms_app::monitoring::pipeline::Pipeline::start(app.clone(), isms_app::monitoring::pipeline::PipelineConfig { max_inflight: s.max_inflight_batches, ..Default::default() });
+            println!("isms worker consuming {} on {}", s.nats_stream, s.nats_url);
+            tokio::select! {
+                r = isms_ingest::bus::run_worker(app, pipeline, bus, std::time::Duration::from_secs(s.nats_ack_wait_secs)) => r.map_err(anyhow::Error::msg)?,
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Migrate { status } => {
             std::fs::create_dir_all(&s.data_dir)?;
             let url = s.database_url();
@@ -546,6 +567,19 @@ async fn serve(s: Settings, demo: bool) -> Result<()> {
         metrics,
     )
     .map_err(anyhow::Error::msg)?;
+    let mut state = state;
+    // With NATS: receivers queue batches on JetStream, and this instance is one of the
+    // workers that evaluate them.
+    if !s.nats_url.is_empty() {
+        let bus = std::sync::Arc::new(isms_ingest::bus::Bus::connect(&s.nats_url, &s.nats_stream).await.map_err(anyhow::Error::msg)?);
+        state.bus = Some(bus.clone());
+        let (app, pipeline, wait) = (app.clone(), state.pipeline.clone(), std::time::Duration::from_secs(s.nats_ack_wait_secs));
+        tokio::spawn(async move {
+            if let Err(e) = isms_ingest::bus::run_worker(app, pipeline, bus, wait).await {
+                tracing::error!(error = %e, "the JetStream worker stopped");
+            }
+        });
+    }
     let (router, _) = isms_web::router(state.clone());
     // Syslog listeners feed the same pipeline as the HTTP receiver. A port that cannot be
     // bound stops the start, naming the address.
@@ -565,7 +599,11 @@ async fn serve(s: Settings, demo: bool) -> Result<()> {
             max_message: l.max_message_kib * 1024,
             tls,
         };
-        let bound = isms_ingest::bind(app.clone(), state.pipeline.clone(), listener).await.map_err(anyhow::Error::msg)?;
+        let sink = match &state.bus {
+            Some(b) => isms_ingest::Sink::Bus(b.clone()),
+            None => isms_ingest::Sink::Pipeline(state.pipeline.clone()),
+        };
+        let bound = isms_ingest::bind(app.clone(), sink, listener).await.map_err(anyhow::Error::msg)?;
         tracing::info!(addr = %bound.local_addr, transport = %l.transport, source = %l.source, "syslog listener ready");
         tokio::spawn(bound.run());
     }
@@ -604,6 +642,11 @@ async fn serve(s: Settings, demo: bool) -> Result<()> {
                     Ok(c) if c.opened + c.closed > 0 => tracing::info!(opened = c.opened, closed = c.closed, "review findings checked"),
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "review findings check failed"),
+                }
+                match isms_app::monitoring::pipeline::prune_keys(&notifier, 8).await {
+                    Ok(n) if n > 0 => tracing::info!(keys = n, "old batch keys forgotten"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "forgetting old batch keys failed"),
                 }
                 match isms_app::risks::remind(&notifier).await {
                     Ok(n) if n > 0 => tracing::info!(reminders = n, "risk and control reminders queued"),

@@ -122,3 +122,9 @@ entity!(ingest_minute, "ingest_minutes", {
     malformed: i64,
     alerts: i64,
 });
+
+entity!(ingest_done, "ingest_done", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    key: String,
+    done_ms: i64,
+});

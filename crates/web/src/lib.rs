@@ -48,6 +48,8 @@ pub struct WebState {
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// Where received events go to be matched and their alerts written.
     pub pipeline: isms_app::monitoring::pipeline::Pipeline,
+    /// With NATS JetStream configured: batches are queued there for the workers instead.
+    pub bus: Option<Arc<isms_ingest::bus::Bus>>,
     ready: Arc<AtomicBool>,
 }
 
@@ -57,7 +59,7 @@ impl WebState {
             app.clone(),
             isms_app::monitoring::pipeline::PipelineConfig { max_inflight: config.max_inflight_batches, ..Default::default() },
         );
-        Ok(Self { app, i18n: Arc::new(i18n::Catalogs::load()?), config: Arc::new(config), metrics, pipeline, ready: Arc::new(AtomicBool::new(true)) })
+        Ok(Self { app, i18n: Arc::new(i18n::Catalogs::load()?), config: Arc::new(config), metrics, pipeline, bus: None, ready: Arc::new(AtomicBool::new(true)) })
     }
 
     /// Marks the instance as draining: `/readyz` answers 503 so a load balancer stops

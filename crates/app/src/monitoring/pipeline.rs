@@ -12,7 +12,7 @@ use super::sources::SourceCtx;
 use crate::{App, AppError, Result};
 use isms_core::monitoring::{group_key, joins, truncate_reason, AlertState, Severity, DEFAULT_GROUP_WINDOW_MS, HOST_FIELDS, TIME_FIELDS, USER_FIELDS};
 use isms_detect::Event;
-use isms_store::monitoring::{alert, alert_event, dead_letter};
+use isms_store::monitoring::{alert, alert_event, dead_letter, ingest_done};
 use isms_store::now_ms;
 use isms_store::sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict, Query};
 use isms_store::sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Statement};
@@ -49,6 +49,9 @@ pub struct Outcome {
     pub malformed: u64,
     /// Alerts raised or added to.
     pub alerts: u64,
+    /// The batch had been committed before (delivered again): nothing was written.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub duplicate: bool,
 }
 
 #[derive(Debug)]
@@ -76,6 +79,9 @@ struct Hit {
 
 /// A batch after matching, ready to be written.
 struct Evaluated {
+    /// The transport's key of the batch (a stream sequence): a batch whose key is already
+    /// recorded was evaluated before and is not written again.
+    key: Option<String>,
     source: Arc<SourceCtx>,
     received_ms: i64,
     events: u64,
@@ -113,22 +119,30 @@ impl Pipeline {
     /// Reads, matches and writes one batch of events of `source` (see [`split_events`]
     /// for the accepted forms). Answers once the results are committed.
     pub async fn submit(&self, source: Arc<SourceCtx>, body: Vec<u8>) -> std::result::Result<Outcome, SubmitError> {
-        self.run(source, Input::Body(body)).await
+        self.run(source, Input::Body(body), None).await
+    }
+
+    /// Like [`submit`](Self::submit) for a batch a transport may deliver more than once
+    /// (a JetStream message): `key` names it, and a batch whose key was committed before
+    /// is answered without being written again (`Outcome::duplicate`).
+    pub async fn submit_keyed(&self, source: Arc<SourceCtx>, body: Vec<u8>, key: String) -> std::result::Result<Outcome, SubmitError> {
+        self.run(source, Input::Body(body), Some(key)).await
     }
 
     /// Like [`submit`](Self::submit) for receivers that frame events themselves (syslog):
     /// one JSON object per entry, and what they had to refuse with the reason.
-    pub async fn submit_events(&self, source: Arc<SourceCtx>, events: Vec<Vec<u8>>, refused: Vec<(String, String)>) -> std::result::Result<Outcome, SubmitError> {
-        self.run(source, Input::Events(events, refused)).await
+    pub async fn submit_events(&self, source: Arc<SourceCtx>, events: Vec<Vec<u8>>, refused: Vec<(String, String)>, key: Option<String>) -> std::result::Result<Outcome, SubmitError> {
+        self.run(source, Input::Events(events, refused), key).await
     }
 
-    async fn run(&self, source: Arc<SourceCtx>, input: Input) -> std::result::Result<Outcome, SubmitError> {
+    async fn run(&self, source: Arc<SourceCtx>, input: Input, key: Option<String>) -> std::result::Result<Outcome, SubmitError> {
         let permit = self.permits.clone().try_acquire_owned().map_err(|_| SubmitError::Busy)?;
         let compiled = super::rules::compiled(&self.app).await?;
         let received_ms = now_ms();
-        let eval = tokio::task::spawn_blocking(move || evaluate(&compiled, source, input, received_ms))
+        let mut eval = tokio::task::spawn_blocking(move || evaluate(&compiled, source, input, received_ms))
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?;
+        eval.key = key;
         let (reply, answer) = oneshot::channel();
         self.tx.send(Job { eval, reply, _permit: permit }).map_err(|_| AppError::Internal("the pipeline writer stopped".into()))?;
         match answer.await {
@@ -226,7 +240,7 @@ enum Input {
 }
 
 fn evaluate(c: &Compiled, source: Arc<SourceCtx>, input: Input, received_ms: i64) -> Evaluated {
-    let mut out = Evaluated { source: source.clone(), received_ms, events: 0, malformed: vec![], hits: vec![] };
+    let mut out = Evaluated { key: None, source: source.clone(), received_ms, events: 0, malformed: vec![], hits: vec![] };
     let (events, size): (Vec<(usize, &[u8])>, usize) = match &input {
         Input::Body(body) => {
             let (events, bad) = split_events(body);
@@ -318,6 +332,25 @@ async fn write(app: &App, evals: &[&Evaluated], window_ms: i64) -> Result<Vec<Ou
     let now = now_ms();
     let txn = app.store.write_quiet().await?;
     let pg = txn.get_database_backend() == DbBackend::Postgres;
+    // Batches delivered again after a crash: recorded keys are skipped, new ones recorded
+    // in this same transaction.
+    let keys: Vec<String> = evals.iter().filter_map(|e| e.key.clone()).collect();
+    let seen: std::collections::HashSet<String> = if keys.is_empty() {
+        Default::default()
+    } else {
+        ingest_done::Entity::find().filter(ingest_done::Column::Key.is_in(keys.clone())).all(&txn).await?.into_iter().map(|d| d.key).collect()
+    };
+    // The same batch twice in one group (delivered again while the first was queued)
+    // counts once too.
+    let mut taken = seen;
+    let dup: Vec<bool> = evals.iter().map(|e| e.key.as_ref().is_some_and(|k| !taken.insert(k.clone()))).collect();
+    let fresh: Vec<String> = evals.iter().zip(&dup).filter(|(_, d)| !**d).filter_map(|(e, _)| e.key.clone()).collect();
+    if !fresh.is_empty() {
+        let now = now_ms();
+        ingest_done::Entity::insert_many(fresh.iter().map(|k| ingest_done::Model { key: k.clone(), done_ms: now }.into_active_model())).exec(&txn).await?;
+    }
+    let kept: Vec<&Evaluated> = evals.iter().zip(&dup).filter(|(_, d)| !**d).map(|(e, _)| *e).collect();
+    let evals = &kept[..];
     // Matches grouped by alert key, in the order they came.
     let mut order: Vec<String> = vec![];
     let mut groups: HashMap<String, Vec<(usize, &Hit)>> = HashMap::new();
@@ -331,7 +364,7 @@ async fn write(app: &App, evals: &[&Evaluated], window_ms: i64) -> Result<Vec<Ou
             groups.get_mut(&key).map(|g| g.push((bi, h)));
         }
     }
-    let mut outcomes: Vec<Outcome> = evals.iter().map(|e| Outcome { accepted: e.events, malformed: e.malformed.len() as u64, alerts: 0 }).collect();
+    let mut outcomes: Vec<Outcome> = evals.iter().map(|e| Outcome { accepted: e.events, malformed: e.malformed.len() as u64, alerts: 0, duplicate: false }).collect();
     for key in order {
         let hits = &groups[&key];
         if pg {
@@ -478,7 +511,16 @@ async fn write(app: &App, evals: &[&Evaluated], window_ms: i64) -> Result<Vec<Ou
         txn.execute(&stmt).await?;
     }
     txn.commit().await?;
-    Ok(outcomes)
+    // Answers in the order the batches came, duplicates included.
+    let mut fresh_outcomes = outcomes.into_iter();
+    Ok(dup.iter().map(|d| if *d { Outcome { duplicate: true, ..Default::default() } } else { fresh_outcomes.next().unwrap_or_default() }).collect())
+}
+
+/// Forgets batch keys older than `days` (the transport keeps nothing that old to deliver
+/// again). Returns how many were removed.
+pub async fn prune_keys(app: &App, days: i64) -> Result<u64> {
+    let r = ingest_done::Entity::delete_many().filter(ingest_done::Column::DoneMs.lt(now_ms() - days * 86_400_000)).exec(app.store.conn()).await?;
+    Ok(r.rows_affected)
 }
 
 #[cfg(test)]

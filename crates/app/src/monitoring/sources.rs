@@ -273,6 +273,30 @@ pub async fn authenticate(app: &App, token: &str) -> Result<Arc<SourceCtx>> {
     Ok(ctx)
 }
 
+/// An enabled source by id, for workers reading batches a receiver queued.
+pub async fn by_id(app: &App, id: &str) -> Result<Arc<SourceCtx>> {
+    let key = format!("id:{id}");
+    let now = now_ms();
+    let shared = app.monitoring();
+    if let Some((ctx, at)) = shared.sources.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        if now - at < TOKEN_TTL_MS {
+            return Ok(ctx);
+        }
+    }
+    let m = source::Entity::find_by_id(id.to_owned()).one(app.store.conn()).await?.ok_or(AppError::NotFound)?;
+    let ctx = Arc::new(SourceCtx {
+        id: m.id,
+        name: m.name,
+        company_id: m.company_id,
+        kind: SourceKind::parse(&m.kind).unwrap_or(SourceKind::Json),
+        map: FieldMap::parse(&m.field_map).unwrap_or_default(),
+    });
+    if let Ok(mut map) = shared.sources.lock() {
+        map.insert(key, (ctx.clone(), now));
+    }
+    Ok(ctx)
+}
+
 /// An enabled source by name, for receivers configured on the server (syslog listeners).
 /// Looked up again after the same time as tokens, so a disabled source stops receiving.
 pub async fn by_name(app: &App, name: &str) -> Result<Arc<SourceCtx>> {

@@ -4,6 +4,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+mod worker;
+
 fn isms(data: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_isms"))
         .args(args)

@@ -38,7 +38,7 @@ fn retry(status: StatusCode, code: &str, detail: &str, secs: u32) -> Response {
 /// matched and its alerts are committed; 429 or 503 with `Retry-After` mean "send this
 /// batch again later". Events that cannot be read are kept as dead letters and counted.
 #[utoipa::path(post, path = "/api/v1/events", tag = "monitoring", request_body(content = String, description = "JSON, JSON array or NDJSON events", content_type = "application/x-ndjson"),
-    responses((status = 200, body = Outcome), (status = 401, body = Problem), (status = 413, body = Problem), (status = 429, body = Problem), (status = 503, body = Problem)),
+    responses((status = 200, body = Outcome), (status = 202, body = Queued, description = "queued on NATS JetStream for the workers"), (status = 401, body = Problem), (status = 413, body = Problem), (status = 429, body = Problem), (status = 503, body = Problem)),
     security(("source_token" = [])))]
 pub async fn ingest(State(s): State<WebState>, headers: HeaderMap, body: Body) -> Response {
     let Some(token) = bearer(&headers) else {
@@ -68,6 +68,15 @@ pub async fn ingest(State(s): State<WebState>, headers: HeaderMap, body: Body) -
     } else {
         bytes.to_vec()
     };
+    if let Some(bus) = &s.bus {
+        return match bus.publish(&source.id, "body", body).await {
+            Ok(sequence) => (StatusCode::ACCEPTED, Json(Queued { queued: true, sequence })).into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, "a batch of events could not be queued");
+                retry(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the batch could not be queued; send it again", 5)
+            }
+        };
+    }
     match s.pipeline.submit(source, body).await {
         Ok(o) => Json(o).into_response(),
         Err(SubmitError::Busy) => retry(StatusCode::TOO_MANY_REQUESTS, "busy", "too many batches in flight; send this batch again after the pause", 1),
@@ -76,6 +85,15 @@ pub async fn ingest(State(s): State<WebState>, headers: HeaderMap, body: Body) -
             retry(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the batch could not be stored; nothing of it was kept, send it again", 5)
         }
     }
+}
+
+/// With NATS JetStream configured: the batch is stored in the stream and the workers
+/// evaluate it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Queued {
+    pub queued: bool,
+    /// Its place in the stream.
+    pub sequence: u64,
 }
 
 #[utoipa::path(get, path = "/api/v1/event-sources", tag = "monitoring", responses((status = 200, body = Vec<Source>)))]
