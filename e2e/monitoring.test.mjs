@@ -88,6 +88,15 @@ test('monitoring: alert queue, a new source and its token, live alerts, the rule
     assert.deepEqual(await r.json(), { accepted: 1, malformed: 1, alerts: 1 });
     await p.waitForSelector('#alerts tr:has-text("Certutil downloads a file")', { timeout: 20000 });
 
+    // The overview: the sources' rates and health, alerts by state, time to acknowledge.
+    await p.goto(`${server.base}/monitoring/overview`);
+    await p.waitForSelector('#source-rates');
+    assert.match(await p.locator('#source-rates tr', { hasText: 'AZA kiosks' }).textContent(), /Receiving/);
+    assert.match(await p.locator('#source-rates tr', { hasText: 'Group perimeter firewall' }).textContent(), /Group perimeter firewall/);
+    assert.match(await p.locator('#alerts-by-state').textContent(), /New\s*4/);
+    await p.screenshot({ path: `${SHOTS}monitoring-overview-en.png`, fullPage: true });
+    await p.goto(`${server.base}/monitoring`);
+
     // Triage: acknowledge, then escalate to an incident with the events attached.
     await p.click('#alerts a:has-text("PowerShell with an encoded command")');
     await p.waitForSelector('#alert-ack');

@@ -1368,3 +1368,4 @@ n-seconds = { $n } s
 n-minutes = { $n } min
 n-hours = { $n } h
 tile-urgent-alerts = open high and critical alerts
+source-waiting = No events yet

@@ -1365,3 +1365,4 @@ n-seconds = { $n } 秒
 n-minutes = { $n } 分
 n-hours = { $n } 時間
 tile-urgent-alerts = 未対応の高・緊急アラート
+source-waiting = 未受信

@@ -484,7 +484,7 @@ pub struct SourceRate {
     pub id: String,
     pub name: String,
     pub company_id: Option<String>,
-    /// Events per second over the last five whole minutes.
+    /// Events per second over the last five minutes (the current one so far included).
     pub events_per_second: f64,
     pub events_last_hour: i64,
     pub alerts_last_hour: i64,
@@ -512,12 +512,14 @@ pub async fn overview(app: &App, who: &Principal) -> Result<Overview> {
         .iter()
         .map(|s| {
             let mine = minutes.iter().filter(|m| m.source_id == s.id);
-            let last5: i64 = mine.clone().filter(|m| m.minute >= now_minute - 5 && m.minute < now_minute).map(|m| m.events).sum();
+            // The last four whole minutes and the current one so far.
+            let last5: i64 = mine.clone().filter(|m| m.minute >= now_minute - 4).map(|m| m.events).sum();
+            let window_secs = 240.0 + (now_ms() % 60_000) as f64 / 1000.0;
             SourceRate {
                 id: s.id.clone(),
                 name: s.name.clone(),
                 company_id: s.company_id.clone(),
-                events_per_second: last5 as f64 / 300.0,
+                events_per_second: last5 as f64 / window_secs,
                 events_last_hour: mine.clone().map(|m| m.events).sum(),
                 alerts_last_hour: mine.map(|m| m.alerts).sum(),
                 silent: s.silent,
