@@ -341,15 +341,24 @@ pub async fn check_silence(app: &App) -> Result<usize> {
             continue;
         }
         let txn = app.store.write_quiet().await?;
-        // Re-read: another instance may have raised it, or an event may have arrived.
-        let Some(fresh) = source::Entity::find_by_id(m.id.clone()).one(&txn).await? else { continue };
-        if fresh.silent_since_ms.is_some() || !is_silent(fresh.last_event_ms, fresh.created_ms, fresh.expected_secs, now) {
+        // Claim the silent period first: of several instances checking at once, only the
+        // one whose update finds it unclaimed raises the alert.
+        let claimed = source::Entity::update_many()
+            .col_expr(source::Column::SilentSinceMs, isms_store::sea_orm::sea_query::Expr::val(now).into())
+            .filter(source::Column::Id.eq(m.id.clone()))
+            .filter(source::Column::SilentSinceMs.is_null())
+            .filter(match m.last_event_ms {
+                Some(t) => source::Column::LastEventMs.eq(t),
+                None => source::Column::LastEventMs.is_null(),
+            })
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        if claimed != 1 {
+            txn.rollback().await?;
             continue;
         }
-        super::alerts::raise_silence(&txn, &fresh, now).await?;
-        let mut a = fresh.into_active_model();
-        a.silent_since_ms = Set(Some(now));
-        a.update(&txn).await?;
+        super::alerts::raise_silence(&txn, &m, now).await?;
         txn.commit().await?;
         raised += 1;
     }

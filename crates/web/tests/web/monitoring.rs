@@ -248,3 +248,32 @@ async fn rule_imports_report_what_loaded_and_what_was_refused() {
         s.db.drop_schema().await;
     }
 }
+
+#[tokio::test]
+async fn a_silent_source_raises_one_alert_until_it_speaks_again() {
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        s.demo().await;
+        let app = &s.app;
+        let csirt = acting_as(app, "csirt").await.unwrap();
+        let src = sources::create(app, &csirt, SourceInput { name: "quiet dc".into(), kind: "windows".into(), expected_secs: Some(60), ..Default::default() }).await.unwrap();
+        // Created two minutes ago and never heard from.
+        use isms_store::sea_orm::{ConnectionTrait, Statement};
+        let back = isms_store::now_ms() - 120_000;
+        app.store.conn().execute_raw(Statement::from_string(app.store.backend(), format!("UPDATE event_sources SET created_ms = {back} WHERE id = '{}'", src.source.id))).await.unwrap();
+        assert!(sources::get(app, &csirt, &src.source.id).await.unwrap().silent);
+        let (a, b2) = tokio::join!(sources::check_silence(app), sources::check_silence(app));
+        assert_eq!(a.unwrap() + b2.unwrap(), 1, "{b:?}: two checks at once raise one alert");
+        assert_eq!(sources::check_silence(app).await.unwrap(), 0, "one alert per silent period");
+        let q = AlertQuery { source_id: Some(src.source.id.clone()), ..Default::default() };
+        let open = alerts::list(app, &csirt, &q).await.unwrap();
+        assert_eq!((open.total, open.items[0].kind.as_str(), open.items[0].severity.code()), (1, "silence", "high"));
+        // It speaks again: no longer silent.
+        let (st, _) = post(&s, &src.token, event("dc1", "ipconfig").into_bytes(), false).await;
+        assert_eq!(st, StatusCode::OK);
+        let now = sources::get(app, &csirt, &src.source.id).await.unwrap();
+        assert!(!now.silent && now.events_total == 1);
+        assert_eq!(sources::check_silence(app).await.unwrap(), 0);
+        s.db.drop_schema().await;
+    }
+}
