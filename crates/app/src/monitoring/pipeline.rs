@@ -361,7 +361,9 @@ async fn write(app: &App, evals: &[&Evaluated], window_ms: i64) -> Result<Vec<Ou
                 order.push(key.clone());
                 vec![]
             });
-            groups.get_mut(&key).map(|g| g.push((bi, h)));
+            if let Some(g) = groups.get_mut(&key) {
+                g.push((bi, h));
+            }
         }
     }
     let mut outcomes: Vec<Outcome> = evals.iter().map(|e| Outcome { accepted: e.events, malformed: e.malformed.len() as u64, alerts: 0, duplicate: false }).collect();
@@ -490,8 +492,8 @@ async fn write(app: &App, evals: &[&Evaluated], window_ms: i64) -> Result<Vec<Ou
         source::Entity::update_many()
             .col_expr(source::Column::EventsTotal, Expr::col(source::Column::EventsTotal).add(events))
             .col_expr(source::Column::MalformedTotal, Expr::col(source::Column::MalformedTotal).add(malformed))
-            .col_expr(source::Column::LastEventMs, Expr::val(last).into())
-            .col_expr(source::Column::SilentSinceMs, Expr::val(Option::<i64>::None).into())
+            .col_expr(source::Column::LastEventMs, Expr::val(last))
+            .col_expr(source::Column::SilentSinceMs, Expr::val(Option::<i64>::None))
             .filter(source::Column::Id.eq(id))
             .exec(&txn)
             .await?;
