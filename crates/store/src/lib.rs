@@ -149,14 +149,13 @@ impl Store {
     /// A transaction that will write. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`), so two writers queue instead of failing half-way.
     pub async fn write(&self) -> Result<WriteTx, DbErr> {
-        let txn = self
-            .db
-            .begin_with_options(TransactionOptions {
-                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                ..Default::default()
-            })
-            .await?;
-        Ok(WriteTx { txn, generation: self.generation.clone() })
+        Ok(WriteTx { txn: self.begin_immediate().await?, generation: self.generation.clone() })
+    }
+
+    async fn begin_immediate(&self) -> Result<DatabaseTransaction, DbErr> {
+        self.db
+            .begin_with_options(TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() })
+            .await
     }
 
     /// A write transaction for high-rate telemetry (alerts raised by the event pipeline,
@@ -164,14 +163,7 @@ impl Store {
     /// events does not empty the caches of the other registers. What it writes must not
     /// be cached by generation.
     pub async fn write_quiet(&self) -> Result<WriteTx, DbErr> {
-        let txn = self
-            .db
-            .begin_with_options(TransactionOptions {
-                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                ..Default::default()
-            })
-            .await?;
-        Ok(WriteTx { txn, generation: Arc::new(AtomicU64::new(0)) })
+        Ok(WriteTx { txn: self.begin_immediate().await?, generation: Arc::new(AtomicU64::new(0)) })
     }
 
     /// Moves on with every committed write of this instance.

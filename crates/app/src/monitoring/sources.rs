@@ -236,93 +236,65 @@ pub async fn get(app: &App, who: &Principal, id: &str) -> Result<Source> {
 /// another instance stops being accepted here within this time.
 const TOKEN_TTL_MS: i64 = 10_000;
 
-/// The enabled source a token belongs to. `Unauthenticated` for anything else.
-pub async fn authenticate(app: &App, token: &str) -> Result<Arc<SourceCtx>> {
-    if !token.starts_with(TOKEN_PREFIX) {
-        return Err(AppError::Unauthenticated);
+impl From<source::Model> for SourceCtx {
+    fn from(m: source::Model) -> Self {
+        SourceCtx {
+            id: m.id,
+            name: m.name,
+            company_id: m.company_id,
+            kind: SourceKind::parse(&m.kind).unwrap_or(SourceKind::Json),
+            map: FieldMap::parse(&m.field_map).unwrap_or_default(),
+        }
     }
-    let hash = crate::token_hash(token);
+}
+
+/// One source found by `find`, remembered under `key` for [`TOKEN_TTL_MS`]. A disabled
+/// source counts as missing when `enabled_only`.
+async fn lookup(app: &App, key: String, find: isms_store::sea_orm::Select<source::Entity>, enabled_only: bool, missing: fn() -> AppError) -> Result<Arc<SourceCtx>> {
     let now = now_ms();
     let shared = app.monitoring();
-    if let Some((ctx, at)) = shared.sources.lock().ok().and_then(|m| m.get(&hash).cloned()) {
+    if let Some((ctx, at)) = shared.sources.lock().ok().and_then(|m| m.get(&key).cloned()) {
         if now - at < TOKEN_TTL_MS {
             return Ok(ctx);
         }
     }
     let changed = shared.sources_changed.load(std::sync::atomic::Ordering::SeqCst);
-    let m = source::Entity::find().filter(source::Column::TokenHash.eq(hash.clone())).one(app.store.conn()).await?.ok_or(AppError::Unauthenticated)?;
-    if !m.enabled {
-        return Err(AppError::Unauthenticated);
+    let m = find.one(app.store.conn()).await?.ok_or_else(missing)?;
+    if enabled_only && !m.enabled {
+        return Err(missing());
     }
-    let ctx = Arc::new(SourceCtx {
-        id: m.id,
-        name: m.name,
-        company_id: m.company_id,
-        kind: SourceKind::parse(&m.kind).unwrap_or(SourceKind::Json),
-        map: FieldMap::parse(&m.field_map).unwrap_or_default(),
-    });
+    let ctx = Arc::new(SourceCtx::from(m));
     // A change made while this lookup ran must not be overwritten by the older answer.
     if shared.sources_changed.load(std::sync::atomic::Ordering::SeqCst) == changed {
         if let Ok(mut map) = shared.sources.lock() {
             if map.len() > 10_000 {
                 map.clear();
             }
-            map.insert(hash, (ctx.clone(), now));
+            map.insert(key, (ctx.clone(), now));
         }
     }
     Ok(ctx)
 }
 
-/// An enabled source by id, for workers reading batches a receiver queued.
+/// The enabled source a token belongs to. `Unauthenticated` for anything else.
+pub async fn authenticate(app: &App, token: &str) -> Result<Arc<SourceCtx>> {
+    if !token.starts_with(TOKEN_PREFIX) {
+        return Err(AppError::Unauthenticated);
+    }
+    let hash = crate::token_hash(token);
+    lookup(app, hash.clone(), source::Entity::find().filter(source::Column::TokenHash.eq(hash)), true, || AppError::Unauthenticated).await
+}
+
+/// A source by id, for workers reading batches a receiver queued: disabled or not, since
+/// its batches were accepted while it was enabled.
 pub async fn by_id(app: &App, id: &str) -> Result<Arc<SourceCtx>> {
-    let key = format!("id:{id}");
-    let now = now_ms();
-    let shared = app.monitoring();
-    if let Some((ctx, at)) = shared.sources.lock().ok().and_then(|m| m.get(&key).cloned()) {
-        if now - at < TOKEN_TTL_MS {
-            return Ok(ctx);
-        }
-    }
-    let m = source::Entity::find_by_id(id.to_owned()).one(app.store.conn()).await?.ok_or(AppError::NotFound)?;
-    let ctx = Arc::new(SourceCtx {
-        id: m.id,
-        name: m.name,
-        company_id: m.company_id,
-        kind: SourceKind::parse(&m.kind).unwrap_or(SourceKind::Json),
-        map: FieldMap::parse(&m.field_map).unwrap_or_default(),
-    });
-    if let Ok(mut map) = shared.sources.lock() {
-        map.insert(key, (ctx.clone(), now));
-    }
-    Ok(ctx)
+    lookup(app, format!("id:{id}"), source::Entity::find_by_id(id.to_owned()), false, || AppError::NotFound).await
 }
 
 /// An enabled source by name, for receivers configured on the server (syslog listeners).
 /// Looked up again after the same time as tokens, so a disabled source stops receiving.
 pub async fn by_name(app: &App, name: &str) -> Result<Arc<SourceCtx>> {
-    let key = format!("name:{name}");
-    let now = now_ms();
-    let shared = app.monitoring();
-    if let Some((ctx, at)) = shared.sources.lock().ok().and_then(|m| m.get(&key).cloned()) {
-        if now - at < TOKEN_TTL_MS {
-            return Ok(ctx);
-        }
-    }
-    let m = source::Entity::find().filter(source::Column::Name.eq(name.to_owned())).one(app.store.conn()).await?.ok_or(AppError::NotFound)?;
-    if !m.enabled {
-        return Err(AppError::NotFound);
-    }
-    let ctx = Arc::new(SourceCtx {
-        id: m.id,
-        name: m.name,
-        company_id: m.company_id,
-        kind: SourceKind::parse(&m.kind).unwrap_or(SourceKind::Json),
-        map: FieldMap::parse(&m.field_map).unwrap_or_default(),
-    });
-    if let Ok(mut map) = shared.sources.lock() {
-        map.insert(key, (ctx.clone(), now));
-    }
-    Ok(ctx)
+    lookup(app, format!("name:{name}"), source::Entity::find().filter(source::Column::Name.eq(name.to_owned())), true, || AppError::NotFound).await
 }
 
 /// Sources silent beyond their expected gap get one alert each (until they speak again).
