@@ -111,11 +111,6 @@ impl Pipeline {
         Pipeline { app, permits: Arc::new(Semaphore::new(config.max_inflight.max(1))), tx }
     }
 
-    /// Batches in flight now.
-    pub fn inflight(&self, max: usize) -> usize {
-        max.saturating_sub(self.permits.available_permits())
-    }
-
     /// Reads, matches and writes one batch of events of `source` (see [`split_events`]
     /// for the accepted forms). Answers once the results are committed.
     pub async fn submit(&self, source: Arc<SourceCtx>, body: Vec<u8>) -> std::result::Result<Outcome, SubmitError> {

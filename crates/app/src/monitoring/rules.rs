@@ -834,12 +834,3 @@ pub fn test(body: &str, samples: &str) -> TestOutcome {
     out.sort_by_key(|s| s.number);
     TestOutcome { problems: vec![], samples: out }
 }
-
-/// How many rules are enabled and usable, and how many the engine holds now.
-pub async fn counts(app: &App, who: &Principal) -> Result<(u64, u64)> {
-    who.require(Permission::MonitoringRead)?;
-    let db = app.store.conn();
-    let all = rule::Entity::find().count(db).await?;
-    let on = rule::Entity::find().filter(rule::Column::Enabled.eq(true)).count(db).await?;
-    Ok((all, on))
-}
