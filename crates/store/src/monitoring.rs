@@ -128,3 +128,77 @@ entity!(ingest_done, "ingest_done", {
     key: String,
     done_ms: i64,
 });
+
+entity!(feed, "intel_feeds", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    id: String,
+    name: String,
+    /// `taxii` (pulled) or a file format (`stix`, `misp-json`, `misp-csv`, `text`) imported by hand.
+    format: String,
+    /// TAXII: the discovery or API root address.
+    url: Option<String>,
+    /// TAXII: the collection's id.
+    collection: Option<String>,
+    /// `none`, `basic` or `bearer`.
+    auth: String,
+    username: Option<String>,
+    /// The password or token, sealed with the instance's key.
+    secret: Option<String>,
+    /// TLP and confidence of indicators that carry none.
+    default_tlp: String,
+    default_confidence: i32,
+    /// Minutes between pulls; `None`: pulled only on request.
+    interval_minutes: Option<i32>,
+    enabled: bool,
+    /// TAXII `added_after` of the next pull.
+    cursor: Option<String>,
+    next_pull_ms: Option<i64>,
+    /// An instance pulling the feed holds it until then.
+    claimed_until_ms: Option<i64>,
+    last_pull_ms: Option<i64>,
+    last_ok_ms: Option<i64>,
+    /// Why the last pull or import failed; the indicators of the last good one are kept.
+    last_error: Option<String>,
+    last_added: i64,
+    /// The first refusals of the last pull or import, one per line.
+    last_refused: String,
+    indicator_count: i64,
+    created_by: Option<String>,
+    created_ms: i64,
+    updated_ms: i64,
+});
+
+entity!(indicator, "indicators", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    id: String,
+    feed_id: String,
+    kind: String,
+    /// Canonical: lower case, networks with their prefix, URLs without a bare trailing slash.
+    value: String,
+    /// The feed's id for it (STIX `indicator--…`, MISP uuid).
+    external_id: Option<String>,
+    name: String,
+    tlp: String,
+    confidence: i32,
+    valid_from_ms: Option<i64>,
+    valid_until_ms: Option<i64>,
+    created_ms: i64,
+    updated_ms: i64,
+});
+
+entity!(sighting, "sightings", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    id: String,
+    /// `indicator id:source id`: one sighting per indicator and source, counted up.
+    sighting_key: String,
+    indicator_id: String,
+    company_id: Option<String>,
+    source_id: Option<String>,
+    /// The latest alert the sighting raised or joined.
+    alert_id: Option<String>,
+    observed: String,
+    count: i64,
+    first_ms: i64,
+    last_ms: i64,
+    created_ms: i64,
+});

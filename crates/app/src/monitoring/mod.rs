@@ -7,6 +7,7 @@
 //! batches to one transaction.
 
 pub mod alerts;
+pub mod intel;
 pub mod pipeline;
 pub mod rules;
 pub mod sources;
@@ -17,27 +18,114 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-/// What the monitoring use cases share in memory: the compiled rules and the sources by
-/// token. Both are rebuilt from the database when it changes.
-#[derive(Default)]
+/// What the monitoring use cases share in memory: the compiled rules, the indicator set
+/// and the sources by token. All are rebuilt from the database when it changes.
 pub(crate) struct Shared {
-    /// Moves on with every local change of rules or overrides.
-    rules_changed: AtomicU64,
-    compiled: RwLock<Option<Arc<rules::Compiled>>>,
-    /// One rebuild at a time.
-    building: tokio::sync::Mutex<()>,
-    /// When the stored rules version was last compared (another instance may have
-    /// changed the rules).
-    checked_ms: AtomicU64,
+    pub(crate) rules: Versioned<rules::Compiled>,
+    pub(crate) intel: Versioned<intel::Compiled>,
     sources: Mutex<HashMap<String, (Arc<sources::SourceCtx>, i64)>>,
     /// Moves on with every change of a source, so cached tokens are looked up again.
     sources_changed: AtomicU64,
 }
 
-impl Shared {
-    pub(crate) fn rules_changed(&self) {
-        self.rules_changed.fetch_add(1, Ordering::SeqCst);
+impl Default for Shared {
+    fn default() -> Self {
+        Shared { rules: Versioned::new("detection_rules_version"), intel: Versioned::new("indicators_version"), sources: Default::default(), sources_changed: Default::default() }
     }
+}
+
+/// How often a stored version is compared with the one built here.
+const RECHECK_MS: u64 = 5_000;
+
+/// Something built from the database (the rules' engine, the indicator set) and kept in
+/// memory: rebuilt when it changed here or on another instance (a version in the
+/// settings), or when it says it is due (an indicator's validity ends). While a rebuild
+/// runs, callers keep the previous one, so events are never held up by it.
+pub(crate) struct Versioned<T> {
+    key: &'static str,
+    /// Moves on with every local change.
+    changed: AtomicU64,
+    slot: RwLock<Option<Arc<Built<T>>>>,
+    /// One rebuild at a time.
+    building: tokio::sync::Mutex<()>,
+    /// When the stored version was last compared.
+    checked_ms: AtomicU64,
+}
+
+struct Built<T> {
+    value: Arc<T>,
+    version: String,
+    local: u64,
+    /// Rebuild after this time even if nothing changed.
+    due_ms: Option<i64>,
+}
+
+impl<T: Send + Sync + 'static> Versioned<T> {
+    fn new(key: &'static str) -> Self {
+        Versioned { key, changed: AtomicU64::new(0), slot: RwLock::new(None), building: tokio::sync::Mutex::new(()), checked_ms: AtomicU64::new(0) }
+    }
+
+    /// Marks a local change; call after committing `bump` in the same transaction as the change.
+    pub(crate) fn changed(&self) {
+        self.changed.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Records a change for the other instances, inside the transaction that makes it.
+    pub(crate) async fn bump(&self, txn: &impl isms_store::sea_orm::ConnectionTrait) -> Result<()> {
+        isms_store::settings::put(txn, self.key, &uuid::Uuid::now_v7().to_string()).await?;
+        Ok(())
+    }
+
+    /// The current value; `build` makes a new one and says until when it holds.
+    pub(crate) async fn get<F, Fut>(&self, app: &App, build: F) -> Result<Arc<T>>
+    where
+        F: FnOnce(App) -> Fut,
+        Fut: std::future::Future<Output = Result<(T, Option<i64>)>>,
+    {
+        let local = self.changed.load(Ordering::SeqCst);
+        let current = self.slot.read().ok().and_then(|c| c.clone());
+        if let Some(c) = &current {
+            let now = isms_store::now_ms();
+            if c.local == local && c.due_ms.is_none_or(|d| now < d) {
+                if (now as u64).saturating_sub(self.checked_ms.load(Ordering::Relaxed)) < RECHECK_MS {
+                    return Ok(c.value.clone());
+                }
+                self.checked_ms.store(now as u64, Ordering::Relaxed);
+                if self.stored(app).await? == c.version {
+                    return Ok(c.value.clone());
+                }
+            }
+        }
+        let _guard = match &current {
+            // Someone else is rebuilding: keep using the previous one meanwhile.
+            Some(c) => match self.building.try_lock() {
+                Ok(g) => g,
+                Err(_) => return Ok(c.value.clone()),
+            },
+            None => self.building.lock().await,
+        };
+        if let Some(c) = self.slot.read().ok().and_then(|c| c.clone()) {
+            if c.local == self.changed.load(Ordering::SeqCst) && current.as_ref().is_none_or(|old| !Arc::ptr_eq(old, &c)) {
+                return Ok(c.value.clone());
+            }
+        }
+        let local = self.changed.load(Ordering::SeqCst);
+        let version = self.stored(app).await?;
+        let (value, due_ms) = build(app.clone()).await?;
+        let built = Arc::new(Built { value: Arc::new(value), version, local, due_ms });
+        if let Ok(mut slot) = self.slot.write() {
+            *slot = Some(built.clone());
+        }
+        self.checked_ms.store(isms_store::now_ms() as u64, Ordering::Relaxed);
+        Ok(built.value.clone())
+    }
+
+    async fn stored(&self, app: &App) -> Result<String> {
+        Ok(isms_store::settings::get(app.store.conn(), self.key).await?.unwrap_or_default())
+    }
+}
+
+impl Shared {
 
     pub(crate) fn sources_changed(&self) {
         self.sources_changed.fetch_add(1, Ordering::SeqCst);

@@ -15,17 +15,12 @@ use isms_detect::{Engine, Level, LoadReport, LogSourceMap};
 use isms_store::monitoring::{rule, rule_override, source};
 use isms_store::now_ms;
 use isms_store::sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-/// Settings key of the rules' version: another instance compares it to rebuild its engine.
-const VERSION_KEY: &str = "detection_rules_version";
-/// How often the stored version is compared.
-const RECHECK_MS: u64 = 5_000;
 /// Largest rule text.
 const MAX_RULE_BYTES: usize = 2 * 1024 * 1024;
 
@@ -71,8 +66,6 @@ impl Override {
 pub struct Compiled {
     pub engine: Engine,
     pub rules: Vec<RuleMeta>,
-    version: String,
-    local: u64,
 }
 
 fn level_code(l: Option<Level>) -> &'static str {
@@ -91,60 +84,14 @@ fn date_end_ms(d: &str) -> Option<i64> {
     Some(end.timestamp().as_millisecond())
 }
 
-async fn stored_version(db: &impl ConnectionTrait) -> Result<String> {
-    Ok(isms_store::settings::get(db, VERSION_KEY).await?.unwrap_or_default())
-}
-
-async fn bump_version(app: &App, txn: &impl ConnectionTrait) -> Result<()> {
-    let _ = app;
-    isms_store::settings::put(txn, VERSION_KEY, &uuid::Uuid::now_v7().to_string()).await?;
-    Ok(())
-}
-
 /// The compiled rules, rebuilt when a rule changed here or on another instance. While a
 /// rebuild runs, callers keep the previous engine, so events are never held up by it.
 pub async fn compiled(app: &App) -> Result<Arc<Compiled>> {
-    let shared = app.monitoring();
-    let local = shared.rules_changed.load(Ordering::SeqCst);
-    let current = shared.compiled.read().ok().and_then(|c| c.clone());
-    if let Some(c) = &current {
-        if c.local == local {
-            let now = now_ms() as u64;
-            if now.saturating_sub(shared.checked_ms.load(Ordering::Relaxed)) < RECHECK_MS {
-                return Ok(c.clone());
-            }
-            shared.checked_ms.store(now, Ordering::Relaxed);
-            if stored_version(app.store.conn()).await? == c.version {
-                return Ok(c.clone());
-            }
-        }
-    }
-    let guard = match &current {
-        // Someone else is rebuilding: keep matching with the previous engine meanwhile.
-        Some(c) => match shared.building.try_lock() {
-            Ok(g) => g,
-            Err(_) => return Ok(c.clone()),
-        },
-        None => shared.building.lock().await,
-    };
-    if let Some(c) = shared.compiled.read().ok().and_then(|c| c.clone()) {
-        if c.local == shared.rules_changed.load(Ordering::SeqCst) && current.as_ref().is_none_or(|old| !Arc::ptr_eq(old, &c)) {
-            return Ok(c);
-        }
-    }
-    let local = shared.rules_changed.load(Ordering::SeqCst);
-    let built = Arc::new(build(app, local).await?);
-    if let Ok(mut slot) = shared.compiled.write() {
-        *slot = Some(built.clone());
-    }
-    shared.checked_ms.store(now_ms() as u64, Ordering::Relaxed);
-    drop(guard);
-    Ok(built)
+    app.monitoring().rules.get(app, |app| async move { Ok((build(&app).await?, None)) }).await
 }
 
-async fn build(app: &App, local: u64) -> Result<Compiled> {
+async fn build(app: &App) -> Result<Compiled> {
     let db = app.store.conn();
-    let version = stored_version(db).await?;
     let rows = rule::Entity::find()
         .filter(rule::Column::Enabled.eq(true))
         .filter(rule::Column::Error.is_null())
@@ -183,7 +130,7 @@ async fn build(app: &App, local: u64) -> Result<Compiled> {
             }
         }
         engine.finish();
-        Compiled { engine, rules: metas, version, local }
+        Compiled { engine, rules: metas }
     })
     .await
     .map_err(|e| AppError::Internal(e.to_string()))
@@ -536,7 +483,7 @@ pub async fn import(app: &App, who: &Principal, files: Vec<ImportFile>) -> Resul
             }
         }
     }
-    bump_version(app, &txn).await?;
+    app.monitoring().rules.bump(&txn).await?;
     record(
         app,
         &txn,
@@ -549,7 +496,7 @@ pub async fn import(app: &App, who: &Principal, files: Vec<ImportFile>) -> Resul
     )
     .await?;
     txn.commit().await?;
-    app.monitoring().rules_changed();
+    app.monitoring().rules.changed();
     Ok(report)
 }
 
@@ -600,10 +547,10 @@ pub async fn create(app: &App, who: &Principal, input: RuleInput) -> Result<Rule
         updated_ms: now,
     };
     let m = m.into_active_model().insert(&txn).await?;
-    bump_version(app, &txn).await?;
+    app.monitoring().rules.bump(&txn).await?;
     record(app, &txn, who, "monitoring.rule.create", "detection_rule", Some(&m.id), None, json!({"title": m.title, "enabled": m.enabled})).await?;
     txn.commit().await?;
-    app.monitoring().rules_changed();
+    app.monitoring().rules.changed();
     Ok(m.into())
 }
 
@@ -635,10 +582,10 @@ pub async fn update(app: &App, who: &Principal, id: &str, input: RuleInput) -> R
     a.error = Set(None);
     a.updated_ms = Set(now_ms());
     let m = a.update(&txn).await?;
-    bump_version(app, &txn).await?;
+    app.monitoring().rules.bump(&txn).await?;
     record(app, &txn, who, "monitoring.rule.update", "detection_rule", Some(&m.id), None, json!({"before": before, "after": {"title": m.title, "enabled": m.enabled, "level": m.level}, "text_changed": changed_text})).await?;
     txn.commit().await?;
-    app.monitoring().rules_changed();
+    app.monitoring().rules.changed();
     Ok(m.into())
 }
 
@@ -652,10 +599,10 @@ pub async fn set_enabled(app: &App, who: &Principal, id: &str, enabled: bool) ->
     a.enabled = Set(enabled);
     a.updated_ms = Set(now_ms());
     let m = a.update(&txn).await?;
-    bump_version(app, &txn).await?;
+    app.monitoring().rules.bump(&txn).await?;
     record(app, &txn, who, if enabled { "monitoring.rule.enable" } else { "monitoring.rule.disable" }, "detection_rule", Some(&m.id), None, json!({"title": m.title})).await?;
     txn.commit().await?;
-    app.monitoring().rules_changed();
+    app.monitoring().rules.changed();
     Ok(m.into())
 }
 
@@ -750,7 +697,7 @@ pub async fn add_override(app: &App, who: &Principal, rule_id: &str, input: Over
         created_ms: now_ms(),
     };
     let m = m.into_active_model().insert(&txn).await?;
-    bump_version(app, &txn).await?;
+    app.monitoring().rules.bump(&txn).await?;
     record(
         app,
         &txn,
@@ -763,7 +710,7 @@ pub async fn add_override(app: &App, who: &Principal, rule_id: &str, input: Over
     )
     .await?;
     txn.commit().await?;
-    app.monitoring().rules_changed();
+    app.monitoring().rules.changed();
     Ok(OverrideView {
         id: m.id,
         company_id: m.company_id,
@@ -787,10 +734,10 @@ pub async fn remove_override(app: &App, who: &Principal, rule_id: &str, override
         return Err(AppError::Forbidden);
     }
     rule_override::Entity::delete_by_id(o.id.clone()).exec(&txn).await?;
-    bump_version(app, &txn).await?;
+    app.monitoring().rules.bump(&txn).await?;
     record(app, &txn, who, "monitoring.rule.override.remove", "detection_rule", Some(rule_id), o.company_id.as_deref(), json!({"override": o.id, "reason": o.reason})).await?;
     txn.commit().await?;
-    app.monitoring().rules_changed();
+    app.monitoring().rules.changed();
     Ok(())
 }
 
