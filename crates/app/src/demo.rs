@@ -161,13 +161,46 @@ async fn load_monitoring(app: &App, companies: &[(String, String)]) -> Result<()
         event(60, "AZA-WS-0217.aozora.example", "AOZORA\\k.ito", "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe", "powershell.exe -nop -w hidden -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAKQA="),
         event(12, "AZA-FS-02.aozora.example", "AOZORA\\svc-backup", "C:\\Windows\\System32\\vssadmin.exe", "vssadmin.exe delete shadows /all /quiet"),
         event(5, "AZA-WS-0142.aozora.example", "AOZORA\\t.sato", "C:\\Windows\\System32\\notepad.exe", "notepad.exe report.txt"),
+        // A connection to an address the sample ISAC feed lists.
+        serde_json::json!({
+            "@timestamp": now.checked_sub(jiff::SignedDuration::from_mins(30)).unwrap_or(now).to_string(),
+            "winlog": {"channel": "Microsoft-Windows-Sysmon/Operational", "event_id": 3, "computer_name": "AZA-WS-0217.aozora.example",
+                       "event_data": {"Image": "C:\\Users\\k.ito\\AppData\\Local\\Temp\\upd.exe", "User": "AOZORA\\k.ito", "DestinationIp": "203.0.113.66", "DestinationPort": 443}},
+        })
+        .to_string(),
     ];
+    load_intel(app, &csirt).await?;
     let source = sources::authenticate(app, &ws.token).await?;
     let p = pipeline::Pipeline::start(app.clone(), pipeline::PipelineConfig::default());
     p.submit(source, lines.join("\n").into_bytes()).await.map_err(|e| match e {
         pipeline::SubmitError::Failed(e) => e,
         pipeline::SubmitError::Busy => crate::AppError::Internal("the demo pipeline was busy".into()),
     })?;
+    Ok(())
+}
+
+/// A sample ISAC feed: a STIX 2.1 bundle with a command-and-control address, a phishing
+/// domain and a malware hash, all from documentation ranges and example names.
+async fn load_intel(app: &App, csirt: &crate::Principal) -> Result<()> {
+    use crate::monitoring::intel;
+    let feed = intel::create_feed(
+        app,
+        csirt,
+        intel::FeedInput { name: "Aviation ISAC sample bundle".into(), format: "stix".into(), default_tlp: "amber".into(), default_confidence: Some(70), enabled: true, ..Default::default() },
+    )
+    .await?;
+    let bundle = serde_json::json!({"type": "bundle", "id": "bundle--7d0c4f7e-3a51-4c9e-9b1e-2f5d8a6c4b10", "objects": [
+        {"type": "indicator", "spec_version": "2.1", "id": "indicator--1f6a2c8e-5b3d-4e7a-9c1f-0a2b3c4d5e61", "created": "2026-11-01T00:00:00Z", "modified": "2026-11-01T00:00:00Z",
+         "name": "Command-and-control server of a loader seen at airlines", "pattern": "[ipv4-addr:value = '203.0.113.66']", "pattern_type": "stix",
+         "valid_from": "2026-11-01T00:00:00Z", "confidence": 85, "object_marking_refs": ["marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"]},
+        {"type": "indicator", "spec_version": "2.1", "id": "indicator--2a7b3d9f-6c4e-4f8b-8d2a-1b3c4d5e6f72", "created": "2026-11-01T00:00:00Z", "modified": "2026-11-01T00:00:00Z",
+         "name": "Phishing domain imitating a mileage programme", "pattern": "[domain-name:value = 'mileage-aozora.example']", "pattern_type": "stix",
+         "valid_from": "2026-11-01T00:00:00Z", "confidence": 60, "object_marking_refs": ["marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"]},
+        {"type": "indicator", "spec_version": "2.1", "id": "indicator--3b8c4e0a-7d5f-4a9c-9e3b-2c4d5e6f7a83", "created": "2026-11-01T00:00:00Z", "modified": "2026-11-01T00:00:00Z",
+         "name": "Ransomware dropper", "pattern": "[file:hashes.'SHA-256' = '5f2b7c0e9a8d6b4c3e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d']", "pattern_type": "stix",
+         "valid_from": "2026-11-01T00:00:00Z", "confidence": 95}
+    ]});
+    intel::import(app, csirt, &feed.id, bundle.to_string().as_bytes(), Some("stix"), false).await?;
     Ok(())
 }
 

@@ -607,6 +607,21 @@ async fn serve(s: Settings, demo: bool) -> Result<()> {
         tracing::info!(addr = %bound.local_addr, transport = %l.transport, source = %l.source, "syslog listener ready");
         tokio::spawn(bound.run());
     }
+    // Threat-intelligence feeds are pulled on their own schedule, apart from the reminder
+    // loop, since a slow TAXII server may take a minute to answer. Each due feed is
+    // claimed first, so with several instances it is pulled once.
+    let puller = app.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            match isms_app::monitoring::intel::pull_due(&puller).await {
+                Ok(n) if n > 0 => tracing::info!(feeds = n, "threat-intelligence feeds pulled"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "threat-intelligence pulls failed"),
+            }
+        }
+    });
     // Reminders are made hourly (each once, by its key); e-mail leaves the outbox every
     // fifteen seconds. Both are safe with several instances.
     let notifier = app.clone();

@@ -3,6 +3,7 @@
 //! once run on both backends.
 
 pub mod smtp;
+pub mod taxii;
 
 use isms_app::accounts::{GrantView, NewUser};
 use isms_app::{App, AppConfig, Principal};

@@ -247,6 +247,11 @@ mod tests {
         keys.extend(SourceKind::ALL.iter().map(|k| format!("source-kind-{k}")));
         keys.extend(["rule", "indicator", "silence"].iter().map(|k| format!("alert-kind-{k}")));
         keys.extend(["sigmahq", "custom"].iter().map(|k| format!("rule-origin-{k}")));
+        keys.extend(["taxii", "stix", "misp-json", "misp-csv", "text"].iter().map(|k| format!("feed-format-{k}")));
+        keys.extend(["none", "basic", "bearer"].iter().map(|k| format!("feed-auth-{k}")));
+        keys.extend(isms_detect::intel::Tlp::ALL.iter().map(|t| format!("tlp-{}", t.code().replace('+', "-"))));
+        keys.extend(isms_detect::intel::Kind::ALL.iter().map(|k| format!("indicator-kind-{}", k.code())));
+        keys.extend(["feed-file", "feed-pull", "feed-url", "feed-not-taxii", "tlp-not-shared", "number"].iter().map(|s| format!("err-{s}")));
         keys.extend(isms_core::monitoring::Refused::ALL.iter().map(|r| format!("err-{}", r.code())));
         keys.extend(["likelihood", "impact"].iter().map(|k| format!("axis-{k}")));
         keys.extend(isms_app::findings::SOURCES.iter().map(|k| format!("finding-source-{k}")));

@@ -67,8 +67,24 @@ impl From<AppError> for SubmitError {
     }
 }
 
+/// What matched: a detection rule, or a threat-intelligence indicator.
+enum Subject {
+    Rule(String),
+    Indicator { id: String, value: String },
+}
+
+impl Subject {
+    /// The part of the alert's group key that names what matched.
+    fn key(&self) -> String {
+        match self {
+            Subject::Rule(id) => id.clone(),
+            Subject::Indicator { id, .. } => format!("ioc:{id}"),
+        }
+    }
+}
+
 struct Hit {
-    rule_id: String,
+    subject: Subject,
     title: String,
     severity: Severity,
     host: String,
@@ -133,8 +149,9 @@ impl Pipeline {
     async fn run(&self, source: Arc<SourceCtx>, input: Input, key: Option<String>) -> std::result::Result<Outcome, SubmitError> {
         let permit = self.permits.clone().try_acquire_owned().map_err(|_| SubmitError::Busy)?;
         let compiled = super::rules::compiled(&self.app).await?;
+        let intel = super::intel::compiled(&self.app).await?;
         let received_ms = now_ms();
-        let mut eval = tokio::task::spawn_blocking(move || evaluate(&compiled, source, input, received_ms))
+        let mut eval = tokio::task::spawn_blocking(move || evaluate(&compiled, &intel, source, input, received_ms))
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?;
         eval.key = key;
@@ -234,7 +251,8 @@ enum Input {
     Events(Vec<Vec<u8>>, Vec<(String, String)>),
 }
 
-fn evaluate(c: &Compiled, source: Arc<SourceCtx>, input: Input, received_ms: i64) -> Evaluated {
+fn evaluate(c: &Compiled, intel: &super::intel::Compiled, source: Arc<SourceCtx>, input: Input, received_ms: i64) -> Evaluated {
+    let mut found = vec![];
     let mut out = Evaluated { key: None, source: source.clone(), received_ms, events: 0, malformed: vec![], hits: vec![] };
     let (events, size): (Vec<(usize, &[u8])>, usize) = match &input {
         Input::Body(body) => {
@@ -271,7 +289,8 @@ fn evaluate(c: &Compiled, source: Arc<SourceCtx>, input: Input, received_ms: i64
         c.engine.prepare(&mut e);
         out.events += 1;
         let detections = c.engine.matches(&e);
-        if detections.is_empty() {
+        intel.set.match_event(&e, &mut found);
+        if detections.is_empty() && found.is_empty() {
             continue;
         }
         let field = |f: &str| e.get(f).and_then(|v| v.as_text()).map(|t| t.into_owned());
@@ -288,7 +307,24 @@ fn evaluate(c: &Compiled, source: Arc<SourceCtx>, input: Input, received_ms: i64
             let user = user.get_or_insert_with(|| text_of(&e, USER_FIELDS)).clone();
             let at_ms = *at.get_or_insert_with(|| event_time(&e, received_ms));
             let raw = raw_kept.get_or_insert_with(|| raw_text(raw)).clone();
-            out.hits.push(Hit { rule_id: meta.id.clone(), title: meta.title.clone(), severity: meta.severity, host, user, at_ms, raw });
+            out.hits.push(Hit { subject: Subject::Rule(meta.id.clone()), title: meta.title.clone(), severity: meta.severity, host, user, at_ms, raw });
+        }
+        for &n in &found {
+            let meta = &intel.meta[n as usize];
+            let host = host.get_or_insert_with(|| text_of(&e, HOST_FIELDS)).clone();
+            let user = user.get_or_insert_with(|| text_of(&e, USER_FIELDS)).clone();
+            let at_ms = *at.get_or_insert_with(|| event_time(&e, received_ms));
+            let raw = raw_kept.get_or_insert_with(|| raw_text(raw)).clone();
+            let what = if meta.name.is_empty() { meta.feed.clone() } else { format!("{}, {}", meta.name, meta.feed) };
+            out.hits.push(Hit {
+                subject: Subject::Indicator { id: meta.id.clone(), value: meta.value.clone() },
+                title: format!("Threat indicator {} {} ({what})", meta.kind.code(), meta.value),
+                severity: meta.severity,
+                host,
+                user,
+                at_ms,
+                raw,
+            });
         }
     }
     out
@@ -351,7 +387,7 @@ async fn write(app: &App, evals: &[&Evaluated], window_ms: i64) -> Result<Vec<Ou
     let mut groups: HashMap<String, Vec<(usize, &Hit)>> = HashMap::new();
     for (bi, ev) in evals.iter().enumerate() {
         for h in &ev.hits {
-            let key = group_key(ev.source.company_id.as_deref(), &h.rule_id, &h.host);
+            let key = group_key(ev.source.company_id.as_deref(), &h.subject.key(), &h.host);
             groups.entry(key.clone()).or_insert_with(|| {
                 order.push(key.clone());
                 vec![]
@@ -361,6 +397,7 @@ async fn write(app: &App, evals: &[&Evaluated], window_ms: i64) -> Result<Vec<Ou
             }
         }
     }
+    let mut sightings: HashMap<String, Seen> = HashMap::new();
     let mut outcomes: Vec<Outcome> = evals.iter().map(|e| Outcome { accepted: e.events, malformed: e.malformed.len() as u64, alerts: 0, duplicate: false }).collect();
     for key in order {
         let hits = &groups[&key];
@@ -399,8 +436,14 @@ async fn write(app: &App, evals: &[&Evaluated], window_ms: i64) -> Result<Vec<Ou
                     id: id.clone(),
                     company_id: src.company_id.clone(),
                     source_id: Some(src.id.clone()),
-                    rule_id: Some(h0.rule_id.clone()),
-                    kind: "rule".into(),
+                    rule_id: match &h0.subject {
+                        Subject::Rule(id) => Some(id.clone()),
+                        Subject::Indicator { .. } => None,
+                    },
+                    kind: match &h0.subject {
+                        Subject::Rule(_) => "rule".into(),
+                        Subject::Indicator { .. } => "indicator".into(),
+                    },
                     title: h0.title.chars().take(300).collect(),
                     severity: severity.code().into(),
                     host: h0.host.chars().take(255).collect(),
@@ -446,6 +489,16 @@ async fn write(app: &App, evals: &[&Evaluated], window_ms: i64) -> Result<Vec<Ou
         if !evidence.is_empty() {
             alert_event::Entity::insert_many(evidence).exec(&txn).await?;
         }
+        for (bi, h) in hits {
+            if let Subject::Indicator { id, value } = &h.subject {
+                let src = &evals[*bi].source;
+                let s = sightings.entry(format!("{id}:{}", src.id)).or_insert_with(|| Seen { indicator_id: id.clone(), company_id: src.company_id.clone(), source_id: src.id.clone(), observed: value.clone(), alert_id: alert_id.clone(), count: 0, first_ms: h.at_ms, last_ms: h.at_ms });
+                s.count += 1;
+                s.first_ms = std::cmp::min(s.first_ms, h.at_ms);
+                s.last_ms = std::cmp::max(s.last_ms, h.at_ms);
+                s.alert_id = alert_id.clone();
+            }
+        }
         let mut counted = vec![];
         for (bi, _) in hits {
             if !counted.contains(bi) {
@@ -454,6 +507,7 @@ async fn write(app: &App, evals: &[&Evaluated], window_ms: i64) -> Result<Vec<Ou
             }
         }
     }
+    write_sightings(&txn, sightings, now).await?;
     // Dead letters, then the counters of each source.
     let letters: Vec<dead_letter::ActiveModel> = evals
         .iter()
@@ -511,6 +565,51 @@ async fn write(app: &App, evals: &[&Evaluated], window_ms: i64) -> Result<Vec<Ou
     // Answers in the order the batches came, duplicates included.
     let mut fresh_outcomes = outcomes.into_iter();
     Ok(dup.iter().map(|d| if *d { Outcome { duplicate: true, ..Default::default() } } else { fresh_outcomes.next().unwrap_or_default() }).collect())
+}
+
+/// Indicator matches of one indicator in one source's events, to add to its sighting.
+struct Seen {
+    indicator_id: String,
+    company_id: Option<String>,
+    source_id: String,
+    observed: String,
+    alert_id: String,
+    count: i64,
+    first_ms: i64,
+    last_ms: i64,
+}
+
+/// Adds matches to the sightings (one per indicator and source, counted up).
+async fn write_sightings(txn: &impl ConnectionTrait, seen: HashMap<String, Seen>, now: i64) -> Result<()> {
+    use isms_store::monitoring::sighting::{Column as C, Entity};
+    for (key, s) in seen {
+        let stmt = Query::insert()
+            .into_table(Entity)
+            .columns([C::Id, C::SightingKey, C::IndicatorId, C::CompanyId, C::SourceId, C::AlertId, C::Observed, C::Count, C::FirstMs, C::LastMs, C::CreatedMs])
+            .values_panic([
+                uuid::Uuid::now_v7().to_string().into(),
+                key.into(),
+                s.indicator_id.into(),
+                s.company_id.into(),
+                Some(s.source_id).into(),
+                Some(s.alert_id).into(),
+                s.observed.chars().take(2048).collect::<String>().into(),
+                s.count.into(),
+                s.first_ms.into(),
+                s.last_ms.into(),
+                now.into(),
+            ])
+            .on_conflict(
+                OnConflict::column(C::SightingKey)
+                    .value(C::Count, Expr::col((Entity, C::Count)).add(Expr::cust("excluded.count")))
+                    .value(C::LastMs, Expr::cust("excluded.last_ms"))
+                    .value(C::AlertId, Expr::cust("excluded.alert_id"))
+                    .to_owned(),
+            )
+            .to_owned();
+        txn.execute(&stmt).await?;
+    }
+    Ok(())
 }
 
 /// Forgets batch keys older than `days` (the transport keeps nothing that old to deliver

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod compliance;
 pub mod home;
 pub mod incidents;
+pub mod intel;
 pub mod monitoring;
 pub mod notices;
 pub mod org;

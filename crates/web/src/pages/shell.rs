@@ -94,6 +94,11 @@ impl Shell {
         self.t(&format!("{prefix}-{value}"))
     }
 
+    /// A TLP level's name by its code (`amber+strict` is not a catalog key as it is).
+    pub fn tlp(&self, code: &str) -> String {
+        self.t(&format!("tlp-{}", code.replace('+', "-")))
+    }
+
     /// A role's name by its code.
     pub fn role(&self, code: &str) -> String {
         self.t(&format!("role-{}", code.replace('_', "-")))

@@ -7,6 +7,7 @@ mod auth;
 mod compliance;
 mod fuzz;
 mod incidents;
+mod intel;
 mod matrix;
 mod monitoring;
 mod notices;

@@ -21,6 +21,7 @@ struct Fixture {
     alert_a: String,
     source_a: String,
     rule: String,
+    feed: String,
 }
 
 async fn fixture(s: &TestServer) -> Fixture {
@@ -51,6 +52,7 @@ async fn fixture(s: &TestServer) -> Fixture {
     let source_a = isms_app::monitoring::sources::list(&s.app, &sys).await.unwrap().into_iter().find(|x| x.company_id.as_deref() == Some(a.as_str())).unwrap().id;
     let alert_a = isms_app::monitoring::alerts::list(&s.app, &sys, &Default::default()).await.unwrap().items.into_iter().find(|x| x.company_id.as_deref() == Some(a.as_str())).unwrap().id;
     let rule = isms_app::monitoring::rules::list(&s.app, &sys, &Default::default()).await.unwrap().items[0].id.clone();
+    let feed = isms_app::monitoring::intel::list_feeds(&s.app, &sys).await.unwrap()[0].id.clone();
     Fixture {
         person_a: person.id,
         person_a_number: person.employee_number,
@@ -66,6 +68,7 @@ async fn fixture(s: &TestServer) -> Fixture {
         alert_a,
         source_a,
         rule,
+        feed,
     }
 }
 
@@ -88,6 +91,8 @@ fn concrete(path: &str, f: &Fixture) -> String {
         f.source_a.clone()
     } else if path.starts_with("/monitoring/rules/") || path.starts_with("/api/v1/detection-rules/") {
         f.rule.clone()
+    } else if path.starts_with("/monitoring/intel/") || path.starts_with("/api/v1/intel/feeds/") {
+        f.feed.clone()
     } else if path.contains("/people/") {
         f.person_a.clone()
     } else if path.contains("/users/") {
