@@ -41,7 +41,7 @@ test('monitoring: alert queue, a new source and its token, live alerts, the rule
     // The demo's alerts, most urgent visible at a glance.
     await p.goto(`${server.base}/monitoring`);
     await p.waitForSelector('#alerts tr.alert-row');
-    assert.equal(await p.locator('#alerts tr.alert-row').count(), 3);
+    assert.equal(await p.locator('#alerts tr.alert-row').count(), 4);
     assert.match(await p.locator('#alerts tr', { hasText: 'Shadow copies deleted' }).textContent(), /Critical/);
     assert.match(await p.locator('#alert-tally').textContent(), /Critical\s*1/);
     await p.screenshot({ path: `${SHOTS}monitoring-queue-en.png`, fullPage: true });
@@ -93,7 +93,7 @@ test('monitoring: alert queue, a new source and its token, live alerts, the rule
     await p.waitForSelector('#source-rates');
     assert.match(await p.locator('#source-rates tr', { hasText: 'AZA kiosks' }).textContent(), /Receiving/);
     assert.match(await p.locator('#source-rates tr', { hasText: 'Group perimeter firewall' }).textContent(), /Group perimeter firewall/);
-    assert.match(await p.locator('#alerts-by-state').textContent(), /New\s*4/);
+    assert.match(await p.locator('#alerts-by-state').textContent(), /New\s*5/);
     await p.screenshot({ path: `${SHOTS}monitoring-overview-en.png`, fullPage: true });
     await p.goto(`${server.base}/monitoring`);
 

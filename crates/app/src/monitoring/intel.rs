@@ -579,14 +579,17 @@ impl Taxii {
     }
 }
 
+/// The root cause of a failed request (`Connection refused`, a certificate problem, a
+/// timeout), without the layers of wrapping around it.
 fn reach_error(e: &reqwest::Error) -> String {
-    let mut msg = e.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        msg = format!("{msg}: {s}");
-        src = s.source();
+    if e.is_timeout() {
+        return "no answer in time".into();
     }
-    msg
+    let mut last: &dyn std::error::Error = e;
+    while let Some(s) = last.source() {
+        last = s;
+    }
+    last.to_string()
 }
 
 fn join_url(base: &str, rel: &str) -> String {

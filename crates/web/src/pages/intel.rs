@@ -268,9 +268,13 @@ pub async fn import(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap,
     after_import(&state, &ctx, &headers, &who, &id, r).await
 }
 
+/// Pulls a TAXII feed now. A failed pull is shown by the feed's own status (kept on the
+/// feed), not a second time as a form error.
 pub async fn pull(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
-    let r = intel::pull_now(&state.app, &who, &id).await;
-    after_import(&state, &ctx, &headers, &who, &id, r).await
+    match intel::pull_now(&state.app, &who, &id).await {
+        Err(isms_app::AppError::Invalid(errs)) if errs.iter().all(|e| e.code == "feed-pull") => feed_page(&state, &ctx, &headers, &who, &id, FeedQuery::default(), None, None, vec![]).await,
+        r => after_import(&state, &ctx, &headers, &who, &id, r).await,
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
