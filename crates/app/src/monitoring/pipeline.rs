@@ -507,7 +507,7 @@ async fn write(app: &App, evals: &[&Evaluated], window_ms: i64) -> Result<Vec<Ou
             }
         }
     }
-    write_sightings(&txn, sightings, now).await?;
+    write_sightings(&txn, sightings, now, pg).await?;
     // Dead letters, then the counters of each source.
     let letters: Vec<dead_letter::ActiveModel> = evals
         .iter()
@@ -580,8 +580,10 @@ struct Seen {
 }
 
 /// Adds matches to the sightings (one per indicator and source, counted up).
-async fn write_sightings(txn: &impl ConnectionTrait, seen: HashMap<String, Seen>, now: i64) -> Result<()> {
+async fn write_sightings(txn: &impl ConnectionTrait, seen: HashMap<String, Seen>, now: i64, pg: bool) -> Result<()> {
     use isms_store::monitoring::sighting::{Column as C, Entity};
+    // Batches may arrive out of order: the last sighting is the latest event's time.
+    let latest = if pg { "GREATEST(sightings.last_ms, excluded.last_ms)" } else { "max(sightings.last_ms, excluded.last_ms)" };
     for (key, s) in seen {
         let stmt = Query::insert()
             .into_table(Entity)
@@ -602,7 +604,7 @@ async fn write_sightings(txn: &impl ConnectionTrait, seen: HashMap<String, Seen>
             .on_conflict(
                 OnConflict::column(C::SightingKey)
                     .value(C::Count, Expr::col((Entity, C::Count)).add(Expr::cust("excluded.count")))
-                    .value(C::LastMs, Expr::cust("excluded.last_ms"))
+                    .value(C::LastMs, Expr::cust(latest))
                     .value(C::AlertId, Expr::cust("excluded.alert_id"))
                     .to_owned(),
             )
