@@ -202,3 +202,22 @@ entity!(sighting, "sightings", {
     last_ms: i64,
     created_ms: i64,
 });
+
+entity!(suppression, "alert_suppressions", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    id: String,
+    /// The alert group silenced: company, rule or indicator, host.
+    group_key: String,
+    company_id: Option<String>,
+    /// The alert it was made from.
+    alert_id: Option<String>,
+    title: String,
+    reason: String,
+    /// Last day (UTC) it holds.
+    expires_on: String,
+    created_by: Option<String>,
+    created_ms: i64,
+    /// Lifted before its end.
+    lifted_ms: Option<i64>,
+    lifted_by: Option<String>,
+});

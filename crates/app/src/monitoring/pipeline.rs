@@ -150,8 +150,17 @@ impl Pipeline {
         let permit = self.permits.clone().try_acquire_owned().map_err(|_| SubmitError::Busy)?;
         let compiled = super::rules::compiled(&self.app).await?;
         let intel = super::intel::compiled(&self.app).await?;
+        let suppressed = super::alerts::suppressed(&self.app).await?;
         let received_ms = now_ms();
-        let mut eval = tokio::task::spawn_blocking(move || evaluate(&compiled, &intel, source, input, received_ms))
+        let mut eval = tokio::task::spawn_blocking(move || {
+            let mut eval = evaluate(&compiled, &intel, source, input, received_ms);
+            // Suppressed alert groups: the events were counted, the matches raise nothing.
+            if !suppressed.until.is_empty() {
+                let company = eval.source.company_id.clone();
+                eval.hits.retain(|h| !suppressed.holds(&group_key(company.as_deref(), &h.subject.key(), &h.host), received_ms));
+            }
+            eval
+        })
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?;
         eval.key = key;

@@ -78,7 +78,7 @@ fn level_code(l: Option<Level>) -> &'static str {
     }
 }
 
-fn date_end_ms(d: &str) -> Option<i64> {
+pub(crate) fn date_end_ms(d: &str) -> Option<i64> {
     let date: jiff::civil::Date = d.parse().ok()?;
     let end = date.to_datetime(jiff::civil::Time::MAX).to_zoned_datetime(jiff::tz::TimeZone::UTC).ok()?;
     Some(end.timestamp().as_millisecond())

@@ -267,14 +267,53 @@ pub struct IndicatorSet {
     /// Networks by prefix length, longest first.
     v4: Vec<(u8, HashMap<u32, Vec<u32>, Hasher>)>,
     v6: Vec<(u8, HashMap<u128, Vec<u32>, Hasher>)>,
-    /// Whether any domain indicator exists (parents of hosts are only looked up then).
-    domains: bool,
+    /// Which kinds the set holds (bit per `Kind`): tokens that could only be another kind
+    /// are not looked up at all.
+    kinds: u16,
     len: usize,
 }
 
-/// Bytes that end a token inside a longer value.
-fn is_separator(c: char) -> bool {
-    c.is_whitespace() || matches!(c, ',' | ';' | '=' | '"' | '\'' | '(' | ')' | '<' | '>' | '|' | '[' | ']' | '{' | '}' | '\\' | '`')
+// What a byte is, for splitting values into tokens and telling a token's shape in the
+// same pass: a separator ends a token (all separators are ASCII, so a token is always a
+// whole UTF-8 string); a token is a hash candidate if all its bytes are hex digits, a
+// host if all are host characters.
+const SEP: u8 = 1;
+const HEX: u8 = 2;
+const HOST: u8 = 4;
+const DOT: u8 = 8;
+const COLON: u8 = 16;
+const AT: u8 = 32;
+
+const fn classes() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let seps = b" \t\n\r,;=\"'()<>|[]{}\\`";
+    let mut i = 0;
+    while i < seps.len() {
+        t[seps[i] as usize] = SEP;
+        i += 1;
+    }
+    let mut c = b'0';
+    while c <= b'9' {
+        t[c as usize] = HEX | HOST;
+        c += 1;
+    }
+    c = b'a';
+    while c <= b'z' {
+        t[c as usize] = if c <= b'f' { HEX | HOST } else { HOST };
+        c += 1;
+    }
+    t[b'-' as usize] = HOST;
+    t[b'_' as usize] = HOST;
+    t[b'.' as usize] = HOST | DOT;
+    t[b':' as usize] = COLON;
+    t[b'@' as usize] = AT;
+    t
+}
+
+static CLASS: [u8; 256] = classes();
+
+fn bit(k: Kind) -> u16 {
+    1 << (k as u16)
 }
 
 /// Longest value looked at as a whole, and longest token.
@@ -299,6 +338,7 @@ impl IndicatorSet {
     pub fn insert(&mut self, kind: Kind, value: &str, id: u32) -> Result<(), String> {
         let canonical = normalize(kind, value)?;
         self.len += 1;
+        self.kinds |= bit(kind);
         match kind {
             Kind::Ipv4 if canonical.contains('/') => {
                 let (a, p) = canonical.split_once('/').unwrap_or_default();
@@ -327,9 +367,6 @@ impl IndicatorSet {
                 self.v6[slot].1.entry(u128::from(a)).or_default().push(id);
             }
             _ => {
-                if kind == Kind::Domain {
-                    self.domains = true;
-                }
                 self.exact.entry(canonical.into_boxed_str()).or_default().push(id);
             }
         }
@@ -351,113 +388,136 @@ impl IndicatorSet {
         out.dedup();
     }
 
-    /// Adds the numbers of indicators found in one lower-case value (whole or in its
-    /// tokens) to `out`; may add one twice.
+    /// Adds the numbers of indicators found in one lower-case value to `out` (an indicator
+    /// may be added twice). The value is split into tokens at spaces, quotes, brackets and
+    /// `,;=|\\`; each token is looked up only as what its shape allows (a hash is hex of
+    /// the right length, a host has only host characters, and so on). A whole value that
+    /// is a URL is looked up before splitting, since its query holds `=`.
     pub fn match_text(&self, lower: &str, out: &mut Vec<u32>) {
         let t = lower.trim();
         if t.len() < 3 || t.len() > MAX_VALUE {
             return;
         }
-        if self.token(t, out) || !t.contains(is_separator) {
-            return;
-        }
-        for tok in t.split(is_separator) {
-            if tok.len() >= 3 {
-                self.token(tok, out);
+        let b = t.as_bytes();
+        let (mut start, mut all, mut any, mut split) = (0, HEX | HOST, 0u8, false);
+        for (i, &c) in b.iter().enumerate() {
+            let k = CLASS[c as usize];
+            if k & SEP != 0 {
+                if i - start >= 3 {
+                    self.token(&t[start..i], all, any, out);
+                }
+                (start, all, any, split) = (i + 1, HEX | HOST, 0, true);
+            } else {
+                all &= k;
+                any |= k;
             }
+        }
+        if b.len() - start >= 3 {
+            self.token(&t[start..], all, any, out);
+        }
+        if split && self.kinds & bit(Kind::Url) != 0 && !b.iter().any(|c| c.is_ascii_whitespace()) && t.contains("://") {
+            self.exact_into(trim_url(t), out);
         }
     }
 
-    /// Looks one token up; answers whether it was a whole match of some kind (an
-    /// address, a URL), which makes splitting it pointless.
-    fn token(&self, t: &str, out: &mut Vec<u32>) -> bool {
+    fn exact_into(&self, t: &str, out: &mut Vec<u32>) {
         if let Some(ids) = self.exact.get(t) {
             out.extend_from_slice(ids);
         }
-        let b = t.as_bytes()[0];
-        if b.is_ascii_digit() || t.contains(':') && !t.contains("://") {
-            if self.ip(t, out) {
-                return true;
-            }
-        }
-        if let Some(host) = url_host(t) {
-            let trimmed = trim_url(t);
-            if trimmed.len() != t.len() {
-                if let Some(ids) = self.exact.get(trimmed) {
-                    out.extend_from_slice(ids);
-                }
-            } else if let Some(ids) = self.exact.get(format!("{t}/").as_str()) {
-                out.extend_from_slice(ids);
-            }
-            let host = host.trim_start_matches('[').trim_end_matches(']');
-            if !self.ip(host, out) {
-                self.domain(host, true, out);
-            }
-            return false;
-        }
-        if let Some((_, dom)) = t.split_once('@') {
-            self.domain(dom, true, out);
-            return false;
-        }
-        self.domain(t, false, out);
-        false
     }
 
-    /// A domain's parents (`a.b.example.com` is also checked as `b.example.com` and
-    /// `example.com`), and the domain itself when `whole` (it was not looked up as a token).
+    /// Looks one token up as what its shape allows: `all` holds the classes every byte
+    /// has, `any` those some byte has.
+    fn token(&self, t: &str, all: u8, any: u8, out: &mut Vec<u32>) {
+        if all & HEX != 0 && matches!(t.len(), 32 | 40 | 64) {
+            if self.kinds & (bit(Kind::Md5) | bit(Kind::Sha1) | bit(Kind::Sha256)) != 0 {
+                self.exact_into(t, out);
+            }
+            return;
+        }
+        if any & COLON != 0 && t.contains("://") {
+            self.url(t, out);
+            return;
+        }
+        if any & AT != 0 {
+            if let Some((_, dom)) = t.split_once('@') {
+                if self.kinds & bit(Kind::Email) != 0 {
+                    self.exact_into(t, out);
+                }
+                self.domain(dom, true, out);
+            }
+            return;
+        }
+        if (t.as_bytes()[0].is_ascii_digit() || any & COLON != 0) && self.ip(t, out) {
+            return;
+        }
+        if all & HOST != 0 && any & DOT != 0 {
+            self.domain(t, true, out);
+        }
+    }
+
+    fn url(&self, t: &str, out: &mut Vec<u32>) {
+        let Some(host) = url_host(t) else { return };
+        if self.kinds & bit(Kind::Url) != 0 {
+            let trimmed = trim_url(t);
+            self.exact_into(trimmed, out);
+            if trimmed.len() == t.len() && !t.ends_with('/') {
+                self.exact_into(&format!("{t}/"), out);
+            }
+        }
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if !self.ip(host, out) {
+            self.domain(host, true, out);
+        }
+    }
+
+    /// A domain (when `whole`) and its parents: `a.b.example.com` is also checked as
+    /// `b.example.com` and `example.com`.
     fn domain(&self, host: &str, whole: bool, out: &mut Vec<u32>) {
-        if !self.domains || !host.contains('.') || host.len() > 253 {
+        if self.kinds & bit(Kind::Domain) == 0 || !host.contains('.') || host.len() > 253 {
             return;
         }
         let mut rest = host.trim_end_matches('.');
         if whole {
-            if let Some(ids) = self.exact.get(rest) {
-                out.extend_from_slice(ids);
-            }
+            self.exact_into(rest, out);
         }
         while let Some(i) = rest.find('.') {
             rest = &rest[i + 1..];
             if !rest.contains('.') {
                 break;
             }
-            if let Some(ids) = self.exact.get(rest) {
-                out.extend_from_slice(ids);
-            }
+            self.exact_into(rest, out);
         }
     }
 
-    /// An address (or `address:port`) against the networks; answers whether it was one.
+    /// An address (or `address:port`): the address itself and the networks holding it.
+    /// Answers whether it was an address.
     fn ip(&self, t: &str, out: &mut Vec<u32>) -> bool {
         let candidate = match t.rsplit_once(':') {
             Some((a, port)) if a.contains('.') && port.bytes().all(|b| b.is_ascii_digit()) => a,
             _ => t,
         };
         if let Ok(a) = candidate.parse::<Ipv4Addr>() {
-            if candidate.len() != t.len() {
-                if let Some(ids) = self.exact.get(candidate) {
-                    out.extend_from_slice(ids);
-                }
-            }
-            let a = u32::from(a);
-            for (p, nets) in &self.v4 {
-                if let Some(ids) = nets.get(&(a & mask32(*p))) {
-                    out.extend_from_slice(ids);
+            if self.kinds & bit(Kind::Ipv4) != 0 {
+                self.exact_into(candidate, out);
+                let a = u32::from(a);
+                for (p, nets) in &self.v4 {
+                    if let Some(ids) = nets.get(&(a & mask32(*p))) {
+                        out.extend_from_slice(ids);
+                    }
                 }
             }
             return true;
         }
         if t.contains(':') {
             if let Ok(a) = t.parse::<Ipv6Addr>() {
-                let canonical = a.to_string();
-                if canonical != t {
-                    if let Some(ids) = self.exact.get(canonical.as_str()) {
-                        out.extend_from_slice(ids);
-                    }
-                }
-                let a = u128::from(a);
-                for (p, nets) in &self.v6 {
-                    if let Some(ids) = nets.get(&(a & mask128(*p))) {
-                        out.extend_from_slice(ids);
+                if self.kinds & bit(Kind::Ipv6) != 0 {
+                    self.exact_into(&a.to_string(), out);
+                    let a = u128::from(a);
+                    for (p, nets) in &self.v6 {
+                        if let Some(ids) = nets.get(&(a & mask128(*p))) {
+                            out.extend_from_slice(ids);
+                        }
                     }
                 }
                 return true;

@@ -1,6 +1,8 @@
 //! Threat intelligence: the feeds indicators come from (TAXII 2.1 collections pulled on a
 //! schedule, or files imported by hand), the indicators with their TLP, confidence and
 //! validity, and sightings: which indicator was seen where, how often, and in which alert.
+//! Also suppressions: an analyst silences the alerts of one group (same rule or indicator,
+//! same host, same company) with a reason until a date.
 
 use super::columns::{code, fk, flag, id, index, ms, ref_id};
 use sea_orm_migration::prelude::*;
@@ -22,6 +24,10 @@ enum IntelFeeds {
 }
 #[derive(DeriveIden)]
 enum Indicators { Table, Id, FeedId, Kind, Value, ExternalId, Name, Tlp, Confidence, ValidFromMs, ValidUntilMs, CreatedMs, UpdatedMs }
+#[derive(DeriveIden)]
+enum Users { Table, Id }
+#[derive(DeriveIden)]
+enum AlertSuppressions { Table, Id, GroupKey, CompanyId, AlertId, Title, Reason, ExpiresOn, CreatedBy, CreatedMs, LiftedMs, LiftedBy }
 #[derive(DeriveIden)]
 enum Sightings { Table, Id, SightingKey, IndicatorId, CompanyId, SourceId, AlertId, Observed, Count, FirstMs, LastMs, CreatedMs }
 
@@ -108,6 +114,29 @@ impl MigrationTrait for Migration {
         m.create_index(index("ix_sightings_indicator", S::Table, &["indicator_id"])).await?;
         m.create_index(index("ix_sightings_alert", S::Table, &["alert_id"])).await?;
         m.create_index(index("ix_sightings_last", S::Table, &["last_ms"])).await?;
+
+        use AlertSuppressions as X;
+        m.create_table(
+            Table::create()
+                .table(X::Table)
+                .col(id(X::Id))
+                .col(ColumnDef::new(X::GroupKey).string_len(700).not_null())
+                .col(ref_id(X::CompanyId))
+                .col(ref_id(X::AlertId))
+                .col(ColumnDef::new(X::Title).string_len(300).not_null())
+                .col(ColumnDef::new(X::Reason).text().not_null())
+                .col(ColumnDef::new(X::ExpiresOn).string_len(10).not_null())
+                .col(ref_id(X::CreatedBy))
+                .col(ms(X::CreatedMs))
+                .col(ColumnDef::new(X::LiftedMs).big_integer())
+                .col(ref_id(X::LiftedBy))
+                .foreign_key(&mut fk(X::Table, X::CompanyId, Companies::Table, Companies::Id))
+                .foreign_key(&mut fk(X::Table, X::AlertId, Alerts::Table, Alerts::Id).on_delete(ForeignKeyAction::SetNull).to_owned())
+                .foreign_key(&mut fk(X::Table, X::CreatedBy, Users::Table, Users::Id))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("ix_alert_suppressions_group", X::Table, &["group_key"])).await?;
         Ok(())
     }
 }

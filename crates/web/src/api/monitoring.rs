@@ -266,3 +266,21 @@ pub async fn escalate_alert(State(s): State<WebState>, Who(who): Who, Path(id): 
 pub async fn overview(State(s): State<WebState>, Who(who): Who) -> Result<Json<alerts::Overview>, ApiError> {
     Ok(Json(alerts::overview(&s.app, &who).await?))
 }
+
+/// Silences the alerts of this alert's group (same rule or indicator, host and company)
+/// with a reason until a day at most 90 days ahead, and closes the alert as benign.
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/suppress", tag = "monitoring", params(("id" = String, Path)), request_body = alerts::SuppressInput, responses((status = 201, body = alerts::Suppression), (status = 422, body = Problem)))]
+pub async fn suppress_alert(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(input): ApiJson<alerts::SuppressInput>) -> Result<(StatusCode, Json<alerts::Suppression>), ApiError> {
+    Ok((StatusCode::CREATED, Json(alerts::suppress(&s.app, &who, &id, input).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/alerts/{id}/suppressions", tag = "monitoring", params(("id" = String, Path)), responses((status = 200, body = Vec<alerts::Suppression>)))]
+pub async fn alert_suppressions(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>) -> Result<Json<Vec<alerts::Suppression>>, ApiError> {
+    Ok(Json(alerts::suppressions_of(&s.app, &who, &id).await?))
+}
+
+/// Ends a suppression before its last day.
+#[utoipa::path(post, path = "/api/v1/alert-suppressions/{id}/lift", tag = "monitoring", params(("id" = String, Path)), responses((status = 200, body = alerts::Suppression), (status = 404, body = Problem)))]
+pub async fn lift_suppression(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>) -> Result<Json<alerts::Suppression>, ApiError> {
+    Ok(Json(alerts::lift(&s.app, &who, &id).await?))
+}

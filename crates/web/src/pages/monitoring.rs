@@ -106,6 +106,9 @@ struct AlertPage {
     people: Vec<(String, String)>,
     resolutions: Vec<&'static str>,
     kinds: Vec<&'static str>,
+    suppressions: Vec<alerts::Suppression>,
+    /// A default last day for a new suppression: a week from today.
+    suppress_until: String,
 }
 
 impl AlertPage {
@@ -126,7 +129,9 @@ async fn alert_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Prin
     let invalid = !form.errors.is_empty();
     let resolutions = Resolution::ALL.iter().map(|r| r.code()).collect();
     let kinds = isms_core::incidents::IncidentType::ALL.iter().map(|k| k.code()).collect();
-    render_form(&AlertPage { shell, d, look, form, people, resolutions, kinds }, invalid)
+    let suppressions = alerts::suppressions_of(&state.app, who, id).await.unwrap_or_default();
+    let suppress_until = isms_app::assets::today().checked_add(jiff::Span::new().days(7)).map(|d| d.to_string()).unwrap_or_default();
+    render_form(&AlertPage { shell, d, look, form, people, resolutions, kinds, suppressions, suppress_until }, invalid)
 }
 
 pub async fn alert(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
@@ -152,6 +157,18 @@ pub async fn step(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, W
 pub async fn assign(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(input): Form<AssignInput>) -> Response {
     let r = alerts::assign(&state.app, &who, &id, input).await.map(|_| ());
     after_alert(&state, &ctx, &headers, &who, &id, r, "flash-saved").await
+}
+
+pub async fn suppress(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(input): Form<alerts::SuppressInput>) -> Response {
+    let r = alerts::suppress(&state.app, &who, &id, input).await.map(|_| ());
+    after_alert(&state, &ctx, &headers, &who, &id, r, "flash-saved").await
+}
+
+pub async fn lift(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Path(id): Path<String>) -> Response {
+    match alerts::lift(&state.app, &who, &id).await {
+        Ok(s) => redirect_with_flash(&state, &s.alert_id.map(|a| format!("/monitoring/alerts/{a}")).unwrap_or_else(|| "/monitoring".into()), "flash-saved", ctx.is_htmx),
+        Err(e) => crate::error::page_error(&ctx, e),
+    }
 }
 
 pub async fn escalate(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(input): Form<EscalateInput>) -> Response {

@@ -139,6 +139,29 @@ async fn taxii_feeds_pull_match_events_and_share_sightings() {
         assert_eq!(code_of(&refused), "tlp-not-shared");
         assert!(intel::export_sightings(app, &auditor, isms_detect::intel::Tlp::Green, None).await.is_err());
 
+        // Suppressing the address's alert group: closed as benign, new matches raise nothing
+        // until it is lifted; more than 90 days is refused with the reason.
+        let week = (isms_app::assets::today() + jiff::Span::new().days(7)).to_string();
+        let far = (isms_app::assets::today() + jiff::Span::new().days(200)).to_string();
+        let sup = |until: &str| analyst.client.post(s.url(&format!("/api/v1/alerts/{}/suppress", a.id))).header("X-CSRF-Token", &analyst.csrf).json(&json!({"reason": "sinkholed by the ISP", "expires_on": until})).send();
+        let r = sup(&far).await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().await.unwrap().contains("suppress-too-long"));
+        let r = sup(&week).await.unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let suppression: Value = r.json().await.unwrap();
+        assert_eq!(suppression["active"], true);
+        let closed = alerts::get(app, &csirt, &a.id).await.unwrap().alert;
+        assert_eq!((closed.state.code(), closed.resolution.map(|r| r.code())), ("closed", Some("benign")));
+        let r: Value = post(body.lines().next().unwrap().to_string()).await.unwrap().json().await.unwrap();
+        assert_eq!((r["accepted"].as_u64(), r["alerts"].as_u64()), (Some(1), Some(0)), "{b:?} suppressed: counted, no alert");
+        let lifted = analyst.client.post(s.url(&format!("/api/v1/alert-suppressions/{}/lift", suppression["id"].as_str().unwrap()))).header("X-CSRF-Token", &analyst.csrf).send().await.unwrap();
+        assert_eq!(lifted.status(), StatusCode::OK);
+        let r: Value = post(body.lines().next().unwrap().to_string()).await.unwrap().json().await.unwrap();
+        assert_eq!(r["alerts"], 1, "{b:?} lifted: alerts again");
+        let page = analyst.client.get(s.url(&format!("/monitoring/alerts/{}", a.id))).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("sinkholed by the ISP") && page.contains("id=\"suppress-form\""));
+
         // A MISP CSV by API into a file feed; a bad file names its line, and nothing is half-written.
         let misp = intel::create_feed(app, &csirt, FeedInput { name: "MISP share".into(), format: "misp-csv".into(), default_tlp: "green".into(), enabled: true, ..Default::default() }).await.unwrap();
         let csv = "uuid,event_id,category,type,value,comment,to_ids,date\nu1,1,Network activity,ip-dst,203.0.113.99,bad,1,20261101\nu2,1,Network activity,domain,bad..example,,1,20261101\n";
