@@ -25,6 +25,17 @@ test('threat intelligence: feeds, sightings, pasted indicators, a failing TAXII 
     assert.match(sighting, /TLP:GREEN/);
     await p.screenshot({ path: `${SHOTS}intel-feeds-en.png`, fullPage: true });
 
+    // The alert it raised: the address is sinkholed, so the analyst suppresses the group.
+    await p.click('#sightings tr:has-text("203.0.113.66") a:has-text("Open the alert")');
+    await p.waitForSelector('#suppress-form');
+    await p.fill('#suppress-reason', 'Sinkholed by the ISP; blocked at the proxy');
+    await p.click('#alert-suppress');
+    await p.waitForSelector('#suppression .badge');
+    assert.match(await p.locator('#suppression').textContent(), /Suppressed until .*Sinkholed by the ISP/s);
+    assert.match(await p.locator('main').textContent(), /Benign/);
+    await p.screenshot({ path: `${SHOTS}alert-suppressed-en.png`, fullPage: true });
+    await p.goto(`${server.base}/monitoring/intel`);
+
     // Pasted, defanged indicators: two recognised, one line refused with its number.
     await p.click('#feeds a:has-text("Aviation ISAC sample bundle")');
     await p.waitForSelector('#indicators');

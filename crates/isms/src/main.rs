@@ -108,6 +108,23 @@ enum ImportWhat {
     /// Sigma detection rules from a folder, `.yml` files or a ZIP archive (a SigmaHQ
     /// release); each file is kept only when every rule in it can be used.
     Rules { paths: Vec<PathBuf> },
+    /// Threat-intelligence indicators from a file (STIX 2.1 bundle, MISP JSON or CSV export,
+    /// or free text) into a feed, which is created as a file feed if it does not exist.
+    Indicators {
+        /// The feed's name.
+        #[arg(long)]
+        feed: String,
+        /// stix, misp-json, misp-csv or text; recognised from the file when left out.
+        #[arg(long)]
+        format: Option<String>,
+        /// TLP of indicators that carry none, for a feed created now.
+        #[arg(long, default_value = "amber")]
+        tlp: String,
+        /// Remove the feed's indicators the file does not hold.
+        #[arg(long)]
+        replace: bool,
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -334,6 +351,34 @@ async fn run(cmd: Command, s: Settings) -> Result<std::process::ExitCode> {
             }
             let r = isms_app::assets::transfer::import(&app, &Principal::system(), &name, &data).await;
             Ok(report_import(&file, r)?)
+        }
+        Command::Import { what: ImportWhat::Indicators { feed, format, tlp, replace, file } } => {
+            use isms_app::monitoring::intel;
+            let app = open(&s).await?;
+            let bytes = std::fs::read(&file).with_context(|| format!("{}", file.display()))?;
+            let sys = Principal::system();
+            let id = match intel::list_feeds(&app, &sys).await?.into_iter().find(|f| f.name == feed) {
+                Some(f) => f.id,
+                None => {
+                    let kind = format.clone().unwrap_or_else(|| isms_detect::intel::feed::Format::guess(&bytes).code().to_string());
+                    intel::create_feed(&app, &sys, intel::FeedInput { name: feed.clone(), format: kind, default_tlp: tlp, enabled: true, ..Default::default() }).await?.id
+                }
+            };
+            let started = std::time::Instant::now();
+            let r = intel::import(&app, &sys, &id, &bytes, format.as_deref(), replace).await?;
+            for x in &r.refused {
+                eprintln!("{}: {x}", file.display());
+            }
+            println!(
+                "indicators: {} added, {} updated, {} removed, {} refused, {} skipped ({} ms)",
+                r.added,
+                r.updated,
+                r.removed,
+                r.refused.len(),
+                r.skipped,
+                started.elapsed().as_millis()
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::Import { what: ImportWhat::Rules { paths } } => {
             let app = open(&s).await?;

@@ -109,9 +109,15 @@ struct AlertPage {
     suppressions: Vec<alerts::Suppression>,
     /// A default last day for a new suppression: a week from today.
     suppress_until: String,
+    /// For an indicator's alert: the indicator seen.
+    sightings: Vec<isms_app::monitoring::intel::Sighting>,
 }
 
 impl AlertPage {
+    fn suppressed_now(&self) -> bool {
+        self.suppressions.iter().any(|s| s.active)
+    }
+
     fn pretty(&self, raw: &str) -> String {
         serde_json::from_str::<serde_json::Value>(raw).ok().and_then(|v| serde_json::to_string_pretty(&v).ok()).unwrap_or_else(|| raw.to_owned())
     }
@@ -131,7 +137,8 @@ async fn alert_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Prin
     let kinds = isms_core::incidents::IncidentType::ALL.iter().map(|k| k.code()).collect();
     let suppressions = alerts::suppressions_of(&state.app, who, id).await.unwrap_or_default();
     let suppress_until = isms_app::assets::today().checked_add(jiff::Span::new().days(7)).map(|d| d.to_string()).unwrap_or_default();
-    render_form(&AlertPage { shell, d, look, form, people, resolutions, kinds, suppressions, suppress_until }, invalid)
+    let sightings = if d.alert.kind == "indicator" { isms_app::monitoring::intel::sightings(&state.app, who, None, Some(id), 5).await.unwrap_or_default() } else { vec![] };
+    render_form(&AlertPage { shell, d, look, form, people, resolutions, kinds, suppressions, suppress_until, sightings }, invalid)
 }
 
 pub async fn alert(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
