@@ -400,7 +400,9 @@ pub async fn list_indicators(app: &App, who: &Principal, q: &IndicatorQuery) -> 
     }
     if let Some(text) = blank_to_none(&q.q) {
         let like = format!("%{}%", text.to_lowercase().replace(['%', '_'], ""));
-        cond = cond.add(Condition::any().add(indicator::Column::Value.like(like.clone())).add(indicator::Column::Name.like(like)));
+        // Values are stored in lower case; names are compared without case on both backends.
+        let name = isms_store::sea_orm::sea_query::Func::lower(isms_store::sea_orm::sea_query::Expr::col((indicator::Entity, indicator::Column::Name)));
+        cond = cond.add(Condition::any().add(indicator::Column::Value.like(like.clone())).add(isms_store::sea_orm::sea_query::ExprTrait::like(name, like)));
     }
     let find = indicator::Entity::find().filter(cond).order_by_desc(indicator::Column::UpdatedMs).order_by_asc(indicator::Column::Id);
     let total = find.clone().count(app.store.conn()).await?;

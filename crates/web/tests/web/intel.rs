@@ -85,6 +85,8 @@ async fn taxii_feeds_pull_match_events_and_share_sightings() {
         assert_eq!(tlp_of(HASH), Some(("red".into(), 95)));
         let seen_by_auditor = intel::list_indicators(app, &auditor, &IndicatorQuery { feed_id: Some(feed.id.clone()), ..Default::default() }).await.unwrap();
         assert_eq!(seen_by_auditor.total, 2, "red is for those who manage the feeds");
+        let by_name = intel::list_indicators(app, &csirt, &IndicatorQuery { q: Some("command-and-CONTROL".into()), ..Default::default() }).await.unwrap();
+        assert_eq!(by_name.total, 1, "{b:?} names are searched without case (the demo's C2 address)");
 
         // The next pull asks only for what was added since, and applies a revocation.
         let mut revoked = indicator("indicator--0b", "[domain-name:value = 'c2.evil.example']", None, 40);
