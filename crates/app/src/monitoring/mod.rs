@@ -105,10 +105,12 @@ impl<T: Send + Sync + 'static> Versioned<T> {
             },
             None => self.building.lock().await,
         };
-        if let Some(c) = self.slot.read().ok().and_then(|c| c.clone()) {
-            if c.local == self.changed.load(Ordering::SeqCst) && current.as_ref().is_none_or(|old| !Arc::ptr_eq(old, &c)) {
-                return Ok(c.value.clone());
-            }
+        // Built by another caller while this one waited for the lock.
+        if let Some(c) = self.slot.read().ok().and_then(|c| c.clone())
+            && c.local == self.changed.load(Ordering::SeqCst)
+            && current.as_ref().is_none_or(|old| !Arc::ptr_eq(old, &c))
+        {
+            return Ok(c.value.clone());
         }
         let local = self.changed.load(Ordering::SeqCst);
         let version = self.stored(app).await?;

@@ -15,6 +15,21 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 type Hasher = foldhash::fast::RandomState;
 
+/// Networks by prefix length, longest first: the network address → indicator numbers.
+type Nets<K> = Vec<(u8, HashMap<K, Vec<u32>, Hasher>)>;
+
+fn add_net<K: std::hash::Hash + Eq>(nets: &mut Nets<K>, prefix: u8, network: K, id: u32) {
+    let slot = match nets.iter().position(|(q, _)| *q == prefix) {
+        Some(i) => i,
+        None => {
+            nets.push((prefix, HashMap::default()));
+            nets.sort_by_key(|n| std::cmp::Reverse(n.0));
+            nets.iter().position(|(q, _)| *q == prefix).unwrap_or(0)
+        }
+    };
+    nets[slot].1.entry(network).or_default().push(id);
+}
+
 /// What an indicator's value is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
@@ -265,8 +280,8 @@ pub struct IndicatorSet {
     /// Exact values: single addresses, domains, URLs, hashes, e-mail addresses.
     exact: HashMap<Box<str>, Vec<u32>, Hasher>,
     /// Networks by prefix length, longest first.
-    v4: Vec<(u8, HashMap<u32, Vec<u32>, Hasher>)>,
-    v6: Vec<(u8, HashMap<u128, Vec<u32>, Hasher>)>,
+    v4: Nets<u32>,
+    v6: Nets<u128>,
     /// Which kinds the set holds (bit per `Kind`): tokens that could only be another kind
     /// are not looked up at all.
     kinds: u16,
@@ -343,28 +358,12 @@ impl IndicatorSet {
             Kind::Ipv4 if canonical.contains('/') => {
                 let (a, p) = canonical.split_once('/').unwrap_or_default();
                 let (a, p): (Ipv4Addr, u8) = (a.parse().map_err(|_| "bad network")?, p.parse().map_err(|_| "bad prefix")?);
-                let slot = match self.v4.iter().position(|(q, _)| *q == p) {
-                    Some(i) => i,
-                    None => {
-                        self.v4.push((p, HashMap::default()));
-                        self.v4.sort_by(|x, y| y.0.cmp(&x.0));
-                        self.v4.iter().position(|(q, _)| *q == p).unwrap_or(0)
-                    }
-                };
-                self.v4[slot].1.entry(u32::from(a)).or_default().push(id);
+                add_net(&mut self.v4, p, u32::from(a), id);
             }
             Kind::Ipv6 if canonical.contains('/') => {
                 let (a, p) = canonical.split_once('/').unwrap_or_default();
                 let (a, p): (Ipv6Addr, u8) = (a.parse().map_err(|_| "bad network")?, p.parse().map_err(|_| "bad prefix")?);
-                let slot = match self.v6.iter().position(|(q, _)| *q == p) {
-                    Some(i) => i,
-                    None => {
-                        self.v6.push((p, HashMap::default()));
-                        self.v6.sort_by(|x, y| y.0.cmp(&x.0));
-                        self.v6.iter().position(|(q, _)| *q == p).unwrap_or(0)
-                    }
-                };
-                self.v6[slot].1.entry(u128::from(a)).or_default().push(id);
+                add_net(&mut self.v6, p, u128::from(a), id);
             }
             _ => {
                 self.exact.entry(canonical.into_boxed_str()).or_default().push(id);
@@ -509,19 +508,19 @@ impl IndicatorSet {
             }
             return true;
         }
-        if t.contains(':') {
-            if let Ok(a) = t.parse::<Ipv6Addr>() {
-                if self.kinds & bit(Kind::Ipv6) != 0 {
-                    self.exact_into(&a.to_string(), out);
-                    let a = u128::from(a);
-                    for (p, nets) in &self.v6 {
-                        if let Some(ids) = nets.get(&(a & mask128(*p))) {
-                            out.extend_from_slice(ids);
-                        }
+        if t.contains(':')
+            && let Ok(a) = t.parse::<Ipv6Addr>()
+        {
+            if self.kinds & bit(Kind::Ipv6) != 0 {
+                self.exact_into(&a.to_string(), out);
+                let a = u128::from(a);
+                for (p, nets) in &self.v6 {
+                    if let Some(ids) = nets.get(&(a & mask128(*p))) {
+                        out.extend_from_slice(ids);
                     }
                 }
-                return true;
             }
+            return true;
         }
         false
     }
