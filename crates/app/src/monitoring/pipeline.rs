@@ -15,7 +15,7 @@ use isms_detect::Event;
 use isms_store::monitoring::{alert, alert_event, dead_letter, ingest_done};
 use isms_store::now_ms;
 use isms_store::sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict, Query};
-use isms_store::sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Statement};
+use isms_store::sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Statement};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
@@ -593,7 +593,16 @@ async fn write_sightings(txn: &impl ConnectionTrait, seen: HashMap<String, Seen>
     use isms_store::monitoring::sighting::{Column as C, Entity};
     // Batches may arrive out of order: the last sighting is the latest event's time.
     let latest = if pg { "GREATEST(sightings.last_ms, excluded.last_ms)" } else { "max(sightings.last_ms, excluded.last_ms)" };
-    for (key, s) in seen {
+    if seen.is_empty() {
+        return Ok(());
+    }
+    // An indicator removed since the set was built (a feed deleted, a revocation) has no
+    // sighting; its alert stands.
+    use isms_store::monitoring::indicator;
+    let ids: Vec<String> = seen.values().map(|s| s.indicator_id.clone()).collect();
+    let live: std::collections::HashSet<String> =
+        indicator::Entity::find().select_only().column(indicator::Column::Id).filter(indicator::Column::Id.is_in(ids)).into_tuple().all(txn).await?.into_iter().collect();
+    for (key, s) in seen.into_iter().filter(|(_, s)| live.contains(&s.indicator_id)) {
         let stmt = Query::insert()
             .into_table(Entity)
             .columns([C::Id, C::SightingKey, C::IndicatorId, C::CompanyId, C::SourceId, C::AlertId, C::Observed, C::Count, C::FirstMs, C::LastMs, C::CreatedMs])
