@@ -34,6 +34,14 @@ test('threat intelligence: feeds, sightings, pasted indicators, a failing TAXII 
     assert.match(await p.locator('#suppression').textContent(), /Suppressed until .*Sinkholed by the ISP/s);
     assert.match(await p.locator('main').textContent(), /Benign/);
     await p.screenshot({ path: `${SHOTS}alert-suppressed-en.png`, fullPage: true });
+
+    // The event behind it, found by the address among the events that raised alerts.
+    await p.goto(`${server.base}/monitoring/events?q=203.0.113.66`);
+    await p.waitForSelector('#events');
+    assert.equal(await p.locator('#events tbody tr').count(), 1);
+    assert.match(await p.locator('#events tbody tr').textContent(), /AZA-WS-0217/);
+    await p.click('#events summary');
+    await p.screenshot({ path: `${SHOTS}alert-events-en.png`, fullPage: true });
     await p.goto(`${server.base}/monitoring/intel`);
 
     // Pasted, defanged indicators: two recognised, one line refused with its number.

@@ -284,3 +284,11 @@ pub async fn alert_suppressions(State(s): State<WebState>, Who(who): Who, Path(i
 pub async fn lift_suppression(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>) -> Result<Json<alerts::Suppression>, ApiError> {
     Ok(Json(alerts::lift(&s.app, &who, &id).await?))
 }
+
+/// The events that raised alerts (each alert keeps its first 20), newest first, by time,
+/// source, host, user and text.
+#[utoipa::path(get, path = "/api/v1/alert-events", tag = "monitoring", params(alerts::EventQuery), responses((status = 200, body = Page<alerts::EventHit>), (status = 422, body = Problem)))]
+pub async fn search_events(State(s): State<WebState>, Who(who): Who, Query(q): Query<alerts::EventQuery>) -> Result<Json<Page<alerts::EventHit>>, ApiError> {
+    let p = alerts::search_events(&s.app, &who, &q).await?;
+    Ok(Json(Page { items: p.items, total: p.total, offset: q.offset.unwrap_or(0), limit: q.limit.unwrap_or(50).clamp(1, 500) }))
+}

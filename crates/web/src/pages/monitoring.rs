@@ -583,3 +583,44 @@ pub async fn overview(State(state): State<WebState>, ctx: Ctx, headers: HeaderMa
     let shell = Shell::new(&ctx, &headers, "monitoring-overview-title").crumb("/monitoring", "monitoring-title");
     render(&OverviewPage { shell, o, look })
 }
+
+// ---------------------------------------------------------------- event search
+
+#[derive(Template)]
+#[template(path = "monitoring_events.html")]
+struct EventsPage {
+    shell: Shell,
+    rows: Vec<alerts::EventHit>,
+    total: u64,
+    q: alerts::EventQuery,
+    sources: Vec<Source>,
+    look: Lookup,
+    form: FormState,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+impl EventsPage {
+    fn pretty(&self, raw: &str) -> String {
+        serde_json::from_str::<serde_json::Value>(raw).ok().and_then(|v| serde_json::to_string_pretty(&v).ok()).unwrap_or_else(|| raw.to_owned())
+    }
+}
+
+/// The events that raised alerts, searched by time, source, host, user and text.
+pub async fn events(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(mut q): Query<alerts::EventQuery>) -> Response {
+    q.limit = Some(PAGE);
+    let shell = Shell::new(&ctx, &headers, "events-title").crumb("/monitoring", "monitoring-title");
+    let (page, errors) = match alerts::search_events(&state.app, &who, &q).await {
+        Ok(p) => (p, vec![]),
+        Err(e) => match form_errors(e) {
+            Ok(errs) => (isms_app::Page { items: vec![], total: 0 }, errs),
+            Err(e) => return crate::error::page_error(&ctx, e),
+        },
+    };
+    let sources = sources::list(&state.app, &who).await.unwrap_or_default();
+    let look = Lookup::load(&state, &who, ctx.lang.code(), false).await;
+    let form = FormState::new(&shell, errors);
+    let invalid = !form.errors.is_empty();
+    let (prev, next) = pager_links("/monitoring/events", &query_of(&ctx), q.offset.unwrap_or(0), page.total);
+    render_form(&EventsPage { shell, rows: page.items, total: page.total, q, sources, look, form, prev, next }, invalid)
+}

@@ -130,6 +130,17 @@ async fn taxii_feeds_pull_match_events_and_share_sightings() {
         assert_eq!((ip.count, ip.alert_id.as_deref()), (2, Some(a.id.as_str())));
         assert!(sightings.iter().any(|x| x.value == HASH), "the upper-case hash in a Sysmon list matched");
 
+        // The events that raised alerts are searchable by host and text, within scope.
+        let hits: Value = analyst.client.get(s.url("/api/v1/alert-events?host=PX01&q=198.51.100.7")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(hits["total"], 2, "{b:?} {hits}");
+        assert_eq!(hits["items"][0]["alert_id"], a.id.as_str());
+        let none: Value = analyst.client.get(s.url("/api/v1/alert-events?host=px01&q=198.51.100.8")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(none["total"], 0, "a benign event raised nothing, so it is not there");
+        let bad = analyst.client.get(s.url("/api/v1/alert-events?from=yesterday")).send().await.unwrap();
+        assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let page = analyst.client.get(s.url("/monitoring/events?q=198.51.100.7")).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("id=\"events\"") && page.contains(&a.id), "the search page lists the event");
+
         // Shared back as STIX: green goes, red stays inside; red and amber+strict are never offered.
         let bundle = intel::export_sightings(app, &csirt, isms_detect::intel::Tlp::Amber, None).await.unwrap();
         let objects = bundle["objects"].as_array().unwrap();
