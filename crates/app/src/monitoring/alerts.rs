@@ -427,23 +427,41 @@ pub async fn escalate(app: &App, who: &Principal, id: &str, input: EscalateInput
     Ok((m.into(), incident))
 }
 
-/// Raises the alert of a source gone silent (inside the caller's transaction).
-pub(crate) async fn raise_silence(txn: &impl ConnectionTrait, s: &source::Model, now: i64) -> Result<()> {
-    let since = s.last_event_ms.unwrap_or(s.created_ms);
+/// What a new alert is made of; the rest of its record starts empty.
+pub(crate) struct NewAlert {
+    pub company_id: Option<String>,
+    pub source_id: Option<String>,
+    pub rule_id: Option<String>,
+    /// `rule`, `indicator` or `silence`.
+    pub kind: &'static str,
+    pub title: String,
+    pub severity: Severity,
+    pub host: String,
+    pub user_name: String,
+    pub group_key: String,
+    pub count: i64,
+    pub first_ms: i64,
+    pub last_ms: i64,
+}
+
+/// Opens a new alert (inside the caller's transaction), cutting its texts to their
+/// columns. Returns its id.
+pub(crate) async fn open_alert(txn: &impl ConnectionTrait, a: NewAlert, now: i64) -> Result<String> {
+    let id = uuid::Uuid::now_v7().to_string();
     alert::Model {
-        id: uuid::Uuid::now_v7().to_string(),
-        company_id: s.company_id.clone(),
-        source_id: Some(s.id.clone()),
-        rule_id: None,
-        kind: "silence".into(),
-        title: format!("Source {} is silent", s.name).chars().take(300).collect(),
-        severity: Severity::High.code().into(),
-        host: String::new(),
-        user_name: String::new(),
-        group_key: format!("silence|{}|{now}", s.id),
-        count: 1,
-        first_ms: since,
-        last_ms: now,
+        id: id.clone(),
+        company_id: a.company_id,
+        source_id: a.source_id,
+        rule_id: a.rule_id,
+        kind: a.kind.into(),
+        title: a.title.chars().take(300).collect(),
+        severity: a.severity.code().into(),
+        host: a.host.chars().take(255).collect(),
+        user_name: a.user_name.chars().take(255).collect(),
+        group_key: a.group_key.chars().take(700).collect(),
+        count: a.count,
+        first_ms: a.first_ms,
+        last_ms: a.last_ms,
         state: AlertState::New.code().into(),
         resolution: None,
         assignee_id: None,
@@ -459,6 +477,26 @@ pub(crate) async fn raise_silence(txn: &impl ConnectionTrait, s: &source::Model,
     .into_active_model()
     .insert(txn)
     .await?;
+    Ok(id)
+}
+
+/// Raises the alert of a source gone silent (inside the caller's transaction).
+pub(crate) async fn raise_silence(txn: &impl ConnectionTrait, s: &source::Model, now: i64) -> Result<()> {
+    let a = NewAlert {
+        company_id: s.company_id.clone(),
+        source_id: Some(s.id.clone()),
+        rule_id: None,
+        kind: "silence",
+        title: format!("Source {} is silent", s.name),
+        severity: Severity::High,
+        host: String::new(),
+        user_name: String::new(),
+        group_key: format!("silence|{}|{now}", s.id),
+        count: 1,
+        first_ms: s.last_event_ms.unwrap_or(s.created_ms),
+        last_ms: now,
+    };
+    open_alert(txn, a, now).await?;
     Ok(())
 }
 

@@ -440,42 +440,25 @@ async fn write(app: &App, evals: &[&Evaluated], window_ms: i64) -> Result<Vec<Ou
             _ => {
                 let (bi, h0) = hits[0];
                 let src = &evals[bi].source;
-                let id = uuid::Uuid::now_v7().to_string();
-                alert::Model {
-                    id: id.clone(),
+                let (rule_id, kind) = match &h0.subject {
+                    Subject::Rule(id) => (Some(id.clone()), "rule"),
+                    Subject::Indicator { .. } => (None, "indicator"),
+                };
+                let new = super::alerts::NewAlert {
                     company_id: src.company_id.clone(),
                     source_id: Some(src.id.clone()),
-                    rule_id: match &h0.subject {
-                        Subject::Rule(id) => Some(id.clone()),
-                        Subject::Indicator { .. } => None,
-                    },
-                    kind: match &h0.subject {
-                        Subject::Rule(_) => "rule".into(),
-                        Subject::Indicator { .. } => "indicator".into(),
-                    },
-                    title: h0.title.chars().take(300).collect(),
-                    severity: severity.code().into(),
-                    host: h0.host.chars().take(255).collect(),
-                    user_name: h0.user.chars().take(255).collect(),
-                    group_key: key.chars().take(700).collect(),
+                    rule_id,
+                    kind,
+                    title: h0.title.clone(),
+                    severity,
+                    host: h0.host.clone(),
+                    user_name: h0.user.clone(),
+                    group_key: key.clone(),
                     count: n,
                     first_ms: first_at,
                     last_ms: last_at,
-                    state: AlertState::New.code().into(),
-                    resolution: None,
-                    assignee_id: None,
-                    acknowledged_ms: None,
-                    acknowledged_by: None,
-                    closed_ms: None,
-                    closed_by: None,
-                    note: String::new(),
-                    incident_id: None,
-                    created_ms: now,
-                    updated_ms: now,
-                }
-                .into_active_model()
-                .insert(&txn)
-                .await?;
+                };
+                let id = super::alerts::open_alert(&txn, new, now).await?;
                 (id, 0)
             }
         };
