@@ -575,7 +575,18 @@ impl Taxii {
             return Err(format!("{url} answered {status}{hint}"));
         }
         let added_last = resp.headers().get("x-taxii-date-added-last").and_then(|v| v.to_str().ok()).map(str::to_string);
-        let body = resp.bytes().await.map_err(|e| format!("{url}: the answer broke off: {e}"))?;
+        // A page is read up to the largest feed file, never without bound.
+        if resp.content_length().is_some_and(|n| n as usize > MAX_FEED_BYTES) {
+            return Err(format!("{url} answered more than {} MiB in one page", MAX_FEED_BYTES >> 20));
+        }
+        let mut resp = resp;
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| format!("{url}: the answer broke off: {e}"))? {
+            if body.len() + chunk.len() > MAX_FEED_BYTES {
+                return Err(format!("{url} answered more than {} MiB in one page", MAX_FEED_BYTES >> 20));
+            }
+            body.extend_from_slice(&chunk);
+        }
         let v: Value = serde_json::from_slice(&body).map_err(|e| format!("{url} did not answer JSON: {e}"))?;
         Ok((v, added_last))
     }
@@ -838,7 +849,21 @@ async fn build(app: &App) -> Result<(Compiled, Option<i64>)> {
 /// Sightings within the reader's companies, newest first.
 pub async fn sightings(app: &App, who: &Principal, indicator_id: Option<&str>, alert_id: Option<&str>, limit: u64) -> Result<Vec<Sighting>> {
     let s = scope(who, Permission::MonitoringRead)?;
+    let red_ok = who.access.can(Permission::RulesManage);
+    // Scope and TLP are part of the query, so a page of `limit` is full whenever there is
+    // that much the reader may see.
     let mut find = sighting::Entity::find().order_by_desc(sighting::Column::LastMs).limit(limit.min(1000));
+    if let Some(set) = &s {
+        find = find.filter(sighting::Column::CompanyId.is_in(set.clone()));
+    }
+    if !red_ok {
+        let red = isms_store::sea_orm::sea_query::Query::select()
+            .column(indicator::Column::Id)
+            .from(indicator::Entity)
+            .and_where(isms_store::sea_orm::sea_query::ExprTrait::eq(isms_store::sea_orm::sea_query::Expr::col(indicator::Column::Tlp), Tlp::Red.code()))
+            .to_owned();
+        find = find.filter(sighting::Column::IndicatorId.not_in_subquery(red));
+    }
     if let Some(i) = indicator_id {
         find = find.filter(sighting::Column::IndicatorId.eq(i));
     }
@@ -846,12 +871,9 @@ pub async fn sightings(app: &App, who: &Principal, indicator_id: Option<&str>, a
         find = find.filter(sighting::Column::AlertId.eq(a));
     }
     let rows = with_indicators(app, find.all(app.store.conn()).await?).await?;
-    let red_ok = who.access.can(Permission::RulesManage);
     Ok(rows
         .into_iter()
-        .filter(|(m, _)| in_scope(&s, m.company_id.as_deref()))
         .filter_map(|(m, i)| i.map(|i| (m, i)))
-        .filter(|(_, i)| red_ok || i.tlp != Tlp::Red.code())
         .map(|(m, i)| Sighting {
             id: m.id,
             indicator_id: m.indicator_id,

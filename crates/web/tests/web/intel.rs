@@ -129,6 +129,13 @@ async fn taxii_feeds_pull_match_events_and_share_sightings() {
         let ip = sightings.iter().find(|x| x.value == "198.51.100.7").unwrap();
         assert_eq!((ip.count, ip.alert_id.as_deref()), (2, Some(a.id.as_str())));
         assert!(sightings.iter().any(|x| x.value == HASH), "the upper-case hash in a Sysmon list matched");
+        let for_auditor = intel::sightings(app, &auditor, None, None, 100).await.unwrap();
+        assert_eq!(for_auditor.len(), sightings.len() - 1, "{b:?} all but the red one");
+        assert!(for_auditor.iter().all(|x| x.value != HASH));
+        let secadmin = acting_as(app, "secadmin").await.unwrap();
+        let for_company = intel::sightings(app, &secadmin, None, None, 100).await.unwrap();
+        assert!(for_company.iter().all(|x| x.source_id.as_deref() != Some(src.source.id.as_str())), "the group's proxy is not an AZA source");
+        assert!(!for_company.is_empty(), "{b:?} the demo's AZA sighting is in reach of the AZA administrator");
 
         // The events that raised alerts are searchable by host and text, within scope.
         let hits: Value = analyst.client.get(s.url("/api/v1/alert-events?host=PX01&q=198.51.100.7")).send().await.unwrap().json().await.unwrap();
