@@ -47,6 +47,7 @@ pub mod compliance;
 pub mod ids;
 pub mod incidents;
 pub mod monitoring;
+pub mod oncall;
 pub mod org;
 pub mod policies;
 pub mod roles;
