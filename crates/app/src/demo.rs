@@ -170,12 +170,34 @@ async fn load_monitoring(app: &App, companies: &[(String, String)]) -> Result<()
         .to_string(),
     ];
     load_intel(app, &csirt).await?;
+    load_oncall(app, &csirt).await?;
     let source = sources::authenticate(app, &ws.token).await?;
     let p = pipeline::Pipeline::start(app.clone(), pipeline::PipelineConfig::default());
     p.submit(source, lines.join("\n").into_bytes()).await.map_err(|e| match e {
         pipeline::SubmitError::Failed(e) => e,
         pipeline::SubmitError::Busy => crate::AppError::Internal("the demo pipeline was busy".into()),
     })?;
+    Ok(())
+}
+
+/// The group SOC's weekly rotation, from this Monday 09:00 in Japan: the CSIRT member
+/// first, then the CISO, who is also the lead paged when nobody acknowledges.
+async fn load_oncall(app: &App, csirt: &crate::Principal) -> Result<()> {
+    use crate::monitoring::oncall;
+    let ciso = accounts::acting_as(app, "ciso").await?;
+    let today = crate::assets::today();
+    let monday = today.checked_sub(jiff::Span::new().days(today.weekday().to_monday_zero_offset() as i64)).unwrap_or(today);
+    let input = oncall::RotationInput {
+        name: "Group SOC".into(),
+        min_severity: "high".into(),
+        ack_minutes: 15,
+        shift_hours: 168,
+        starts: format!("{monday}T09:00"),
+        members: [csirt, &ciso].iter().filter_map(|p| p.user_id.clone()).collect(),
+        lead_user_id: ciso.user_id.clone(),
+        ..Default::default()
+    };
+    oncall::create(app, csirt, input).await?;
     Ok(())
 }
 

@@ -720,6 +720,12 @@ async fn serve(s: Settings, demo: bool) -> Result<()> {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "silence check failed"),
             }
+            // Alerts nobody acknowledged in time call the next person and the lead.
+            match isms_app::monitoring::oncall::escalate_due(&notifier).await {
+                Ok(n) if n > 0 => tracing::warn!(alerts = n, "unacknowledged alerts escalated"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "on-call escalation failed"),
+            }
             if let Some(h) = &hooks {
                 match isms_app::notify::deliver_hooks(&notifier, h, &render, 200).await {
                     Ok(d) if d.sent + d.failed + d.retrying > 0 => tracing::info!(sent = d.sent, failed = d.failed, retrying = d.retrying, "webhook events delivered"),

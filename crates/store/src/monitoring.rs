@@ -221,3 +221,60 @@ entity!(suppression, "alert_suppressions", {
     lifted_ms: Option<i64>,
     lifted_by: Option<String>,
 });
+
+entity!(rotation, "oncall_rotations", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    id: String,
+    name: String,
+    /// The company whose alerts it answers; `None`: every company's.
+    company_id: Option<String>,
+    /// New alerts of this severity and above page the person on call.
+    min_severity: String,
+    /// Minutes to wait for an acknowledgement before calling the next person and the lead.
+    ack_minutes: i32,
+    shift_hours: i32,
+    /// When the first member's first shift began.
+    anchor_ms: i64,
+    /// The CSIRT lead, called on every escalation.
+    lead_user_id: Option<String>,
+    enabled: bool,
+    created_by: Option<String>,
+    created_ms: i64,
+    updated_ms: i64,
+});
+
+entity!(rotation_member, "oncall_members", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    id: String,
+    rotation_id: String,
+    /// Turn order, from 0.
+    position: i32,
+    user_id: String,
+});
+
+entity!(cover, "oncall_covers", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    id: String,
+    rotation_id: String,
+    user_id: String,
+    from_ms: i64,
+    until_ms: i64,
+    reason: String,
+    created_by: Option<String>,
+    created_ms: i64,
+});
+
+entity!(page, "alert_pages", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    id: String,
+    alert_id: String,
+    rotation_id: Option<String>,
+    company_id: Option<String>,
+    user_id: String,
+    /// `on_call`, `next` or `lead`.
+    reason: String,
+    paged_ms: i64,
+    /// On the first page of an alert: when to escalate if it is still not acknowledged.
+    /// Cleared once escalated (or found acknowledged).
+    escalate_ms: Option<i64>,
+});

@@ -284,7 +284,7 @@ pub async fn report(app: &App, who: &Principal, input: ReportInput) -> Result<In
 }
 
 /// A date and time as typed: RFC 3339, or a local `YYYY-MM-DDTHH:MM` in Japan.
-fn parse_moment(s: &str) -> Option<i64> {
+pub(crate) fn parse_moment(s: &str) -> Option<i64> {
     if let Ok(t) = s.parse::<jiff::Timestamp>() {
         return Some(t.as_millisecond());
     }

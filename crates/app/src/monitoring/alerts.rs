@@ -445,10 +445,10 @@ pub(crate) struct NewAlert {
 }
 
 /// Opens a new alert (inside the caller's transaction), cutting its texts to their
-/// columns. Returns its id.
-pub(crate) async fn open_alert(txn: &impl ConnectionTrait, a: NewAlert, now: i64) -> Result<String> {
+/// columns, and pages whoever is on call for it. Returns its id.
+pub(crate) async fn open_alert(app: &App, txn: &impl ConnectionTrait, roster: &super::oncall::Roster, a: NewAlert, now: i64) -> Result<String> {
     let id = uuid::Uuid::now_v7().to_string();
-    alert::Model {
+    let m = alert::Model {
         id: id.clone(),
         company_id: a.company_id,
         source_id: a.source_id,
@@ -477,11 +477,13 @@ pub(crate) async fn open_alert(txn: &impl ConnectionTrait, a: NewAlert, now: i64
     .into_active_model()
     .insert(txn)
     .await?;
+    let paged = super::oncall::Paged { alert_id: &m.id, company_id: m.company_id.as_deref(), severity: a.severity, title: &m.title, host: &m.host };
+    super::oncall::page_new(app, txn, roster, &paged, now).await?;
     Ok(id)
 }
 
 /// Raises the alert of a source gone silent (inside the caller's transaction).
-pub(crate) async fn raise_silence(txn: &impl ConnectionTrait, s: &source::Model, now: i64) -> Result<()> {
+pub(crate) async fn raise_silence(app: &App, txn: &impl ConnectionTrait, roster: &super::oncall::Roster, s: &source::Model, now: i64) -> Result<()> {
     let a = NewAlert {
         company_id: s.company_id.clone(),
         source_id: Some(s.id.clone()),
@@ -496,7 +498,7 @@ pub(crate) async fn raise_silence(txn: &impl ConnectionTrait, s: &source::Model,
         first_ms: s.last_event_ms.unwrap_or(s.created_ms),
         last_ms: now,
     };
-    open_alert(txn, a, now).await?;
+    open_alert(app, txn, roster, a, now).await?;
     Ok(())
 }
 

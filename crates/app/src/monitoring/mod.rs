@@ -8,6 +8,7 @@
 
 pub mod alerts;
 pub mod intel;
+pub mod oncall;
 pub mod pipeline;
 pub mod rules;
 pub mod sources;
@@ -24,6 +25,7 @@ pub(crate) struct Shared {
     pub(crate) rules: Versioned<rules::Compiled>,
     pub(crate) intel: Versioned<intel::Compiled>,
     pub(crate) suppressed: Versioned<alerts::Suppressed>,
+    pub(crate) oncall: Versioned<oncall::Roster>,
     sources: Mutex<HashMap<String, (Arc<sources::SourceCtx>, i64)>>,
     /// Moves on with every change of a source, so cached tokens are looked up again.
     sources_changed: AtomicU64,
@@ -31,7 +33,7 @@ pub(crate) struct Shared {
 
 impl Default for Shared {
     fn default() -> Self {
-        Shared { rules: Versioned::new("detection_rules_version"), intel: Versioned::new("indicators_version"), suppressed: Versioned::new("alert_suppressions_version"), sources: Default::default(), sources_changed: Default::default() }
+        Shared { rules: Versioned::new("detection_rules_version"), intel: Versioned::new("indicators_version"), suppressed: Versioned::new("alert_suppressions_version"), oncall: Versioned::new("oncall_version"), sources: Default::default(), sources_changed: Default::default() }
     }
 }
 

@@ -370,6 +370,7 @@ async fn writer(app: App, mut rx: mpsc::UnboundedReceiver<Job>, window_ms: i64) 
 /// host join the open alert of that group while it is within the window.
 async fn write(app: &App, evals: &[&Evaluated], window_ms: i64) -> Result<Vec<Outcome>> {
     let now = now_ms();
+    let roster = super::oncall::roster(app).await?;
     let txn = app.store.write_quiet().await?;
     let pg = txn.get_database_backend() == DbBackend::Postgres;
     // Batches delivered again after a crash: recorded keys are skipped, new ones recorded
@@ -458,7 +459,7 @@ async fn write(app: &App, evals: &[&Evaluated], window_ms: i64) -> Result<Vec<Ou
                     first_ms: first_at,
                     last_ms: last_at,
                 };
-                let id = super::alerts::open_alert(&txn, new, now).await?;
+                let id = super::alerts::open_alert(app, &txn, &roster, new, now).await?;
                 (id, 0)
             }
         };

@@ -312,6 +312,7 @@ pub async fn check_silence(app: &App) -> Result<usize> {
         if !is_silent(m.last_event_ms, m.created_ms, m.expected_secs, now) {
             continue;
         }
+        let roster = super::oncall::roster(app).await?;
         let txn = app.store.write_quiet().await?;
         // Claim the silent period first: of several instances checking at once, only the
         // one whose update finds it unclaimed raises the alert.
@@ -330,7 +331,7 @@ pub async fn check_silence(app: &App) -> Result<usize> {
             txn.rollback().await?;
             continue;
         }
-        super::alerts::raise_silence(&txn, &m, now).await?;
+        super::alerts::raise_silence(app, &txn, &roster, &m, now).await?;
         txn.commit().await?;
         raised += 1;
     }

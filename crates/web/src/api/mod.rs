@@ -10,6 +10,7 @@ pub mod incidents;
 pub mod intel;
 pub mod monitoring;
 pub mod notices;
+pub mod oncall;
 pub mod org;
 pub mod people;
 pub mod policies;
@@ -58,6 +59,7 @@ use utoipa::OpenApi;
         monitoring::suppress_alert, monitoring::alert_suppressions, monitoring::lift_suppression, monitoring::search_events,
         intel::list_feeds, intel::create_feed, intel::show_feed, intel::update_feed, intel::delete_feed, intel::import, intel::pull,
         intel::list_indicators, intel::list_sightings, intel::export_sightings,
+        oncall::list, oncall::create, oncall::show, oncall::update, oncall::delete, oncall::add_cover, oncall::remove_cover, oncall::alert_pages,
     ),
     components(schemas(Problem, FieldProblem, Me)),
     modifiers(&Security),

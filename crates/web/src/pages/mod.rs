@@ -10,6 +10,7 @@ pub mod incidents;
 pub mod intel;
 pub mod monitoring;
 pub mod notices;
+pub mod oncall;
 pub mod org;
 pub mod people;
 pub mod policies;

@@ -111,6 +111,8 @@ struct AlertPage {
     suppress_until: String,
     /// For an indicator's alert: the indicator seen.
     sightings: Vec<isms_app::monitoring::intel::Sighting>,
+    /// Who was paged for the alert.
+    pages: Vec<isms_app::monitoring::oncall::PageView>,
 }
 
 impl AlertPage {
@@ -138,7 +140,8 @@ async fn alert_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Prin
     let suppressions = alerts::suppressions_of(&state.app, who, id).await.unwrap_or_default();
     let suppress_until = isms_app::assets::today().checked_add(jiff::Span::new().days(7)).map(|d| d.to_string()).unwrap_or_default();
     let sightings = if d.alert.kind == "indicator" { isms_app::monitoring::intel::sightings(&state.app, who, None, Some(id), 5).await.unwrap_or_default() } else { vec![] };
-    render_form(&AlertPage { shell, d, look, form, people, resolutions, kinds, suppressions, suppress_until, sightings }, invalid)
+    let pages = isms_app::monitoring::oncall::pages_of(&state.app, who, id).await.unwrap_or_default();
+    render_form(&AlertPage { shell, d, look, form, people, resolutions, kinds, suppressions, suppress_until, sightings, pages }, invalid)
 }
 
 pub async fn alert(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {

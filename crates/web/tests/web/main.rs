@@ -11,6 +11,7 @@ mod intel;
 mod matrix;
 mod monitoring;
 mod notices;
+mod oncall;
 mod ops;
 mod people;
 mod policies;
