@@ -66,6 +66,8 @@ pub struct AppConfig {
     pub webhooks: Vec<notify::HookConfig>,
     /// Reporting duties added to the APPI and the GDPR.
     pub regimes: Vec<isms_core::incidents::clocks::Regime>,
+    /// How long raw events are kept, by age and by size.
+    pub raw_retention: monitoring::raw::Retention,
 }
 
 impl Default for AppConfig {
@@ -83,6 +85,7 @@ impl Default for AppConfig {
             remind_days: 30,
             webhooks: vec![],
             regimes: vec![],
+            raw_retention: monitoring::raw::Retention::default(),
         }
     }
 }

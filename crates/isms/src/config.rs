@@ -62,6 +62,10 @@ pub struct Settings {
     pub trust_proxy: bool,
     /// Days ahead of a due date that owners are reminded (asset and document reviews).
     pub remind_days: i64,
+    /// Raw events of the sources that keep them are deleted after this many days...
+    pub raw_retention_days: i64,
+    /// ...or, oldest first, when together they are larger than this many MiB.
+    pub raw_retention_mib: i64,
     /// The SMTP server notifications are sent through; none when `mail.host` is empty.
     pub mail: MailConfig,
     /// Receivers of events such as a chat tool's incoming webhook (`[[webhooks]]`).
@@ -203,6 +207,8 @@ impl Default for Settings {
             database_max_connections: None,
             trust_proxy: false,
             remind_days: 30,
+            raw_retention_days: 7,
+            raw_retention_mib: 1024,
             mail: MailConfig::default(),
             webhooks: vec![],
             regimes: vec![],
@@ -215,11 +221,11 @@ impl Default for Settings {
 }
 
 /// Environment variables that are read (as `ISMS_<KEY>`).
-const ENV_KEYS: [&str; 22] = [
+const ENV_KEYS: [&str; 24] = [
     "nats_url", "nats_stream", "nats_ack_wait_secs",
     "listen", "data_dir", "database_url", "public_url", "secret_key_file", "log_format", "log_level",
     "session_idle_minutes", "session_max_hours", "lock_after_failures", "lock_minutes", "max_body_mib", "max_event_batch_mib", "max_inflight_batches", "metrics",
-    "database_max_connections", "trust_proxy", "remind_days", "config",
+    "database_max_connections", "trust_proxy", "remind_days", "raw_retention_days", "raw_retention_mib", "config",
 ];
 
 /// Overrides from flags; only what was given.
@@ -308,6 +314,12 @@ impl Settings {
         }
         if !(1..=365).contains(&self.remind_days) {
             return Err("`remind_days`: must be between 1 and 365".into());
+        }
+        if !(1..=3650).contains(&self.raw_retention_days) {
+            return Err("`raw_retention_days`: must be between 1 and 3650".into());
+        }
+        if !(1..=16 * 1024 * 1024).contains(&self.raw_retention_mib) {
+            return Err("`raw_retention_mib`: must be between 1 and 16777216".into());
         }
         if self.mail.enabled() {
             if self.mail.from.trim().is_empty() {

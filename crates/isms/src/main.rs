@@ -273,6 +273,7 @@ async fn open(s: &Settings) -> Result<App> {
         lock_minutes: s.lock_minutes,
         mail_enabled: s.mail.enabled(),
         remind_days: s.remind_days,
+        raw_retention: isms_app::monitoring::raw::Retention { days: s.raw_retention_days, max_bytes: s.raw_retention_mib * 1024 * 1024 },
         webhooks: s.webhooks.iter().map(|h| isms_app::notify::HookConfig { name: h.name.clone(), events: h.events.clone() }).collect(),
         regimes: s
             .regimes
@@ -674,6 +675,7 @@ async fn serve(s: Settings, demo: bool) -> Result<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(15));
         let mut last_reminders: Option<Instant> = None;
+        let mut last_prune: Option<Instant> = None;
         loop {
             tick.tick().await;
             if last_reminders.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(3600)) {
@@ -719,6 +721,15 @@ async fn serve(s: Settings, demo: bool) -> Result<()> {
                 Ok(n) if n > 0 => tracing::warn!(sources = n, "event sources went silent; alerts raised"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "silence check failed"),
+            }
+            // Raw events beyond their retention go, by age and then by size, each minute.
+            if last_prune.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(60)) {
+                last_prune = Some(Instant::now());
+                match isms_app::monitoring::raw::prune(&notifier).await {
+                    Ok(n) if n > 0 => tracing::info!(events = n, "raw events past their retention deleted"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "pruning raw events failed"),
+                }
             }
             // Alerts nobody acknowledged in time call the next person and the lead.
             match isms_app::monitoring::oncall::escalate_due(&notifier).await {

@@ -23,6 +23,8 @@ entity!(source, "event_sources", {
     silent_since_ms: Option<i64>,
     created_ms: i64,
     updated_ms: i64,
+    /// Keeps its raw events for search (within the retention), not only those that matched.
+    keep_raw: bool,
 });
 
 entity!(rule, "detection_rules", {
@@ -277,4 +279,19 @@ entity!(page, "alert_pages", {
     /// On the first page of an alert: when to escalate if it is still not acknowledged.
     /// Cleared once escalated (or found acknowledged).
     escalate_ms: Option<i64>,
+});
+
+entity!(raw_event, "raw_events", {
+    #[sea_orm(primary_key, auto_increment = false)]
+    id: String,
+    company_id: Option<String>,
+    source_id: String,
+    received_ms: i64,
+    /// The event's own time when it carries a believable one, else when received.
+    event_ms: i64,
+    host: String,
+    user_name: String,
+    body: String,
+    /// The body's length, for the size limit.
+    bytes: i32,
 });

@@ -1521,3 +1521,7 @@ err-member-twice = Entry { $line } appears twice.
 err-too-many = More than { $max } entries.
 err-until-after = Must be after the start.
 err-within-days = At most { $days } days after the start.
+raw-events-title = Raw events
+raw-events-hint = Every event of the sources set to keep raw events, whether it raised an alert or not, for as long as the retention allows (by days and by total size; the oldest go first).
+field-keep-raw = Keep raw events
+keep-raw-hint = Keep every event for search, not only those that raise alerts. They take space; the retention is set by the operator.

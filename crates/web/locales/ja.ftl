@@ -1518,3 +1518,7 @@ err-member-twice = { $line } 番目が重複しています。
 err-too-many = { $max } 件を超えています。
 err-until-after = 開始より後にしてください。
 err-within-days = 開始から { $days } 日以内にしてください。
+raw-events-title = 生イベント
+raw-events-hint = 生イベントを保存する設定のソースの全イベントです。アラートになったかどうかにかかわらず、保存期間(日数と合計サイズ。古いものから削除)の間検索できます。
+field-keep-raw = 生イベントを保存
+keep-raw-hint = アラートになったものだけでなく、すべてのイベントを検索用に保存します。容量を使います。保存期間は運用者が設定します。

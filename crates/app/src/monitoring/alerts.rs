@@ -822,7 +822,7 @@ pub struct EventHit {
     pub raw: String,
 }
 
-fn day_ms(field: &str, d: &Option<String>, end: bool) -> Result<Option<i64>> {
+pub(crate) fn day_ms(field: &str, d: &Option<String>, end: bool) -> Result<Option<i64>> {
     let Some(text) = blank_to_none(d) else { return Ok(None) };
     let date: jiff::civil::Date = text.parse().map_err(|_| AppError::coded(field, "date", "is not a date (YYYY-MM-DD)").into_with_arg("value", text.clone()))?;
     let t = if end { jiff::civil::Time::MAX } else { jiff::civil::Time::MIN };

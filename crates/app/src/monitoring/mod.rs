@@ -10,6 +10,7 @@ pub mod alerts;
 pub mod intel;
 pub mod oncall;
 pub mod pipeline;
+pub mod raw;
 pub mod rules;
 pub mod sources;
 

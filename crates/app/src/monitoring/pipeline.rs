@@ -103,6 +103,8 @@ struct Evaluated {
     events: u64,
     malformed: Vec<(String, String)>,
     hits: Vec<Hit>,
+    /// Every event, for a source that keeps them: time, host, user and text.
+    kept: Vec<(i64, String, String, String)>,
 }
 
 struct Job {
@@ -262,7 +264,7 @@ enum Input {
 
 fn evaluate(c: &Compiled, intel: &super::intel::Compiled, source: Arc<SourceCtx>, input: Input, received_ms: i64) -> Evaluated {
     let mut found = vec![];
-    let mut out = Evaluated { key: None, source: source.clone(), received_ms, events: 0, malformed: vec![], hits: vec![] };
+    let mut out = Evaluated { key: None, source: source.clone(), received_ms, events: 0, malformed: vec![], hits: vec![], kept: vec![] };
     let (events, size): (Vec<(usize, &[u8])>, usize) = match &input {
         Input::Body(body) => {
             let (events, bad) = split_events(body);
@@ -299,14 +301,21 @@ fn evaluate(c: &Compiled, intel: &super::intel::Compiled, source: Arc<SourceCtx>
         out.events += 1;
         let detections = c.engine.matches(&e);
         intel.set.match_event(&e, &mut found);
-        if detections.is_empty() && found.is_empty() {
-            continue;
-        }
-        let field = |f: &str| e.get(f).and_then(|v| v.as_text()).map(|t| t.into_owned());
         let mut host = None;
         let mut user = None;
         let mut at = None;
         let mut raw_kept = None;
+        if source.keep_raw {
+            let h = host.get_or_insert_with(|| text_of(&e, HOST_FIELDS)).clone();
+            let u = user.get_or_insert_with(|| text_of(&e, USER_FIELDS)).clone();
+            let t = *at.get_or_insert_with(|| event_time(&e, received_ms));
+            let r = raw_kept.get_or_insert_with(|| raw_text(raw)).clone();
+            out.kept.push((t, h, u, r));
+        }
+        if detections.is_empty() && found.is_empty() {
+            continue;
+        }
+        let field = |f: &str| e.get(f).and_then(|v| v.as_text()).map(|t| t.into_owned());
         for d in detections {
             let meta = &c.rules[d.rule];
             if meta.overrides.iter().any(|o| o.applies(source.company_id.as_deref(), &source.id, received_ms, &field)) {
@@ -392,6 +401,7 @@ async fn write(app: &App, evals: &[&Evaluated], window_ms: i64) -> Result<Vec<Ou
     }
     let kept: Vec<&Evaluated> = evals.iter().zip(&dup).filter(|(_, d)| !**d).map(|(e, _)| *e).collect();
     let evals = &kept[..];
+    write_raw(&txn, evals).await?;
     // Matches grouped by alert key, in the order they came.
     let mut order: Vec<String> = vec![];
     let mut groups: HashMap<String, Vec<(usize, &Hit)>> = HashMap::new();
@@ -573,6 +583,31 @@ struct Seen {
 }
 
 /// Adds matches to the sightings (one per indicator and source, counted up).
+/// The raw events of sources that keep them, in the batch's transaction.
+async fn write_raw(txn: &impl ConnectionTrait, evals: &[&Evaluated]) -> Result<()> {
+    use isms_store::sea_orm::ActiveValue::Set;
+    use isms_store::monitoring::raw_event;
+    let mut rows: Vec<raw_event::ActiveModel> = evals.iter().flat_map(|ev| {
+        ev.kept.iter().map(|(at, host, user, body)| raw_event::ActiveModel {
+            id: Set(uuid::Uuid::now_v7().to_string()),
+            company_id: Set(ev.source.company_id.clone()),
+            source_id: Set(ev.source.id.clone()),
+            received_ms: Set(ev.received_ms),
+            event_ms: Set(*at),
+            host: Set(host.chars().take(255).collect()),
+            user_name: Set(user.chars().take(255).collect()),
+            bytes: Set(body.len() as i32),
+            body: Set(body.clone()),
+        })
+    }).collect();
+    // A few hundred rows per statement stays within every backend's bound parameters.
+    while !rows.is_empty() {
+        let rest = rows.split_off(rows.len().min(256));
+        raw_event::Entity::insert_many(std::mem::replace(&mut rows, rest)).exec_without_returning(txn).await?;
+    }
+    Ok(())
+}
+
 async fn write_sightings(txn: &impl ConnectionTrait, seen: HashMap<String, Seen>, now: i64, pg: bool) -> Result<()> {
     use isms_store::monitoring::sighting::{Column as C, Entity};
     // Batches may arrive out of order: the last sighting is the latest event's time.

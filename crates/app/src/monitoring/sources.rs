@@ -35,6 +35,8 @@ pub struct Source {
     pub malformed_total: i64,
     /// Silent now: no event within the expected gap.
     pub silent: bool,
+    /// Keeps its raw events for search, not only those that raised alerts.
+    pub keep_raw: bool,
     pub created_ms: i64,
 }
 
@@ -54,6 +56,7 @@ impl From<source::Model> for Source {
             events_total: m.events_total,
             malformed_total: m.malformed_total,
             silent,
+            keep_raw: m.keep_raw,
             created_ms: m.created_ms,
         }
     }
@@ -67,6 +70,7 @@ pub struct SourceCtx {
     pub company_id: Option<String>,
     pub kind: SourceKind,
     pub map: FieldMap,
+    pub keep_raw: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
@@ -85,6 +89,9 @@ pub struct SourceInput {
     pub expected_secs: Option<i64>,
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// Keep every raw event for search (within the retention), not only those that matched.
+    #[serde(default)]
+    pub keep_raw: bool,
 }
 
 fn yes() -> bool {
@@ -93,7 +100,7 @@ fn yes() -> bool {
 
 impl Default for SourceInput {
     fn default() -> Self {
-        Self { name: String::new(), company_id: None, kind: String::new(), field_map: None, expected_secs: None, enabled: true }
+        Self { name: String::new(), company_id: None, kind: String::new(), field_map: None, expected_secs: None, enabled: true, keep_raw: false }
     }
 }
 
@@ -164,6 +171,7 @@ pub async fn create(app: &App, who: &Principal, input: SourceInput) -> Result<Is
         silent_since_ms: None,
         created_ms: now,
         updated_ms: now,
+        keep_raw: input.keep_raw,
     };
     let m = m.into_active_model().insert(&txn).await.map_err(|e| name_taken(e.into()))?;
     record(app, &txn, who, "monitoring.source.create", "event_source", Some(&m.id), m.company_id.as_deref(), json!({"name": m.name, "kind": m.kind})).await?;
@@ -184,7 +192,7 @@ pub async fn update(app: &App, who: &Principal, id: &str, input: SourceInput) ->
     let txn = app.store.write().await?;
     let m = source::Entity::find_by_id(id.to_owned()).one(&txn).await?.ok_or(AppError::NotFound)?;
     who.require_for(Permission::MonitoringManage, m.company_id.as_deref())?;
-    let before = json!({"name": m.name, "company_id": m.company_id, "kind": m.kind, "field_map": m.field_map, "expected_secs": m.expected_secs, "enabled": m.enabled});
+    let before = json!({"name": m.name, "company_id": m.company_id, "kind": m.kind, "field_map": m.field_map, "expected_secs": m.expected_secs, "enabled": m.enabled, "keep_raw": m.keep_raw});
     let mut a = m.into_active_model();
     a.name = Set(c.name);
     a.company_id = Set(c.company_id);
@@ -192,10 +200,11 @@ pub async fn update(app: &App, who: &Principal, id: &str, input: SourceInput) ->
     a.field_map = Set(c.map.to_text());
     a.expected_secs = Set(c.expected_secs);
     a.enabled = Set(input.enabled);
+    a.keep_raw = Set(input.keep_raw);
     a.silent_since_ms = Set(None);
     a.updated_ms = Set(now_ms());
     let m = a.update(&txn).await.map_err(|e| name_taken(e.into()))?;
-    let after = json!({"name": m.name, "company_id": m.company_id, "kind": m.kind, "field_map": m.field_map, "expected_secs": m.expected_secs, "enabled": m.enabled});
+    let after = json!({"name": m.name, "company_id": m.company_id, "kind": m.kind, "field_map": m.field_map, "expected_secs": m.expected_secs, "enabled": m.enabled, "keep_raw": m.keep_raw});
     record(app, &txn, who, "monitoring.source.update", "event_source", Some(&m.id), m.company_id.as_deref(), json!({"before": before, "after": after})).await?;
     txn.commit().await?;
     app.monitoring().sources_changed();
@@ -244,6 +253,7 @@ impl From<source::Model> for SourceCtx {
             company_id: m.company_id,
             kind: SourceKind::parse(&m.kind).unwrap_or(SourceKind::Json),
             map: FieldMap::parse(&m.field_map).unwrap_or_default(),
+            keep_raw: m.keep_raw,
         }
     }
 }

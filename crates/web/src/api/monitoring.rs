@@ -292,3 +292,11 @@ pub async fn search_events(State(s): State<WebState>, Who(who): Who, Query(q): Q
     let p = alerts::search_events(&s.app, &who, &q).await?;
     Ok(Json(Page { items: p.items, total: p.total, offset: q.offset.unwrap_or(0), limit: q.limit.unwrap_or(50).clamp(1, 500) }))
 }
+
+/// Recent raw events of the sources that keep them (within the retention), newest first,
+/// by time, source, host, user and text.
+#[utoipa::path(get, path = "/api/v1/raw-events", tag = "monitoring", params(alerts::EventQuery), responses((status = 200, body = Page<isms_app::monitoring::raw::RawHit>), (status = 422, body = Problem)))]
+pub async fn search_raw_events(State(s): State<WebState>, Who(who): Who, Query(q): Query<alerts::EventQuery>) -> Result<Json<Page<isms_app::monitoring::raw::RawHit>>, ApiError> {
+    let p = isms_app::monitoring::raw::search(&s.app, &who, &q).await?;
+    Ok(Json(Page { items: p.items, total: p.total, offset: q.offset.unwrap_or(0), limit: q.limit.unwrap_or(50).clamp(1, 500) }))
+}

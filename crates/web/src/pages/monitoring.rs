@@ -217,6 +217,8 @@ pub struct SourceForm {
     expected_minutes: String,
     #[serde(default)]
     enabled: Option<String>,
+    #[serde(default)]
+    keep_raw: Option<String>,
 }
 
 impl SourceForm {
@@ -234,6 +236,7 @@ impl SourceForm {
             field_map: Some(self.field_map.clone()),
             expected_secs,
             enabled: self.enabled.is_some(),
+            keep_raw: self.keep_raw.is_some(),
         })
     }
 
@@ -245,6 +248,7 @@ impl SourceForm {
             field_map: s.field_map.clone(),
             expected_minutes: s.expected_secs.map(|x| (x / 60).to_string()).unwrap_or_default(),
             enabled: s.enabled.then(|| "on".into()),
+            keep_raw: s.keep_raw.then(|| "on".into()),
         }
     }
 }
@@ -593,27 +597,71 @@ pub async fn overview(State(state): State<WebState>, ctx: Ctx, headers: HeaderMa
 #[template(path = "monitoring_events.html")]
 struct EventsPage {
     shell: Shell,
-    rows: Vec<alerts::EventHit>,
+    rows: Vec<EventRow>,
     total: u64,
     q: alerts::EventQuery,
     sources: Vec<Source>,
-    look: Lookup,
     form: FormState,
     prev: Option<String>,
     next: Option<String>,
+    /// All recent raw events, not only those that raised alerts.
+    raw: bool,
+}
+
+/// One found event: of an alert, or a raw one.
+struct EventRow {
+    at_ms: i64,
+    host: String,
+    user_name: String,
+    raw: String,
+    source_id: Option<String>,
+    /// The alert it raised: id, title, severity.
+    alert: Option<(String, String, &'static str)>,
 }
 
 impl EventsPage {
     fn pretty(&self, raw: &str) -> String {
         serde_json::from_str::<serde_json::Value>(raw).ok().and_then(|v| serde_json::to_string_pretty(&v).ok()).unwrap_or_else(|| raw.to_owned())
     }
+
+    fn source_name(&self, id: &Option<String>) -> String {
+        id.as_ref().and_then(|id| self.sources.iter().find(|s| s.id == *id)).map(|s| s.name.clone()).unwrap_or_default()
+    }
+
+    fn action(&self) -> &'static str {
+        if self.raw { "/monitoring/raw-events" } else { "/monitoring/events" }
+    }
 }
 
 /// The events that raised alerts, searched by time, source, host, user and text.
-pub async fn events(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(mut q): Query<alerts::EventQuery>) -> Response {
+pub async fn events(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(q): Query<alerts::EventQuery>) -> Response {
+    events_page(state, ctx, headers, who, q, false).await
+}
+
+/// All recent raw events of the sources that keep them, searched the same way.
+pub async fn raw_events(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(q): Query<alerts::EventQuery>) -> Response {
+    events_page(state, ctx, headers, who, q, true).await
+}
+
+async fn events_page(state: WebState, ctx: Ctx, headers: HeaderMap, who: Principal, mut q: alerts::EventQuery, raw: bool) -> Response {
     q.limit = Some(PAGE);
-    let shell = Shell::new(&ctx, &headers, "events-title").crumb("/monitoring", "monitoring-title");
-    let (page, errors) = match alerts::search_events(&state.app, &who, &q).await {
+    let shell = Shell::new(&ctx, &headers, if raw { "raw-events-title" } else { "events-title" }).crumb("/monitoring", "monitoring-title");
+    let found: isms_app::Result<isms_app::Page<EventRow>> = if raw {
+        isms_app::monitoring::raw::search(&state.app, &who, &q).await.map(|p| isms_app::Page {
+            total: p.total,
+            items: p.items.into_iter().map(|e| EventRow { at_ms: e.at_ms, host: e.host, user_name: e.user_name, raw: e.raw, source_id: Some(e.source_id), alert: None }).collect(),
+        })
+    } else {
+        alerts::search_events(&state.app, &who, &q).await.map(|p| isms_app::Page {
+            total: p.total,
+            items: p
+                .items
+                .into_iter()
+                .map(|e| EventRow { at_ms: e.at_ms, host: e.host, user_name: e.user_name, raw: e.raw, source_id: e.source_id, alert: Some((e.alert_id, e.alert_title, e.severity.code())) })
+                .collect(),
+        })
+    };
+    let (page, errors) = match found {
         Ok(p) => (p, vec![]),
         Err(e) => match form_errors(e) {
             Ok(errs) => (isms_app::Page { items: vec![], total: 0 }, errs),
@@ -621,9 +669,8 @@ pub async fn events(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap,
         },
     };
     let sources = sources::list(&state.app, &who).await.unwrap_or_default();
-    let look = Lookup::load(&state, &who, ctx.lang.code(), false).await;
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
-    let (prev, next) = pager_links("/monitoring/events", &query_of(&ctx), q.offset.unwrap_or(0), page.total);
-    render_form(&EventsPage { shell, rows: page.items, total: page.total, q, sources, look, form, prev, next }, invalid)
+    let (prev, next) = pager_links(if raw { "/monitoring/raw-events" } else { "/monitoring/events" }, &query_of(&ctx), q.offset.unwrap_or(0), page.total);
+    render_form(&EventsPage { shell, rows: page.items, total: page.total, q, sources, form, prev, next, raw }, invalid)
 }

@@ -15,6 +15,7 @@ mod oncall;
 mod ops;
 mod people;
 mod policies;
+mod raw;
 
 /// The value of the first hidden `_csrf` field in a page.
 pub fn csrf_in(html: &str) -> String {

@@ -1,5 +1,6 @@
 //! On-call rotations: who answers for new alerts, in turn, with covers standing in; and
-//! the pages sent for each alert, with the time the next escalation is due.
+//! the pages sent for each alert, with the time the next escalation is due. Also the
+//! recent raw events of the sources that keep them, for search, pruned by age and size.
 
 use super::columns::{code, fk, flag, id, index, ms, ref_id};
 use sea_orm_migration::prelude::*;
@@ -19,6 +20,10 @@ enum OncallRotations { Table, Id, Name, CompanyId, MinSeverity, AckMinutes, Shif
 enum OncallMembers { Table, Id, RotationId, Position, UserId }
 #[derive(DeriveIden)]
 enum OncallCovers { Table, Id, RotationId, UserId, FromMs, UntilMs, Reason, CreatedBy, CreatedMs }
+#[derive(DeriveIden)]
+enum EventSources { Table, Id, KeepRaw }
+#[derive(DeriveIden)]
+enum RawEvents { Table, Id, CompanyId, SourceId, ReceivedMs, EventMs, Host, UserName, Body, Bytes }
 #[derive(DeriveIden)]
 enum AlertPages { Table, Id, AlertId, RotationId, CompanyId, UserId, Reason, PagedMs, EscalateMs }
 
@@ -104,6 +109,28 @@ impl MigrationTrait for Migration {
         .await?;
         m.create_index(index("ix_alert_pages_alert", P::Table, &["alert_id"])).await?;
         m.create_index(index("ix_alert_pages_escalate", P::Table, &["escalate_ms"])).await?;
+
+        m.alter_table(Table::alter().table(EventSources::Table).add_column(flag(EventSources::KeepRaw)).to_owned()).await?;
+        use RawEvents as E;
+        m.create_table(
+            Table::create()
+                .table(E::Table)
+                .col(id(E::Id))
+                .col(ref_id(E::CompanyId))
+                .col(ref_id(E::SourceId).not_null())
+                .col(ms(E::ReceivedMs))
+                .col(ms(E::EventMs))
+                .col(ColumnDef::new(E::Host).string_len(255).not_null())
+                .col(ColumnDef::new(E::UserName).string_len(255).not_null())
+                .col(ColumnDef::new(E::Body).text().not_null())
+                .col(ColumnDef::new(E::Bytes).integer().not_null())
+                .foreign_key(&mut fk(E::Table, E::SourceId, EventSources::Table, EventSources::Id).on_delete(ForeignKeyAction::Cascade).to_owned())
+                .to_owned(),
+        )
+        .await?;
+        // Pruning walks the oldest first and adds up sizes from the index alone.
+        m.create_index(index("ix_raw_events_received", E::Table, &["received_ms", "bytes"])).await?;
+        m.create_index(index("ix_raw_events_time", E::Table, &["event_ms"])).await?;
         Ok(())
     }
 }
