@@ -71,6 +71,18 @@ test('on call: rotations, covers, pages on an alert', async () => {
     assert.match(paging, /Escalates at/);
     await p.screenshot({ path: `${SHOTS}alert-paging-en.png`, fullPage: true });
 
+    // Raw events: the demo workstations keep theirs, so an event that raised no alert
+    // is found too.
+    await p.goto(`${server.base}/monitoring/events`);
+    await p.click('#tab-raw-events');
+    await p.waitForSelector('#events');
+    await p.fill('#q', 'notepad');
+    await p.click('#event-search button');
+    await p.waitForSelector('#events tbody tr:has-text("AZA-WS-0142")');
+    assert.equal(await p.locator('#events tbody tr').count(), 1);
+    assert.match(await p.locator('#events tbody tr').textContent(), /AZA workstations/);
+    await p.screenshot({ path: `${SHOTS}raw-events-en.png`, fullPage: true });
+
     // The auditor reads the rotations in Japanese, without forms.
     await signIn(auditor.page, server.base, 'auditor', PASSWORD);
     const a = auditor.page;

@@ -141,7 +141,7 @@ async fn load_monitoring(app: &App, companies: &[(String, String)]) -> Result<()
     let ws = sources::create(
         app,
         &csirt,
-        sources::SourceInput { name: "AZA workstations (Winlogbeat)".into(), company_id: aza, kind: "windows".into(), expected_secs: Some(900), ..Default::default() },
+        sources::SourceInput { name: "AZA workstations (Winlogbeat)".into(), company_id: aza, kind: "windows".into(), expected_secs: Some(900), keep_raw: true, ..Default::default() },
     )
     .await?;
     sources::create(app, &csirt, sources::SourceInput { name: "Group perimeter firewall".into(), kind: "firewall".into(), expected_secs: Some(3600), ..Default::default() }).await?;

@@ -36,6 +36,11 @@ async fn raw_events_are_kept_searched_within_scope_and_pruned() {
         let companies = isms_app::org::list_companies(app, &Principal::system()).await.unwrap();
         let aza = companies.iter().find(|c| c.code == "AZA").unwrap().id.clone();
         let other = companies.iter().find(|c| c.code != "AZA").unwrap().id.clone();
+        // The demo's workstations keep their raw events: six, matched or not.
+        let demo = raw::search(app, &csirt, &EventQuery::default()).await.unwrap();
+        assert_eq!(demo.total, 6, "{b:?}");
+        assert!(demo.items.iter().any(|e| e.raw.contains("notepad.exe report.txt")), "an event that raised no alert is there");
+        raw_event::Entity::delete_many().exec(db).await.unwrap();
 
         let keep = sources::create(app, &csirt, SourceInput { name: "AZA kiosks".into(), company_id: Some(aza.clone()), kind: "windows".into(), keep_raw: true, ..Default::default() }).await.unwrap();
         let skip = sources::create(app, &csirt, SourceInput { name: "AZA printers".into(), company_id: Some(aza.clone()), kind: "windows".into(), ..Default::default() }).await.unwrap();
