@@ -56,22 +56,31 @@ pub(crate) async fn roster(app: &App) -> Result<std::sync::Arc<Roster>> {
     app.monitoring().oncall.get(app, |app| async move { Ok((load(app.store.conn()).await?, None)) }).await
 }
 
-async fn load(db: &impl ConnectionTrait) -> Result<Roster> {
-    let now = now_ms();
-    let rows = rotation::Entity::find().filter(rotation::Column::Enabled.eq(true)).order_by_asc(rotation::Column::Name).all(db).await?;
+/// The schedules of these rotations: members in turn order and covers not yet over.
+async fn rotas(db: &impl ConnectionTrait, rows: &[rotation::Model], now: i64) -> Result<HashMap<String, Rota<String>>> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let mut members: HashMap<String, Vec<String>> = HashMap::new();
+    let mut out: HashMap<String, Rota<String>> =
+        rows.iter().map(|r| (r.id.clone(), Rota { anchor_ms: r.anchor_ms, shift_ms: r.shift_hours as i64 * HOUR, members: vec![], covers: vec![] })).collect();
     for m in rotation_member::Entity::find().filter(rotation_member::Column::RotationId.is_in(ids.clone())).order_by_asc(rotation_member::Column::Position).all(db).await? {
-        members.entry(m.rotation_id).or_default().push(m.user_id);
+        if let Some(r) = out.get_mut(&m.rotation_id) {
+            r.members.push(m.user_id);
+        }
     }
-    let mut covers: HashMap<String, Vec<Cover<String>>> = HashMap::new();
     for c in cover::Entity::find().filter(cover::Column::RotationId.is_in(ids)).filter(cover::Column::UntilMs.gt(now)).all(db).await? {
-        covers.entry(c.rotation_id).or_default().push(Cover { person: c.user_id, from_ms: c.from_ms, until_ms: c.until_ms });
+        if let Some(r) = out.get_mut(&c.rotation_id) {
+            r.covers.push(Cover { person: c.user_id, from_ms: c.from_ms, until_ms: c.until_ms });
+        }
     }
+    Ok(out)
+}
+
+async fn load(db: &impl ConnectionTrait) -> Result<Roster> {
+    let rows = rotation::Entity::find().filter(rotation::Column::Enabled.eq(true)).order_by_asc(rotation::Column::Name).all(db).await?;
+    let mut rotas = rotas(db, &rows, now_ms()).await?;
     let rotations = rows
         .into_iter()
         .map(|r| Rotating {
-            rota: Rota { anchor_ms: r.anchor_ms, shift_ms: r.shift_hours as i64 * HOUR, members: members.remove(&r.id).unwrap_or_default(), covers: covers.remove(&r.id).unwrap_or_default() },
+            rota: rotas.remove(&r.id).unwrap_or(Rota { anchor_ms: r.anchor_ms, shift_ms: HOUR, members: vec![], covers: vec![] }),
             id: r.id,
             name: r.name,
             company_id: r.company_id,
@@ -282,23 +291,14 @@ fn member(names: &HashMap<String, String>, id: &str) -> Member {
 }
 
 async fn build(db: &impl ConnectionTrait, rows: Vec<rotation::Model>, now: i64) -> Result<Vec<(Rotation, Rota<String>)>> {
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let mut members: HashMap<String, Vec<String>> = HashMap::new();
-    for m in rotation_member::Entity::find().filter(rotation_member::Column::RotationId.is_in(ids.clone())).order_by_asc(rotation_member::Column::Position).all(db).await? {
-        members.entry(m.rotation_id).or_default().push(m.user_id);
-    }
-    let mut covers: HashMap<String, Vec<Cover<String>>> = HashMap::new();
-    for c in cover::Entity::find().filter(cover::Column::RotationId.is_in(ids)).filter(cover::Column::UntilMs.gt(now)).all(db).await? {
-        covers.entry(c.rotation_id).or_default().push(Cover { person: c.user_id, from_ms: c.from_ms, until_ms: c.until_ms });
-    }
-    let mut people: Vec<String> = members.values().flatten().cloned().collect();
-    people.extend(covers.values().flatten().map(|c| c.person.clone()));
+    let mut rotas = rotas(db, &rows, now).await?;
+    let mut people: Vec<String> = rotas.values().flat_map(|r| r.members.iter().cloned().chain(r.covers.iter().map(|c| c.person.clone()))).collect();
     people.extend(rows.iter().filter_map(|r| r.lead_user_id.clone()));
     let names = names(db, people).await?;
     Ok(rows
         .into_iter()
         .map(|r| {
-            let rota = Rota { anchor_ms: r.anchor_ms, shift_ms: r.shift_hours as i64 * HOUR, members: members.remove(&r.id).unwrap_or_default(), covers: covers.remove(&r.id).unwrap_or_default() };
+            let rota = rotas.remove(&r.id).unwrap_or(Rota { anchor_ms: r.anchor_ms, shift_ms: HOUR, members: vec![], covers: vec![] });
             let on_call = rota.on_call(now).map(|s| OnCall { name: member(&names, &s.person).name, user_id: s.person, covered: s.covered, from_ms: s.from_ms, until_ms: s.until_ms });
             let view = Rotation {
                 id: r.id,
