@@ -287,10 +287,24 @@ async fn open(s: &Settings) -> Result<App> {
             .collect(),
         ..AppConfig::default()
     };
+    OPENED.set(store.clone()).ok();
     Ok(App::new(store, cfg, key))
 }
 
+/// The database a command opened, closed when the command ends: with SQLite, closing the
+/// last connection checkpoints the write-ahead log into the database and removes it, so a
+/// large import leaves no log for the next start to read through.
+static OPENED: std::sync::OnceLock<isms_store::Store> = std::sync::OnceLock::new();
+
 async fn run(cmd: Command, s: Settings) -> Result<std::process::ExitCode> {
+    let out = run_command(cmd, s).await;
+    if let Some(store) = OPENED.get() {
+        store.clone().close().await.ok();
+    }
+    out
+}
+
+async fn run_command(cmd: Command, s: Settings) -> Result<std::process::ExitCode> {
     use std::process::ExitCode;
     match cmd {
         Command::Serve { demo } => serve(s, demo).await.map(|_| ExitCode::SUCCESS),

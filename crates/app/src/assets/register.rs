@@ -329,13 +329,18 @@ pub async fn names(app: &App, ids: &[String]) -> Result<std::collections::HashMa
 /// Reminds owners of assets whose review falls due within the reminder window (or is
 /// overdue): once per asset and due date, in their inbox and by e-mail. Returns how
 /// many reminders were new. Safe to run on several instances: the key makes it once.
+///
+/// Runs hourly over what may be thousands of assets: reminders already sent are found
+/// in one query per page and skipped, so a run with nothing new reads and writes nothing
+/// (a write would also end every cache that counts on no write having happened).
 pub async fn remind_reviews(app: &App) -> Result<usize> {
+    use isms_store::notices::notification;
     use isms_store::sea_orm::QuerySelect;
     let horizon = super::today().saturating_add(jiff::Span::new().days(app.config().remind_days)).to_string();
+    let db = app.store.conn();
     let mut sent = 0;
     let mut after = String::new();
     loop {
-        let txn = app.store.write().await?;
         let rows: Vec<(String, String, String, Option<String>)> = asset::Entity::find()
             .select_only()
             .column(asset::Column::Id)
@@ -348,13 +353,22 @@ pub async fn remind_reviews(app: &App) -> Result<usize> {
             .order_by_asc(asset::Column::Id)
             .limit(500)
             .into_tuple()
-            .all(&txn)
+            .all(db)
             .await?;
         let Some(last) = rows.last() else { break };
         after = last.0.clone();
-        for (id, name, due, owner) in &rows {
+        let key = |id: &str, due: &str| format!("asset-review:{id}:{due}");
+        let keys: Vec<String> = rows.iter().map(|(id, _, due, _)| key(id, due)).collect();
+        let known: std::collections::HashSet<Option<String>> =
+            notification::Entity::find().select_only().column(notification::Column::DedupKey).filter(notification::Column::DedupKey.is_in(keys)).into_tuple().all(db).await?.into_iter().collect();
+        let fresh: Vec<&(String, String, String, Option<String>)> = rows.iter().filter(|(id, _, due, _)| !known.contains(&Some(key(id, due)))).collect();
+        if fresh.is_empty() {
+            continue;
+        }
+        let txn = app.store.write().await?;
+        for (id, name, due, owner) in fresh {
             let Some(owner) = owner else { continue };
-            let n = crate::notify::Notice::new("asset-review-due", json!({"asset": name, "due": due}), format!("/assets/{id}")).once(format!("asset-review:{id}:{due}"));
+            let n = crate::notify::Notice::new("asset-review-due", json!({"asset": name, "due": due}), format!("/assets/{id}")).once(key(id, due));
             if crate::notify::to_person(app, &txn, owner, &n).await? {
                 sent += 1;
             }

@@ -57,6 +57,9 @@ fn import_reports_lines_and_writes_nothing() {
     let o = isms(dir.path(), &["import", "people", csv.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("2 added"), "{}", text(&o));
+    // The command closed the database: its write-ahead log went into the file.
+    let wal = dir.path().join("isms.db-wal");
+    assert!(!wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0, "a command leaves no write-ahead log behind");
 }
 
 #[test]
