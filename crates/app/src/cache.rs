@@ -1,6 +1,6 @@
 //! Short-lived in-memory copies of what nearly every request reads: the principal behind a
 //! session or token, the organisation's companies and departments, the handling
-//! categories, and list counts. An entry is used
+//! categories, people's names, and list counts. An entry is used
 //! only while no write has committed on this instance since it was read (the store's
 //! generation) and for a few seconds at most (half a minute for counts), which bounds how
 //! long another instance's change (a revoked session, a disabled account) can go unseen here.
@@ -31,6 +31,8 @@ pub struct Caches {
     counts: Mutex<HashMap<String, Entry<u64>>>,
     cells: Mutex<HashMap<String, Entry<Vec<(i16, i16, i64)>>>>,
     categories: Mutex<Option<Entry<Vec<crate::assets::Category>>>>,
+    /// People's names and employee numbers by id, as lists show them beside records.
+    names: Mutex<Option<Entry<HashMap<String, (String, String)>>>>,
 }
 
 impl Caches {
@@ -106,6 +108,37 @@ impl Caches {
     pub fn put_categories(&self, generation: u64, value: Vec<crate::assets::Category>) {
         if let Ok(mut g) = self.categories.lock() {
             *g = Some(Entry { generation, at: Instant::now(), value });
+        }
+    }
+
+    /// The names known for `ids`, and the ids still to look up.
+    pub fn person_names(&self, generation: u64, ids: &[String]) -> (HashMap<String, (String, String)>, Vec<String>) {
+        let mut found = HashMap::new();
+        let mut missing = vec![];
+        let g = self.names.lock();
+        match g.as_ref().ok().and_then(|g| g.as_ref()).filter(|e| e.generation == generation && e.at.elapsed() < ORG_TTL) {
+            Some(e) => {
+                for id in ids {
+                    match e.value.get(id) {
+                        Some(v) => {
+                            found.insert(id.clone(), v.clone());
+                        }
+                        None => missing.push(id.clone()),
+                    }
+                }
+            }
+            None => missing = ids.to_vec(),
+        }
+        (found, missing)
+    }
+
+    /// Adds looked-up names; the set starts again when the generation moved or its time is up.
+    pub fn put_person_names(&self, generation: u64, add: &HashMap<String, (String, String)>) {
+        if let Ok(mut g) = self.names.lock() {
+            match g.as_mut() {
+                Some(e) if e.generation == generation && e.at.elapsed() < ORG_TTL && e.value.len() < MAX_ENTRIES * 10 => e.value.extend(add.iter().map(|(k, v)| (k.clone(), v.clone()))),
+                _ => *g = Some(Entry { generation, at: Instant::now(), value: add.clone() }),
+            }
         }
     }
 }

@@ -602,11 +602,30 @@ pub async fn import_csv(
 /// Names and employee numbers of these people, for showing who owns or asked for a record
 /// the reader already sees (not a view of the person's record, so not logged).
 pub async fn names(app: &App, ids: &[String]) -> Result<HashMap<String, (String, String)>> {
-    let mut out = HashMap::new();
-    for chunk in ids.chunks(500) {
-        for p in person::Entity::find().filter(person::Column::Id.is_in(chunk.iter().cloned())).all(app.store.conn()).await? {
-            out.insert(p.id, (p.name, p.employee_number));
+    use isms_store::sea_orm::QuerySelect;
+    // Read the generation before the database: a write committing meanwhile makes the
+    // names put below stale at once.
+    let generation = app.store.generation();
+    let (mut out, missing) = app.caches().person_names(generation, ids);
+    if missing.is_empty() {
+        return Ok(out);
+    }
+    let mut looked_up = HashMap::new();
+    for chunk in missing.chunks(500) {
+        let rows: Vec<(String, String, String)> = person::Entity::find()
+            .select_only()
+            .column(person::Column::Id)
+            .column(person::Column::Name)
+            .column(person::Column::EmployeeNumber)
+            .filter(person::Column::Id.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(app.store.conn())
+            .await?;
+        for (id, name, number) in rows {
+            looked_up.insert(id, (name, number));
         }
     }
+    app.caches().put_person_names(generation, &looked_up);
+    out.extend(looked_up);
     Ok(out)
 }
