@@ -107,7 +107,7 @@ impl RotaForm {
 
 /// Everyone who may triage alerts of some company the reader manages: the choices for
 /// members, leads and covers (the use case checks each against the rotation's company).
-async fn people(state: &WebState, who: &Principal, look: &Lookup) -> Vec<(String, String)> {
+async fn people(state: &WebState, look: &Lookup) -> Vec<(String, String)> {
     let mut all = alerts::assignable(&state.app, None).await.unwrap_or_default();
     for c in &look.companies {
         for p in alerts::assignable(&state.app, Some(&c.id)).await.unwrap_or_default() {
@@ -116,7 +116,6 @@ async fn people(state: &WebState, who: &Principal, look: &Lookup) -> Vec<(String
             }
         }
     }
-    let _ = who;
     all.sort_by(|a, b| a.1.cmp(&b.1));
     all
 }
@@ -145,7 +144,7 @@ async fn rotations_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &
     };
     let look = Lookup::load(state, who, ctx.lang.code(), false).await;
     let can_manage = who.access.can(Permission::MonitoringManage);
-    let people = if can_manage { people(state, who, &look).await } else { vec![] };
+    let people = if can_manage { people(state, &look).await } else { vec![] };
     let shell = Shell::new(ctx, headers, "oncall-title").crumb("/monitoring", "monitoring-title");
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
@@ -204,7 +203,7 @@ async fn rotation_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &P
     };
     let look = Lookup::load(state, who, ctx.lang.code(), false).await;
     let can_manage = who.access.can_for(Permission::MonitoringManage, d.rotation.company_id.as_deref().and_then(|c| c.parse().ok()));
-    let people = if can_manage { people(state, who, &look).await } else { vec![] };
+    let people = if can_manage { people(state, &look).await } else { vec![] };
     let shell = Shell::new(ctx, headers, "rotation-title").crumb("/monitoring", "monitoring-title").crumb("/monitoring/oncall", "oncall-title").titled(d.rotation.name.clone());
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
