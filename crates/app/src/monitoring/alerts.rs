@@ -808,6 +808,28 @@ pub struct EventQuery {
     pub limit: Option<u64>,
 }
 
+impl EventQuery {
+    /// The host, user and text filters (parts of the host and user, every word of the
+    /// text; any case) over an event table's columns.
+    pub(crate) fn text_filter<C: ColumnTrait>(&self, host: C, user: C, text: C) -> Condition {
+        let pattern = |w: &str| format!("%{}%", w.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let like = |c: C, w: &str| Expr::expr(Func::lower(Expr::col(c))).like(LikeExpr::new(pattern(w)).escape('\\'));
+        let mut cond = Condition::all();
+        if let Some(h) = blank_to_none(&self.host) {
+            cond = cond.add(like(host, &h));
+        }
+        if let Some(u) = blank_to_none(&self.user) {
+            cond = cond.add(like(user, &u));
+        }
+        if let Some(words) = blank_to_none(&self.q) {
+            for w in words.split_whitespace().take(8) {
+                cond = cond.add(like(text, w));
+            }
+        }
+        cond
+    }
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EventHit {
     pub alert_id: String,
@@ -846,19 +868,7 @@ pub async fn search_events(app: &App, who: &Principal, q: &EventQuery) -> Result
     if let Some(t) = to {
         f = f.filter(alert_event::Column::AtMs.lte(t));
     }
-    let pattern = |w: &str| format!("%{}%", w.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-    let like = |c: alert_event::Column, w: &str| Expr::expr(Func::lower(Expr::col(c))).like(LikeExpr::new(pattern(w)).escape('\\'));
-    if let Some(h) = blank_to_none(&q.host) {
-        f = f.filter(like(alert_event::Column::Host, &h));
-    }
-    if let Some(u) = blank_to_none(&q.user) {
-        f = f.filter(like(alert_event::Column::UserName, &u));
-    }
-    if let Some(words) = blank_to_none(&q.q) {
-        for w in words.split_whitespace().take(8) {
-            f = f.filter(like(alert_event::Column::Raw, w));
-        }
-    }
+    f = f.filter(q.text_filter(alert_event::Column::Host, alert_event::Column::UserName, alert_event::Column::Raw));
     let db = app.store.conn();
     let total = f.clone().count(db).await?;
     let rows = f

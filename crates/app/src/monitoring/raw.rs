@@ -9,7 +9,7 @@ use crate::{App, Page, Principal, Result};
 use isms_core::Permission;
 use isms_store::monitoring::raw_event;
 use isms_store::now_ms;
-use isms_store::sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use isms_store::sea_orm::sea_query::{Expr, ExprTrait};
 use isms_store::sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
@@ -55,19 +55,7 @@ pub async fn search(app: &App, who: &Principal, q: &EventQuery) -> Result<Page<R
     if let Some(t) = to {
         f = f.filter(raw_event::Column::EventMs.lte(t));
     }
-    let pattern = |w: &str| format!("%{}%", w.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-    let like = |c: raw_event::Column, w: &str| Expr::expr(Func::lower(Expr::col(c))).like(LikeExpr::new(pattern(w)).escape('\\'));
-    if let Some(h) = blank_to_none(&q.host) {
-        f = f.filter(like(raw_event::Column::Host, &h));
-    }
-    if let Some(u) = blank_to_none(&q.user) {
-        f = f.filter(like(raw_event::Column::UserName, &u));
-    }
-    if let Some(words) = blank_to_none(&q.q) {
-        for w in words.split_whitespace().take(8) {
-            f = f.filter(like(raw_event::Column::Body, w));
-        }
-    }
+    f = f.filter(q.text_filter(raw_event::Column::Host, raw_event::Column::UserName, raw_event::Column::Body));
     let db = app.store.conn();
     let total = f.clone().count(db).await?;
     let rows = f.order_by_desc(raw_event::Column::EventMs).order_by_desc(raw_event::Column::Id).offset(q.offset.unwrap_or(0)).limit(q.limit.unwrap_or(50).clamp(1, 500)).all(db).await?;
