@@ -26,7 +26,9 @@ test('assets: the CISO reads the register, the rules and the findings, and accep
     assert.match(page.url(), /customer=yes/);
 
     // The handling rules, in English.
-    await page.goto(`${server.base}/lang/en?back=/assets/categories`);
+    await page.goto(`${server.base}/assets/categories`);
+    await page.click('button.lang');
+    await page.waitForLoadState();
     assert.equal(await page.textContent('h1'), 'Handling categories');
     const first = await page.textContent('#categories tbody tr:first-child th');
     assert.match(first, /Customer personal information/);

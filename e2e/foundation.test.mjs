@@ -75,7 +75,7 @@ test('language: from the browser first, then the user switches and it sticks', a
     await signIn(page, server.base, 'hr', DEMO_PASSWORD);
     assert.equal(await page.textContent('h1'), '概要');
     await page.screenshot({ path: `${SHOTS}home-ja.png` });
-    await page.click('a.lang');
+    await page.click('button.lang');
     await page.waitForLoadState();
     assert.equal(await page.getAttribute('html', 'lang'), 'en');
     assert.equal(await page.textContent('h1'), 'Overview');

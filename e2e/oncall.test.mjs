@@ -21,7 +21,7 @@ test('on call: rotations, covers, pages on an alert', async () => {
     await p.click('a[href="/monitoring/oncall"]');
     await p.waitForSelector('#rotations');
     const row = await p.locator('#rotations tr', { hasText: 'Group SOC' }).textContent();
-    assert.match(row, /Demo csirt/);
+    assert.match(row, /Sample csirt/);
     assert.match(row, /Every company/);
 
     // The rotation: weekly turns, the demo's high and critical alerts paged.
@@ -29,17 +29,17 @@ test('on call: rotations, covers, pages on an alert', async () => {
     await p.waitForSelector('#shifts');
     const shifts = await p.locator('#shifts tbody tr').allTextContents();
     assert.equal(shifts.length, 8);
-    assert.match(shifts[0], /Demo csirt/);
-    assert.match(shifts[1], /Demo ciso/);
+    assert.match(shifts[0], /Sample csirt/);
+    assert.match(shifts[1], /Sample ciso/);
     assert.match(await p.locator('#pages').textContent(), /Shadow copies deleted/);
     assert.doesNotMatch(await p.locator('#pages').textContent(), /Account discovery/, 'a medium alert pages nobody here');
 
     // A cover for the next shift: the CISO's week goes to the CSIRT member.
-    await p.selectOption('#cover-user', { label: 'Demo csirt' });
+    await p.selectOption('#cover-user', { label: 'Sample csirt' });
     await p.fill('#cover-reason', 'Swap: the CISO is at the ISAC meeting');
     await p.click('#cover-add');
     await p.waitForSelector('#covers tbody tr:has-text("Swap")');
-    assert.match(await p.locator('#shifts tbody tr').nth(1).textContent(), /Demo csirt.*covering/s);
+    assert.match(await p.locator('#shifts tbody tr').nth(1).textContent(), /Sample csirt.*covering/s);
     await p.screenshot({ path: `${SHOTS}oncall-rotation-en.png`, fullPage: true });
 
     // A rotation for one company: without a name it is refused, the field named.
@@ -48,9 +48,9 @@ test('on call: rotations, covers, pages on an alert', async () => {
     await p.selectOption('#company_id', aza);
     await p.selectOption('#min_severity', 'medium');
     await p.fill('#shift_hours', '24');
-    await p.locator('select[name="member"]').nth(0).selectOption({ label: 'Demo secadmin' });
-    await p.locator('select[name="member"]').nth(1).selectOption({ label: 'Demo csirt' });
-    await p.selectOption('#lead_user_id', { label: 'Demo ciso' });
+    await p.locator('select[name="member"]').nth(0).selectOption({ label: 'Sample secadmin' });
+    await p.locator('select[name="member"]').nth(1).selectOption({ label: 'Sample csirt' });
+    await p.selectOption('#lead_user_id', { label: 'Sample ciso' });
     await p.click('#rotation-create');
     await p.waitForSelector('#name[aria-invalid="true"], .field-error');
     assert.match(await p.locator('main').textContent(), /required/i);
@@ -58,7 +58,7 @@ test('on call: rotations, covers, pages on an alert', async () => {
     await p.fill('#name', 'AZA day desk');
     await p.click('#rotation-create');
     await p.waitForSelector('#on-call-now');
-    assert.match(await p.locator('#on-call-now').textContent(), /Demo secadmin|Demo csirt/);
+    assert.match(await p.locator('#on-call-now').textContent(), /Sample secadmin|Sample csirt/);
     assert.match(await p.locator('#on-call-now').textContent(), /Medium/);
 
     // An alert shows who was paged for it and when it escalates.
@@ -66,7 +66,7 @@ test('on call: rotations, covers, pages on an alert', async () => {
     await p.click('a:has-text("Shadow copies deleted")');
     await p.waitForSelector('#paging');
     const paging = await p.locator('#paging').textContent();
-    assert.match(paging, /Demo csirt/);
+    assert.match(paging, /Sample csirt/);
     assert.match(paging, /on call/);
     assert.match(paging, /Escalates at/);
     await p.screenshot({ path: `${SHOTS}alert-paging-en.png`, fullPage: true });

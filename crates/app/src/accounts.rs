@@ -26,17 +26,48 @@ fn argon(app: &App) -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-pub fn check_password_policy(password: &str, username: &str) -> std::result::Result<(), FieldError> {
-    if password.chars().count() < MIN_PASSWORD {
+/// Whether a password will do: 12 to 256 characters, none of the user's own words or the
+/// product's name, and hard to guess by the `zxcvbn` estimator (score 3 of 4: out of reach
+/// of an online attack and slow against a stolen hash). The reason is a catalog code, so
+/// each language says it in its own words.
+pub fn check_password_policy(password: &str, username: &str, own_words: &[&str]) -> std::result::Result<(), FieldError> {
+    let n = password.chars().count();
+    if n < MIN_PASSWORD {
         return Err(FieldError::coded("password", "password-short", format!("must be at least {MIN_PASSWORD} characters")).arg("min", MIN_PASSWORD.to_string()));
     }
-    if password.chars().count() > 256 {
+    if n > 256 {
         return Err(FieldError::coded("password", "password-long", "must be at most 256 characters"));
     }
-    if password.to_lowercase().contains(&username.to_lowercase()) {
-        return Err(FieldError::coded("password", "password-username", "must not contain the user name"));
+    let lower = password.to_lowercase();
+    // The name before an address's @ counts as the user name too.
+    let name = username.to_lowercase();
+    let local = name.split('@').next().unwrap_or("");
+    // Names are words apart: "Hanako Yamada" catches "yamada hanako 1990" too.
+    let words: Vec<String> = own_words.iter().flat_map(|w| w.split(|c: char| !c.is_alphanumeric())).filter(|w| w.chars().count() >= 3).map(str::to_lowercase).collect();
+    if [name.as_str(), local].into_iter().chain(words.iter().map(String::as_str)).any(|w| w.chars().count() >= 3 && lower.contains(w)) {
+        return Err(FieldError::coded("password", "password-username", "must not contain the user name or your own name"));
     }
-    Ok(())
+    let product = ["isms"];
+    if product.iter().any(|w| lower.contains(w)) {
+        return Err(FieldError::coded("password", "password-product", "must not contain the product's name"));
+    }
+    let mut inputs: Vec<&str> = vec![&name, local, "isms"];
+    inputs.extend(words.iter().map(String::as_str));
+    let estimate = zxcvbn::zxcvbn(password, &inputs);
+    if estimate.score() >= zxcvbn::Score::Three {
+        return Ok(());
+    }
+    use zxcvbn::feedback::Warning as W;
+    let refusal = match estimate.feedback().and_then(|f| f.warning()) {
+        Some(W::ThisIsATop10Password | W::ThisIsATop100Password | W::ThisIsACommonPassword | W::ThisIsSimilarToACommonlyUsedPassword) => FieldError::coded("password", "password-common", "is one of the passwords attackers try first"),
+        Some(W::StraightRowsOfKeysAreEasyToGuess | W::ShortKeyboardPatternsAreEasyToGuess) => FieldError::coded("password", "password-keyboard", "is a pattern of neighbouring keys"),
+        Some(W::RepeatsLikeAaaAreEasyToGuess | W::RepeatsLikeAbcAbcAreOnlySlightlyHarderToGuess) => FieldError::coded("password", "password-repeats", "repeats characters or groups of them"),
+        Some(W::SequencesLikeAbcAreEasyToGuess) => FieldError::coded("password", "password-sequence", "is a sequence such as abc or 1234"),
+        Some(W::RecentYearsAreEasyToGuess | W::DatesAreOftenEasyToGuess) => FieldError::coded("password", "password-dates", "rests on a date or a year"),
+        Some(W::AWordByItselfIsEasyToGuess | W::NamesAndSurnamesByThemselvesAreEasyToGuess | W::CommonNamesAndSurnamesAreEasyToGuess) => FieldError::coded("password", "password-words", "rests on a common word or name"),
+        _ => FieldError::coded("password", "password-weak", "is too easy to guess"),
+    };
+    Err(refusal)
 }
 
 pub fn hash_password(app: &App, password: &str) -> Result<String> {
@@ -47,10 +78,9 @@ pub fn hash_password(app: &App, password: &str) -> Result<String> {
 }
 
 fn verify_password(app: &App, password: &str, phc: Option<&str>) -> bool {
-    // Without a stored hash, still spend the same effort, so timing does not reveal
-    // which user names exist.
-    const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3gLL8Sx1rX3xWJ2XEd2Klq1q5v0yVnMRk1D2GJOsl9I";
-    let stored = phc.unwrap_or(DUMMY);
+    // Without a stored hash, still spend the same effort on a hash made with the same
+    // parameters, so timing does not reveal which user names exist.
+    let stored = phc.unwrap_or_else(|| app.dummy_hash());
     match PasswordHash::new(stored) {
         Ok(h) => argon(app).verify_password(password.as_bytes(), &h).is_ok() && phc.is_some(),
         Err(_) => false,
@@ -108,45 +138,70 @@ fn bad_credentials() -> AppError {
     AppError::field("password", "wrong user name or password")
 }
 
+/// The key codes of the second factor are counted under: names hold no control
+/// characters, so no name's own key can be this one.
+fn code_key(username: &str) -> String {
+    format!("{username}\u{7f}code")
+}
+
+fn lock_window_ms(app: &App) -> i64 {
+    app.config().lock_minutes * 60_000
+}
+
+/// Claims one attempt for the name before any secret is checked (see
+/// `store::claim_attempt`): a locked name answers `Locked` and nothing is checked.
+async fn claim_attempt(app: &App, username: &str) -> Result<i32> {
+    let now = now_ms();
+    match store::claim_attempt(app.store.conn(), username, now, app.config().lock_after_failures, lock_window_ms(app)).await? {
+        store::Attempt::Claimed(n) => Ok(n),
+        store::Attempt::Locked(until) => Err(AppError::Locked { retry_after_secs: ((until - now) / 1000).max(1) as u64 }),
+    }
+}
+
+/// After a failed check: the same pause for every name, and the lock once the claimed
+/// attempt was the last one allowed.
+async fn failed_attempt(app: &App, n: i32) -> AppError {
+    tokio::time::sleep(failure_delay(app, n)).await;
+    if n >= app.config().lock_after_failures {
+        AppError::Locked { retry_after_secs: (app.config().lock_minutes * 60) as u64 }
+    } else {
+        bad_credentials()
+    }
+}
+
+/// First step of sign-in. Known and unknown names take the same path: one attempt is
+/// claimed per name, one password hash is checked, the same pause and the same lock follow.
 pub async fn login(app: &App, username: &str, password: &str, meta: &ClientMeta) -> Result<LoginOutcome> {
     let username = username.trim().to_lowercase();
-    let db = app.store.conn();
-    let u = store::user_by_username(db, &username).await?;
-    let now = now_ms();
-    let anonymous = Principal { actor: "anonymous".into(), ..Principal::system() };
-    let Some(u) = u else {
+    if username.is_empty() || username.chars().count() > 254 {
         verify_password(app, password, None);
-        let txn = app.store.write().await?;
-        record(app, &txn, &anonymous, "auth.login_failed", "user", None, None, json!({"username": username, "reason": "unknown user", "ip": meta.ip})).await?;
-        txn.commit().await?;
-        tokio::time::sleep(failure_delay(app, 1)).await;
-        return Err(bad_credentials());
-    };
-    if let Some(until) = u.locked_until_ms.filter(|&t| t > now) {
-        return Err(AppError::Locked { retry_after_secs: ((until - now) / 1000).max(1) as u64 });
+        return Err(failed_attempt(app, 1).await);
     }
-    let ok = verify_password(app, password, u.password_hash.as_deref());
+    let db = app.store.conn();
+    let n = claim_attempt(app, &username).await?;
+    let u = store::user_by_username(db, &username).await?;
+    let ok = verify_password(app, password, u.as_ref().and_then(|u| u.password_hash.as_deref()));
+    let anonymous = Principal { actor: "anonymous".into(), ..Principal::system() };
+    let ok = ok && u.as_ref().is_some_and(|u| !u.disabled);
+    let locked = n >= app.config().lock_after_failures;
+    let Some(u) = u.clone().filter(|_| ok) else {
+        let txn = app.store.write().await?;
+        match &u {
+            Some(u) => {
+                let who = Principal { actor: format!("user:{}", u.id), ..anonymous };
+                let company = person_company(&txn, u).await?;
+                let reason = if u.disabled { "disabled" } else { "wrong password" };
+                record(app, &txn, &who, "auth.login_failed", "user", Some(&u.id), company.as_deref(), json!({"reason": reason, "failures": n, "locked": locked, "ip": meta.ip})).await?;
+            }
+            None => {
+                record(app, &txn, &anonymous, "auth.login_failed", "user", None, None, json!({"username": username, "reason": "unknown user", "failures": n, "locked": locked, "ip": meta.ip})).await?;
+            }
+        }
+        txn.commit().await?;
+        return Err(failed_attempt(app, n).await);
+    };
     let who = Principal { actor: format!("user:{}", u.id), ..anonymous };
     let company = person_company(db, &u).await?;
-    if !ok || u.disabled {
-        let failures = u.failed_logins + 1;
-        let lock = failures >= app.config().lock_after_failures;
-        let txn = app.store.write().await?;
-        let mut am = u.clone().into_active_model();
-        am.failed_logins = Set(if lock { 0 } else { failures });
-        if lock {
-            am.locked_until_ms = Set(Some(now + app.config().lock_minutes * 60_000));
-        }
-        am.update(&txn).await?;
-        let reason = if u.disabled { "disabled" } else { "wrong password" };
-        record(app, &txn, &who, "auth.login_failed", "user", Some(&u.id), company.as_deref(), json!({"reason": reason, "failures": failures, "locked": lock, "ip": meta.ip})).await?;
-        txn.commit().await?;
-        tokio::time::sleep(failure_delay(app, failures)).await;
-        if lock {
-            return Err(AppError::Locked { retry_after_secs: (app.config().lock_minutes * 60) as u64 });
-        }
-        return Err(bad_credentials());
-    }
     let access = access_of(db, &u.id).await?;
     let next = if u.totp_enabled {
         NextStep::Totp
@@ -155,11 +210,11 @@ pub async fn login(app: &App, username: &str, password: &str, meta: &ClientMeta)
     } else {
         NextStep::Done
     };
+    let now = now_ms();
     let token = random_token(32);
     let txn = app.store.write().await?;
+    store::clear_attempts(&txn, &username).await?;
     let mut am = u.clone().into_active_model();
-    am.failed_logins = Set(0);
-    am.locked_until_ms = Set(None);
     am.last_login_ms = Set(Some(now));
     am.update(&txn).await?;
     session::Model {
@@ -270,48 +325,61 @@ fn check_code(totp: &totp_rs::Totp, code: &str, last_step: Option<i64>) -> Optio
         .find(|step| totp.generate(*step as u64 * 30).to_string() == code)
 }
 
-/// Second step of sign-in: the code from the authenticator app.
+/// Second step of sign-in: the code from the authenticator app. Guesses are counted
+/// like passwords (claimed before the code is checked), and a code's time step is
+/// claimed by one conditional update, so of codes sent at once exactly one can win.
 pub async fn verify_totp(app: &App, who: &Principal, code: &str) -> Result<()> {
     let uid = who.user_id.as_deref().ok_or(AppError::Unauthenticated)?;
     let sid = who.session_id.as_deref().ok_or(AppError::Unauthenticated)?;
     let u = user::Entity::find_by_id(uid.to_owned()).one(app.store.conn()).await?.ok_or(AppError::Unauthenticated)?;
     let sealed = u.totp_secret.as_deref().filter(|_| u.totp_enabled).ok_or(AppError::Forbidden)?;
+    let key = code_key(&u.username);
+    let n = match claim_attempt(app, &key).await {
+        Ok(n) => n,
+        Err(e) => {
+            session::Entity::delete_many().filter(session::Column::Id.eq(sid.to_owned())).exec(app.store.conn()).await?;
+            return Err(e);
+        }
+    };
     let secret = app.fields().open(sealed)?;
     let step = check_code(&totp_for(app, &secret, &u.username)?, code, u.totp_last_step);
     let txn = app.store.write().await?;
     if let Some(step) = step {
-        user::Entity::update_many()
-            .col_expr(user::Column::TotpLastStep, isms_store::sea_orm::sea_query::Expr::val(step).into())
-            .col_expr(user::Column::FailedLogins, isms_store::sea_orm::sea_query::Expr::val(0).into())
-            .filter(user::Column::Id.eq(uid.to_owned()))
-            .exec(&txn)
-            .await?;
-        session::Entity::update_many()
-            .col_expr(session::Column::SecondFactorOk, isms_store::sea_orm::sea_query::Expr::val(true).into())
-            .filter(session::Column::Id.eq(sid.to_owned()))
-            .exec(&txn)
-            .await?;
-        record(app, &txn, who, "auth.totp_ok", "user", Some(uid), None, json!({})).await?;
-        txn.commit().await?;
-        return Ok(());
+        if claim_step(&txn, uid, step).await? {
+            session::Entity::update_many()
+                .col_expr(session::Column::SecondFactorOk, isms_store::sea_orm::sea_query::Expr::val(true).into())
+                .filter(session::Column::Id.eq(sid.to_owned()))
+                .exec(&txn)
+                .await?;
+            store::clear_attempts(&txn, &key).await?;
+            record(app, &txn, who, "auth.totp_ok", "user", Some(uid), None, json!({})).await?;
+            txn.commit().await?;
+            return Ok(());
+        }
     }
-    // A wrong code counts like a wrong password: guessing codes locks the account too.
-    let failures = u.failed_logins + 1;
-    let lock = failures >= app.config().lock_after_failures;
-    let mut am = u.into_active_model();
-    am.failed_logins = Set(if lock { 0 } else { failures });
+    let lock = n >= app.config().lock_after_failures;
     if lock {
-        am.locked_until_ms = Set(Some(now_ms() + app.config().lock_minutes * 60_000));
         session::Entity::delete_many().filter(session::Column::Id.eq(sid.to_owned())).exec(&txn).await?;
     }
-    am.update(&txn).await?;
-    record(app, &txn, who, "auth.totp_failed", "user", Some(uid), None, json!({"failures": failures, "locked": lock})).await?;
+    record(app, &txn, who, "auth.totp_failed", "user", Some(uid), None, json!({"failures": n, "locked": lock})).await?;
     txn.commit().await?;
-    tokio::time::sleep(failure_delay(app, failures)).await;
-    if lock {
-        return Err(AppError::Locked { retry_after_secs: (app.config().lock_minutes * 60) as u64 });
+    match failed_attempt(app, n).await {
+        AppError::Invalid(_) => Err(AppError::field("code", "the code is not valid")),
+        other => Err(other),
     }
-    Err(AppError::field("code", "the code is not valid"))
+}
+
+/// Takes a code's time step for the account if no later or equal step was taken: the
+/// one write that decides which of several submissions of a code wins.
+async fn claim_step(db: &impl ConnectionTrait, user_id: &str, step: i64) -> Result<bool> {
+    use isms_store::sea_orm::{sea_query::Expr, Condition};
+    let res = user::Entity::update_many()
+        .col_expr(user::Column::TotpLastStep, Expr::val(step).into())
+        .filter(user::Column::Id.eq(user_id.to_owned()))
+        .filter(Condition::any().add(user::Column::TotpLastStep.is_null()).add(user::Column::TotpLastStep.lt(step)))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
 }
 
 /// What the enrolment page shows: the secret for manual entry and the otpauth URL for a QR code.
@@ -369,14 +437,24 @@ pub async fn confirm_enrolment(app: &App, who: &Principal, code: &str) -> Result
     let Some(step) = check_code(&totp_for(app, &secret, &u.username)?, code, None) else {
         return Err(AppError::field("code", "the code is not valid; check the time on your device"));
     };
-    let mut am = u.into_active_model();
-    am.totp_enabled = Set(true);
-    am.totp_last_step = Set(Some(step));
-    am.updated_ms = Set(now_ms());
-    am.update(&txn).await?;
+    // Enabled only if still in progress with this very secret: a second confirmation
+    // sent at once, or one racing a new enrolment, changes nothing.
+    use isms_store::sea_orm::sea_query::Expr;
+    let res = user::Entity::update_many()
+        .col_expr(user::Column::TotpEnabled, Expr::val(true).into())
+        .col_expr(user::Column::TotpLastStep, Expr::val(step).into())
+        .col_expr(user::Column::UpdatedMs, Expr::val(now_ms()).into())
+        .filter(user::Column::Id.eq(uid.to_owned()))
+        .filter(user::Column::TotpEnabled.eq(false))
+        .filter(user::Column::TotpSecret.eq(sealed))
+        .exec(&txn)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(AppError::Conflict("no enrolment in progress".into()));
+    }
     if let Some(sid) = &who.session_id {
         session::Entity::update_many()
-            .col_expr(session::Column::SecondFactorOk, isms_store::sea_orm::sea_query::Expr::val(true).into())
+            .col_expr(session::Column::SecondFactorOk, Expr::val(true).into())
             .filter(session::Column::Id.eq(sid.clone()))
             .exec(&txn)
             .await?;
@@ -482,8 +560,9 @@ pub struct UserView {
     pub grants: Vec<GrantView>,
 }
 
-async fn user_view(db: &impl ConnectionTrait, u: user::Model) -> Result<UserView> {
+async fn user_view(app: &App, db: &impl ConnectionTrait, u: user::Model) -> Result<UserView> {
     let company_id = person_company(db, &u).await?;
+    let locked = store::locked_names(db, vec![u.username.clone(), code_key(&u.username)], now_ms(), app.config().lock_after_failures, lock_window_ms(app)).await?;
     let grants = store::grants_of(db, &u.id)
         .await?
         .into_iter()
@@ -493,7 +572,7 @@ async fn user_view(db: &impl ConnectionTrait, u: user::Model) -> Result<UserView
         })
         .collect();
     Ok(UserView {
-        locked: u.locked_until_ms.is_some_and(|t| t > now_ms()),
+        locked: !locked.is_empty(),
         id: u.id,
         username: u.username,
         display_name: u.display_name,
@@ -515,7 +594,7 @@ pub async fn list_users(app: &App, who: &Principal) -> Result<Vec<UserView>> {
     let db = app.store.conn();
     let mut out = vec![];
     for u in user::Entity::find().order_by_asc(user::Column::Username).all(db).await? {
-        let v = user_view(db, u).await?;
+        let v = user_view(app, db, u).await?;
         if covers(&scope, v.company_id.as_deref()) {
             out.push(v);
         }
@@ -530,7 +609,7 @@ fn covers(scope: &Scope, company: Option<&str>) -> bool {
 pub async fn get_user(app: &App, who: &Principal, id: &str) -> Result<UserView> {
     let db = app.store.conn();
     let u = user::Entity::find_by_id(id.to_owned()).one(db).await?.ok_or(AppError::NotFound)?;
-    let v = user_view(db, u).await?;
+    let v = user_view(app, db, u).await?;
     if !covers(&who.access.scope(Permission::UsersRead), v.company_id.as_deref()) {
         return Err(AppError::NotFound);
     }
@@ -602,7 +681,7 @@ pub async fn create_user(app: &App, who: &Principal, input: NewUser) -> Result<U
         errors.push(FieldError::coded("username", "username", "is required and may not contain spaces"));
     }
     let display = Name::parse("display_name", &input.display_name).map_err(|e| errors.push(e)).ok();
-    if let Err(e) = check_password_policy(&input.password, &username) {
+    if let Err(e) = check_password_policy(&input.password, &username, &[&input.display_name]) {
         errors.push(e);
     }
     if !errors.is_empty() {
@@ -637,8 +716,6 @@ pub async fn create_user(app: &App, who: &Principal, input: NewUser) -> Result<U
         disabled: false,
         locale: None,
         time_zone: None,
-        failed_logins: 0,
-        locked_until_ms: None,
         last_login_ms: None,
         created_ms: now,
         updated_ms: now,
@@ -652,11 +729,14 @@ pub async fn create_user(app: &App, who: &Principal, input: NewUser) -> Result<U
     })?;
     write_grants(&txn, &saved.id, &grants).await?;
     record(app, &txn, who, "accounts.user.create", "user", Some(&saved.id), company.as_deref(), json!({"username": username, "grants": input.grants})).await?;
-    let v = user_view(&txn, saved).await?;
+    let v = user_view(app, &txn, saved).await?;
     txn.commit().await?;
     Ok(v)
 }
 
+/// The account `id` if `who` may manage it: their user management must reach the
+/// company of the account's person and of every grant it holds (a group-wide grant needs
+/// group-wide management). An account the caller cannot even read answers "not found".
 async fn managed_user(who: &Principal, db: &impl ConnectionTrait, id: &str) -> Result<(user::Model, Option<String>)> {
     let u = user::Entity::find_by_id(id.to_owned()).one(db).await?.ok_or(AppError::NotFound)?;
     let company = person_company(db, &u).await?;
@@ -664,34 +744,82 @@ async fn managed_user(who: &Principal, db: &impl ConnectionTrait, id: &str) -> R
         return Err(AppError::NotFound);
     }
     who.require_for(Permission::UsersManage, company.as_deref())?;
+    if !who.access.manages(Permission::UsersManage, &held_grants(db, &u.id).await?) {
+        return Err(AppError::Forbidden);
+    }
     Ok((u, company))
+}
+
+/// Every grant an account holds, expired ones included: managing an account needs scope
+/// over all it ever may hold again.
+async fn held_grants(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec<Grant>> {
+    let mut out = vec![];
+    for g in store::grants_of(db, user_id).await? {
+        let role = g.role.parse::<Role>().map_err(|_| AppError::Internal(format!("unknown role {} in grants", g.role)))?;
+        let company = match g.company_id {
+            Some(c) => Some(c.parse::<CompanyId>().map_err(|_| AppError::Internal("bad company id in grants".into()))?),
+            None => None,
+        };
+        out.push(Grant { role, company });
+    }
+    Ok(out)
 }
 
 pub async fn set_grants(app: &App, who: &Principal, id: &str, grants: Vec<GrantView>) -> Result<UserView> {
     let checked = check_grants(who, &grants)?;
     let txn = app.store.write().await?;
     let (u, company) = managed_user(who, &txn, id).await?;
+    let held = held_grants(&txn, &u.id).await?;
+    // Nobody raises their own grants: another administrator does. Giving some up is fine.
+    if who.user_id.as_deref() == Some(u.id.as_str()) && checked.iter().any(|(g, _)| !held.contains(g)) {
+        return Err(AppError::Forbidden);
+    }
     let before = store::grants_of(&txn, &u.id).await?.into_iter().map(|g| json!({"role": g.role, "company_id": g.company_id})).collect::<Vec<_>>();
     write_grants(&txn, &u.id, &checked).await?;
-    record(app, &txn, who, "accounts.user.grants", "user", Some(&u.id), company.as_deref(), json!({"before": before, "after": grants})).await?;
-    let v = user_view(&txn, u).await?;
+    // A privileged role newly given is marked in the trail and told to the CISO and the grantee.
+    let raised: Vec<&Grant> = checked.iter().map(|(g, _)| g).filter(|g| g.role.is_privileged() && !held.contains(g)).collect();
+    let privileged: Vec<serde_json::Value> = raised.iter().map(|g| json!({"role": g.role.code(), "company_id": g.company.map(|c| c.to_string())})).collect();
+    record(app, &txn, who, "accounts.user.grants", "user", Some(&u.id), company.as_deref(), json!({"before": before, "after": grants, "privileged_granted": privileged})).await?;
+    if !raised.is_empty() {
+        tell_privileged_grant(app, &txn, who, &u, &raised).await?;
+    }
+    let v = user_view(app, &txn, u).await?;
     txn.commit().await?;
     Ok(v)
+}
+
+/// Tells the grantee and every CISO whose scope covers the granted companies.
+async fn tell_privileged_grant(app: &App, db: &impl ConnectionTrait, who: &Principal, grantee: &user::Model, raised: &[&Grant]) -> Result<()> {
+    let roles: Vec<&str> = raised.iter().map(|g| g.role.code()).collect();
+    let n = crate::notify::Notice::new("privileged-grant", json!({"user": grantee.username, "roles": roles.join(", "), "by": who.name}), format!("/admin/users/{}", grantee.id));
+    crate::notify::to_user(app, db, &grantee.id, &n).await?;
+    let companies: Vec<Option<String>> = raised.iter().map(|g| g.company.map(|c| c.to_string())).collect();
+    let mut cisos = vec![];
+    for c in &companies {
+        cisos.extend(store::holders_of(db, &[Role::Ciso.code()], c.as_deref(), now_ms()).await?);
+    }
+    cisos.sort();
+    cisos.dedup();
+    for uid in cisos.iter().filter(|u| **u != grantee.id) {
+        crate::notify::to_user(app, db, uid, &n).await?;
+    }
+    Ok(())
 }
 
 /// Sets a new password, ends the user's sessions and lifts a lock.
 pub async fn reset_password(app: &App, who: &Principal, id: &str, password: &str) -> Result<()> {
     let txn = app.store.write().await?;
     let (u, company) = managed_user(who, &txn, id).await?;
-    check_password_policy(password, &u.username)?;
+    check_password_policy(password, &u.username, &[&u.display_name])?;
     let hash = hash_password(app, password)?;
     let uid = u.id.clone();
+    let username = u.username.clone();
     let mut am = u.into_active_model();
     am.password_hash = Set(Some(hash));
-    am.failed_logins = Set(0);
-    am.locked_until_ms = Set(None);
     am.updated_ms = Set(now_ms());
     am.update(&txn).await?;
+    store::clear_attempts(&txn, &username).await?;
+    store::clear_attempts(&txn, &code_key(&username)).await?;
     session::Entity::delete_many().filter(session::Column::UserId.eq(uid.clone())).exec(&txn).await?;
     record(app, &txn, who, "accounts.user.reset_password", "user", Some(&uid), company.as_deref(), json!({})).await?;
     txn.commit().await?;
@@ -789,7 +917,13 @@ pub async fn create_token(app: &App, who: &Principal, input: NewToken) -> Result
     } else {
         input.companies.iter().map(|c| GrantView { role: input.role, company_id: Some(c.clone()), expires_on: None }).collect()
     };
-    check_grants(who, &grants)?;
+    for (g, _) in check_grants(who, &grants)? {
+        // A token holds nothing its issuer does not: a CISO-role token from an
+        // administrator would read what the administrator may not.
+        if !who.access.permits(&g) {
+            return Err(AppError::coded("role", "token-beyond-issuer", "a token may not do more than you may"));
+        }
+    }
     let token = format!("isms_{}", random_token(32));
     let now = now_ms();
     let txn = app.store.write().await?;
@@ -867,11 +1001,15 @@ pub async fn token_principal(app: &App, token: &str) -> Result<Principal> {
     }
     let role: Role = t.role.parse().map_err(|_| AppError::Unauthenticated)?;
     let companies: Vec<String> = serde_json::from_str(&t.companies).unwrap_or_default();
-    let grants = if companies.is_empty() {
+    let grants: Vec<Grant> = if companies.is_empty() {
         vec![Grant { role, company: None }]
     } else {
         companies.iter().filter_map(|c| c.parse().ok()).map(|c| Grant { role, company: Some(c) }).collect()
     };
+    // The token acts for its issuer, never beyond what the issuer holds today: a grant
+    // the issuer has lost since is dropped from the token too.
+    let issuer_access = access_of(db, &issuer.id).await?;
+    let grants: Vec<Grant> = grants.into_iter().filter(|g| issuer_access.permits(g)).collect();
     if t.last_used_ms.is_none_or(|l| now - l > 60_000) {
         api_token::Entity::update_many()
             .col_expr(api_token::Column::LastUsedMs, isms_store::sea_orm::sea_query::Expr::val(now).into())
@@ -881,7 +1019,7 @@ pub async fn token_principal(app: &App, token: &str) -> Result<Principal> {
     }
     let p = Principal {
         actor: format!("token:{}", t.id),
-        user_id: None,
+        user_id: Some(issuer.id),
         name: t.name,
         access: Access::new(grants),
         locale: None,
@@ -928,4 +1066,34 @@ pub async fn acting_as(app: &App, username: &str) -> Result<Principal> {
     let u = user::Entity::find().filter(user::Column::Username.eq(username)).one(db).await?.ok_or(AppError::NotFound)?;
     let access = access_of(db, &u.id).await?;
     Ok(Principal { actor: format!("user:{}", u.id), user_id: Some(u.id), name: u.display_name, access, locale: u.locale, time_zone: u.time_zone, session_id: None })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_password_policy;
+
+    fn code(password: &str, user: &str) -> Option<&'static str> {
+        check_password_policy(password, user, &["Hanako Yamada"]).err().map(|e| e.code)
+    }
+
+    #[test]
+    fn weak_passwords_are_refused_with_their_reason() {
+        assert_eq!(code("aaaaaaaaaaaa", "hanako"), Some("password-repeats"));
+        assert!(matches!(code("1234567890123456", "hanako"), Some("password-common" | "password-sequence")));
+        assert_eq!(code("abcdefghijklmn", "hanako"), Some("password-sequence"));
+        assert_eq!(code("password12345", "hanako"), Some("password-common"));
+        assert_eq!(code("qwertyuiopasdf", "hanako"), Some("password-common"));
+        assert_eq!(code("hanako-secret-2026", "hanako"), Some("password-username"));
+        assert_eq!(code("hanako.y@example.com!", "hanako.y@example.com"), Some("password-username"));
+        assert_eq!(code("my isms password", "taro"), Some("password-product"));
+        assert_eq!(code("short", "taro"), Some("password-short"));
+        assert_eq!(code("Yamada Hanako 1990", "taro"), Some("password-username"), "built from the user's own name");
+    }
+
+    #[test]
+    fn passphrases_pass() {
+        for p in ["correct horse battery", "demo-password-2026", "a long enough password", "violet kettle 47 ferry"] {
+            assert_eq!(code(p, "taro"), None, "{p}");
+        }
+    }
 }

@@ -40,34 +40,54 @@ impl From<store::log::Model> for AuditEntry {
 /// group's own entries (sign-ins, settings) need group-wide audit access.
 pub async fn list(app: &App, who: &Principal, q: &AuditQuery) -> Result<(Vec<AuditEntry>, u64)> {
     let within = who.within(Permission::AuditRead)?;
-    let (rows, total) = store::list(app.store.conn(), within.as_deref(), q).await?;
+    let q = AuditQuery { hidden: hidden_records(app, who, within.as_deref()).await?, ..q.clone() };
+    let (rows, total) = store::list(app.store.conn(), within.as_deref(), &q).await?;
     Ok((rows.into_iter().map(AuditEntry::from).collect(), total))
+}
+
+/// Records whose history the reader may not see: need-to-know cases (personal
+/// information) of their companies that answer them "not found". Auditors and those who
+/// run cases see every entry, as the trail is theirs to check.
+async fn hidden_records(app: &App, who: &Principal, within: Option<&[String]>) -> Result<Vec<(String, Vec<String>)>> {
+    use isms_store::incidents::incident;
+    use isms_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let auditor = |company: Option<isms_core::CompanyId>| who.access.grants().iter().any(|g| g.role == isms_core::Role::Auditor && (g.company.is_none() || g.company == company));
+    let mut find = incident::Entity::find().filter(incident::Column::PersonalData.eq(true));
+    if let Some(set) = within {
+        find = find.filter(incident::Column::CompanyId.is_in(set.iter().cloned()));
+    }
+    let db = app.store.conn();
+    let mut hidden = vec![];
+    for i in find.all(db).await? {
+        let company = i.company_id.parse().ok();
+        if !auditor(company) && !crate::incidents::visible(db, who, &i).await? {
+            hidden.push(i.id);
+        }
+    }
+    Ok(vec![("incident".to_owned(), hidden)])
 }
 
 /// The filtered trail as CSV. The export itself is recorded.
 pub async fn export_csv(app: &App, who: &Principal, q: &AuditQuery) -> Result<String> {
     let within = who.within(Permission::AuditExport)?;
-    let q = AuditQuery { limit: 100_000, ..q.clone() };
+    let q = AuditQuery { limit: 100_000, hidden: hidden_records(app, who, within.as_deref()).await?, ..q.clone() };
     let (rows, _) = store::list(app.store.conn(), within.as_deref(), &q).await?;
-    let mut w = csv::Writer::from_writer(vec![]);
-    let io = |e: csv::Error| AppError::Internal(e.to_string());
-    w.write_record(["seq", "at_utc", "actor", "action", "entity", "record_id", "company_id", "detail", "hash"]).map_err(io)?;
+    let mut table = vec![["seq", "at_utc", "actor", "action", "entity", "record_id", "company_id", "detail", "hash"].map(String::from).to_vec()];
     for r in &rows {
         let at = jiff::Timestamp::from_millisecond(r.at_ms).map(|t| t.to_string()).unwrap_or_default();
-        w.write_record([
-            &r.seq.to_string(),
-            &at,
-            &r.actor,
-            &r.action,
-            &r.entity,
-            r.record_id.as_deref().unwrap_or(""),
-            r.company_id.as_deref().unwrap_or(""),
-            &r.detail,
-            &r.hash,
-        ])
-        .map_err(io)?;
+        table.push(vec![
+            r.seq.to_string(),
+            at,
+            r.actor.clone(),
+            r.action.clone(),
+            r.entity.clone(),
+            r.record_id.clone().unwrap_or_default(),
+            r.company_id.clone().unwrap_or_default(),
+            r.detail.clone(),
+            r.hash.clone(),
+        ]);
     }
-    let bytes = w.into_inner().map_err(|e| AppError::Internal(e.to_string()))?;
+    let bytes = crate::sheet::csv(&table);
     let txn = app.store.write().await?;
     record(app, &txn, who, "audit.export", "audit_log", None, None, json!({"rows": rows.len()})).await?;
     txn.commit().await?;

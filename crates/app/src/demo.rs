@@ -107,7 +107,7 @@ pub async fn load(app: &App) -> Result<bool> {
             &system,
             NewUser {
                 username: username.into(),
-                display_name: format!("Demo {}", username),
+                display_name: format!("Sample {}", username),
                 password: DEMO_PASSWORD.into(),
                 person_id: aza_people.items.get(i).map(|p| p.id.clone()),
                 grants: vec![GrantView { role, company_id, expires_on: None }],

@@ -39,6 +39,9 @@ struct Inner {
     caches: cache::Caches,
     fields: crypto::FieldCipher,
     monitoring: monitoring::Shared,
+    /// A password hash made with this instance's parameters, checked when a name has
+    /// none, so an unknown name costs what a known one does.
+    dummy_hash: std::sync::OnceLock<String>,
 }
 
 /// Settings of the use cases (the binary fills them from its configuration).
@@ -95,7 +98,7 @@ impl App {
     /// chain, and the field-encryption key is derived from it.
     pub fn new(store: Store, config: AppConfig, audit_key: Vec<u8>) -> Self {
         let fields = crypto::FieldCipher::new(&audit_key);
-        Self { store, inner: Arc::new(Inner { config, audit_key, caches: cache::Caches::default(), fields, monitoring: Default::default() }) }
+        Self { store, inner: Arc::new(Inner { config, audit_key, caches: cache::Caches::default(), fields, monitoring: Default::default(), dummy_hash: Default::default() }) }
     }
 
     pub fn config(&self) -> &AppConfig {
@@ -109,6 +112,10 @@ impl App {
     /// Encrypts and decrypts sensitive fields with the instance's key.
     pub fn fields(&self) -> &crypto::FieldCipher {
         &self.inner.fields
+    }
+
+    pub(crate) fn dummy_hash(&self) -> &str {
+        self.inner.dummy_hash.get_or_init(|| accounts::hash_password(self, "no such user, no such password").unwrap_or_default())
     }
 
     pub(crate) fn caches(&self) -> &cache::Caches {
@@ -246,6 +253,14 @@ pub(crate) async fn record(
     company_id: Option<&str>,
     detail: serde_json::Value,
 ) -> Result<i64> {
+    // A token acts for its issuer: the entry names the token as actor and the account.
+    let detail = match (&who.user_id, who.actor.starts_with("token:"), detail) {
+        (Some(uid), true, serde_json::Value::Object(mut m)) => {
+            m.insert("on_behalf_of".into(), serde_json::Value::String(format!("user:{uid}")));
+            serde_json::Value::Object(m)
+        }
+        (_, _, d) => d,
+    };
     Ok(isms_store::audit::append(
         txn,
         app.audit_key(),

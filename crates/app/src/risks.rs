@@ -10,7 +10,7 @@ use isms_core::{FieldError, Permission};
 use isms_store::assets::asset;
 use isms_store::compliance::{action, control, risk, risk_asset, risk_control};
 use isms_store::now_ms;
-use isms_store::sea_orm::sea_query::{Expr, Func, LikeExpr, Query};
+use isms_store::sea_orm::sea_query::{Expr, Query};
 use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -161,18 +161,9 @@ async fn filtered(app: &App, who: &Principal, q: &RiskQuery) -> Result<isms_stor
     if let Some(set) = who.within(Permission::RisksRead)? {
         sel = sel.filter(risk::Column::CompanyId.is_in(set));
     }
-    if let Some(s) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        if app.store.conn().get_database_backend() == isms_store::sea_orm::DbBackend::Sqlite && s.chars().count() >= 3 {
-            // The trigram index finds the substring without reading every row (three
-            // characters at least); the phrase is quoted for FTS5.
-            let phrase = format!("\"{}\"", s.replace('"', "\"\""));
-            sel = sel.filter(Expr::cust_with_values("risks.rowid IN (SELECT rowid FROM risks_fts WHERE risks_fts MATCH ?)", [phrase]));
-        } else {
-            let pat = format!("%{}%", s.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-            use isms_store::sea_orm::sea_query::ExprTrait as _;
-            let like = |c: risk::Column| Expr::expr(Func::lower(Expr::col(c))).like(LikeExpr::new(pat.clone()).escape('\\'));
-            sel = sel.filter(Condition::any().add(like(risk::Column::Reference)).add(like(risk::Column::Title)).add(like(risk::Column::Threat)).add(like(risk::Column::Vulnerability)));
-        }
+    if let Some(s) = isms_store::search::cleaned(q.search.as_deref()) {
+        use risk::Column as C;
+        sel = sel.filter(isms_store::search::indexed_contains(app.store.conn().get_database_backend(), "risks", &[C::Reference, C::Title, C::Threat, C::Vulnerability], &s));
     }
     if let Some(c) = q.company_id.as_deref().filter(|c| !c.is_empty()) {
         sel = sel.filter(risk::Column::CompanyId.eq(c));
@@ -446,6 +437,8 @@ async fn validate(app: &App, db: &impl ConnectionTrait, who: &Principal, input: 
     for (field, value, max) in [("description", &input.description, 8000), ("threat", &input.threat, 2000), ("vulnerability", &input.vulnerability, 2000), ("plan", &input.plan, 8000)] {
         if value.chars().count() > max {
             errors.push(FieldError::coded(field, "too-long", format!("is longer than {max} characters")).arg("max", max.to_string()));
+        } else if let Err(e) = isms_core::text::multi_line(field, value) {
+            errors.push(e);
         }
     }
     let inherent = m.score("inherent", input.inherent_likelihood, input.inherent_impact).map_err(|e| errors.push(e)).unwrap_or(0);
@@ -464,14 +457,25 @@ async fn validate(app: &App, db: &impl ConnectionTrait, who: &Principal, input: 
     }
     let owner_id = crate::people::required_person(db, "owner_id", &input.owner_id, &mut errors).await?;
     let asset_ids = crate::id_list(&input.asset_ids);
-    let assets = asset::Entity::find().filter(asset::Column::Id.is_in(asset_ids.clone())).all(db).await?;
+    // A record the caller may not see is "not found", like everywhere else: a distinct
+    // answer would tell them it exists.
+    let assets: Vec<_> = asset::Entity::find()
+        .filter(asset::Column::Id.is_in(asset_ids.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|a| who.require_for(Permission::AssetsRead, Some(&a.company_id)).is_ok() || who.require_for(Permission::RisksRead, Some(&a.company_id)).is_ok())
+        .collect();
     if assets.len() != asset_ids.len() {
         errors.push(FieldError::coded("asset_ids", "no-asset", "no such information asset"));
     } else if assets.iter().any(|a| a.company_id != input.company_id.trim()) {
         errors.push(FieldError::coded("asset_ids", "asset-other-company", "belongs to another company"));
     }
     let control_ids = crate::id_list(&input.control_ids);
-    let found = control::Entity::find().filter(control::Column::Id.is_in(control_ids.clone())).count(db).await?;
+    let found = match crate::compliance::controls::visible(who, Permission::ComplianceRead) {
+        Ok(seen) => control::Entity::find().filter(control::Column::Id.is_in(control_ids.clone())).filter(seen).count(db).await?,
+        Err(_) => 0,
+    };
     if found != control_ids.len() as u64 {
         errors.push(FieldError::coded("control_ids", "no-control", "no such control"));
     }
@@ -625,7 +629,7 @@ pub async fn accept(app: &App, who: &Principal, id: &str, a: Acceptance) -> Resu
         return Err(AppError::coded("status", "risk-closed", "the risk is closed"));
     }
     let mut errors = vec![];
-    let reason = crate::assets::required(&mut errors, "reason", &a.reason, 2000);
+    let reason = crate::assets::required_text(&mut errors, "reason", &a.reason, 2000);
     let today = crate::assets::today();
     let expires = crate::assets::date_opt(&mut errors, "expires_on", &Some(a.expires_on.clone()));
     match expires {

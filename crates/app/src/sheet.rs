@@ -1,6 +1,24 @@
 //! Lists as spreadsheets: one sheet, a bold frozen header row, every cell text (numbers
 //! and codes stay as typed, so a reference like `5.10` is not read as a number).
 
+/// Every CSV the product writes: rows as given, except that a cell a spreadsheet would
+/// run as a formula (`=`, `+`, `-`, `@`, or a tab or carriage return before one) starts
+/// with an apostrophe, which spreadsheets show as text. The one writer for every export.
+pub fn csv(rows: &[Vec<String>]) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new().flexible(true).from_writer(vec![]);
+    for r in rows {
+        // Writing to a Vec cannot fail; a record of another length than the first is
+        // allowed by `flexible`, so nothing here can return an error.
+        let _ = w.write_record(r.iter().map(|c| inert(c).into_owned()));
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+/// A cell as a spreadsheet will show it, never run it.
+pub fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}").into() } else { cell.into() }
+}
+
 pub const CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 pub fn xlsx(sheet_name: &str, rows: &[Vec<String>]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
@@ -20,4 +38,14 @@ pub fn xlsx(sheet_name: &str, rows: &[Vec<String>]) -> Result<Vec<u8>, rust_xlsx
     }
     sheet.set_freeze_panes(1, 0)?;
     book.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn formula_cells_are_written_as_text() {
+        let rows = vec![vec!["=1+1".to_owned(), "+cmd".into(), "-2".into(), "@SUM(A1)".into(), "\t=x".into(), "plain".into(), "a=b".into()]];
+        let out = String::from_utf8(super::csv(&rows)).unwrap();
+        assert_eq!(out.trim_end(), "'=1+1,'+cmd,'-2,'@SUM(A1),'\t=x,plain,a=b");
+    }
 }

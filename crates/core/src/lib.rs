@@ -52,6 +52,7 @@ pub mod org;
 pub mod policies;
 pub mod roles;
 pub mod scope;
+pub mod text;
 
 pub use ids::{CompanyId, DepartmentId, PersonId, UserId};
 pub use roles::{Permission, Role};

@@ -82,10 +82,21 @@ impl Access {
         self.grants.iter().any(|g| g.role.is_privileged())
     }
 
-    /// Whether every grant in `wanted` is one this access could hand on: used when an
-    /// administrator issues an API token, so a token never exceeds its issuer.
-    pub fn covers_grant(&self, wanted: &Grant) -> bool {
-        self.grants.iter().any(|g| g.role == wanted.role && (g.company.is_none() || g.company == wanted.company))
+    /// Whether a grant asks for nothing this access does not hold itself: every permission
+    /// of the grant's role reaches the grant's company here too. An API token is issued
+    /// and resolved only within what its issuer holds, so a token never exceeds its issuer.
+    pub fn permits(&self, wanted: &Grant) -> bool {
+        wanted.role.permissions().iter().all(|&p| self.can_for(p, wanted.company))
+    }
+
+    /// Whether this access may manage an account holding `held` (its password, second
+    /// factor, sessions, grants, tokens): `permission` must reach the company of every
+    /// grant the account holds, and a group-wide grant needs it group-wide. Looking at the
+    /// account's person record alone let a company administrator take over a group-wide
+    /// account.
+    pub fn manages(&self, permission: Permission, held: &[Grant]) -> bool {
+        let scope = self.scope(permission);
+        !scope.is_nothing() && held.iter().all(|g| scope.covers(g.company))
     }
 }
 
@@ -114,6 +125,37 @@ mod tests {
         ]);
         assert_eq!(access.scope(Permission::PeopleRead), Scope::Group);
         assert_eq!(access.scope(Permission::PeopleManage), Scope::Companies([a].into()));
+    }
+
+    #[test]
+    fn a_company_administrator_manages_only_accounts_held_within_the_company() {
+        let a = CompanyId::new();
+        let b = CompanyId::new();
+        let admin_a = Access::new(vec![Grant { role: Role::SystemAdministrator, company: Some(a) }]);
+        let group_admin = Access::new(vec![Grant { role: Role::SystemAdministrator, company: None }]);
+        let hr_a = [Grant { role: Role::Hr, company: Some(a) }];
+        let ciso_group = [Grant { role: Role::Ciso, company: None }];
+        let mixed = [Grant { role: Role::Hr, company: Some(a) }, Grant { role: Role::Auditor, company: Some(b) }];
+        assert!(admin_a.manages(Permission::UsersManage, &hr_a));
+        assert!(!admin_a.manages(Permission::UsersManage, &ciso_group), "a group-wide grant needs a group-wide administrator");
+        assert!(!admin_a.manages(Permission::UsersManage, &mixed), "every grant must be within scope");
+        assert!(admin_a.manages(Permission::UsersManage, &[]));
+        assert!(group_admin.manages(Permission::UsersManage, &ciso_group));
+        assert!(!Access::new(hr_a.to_vec()).manages(Permission::UsersManage, &[]));
+    }
+
+    #[test]
+    fn a_grant_is_permitted_only_within_what_is_held() {
+        let a = CompanyId::new();
+        let b = CompanyId::new();
+        let admin = Access::new(vec![Grant { role: Role::SystemAdministrator, company: Some(a) }]);
+        // The administrator reads no sealed notes, so a CISO token is beyond them.
+        assert!(!admin.permits(&Grant { role: Role::Ciso, company: Some(a) }));
+        assert!(admin.permits(&Grant { role: Role::Hr, company: Some(a) }));
+        assert!(admin.permits(&Grant { role: Role::Employee, company: Some(a) }));
+        assert!(!admin.permits(&Grant { role: Role::Hr, company: Some(b) }));
+        assert!(!admin.permits(&Grant { role: Role::Hr, company: None }));
+        assert!(admin.permits(&Grant { role: Role::SystemAdministrator, company: Some(a) }));
     }
 
     #[test]

@@ -57,6 +57,11 @@ pub struct Settings {
     /// answers 429 with Retry-After, so memory stays bounded.
     pub max_inflight_batches: usize,
     pub metrics: bool,
+    /// The bearer token `/metrics` asks for on the main listener; empty: not served there.
+    pub metrics_token: Secret,
+    /// A separate address serving `/metrics` alone, without a token (bind it where only
+    /// the monitoring network reaches).
+    pub metrics_listen: Option<SocketAddr>,
     pub database_max_connections: Option<u32>,
     /// Behind a reverse proxy that sets `X-Forwarded-For`: take the client address from it.
     pub trust_proxy: bool,
@@ -204,6 +209,8 @@ impl Default for Settings {
             max_event_batch_mib: 16,
             max_inflight_batches: 64,
             metrics: true,
+            metrics_token: Secret::default(),
+            metrics_listen: None,
             database_max_connections: None,
             trust_proxy: false,
             remind_days: 30,
@@ -221,11 +228,11 @@ impl Default for Settings {
 }
 
 /// Environment variables that are read (as `ISMS_<KEY>`).
-const ENV_KEYS: [&str; 24] = [
+const ENV_KEYS: [&str; 26] = [
     "nats_url", "nats_stream", "nats_ack_wait_secs",
     "listen", "data_dir", "database_url", "public_url", "secret_key_file", "log_format", "log_level",
     "session_idle_minutes", "session_max_hours", "lock_after_failures", "lock_minutes", "max_body_mib", "max_event_batch_mib", "max_inflight_batches", "metrics",
-    "database_max_connections", "trust_proxy", "remind_days", "raw_retention_days", "raw_retention_mib", "config",
+    "metrics_token", "metrics_listen", "database_max_connections", "trust_proxy", "remind_days", "raw_retention_days", "raw_retention_mib", "config",
 ];
 
 /// Overrides from flags; only what was given.

@@ -623,8 +623,9 @@ async fn serve(s: Settings, demo: bool) -> Result<()> {
             trust_proxy: s.trust_proxy,
             max_event_batch_bytes: s.max_event_batch_mib * 1024 * 1024,
             max_inflight_batches: s.max_inflight_batches,
+            metrics_token: Some(s.metrics_token.0.clone()).filter(|t| !t.is_empty()),
         },
-        metrics,
+        metrics.clone(),
     )
     .map_err(anyhow::Error::msg)?;
     let mut state = state;
@@ -641,6 +642,15 @@ async fn serve(s: Settings, demo: bool) -> Result<()> {
         });
     }
     let (router, _) = isms_web::router(state.clone());
+    if let (Some(addr), Some(handle)) = (s.metrics_listen, metrics.clone()) {
+        let l = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening for metrics on {addr}"))?;
+        tracing::info!(%addr, "metrics listener ready");
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(l, isms_web::metrics_router(handle)).await {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        });
+    }
     // Syslog listeners feed the same pipeline as the HTTP receiver. A port that cannot be
     // bound stops the start, naming the address.
     for l in &s.syslog {

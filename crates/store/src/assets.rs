@@ -1,9 +1,8 @@
 //! Tables of the asset register: handling categories, supporting assets, information
 //! assets and their links, conformance findings, take-out requests and staged imports.
 
-use crate::org::{contains_pattern, scoped, CompanyFilter};
+use crate::org::{scoped, CompanyFilter};
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::{ExprTrait, Func, LikeExpr};
 use sea_orm::{Condition, ConnectionTrait, DbErr, PaginatorTrait, QueryOrder, QuerySelect};
 
 pub mod category {
@@ -263,20 +262,8 @@ pub struct AssetQuery {
 fn asset_condition(backend: sea_orm::DbBackend, within: CompanyFilter<'_>, q: &AssetQuery) -> Condition {
     use asset::Column as C;
     let mut cond = scoped(C::CompanyId, within);
-    if let Some(s) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        if backend == sea_orm::DbBackend::Sqlite && s.chars().count() >= 3 {
-            // The trigram index finds the substring without reading every row; it needs
-            // three characters at least. The phrase is quoted for FTS5.
-            let phrase = format!("\"{}\"", s.replace('"', "\"\""));
-            cond = cond.add(Expr::cust_with_values(
-                "information_assets.rowid IN (SELECT rowid FROM information_assets_fts WHERE information_assets_fts MATCH ?)",
-                [phrase],
-            ));
-        } else {
-            let pat = contains_pattern(s);
-            let like = |col: C| Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(pat.clone()).escape('\\'));
-            cond = cond.add(Condition::any().add(like(C::Name)).add(like(C::Description)));
-        }
+    if let Some(s) = crate::search::cleaned(q.search.as_deref()) {
+        cond = cond.add(crate::search::indexed_contains(backend, "information_assets", &[C::Name, C::Description], &s));
     }
     if let Some(c) = &q.company_id {
         cond = cond.add(C::CompanyId.eq(c.clone()));
@@ -334,10 +321,8 @@ pub struct SupportQuery {
 fn support_condition(within: CompanyFilter<'_>, q: &SupportQuery) -> Condition {
     use support::Column as C;
     let mut cond = scoped(C::CompanyId, within);
-    if let Some(s) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let pat = contains_pattern(s);
-        let like = |col: C| Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(pat.clone()).escape('\\'));
-        cond = cond.add(Condition::any().add(like(C::Name)).add(like(C::Location)).add(like(C::Description)));
+    if let Some(s) = crate::search::cleaned(q.search.as_deref()) {
+        cond = cond.add(crate::search::any_contains(&[C::Name, C::Location, C::Description], &s));
     }
     if let Some(c) = &q.company_id {
         cond = cond.add(C::CompanyId.eq(c.clone()));

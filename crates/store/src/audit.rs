@@ -166,6 +166,8 @@ pub struct AuditQuery {
     /// Entries before this sequence number (keyset pagination, newest first).
     pub before_seq: Option<i64>,
     pub limit: u64,
+    /// Records whose entries the reader may not see (a need-to-know case): entity and ids.
+    pub hidden: Vec<(String, Vec<String>)>,
 }
 
 /// Entries newest first. `within`: the companies the reader may see (`None`: everything,
@@ -197,6 +199,9 @@ pub async fn list(
     }
     if let Some(t) = q.to_ms {
         cond = cond.add(C::AtMs.lt(t));
+    }
+    for (entity, ids) in q.hidden.iter().filter(|(_, ids)| !ids.is_empty()) {
+        cond = cond.add(Condition::any().add(C::Entity.ne(entity.clone())).add(C::RecordId.is_null()).add(C::RecordId.is_not_in(ids.iter().cloned())));
     }
     let total = log::Entity::find().filter(cond.clone()).count(db).await?;
     if let Some(b) = q.before_seq {

@@ -32,6 +32,7 @@ pub mod monitoring;
 pub mod notices;
 pub mod org;
 pub mod policies;
+pub mod search;
 pub mod settings;
 
 use sea_orm::{

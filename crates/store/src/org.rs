@@ -1,7 +1,6 @@
 //! Tables of the organisation: group companies, departments and people.
 
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::{ExprTrait, Func, LikeExpr};
 use sea_orm::{Condition, ConnectionTrait, DbErr, PaginatorTrait, QueryOrder, QuerySelect};
 
 pub mod company {
@@ -105,9 +104,6 @@ pub async fn departments(db: &impl ConnectionTrait, within: CompanyFilter<'_>) -
 }
 
 /// `%text%` for a case-insensitive LIKE, the user's `%`, `_` and `\` matching themselves.
-pub(crate) fn contains_pattern(s: &str) -> String {
-    format!("%{}%", s.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PeopleSort {
@@ -134,11 +130,8 @@ pub struct PeopleQuery {
 fn people_condition(within: CompanyFilter<'_>, q: &PeopleQuery) -> Condition {
     use person::Column as C;
     let mut cond = scoped(C::CompanyId, within);
-    if let Some(s) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        // LIKE with the user's text escaped, so `%` and `_` match themselves.
-        let pat = contains_pattern(s);
-        let like = |col: C| Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(pat.clone()).escape('\\'));
-        cond = cond.add(Condition::any().add(like(C::Name)).add(like(C::Email)).add(like(C::EmployeeNumber)));
+    if let Some(s) = crate::search::cleaned(q.search.as_deref()) {
+        cond = cond.add(crate::search::any_contains(&[C::Name, C::Email, C::EmployeeNumber], &s));
     }
     if let Some(c) = &q.company_id {
         cond = cond.add(C::CompanyId.eq(c.clone()));

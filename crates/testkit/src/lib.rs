@@ -39,6 +39,9 @@ pub fn pg_url() -> String {
 }
 
 pub const AUDIT_KEY: &[u8] = b"test-audit-key-0123456789abcdef0123456789";
+/// The bearer token the test servers ask for on `/metrics`.
+pub const METRICS_TOKEN: &str = "test-metrics-token";
+
 pub const PASSWORD: &str = "correct horse battery";
 
 /// A fresh database with the schema applied.
@@ -108,7 +111,7 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let base = format!("http://{addr}");
-        let state = isms_web::WebState::new(app.clone(), isms_web::WebConfig { public_url: base.clone(), max_body_bytes: 8 << 20, trust_proxy: false, max_event_batch_bytes: 4 << 20, max_inflight_batches: 8 }, None).expect("catalogs");
+        let state = isms_web::WebState::new(app.clone(), isms_web::WebConfig { public_url: base.clone(), max_body_bytes: 8 << 20, trust_proxy: false, max_event_batch_bytes: 4 << 20, max_inflight_batches: 8, metrics_token: Some(METRICS_TOKEN.into()) }, None).expect("catalogs");
         let (router, routes) = isms_web::router(state);
         tokio::spawn(async move {
             axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.ok();

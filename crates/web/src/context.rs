@@ -81,6 +81,18 @@ pub fn set_cookie(state: &WebState, name: &str, value: &str, max_age_secs: Optio
     HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
+/// Decides every redirect target that comes from a request (`next`, `back`, a
+/// `Referer`): a path on this site, or `/`. Browsers drop tabs and newlines from an
+/// address and read `\` as `/`, so `/<tab>/evil.example` would leave the site: any
+/// control character, space, backslash or non-ASCII byte sends the browser home instead.
+pub fn local_path(raw: &str) -> String {
+    let ok = raw.starts_with('/')
+        && !raw.starts_with("//")
+        && raw.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
+        && raw.parse::<axum::http::uri::PathAndQuery>().is_ok();
+    if ok { raw.to_owned() } else { "/".into() }
+}
+
 pub fn url_encode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
@@ -120,7 +132,7 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
 }
 
 /// Constant-time comparison, so a CSRF token cannot be guessed byte by byte from timings.
-fn same(a: &str, b: &str) -> bool {
+pub(crate) fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -218,7 +230,7 @@ pub async fn middleware(State(state): State<WebState>, req: Request, next: Next)
                 .get(header::REFERER)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|r| r.split_once("://").map(|(_, rest)| rest).and_then(|rest| rest.find('/').map(|i| rest[i..].to_owned())))
-                .filter(|p| p.starts_with('/') && !p.starts_with("//"))
+                .map(|p| local_path(&p))
                 .unwrap_or_else(|| "/".into());
             let to = format!("/login?next={}", url_encode(&back));
             use axum::response::IntoResponse;

@@ -49,7 +49,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self.0 {
             AppError::Unauthenticated => problem(StatusCode::UNAUTHORIZED, "unauthenticated", "sign-in or an API token is required", vec![]),
-            AppError::Forbidden => problem(StatusCode::FORBIDDEN, "forbidden", "you may not do this for this record or company", vec![]),
+            AppError::Forbidden => problem(StatusCode::FORBIDDEN, "forbidden", "your roles do not allow this, or not for this company", vec![]),
             AppError::NotFound => problem(StatusCode::NOT_FOUND, "not_found", "no such record", vec![]),
             AppError::Invalid(errors) => problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "some fields are not valid", errors),
             AppError::Conflict(m) => problem(StatusCode::CONFLICT, "conflict", &m, vec![]),
@@ -73,17 +73,41 @@ where
 {
     type Rejection = Response;
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let json = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(is_json_type);
+        if !json {
+            return Err(problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, "media_type", "the body must be JSON (Content-Type: application/json)", vec![]));
+        }
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|_| problem(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body could not be read", vec![]))?;
-        let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        match serde_path_to_error::deserialize(de) {
-            Ok(v) => Ok(ApiJson(v)),
-            Err(e) => {
-                let path = e.path().to_string();
-                let field = if path == "." { "body".to_owned() } else { path };
-                let inner = e.into_inner();
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// `application/json` or any `+json` type, parameters aside.
+pub fn is_json_type(v: &str) -> bool {
+    let t = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    t == "application/json" || (t.starts_with("application/") && t.ends_with("+json"))
+}
+
+/// One JSON value and nothing after it but white space. Text that is not JSON is a 400;
+/// JSON of the wrong shape a 422 naming where.
+pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Response> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let syntax = |e: &serde_json::Error| problem(StatusCode::BAD_REQUEST, "malformed", "the body is not one JSON value", vec![FieldError::new("body", format!("{e} (line {}, column {})", e.line(), e.column()))]);
+    match serde_path_to_error::deserialize(&mut *de) {
+        Ok(v) => match de.end() {
+            Ok(()) => Ok(v),
+            Err(e) => Err(syntax(&e)),
+        },
+        Err(e) => {
+            let path = e.path().to_string();
+            let field = if path == "." { "body".to_owned() } else { path };
+            let inner = e.into_inner();
+            if matches!(inner.classify(), serde_json::error::Category::Data) {
                 Err(problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "the JSON body does not fit", vec![FieldError::new(field, format!("{inner} (line {}, column {})", inner.line(), inner.column()))]))
+            } else {
+                Err(syntax(&inner))
             }
         }
     }

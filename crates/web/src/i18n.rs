@@ -254,7 +254,7 @@ mod tests {
         keys.extend(["feed-file", "feed-pull", "feed-url", "feed-not-taxii", "tlp-not-shared", "number"].iter().map(|s| format!("err-{s}")));
         keys.extend(isms_core::monitoring::Refused::ALL.iter().map(|r| format!("err-{}", r.code())));
         keys.extend(["on_call", "next", "lead"].iter().map(|k| format!("page-reason-{k}")));
-        keys.extend(["alert-page", "alert-escalated"].iter().map(|s| format!("notice-{s}")));
+        keys.extend(["alert-page", "alert-escalated", "privileged-grant"].iter().map(|s| format!("notice-{s}")));
         keys.extend(["likelihood", "impact"].iter().map(|k| format!("axis-{k}")));
         keys.extend(isms_app::findings::SOURCES.iter().map(|k| format!("finding-source-{k}")));
         keys.extend(["open", "closed", "all"].iter().map(|k| format!("review-finding-status-{k}")));

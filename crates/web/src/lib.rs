@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod context;
+pub mod download;
 pub mod error;
 pub mod i18n;
 pub mod notices;
@@ -32,6 +33,9 @@ pub struct WebConfig {
     pub max_event_batch_bytes: usize,
     /// Batches of events accepted at once; more are answered 429 with Retry-After.
     pub max_inflight_batches: usize,
+    /// The bearer token `/metrics` asks for on this listener; without one it is not
+    /// served here (only on the separate metrics address, if configured).
+    pub metrics_token: Option<String>,
 }
 
 impl WebConfig {
@@ -71,6 +75,12 @@ impl WebState {
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::SeqCst)
     }
+}
+
+/// The separate metrics listener's application: `/metrics` alone, for an address only
+/// the monitoring network reaches.
+pub fn metrics_router(handle: metrics_exporter_prometheus::PrometheusHandle) -> axum::Router {
+    axum::Router::new().route("/metrics", axum::routing::get(move || std::future::ready(ops::render_metrics(&handle))))
 }
 
 /// The whole HTTP application and the table of its routes.

@@ -101,6 +101,7 @@ pub fn build(state: WebState) -> (Router, Vec<RouteSpec>) {
         .get("/metrics", Public, get(ops::metrics))
         .get("/static/{file}", Public, get(ops::static_file))
         .get("/lang/{code}", Public, get(pages::shell::switch_language))
+        .post("/lang/{code}", Public, post(pages::shell::choose_language))
         // sign-in and setup
         .get("/login", Public, get(pages::auth::login_page))
         .post("/login", Public, post(pages::auth::login_submit))
@@ -516,6 +517,7 @@ pub fn build(state: WebState) -> (Router, Vec<RouteSpec>) {
         .layer(axum::extract::DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, std::time::Duration::from_secs(120)))
         .layer(middleware::from_fn(ops::track))
+        .layer(middleware::from_fn(ops::close_if_unread))
         .with_state(state);
     (router, specs)
 }

@@ -515,7 +515,7 @@ pub async fn accept(app: &App, who: &Principal, id: &str, input: AcceptInput) ->
         return Err(AppError::coded("finding", "customer-exception-needs-ciso", "an exception on customer information is approved group-wide (by the CISO)"));
     }
     let mut errors = vec![];
-    let reason = super::required(&mut errors, "reason", &input.reason, 2000);
+    let reason = super::required_text(&mut errors, "reason", &input.reason, 2000);
     if !reason.is_empty() && reason.chars().count() < 10 {
         errors.push(FieldError::coded("reason", "reason-short", "say why in at least 10 characters"));
     }

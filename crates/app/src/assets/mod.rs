@@ -25,12 +25,29 @@ pub(crate) fn blank_to_none(s: &Option<String>) -> Option<String> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
+/// A single line that must be given (a title, a name): at most `max` characters, no
+/// control characters.
 pub(crate) fn required(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize) -> String {
     let v = value.trim();
     if v.is_empty() {
         errors.push(FieldError::coded(field, "required", "is required"));
     } else if v.chars().count() > max {
         errors.push(FieldError::coded(field, "too-long", format!("is longer than {max} characters")).arg("max", max.to_string()));
+    } else if let Err(e) = isms_core::text::single_line(field, v) {
+        errors.push(e);
+    }
+    v.to_owned()
+}
+
+/// Text of one or more lines that must be given (a reason, a note).
+pub(crate) fn required_text(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize) -> String {
+    let v = value.trim();
+    if v.is_empty() {
+        errors.push(FieldError::coded(field, "required", "is required"));
+    } else if v.chars().count() > max {
+        errors.push(FieldError::coded(field, "too-long", format!("is longer than {max} characters")).arg("max", max.to_string()));
+    } else if let Err(e) = isms_core::text::multi_line(field, v) {
+        errors.push(e);
     }
     v.to_owned()
 }

@@ -148,7 +148,7 @@ pub(super) fn validate(input: &AssetInput) -> std::result::Result<Valid, Vec<Fie
 
 /// Checks the category and that every holder exists and belongs to the asset's company.
 /// Returns the holders and whether the category is customer information.
-async fn check_links(db: &impl ConnectionTrait, input: &AssetInput) -> Result<(Vec<String>, bool)> {
+async fn check_links(db: &impl ConnectionTrait, who: &Principal, input: &AssetInput) -> Result<(Vec<String>, bool)> {
     let Some(cat) = category::Entity::find_by_id(input.category_id.trim().to_owned()).one(db).await? else {
         return Err(AppError::coded("category_id", "no-category", "no such category"));
     };
@@ -156,7 +156,8 @@ async fn check_links(db: &impl ConnectionTrait, input: &AssetInput) -> Result<(V
     ids.sort();
     ids.dedup();
     for id in &ids {
-        match support::Entity::find_by_id(id.clone()).one(db).await? {
+        // One the caller may not see is "not found": another answer would confirm it exists.
+        match support::Entity::find_by_id(id.clone()).one(db).await?.filter(|s| who.require_for(Permission::AssetsRead, Some(&s.company_id)).is_ok()) {
             Some(s) if s.company_id == input.company_id.trim() => {}
             Some(_) => return Err(AppError::Invalid(vec![FieldError::coded("supports", "support-other-company", format!("`{id}` belongs to another company")).arg("value", id.clone())])),
             None => return Err(AppError::Invalid(vec![FieldError::coded("supports", "no-support", format!("no supporting asset `{id}`")).arg("value", id.clone())])),
@@ -198,7 +199,7 @@ pub async fn create(app: &App, who: &Principal, input: AssetInput) -> Result<Ass
     let txn = app.store.write().await?;
     let owner = crate::people::resolve_person_ref(&txn, "owner_id", super::blank_to_none(&input.owner_id)).await?;
     super::check_org(&txn, input.company_id.trim(), v.department_id.as_deref(), owner.as_deref()).await?;
-    let (supports, customer) = check_links(&txn, &input).await?;
+    let (supports, customer) = check_links(&txn, who, &input).await?;
     let saved = to_model(isms_core::CompanyId::new().to_string(), &v, &input, owner, customer, now_ms()).into_active_model().insert(&txn).await.map_err(unique_name)?;
     set_links(&txn, &saved.id, &supports).await?;
     record(app, &txn, who, "assets.asset.create", "information_asset", Some(&saved.id), Some(&saved.company_id), json!({"after": input})).await?;
@@ -217,7 +218,7 @@ pub async fn update(app: &App, who: &Principal, id: &str, input: AssetInput) -> 
     who.require_for(Permission::AssetsManage, Some(input.company_id.trim()))?;
     let owner = crate::people::resolve_person_ref(&txn, "owner_id", super::blank_to_none(&input.owner_id)).await?;
     super::check_org(&txn, input.company_id.trim(), v.department_id.as_deref(), owner.as_deref()).await?;
-    let (supports, customer) = check_links(&txn, &input).await?;
+    let (supports, customer) = check_links(&txn, who, &input).await?;
     let before = build(&txn, vec![old.clone()]).await?.remove(0);
     let mut am = to_model(old.id.clone(), &v, &input, owner, customer, old.created_ms).into_active_model().reset_all();
     am.id = Unchanged(old.id.clone());

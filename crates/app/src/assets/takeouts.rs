@@ -110,7 +110,7 @@ pub async fn request(app: &App, who: &Principal, input: TakeoutInput) -> Result<
     let (uid, me) = requester(&txn, who).await?;
     let mut errors = vec![];
     let what = super::required(&mut errors, "what", &input.what, 300);
-    let purpose = super::required(&mut errors, "purpose", &input.purpose, 2000);
+    let purpose = super::required_text(&mut errors, "purpose", &input.purpose, 2000);
     if input.destination.chars().count() > 200 {
         errors.push(FieldError::coded("destination", "too-long", "is longer than 200 characters").arg("max", "200"));
     }

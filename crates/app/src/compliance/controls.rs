@@ -172,9 +172,8 @@ pub struct ControlQuery {
 pub async fn list(app: &App, who: &Principal, q: &ControlQuery) -> Result<Page<Control>> {
     let db = app.store.conn();
     let mut sel = control::Entity::find().filter(visible(who, Permission::ComplianceRead)?);
-    if let Some(s) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let pat = format!("%{}%", s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-        sel = sel.filter(Condition::any().add(control::Column::Code.like(pat.to_ascii_uppercase())).add(control::Column::Title.like(pat)));
+    if let Some(s) = isms_store::search::cleaned(q.search.as_deref()) {
+        sel = sel.filter(isms_store::search::any_contains(&[control::Column::Code, control::Column::Title], &s));
     }
     if let Some(st) = q.status.as_deref().filter(|s| !s.is_empty()) {
         sel = sel.filter(control::Column::Status.eq(ControlStatus::parse(st)?.code()));

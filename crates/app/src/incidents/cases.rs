@@ -686,7 +686,7 @@ pub async fn add_note(app: &App, who: &Principal, id: &str, input: NoteInput) ->
         return Err(AppError::Forbidden);
     }
     let mut errors = vec![];
-    let text = crate::assets::required(&mut errors, "text", &input.text, 20_000);
+    let text = crate::assets::required_text(&mut errors, "text", &input.text, 20_000);
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }

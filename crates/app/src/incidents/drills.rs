@@ -140,8 +140,8 @@ pub async fn record_outcome(app: &App, who: &Principal, drill_id: &str, input: O
         return Err(AppError::Forbidden);
     }
     let mut errors = vec![];
-    let participants = crate::assets::required(&mut errors, "participants", &input.participants, 5_000);
-    let findings = crate::assets::required(&mut errors, "findings", &input.findings, 20_000);
+    let participants = crate::assets::required_text(&mut errors, "participants", &input.participants, 5_000);
+    let findings = crate::assets::required_text(&mut errors, "findings", &input.findings, 20_000);
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }

@@ -138,7 +138,7 @@ pub async fn edit(app: &App, who: &Principal, incident_id: &str, release_id: &st
         return Err(AppError::coded("body", "release-frozen", "an approved text no longer changes"));
     }
     let mut errors = vec![];
-    let body = crate::assets::required(&mut errors, "body", &input.body, 50_000);
+    let body = crate::assets::required_text(&mut errors, "body", &input.body, 50_000);
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }

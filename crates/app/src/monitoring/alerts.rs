@@ -10,7 +10,7 @@ use isms_core::{FieldError, Permission, Role};
 use isms_store::accounts::{role_grant, user};
 use isms_store::monitoring::{alert, alert_event, rule, source};
 use isms_store::now_ms;
-use isms_store::sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use isms_store::sea_orm::sea_query::{Expr, ExprTrait};
 use isms_store::sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -123,12 +123,8 @@ pub async fn list(app: &App, who: &Principal, q: &AlertQuery) -> Result<Page<Ale
     if q.assignee.as_deref() == Some("me") {
         f = f.filter(alert::Column::AssigneeId.eq(who.user_id.clone().unwrap_or_default()));
     }
-    if let Some(words) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        for w in words.split_whitespace().take(8) {
-            let pat = format!("%{}%", w.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-            let like = |c: alert::Column| Expr::expr(Func::lower(Expr::col(c))).like(LikeExpr::new(pat.clone()).escape('\\'));
-            f = f.filter(Condition::any().add(like(alert::Column::Title)).add(like(alert::Column::Host)).add(like(alert::Column::UserName)));
-        }
+    if let Some(words) = isms_store::search::cleaned(q.q.as_deref()) {
+        f = f.filter(isms_store::search::every_word(&[alert::Column::Title, alert::Column::Host, alert::Column::UserName], &words));
     }
     let db = app.store.conn();
     let total = f.clone().count(db).await?;
@@ -699,7 +695,7 @@ pub async fn suppress(app: &App, who: &Principal, id: &str, input: SuppressInput
     let m = visible_alert(&txn, who, id).await?;
     who.require_for(Permission::MonitoringManage, m.company_id.as_deref())?;
     let mut errors = vec![];
-    let reason = crate::assets::required(&mut errors, "reason", &input.reason, 2000);
+    let reason = crate::assets::required_text(&mut errors, "reason", &input.reason, 2000);
     let today = crate::assets::today();
     match input.expires_on.trim().parse::<jiff::civil::Date>() {
         Err(_) => errors.push(FieldError::coded("expires_on", "date", "is not a date (YYYY-MM-DD)").arg("value", input.expires_on.trim())),
@@ -811,20 +807,17 @@ pub struct EventQuery {
 impl EventQuery {
     /// The host, user and text filters (parts of the host and user, every word of the
     /// text; any case) over an event table's columns.
-    pub(crate) fn text_filter<C: ColumnTrait>(&self, host: C, user: C, text: C) -> Condition {
-        let pattern = |w: &str| format!("%{}%", w.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-        let like = |c: C, w: &str| Expr::expr(Func::lower(Expr::col(c))).like(LikeExpr::new(pattern(w)).escape('\\'));
+    pub(crate) fn text_filter<C: ColumnTrait + Copy>(&self, host: C, user: C, text: C) -> Condition {
+        use isms_store::search::{cleaned, contains, every_word};
         let mut cond = Condition::all();
-        if let Some(h) = blank_to_none(&self.host) {
-            cond = cond.add(like(host, &h));
+        if let Some(h) = cleaned(self.host.as_deref()) {
+            cond = cond.add(contains(host, &h));
         }
-        if let Some(u) = blank_to_none(&self.user) {
-            cond = cond.add(like(user, &u));
+        if let Some(u) = cleaned(self.user.as_deref()) {
+            cond = cond.add(contains(user, &u));
         }
-        if let Some(words) = blank_to_none(&self.q) {
-            for w in words.split_whitespace().take(8) {
-                cond = cond.add(like(text, w));
-            }
+        if let Some(words) = cleaned(self.q.as_deref()) {
+            cond = cond.add(every_word(&[text], &words));
         }
         cond
     }

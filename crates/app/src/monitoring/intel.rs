@@ -398,11 +398,8 @@ pub async fn list_indicators(app: &App, who: &Principal, q: &IndicatorQuery) -> 
     if let Some(k) = blank_to_none(&q.kind) {
         cond = cond.add(indicator::Column::Kind.eq(k));
     }
-    if let Some(text) = blank_to_none(&q.q) {
-        let like = format!("%{}%", text.to_lowercase().replace(['%', '_'], ""));
-        // Values are stored in lower case; names are compared without case on both backends.
-        let name = isms_store::sea_orm::sea_query::Func::lower(isms_store::sea_orm::sea_query::Expr::col((indicator::Entity, indicator::Column::Name)));
-        cond = cond.add(Condition::any().add(indicator::Column::Value.like(like.clone())).add(isms_store::sea_orm::sea_query::ExprTrait::like(name, like)));
+    if let Some(text) = isms_store::search::cleaned(q.q.as_deref()) {
+        cond = cond.add(isms_store::search::any_contains(&[indicator::Column::Value, indicator::Column::Name], &text));
     }
     let find = indicator::Entity::find().filter(cond).order_by_desc(indicator::Column::UpdatedMs).order_by_asc(indicator::Column::Id);
     let total = find.clone().count(app.store.conn()).await?;

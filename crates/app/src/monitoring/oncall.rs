@@ -10,7 +10,7 @@
 //! acknowledge.
 
 use super::{in_scope, not_found_unless, scope};
-use crate::assets::{blank_to_none, required};
+use crate::assets::{blank_to_none, required, required_text};
 use crate::notify::{self, Notice};
 use crate::{record, App, AppError, Principal, Result};
 use isms_core::monitoring::{AlertState, Severity};
@@ -601,7 +601,7 @@ pub async fn add_cover(app: &App, who: &Principal, rotation_id: &str, input: Cov
     };
     let from = moment("from", &input.from);
     let until = moment("until", &input.until);
-    let reason = required(&mut errors, "reason", &input.reason, 500);
+    let reason = required_text(&mut errors, "reason", &input.reason, 500);
     if let (Some(f), Some(u)) = (from, until) {
         errors.extend(check_cover(f, u));
     }

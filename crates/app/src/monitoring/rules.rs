@@ -14,8 +14,7 @@ use isms_detect::rule::parse_documents;
 use isms_detect::{Engine, Level, LoadReport, LogSourceMap};
 use isms_store::monitoring::{rule, rule_override, source};
 use isms_store::now_ms;
-use isms_store::sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::HashMap;
@@ -274,12 +273,9 @@ pub struct RuleQuery {
 pub async fn list(app: &App, who: &Principal, q: &RuleQuery) -> Result<Page<RuleView>> {
     who.require(Permission::MonitoringRead)?;
     let mut f = rule::Entity::find();
-    if let Some(words) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        for w in words.split_whitespace().take(8) {
-            let pat = format!("%{}%", w.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-            let like = |c: rule::Column| Expr::expr(Func::lower(Expr::col(c))).like(LikeExpr::new(pat.clone()).escape('\\'));
-            f = f.filter(Condition::any().add(like(rule::Column::Title)).add(like(rule::Column::FileName)).add(like(rule::Column::RuleUid)).add(like(rule::Column::Tags)));
-        }
+    if let Some(words) = isms_store::search::cleaned(q.q.as_deref()) {
+        use rule::Column as C;
+        f = f.filter(isms_store::search::every_word(&[C::Title, C::FileName, C::RuleUid, C::Tags], &words));
     }
     if let Some(l) = blank_to_none(&q.level) {
         f = f.filter(rule::Column::Level.eq(l));
@@ -638,7 +634,8 @@ pub async fn add_override(app: &App, who: &Principal, rule_id: &str, input: Over
     let mut company = company_id.clone();
     let mut source_name = None;
     if let Some(sid) = &source_id {
-        match source::Entity::find_by_id(sid.clone()).one(db).await? {
+        // A source the caller may not see is "no such source", never "another company's".
+        match source::Entity::find_by_id(sid.clone()).one(db).await?.filter(|s| who.access.can_for(Permission::MonitoringRead, s.company_id.as_deref().and_then(|c| c.parse().ok()))) {
             Some(s) => {
                 if company.is_some() && company != s.company_id {
                     errors.push(FieldError::coded("source_id", "source-company", "the source belongs to another company"));
@@ -664,7 +661,7 @@ pub async fn add_override(app: &App, who: &Principal, rule_id: &str, input: Over
     if field.as_deref().is_some_and(|f| f.chars().count() > 200 || f.contains(char::is_whitespace)) {
         errors.push(FieldError::coded("field", "field-name", "is not a field name"));
     }
-    let reason = crate::assets::required(&mut errors, "reason", &input.reason, 2000);
+    let reason = crate::assets::required_text(&mut errors, "reason", &input.reason, 2000);
     let expires_on = match blank_to_none(&input.expires_on) {
         None => None,
         Some(d) => match d.parse::<jiff::civil::Date>() {

@@ -131,9 +131,8 @@ async fn visible(db: &impl ConnectionTrait, who: &Principal) -> Result<Condition
 pub async fn list(app: &App, who: &Principal, q: &DocQuery) -> Result<Page<Document>> {
     let db = app.store.conn();
     let mut sel = document::Entity::find().filter(visible(db, who).await?);
-    if let Some(s) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let pat = format!("%{}%", s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-        sel = sel.filter(Condition::any().add(document::Column::Code.like(pat.to_ascii_uppercase())).add(document::Column::Title.like(pat)));
+    if let Some(s) = isms_store::search::cleaned(q.search.as_deref()) {
+        sel = sel.filter(isms_store::search::any_contains(&[document::Column::Code, document::Column::Title], &s));
     }
     if let Some(k) = q.kind.as_deref().filter(|k| !k.is_empty()) {
         sel = sel.filter(document::Column::Kind.eq(k));

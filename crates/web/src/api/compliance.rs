@@ -223,5 +223,5 @@ pub async fn export(State(s): State<WebState>, ctx: Ctx, Who(who): Who, Path(id)
         "xlsx" => (soa::xlsx(&st, &l)?, isms_app::sheet::CONTENT_TYPE, "xlsx"),
         other => return Err(isms_app::AppError::Invalid(vec![isms_core::FieldError::coded("format", "one-of", format!("`{other}` is not one of xlsx, pdf")).arg("value", other).arg("expected", "xlsx, pdf")]).into()),
     };
-    Ok(crate::pages::compliance::controls::file_response(&format!("soa-{}.{ext}", st.framework.code), ct, body))
+    Ok(crate::download::file(&format!("soa-{}.{ext}", st.framework.code), ct, body))
 }

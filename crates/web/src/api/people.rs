@@ -72,12 +72,9 @@ pub struct DeactivateBody {
 
 /// Marks a person as having left; their account is disabled at once.
 #[utoipa::path(post, path = "/api/v1/people/{id}/deactivate", tag = "people", params(("id" = String, Path)), request_body = DeactivateBody, responses((status = 200, body = Person), (status = 404, body = Problem)))]
-pub async fn deactivate(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, body: axum::body::Bytes) -> Result<Json<Person>, ApiError> {
+pub async fn deactivate(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, body: axum::body::Bytes) -> Result<Json<Person>, axum::response::Response> {
+    use axum::response::IntoResponse;
     // The body is optional: an empty one means "left today".
-    let b: DeactivateBody = if body.iter().all(u8::is_ascii_whitespace) {
-        DeactivateBody::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| isms_app::AppError::field("body", e.to_string()))?
-    };
-    Ok(Json(people::deactivate(&s.app, &who, &id, b.left_on.as_deref()).await?))
+    let b: DeactivateBody = if body.iter().all(u8::is_ascii_whitespace) { DeactivateBody::default() } else { crate::error::parse_json(&body)? };
+    Ok(Json(people::deactivate(&s.app, &who, &id, b.left_on.as_deref()).await.map_err(|e| ApiError(e).into_response())?))
 }

@@ -48,6 +48,7 @@ impl AuditQ {
             to_ms: day(&self.to, 1),
             before_seq: self.before,
             limit,
+            hidden: vec![],
         }
     }
 

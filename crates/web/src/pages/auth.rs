@@ -29,7 +29,7 @@ pub struct NextQ {
 }
 
 fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") { next.to_owned() } else { "/".into() }
+    context::local_path(next)
 }
 
 pub async fn login_page(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Query(q): Query<NextQ>) -> Response {

@@ -6,13 +6,13 @@ use crate::context::{Ctx, Who};
 use crate::WebState;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::Form;
 use isms_app::audit::AuditEntry;
 use isms_app::org::{Company, Department};
 use isms_app::people::{self, ImportError, ImportFailure, ImportSummary, Person, PersonInput};
-use isms_app::{AppError, Principal};
+use isms_app::Principal;
 use isms_store::org::{PeopleQuery, PeopleSort};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -170,7 +170,6 @@ pub async fn export(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Quer
         Err(e) => return crate::error::page_error(&ctx, e),
     };
     let names = Names::load(&state, &who).await;
-    let mut w = csv::Writer::from_writer(vec![]);
     let mut rows = vec![vec![
         "employee_number".to_owned(),
         "name".into(),
@@ -193,19 +192,7 @@ pub async fn export(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Quer
             p.left_on.clone().unwrap_or_default(),
         ]);
     }
-    for r in rows {
-        // Cells that a spreadsheet would run as formulas are neutralised.
-        let safe: Vec<String> = r.into_iter().map(|c| if c.starts_with(['=', '+', '-', '@']) { format!("'{c}") } else { c }).collect();
-        if w.write_record(&safe).is_err() {
-            return crate::error::page_error(&ctx, AppError::Internal("csv".into()));
-        }
-    }
-    let body = w.into_inner().unwrap_or_default();
-    (
-        [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"people.csv\"")],
-        body,
-    )
-        .into_response()
+    crate::download::csv("people.csv", &rows)
 }
 
 #[derive(Template)]

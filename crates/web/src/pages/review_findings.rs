@@ -70,14 +70,14 @@ async fn export_rows(state: &WebState, ctx: &Ctx, who: &isms_app::Principal, q: 
 
 pub async fn export_csv(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<FindingQuery>) -> Response {
     match export_rows(&state, &ctx, &who, &q).await {
-        Ok(rows) => crate::pages::compliance::controls::csv_response("findings.csv", &rows),
+        Ok(rows) => crate::download::csv("findings.csv", &rows),
         Err(e) => crate::error::page_error(&ctx, e),
     }
 }
 
 pub async fn export_xlsx(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<FindingQuery>) -> Response {
     match export_rows(&state, &ctx, &who, &q).await.and_then(|rows| isms_app::sheet::xlsx("findings", &rows).map_err(|e| isms_app::AppError::Internal(e.to_string()))) {
-        Ok(body) => crate::pages::compliance::controls::file_response("findings.xlsx", isms_app::sheet::CONTENT_TYPE, body),
+        Ok(body) => crate::download::file("findings.xlsx", isms_app::sheet::CONTENT_TYPE, body),
         Err(e) => crate::error::page_error(&ctx, e),
     }
 }

@@ -4,7 +4,6 @@
 
 use crate::context::{Ctx, Who};
 use crate::pages::assets::Lookup;
-use crate::pages::compliance::controls::{csv_response, file_response};
 use crate::pages::shell::{clear_flash, form_errors, redirect_with_flash, render, FormState, Shell, render_form};
 use crate::WebState;
 use askama::Template;
@@ -193,14 +192,14 @@ async fn export_rows(state: &WebState, ctx: &Ctx, who: &Principal, q: &RiskQuery
 
 pub async fn export_csv(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<RiskQuery>) -> Response {
     match export_rows(&state, &ctx, &who, &q).await {
-        Ok(rows) => csv_response("risks.csv", &rows),
+        Ok(rows) => crate::download::csv("risks.csv", &rows),
         Err(e) => crate::error::page_error(&ctx, e),
     }
 }
 
 pub async fn export_xlsx(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<RiskQuery>) -> Response {
     match export_rows(&state, &ctx, &who, &q).await.and_then(|rows| isms_app::sheet::xlsx("risks", &rows).map_err(|e| isms_app::AppError::Internal(e.to_string()))) {
-        Ok(body) => file_response("risks.xlsx", isms_app::sheet::CONTENT_TYPE, body),
+        Ok(body) => crate::download::file("risks.xlsx", isms_app::sheet::CONTENT_TYPE, body),
         Err(e) => crate::error::page_error(&ctx, e),
     }
 }

@@ -6,6 +6,7 @@ use crate::i18n::{Catalogs, Lang};
 use crate::WebState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
+use axum::Form;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use isms_core::Permission;
@@ -294,20 +295,31 @@ pub struct Back {
     back: Option<String>,
 }
 
-/// Switches the interface language: stored on the account when signed in, in a cookie otherwise.
+/// Switches the interface language in this browser (a cookie). A GET changes nothing
+/// stored: a link from another site may flip a cookie, never an account.
 pub async fn switch_language(State(state): State<WebState>, ctx: Ctx, Path(code): Path<String>, Query(q): Query<Back>) -> Response {
-    let Some(lang) = Lang::parse(&code) else {
-        return error_page(&ctx, StatusCode::NOT_FOUND, "error-not-found");
-    };
-    if let Some(p) = &ctx.principal {
-        if let Err(e) = isms_app::accounts::set_preferences(&state.app, p, Some(lang.code()), p.time_zone.as_deref()).await {
-            return crate::error::page_error(&ctx, e);
+    language_switched(&state, &ctx, &code, q.back.as_deref().unwrap_or("/"))
+}
+
+/// The language button: stored on the account when signed in (so e-mail follows it),
+/// and in the cookie. A POST with the CSRF token like every other change.
+pub async fn choose_language(State(state): State<WebState>, ctx: Ctx, Path(code): Path<String>, Form(f): Form<Back>) -> Response {
+    if Lang::parse(&code).is_some() {
+        if let Some(p) = &ctx.principal {
+            if let Err(e) = isms_app::accounts::set_preferences(&state.app, p, Some(&code), p.time_zone.as_deref()).await {
+                return crate::error::page_error(&ctx, e);
+            }
         }
     }
-    // Only local paths: never an open redirect.
-    let back = q.back.filter(|b| b.starts_with('/') && !b.starts_with("//")).unwrap_or_else(|| "/".into());
-    let mut resp = Redirect::to(&back).into_response();
-    resp.headers_mut().append(header::SET_COOKIE, context::set_cookie(&state, LANG_COOKIE, lang.code(), Some(365 * 86_400), false));
+    language_switched(&state, &ctx, &code, f.back.as_deref().unwrap_or("/"))
+}
+
+fn language_switched(state: &WebState, ctx: &Ctx, code: &str, back: &str) -> Response {
+    let Some(lang) = Lang::parse(code) else {
+        return error_page(ctx, StatusCode::NOT_FOUND, "error-not-found");
+    };
+    let mut resp = Redirect::to(&context::local_path(back)).into_response();
+    resp.headers_mut().append(header::SET_COOKIE, context::set_cookie(state, LANG_COOKIE, lang.code(), Some(365 * 86_400), false));
     resp
 }
 

@@ -104,7 +104,7 @@ async fn alerts_page_the_person_on_call_and_escalate_when_unacknowledged() {
         assert_eq!(inbox[0].mail_status, "pending", "the page goes out by e-mail");
         let hook = webhook::Entity::find().filter(webhook::Column::Kind.eq("alert-page")).filter(webhook::Column::Link.eq(format!("/monitoring/alerts/{}", first.id))).one(db).await.unwrap().unwrap();
         let args: serde_json::Value = serde_json::from_str(&hook.args).unwrap();
-        assert_eq!((args["user"].as_str(), args["rotation"].as_str(), args["severity"].as_str()), (Some("Demo secadmin"), Some("AZA desk"), Some("medium")), "the hook says whom to call");
+        assert_eq!((args["user"].as_str(), args["rotation"].as_str(), args["severity"].as_str()), (Some("Sample secadmin"), Some("AZA desk"), Some("medium")), "the hook says whom to call");
 
         // The e-mail through a real SMTP server.
         let sink = SmtpSink::start().await;
@@ -163,7 +163,7 @@ async fn alerts_page_the_person_on_call_and_escalate_when_unacknowledged() {
         assert_eq!(r.status(), reqwest::StatusCode::OK);
         assert_eq!(r.json::<Vec<serde_json::Value>>().await.unwrap().len(), 3);
         let html = me.client.get(s.url(&format!("/monitoring/alerts/{}", first.id))).send().await.unwrap().text().await.unwrap();
-        assert!(html.contains("id=\"paging\"") && html.contains("Demo ciso"), "the alert shows who was paged");
+        assert!(html.contains("id=\"paging\"") && html.contains("Sample ciso"), "the alert shows who was paged");
         oncall::delete(&app, &secadmin, &rot.id).await.unwrap();
         assert!(matches!(oncall::get(&app, &csirt, &rot.id).await, Err(AppError::NotFound)));
         assert!(oncall::pages_of(&app, &csirt, &first.id).await.unwrap().len() == 3, "pages outlive their rotation");

@@ -43,24 +43,11 @@ async fn rows(state: &WebState, ctx: &Ctx, who: &isms_app::Principal, q: &ListQ)
     Ok(out)
 }
 
-/// Cells a spreadsheet would run as formulas are neutralised.
-fn inert(c: String) -> String {
-    if c.starts_with(['=', '+', '-', '@']) { format!("'{c}") } else { c }
-}
-
 pub async fn export_csv(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<ListQ>) -> Response {
-    let rows = match rows(&state, &ctx, &who, &q).await {
-        Ok(r) => r,
-        Err(e) => return crate::error::page_error(&ctx, e),
-    };
-    let mut w = csv::Writer::from_writer(vec![]);
-    for r in rows {
-        if w.write_record(r.into_iter().map(inert)).is_err() {
-            return crate::error::page_error(&ctx, AppError::Internal("csv".into()));
-        }
+    match rows(&state, &ctx, &who, &q).await {
+        Ok(rows) => crate::download::csv("assets.csv", &rows),
+        Err(e) => crate::error::page_error(&ctx, e),
     }
-    let body = w.into_inner().unwrap_or_default();
-    ([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"assets.csv\"")], body).into_response()
 }
 
 pub async fn export_xlsx(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<ListQ>) -> Response {

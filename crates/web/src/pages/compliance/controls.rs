@@ -7,8 +7,8 @@ use crate::pages::shell::{clear_flash, form_errors, redirect_with_flash, render,
 use crate::WebState;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{header, HeaderMap};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::Form;
 use isms_app::compliance::controls::{self, ControlDetail, ControlInput, ControlQuery, LinkInput};
 use isms_app::compliance::frameworks::{self, Requirement};
@@ -83,29 +83,16 @@ async fn export_rows(state: &WebState, ctx: &Ctx, who: &Principal, q: &ControlQu
 
 pub async fn export_csv(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<ControlQuery>) -> Response {
     match export_rows(&state, &ctx, &who, &q).await {
-        Ok(rows) => csv_response("controls.csv", &rows),
+        Ok(rows) => crate::download::csv("controls.csv", &rows),
         Err(e) => crate::error::page_error(&ctx, e),
     }
 }
 
 pub async fn export_xlsx(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<ControlQuery>) -> Response {
     match export_rows(&state, &ctx, &who, &q).await.and_then(|rows| isms_app::sheet::xlsx("controls", &rows).map_err(|e| isms_app::AppError::Internal(e.to_string()))) {
-        Ok(body) => file_response("controls.xlsx", isms_app::sheet::CONTENT_TYPE, body),
+        Ok(body) => crate::download::file("controls.xlsx", isms_app::sheet::CONTENT_TYPE, body),
         Err(e) => crate::error::page_error(&ctx, e),
     }
-}
-
-pub(crate) fn csv_response(name: &str, rows: &[Vec<String>]) -> Response {
-    let mut w = csv::Writer::from_writer(vec![]);
-    for r in rows {
-        let _ = w.write_record(r);
-    }
-    file_response(name, "text/csv; charset=utf-8", w.into_inner().unwrap_or_default())
-}
-
-/// A generated file as a download.
-pub(crate) fn file_response(name: &str, content_type: &str, body: Vec<u8>) -> Response {
-    ([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))], body).into_response()
 }
 
 #[derive(Template)]

@@ -166,7 +166,7 @@ fn requirement_rows(d: &FrameworkDetail) -> Vec<Vec<String>> {
 
 pub async fn export_csv(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Path(id): Path<String>) -> Response {
     match frameworks::get(&state.app, &who, &id).await {
-        Ok(d) => controls::csv_response(&format!("{}.csv", d.framework.code), &requirement_rows(&d)),
+        Ok(d) => crate::download::csv(&format!("{}.csv", d.framework.code), &requirement_rows(&d)),
         Err(e) => crate::error::page_error(&ctx, e),
     }
 }
@@ -177,7 +177,7 @@ pub async fn export_xlsx(State(state): State<WebState>, ctx: Ctx, Who(who): Who,
         Err(e) => return crate::error::page_error(&ctx, e),
     };
     match isms_app::sheet::xlsx("requirements", &requirement_rows(&d)) {
-        Ok(body) => controls::file_response(&format!("{}.xlsx", d.framework.code), isms_app::sheet::CONTENT_TYPE, body),
+        Ok(body) => crate::download::file(&format!("{}.xlsx", d.framework.code), isms_app::sheet::CONTENT_TYPE, body),
         Err(e) => crate::error::page_error(&ctx, isms_app::AppError::Internal(e.to_string())),
     }
 }

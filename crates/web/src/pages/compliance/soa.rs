@@ -158,7 +158,7 @@ async fn export(state: &WebState, ctx: &Ctx, who: &Principal, q: &SoaQ, pdf: boo
     let name = format!("soa-{}-{}.{}", s.framework.code, if s.scope == "group" { "group" } else { "company" }, if pdf { "pdf" } else { "xlsx" });
     let r = if pdf { soa::pdf(&s, &l).map(|b| (b, "application/pdf")) } else { soa::xlsx(&s, &l).map(|b| (b, isms_app::sheet::CONTENT_TYPE)) };
     match r {
-        Ok((body, ct)) => super::controls::file_response(&name, ct, body),
+        Ok((body, ct)) => crate::download::file(&name, ct, body),
         Err(e) => crate::error::page_error(ctx, e),
     }
 }
