@@ -1030,6 +1030,11 @@ pub async fn token_principal(app: &App, token: &str) -> Result<Principal> {
     Ok(p)
 }
 
+/// Forgets sessions past their end and sign-in counts whose window has long passed.
+pub async fn prune(app: &App) -> Result<u64> {
+    Ok(store::prune(app.store.conn(), now_ms(), lock_window_ms(app)).await?)
+}
+
 /// The person behind each of these user ids (users without a person are left out).
 pub async fn person_ids_of(app: &App, user_ids: Vec<String>) -> Result<std::collections::HashMap<String, String>> {
     let mut out = std::collections::HashMap::new();

@@ -1,7 +1,7 @@
 //! Reading the audit trail within scope, exporting it, and verifying the chain.
 
 use crate::{record, App, AppError, Principal, Result};
-use isms_core::audit::Fault;
+use isms_core::audit::{Checkpoint, Fault};
 use isms_core::Permission;
 use isms_store::audit::{self as store, AuditQuery};
 use serde::Serialize;
@@ -94,9 +94,53 @@ pub async fn export_csv(app: &App, who: &Principal, q: &AuditQuery) -> Result<St
     String::from_utf8(bytes).map_err(|e| AppError::Internal(e.to_string()))
 }
 
-/// Walks the whole chain: `Ok(Ok(count))` when intact, `Ok(Err(fault))` naming the first bad entry.
+/// Walks the whole chain in one snapshot of the database, against the checkpoint kept
+/// outside it when one is configured: `Ok(Ok(count))` when intact, `Ok(Err(fault))`
+/// naming what happened.
 pub async fn verify(app: &App, progress: impl FnMut(u64, u64)) -> Result<Result<u64, Fault>> {
-    Ok(store::verify(app.store.conn(), app.audit_key(), progress).await?)
+    let checkpoint = match read_checkpoint(app) {
+        Ok(c) => c,
+        Err(f) => return Ok(Err(f)),
+    };
+    let snapshot = app.store.snapshot().await?;
+    let r = store::verify(&snapshot, app.audit_key(), checkpoint, progress).await?;
+    snapshot.rollback().await?;
+    Ok(r)
+}
+
+/// The checkpoint in the configured file: none when the file is not configured or not
+/// written yet; a fault when it does not verify with the key.
+fn read_checkpoint(app: &App) -> std::result::Result<Option<Checkpoint>, Fault> {
+    let Some(path) = &app.config().checkpoint_file else { return Ok(None) };
+    match std::fs::read_to_string(path) {
+        Ok(text) => text.lines().filter(|l| !l.trim().is_empty()).last().map(|l| Checkpoint::from_line(app.audit_key(), l)).transpose(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(_) => Err(Fault::CheckpointForged),
+    }
+}
+
+/// Records the chain's head in the checkpoint file (written aside and renamed, so a
+/// crash leaves the old checkpoint or the new one). Only ever forward: a head behind the
+/// one recorded, or a file that does not verify, is left for `audit verify` to report.
+/// Returns the entry recorded, if a new one was.
+pub async fn write_checkpoint(app: &App) -> Result<Option<i64>> {
+    let Some(path) = app.config().checkpoint_file.clone() else { return Ok(None) };
+    let Some((seq, hash)) = store::current_head(app.store.conn()).await? else { return Ok(None) };
+    let known = read_checkpoint(app).map_err(|f| AppError::Internal(format!("{}: {f}", path.display())))?;
+    if seq == 0 || known.as_ref().is_some_and(|k| k.seq >= seq) {
+        return Ok(None);
+    }
+    let line = Checkpoint { seq, hash, at_ms: isms_store::now_ms() }.to_line(app.audit_key());
+    let tmp = path.with_extension("checkpoint-new");
+    let io = |e: std::io::Error| AppError::Internal(format!("{}: {e}", path.display()));
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&tmp).map_err(io)?;
+        f.write_all(format!("{line}\n").as_bytes()).map_err(io)?;
+        f.sync_all().map_err(io)?;
+    }
+    std::fs::rename(&tmp, &path).map_err(io)?;
+    Ok(Some(seq))
 }
 
 /// The history of one record, oldest first, for its record page. The caller has already

@@ -71,6 +71,8 @@ pub struct AppConfig {
     pub regimes: Vec<isms_core::incidents::clocks::Regime>,
     /// How long raw events are kept, by age and by size.
     pub raw_retention: monitoring::raw::Retention,
+    /// Where the audit chain's head is recorded outside the database (see `audit`).
+    pub checkpoint_file: Option<std::path::PathBuf>,
 }
 
 impl Default for AppConfig {
@@ -89,6 +91,7 @@ impl Default for AppConfig {
             webhooks: vec![],
             regimes: vec![],
             raw_retention: monitoring::raw::Retention::default(),
+            checkpoint_file: None,
         }
     }
 }

@@ -67,6 +67,57 @@ pub enum Fault {
     Gap { seq: i64, prev: i64, next: i64 },
     #[error("the chain ends at entry {last} but the head records {head} entries (entries were removed from the end)")]
     Truncated { last: i64, head: i64 },
+    #[error("entry {seq} holds the entry that belongs at {belongs_at} (entries were reordered or renumbered)")]
+    Reordered { seq: i64, belongs_at: i64 },
+    #[error("the log holds no entries but the head records {head} (the entries were deleted)")]
+    Emptied { head: i64 },
+    #[error("the chain's head record is missing (it was deleted)")]
+    HeadMissing,
+    #[error("the chain ends at entry {last}, but a checkpoint kept outside the database recorded entry {checkpoint} (entries were removed from the end and the head rewritten)")]
+    BehindCheckpoint { last: i64, checkpoint: i64 },
+    #[error("entry {seq} is not the entry a checkpoint kept outside the database recorded (the chain was rewritten)")]
+    CheckpointMismatch { seq: i64 },
+    #[error("the checkpoint file does not verify with the key (it was altered)")]
+    CheckpointForged,
+}
+
+/// The head of the chain at a moment, kept outside the database (a file beside the key)
+/// so that whoever can write the database but lacks the key cannot cut the tail and
+/// rewrite the head unseen: the chain must still hold this entry with this hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub seq: i64,
+    pub hash: String,
+    pub at_ms: i64,
+}
+
+impl Checkpoint {
+    fn mac(&self, key: &[u8]) -> String {
+        // HMAC accepts keys of any length, so this cannot fail.
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
+        mac.update(b"isms audit checkpoint v1\0");
+        mac.update(&self.seq.to_be_bytes());
+        mac.update(&self.at_ms.to_be_bytes());
+        mac.update(self.hash.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// One line: `v1 <seq> <hash> <at_ms> <mac>`.
+    pub fn to_line(&self, key: &[u8]) -> String {
+        format!("v1 {} {} {} {}", self.seq, self.hash, self.at_ms, self.mac(key))
+    }
+
+    /// Reads a line written by `to_line` with the same key; anything else is forged.
+    pub fn from_line(key: &[u8], line: &str) -> Result<Self, Fault> {
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        let [v, seq, hash, at, mac] = parts[..] else { return Err(Fault::CheckpointForged) };
+        let (Ok(seq), Ok(at_ms)) = (seq.parse(), at.parse()) else { return Err(Fault::CheckpointForged) };
+        let c = Checkpoint { seq, hash: hash.to_owned(), at_ms };
+        if v != "v1" || c.mac(key) != mac {
+            return Err(Fault::CheckpointForged);
+        }
+        Ok(c)
+    }
 }
 
 /// Walks entries in `seq` order. Keeps only the previous entry, so memory stays flat
@@ -77,11 +128,21 @@ pub struct Verifier<'k> {
     prev_seq: i64,
     prev_hash: String,
     count: u64,
+    checkpoint: Option<Checkpoint>,
 }
+
+/// How far either side a misplaced entry is looked for, to tell "reordered" from "altered".
+const REORDER_WINDOW: i64 = 1_000;
 
 impl<'k> Verifier<'k> {
     pub fn new(key: &'k [u8]) -> Self {
-        Self { key, prev_seq: 0, prev_hash: GENESIS.to_owned(), count: 0 }
+        Self { key, prev_seq: 0, prev_hash: GENESIS.to_owned(), count: 0, checkpoint: None }
+    }
+
+    /// The chain must hold this checkpoint's entry.
+    pub fn with_checkpoint(mut self, c: Option<Checkpoint>) -> Self {
+        self.checkpoint = c;
+        self
     }
 
     pub fn push(&mut self, s: &Stored) -> Result<(), Fault> {
@@ -93,10 +154,20 @@ impl<'k> Verifier<'k> {
             return Err(Fault::Broken { seq, expected_prev: self.prev_seq });
         }
         if entry_hash(self.key, &s.prev_hash, &s.entry) != s.hash {
-            return Err(Fault::Altered { seq });
+            // An entry whose hash holds under another number was moved, not changed.
+            let moved = (seq - REORDER_WINDOW..=seq + REORDER_WINDOW)
+                .filter(|&n| n >= 1 && n != seq)
+                .find(|&n| entry_hash(self.key, &s.prev_hash, &Entry { seq: n, ..s.entry.clone() }) == s.hash);
+            return Err(match moved {
+                Some(n) => Fault::Reordered { seq, belongs_at: n },
+                None => Fault::Altered { seq },
+            });
         }
         if s.prev_hash != self.prev_hash {
             return Err(Fault::Broken { seq, expected_prev: self.prev_seq });
+        }
+        if self.checkpoint.as_ref().is_some_and(|c| c.seq == seq && c.hash != s.hash) {
+            return Err(Fault::CheckpointMismatch { seq });
         }
         self.prev_seq = seq;
         self.prev_hash = s.hash.clone();
@@ -106,11 +177,17 @@ impl<'k> Verifier<'k> {
 
     /// Checks the end of the chain against the head the database keeps beside it.
     pub fn finish(self, head_seq: i64, head_hash: &str) -> Result<u64, Fault> {
+        if self.count == 0 && head_seq > 0 {
+            return Err(Fault::Emptied { head: head_seq });
+        }
         if head_seq != self.prev_seq || head_hash != self.prev_hash {
             if head_seq > self.prev_seq {
                 return Err(Fault::Truncated { last: self.prev_seq, head: head_seq });
             }
             return Err(Fault::Altered { seq: self.prev_seq });
+        }
+        if let Some(c) = self.checkpoint.as_ref().filter(|c| c.seq > self.prev_seq) {
+            return Err(Fault::BehindCheckpoint { last: self.prev_seq, checkpoint: c.seq });
         }
         Ok(self.count)
     }
@@ -179,7 +256,34 @@ mod tests {
         c[1] = Stored { entry: Entry { seq: 2, ..b.entry }, ..b };
         c[2] = Stored { entry: Entry { seq: 3, ..a.entry }, ..a };
         let h = c[4].hash.clone();
-        assert_eq!(verify(&c, 5, &h), Err(Fault::Altered { seq: 2 }));
+        assert_eq!(verify(&c, 5, &h), Err(Fault::Reordered { seq: 2, belongs_at: 3 }));
+    }
+
+    #[test]
+    fn an_emptied_log_is_named() {
+        assert_eq!(verify(&[], 5, "x"), Err(Fault::Emptied { head: 5 }));
+        assert_eq!(verify(&[], 0, GENESIS), Ok(0));
+    }
+
+    #[test]
+    fn a_cut_tail_with_a_rewritten_head_is_caught_by_the_checkpoint() {
+        let c = chain(5);
+        let cp = Checkpoint { seq: 4, hash: c[3].hash.clone(), at_ms: 1 };
+        let line = cp.to_line(b"k");
+        let cp = Checkpoint::from_line(b"k", &line).unwrap();
+        // The last two entries deleted and the head set to entry 3: consistent, but behind.
+        let mut v = Verifier::new(b"k").with_checkpoint(Some(cp.clone()));
+        for s in &c[..3] {
+            v.push(s).unwrap();
+        }
+        assert_eq!(v.finish(3, &c[2].hash), Err(Fault::BehindCheckpoint { last: 3, checkpoint: 4 }));
+        let mut v = Verifier::new(b"k").with_checkpoint(Some(cp));
+        for s in &c {
+            v.push(s).unwrap();
+        }
+        assert_eq!(v.finish(5, &c[4].hash), Ok(5));
+        assert_eq!(Checkpoint::from_line(b"other key", &line), Err(Fault::CheckpointForged));
+        assert_eq!(Checkpoint::from_line(b"k", &line.replace(" 4 ", " 5 ")), Err(Fault::CheckpointForged));
     }
 
     #[test]

@@ -42,6 +42,10 @@ pub struct Settings {
     /// File holding the secret that keys the audit chain; default `data_dir/secret.key`.
     /// Instances sharing a database must share this file.
     pub secret_key_file: Option<PathBuf>,
+    /// Where the audit chain's head is recorded every few seconds, outside the database;
+    /// default `audit.checkpoint` beside the key file. `audit verify` checks the chain
+    /// still holds it, so cutting the tail and rewriting the head does not go unseen.
+    pub audit_checkpoint_file: Option<PathBuf>,
     pub log_format: LogFormat,
     /// `tracing` filter, e.g. `info` or `isms=debug,info`.
     pub log_level: String,
@@ -199,6 +203,7 @@ impl Default for Settings {
             database_url: Secret::default(),
             public_url: String::new(),
             secret_key_file: None,
+            audit_checkpoint_file: None,
             log_format: LogFormat::Text,
             log_level: "info,sea_orm_migration=warn,sqlx=warn".into(),
             session_idle_minutes: 60,
@@ -228,9 +233,9 @@ impl Default for Settings {
 }
 
 /// Environment variables that are read (as `ISMS_<KEY>`).
-const ENV_KEYS: [&str; 26] = [
+const ENV_KEYS: [&str; 27] = [
     "nats_url", "nats_stream", "nats_ack_wait_secs",
-    "listen", "data_dir", "database_url", "public_url", "secret_key_file", "log_format", "log_level",
+    "listen", "data_dir", "database_url", "public_url", "secret_key_file", "audit_checkpoint_file", "log_format", "log_level",
     "session_idle_minutes", "session_max_hours", "lock_after_failures", "lock_minutes", "max_body_mib", "max_event_batch_mib", "max_inflight_batches", "metrics",
     "metrics_token", "metrics_listen", "database_max_connections", "trust_proxy", "remind_days", "raw_retention_days", "raw_retention_mib", "config",
 ];
@@ -396,6 +401,10 @@ impl Settings {
 
     pub fn public_url(&self) -> String {
         if self.public_url.is_empty() { format!("http://{}", self.listen) } else { self.public_url.trim_end_matches('/').to_owned() }
+    }
+
+    pub fn checkpoint_file(&self) -> PathBuf {
+        self.audit_checkpoint_file.clone().unwrap_or_else(|| self.key_file().with_file_name("audit.checkpoint"))
     }
 
     pub fn key_file(&self) -> PathBuf {

@@ -274,6 +274,7 @@ async fn open(s: &Settings) -> Result<App> {
         mail_enabled: s.mail.enabled(),
         remind_days: s.remind_days,
         raw_retention: isms_app::monitoring::raw::Retention { days: s.raw_retention_days, max_bytes: s.raw_retention_mib * 1024 * 1024 },
+        checkpoint_file: Some(s.checkpoint_file()),
         webhooks: s.webhooks.iter().map(|h| isms_app::notify::HookConfig { name: h.name.clone(), events: h.events.clone() }).collect(),
         regimes: s
             .regimes
@@ -739,6 +740,13 @@ async fn serve(s: Settings, demo: bool) -> Result<()> {
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "risk and control reminders failed"),
                 }
+                if let Err(e) = isms_app::accounts::prune(&notifier).await {
+                    tracing::warn!(error = %e, "pruning ended sessions and old sign-in counts failed");
+                }
+            }
+            // The chain's head, recorded outside the database every tick (15 s).
+            if let Err(e) = isms_app::audit::write_checkpoint(&notifier).await {
+                tracing::error!(error = %e, "the audit checkpoint could not be written");
             }
             // Silence is an incident in a 24/7 service: checked every tick (15 s).
             match isms_app::monitoring::sources::check_silence(&notifier).await {

@@ -106,15 +106,18 @@ pub async fn append(db: &impl ConnectionTrait, key: &[u8], e: NewEntry) -> Resul
     Ok(seq)
 }
 
-/// Walks the whole chain in pages and reports the first fault, or the count.
-/// `progress` is called with (entries checked, entries in the head).
+/// Walks the whole chain in pages and reports the first fault, or the count. Give it a
+/// snapshot (`Store::snapshot`): the head and the entries must be read at one moment, or
+/// entries appended during the walk look like a broken chain. `progress` is called with
+/// (entries checked, entries in the head).
 pub async fn verify(
     db: &impl ConnectionTrait,
     key: &[u8],
+    checkpoint: Option<chain::Checkpoint>,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<Result<u64, Fault>, DbErr> {
-    let head = head::Entity::find_by_id(1).one(db).await?.ok_or_else(|| DbErr::RecordNotFound("audit head".into()))?;
-    let mut v = Verifier::new(key);
+    let Some(head) = head::Entity::find_by_id(1).one(db).await? else { return Ok(Err(Fault::HeadMissing)) };
+    let mut v = Verifier::new(key).with_checkpoint(checkpoint);
     let mut after = 0i64;
     let mut checked = 0u64;
     const PAGE: u64 = 5_000;
@@ -214,4 +217,9 @@ pub async fn list(
         .all(db)
         .await?;
     Ok((rows, total))
+}
+
+/// The chain's head now, for a checkpoint.
+pub async fn current_head(db: &impl ConnectionTrait) -> Result<Option<(i64, String)>, DbErr> {
+    Ok(head::Entity::find_by_id(1).one(db).await?.map(|h| (h.seq, h.hash)))
 }

@@ -159,6 +159,17 @@ impl Store {
             .await
     }
 
+    /// A read-only view of one moment: everything read through it agrees with everything
+    /// else read through it, however many writers commit meanwhile (PostgreSQL:
+    /// REPEATABLE READ; SQLite: a deferred transaction, whose first read fixes the view).
+    pub async fn snapshot(&self) -> Result<DatabaseTransaction, DbErr> {
+        let options = match self.db.get_database_backend() {
+            sea_orm::DbBackend::Postgres => TransactionOptions { isolation_level: Some(sea_orm::IsolationLevel::RepeatableRead), access_mode: Some(sea_orm::AccessMode::ReadOnly), ..Default::default() },
+            _ => TransactionOptions::default(),
+        };
+        self.db.begin_with_options(options).await
+    }
+
     /// A write transaction for high-rate telemetry (alerts raised by the event pipeline,
     /// ingest counters): committing it leaves the generation alone, so a steady stream of
     /// events does not empty the caches of the other registers. What it writes must not

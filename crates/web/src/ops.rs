@@ -30,14 +30,17 @@ pub async fn readyz(State(state): State<WebState>) -> Response {
 /// token configured it is not served here at all (route counts and timings tell an
 /// outsider what the instance does).
 pub async fn metrics(State(state): State<WebState>, headers: axum::http::HeaderMap) -> Response {
-    let (Some(h), Some(token)) = (&state.metrics, state.config.metrics_token.as_deref()) else {
+    let Some(token) = state.config.metrics_token.as_deref() else {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     };
     let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or("");
     if !crate::context::same(given.trim(), token) {
         return (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], "a bearer token is required").into_response();
     }
-    render_metrics(h)
+    match &state.metrics {
+        Some(h) => render_metrics(h),
+        None => (StatusCode::NOT_FOUND, "metrics are off").into_response(),
+    }
 }
 
 pub(crate) fn render_metrics(h: &metrics_exporter_prometheus::PrometheusHandle) -> Response {

@@ -24,6 +24,8 @@ pub enum Need {
     Perm(Permission),
     /// An event source's token, checked by the handler (the event receiver).
     SourceToken,
+    /// The configured metrics token, checked by the handler; never a session.
+    MetricsToken,
 }
 
 #[derive(Debug, Clone)]
@@ -64,7 +66,7 @@ async fn require(need: Need, req: Request, next: Next) -> Response {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     let allowed = match need {
-        Need::Public | Need::SourceToken => true,
+        Need::Public | Need::SourceToken | Need::MetricsToken => true,
         Need::Pending => ctx.principal.is_some() || ctx.pending.is_some(),
         Need::SignedIn => ctx.principal.is_some(),
         Need::Perm(p) => ctx.principal.as_ref().is_some_and(|w| w.access.can(p)),
@@ -98,7 +100,7 @@ pub fn build(state: WebState) -> (Router, Vec<RouteSpec>) {
         // operations and static files
         .get("/healthz", Public, get(ops::healthz))
         .get("/readyz", Public, get(ops::readyz))
-        .get("/metrics", Public, get(ops::metrics))
+        .get("/metrics", MetricsToken, get(ops::metrics))
         .get("/static/{file}", Public, get(ops::static_file))
         .get("/lang/{code}", Public, get(pages::shell::switch_language))
         .post("/lang/{code}", Public, post(pages::shell::choose_language))

@@ -38,7 +38,7 @@ async fn tampering_is_found_and_named() {
         exec(&s, "UPDATE audit_log SET seq = -1 WHERE seq = 30").await;
         exec(&s, "UPDATE audit_log SET seq = 30 WHERE seq = 31").await;
         exec(&s, "UPDATE audit_log SET seq = 31 WHERE seq = -1").await;
-        assert_eq!(verify(&s).await, Err(Fault::Altered { seq: 30 }), "{b:?}");
+        assert_eq!(verify(&s).await, Err(Fault::Reordered { seq: 30, belongs_at: 31 }), "{b:?}");
         s.db.drop_schema().await;
 
         // Cut from the end.
@@ -47,6 +47,71 @@ async fn tampering_is_found_and_named() {
         let n = verify(&s).await.unwrap() as i64;
         exec(&s, &format!("DELETE FROM audit_log WHERE seq > {}", n - 3)).await;
         assert_eq!(verify(&s).await, Err(Fault::Truncated { last: n - 3, head: n }), "{b:?}");
+        s.db.drop_schema().await;
+
+        // Emptied, and the head deleted: each said as what it is.
+        let s = TestServer::start(b).await;
+        s.demo().await;
+        let n = verify(&s).await.unwrap() as i64;
+        exec(&s, "DELETE FROM audit_log").await;
+        assert_eq!(verify(&s).await, Err(Fault::Emptied { head: n }), "{b:?}");
+        exec(&s, "DELETE FROM audit_head").await;
+        assert_eq!(verify(&s).await, Err(Fault::HeadMissing), "{b:?}");
+        s.db.drop_schema().await;
+    }
+}
+
+/// Cutting the newest entries and rewriting the head to the last one kept leaves a chain
+/// that is consistent in itself: only the checkpoint kept outside the database shows it.
+#[tokio::test]
+async fn a_cut_tail_with_a_rewritten_head_is_found_by_the_checkpoint() {
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        s.demo().await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("audit.checkpoint");
+        let app = isms_app::App::new(s.app.store.clone(), isms_app::AppConfig { checkpoint_file: Some(file.clone()), ..isms_testkit::test_config() }, isms_testkit::AUDIT_KEY.to_vec());
+        let n = isms_app::audit::write_checkpoint(&app).await.unwrap().expect("a checkpoint");
+        assert_eq!(isms_app::audit::write_checkpoint(&app).await.unwrap(), None, "nothing new to record");
+        assert_eq!(isms_app::audit::verify(&app, |_, _| {}).await.unwrap(), Ok(n as u64));
+        let keep = n - 5;
+        exec(&s, &format!("DELETE FROM audit_log WHERE seq > {keep}")).await;
+        exec(&s, &format!("UPDATE audit_head SET seq = {keep}, hash = (SELECT hash FROM audit_log WHERE seq = {keep})")).await;
+        assert_eq!(verify(&s).await, Ok(keep as u64), "{b:?}: without the checkpoint the cut is invisible");
+        assert_eq!(isms_app::audit::verify(&app, |_, _| {}).await.unwrap(), Err(Fault::BehindCheckpoint { last: keep, checkpoint: n }), "{b:?}");
+        // The file itself cannot be edited without the key.
+        let text = std::fs::read_to_string(&file).unwrap();
+        std::fs::write(&file, text.replace(&format!(" {n} "), &format!(" {keep} "))).unwrap();
+        assert_eq!(isms_app::audit::verify(&app, |_, _| {}).await.unwrap(), Err(Fault::CheckpointForged), "{b:?}");
+        s.db.drop_schema().await;
+    }
+}
+
+/// Verifying while another instance writes reads one moment of the chain: never a false alarm.
+#[tokio::test]
+async fn verifying_under_write_load_raises_no_false_alarm() {
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        s.demo().await;
+        let sys = isms_app::Principal::system();
+        let company = isms_app::org::list_companies(&s.app, &sys).await.unwrap()[0].id.clone();
+        let writer = {
+            let (app, sys) = (s.app.clone(), sys.clone());
+            tokio::spawn(async move {
+                for j in 0..60 {
+                    isms_app::org::create_department(&app, &sys, isms_app::org::DepartmentInput { company_id: company.clone(), code: format!("W{j}"), name: format!("Written during a check {j}") }).await.unwrap();
+                }
+            })
+        };
+        let mut runs = 0;
+        while !writer.is_finished() {
+            let r = verify(&s).await;
+            assert!(r.is_ok(), "{b:?}: run {runs}: {r:?}");
+            runs += 1;
+        }
+        writer.await.unwrap();
+        assert!(runs >= 2, "{b:?}: the check ran while the writer wrote ({runs} runs)");
+        assert!(verify(&s).await.is_ok());
         s.db.drop_schema().await;
     }
 }

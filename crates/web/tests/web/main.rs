@@ -16,6 +16,7 @@ mod ops;
 mod people;
 mod policies;
 mod raw;
+mod security;
 
 /// The value of the first hidden `_csrf` field in a page.
 pub fn csrf_in(html: &str) -> String {

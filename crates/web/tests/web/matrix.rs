@@ -131,13 +131,13 @@ async fn every_route_for_every_role() {
                 let expect_allowed = match spec.need {
                     Need::Public | Need::Pending | Need::SignedIn => true,
                     Need::Perm(p) => role.grants(p),
-                    Need::SourceToken => false,
+                    Need::SourceToken | Need::MetricsToken => false,
                 };
                 // A signed-in route on one record may still refuse by the record (only the
                 // owner confirms a review, only a manager decides a take-out).
                 let record_level = spec.need == Need::SignedIn && spec.path.contains("{id}") && status == StatusCode::FORBIDDEN;
-                // The event receiver takes an event source's token only, never a session.
-                let ok = if spec.need == Need::SourceToken {
+                // The event receiver and the metrics take their own token only, never a session.
+                let ok = if matches!(spec.need, Need::SourceToken | Need::MetricsToken) {
                     status == StatusCode::UNAUTHORIZED
                 } else if expect_allowed {
                     allowed(status) || record_level
@@ -156,7 +156,7 @@ async fn every_route_for_every_role() {
             let status = call(&s, &anon, "", &spec.method, &path).await;
             let ok = match spec.need {
                 Need::Public => status != StatusCode::UNAUTHORIZED && !status.is_server_error(),
-                Need::SourceToken => status == StatusCode::UNAUTHORIZED,
+                Need::SourceToken | Need::MetricsToken => status == StatusCode::UNAUTHORIZED,
                 _ if spec.method != Method::GET => status == StatusCode::FORBIDDEN || status == StatusCode::UNAUTHORIZED || status == StatusCode::SEE_OTHER,
                 _ if path.starts_with("/api/") => status == StatusCode::UNAUTHORIZED,
                 _ => status == StatusCode::SEE_OTHER,
