@@ -25,7 +25,20 @@ pub const KIND_HEADER: &str = "Isms-Kind";
 pub struct Bus {
     js: jetstream::Context,
     stream: String,
+    /// The largest message this connection may publish, headers and all (the server's
+    /// `max_payload`, 1 MiB unless configured).
+    max_payload: usize,
 }
+
+/// What publishing a batch stored: how many messages it took and the last one's number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Published {
+    pub sequence: u64,
+    pub parts: usize,
+}
+
+/// Room left for the subject and headers in each message.
+const HEADROOM: usize = 4096;
 
 impl Bus {
     /// Connects and makes sure the stream exists (a work queue kept on disk: a message
@@ -40,6 +53,7 @@ impl Bus {
             .connect(url)
             .await
             .map_err(|e| format!("NATS at {url}: {e}"))?;
+        let max_payload = client.server_info().max_payload;
         let js = jetstream::new(client);
         js.get_or_create_stream(jetstream::stream::Config {
             name: stream.to_owned(),
@@ -52,13 +66,45 @@ impl Bus {
         })
         .await
         .map_err(|e| format!("JetStream stream {stream}: {e}"))?;
-        Ok(Bus { js, stream: stream.to_owned() })
+        Ok(Bus { js, stream: stream.to_owned(), max_payload })
     }
 
-    /// Stores one batch of `source_id`'s events; returns once JetStream has it.
-    pub async fn publish(&self, source_id: &str, kind: &str, payload: Vec<u8>) -> Result<u64, String> {
+    /// Stores one batch of `source_id`'s events; returns once JetStream has all of it. A
+    /// batch larger than a message may be is split between events into parts that each
+    /// fit; each part is its own message (so its own key when evaluated) and carries a
+    /// message id made from the batch's content, so a sender retrying after a part failed
+    /// stores nothing twice within the stream's duplicate window.
+    pub async fn publish(&self, source_id: &str, kind: &str, payload: Vec<u8>) -> Result<Published, String> {
+        let limit = self.max_payload.saturating_sub(HEADROOM).max(1024);
+        if payload.len() <= limit {
+            let sequence = self.publish_one(source_id, kind, payload, None).await?;
+            return Ok(Published { sequence, parts: 1 });
+        }
+        if kind != "body" {
+            return Err(format!("a {kind} message of {} bytes is larger than the {limit} a message may be", payload.len()));
+        }
+        let parts = split_body(&payload, limit)?;
+        let batch = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            source_id.hash(&mut h);
+            payload.hash(&mut h);
+            format!("{:016x}{:08x}", h.finish(), payload.len())
+        };
+        let n = parts.len();
+        let mut sequence = 0;
+        for (i, part) in parts.into_iter().enumerate() {
+            sequence = self.publish_one(source_id, kind, part, Some(format!("{batch}-{i}-{n}"))).await?;
+        }
+        Ok(Published { sequence, parts: n })
+    }
+
+    async fn publish_one(&self, source_id: &str, kind: &str, payload: Vec<u8>, id: Option<String>) -> Result<u64, String> {
         let mut headers = async_nats::HeaderMap::new();
         headers.insert(KIND_HEADER, kind);
+        if let Some(id) = id {
+            headers.insert("Nats-Msg-Id", id.as_str());
+        }
         let ack = self
             .js
             .publish_with_headers(format!("{}.{source_id}", self.stream), headers, payload.into())
@@ -74,6 +120,44 @@ impl Bus {
         let mut s = self.js.get_stream(&self.stream).await.map_err(|e| e.to_string())?;
         Ok(s.info().await.map_err(|e| e.to_string())?.state.messages)
     }
+}
+
+/// Cuts a body into parts of at most `limit` bytes between its events: one event per
+/// line when no event spans lines, otherwise JSON arrays (every event is then a JSON
+/// value already). What is not JSON goes last as a part of its own, to be kept as a dead
+/// letter when evaluated. One event larger than a part is refused.
+fn split_body(body: &[u8], limit: usize) -> Result<Vec<Vec<u8>>, String> {
+    let (events, bad) = isms_app::monitoring::pipeline::split_events(body);
+    let lines = events.iter().all(|(_, e)| !e.contains(&b'\n'));
+    let (open, sep, close): (&[u8], &[u8], &[u8]) = if lines { (b"", b"\n", b"") } else { (b"[", b",", b"]") };
+    let mut parts = vec![];
+    let mut cur: Vec<u8> = open.to_vec();
+    let mut in_cur = 0;
+    for (n, e) in events {
+        if e.len() + open.len() + close.len() > limit {
+            return Err(format!("event {n} alone is {} bytes, more than the {limit} a message may be", e.len()));
+        }
+        if in_cur > 0 && cur.len() + sep.len() + e.len() + close.len() > limit {
+            cur.extend_from_slice(close);
+            parts.push(std::mem::replace(&mut cur, open.to_vec()));
+            in_cur = 0;
+        }
+        if in_cur > 0 {
+            cur.extend_from_slice(sep);
+        }
+        cur.extend_from_slice(e);
+        in_cur += 1;
+    }
+    if in_cur > 0 {
+        cur.extend_from_slice(close);
+        parts.push(cur);
+    }
+    for (_, piece, _) in bad {
+        for chunk in piece.chunks(limit) {
+            parts.push(chunk.to_vec());
+        }
+    }
+    Ok(parts)
 }
 
 /// Consumes the stream until the connection is lost for good: up to 64 messages at a
@@ -160,5 +244,33 @@ async fn handle(app: &App, pipeline: &Pipeline, m: jetstream::Message) {
             tracing::warn!(error = %e, "a batch could not be written; it comes again");
             let _ = m.ack_with(AckKind::Nak(Some(Duration::from_secs(1)))).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_body;
+
+    #[test]
+    fn a_large_body_splits_between_events_and_keeps_every_one() {
+        let lines: Vec<String> = (0..1000).map(|i| format!(r#"{{"n": {i}, "pad": "{}"}}"#, "x".repeat(i % 50))).collect();
+        let body = lines.join("\n");
+        let parts = split_body(body.as_bytes(), 4096).unwrap();
+        assert!(parts.len() > 5 && parts.iter().all(|p| p.len() <= 4096));
+        let back: Vec<String> = parts.iter().flat_map(|p| std::str::from_utf8(p).unwrap().lines().map(str::to_owned).collect::<Vec<_>>()).collect();
+        assert_eq!(back, lines);
+        // A pretty-printed array becomes arrays.
+        let pretty = serde_json::to_vec_pretty(&(0..500).map(|i| serde_json::json!({"n": i, "m": "y".repeat(30)})).collect::<Vec<_>>()).unwrap();
+        let parts = split_body(&pretty, 2048).unwrap();
+        let mut n = 0;
+        for p in &parts {
+            let v: Vec<serde_json::Value> = serde_json::from_slice(p).unwrap();
+            for e in v {
+                assert_eq!(e["n"], n);
+                n += 1;
+            }
+        }
+        assert_eq!(n, 500);
+        assert!(split_body(format!("{{\"big\": \"{}\"}}", "z".repeat(5000)).as_bytes(), 4096).is_err());
     }
 }

@@ -29,6 +29,7 @@ level: medium
 
 const MESSAGES: usize = 400;
 const PER_MESSAGE: usize = 100;
+const BIG_EVENTS: usize = 5_000;
 
 fn nats_url() -> String {
     std::env::var("ISMS_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
@@ -66,7 +67,17 @@ async fn crash_and_finish(url: &str, data: &std::path::Path) {
             .collect();
         bus.publish(&src.source.id, "body", body.join("\n").into_bytes()).await.unwrap();
     }
-    let total = (MESSAGES * PER_MESSAGE) as i64;
+    // A shipper's 10 MB batch, well over NATS's default 1 MiB message: it is split
+    // between events, and the worker is killed while its parts are evaluated too.
+    let big: Vec<String> = (0..BIG_EVENTS)
+        .map(|i| format!(r#"{{"EventID": 4625, "Channel": "Security", "Computer": "dc{}", "TargetUserName": "big{i}", "Message": "{}"}}"#, i % 7, "x".repeat(1900)))
+        .collect();
+    let big = big.join("\n").into_bytes();
+    assert!(big.len() > 10_000_000);
+    let published = bus.publish(&src.source.id, "body", big).await.expect("a 10 MB batch is queued");
+    assert!(published.parts >= 10, "{published:?}");
+    let messages = MESSAGES + published.parts;
+    let total = (MESSAGES * PER_MESSAGE + BIG_EVENTS) as i64;
 
     // The first worker starts, makes progress, and is killed without warning.
     let mut first = worker(data, url, &stream);
@@ -102,7 +113,7 @@ async fn crash_and_finish(url: &str, data: &std::path::Path) {
     assert_eq!(all.items.iter().map(|a| a.count).sum::<i64>(), total, "every event in exactly one alert");
     assert_eq!(all.total, 7, "one alert per host");
     let done = app.store.conn().query_one_raw(isms_store::sea_orm::Statement::from_string(app.store.backend(), "SELECT COUNT(*) AS n FROM ingest_done")).await.unwrap().unwrap();
-    assert_eq!(done.try_get::<i64>("", "n").unwrap(), MESSAGES as i64, "each batch recorded once");
+    assert_eq!(done.try_get::<i64>("", "n").unwrap(), messages as i64, "each batch recorded once");
 }
 
 #[tokio::test]

@@ -70,7 +70,7 @@ pub async fn ingest(State(s): State<WebState>, headers: HeaderMap, body: Body) -
     };
     if let Some(bus) = &s.bus {
         return match bus.publish(&source.id, "body", body).await {
-            Ok(sequence) => (StatusCode::ACCEPTED, Json(Queued { queued: true, sequence })).into_response(),
+            Ok(p) => (StatusCode::ACCEPTED, Json(Queued { queued: true, sequence: p.sequence, parts: p.parts })).into_response(),
             Err(e) => {
                 tracing::error!(error = %e, "a batch of events could not be queued");
                 retry(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the batch could not be queued; send it again", 5)
@@ -92,8 +92,11 @@ pub async fn ingest(State(s): State<WebState>, headers: HeaderMap, body: Body) -
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Queued {
     pub queued: bool,
-    /// Its place in the stream.
+    /// The place in the stream of its last message.
     pub sequence: u64,
+    /// How many messages it took: a batch larger than a message may be is split between
+    /// its events.
+    pub parts: usize,
 }
 
 #[utoipa::path(get, path = "/api/v1/event-sources", tag = "monitoring", responses((status = 200, body = Vec<Source>)))]
