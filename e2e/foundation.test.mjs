@@ -44,7 +44,7 @@ test('first start: the setup link creates the administrator, who signs in with a
     assert.match(await page.textContent('h1'), /Overview/);
 
     // Sign out and in again: now the code is asked for.
-    await page.click('.userbox button');
+    await page.click('form[action="/logout"] button');
     await page.waitForURL(`${server.base}/login`);
     await page.fill('#username', 'chief');
     await page.fill('#password', 'a sturdy passphrase 42');

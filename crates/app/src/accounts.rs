@@ -906,23 +906,39 @@ impl From<api_token::Model> for TokenView {
 
 /// Issues a token. The plain token is returned once; only its hash is stored.
 pub async fn create_token(app: &App, who: &Principal, input: NewToken) -> Result<(TokenView, String)> {
-    let uid = who.user_id.clone().ok_or(AppError::Forbidden)?;
     who.require(Permission::UsersManage)?;
-    let name = Name::parse("name", &input.name)?;
-    if !(1..=366).contains(&input.expires_in_days) {
-        return Err(AppError::coded("expires_in_days", "days-range", "must be between 1 and 366"));
-    }
     let grants: Vec<GrantView> = if input.companies.is_empty() {
         vec![GrantView { role: input.role, company_id: None, expires_on: None }]
     } else {
         input.companies.iter().map(|c| GrantView { role: input.role, company_id: Some(c.clone()), expires_on: None }).collect()
     };
-    for (g, _) in check_grants(who, &grants)? {
-        // A token holds nothing its issuer does not: a CISO-role token from an
-        // administrator would read what the administrator may not.
-        if !who.access.permits(&g) {
-            return Err(AppError::coded("role", "token-beyond-issuer", "a token may not do more than you may"));
-        }
+    check_grants(who, &grants)?;
+    issue_token(app, who, who, input).await
+}
+
+/// Issues a token for the account `username` at the operator's command on the server
+/// itself (`isms admin token`), never reachable from HTTP. The token stays within what
+/// the account holds; the trail names the system as the one who issued it.
+pub async fn issue_token_for(app: &App, username: &str, input: NewToken) -> Result<(TokenView, String)> {
+    let holder = acting_as(app, username).await?;
+    issue_token(app, &holder, &Principal::system(), input).await
+}
+
+async fn issue_token(app: &App, holder: &Principal, recorder: &Principal, input: NewToken) -> Result<(TokenView, String)> {
+    let uid = holder.user_id.clone().ok_or(AppError::Forbidden)?;
+    let name = Name::parse("name", &input.name)?;
+    if !(1..=366).contains(&input.expires_in_days) {
+        return Err(AppError::coded("expires_in_days", "days-range", "must be between 1 and 366"));
+    }
+    let companies: Vec<Option<CompanyId>> = if input.companies.is_empty() {
+        vec![None]
+    } else {
+        input.companies.iter().map(|c| c.parse::<CompanyId>().map(Some).map_err(|_| AppError::field("companies", format!("`{c}` is not a company id")))).collect::<Result<_>>()?
+    };
+    // A token holds nothing its issuer does not: a CISO-role token from an administrator
+    // would read what the administrator may not.
+    if companies.into_iter().any(|company| !holder.access.permits(&Grant { role: input.role, company })) {
+        return Err(AppError::coded("role", "token-beyond-issuer", "a token may not do more than you may"));
     }
     let token = format!("isms_{}", random_token(32));
     let now = now_ms();
@@ -931,7 +947,7 @@ pub async fn create_token(app: &App, who: &Principal, input: NewToken) -> Result
         id: uuid::Uuid::now_v7().to_string(),
         name: name.as_str().into(),
         token_hash: token_hash(&token),
-        issued_by: uid,
+        issued_by: uid.clone(),
         role: input.role.code().into(),
         companies: serde_json::to_string(&input.companies).unwrap_or_else(|_| "[]".into()),
         expires_ms: now + input.expires_in_days * 86_400_000,
@@ -942,7 +958,7 @@ pub async fn create_token(app: &App, who: &Principal, input: NewToken) -> Result
     .into_active_model()
     .insert(&txn)
     .await?;
-    record(app, &txn, who, "accounts.token.create", "api_token", Some(&saved.id), None, json!({"name": saved.name, "role": saved.role, "companies": input.companies, "expires_ms": saved.expires_ms})).await?;
+    record(app, &txn, recorder, "accounts.token.create", "api_token", Some(&saved.id), None, json!({"name": saved.name, "role": saved.role, "companies": input.companies, "expires_ms": saved.expires_ms, "for": format!("user:{uid}")})).await?;
     txn.commit().await?;
     Ok((saved.into(), token))
 }

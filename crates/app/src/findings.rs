@@ -16,6 +16,7 @@ use std::collections::HashMap;
 
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = ReviewFinding)]
 pub struct Finding {
     pub id: String,
     /// document_review, control_review, risk_review, risk_acceptance or risk_action
@@ -67,6 +68,7 @@ fn visible(who: &Principal) -> Condition {
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FindingQuery {
     /// `open` (the default), `closed` or `all`.
     #[serde(default)]
@@ -100,7 +102,7 @@ pub async fn list(app: &App, who: &Principal, q: &FindingQuery) -> Result<Page<F
     }
     let total = sel.clone().count(db).await?;
     let limit = if q.limit == 0 { 50 } else { q.limit.min(500) };
-    let rows = sel.order_by_asc(finding::Column::DueOn).order_by_asc(finding::Column::Key).offset(q.offset).limit(limit).all(db).await?;
+    let rows = sel.order_by_asc(finding::Column::DueOn).order_by_asc(finding::Column::Key).offset(isms_store::page_offset(q.offset)).limit(limit).all(db).await?;
     Ok(Page {
         items: rows
             .into_iter()
@@ -159,6 +161,7 @@ async fn lapses(app: &App) -> Result<Vec<Lapse>> {
 
 /// What a check changed.
 #[derive(Debug, Clone, Copy, Default, Serialize, utoipa::ToSchema)]
+#[schema(as = FindingsChecked)]
 pub struct Checked {
     pub opened: usize,
     pub closed: usize,

@@ -127,6 +127,7 @@ fn view(m: &Matrix, r: risk::Model, today: jiff::civil::Date, remind: i64) -> Ri
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RiskQuery {
     /// Words in the reference, title, threat or vulnerability.
     #[serde(default)]
@@ -250,7 +251,7 @@ pub async fn list(app: &App, who: &Principal, q: &RiskQuery) -> Result<Page<Risk
         }
     };
     let limit = if q.limit == 0 { 50 } else { q.limit.min(1000) };
-    let rows = sel.order_by_desc(risk::Column::ResidualScore).order_by_desc(risk::Column::Reference).offset(q.offset).limit(limit).all(db).await?;
+    let rows = sel.order_by_desc(risk::Column::ResidualScore).order_by_desc(risk::Column::Reference).offset(isms_store::page_offset(q.offset)).limit(limit).all(db).await?;
     let m = matrix(app).await?;
     let (today, remind) = (crate::assets::today(), app.config().remind_days);
     Ok(Page { items: rows.into_iter().map(|r| view(&m, r, today, remind)).collect(), total })
@@ -344,6 +345,7 @@ pub struct AssetRef {
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = RiskAction)]
 pub struct Action {
     pub id: String,
     pub title: String,
@@ -693,6 +695,7 @@ pub async fn reviewed(app: &App, who: &Principal, id: &str, note: &str) -> Resul
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[schema(as = RiskActionInput)]
 pub struct ActionInput {
     pub title: String,
     #[serde(default)]

@@ -152,6 +152,24 @@ enum AdminWhat {
     SetupLink,
     /// Load the demo group into an empty database.
     Demo,
+    /// Issue an API token on behalf of an account, for an integration set up on the
+    /// server itself; printed once. Its role and companies stay within the account's.
+    Token {
+        /// The account the token acts for.
+        #[arg(long)]
+        user: String,
+        /// The token's role (e.g. `ciso`, `employee`).
+        #[arg(long)]
+        role: String,
+        /// Companies (ids) the token is limited to; none: group-wide.
+        #[arg(long = "company")]
+        companies: Vec<String>,
+        /// Days until it expires (1–366).
+        #[arg(long, default_value_t = 30)]
+        days: i64,
+        #[arg(long, default_value = "integration")]
+        name: String,
+    },
 }
 
 /// Prints an import's outcome: the counts, or every problem with its file and line.
@@ -498,6 +516,24 @@ async fn run_command(cmd: Command, s: Settings) -> Result<std::process::ExitCode
             Ok(ExitCode::SUCCESS)
         }
         Command::Hunt(_) => unreachable!("handled before the runtime starts"),
+        Command::Admin { what: AdminWhat::Token { user, role, companies, days, name } } => {
+            let app = open(&s).await?;
+            let role = role.parse::<isms_core::Role>().map_err(|e| anyhow::anyhow!("--role: {}", e.message))?;
+            match isms_app::accounts::issue_token_for(&app, &user, isms_app::accounts::NewToken { name, role, companies, expires_in_days: days }).await {
+                Ok((_, token)) => {
+                    println!("{token}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(isms_app::AppError::Invalid(errors)) => {
+                    for e in errors {
+                        eprintln!("{}: {}", e.field, e.message);
+                    }
+                    Ok(ExitCode::from(2))
+                }
+                Err(isms_app::AppError::NotFound) => bail!("no account `{user}`"),
+                Err(e) => Err(e.into()),
+            }
+        }
         Command::Admin { what: AdminWhat::Demo } => {
             let app = open(&s).await?;
             if isms_app::demo::load(&app).await? {

@@ -303,7 +303,7 @@ pub async fn assets_page(db: &impl ConnectionTrait, within: CompanyFilter<'_>, q
         .filter(asset_condition(db.get_database_backend(), within, q))
         .order_by(col, order.clone())
         .order_by(C::Id, order)
-        .offset(q.offset)
+        .offset(crate::page_offset(q.offset))
         .limit(q.limit.clamp(1, 100_000))
         .all(db)
         .await
@@ -344,7 +344,7 @@ pub async fn supports_page(db: &impl ConnectionTrait, within: CompanyFilter<'_>,
         .order_by_asc(C::Kind)
         .order_by_asc(C::Name)
         .order_by_asc(C::Id)
-        .offset(q.offset)
+        .offset(crate::page_offset(q.offset))
         .limit(q.limit.clamp(1, 100_000))
         .all(db)
         .await
@@ -399,7 +399,7 @@ pub async fn findings_page(db: &impl ConnectionTrait, within: CompanyFilter<'_>,
         .order_by_desc(C::OpenedMs)
         // One direction throughout, so the order is an index walk.
         .order_by_desc(C::Id)
-        .offset(q.offset)
+        .offset(crate::page_offset(q.offset))
         .limit(q.limit.clamp(1, 100_000))
         .all(db)
         .await

@@ -33,6 +33,12 @@ pub mod notices;
 pub mod org;
 pub mod policies;
 pub mod search;
+
+/// An offset into a list as the databases take it: beyond any real list, but within a
+/// signed 64-bit number (a larger one is refused by both backends).
+pub fn page_offset(offset: u64) -> u64 {
+    offset.min(1 << 40)
+}
 pub mod settings;
 
 use sea_orm::{

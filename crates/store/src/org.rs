@@ -164,7 +164,7 @@ pub async fn people_page(db: &impl ConnectionTrait, within: CompanyFilter<'_>, q
         .filter(people_condition(within, q))
         .order_by(col, order.clone())
         .order_by(C::Id, order)
-        .offset(q.offset)
+        .offset(crate::page_offset(q.offset))
         .limit(q.limit.clamp(1, 10_000))
         .all(db)
         .await

@@ -257,6 +257,9 @@ pub async fn middleware(State(state): State<WebState>, req: Request, next: Next)
     parts.extensions.insert(client_ip);
     let req = Request::from_parts(parts, body);
     let mut resp = next.run(req).await;
+    if is_api {
+        resp = as_problem(resp).await;
+    }
     let h = resp.headers_mut();
     if let Some(t) = new_pre {
         h.append(header::SET_COOKIE, set_cookie(&state, PRE_COOKIE, &t, None, true));
@@ -266,6 +269,25 @@ pub async fn middleware(State(state): State<WebState>, req: Request, next: Next)
     }
     security_headers(h, &path);
     resp
+}
+
+/// The API answers every refusal as problem+json: a plain-text refusal from the
+/// framework itself (a query string or path segment that does not parse, a body it could
+/// not take) becomes one, its text the detail.
+async fn as_problem(resp: Response) -> Response {
+    let plain = resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_none_or(|v| v.starts_with("text/plain"));
+    if !resp.status().is_client_error() || !plain {
+        return resp;
+    }
+    let status = resp.status();
+    let text = to_bytes(resp.into_body(), 64 * 1024).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "media_type",
+        StatusCode::METHOD_NOT_ALLOWED => "method",
+        _ => "bad_request",
+    };
+    crate::error::problem(status, code, if text.is_empty() { status.canonical_reason().unwrap_or("refused") } else { &text }, vec![])
 }
 
 fn security_headers(h: &mut HeaderMap, path: &str) {

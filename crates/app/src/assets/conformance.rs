@@ -45,6 +45,7 @@ pub struct RecheckSummary {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = AssetFinding)]
 pub struct Finding {
     pub id: String,
     pub company_id: String,

@@ -244,6 +244,7 @@ pub async fn list(app: &App, who: &Principal, status: Option<&str>, limit: u64) 
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[schema(as = TakeoutDecisionInput)]
 pub struct DecisionInput {
     pub approve: bool,
     #[serde(default)]

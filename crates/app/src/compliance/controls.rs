@@ -148,6 +148,7 @@ pub(crate) async fn build(app: &App, db: &impl ConnectionTrait, rows: Vec<contro
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ControlQuery {
     /// Words in the code or title.
     #[serde(default)]
@@ -196,7 +197,7 @@ pub async fn list(app: &App, who: &Principal, q: &ControlQuery) -> Result<Page<C
     }
     let total = sel.clone().count(db).await?;
     let limit = if q.limit == 0 { 50 } else { q.limit.min(500) };
-    let rows = sel.order_by_asc(control::Column::Code).offset(q.offset).limit(limit).all(db).await?;
+    let rows = sel.order_by_asc(control::Column::Code).offset(isms_store::page_offset(q.offset)).limit(limit).all(db).await?;
     Ok(Page { items: build(app, db, rows).await?, total })
 }
 
@@ -210,6 +211,7 @@ pub struct ControlDetail {
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = ControlEvidence)]
 pub struct Evidence {
     /// A stored file or link's id; a document's id for kind `record`.
     pub id: String,

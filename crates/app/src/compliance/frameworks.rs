@@ -144,6 +144,7 @@ pub struct RequirementDetail {
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = MappingImportOutcome)]
 pub struct Mapped {
     pub framework_code: String,
     pub requirement: Requirement,
@@ -225,6 +226,7 @@ pub async fn ensure_shipped(app: &App) -> Result<()> {
 
 /// What an import did.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = FrameworkImportOutcome)]
 pub struct ImportOutcome {
     pub framework_id: String,
     pub code: String,
@@ -234,6 +236,7 @@ pub struct ImportOutcome {
 
 /// Which framework a CSV file goes into (YAML files name their own).
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImportTarget {
     /// The framework's code; a new framework is made when none has it.
     #[serde(default)]

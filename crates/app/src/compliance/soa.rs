@@ -223,6 +223,7 @@ pub async fn statement(app: &App, who: &Principal, framework: &str, scope: &Scop
 
 /// Applicability of one requirement in one scope.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[schema(as = SoaDecision)]
 pub struct Decision {
     pub applicable: bool,
     /// Why it is included or excluded; an exclusion must say why.

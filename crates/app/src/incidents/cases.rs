@@ -309,6 +309,7 @@ pub(crate) async fn timeline(db: &impl ConnectionTrait, incident_id: &str, actor
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct IncidentQuery {
     #[serde(default)]
     pub status: Option<String>,
@@ -374,7 +375,7 @@ pub async fn list(app: &App, who: &Principal, q: &IncidentQuery) -> Result<Page<
     }
     let total = sel.clone().count(db).await?;
     let limit = if q.limit == 0 { 50 } else { q.limit.min(500) };
-    let rows = sel.order_by_desc(incident::Column::ReportedMs).order_by_desc(incident::Column::Id).offset(q.offset).limit(limit).all(db).await?;
+    let rows = sel.order_by_desc(incident::Column::ReportedMs).order_by_desc(incident::Column::Id).offset(isms_store::page_offset(q.offset)).limit(limit).all(db).await?;
     Ok(Page { items: build(db, rows).await?, total })
 }
 

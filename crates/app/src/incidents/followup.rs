@@ -27,6 +27,7 @@ async fn running_case(db: &impl ConnectionTrait, who: &Principal, id: &str) -> R
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = CorrectiveAction)]
 pub struct Action {
     pub id: String,
     pub incident_id: String,
@@ -55,6 +56,7 @@ pub async fn actions(db: &impl ConnectionTrait, incident_id: &str) -> Result<Vec
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[schema(as = CorrectiveActionInput)]
 pub struct ActionInput {
     pub title: String,
     /// The owner's person id or employee number.
@@ -259,6 +261,7 @@ pub struct Custody {
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = IncidentEvidence)]
 pub struct Evidence {
     pub id: String,
     pub file_name: String,

@@ -71,6 +71,7 @@ impl From<alert::Model> for Alert {
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AlertQuery {
     /// `open` (new and acknowledged, the default), `all`, or one state.
     #[serde(default)]
@@ -128,7 +129,7 @@ pub async fn list(app: &App, who: &Principal, q: &AlertQuery) -> Result<Page<Ale
     }
     let db = app.store.conn();
     let total = f.clone().count(db).await?;
-    let rows = f.order_by_desc(alert::Column::LastMs).order_by_desc(alert::Column::Id).offset(q.offset.unwrap_or(0)).limit(q.limit.unwrap_or(50).clamp(1, 500)).all(db).await?;
+    let rows = f.order_by_desc(alert::Column::LastMs).order_by_desc(alert::Column::Id).offset(isms_store::page_offset(q.offset.unwrap_or(0))).limit(q.limit.unwrap_or(50).clamp(1, 500)).all(db).await?;
     Ok(Page { items: rows.into_iter().map(Alert::from).collect(), total })
 }
 
@@ -780,6 +781,7 @@ pub async fn suppressions_of(app: &App, who: &Principal, alert_id: &str) -> Resu
 /// A search of the events that raised alerts (each alert keeps its first
 /// [`EVIDENCE_CAP`](super::pipeline::EVIDENCE_CAP) events).
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventQuery {
     /// From this day (YYYY-MM-DD, UTC), inclusive.
     #[serde(default)]
@@ -868,7 +870,7 @@ pub async fn search_events(app: &App, who: &Principal, q: &EventQuery) -> Result
         .order_by_desc(alert_event::Column::AtMs)
         .order_by_asc(alert_event::Column::AlertId)
         .order_by_asc(alert_event::Column::Seq)
-        .offset(q.offset.unwrap_or(0))
+        .offset(isms_store::page_offset(q.offset.unwrap_or(0)))
         .limit(q.limit.unwrap_or(50).clamp(1, 500))
         .all(db)
         .await?;

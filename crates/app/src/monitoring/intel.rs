@@ -176,6 +176,7 @@ pub struct Sighting {
 
 /// What an import or pull did.
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+#[schema(as = IndicatorImportReport)]
 pub struct ImportReport {
     pub added: u64,
     pub updated: u64,
@@ -375,6 +376,7 @@ pub async fn get_feed(app: &App, who: &Principal, id: &str) -> Result<Feed> {
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct IndicatorQuery {
     pub feed_id: Option<String>,
     pub kind: Option<String>,
@@ -403,7 +405,7 @@ pub async fn list_indicators(app: &App, who: &Principal, q: &IndicatorQuery) -> 
     }
     let find = indicator::Entity::find().filter(cond).order_by_desc(indicator::Column::UpdatedMs).order_by_asc(indicator::Column::Id);
     let total = find.clone().count(app.store.conn()).await?;
-    let items = find.offset(q.page * 100).limit(100).all(app.store.conn()).await?;
+    let items = find.offset(isms_store::page_offset(q.page.saturating_mul(100))).limit(100).all(app.store.conn()).await?;
     Ok(crate::Page { items: items.into_iter().map(Indicator::from).collect(), total })
 }
 

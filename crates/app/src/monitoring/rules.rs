@@ -137,6 +137,7 @@ async fn build(app: &App) -> Result<Compiled> {
 
 /// A problem with a rule's text, where it is.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = RuleProblem)]
 pub struct Problem {
     pub line: usize,
     pub column: usize,
@@ -146,6 +147,7 @@ pub struct Problem {
 
 /// What a rule's text says about itself.
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+#[schema(as = RuleChecked)]
 pub struct Checked {
     pub uid: Option<String>,
     pub title: String,
@@ -252,6 +254,7 @@ impl From<rule::Model> for RuleView {
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RuleQuery {
     /// Words of the title, the file name or the rule's id.
     #[serde(default)]
@@ -290,7 +293,7 @@ pub async fn list(app: &App, who: &Principal, q: &RuleQuery) -> Result<Page<Rule
     }
     let db = app.store.conn();
     let total = f.clone().count(db).await?;
-    let rows = f.order_by_asc(rule::Column::Title).order_by_asc(rule::Column::Id).offset(q.offset.unwrap_or(0)).limit(q.limit.unwrap_or(50).clamp(1, 500)).all(db).await?;
+    let rows = f.order_by_asc(rule::Column::Title).order_by_asc(rule::Column::Id).offset(isms_store::page_offset(q.offset.unwrap_or(0))).limit(q.limit.unwrap_or(50).clamp(1, 500)).all(db).await?;
     Ok(Page { items: rows.into_iter().map(RuleView::from).collect(), total })
 }
 
@@ -351,6 +354,7 @@ pub struct ImportFile {
 }
 
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+#[schema(as = RuleImportReport)]
 pub struct ImportReport {
     pub created: usize,
     pub updated: usize,

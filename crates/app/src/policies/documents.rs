@@ -89,6 +89,7 @@ pub(crate) async fn build(app: &App, db: &impl ConnectionTrait, rows: Vec<docume
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DocQuery {
     /// Words in the code or title.
     #[serde(default)]
@@ -160,7 +161,7 @@ pub async fn list(app: &App, who: &Principal, q: &DocQuery) -> Result<Page<Docum
     }
     let total = sel.clone().count(db).await?;
     let limit = if q.limit == 0 { 50 } else { q.limit.min(500) };
-    let rows = sel.order_by_asc(document::Column::Kind).order_by_asc(document::Column::Code).offset(q.offset).limit(limit).all(db).await?;
+    let rows = sel.order_by_asc(document::Column::Kind).order_by_asc(document::Column::Code).offset(isms_store::page_offset(q.offset)).limit(limit).all(db).await?;
     Ok(Page { items: build(app, db, rows).await?, total })
 }
 

@@ -74,6 +74,7 @@ pub async fn acknowledge(app: &App, who: &Principal, doc_id: &str) -> Result<i32
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = ReadingTally)]
 pub struct Tally {
     /// A company or department id (`None`: people without a department).
     pub id: Option<String>,

@@ -309,6 +309,7 @@ pub async fn withdraw(app: &App, who: &Principal, doc_id: &str, number: i32) -> 
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[schema(as = ApprovalDecisionInput)]
 pub struct DecisionInput {
     pub approve: bool,
     /// Required when rejecting.

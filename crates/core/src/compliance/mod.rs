@@ -106,6 +106,7 @@ pub fn gap_reason(f: &RequirementFacts) -> Option<&'static str> {
 
 /// Counts of requirements by state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = ComplianceTally)]
 pub struct Tally {
     pub met: u32,
     pub partial: u32,

@@ -94,6 +94,7 @@ pub fn custom_deadlines(f: &BreachFacts, known: Timestamp, regimes: &[Regime]) -
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = ReportingDecision)]
 pub struct Decision {
     /// The APPI reporting duty applies.
     pub appi: bool,

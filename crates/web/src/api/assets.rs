@@ -25,6 +25,7 @@ fn limits(offset: Option<u64>, limit: Option<u64>) -> (u64, u64) {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AssetParams {
     /// Matches name or description.
     q: Option<String>,
@@ -106,6 +107,7 @@ pub async fn review_asset(State(s): State<WebState>, Who(who): Who, Path(id): Pa
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImportParams {
     /// true: check the file and answer with what it would do, writing nothing.
     dry_run: Option<bool>,
@@ -150,6 +152,7 @@ pub async fn import_assets(State(s): State<WebState>, Who(who): Who, Query(p): Q
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SupportParams {
     /// Matches name, location or description.
     q: Option<String>,
@@ -222,6 +225,7 @@ pub async fn delete_category(State(s): State<WebState>, Who(who): Who, Path(id):
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FindingParams {
     company_id: Option<String>,
     /// open, accepted or resolved; all when absent.
@@ -268,6 +272,7 @@ pub async fn recheck(State(s): State<WebState>, Who(who): Who) -> Result<Json<Re
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TakeoutParams {
     /// requested, outside (approved, not returned), returned, rejected or withdrawn
     status: Option<String>,

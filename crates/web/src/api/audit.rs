@@ -11,6 +11,7 @@ use isms_store::audit::AuditQuery;
 use serde::{Deserialize, Serialize};
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Params {
     /// Actions starting with this, e.g. `people.`
     action: Option<String>,

@@ -36,6 +36,7 @@ pub async fn show_framework(State(s): State<WebState>, Who(who): Who, Path(id): 
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImportParams {
     /// The file's name: it decides the format (`.yaml`, `.yml` or `.csv`).
     file_name: String,
@@ -57,6 +58,7 @@ pub async fn import_framework(State(s): State<WebState>, Who(who): Who, Query(p)
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MappingParams {
     /// `.yaml`, `.yml` or `.csv`.
     file_name: String,
@@ -117,6 +119,7 @@ pub async fn update_control(State(s): State<WebState>, Who(who): Who, Path(id): 
 }
 
 #[derive(Deserialize, Serialize, Default, utoipa::ToSchema)]
+#[schema(as = ControlReviewNote)]
 pub struct ReviewNote {
     #[serde(default)]
     pub note: String,
@@ -134,6 +137,7 @@ pub async fn add_link(State(s): State<WebState>, Who(who): Who, Path(id): Path<S
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EvidenceParams {
     name: String,
     #[serde(default)]
@@ -155,6 +159,7 @@ pub async fn remove_evidence(State(s): State<WebState>, Who(who): Who, Path((id,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ScopeParams {
     /// A company id, or `group` (the default).
     #[serde(default)]
@@ -201,6 +206,7 @@ pub async fn assessment(State(s): State<WebState>, Who(who): Who, Path(id): Path
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExportParams {
     #[serde(default)]
     scope: Option<String>,

@@ -114,6 +114,7 @@ pub async fn add_observables(State(s): State<WebState>, Who(who): Who, Path(id):
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EvidenceParams {
     name: String,
     #[serde(default)]

@@ -45,6 +45,7 @@ pub async fn delete_feed(State(s): State<WebState>, Who(who): Who, Path(id): Pat
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImportQuery {
     /// stix, misp-json, misp-csv or text; empty: guessed from the file.
     #[serde(default)]
@@ -75,6 +76,7 @@ pub async fn list_indicators(State(s): State<WebState>, Who(who): Who, Query(q):
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SightingQuery {
     #[serde(default)]
     pub indicator_id: Option<String>,
@@ -90,6 +92,7 @@ pub async fn list_sightings(State(s): State<WebState>, Who(who): Who, Query(q): 
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExportQuery {
     /// The widest TLP shared: clear, green (default) or amber. Amber+strict and red never leave.
     #[serde(default)]

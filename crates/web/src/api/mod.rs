@@ -62,7 +62,7 @@ use utoipa::OpenApi;
         oncall::list, oncall::create, oncall::show, oncall::update, oncall::delete, oncall::add_cover, oncall::remove_cover, oncall::alert_pages,
     ),
     components(schemas(Problem, FieldProblem, Me)),
-    modifiers(&Security),
+    modifiers(&Security, &Problems),
     security(("bearer" = []), ("session" = [])),
 )]
 pub struct ApiDoc;
@@ -79,6 +79,47 @@ impl utoipa::Modify for Security {
             "source_token",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An event source's token (isms_src_…), issued when the source is created")).build()),
         );
+    }
+}
+
+/// Every error the API answers is a problem+json body: each operation documents the
+/// refusals every route may give (a malformed body, sign-in, permission, a missing record,
+/// the wrong media type, a field error, a lock or a full pipeline) with that type, and any
+/// response an operation declares with the `Problem` body is moved to that type too.
+struct Problems;
+
+impl utoipa::Modify for Problems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        const TYPE: &str = "application/problem+json";
+        let common = [
+            ("400", "The body is not one JSON value"),
+            ("401", "Sign-in or an API token is required"),
+            ("403", "Not permitted, or the CSRF token is missing"),
+            ("404", "No such record, or not within the caller's reach"),
+            ("409", "A conflict with the record's state"),
+            ("413", "The body is too large"),
+            ("415", "The body is not JSON"),
+            ("422", "Fields that are not valid, each named"),
+            ("429", "Too many attempts or batches; try again after Retry-After"),
+            ("503", "Unavailable for a moment; try again after Retry-After"),
+        ];
+        let problem = || ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build();
+        for item in openapi.paths.paths.values_mut() {
+            for op in [&mut item.get, &mut item.post, &mut item.put, &mut item.delete, &mut item.patch].into_iter().flatten() {
+                for r in op.responses.responses.values_mut() {
+                    if let RefOr::T(r) = r {
+                        let is_problem = r.content.values().any(|c| matches!(c, RefOr::T(c) if matches!(&c.schema, Some(RefOr::Ref(x)) if x.ref_location.ends_with("/Problem"))));
+                        if is_problem {
+                            r.content = [(TYPE.to_owned(), RefOr::T(problem()))].into_iter().collect();
+                        }
+                    }
+                }
+                for (code, what) in common {
+                    op.responses.responses.entry(code.to_owned()).or_insert_with(|| RefOr::T(ResponseBuilder::new().description(what).content(TYPE, problem()).build()));
+                }
+            }
+        }
     }
 }
 
@@ -99,6 +140,8 @@ pub struct FieldProblem {
     pub field: String,
     pub pointer: String,
     pub message: String,
+    /// A stable code of the refusal (its message in the catalogs is `err-<code>`).
+    pub code: String,
 }
 
 pub async fn openapi_json() -> impl IntoResponse {

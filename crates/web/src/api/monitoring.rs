@@ -127,6 +127,7 @@ pub async fn rotate_token(State(s): State<WebState>, Who(who): Who, Path(id): Pa
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeadLetterQuery {
     #[serde(default)]
     pub source_id: Option<String>,

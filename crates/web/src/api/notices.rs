@@ -10,6 +10,7 @@ use isms_app::notify::{self, Notification};
 use serde::Deserialize;
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct InboxParams {
     /// Only those not read yet.
     #[serde(default)]

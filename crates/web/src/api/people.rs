@@ -12,6 +12,7 @@ use isms_store::org::{PeopleQuery, PeopleSort};
 use serde::Deserialize;
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Matches name, e-mail or employee number.
     q: Option<String>,

@@ -82,6 +82,7 @@ pub async fn publish(State(s): State<WebState>, Who(who): Who, Path((id, n)): Pa
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FileParams {
     /// The file name, ending in .pdf or .docx.
     name: String,
@@ -134,6 +135,7 @@ pub async fn retire(State(s): State<WebState>, Who(who): Who, Path(id): Path<Str
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CompareParams {
     a: i32,
     b: i32,

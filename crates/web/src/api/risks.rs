@@ -61,6 +61,7 @@ pub async fn set_status(State(s): State<WebState>, Who(who): Who, Path(id): Path
 }
 
 #[derive(Deserialize, Serialize, Default, utoipa::ToSchema)]
+#[schema(as = RiskReviewNote)]
 pub struct ReviewNote {
     #[serde(default)]
     pub note: String,
