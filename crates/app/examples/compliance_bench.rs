@@ -6,8 +6,8 @@
 //!
 //!   cargo run --release -p isms-app --example compliance_bench -- DIR [controls] [linked risks] [all risks]
 
-use isms_app::compliance::soa::{self, Labels};
 use isms_app::compliance::Scope;
+use isms_app::compliance::soa::{self, Labels};
 use isms_app::{App, AppConfig, Principal};
 use isms_store::compliance::{control, control_requirement, evidence, risk, risk_control};
 use isms_store::sea_orm::{ActiveValue::Set, EntityTrait};
@@ -49,7 +49,8 @@ async fn main() {
     let companies: Vec<String> = isms_app::org::list_companies(&app, &sys).await.unwrap().into_iter().map(|c| c.id).collect();
     let mut rnd = Rng(0x5eed);
 
-    let existing = isms_app::risks::list(&app, &sys, &isms_app::risks::RiskQuery { search: Some("BENCH".into()), limit: 1, ..Default::default() }).await.unwrap().total;
+    let existing =
+        isms_app::risks::list(&app, &sys, &isms_app::risks::RiskQuery { search: Some("BENCH".into()), limit: 1, ..Default::default() }).await.unwrap().total;
     if existing == 0 {
         let t = Instant::now();
         let txn = app.store.write().await.unwrap();
@@ -82,7 +83,10 @@ async fn main() {
                 }
             }
             for r in picked {
-                control_requirement::Entity::insert(control_requirement::ActiveModel { control_id: Set(id.clone()), requirement_id: Set(r) }).exec_without_returning(&txn).await.unwrap();
+                control_requirement::Entity::insert(control_requirement::ActiveModel { control_id: Set(id.clone()), requirement_id: Set(r) })
+                    .exec_without_returning(&txn)
+                    .await
+                    .unwrap();
             }
             if rnd.next(5) > 0 {
                 evidence::Entity::insert(evidence::ActiveModel {

@@ -2,17 +2,15 @@
 //! sessions, growing delays and a temporary lock after failed attempts, administration of
 //! users and their role grants, and API tokens for integrations.
 
-use crate::{random_token, record, token_hash, App, AppError, Principal, Result};
-use argon2::password_hash::{phc::PasswordHash, PasswordHasher, PasswordVerifier};
+use crate::{App, AppError, Principal, Result, random_token, record, token_hash};
+use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 use argon2::{Algorithm, Argon2, Params, Version};
 use isms_core::org::Name;
 use isms_core::{Access, CompanyId, FieldError, Grant, Permission, Role, Scope, UserId};
 use isms_store::accounts::{self as store, api_token, role_grant, session, user};
-use isms_store::org::person;
-use isms_store::sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-};
 use isms_store::now_ms;
+use isms_store::org::person;
+use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::time::Duration;
@@ -43,7 +41,8 @@ pub fn check_password_policy(password: &str, username: &str, own_words: &[&str])
     let name = username.to_lowercase();
     let local = name.split('@').next().unwrap_or("");
     // Names are words apart: "Hanako Yamada" catches "yamada hanako 1990" too.
-    let words: Vec<String> = own_words.iter().flat_map(|w| w.split(|c: char| !c.is_alphanumeric())).filter(|w| w.chars().count() >= 3).map(str::to_lowercase).collect();
+    let words: Vec<String> =
+        own_words.iter().flat_map(|w| w.split(|c: char| !c.is_alphanumeric())).filter(|w| w.chars().count() >= 3).map(str::to_lowercase).collect();
     if [name.as_str(), local].into_iter().chain(words.iter().map(String::as_str)).any(|w| w.chars().count() >= 3 && lower.contains(w)) {
         return Err(FieldError::coded("password", "password-username", "must not contain the user name or your own name"));
     }
@@ -59,22 +58,27 @@ pub fn check_password_policy(password: &str, username: &str, own_words: &[&str])
     }
     use zxcvbn::feedback::Warning as W;
     let refusal = match estimate.feedback().and_then(|f| f.warning()) {
-        Some(W::ThisIsATop10Password | W::ThisIsATop100Password | W::ThisIsACommonPassword | W::ThisIsSimilarToACommonlyUsedPassword) => FieldError::coded("password", "password-common", "is one of the passwords attackers try first"),
-        Some(W::StraightRowsOfKeysAreEasyToGuess | W::ShortKeyboardPatternsAreEasyToGuess) => FieldError::coded("password", "password-keyboard", "is a pattern of neighbouring keys"),
-        Some(W::RepeatsLikeAaaAreEasyToGuess | W::RepeatsLikeAbcAbcAreOnlySlightlyHarderToGuess) => FieldError::coded("password", "password-repeats", "repeats characters or groups of them"),
+        Some(W::ThisIsATop10Password | W::ThisIsATop100Password | W::ThisIsACommonPassword | W::ThisIsSimilarToACommonlyUsedPassword) => {
+            FieldError::coded("password", "password-common", "is one of the passwords attackers try first")
+        }
+        Some(W::StraightRowsOfKeysAreEasyToGuess | W::ShortKeyboardPatternsAreEasyToGuess) => {
+            FieldError::coded("password", "password-keyboard", "is a pattern of neighbouring keys")
+        }
+        Some(W::RepeatsLikeAaaAreEasyToGuess | W::RepeatsLikeAbcAbcAreOnlySlightlyHarderToGuess) => {
+            FieldError::coded("password", "password-repeats", "repeats characters or groups of them")
+        }
         Some(W::SequencesLikeAbcAreEasyToGuess) => FieldError::coded("password", "password-sequence", "is a sequence such as abc or 1234"),
         Some(W::RecentYearsAreEasyToGuess | W::DatesAreOftenEasyToGuess) => FieldError::coded("password", "password-dates", "rests on a date or a year"),
-        Some(W::AWordByItselfIsEasyToGuess | W::NamesAndSurnamesByThemselvesAreEasyToGuess | W::CommonNamesAndSurnamesAreEasyToGuess) => FieldError::coded("password", "password-words", "rests on a common word or name"),
+        Some(W::AWordByItselfIsEasyToGuess | W::NamesAndSurnamesByThemselvesAreEasyToGuess | W::CommonNamesAndSurnamesAreEasyToGuess) => {
+            FieldError::coded("password", "password-words", "rests on a common word or name")
+        }
         _ => FieldError::coded("password", "password-weak", "is too easy to guess"),
     };
     Err(refusal)
 }
 
 pub fn hash_password(app: &App, password: &str) -> Result<String> {
-    argon(app)
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|e| AppError::Internal(format!("password hashing: {e}")))
+    argon(app).hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| AppError::Internal(format!("password hashing: {e}")))
 }
 
 fn verify_password(app: &App, password: &str, phc: Option<&str>) -> bool {
@@ -162,11 +166,7 @@ async fn claim_attempt(app: &App, username: &str) -> Result<i32> {
 /// attempt was the last one allowed.
 async fn failed_attempt(app: &App, n: i32) -> AppError {
     tokio::time::sleep(failure_delay(app, n)).await;
-    if n >= app.config().lock_after_failures {
-        AppError::Locked { retry_after_secs: (app.config().lock_minutes * 60) as u64 }
-    } else {
-        bad_credentials()
-    }
+    if n >= app.config().lock_after_failures { AppError::Locked { retry_after_secs: (app.config().lock_minutes * 60) as u64 } } else { bad_credentials() }
 }
 
 /// First step of sign-in. Known and unknown names take the same path: one attempt is
@@ -191,10 +191,30 @@ pub async fn login(app: &App, username: &str, password: &str, meta: &ClientMeta)
                 let who = Principal { actor: format!("user:{}", u.id), ..anonymous };
                 let company = person_company(&txn, u).await?;
                 let reason = if u.disabled { "disabled" } else { "wrong password" };
-                record(app, &txn, &who, "auth.login_failed", "user", Some(&u.id), company.as_deref(), json!({"reason": reason, "failures": n, "locked": locked, "ip": meta.ip})).await?;
+                record(
+                    app,
+                    &txn,
+                    &who,
+                    "auth.login_failed",
+                    "user",
+                    Some(&u.id),
+                    company.as_deref(),
+                    json!({"reason": reason, "failures": n, "locked": locked, "ip": meta.ip}),
+                )
+                .await?;
             }
             None => {
-                record(app, &txn, &anonymous, "auth.login_failed", "user", None, None, json!({"username": username, "reason": "unknown user", "failures": n, "locked": locked, "ip": meta.ip})).await?;
+                record(
+                    app,
+                    &txn,
+                    &anonymous,
+                    "auth.login_failed",
+                    "user",
+                    None,
+                    None,
+                    json!({"username": username, "reason": "unknown user", "failures": n, "locked": locked, "ip": meta.ip}),
+                )
+                .await?;
             }
         }
         txn.commit().await?;
@@ -278,7 +298,7 @@ pub async fn session_principal(app: &App, token: &str) -> Result<(Principal, Ses
     // Touch at most once a minute: a write per request would be the hot path's cost.
     if now - s.last_seen_ms > 60_000 {
         session::Entity::update_many()
-            .col_expr(session::Column::LastSeenMs, isms_store::sea_orm::sea_query::Expr::val(now).into())
+            .col_expr(session::Column::LastSeenMs, isms_store::sea_orm::sea_query::Expr::val(now))
             .filter(session::Column::Id.eq(s.id.clone()))
             .exec(db)
             .await?;
@@ -344,18 +364,18 @@ pub async fn verify_totp(app: &App, who: &Principal, code: &str) -> Result<()> {
     let secret = app.fields().open(sealed)?;
     let step = check_code(&totp_for(app, &secret, &u.username)?, code, u.totp_last_step);
     let txn = app.store.write().await?;
-    if let Some(step) = step {
-        if claim_step(&txn, uid, step).await? {
-            session::Entity::update_many()
-                .col_expr(session::Column::SecondFactorOk, isms_store::sea_orm::sea_query::Expr::val(true).into())
-                .filter(session::Column::Id.eq(sid.to_owned()))
-                .exec(&txn)
-                .await?;
-            store::clear_attempts(&txn, &key).await?;
-            record(app, &txn, who, "auth.totp_ok", "user", Some(uid), None, json!({})).await?;
-            txn.commit().await?;
-            return Ok(());
-        }
+    if let Some(step) = step
+        && claim_step(&txn, uid, step).await?
+    {
+        session::Entity::update_many()
+            .col_expr(session::Column::SecondFactorOk, isms_store::sea_orm::sea_query::Expr::val(true))
+            .filter(session::Column::Id.eq(sid.to_owned()))
+            .exec(&txn)
+            .await?;
+        store::clear_attempts(&txn, &key).await?;
+        record(app, &txn, who, "auth.totp_ok", "user", Some(uid), None, json!({})).await?;
+        txn.commit().await?;
+        return Ok(());
     }
     let lock = n >= app.config().lock_after_failures;
     if lock {
@@ -372,9 +392,9 @@ pub async fn verify_totp(app: &App, who: &Principal, code: &str) -> Result<()> {
 /// Takes a code's time step for the account if no later or equal step was taken: the
 /// one write that decides which of several submissions of a code wins.
 async fn claim_step(db: &impl ConnectionTrait, user_id: &str, step: i64) -> Result<bool> {
-    use isms_store::sea_orm::{sea_query::Expr, Condition};
+    use isms_store::sea_orm::{Condition, sea_query::Expr};
     let res = user::Entity::update_many()
-        .col_expr(user::Column::TotpLastStep, Expr::val(step).into())
+        .col_expr(user::Column::TotpLastStep, Expr::val(step))
         .filter(user::Column::Id.eq(user_id.to_owned()))
         .filter(Condition::any().add(user::Column::TotpLastStep.is_null()).add(user::Column::TotpLastStep.lt(step)))
         .exec(db)
@@ -441,9 +461,9 @@ pub async fn confirm_enrolment(app: &App, who: &Principal, code: &str) -> Result
     // sent at once, or one racing a new enrolment, changes nothing.
     use isms_store::sea_orm::sea_query::Expr;
     let res = user::Entity::update_many()
-        .col_expr(user::Column::TotpEnabled, Expr::val(true).into())
-        .col_expr(user::Column::TotpLastStep, Expr::val(step).into())
-        .col_expr(user::Column::UpdatedMs, Expr::val(now_ms()).into())
+        .col_expr(user::Column::TotpEnabled, Expr::val(true))
+        .col_expr(user::Column::TotpLastStep, Expr::val(step))
+        .col_expr(user::Column::UpdatedMs, Expr::val(now_ms()))
         .filter(user::Column::Id.eq(uid.to_owned()))
         .filter(user::Column::TotpEnabled.eq(false))
         .filter(user::Column::TotpSecret.eq(sealed))
@@ -454,7 +474,7 @@ pub async fn confirm_enrolment(app: &App, who: &Principal, code: &str) -> Result
     }
     if let Some(sid) = &who.session_id {
         session::Entity::update_many()
-            .col_expr(session::Column::SecondFactorOk, Expr::val(true).into())
+            .col_expr(session::Column::SecondFactorOk, Expr::val(true))
             .filter(session::Column::Id.eq(sid.clone()))
             .exec(&txn)
             .await?;
@@ -512,15 +532,15 @@ pub async fn revoke_my_session(app: &App, who: &Principal, id: &str) -> Result<(
 
 pub async fn set_preferences(app: &App, who: &Principal, locale: Option<&str>, time_zone: Option<&str>) -> Result<()> {
     let uid = who.user_id.as_deref().ok_or(AppError::Forbidden)?;
-    if let Some(l) = locale.filter(|l| !l.is_empty()) {
-        if !["en", "ja"].contains(&l) {
-            return Err(AppError::field("locale", "must be en or ja"));
-        }
+    if let Some(l) = locale.filter(|l| !l.is_empty())
+        && !["en", "ja"].contains(&l)
+    {
+        return Err(AppError::field("locale", "must be en or ja"));
     }
-    if let Some(tz) = time_zone.filter(|t| !t.is_empty()) {
-        if jiff::tz::TimeZone::get(tz).is_err() {
-            return Err(AppError::field("time_zone", format!("`{tz}` is not a known time zone")));
-        }
+    if let Some(tz) = time_zone.filter(|t| !t.is_empty())
+        && jiff::tz::TimeZone::get(tz).is_err()
+    {
+        return Err(AppError::field("time_zone", format!("`{tz}` is not a known time zone")));
     }
     let txn = app.store.write().await?;
     let u = user::Entity::find_by_id(uid.to_owned()).one(&txn).await?.ok_or(AppError::NotFound)?;
@@ -562,12 +582,16 @@ pub struct UserView {
 
 async fn user_view(app: &App, db: &impl ConnectionTrait, u: user::Model) -> Result<UserView> {
     let company_id = person_company(db, &u).await?;
-    let locked = store::locked_names(db, vec![u.username.clone(), code_key(&u.username)], now_ms(), app.config().lock_after_failures, lock_window_ms(app)).await?;
+    let locked =
+        store::locked_names(db, vec![u.username.clone(), code_key(&u.username)], now_ms(), app.config().lock_after_failures, lock_window_ms(app)).await?;
     let grants = store::grants_of(db, &u.id)
         .await?
         .into_iter()
         .filter_map(|g| {
-            let expires_on = g.expires_ms.and_then(|ms| jiff::Timestamp::from_millisecond(ms - 1).ok()).map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::UTC).date().to_string());
+            let expires_on = g
+                .expires_ms
+                .and_then(|ms| jiff::Timestamp::from_millisecond(ms - 1).ok())
+                .map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::UTC).date().to_string());
             Some(GrantView { role: g.role.parse().ok()?, company_id: g.company_id, expires_on })
         })
         .collect();
@@ -779,7 +803,17 @@ pub async fn set_grants(app: &App, who: &Principal, id: &str, grants: Vec<GrantV
     // A privileged role newly given is marked in the trail and told to the CISO and the grantee.
     let raised: Vec<&Grant> = checked.iter().map(|(g, _)| g).filter(|g| g.role.is_privileged() && !held.contains(g)).collect();
     let privileged: Vec<serde_json::Value> = raised.iter().map(|g| json!({"role": g.role.code(), "company_id": g.company.map(|c| c.to_string())})).collect();
-    record(app, &txn, who, "accounts.user.grants", "user", Some(&u.id), company.as_deref(), json!({"before": before, "after": grants, "privileged_granted": privileged})).await?;
+    record(
+        app,
+        &txn,
+        who,
+        "accounts.user.grants",
+        "user",
+        Some(&u.id),
+        company.as_deref(),
+        json!({"before": before, "after": grants, "privileged_granted": privileged}),
+    )
+    .await?;
     if !raised.is_empty() {
         tell_privileged_grant(app, &txn, who, &u, &raised).await?;
     }
@@ -791,7 +825,11 @@ pub async fn set_grants(app: &App, who: &Principal, id: &str, grants: Vec<GrantV
 /// Tells the grantee and every CISO whose scope covers the granted companies.
 async fn tell_privileged_grant(app: &App, db: &impl ConnectionTrait, who: &Principal, grantee: &user::Model, raised: &[&Grant]) -> Result<()> {
     let roles: Vec<&str> = raised.iter().map(|g| g.role.code()).collect();
-    let n = crate::notify::Notice::new("privileged-grant", json!({"user": grantee.username, "roles": roles.join(", "), "by": who.name}), format!("/admin/users/{}", grantee.id));
+    let n = crate::notify::Notice::new(
+        "privileged-grant",
+        json!({"user": grantee.username, "roles": roles.join(", "), "by": who.name}),
+        format!("/admin/users/{}", grantee.id),
+    );
     crate::notify::to_user(app, db, &grantee.id, &n).await?;
     let companies: Vec<Option<String>> = raised.iter().map(|g| g.company.map(|c| c.to_string())).collect();
     let mut cisos = vec![];
@@ -933,7 +971,11 @@ async fn issue_token(app: &App, holder: &Principal, recorder: &Principal, input:
     let companies: Vec<Option<CompanyId>> = if input.companies.is_empty() {
         vec![None]
     } else {
-        input.companies.iter().map(|c| c.parse::<CompanyId>().map(Some).map_err(|_| AppError::field("companies", format!("`{c}` is not a company id")))).collect::<Result<_>>()?
+        input
+            .companies
+            .iter()
+            .map(|c| c.parse::<CompanyId>().map(Some).map_err(|_| AppError::field("companies", format!("`{c}` is not a company id"))))
+            .collect::<Result<_>>()?
     };
     // A token holds nothing its issuer does not: a CISO-role token from an administrator
     // would read what the administrator may not.
@@ -958,7 +1000,17 @@ async fn issue_token(app: &App, holder: &Principal, recorder: &Principal, input:
     .into_active_model()
     .insert(&txn)
     .await?;
-    record(app, &txn, recorder, "accounts.token.create", "api_token", Some(&saved.id), None, json!({"name": saved.name, "role": saved.role, "companies": input.companies, "expires_ms": saved.expires_ms, "for": format!("user:{uid}")})).await?;
+    record(
+        app,
+        &txn,
+        recorder,
+        "accounts.token.create",
+        "api_token",
+        Some(&saved.id),
+        None,
+        json!({"name": saved.name, "role": saved.role, "companies": input.companies, "expires_ms": saved.expires_ms, "for": format!("user:{uid}")}),
+    )
+    .await?;
     txn.commit().await?;
     Ok((saved.into(), token))
 }
@@ -985,7 +1037,7 @@ pub async fn revoke_token(app: &App, who: &Principal, id: &str) -> Result<()> {
     }
     let txn = app.store.write().await?;
     api_token::Entity::update_many()
-        .col_expr(api_token::Column::Revoked, isms_store::sea_orm::sea_query::Expr::val(true).into())
+        .col_expr(api_token::Column::Revoked, isms_store::sea_orm::sea_query::Expr::val(true))
         .filter(api_token::Column::Id.eq(id.to_owned()))
         .exec(&txn)
         .await?;
@@ -1002,11 +1054,7 @@ pub async fn token_principal(app: &App, token: &str) -> Result<Principal> {
     if let Some((p, None)) = app.caches().principal(&key, generation, now_ms()) {
         return Ok(p);
     }
-    let t = api_token::Entity::find()
-        .filter(api_token::Column::TokenHash.eq(token_hash(token)))
-        .one(db)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
+    let t = api_token::Entity::find().filter(api_token::Column::TokenHash.eq(token_hash(token))).one(db).await?.ok_or(AppError::Unauthenticated)?;
     let now = now_ms();
     if t.revoked || t.expires_ms <= now {
         return Err(AppError::Unauthenticated);
@@ -1028,7 +1076,7 @@ pub async fn token_principal(app: &App, token: &str) -> Result<Principal> {
     let grants: Vec<Grant> = grants.into_iter().filter(|g| issuer_access.permits(g)).collect();
     if t.last_used_ms.is_none_or(|l| now - l > 60_000) {
         api_token::Entity::update_many()
-            .col_expr(api_token::Column::LastUsedMs, isms_store::sea_orm::sea_query::Expr::val(now).into())
+            .col_expr(api_token::Column::LastUsedMs, isms_store::sea_orm::sea_query::Expr::val(now))
             .filter(api_token::Column::Id.eq(t.id.clone()))
             .exec(db)
             .await?;
@@ -1086,7 +1134,15 @@ pub async fn acting_as(app: &App, username: &str) -> Result<Principal> {
     let db = app.store.conn();
     let u = user::Entity::find().filter(user::Column::Username.eq(username)).one(db).await?.ok_or(AppError::NotFound)?;
     let access = access_of(db, &u.id).await?;
-    Ok(Principal { actor: format!("user:{}", u.id), user_id: Some(u.id), name: u.display_name, access, locale: u.locale, time_zone: u.time_zone, session_id: None })
+    Ok(Principal {
+        actor: format!("user:{}", u.id),
+        user_id: Some(u.id),
+        name: u.display_name,
+        access,
+        locale: u.locale,
+        time_zone: u.time_zone,
+        session_id: None,
+    })
 }
 
 #[cfg(test)]

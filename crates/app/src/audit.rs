@@ -1,8 +1,8 @@
 //! Reading the audit trail within scope, exporting it, and verifying the chain.
 
-use crate::{record, App, AppError, Principal, Result};
-use isms_core::audit::{Checkpoint, Fault};
+use crate::{App, AppError, Principal, Result, record};
 use isms_core::Permission;
+use isms_core::audit::{Checkpoint, Fault};
 use isms_store::audit::{self as store, AuditQuery};
 use serde::Serialize;
 use serde_json::json;
@@ -51,7 +51,9 @@ pub async fn list(app: &App, who: &Principal, q: &AuditQuery) -> Result<(Vec<Aud
 async fn hidden_records(app: &App, who: &Principal, within: Option<&[String]>) -> Result<Vec<(String, Vec<String>)>> {
     use isms_store::incidents::incident;
     use isms_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    let auditor = |company: Option<isms_core::CompanyId>| who.access.grants().iter().any(|g| g.role == isms_core::Role::Auditor && (g.company.is_none() || g.company == company));
+    let auditor = |company: Option<isms_core::CompanyId>| {
+        who.access.grants().iter().any(|g| g.role == isms_core::Role::Auditor && (g.company.is_none() || g.company == company))
+    };
     let mut find = incident::Entity::find().filter(incident::Column::PersonalData.eq(true));
     if let Some(set) = within {
         find = find.filter(incident::Column::CompanyId.is_in(set.iter().cloned()));
@@ -113,7 +115,7 @@ pub async fn verify(app: &App, progress: impl FnMut(u64, u64)) -> Result<Result<
 fn read_checkpoint(app: &App) -> std::result::Result<Option<Checkpoint>, Fault> {
     let Some(path) = &app.config().checkpoint_file else { return Ok(None) };
     match std::fs::read_to_string(path) {
-        Ok(text) => text.lines().filter(|l| !l.trim().is_empty()).last().map(|l| Checkpoint::from_line(app.audit_key(), l)).transpose(),
+        Ok(text) => text.lines().rfind(|l| !l.trim().is_empty()).map(|l| Checkpoint::from_line(app.audit_key(), l)).transpose(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(_) => Err(Fault::CheckpointForged),
     }

@@ -5,8 +5,8 @@
 //! generation) and for a few seconds at most (half a minute for counts), which bounds how
 //! long another instance's change (a revoked session, a disabled account) can go unseen here.
 
-use crate::accounts::SessionInfo;
 use crate::Principal;
+use crate::accounts::SessionInfo;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -136,7 +136,9 @@ impl Caches {
     pub fn put_person_names(&self, generation: u64, add: &HashMap<String, (String, String)>) {
         if let Ok(mut g) = self.names.lock() {
             match g.as_mut() {
-                Some(e) if e.generation == generation && e.at.elapsed() < ORG_TTL && e.value.len() < MAX_ENTRIES * 10 => e.value.extend(add.iter().map(|(k, v)| (k.clone(), v.clone()))),
+                Some(e) if e.generation == generation && e.at.elapsed() < ORG_TTL && e.value.len() < MAX_ENTRIES * 10 => {
+                    e.value.extend(add.iter().map(|(k, v)| (k.clone(), v.clone())))
+                }
                 _ => *g = Some(Entry { generation, at: Instant::now(), value: add.clone() }),
             }
         }

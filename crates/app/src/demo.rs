@@ -31,8 +31,26 @@ const DEPARTMENTS: [(&str, &str); 6] = [
 ];
 
 const FAMILY: [&str; 20] = [
-    "Sato", "Suzuki", "Takahashi", "Tanaka", "Watanabe", "Ito", "Yamamoto", "Nakamura", "Kobayashi", "Kato",
-    "Yoshida", "Yamada", "Sasaki", "Yamaguchi", "Matsumoto", "Inoue", "Kimura", "Hayashi", "Shimizu", "Mori",
+    "Sato",
+    "Suzuki",
+    "Takahashi",
+    "Tanaka",
+    "Watanabe",
+    "Ito",
+    "Yamamoto",
+    "Nakamura",
+    "Kobayashi",
+    "Kato",
+    "Yoshida",
+    "Yamada",
+    "Sasaki",
+    "Yamaguchi",
+    "Matsumoto",
+    "Inoue",
+    "Kimura",
+    "Hayashi",
+    "Shimizu",
+    "Mori",
 ];
 const GIVEN: [&str; 12] = ["Haruto", "Yui", "Sota", "Aoi", "Ren", "Hina", "Yuto", "Mei", "Kaito", "Sakura", "Riku", "Akari"];
 
@@ -58,7 +76,8 @@ pub async fn load(app: &App) -> Result<bool> {
     }
     let mut companies = vec![];
     for (code, name, name_ja, holding) in COMPANIES {
-        let c = org::create_company(app, &system, CompanyInput { code: code.into(), name: name.into(), name_ja: Some(name_ja.into()), is_holding: holding }).await?;
+        let c = org::create_company(app, &system, CompanyInput { code: code.into(), name: name.into(), name_ja: Some(name_ja.into()), is_holding: holding })
+            .await?;
         let mut deps = vec![];
         for (dcode, dname) in DEPARTMENTS {
             deps.push(org::create_department(app, &system, DepartmentInput { company_id: c.id.clone(), code: dcode.into(), name: dname.into() }).await?);
@@ -81,7 +100,7 @@ pub async fn load(app: &App) -> Result<bool> {
             if first_in_dep[di].is_none() {
                 first_in_dep[di] = Some(number.clone());
             }
-            let status = if n % 41 == 0 { "on_leave" } else { "active" };
+            let status = if n.is_multiple_of(41) { "on_leave" } else { "active" };
             let joined = format!("{}-{:02}-01", 2005 + (n % 20), 1 + n % 12);
             csv.push_str(&format!(
                 "{number},{given} {family},{}.{}{}@{}.example,{},{},{manager},{status},{joined}\n",
@@ -141,10 +160,22 @@ async fn load_monitoring(app: &App, companies: &[(String, String)]) -> Result<()
     let ws = sources::create(
         app,
         &csirt,
-        sources::SourceInput { name: "AZA workstations (Winlogbeat)".into(), company_id: aza, kind: "windows".into(), expected_secs: Some(900), keep_raw: true, ..Default::default() },
+        sources::SourceInput {
+            name: "AZA workstations (Winlogbeat)".into(),
+            company_id: aza,
+            kind: "windows".into(),
+            expected_secs: Some(900),
+            keep_raw: true,
+            ..Default::default()
+        },
     )
     .await?;
-    sources::create(app, &csirt, sources::SourceInput { name: "Group perimeter firewall".into(), kind: "firewall".into(), expected_secs: Some(3600), ..Default::default() }).await?;
+    sources::create(
+        app,
+        &csirt,
+        sources::SourceInput { name: "Group perimeter firewall".into(), kind: "firewall".into(), expected_secs: Some(3600), ..Default::default() },
+    )
+    .await?;
     let now = jiff::Timestamp::now();
     let event = |minutes_ago: i64, host: &str, user: &str, image: &str, command: &str| {
         let at = now.checked_sub(jiff::SignedDuration::from_mins(minutes_ago)).unwrap_or(now);
@@ -208,7 +239,14 @@ async fn load_intel(app: &App, csirt: &crate::Principal) -> Result<()> {
     let feed = intel::create_feed(
         app,
         csirt,
-        intel::FeedInput { name: "Aviation ISAC sample bundle".into(), format: "stix".into(), default_tlp: "amber".into(), default_confidence: Some(70), enabled: true, ..Default::default() },
+        intel::FeedInput {
+            name: "Aviation ISAC sample bundle".into(),
+            format: "stix".into(),
+            default_tlp: "amber".into(),
+            default_confidence: Some(70),
+            enabled: true,
+            ..Default::default()
+        },
     )
     .await?;
     let bundle = serde_json::json!({"type": "bundle", "id": "bundle--7d0c4f7e-3a51-4c9e-9b1e-2f5d8a6c4b10", "objects": [
@@ -232,15 +270,14 @@ async fn load_intel(app: &App, csirt: &crate::Principal) -> Result<()> {
 async fn load_compliance(app: &App, owners: &[people::Person]) -> Result<()> {
     use crate::compliance::controls::{self, ControlInput, LinkInput};
     use crate::compliance::soa::{self, Decision};
-    use crate::compliance::{frameworks, Scope};
+    use crate::compliance::{Scope, frameworks};
     use crate::risks::{self, Acceptance, ActionInput, RiskInput};
     frameworks::ensure_shipped(app).await?;
     let ciso = accounts::acting_as(app, "ciso").await?;
     let iso = frameworks::get(app, &ciso, "iso27001-2022").await?.requirements;
     let csf = frameworks::get(app, &ciso, "nist-csf-2.0").await?.requirements;
-    let refs = |list: &[&str]| -> Vec<String> {
-        list.iter().filter_map(|r| iso.iter().chain(csf.iter()).find(|q| q.reference == *r).map(|q| q.id.clone())).collect()
-    };
+    let refs =
+        |list: &[&str]| -> Vec<String> { list.iter().filter_map(|r| iso.iter().chain(csf.iter()).find(|q| q.reference == *r).map(|q| q.id.clone())).collect() };
     let owner = |i: usize| owners.get(i).map(|p| p.employee_number.clone()).unwrap_or_default();
     let today = crate::assets::today();
     let mut made = vec![];
@@ -252,56 +289,159 @@ async fn load_compliance(app: &App, owners: &[people::Person]) -> Result<()> {
         ("CTL-005", "CSIRT response per the Risk Management Manual", "implemented", &["A.5.24", "A.5.25", "A.5.26", "A.5.27", "RS.MA-01", "RS.MA-02"], 5),
         ("CTL-006", "Security assessment of vendors and cloud services", "planned", &["A.5.19", "A.5.23", "GV.SC-06"], 1),
     ] {
-        let c = controls::create(app, &ciso, ControlInput { code: code.into(), title: title.into(), owner_id: owner(who), status: status.into(), requirement_ids: refs(reqs), ..Default::default() }).await?;
+        let c = controls::create(
+            app,
+            &ciso,
+            ControlInput {
+                code: code.into(),
+                title: title.into(),
+                owner_id: owner(who),
+                status: status.into(),
+                requirement_ids: refs(reqs),
+                ..Default::default()
+            },
+        )
+        .await?;
         made.push(c);
     }
-    controls::add_link(app, &ciso, &made[0].id, LinkInput { title: "SOC monthly report, October".into(), url: "https://soc.example/reports/2026-10".into(), evidence_on: Some(today.saturating_sub(jiff::Span::new().days(20)).to_string()) }).await?;
-    controls::add_file(app, &ciso, &made[1].id, "mfa-enrolment.csv", b"system,users,enrolled\nreservations,412,412\nmileage,96,96\n".to_vec(), "MFA enrolment by system", &None).await?;
-    controls::add_link(app, &ciso, &made[3].id, LinkInput { title: "Handling categories review minutes".into(), url: "https://intranet.example/isms/categories-2026".into(), evidence_on: None }).await?;
-    controls::add_link(app, &ciso, &made[4].id, LinkInput { title: "CSIRT drill report, first half".into(), url: "https://intranet.example/csirt/drill-h1".into(), evidence_on: None }).await?;
+    controls::add_link(
+        app,
+        &ciso,
+        &made[0].id,
+        LinkInput {
+            title: "SOC monthly report, October".into(),
+            url: "https://soc.example/reports/2026-10".into(),
+            evidence_on: Some(today.saturating_sub(jiff::Span::new().days(20)).to_string()),
+        },
+    )
+    .await?;
+    controls::add_file(
+        app,
+        &ciso,
+        &made[1].id,
+        "mfa-enrolment.csv",
+        b"system,users,enrolled\nreservations,412,412\nmileage,96,96\n".to_vec(),
+        "MFA enrolment by system",
+        &None,
+    )
+    .await?;
+    controls::add_link(
+        app,
+        &ciso,
+        &made[3].id,
+        LinkInput { title: "Handling categories review minutes".into(), url: "https://intranet.example/isms/categories-2026".into(), evidence_on: None },
+    )
+    .await?;
+    controls::add_link(
+        app,
+        &ciso,
+        &made[4].id,
+        LinkInput { title: "CSIRT drill report, first half".into(), url: "https://intranet.example/csirt/drill-h1".into(), evidence_on: None },
+    )
+    .await?;
     let a85 = |r: &str| iso.iter().find(|q| q.reference == r).map(|q| q.id.clone()).unwrap_or_default();
-    soa::decide(app, &ciso, "iso27001-2022", &Scope::Group, &a85("A.5.1"), Decision { applicable: true, justification: "Basic policy POL-001, reviewed yearly and published".into() }).await?;
-    soa::decide(app, &ciso, "iso27001-2022", &Scope::Group, &a85("A.8.30"), Decision { applicable: false, justification: "No outsourced software development within the ISMS scope; Aozora Systems develops in-house".into() }).await?;
+    soa::decide(
+        app,
+        &ciso,
+        "iso27001-2022",
+        &Scope::Group,
+        &a85("A.5.1"),
+        Decision { applicable: true, justification: "Basic policy POL-001, reviewed yearly and published".into() },
+    )
+    .await?;
+    soa::decide(
+        app,
+        &ciso,
+        "iso27001-2022",
+        &Scope::Group,
+        &a85("A.8.30"),
+        Decision { applicable: false, justification: "No outsourced software development within the ISMS scope; Aozora Systems develops in-house".into() },
+    )
+    .await?;
 
     let manager = accounts::acting_as(app, "secadmin").await?;
     let aza = owners.first().map(|p| p.company_id.clone()).unwrap_or_default();
-    let leak = risks::create(app, &manager, RiskInput {
-        title: "Customer data leaked from the reservation system".into(),
-        company_id: aza.clone(),
-        owner_id: owner(1),
-        threat: "Unauthorised access with stolen credentials".into(),
-        vulnerability: "Password-only access for operators (before MFA)".into(),
-        inherent_likelihood: 4, inherent_impact: 5, residual_likelihood: 2, residual_impact: 4,
-        treatment: "mitigate".into(),
-        plan: "MFA for every operator; 24/7 monitoring of the reservation system".into(),
-        control_ids: vec![made[0].id.clone(), made[1].id.clone()],
-        ..Default::default()
-    }).await?;
-    risks::add_action(app, &manager, &leak.id, ActionInput { title: "Enrol the remaining contractor accounts in MFA".into(), control_id: Some(made[1].id.clone()), owner_id: None, due_on: today.saturating_add(jiff::Span::new().days(30)).to_string() }).await?;
-    risks::create(app, &manager, RiskInput {
-        title: "Employee accounts taken over by phishing".into(),
-        company_id: aza.clone(),
-        owner_id: owner(1),
-        threat: "Targeted phishing mail".into(),
-        vulnerability: "Staff not yet trained this half-year".into(),
-        inherent_likelihood: 4, inherent_impact: 4, residual_likelihood: 3, residual_impact: 3,
-        treatment: "mitigate".into(),
-        control_ids: vec![made[2].id.clone()],
-        ..Default::default()
-    }).await?;
-    let cloud = risks::create(app, &manager, RiskInput {
-        title: "Misconfigured cloud storage exposes mileage statements".into(),
-        company_id: aza,
-        owner_id: owner(1),
-        threat: "Public bucket or open share".into(),
-        vulnerability: "No review of cloud settings before go-live".into(),
-        inherent_likelihood: 3, inherent_impact: 4, residual_likelihood: 2, residual_impact: 3,
-        treatment: "accept".into(),
-        plan: "Accepted until the vendor assessment (CTL-006) is in place".into(),
-        control_ids: vec![made[5].id.clone()],
-        ..Default::default()
-    }).await?;
-    risks::accept(app, &ciso, &cloud.id, Acceptance { reason: "Low residual risk; the vendor assessment starts next quarter".into(), expires_on: today.saturating_add(jiff::Span::new().months(6)).to_string() }).await?;
+    let leak = risks::create(
+        app,
+        &manager,
+        RiskInput {
+            title: "Customer data leaked from the reservation system".into(),
+            company_id: aza.clone(),
+            owner_id: owner(1),
+            threat: "Unauthorised access with stolen credentials".into(),
+            vulnerability: "Password-only access for operators (before MFA)".into(),
+            inherent_likelihood: 4,
+            inherent_impact: 5,
+            residual_likelihood: 2,
+            residual_impact: 4,
+            treatment: "mitigate".into(),
+            plan: "MFA for every operator; 24/7 monitoring of the reservation system".into(),
+            control_ids: vec![made[0].id.clone(), made[1].id.clone()],
+            ..Default::default()
+        },
+    )
+    .await?;
+    risks::add_action(
+        app,
+        &manager,
+        &leak.id,
+        ActionInput {
+            title: "Enrol the remaining contractor accounts in MFA".into(),
+            control_id: Some(made[1].id.clone()),
+            owner_id: None,
+            due_on: today.saturating_add(jiff::Span::new().days(30)).to_string(),
+        },
+    )
+    .await?;
+    risks::create(
+        app,
+        &manager,
+        RiskInput {
+            title: "Employee accounts taken over by phishing".into(),
+            company_id: aza.clone(),
+            owner_id: owner(1),
+            threat: "Targeted phishing mail".into(),
+            vulnerability: "Staff not yet trained this half-year".into(),
+            inherent_likelihood: 4,
+            inherent_impact: 4,
+            residual_likelihood: 3,
+            residual_impact: 3,
+            treatment: "mitigate".into(),
+            control_ids: vec![made[2].id.clone()],
+            ..Default::default()
+        },
+    )
+    .await?;
+    let cloud = risks::create(
+        app,
+        &manager,
+        RiskInput {
+            title: "Misconfigured cloud storage exposes mileage statements".into(),
+            company_id: aza,
+            owner_id: owner(1),
+            threat: "Public bucket or open share".into(),
+            vulnerability: "No review of cloud settings before go-live".into(),
+            inherent_likelihood: 3,
+            inherent_impact: 4,
+            residual_likelihood: 2,
+            residual_impact: 3,
+            treatment: "accept".into(),
+            plan: "Accepted until the vendor assessment (CTL-006) is in place".into(),
+            control_ids: vec![made[5].id.clone()],
+            ..Default::default()
+        },
+    )
+    .await?;
+    risks::accept(
+        app,
+        &ciso,
+        &cloud.id,
+        Acceptance {
+            reason: "Low residual risk; the vendor assessment starts next quarter".into(),
+            expires_on: today.saturating_add(jiff::Span::new().months(6)).to_string(),
+        },
+    )
+    .await?;
     Ok(())
 }
 
@@ -317,7 +457,7 @@ const HANDBOOK_V2: &str = "# 個人情報保護ハンドブック\n\n## お客�
 /// disclosed and to be read by everyone; the Handbook with a second version awaiting the
 /// Committee; the Risk Management Manual for the CSIRT.
 async fn load_documents(app: &App, owners: &[people::Person]) -> Result<()> {
-    use crate::policies::{documents, versions, DocumentInput};
+    use crate::policies::{DocumentInput, documents, versions};
     let ciso = accounts::acting_as(app, "ciso").await?;
     let council = accounts::acting_as(app, "council").await?;
     let committee = accounts::acting_as(app, "committee").await?;
@@ -348,11 +488,28 @@ async fn load_documents(app: &App, owners: &[people::Person]) -> Result<()> {
     versions::decide(app, &committee, &hb.id, 1, approve.clone()).await?;
     versions::publish(app, &ciso, &hb.id, 1).await?;
     versions::new_version(app, &ciso, &hb.id).await?;
-    versions::edit(app, &ciso, &hb.id, 2, versions::VersionInput { title: "個人情報保護ハンドブック".into(), body: HANDBOOK_V2.into(), summary: "持ち出し申請と在宅勤務の項を追加".into() }).await?;
+    versions::edit(
+        app,
+        &ciso,
+        &hb.id,
+        2,
+        versions::VersionInput {
+            title: "個人情報保護ハンドブック".into(), body: HANDBOOK_V2.into(), summary: "持ち出し申請と在宅勤務の項を追加".into()
+        },
+    )
+    .await?;
     versions::submit(app, &ciso, &hb.id, 2).await?;
     // A company's own procedure, written by its security administrator; the CISO approves.
     let secadmin = accounts::acting_as(app, "secadmin").await?;
-    let mut rm_input = doc("PRC-001", "procedure", "Risk Management Manual: information security incidents", "en", false, false, "# Risk Management Manual\n\n## Roles\n\n- CSIRT lead: runs the response and decides containment.\n- CISO: informs the Committee; the Council for high severity.\n\n## First hour\n\n1. Confirm and record what is known.\n2. Contain: isolate affected systems, revoke credentials.\n3. Decide whether personal information is involved; start the regulatory clocks.\n");
+    let mut rm_input = doc(
+        "PRC-001",
+        "procedure",
+        "Risk Management Manual: information security incidents",
+        "en",
+        false,
+        false,
+        "# Risk Management Manual\n\n## Roles\n\n- CSIRT lead: runs the response and decides containment.\n- CISO: informs the Committee; the Council for high severity.\n\n## First hour\n\n1. Confirm and record what is known.\n2. Contain: isolate affected systems, revoke credentials.\n3. Decide whether personal information is involved; start the regulatory clocks.\n",
+    );
     rm_input.company_id = owners.first().map(|p| p.company_id.clone());
     let rm = documents::create(app, &secadmin, rm_input).await?;
     versions::submit(app, &secadmin, &rm.id, 1).await?;
@@ -365,10 +522,40 @@ async fn load_incidents(app: &App) -> Result<()> {
     crate::incidents::playbooks::ensure_defaults(app).await?;
     let employee = accounts::acting_as(app, "employee").await?;
     let csirt = accounts::acting_as(app, "csirt").await?;
-    let mail = cases::report(app, &employee, ReportInput { title: "Mail asking to confirm my mileage account".into(), description: "Sender looked like the mileage programme; the link went to a different domain. I did not enter anything.".into(), kind: Some("phishing".into()), ..Default::default() }).await?;
+    let mail = cases::report(
+        app,
+        &employee,
+        ReportInput {
+            title: "Mail asking to confirm my mileage account".into(),
+            description: "Sender looked like the mileage programme; the link went to a different domain. I did not enter anything.".into(),
+            kind: Some("phishing".into()),
+            ..Default::default()
+        },
+    )
+    .await?;
     cases::transition_to(app, &csirt, &mail.id, TransitionInput { to: "triage".into(), reason: String::new() }).await?;
-    cases::update_facts(app, &csirt, &mail.id, FactsInput { title: mail.title.clone(), kind: "phishing".into(), description: mail.description.clone(), impact: Some("limited".into()), exposure: Some("none".into()), personal_data: Some(false), techniques: vec!["T1566.002".into()], ..Default::default() }).await?;
-    cases::report(app, &employee, ReportInput { title: "Laptop left on the train".into(), kind: Some("loss_theft".into()), customer_data: true, ..Default::default() }).await?;
+    cases::update_facts(
+        app,
+        &csirt,
+        &mail.id,
+        FactsInput {
+            title: mail.title.clone(),
+            kind: "phishing".into(),
+            description: mail.description.clone(),
+            impact: Some("limited".into()),
+            exposure: Some("none".into()),
+            personal_data: Some(false),
+            techniques: vec!["T1566.002".into()],
+            ..Default::default()
+        },
+    )
+    .await?;
+    cases::report(
+        app,
+        &employee,
+        ReportInput { title: "Laptop left on the train".into(), kind: Some("loss_theft".into()), customer_data: true, ..Default::default() },
+    )
+    .await?;
     Ok(())
 }
 
@@ -376,7 +563,7 @@ async fn load_incidents(app: &App) -> Result<()> {
 /// a cloud service not approved for it, a shared drive without MFA, an unencrypted laptop,
 /// an asset with no owner.
 async fn load_register(app: &App, companies: &[(String, String)], owners: &[people::Person]) -> Result<()> {
-    use crate::assets::{categories, register, supports, AssetInput, SupportInput};
+    use crate::assets::{AssetInput, SupportInput, categories, register, supports};
     let system = Principal::system();
     categories::ensure_defaults(app).await?;
     crate::incidents::playbooks::ensure_defaults(app).await?;
@@ -400,14 +587,46 @@ async fn load_register(app: &App, companies: &[(String, String)], owners: &[peop
         ..Default::default()
     };
     let aza = company("AZA");
-    let pss = supports::create(app, &system, SupportInput { internet_exposed: true, owner_id: None, ..hardened(aza.clone(), "system", "Passenger service system", "Tokyo data centre, hall 2") }).await?;
-    let crm = supports::create(app, &system, SupportInput { approved_categories: vec![cat("CUSTOMER-PI"), cat("EMPLOYEE-PI")], ..hardened(aza.clone(), "cloud_service", "Customer relationship SaaS", "Tokyo region") }).await?;
-    let analytics = supports::create(app, &system, SupportInput { approved_categories: vec![cat("INTERNAL")], ..hardened(aza.clone(), "cloud_service", "Marketing analytics SaaS", "Overseas region") }).await?;
-    let drive = supports::create(app, &system, SupportInput { mfa: false, access_logging: false, ..hardened(aza.clone(), "system", "Sales shared drive", "Head office server room") }).await?;
-    let laptop = supports::create(app, &system, SupportInput { encrypted_at_rest: false, ..hardened(aza.clone(), "terminal", "Laptop AZA-PC-0142", "Sales department") }).await?;
+    let pss = supports::create(
+        app,
+        &system,
+        SupportInput { internet_exposed: true, owner_id: None, ..hardened(aza.clone(), "system", "Passenger service system", "Tokyo data centre, hall 2") },
+    )
+    .await?;
+    let crm = supports::create(
+        app,
+        &system,
+        SupportInput {
+            approved_categories: vec![cat("CUSTOMER-PI"), cat("EMPLOYEE-PI")],
+            ..hardened(aza.clone(), "cloud_service", "Customer relationship SaaS", "Tokyo region")
+        },
+    )
+    .await?;
+    let analytics = supports::create(
+        app,
+        &system,
+        SupportInput { approved_categories: vec![cat("INTERNAL")], ..hardened(aza.clone(), "cloud_service", "Marketing analytics SaaS", "Overseas region") },
+    )
+    .await?;
+    let drive = supports::create(
+        app,
+        &system,
+        SupportInput { mfa: false, access_logging: false, ..hardened(aza.clone(), "system", "Sales shared drive", "Head office server room") },
+    )
+    .await?;
+    let laptop = supports::create(
+        app,
+        &system,
+        SupportInput { encrypted_at_rest: false, ..hardened(aza.clone(), "terminal", "Laptop AZA-PC-0142", "Sales department") },
+    )
+    .await?;
     let cabinet = supports::create(app, &system, hardened(aza.clone(), "paper_storage", "Records room B2, cabinet 4", "Head office B2")).await?;
-    let web = supports::create(app, &system, SupportInput { internet_exposed: true, ..hardened(company("AZH"), "system", "Group website", "Hosting provider") }).await?;
-    let tour = supports::create(app, &system, SupportInput { internet_exposed: true, ..hardened(company("AZT"), "system", "Tour booking site", "Osaka data centre") }).await?;
+    let web =
+        supports::create(app, &system, SupportInput { internet_exposed: true, ..hardened(company("AZH"), "system", "Group website", "Hosting provider") })
+            .await?;
+    let tour =
+        supports::create(app, &system, SupportInput { internet_exposed: true, ..hardened(company("AZT"), "system", "Tour booking site", "Osaka data centre") })
+            .await?;
     let cargo = supports::create(app, &system, hardened(company("AZC"), "system", "Cargo tracking system", "Narita cargo building")).await?;
     let items: [(&str, &str, &str, Option<String>, &str, Option<i64>, Vec<String>); 10] = [
         ("AZA", "Passenger reservation records", "CUSTOMER-PI", owner(1), "electronic", Some(12_400_000), vec![pss.id.clone(), crm.id.clone()]),
@@ -425,7 +644,16 @@ async fn load_register(app: &App, companies: &[(String, String)], owners: &[peop
         register::create(
             app,
             &system,
-            AssetInput { company_id: company(co), category_id: cat(category), name: name.into(), owner_id, medium: medium.into(), volume, supports: held, ..Default::default() },
+            AssetInput {
+                company_id: company(co),
+                category_id: cat(category),
+                name: name.into(),
+                owner_id,
+                medium: medium.into(),
+                volume,
+                supports: held,
+                ..Default::default()
+            },
         )
         .await?;
     }

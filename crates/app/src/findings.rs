@@ -4,7 +4,7 @@
 //! a check opens the new ones and closes those that ended. The asset register keeps its
 //! conformance findings of its own (`assets::conformance`).
 
-use crate::{record, App, AppError, Page, Principal, Result};
+use crate::{App, AppError, Page, Principal, Result, record};
 use isms_core::Permission;
 use isms_store::compliance::{action, control, finding, risk};
 use isms_store::now_ms;
@@ -13,7 +13,6 @@ use isms_store::sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait,
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::HashMap;
-
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[schema(as = ReviewFinding)]
@@ -58,7 +57,9 @@ fn visible(who: &Principal) -> Condition {
         let p = reader(s);
         let scope = match who.access.scope(p) {
             isms_core::Scope::Group => Condition::all(),
-            isms_core::Scope::Companies(set) => Condition::any().add(finding::Column::CompanyId.is_null()).add(finding::Column::CompanyId.is_in(set.iter().map(|c| c.to_string()))),
+            isms_core::Scope::Companies(set) => {
+                Condition::any().add(finding::Column::CompanyId.is_null()).add(finding::Column::CompanyId.is_in(set.iter().map(|c| c.to_string())))
+            }
             isms_core::Scope::Nothing => continue,
         };
         any = any.add(Condition::all().add(finding::Column::Source.eq(s)).add(scope));
@@ -93,7 +94,11 @@ pub async fn list(app: &App, who: &Principal, q: &FindingQuery) -> Result<Page<F
     }
     if let Some(s) = q.source.as_deref().filter(|s| !s.is_empty()) {
         if !SOURCES.contains(&s) {
-            return Err(AppError::Invalid(vec![isms_core::FieldError::coded("source", "one-of", format!("`{s}` is not one of {}", SOURCES.join(", "))).arg("value", s).arg("expected", SOURCES.join(", "))]));
+            return Err(AppError::Invalid(vec![
+                isms_core::FieldError::coded("source", "one-of", format!("`{s}` is not one of {}", SOURCES.join(", ")))
+                    .arg("value", s)
+                    .arg("expected", SOURCES.join(", ")),
+            ]));
         }
         sel = sel.filter(finding::Column::Source.eq(s));
     }
@@ -102,11 +107,22 @@ pub async fn list(app: &App, who: &Principal, q: &FindingQuery) -> Result<Page<F
     }
     let total = sel.clone().count(db).await?;
     let limit = if q.limit == 0 { 50 } else { q.limit.min(500) };
-    let rows = sel.order_by_asc(finding::Column::DueOn).order_by_asc(finding::Column::Key).offset(isms_store::page_offset(q.offset)).limit(limit).all(db).await?;
+    let rows =
+        sel.order_by_asc(finding::Column::DueOn).order_by_asc(finding::Column::Key).offset(isms_store::page_offset(q.offset)).limit(limit).all(db).await?;
     Ok(Page {
         items: rows
             .into_iter()
-            .map(|f| Finding { link: link(&f.source, &f.record_id), id: f.id, source: f.source, record_id: f.record_id, company_id: f.company_id, title: f.title, due_on: f.due_on, opened_ms: f.opened_ms, closed_ms: f.closed_ms })
+            .map(|f| Finding {
+                link: link(&f.source, &f.record_id),
+                id: f.id,
+                source: f.source,
+                record_id: f.record_id,
+                company_id: f.company_id,
+                title: f.title,
+                due_on: f.due_on,
+                opened_ms: f.opened_ms,
+                closed_ms: f.closed_ms,
+            })
             .collect(),
         total,
     })
@@ -138,23 +154,58 @@ async fn lapses(app: &App) -> Result<Vec<Lapse>> {
         .all(db)
         .await?
     {
-        out.push(Lapse { source: "document_review", title: format!("{} {}", d.code, d.title), due_on: d.review_due.unwrap_or_default(), record_id: d.id, company_id: d.company_id });
+        out.push(Lapse {
+            source: "document_review",
+            title: format!("{} {}", d.code, d.title),
+            due_on: d.review_due.unwrap_or_default(),
+            record_id: d.id,
+            company_id: d.company_id,
+        });
     }
     for c in control::Entity::find().filter(control::Column::Status.ne("not_applicable")).filter(control::Column::ReviewDue.lt(today.clone())).all(db).await? {
-        out.push(Lapse { source: "control_review", title: format!("{} {}", c.code, c.title), due_on: c.review_due.unwrap_or_default(), record_id: c.id, company_id: c.company_id });
+        out.push(Lapse {
+            source: "control_review",
+            title: format!("{} {}", c.code, c.title),
+            due_on: c.review_due.unwrap_or_default(),
+            record_id: c.id,
+            company_id: c.company_id,
+        });
     }
     for r in risk::Entity::find().filter(risk::Column::Status.ne("closed")).filter(risk::Column::ReviewDue.lt(today.clone())).all(db).await? {
-        out.push(Lapse { source: "risk_review", title: format!("{} {}", r.reference, r.title), due_on: r.review_due.unwrap_or_default(), record_id: r.id, company_id: Some(r.company_id) });
+        out.push(Lapse {
+            source: "risk_review",
+            title: format!("{} {}", r.reference, r.title),
+            due_on: r.review_due.unwrap_or_default(),
+            record_id: r.id,
+            company_id: Some(r.company_id),
+        });
     }
     for r in risk::Entity::find().filter(risk::Column::Status.eq("accepted")).filter(risk::Column::AcceptanceExpires.lt(today.clone())).all(db).await? {
-        out.push(Lapse { source: "risk_acceptance", title: format!("{} {}", r.reference, r.title), due_on: r.acceptance_expires.unwrap_or_default(), record_id: r.id, company_id: Some(r.company_id) });
+        out.push(Lapse {
+            source: "risk_acceptance",
+            title: format!("{} {}", r.reference, r.title),
+            due_on: r.acceptance_expires.unwrap_or_default(),
+            record_id: r.id,
+            company_id: Some(r.company_id),
+        });
     }
     let overdue = action::Entity::find().filter(action::Column::DoneMs.is_null()).filter(action::Column::DueOn.lt(today)).all(db).await?;
-    let owners: HashMap<String, risk::Model> =
-        risk::Entity::find().filter(risk::Column::Id.is_in(overdue.iter().map(|a| a.risk_id.clone()))).all(db).await?.into_iter().map(|r| (r.id.clone(), r)).collect();
+    let owners: HashMap<String, risk::Model> = risk::Entity::find()
+        .filter(risk::Column::Id.is_in(overdue.iter().map(|a| a.risk_id.clone())))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.id.clone(), r))
+        .collect();
     for a in overdue {
         let Some(r) = owners.get(&a.risk_id) else { continue };
-        out.push(Lapse { source: "risk_action", title: format!("{}: {}", r.reference, a.title), due_on: a.due_on, record_id: r.id.clone(), company_id: Some(r.company_id.clone()) });
+        out.push(Lapse {
+            source: "risk_action",
+            title: format!("{}: {}", r.reference, a.title),
+            due_on: a.due_on,
+            record_id: r.id.clone(),
+            company_id: Some(r.company_id.clone()),
+        });
     }
     Ok(out)
 }

@@ -22,8 +22,8 @@ pub mod setup;
 pub mod sheet;
 
 use isms_core::{Access, FieldError, Permission, Scope};
-use isms_store::sea_orm::{DbErr, SqlErr};
 use isms_store::Store;
+use isms_store::sea_orm::{DbErr, SqlErr};
 use std::sync::Arc;
 
 /// Everything the use cases need, built once at start and shared.
@@ -101,7 +101,17 @@ impl App {
     /// chain, and the field-encryption key is derived from it.
     pub fn new(store: Store, config: AppConfig, audit_key: Vec<u8>) -> Self {
         let fields = crypto::FieldCipher::new(&audit_key);
-        Self { store, inner: Arc::new(Inner { config, audit_key, caches: cache::Caches::default(), fields, monitoring: Default::default(), dummy_hash: Default::default() }) }
+        Self {
+            store,
+            inner: Arc::new(Inner {
+                config,
+                audit_key,
+                caches: cache::Caches::default(),
+                fields,
+                monitoring: Default::default(),
+                dummy_hash: Default::default(),
+            }),
+        }
     }
 
     pub fn config(&self) -> &AppConfig {
@@ -231,7 +241,9 @@ impl From<DbErr> for AppError {
     fn from(e: DbErr) -> Self {
         match e.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict("a record with this value already exists".into()),
-            Some(SqlErr::ForeignKeyConstraintViolation(_)) => AppError::Conflict("the record refers to one that does not exist, or is still referred to".into()),
+            Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
+                AppError::Conflict("the record refers to one that does not exist, or is still referred to".into())
+            }
             _ => AppError::Internal(e.to_string()),
         }
     }

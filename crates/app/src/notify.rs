@@ -138,7 +138,11 @@ pub async fn unread_count(app: &App, who: &Principal) -> Result<u64> {
     if let Some(n) = app.caches().count(&key, generation) {
         return Ok(n);
     }
-    let n = notification::Entity::find().filter(notification::Column::UserId.eq(uid.clone())).filter(notification::Column::ReadMs.is_null()).count(app.store.conn()).await?;
+    let n = notification::Entity::find()
+        .filter(notification::Column::UserId.eq(uid.clone()))
+        .filter(notification::Column::ReadMs.is_null())
+        .count(app.store.conn())
+        .await?;
     app.caches().put_count(key, generation, n);
     Ok(n)
 }
@@ -148,7 +152,7 @@ pub async fn mark_read(app: &App, who: &Principal, id: Option<&str>) -> Result<u
     let uid = mine(who)?;
     let txn = app.store.write().await?;
     let mut q = notification::Entity::update_many()
-        .col_expr(notification::Column::ReadMs, Expr::val(now_ms()).into())
+        .col_expr(notification::Column::ReadMs, Expr::val(now_ms()))
         .filter(notification::Column::UserId.eq(uid))
         .filter(notification::Column::ReadMs.is_null());
     if let Some(id) = id {
@@ -192,8 +196,8 @@ pub struct Mailer {
 
 impl Mailer {
     pub fn new(s: &MailSettings) -> std::result::Result<Self, String> {
-        use lettre::transport::smtp::authentication::Credentials;
         use lettre::AsyncSmtpTransport as T;
+        use lettre::transport::smtp::authentication::Credentials;
         let from = s.from.parse().map_err(|e| format!("`mail.from`: {e}"))?;
         let mut b = match s.security {
             MailSecurity::Tls => T::<lettre::Tokio1Executor>::relay(&s.host).map_err(|e| format!("`mail.host`: {e}"))?,
@@ -267,7 +271,11 @@ pub async fn deliver_due(app: &App, mailer: &Mailer, render: &dyn Render, limit:
     let db = app.store.conn();
     let now = now_ms();
     let due = Condition::any()
-        .add(Condition::all().add(notification::Column::MailStatus.eq("pending")).add(Condition::any().add(notification::Column::NextAttemptMs.is_null()).add(notification::Column::NextAttemptMs.lte(now))))
+        .add(
+            Condition::all()
+                .add(notification::Column::MailStatus.eq("pending"))
+                .add(Condition::any().add(notification::Column::NextAttemptMs.is_null()).add(notification::Column::NextAttemptMs.lte(now))),
+        )
         // A sender that died mid-way: its lease has run out.
         .add(Condition::all().add(notification::Column::MailStatus.eq("sending")).add(notification::Column::NextAttemptMs.lte(now)));
     let rows = notification::Entity::find().filter(due).order_by_asc(notification::Column::CreatedMs).limit(limit).all(db).await?;
@@ -275,8 +283,8 @@ pub async fn deliver_due(app: &App, mailer: &Mailer, render: &dyn Render, limit:
     for n in rows {
         // Claim: only one sender wins the row in this state.
         let claimed = notification::Entity::update_many()
-            .col_expr(notification::Column::MailStatus, Expr::val("sending").into())
-            .col_expr(notification::Column::NextAttemptMs, Expr::val(now_ms() + LEASE_MS).into())
+            .col_expr(notification::Column::MailStatus, Expr::val("sending"))
+            .col_expr(notification::Column::NextAttemptMs, Expr::val(now_ms() + LEASE_MS))
             .filter(notification::Column::Id.eq(n.id.clone()))
             .filter(notification::Column::MailStatus.eq(n.mail_status.clone()))
             .filter(notification::Column::MailAttempts.eq(n.mail_attempts))
@@ -297,10 +305,10 @@ pub async fn deliver_due(app: &App, mailer: &Mailer, render: &dyn Render, limit:
         let attempts = n.mail_attempts + 1;
         let (status, next, error) = settle(mailer.send(&to, &subject, &body).await, attempts, &mut out, &n.id);
         notification::Entity::update_many()
-            .col_expr(notification::Column::MailStatus, Expr::val(status).into())
-            .col_expr(notification::Column::NextAttemptMs, Expr::val(next).into())
-            .col_expr(notification::Column::MailAttempts, Expr::val(attempts).into())
-            .col_expr(notification::Column::MailError, Expr::val(error).into())
+            .col_expr(notification::Column::MailStatus, Expr::val(status))
+            .col_expr(notification::Column::NextAttemptMs, Expr::val(next))
+            .col_expr(notification::Column::MailAttempts, Expr::val(attempts))
+            .col_expr(notification::Column::MailError, Expr::val(error))
             .filter(notification::Column::Id.eq(n.id))
             .exec(db)
             .await?;
@@ -334,10 +342,8 @@ pub(crate) async fn event(app: &App, db: &impl ConnectionTrait, n: &Notice) -> R
             error: Set(String::new()),
             created_ms: Set(now_ms()),
         };
-        let res = webhook::Entity::insert(am)
-            .on_conflict(OnConflict::column(webhook::Column::DedupKey).do_nothing().to_owned())
-            .exec_without_returning(db)
-            .await?;
+        let res =
+            webhook::Entity::insert(am).on_conflict(OnConflict::column(webhook::Column::DedupKey).do_nothing().to_owned()).exec_without_returning(db).await?;
         queued += res as usize;
     }
     Ok(queued)
@@ -370,7 +376,8 @@ pub struct HookSender {
 
 impl HookSender {
     pub fn new(targets: Vec<HookTarget>, timeout: Duration) -> std::result::Result<Self, String> {
-        let client = reqwest::Client::builder().timeout(timeout).redirect(reqwest::redirect::Policy::none()).user_agent("isms").build().map_err(|e| e.to_string())?;
+        let client =
+            reqwest::Client::builder().timeout(timeout).redirect(reqwest::redirect::Policy::none()).user_agent("isms").build().map_err(|e| e.to_string())?;
         Ok(Self { client, targets })
     }
 }
@@ -382,14 +389,18 @@ pub async fn deliver_hooks(app: &App, sender: &HookSender, render: &dyn Render, 
     let db = app.store.conn();
     let now = now_ms();
     let due = Condition::any()
-        .add(Condition::all().add(webhook::Column::Status.eq("pending")).add(Condition::any().add(webhook::Column::NextAttemptMs.is_null()).add(webhook::Column::NextAttemptMs.lte(now))))
+        .add(
+            Condition::all()
+                .add(webhook::Column::Status.eq("pending"))
+                .add(Condition::any().add(webhook::Column::NextAttemptMs.is_null()).add(webhook::Column::NextAttemptMs.lte(now))),
+        )
         .add(Condition::all().add(webhook::Column::Status.eq("sending")).add(webhook::Column::NextAttemptMs.lte(now)));
     let rows = webhook::Entity::find().filter(due).order_by_asc(webhook::Column::CreatedMs).limit(limit).all(db).await?;
     let mut out = Delivery::default();
     for w in rows {
         let claimed = webhook::Entity::update_many()
-            .col_expr(webhook::Column::Status, Expr::val("sending").into())
-            .col_expr(webhook::Column::NextAttemptMs, Expr::val(now_ms() + LEASE_MS).into())
+            .col_expr(webhook::Column::Status, Expr::val("sending"))
+            .col_expr(webhook::Column::NextAttemptMs, Expr::val(now_ms() + LEASE_MS))
             .filter(webhook::Column::Id.eq(w.id.clone()))
             .filter(webhook::Column::Status.eq(w.status.clone()))
             .filter(webhook::Column::Attempts.eq(w.attempts))
@@ -410,7 +421,9 @@ pub async fn deliver_hooks(app: &App, sender: &HookSender, render: &dyn Render, 
                 let url_line = body.lines().find(|l| l.starts_with("http")).unwrap_or("").to_owned();
                 let payload = match t.format {
                     HookFormat::Chat => serde_json::json!({"text": format!("{text}\n{url_line}")}),
-                    HookFormat::Json => serde_json::json!({"id": w.id, "kind": w.kind, "args": args, "text": text, "url": url_line, "created_ms": w.created_ms}),
+                    HookFormat::Json => {
+                        serde_json::json!({"id": w.id, "kind": w.kind, "args": args, "text": text, "url": url_line, "created_ms": w.created_ms})
+                    }
                 };
                 match sender.client.post(&t.url).json(&payload).send().await {
                     Ok(r) if r.status().is_success() => Ok(()),
@@ -420,16 +433,25 @@ pub async fn deliver_hooks(app: &App, sender: &HookSender, render: &dyn Render, 
                         Err((permanent, format!("HTTP {s}")))
                     }
                     // The error may name the address, which can hold a token: keep only its kind.
-                    Err(e) => Err((false, if e.is_timeout() { "timed out".to_owned() } else if e.is_connect() { "could not connect".to_owned() } else { "request failed".to_owned() })),
+                    Err(e) => Err((
+                        false,
+                        if e.is_timeout() {
+                            "timed out".to_owned()
+                        } else if e.is_connect() {
+                            "could not connect".to_owned()
+                        } else {
+                            "request failed".to_owned()
+                        },
+                    )),
                 }
             }
         };
         let (status, next, error) = settle(result, attempts, &mut out, &w.id);
         webhook::Entity::update_many()
-            .col_expr(webhook::Column::Status, Expr::val(status).into())
-            .col_expr(webhook::Column::NextAttemptMs, Expr::val(next).into())
-            .col_expr(webhook::Column::Attempts, Expr::val(attempts).into())
-            .col_expr(webhook::Column::Error, Expr::val(error).into())
+            .col_expr(webhook::Column::Status, Expr::val(status))
+            .col_expr(webhook::Column::NextAttemptMs, Expr::val(next))
+            .col_expr(webhook::Column::Attempts, Expr::val(attempts))
+            .col_expr(webhook::Column::Error, Expr::val(error))
             .filter(webhook::Column::Id.eq(w.id))
             .exec(db)
             .await?;

@@ -1,11 +1,11 @@
 //! Group companies and departments: listing within scope, creating and renaming.
 
-use crate::{record, App, AppError, Principal, Result};
+use crate::{App, AppError, Principal, Result, record};
 use isms_core::org::{Code, Name};
 use isms_core::{CompanyId, DepartmentId, FieldError, Permission};
+use isms_store::now_ms;
 use isms_store::org::{self, company, department};
 use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
-use isms_store::now_ms;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -117,8 +117,10 @@ pub async fn create_company(app: &App, who: &Principal, input: CompanyInput) -> 
         updated_ms: now,
     };
     let txn = app.store.write().await?;
-    let saved = m.clone().into_active_model().insert(&txn).await.map_err(|e| conflict_on(e, "code", "duplicate-code", "a company with this code already exists"))?;
-    record(app, &txn, who, "org.company.create", "company", Some(&saved.id), Some(&saved.id), json!({"after": {"code": saved.code, "name": saved.name}})).await?;
+    let saved =
+        m.clone().into_active_model().insert(&txn).await.map_err(|e| conflict_on(e, "code", "duplicate-code", "a company with this code already exists"))?;
+    record(app, &txn, who, "org.company.create", "company", Some(&saved.id), Some(&saved.id), json!({"after": {"code": saved.code, "name": saved.name}}))
+        .await?;
     txn.commit().await?;
     Ok(saved.into())
 }
@@ -148,7 +150,17 @@ pub async fn create_department(app: &App, who: &Principal, input: DepartmentInpu
     .insert(&txn)
     .await
     .map_err(|e| conflict_on(e, "code", "duplicate-code", "this company already has a department with this code"))?;
-    record(app, &txn, who, "org.department.create", "department", Some(&saved.id), Some(&saved.company_id), json!({"after": {"code": saved.code, "name": saved.name}})).await?;
+    record(
+        app,
+        &txn,
+        who,
+        "org.department.create",
+        "department",
+        Some(&saved.id),
+        Some(&saved.company_id),
+        json!({"after": {"code": saved.code, "name": saved.name}}),
+    )
+    .await?;
     txn.commit().await?;
     Ok(saved.into())
 }
@@ -164,7 +176,17 @@ pub async fn rename_company(app: &App, who: &Principal, id: &str, name: &str, na
     am.name_ja = Set(name_ja.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned));
     am.updated_ms = Set(now_ms());
     let saved = am.update(&txn).await?;
-    record(app, &txn, who, "org.company.update", "company", Some(&saved.id), Some(&saved.id), json!({"before": before, "after": {"name": saved.name, "name_ja": saved.name_ja}})).await?;
+    record(
+        app,
+        &txn,
+        who,
+        "org.company.update",
+        "company",
+        Some(&saved.id),
+        Some(&saved.id),
+        json!({"before": before, "after": {"name": saved.name, "name_ja": saved.name_ja}}),
+    )
+    .await?;
     txn.commit().await?;
     Ok(saved.into())
 }

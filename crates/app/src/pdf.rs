@@ -280,7 +280,9 @@ mod tests {
 
     #[test]
     fn renders_a_multi_page_table() {
-        let rows = (0..120).map(|i| if i % 10 == 0 { Row::Section(format!("節 {i}")) } else { Row::Cells(vec![format!("A.5.{i}"), "適用 applicable".repeat(i % 4 + 1)]) }).collect();
+        let rows = (0..120)
+            .map(|i| if i % 10 == 0 { Row::Section(format!("節 {i}")) } else { Row::Cells(vec![format!("A.5.{i}"), "適用 applicable".repeat(i % 4 + 1)]) })
+            .collect();
         let doc = TableDoc {
             title: "適用宣言書 Statement of Applicability".into(),
             lines: vec!["ISO/IEC 27001:2022".into()],

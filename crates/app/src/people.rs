@@ -2,15 +2,13 @@
 //! edit, deactivate leavers (their account is disabled at once) and import from CSV
 //! all-or-nothing.
 
-use crate::{record, App, AppError, Principal, Result};
-use isms_core::org::{parse_date, Email, EmployeeNumber, EmploymentStatus, Name};
+use crate::{App, AppError, Principal, Result, record};
+use isms_core::org::{Email, EmployeeNumber, EmploymentStatus, Name, parse_date};
 use isms_core::{FieldError, Permission, PersonId};
 use isms_store::accounts::{api_token, session, user};
-use isms_store::org::{self, company, department, person, PeopleQuery};
-use isms_store::sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-};
 use isms_store::now_ms;
+use isms_store::org::{self, PeopleQuery, company, department, person};
+use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::HashMap;
@@ -117,20 +115,15 @@ fn validate(input: &PersonInput) -> std::result::Result<Valid, Vec<FieldError>> 
     if input.company_id.trim().is_empty() {
         errors.push(FieldError::coded("company_id", "required", "is required"));
     }
-    if let (Some(Some(j)), Some(Some(l))) = (joined, left) {
-        if l < j {
-            errors.push(FieldError::coded("left_on", "left-before-joined", "is before the joining date"));
-        }
+    if let (Some(Some(j)), Some(Some(l))) = (joined, left)
+        && l < j
+    {
+        errors.push(FieldError::coded("left_on", "left-before-joined", "is before the joining date"));
     }
     match (employee_number, name, email, status, joined, left) {
-        (Some(employee_number), Some(name), Some(email), Some(status), Some(j), Some(l)) if errors.is_empty() => Ok(Valid {
-            employee_number,
-            name,
-            email,
-            status,
-            joined_on: j.map(|d| d.to_string()),
-            left_on: l.map(|d| d.to_string()),
-        }),
+        (Some(employee_number), Some(name), Some(email), Some(status), Some(j), Some(l)) if errors.is_empty() => {
+            Ok(Valid { employee_number, name, email, status, joined_on: j.map(|d| d.to_string()), left_on: l.map(|d| d.to_string()) })
+        }
         _ => Err(errors),
     }
 }
@@ -216,7 +209,7 @@ pub async fn create(app: &App, who: &Principal, input: PersonInput) -> Result<Pe
     .into_active_model()
     .insert(&txn)
     .await
-    .map_err(|e| unique_person(e))?;
+    .map_err(unique_person)?;
     record(app, &txn, who, "people.create", "person", Some(&saved.id), Some(&saved.company_id), json!({"after": summary(&saved)})).await?;
     txn.commit().await?;
     Ok(saved.into())
@@ -279,8 +272,7 @@ pub async fn update(app: &App, who: &Principal, id: &str, input: PersonInput) ->
 
 /// Marks a person as having left (today, unless a date is given) and disables their account.
 pub async fn deactivate(app: &App, who: &Principal, id: &str, left_on: Option<&str>) -> Result<Person> {
-    let left = parse_date("left_on", left_on.unwrap_or(""))?
-        .unwrap_or_else(|| jiff::ZonedDateTime::now().date());
+    let left = parse_date("left_on", left_on.unwrap_or(""))?.unwrap_or_else(|| jiff::ZonedDateTime::now().date());
     let txn = app.store.write().await?;
     let m = person::Entity::find_by_id(id.to_owned()).one(&txn).await?.ok_or(AppError::NotFound)?;
     who.require_for(Permission::PeopleRead, Some(&m.company_id)).map_err(|_| AppError::NotFound)?;
@@ -291,7 +283,8 @@ pub async fn deactivate(app: &App, who: &Principal, id: &str, left_on: Option<&s
     am.left_on = Set(Some(left.to_string()));
     am.updated_ms = Set(now_ms());
     let saved = am.update(&txn).await?;
-    record(app, &txn, who, "people.deactivate", "person", Some(&saved.id), Some(&saved.company_id), json!({"before": before, "after": summary(&saved)})).await?;
+    record(app, &txn, who, "people.deactivate", "person", Some(&saved.id), Some(&saved.company_id), json!({"before": before, "after": summary(&saved)}))
+        .await?;
     disable_account_of(app, &txn, who, &saved).await?;
     txn.commit().await?;
     Ok(saved.into())
@@ -311,7 +304,7 @@ async fn disable_account_of(app: &App, txn: &impl ConnectionTrait, who: &Princip
     }
     session::Entity::delete_many().filter(session::Column::UserId.eq(uid.clone())).exec(txn).await?;
     api_token::Entity::update_many()
-        .col_expr(api_token::Column::Revoked, isms_store::sea_orm::sea_query::Expr::val(true).into())
+        .col_expr(api_token::Column::Revoked, isms_store::sea_orm::sea_query::Expr::val(true))
         .filter(api_token::Column::IssuedBy.eq(uid.clone()))
         .exec(txn)
         .await?;
@@ -392,22 +385,12 @@ struct Row {
 /// Imports people from CSV: creates new employee numbers, updates known ones. Every row
 /// is checked before anything is written; one bad row and nothing is imported.
 /// `progress(done, total)` is called while writing.
-pub async fn import_csv(
-    app: &App,
-    who: &Principal,
-    data: &[u8],
-    mut progress: impl FnMut(usize, usize),
-) -> std::result::Result<ImportSummary, ImportFailure> {
+pub async fn import_csv(app: &App, who: &Principal, data: &[u8], mut progress: impl FnMut(usize, usize)) -> std::result::Result<ImportSummary, ImportFailure> {
     who.require(Permission::PeopleManage)?;
     let db = app.store.conn();
-    let companies: HashMap<String, company::Model> =
-        org::companies(db, None).await.map_err(AppError::from)?.into_iter().map(|c| (c.code.clone(), c)).collect();
-    let departments: HashMap<(String, String), String> = org::departments(db, None)
-        .await
-        .map_err(AppError::from)?
-        .into_iter()
-        .map(|d| ((d.company_id, d.code), d.id))
-        .collect();
+    let companies: HashMap<String, company::Model> = org::companies(db, None).await.map_err(AppError::from)?.into_iter().map(|c| (c.code.clone(), c)).collect();
+    let departments: HashMap<(String, String), String> =
+        org::departments(db, None).await.map_err(AppError::from)?.into_iter().map(|d| ((d.company_id, d.code), d.id)).collect();
 
     let mut errors = vec![];
     let mut rdr = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(data);
@@ -423,7 +406,10 @@ pub async fn import_csv(
     }
     for h in headers.iter() {
         if !CSV_COLUMNS.contains(&h) {
-            errors.push(ImportError::coded(1, h, "column-unknown", format!("unknown column; expected {}", CSV_COLUMNS.join(", "))).arg("expected", CSV_COLUMNS.join(", ")));
+            errors.push(
+                ImportError::coded(1, h, "column-unknown", format!("unknown column; expected {}", CSV_COLUMNS.join(", ")))
+                    .arg("expected", CSV_COLUMNS.join(", ")),
+            );
         }
     }
     if !errors.is_empty() {
@@ -447,12 +433,18 @@ pub async fn import_csv(
         let company_code = get("company_code").to_uppercase();
         let company = companies.get(&company_code);
         if company.is_none() {
-            errors.push(ImportError::coded(line, "company_code", "no-company-code", format!("no company with code `{company_code}`")).arg("value", company_code.clone()));
+            errors.push(
+                ImportError::coded(line, "company_code", "no-company-code", format!("no company with code `{company_code}`"))
+                    .arg("value", company_code.clone()),
+            );
         }
-        if let Some(c) = company {
-            if who.require_for(Permission::PeopleManage, Some(&c.id)).is_err() {
-                errors.push(ImportError::coded(line, "company_code", "company-not-managed", format!("you may not manage people of `{company_code}`")).arg("value", company_code.clone()));
-            }
+        if let Some(c) = company
+            && who.require_for(Permission::PeopleManage, Some(&c.id)).is_err()
+        {
+            errors.push(
+                ImportError::coded(line, "company_code", "company-not-managed", format!("you may not manage people of `{company_code}`"))
+                    .arg("value", company_code.clone()),
+            );
         }
         let input = PersonInput {
             employee_number: get("employee_number"),
@@ -469,7 +461,11 @@ pub async fn import_csv(
         if let (Some(c), false) = (company, dep_code.is_empty()) {
             match departments.get(&(c.id.clone(), dep_code.clone())) {
                 Some(d) => department_id = Some(d.clone()),
-                None => errors.push(ImportError::coded(line, "department_code", "no-department-code", format!("`{company_code}` has no department `{dep_code}`")).arg("company", company_code.clone()).arg("value", dep_code.clone())),
+                None => errors.push(
+                    ImportError::coded(line, "department_code", "no-department-code", format!("`{company_code}` has no department `{dep_code}`"))
+                        .arg("company", company_code.clone())
+                        .arg("value", dep_code.clone()),
+                ),
             }
         }
         match validate(&input) {
@@ -524,7 +520,12 @@ pub async fn import_csv(
         let saved = match existing.get(&number) {
             Some(old) => {
                 if who.require_for(Permission::PeopleManage, Some(&old.company_id)).is_err() {
-                    return Err(ImportFailure::Rows(vec![ImportError::coded(r.line, "employee_number", "person-not-managed", "belongs to a person of a company you may not manage")]));
+                    return Err(ImportFailure::Rows(vec![ImportError::coded(
+                        r.line,
+                        "employee_number",
+                        "person-not-managed",
+                        "belongs to a person of a company you may not manage",
+                    )]));
                 }
                 let before = summary(old);
                 let mut am = old.clone().into_active_model();
@@ -537,7 +538,8 @@ pub async fn import_csv(
                 am.left_on = Set(r.input.left_on.clone());
                 am.updated_ms = Set(now);
                 let s = am.update(&txn).await.map_err(|e| line_err(unique_person(e)))?;
-                record(app, &txn, who, "people.import.update", "person", Some(&s.id), Some(&s.company_id), json!({"before": before, "after": summary(&s)})).await?;
+                record(app, &txn, who, "people.import.update", "person", Some(&s.id), Some(&s.company_id), json!({"before": before, "after": summary(&s)}))
+                    .await?;
                 if old.status != EmploymentStatus::Left.code() && r.input.status == EmploymentStatus::Left {
                     disable_account_of(app, &txn, who, &s).await?;
                 }
@@ -579,16 +581,24 @@ pub async fn import_csv(
             None => match person::Entity::find().filter(person::Column::EmployeeNumber.eq(mnum.clone())).one(&txn).await.map_err(AppError::from)? {
                 Some(p) => p.id,
                 None => {
-                    return Err(ImportFailure::Rows(vec![ImportError::coded(r.line, "manager_employee_number", "no-person-number", format!("no person with employee number `{mnum}`")).arg("value", mnum.clone())]));
+                    return Err(ImportFailure::Rows(vec![
+                        ImportError::coded(r.line, "manager_employee_number", "no-person-number", format!("no person with employee number `{mnum}`"))
+                            .arg("value", mnum.clone()),
+                    ]));
                 }
             },
         };
         let pid = &ids[r.input.employee_number.as_str()];
         if &mid == pid {
-            return Err(ImportFailure::Rows(vec![ImportError::coded(r.line, "manager_employee_number", "own-manager", "a person cannot be their own manager")]));
+            return Err(ImportFailure::Rows(vec![ImportError::coded(
+                r.line,
+                "manager_employee_number",
+                "own-manager",
+                "a person cannot be their own manager",
+            )]));
         }
         person::Entity::update_many()
-            .col_expr(person::Column::ManagerId, isms_store::sea_orm::sea_query::Expr::val(mid).into())
+            .col_expr(person::Column::ManagerId, isms_store::sea_orm::sea_query::Expr::val(mid))
             .filter(person::Column::Id.eq(pid.clone()))
             .exec(&txn)
             .await

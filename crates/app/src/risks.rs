@@ -4,14 +4,17 @@
 //! owner with reason and expiry, and a review date. Heat-map counts and reminders too.
 
 use crate::compliance::controls::RiskRef;
-use crate::{record, App, AppError, Page, Principal, Result};
-use isms_core::compliance::risk::{check_residual, Matrix, Rating, RiskStatus, Treatment};
+use crate::{App, AppError, Page, Principal, Result, record};
+use isms_core::compliance::risk::{Matrix, Rating, RiskStatus, Treatment, check_residual};
 use isms_core::{FieldError, Permission};
 use isms_store::assets::asset;
 use isms_store::compliance::{action, control, risk, risk_asset, risk_control};
 use isms_store::now_ms;
 use isms_store::sea_orm::sea_query::{Expr, Query};
-use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use isms_store::sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -45,7 +48,8 @@ pub async fn set_matrix(app: &App, who: &Principal, m: Matrix) -> Result<Matrix>
         .count(&txn)
         .await?;
     if beyond > 0 {
-        return Err(AppError::coded("likelihood", "matrix-in-use", "risks are scored on levels the new matrix does not have").into_with_arg("count", beyond.to_string()));
+        return Err(AppError::coded("likelihood", "matrix-in-use", "risks are scored on levels the new matrix does not have")
+            .into_with_arg("count", beyond.to_string()));
     }
     let before = matrix(app).await?;
     isms_store::settings::put(&txn, MATRIX_KEY, &serde_json::to_string(&m).map_err(|e| AppError::Internal(e.to_string()))?).await?;
@@ -92,7 +96,8 @@ pub struct Risk {
 
 fn view(m: &Matrix, r: risk::Model, today: jiff::civil::Date, remind: i64) -> Risk {
     let due = r.review_due.as_deref().and_then(|s| s.parse().ok());
-    let expired = r.status == RiskStatus::Accepted.code() && r.acceptance_expires.as_deref().and_then(|s| s.parse::<jiff::civil::Date>().ok()).is_some_and(|d| d < today);
+    let expired =
+        r.status == RiskStatus::Accepted.code() && r.acceptance_expires.as_deref().and_then(|s| s.parse::<jiff::civil::Date>().ok()).is_some_and(|d| d < today);
     Risk {
         inherent_rating: m.rating(r.inherent_score as u32),
         residual_rating: m.rating(r.residual_score as u32),
@@ -164,7 +169,12 @@ async fn filtered(app: &App, who: &Principal, q: &RiskQuery) -> Result<isms_stor
     }
     if let Some(s) = isms_store::search::cleaned(q.search.as_deref()) {
         use risk::Column as C;
-        sel = sel.filter(isms_store::search::indexed_contains(app.store.conn().get_database_backend(), "risks", &[C::Reference, C::Title, C::Threat, C::Vulnerability], &s));
+        sel = sel.filter(isms_store::search::indexed_contains(
+            app.store.conn().get_database_backend(),
+            "risks",
+            &[C::Reference, C::Title, C::Threat, C::Vulnerability],
+            &s,
+        ));
     }
     if let Some(c) = q.company_id.as_deref().filter(|c| !c.is_empty()) {
         sel = sel.filter(risk::Column::CompanyId.eq(c));
@@ -200,7 +210,10 @@ async fn filtered(app: &App, who: &Principal, q: &RiskQuery) -> Result<isms_stor
         Some("overdue") => sel = sel.filter(risk::Column::Status.ne("closed")).filter(risk::Column::ReviewDue.lt(today.to_string())),
         Some("due_soon") => {
             let horizon = today.saturating_add(jiff::Span::new().days(app.config().remind_days)).to_string();
-            sel = sel.filter(risk::Column::Status.ne("closed")).filter(risk::Column::ReviewDue.gte(today.to_string())).filter(risk::Column::ReviewDue.lte(horizon));
+            sel = sel
+                .filter(risk::Column::Status.ne("closed"))
+                .filter(risk::Column::ReviewDue.gte(today.to_string()))
+                .filter(risk::Column::ReviewDue.lte(horizon));
         }
         Some("expired") => sel = sel.filter(risk::Column::Status.eq("accepted")).filter(risk::Column::AcceptanceExpires.lt(today.to_string())),
         _ => {}
@@ -251,7 +264,13 @@ pub async fn list(app: &App, who: &Principal, q: &RiskQuery) -> Result<Page<Risk
         }
     };
     let limit = if q.limit == 0 { 50 } else { q.limit.min(1000) };
-    let rows = sel.order_by_desc(risk::Column::ResidualScore).order_by_desc(risk::Column::Reference).offset(isms_store::page_offset(q.offset)).limit(limit).all(db).await?;
+    let rows = sel
+        .order_by_desc(risk::Column::ResidualScore)
+        .order_by_desc(risk::Column::Reference)
+        .offset(isms_store::page_offset(q.offset))
+        .limit(limit)
+        .all(db)
+        .await?;
     let m = matrix(app).await?;
     let (today, remind) = (crate::assets::today(), app.config().remind_days);
     Ok(Page { items: rows.into_iter().map(|r| view(&m, r, today, remind)).collect(), total })
@@ -372,7 +391,8 @@ pub async fn get(app: &App, who: &Principal, id: &str) -> Result<RiskDetail> {
         .map(|c| crate::compliance::frameworks::ControlRef { id: c.id, code: c.code, title: c.title, status: c.status })
         .collect();
     let ids = Query::select().column(risk_asset::Column::AssetId).from(risk_asset::Entity).and_where(risk_asset::Column::RiskId.eq(r.id.clone())).to_owned();
-    let assets = asset::Entity::find().filter(asset::Column::Id.in_subquery(ids)).all(db).await?.into_iter().map(|a| AssetRef { id: a.id, name: a.name }).collect();
+    let assets =
+        asset::Entity::find().filter(asset::Column::Id.in_subquery(ids)).all(db).await?.into_iter().map(|a| AssetRef { id: a.id, name: a.name }).collect();
     let today = crate::assets::today().to_string();
     let actions = action::Entity::find()
         .filter(action::Column::RiskId.eq(r.id.clone()))
@@ -380,7 +400,15 @@ pub async fn get(app: &App, who: &Principal, id: &str) -> Result<RiskDetail> {
         .all(db)
         .await?
         .into_iter()
-        .map(|a| Action { overdue: a.done_ms.is_none() && a.due_on < today, id: a.id, title: a.title, control_id: a.control_id, owner_id: a.owner_id, due_on: a.due_on, done_ms: a.done_ms })
+        .map(|a| Action {
+            overdue: a.done_ms.is_none() && a.due_on < today,
+            id: a.id,
+            title: a.title,
+            control_id: a.control_id,
+            owner_id: a.owner_id,
+            due_on: a.due_on,
+            done_ms: a.done_ms,
+        })
         .collect();
     let can_manage = manages(who, &r);
     let can_accept = is_owner(db, who, &r).await? && r.status != RiskStatus::Closed.code();
@@ -436,7 +464,9 @@ async fn validate(app: &App, db: &impl ConnectionTrait, who: &Principal, input: 
     let m = matrix(app).await?;
     let mut errors = vec![];
     let title = crate::assets::required(&mut errors, "title", &input.title, 300);
-    for (field, value, max) in [("description", &input.description, 8000), ("threat", &input.threat, 2000), ("vulnerability", &input.vulnerability, 2000), ("plan", &input.plan, 8000)] {
+    for (field, value, max) in
+        [("description", &input.description, 8000), ("threat", &input.threat, 2000), ("vulnerability", &input.vulnerability, 2000), ("plan", &input.plan, 8000)]
+    {
         if value.chars().count() > max {
             errors.push(FieldError::coded(field, "too-long", format!("is longer than {max} characters")).arg("max", max.to_string()));
         } else if let Err(e) = isms_core::text::multi_line(field, value) {
@@ -445,10 +475,11 @@ async fn validate(app: &App, db: &impl ConnectionTrait, who: &Principal, input: 
     }
     let inherent = m.score("inherent", input.inherent_likelihood, input.inherent_impact).map_err(|e| errors.push(e)).unwrap_or(0);
     let residual = m.score("residual", input.residual_likelihood, input.residual_impact).map_err(|e| errors.push(e)).unwrap_or(0);
-    if inherent > 0 && residual > 0 {
-        if let Err(e) = check_residual(inherent, residual, &input.residual_reason) {
-            errors.push(e);
-        }
+    if inherent > 0
+        && residual > 0
+        && let Err(e) = check_residual(inherent, residual, &input.residual_reason)
+    {
+        errors.push(e);
     }
     let treatment = Treatment::parse(&input.treatment).map_err(|e| errors.push(e)).unwrap_or(Treatment::Mitigate);
     let review_due = crate::assets::date_opt(&mut errors, "review_due", &input.review_due);
@@ -637,7 +668,9 @@ pub async fn accept(app: &App, who: &Principal, id: &str, a: Acceptance) -> Resu
     match expires {
         None if errors.is_empty() => errors.push(FieldError::coded("expires_on", "required", "is required")),
         Some(d) if d <= today => errors.push(FieldError::coded("expires_on", "date-past", "must be after today")),
-        Some(d) if d > today.saturating_add(jiff::Span::new().years(3)) => errors.push(FieldError::coded("expires_on", "acceptance-too-long", "at most three years ahead")),
+        Some(d) if d > today.saturating_add(jiff::Span::new().years(3)) => {
+            errors.push(FieldError::coded("expires_on", "acceptance-too-long", "at most three years ahead"))
+        }
         _ => {}
     }
     if !errors.is_empty() {
@@ -652,7 +685,17 @@ pub async fn accept(app: &App, who: &Principal, id: &str, a: Acceptance) -> Resu
     am.acceptance_expires = Set(Some(expires.clone()));
     am.updated_ms = Set(now_ms());
     am.update(&txn).await?;
-    record(app, &txn, who, "risks.risk.accept", "risk", Some(id), Some(&r.company_id), json!({"residual": r.residual_score, "reason": reason, "expires_on": expires})).await?;
+    record(
+        app,
+        &txn,
+        who,
+        "risks.risk.accept",
+        "risk",
+        Some(id),
+        Some(&r.company_id),
+        json!({"residual": r.residual_score, "reason": reason, "expires_on": expires}),
+    )
+    .await?;
     txn.commit().await?;
     Ok(get(app, who, id).await?.risk)
 }
@@ -672,7 +715,17 @@ pub async fn set_status(app: &App, who: &Principal, id: &str, status: &str, note
     am.status = Set(status.code().into());
     am.updated_ms = Set(now_ms());
     am.update(&txn).await?;
-    record(app, &txn, who, "risks.risk.status", "risk", Some(id), Some(&r.company_id), json!({"before": r.status, "after": status.code(), "note": note.trim()})).await?;
+    record(
+        app,
+        &txn,
+        who,
+        "risks.risk.status",
+        "risk",
+        Some(id),
+        Some(&r.company_id),
+        json!({"before": r.status, "after": status.code(), "note": note.trim()}),
+    )
+    .await?;
     txn.commit().await?;
     Ok(get(app, who, id).await?.risk)
 }
@@ -689,7 +742,8 @@ pub async fn reviewed(app: &App, who: &Principal, id: &str, note: &str) -> Resul
     am.review_due = Set(Some(due.clone()));
     am.updated_ms = Set(now_ms());
     am.update(&txn).await?;
-    record(app, &txn, who, "risks.risk.review", "risk", Some(id), Some(&r.company_id), json!({"before": r.review_due, "after": due, "note": note.trim()})).await?;
+    record(app, &txn, who, "risks.risk.review", "risk", Some(id), Some(&r.company_id), json!({"before": r.review_due, "after": due, "note": note.trim()}))
+        .await?;
     txn.commit().await?;
     Ok(get(app, who, id).await?.risk)
 }
@@ -719,10 +773,10 @@ pub async fn add_action(app: &App, who: &Principal, id: &str, input: ActionInput
         errors.push(FieldError::coded("due_on", "required", "is required"));
     }
     let control_id = crate::assets::blank_to_none(&input.control_id);
-    if let Some(c) = &control_id {
-        if control::Entity::find_by_id(c.clone()).one(&txn).await?.is_none() {
-            errors.push(FieldError::coded("control_id", "no-control", "no such control"));
-        }
+    if let Some(c) = &control_id
+        && control::Entity::find_by_id(c.clone()).one(&txn).await?.is_none()
+    {
+        errors.push(FieldError::coded("control_id", "no-control", "no such control"));
     }
     let owner_id = match crate::people::resolve_person_ref(&txn, "owner_id", crate::assets::blank_to_none(&input.owner_id)).await {
         Ok(o) => o.or(r.owner_id.clone()),
@@ -779,7 +833,8 @@ pub async fn complete_action(app: &App, who: &Principal, id: &str, action_id: &s
 
 /// Risks treated by a control that `who` may see.
 pub(crate) async fn treated_by(db: &impl ConnectionTrait, who: &Principal, control_id: &str) -> Result<Vec<RiskRef>> {
-    let ids = Query::select().column(risk_control::Column::RiskId).from(risk_control::Entity).and_where(risk_control::Column::ControlId.eq(control_id)).to_owned();
+    let ids =
+        Query::select().column(risk_control::Column::RiskId).from(risk_control::Entity).and_where(risk_control::Column::ControlId.eq(control_id)).to_owned();
     let mut sel = risk::Entity::find().filter(risk::Column::Id.in_subquery(ids));
     if let Some(set) = who.within(Permission::RisksRead)? {
         sel = sel.filter(risk::Column::CompanyId.is_in(set));
@@ -804,22 +859,31 @@ pub async fn remind(app: &App) -> Result<usize> {
     let txn = app.store.write().await?;
     for r in risk::Entity::find().filter(risk::Column::Status.ne("closed")).filter(risk::Column::ReviewDue.lte(horizon.clone())).all(db).await? {
         let (Some(owner), Some(due)) = (&r.owner_id, &r.review_due) else { continue };
-        let n = crate::notify::Notice::new("risk-review-due", json!({"risk": format!("{} {}", r.reference, r.title), "due": due}), format!("/risks/{}", r.id)).once(format!("risk-review:{}:{due}", r.id));
+        let n = crate::notify::Notice::new("risk-review-due", json!({"risk": format!("{} {}", r.reference, r.title), "due": due}), format!("/risks/{}", r.id))
+            .once(format!("risk-review:{}:{due}", r.id));
         sent += crate::notify::to_person(app, &txn, owner, &n).await? as usize;
     }
     for r in risk::Entity::find().filter(risk::Column::Status.eq("accepted")).filter(risk::Column::AcceptanceExpires.lt(today.to_string())).all(db).await? {
         let (Some(owner), Some(until)) = (&r.owner_id, &r.acceptance_expires) else { continue };
-        let n = crate::notify::Notice::new("risk-acceptance-expired", json!({"risk": format!("{} {}", r.reference, r.title), "due": until}), format!("/risks/{}", r.id)).once(format!("risk-acceptance:{}:{until}", r.id));
+        let n = crate::notify::Notice::new(
+            "risk-acceptance-expired",
+            json!({"risk": format!("{} {}", r.reference, r.title), "due": until}),
+            format!("/risks/{}", r.id),
+        )
+        .once(format!("risk-acceptance:{}:{until}", r.id));
         sent += crate::notify::to_person(app, &txn, owner, &n).await? as usize;
     }
     for a in action::Entity::find().filter(action::Column::DoneMs.is_null()).filter(action::Column::DueOn.lte(horizon.clone())).all(db).await? {
         let Some(owner) = &a.owner_id else { continue };
-        let n = crate::notify::Notice::new("risk-action-due", json!({"action": a.title, "due": a.due_on}), format!("/risks/{}", a.risk_id)).once(format!("risk-action:{}:{}", a.id, a.due_on));
+        let n = crate::notify::Notice::new("risk-action-due", json!({"action": a.title, "due": a.due_on}), format!("/risks/{}", a.risk_id))
+            .once(format!("risk-action:{}:{}", a.id, a.due_on));
         sent += crate::notify::to_person(app, &txn, owner, &n).await? as usize;
     }
     for c in control::Entity::find().filter(control::Column::ReviewDue.lte(horizon)).all(db).await? {
         let (Some(owner), Some(due)) = (&c.owner_id, &c.review_due) else { continue };
-        let n = crate::notify::Notice::new("control-review-due", json!({"control": format!("{} {}", c.code, c.title), "due": due}), format!("/controls/{}", c.id)).once(format!("control-review:{}:{due}", c.id));
+        let n =
+            crate::notify::Notice::new("control-review-due", json!({"control": format!("{} {}", c.code, c.title), "due": due}), format!("/controls/{}", c.id))
+                .once(format!("control-review:{}:{due}", c.id));
         sent += crate::notify::to_person(app, &txn, owner, &n).await? as usize;
     }
     txn.commit().await?;

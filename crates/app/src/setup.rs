@@ -2,7 +2,7 @@
 //! administrator. The link's token is kept only as a hash and expires.
 
 use crate::accounts::{self, GrantView, NewUser, UserView};
-use crate::{random_token, token_hash, App, AppError, Principal, Result};
+use crate::{App, AppError, Principal, Result, random_token, token_hash};
 use isms_core::Role;
 use isms_store::{accounts as store, now_ms, settings};
 

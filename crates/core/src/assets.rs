@@ -111,10 +111,10 @@ impl HandlingRules {
         if self.customer_information && self.take_out == Egress::Allowed {
             errors.push(FieldError::coded("take_out", "customer-leaves-freely", "customer information may not leave the company without approval"));
         }
-        if let Some(m) = self.retention_months {
-            if m == 0 || m > 1200 {
-                errors.push(FieldError::coded("retention_months", "retention-range", "must be between 1 and 1200 months").arg("value", m.to_string()));
-            }
+        if let Some(m) = self.retention_months
+            && (m == 0 || m > 1200)
+        {
+            errors.push(FieldError::coded("retention_months", "retention-range", "must be between 1 and 1200 months").arg("value", m.to_string()));
         }
         if errors.is_empty() { Ok(()) } else { Err(errors) }
     }
@@ -323,7 +323,14 @@ pub fn default_categories() -> Vec<(&'static str, &'static str, &'static str, Ha
         retention_months: Some(60),
         ..strict.clone()
     };
-    let confidential = HandlingRules { personal_information: false, need_to_know: true, access_logging: false, retention_months: Some(120), disposal: Disposal::SecureErase, ..employee.clone() };
+    let confidential = HandlingRules {
+        personal_information: false,
+        need_to_know: true,
+        access_logging: false,
+        retention_months: Some(120),
+        disposal: Disposal::SecureErase,
+        ..employee.clone()
+    };
     let internal = HandlingRules {
         need_to_know: false,
         take_out: Egress::WithApproval,

@@ -73,7 +73,9 @@ pub enum Fault {
     Emptied { head: i64 },
     #[error("the chain's head record is missing (it was deleted)")]
     HeadMissing,
-    #[error("the chain ends at entry {last}, but a checkpoint kept outside the database recorded entry {checkpoint} (entries were removed from the end and the head rewritten)")]
+    #[error(
+        "the chain ends at entry {last}, but a checkpoint kept outside the database recorded entry {checkpoint} (entries were removed from the end and the head rewritten)"
+    )]
     BehindCheckpoint { last: i64, checkpoint: i64 },
     #[error("entry {seq} is not the entry a checkpoint kept outside the database recorded (the chain was rewritten)")]
     CheckpointMismatch { seq: i64 },

@@ -177,11 +177,16 @@ impl FieldMap {
                 continue;
             }
             if from.ends_with(".*") != (to == "*" || to.ends_with(".*")) || from == "*" {
-                errors.push(FieldError::coded("field_map", "map-prefix", format!("line {n}: a prefix maps to a prefix (`winlog.event_data.* = *`)")).arg("line", n.to_string()));
+                errors.push(
+                    FieldError::coded("field_map", "map-prefix", format!("line {n}: a prefix maps to a prefix (`winlog.event_data.* = *`)"))
+                        .arg("line", n.to_string()),
+                );
                 continue;
             }
             if out.iter().any(|(f, _): &(String, String)| f == from) {
-                errors.push(FieldError::coded("field_map", "map-twice", format!("line {n}: `{from}` is mapped twice")).arg("line", n.to_string()).arg("value", from));
+                errors.push(
+                    FieldError::coded("field_map", "map-twice", format!("line {n}: `{from}` is mapped twice")).arg("line", n.to_string()).arg("value", from),
+                );
                 continue;
             }
             out.push((from.to_owned(), to.to_owned()));

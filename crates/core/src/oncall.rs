@@ -108,10 +108,18 @@ pub const MAX_COVER_MS: i64 = 90 * 86_400_000;
 pub fn check_rota<P: PartialEq>(shift_hours: i64, ack_minutes: i64, members: &[P]) -> Vec<FieldError> {
     let mut errors = vec![];
     if !(1..=MAX_SHIFT_HOURS).contains(&shift_hours) {
-        errors.push(FieldError::coded("shift_hours", "between", format!("must be between 1 and {MAX_SHIFT_HOURS}")).arg("min", "1").arg("max", MAX_SHIFT_HOURS.to_string()));
+        errors.push(
+            FieldError::coded("shift_hours", "between", format!("must be between 1 and {MAX_SHIFT_HOURS}"))
+                .arg("min", "1")
+                .arg("max", MAX_SHIFT_HOURS.to_string()),
+        );
     }
     if !(1..=MAX_ACK_MINUTES).contains(&ack_minutes) {
-        errors.push(FieldError::coded("ack_minutes", "between", format!("must be between 1 and {MAX_ACK_MINUTES}")).arg("min", "1").arg("max", MAX_ACK_MINUTES.to_string()));
+        errors.push(
+            FieldError::coded("ack_minutes", "between", format!("must be between 1 and {MAX_ACK_MINUTES}"))
+                .arg("min", "1")
+                .arg("max", MAX_ACK_MINUTES.to_string()),
+        );
     }
     if members.is_empty() {
         errors.push(FieldError::coded("members", "required", "is required"));

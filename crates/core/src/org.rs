@@ -139,9 +139,7 @@ pub fn parse_date(field: &str, raw: &str) -> Result<Option<jiff::civil::Date>, F
     if s.is_empty() {
         return Ok(None);
     }
-    s.parse::<jiff::civil::Date>()
-        .map(Some)
-        .map_err(|_| FieldError::coded(field, "date", format!("`{s}` is not a date (YYYY-MM-DD)")).arg("value", s))
+    s.parse::<jiff::civil::Date>().map(Some).map_err(|_| FieldError::coded(field, "date", format!("`{s}` is not a date (YYYY-MM-DD)")).arg("value", s))
 }
 
 #[cfg(test)]

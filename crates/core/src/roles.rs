@@ -58,18 +58,52 @@ impl Role {
     pub fn permissions(self) -> &'static [Permission] {
         use Permission::*;
         match self {
-            Role::SystemAdministrator => &[
-                OrgRead, OrgManage, PeopleRead, PeopleManage, UsersRead, UsersManage, AuditRead, AuditExport, AssetsRead,
+            Role::SystemAdministrator => &[OrgRead, OrgManage, PeopleRead, PeopleManage, UsersRead, UsersManage, AuditRead, AuditExport, AssetsRead],
+            Role::Ciso => &[
+                OrgRead,
+                PeopleRead,
+                UsersRead,
+                AuditRead,
+                AuditExport,
+                AssetsRead,
+                AssetsManage,
+                CategoriesManage,
+                PoliciesRead,
+                PoliciesManage,
+                IncidentsRead,
+                IncidentsManage,
+                ComplianceRead,
+                ComplianceManage,
+                FrameworksManage,
+                RisksRead,
+                RisksManage,
+                MonitoringRead,
+                MonitoringManage,
+                RulesManage,
             ],
-            Role::Ciso => &[OrgRead, PeopleRead, UsersRead, AuditRead, AuditExport, AssetsRead, AssetsManage, CategoriesManage, PoliciesRead, PoliciesManage, IncidentsRead, IncidentsManage,
-                ComplianceRead, ComplianceManage, FrameworksManage, RisksRead, RisksManage, MonitoringRead, MonitoringManage, RulesManage],
             Role::CouncilMember => &[OrgRead, PoliciesRead, ComplianceRead, RisksRead],
             Role::CommitteeMember => &[OrgRead, PeopleRead, AssetsRead, PoliciesRead, ComplianceRead, RisksRead],
             Role::CompanySecurityAdmin => &[
-                OrgRead, PeopleRead, PeopleManage, UsersRead, AuditRead, AssetsRead, AssetsManage, PoliciesRead, PoliciesManage, IncidentsRead,
-                ComplianceRead, ComplianceManage, RisksRead, RisksManage, MonitoringRead, MonitoringManage,
+                OrgRead,
+                PeopleRead,
+                PeopleManage,
+                UsersRead,
+                AuditRead,
+                AssetsRead,
+                AssetsManage,
+                PoliciesRead,
+                PoliciesManage,
+                IncidentsRead,
+                ComplianceRead,
+                ComplianceManage,
+                RisksRead,
+                RisksManage,
+                MonitoringRead,
+                MonitoringManage,
             ],
-            Role::CsirtMember => &[OrgRead, PeopleRead, AssetsRead, PoliciesRead, IncidentsRead, IncidentsManage, MonitoringRead, MonitoringManage, RulesManage],
+            Role::CsirtMember => {
+                &[OrgRead, PeopleRead, AssetsRead, PoliciesRead, IncidentsRead, IncidentsManage, MonitoringRead, MonitoringManage, RulesManage]
+            }
             Role::Auditor => &[OrgRead, PeopleRead, UsersRead, AuditRead, AuditExport, AssetsRead, PoliciesRead, ComplianceRead, RisksRead, MonitoringRead],
             Role::Hr => &[OrgRead, PeopleRead, PeopleManage],
             Role::ContactDeskAgent => &[OrgRead],
@@ -91,10 +125,7 @@ impl fmt::Display for Role {
 impl FromStr for Role {
     type Err = crate::FieldError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.code() == s)
-            .ok_or_else(|| crate::FieldError::coded("role", "role", format!("unknown role `{s}`")).arg("value", s))
+        Role::ALL.into_iter().find(|r| r.code() == s).ok_or_else(|| crate::FieldError::coded("role", "role", format!("unknown role `{s}`")).arg("value", s))
     }
 }
 
@@ -228,7 +259,18 @@ mod tests {
 
     #[test]
     fn auditors_read_but_never_change() {
-        for p in [Permission::OrgManage, Permission::PeopleManage, Permission::UsersManage, Permission::AssetsManage, Permission::CategoriesManage, Permission::PoliciesManage, Permission::IncidentsManage, Permission::ComplianceManage, Permission::FrameworksManage, Permission::RisksManage] {
+        for p in [
+            Permission::OrgManage,
+            Permission::PeopleManage,
+            Permission::UsersManage,
+            Permission::AssetsManage,
+            Permission::CategoriesManage,
+            Permission::PoliciesManage,
+            Permission::IncidentsManage,
+            Permission::ComplianceManage,
+            Permission::FrameworksManage,
+            Permission::RisksManage,
+        ] {
             assert!(!Role::Auditor.grants(p));
         }
         assert!(Role::Auditor.grants(Permission::AuditRead));

@@ -119,10 +119,7 @@ mod tests {
     #[test]
     fn one_group_grant_wins_over_company_grants() {
         let a = CompanyId::new();
-        let access = Access::new(vec![
-            Grant { role: Role::Hr, company: Some(a) },
-            Grant { role: Role::Auditor, company: None },
-        ]);
+        let access = Access::new(vec![Grant { role: Role::Hr, company: Some(a) }, Grant { role: Role::Auditor, company: None }]);
         assert_eq!(access.scope(Permission::PeopleRead), Scope::Group);
         assert_eq!(access.scope(Permission::PeopleManage), Scope::Companies([a].into()));
     }

@@ -6,7 +6,7 @@
 //!
 //!   cargo bench -p isms-detect --bench engine
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use isms_detect::pattern::Placeholders;
 use isms_detect::{Engine, Event, LoadReport, LogSourceMap};
 use std::io::{BufRead, BufReader};
@@ -15,9 +15,7 @@ use std::path::{Path, PathBuf};
 const EVENTS: usize = 20_000;
 
 fn bench_dir() -> PathBuf {
-    std::env::var_os("ISMS_BENCH_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench"))
+    std::env::var_os("ISMS_BENCH_DIR").map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench"))
 }
 
 fn engine(dir: &Path) -> Engine {
@@ -110,20 +108,24 @@ fn bench_indicators(c: &mut Criterion) {
     let mut found = vec![];
     g.bench_function("match", |b| {
         b.iter(|| {
-            events.iter().map(|e| {
-                set.match_event(e, &mut found);
-                found.len()
-            })
-            .sum::<usize>()
+            events
+                .iter()
+                .map(|e| {
+                    set.match_event(e, &mut found);
+                    found.len()
+                })
+                .sum::<usize>()
         })
     });
     g.bench_function("rules+indicators", |b| {
         b.iter(|| {
-            events.iter().map(|e| {
-                set.match_event(e, &mut found);
-                engine.matches(e).len() + found.len()
-            })
-            .sum::<usize>()
+            events
+                .iter()
+                .map(|e| {
+                    set.match_event(e, &mut found);
+                    engine.matches(e).len() + found.len()
+                })
+                .sum::<usize>()
         })
     });
     g.finish();

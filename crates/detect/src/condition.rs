@@ -9,7 +9,10 @@ pub enum Expr {
     /// A search by its index in the rule.
     Search(usize),
     /// At least `min` of these searches (`all of` sets `min` to their number).
-    AtLeast { min: usize, of: Vec<usize> },
+    AtLeast {
+        min: usize,
+        of: Vec<usize>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -118,27 +118,30 @@ pub fn parse(doc: &MarkedYamlOwned) -> Result<Correlation, RuleError> {
         return Err(RuleError::new(pos(&c), "correlation", "`rules` names no rule"));
     }
     let span_node = get(&c, "timespan").or_else(|| get(&c, "timeframe")).ok_or_else(|| RuleError::new(pos(&c), "correlation", "`timespan` is missing"))?;
-    let timespan_ms = text(&span_node).as_deref().and_then(parse_timespan).ok_or_else(|| RuleError::new(pos(&span_node), "correlation", "`timespan` must look like 30s, 5m, 1h or 2d"))?;
+    let timespan_ms = text(&span_node)
+        .as_deref()
+        .and_then(parse_timespan)
+        .ok_or_else(|| RuleError::new(pos(&span_node), "correlation", "`timespan` must look like 30s, 5m, 1h or 2d"))?;
     let mut condition = None;
     let mut field = None;
-    if let Some(cond) = get(&c, "condition") {
-        if let YamlDataOwned::Mapping(m) = &cond.data {
-            for (k, v) in m {
-                let key = text(k).unwrap_or_default();
-                if key == "field" {
-                    field = text(v);
-                    continue;
-                }
-                let n: f64 = text(v).and_then(|t| t.parse().ok()).ok_or_else(|| RuleError::new(pos(v), "correlation", format!("`{key}` needs a number")))?;
-                condition = Some(match key.as_str() {
-                    "gt" => Cond::Gt(n),
-                    "gte" => Cond::Gte(n),
-                    "lt" => Cond::Lt(n),
-                    "lte" => Cond::Lte(n),
-                    "eq" => Cond::Eq(n),
-                    other => return Err(RuleError::new(pos(k), "correlation", format!("unknown condition `{other}`"))),
-                });
+    if let Some(cond) = get(&c, "condition")
+        && let YamlDataOwned::Mapping(m) = &cond.data
+    {
+        for (k, v) in m {
+            let key = text(k).unwrap_or_default();
+            if key == "field" {
+                field = text(v);
+                continue;
             }
+            let n: f64 = text(v).and_then(|t| t.parse().ok()).ok_or_else(|| RuleError::new(pos(v), "correlation", format!("`{key}` needs a number")))?;
+            condition = Some(match key.as_str() {
+                "gt" => Cond::Gt(n),
+                "gte" => Cond::Gte(n),
+                "lt" => Cond::Lt(n),
+                "lte" => Cond::Lte(n),
+                "eq" => Cond::Eq(n),
+                other => return Err(RuleError::new(pos(k), "correlation", format!("unknown condition `{other}`"))),
+            });
         }
     }
     if matches!(kind, Kind::EventCount | Kind::ValueCount) && condition.is_none() {
@@ -173,17 +176,7 @@ pub fn parse(doc: &MarkedYamlOwned) -> Result<Correlation, RuleError> {
             aliases.insert(name, map);
         }
     }
-    Ok(Correlation {
-        id: get(doc, "id").as_ref().and_then(text),
-        title,
-        kind,
-        rules,
-        group_by,
-        timespan_ms,
-        condition,
-        field,
-        aliases,
-    })
+    Ok(Correlation { id: get(doc, "id").as_ref().and_then(text), title, kind, rules, group_by, timespan_ms, condition, field, aliases })
 }
 
 /// A correlation that fired.
@@ -313,7 +306,9 @@ mod tests {
 
     #[test]
     fn value_count_counts_distinct_values() {
-        let c = corr("title: spray\ncorrelation:\n  type: value_count\n  rules: [failed_logon]\n  group-by: [Host]\n  timespan: 5m\n  condition: {gte: 3, field: User}\n");
+        let c = corr(
+            "title: spray\ncorrelation:\n  type: value_count\n  rules: [failed_logon]\n  group-by: [Host]\n  timespan: 5m\n  condition: {gte: 3, field: User}\n",
+        );
         let mut k = Correlator::new(vec![c]);
         for u in ["a", "a", "b"] {
             assert!(k.feed(1, &["failed_logon"], &ev(u, "h")).is_empty());
@@ -358,7 +353,9 @@ mod tests {
 
     #[test]
     fn bad_correlations_are_named() {
-        let doc = MarkedYamlOwned::load_from_str("title: x\ncorrelation:\n  type: event_count\n  rules: [a]\n  timespan: 5 minutes\n  condition: {gte: 1}\n").unwrap().remove(0);
+        let doc = MarkedYamlOwned::load_from_str("title: x\ncorrelation:\n  type: event_count\n  rules: [a]\n  timespan: 5 minutes\n  condition: {gte: 1}\n")
+            .unwrap()
+            .remove(0);
         let e = parse(&doc).unwrap_err();
         assert_eq!(e.position.line, 5);
         assert!(e.reason.contains("timespan"));

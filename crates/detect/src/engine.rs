@@ -2,12 +2,12 @@
 //! is checked against each distinct log-source constraint once, and only the rules whose
 //! constraint holds are evaluated.
 
+use crate::Position;
 use crate::event::Event;
 use crate::logsource::{Constraint, LogSourceMap};
 use crate::pattern::Placeholders;
 use crate::prereq::Anchor;
-use crate::rule::{parse_documents, Level, Rule};
-use crate::Position;
+use crate::rule::{Level, Rule, parse_documents};
 use std::collections::{BTreeMap, HashMap};
 
 /// A rule that could not be used.
@@ -201,7 +201,7 @@ impl FieldIndex {
     fn new(source: Option<usize>, lits: &[(String, Anchor)], rules: Vec<Vec<u32>>) -> Result<FieldIndex, aho_corasick::BuildError> {
         let mut fi = FieldIndex { source, anywhere: None, prefixes: None, suffixes: None };
         let (mut any_lits, mut any_rules) = (vec![], vec![]);
-        for ((lit, anchor), rules) in lits.iter().zip(rules.into_iter()) {
+        for ((lit, anchor), rules) in lits.iter().zip(rules) {
             match anchor {
                 Anchor::Anywhere => {
                     any_lits.push(lit.clone());
@@ -350,7 +350,9 @@ impl Engine {
                         self.correlations.push(c);
                         report.loaded += 1;
                     }
-                    Err(e) => report.refused.push(Refusal { file: file.into(), id: d.id, title: d.title, position: e.position, kind: e.kind, reason: e.reason }),
+                    Err(e) => {
+                        report.refused.push(Refusal { file: file.into(), id: d.id, title: d.title, position: e.position, kind: e.kind, reason: e.reason })
+                    }
                 }
                 continue;
             }
@@ -462,9 +464,8 @@ impl Engine {
         let texts: Vec<Option<&str>> = index.source_fields.iter().map(|f| e.get_with_lower(f).and_then(|(_, l)| l)).collect();
         let mut belongs = |c: Option<usize>| match c {
             None => true,
-            Some(c) => *source_ok[c].get_or_insert_with(|| {
-                index.sources[c].iter().any(|alt| alt.iter().all(|(at, vals)| texts[*at].is_some_and(|t| vals.iter().any(|v| v == t))))
-            }),
+            Some(c) => *source_ok[c]
+                .get_or_insert_with(|| index.sources[c].iter().any(|alt| alt.iter().all(|(at, vals)| texts[*at].is_some_and(|t| vals.iter().any(|v| v == t))))),
         };
         // Wake the rules whose required literals occur in this event's fields: one bit
         // per rule, starting from the rules that are always evaluated.
@@ -512,6 +513,12 @@ impl Engine {
     }
 }
 
+// The engine is shared by the threads that read events.
+const _: fn() = || {
+    fn shared<T: Send + Sync>() {}
+    shared::<Engine>();
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -539,9 +546,3 @@ mod tests {
         assert!(e.matches(&wrong_source).is_empty());
     }
 }
-
-// The engine is shared by the threads that read events.
-const _: fn() = || {
-    fn shared<T: Send + Sync>() {}
-    shared::<Engine>();
-};

@@ -489,7 +489,9 @@ mod tests {
         let e = Event::from_json_str(r#"{"EventID": 1, "Image": "C:\\a.exe"}"#).unwrap();
         assert_eq!(e.get("EventID"), Some(&Value::Int(1)));
         assert_eq!(e.get_with_lower("Image").unwrap().1, Some("c:\\a.exe"));
-        let e = Event::from_json_str(r##"{"Event": {"System": {"EventID": 7, "Provider": {"#attributes": {"Name": "Sysmon"}}}, "EventData": {"Image": "x"}}}"##).unwrap();
+        let e =
+            Event::from_json_str(r##"{"Event": {"System": {"EventID": 7, "Provider": {"#attributes": {"Name": "Sysmon"}}}, "EventData": {"Image": "x"}}}"##)
+                .unwrap();
         assert_eq!(e.get("EventID"), Some(&Value::Int(7)));
         assert_eq!(e.get("Image"), Some(&Value::Str("x".into())));
         assert_eq!(e.get("Provider_Name"), Some(&Value::Str("Sysmon".into())));

@@ -127,11 +127,7 @@ impl LogSourceMap {
             (Some(c), None) => Some(c.clone()),
             (None, Some(s)) => Some(s.clone()),
             // Both: each category alternative narrowed by the service's fields.
-            (Some(c), Some(s)) => Some(
-                c.iter()
-                    .flat_map(|ca| s.iter().map(move |sa| Alt(ca.0.iter().chain(sa.0.iter()).cloned().collect())))
-                    .collect(),
-            ),
+            (Some(c), Some(s)) => Some(c.iter().flat_map(|ca| s.iter().map(move |sa| Alt(ca.0.iter().chain(sa.0.iter()).cloned().collect()))).collect()),
         }
     }
 
@@ -141,10 +137,10 @@ impl LogSourceMap {
             for (when, fields) in &p.aliases {
                 if when.matches(e) {
                     for (sigma, actual) in fields {
-                        if e.get(sigma).is_none() {
-                            if let Some(v) = e.get(actual).cloned() {
-                                e.insert(sigma.clone(), v);
-                            }
+                        if e.get(sigma).is_none()
+                            && let Some(v) = e.get(actual).cloned()
+                        {
+                            e.insert(sigma.clone(), v);
                         }
                     }
                 }

@@ -111,15 +111,28 @@ pub enum Cmp {
 /// One compiled value of a detection item.
 #[derive(Debug, Clone)]
 pub enum Matcher {
-    Str { m: StrMatch, cased: bool },
+    Str {
+        m: StrMatch,
+        cased: bool,
+    },
     Regex(Regex),
-    Cidr { net: IpAddr, prefix: u8 },
-    Num { cmp: Cmp, value: f64 },
+    Cidr {
+        net: IpAddr,
+        prefix: u8,
+    },
+    Num {
+        cmp: Cmp,
+        value: f64,
+    },
     Exists(bool),
     /// The field is absent or null.
     Null,
     /// The field equals (or starts/ends with, contains) another field of the same event.
-    FieldRef { field: String, how: RefHow, cased: bool },
+    FieldRef {
+        field: String,
+        how: RefHow,
+        cased: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -231,8 +244,30 @@ pub type Placeholders = std::collections::HashMap<String, Vec<String>>;
 pub fn compile_value(value: &RawValue, modifiers: &[String], placeholders: &Placeholders) -> Result<Vec<Matcher>, (&'static str, String)> {
     let has = |m: &str| modifiers.iter().any(|x| x == m);
     let known = [
-        "contains", "startswith", "endswith", "all", "re", "i", "m", "s", "base64", "base64offset", "utf16le", "utf16be", "utf16", "wide",
-        "windash", "cidr", "exists", "expand", "fieldref", "lt", "lte", "gt", "gte", "cased",
+        "contains",
+        "startswith",
+        "endswith",
+        "all",
+        "re",
+        "i",
+        "m",
+        "s",
+        "base64",
+        "base64offset",
+        "utf16le",
+        "utf16be",
+        "utf16",
+        "wide",
+        "windash",
+        "cidr",
+        "exists",
+        "expand",
+        "fieldref",
+        "lt",
+        "lte",
+        "gt",
+        "gte",
+        "cased",
     ];
     for m in modifiers {
         if !known.contains(&m.as_str()) {
@@ -416,18 +451,12 @@ fn base64_offsets(bytes: &[u8]) -> Vec<String> {
 /// Command-line switches may start with `-`, `/` or a Unicode dash; each variant uses one.
 fn windash(v: &str) -> Vec<String> {
     let dashes = ['-', '/', '\u{2013}', '\u{2014}', '\u{2015}'];
-    let positions: Vec<usize> = v
-        .char_indices()
-        .filter(|(i, c)| (*c == '-' || *c == '/') && (*i == 0 || v[..*i].ends_with([' ', '*', '"', '\''])))
-        .map(|(i, _)| i)
-        .collect();
+    let positions: Vec<usize> =
+        v.char_indices().filter(|(i, c)| (*c == '-' || *c == '/') && (*i == 0 || v[..*i].ends_with([' ', '*', '"', '\'']))).map(|(i, _)| i).collect();
     if positions.is_empty() {
         return vec![v.to_owned()];
     }
-    dashes
-        .iter()
-        .map(|d| v.char_indices().map(|(i, c)| if positions.contains(&i) { *d } else { c }).collect())
-        .collect()
+    dashes.iter().map(|d| v.char_indices().map(|(i, c)| if positions.contains(&i) { *d } else { c }).collect()).collect()
 }
 
 fn expand_placeholders(v: &str, placeholders: &Placeholders) -> Result<Vec<String>, (&'static str, String)> {

@@ -4,7 +4,7 @@
 
 use crate::condition::{self, Expr};
 use crate::event::Event;
-use crate::pattern::{compile_value, Matcher, Placeholders, RawValue};
+use crate::pattern::{Matcher, Placeholders, RawValue, compile_value};
 use crate::{Position, RuleError};
 use saphyr::{LoadableYamlNode, MarkedYamlOwned, ScalarOwned, YamlDataOwned};
 
@@ -108,18 +108,13 @@ pub struct Parsed {
 /// YAML scanner (saphyr-parser 0.0.12) loops for ever on a `%` directive at the very end
 /// of the text, which fuzzing found.
 pub(crate) fn load_yaml(src: &str) -> Result<Vec<MarkedYamlOwned>, saphyr::ScanError> {
-    if src.ends_with('\n') {
-        MarkedYamlOwned::load_from_str(src)
-    } else {
-        MarkedYamlOwned::load_from_str(&format!("{src}\n"))
-    }
+    if src.ends_with('\n') { MarkedYamlOwned::load_from_str(src) } else { MarkedYamlOwned::load_from_str(&format!("{src}\n")) }
 }
 
 /// Parses every document of a YAML text. A text that is not YAML at all is one error.
 pub fn parse_documents(src: &str, placeholders: &Placeholders) -> Result<Vec<Parsed>, RuleError> {
-    let docs = load_yaml(src).map_err(|e| {
-        RuleError::new(Position { line: e.marker().line(), column: e.marker().col() + 1 }, "yaml", format!("not valid YAML: {}", e.info()))
-    })?;
+    let docs = load_yaml(src)
+        .map_err(|e| RuleError::new(Position { line: e.marker().line(), column: e.marker().col() + 1 }, "yaml", format!("not valid YAML: {}", e.info())))?;
     let mut out = vec![];
     let mut global: Option<MarkedYamlOwned> = None;
     for doc in docs {
@@ -424,7 +419,8 @@ detection:
         let e = parse_documents(src, &Placeholders::new()).unwrap().remove(0).rule.unwrap_err();
         assert_eq!(e.kind, "unknown-modifier");
         assert_eq!(e.position, Position { line: 4, column: 18 });
-        let e = parse_documents("title: t\ndetection:\n  sel:\n    A: 1\n  condition: sel and other\n", &Placeholders::new()).unwrap().remove(0).rule.unwrap_err();
+        let e =
+            parse_documents("title: t\ndetection:\n  sel:\n    A: 1\n  condition: sel and other\n", &Placeholders::new()).unwrap().remove(0).rule.unwrap_err();
         assert_eq!(e.kind, "condition");
         assert_eq!(e.position.line, 5);
         let e = parse_documents("title: [unclosed\n", &Placeholders::new()).err().unwrap();

@@ -6,7 +6,7 @@
 //! unacknowledged message is delivered again) and doubles nothing (the sequence is
 //! recognised).
 
-use async_nats::jetstream::{self, consumer::pull, consumer::AckPolicy, stream::RetentionPolicy, AckKind};
+use async_nats::jetstream::{self, AckKind, consumer::AckPolicy, consumer::pull, stream::RetentionPolicy};
 use futures_util::StreamExt;
 use isms_app::monitoring::pipeline::{Pipeline, SubmitError};
 use isms_app::monitoring::sources;
@@ -169,13 +169,7 @@ pub async fn run_worker(app: App, pipeline: Pipeline, bus: Arc<Bus>, ack_wait: D
     let consumer = stream
         .get_or_create_consumer(
             CONSUMER,
-            pull::Config {
-                durable_name: Some(CONSUMER.into()),
-                ack_policy: AckPolicy::Explicit,
-                ack_wait,
-                max_ack_pending: 1024,
-                ..Default::default()
-            },
+            pull::Config { durable_name: Some(CONSUMER.into()), ack_policy: AckPolicy::Explicit, ack_wait, max_ack_pending: 1024, ..Default::default() },
         )
         .await
         .map_err(|e| format!("JetStream consumer: {e}"))?;

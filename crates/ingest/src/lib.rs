@@ -10,12 +10,12 @@
 pub mod bus;
 pub mod syslog;
 
+use isms_app::App;
 use isms_app::monitoring::pipeline::{Pipeline, SubmitError};
 use isms_app::monitoring::sources::{self, SourceCtx};
-use isms_app::App;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::net::{TcpListener, UdpSocket};
@@ -292,11 +292,9 @@ async fn connection<S: AsyncRead + Unpin>(app: App, pipeline: Sink, l: Listener,
             }
             Ok(None) => false,
         };
-        if ended {
-            if let Some(syslog::Frame::Message(m)) = framer.finish() {
-                counters.received.fetch_add(1, Ordering::Relaxed);
-                read_frame(&m, &mut events, &mut refused);
-            }
+        if ended && let Some(syslog::Frame::Message(m)) = framer.finish() {
+            counters.received.fetch_add(1, Ordering::Relaxed);
+            read_frame(&m, &mut events, &mut refused);
         }
         let due = events.len() + refused.len() >= BATCH || (!events.is_empty() || !refused.is_empty()) && (ended || started.elapsed() >= BATCH_WAIT);
         if due {

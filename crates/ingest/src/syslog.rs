@@ -62,7 +62,10 @@ pub fn to_event(frame: &[u8]) -> Result<Vec<u8>, String> {
 pub enum Frame {
     Message(Vec<u8>),
     /// A frame beyond the limit: refused, with as much of it as is kept for the record.
-    TooLarge { size: usize, head: Vec<u8> },
+    TooLarge {
+        size: usize,
+        head: Vec<u8>,
+    },
 }
 
 /// Splits a byte stream into syslog frames. A frame of digits, a space and a priority is
@@ -89,7 +92,7 @@ impl Framer {
 
     /// The next complete frame, if the buffer holds one.
     pub fn next_frame(&mut self) -> Option<Frame> {
-        loop {
+        {
             if self.skip_bytes > 0 {
                 let n = self.skip_bytes.min(self.buf.len());
                 self.buf.drain(..n);
@@ -153,7 +156,7 @@ impl Framer {
                 self.buf.drain(..sp + 1 + len);
                 return Some(Frame::Message(msg));
             }
-            return self.line_frame();
+            self.line_frame()
         }
     }
 
@@ -187,7 +190,7 @@ impl Framer {
         }
         let rest = std::mem::take(&mut self.buf);
         let trimmed: Vec<u8> = rest.into_iter().filter(|b| *b != b'\0').collect();
-        (!trimmed.iter().all(|b| b.is_ascii_whitespace())).then(|| Frame::Message(trimmed))
+        (!trimmed.iter().all(|b| b.is_ascii_whitespace())).then_some(Frame::Message(trimmed))
     }
 }
 

@@ -7,8 +7,8 @@ use isms_app::monitoring::pipeline::{Pipeline, PipelineConfig};
 use isms_app::monitoring::rules::{self, RuleInput};
 use isms_app::monitoring::sources::{self, SourceInput};
 use isms_app::{App, Principal};
-use isms_ingest::{bind, Listener, Transport};
-use isms_testkit::{backends, TestDb};
+use isms_ingest::{Listener, Transport, bind};
+use isms_testkit::{TestDb, backends};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
@@ -36,7 +36,13 @@ async fn setup(db: &TestDb, name: &str) -> (App, Pipeline, String) {
     (app, pipeline, s.source.id)
 }
 
-async fn start(app: &App, pipeline: &Pipeline, transport: Transport, source: &str, tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>) -> std::net::SocketAddr {
+async fn start(
+    app: &App,
+    pipeline: &Pipeline,
+    transport: Transport,
+    source: &str,
+    tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+) -> std::net::SocketAddr {
     let l = Listener { transport, addr: "127.0.0.1:0".parse().unwrap(), source: source.into(), max_message: 2048, tls };
     let bound = bind(app.clone(), isms_ingest::Sink::Pipeline(pipeline.clone()), l).await.unwrap();
     let addr = bound.local_addr;
@@ -121,7 +127,11 @@ async fn tls_with_a_certificate() {
         let mut roots = tokio_rustls::rustls::RootCertStore::empty();
         roots.add(cert.cert.der().clone()).unwrap();
         let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
-        let client = tokio_rustls::rustls::ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions().unwrap().with_root_certificates(roots).with_no_client_auth();
+        let client = tokio_rustls::rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
         let connector = tokio_rustls::TlsConnector::from(Arc::new(client));
         let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
         let mut tls = connector.connect("localhost".try_into().unwrap(), tcp).await.unwrap();

@@ -2,8 +2,8 @@
 //! variables, then command-line flags. Unknown keys are an error; the secret parts never
 //! print.
 
-use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::net::SocketAddr;
@@ -185,7 +185,15 @@ pub struct MailConfig {
 
 impl Default for MailConfig {
     fn default() -> Self {
-        Self { host: String::new(), port: 587, security: MailSecurity::Starttls, username: String::new(), password: Secret::default(), from: String::new(), timeout_secs: 30 }
+        Self {
+            host: String::new(),
+            port: 587,
+            security: MailSecurity::Starttls,
+            username: String::new(),
+            password: Secret::default(),
+            from: String::new(),
+            timeout_secs: 30,
+        }
     }
 }
 
@@ -234,10 +242,33 @@ impl Default for Settings {
 
 /// Environment variables that are read (as `ISMS_<KEY>`).
 const ENV_KEYS: [&str; 27] = [
-    "nats_url", "nats_stream", "nats_ack_wait_secs",
-    "listen", "data_dir", "database_url", "public_url", "secret_key_file", "audit_checkpoint_file", "log_format", "log_level",
-    "session_idle_minutes", "session_max_hours", "lock_after_failures", "lock_minutes", "max_body_mib", "max_event_batch_mib", "max_inflight_batches", "metrics",
-    "metrics_token", "metrics_listen", "database_max_connections", "trust_proxy", "remind_days", "raw_retention_days", "raw_retention_mib", "config",
+    "nats_url",
+    "nats_stream",
+    "nats_ack_wait_secs",
+    "listen",
+    "data_dir",
+    "database_url",
+    "public_url",
+    "secret_key_file",
+    "audit_checkpoint_file",
+    "log_format",
+    "log_level",
+    "session_idle_minutes",
+    "session_max_hours",
+    "lock_after_failures",
+    "lock_minutes",
+    "max_body_mib",
+    "max_event_batch_mib",
+    "max_inflight_batches",
+    "metrics",
+    "metrics_token",
+    "metrics_listen",
+    "database_max_connections",
+    "trust_proxy",
+    "remind_days",
+    "raw_retention_days",
+    "raw_retention_mib",
+    "config",
 ];
 
 /// Overrides from flags; only what was given.
@@ -272,7 +303,12 @@ impl Settings {
             for err in e {
                 let src = err.metadata.as_ref().map(|m| m.name.to_string()).unwrap_or_default();
                 let key = err.path.join(".");
-                msgs.push(format!("{}{}{}", if src.is_empty() { String::new() } else { format!("{src}: ") }, if key.is_empty() { String::new() } else { format!("`{key}`: ") }, err.kind));
+                msgs.push(format!(
+                    "{}{}{}",
+                    if src.is_empty() { String::new() } else { format!("{src}: ") },
+                    if key.is_empty() { String::new() } else { format!("`{key}`: ") },
+                    err.kind
+                ));
             }
             msgs.join("\n")
         })?;
@@ -382,11 +418,7 @@ impl Settings {
     }
 
     pub fn database_url(&self) -> String {
-        if self.database_url.0.is_empty() {
-            format!("sqlite://{}", self.data_dir.join("isms.db").display())
-        } else {
-            self.database_url.0.clone()
-        }
+        if self.database_url.0.is_empty() { format!("sqlite://{}", self.data_dir.join("isms.db").display()) } else { self.database_url.0.clone() }
     }
 
     pub fn is_sqlite(&self) -> bool {

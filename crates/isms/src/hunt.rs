@@ -4,15 +4,15 @@
 //! file's results back in order, runs correlations and reports each detection as a
 //! table row, a JSON line or a CSV row, then a summary per rule.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use isms_detect::pattern::Placeholders;
 use isms_detect::{Engine, Event, Level, LoadReport, LogSourceMap};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 #[derive(clap::Args, Debug)]
 pub struct HuntArgs {
@@ -121,15 +121,29 @@ impl Sink {
                 }
             }
             "csv" => {
-                if let Ok(mut w) = self.csv.lock() {
-                    if let Some(w) = w.as_mut() {
-                        let _ = w.write_record([time.as_str(), level.as_str(), r.title.as_str(), r.id.as_deref().unwrap_or(""), host(e).as_str(), &file.display().to_string()]);
-                    }
+                if let Ok(mut w) = self.csv.lock()
+                    && let Some(w) = w.as_mut()
+                {
+                    let _ = w.write_record([
+                        time.as_str(),
+                        level.as_str(),
+                        r.title.as_str(),
+                        r.id.as_deref().unwrap_or(""),
+                        host(e).as_str(),
+                        &file.display().to_string(),
+                    ]);
                 }
             }
             _ => {
                 if let Ok(mut o) = self.out.lock() {
-                    let _ = writeln!(o, "{:<28} {:<13} {:<20} {}", time.chars().take(28).collect::<String>(), level, host(e).chars().take(20).collect::<String>(), r.title);
+                    let _ = writeln!(
+                        o,
+                        "{:<28} {:<13} {:<20} {}",
+                        time.chars().take(28).collect::<String>(),
+                        level,
+                        host(e).chars().take(20).collect::<String>(),
+                        r.title
+                    );
                 }
             }
         }
@@ -154,15 +168,23 @@ impl Sink {
                 }
             }
             "csv" => {
-                if let Ok(mut w) = self.csv.lock() {
-                    if let Some(w) = w.as_mut() {
-                        let _ = w.write_record([time, "correlation", c.title.as_str(), c.id.as_deref().unwrap_or(""), group.as_str(), &file.display().to_string()]);
-                    }
+                if let Ok(mut w) = self.csv.lock()
+                    && let Some(w) = w.as_mut()
+                {
+                    let _ = w.write_record([time, "correlation", c.title.as_str(), c.id.as_deref().unwrap_or(""), group.as_str(), &file.display().to_string()]);
                 }
             }
             _ => {
                 if let Ok(mut o) = self.out.lock() {
-                    let _ = writeln!(o, "{:<28} {:<13} {:<20} {} ({} in window)", time.chars().take(28).collect::<String>(), "correlation", group.chars().take(20).collect::<String>(), c.title, hit.count);
+                    let _ = writeln!(
+                        o,
+                        "{:<28} {:<13} {:<20} {} ({} in window)",
+                        time.chars().take(28).collect::<String>(),
+                        "correlation",
+                        group.chars().take(20).collect::<String>(),
+                        c.title,
+                        hit.count
+                    );
                 }
             }
         }
@@ -173,7 +195,9 @@ impl Sink {
 fn time_ms(t: &str) -> Option<i64> {
     t.parse::<jiff::Timestamp>()
         .ok()
-        .or_else(|| t.replace(' ', "T").parse::<jiff::civil::DateTime>().ok().and_then(|d| d.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok()).map(|z| z.timestamp()))
+        .or_else(|| {
+            t.replace(' ', "T").parse::<jiff::civil::DateTime>().ok().and_then(|d| d.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok()).map(|z| z.timestamp())
+        })
         .map(|t| t.as_millisecond())
 }
 
@@ -308,7 +332,7 @@ fn work(engine: &Engine, filters: &Filters, batch: Batch, path: &Path, events: &
     let mut n = 0u64;
     let check = |e: &Event, raw: &dyn Fn() -> String| {
         if filters.from.is_some() || filters.to.is_some() {
-            let Some(t) = event_time(e).as_deref().and_then(time_ms) else { return None };
+            let t = event_time(e).as_deref().and_then(time_ms)?;
             if filters.from.is_some_and(|f| t < f.as_millisecond()) || filters.to.is_some_and(|to| t >= to.as_millisecond()) {
                 return None;
             }
@@ -429,16 +453,18 @@ pub fn run(args: HuntArgs) -> Result<std::process::ExitCode> {
         for _ in 0..readers {
             let (tx, free) = (work_tx.clone(), free_rx.clone());
             let (next, errors, bar, inputs) = (&next, &errors, &bar, &args.inputs);
-            s.spawn(move || loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some(path) = inputs.get(i) else { break };
-                if let Err(e) = read_file(path, i, &tx, &free) {
-                    if let Ok(mut v) = errors.lock() {
+            s.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(path) = inputs.get(i) else { break };
+                    if let Err(e) = read_file(path, i, &tx, &free)
+                        && let Ok(mut v) = errors.lock()
+                    {
                         v.push(format!("{e:#}"));
                     }
-                }
-                if let Ok(m) = std::fs::metadata(path) {
-                    bar.inc(m.len());
+                    if let Ok(m) = std::fs::metadata(path) {
+                        bar.inc(m.len());
+                    }
                 }
             });
         }
@@ -469,7 +495,8 @@ pub fn run(args: HuntArgs) -> Result<std::process::ExitCode> {
                     if let Some(k) = correlator.as_mut() {
                         let time = event_time(&f.event).unwrap_or_default();
                         if let Some(at) = time_ms(&time) {
-                            let refs: Vec<&str> = f.rules.iter().flat_map(|&r| [engine.rule(r).id.as_deref(), engine.rule(r).name.as_deref()]).flatten().collect();
+                            let refs: Vec<&str> =
+                                f.rules.iter().flat_map(|&r| [engine.rule(r).id.as_deref(), engine.rule(r).name.as_deref()]).flatten().collect();
                             for hit in k.feed(at, &refs, &f.event) {
                                 sink.emit_correlation(&k.rules()[hit.correlation], &hit, &time, path);
                             }
@@ -480,10 +507,10 @@ pub fn run(args: HuntArgs) -> Result<std::process::ExitCode> {
                         if filters.min_level.is_some_and(|m| rule.level.is_none_or(|l| l < m)) {
                             continue;
                         }
-                        if let Some(st) = &filters.statuses {
-                            if !rule.status.as_ref().is_some_and(|s| st.contains(&s.to_lowercase())) {
-                                continue;
-                            }
+                        if let Some(st) = &filters.statuses
+                            && !rule.status.as_ref().is_some_and(|s| st.contains(&s.to_lowercase()))
+                        {
+                            continue;
                         }
                         sink.emit(&engine, r, &f.event, &f.raw, path);
                     }
@@ -492,10 +519,10 @@ pub fn run(args: HuntArgs) -> Result<std::process::ExitCode> {
         }
     });
     bar.finish_and_clear();
-    if let Ok(mut w) = sink.csv.lock() {
-        if let Some(w) = w.as_mut() {
-            w.flush()?;
-        }
+    if let Ok(mut w) = sink.csv.lock()
+        && let Some(w) = w.as_mut()
+    {
+        w.flush()?;
     }
     if let Ok(mut o) = sink.out.lock() {
         o.flush()?;

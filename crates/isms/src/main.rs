@@ -4,7 +4,7 @@
 mod config;
 mod hunt;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use config::{FlagOverrides, LogFormat, Settings};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -173,7 +173,10 @@ enum AdminWhat {
 }
 
 /// Prints an import's outcome: the counts, or every problem with its file and line.
-fn report_import(file: &std::path::Path, r: Result<isms_app::people::ImportSummary, isms_app::people::ImportFailure>) -> anyhow::Result<std::process::ExitCode> {
+fn report_import(
+    file: &std::path::Path,
+    r: Result<isms_app::people::ImportSummary, isms_app::people::ImportFailure>,
+) -> anyhow::Result<std::process::ExitCode> {
     match r {
         Ok(sum) => {
             println!("imported {}: {} added, {} updated", file.display(), sum.created, sum.updated);
@@ -333,7 +336,10 @@ async fn run_command(cmd: Command, s: Settings) -> Result<std::process::ExitCode
             }
             let app = open(&s).await?;
             let bus = std::sync::Arc::new(isms_ingest::bus::Bus::connect(&s.nats_url, &s.nats_stream).await.map_err(anyhow::Error::msg)?);
-            let pipeline = isms_app::monitoring::pipeline::Pipeline::start(app.clone(), isms_app::monitoring::pipeline::PipelineConfig { max_inflight: s.max_inflight_batches, ..Default::default() });
+            let pipeline = isms_app::monitoring::pipeline::Pipeline::start(
+                app.clone(),
+                isms_app::monitoring::pipeline::PipelineConfig { max_inflight: s.max_inflight_batches, ..Default::default() },
+            );
             println!("isms worker consuming {} on {}", s.nats_stream, s.nats_url);
             tokio::select! {
                 r = isms_ingest::bus::run_worker(app, pipeline, bus, std::time::Duration::from_secs(s.nats_ack_wait_secs)) => r.map_err(anyhow::Error::msg)?,
@@ -395,7 +401,9 @@ async fn run_command(cmd: Command, s: Settings) -> Result<std::process::ExitCode
                 Some(f) => f.id,
                 None => {
                     let kind = format.clone().unwrap_or_else(|| isms_detect::intel::feed::Format::guess(&bytes).code().to_string());
-                    intel::create_feed(&app, &sys, intel::FeedInput { name: feed.clone(), format: kind, default_tlp: tlp, enabled: true, ..Default::default() }).await?.id
+                    intel::create_feed(&app, &sys, intel::FeedInput { name: feed.clone(), format: kind, default_tlp: tlp, enabled: true, ..Default::default() })
+                        .await?
+                        .id
                 }
             };
             let started = std::time::Instant::now();
@@ -807,7 +815,9 @@ async fn serve(s: Settings, demo: bool) -> Result<()> {
             }
             if let Some(h) = &hooks {
                 match isms_app::notify::deliver_hooks(&notifier, h, &render, 200).await {
-                    Ok(d) if d.sent + d.failed + d.retrying > 0 => tracing::info!(sent = d.sent, failed = d.failed, retrying = d.retrying, "webhook events delivered"),
+                    Ok(d) if d.sent + d.failed + d.retrying > 0 => {
+                        tracing::info!(sent = d.sent, failed = d.failed, retrying = d.retrying, "webhook events delivered")
+                    }
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "webhook delivery failed"),
                 }

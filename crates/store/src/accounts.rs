@@ -146,12 +146,7 @@ pub async fn claim_attempt(db: &impl ConnectionTrait, username: &str, now: i64, 
         .on_conflict(OnConflict::column(C::Username).do_nothing().to_owned())
         .exec_without_returning(db)
         .await?;
-    T::update_many()
-        .col_expr(C::Failures, Expr::val(0).into())
-        .filter(C::Username.eq(name.clone()))
-        .filter(C::UpdatedMs.lte(now - window_ms))
-        .exec(db)
-        .await?;
+    T::update_many().col_expr(C::Failures, Expr::val(0)).filter(C::Username.eq(name.clone())).filter(C::UpdatedMs.lte(now - window_ms)).exec(db).await?;
     let claim = Query::update()
         .table(T)
         .value(C::Failures, Expr::col(C::Failures).add(1))
@@ -175,11 +170,18 @@ pub async fn clear_attempts(db: &impl ConnectionTrait, username: &str) -> Result
 }
 
 /// The user names among `names` that are locked now.
-pub async fn locked_names(db: &impl ConnectionTrait, names: Vec<String>, now: i64, limit: i32, window_ms: i64) -> Result<std::collections::HashSet<String>, DbErr> {
+pub async fn locked_names(
+    db: &impl ConnectionTrait,
+    names: Vec<String>,
+    now: i64,
+    limit: i32,
+    window_ms: i64,
+) -> Result<std::collections::HashSet<String>, DbErr> {
     use sign_in_throttle::{Column as C, Entity as T};
     let mut out = std::collections::HashSet::new();
     for chunk in names.chunks(500) {
-        let rows = T::find().filter(C::Username.is_in(chunk.iter().cloned())).filter(C::Failures.gte(limit)).filter(C::UpdatedMs.gt(now - window_ms)).all(db).await?;
+        let rows =
+            T::find().filter(C::Username.is_in(chunk.iter().cloned())).filter(C::Failures.gte(limit)).filter(C::UpdatedMs.gt(now - window_ms)).all(db).await?;
         out.extend(rows.into_iter().map(|r| r.username));
     }
     Ok(out)
@@ -217,19 +219,11 @@ pub async fn user_by_username(db: &impl ConnectionTrait, username: &str) -> Resu
 }
 
 pub async fn grants_of(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec<role_grant::Model>, DbErr> {
-    role_grant::Entity::find()
-        .filter(role_grant::Column::UserId.eq(user_id))
-        .order_by_asc(role_grant::Column::Role)
-        .all(db)
-        .await
+    role_grant::Entity::find().filter(role_grant::Column::UserId.eq(user_id)).order_by_asc(role_grant::Column::Role).all(db).await
 }
 
 pub async fn sessions_of(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec<session::Model>, DbErr> {
-    session::Entity::find()
-        .filter(session::Column::UserId.eq(user_id))
-        .order_by_desc(session::Column::LastSeenMs)
-        .all(db)
-        .await
+    session::Entity::find().filter(session::Column::UserId.eq(user_id)).order_by_desc(session::Column::LastSeenMs).all(db).await
 }
 
 pub async fn count_users(db: &impl ConnectionTrait) -> Result<u64, DbErr> {

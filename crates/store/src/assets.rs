@@ -1,7 +1,7 @@
 //! Tables of the asset register: handling categories, supporting assets, information
 //! assets and their links, conformance findings, take-out requests and staged imports.
 
-use crate::org::{scoped, CompanyFilter};
+use crate::org::{CompanyFilter, scoped};
 use sea_orm::entity::prelude::*;
 use sea_orm::{Condition, ConnectionTrait, DbErr, PaginatorTrait, QueryOrder, QuerySelect};
 

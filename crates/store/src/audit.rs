@@ -98,11 +98,7 @@ pub async fn append(db: &impl ConnectionTrait, key: &[u8], e: NewEntry) -> Resul
     })
     .exec_without_returning(db)
     .await?;
-    head::Entity::update_many()
-        .col_expr(head::Column::Hash, Expr::val(hash).into())
-        .filter(head::Column::Id.eq(1))
-        .exec(db)
-        .await?;
+    head::Entity::update_many().col_expr(head::Column::Hash, Expr::val(hash)).filter(head::Column::Id.eq(1)).exec(db).await?;
     Ok(seq)
 }
 
@@ -122,12 +118,7 @@ pub async fn verify(
     let mut checked = 0u64;
     const PAGE: u64 = 5_000;
     loop {
-        let rows = log::Entity::find()
-            .filter(log::Column::Seq.gt(after))
-            .order_by_asc(log::Column::Seq)
-            .limit(PAGE)
-            .all(db)
-            .await?;
+        let rows = log::Entity::find().filter(log::Column::Seq.gt(after)).order_by_asc(log::Column::Seq).limit(PAGE).all(db).await?;
         let n = rows.len() as u64;
         for r in rows {
             after = r.seq;
@@ -175,11 +166,7 @@ pub struct AuditQuery {
 
 /// Entries newest first. `within`: the companies the reader may see (`None`: everything,
 /// including group-level entries).
-pub async fn list(
-    db: &impl ConnectionTrait,
-    within: Option<&[String]>,
-    q: &AuditQuery,
-) -> Result<(Vec<log::Model>, u64), DbErr> {
+pub async fn list(db: &impl ConnectionTrait, within: Option<&[String]>, q: &AuditQuery) -> Result<(Vec<log::Model>, u64), DbErr> {
     use log::Column as C;
     let mut cond = Condition::all();
     if let Some(list) = within {
@@ -210,12 +197,7 @@ pub async fn list(
     if let Some(b) = q.before_seq {
         cond = cond.add(C::Seq.lt(b));
     }
-    let rows = log::Entity::find()
-        .filter(cond)
-        .order_by_desc(C::Seq)
-        .limit(q.limit.clamp(1, 100_000))
-        .all(db)
-        .await?;
+    let rows = log::Entity::find().filter(cond).order_by_desc(C::Seq).limit(q.limit.clamp(1, 100_000)).all(db).await?;
     Ok((rows, total))
 }
 

@@ -42,11 +42,11 @@ pub fn page_offset(offset: u64) -> u64 {
 pub mod settings;
 
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult,
-    QueryResult, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult, QueryResult, SqliteTransactionMode,
+    Statement, TransactionOptions, TransactionTrait,
 };
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 pub use sea_orm;
@@ -160,9 +160,7 @@ impl Store {
     }
 
     async fn begin_immediate(&self) -> Result<DatabaseTransaction, DbErr> {
-        self.db
-            .begin_with_options(TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() })
-            .await
+        self.db.begin_with_options(TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() }).await
     }
 
     /// A read-only view of one moment: everything read through it agrees with everything
@@ -170,7 +168,11 @@ impl Store {
     /// REPEATABLE READ; SQLite: a deferred transaction, whose first read fixes the view).
     pub async fn snapshot(&self) -> Result<DatabaseTransaction, DbErr> {
         let options = match self.db.get_database_backend() {
-            sea_orm::DbBackend::Postgres => TransactionOptions { isolation_level: Some(sea_orm::IsolationLevel::RepeatableRead), access_mode: Some(sea_orm::AccessMode::ReadOnly), ..Default::default() },
+            sea_orm::DbBackend::Postgres => TransactionOptions {
+                isolation_level: Some(sea_orm::IsolationLevel::RepeatableRead),
+                access_mode: Some(sea_orm::AccessMode::ReadOnly),
+                ..Default::default()
+            },
             _ => TransactionOptions::default(),
         };
         self.db.begin_with_options(options).await

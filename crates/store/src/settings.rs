@@ -27,11 +27,7 @@ pub async fn get(db: &impl ConnectionTrait, key: &str) -> Result<Option<String>,
 pub async fn put(db: &impl ConnectionTrait, key: &str, value: &str) -> Result<(), DbErr> {
     let am = setting::ActiveModel { key: Set(key.to_owned()), value: Set(value.to_owned()) };
     setting::Entity::insert(am)
-        .on_conflict(
-            sea_orm::sea_query::OnConflict::column(setting::Column::Key)
-                .update_column(setting::Column::Value)
-                .to_owned(),
-        )
+        .on_conflict(sea_orm::sea_query::OnConflict::column(setting::Column::Key).update_column(setting::Column::Value).to_owned())
         .exec(db)
         .await?;
     Ok(())

@@ -111,7 +111,19 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let base = format!("http://{addr}");
-        let state = isms_web::WebState::new(app.clone(), isms_web::WebConfig { public_url: base.clone(), max_body_bytes: 8 << 20, trust_proxy: false, max_event_batch_bytes: 4 << 20, max_inflight_batches: 8, metrics_token: Some(METRICS_TOKEN.into()) }, None).expect("catalogs");
+        let state = isms_web::WebState::new(
+            app.clone(),
+            isms_web::WebConfig {
+                public_url: base.clone(),
+                max_body_bytes: 8 << 20,
+                trust_proxy: false,
+                max_event_batch_bytes: 4 << 20,
+                max_inflight_batches: 8,
+                metrics_token: Some(METRICS_TOKEN.into()),
+            },
+            None,
+        )
+        .expect("catalogs");
         let (router, routes) = isms_web::router(state);
         tokio::spawn(async move {
             axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.ok();

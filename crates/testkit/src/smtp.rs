@@ -27,14 +27,14 @@ impl Received {
             if l.is_empty() {
                 break;
             }
-            if let Some((k, v)) = l.split_once(':') {
-                if k.eq_ignore_ascii_case(name) {
-                    let mut v = v.trim().to_owned();
-                    while lines.peek().is_some_and(|n| n.starts_with(' ') || n.starts_with('\t')) {
-                        v.push_str(lines.next().unwrap_or_default());
-                    }
-                    return Some(v);
+            if let Some((k, v)) = l.split_once(':')
+                && k.eq_ignore_ascii_case(name)
+            {
+                let mut v = v.trim().to_owned();
+                while lines.peek().is_some_and(|n| n.starts_with(' ') || n.starts_with('\t')) {
+                    v.push_str(lines.next().unwrap_or_default());
                 }
+                return Some(v);
             }
         }
         None
@@ -60,12 +60,13 @@ impl Received {
                 let mut out = Vec::with_capacity(b.len());
                 let mut i = 0;
                 while i < b.len() {
-                    if b[i] == b'=' && i + 2 < b.len() {
-                        if let Ok(v) = u8::from_str_radix(&joined[i + 1..i + 3], 16) {
-                            out.push(v);
-                            i += 3;
-                            continue;
-                        }
+                    if b[i] == b'='
+                        && i + 2 < b.len()
+                        && let Ok(v) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
+                    {
+                        out.push(v);
+                        i += 3;
+                        continue;
                     }
                     out.push(b[i]);
                     i += 1;
@@ -106,12 +107,13 @@ impl Received {
                 let mut bytes = vec![];
                 let mut k = 0;
                 while k < qb.len() {
-                    if qb[k] == b'=' && k + 2 < qb.len() {
-                        if let Some(v) = std::str::from_utf8(&qb[k + 1..k + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                            bytes.push(v);
-                            k += 3;
-                            continue;
-                        }
+                    if qb[k] == b'='
+                        && k + 2 < qb.len()
+                        && let Some(v) = std::str::from_utf8(&qb[k + 1..k + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok())
+                    {
+                        bytes.push(v);
+                        k += 3;
+                        continue;
                     }
                     bytes.push(qb[k]);
                     k += 1;

@@ -1,13 +1,14 @@
+#![allow(clippy::result_large_err)] // handlers refuse with the response itself
 //! A TAXII 2.1 server for tests: discovery, one API root, one collection, objects pages
 //! filtered by `added_after` and continued with `next`, HTTP basic authentication, and a
 //! switch that makes it answer garbage, so a failing feed can be shown.
 
+use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 

@@ -2,12 +2,12 @@
 //! time zone, and the CSRF check every state-changing request passes before any handler.
 //! Also the security headers every response carries.
 
-use crate::i18n::Lang;
 use crate::WebState;
-use axum::body::{to_bytes, Body};
+use crate::i18n::Lang;
+use axum::body::{Body, to_bytes};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
-use axum::http::{request::Parts, Method, StatusCode};
+use axum::http::{Method, StatusCode, request::Parts};
 use axum::middleware::Next;
 use axum::response::Response;
 use isms_app::accounts::{self, SessionInfo};
@@ -110,10 +110,7 @@ pub fn url_encode(s: &str) -> String {
 pub struct ClientIp(pub Option<String>);
 
 pub fn meta_of(headers: &HeaderMap, ip: &ClientIp) -> accounts::ClientMeta {
-    accounts::ClientMeta {
-        ip: ip.0.clone(),
-        user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
-    }
+    accounts::ClientMeta { ip: ip.0.clone(), user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned) }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
@@ -209,10 +206,7 @@ pub async fn middleware(State(state): State<WebState>, req: Request, next: Next)
         let cross_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site");
         let header_ok = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).is_some_and(|v| same(v, &csrf));
         let mut ok = header_ok && new_pre.is_none();
-        let is_form = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        let is_form = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
         if !ok && is_form && new_pre.is_none() {
             match to_bytes(body, state.config.max_body_bytes).await {
                 Ok(bytes) => {
@@ -234,7 +228,8 @@ pub async fn middleware(State(state): State<WebState>, req: Request, next: Next)
                 .unwrap_or_else(|| "/".into());
             let to = format!("/login?next={}", url_encode(&back));
             use axum::response::IntoResponse;
-            let mut resp = if is_htmx { ([("HX-Redirect", to)], StatusCode::UNAUTHORIZED).into_response() } else { axum::response::Redirect::to(&to).into_response() };
+            let mut resp =
+                if is_htmx { ([("HX-Redirect", to)], StatusCode::UNAUTHORIZED).into_response() } else { axum::response::Redirect::to(&to).into_response() };
             resp.headers_mut().append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, "", Some(0), true));
             return resp;
         }
@@ -249,7 +244,9 @@ pub async fn middleware(State(state): State<WebState>, req: Request, next: Next)
     }
 
     let unread = match &principal {
-        Some(p) if !is_api && !is_htmx && parts.method == axum::http::Method::GET && p.user_id.is_some() => isms_app::notify::unread_count(&state.app, p).await.unwrap_or(0),
+        Some(p) if !is_api && !is_htmx && parts.method == axum::http::Method::GET && p.user_id.is_some() => {
+            isms_app::notify::unread_count(&state.app, p).await.unwrap_or(0)
+        }
         _ => 0,
     };
     let ctx = Ctx { principal, pending, session, lang, tz, csrf, path_and_query, is_api, is_htmx, bearer, i18n: state.i18n.clone(), unread };

@@ -1,9 +1,9 @@
 //! Errors as HTTP: RFC 9457 problem+json for the API (with a field path for validation
 //! errors), an error page for the browser. A 5xx says nothing internal; the detail is logged.
 
-use crate::context::Ctx;
 use crate::WebState;
-use axum::http::{header, StatusCode};
+use crate::context::Ctx;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use isms_app::AppError;
 use isms_core::FieldError;
@@ -92,9 +92,17 @@ pub fn is_json_type(v: &str) -> bool {
 
 /// One JSON value and nothing after it but white space. Text that is not JSON is a 400;
 /// JSON of the wrong shape a 422 naming where.
+#[allow(clippy::result_large_err)] // the refusal is the response to send, built once
 pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Response> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let syntax = |e: &serde_json::Error| problem(StatusCode::BAD_REQUEST, "malformed", "the body is not one JSON value", vec![FieldError::new("body", format!("{e} (line {}, column {})", e.line(), e.column()))]);
+    let syntax = |e: &serde_json::Error| {
+        problem(
+            StatusCode::BAD_REQUEST,
+            "malformed",
+            "the body is not one JSON value",
+            vec![FieldError::new("body", format!("{e} (line {}, column {})", e.line(), e.column()))],
+        )
+    };
     match serde_path_to_error::deserialize(&mut *de) {
         Ok(v) => match de.end() {
             Ok(()) => Ok(v),
@@ -105,7 +113,12 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Res
             let field = if path == "." { "body".to_owned() } else { path };
             let inner = e.into_inner();
             if matches!(inner.classify(), serde_json::error::Category::Data) {
-                Err(problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "the JSON body does not fit", vec![FieldError::new(field, format!("{inner} (line {}, column {})", inner.line(), inner.column()))]))
+                Err(problem(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid",
+                    "the JSON body does not fit",
+                    vec![FieldError::new(field, format!("{inner} (line {}, column {})", inner.line(), inner.column()))],
+                ))
             } else {
                 Err(syntax(&inner))
             }

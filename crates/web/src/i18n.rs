@@ -35,13 +35,11 @@ impl Lang {
         for part in header.split(',') {
             let mut it = part.split(';');
             let tag = it.next().unwrap_or("").trim();
-            let q = it
-                .find_map(|p| p.trim().strip_prefix("q=").and_then(|v| v.parse::<f32>().ok()))
-                .unwrap_or(1.0);
-            if let Some(l) = Lang::parse(tag) {
-                if best.is_none_or(|(bq, _)| q > bq) {
-                    best = Some((q, l));
-                }
+            let q = it.find_map(|p| p.trim().strip_prefix("q=").and_then(|v| v.parse::<f32>().ok())).unwrap_or(1.0);
+            if let Some(l) = Lang::parse(tag)
+                && best.is_none_or(|(bq, _)| q > bq)
+            {
+                best = Some((q, l));
             }
         }
         best.map(|(_, l)| l)
@@ -205,11 +203,22 @@ mod tests {
         keys.extend(["approve", "reject"].iter().map(|s| format!("decision-{s}")));
         keys.extend(["none", "pending", "sending", "sent", "failed"].iter().map(|s| format!("mail-{s}")));
         keys.extend(
-            ["asset-review-due", "policy-approval", "policy-approved", "policy-rejected", "policy-acknowledge", "policy-acknowledge-reminder", "policy-review-due"]
-                .iter()
-                .map(|s| format!("notice-{s}")),
+            [
+                "asset-review-due",
+                "policy-approval",
+                "policy-approved",
+                "policy-rejected",
+                "policy-acknowledge",
+                "policy-acknowledge-reminder",
+                "policy-review-due",
+            ]
+            .iter()
+            .map(|s| format!("notice-{s}")),
         );
-        use isms_core::incidents::{clocks::{ClockKind, Trigger}, Exposure, Impact, IncidentType, Status};
+        use isms_core::incidents::{
+            Exposure, Impact, IncidentType, Status,
+            clocks::{ClockKind, Trigger},
+        };
         keys.extend(IncidentType::ALL.iter().map(|k| format!("incident-kind-{k}")));
         keys.extend(Status::ALL.iter().map(|k| format!("incident-status-{k}")));
         keys.extend(Status::ALL.iter().skip(1).map(|k| format!("incident-move-{k}")));
@@ -218,15 +227,32 @@ mod tests {
         keys.extend(Exposure::ALL.iter().map(|k| format!("exposure-{k}")));
         keys.extend(Trigger::ALL.iter().map(|k| format!("appi-trigger-{k}")));
         keys.extend(ClockKind::ALL.iter().map(|k| format!("clock-{k}")));
-        keys.extend(["sensitive", "financial_risk", "unlawful_purpose", "strongly_encrypted", "eu_residents"].iter().map(|k| format!("field-{}", k.replace('_', "-"))));
+        keys.extend(
+            ["sensitive", "financial_risk", "unlawful_purpose", "strongly_encrypted", "eu_residents"].iter().map(|k| format!("field-{}", k.replace('_', "-"))),
+        );
         keys.extend(isms_core::incidents::observables::ObservableKind::ALL.iter().map(|k| format!("observable-{k}")));
         keys.extend(["open", "done", "verified"].iter().map(|k| format!("action-status-{k}")));
         keys.extend(isms_core::incidents::releases::ReleaseKind::ALL.iter().map(|k| format!("release-{k}")));
         keys.extend(["draft", "approved", "released"].iter().map(|k| format!("release-status-{k}")));
         keys.extend(["planned", "running", "held"].iter().map(|k| format!("drill-{k}")));
         keys.extend(["collected", "handed_over", "accessed"].iter().map(|k| format!("custody-{k}")));
-        keys.extend(["incident-escalated", "incident-reported", "incident-action", "incident-status", "incident-added", "incident-clock-due", "incident-clock-overdue"].iter().map(|s| format!("notice-{s}")));
-        keys.extend(["incident-skips", "incident-needs-severity", "incident-needs-personal", "incident-needs-review", "incident-needs-actions", "incident-needs-reason"].iter().map(|s| format!("err-{s}")));
+        keys.extend(
+            ["incident-escalated", "incident-reported", "incident-action", "incident-status", "incident-added", "incident-clock-due", "incident-clock-overdue"]
+                .iter()
+                .map(|s| format!("notice-{s}")),
+        );
+        keys.extend(
+            [
+                "incident-skips",
+                "incident-needs-severity",
+                "incident-needs-personal",
+                "incident-needs-review",
+                "incident-needs-actions",
+                "incident-needs-reason",
+            ]
+            .iter()
+            .map(|s| format!("err-{s}")),
+        );
         use isms_core::compliance::risk::{Rating, RiskStatus, Treatment};
         use isms_core::compliance::{Compliance, ControlStatus, EvidenceKind, Relation};
         keys.extend(ControlStatus::ALL.iter().map(|k| format!("control-status-{k}")));
@@ -260,12 +286,38 @@ mod tests {
         keys.extend(["open", "closed", "all"].iter().map(|k| format!("review-finding-status-{k}")));
         keys.push("flash-checked".into());
         keys.extend(["risk-review-due", "risk-acceptance-expired", "risk-action-due", "control-review-due"].iter().map(|s| format!("notice-{s}")));
-        keys.extend(["frameworks-title", "framework-title", "requirement-title", "control-edit-title", "risk-title", "risk-edit-title", "nav-compliance", "nav-risks", "flash-imported", "soa-scope-line", "soa-generated-line"].map(String::from));
+        keys.extend(
+            [
+                "frameworks-title",
+                "framework-title",
+                "requirement-title",
+                "control-edit-title",
+                "risk-title",
+                "risk-edit-title",
+                "nav-compliance",
+                "nav-risks",
+                "flash-imported",
+                "soa-scope-line",
+                "soa-generated-line",
+            ]
+            .map(String::from),
+        );
         // Codes made at run time, out of reach of the coded-error scan.
         keys.extend(
-            ["version-state", "approve-own", "not-approver", "already-decided", "file-name", "file-type", "file-empty", "file-too-large", "file-mismatch", "file-macros"]
-                .iter()
-                .map(|s| format!("err-{s}")),
+            [
+                "version-state",
+                "approve-own",
+                "not-approver",
+                "already-decided",
+                "file-name",
+                "file-type",
+                "file-empty",
+                "file-too-large",
+                "file-mismatch",
+                "file-macros",
+            ]
+            .iter()
+            .map(|s| format!("err-{s}")),
         );
         let mut missing = vec![];
         for k in &keys {

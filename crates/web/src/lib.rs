@@ -13,8 +13,8 @@ pub mod pages;
 pub mod routes;
 
 use isms_app::App;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use context::Ctx;
 pub use routes::{Need, RouteSpec};
@@ -63,7 +63,15 @@ impl WebState {
             app.clone(),
             isms_app::monitoring::pipeline::PipelineConfig { max_inflight: config.max_inflight_batches, ..Default::default() },
         );
-        Ok(Self { app, i18n: Arc::new(i18n::Catalogs::load()?), config: Arc::new(config), metrics, pipeline, bus: None, ready: Arc::new(AtomicBool::new(true)) })
+        Ok(Self {
+            app,
+            i18n: Arc::new(i18n::Catalogs::load()?),
+            config: Arc::new(config),
+            metrics,
+            pipeline,
+            bus: None,
+            ready: Arc::new(AtomicBool::new(true)),
+        })
     }
 
     /// Marks the instance as draining: `/readyz` answers 503 so a load balancer stops

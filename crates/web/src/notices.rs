@@ -8,10 +8,15 @@ fn args(v: &serde_json::Value) -> Vec<(&str, String)> {
     match v {
         serde_json::Value::Object(m) => m
             .iter()
-            .map(|(k, v)| (k.as_str(), match v {
-                serde_json::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            }))
+            .map(|(k, v)| {
+                (
+                    k.as_str(),
+                    match v {
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    },
+                )
+            })
             .collect(),
         _ => vec![],
     }

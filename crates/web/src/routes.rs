@@ -3,13 +3,13 @@
 //! reads this same table, so a new route cannot escape it.
 
 use crate::context::{self, Ctx};
-use crate::{api, ops, pages, WebState};
+use crate::{WebState, api, ops, pages};
+use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::MethodRouter;
-use axum::Router;
 use isms_core::Permission;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,19 +83,15 @@ async fn require(need: Need, req: Request, next: Next) -> Response {
             return Redirect::to(to).into_response();
         }
         let next_url = format!("/login?next={}", context::url_encode(&ctx.path_and_query));
-        return if ctx.is_htmx {
-            ([("HX-Redirect", next_url)], StatusCode::UNAUTHORIZED).into_response()
-        } else {
-            Redirect::to(&next_url).into_response()
-        };
+        return if ctx.is_htmx { ([("HX-Redirect", next_url)], StatusCode::UNAUTHORIZED).into_response() } else { Redirect::to(&next_url).into_response() };
     }
     crate::error::forbidden(&ctx)
 }
 
 pub fn build(state: WebState) -> (Router, Vec<RouteSpec>) {
-    use axum::routing::{delete, get, post, put};
     use Need::*;
     use Permission::*;
+    use axum::routing::{delete, get, post, put};
     let t = Table { router: Router::new(), specs: vec![] }
         // operations and static files
         .get("/healthz", Public, get(ops::healthz))

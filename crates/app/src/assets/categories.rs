@@ -2,8 +2,8 @@
 //! the CISO changes them; every change re-checks the assets of the category.
 
 use super::conformance::{self, Target};
-use crate::{record, App, AppError, Principal, Result};
-use isms_core::assets::{default_categories, Disposal, Egress, HandlingRules};
+use crate::{App, AppError, Principal, Result, record};
+use isms_core::assets::{Disposal, Egress, HandlingRules, default_categories};
 use isms_core::{FieldError, Permission};
 use isms_store::assets::{asset, category, cloud_approval, takeout};
 use isms_store::now_ms;
@@ -167,7 +167,7 @@ pub async fn update(app: &App, who: &Principal, id: &str, input: CategoryInput) 
     let saved = am.reset_all().update(&txn).await.map_err(|e| unique_code(e.into()))?;
     if before.rules.customer_information != input.rules.customer_information {
         asset::Entity::update_many()
-            .col_expr(asset::Column::CustomerInformation, isms_store::sea_orm::sea_query::Expr::val(input.rules.customer_information).into())
+            .col_expr(asset::Column::CustomerInformation, isms_store::sea_orm::sea_query::Expr::val(input.rules.customer_information))
             .filter(asset::Column::CategoryId.eq(saved.id.clone()))
             .exec(&txn)
             .await?;
@@ -187,14 +187,16 @@ pub async fn delete(app: &App, who: &Principal, id: &str) -> Result<()> {
     let approvals = cloud_approval::Entity::find().filter(cloud_approval::Column::CategoryId.eq(id)).count(&txn).await?;
     let takeouts = takeout::Entity::find().filter(takeout::Column::CategoryId.eq(id)).count(&txn).await?;
     if assets + approvals + takeouts > 0 {
-        return Err(AppError::Invalid(vec![FieldError::coded(
-            "category",
-            "category-in-use",
-            format!("is still used by {assets} asset(s), {approvals} cloud approval(s) and {takeouts} take-out request(s)"),
-        )
-        .arg("assets", assets.to_string())
-        .arg("approvals", approvals.to_string())
-        .arg("takeouts", takeouts.to_string())]));
+        return Err(AppError::Invalid(vec![
+            FieldError::coded(
+                "category",
+                "category-in-use",
+                format!("is still used by {assets} asset(s), {approvals} cloud approval(s) and {takeouts} take-out request(s)"),
+            )
+            .arg("assets", assets.to_string())
+            .arg("approvals", approvals.to_string())
+            .arg("takeouts", takeouts.to_string()),
+        ]));
     }
     category::Entity::delete_by_id(old.id.clone()).exec(&txn).await?;
     record(app, &txn, who, "assets.category.delete", "handling_category", Some(&old.id), None, json!({"code": old.code})).await?;
@@ -219,7 +221,8 @@ pub async fn ensure_defaults(app: &App) -> Result<usize> {
     let txn = app.store.write().await?;
     let defaults = default_categories();
     for (code, name, name_ja, rules) in &defaults {
-        let input = CategoryInput { code: (*code).into(), name: (*name).into(), name_ja: Some((*name_ja).into()), description: String::new(), rules: rules.clone() };
+        let input =
+            CategoryInput { code: (*code).into(), name: (*name).into(), name_ja: Some((*name_ja).into()), description: String::new(), rules: rules.clone() };
         let m = model(isms_core::CompanyId::new().to_string(), (*code).into(), (*name).into(), &input, now_ms());
         let saved = m.into_active_model().insert(&txn).await?;
         record(app, &txn, &who, "assets.category.create", "handling_category", Some(&saved.id), None, json!({"after": input, "shipped": true})).await?;

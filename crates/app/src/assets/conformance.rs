@@ -5,10 +5,10 @@
 //! resolves its finding; one that comes back reopens it; an accepted exception holds
 //! until its expiry.
 
-use crate::{record, App, AppError, Principal, Result};
-use isms_core::assets::{check_asset, AssetFacts, CheckSettings, HandlingRules, Medium, Rule, SupportFacts, SupportKind};
+use crate::{App, AppError, Principal, Result, record};
+use isms_core::assets::{AssetFacts, CheckSettings, HandlingRules, Medium, Rule, SupportFacts, SupportKind, check_asset};
 use isms_core::{FieldError, Permission};
-use isms_store::assets::{self as tables, asset, finding, link, support, takeout, FindingQuery};
+use isms_store::assets::{self as tables, FindingQuery, asset, finding, link, support, takeout};
 use isms_store::now_ms;
 use isms_store::sea_orm::sea_query::Expr;
 use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect};
@@ -197,7 +197,16 @@ async fn load_live_findings(db: &impl ConnectionTrait, target: &Target, asset_id
     };
     Ok(rows
         .into_iter()
-        .map(|(id, rule, asset_id, support_id, takeout_id, status, expires_on, severity)| LiveFinding { id, rule, asset_id, support_id, takeout_id, status, expires_on, severity })
+        .map(|(id, rule, asset_id, support_id, takeout_id, status, expires_on, severity)| LiveFinding {
+            id,
+            rule,
+            asset_id,
+            support_id,
+            takeout_id,
+            status,
+            expires_on,
+            severity,
+        })
         .collect())
 }
 
@@ -298,7 +307,10 @@ pub(crate) async fn recheck(app: &App, txn: &impl ConnectionTrait, who: &Princip
         held.clear();
         held.extend(a.supports.iter().filter_map(|s| facts.get(s.as_str())));
         for b in check_asset(&f, r, &held, settings) {
-            found.insert((b.rule, Subject::Asset(b.asset_id, b.support_id)), Found { company_id: &a.company_id, severity: i16::from(b.severity()), customer_information: b.customer_information });
+            found.insert(
+                (b.rule, Subject::Asset(b.asset_id, b.support_id)),
+                Found { company_id: &a.company_id, severity: i16::from(b.severity()), customer_information: b.customer_information },
+            );
         }
     }
 
@@ -316,7 +328,10 @@ pub(crate) async fn recheck(app: &App, txn: &impl ConnectionTrait, who: &Princip
     };
     for t in &overdue {
         let customer = rules.get(&t.category_id).is_some_and(|r| r.customer_information);
-        found.insert((Rule::ReturnOverdue, Subject::Takeout(&t.id)), Found { company_id: &t.company_id, severity: 2 + i16::from(customer), customer_information: customer });
+        found.insert(
+            (Rule::ReturnOverdue, Subject::Takeout(&t.id)),
+            Found { company_id: &t.company_id, severity: 2 + i16::from(customer), customer_information: customer },
+        );
     }
 
     // The findings that may change: the live ones of these assets (and of take-outs on a
@@ -337,15 +352,15 @@ pub(crate) async fn recheck(app: &App, txn: &impl ConnectionTrait, who: &Princip
             ("accepted", Some(_)) if f.expires_on.as_deref().is_some_and(|e| e < today_s.as_str()) => expire.push(f.id.clone()),
             _ => {}
         }
-        if let Some(now_found) = still {
-            if now_found.severity != f.severity {
-                finding::Entity::update_many()
-                    .col_expr(finding::Column::Severity, Expr::val(now_found.severity).into())
-                    .col_expr(finding::Column::CustomerInformation, Expr::val(now_found.customer_information).into())
-                    .filter(finding::Column::Id.eq(f.id.clone()))
-                    .exec(txn)
-                    .await?;
-            }
+        if let Some(now_found) = still
+            && now_found.severity != f.severity
+        {
+            finding::Entity::update_many()
+                .col_expr(finding::Column::Severity, Expr::val(now_found.severity))
+                .col_expr(finding::Column::CustomerInformation, Expr::val(now_found.customer_information))
+                .filter(finding::Column::Id.eq(f.id.clone()))
+                .exec(txn)
+                .await?;
         }
     }
     tracing::debug!(ms = clock.elapsed().as_millis() as u64, "recheck: compared");
@@ -399,9 +414,9 @@ pub(crate) async fn recheck(app: &App, txn: &impl ConnectionTrait, who: &Princip
     summary.opened = new.len();
     for chunk in resolve.chunks(500) {
         finding::Entity::update_many()
-            .col_expr(finding::Column::Status, Expr::val("resolved").into())
-            .col_expr(finding::Column::ClosedMs, Expr::val(now).into())
-            .col_expr(finding::Column::UpdatedMs, Expr::val(now).into())
+            .col_expr(finding::Column::Status, Expr::val("resolved"))
+            .col_expr(finding::Column::ClosedMs, Expr::val(now))
+            .col_expr(finding::Column::UpdatedMs, Expr::val(now))
             .filter(finding::Column::Id.is_in(chunk.iter().cloned()))
             .exec(txn)
             .await?;
@@ -410,11 +425,11 @@ pub(crate) async fn recheck(app: &App, txn: &impl ConnectionTrait, who: &Princip
     for (ids, reopened) in [(&reopen, true), (&expire, false)] {
         for chunk in ids.chunks(500) {
             let mut u = finding::Entity::update_many()
-                .col_expr(finding::Column::Status, Expr::val("open").into())
-                .col_expr(finding::Column::ClosedMs, Expr::val(Option::<i64>::None).into())
-                .col_expr(finding::Column::UpdatedMs, Expr::val(now).into());
+                .col_expr(finding::Column::Status, Expr::val("open"))
+                .col_expr(finding::Column::ClosedMs, Expr::val(Option::<i64>::None))
+                .col_expr(finding::Column::UpdatedMs, Expr::val(now));
             if reopened {
-                u = u.col_expr(finding::Column::OpenedMs, Expr::val(now).into());
+                u = u.col_expr(finding::Column::OpenedMs, Expr::val(now));
             }
             u.filter(finding::Column::Id.is_in(chunk.iter().cloned())).exec(txn).await?;
         }
@@ -427,7 +442,17 @@ pub(crate) async fn recheck(app: &App, txn: &impl ConnectionTrait, who: &Princip
             Target::Assets(ids) if ids.len() == 1 => (Some(ids[0].clone()), assets.first().map(|a| a.company_id.clone())),
             _ => (None, None),
         };
-        record(app, txn, who, "assets.findings.recheck", "information_asset", record_id.as_deref(), company.as_deref(), json!({"target": target.describe(), "summary": summary})).await?;
+        record(
+            app,
+            txn,
+            who,
+            "assets.findings.recheck",
+            "information_asset",
+            record_id.as_deref(),
+            company.as_deref(),
+            json!({"target": target.describe(), "summary": summary}),
+        )
+        .await?;
     }
     // A whole register is a few hundred thousand small strings: freeing them takes longer
     // than the comparison did, so it happens beside the commit instead of before it.
@@ -453,7 +478,6 @@ impl Target {
         }
     }
 }
-
 
 /// Re-checks everything the caller manages, now. Scheduled daily for the whole group.
 pub async fn recheck_all(app: &App, who: &Principal) -> Result<RecheckSummary> {
@@ -525,7 +549,9 @@ pub async fn accept(app: &App, who: &Principal, id: &str, input: AcceptInput) ->
     match expires {
         None if errors.iter().all(|e| e.field != "expires_on") => errors.push(FieldError::coded("expires_on", "required", "is required")),
         Some(d) if d <= today => errors.push(FieldError::coded("expires_on", "date-future", "must be after today")),
-        Some(d) if d > today.saturating_add(jiff::Span::new().years(1)) => errors.push(FieldError::coded("expires_on", "expiry-within-year", "may be at most a year ahead")),
+        Some(d) if d > today.saturating_add(jiff::Span::new().years(1)) => {
+            errors.push(FieldError::coded("expires_on", "expiry-within-year", "may be at most a year ahead"))
+        }
         _ => {}
     }
     if m.status != "open" {
@@ -541,7 +567,17 @@ pub async fn accept(app: &App, who: &Principal, id: &str, input: AcceptInput) ->
     am.expires_on = Set(expires.map(|d| d.to_string()));
     am.updated_ms = Set(now_ms());
     let saved = am.update(&txn).await?;
-    record(app, &txn, who, "assets.finding.accept", "asset_finding", Some(&saved.id), Some(&saved.company_id), json!({"rule": saved.rule, "reason": reason, "expires_on": saved.expires_on})).await?;
+    record(
+        app,
+        &txn,
+        who,
+        "assets.finding.accept",
+        "asset_finding",
+        Some(&saved.id),
+        Some(&saved.company_id),
+        json!({"rule": saved.rule, "reason": reason, "expires_on": saved.expires_on}),
+    )
+    .await?;
     txn.commit().await?;
     Ok(saved.into())
 }
@@ -561,7 +597,10 @@ pub async fn resolve(app: &App, who: &Principal, id: &str) -> Result<Finding> {
     recheck(app, &txn, who, target).await?;
     let now = finding::Entity::find_by_id(id.to_owned()).one(&txn).await?.ok_or(AppError::NotFound)?;
     if now.status != "resolved" {
-        return Err(AppError::Invalid(vec![FieldError::coded("finding", "still-breached", format!("the register still breaks `{}`; change the asset or its holder first", now.rule)).arg("rule", now.rule.clone())]));
+        return Err(AppError::Invalid(vec![
+            FieldError::coded("finding", "still-breached", format!("the register still breaks `{}`; change the asset or its holder first", now.rule))
+                .arg("rule", now.rule.clone()),
+        ]));
     }
     txn.commit().await?;
     Ok(now.into())

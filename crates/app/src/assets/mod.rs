@@ -12,8 +12,8 @@ pub mod transfer;
 
 use crate::{AppError, Result};
 use isms_core::FieldError;
-use isms_store::sea_orm::ConnectionTrait;
 use isms_store::org::{company, department, person};
+use isms_store::sea_orm::ConnectionTrait;
 use isms_store::sea_orm::EntityTrait;
 
 pub use categories::{Category, CategoryInput};
@@ -73,10 +73,10 @@ pub(crate) async fn check_org(db: &impl ConnectionTrait, company_id: &str, depar
             None => return Err(AppError::coded("department_id", "no-department", "no such department")),
         }
     }
-    if let Some(o) = owner_id {
-        if person::Entity::find_by_id(o.to_owned()).one(db).await?.is_none() {
-            return Err(AppError::coded("owner_id", "no-person", "no such person"));
-        }
+    if let Some(o) = owner_id
+        && person::Entity::find_by_id(o.to_owned()).one(db).await?.is_none()
+    {
+        return Err(AppError::coded("owner_id", "no-person", "no such person"));
     }
     Ok(())
 }

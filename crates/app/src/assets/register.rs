@@ -2,11 +2,11 @@
 //! change re-checks the asset against its category's rules in the same transaction.
 
 use super::conformance::{self, Target};
-use crate::{record, App, AppError, Principal, Result};
+use crate::{App, AppError, Principal, Result, record};
 use isms_core::assets::Medium;
 use isms_core::{FieldError, Permission};
 use isms_store::accounts::user;
-use isms_store::assets::{self as tables, asset, category, link, support, AssetQuery};
+use isms_store::assets::{self as tables, AssetQuery, asset, category, link, support};
 use isms_store::now_ms;
 use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Unchanged, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
@@ -93,7 +93,10 @@ pub async fn list(app: &App, who: &Principal, q: &AssetQuery) -> Result<Page<Ass
     let within = who.within(Permission::AssetsRead)?;
     let db = app.store.conn();
     let rows = tables::assets_page(db, within.as_deref(), q).await?;
-    let key = format!("assets|{within:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}", q.search, q.company_id, q.category_id, q.customer_information, q.owner_id, q.medium, q.review_before);
+    let key = format!(
+        "assets|{within:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+        q.search, q.company_id, q.category_id, q.customer_information, q.owner_id, q.medium, q.review_before
+    );
     let generation = app.store.generation();
     let total = match app.caches().count(&key, generation) {
         Some(n) => n,
@@ -159,8 +162,16 @@ async fn check_links(db: &impl ConnectionTrait, who: &Principal, input: &AssetIn
         // One the caller may not see is "not found": another answer would confirm it exists.
         match support::Entity::find_by_id(id.clone()).one(db).await?.filter(|s| who.require_for(Permission::AssetsRead, Some(&s.company_id)).is_ok()) {
             Some(s) if s.company_id == input.company_id.trim() => {}
-            Some(_) => return Err(AppError::Invalid(vec![FieldError::coded("supports", "support-other-company", format!("`{id}` belongs to another company")).arg("value", id.clone())])),
-            None => return Err(AppError::Invalid(vec![FieldError::coded("supports", "no-support", format!("no supporting asset `{id}`")).arg("value", id.clone())])),
+            Some(_) => {
+                return Err(AppError::Invalid(vec![
+                    FieldError::coded("supports", "support-other-company", format!("`{id}` belongs to another company")).arg("value", id.clone()),
+                ]));
+            }
+            None => {
+                return Err(AppError::Invalid(vec![
+                    FieldError::coded("supports", "no-support", format!("no supporting asset `{id}`")).arg("value", id.clone()),
+                ]));
+            }
         }
     }
     Ok((ids, cat.customer_information))
@@ -200,7 +211,8 @@ pub async fn create(app: &App, who: &Principal, input: AssetInput) -> Result<Ass
     let owner = crate::people::resolve_person_ref(&txn, "owner_id", super::blank_to_none(&input.owner_id)).await?;
     super::check_org(&txn, input.company_id.trim(), v.department_id.as_deref(), owner.as_deref()).await?;
     let (supports, customer) = check_links(&txn, who, &input).await?;
-    let saved = to_model(isms_core::CompanyId::new().to_string(), &v, &input, owner, customer, now_ms()).into_active_model().insert(&txn).await.map_err(unique_name)?;
+    let saved =
+        to_model(isms_core::CompanyId::new().to_string(), &v, &input, owner, customer, now_ms()).into_active_model().insert(&txn).await.map_err(unique_name)?;
     set_links(&txn, &saved.id, &supports).await?;
     record(app, &txn, who, "assets.asset.create", "information_asset", Some(&saved.id), Some(&saved.company_id), json!({"after": input})).await?;
     conformance::recheck(app, &txn, who, Target::Assets(vec![saved.id.clone()])).await?;
@@ -224,7 +236,8 @@ pub async fn update(app: &App, who: &Principal, id: &str, input: AssetInput) -> 
     am.id = Unchanged(old.id.clone());
     let saved = am.update(&txn).await.map_err(unique_name)?;
     set_links(&txn, &saved.id, &supports).await?;
-    record(app, &txn, who, "assets.asset.update", "information_asset", Some(&saved.id), Some(&saved.company_id), json!({"before": before, "after": input})).await?;
+    record(app, &txn, who, "assets.asset.update", "information_asset", Some(&saved.id), Some(&saved.company_id), json!({"before": before, "after": input}))
+        .await?;
     conformance::recheck(app, &txn, who, Target::Assets(vec![saved.id.clone()])).await?;
     txn.commit().await?;
     get(app, who, &saved.id).await
@@ -245,7 +258,7 @@ pub async fn delete(app: &App, who: &Principal, id: &str) -> Result<()> {
     }
     let before = build(&txn, vec![old.clone()]).await?.remove(0);
     isms_store::assets::takeout::Entity::update_many()
-        .col_expr(isms_store::assets::takeout::Column::AssetId, isms_store::sea_orm::sea_query::Expr::val(Option::<String>::None).into())
+        .col_expr(isms_store::assets::takeout::Column::AssetId, isms_store::sea_orm::sea_query::Expr::val(Option::<String>::None))
         .filter(isms_store::assets::takeout::Column::AssetId.eq(id))
         .exec(&txn)
         .await?;
@@ -273,7 +286,17 @@ pub async fn confirm_review(app: &App, who: &Principal, id: &str) -> Result<Asse
     am.review_due = isms_store::sea_orm::ActiveValue::Set(Some(next.clone()));
     am.updated_ms = isms_store::sea_orm::ActiveValue::Set(now_ms());
     let saved = am.update(&txn).await?;
-    record(app, &txn, who, "assets.asset.review", "information_asset", Some(&saved.id), Some(&saved.company_id), json!({"previous_due": old.review_due, "next_due": next})).await?;
+    record(
+        app,
+        &txn,
+        who,
+        "assets.asset.review",
+        "information_asset",
+        Some(&saved.id),
+        Some(&saved.company_id),
+        json!({"previous_due": old.review_due, "next_due": next}),
+    )
+    .await?;
     conformance::recheck(app, &txn, who, Target::Assets(vec![saved.id.clone()])).await?;
     txn.commit().await?;
     Ok(build(app.store.conn(), vec![saved]).await?.remove(0))
@@ -360,8 +383,15 @@ pub async fn remind_reviews(app: &App) -> Result<usize> {
         after = last.0.clone();
         let key = |id: &str, due: &str| format!("asset-review:{id}:{due}");
         let keys: Vec<String> = rows.iter().map(|(id, _, due, _)| key(id, due)).collect();
-        let known: std::collections::HashSet<Option<String>> =
-            notification::Entity::find().select_only().column(notification::Column::DedupKey).filter(notification::Column::DedupKey.is_in(keys)).into_tuple().all(db).await?.into_iter().collect();
+        let known: std::collections::HashSet<Option<String>> = notification::Entity::find()
+            .select_only()
+            .column(notification::Column::DedupKey)
+            .filter(notification::Column::DedupKey.is_in(keys))
+            .into_tuple()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
         let fresh: Vec<&(String, String, String, Option<String>)> = rows.iter().filter(|(id, _, due, _)| !known.contains(&Some(key(id, due)))).collect();
         if fresh.is_empty() {
             continue;

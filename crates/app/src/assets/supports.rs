@@ -3,10 +3,10 @@
 //! every asset the holder holds.
 
 use super::conformance::{self, Target};
-use crate::{record, App, AppError, Principal, Result};
+use crate::{App, AppError, Principal, Result, record};
 use isms_core::assets::SupportKind;
 use isms_core::{FieldError, Permission};
-use isms_store::assets::{self as tables, category, cloud_approval, link, support, SupportQuery};
+use isms_store::assets::{self as tables, SupportQuery, category, cloud_approval, link, support};
 use isms_store::now_ms;
 use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Unchanged, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
@@ -148,13 +148,16 @@ fn validate(input: &SupportInput) -> std::result::Result<Valid, Vec<FieldError>>
     if input.location.chars().count() > 200 {
         errors.push(FieldError::coded("location", "too-long", "is longer than 200 characters").arg("max", "200"));
     }
-    if let Some(k) = kind {
-        if k != SupportKind::CloudService && !input.approved_categories.is_empty() {
-            errors.push(FieldError::coded("approved_categories", "approvals-cloud-only", "only cloud services are approved for categories"));
-        }
+    if let Some(k) = kind
+        && k != SupportKind::CloudService
+        && !input.approved_categories.is_empty()
+    {
+        errors.push(FieldError::coded("approved_categories", "approvals-cloud-only", "only cloud services are approved for categories"));
     }
     match kind {
-        Some(kind) if errors.is_empty() => Ok(Valid { kind, name, patched_on: patched.map(|d| d.to_string()), owner_id: super::blank_to_none(&input.owner_id) }),
+        Some(kind) if errors.is_empty() => {
+            Ok(Valid { kind, name, patched_on: patched.map(|d| d.to_string()), owner_id: super::blank_to_none(&input.owner_id) })
+        }
         _ => Err(errors),
     }
 }
@@ -223,7 +226,8 @@ pub async fn update(app: &App, who: &Principal, id: &str, input: SupportInput) -
     am.id = Unchanged(old.id.clone());
     let saved = am.update(&txn).await.map_err(unique_name)?;
     set_approvals(&txn, &saved.id, &input.approved_categories).await?;
-    record(app, &txn, who, "assets.support.update", "supporting_asset", Some(&saved.id), Some(&saved.company_id), json!({"before": before, "after": input})).await?;
+    record(app, &txn, who, "assets.support.update", "supporting_asset", Some(&saved.id), Some(&saved.company_id), json!({"before": before, "after": input}))
+        .await?;
     conformance::recheck(app, &txn, who, Target::Support(saved.id.clone())).await?;
     txn.commit().await?;
     get(app, who, &saved.id).await
@@ -237,10 +241,14 @@ pub async fn delete(app: &App, who: &Principal, id: &str) -> Result<()> {
     who.require_for(Permission::AssetsManage, Some(&old.company_id))?;
     let held = link::Entity::find().filter(link::Column::SupportId.eq(id)).count(&txn).await?;
     if held > 0 {
-        return Err(AppError::Invalid(vec![FieldError::coded("support", "support-holds-assets", format!("still holds {held} information asset(s); move them first")).arg("count", held.to_string())]));
+        return Err(AppError::Invalid(vec![
+            FieldError::coded("support", "support-holds-assets", format!("still holds {held} information asset(s); move them first"))
+                .arg("count", held.to_string()),
+        ]));
     }
     support::Entity::delete_by_id(old.id.clone()).exec(&txn).await?;
-    record(app, &txn, who, "assets.support.delete", "supporting_asset", Some(&old.id), Some(&old.company_id), json!({"name": old.name, "kind": old.kind})).await?;
+    record(app, &txn, who, "assets.support.delete", "supporting_asset", Some(&old.id), Some(&old.company_id), json!({"name": old.name, "kind": old.kind}))
+        .await?;
     txn.commit().await?;
     Ok(())
 }

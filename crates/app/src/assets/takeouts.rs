@@ -3,7 +3,7 @@
 //! owner) decides, never the requester; the register shows what is outside, and a return
 //! that is overdue becomes a finding at the next full re-check.
 
-use crate::{record, App, AppError, Principal, Result};
+use crate::{App, AppError, Principal, Result, record};
 use isms_core::assets::{Egress, HandlingRules};
 use isms_core::{FieldError, Permission};
 use isms_store::accounts::user;
@@ -11,7 +11,9 @@ use isms_store::assets::{asset, category, finding, takeout};
 use isms_store::now_ms;
 use isms_store::org::person;
 use isms_store::sea_orm::sea_query::{Expr, Query};
-use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect};
+use isms_store::sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -115,13 +117,19 @@ pub async fn request(app: &App, who: &Principal, input: TakeoutInput) -> Result<
         errors.push(FieldError::coded("destination", "too-long", "is longer than 200 characters").arg("max", "200"));
     }
     if !CHANNELS.contains(&input.medium.trim()) {
-        errors.push(FieldError::coded("medium", "one-of", format!("`{}` is not one of {}", input.medium.trim(), CHANNELS.join(", "))).arg("value", input.medium.trim()).arg("expected", CHANNELS.join(", ")));
+        errors.push(
+            FieldError::coded("medium", "one-of", format!("`{}` is not one of {}", input.medium.trim(), CHANNELS.join(", ")))
+                .arg("value", input.medium.trim())
+                .arg("expected", CHANNELS.join(", ")),
+        );
     }
     let today = super::today();
     match super::date_opt(&mut errors, "return_by", &Some(input.return_by.clone())) {
         None if errors.iter().all(|e| e.field != "return_by") => errors.push(FieldError::coded("return_by", "required", "is required")),
         Some(d) if d < today => errors.push(FieldError::coded("return_by", "date-not-past", "may not be in the past")),
-        Some(d) if d > today.saturating_add(jiff::Span::new().years(1)) => errors.push(FieldError::coded("return_by", "expiry-within-year", "may be at most a year ahead")),
+        Some(d) if d > today.saturating_add(jiff::Span::new().years(1)) => {
+            errors.push(FieldError::coded("return_by", "expiry-within-year", "may be at most a year ahead"))
+        }
         _ => {}
     }
     let cat = category::Entity::find_by_id(input.category_id.trim().to_owned()).one(&txn).await?;
@@ -130,8 +138,14 @@ pub async fn request(app: &App, who: &Principal, input: TakeoutInput) -> Result<
         Some(c) => {
             let rules = super::Category::try_from(c.clone())?.rules;
             match channel_rule(&rules, input.medium.trim()) {
-                Egress::Never => errors.push(FieldError::coded("category_id", "category-never-leaves", format!("information of `{}` may never leave the company this way", c.name)).arg("category", c.name.clone())),
-                Egress::Allowed => errors.push(FieldError::coded("category_id", "takeout-not-needed", format!("information of `{}` may leave this way without approval", c.name)).arg("category", c.name.clone())),
+                Egress::Never => errors.push(
+                    FieldError::coded("category_id", "category-never-leaves", format!("information of `{}` may never leave the company this way", c.name))
+                        .arg("category", c.name.clone()),
+                ),
+                Egress::Allowed => errors.push(
+                    FieldError::coded("category_id", "takeout-not-needed", format!("information of `{}` may leave this way without approval", c.name))
+                        .arg("category", c.name.clone()),
+                ),
                 Egress::WithApproval => {}
             }
         }
@@ -273,7 +287,17 @@ pub async fn decide(app: &App, who: &Principal, id: &str, input: DecisionInput) 
     am.decision_note = Set(input.note.trim().to_owned());
     am.updated_ms = Set(now_ms());
     let saved = am.update(&txn).await?;
-    record(app, &txn, who, if input.approve { "assets.takeout.approve" } else { "assets.takeout.reject" }, "takeout", Some(&saved.id), Some(&saved.company_id), json!({"note": saved.decision_note})).await?;
+    record(
+        app,
+        &txn,
+        who,
+        if input.approve { "assets.takeout.approve" } else { "assets.takeout.reject" },
+        "takeout",
+        Some(&saved.id),
+        Some(&saved.company_id),
+        json!({"note": saved.decision_note}),
+    )
+    .await?;
     txn.commit().await?;
     Ok(saved.into())
 }
@@ -304,9 +328,9 @@ pub async fn close(app: &App, who: &Principal, id: &str) -> Result<Takeout> {
     am.updated_ms = Set(now);
     let saved = am.update(&txn).await?;
     finding::Entity::update_many()
-        .col_expr(finding::Column::Status, Expr::val("resolved").into())
-        .col_expr(finding::Column::ClosedMs, Expr::val(now).into())
-        .col_expr(finding::Column::UpdatedMs, Expr::val(now).into())
+        .col_expr(finding::Column::Status, Expr::val("resolved"))
+        .col_expr(finding::Column::ClosedMs, Expr::val(now))
+        .col_expr(finding::Column::UpdatedMs, Expr::val(now))
         .filter(finding::Column::TakeoutId.eq(saved.id.clone()))
         .filter(finding::Column::Status.ne("resolved"))
         .exec(&txn)

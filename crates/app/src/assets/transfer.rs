@@ -7,7 +7,7 @@
 use super::conformance::{self, Target};
 use super::register::{self, AssetInput};
 use crate::people::{ImportError, ImportFailure, ImportSummary};
-use crate::{record, App, AppError, Principal};
+use crate::{App, AppError, Principal, record};
 use isms_core::Permission;
 use isms_store::assets::{asset, category, staged_import, support};
 use isms_store::now_ms;
@@ -75,7 +75,13 @@ struct Row {
 fn cells(file_name: &str, data: &[u8]) -> std::result::Result<Vec<(u64, Vec<String>)>, ImportError> {
     let bad = |m: String| ImportError { line: 1, field: "file".into(), message: m, code: "", args: vec![] };
     if data.len() > MAX_BYTES {
-        return Err(ImportError { line: 0, field: "file".into(), message: format!("larger than {} MiB", MAX_BYTES >> 20), code: "file-too-large", args: vec![("max", (MAX_BYTES >> 20).to_string())] });
+        return Err(ImportError {
+            line: 0,
+            field: "file".into(),
+            message: format!("larger than {} MiB", MAX_BYTES >> 20),
+            code: "file-too-large",
+            args: vec![("max", (MAX_BYTES >> 20).to_string())],
+        });
     }
     if data.starts_with(b"PK\x03\x04") {
         use calamine::Reader;
@@ -95,7 +101,13 @@ fn cells(file_name: &str, data: &[u8]) -> std::result::Result<Vec<(u64, Vec<Stri
     let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
     let mut out = vec![];
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| ImportError { line: e.position().map(|p| p.line()).unwrap_or(0), field: "row".into(), message: e.to_string(), code: "", args: vec![] })?;
+        let rec = rec.map_err(|e| ImportError {
+            line: e.position().map(|p| p.line()).unwrap_or(0),
+            field: "row".into(),
+            message: e.to_string(),
+            code: "",
+            args: vec![],
+        })?;
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
         out.push((line, rec.iter().map(str::to_owned).collect()));
     }
@@ -125,7 +137,13 @@ async fn check(app: &App, who: &Principal, file_name: &str, data: &[u8]) -> std:
     who.require(Permission::AssetsManage)?;
     let rows = cells(file_name, data).map_err(|e| ImportFailure::Rows(vec![e]))?;
     let Some(((_, header), body)) = rows.split_first() else {
-        return Err(ImportFailure::Rows(vec![ImportError { line: 1, field: "header".into(), message: "the file is empty".into(), code: "no-rows", args: vec![] }]));
+        return Err(ImportFailure::Rows(vec![ImportError {
+            line: 1,
+            field: "header".into(),
+            message: "the file is empty".into(),
+            code: "no-rows",
+            args: vec![],
+        }]));
     };
     let mut errors = vec![];
     let col: HashMap<&str, usize> = header.iter().enumerate().map(|(i, h)| (h.as_str(), i)).collect();
@@ -135,7 +153,13 @@ async fn check(app: &App, who: &Principal, file_name: &str, data: &[u8]) -> std:
         }
     }
     for h in header.iter().filter(|h| !h.is_empty() && !COLUMNS.contains(&h.as_str())) {
-        errors.push(ImportError { line: 1, field: h.clone(), message: format!("unknown column; expected {}", COLUMNS.join(", ")), code: "column-unknown", args: vec![("expected", COLUMNS.join(", "))] });
+        errors.push(ImportError {
+            line: 1,
+            field: h.clone(),
+            message: format!("unknown column; expected {}", COLUMNS.join(", ")),
+            code: "column-unknown",
+            args: vec![("expected", COLUMNS.join(", "))],
+        });
     }
     if !errors.is_empty() {
         return Err(ImportFailure::Rows(errors));
@@ -143,8 +167,10 @@ async fn check(app: &App, who: &Principal, file_name: &str, data: &[u8]) -> std:
 
     let db = app.store.conn();
     let companies: HashMap<String, String> = org::companies(db, None).await.map_err(AppError::from)?.into_iter().map(|c| (c.code, c.id)).collect();
-    let departments: HashMap<(String, String), String> = org::departments(db, None).await.map_err(AppError::from)?.into_iter().map(|d| ((d.company_id, d.code), d.id)).collect();
-    let categories: HashMap<String, category::Model> = category::Entity::find().all(db).await.map_err(AppError::from)?.into_iter().map(|c| (c.code.clone(), c)).collect();
+    let departments: HashMap<(String, String), String> =
+        org::departments(db, None).await.map_err(AppError::from)?.into_iter().map(|d| ((d.company_id, d.code), d.id)).collect();
+    let categories: HashMap<String, category::Model> =
+        category::Entity::find().all(db).await.map_err(AppError::from)?.into_iter().map(|c| (c.code.clone(), c)).collect();
     let mut wanted_people = vec![];
     let mut wanted_companies = vec![];
     let get = |r: &[String], name: &str| col.get(name).and_then(|&i| r.get(i)).map(|s| s.trim().to_owned()).unwrap_or_default();
@@ -188,9 +214,9 @@ async fn check(app: &App, who: &Principal, file_name: &str, data: &[u8]) -> std:
         let company = companies.get(&company_code).cloned();
         match &company {
             None => errors.push(at("company_code", "no-company-code", format!("no company with code `{company_code}`")).arg("value", &company_code)),
-            Some(c) if !who.access.can_for(Permission::AssetsManage, c.parse().ok()) => {
-                errors.push(at("company_code", "company-assets-not-managed", format!("you may not manage the assets of `{company_code}`")).arg("value", &company_code))
-            }
+            Some(c) if !who.access.can_for(Permission::AssetsManage, c.parse().ok()) => errors.push(
+                at("company_code", "company-assets-not-managed", format!("you may not manage the assets of `{company_code}`")).arg("value", &company_code),
+            ),
             _ => {}
         }
         let category_code = get(r, "category_code").to_uppercase();
@@ -207,7 +233,11 @@ async fn check(app: &App, who: &Principal, file_name: &str, data: &[u8]) -> std:
                 Some(d) => Some(d.clone()),
                 None => {
                     if company.is_some() {
-                        errors.push(at("department_code", "no-department-code", format!("`{company_code}` has no department `{dep_code}`")).arg("company", &company_code).arg("value", &dep_code));
+                        errors.push(
+                            at("department_code", "no-department-code", format!("`{company_code}` has no department `{dep_code}`"))
+                                .arg("company", &company_code)
+                                .arg("value", &dep_code),
+                        );
                     }
                     None
                 }
@@ -220,7 +250,9 @@ async fn check(app: &App, who: &Principal, file_name: &str, data: &[u8]) -> std:
             match people.get(&owner_number) {
                 Some(p) => Some(p.clone()),
                 None => {
-                    errors.push(at("owner_employee_number", "no-person-number", format!("no person with employee number `{owner_number}`")).arg("value", &owner_number));
+                    errors.push(
+                        at("owner_employee_number", "no-person-number", format!("no person with employee number `{owner_number}`")).arg("value", &owner_number),
+                    );
                     None
                 }
             }
@@ -230,7 +262,11 @@ async fn check(app: &App, who: &Principal, file_name: &str, data: &[u8]) -> std:
         for h in &held_names {
             match holders.get(&(company_id.clone(), h.to_lowercase())) {
                 Some(id) => held.push(id.clone()),
-                None if company.is_some() => errors.push(at("held_by", "no-holder-name", format!("`{company_code}` has no system or medium named `{h}`")).arg("company", &company_code).arg("value", h)),
+                None if company.is_some() => errors.push(
+                    at("held_by", "no-holder-name", format!("`{company_code}` has no system or medium named `{h}`"))
+                        .arg("company", &company_code)
+                        .arg("value", h),
+                ),
                 None => {}
             }
         }
@@ -271,7 +307,7 @@ async fn check(app: &App, who: &Principal, file_name: &str, data: &[u8]) -> std:
         }
         let key = (company_id.clone(), input.name.trim().to_owned());
         if let Some(prev) = seen.insert(key.clone(), line) {
-            errors.push(at("name", "also-on-line", format!("also on line {prev}")).arg("line", &prev.to_string()));
+            errors.push(at("name", "also-on-line", format!("also on line {prev}")).arg("line", prev.to_string()));
         }
         let old = existing.get(&key).cloned();
         let preview = PreviewRow {
@@ -353,10 +389,22 @@ async fn write(app: &App, who: &Principal, rows: Vec<Row>, staged: Option<&str>)
         let v = register::validate(&r.input).map_err(|f| line_err(AppError::Invalid(f)))?;
         let saved = match &r.existing {
             Some(old) => {
-                let mut am = register::to_model(old.id.clone(), &v, &r.input, r.input.owner_id.clone(), r.customer_information, old.created_ms).into_active_model().reset_all();
+                let mut am = register::to_model(old.id.clone(), &v, &r.input, r.input.owner_id.clone(), r.customer_information, old.created_ms)
+                    .into_active_model()
+                    .reset_all();
                 am.id = Unchanged(old.id.clone());
                 let s = am.update(&txn).await.map_err(|e| line_err(e.into()))?;
-                record(app, &txn, who, "assets.import.update", "information_asset", Some(&s.id), Some(&s.company_id), json!({"line": r.line, "after": r.input})).await?;
+                record(
+                    app,
+                    &txn,
+                    who,
+                    "assets.import.update",
+                    "information_asset",
+                    Some(&s.id),
+                    Some(&s.company_id),
+                    json!({"line": r.line, "after": r.input}),
+                )
+                .await?;
                 done.updated += 1;
                 s
             }
@@ -366,7 +414,17 @@ async fn write(app: &App, who: &Principal, rows: Vec<Row>, staged: Option<&str>)
                     .insert(&txn)
                     .await
                     .map_err(|e| line_err(e.into()))?;
-                record(app, &txn, who, "assets.import.create", "information_asset", Some(&s.id), Some(&s.company_id), json!({"line": r.line, "after": r.input})).await?;
+                record(
+                    app,
+                    &txn,
+                    who,
+                    "assets.import.create",
+                    "information_asset",
+                    Some(&s.id),
+                    Some(&s.company_id),
+                    json!({"line": r.line, "after": r.input}),
+                )
+                .await?;
                 done.created += 1;
                 s
             }

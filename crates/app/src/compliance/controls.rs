@@ -2,16 +2,19 @@
 //! status, an effectiveness review date, evidence (files with a checksum, links, and the
 //! published documents linked to it) and the framework requirements it satisfies.
 
-use crate::{record, App, AppError, Page, Principal, Result};
+use crate::{App, AppError, Page, Principal, Result, record};
 use isms_core::compliance::{ControlStatus, EvidenceKind};
-use isms_core::policies::{next_review, parse_code, review_status, ReviewStatus};
+use isms_core::policies::{ReviewStatus, next_review, parse_code, review_status};
 use isms_core::{FieldError, Permission};
 use isms_store::compliance::{control, control_company, control_requirement, evidence, framework, requirement, risk_control};
 use isms_store::now_ms;
 use isms_store::org::company;
 use isms_store::policies::{document, link, version};
 use isms_store::sea_orm::sea_query::Query;
-use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use isms_store::sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -183,7 +186,11 @@ pub async fn list(app: &App, who: &Principal, q: &ControlQuery) -> Result<Page<C
         sel = if c == "group" { sel.filter(control::Column::CompanyId.is_null()) } else { sel.filter(control::Column::CompanyId.eq(c)) };
     }
     if let Some(r) = q.requirement_id.as_deref().filter(|r| !r.is_empty()) {
-        let ids = Query::select().column(control_requirement::Column::ControlId).from(control_requirement::Entity).and_where(control_requirement::Column::RequirementId.eq(r)).to_owned();
+        let ids = Query::select()
+            .column(control_requirement::Column::ControlId)
+            .from(control_requirement::Entity)
+            .and_where(control_requirement::Column::RequirementId.eq(r))
+            .to_owned();
         sel = sel.filter(control::Column::Id.in_subquery(ids));
     }
     let today = crate::assets::today();
@@ -236,7 +243,9 @@ pub struct RiskRef {
 
 pub(crate) async fn load(db: &impl ConnectionTrait, who: &Principal, id: &str) -> Result<control::Model> {
     let c = control::Entity::find_by_id(id.to_owned()).one(db).await?.ok_or(AppError::NotFound)?;
-    if !who.access.can_for(Permission::ComplianceRead, c.company_id.as_deref().and_then(|x| x.parse().ok())) && !(c.company_id.is_none() && who.access.can(Permission::ComplianceRead)) {
+    let seen = who.access.can_for(Permission::ComplianceRead, c.company_id.as_deref().and_then(|x| x.parse().ok()))
+        || (c.company_id.is_none() && who.access.can(Permission::ComplianceRead));
+    if !seen {
         return Err(AppError::NotFound);
     }
     Ok(c)
@@ -362,10 +371,10 @@ async fn validate(db: &impl ConnectionTrait, who: &Principal, input: &ControlInp
     };
     let review_due = crate::assets::date_opt(&mut errors, "review_due", &input.review_due);
     let company_id = crate::assets::blank_to_none(&input.company_id);
-    if let Some(c) = &company_id {
-        if company::Entity::find_by_id(c.clone()).one(db).await?.is_none() {
-            errors.push(FieldError::coded("company_id", "no-company", "no such company"));
-        }
+    if let Some(c) = &company_id
+        && company::Entity::find_by_id(c.clone()).one(db).await?.is_none()
+    {
+        errors.push(FieldError::coded("company_id", "no-company", "no such company"));
     }
     let owner_id = crate::people::required_person(db, "owner_id", &input.owner_id, &mut errors).await?;
     let mut applies_to = crate::id_list(&input.applies_to);
@@ -396,11 +405,15 @@ async fn validate(db: &impl ConnectionTrait, who: &Principal, input: &ControlInp
 async fn save_relations(db: &impl ConnectionTrait, id: &str, v: &Valid) -> Result<()> {
     control_company::Entity::delete_many().filter(control_company::Column::ControlId.eq(id)).exec(db).await?;
     for c in &v.applies_to {
-        control_company::Entity::insert(control_company::ActiveModel { control_id: Set(id.to_owned()), company_id: Set(c.clone()) }).exec_without_returning(db).await?;
+        control_company::Entity::insert(control_company::ActiveModel { control_id: Set(id.to_owned()), company_id: Set(c.clone()) })
+            .exec_without_returning(db)
+            .await?;
     }
     control_requirement::Entity::delete_many().filter(control_requirement::Column::ControlId.eq(id)).exec(db).await?;
     for r in &v.requirement_ids {
-        control_requirement::Entity::insert(control_requirement::ActiveModel { control_id: Set(id.to_owned()), requirement_id: Set(r.clone()) }).exec_without_returning(db).await?;
+        control_requirement::Entity::insert(control_requirement::ActiveModel { control_id: Set(id.to_owned()), requirement_id: Set(r.clone()) })
+            .exec_without_returning(db)
+            .await?;
     }
     Ok(())
 }
@@ -492,7 +505,17 @@ pub async fn reviewed(app: &App, who: &Principal, id: &str, note: &str) -> Resul
     am.review_due = Set(Some(due.clone()));
     am.updated_ms = Set(now_ms());
     am.update(&txn).await?;
-    record(app, &txn, who, "compliance.control.review", "control", Some(id), c.company_id.as_deref(), json!({"before": c.review_due, "after": due, "note": note.trim()})).await?;
+    record(
+        app,
+        &txn,
+        who,
+        "compliance.control.review",
+        "control",
+        Some(id),
+        c.company_id.as_deref(),
+        json!({"before": c.review_due, "after": due, "note": note.trim()}),
+    )
+    .await?;
     txn.commit().await?;
     let db = app.store.conn();
     Ok(build(app, db, vec![load(db, who, id).await?]).await?.remove(0))
@@ -594,7 +617,17 @@ pub async fn remove_evidence(app: &App, who: &Principal, id: &str, evidence_id: 
     }
     let e = evidence::Entity::find_by_id(evidence_id.to_owned()).one(&txn).await?.filter(|e| e.control_id == c.id).ok_or(AppError::NotFound)?;
     evidence::Entity::delete_by_id(e.id.clone()).exec(&txn).await?;
-    record(app, &txn, who, "compliance.evidence.remove", "control", Some(id), c.company_id.as_deref(), json!({"title": e.title, "file": e.file_name, "sha256": e.sha256})).await?;
+    record(
+        app,
+        &txn,
+        who,
+        "compliance.evidence.remove",
+        "control",
+        Some(id),
+        c.company_id.as_deref(),
+        json!({"title": e.title, "file": e.file_name, "sha256": e.sha256}),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }

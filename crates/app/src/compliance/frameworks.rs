@@ -4,22 +4,22 @@
 //! the UI, and mappings between requirements of different frameworks.
 
 use crate::people::{ImportError, ImportFailure};
-use crate::{record, App, AppError, Principal, Result};
-use isms_core::compliance::format::{self, FrameworkHead, RequirementRow};
+use crate::{App, AppError, Principal, Result, record};
 use isms_core::compliance::Relation;
+use isms_core::compliance::format::{self, FrameworkHead, RequirementRow};
 use isms_core::{FieldError, Permission};
 use isms_store::compliance::{control, control_requirement, framework, mapping, requirement};
 use isms_store::now_ms;
-use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder};
+use isms_store::sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::HashMap;
 
 /// The frameworks every installation starts with.
-pub const SHIPPED: [(&str, &str); 2] = [
-    ("iso27001-2022.yaml", include_str!("../../frameworks/iso27001-2022.yaml")),
-    ("nist-csf-2.0.yaml", include_str!("../../frameworks/nist-csf-2.0.yaml")),
-];
+pub const SHIPPED: [(&str, &str); 2] =
+    [("iso27001-2022.yaml", include_str!("../../frameworks/iso27001-2022.yaml")), ("nist-csf-2.0.yaml", include_str!("../../frameworks/nist-csf-2.0.yaml"))];
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Framework {
@@ -73,11 +73,8 @@ impl From<requirement::Model> for Requirement {
 }
 
 pub(crate) async fn view(db: &impl ConnectionTrait, f: framework::Model) -> Result<Framework> {
-    let assessable = requirement::Entity::find()
-        .filter(requirement::Column::FrameworkId.eq(f.id.clone()))
-        .filter(requirement::Column::Leaf.eq(true))
-        .count(db)
-        .await?;
+    let assessable =
+        requirement::Entity::find().filter(requirement::Column::FrameworkId.eq(f.id.clone())).filter(requirement::Column::Leaf.eq(true)).count(db).await?;
     Ok(Framework {
         id: f.id,
         code: f.code,
@@ -113,11 +110,7 @@ pub(crate) async fn find(db: &impl ConnectionTrait, id_or_code: &str) -> Result<
 
 /// The requirements of a framework in reading order.
 pub(crate) async fn requirements(db: &impl ConnectionTrait, framework_id: &str) -> Result<Vec<requirement::Model>> {
-    Ok(requirement::Entity::find()
-        .filter(requirement::Column::FrameworkId.eq(framework_id))
-        .order_by_asc(requirement::Column::Position)
-        .all(db)
-        .await?)
+    Ok(requirement::Entity::find().filter(requirement::Column::FrameworkId.eq(framework_id)).order_by_asc(requirement::Column::Position).all(db).await?)
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -274,7 +267,17 @@ pub async fn import(app: &App, who: &Principal, file_name: &str, data: &[u8], ta
         head = Some(FrameworkHead { code: code.clone(), name: name.chars().take(200).collect(), ..Default::default() });
     }
     let (id, (created, updated)) = upsert(&txn, head.as_ref(), &code, &file.rows, false).await?;
-    record(app, &txn, who, "compliance.framework.import", "framework", Some(&id), None, json!({"code": code, "file": file_name, "created": created, "updated": updated})).await?;
+    record(
+        app,
+        &txn,
+        who,
+        "compliance.framework.import",
+        "framework",
+        Some(&id),
+        None,
+        json!({"code": code, "file": file_name, "created": created, "updated": updated}),
+    )
+    .await?;
     txn.commit().await?;
     Ok(ImportOutcome { framework_id: id, code, created, updated })
 }
@@ -344,7 +347,10 @@ async fn upsert(
             Some(p) => match ids.get(p.as_str()).cloned().or_else(|| by_ref.get(p.as_str()).map(|m| m.id.clone())) {
                 Some(pid) => Some(pid),
                 None => {
-                    errors.push(ImportError::from_field(r.line, FieldError::coded("parent", "no-parent", format!("no requirement `{p}` in the file or the framework")).arg("value", p.clone())));
+                    errors.push(ImportError::from_field(
+                        r.line,
+                        FieldError::coded("parent", "no-parent", format!("no requirement `{p}` in the file or the framework")).arg("value", p.clone()),
+                    ));
                     None
                 }
             },
@@ -476,7 +482,13 @@ fn check_head(input: &FrameworkInput) -> Result<FrameworkHead> {
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
-    Ok(FrameworkHead { code, name, version: input.version.trim().into(), publisher: input.publisher.trim().into(), description: input.description.trim().into() })
+    Ok(FrameworkHead {
+        code,
+        name,
+        version: input.version.trim().into(),
+        publisher: input.publisher.trim().into(),
+        description: input.description.trim().into(),
+    })
 }
 
 pub async fn create(app: &App, who: &Principal, input: FrameworkInput) -> Result<Framework> {
@@ -546,7 +558,14 @@ pub async fn put_requirement(app: &App, who: &Principal, framework: &str, input:
     let f = find(&txn, framework).await?;
     let old = requirements(&txn, &f.id).await?;
     let known = old.iter().find(|r| r.reference == reference);
-    let row = RequirementRow { line: 0, reference: reference.clone(), parent, title, title_ja: input.title_ja.trim().into(), description: input.description.trim().into() };
+    let row = RequirementRow {
+        line: 0,
+        reference: reference.clone(),
+        parent,
+        title,
+        title_ja: input.title_ja.trim().into(),
+        description: input.description.trim().into(),
+    };
     // Keep every other requirement in place: rewrite the whole order with this one in it.
     let mut rows: Vec<RequirementRow> = old
         .iter()
@@ -586,7 +605,9 @@ pub async fn put_requirement(app: &App, who: &Principal, framework: &str, input:
     }
     if let Err(e) = upsert(&txn, None, &f.code, &rows, false).await {
         return Err(match e {
-            ImportFailure::Rows(v) => AppError::Invalid(v.into_iter().map(|e| FieldError { field: e.field, message: e.message, code: e.code, args: e.args }).collect()),
+            ImportFailure::Rows(v) => {
+                AppError::Invalid(v.into_iter().map(|e| FieldError { field: e.field, message: e.message, code: e.code, args: e.args }).collect())
+            }
             ImportFailure::App(a) => a,
         });
     }
@@ -611,7 +632,8 @@ pub async fn delete_requirement(app: &App, who: &Principal, id: &str) -> Result<
     }
     let linked = control_requirement::Entity::find().filter(control_requirement::Column::RequirementId.eq(id)).count(&txn).await?;
     if linked > 0 {
-        return Err(AppError::coded("requirement", "requirement-in-use", "controls satisfy this requirement; unlink them first").into_with_arg("count", linked.to_string()));
+        return Err(AppError::coded("requirement", "requirement-in-use", "controls satisfy this requirement; unlink them first")
+            .into_with_arg("count", linked.to_string()));
     }
     requirement::Entity::delete_by_id(id.to_owned()).exec(&txn).await?;
     reshape(&txn, &r.framework_id).await?;
@@ -643,13 +665,20 @@ pub async fn import_mappings(app: &App, who: &Principal, file_name: &str, data: 
             let refs = cache.get(code)?;
             Some(match refs {
                 None => {
-                    errors.push(ImportError::from_field(r.line, FieldError::coded(fw_field, "no-framework", format!("no framework `{code}`")).arg("value", code.to_owned())));
+                    errors.push(ImportError::from_field(
+                        r.line,
+                        FieldError::coded(fw_field, "no-framework", format!("no framework `{code}`")).arg("value", code.to_owned()),
+                    ));
                     None
                 }
                 Some(m) => match m.get(reference) {
                     Some(id) => Some(id.clone()),
                     None => {
-                        errors.push(ImportError::from_field(r.line, FieldError::coded(ref_field, "no-requirement", format!("no requirement `{reference}` in `{code}`")).arg("value", reference.to_owned())));
+                        errors.push(ImportError::from_field(
+                            r.line,
+                            FieldError::coded(ref_field, "no-requirement", format!("no requirement `{reference}` in `{code}`"))
+                                .arg("value", reference.to_owned()),
+                        ));
                         None
                     }
                 },
@@ -670,9 +699,11 @@ pub async fn import_mappings(app: &App, who: &Principal, file_name: &str, data: 
     }
     for (a, b, rel) in &resolved {
         mapping::Entity::delete_many()
-            .filter(Condition::any().add(Condition::all().add(mapping::Column::FromId.eq(a.clone())).add(mapping::Column::ToId.eq(b.clone()))).add(
-                Condition::all().add(mapping::Column::FromId.eq(b.clone())).add(mapping::Column::ToId.eq(a.clone())),
-            ))
+            .filter(
+                Condition::any()
+                    .add(Condition::all().add(mapping::Column::FromId.eq(a.clone())).add(mapping::Column::ToId.eq(b.clone())))
+                    .add(Condition::all().add(mapping::Column::FromId.eq(b.clone())).add(mapping::Column::ToId.eq(a.clone()))),
+            )
             .exec(&txn)
             .await
             .map_err(AppError::from)?;

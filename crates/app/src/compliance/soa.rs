@@ -3,11 +3,11 @@
 //! follows from the controls behind it, their evidence and the risks they treat; the
 //! compliance assessment and gap list drawn from it; and its XLSX and PDF exports.
 
+use super::Scope;
 use super::controls::{self, RiskRef};
 use super::frameworks::{self, Framework, Requirement};
-use super::Scope;
-use crate::{record, App, AppError, Principal, Result};
-use isms_core::compliance::{compliance, gap_reason, Compliance, ControlStatus, EvidenceKind, RequirementFacts, Tally};
+use crate::{App, AppError, Principal, Result, record};
+use isms_core::compliance::{Compliance, ControlStatus, EvidenceKind, RequirementFacts, Tally, compliance, gap_reason};
 use isms_core::{FieldError, Permission};
 use isms_store::compliance::{control, control_company, control_requirement, risk, risk_control, soa};
 use isms_store::now_ms;
@@ -189,7 +189,12 @@ pub async fn statement(app: &App, who: &Principal, framework: &str, scope: &Scop
         let mut ev: Vec<SoaEvidence> = evidence
             .iter()
             .filter(|(c, _)| ctrl_set.contains(c.as_str()))
-            .map(|(c, e)| SoaEvidence { control_code: by_id.get(c.as_str()).map(|x| x.code.clone()).unwrap_or_default(), title: e.title.clone(), kind: e.kind, evidence_on: e.evidence_on.clone() })
+            .map(|(c, e)| SoaEvidence {
+                control_code: by_id.get(c.as_str()).map(|x| x.code.clone()).unwrap_or_default(),
+                title: e.title.clone(),
+                kind: e.kind,
+                evidence_on: e.evidence_on.clone(),
+            })
             .collect();
         ev.sort_by(|a, b| b.evidence_on.cmp(&a.evidence_on));
         let risk_ids: HashSet<&str> = rc.iter().filter(|(_, c)| ctrl_set.contains(c.as_str())).map(|(r, _)| r.as_str()).collect();
@@ -250,10 +255,10 @@ pub async fn decide(app: &App, who: &Principal, framework: &str, scope: &Scope, 
     if !r.leaf {
         return Err(AppError::coded("requirement_id", "requirement-heading", "decide on the requirements under this heading"));
     }
-    if let Some(c) = scope.company() {
-        if isms_store::org::company::Entity::find_by_id(c.to_owned()).one(&txn).await?.is_none() {
-            return Err(AppError::coded("scope", "no-company", "no such company"));
-        }
+    if let Some(c) = scope.company()
+        && isms_store::org::company::Entity::find_by_id(c.to_owned()).one(&txn).await?.is_none()
+    {
+        return Err(AppError::coded("scope", "no-company", "no such company"));
     }
     let before = soa::Entity::find_by_id((scope.key().to_owned(), r.id.clone())).one(&txn).await?;
     soa::Entity::delete_by_id((scope.key().to_owned(), r.id.clone())).exec(&txn).await?;
@@ -332,7 +337,7 @@ pub fn xlsx(s: &Statement, l: &Labels) -> Result<Vec<u8>> {
 }
 
 pub fn pdf(s: &Statement, l: &Labels) -> Result<Vec<u8>> {
-    use crate::pdf::{render, Column, Row, TableDoc};
+    use crate::pdf::{Column, Row, TableDoc, render};
     let weights = [0.8, 3.0, 0.9, 2.6, 1.1, 2.6, 2.6, 2.0];
     let doc = TableDoc {
         title: l.title.clone(),
@@ -341,7 +346,13 @@ pub fn pdf(s: &Statement, l: &Labels) -> Result<Vec<u8>> {
         rows: s
             .rows
             .iter()
-            .map(|r| if r.requirement.leaf { Row::Cells(cells(l, r)) } else { Row::Section(format!("{} {}", r.requirement.reference, r.requirement.title_in(&l.language))) })
+            .map(|r| {
+                if r.requirement.leaf {
+                    Row::Cells(cells(l, r))
+                } else {
+                    Row::Section(format!("{} {}", r.requirement.reference, r.requirement.title_in(&l.language)))
+                }
+            })
             .collect(),
         page_label: l.page.clone(),
         language: l.language.clone(),

@@ -3,14 +3,17 @@
 
 use super::{runs, visible};
 use crate::notify::{self, Notice};
-use crate::{record, App, AppError, Page, Principal, Result};
-use isms_core::incidents::clocks::{decide, BreachFacts, Decision};
-use isms_core::incidents::{parse_technique, severity, transition, Exposure, Facts, Impact, IncidentType, Status};
+use crate::{App, AppError, Page, Principal, Result, record};
+use isms_core::incidents::clocks::{BreachFacts, Decision, decide};
+use isms_core::incidents::{Exposure, Facts, Impact, IncidentType, Status, parse_technique, severity, transition};
 use isms_core::{FieldError, Permission};
 use isms_store::accounts::{role_grant, user};
 use isms_store::incidents::{affected, company as inc_company, event, incident, member};
 use isms_store::now_ms;
-use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use isms_store::sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -114,10 +117,12 @@ fn view(m: incident::Model, companies: Vec<String>) -> Result<Incident> {
 async fn build(db: &impl ConnectionTrait, rows: Vec<incident::Model>) -> Result<Vec<Incident>> {
     let ids: Vec<String> = rows.iter().map(|i| i.id.clone()).collect();
     let comps = inc_company::Entity::find().filter(inc_company::Column::IncidentId.is_in(ids)).all(db).await?;
-    rows.into_iter().map(|m| {
-        let c = comps.iter().filter(|c| c.incident_id == m.id).map(|c| c.company_id.clone()).collect();
-        view(m, c)
-    }).collect()
+    rows.into_iter()
+        .map(|m| {
+            let c = comps.iter().filter(|c| c.incident_id == m.id).map(|c| c.company_id.clone()).collect();
+            view(m, c)
+        })
+        .collect()
 }
 
 /// What anyone can say when something looks wrong: a line and what happened.
@@ -223,7 +228,9 @@ pub async fn report(app: &App, who: &Principal, input: ReportInput) -> Result<In
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
-    let year = jiff::Timestamp::from_millisecond(now).map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Tokyo").unwrap_or(jiff::tz::TimeZone::UTC)).year()).unwrap_or(2026);
+    let year = jiff::Timestamp::from_millisecond(now)
+        .map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Tokyo").unwrap_or(jiff::tz::TimeZone::UTC)).year())
+        .unwrap_or(2026);
     let id = uuid::Uuid::now_v7().to_string();
     let r = next_ref(&txn, year).await?;
     let m = incident::Model {
@@ -266,7 +273,9 @@ pub async fn report(app: &App, who: &Principal, input: ReportInput) -> Result<In
         updated_ms: now,
     };
     let saved = m.into_active_model().insert(&txn).await?;
-    inc_company::Entity::insert(inc_company::ActiveModel { incident_id: Set(id.clone()), company_id: Set(company_id.clone()) }).exec_without_returning(&txn).await?;
+    inc_company::Entity::insert(inc_company::ActiveModel { incident_id: Set(id.clone()), company_id: Set(company_id.clone()) })
+        .exec_without_returning(&txn)
+        .await?;
     timeline(&txn, &id, Some(&uid), "status", Status::Reported.code()).await?;
     for r_uid in responders(&txn, &company_id).await? {
         if r_uid != uid {
@@ -334,7 +343,11 @@ pub async fn list(app: &App, who: &Principal, q: &IncidentQuery) -> Result<Page<
             let mut any = Condition::any();
             let mut clauses = 0;
             if let Some(uid) = &who.user_id {
-                let mine = isms_store::sea_orm::sea_query::Query::select().column(member::Column::IncidentId).from(member::Entity).and_where(member::Column::UserId.eq(uid.clone())).to_owned();
+                let mine = isms_store::sea_orm::sea_query::Query::select()
+                    .column(member::Column::IncidentId)
+                    .from(member::Entity)
+                    .and_where(member::Column::UserId.eq(uid.clone()))
+                    .to_owned();
                 any = any.add(incident::Column::ReportedBy.eq(uid.clone())).add(incident::Column::Id.in_subquery(mine));
                 clauses += 2;
             }
@@ -375,7 +388,13 @@ pub async fn list(app: &App, who: &Principal, q: &IncidentQuery) -> Result<Page<
     }
     let total = sel.clone().count(db).await?;
     let limit = if q.limit == 0 { 50 } else { q.limit.min(500) };
-    let rows = sel.order_by_desc(incident::Column::ReportedMs).order_by_desc(incident::Column::Id).offset(isms_store::page_offset(q.offset)).limit(limit).all(db).await?;
+    let rows = sel
+        .order_by_desc(incident::Column::ReportedMs)
+        .order_by_desc(incident::Column::Id)
+        .offset(isms_store::page_offset(q.offset))
+        .limit(limit)
+        .all(db)
+        .await?;
     Ok(Page { items: build(db, rows).await?, total })
 }
 
@@ -426,7 +445,8 @@ pub async fn get(app: &App, who: &Principal, id: &str) -> Result<IncidentDetail>
     let can_run = runs(db, who, &i).await?;
     let can_note = can_run || super::is_member(db, who, id).await? || (who.user_id.is_some() && who.user_id == i.reported_by);
     let reporter_only = !can_run && !who.access.can_for(Permission::IncidentsRead, i.company_id.parse().ok()) && !super::is_member(db, who, id).await?;
-    let events = if reporter_only { vec![] } else { event::Entity::find().filter(event::Column::IncidentId.eq(id)).order_by_asc(event::Column::AtMs).all(db).await? };
+    let events =
+        if reporter_only { vec![] } else { event::Entity::find().filter(event::Column::IncidentId.eq(id)).order_by_asc(event::Column::AtMs).all(db).await? };
     let sealed = events.iter().filter(|e| e.personal).count();
     let mut timeline = vec![];
     for e in events {
@@ -541,7 +561,13 @@ pub async fn update_facts(app: &App, who: &Principal, id: &str, input: FactsInpu
     if input.personal_data != Some(true) && (input.sensitive || input.people_affected.is_some_and(|n| n > 0) && input.personal_data == Some(false)) {
         errors.push(FieldError::coded("personal_data", "personal-data-contradiction", "the facts say personal data is involved"));
     }
-    for (field, text, max) in [("description", &input.description, 20_000), ("root_cause", &input.root_cause, 20_000), ("lessons", &input.lessons, 20_000), ("actions_note", &input.actions_note, 20_000), ("data_categories", &input.data_categories, 2_000)] {
+    for (field, text, max) in [
+        ("description", &input.description, 20_000),
+        ("root_cause", &input.root_cause, 20_000),
+        ("lessons", &input.lessons, 20_000),
+        ("actions_note", &input.actions_note, 20_000),
+        ("data_categories", &input.data_categories, 2_000),
+    ] {
         if text.chars().count() > max {
             errors.push(FieldError::coded(field, "too-long", format!("is longer than {max} characters")).arg("max", max.to_string()));
         }
@@ -596,19 +622,38 @@ pub async fn update_facts(app: &App, who: &Principal, id: &str, input: FactsInpu
     let saved = am.update(&txn).await?;
     inc_company::Entity::delete_many().filter(inc_company::Column::IncidentId.eq(id)).exec(&txn).await?;
     for c in &companies {
-        inc_company::Entity::insert(inc_company::ActiveModel { incident_id: Set(id.to_owned()), company_id: Set(c.clone()) }).exec_without_returning(&txn).await?;
+        inc_company::Entity::insert(inc_company::ActiveModel { incident_id: Set(id.to_owned()), company_id: Set(c.clone()) })
+            .exec_without_returning(&txn)
+            .await?;
     }
     affected::Entity::delete_many().filter(affected::Column::IncidentId.eq(id)).exec(&txn).await?;
     let mut links: Vec<(&str, &String)> = input.asset_ids.iter().map(|a| ("asset", a)).chain(input.support_ids.iter().map(|s| ("support", s))).collect();
     links.sort();
     links.dedup();
     for (k, t) in links {
-        affected::Entity::insert(affected::ActiveModel { incident_id: Set(id.to_owned()), target_kind: Set(k.into()), target_id: Set(t.clone()) }).exec_without_returning(&txn).await?;
+        affected::Entity::insert(affected::ActiveModel { incident_id: Set(id.to_owned()), target_kind: Set(k.into()), target_id: Set(t.clone()) })
+            .exec_without_returning(&txn)
+            .await?;
     }
     let started = super::clocks::sync(app, &txn, &saved).await?;
-    let summary = format!("severity={} personal={} clocks+{}", sev.map(|s| s.to_string()).unwrap_or("-".into()), input.personal_data.map(|b| b.to_string()).unwrap_or("?".into()), started);
+    let summary = format!(
+        "severity={} personal={} clocks+{}",
+        sev.map(|s| s.to_string()).unwrap_or("-".into()),
+        input.personal_data.map(|b| b.to_string()).unwrap_or("?".into()),
+        started
+    );
     timeline(&txn, id, who.user_id.as_deref(), "facts", &summary).await?;
-    record(app, &txn, who, "incidents.facts", "incident", Some(id), Some(&saved.company_id), json!({"severity": sev, "personal_data": input.personal_data, "clocks_started": started, "techniques": techniques})).await?;
+    record(
+        app,
+        &txn,
+        who,
+        "incidents.facts",
+        "incident",
+        Some(id),
+        Some(&saved.company_id),
+        json!({"severity": sev, "personal_data": input.personal_data, "clocks_started": started, "techniques": techniques}),
+    )
+    .await?;
     txn.commit().await?;
     get(app, who, id).await
 }
@@ -659,13 +704,23 @@ pub async fn transition_to(app: &App, who: &Principal, id: &str, input: Transiti
     am.updated_ms = Set(now);
     let saved = am.update(&txn).await?;
     timeline(&txn, id, who.user_id.as_deref(), "status", to.code()).await?;
-    if let (Some(reporter), Status::Triage | Status::Closed) = (&old.reported_by, to) {
-        if Some(reporter) != who.user_id.as_ref() {
-            let n = Notice::new("incident-status", json!({"ref": old.r#ref, "title": old.title, "status": to.code()}), format!("/incidents/{id}"));
-            notify::to_user(app, &txn, reporter, &n).await?;
-        }
+    if let (Some(reporter), Status::Triage | Status::Closed) = (&old.reported_by, to)
+        && Some(reporter) != who.user_id.as_ref()
+    {
+        let n = Notice::new("incident-status", json!({"ref": old.r#ref, "title": old.title, "status": to.code()}), format!("/incidents/{id}"));
+        notify::to_user(app, &txn, reporter, &n).await?;
     }
-    record(app, &txn, who, "incidents.transition", "incident", Some(id), Some(&saved.company_id), json!({"from": from, "to": to, "reason": input.reason.trim()})).await?;
+    record(
+        app,
+        &txn,
+        who,
+        "incidents.transition",
+        "incident",
+        Some(id),
+        Some(&saved.company_id),
+        json!({"from": from, "to": to, "reason": input.reason.trim()}),
+    )
+    .await?;
     txn.commit().await?;
     Ok(build(app.store.conn(), vec![saved]).await?.remove(0))
 }
@@ -721,7 +776,9 @@ pub async fn add_member(app: &App, who: &Principal, id: &str, username: &str) ->
     if member::Entity::find_by_id((id.to_owned(), u.id.clone())).one(&txn).await?.is_some() {
         return Err(AppError::coded("username", "already-member", "is already on the case"));
     }
-    member::ActiveModel { incident_id: Set(id.to_owned()), user_id: Set(u.id.clone()), added_by: Set(who.user_id.clone()), added_ms: Set(now_ms()) }.insert(&txn).await?;
+    member::ActiveModel { incident_id: Set(id.to_owned()), user_id: Set(u.id.clone()), added_by: Set(who.user_id.clone()), added_ms: Set(now_ms()) }
+        .insert(&txn)
+        .await?;
     notify::to_user(app, &txn, &u.id, &Notice::new("incident-added", json!({"ref": i.r#ref, "title": i.title}), format!("/incidents/{id}"))).await?;
     record(app, &txn, who, "incidents.member.add", "incident", Some(id), Some(&i.company_id), json!({"user": u.username})).await?;
     txn.commit().await?;
@@ -732,7 +789,6 @@ pub async fn add_member(app: &App, who: &Principal, id: &str, username: &str) ->
 pub async fn open_count(app: &App, who: &Principal) -> Result<u64> {
     Ok(list(app, who, &IncidentQuery { status: Some("open".into()), limit: 1, ..Default::default() }).await?.total)
 }
-
 
 pub(crate) async fn get_view(db: &impl ConnectionTrait, m: incident::Model) -> Result<Incident> {
     Ok(build(db, vec![m]).await?.remove(0))

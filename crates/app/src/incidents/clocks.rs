@@ -4,8 +4,8 @@
 
 use super::cases::facts_of;
 use crate::notify::{self, Notice};
-use crate::{record, App, AppError, Principal, Result};
-use isms_core::incidents::clocks::{custom_deadlines, deadlines, ClockKind};
+use crate::{App, AppError, Principal, Result, record};
+use isms_core::incidents::clocks::{ClockKind, custom_deadlines, deadlines};
 use isms_store::incidents::{clock, incident};
 use isms_store::now_ms;
 use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
@@ -34,7 +34,18 @@ fn view(m: clock::Model) -> Result<Clock> {
         Some(code) => (ClockKind::Custom, Some(code.to_owned())),
         None => (ClockKind::parse(&m.kind).map_err(|e| AppError::Internal(e.to_string()))?, None),
     };
-    Ok(Clock { overdue: m.done_ms.is_none() && m.due_ms < now_ms(), id: m.id, incident_id: m.incident_id, kind, regime, name: String::new(), due_ms: m.due_ms, done_ms: m.done_ms, done_by: m.done_by, note: m.note })
+    Ok(Clock {
+        overdue: m.done_ms.is_none() && m.due_ms < now_ms(),
+        id: m.id,
+        incident_id: m.incident_id,
+        kind,
+        regime,
+        name: String::new(),
+        due_ms: m.due_ms,
+        done_ms: m.done_ms,
+        done_by: m.done_by,
+        note: m.note,
+    })
 }
 
 /// Fills in the names of configured regimes.
@@ -48,7 +59,8 @@ pub(crate) fn named(app: &App, mut clocks: Vec<Clock>) -> Vec<Clock> {
 }
 
 pub(crate) async fn of(db: &impl ConnectionTrait, incident_id: &str) -> Result<Vec<Clock>> {
-    let mut v: Vec<Clock> = clock::Entity::find().filter(clock::Column::IncidentId.eq(incident_id)).all(db).await?.into_iter().map(view).collect::<Result<_>>()?;
+    let mut v: Vec<Clock> =
+        clock::Entity::find().filter(clock::Column::IncidentId.eq(incident_id)).all(db).await?.into_iter().map(view).collect::<Result<_>>()?;
     // Soonest first; on the same deadline, in the order the duties are listed.
     v.sort_by_key(|c| (c.due_ms, ClockKind::ALL.iter().position(|k| *k == c.kind)));
     Ok(v)
@@ -159,12 +171,20 @@ pub async fn remind(app: &App) -> Result<usize> {
     for c in soon {
         let Some(i) = incident::Entity::find_by_id(c.incident_id.clone()).one(&txn).await? else { continue };
         let stage = if c.due_ms < now { "overdue" } else { "due" };
-        let due = jiff::Timestamp::from_millisecond(c.due_ms).map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Tokyo").unwrap_or(jiff::tz::TimeZone::UTC)).strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
+        let due = jiff::Timestamp::from_millisecond(c.due_ms)
+            .map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Tokyo").unwrap_or(jiff::tz::TimeZone::UTC)).strftime("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default();
         let kind = if stage == "due" { "incident-clock-due" } else { "incident-clock-overdue" };
-        let event = Notice::new(kind, json!({"ref": i.r#ref, "clock": c.kind, "due": due}), format!("/incidents/{}", i.id)).once(format!("clock:{}:{stage}", c.id));
+        let event =
+            Notice::new(kind, json!({"ref": i.r#ref, "clock": c.kind, "due": due}), format!("/incidents/{}", i.id)).once(format!("clock:{}:{stage}", c.id));
         n += notify::event(app, &txn, &event).await?;
         for uid in super::cases::responders_of(&txn, &i.company_id).await? {
-            let notice = Notice::new(if stage == "due" { "incident-clock-due" } else { "incident-clock-overdue" }, json!({"ref": i.r#ref, "clock": c.kind, "due": due}), format!("/incidents/{}", i.id)).once(format!("clock:{}:{stage}:{uid}", c.id));
+            let notice = Notice::new(
+                if stage == "due" { "incident-clock-due" } else { "incident-clock-overdue" },
+                json!({"ref": i.r#ref, "clock": c.kind, "due": due}),
+                format!("/incidents/{}", i.id),
+            )
+            .once(format!("clock:{}:{stage}:{uid}", c.id));
             if notify::to_user(app, &txn, &uid, &notice).await? {
                 n += 1;
             }

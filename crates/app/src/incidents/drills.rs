@@ -3,7 +3,7 @@
 //! The schedule warns when this fiscal half or the next has none.
 
 use super::cases::{self, ReportInput};
-use crate::{record, App, AppError, Principal, Result};
+use crate::{App, AppError, Principal, Result, record};
 use isms_core::{FieldError, Permission};
 use isms_store::incidents::drill;
 use isms_store::now_ms;
@@ -26,8 +26,23 @@ pub struct Drill {
 
 impl From<drill::Model> for Drill {
     fn from(m: drill::Model) -> Self {
-        let state = if !m.findings.trim().is_empty() { "held" } else if m.incident_id.is_some() { "running" } else { "planned" };
-        Self { state: state.into(), id: m.id, title: m.title, planned_on: m.planned_on, company_id: m.company_id, incident_id: m.incident_id, participants: m.participants, findings: m.findings }
+        let state = if !m.findings.trim().is_empty() {
+            "held"
+        } else if m.incident_id.is_some() {
+            "running"
+        } else {
+            "planned"
+        };
+        Self {
+            state: state.into(),
+            id: m.id,
+            title: m.title,
+            planned_on: m.planned_on,
+            company_id: m.company_id,
+            incident_id: m.incident_id,
+            participants: m.participants,
+            findings: m.findings,
+        }
     }
 }
 
@@ -49,7 +64,9 @@ pub struct Half {
 fn scope(who: &Principal) -> Result<Condition> {
     Ok(match who.access.scope(Permission::IncidentsRead) {
         isms_core::Scope::Group => Condition::all(),
-        isms_core::Scope::Companies(c) => Condition::any().add(drill::Column::CompanyId.is_null()).add(drill::Column::CompanyId.is_in(c.iter().map(|c| c.to_string()))),
+        isms_core::Scope::Companies(c) => {
+            Condition::any().add(drill::Column::CompanyId.is_null()).add(drill::Column::CompanyId.is_in(c.iter().map(|c| c.to_string())))
+        }
         isms_core::Scope::Nothing => return Err(AppError::Forbidden),
     })
 }
@@ -101,7 +118,8 @@ pub async fn plan(app: &App, who: &Principal, input: PlanInput) -> Result<Drill>
     }
     .insert(&txn)
     .await?;
-    record(app, &txn, who, "incidents.drill.plan", "drill", Some(&saved.id), company.as_deref(), json!({"title": saved.title, "planned_on": saved.planned_on})).await?;
+    record(app, &txn, who, "incidents.drill.plan", "drill", Some(&saved.id), company.as_deref(), json!({"title": saved.title, "planned_on": saved.planned_on}))
+        .await?;
     txn.commit().await?;
     Ok(saved.into())
 }
@@ -112,7 +130,12 @@ pub async fn run(app: &App, who: &Principal, drill_id: &str) -> Result<Drill> {
     if d.incident_id.is_some() {
         return Err(AppError::coded("drill", "drill-running", "the drill has already started"));
     }
-    let i = cases::report(app, who, ReportInput { title: d.title.clone(), kind: Some("other".into()), company_id: d.company_id.clone(), exercise: true, ..Default::default() }).await?;
+    let i = cases::report(
+        app,
+        who,
+        ReportInput { title: d.title.clone(), kind: Some("other".into()), company_id: d.company_id.clone(), exercise: true, ..Default::default() },
+    )
+    .await?;
     if !i.exercise {
         return Err(AppError::Forbidden);
     }

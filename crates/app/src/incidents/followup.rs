@@ -5,12 +5,14 @@
 
 use super::cases::load;
 use super::runs;
-use crate::{record, App, AppError, Principal, Result};
-use isms_core::incidents::observables::{self, ObservableKind};
+use crate::{App, AppError, Principal, Result, record};
 use isms_core::FieldError;
+use isms_core::incidents::observables::{self, ObservableKind};
 use isms_store::incidents::{action, custody, evidence, incident, observable};
 use isms_store::now_ms;
-use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect};
+use isms_store::sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -47,12 +49,31 @@ pub struct Action {
 impl From<action::Model> for Action {
     fn from(m: action::Model) -> Self {
         let overdue = m.status != "verified" && m.due_on < crate::assets::today().to_string();
-        Self { id: m.id, incident_id: m.incident_id, title: m.title, owner_id: m.owner_id, due_on: m.due_on, status: m.status, done_ms: m.done_ms, verified_ms: m.verified_ms, verified_by: m.verified_by, note: m.note, overdue }
+        Self {
+            id: m.id,
+            incident_id: m.incident_id,
+            title: m.title,
+            owner_id: m.owner_id,
+            due_on: m.due_on,
+            status: m.status,
+            done_ms: m.done_ms,
+            verified_ms: m.verified_ms,
+            verified_by: m.verified_by,
+            note: m.note,
+            overdue,
+        }
     }
 }
 
 pub async fn actions(db: &impl ConnectionTrait, incident_id: &str) -> Result<Vec<Action>> {
-    Ok(action::Entity::find().filter(action::Column::IncidentId.eq(incident_id)).order_by_asc(action::Column::DueOn).all(db).await?.into_iter().map(Into::into).collect())
+    Ok(action::Entity::find()
+        .filter(action::Column::IncidentId.eq(incident_id))
+        .order_by_asc(action::Column::DueOn)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect())
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -103,7 +124,8 @@ pub async fn add_action(app: &App, who: &Principal, incident_id: &str, input: Ac
     };
     let saved = m.into_active_model().insert(&txn).await?;
     if let Some(o) = &owner {
-        let n = crate::notify::Notice::new("incident-action", json!({"ref": i.r#ref, "title": saved.title, "due": saved.due_on}), format!("/incidents/{}", i.id));
+        let n =
+            crate::notify::Notice::new("incident-action", json!({"ref": i.r#ref, "title": saved.title, "due": saved.due_on}), format!("/incidents/{}", i.id));
         crate::notify::to_person(app, &txn, o, &n).await?;
     }
     record(app, &txn, who, "incidents.action.add", "incident", Some(&i.id), Some(&i.company_id), json!({"title": saved.title, "due_on": saved.due_on})).await?;
@@ -132,7 +154,11 @@ pub async fn step_action(app: &App, who: &Principal, incident_id: &str, action_i
         ("open", "done") if is_owner || runs_case => "done",
         ("done", "verified") if runs_case => "verified",
         ("open" | "done", "done" | "verified") => return Err(AppError::Forbidden),
-        (from, to) => return Err(AppError::coded("status", "action-step", format!("an action that is {from} cannot become {to}")).into_with_arg("from", from).into_with_arg("to", to)),
+        (from, to) => {
+            return Err(AppError::coded("status", "action-step", format!("an action that is {from} cannot become {to}"))
+                .into_with_arg("from", from)
+                .into_with_arg("to", to));
+        }
     };
     if next == "verified" && is_owner {
         return Err(AppError::coded("status", "verify-own", "the owner of an action does not verify it"));
@@ -158,13 +184,19 @@ pub async fn step_action(app: &App, who: &Principal, incident_id: &str, action_i
 pub async fn overdue_actions(app: &App, who: &Principal) -> Result<Vec<Action>> {
     let db = app.store.conn();
     let today = crate::assets::today().to_string();
-    let rows = action::Entity::find().filter(action::Column::Status.ne("verified")).filter(action::Column::DueOn.lt(today)).order_by_asc(action::Column::DueOn).limit(500).all(db).await?;
+    let rows = action::Entity::find()
+        .filter(action::Column::Status.ne("verified"))
+        .filter(action::Column::DueOn.lt(today))
+        .order_by_asc(action::Column::DueOn)
+        .limit(500)
+        .all(db)
+        .await?;
     let mut out = vec![];
     for a in rows {
-        if let Ok(i) = load(db, who, &a.incident_id).await {
-            if runs(db, who, &i).await? || who.access.can(isms_core::Permission::IncidentsRead) {
-                out.push(a.into());
-            }
+        if let Ok(i) = load(db, who, &a.incident_id).await
+            && (runs(db, who, &i).await? || who.access.can(isms_core::Permission::IncidentsRead))
+        {
+            out.push(a.into());
         }
     }
     Ok(out)
@@ -187,7 +219,15 @@ pub async fn observables_of(db: &impl ConnectionTrait, incident_id: &str) -> Res
         .all(db)
         .await?
         .into_iter()
-        .map(|o| Ok(Observable { kind: ObservableKind::parse(&o.kind).map_err(|e| AppError::Internal(e.to_string()))?, id: o.id, value: o.value, note: o.note, created_ms: o.created_ms }))
+        .map(|o| {
+            Ok(Observable {
+                kind: ObservableKind::parse(&o.kind).map_err(|e| AppError::Internal(e.to_string()))?,
+                id: o.id,
+                value: o.value,
+                note: o.note,
+                created_ms: o.created_ms,
+            })
+        })
         .collect()
 }
 
@@ -228,7 +268,12 @@ pub async fn add_observables(app: &App, who: &Principal, incident_id: &str, inpu
     let i = running_case(&txn, who, incident_id).await?;
     let mut added = 0;
     for (k, v) in &parsed {
-        let exists = observable::Entity::find().filter(observable::Column::IncidentId.eq(i.id.clone())).filter(observable::Column::Kind.eq(k.code())).filter(observable::Column::Value.eq(v.clone())).one(&txn).await?;
+        let exists = observable::Entity::find()
+            .filter(observable::Column::IncidentId.eq(i.id.clone()))
+            .filter(observable::Column::Kind.eq(k.code()))
+            .filter(observable::Column::Value.eq(v.clone()))
+            .one(&txn)
+            .await?;
         if exists.is_some() {
             continue;
         }
@@ -245,7 +290,17 @@ pub async fn add_observables(app: &App, who: &Principal, incident_id: &str, inpu
         .await?;
         added += 1;
     }
-    record(app, &txn, who, "incidents.observables.add", "incident", Some(&i.id), Some(&i.company_id), json!({"added": added, "values": parsed.iter().map(|(k, v)| format!("{k}:{v}")).collect::<Vec<_>>()})).await?;
+    record(
+        app,
+        &txn,
+        who,
+        "incidents.observables.add",
+        "incident",
+        Some(&i.id),
+        Some(&i.company_id),
+        json!({"added": added, "values": parsed.iter().map(|(k, v)| format!("{k}:{v}")).collect::<Vec<_>>()}),
+    )
+    .await?;
     txn.commit().await?;
     Ok(added)
 }
@@ -276,7 +331,15 @@ pub struct Evidence {
 pub async fn evidence_of(db: &impl ConnectionTrait, incident_id: &str) -> Result<Vec<Evidence>> {
     let rows: Vec<(String, String, i64, String, String, Option<String>, i64)> = evidence::Entity::find()
         .select_only()
-        .columns([evidence::Column::Id, evidence::Column::FileName, evidence::Column::Size, evidence::Column::Sha256, evidence::Column::Description, evidence::Column::CollectedBy, evidence::Column::CollectedMs])
+        .columns([
+            evidence::Column::Id,
+            evidence::Column::FileName,
+            evidence::Column::Size,
+            evidence::Column::Sha256,
+            evidence::Column::Description,
+            evidence::Column::CollectedBy,
+            evidence::Column::CollectedMs,
+        ])
         .filter(evidence::Column::IncidentId.eq(incident_id))
         .order_by_asc(evidence::Column::CollectedMs)
         .into_tuple()
@@ -287,7 +350,11 @@ pub async fn evidence_of(db: &impl ConnectionTrait, incident_id: &str) -> Result
     Ok(rows
         .into_iter()
         .map(|(id, file_name, size, sha256, description, collected_by, collected_ms)| Evidence {
-            custody: chain.iter().filter(|c| c.evidence_id == id).map(|c| Custody { at_ms: c.at_ms, actor: c.actor.clone(), action: c.action.clone(), party: c.party.clone(), note: c.note.clone() }).collect(),
+            custody: chain
+                .iter()
+                .filter(|c| c.evidence_id == id)
+                .map(|c| Custody { at_ms: c.at_ms, actor: c.actor.clone(), action: c.action.clone(), party: c.party.clone(), note: c.note.clone() })
+                .collect(),
             id,
             file_name,
             size,
@@ -340,7 +407,7 @@ pub async fn add_evidence(app: &App, who: &Principal, incident_id: &str, file_na
     custody_entry(&txn, &id, who, "collected", "", "").await?;
     record(app, &txn, who, "incidents.evidence.add", "incident", Some(&i.id), Some(&i.company_id), json!({"file": name, "sha256": sha})).await?;
     txn.commit().await?;
-    Ok(evidence_of(app.store.conn(), incident_id).await?.into_iter().find(|e| e.id == id).ok_or(AppError::NotFound)?)
+    evidence_of(app.store.conn(), incident_id).await?.into_iter().find(|e| e.id == id).ok_or(AppError::NotFound)
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -364,7 +431,17 @@ pub async fn hand_over(app: &App, who: &Principal, incident_id: &str, evidence_i
         return Err(AppError::NotFound);
     }
     custody_entry(&txn, evidence_id, who, "handed_over", input.party.trim(), input.note.trim()).await?;
-    record(app, &txn, who, "incidents.evidence.hand-over", "incident", Some(&i.id), Some(&i.company_id), json!({"evidence": evidence_id, "party": input.party.trim()})).await?;
+    record(
+        app,
+        &txn,
+        who,
+        "incidents.evidence.hand-over",
+        "incident",
+        Some(&i.id),
+        Some(&i.company_id),
+        json!({"evidence": evidence_id, "party": input.party.trim()}),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -375,7 +452,8 @@ pub async fn evidence_file(app: &App, who: &Principal, incident_id: &str, eviden
     let i = running_case(&txn, who, incident_id).await?;
     let e = evidence::Entity::find_by_id(evidence_id.to_owned()).one(&txn).await?.filter(|e| e.incident_id == i.id).ok_or(AppError::NotFound)?;
     custody_entry(&txn, evidence_id, who, "accessed", "", "").await?;
-    record(app, &txn, who, "incidents.evidence.access", "incident", Some(&i.id), Some(&i.company_id), json!({"evidence": evidence_id, "sha256": e.sha256})).await?;
+    record(app, &txn, who, "incidents.evidence.access", "incident", Some(&i.id), Some(&i.company_id), json!({"evidence": evidence_id, "sha256": e.sha256}))
+        .await?;
     txn.commit().await?;
     Ok(e)
 }

@@ -81,7 +81,8 @@ pub async fn compute(app: &App, who: &Principal) -> Result<Kpis> {
     for i in &all {
         sev.entry(i.severity.map(|s| s.to_string()).unwrap_or_else(|| "-".into())).or_default().add(i);
         kind.entry(i.kind.code().to_owned()).or_default().add(i);
-        let month = jiff::Timestamp::from_millisecond(i.reported_ms).map(|t| t.to_zoned_datetime(japan.clone()).strftime("%Y-%m").to_string()).unwrap_or_default();
+        let month =
+            jiff::Timestamp::from_millisecond(i.reported_ms).map(|t| t.to_zoned_datetime(japan.clone()).strftime("%Y-%m").to_string()).unwrap_or_default();
         *per.entry((i.company_id.clone(), month)).or_default() += 1;
         if i.status != isms_core::incidents::Status::Closed {
             open += 1;

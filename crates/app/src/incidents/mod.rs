@@ -42,7 +42,8 @@ pub(crate) async fn is_member(db: &impl ConnectionTrait, who: &Principal, incide
 
 /// Whether `who` runs this case (moves it, records facts and notes).
 pub(crate) async fn runs(db: &impl ConnectionTrait, who: &Principal, i: &incident::Model) -> Result<bool> {
-    Ok(who.access.can_for(Permission::IncidentsManage, i.company_id.parse().ok()) || (who.access.can(Permission::IncidentsManage) && is_member(db, who, &i.id).await?))
+    Ok(who.access.can_for(Permission::IncidentsManage, i.company_id.parse().ok())
+        || (who.access.can(Permission::IncidentsManage) && is_member(db, who, &i.id).await?))
 }
 
 /// The regulatory targets (configurable later per installation).

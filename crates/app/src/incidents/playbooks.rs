@@ -5,9 +5,9 @@
 use super::cases::load;
 use super::runs;
 use crate::notify::{self, Notice};
-use crate::{record, App, AppError, Principal, Result};
-use isms_core::incidents::playbooks::{defaults, escalation, fits, parse_tasks, TaskTemplate};
+use crate::{App, AppError, Principal, Result, record};
 use isms_core::incidents::IncidentType;
+use isms_core::incidents::playbooks::{TaskTemplate, defaults, escalation, fits, parse_tasks};
 use isms_core::{FieldError, Permission};
 use isms_store::accounts::{role_grant, user};
 use isms_store::incidents::{playbook, task};
@@ -33,7 +33,17 @@ pub struct Playbook {
 
 fn view(m: playbook::Model) -> Playbook {
     let tasks = parse_tasks(&m.tasks).unwrap_or_default();
-    Playbook { id: m.id, code: m.code, version: m.version, name: m.name, kind: m.kind, min_severity: m.min_severity, tasks, tasks_text: m.tasks, created_ms: m.created_ms }
+    Playbook {
+        id: m.id,
+        code: m.code,
+        version: m.version,
+        name: m.name,
+        kind: m.kind,
+        min_severity: m.min_severity,
+        tasks,
+        tasks_text: m.tasks,
+        created_ms: m.created_ms,
+    }
 }
 
 /// Loads the shipped playbooks once, when none exist.
@@ -65,13 +75,27 @@ pub async fn ensure_defaults(app: &App) -> Result<()> {
 /// The playbooks in use (latest versions).
 pub async fn list(app: &App, who: &Principal) -> Result<Vec<Playbook>> {
     who.require(Permission::IncidentsRead)?;
-    Ok(playbook::Entity::find().filter(playbook::Column::Latest.eq(true)).order_by_asc(playbook::Column::Code).all(app.store.conn()).await?.into_iter().map(view).collect())
+    Ok(playbook::Entity::find()
+        .filter(playbook::Column::Latest.eq(true))
+        .order_by_asc(playbook::Column::Code)
+        .all(app.store.conn())
+        .await?
+        .into_iter()
+        .map(view)
+        .collect())
 }
 
 /// Every version of one playbook, newest first.
 pub async fn history(app: &App, who: &Principal, code: &str) -> Result<Vec<Playbook>> {
     who.require(Permission::IncidentsRead)?;
-    let v: Vec<Playbook> = playbook::Entity::find().filter(playbook::Column::Code.eq(code)).order_by_desc(playbook::Column::Version).all(app.store.conn()).await?.into_iter().map(view).collect();
+    let v: Vec<Playbook> = playbook::Entity::find()
+        .filter(playbook::Column::Code.eq(code))
+        .order_by_desc(playbook::Column::Version)
+        .all(app.store.conn())
+        .await?
+        .into_iter()
+        .map(view)
+        .collect();
     if v.is_empty() { Err(AppError::NotFound) } else { Ok(v) }
 }
 
@@ -117,7 +141,7 @@ pub async fn save(app: &App, who: &Principal, input: PlaybookInput) -> Result<Pl
     let txn = app.store.write().await?;
     let last = playbook::Entity::find().filter(playbook::Column::Code.eq(code.clone())).order_by_desc(playbook::Column::Version).one(&txn).await?;
     let version = last.as_ref().map(|l| l.version + 1).unwrap_or(1);
-    playbook::Entity::update_many().col_expr(playbook::Column::Latest, Expr::val(false).into()).filter(playbook::Column::Code.eq(code.clone())).exec(&txn).await?;
+    playbook::Entity::update_many().col_expr(playbook::Column::Latest, Expr::val(false)).filter(playbook::Column::Code.eq(code.clone())).exec(&txn).await?;
     let saved = playbook::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
         code: Set(code.clone()),
@@ -156,7 +180,15 @@ pub async fn tasks_of(db: &impl ConnectionTrait, incident_id: &str) -> Result<Ve
         .all(db)
         .await?
         .into_iter()
-        .map(|t| Task { overdue: t.done_ms.is_none() && t.due_ms < now, id: t.id, title: t.title, role: t.role, due_ms: t.due_ms, done_ms: t.done_ms, done_by: t.done_by })
+        .map(|t| Task {
+            overdue: t.done_ms.is_none() && t.due_ms < now,
+            id: t.id,
+            title: t.title,
+            role: t.role,
+            due_ms: t.due_ms,
+            done_ms: t.done_ms,
+            done_by: t.done_by,
+        })
         .collect())
 }
 
@@ -180,7 +212,10 @@ pub async fn start(app: &App, who: &Principal, incident_id: &str, playbook_id: &
     if i.status == "closed" {
         return Err(AppError::coded("status", "incident-closed", "a closed case does not change"));
     }
-    let p = playbook::Entity::find_by_id(playbook_id.to_owned()).one(&txn).await?.ok_or_else(|| AppError::coded("playbook_id", "no-playbook", "no such playbook"))?;
+    let p = playbook::Entity::find_by_id(playbook_id.to_owned())
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::coded("playbook_id", "no-playbook", "no such playbook"))?;
     if task::Entity::find().filter(task::Column::IncidentId.eq(i.id.clone())).filter(task::Column::PlaybookId.eq(p.id.clone())).one(&txn).await?.is_some() {
         return Err(AppError::coded("playbook_id", "playbook-started", "this playbook is already running on the case"));
     }
@@ -213,16 +248,34 @@ pub async fn start(app: &App, who: &Principal, incident_id: &str, playbook_id: &
     told.dedup();
     for uid in told.iter().filter(|u| Some(*u) != who.user_id.as_ref()) {
         if user::Entity::find_by_id(uid.clone()).one(&txn).await?.is_some_and(|u| !u.disabled) {
-            let n = Notice::new("incident-escalated", json!({"ref": i.r#ref, "title": i.title, "severity": i.severity.unwrap_or(0), "playbook": p.name}), format!("/incidents/{}", i.id));
+            let n = Notice::new(
+                "incident-escalated",
+                json!({"ref": i.r#ref, "title": i.title, "severity": i.severity.unwrap_or(0), "playbook": p.name}),
+                format!("/incidents/{}", i.id),
+            );
             notify::to_user(app, &txn, uid, &n).await?;
         }
     }
     if !i.exercise {
-        let n = Notice::new("incident-escalated", json!({"ref": i.r#ref, "title": i.title, "severity": i.severity.unwrap_or(0), "playbook": p.name}), format!("/incidents/{}", i.id));
+        let n = Notice::new(
+            "incident-escalated",
+            json!({"ref": i.r#ref, "title": i.title, "severity": i.severity.unwrap_or(0), "playbook": p.name}),
+            format!("/incidents/{}", i.id),
+        );
         notify::event(app, &txn, &n).await?;
     }
     super::cases::timeline(&txn, &i.id, who.user_id.as_deref(), "playbook", &format!("{} v{}", p.name, p.version)).await?;
-    record(app, &txn, who, "incidents.playbook.start", "incident", Some(&i.id), Some(&i.company_id), json!({"playbook": p.code, "version": p.version, "tasks": tasks.len(), "told": told.len()})).await?;
+    record(
+        app,
+        &txn,
+        who,
+        "incidents.playbook.start",
+        "incident",
+        Some(&i.id),
+        Some(&i.company_id),
+        json!({"playbook": p.code, "version": p.version, "tasks": tasks.len(), "told": told.len()}),
+    )
+    .await?;
     txn.commit().await?;
     tasks_of(app.store.conn(), incident_id).await
 }

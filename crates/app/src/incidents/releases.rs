@@ -5,10 +5,10 @@
 
 use super::cases::load;
 use super::runs;
-use crate::{record, App, AppError, Principal, Result};
-use isms_core::incidents::releases::{draft, DraftFacts, ReleaseKind};
-use isms_core::policies::DocLang;
+use crate::{App, AppError, Principal, Result, record};
 use isms_core::Role;
+use isms_core::incidents::releases::{DraftFacts, ReleaseKind, draft};
+use isms_core::policies::DocLang;
 use isms_store::incidents::release;
 use isms_store::now_ms;
 use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
@@ -32,11 +32,30 @@ pub struct Release {
 
 fn view(m: release::Model) -> Result<Release> {
     let bad = |e: isms_core::FieldError| AppError::Internal(e.to_string());
-    Ok(Release { kind: ReleaseKind::parse(&m.kind).map_err(bad)?, language: DocLang::parse(&m.language).map_err(bad)?, id: m.id, body: m.body, status: m.status, drafted_by: m.drafted_by, approved_by: m.approved_by, approved_ms: m.approved_ms, released_ms: m.released_ms, updated_ms: m.updated_ms })
+    Ok(Release {
+        kind: ReleaseKind::parse(&m.kind).map_err(bad)?,
+        language: DocLang::parse(&m.language).map_err(bad)?,
+        id: m.id,
+        body: m.body,
+        status: m.status,
+        drafted_by: m.drafted_by,
+        approved_by: m.approved_by,
+        approved_ms: m.approved_ms,
+        released_ms: m.released_ms,
+        updated_ms: m.updated_ms,
+    })
 }
 
 pub async fn of(db: &impl ConnectionTrait, incident_id: &str) -> Result<Vec<Release>> {
-    release::Entity::find().filter(release::Column::IncidentId.eq(incident_id)).order_by_asc(release::Column::Kind).order_by_asc(release::Column::Language).all(db).await?.into_iter().map(view).collect()
+    release::Entity::find()
+        .filter(release::Column::IncidentId.eq(incident_id))
+        .order_by_asc(release::Column::Kind)
+        .order_by_asc(release::Column::Language)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(view)
+        .collect()
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -83,7 +102,12 @@ pub async fn generate(app: &App, who: &Principal, incident_id: &str, input: Draf
     };
     let body = draft(kind, lang, &facts);
     let now = now_ms();
-    let existing = release::Entity::find().filter(release::Column::IncidentId.eq(i.id.clone())).filter(release::Column::Kind.eq(kind.code())).filter(release::Column::Language.eq(lang.code())).one(&txn).await?;
+    let existing = release::Entity::find()
+        .filter(release::Column::IncidentId.eq(i.id.clone()))
+        .filter(release::Column::Kind.eq(kind.code()))
+        .filter(release::Column::Language.eq(lang.code()))
+        .one(&txn)
+        .await?;
     let saved = match existing {
         Some(r) if r.status != "draft" => return Err(AppError::coded("kind", "release-frozen", "an approved text no longer changes")),
         Some(r) => {
@@ -117,7 +141,12 @@ pub async fn generate(app: &App, who: &Principal, incident_id: &str, input: Draf
     view(saved)
 }
 
-async fn own(db: &impl ConnectionTrait, who: &Principal, incident_id: &str, release_id: &str) -> Result<(isms_store::incidents::incident::Model, release::Model)> {
+async fn own(
+    db: &impl ConnectionTrait,
+    who: &Principal,
+    incident_id: &str,
+    release_id: &str,
+) -> Result<(isms_store::incidents::incident::Model, release::Model)> {
     let i = load(db, who, incident_id).await?;
     let r = release::Entity::find_by_id(release_id.to_owned()).one(db).await?.filter(|r| r.incident_id == i.id).ok_or(AppError::NotFound)?;
     Ok((i, r))
@@ -147,7 +176,8 @@ pub async fn edit(app: &App, who: &Principal, incident_id: &str, release_id: &st
     am.drafted_by = Set(who.user_id.clone());
     am.updated_ms = Set(now_ms());
     let saved = am.update(&txn).await?;
-    record(app, &txn, who, "incidents.release.edit", "incident", Some(&i.id), Some(&i.company_id), json!({"kind": saved.kind, "language": saved.language})).await?;
+    record(app, &txn, who, "incidents.release.edit", "incident", Some(&i.id), Some(&i.company_id), json!({"kind": saved.kind, "language": saved.language}))
+        .await?;
     txn.commit().await?;
     view(saved)
 }
@@ -173,7 +203,8 @@ pub async fn approve(app: &App, who: &Principal, incident_id: &str, release_id: 
     am.approved_ms = Set(Some(now_ms()));
     am.updated_ms = Set(now_ms());
     let saved = am.update(&txn).await?;
-    record(app, &txn, who, "incidents.release.approve", "incident", Some(&i.id), Some(&i.company_id), json!({"kind": saved.kind, "language": saved.language})).await?;
+    record(app, &txn, who, "incidents.release.approve", "incident", Some(&i.id), Some(&i.company_id), json!({"kind": saved.kind, "language": saved.language}))
+        .await?;
     txn.commit().await?;
     view(saved)
 }
@@ -194,7 +225,8 @@ pub async fn mark_released(app: &App, who: &Principal, incident_id: &str, releas
     am.updated_ms = Set(now_ms());
     let saved = am.update(&txn).await?;
     super::cases::timeline(&txn, &i.id, who.user_id.as_deref(), "release", &saved.kind).await?;
-    record(app, &txn, who, "incidents.release.release", "incident", Some(&i.id), Some(&i.company_id), json!({"kind": saved.kind, "language": saved.language})).await?;
+    record(app, &txn, who, "incidents.release.release", "incident", Some(&i.id), Some(&i.company_id), json!({"kind": saved.kind, "language": saved.language}))
+        .await?;
     txn.commit().await?;
     view(saved)
 }

@@ -4,15 +4,16 @@
 
 use super::{in_scope, not_found_unless, scope};
 use crate::assets::blank_to_none;
-use crate::{record, App, AppError, Page, Principal, Result};
-use isms_core::monitoring::{next_state, AlertState, Resolution, Severity, Step};
+use crate::{App, AppError, Page, Principal, Result, record};
+use isms_core::monitoring::{AlertState, Resolution, Severity, Step, next_state};
 use isms_core::{FieldError, Permission, Role};
 use isms_store::accounts::{role_grant, user};
 use isms_store::monitoring::{alert, alert_event, rule, source};
 use isms_store::now_ms;
 use isms_store::sea_orm::sea_query::{Expr, ExprTrait};
 use isms_store::sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -129,7 +130,13 @@ pub async fn list(app: &App, who: &Principal, q: &AlertQuery) -> Result<Page<Ale
     }
     let db = app.store.conn();
     let total = f.clone().count(db).await?;
-    let rows = f.order_by_desc(alert::Column::LastMs).order_by_desc(alert::Column::Id).offset(isms_store::page_offset(q.offset.unwrap_or(0))).limit(q.limit.unwrap_or(50).clamp(1, 500)).all(db).await?;
+    let rows = f
+        .order_by_desc(alert::Column::LastMs)
+        .order_by_desc(alert::Column::Id)
+        .offset(isms_store::page_offset(q.offset.unwrap_or(0)))
+        .limit(q.limit.unwrap_or(50).clamp(1, 500))
+        .all(db)
+        .await?;
     Ok(Page { items: rows.into_iter().map(Alert::from).collect(), total })
 }
 
@@ -147,10 +154,10 @@ pub async fn open_by_severity(app: &App, who: &Principal) -> Result<Vec<(Severit
         .await?;
     let mut out: Vec<(Severity, u64)> = Severity::ALL.iter().rev().map(|s| (*s, 0)).collect();
     for (s, n) in rows {
-        if let Ok(s) = Severity::parse(&s) {
-            if let Some(slot) = out.iter_mut().find(|(v, _)| *v == s) {
-                slot.1 = n as u64;
-            }
+        if let Ok(s) = Severity::parse(&s)
+            && let Some(slot) = out.iter_mut().find(|(v, _)| *v == s)
+        {
+            slot.1 = n as u64;
         }
     }
     Ok(out)
@@ -256,7 +263,12 @@ pub async fn step(app: &App, who: &Principal, id: &str, input: StepInput) -> Res
             let r = blank_to_none(&input.resolution).ok_or_else(|| AppError::coded("resolution", "required", "is required"))?;
             Step::Close(Resolution::parse(&r)?)
         }
-        other => return Err(FieldError::coded("step", "one-of", format!("`{other}` is not one of acknowledge, close")).arg("value", other).arg("expected", "acknowledge, close").into()),
+        other => {
+            return Err(FieldError::coded("step", "one-of", format!("`{other}` is not one of acknowledge, close"))
+                .arg("value", other)
+                .arg("expected", "acknowledge, close")
+                .into());
+        }
     };
     let txn = app.store.write().await?;
     let m = visible_alert(&txn, who, id).await?;
@@ -288,7 +300,17 @@ pub async fn step(app: &App, who: &Principal, id: &str, input: StepInput) -> Res
     }
     a.updated_ms = Set(now);
     let m = a.update(&txn).await?;
-    record(app, &txn, who, &format!("monitoring.alert.{}", input.step.trim()), "alert", Some(&m.id), m.company_id.as_deref(), json!({"from": state.code(), "to": next.code(), "resolution": m.resolution, "note": note})).await?;
+    record(
+        app,
+        &txn,
+        who,
+        &format!("monitoring.alert.{}", input.step.trim()),
+        "alert",
+        Some(&m.id),
+        m.company_id.as_deref(),
+        json!({"from": state.code(), "to": next.code(), "resolution": m.resolution, "note": note}),
+    )
+    .await?;
     txn.commit().await?;
     Ok(m.into())
 }
@@ -331,10 +353,10 @@ pub async fn assign(app: &App, who: &Principal, id: &str, input: AssignInput) ->
     let target = blank_to_none(&input.user_id);
     let m = visible_alert(app.store.conn(), who, id).await?;
     who.require_for(Permission::MonitoringManage, m.company_id.as_deref())?;
-    if let Some(t) = &target {
-        if !assignable(app, m.company_id.as_deref()).await?.iter().any(|(u, _)| u == t) {
-            return Err(AppError::coded("user_id", "not-assignable", "this person does not triage alerts of this company"));
-        }
+    if let Some(t) = &target
+        && !assignable(app, m.company_id.as_deref()).await?.iter().any(|(u, _)| u == t)
+    {
+        return Err(AppError::coded("user_id", "not-assignable", "this person does not triage alerts of this company"));
     }
     let txn = app.store.write().await?;
     let m = visible_alert(&txn, who, id).await?;
@@ -394,14 +416,19 @@ pub async fn escalate(app: &App, who: &Principal, id: &str, input: EscalateInput
     let incident = crate::incidents::cases::report(
         app,
         who,
-        crate::incidents::cases::ReportInput { title: a.title.clone(), description, kind: input.kind.clone(), discovered_at: None, customer_data: false, company_id: Some(company), exercise: false },
+        crate::incidents::cases::ReportInput {
+            title: a.title.clone(),
+            description,
+            kind: input.kind.clone(),
+            discovered_at: None,
+            customer_data: false,
+            company_id: Some(company),
+            exercise: false,
+        },
     )
     .await?;
-    let events: Vec<serde_json::Value> = detail
-        .events
-        .iter()
-        .map(|e| serde_json::from_str::<serde_json::Value>(&e.raw).unwrap_or_else(|_| serde_json::Value::String(e.raw.clone())))
-        .collect();
+    let events: Vec<serde_json::Value> =
+        detail.events.iter().map(|e| serde_json::from_str::<serde_json::Value>(&e.raw).unwrap_or_else(|_| serde_json::Value::String(e.raw.clone()))).collect();
     let bundle = json!({"alert": a, "rule": detail.rule_title, "source": detail.source_name, "events": events});
     let bytes = serde_json::to_vec_pretty(&bundle).map_err(|e| AppError::Internal(e.to_string()))?;
     crate::incidents::followup::add_evidence(app, who, &incident.id, &format!("alert-{}.json", a.id), bytes, "Events that raised the alert").await?;
@@ -419,7 +446,17 @@ pub async fn escalate(app: &App, who: &Principal, id: &str, input: EscalateInput
     }
     am.updated_ms = Set(now);
     let m = am.update(&txn).await?;
-    record(app, &txn, who, "monitoring.alert.escalate", "alert", Some(&m.id), m.company_id.as_deref(), json!({"from": state.code(), "incident": incident.id, "ref": incident.reference})).await?;
+    record(
+        app,
+        &txn,
+        who,
+        "monitoring.alert.escalate",
+        "alert",
+        Some(&m.id),
+        m.company_id.as_deref(),
+        json!({"from": state.code(), "incident": incident.id, "ref": incident.reference}),
+    )
+    .await?;
     txn.commit().await?;
     Ok((m.into(), incident))
 }
@@ -701,9 +738,10 @@ pub async fn suppress(app: &App, who: &Principal, id: &str, input: SuppressInput
     match input.expires_on.trim().parse::<jiff::civil::Date>() {
         Err(_) => errors.push(FieldError::coded("expires_on", "date", "is not a date (YYYY-MM-DD)").arg("value", input.expires_on.trim())),
         Ok(d) if d < today => errors.push(FieldError::coded("expires_on", "date-past", "may not be in the past")),
-        Ok(d) if (d - today).get_days() as i64 > MAX_SUPPRESSION_DAYS => {
-            errors.push(FieldError::coded("expires_on", "suppress-too-long", "is more than 90 days ahead; use a rule override").arg("max", MAX_SUPPRESSION_DAYS.to_string()))
-        }
+        Ok(d) if (d - today).get_days() as i64 > MAX_SUPPRESSION_DAYS => errors.push(
+            FieldError::coded("expires_on", "suppress-too-long", "is more than 90 days ahead; use a rule override")
+                .arg("max", MAX_SUPPRESSION_DAYS.to_string()),
+        ),
         Ok(_) => {}
     }
     if !errors.is_empty() {
@@ -740,7 +778,17 @@ pub async fn suppress(app: &App, who: &Principal, id: &str, input: SuppressInput
         a.updated_ms = Set(now);
         a.update(&txn).await?;
     }
-    record(app, &txn, who, "monitoring.alert.suppress", "alert", Some(&m.id), m.company_id.as_deref(), json!({"suppression": s.id, "reason": reason, "expires_on": s.expires_on})).await?;
+    record(
+        app,
+        &txn,
+        who,
+        "monitoring.alert.suppress",
+        "alert",
+        Some(&m.id),
+        m.company_id.as_deref(),
+        json!({"suppression": s.id, "reason": reason, "expires_on": s.expires_on}),
+    )
+    .await?;
     app.monitoring().suppressed.bump(&txn).await?;
     txn.commit().await?;
     app.monitoring().suppressed.changed();
@@ -772,7 +820,11 @@ pub async fn lift(app: &App, who: &Principal, suppression_id: &str) -> Result<Su
 pub async fn suppressions_of(app: &App, who: &Principal, alert_id: &str) -> Result<Vec<Suppression>> {
     use isms_store::monitoring::suppression;
     let m = visible_alert(app.store.conn(), who, alert_id).await?;
-    let rows = suppression::Entity::find().filter(suppression::Column::GroupKey.eq(m.group_key)).order_by_desc(suppression::Column::CreatedMs).all(app.store.conn()).await?;
+    let rows = suppression::Entity::find()
+        .filter(suppression::Column::GroupKey.eq(m.group_key))
+        .order_by_desc(suppression::Column::CreatedMs)
+        .all(app.store.conn())
+        .await?;
     Ok(rows.into_iter().map(Suppression::from).collect())
 }
 
@@ -841,7 +893,8 @@ pub struct EventHit {
 
 pub(crate) fn day_ms(field: &str, d: &Option<String>, end: bool) -> Result<Option<i64>> {
     let Some(text) = blank_to_none(d) else { return Ok(None) };
-    let date: jiff::civil::Date = text.parse().map_err(|_| AppError::coded(field, "date", "is not a date (YYYY-MM-DD)").into_with_arg("value", text.clone()))?;
+    let date: jiff::civil::Date =
+        text.parse().map_err(|_| AppError::coded(field, "date", "is not a date (YYYY-MM-DD)").into_with_arg("value", text.clone()))?;
     let t = if end { jiff::civil::Time::MAX } else { jiff::civil::Time::MIN };
     Ok(date.to_datetime(t).to_zoned_datetime(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp().as_millisecond()))
 }
@@ -875,7 +928,8 @@ pub async fn search_events(app: &App, who: &Principal, q: &EventQuery) -> Result
         .all(db)
         .await?;
     let ids: Vec<String> = rows.iter().map(|r| r.alert_id.clone()).collect();
-    let alerts: std::collections::HashMap<String, alert::Model> = alert::Entity::find().filter(alert::Column::Id.is_in(ids)).all(db).await?.into_iter().map(|a| (a.id.clone(), a)).collect();
+    let alerts: std::collections::HashMap<String, alert::Model> =
+        alert::Entity::find().filter(alert::Column::Id.is_in(ids)).all(db).await?.into_iter().map(|a| (a.id.clone(), a)).collect();
     let items = rows
         .into_iter()
         .filter_map(|r| {

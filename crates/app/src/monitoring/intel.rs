@@ -9,16 +9,18 @@
 
 use super::{in_scope, scope};
 use crate::assets::{blank_to_none, required};
-use crate::{record, App, AppError, Principal, Result};
+use crate::{App, AppError, Principal, Result, record};
 use isms_core::monitoring::Severity;
 use isms_core::{FieldError, Permission};
 use isms_detect::intel::feed::{self, FeedIndicator, Format, Parsed};
 use isms_detect::intel::{IndicatorSet, Kind, Tlp};
 use isms_store::monitoring::{feed as feed_row, indicator, sighting};
 use isms_store::now_ms;
-use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use isms_store::sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -207,13 +209,18 @@ fn check(input: &FeedInput) -> Result<Checked> {
     let name = required(&mut errors, "name", &input.name, 120);
     let format = input.format.trim().to_string();
     if format != TAXII && Format::parse(&format).is_none() {
-        errors.push(FieldError::coded("format", "one-of", format!("`{format}` is not one of taxii, stix, misp-json, misp-csv, text")).arg("expected", "taxii, stix, misp-json, misp-csv, text"));
+        errors.push(
+            FieldError::coded("format", "one-of", format!("`{format}` is not one of taxii, stix, misp-json, misp-csv, text"))
+                .arg("expected", "taxii, stix, misp-json, misp-csv, text"),
+        );
     }
     let url = blank_to_none(&input.url);
     if format == TAXII {
         match &url {
             None => errors.push(FieldError::coded("url", "required", "is required")),
-            Some(u) if !(u.starts_with("https://") || u.starts_with("http://")) || u.len() > 2048 => errors.push(FieldError::coded("url", "feed-url", "is not an http(s) address")),
+            Some(u) if !(u.starts_with("https://") || u.starts_with("http://")) || u.len() > 2048 => {
+                errors.push(FieldError::coded("url", "feed-url", "is not an http(s) address"))
+            }
             _ => {}
         }
     }
@@ -226,7 +233,10 @@ fn check(input: &FeedInput) -> Result<Checked> {
         errors.push(FieldError::coded("username", "required", "is required"));
     }
     let tlp = Tlp::parse(&input.default_tlp).unwrap_or_else(|| {
-        errors.push(FieldError::coded("default_tlp", "one-of", format!("`{}` is not one of clear, green, amber, amber+strict, red", input.default_tlp)).arg("expected", "clear, green, amber, amber+strict, red"));
+        errors.push(
+            FieldError::coded("default_tlp", "one-of", format!("`{}` is not one of clear, green, amber, amber+strict, red", input.default_tlp))
+                .arg("expected", "clear, green, amber, amber+strict, red"),
+        );
         Tlp::Amber
     });
     let confidence = input.default_confidence.unwrap_or(50);
@@ -352,7 +362,8 @@ pub async fn delete_feed(app: &App, who: &Principal, id: &str) -> Result<()> {
     who.require(Permission::RulesManage)?;
     let txn = app.store.write().await?;
     let m = feed_row::Entity::find_by_id(id.to_owned()).one(&txn).await?.ok_or(AppError::NotFound)?;
-    let ids: Vec<String> = indicator::Entity::find().select_only().column(indicator::Column::Id).filter(indicator::Column::FeedId.eq(id)).into_tuple().all(&txn).await?;
+    let ids: Vec<String> =
+        indicator::Entity::find().select_only().column(indicator::Column::Id).filter(indicator::Column::FeedId.eq(id)).into_tuple().all(&txn).await?;
     for chunk in ids.chunks(500) {
         sighting::Entity::delete_many().filter(sighting::Column::IndicatorId.is_in(chunk.to_vec())).exec(&txn).await?;
         indicator::Entity::delete_many().filter(indicator::Column::Id.is_in(chunk.to_vec())).exec(&txn).await?;
@@ -418,12 +429,27 @@ fn timestamp_ms(field: &str, t: &Option<String>) -> std::result::Result<Option<i
 
 /// Writes what a feed gave: new indicators added, changed ones updated, revoked ones
 /// removed (and, with `replace`, every indicator of the feed the file does not hold).
-async fn store_parsed(app: &App, txn: &impl isms_store::sea_orm::ConnectionTrait, feed: &feed_row::Model, parsed: Parsed, replace: bool) -> Result<ImportReport> {
+async fn store_parsed(
+    app: &App,
+    txn: &impl isms_store::sea_orm::ConnectionTrait,
+    feed: &feed_row::Model,
+    parsed: Parsed,
+    replace: bool,
+) -> Result<ImportReport> {
     let now = now_ms();
     let default_tlp = Tlp::parse(&feed.default_tlp).unwrap_or(Tlp::Amber);
-    let mut report = ImportReport { skipped: parsed.skipped as u64, refused: parsed.refused.iter().map(|r| format!("{}: {}", r.at, r.reason)).collect(), ..Default::default() };
-    let existing: HashMap<(String, String), indicator::Model> =
-        indicator::Entity::find().filter(indicator::Column::FeedId.eq(feed.id.clone())).all(txn).await?.into_iter().map(|m| ((m.kind.clone(), m.value.clone()), m)).collect();
+    let mut report = ImportReport {
+        skipped: parsed.skipped as u64,
+        refused: parsed.refused.iter().map(|r| format!("{}: {}", r.at, r.reason)).collect(),
+        ..Default::default()
+    };
+    let existing: HashMap<(String, String), indicator::Model> = indicator::Entity::find()
+        .filter(indicator::Column::FeedId.eq(feed.id.clone()))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|m| ((m.kind.clone(), m.value.clone()), m))
+        .collect();
     let mut seen: std::collections::HashSet<(String, String)> = Default::default();
     let mut fresh = vec![];
     let mut gone = vec![];
@@ -450,7 +476,13 @@ async fn store_parsed(app: &App, txn: &impl isms_store::sea_orm::ConnectionTrait
         let external_id = external_id.map(|e| e.chars().take(120).collect::<String>());
         match existing.get(&key) {
             Some(m) => {
-                if m.tlp != tlp || m.confidence != confidence || m.valid_from_ms != from || m.valid_until_ms != until || m.name != name || m.external_id != external_id {
+                if m.tlp != tlp
+                    || m.confidence != confidence
+                    || m.valid_from_ms != from
+                    || m.valid_until_ms != until
+                    || m.name != name
+                    || m.external_id != external_id
+                {
                     let mut a = m.clone().into_active_model();
                     a.tlp = Set(tlp);
                     a.confidence = Set(confidence);
@@ -465,8 +497,21 @@ async fn store_parsed(app: &App, txn: &impl isms_store::sea_orm::ConnectionTrait
             }
             None => {
                 fresh.push(
-                    indicator::Model { id: uuid::Uuid::now_v7().to_string(), feed_id: feed.id.clone(), kind: key.0, value, external_id, name, tlp, confidence, valid_from_ms: from, valid_until_ms: until, created_ms: now, updated_ms: now }
-                        .into_active_model(),
+                    indicator::Model {
+                        id: uuid::Uuid::now_v7().to_string(),
+                        feed_id: feed.id.clone(),
+                        kind: key.0,
+                        value,
+                        external_id,
+                        name,
+                        tlp,
+                        confidence,
+                        valid_from_ms: from,
+                        valid_until_ms: until,
+                        created_ms: now,
+                        updated_ms: now,
+                    }
+                    .into_active_model(),
                 );
             }
         }
@@ -511,7 +556,10 @@ pub async fn import(app: &App, who: &Principal, feed_id: &str, bytes: &[u8], for
         return Err(AppError::coded("file", "file-too-large", "the file is too large").into_with_arg("max", (MAX_FEED_BYTES / (1024 * 1024)).to_string()));
     }
     let format = match format.map(str::trim).filter(|f| !f.is_empty()) {
-        Some(f) => Format::parse(f).ok_or_else(|| AppError::coded("format", "one-of", format!("`{f}` is not one of stix, misp-json, misp-csv, text")).into_with_arg("expected", "stix, misp-json, misp-csv, text"))?,
+        Some(f) => Format::parse(f).ok_or_else(|| {
+            AppError::coded("format", "one-of", format!("`{f}` is not one of stix, misp-json, misp-csv, text"))
+                .into_with_arg("expected", "stix, misp-json, misp-csv, text")
+        })?,
         None => Format::guess(bytes),
     };
     let m = feed_row::Entity::find_by_id(feed_id.to_owned()).one(app.store.conn()).await?.ok_or(AppError::NotFound)?;
@@ -526,7 +574,17 @@ pub async fn import(app: &App, who: &Principal, feed_id: &str, bytes: &[u8], for
     };
     let txn = app.store.write().await?;
     let report = store_parsed(app, &txn, &m, parsed, replace).await?;
-    record(app, &txn, who, "monitoring.feed.import", "intel_feed", Some(&m.id), None, json!({"format": format.code(), "added": report.added, "updated": report.updated, "removed": report.removed, "refused": report.refused.len()})).await?;
+    record(
+        app,
+        &txn,
+        who,
+        "monitoring.feed.import",
+        "intel_feed",
+        Some(&m.id),
+        None,
+        json!({"format": format.code(), "added": report.added, "updated": report.updated, "removed": report.removed, "refused": report.refused.len()}),
+    )
+    .await?;
     txn.commit().await?;
     app.monitoring().intel.changed();
     Ok(report)
@@ -609,11 +667,7 @@ fn join_url(base: &str, rel: &str) -> String {
         return rel.to_string();
     }
     let origin_end = base.find("://").map(|i| i + 3).and_then(|s| base[s..].find('/').map(|j| s + j)).unwrap_or(base.len());
-    if rel.starts_with('/') {
-        format!("{}{rel}", &base[..origin_end])
-    } else {
-        format!("{}/{rel}", base.trim_end_matches('/'))
-    }
+    if rel.starts_with('/') { format!("{}{rel}", &base[..origin_end]) } else { format!("{}/{rel}", base.trim_end_matches('/')) }
 }
 
 fn with_slash(u: &str) -> String {
@@ -638,7 +692,8 @@ async fn pull_taxii(app: &App, m: &feed_row::Model) -> std::result::Result<(Pars
     // A discovery address lists API roots; an API root describes itself.
     let (doc, _) = t.get(&url).await?;
     let root = if let Some(roots) = doc.get("api_roots").and_then(Value::as_array) {
-        let chosen = doc.get("default").and_then(Value::as_str).or_else(|| roots.first().and_then(Value::as_str)).ok_or_else(|| format!("{url} lists no API root"))?;
+        let chosen =
+            doc.get("default").and_then(Value::as_str).or_else(|| roots.first().and_then(Value::as_str)).ok_or_else(|| format!("{url} lists no API root"))?;
         with_slash(&join_url(&url, chosen))
     } else if doc.get("title").is_some() || doc.get("versions").is_some() {
         with_slash(&url)
@@ -652,7 +707,12 @@ async fn pull_taxii(app: &App, m: &feed_row::Model) -> std::result::Result<(Pars
             let readable: Vec<&str> = cols
                 .get("collections")
                 .and_then(Value::as_array)
-                .map(|a| a.iter().filter(|c| c.get("can_read").and_then(Value::as_bool).unwrap_or(true)).filter_map(|c| c.get("id").and_then(Value::as_str)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter(|c| c.get("can_read").and_then(Value::as_bool).unwrap_or(true))
+                        .filter_map(|c| c.get("id").and_then(Value::as_str))
+                        .collect()
+                })
                 .unwrap_or_default();
             match readable.as_slice() {
                 [one] => one.to_string(),
@@ -719,7 +779,17 @@ async fn pull(app: &App, who: &Principal, m: feed_row::Model) -> Result<ImportRe
                 .filter(feed_row::Column::Id.eq(m.id.clone()))
                 .exec(&txn)
                 .await?;
-            record(app, &txn, who, "monitoring.feed.pull", "intel_feed", Some(&m.id), None, json!({"added": report.added, "updated": report.updated, "removed": report.removed, "refused": report.refused.len()})).await?;
+            record(
+                app,
+                &txn,
+                who,
+                "monitoring.feed.pull",
+                "intel_feed",
+                Some(&m.id),
+                None,
+                json!({"added": report.added, "updated": report.updated, "removed": report.removed, "refused": report.refused.len()}),
+            )
+            .await?;
             txn.commit().await?;
             app.monitoring().intel.changed();
             Ok(report)
@@ -806,7 +876,8 @@ pub async fn compiled(app: &App) -> Result<Arc<Compiled>> {
 async fn build(app: &App) -> Result<(Compiled, Option<i64>)> {
     let db = app.store.conn();
     let now = now_ms();
-    let feeds: HashMap<String, String> = feed_row::Entity::find().filter(feed_row::Column::Enabled.eq(true)).all(db).await?.into_iter().map(|f| (f.id, f.name)).collect();
+    let feeds: HashMap<String, String> =
+        feed_row::Entity::find().filter(feed_row::Column::Enabled.eq(true)).all(db).await?.into_iter().map(|f| (f.id, f.name)).collect();
     if feeds.is_empty() {
         return Ok((Compiled::default(), None));
     }
@@ -901,10 +972,13 @@ async fn with_indicators(app: &App, rows: Vec<sighting::Model>) -> Result<Vec<(s
             found.insert(i.id.clone(), i);
         }
     }
-    Ok(rows.into_iter().map(|r| {
-        let i = found.get(&r.indicator_id).cloned();
-        (r, i)
-    }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let i = found.get(&r.indicator_id).cloned();
+            (r, i)
+        })
+        .collect())
 }
 
 fn iso(ms: i64) -> String {
@@ -940,7 +1014,9 @@ pub async fn export_sightings(app: &App, who: &Principal, max_tlp: Tlp, since_ms
     use isms_store::org::company;
     let group = company::Entity::find().filter(company::Column::IsHolding.eq(true)).one(db).await?.map(|c| c.name).unwrap_or_else(|| "isms".into());
     let now = iso(now_ms());
-    let mut objects = vec![json!({"type": "identity", "spec_version": "2.1", "id": identity_id, "created": now, "modified": now, "name": group, "identity_class": "organization"})];
+    let mut objects = vec![
+        json!({"type": "identity", "spec_version": "2.1", "id": identity_id, "created": now, "modified": now, "name": group, "identity_class": "organization"}),
+    ];
     let mut included = std::collections::HashSet::new();
     let mut shared = 0;
     for (m, i) in rows {
@@ -964,13 +1040,25 @@ pub async fn export_sightings(app: &App, who: &Principal, max_tlp: Tlp, since_ms
                 id
             }
         };
-        objects.push(json!({"type": "sighting", "spec_version": "2.1", "id": format!("sighting--{}", m.id), "created": iso(m.created_ms), "modified": iso(m.last_ms),
+        objects.push(
+            json!({"type": "sighting", "spec_version": "2.1", "id": format!("sighting--{}", m.id), "created": iso(m.created_ms), "modified": iso(m.last_ms),
             "sighting_of_ref": indicator_ref, "first_seen": iso(m.first_ms), "last_seen": iso(m.last_ms), "count": m.count.min(999_999_999),
-            "where_sighted_refs": [identity_id], "created_by_ref": identity_id, "object_marking_refs": [marking]}));
+            "where_sighted_refs": [identity_id], "created_by_ref": identity_id, "object_marking_refs": [marking]}),
+        );
         shared += 1;
     }
     let txn = app.store.write().await?;
-    record(app, &txn, who, "monitoring.sightings.export", "sighting", None, None, json!({"max_tlp": max_tlp.code(), "since_ms": since_ms, "sightings": shared})).await?;
+    record(
+        app,
+        &txn,
+        who,
+        "monitoring.sightings.export",
+        "sighting",
+        None,
+        None,
+        json!({"max_tlp": max_tlp.code(), "since_ms": since_ms, "sightings": shared}),
+    )
+    .await?;
     txn.commit().await?;
     Ok(json!({"type": "bundle", "id": format!("bundle--{}", uuid::Uuid::now_v7()), "objects": objects}))
 }
@@ -997,7 +1085,12 @@ mod tests {
 
     #[test]
     fn exported_patterns_read_back_as_the_indicator() {
-        for (k, v) in [(Kind::Ipv4, "10.0.0.0/8"), (Kind::Sha1, "0011223344556677889900112233445566778899"), (Kind::Url, "http://x.example/a'b"), (Kind::Email, "a@b.example")] {
+        for (k, v) in [
+            (Kind::Ipv4, "10.0.0.0/8"),
+            (Kind::Sha1, "0011223344556677889900112233445566778899"),
+            (Kind::Url, "http://x.example/a'b"),
+            (Kind::Email, "a@b.example"),
+        ] {
             assert_eq!(parse(&stix_pattern(k, v)).unwrap().indicators().unwrap(), [(k, v.to_string())]);
         }
     }

@@ -34,7 +34,14 @@ pub(crate) struct Shared {
 
 impl Default for Shared {
     fn default() -> Self {
-        Shared { rules: Versioned::new("detection_rules_version"), intel: Versioned::new("indicators_version"), suppressed: Versioned::new("alert_suppressions_version"), oncall: Versioned::new("oncall_version"), sources: Default::default(), sources_changed: Default::default() }
+        Shared {
+            rules: Versioned::new("detection_rules_version"),
+            intel: Versioned::new("indicators_version"),
+            suppressed: Versioned::new("alert_suppressions_version"),
+            oncall: Versioned::new("oncall_version"),
+            sources: Default::default(),
+            sources_changed: Default::default(),
+        }
     }
 }
 
@@ -132,7 +139,6 @@ impl<T: Send + Sync + 'static> Versioned<T> {
 }
 
 impl Shared {
-
     pub(crate) fn sources_changed(&self) {
         self.sources_changed.fetch_add(1, Ordering::SeqCst);
         if let Ok(mut m) = self.sources.lock() {

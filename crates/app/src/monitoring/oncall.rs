@@ -12,15 +12,17 @@
 use super::{in_scope, not_found_unless, scope};
 use crate::assets::{blank_to_none, required, required_text};
 use crate::notify::{self, Notice};
-use crate::{record, App, AppError, Principal, Result};
+use crate::{App, AppError, Principal, Result, record};
 use isms_core::monitoring::{AlertState, Severity};
-use isms_core::oncall::{check_cover, check_rota, Cover, Rota};
+use isms_core::oncall::{Cover, Rota, check_cover, check_rota};
 use isms_core::{FieldError, Permission};
 use isms_store::accounts::user;
 use isms_store::monitoring::{alert, cover, page, rotation, rotation_member};
 use isms_store::now_ms;
 use isms_store::sea_orm::sea_query::Expr;
-use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect};
+use isms_store::sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::HashMap;
@@ -61,7 +63,12 @@ async fn rotas(db: &impl ConnectionTrait, rows: &[rotation::Model], now: i64) ->
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut out: HashMap<String, Rota<String>> =
         rows.iter().map(|r| (r.id.clone(), Rota { anchor_ms: r.anchor_ms, shift_ms: r.shift_hours as i64 * HOUR, members: vec![], covers: vec![] })).collect();
-    for m in rotation_member::Entity::find().filter(rotation_member::Column::RotationId.is_in(ids.clone())).order_by_asc(rotation_member::Column::Position).all(db).await? {
+    for m in rotation_member::Entity::find()
+        .filter(rotation_member::Column::RotationId.is_in(ids.clone()))
+        .order_by_asc(rotation_member::Column::Position)
+        .all(db)
+        .await?
+    {
         if let Some(r) = out.get_mut(&m.rotation_id) {
             r.members.push(m.user_id);
         }
@@ -102,8 +109,12 @@ pub(crate) struct Paged<'a> {
 }
 
 fn notice(kind: &'static str, a: &Paged, rotation: &str, reason: &str, user: &str) -> Notice {
-    Notice::new(kind, json!({"title": a.title, "severity": a.severity.code(), "host": a.host, "rotation": rotation, "reason": reason}), format!("/monitoring/alerts/{}", a.alert_id))
-        .once(format!("page:{}:{rotation}:{reason}:{user}", a.alert_id))
+    Notice::new(
+        kind,
+        json!({"title": a.title, "severity": a.severity.code(), "host": a.host, "rotation": rotation, "reason": reason}),
+        format!("/monitoring/alerts/{}", a.alert_id),
+    )
+    .once(format!("page:{}:{rotation}:{reason}:{user}", a.alert_id))
 }
 
 /// Pages one person for an alert (inside the caller's transaction): the page row, their
@@ -165,7 +176,7 @@ pub async fn escalate_due(app: &App) -> Result<usize> {
     for p in due {
         let txn = app.store.write().await?;
         let claimed = page::Entity::update_many()
-            .col_expr(page::Column::EscalateMs, Expr::val(Option::<i64>::None).into())
+            .col_expr(page::Column::EscalateMs, Expr::val(Option::<i64>::None))
             .filter(page::Column::Id.eq(p.id.clone()))
             .filter(page::Column::EscalateMs.eq(p.escalate_ms))
             .exec(&txn)
@@ -283,7 +294,13 @@ async fn names(db: &impl ConnectionTrait, ids: impl IntoIterator<Item = String>)
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    Ok(user::Entity::find().filter(user::Column::Id.is_in(ids)).all(db).await?.into_iter().map(|u| (u.id, if u.display_name.is_empty() { u.username } else { u.display_name })).collect())
+    Ok(user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, if u.display_name.is_empty() { u.username } else { u.display_name }))
+        .collect())
 }
 
 fn member(names: &HashMap<String, String>, id: &str) -> Member {
@@ -299,7 +316,13 @@ async fn build(db: &impl ConnectionTrait, rows: Vec<rotation::Model>, now: i64) 
         .into_iter()
         .map(|r| {
             let rota = rotas.remove(&r.id).unwrap_or(Rota { anchor_ms: r.anchor_ms, shift_ms: HOUR, members: vec![], covers: vec![] });
-            let on_call = rota.on_call(now).map(|s| OnCall { name: member(&names, &s.person).name, user_id: s.person, covered: s.covered, from_ms: s.from_ms, until_ms: s.until_ms });
+            let on_call = rota.on_call(now).map(|s| OnCall {
+                name: member(&names, &s.person).name,
+                user_id: s.person,
+                covered: s.covered,
+                from_ms: s.from_ms,
+                until_ms: s.until_ms,
+            });
             let view = Rotation {
                 id: r.id,
                 name: r.name,
@@ -323,7 +346,8 @@ async fn build(db: &impl ConnectionTrait, rows: Vec<rotation::Model>, now: i64) 
 pub async fn list(app: &App, who: &Principal) -> Result<Vec<Rotation>> {
     let sc = scope(who, Permission::MonitoringRead)?;
     let db = app.store.conn();
-    let rows: Vec<rotation::Model> = rotation::Entity::find().order_by_asc(rotation::Column::Name).all(db).await?.into_iter().filter(|r| in_scope(&sc, r.company_id.as_deref())).collect();
+    let rows: Vec<rotation::Model> =
+        rotation::Entity::find().order_by_asc(rotation::Column::Name).all(db).await?.into_iter().filter(|r| in_scope(&sc, r.company_id.as_deref())).collect();
     Ok(build(db, rows, now_ms()).await?.into_iter().map(|(v, _)| v).collect())
 }
 
@@ -339,13 +363,22 @@ pub async fn get(app: &App, who: &Principal, id: &str) -> Result<RotationDetail>
     let m = visible(db, who, id).await?;
     let now = now_ms();
     let (rotation, rota) = build(db, vec![m], now).await?.remove(0);
-    let covers = cover::Entity::find().filter(cover::Column::RotationId.eq(id)).filter(cover::Column::UntilMs.gt(now)).order_by_asc(cover::Column::FromMs).all(db).await?;
+    let covers = cover::Entity::find()
+        .filter(cover::Column::RotationId.eq(id))
+        .filter(cover::Column::UntilMs.gt(now))
+        .order_by_asc(cover::Column::FromMs)
+        .all(db)
+        .await?;
     let pages = page::Entity::find().filter(page::Column::RotationId.eq(id)).order_by_desc(page::Column::PagedMs).limit(30).all(db).await?;
     let mut ids: Vec<String> = covers.iter().map(|c| c.user_id.clone()).collect();
     ids.extend(pages.iter().map(|p| p.user_id.clone()));
     ids.extend(rota.members.iter().cloned());
     let names = names(db, ids).await?;
-    let upcoming = rota.upcoming(now, 8).into_iter().map(|s| OnCall { name: member(&names, &s.person).name, user_id: s.person, covered: s.covered, from_ms: s.from_ms, until_ms: s.until_ms }).collect();
+    let upcoming = rota
+        .upcoming(now, 8)
+        .into_iter()
+        .map(|s| OnCall { name: member(&names, &s.person).name, user_id: s.person, covered: s.covered, from_ms: s.from_ms, until_ms: s.until_ms })
+        .collect();
     let covers = covers
         .into_iter()
         .map(|c| CoverView { id: c.id, name: member(&names, &c.user_id).name, user_id: c.user_id, from_ms: c.from_ms, until_ms: c.until_ms, reason: c.reason })
@@ -356,9 +389,11 @@ pub async fn get(app: &App, who: &Principal, id: &str) -> Result<RotationDetail>
 
 async fn page_views(db: &impl ConnectionTrait, pages: Vec<page::Model>, names: &HashMap<String, String>) -> Result<Vec<PageView>> {
     let alert_ids: Vec<String> = pages.iter().map(|p| p.alert_id.clone()).collect();
-    let titles: HashMap<String, String> = alert::Entity::find().filter(alert::Column::Id.is_in(alert_ids)).all(db).await?.into_iter().map(|a| (a.id, a.title)).collect();
+    let titles: HashMap<String, String> =
+        alert::Entity::find().filter(alert::Column::Id.is_in(alert_ids)).all(db).await?.into_iter().map(|a| (a.id, a.title)).collect();
     let rot_ids: Vec<String> = pages.iter().filter_map(|p| p.rotation_id.clone()).collect();
-    let rots: HashMap<String, String> = rotation::Entity::find().filter(rotation::Column::Id.is_in(rot_ids)).all(db).await?.into_iter().map(|r| (r.id, r.name)).collect();
+    let rots: HashMap<String, String> =
+        rotation::Entity::find().filter(rotation::Column::Id.is_in(rot_ids)).all(db).await?.into_iter().map(|r| (r.id, r.name)).collect();
     Ok(pages
         .into_iter()
         .map(|p| PageView {
@@ -416,7 +451,17 @@ pub struct RotationInput {
 
 impl Default for RotationInput {
     fn default() -> Self {
-        Self { name: String::new(), company_id: None, min_severity: "high".into(), ack_minutes: 15, shift_hours: 168, starts: String::new(), members: vec![], lead_user_id: None, enabled: true }
+        Self {
+            name: String::new(),
+            company_id: None,
+            min_severity: "high".into(),
+            ack_minutes: 15,
+            shift_hours: 168,
+            starts: String::new(),
+            members: vec![],
+            lead_user_id: None,
+            enabled: true,
+        }
     }
 }
 
@@ -452,7 +497,9 @@ async fn check(app: &App, who: &Principal, input: &RotationInput) -> Result<Chec
     // Whoever is paged must be able to acknowledge: members and lead triage this company's alerts.
     let allowed: Vec<String> = super::alerts::assignable(app, company_id.as_deref()).await?.into_iter().map(|(id, _)| id).collect();
     if let Some((i, _)) = members.iter().enumerate().find(|(_, m)| !allowed.contains(m)) {
-        errors.push(FieldError::coded("members", "not-assignable", format!("entry {} does not triage alerts of this company", i + 1)).arg("line", (i + 1).to_string()));
+        errors.push(
+            FieldError::coded("members", "not-assignable", format!("entry {} does not triage alerts of this company", i + 1)).arg("line", (i + 1).to_string()),
+        );
     }
     let lead = blank_to_none(&input.lead_user_id);
     match &lead {
@@ -479,7 +526,10 @@ async fn write_members(txn: &impl ConnectionTrait, rotation_id: &str, members: &
     let rows: Vec<rotation_member::ActiveModel> = members
         .iter()
         .enumerate()
-        .map(|(i, u)| rotation_member::Model { id: uuid::Uuid::now_v7().to_string(), rotation_id: rotation_id.to_owned(), position: i as i32, user_id: u.clone() }.into_active_model())
+        .map(|(i, u)| {
+            rotation_member::Model { id: uuid::Uuid::now_v7().to_string(), rotation_id: rotation_id.to_owned(), position: i as i32, user_id: u.clone() }
+                .into_active_model()
+        })
         .collect();
     if !rows.is_empty() {
         rotation_member::Entity::insert_many(rows).exec_without_returning(txn).await?;
@@ -612,12 +662,31 @@ pub async fn add_cover(app: &App, who: &Principal, rotation_id: &str, input: Cov
     let txn = app.store.write().await?;
     visible(&txn, who, rotation_id).await?;
     let id = uuid::Uuid::now_v7().to_string();
-    cover::Model { id: id.clone(), rotation_id: rotation_id.to_owned(), user_id: user_id.clone(), from_ms: from, until_ms: until, reason: reason.clone(), created_by: who.user_id.clone(), created_ms: now_ms() }
-        .into_active_model()
-        .insert(&txn)
-        .await?;
+    cover::Model {
+        id: id.clone(),
+        rotation_id: rotation_id.to_owned(),
+        user_id: user_id.clone(),
+        from_ms: from,
+        until_ms: until,
+        reason: reason.clone(),
+        created_by: who.user_id.clone(),
+        created_ms: now_ms(),
+    }
+    .into_active_model()
+    .insert(&txn)
+    .await?;
     changed(app, &txn).await?;
-    record(app, &txn, who, "monitoring.oncall.cover", "oncall_rotation", Some(rotation_id), r.company_id.as_deref(), json!({"cover": id, "user_id": user_id, "from_ms": from, "until_ms": until, "reason": reason})).await?;
+    record(
+        app,
+        &txn,
+        who,
+        "monitoring.oncall.cover",
+        "oncall_rotation",
+        Some(rotation_id),
+        r.company_id.as_deref(),
+        json!({"cover": id, "user_id": user_id, "from_ms": from, "until_ms": until, "reason": reason}),
+    )
+    .await?;
     txn.commit().await?;
     app.monitoring().oncall.changed();
     Ok(CoverView { id, user_id, name: name.unwrap_or_default(), from_ms: from, until_ms: until, reason })
@@ -630,7 +699,17 @@ pub async fn remove_cover(app: &App, who: &Principal, cover_id: &str) -> Result<
     who.require_for(Permission::MonitoringManage, r.company_id.as_deref())?;
     cover::Entity::delete_by_id(cover_id.to_owned()).exec(&txn).await?;
     changed(app, &txn).await?;
-    record(app, &txn, who, "monitoring.oncall.uncover", "oncall_rotation", Some(&r.id), r.company_id.as_deref(), json!({"cover": cover_id, "user_id": c.user_id, "from_ms": c.from_ms, "until_ms": c.until_ms})).await?;
+    record(
+        app,
+        &txn,
+        who,
+        "monitoring.oncall.uncover",
+        "oncall_rotation",
+        Some(&r.id),
+        r.company_id.as_deref(),
+        json!({"cover": cover_id, "user_id": c.user_id, "from_ms": c.from_ms, "until_ms": c.until_ms}),
+    )
+    .await?;
     txn.commit().await?;
     app.monitoring().oncall.changed();
     Ok(())

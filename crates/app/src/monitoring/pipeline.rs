@@ -10,15 +10,17 @@
 use super::rules::Compiled;
 use super::sources::SourceCtx;
 use crate::{App, AppError, Result};
-use isms_core::monitoring::{group_key, joins, truncate_reason, AlertState, Severity, DEFAULT_GROUP_WINDOW_MS, HOST_FIELDS, TIME_FIELDS, USER_FIELDS};
+use isms_core::monitoring::{AlertState, DEFAULT_GROUP_WINDOW_MS, HOST_FIELDS, Severity, TIME_FIELDS, USER_FIELDS, group_key, joins, truncate_reason};
 use isms_detect::Event;
 use isms_store::monitoring::{alert, alert_event, dead_letter, ingest_done};
 use isms_store::now_ms;
 use isms_store::sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict, Query};
-use isms_store::sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Statement};
+use isms_store::sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Statement,
+};
 use std::collections::HashMap;
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 
 /// Events kept as evidence per alert; later matches only count.
 pub const EVIDENCE_CAP: i64 = 20;
@@ -144,7 +146,13 @@ impl Pipeline {
 
     /// Like [`submit`](Self::submit) for receivers that frame events themselves (syslog):
     /// one JSON object per entry, and what they had to refuse with the reason.
-    pub async fn submit_events(&self, source: Arc<SourceCtx>, events: Vec<Vec<u8>>, refused: Vec<(String, String)>, key: Option<String>) -> std::result::Result<Outcome, SubmitError> {
+    pub async fn submit_events(
+        &self,
+        source: Arc<SourceCtx>,
+        events: Vec<Vec<u8>>,
+        refused: Vec<(String, String)>,
+        key: Option<String>,
+    ) -> std::result::Result<Outcome, SubmitError> {
         self.run(source, Input::Events(events, refused), key).await
     }
 
@@ -163,8 +171,8 @@ impl Pipeline {
             }
             eval
         })
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?;
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
         eval.key = key;
         let (reply, answer) = oneshot::channel();
         self.tx.send(Job { eval, reply, _permit: permit }).map_err(|_| AppError::Internal("the pipeline writer stopped".into()))?;
@@ -194,7 +202,9 @@ pub fn split_events(body: &[u8]) -> (Vec<(usize, &[u8])>, Vec<(usize, &[u8], Str
     // One object per line is the common case; anything else (a pretty-printed object)
     // is read as a stream of JSON values.
     let lines: Vec<&[u8]> = trimmed.split(|&b| b == b'\n').map(|l| l.trim_ascii()).collect();
-    let per_line = lines.iter().all(|l| l.is_empty() || (l.first() == Some(&b'{') && l.last() == Some(&b'}')) || !l.starts_with(b"{") && !l.ends_with(b"}") && !l.starts_with(b"\""));
+    let per_line = lines
+        .iter()
+        .all(|l| l.is_empty() || (l.first() == Some(&b'{') && l.last() == Some(&b'}')) || !l.starts_with(b"{") && !l.ends_with(b"}") && !l.starts_with(b"\""));
     if per_line || lines.len() == 1 {
         let mut good = vec![];
         let mut n = 0;
@@ -418,7 +428,8 @@ async fn write(app: &App, evals: &[&Evaluated], window_ms: i64) -> Result<Vec<Ou
         }
     }
     let mut sightings: HashMap<String, Seen> = HashMap::new();
-    let mut outcomes: Vec<Outcome> = evals.iter().map(|e| Outcome { accepted: e.events, malformed: e.malformed.len() as u64, alerts: 0, duplicate: false }).collect();
+    let mut outcomes: Vec<Outcome> =
+        evals.iter().map(|e| Outcome { accepted: e.events, malformed: e.malformed.len() as u64, alerts: 0, duplicate: false }).collect();
     for key in order {
         let hits = &groups[&key];
         if pg {
@@ -495,7 +506,16 @@ async fn write(app: &App, evals: &[&Evaluated], window_ms: i64) -> Result<Vec<Ou
         for (bi, h) in hits {
             if let Subject::Indicator { id, value } = &h.subject {
                 let src = &evals[*bi].source;
-                let s = sightings.entry(format!("{id}:{}", src.id)).or_insert_with(|| Seen { indicator_id: id.clone(), company_id: src.company_id.clone(), source_id: src.id.clone(), observed: value.clone(), alert_id: alert_id.clone(), count: 0, first_ms: h.at_ms, last_ms: h.at_ms });
+                let s = sightings.entry(format!("{id}:{}", src.id)).or_insert_with(|| Seen {
+                    indicator_id: id.clone(),
+                    company_id: src.company_id.clone(),
+                    source_id: src.id.clone(),
+                    observed: value.clone(),
+                    alert_id: alert_id.clone(),
+                    count: 0,
+                    first_ms: h.at_ms,
+                    last_ms: h.at_ms,
+                });
                 s.count += 1;
                 s.first_ms = std::cmp::min(s.first_ms, h.at_ms);
                 s.last_ms = std::cmp::max(s.last_ms, h.at_ms);
@@ -552,12 +572,21 @@ async fn write(app: &App, evals: &[&Evaluated], window_ms: i64) -> Result<Vec<Ou
         let minute = now / 60_000;
         let stmt = Query::insert()
             .into_table(ingest_minute::Entity)
-            .columns([ingest_minute::Column::SourceId, ingest_minute::Column::Minute, ingest_minute::Column::Events, ingest_minute::Column::Malformed, ingest_minute::Column::Alerts])
+            .columns([
+                ingest_minute::Column::SourceId,
+                ingest_minute::Column::Minute,
+                ingest_minute::Column::Events,
+                ingest_minute::Column::Malformed,
+                ingest_minute::Column::Alerts,
+            ])
             .values_panic([id.into(), minute.into(), events.into(), malformed.into(), alerts.into()])
             .on_conflict(
                 OnConflict::columns([ingest_minute::Column::SourceId, ingest_minute::Column::Minute])
                     .value(ingest_minute::Column::Events, Expr::col((ingest_minute::Entity, ingest_minute::Column::Events)).add(Expr::cust("excluded.events")))
-                    .value(ingest_minute::Column::Malformed, Expr::col((ingest_minute::Entity, ingest_minute::Column::Malformed)).add(Expr::cust("excluded.malformed")))
+                    .value(
+                        ingest_minute::Column::Malformed,
+                        Expr::col((ingest_minute::Entity, ingest_minute::Column::Malformed)).add(Expr::cust("excluded.malformed")),
+                    )
                     .value(ingest_minute::Column::Alerts, Expr::col((ingest_minute::Entity, ingest_minute::Column::Alerts)).add(Expr::cust("excluded.alerts")))
                     .to_owned(),
             )
@@ -585,21 +614,24 @@ struct Seen {
 /// Adds matches to the sightings (one per indicator and source, counted up).
 /// The raw events of sources that keep them, in the batch's transaction.
 async fn write_raw(txn: &impl ConnectionTrait, evals: &[&Evaluated]) -> Result<()> {
-    use isms_store::sea_orm::ActiveValue::Set;
     use isms_store::monitoring::raw_event;
-    let mut rows: Vec<raw_event::ActiveModel> = evals.iter().flat_map(|ev| {
-        ev.kept.iter().map(|(at, host, user, body)| raw_event::ActiveModel {
-            id: Set(uuid::Uuid::now_v7().to_string()),
-            company_id: Set(ev.source.company_id.clone()),
-            source_id: Set(ev.source.id.clone()),
-            received_ms: Set(ev.received_ms),
-            event_ms: Set(*at),
-            host: Set(host.chars().take(255).collect()),
-            user_name: Set(user.chars().take(255).collect()),
-            bytes: Set(body.len() as i32),
-            body: Set(body.clone()),
+    use isms_store::sea_orm::ActiveValue::Set;
+    let mut rows: Vec<raw_event::ActiveModel> = evals
+        .iter()
+        .flat_map(|ev| {
+            ev.kept.iter().map(|(at, host, user, body)| raw_event::ActiveModel {
+                id: Set(uuid::Uuid::now_v7().to_string()),
+                company_id: Set(ev.source.company_id.clone()),
+                source_id: Set(ev.source.id.clone()),
+                received_ms: Set(ev.received_ms),
+                event_ms: Set(*at),
+                host: Set(host.chars().take(255).collect()),
+                user_name: Set(user.chars().take(255).collect()),
+                bytes: Set(body.len() as i32),
+                body: Set(body.clone()),
+            })
         })
-    }).collect();
+        .collect();
     // A few hundred rows per statement stays within every backend's bound parameters.
     while !rows.is_empty() {
         let rest = rows.split_off(rows.len().min(256));
@@ -619,8 +651,15 @@ async fn write_sightings(txn: &impl ConnectionTrait, seen: HashMap<String, Seen>
     // sighting; its alert stands.
     use isms_store::monitoring::indicator;
     let ids: Vec<String> = seen.values().map(|s| s.indicator_id.clone()).collect();
-    let live: std::collections::HashSet<String> =
-        indicator::Entity::find().select_only().column(indicator::Column::Id).filter(indicator::Column::Id.is_in(ids)).into_tuple().all(txn).await?.into_iter().collect();
+    let live: std::collections::HashSet<String> = indicator::Entity::find()
+        .select_only()
+        .column(indicator::Column::Id)
+        .filter(indicator::Column::Id.is_in(ids))
+        .into_tuple()
+        .all(txn)
+        .await?
+        .into_iter()
+        .collect();
     for (key, s) in seen.into_iter().filter(|(_, s)| live.contains(&s.indicator_id)) {
         let stmt = Query::insert()
             .into_table(Entity)

@@ -3,7 +3,7 @@
 //! time, source, host, user and text. They are kept for a number of days and within a
 //! total size; the oldest go first.
 
-use super::alerts::{day_ms, EventQuery};
+use super::alerts::{EventQuery, day_ms};
 use crate::assets::blank_to_none;
 use crate::{App, Page, Principal, Result};
 use isms_core::Permission;
@@ -58,10 +58,25 @@ pub async fn search(app: &App, who: &Principal, q: &EventQuery) -> Result<Page<R
     f = f.filter(q.text_filter(raw_event::Column::Host, raw_event::Column::UserName, raw_event::Column::Body));
     let db = app.store.conn();
     let total = f.clone().count(db).await?;
-    let rows = f.order_by_desc(raw_event::Column::EventMs).order_by_desc(raw_event::Column::Id).offset(isms_store::page_offset(q.offset.unwrap_or(0))).limit(q.limit.unwrap_or(50).clamp(1, 500)).all(db).await?;
+    let rows = f
+        .order_by_desc(raw_event::Column::EventMs)
+        .order_by_desc(raw_event::Column::Id)
+        .offset(isms_store::page_offset(q.offset.unwrap_or(0)))
+        .limit(q.limit.unwrap_or(50).clamp(1, 500))
+        .all(db)
+        .await?;
     let items = rows
         .into_iter()
-        .map(|r| RawHit { id: r.id, company_id: r.company_id, source_id: r.source_id, received_ms: r.received_ms, at_ms: r.event_ms, host: r.host, user_name: r.user_name, raw: r.body })
+        .map(|r| RawHit {
+            id: r.id,
+            company_id: r.company_id,
+            source_id: r.source_id,
+            received_ms: r.received_ms,
+            at_ms: r.event_ms,
+            host: r.host,
+            user_name: r.user_name,
+            raw: r.body,
+        })
         .collect();
     Ok(Page { items, total })
 }

@@ -6,7 +6,7 @@
 
 use super::{in_scope, scope};
 use crate::assets::blank_to_none;
-use crate::{record, App, AppError, Page, Principal, Result};
+use crate::{App, AppError, Page, Principal, Result, record};
 use isms_core::monitoring::Severity;
 use isms_core::{FieldError, Permission};
 use isms_detect::pattern::Placeholders;
@@ -14,7 +14,9 @@ use isms_detect::rule::parse_documents;
 use isms_detect::{Engine, Level, LoadReport, LogSourceMap};
 use isms_store::monitoring::{rule, rule_override, source};
 use isms_store::now_ms;
-use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use isms_store::sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::HashMap;
@@ -91,12 +93,8 @@ pub async fn compiled(app: &App) -> Result<Arc<Compiled>> {
 
 async fn build(app: &App) -> Result<Compiled> {
     let db = app.store.conn();
-    let rows = rule::Entity::find()
-        .filter(rule::Column::Enabled.eq(true))
-        .filter(rule::Column::Error.is_null())
-        .order_by_asc(rule::Column::FileName)
-        .all(db)
-        .await?;
+    let rows =
+        rule::Entity::find().filter(rule::Column::Enabled.eq(true)).filter(rule::Column::Error.is_null()).order_by_asc(rule::Column::FileName).all(db).await?;
     let mut overrides: HashMap<String, Vec<Override>> = HashMap::new();
     for o in rule_override::Entity::find().all(db).await? {
         overrides.entry(o.rule_id.clone()).or_default().push(Override {
@@ -176,7 +174,9 @@ pub fn check_text(body: &str) -> Checked {
     for d in docs {
         match (&d.correlation, &d.rule) {
             (Some(Ok(_)), _) => out.rules += 1,
-            (Some(Err(e)), _) | (None, Err(e)) => out.problems.push(Problem { line: e.position.line, column: e.position.column, kind: e.kind.into(), reason: e.reason.clone() }),
+            (Some(Err(e)), _) | (None, Err(e)) => {
+                out.problems.push(Problem { line: e.position.line, column: e.position.column, kind: e.kind.into(), reason: e.reason.clone() })
+            }
             (None, Ok(r)) => {
                 out.rules += 1;
                 if out.title.is_empty() {
@@ -188,11 +188,11 @@ pub fn check_text(body: &str) -> Checked {
                 }
             }
         }
-        if out.title.is_empty() {
-            if let Some(t) = &d.title {
-                out.title = t.clone();
-                out.uid = d.id.clone();
-            }
+        if out.title.is_empty()
+            && let Some(t) = &d.title
+        {
+            out.title = t.clone();
+            out.uid = d.id.clone();
         }
     }
     if out.rules == 0 && out.problems.is_empty() {
@@ -293,7 +293,13 @@ pub async fn list(app: &App, who: &Principal, q: &RuleQuery) -> Result<Page<Rule
     }
     let db = app.store.conn();
     let total = f.clone().count(db).await?;
-    let rows = f.order_by_asc(rule::Column::Title).order_by_asc(rule::Column::Id).offset(isms_store::page_offset(q.offset.unwrap_or(0))).limit(q.limit.unwrap_or(50).clamp(1, 500)).all(db).await?;
+    let rows = f
+        .order_by_asc(rule::Column::Title)
+        .order_by_asc(rule::Column::Id)
+        .offset(isms_store::page_offset(q.offset.unwrap_or(0)))
+        .limit(q.limit.unwrap_or(50).clamp(1, 500))
+        .all(db)
+        .await?;
     Ok(Page { items: rows.into_iter().map(RuleView::from).collect(), total })
 }
 
@@ -454,7 +460,13 @@ pub async fn import(app: &App, who: &Principal, files: Vec<ImportFile>) -> Resul
             }
             None => {
                 if by_file.contains_key(&name) {
-                    report.refused.push(ImportRefusal { file: name, line: 1, column: 1, kind: "file-taken".into(), reason: "another rule has this file name".into() });
+                    report.refused.push(ImportRefusal {
+                        file: name,
+                        line: 1,
+                        column: 1,
+                        kind: "file-taken".into(),
+                        reason: "another rule has this file name".into(),
+                    });
                     continue;
                 }
                 let m = rule::Model {
@@ -583,7 +595,17 @@ pub async fn update(app: &App, who: &Principal, id: &str, input: RuleInput) -> R
     a.updated_ms = Set(now_ms());
     let m = a.update(&txn).await?;
     app.monitoring().rules.bump(&txn).await?;
-    record(app, &txn, who, "monitoring.rule.update", "detection_rule", Some(&m.id), None, json!({"before": before, "after": {"title": m.title, "enabled": m.enabled, "level": m.level}, "text_changed": changed_text})).await?;
+    record(
+        app,
+        &txn,
+        who,
+        "monitoring.rule.update",
+        "detection_rule",
+        Some(&m.id),
+        None,
+        json!({"before": before, "after": {"title": m.title, "enabled": m.enabled, "level": m.level}, "text_changed": changed_text}),
+    )
+    .await?;
     txn.commit().await?;
     app.monitoring().rules.changed();
     Ok(m.into())
@@ -600,7 +622,17 @@ pub async fn set_enabled(app: &App, who: &Principal, id: &str, enabled: bool) ->
     a.updated_ms = Set(now_ms());
     let m = a.update(&txn).await?;
     app.monitoring().rules.bump(&txn).await?;
-    record(app, &txn, who, if enabled { "monitoring.rule.enable" } else { "monitoring.rule.disable" }, "detection_rule", Some(&m.id), None, json!({"title": m.title})).await?;
+    record(
+        app,
+        &txn,
+        who,
+        if enabled { "monitoring.rule.enable" } else { "monitoring.rule.disable" },
+        "detection_rule",
+        Some(&m.id),
+        None,
+        json!({"title": m.title}),
+    )
+    .await?;
     txn.commit().await?;
     app.monitoring().rules.changed();
     Ok(m.into())
@@ -639,7 +671,11 @@ pub async fn add_override(app: &App, who: &Principal, rule_id: &str, input: Over
     let mut source_name = None;
     if let Some(sid) = &source_id {
         // A source the caller may not see is "no such source", never "another company's".
-        match source::Entity::find_by_id(sid.clone()).one(db).await?.filter(|s| who.access.can_for(Permission::MonitoringRead, s.company_id.as_deref().and_then(|c| c.parse().ok()))) {
+        match source::Entity::find_by_id(sid.clone())
+            .one(db)
+            .await?
+            .filter(|s| who.access.can_for(Permission::MonitoringRead, s.company_id.as_deref().and_then(|c| c.parse().ok())))
+        {
             Some(s) => {
                 if company.is_some() && company != s.company_id {
                     errors.push(FieldError::coded("source_id", "source-company", "the source belongs to another company"));
@@ -736,7 +772,17 @@ pub async fn remove_override(app: &App, who: &Principal, rule_id: &str, override
     }
     rule_override::Entity::delete_by_id(o.id.clone()).exec(&txn).await?;
     app.monitoring().rules.bump(&txn).await?;
-    record(app, &txn, who, "monitoring.rule.override.remove", "detection_rule", Some(rule_id), o.company_id.as_deref(), json!({"override": o.id, "reason": o.reason})).await?;
+    record(
+        app,
+        &txn,
+        who,
+        "monitoring.rule.override.remove",
+        "detection_rule",
+        Some(rule_id),
+        o.company_id.as_deref(),
+        json!({"override": o.id, "reason": o.reason}),
+    )
+    .await?;
     txn.commit().await?;
     app.monitoring().rules.changed();
     Ok(())

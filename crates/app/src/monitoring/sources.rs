@@ -4,8 +4,8 @@
 
 use super::{in_scope, not_found_unless, scope};
 use crate::assets::{blank_to_none, required};
-use crate::{record, App, AppError, Page, Principal, Result};
-use isms_core::monitoring::{is_silent, FieldMap, SourceKind};
+use crate::{App, AppError, Page, Principal, Result, record};
+use isms_core::monitoring::{FieldMap, SourceKind, is_silent};
 use isms_core::{FieldError, Permission};
 use isms_store::monitoring::source;
 use isms_store::now_ms;
@@ -260,13 +260,19 @@ impl From<source::Model> for SourceCtx {
 
 /// One source found by `find`, remembered under `key` for [`TOKEN_TTL_MS`]. A disabled
 /// source counts as missing when `enabled_only`.
-async fn lookup(app: &App, key: String, find: isms_store::sea_orm::Select<source::Entity>, enabled_only: bool, missing: fn() -> AppError) -> Result<Arc<SourceCtx>> {
+async fn lookup(
+    app: &App,
+    key: String,
+    find: isms_store::sea_orm::Select<source::Entity>,
+    enabled_only: bool,
+    missing: fn() -> AppError,
+) -> Result<Arc<SourceCtx>> {
     let now = now_ms();
     let shared = app.monitoring();
-    if let Some((ctx, at)) = shared.sources.lock().ok().and_then(|m| m.get(&key).cloned()) {
-        if now - at < TOKEN_TTL_MS {
-            return Ok(ctx);
-        }
+    if let Some((ctx, at)) = shared.sources.lock().ok().and_then(|m| m.get(&key).cloned())
+        && now - at < TOKEN_TTL_MS
+    {
+        return Ok(ctx);
     }
     let changed = shared.sources_changed.load(std::sync::atomic::Ordering::SeqCst);
     let m = find.one(app.store.conn()).await?.ok_or_else(missing)?;
@@ -275,13 +281,13 @@ async fn lookup(app: &App, key: String, find: isms_store::sea_orm::Select<source
     }
     let ctx = Arc::new(SourceCtx::from(m));
     // A change made while this lookup ran must not be overwritten by the older answer.
-    if shared.sources_changed.load(std::sync::atomic::Ordering::SeqCst) == changed {
-        if let Ok(mut map) = shared.sources.lock() {
-            if map.len() > 10_000 {
-                map.clear();
-            }
-            map.insert(key, (ctx.clone(), now));
+    if shared.sources_changed.load(std::sync::atomic::Ordering::SeqCst) == changed
+        && let Ok(mut map) = shared.sources.lock()
+    {
+        if map.len() > 10_000 {
+            map.clear();
         }
+        map.insert(key, (ctx.clone(), now));
     }
     Ok(ctx)
 }
@@ -327,7 +333,7 @@ pub async fn check_silence(app: &App) -> Result<usize> {
         // Claim the silent period first: of several instances checking at once, only the
         // one whose update finds it unclaimed raises the alert.
         let claimed = source::Entity::update_many()
-            .col_expr(source::Column::SilentSinceMs, isms_store::sea_orm::sea_query::Expr::val(now).into())
+            .col_expr(source::Column::SilentSinceMs, isms_store::sea_orm::sea_query::Expr::val(now))
             .filter(source::Column::Id.eq(m.id.clone()))
             .filter(source::Column::SilentSinceMs.is_null())
             .filter(match m.last_event_ms {

@@ -3,15 +3,18 @@
 
 use super::versions::{self, Version};
 use super::{manages, reads_all};
-use crate::{record, App, AppError, Page, Principal, Result};
-use isms_core::policies::{parse_code, review_status, DocKind, DocLang, ReviewStatus};
+use crate::{App, AppError, Page, Principal, Result, record};
+use isms_core::policies::{DocKind, DocLang, ReviewStatus, parse_code, review_status};
 use isms_core::{FieldError, Permission};
+use isms_store::assets::category;
 use isms_store::now_ms;
 use isms_store::org::company;
 use isms_store::policies::{applies, document, link, review, version};
-use isms_store::assets::category;
 use isms_store::sea_orm::sea_query::{Expr, Query};
-use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use isms_store::sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -146,10 +149,17 @@ pub async fn list(app: &App, who: &Principal, q: &DocQuery) -> Result<Page<Docum
         Some("overdue") => sel = sel.filter(document::Column::Retired.eq(false)).filter(document::Column::ReviewDue.lt(today.to_string())),
         Some("due_soon") => {
             let horizon = today.saturating_add(jiff::Span::new().days(app.config().remind_days)).to_string();
-            sel = sel.filter(document::Column::Retired.eq(false)).filter(document::Column::ReviewDue.lte(horizon)).filter(document::Column::ReviewDue.gte(today.to_string()));
+            sel = sel
+                .filter(document::Column::Retired.eq(false))
+                .filter(document::Column::ReviewDue.lte(horizon))
+                .filter(document::Column::ReviewDue.gte(today.to_string()));
         }
         Some("draft") => {
-            let open = Query::select().column(version::Column::DocumentId).from(version::Entity).and_where(version::Column::State.is_in(["draft", "in_review", "approved"])).to_owned();
+            let open = Query::select()
+                .column(version::Column::DocumentId)
+                .from(version::Entity)
+                .and_where(version::Column::State.is_in(["draft", "in_review", "approved"]))
+                .to_owned();
             sel = sel.filter(document::Column::Id.in_subquery(open));
         }
         Some("retired") => sel = sel.filter(document::Column::Retired.eq(true)),
@@ -161,7 +171,8 @@ pub async fn list(app: &App, who: &Principal, q: &DocQuery) -> Result<Page<Docum
     }
     let total = sel.clone().count(db).await?;
     let limit = if q.limit == 0 { 50 } else { q.limit.min(500) };
-    let rows = sel.order_by_asc(document::Column::Kind).order_by_asc(document::Column::Code).offset(isms_store::page_offset(q.offset)).limit(limit).all(db).await?;
+    let rows =
+        sel.order_by_asc(document::Column::Kind).order_by_asc(document::Column::Code).offset(isms_store::page_offset(q.offset)).limit(limit).all(db).await?;
     Ok(Page { items: build(app, db, rows).await?, total })
 }
 
@@ -193,12 +204,12 @@ pub(crate) async fn load(db: &impl ConnectionTrait, who: &Principal, id: &str) -
     if reads_all(who, &d) {
         return Ok(d);
     }
-    if d.current_version_id.is_some() && !d.retired {
-        if let Some(me) = super::my_person(db, who).await? {
-            if super::applies_to_company(db, &d, &me.company_id).await? {
-                return Ok(d);
-            }
-        }
+    if d.current_version_id.is_some()
+        && !d.retired
+        && let Some(me) = super::my_person(db, who).await?
+        && super::applies_to_company(db, &d, &me.company_id).await?
+    {
+        return Ok(d);
     }
     Err(AppError::NotFound)
 }
@@ -296,10 +307,10 @@ async fn validate(app: &App, db: &impl ConnectionTrait, who: &Principal, input: 
     let title = crate::assets::required(&mut errors, "title", &input.title, 300);
     let language = DocLang::parse(&input.language).map_err(|e| errors.push(e)).unwrap_or(DocLang::Ja);
     let company_id = crate::assets::blank_to_none(&input.company_id);
-    if let Some(c) = &company_id {
-        if company::Entity::find_by_id(c.clone()).one(db).await?.is_none() {
-            errors.push(FieldError::coded("company_id", "no-company", "no such company"));
-        }
+    if let Some(c) = &company_id
+        && company::Entity::find_by_id(c.clone()).one(db).await?.is_none()
+    {
+        errors.push(FieldError::coded("company_id", "no-company", "no such company"));
     }
     let review_months = match input.review_months {
         Some(m) if !(1..=60).contains(&m) => {
@@ -328,15 +339,20 @@ async fn validate(app: &App, db: &impl ConnectionTrait, who: &Principal, input: 
         }
     }
     let control_ids = crate::id_list(&input.control_ids);
-    let found = isms_store::compliance::control::Entity::find().filter(isms_store::compliance::control::Column::Id.is_in(control_ids.clone())).count(db).await?;
+    let found =
+        isms_store::compliance::control::Entity::find().filter(isms_store::compliance::control::Column::Id.is_in(control_ids.clone())).count(db).await?;
     if found != control_ids.len() as u64 {
         errors.push(FieldError::coded("control_ids", "no-control", "no such control"));
     }
     let translation_id = crate::assets::blank_to_none(&input.translation_id);
     if let Some(t) = &translation_id {
         match document::Entity::find_by_id(t.clone()).one(db).await? {
-            Some(other) if Some(other.id.as_str()) == this => errors.push(FieldError::coded("translation_id", "translation-self", "a document cannot translate itself")),
-            Some(other) if other.language == language.code() => errors.push(FieldError::coded("translation_id", "translation-same-language", "is in the same language")),
+            Some(other) if Some(other.id.as_str()) == this => {
+                errors.push(FieldError::coded("translation_id", "translation-self", "a document cannot translate itself"))
+            }
+            Some(other) if other.language == language.code() => {
+                errors.push(FieldError::coded("translation_id", "translation-same-language", "is in the same language"))
+            }
             Some(other) if other.translation_id.is_some() && other.translation_id.as_deref() != this => {
                 errors.push(FieldError::coded("translation_id", "translation-taken", "is already linked to another document"))
             }
@@ -363,17 +379,23 @@ async fn save_relations(db: &impl ConnectionTrait, doc_id: &str, v: &Valid) -> R
     link::Entity::delete_many().filter(link::Column::DocumentId.eq(doc_id)).filter(link::Column::TargetKind.is_in(["category", "control"])).exec(db).await?;
     for (kind, ids) in [("category", &v.category_ids), ("control", &v.control_ids)] {
         for c in ids {
-            link::Entity::insert(link::ActiveModel { document_id: Set(doc_id.to_owned()), target_kind: Set(kind.into()), target_id: Set(c.clone()) }).exec_without_returning(db).await?;
+            link::Entity::insert(link::ActiveModel { document_id: Set(doc_id.to_owned()), target_kind: Set(kind.into()), target_id: Set(c.clone()) })
+                .exec_without_returning(db)
+                .await?;
         }
     }
     // A translation link goes both ways; a link given up is cleared on the other side.
     document::Entity::update_many()
-        .col_expr(document::Column::TranslationId, Expr::val(Option::<String>::None).into())
+        .col_expr(document::Column::TranslationId, Expr::val(Option::<String>::None))
         .filter(document::Column::TranslationId.eq(doc_id))
         .exec(db)
         .await?;
     if let Some(t) = &v.translation_id {
-        document::Entity::update_many().col_expr(document::Column::TranslationId, Expr::val(doc_id).into()).filter(document::Column::Id.eq(t.clone())).exec(db).await?;
+        document::Entity::update_many()
+            .col_expr(document::Column::TranslationId, Expr::val(doc_id))
+            .filter(document::Column::Id.eq(t.clone()))
+            .exec(db)
+            .await?;
     }
     Ok(())
 }
@@ -449,7 +471,17 @@ pub async fn update(app: &App, who: &Principal, id: &str, input: DocumentInput) 
     if let Some(o) = after.as_object_mut() {
         o.remove("body");
     }
-    record(app, &txn, who, "policies.document.update", "document", Some(id), v.company_id.as_deref(), json!({"before": {"code": old.code, "title": old.title, "public": old.public, "must_acknowledge": old.must_acknowledge}, "after": after})).await?;
+    record(
+        app,
+        &txn,
+        who,
+        "policies.document.update",
+        "document",
+        Some(id),
+        v.company_id.as_deref(),
+        json!({"before": {"code": old.code, "title": old.title, "public": old.public, "must_acknowledge": old.must_acknowledge}, "after": after}),
+    )
+    .await?;
     txn.commit().await?;
     let db = app.store.conn();
     Ok(build(app, db, vec![document::Entity::find_by_id(id.to_owned()).one(db).await?.ok_or(AppError::NotFound)?]).await?.remove(0))

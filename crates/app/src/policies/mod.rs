@@ -8,7 +8,7 @@ pub mod reading;
 pub mod versions;
 
 use crate::{App, AppError, Principal, Result};
-use isms_core::policies::{default_rules, ApprovalRule, DocKind};
+use isms_core::policies::{ApprovalRule, DocKind, default_rules};
 use isms_core::{Permission, Role};
 use isms_store::accounts::user;
 use isms_store::now_ms;

@@ -2,15 +2,17 @@
 //! who confirmed, progress by company and department, reminders), the review calendar
 //! with its reminders, and the public pages that need no sign-in.
 
-use super::documents::{self, load, Document};
+use super::documents::{self, Document, load};
 use super::{manages, reads_all};
 use crate::notify::{self, Notice};
-use crate::{record, App, AppError, Principal, Result};
-use isms_core::policies::{markdown, next_review, DocKind, DocLang, ReviewOutcome};
+use crate::{App, AppError, Principal, Result, record};
+use isms_core::policies::{DocKind, DocLang, ReviewOutcome, markdown, next_review};
 use isms_store::now_ms;
 use isms_store::org::person;
 use isms_store::policies::{acknowledgement, attachment as att, document, review, version};
-use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect};
+use isms_store::sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::{BTreeMap, HashSet};
@@ -32,7 +34,8 @@ async fn audience(db: &impl ConnectionTrait, doc: &document::Model) -> Result<Ve
 pub(crate) async fn ask_to_acknowledge(app: &App, db: &impl ConnectionTrait, doc: &document::Model, v: &version::Model) -> Result<usize> {
     let mut n = 0;
     for (pid, _, _) in audience(db, doc).await? {
-        let notice = Notice::new("policy-acknowledge", json!({"code": doc.code, "title": v.title, "number": v.number}), format!("/policies/{}", doc.id)).once(format!("ack:{}:{pid}", v.id));
+        let notice = Notice::new("policy-acknowledge", json!({"code": doc.code, "title": v.title, "number": v.number}), format!("/policies/{}", doc.id))
+            .once(format!("ack:{}:{pid}", v.id));
         if notify::to_person(app, db, &pid, &notice).await? {
             n += 1;
         }
@@ -67,7 +70,14 @@ pub async fn acknowledge(app: &App, who: &Principal, doc_id: &str) -> Result<i32
     if acknowledgement::Entity::find_by_id((cur.clone(), me.id.clone())).one(&txn).await?.is_some() {
         return Err(AppError::coded("form", "already-acknowledged", "you have already acknowledged this version"));
     }
-    acknowledgement::ActiveModel { version_id: Set(cur.clone()), person_id: Set(me.id.clone()), user_id: Set(who.user_id.clone()), acknowledged_ms: Set(now_ms()) }.insert(&txn).await?;
+    acknowledgement::ActiveModel {
+        version_id: Set(cur.clone()),
+        person_id: Set(me.id.clone()),
+        user_id: Set(who.user_id.clone()),
+        acknowledged_ms: Set(now_ms()),
+    }
+    .insert(&txn)
+    .await?;
     record(app, &txn, who, "policies.acknowledge", "document", Some(doc_id), d.company_id.as_deref(), json!({"number": v.number})).await?;
     txn.commit().await?;
     Ok(v.number)
@@ -105,7 +115,8 @@ pub async fn progress(app: &App, who: &Principal, doc_id: &str) -> Result<Progre
         return Err(AppError::coded("form", "no-acknowledgement", "this document does not ask to be acknowledged"));
     };
     let v = version::Entity::find_by_id(cur.clone()).one(db).await?.ok_or(AppError::NotFound)?;
-    let done: HashSet<String> = acknowledgement::Entity::find().filter(acknowledgement::Column::VersionId.eq(cur.clone())).all(db).await?.into_iter().map(|a| a.person_id).collect();
+    let done: HashSet<String> =
+        acknowledgement::Entity::find().filter(acknowledgement::Column::VersionId.eq(cur.clone())).all(db).await?.into_iter().map(|a| a.person_id).collect();
     let scope = who.access.scope(isms_core::Permission::PoliciesRead);
     let mut by_company: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     let mut by_dept: BTreeMap<(String, Option<String>), (u64, u64)> = BTreeMap::new();
@@ -148,7 +159,8 @@ pub async fn remind_unacknowledged(app: &App, who: &Principal, doc_id: &str) -> 
         return Err(AppError::coded("form", "no-acknowledgement", "this document does not ask to be acknowledged"));
     };
     let v = version::Entity::find_by_id(cur.clone()).one(&txn).await?.ok_or(AppError::NotFound)?;
-    let done: HashSet<String> = acknowledgement::Entity::find().filter(acknowledgement::Column::VersionId.eq(cur.clone())).all(&txn).await?.into_iter().map(|a| a.person_id).collect();
+    let done: HashSet<String> =
+        acknowledgement::Entity::find().filter(acknowledgement::Column::VersionId.eq(cur.clone())).all(&txn).await?.into_iter().map(|a| a.person_id).collect();
     let scope = who.access.scope(isms_core::Permission::PoliciesManage);
     let today = crate::assets::today();
     let mut n = 0;
@@ -156,12 +168,14 @@ pub async fn remind_unacknowledged(app: &App, who: &Principal, doc_id: &str) -> 
         if done.contains(&pid) || !scope.covers(company.parse().ok()) {
             continue;
         }
-        let notice = Notice::new("policy-acknowledge-reminder", json!({"code": d.code, "title": v.title, "number": v.number}), format!("/policies/{}", d.id)).once(format!("ack-remind:{}:{pid}:{today}", v.id));
+        let notice = Notice::new("policy-acknowledge-reminder", json!({"code": d.code, "title": v.title, "number": v.number}), format!("/policies/{}", d.id))
+            .once(format!("ack-remind:{}:{pid}:{today}", v.id));
         if notify::to_person(app, &txn, &pid, &notice).await? {
             n += 1;
         }
     }
-    record(app, &txn, who, "policies.acknowledge.remind", "document", Some(doc_id), d.company_id.as_deref(), json!({"number": v.number, "reminded": n})).await?;
+    record(app, &txn, who, "policies.acknowledge.remind", "document", Some(doc_id), d.company_id.as_deref(), json!({"number": v.number, "reminded": n}))
+        .await?;
     txn.commit().await?;
     Ok(n)
 }
@@ -209,7 +223,17 @@ pub async fn review(app: &App, who: &Principal, doc_id: &str, input: ReviewInput
         am.updated_ms = Set(now_ms());
         am.update(&txn).await?;
     }
-    record(app, &txn, who, "policies.review", "document", Some(doc_id), company.as_deref(), json!({"outcome": outcome, "note": input.note.trim(), "new_version": started.as_ref().map(|v| v.number)})).await?;
+    record(
+        app,
+        &txn,
+        who,
+        "policies.review",
+        "document",
+        Some(doc_id),
+        company.as_deref(),
+        json!({"outcome": outcome, "note": input.note.trim(), "new_version": started.as_ref().map(|v| v.number)}),
+    )
+    .await?;
     txn.commit().await?;
     let db = app.store.conn();
     Ok(documents::build(app, db, vec![document::Entity::find_by_id(doc_id.to_owned()).one(db).await?.ok_or(AppError::NotFound)?]).await?.remove(0))
@@ -220,11 +244,17 @@ pub async fn review(app: &App, who: &Principal, doc_id: &str, input: ReviewInput
 pub async fn remind_reviews(app: &App) -> Result<usize> {
     let horizon = crate::assets::today().saturating_add(jiff::Span::new().days(app.config().remind_days)).to_string();
     let txn = app.store.write().await?;
-    let due = document::Entity::find().filter(document::Column::Retired.eq(false)).filter(document::Column::ReviewDue.lte(horizon)).filter(document::Column::OwnerId.is_not_null()).all(&txn).await?;
+    let due = document::Entity::find()
+        .filter(document::Column::Retired.eq(false))
+        .filter(document::Column::ReviewDue.lte(horizon))
+        .filter(document::Column::OwnerId.is_not_null())
+        .all(&txn)
+        .await?;
     let mut n = 0;
     for d in due {
         let (Some(owner), Some(when)) = (&d.owner_id, &d.review_due) else { continue };
-        let notice = Notice::new("policy-review-due", json!({"code": d.code, "title": d.title, "due": when}), format!("/policies/{}", d.id)).once(format!("doc-review:{}:{when}", d.id));
+        let notice = Notice::new("policy-review-due", json!({"code": d.code, "title": d.title, "due": when}), format!("/policies/{}", d.id))
+            .once(format!("doc-review:{}:{when}", d.id));
         if notify::to_person(app, &txn, owner, &notice).await? {
             n += 1;
         }
@@ -313,7 +343,13 @@ async fn public_rows(db: &impl ConnectionTrait) -> Result<Vec<(document::Model, 
         .collect())
 }
 
-fn to_public(d: &document::Model, v: &version::Model, all: &[(document::Model, version::Model)], with_body: bool, files: Vec<PublicFile>) -> Result<PublicDocument> {
+fn to_public(
+    d: &document::Model,
+    v: &version::Model,
+    all: &[(document::Model, version::Model)],
+    with_body: bool,
+    files: Vec<PublicFile>,
+) -> Result<PublicDocument> {
     let e = |e: isms_core::FieldError| AppError::Internal(e.to_string());
     Ok(PublicDocument {
         code: d.code.clone(),
@@ -381,13 +417,21 @@ pub async fn remind_unacknowledged_weekly(app: &App) -> Result<usize> {
         if v.published_ms.is_none_or(|p| p > grace) {
             continue;
         }
-        let done: HashSet<String> = acknowledgement::Entity::find().filter(acknowledgement::Column::VersionId.eq(cur.clone())).all(db).await?.into_iter().map(|a| a.person_id).collect();
+        let done: HashSet<String> = acknowledgement::Entity::find()
+            .filter(acknowledgement::Column::VersionId.eq(cur.clone()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|a| a.person_id)
+            .collect();
         let txn = app.store.write().await?;
         for (pid, _, _) in audience(&txn, &d).await? {
             if done.contains(&pid) {
                 continue;
             }
-            let notice = Notice::new("policy-acknowledge-reminder", json!({"code": d.code, "title": v.title, "number": v.number}), format!("/policies/{}", d.id)).once(format!("ack-week:{}:{pid}:{stamp}", v.id));
+            let notice =
+                Notice::new("policy-acknowledge-reminder", json!({"code": d.code, "title": v.title, "number": v.number}), format!("/policies/{}", d.id))
+                    .once(format!("ack-week:{}:{pid}:{stamp}", v.id));
             if notify::to_person(app, &txn, &pid, &notice).await? {
                 n += 1;
             }

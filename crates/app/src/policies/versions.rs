@@ -6,14 +6,16 @@
 use super::documents::load;
 use super::{manages, reads_all, roles_for};
 use crate::notify::{self, Notice};
-use crate::{record, App, AppError, Principal, Result};
-use isms_core::policies::{self as rules, attachment, diff, editable, transition, Action, DocKind, VersionState};
+use crate::{App, AppError, Principal, Result, record};
 use isms_core::FieldError;
+use isms_core::policies::{self as rules, Action, DocKind, VersionState, attachment, diff, editable, transition};
 use isms_store::accounts::{role_grant, user};
 use isms_store::now_ms;
 use isms_store::policies::{approval, attachment as att, document, version};
 use isms_store::sea_orm::sea_query::Expr;
-use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect};
+use isms_store::sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -70,7 +72,16 @@ pub(crate) async fn build(db: &impl ConnectionTrait, rows: Vec<version::Model>) 
     let approvals = approval::Entity::find().filter(approval::Column::VersionId.is_in(ids.clone())).order_by_asc(approval::Column::DecidedMs).all(db).await?;
     let files = att::Entity::find()
         .select_only()
-        .columns([att::Column::Id, att::Column::VersionId, att::Column::FileName, att::Column::ContentType, att::Column::Size, att::Column::Sha256, att::Column::UploadedBy, att::Column::CreatedMs])
+        .columns([
+            att::Column::Id,
+            att::Column::VersionId,
+            att::Column::FileName,
+            att::Column::ContentType,
+            att::Column::Size,
+            att::Column::Sha256,
+            att::Column::UploadedBy,
+            att::Column::CreatedMs,
+        ])
         .filter(att::Column::VersionId.is_in(ids))
         .order_by_asc(att::Column::FileName)
         .into_tuple::<(String, String, String, String, i64, String, Option<String>, i64)>()
@@ -83,12 +94,26 @@ pub(crate) async fn build(db: &impl ConnectionTrait, rows: Vec<version::Model>) 
                 approvals: approvals
                     .iter()
                     .filter(|a| a.version_id == v.id)
-                    .map(|a| Approval { user_id: a.user_id.clone(), role: a.role.clone(), decision: a.decision.clone(), note: a.note.clone(), decided_ms: a.decided_ms })
+                    .map(|a| Approval {
+                        user_id: a.user_id.clone(),
+                        role: a.role.clone(),
+                        decision: a.decision.clone(),
+                        note: a.note.clone(),
+                        decided_ms: a.decided_ms,
+                    })
                     .collect(),
                 attachments: files
                     .iter()
                     .filter(|f| f.1 == v.id)
-                    .map(|f| Attachment { id: f.0.clone(), file_name: f.2.clone(), content_type: f.3.clone(), size: f.4, sha256: f.5.clone(), uploaded_by: f.6.clone(), created_ms: f.7 })
+                    .map(|f| Attachment {
+                        id: f.0.clone(),
+                        file_name: f.2.clone(),
+                        content_type: f.3.clone(),
+                        size: f.4,
+                        sha256: f.5.clone(),
+                        uploaded_by: f.6.clone(),
+                        created_ms: f.7,
+                    })
                     .collect(),
                 id: v.id,
                 document_id: v.document_id,
@@ -119,7 +144,15 @@ fn check_text(errors: &mut Vec<FieldError>, title: &str, body: &str, summary: &s
     }
 }
 
-pub(crate) async fn insert_draft(db: &impl ConnectionTrait, who: &Principal, doc_id: &str, number: i32, title: &str, body: &str, summary: &str) -> Result<version::Model> {
+pub(crate) async fn insert_draft(
+    db: &impl ConnectionTrait,
+    who: &Principal,
+    doc_id: &str,
+    number: i32,
+    title: &str,
+    body: &str,
+    summary: &str,
+) -> Result<version::Model> {
     let mut errors = vec![];
     check_text(&mut errors, title, body, summary);
     if !errors.is_empty() {
@@ -154,7 +187,12 @@ async fn managed(db: &impl ConnectionTrait, who: &Principal, doc_id: &str, numbe
     if !reads_all(who, &d) {
         return Err(AppError::NotFound);
     }
-    let v = version::Entity::find().filter(version::Column::DocumentId.eq(doc_id)).filter(version::Column::Number.eq(number)).one(db).await?.ok_or(AppError::NotFound)?;
+    let v = version::Entity::find()
+        .filter(version::Column::DocumentId.eq(doc_id))
+        .filter(version::Column::Number.eq(number))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok((d, v))
 }
 
@@ -166,7 +204,8 @@ fn writable_draft(who: &Principal, d: &document::Model, v: &version::Model) -> R
     }
     let state = VersionState::parse(&v.state)?;
     if !editable(state) {
-        return Err(AppError::coded("state", "version-frozen", format!("a {state} version cannot be changed; start a new version")).into_with_arg("state", state.code()));
+        return Err(AppError::coded("state", "version-frozen", format!("a {state} version cannot be changed; start a new version"))
+            .into_with_arg("state", state.code()));
     }
     Ok(())
 }
@@ -179,21 +218,30 @@ pub async fn new_version(app: &App, who: &Principal, doc_id: &str) -> Result<Ver
     if !manages(who, &d) {
         return Err(AppError::Forbidden);
     }
-    let latest = version::Entity::find().filter(version::Column::DocumentId.eq(doc_id)).order_by_desc(version::Column::Number).one(&txn).await?.ok_or(AppError::NotFound)?;
+    let latest = version::Entity::find()
+        .filter(version::Column::DocumentId.eq(doc_id))
+        .order_by_desc(version::Column::Number)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if let Some(open) = version::Entity::find()
         .filter(version::Column::DocumentId.eq(doc_id))
         .filter(version::Column::State.is_in(["draft", "in_review", "approved"]))
         .one(&txn)
         .await?
     {
-        return Err(AppError::coded("state", "version-open", format!("version {} is still {}", open.number, open.state)).into_with_arg("number", open.number.to_string()));
+        return Err(AppError::coded("state", "version-open", format!("version {} is still {}", open.number, open.state))
+            .into_with_arg("number", open.number.to_string()));
     }
     let v = insert_draft(&txn, who, doc_id, latest.number + 1, &latest.title, &latest.body, "").await?;
     for f in att::Entity::find().filter(att::Column::VersionId.eq(latest.id.clone())).all(&txn).await? {
-        att::ActiveModel { id: Set(uuid::Uuid::now_v7().to_string()), version_id: Set(v.id.clone()), created_ms: Set(now_ms()), ..f.into_active_model() }.insert(&txn).await?;
+        att::ActiveModel { id: Set(uuid::Uuid::now_v7().to_string()), version_id: Set(v.id.clone()), created_ms: Set(now_ms()), ..f.into_active_model() }
+            .insert(&txn)
+            .await?;
     }
-    document::Entity::update_many().col_expr(document::Column::UpdatedMs, Expr::val(now_ms()).into()).filter(document::Column::Id.eq(doc_id)).exec(&txn).await?;
-    record(app, &txn, who, "policies.version.create", "document", Some(doc_id), d.company_id.as_deref(), json!({"number": v.number, "from": latest.number})).await?;
+    document::Entity::update_many().col_expr(document::Column::UpdatedMs, Expr::val(now_ms())).filter(document::Column::Id.eq(doc_id)).exec(&txn).await?;
+    record(app, &txn, who, "policies.version.create", "document", Some(doc_id), d.company_id.as_deref(), json!({"number": v.number, "from": latest.number}))
+        .await?;
     txn.commit().await?;
     Ok(build(app.store.conn(), vec![v]).await?.remove(0))
 }
@@ -224,7 +272,17 @@ pub async fn edit(app: &App, who: &Principal, doc_id: &str, number: i32, input: 
     am.summary = Set(input.summary.trim().to_owned());
     am.updated_ms = Set(now_ms());
     let saved = am.update(&txn).await?;
-    record(app, &txn, who, "policies.version.edit", "document", Some(doc_id), d.company_id.as_deref(), json!({"number": number, "title": saved.title, "body_chars": saved.body.chars().count()})).await?;
+    record(
+        app,
+        &txn,
+        who,
+        "policies.version.edit",
+        "document",
+        Some(doc_id),
+        d.company_id.as_deref(),
+        json!({"number": number, "title": saved.title, "body_chars": saved.body.chars().count()}),
+    )
+    .await?;
     txn.commit().await?;
     Ok(build(app.store.conn(), vec![saved]).await?.remove(0))
 }
@@ -280,7 +338,11 @@ pub async fn submit(app: &App, who: &Principal, doc_id: &str, number: i32) -> Re
     let rule = super::rule_for(app, DocKind::parse(&d.kind)?).await?;
     for uid in approvers(&txn, &d, &rule).await? {
         if Some(&uid) != who.user_id.as_ref() {
-            let n = Notice::new("policy-approval", json!({"code": d.code, "title": saved.title, "number": number}), format!("/policies/{}/versions/{number}", d.id));
+            let n = Notice::new(
+                "policy-approval",
+                json!({"code": d.code, "title": saved.title, "number": number}),
+                format!("/policies/{}/versions/{number}", d.id),
+            );
             notify::to_user(app, &txn, &uid, &n).await?;
         }
     }
@@ -323,7 +385,12 @@ pub async fn can_decide(app: &App, who: &Principal, doc_id: &str, number: i32) -
     let Ok((d, v)) = managed(db, who, doc_id, number).await else { return Ok(false) };
     let rule = super::rule_for(app, DocKind::parse(&d.kind)?).await?;
     let decided = match &who.user_id {
-        Some(u) => approval::Entity::find().filter(approval::Column::VersionId.eq(v.id.clone())).filter(approval::Column::UserId.eq(u.clone())).one(db).await?.is_some(),
+        Some(u) => approval::Entity::find()
+            .filter(approval::Column::VersionId.eq(v.id.clone()))
+            .filter(approval::Column::UserId.eq(u.clone()))
+            .one(db)
+            .await?
+            .is_some(),
         None => true,
     };
     let author = v.created_by.is_some() && v.created_by == who.user_id;
@@ -337,7 +404,12 @@ pub async fn decide(app: &App, who: &Principal, doc_id: &str, number: i32, input
     let txn = app.store.write().await?;
     let (d, v) = managed(&txn, who, doc_id, number).await?;
     let rule = super::rule_for(app, DocKind::parse(&d.kind)?).await?;
-    let decided = approval::Entity::find().filter(approval::Column::VersionId.eq(v.id.clone())).filter(approval::Column::UserId.eq(uid.clone())).one(&txn).await?.is_some();
+    let decided = approval::Entity::find()
+        .filter(approval::Column::VersionId.eq(v.id.clone()))
+        .filter(approval::Column::UserId.eq(uid.clone()))
+        .one(&txn)
+        .await?
+        .is_some();
     let author = v.created_by.as_deref() == Some(uid.as_str());
     match rules::may_decide(&rule, &roles_for(who, &d), author, decided, VersionState::parse(&v.state)?) {
         Ok(()) => {}
@@ -359,7 +431,9 @@ pub async fn decide(app: &App, who: &Principal, doc_id: &str, number: i32, input
     }
     .insert(&txn)
     .await?;
-    let approvals = approval::Entity::find().filter(approval::Column::VersionId.eq(v.id.clone())).filter(approval::Column::Decision.eq("approve")).all(&txn).await?.len() as i32;
+    let approvals =
+        approval::Entity::find().filter(approval::Column::VersionId.eq(v.id.clone())).filter(approval::Column::Decision.eq("approve")).all(&txn).await?.len()
+            as i32;
     let action = if input.approve { Action::Approve { enough: approvals >= rule.approvals_needed } } else { Action::Reject };
     let next = transition(VersionState::parse(&v.state)?, action).map_err(refusal)?;
     let author_id = v.created_by.clone();
@@ -379,13 +453,29 @@ pub async fn decide(app: &App, who: &Principal, doc_id: &str, number: i32, input
         // starts afresh. The rejection and its reason stay in the audit trail and on the draft.
         approval::Entity::delete_many().filter(approval::Column::VersionId.eq(saved.id.clone())).exec(&txn).await?;
     }
-    if next != VersionState::InReview {
-        if let Some(a) = author_id {
-            let kind = if next == VersionState::Approved { "policy-approved" } else { "policy-rejected" };
-            notify::to_user(app, &txn, &a, &Notice::new(kind, json!({"code": d.code, "title": saved.title, "number": number, "note": note}), format!("/policies/{}/versions/{number}", d.id))).await?;
-        }
+    if next != VersionState::InReview
+        && let Some(a) = author_id
+    {
+        let kind = if next == VersionState::Approved { "policy-approved" } else { "policy-rejected" };
+        notify::to_user(
+            app,
+            &txn,
+            &a,
+            &Notice::new(kind, json!({"code": d.code, "title": saved.title, "number": number, "note": note}), format!("/policies/{}/versions/{number}", d.id)),
+        )
+        .await?;
     }
-    record(app, &txn, who, if input.approve { "policies.version.approve" } else { "policies.version.reject" }, "document", Some(doc_id), d.company_id.as_deref(), json!({"number": number, "note": note, "role": rule.approver_role})).await?;
+    record(
+        app,
+        &txn,
+        who,
+        if input.approve { "policies.version.approve" } else { "policies.version.reject" },
+        "document",
+        Some(doc_id),
+        d.company_id.as_deref(),
+        json!({"number": number, "note": note, "role": rule.approver_role}),
+    )
+    .await?;
     txn.commit().await?;
     Ok(build(app.store.conn(), vec![saved]).await?.remove(0))
 }
@@ -401,11 +491,11 @@ pub async fn publish(app: &App, who: &Principal, doc_id: &str, number: i32) -> R
     }
     let next = transition(VersionState::parse(&v.state)?, Action::Publish).map_err(refusal)?;
     let now = now_ms();
-    if let Some(prev) = &d.current_version_id {
-        if let Some(p) = version::Entity::find_by_id(prev.clone()).one(&txn).await? {
-            let retired = transition(VersionState::parse(&p.state)?, Action::Retire).map_err(refusal)?;
-            set_state(&txn, p, retired, |am| am.retired_ms = Set(Some(now))).await?;
-        }
+    if let Some(prev) = &d.current_version_id
+        && let Some(p) = version::Entity::find_by_id(prev.clone()).one(&txn).await?
+    {
+        let retired = transition(VersionState::parse(&p.state)?, Action::Retire).map_err(refusal)?;
+        set_state(&txn, p, retired, |am| am.retired_ms = Set(Some(now))).await?;
     }
     let saved = set_state(&txn, v, next, |am| am.published_ms = Set(Some(now))).await?;
     let due = rules::next_review(crate::assets::today(), d.review_months).to_string();
@@ -417,7 +507,17 @@ pub async fn publish(app: &App, who: &Principal, doc_id: &str, number: i32) -> R
     am.updated_ms = Set(now);
     let d = am.update(&txn).await?;
     let asked = if d.must_acknowledge { super::reading::ask_to_acknowledge(app, &txn, &d, &saved).await? } else { 0 };
-    record(app, &txn, who, "policies.version.publish", "document", Some(doc_id), d.company_id.as_deref(), json!({"number": number, "review_due": due, "asked_to_acknowledge": asked})).await?;
+    record(
+        app,
+        &txn,
+        who,
+        "policies.version.publish",
+        "document",
+        Some(doc_id),
+        d.company_id.as_deref(),
+        json!({"number": number, "review_due": due, "asked_to_acknowledge": asked}),
+    )
+    .await?;
     txn.commit().await?;
     Ok(build(app.store.conn(), vec![saved]).await?.remove(0))
 }
@@ -433,11 +533,11 @@ pub async fn retire_document(app: &App, who: &Principal, doc_id: &str) -> Result
         return Err(AppError::coded("state", "document-retired", "the document is already retired"));
     }
     let now = now_ms();
-    if let Some(cur) = &d.current_version_id {
-        if let Some(p) = version::Entity::find_by_id(cur.clone()).one(&txn).await? {
-            let retired = transition(VersionState::parse(&p.state)?, Action::Retire).map_err(refusal)?;
-            set_state(&txn, p, retired, |am| am.retired_ms = Set(Some(now))).await?;
-        }
+    if let Some(cur) = &d.current_version_id
+        && let Some(p) = version::Entity::find_by_id(cur.clone()).one(&txn).await?
+    {
+        let retired = transition(VersionState::parse(&p.state)?, Action::Retire).map_err(refusal)?;
+        set_state(&txn, p, retired, |am| am.retired_ms = Set(Some(now))).await?;
     }
     let company = d.company_id.clone();
     let mut am = d.into_active_model();
@@ -485,9 +585,27 @@ pub async fn attach(app: &App, who: &Principal, doc_id: &str, number: i32, file_
         AppError::Conflict(_) => AppError::coded("file", "file-exists", "this version already has a file by this name"),
         other => other,
     })?;
-    record(app, &txn, who, "policies.attachment.add", "document", Some(doc_id), d.company_id.as_deref(), json!({"number": number, "file": saved.file_name, "sha256": sha, "size": saved.size})).await?;
+    record(
+        app,
+        &txn,
+        who,
+        "policies.attachment.add",
+        "document",
+        Some(doc_id),
+        d.company_id.as_deref(),
+        json!({"number": number, "file": saved.file_name, "sha256": sha, "size": saved.size}),
+    )
+    .await?;
     txn.commit().await?;
-    Ok(Attachment { id: saved.id, file_name: saved.file_name, content_type: saved.content_type, size: saved.size, sha256: saved.sha256, uploaded_by: saved.uploaded_by, created_ms: saved.created_ms })
+    Ok(Attachment {
+        id: saved.id,
+        file_name: saved.file_name,
+        content_type: saved.content_type,
+        size: saved.size,
+        sha256: saved.sha256,
+        uploaded_by: saved.uploaded_by,
+        created_ms: saved.created_ms,
+    })
 }
 
 /// Removes a file from a draft.
@@ -497,7 +615,17 @@ pub async fn detach(app: &App, who: &Principal, doc_id: &str, number: i32, attac
     writable_draft(who, &d, &v)?;
     let f = att::Entity::find_by_id(attachment_id.to_owned()).one(&txn).await?.filter(|f| f.version_id == v.id).ok_or(AppError::NotFound)?;
     att::Entity::delete_by_id(f.id.clone()).exec(&txn).await?;
-    record(app, &txn, who, "policies.attachment.remove", "document", Some(doc_id), d.company_id.as_deref(), json!({"number": number, "file": f.file_name, "sha256": f.sha256})).await?;
+    record(
+        app,
+        &txn,
+        who,
+        "policies.attachment.remove",
+        "document",
+        Some(doc_id),
+        d.company_id.as_deref(),
+        json!({"number": number, "file": f.file_name, "sha256": f.sha256}),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }

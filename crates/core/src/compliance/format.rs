@@ -118,7 +118,12 @@ fn check_rows(rows: &[RequirementRow]) -> Vec<LineError> {
     let mut seen: HashMap<&str, u64> = HashMap::new();
     for r in rows {
         if let Some(first) = seen.get(r.reference.as_str()) {
-            errors.push((r.line, FieldError::coded("ref", "duplicate-ref", format!("`{}` is already on line {first}", r.reference)).arg("value", r.reference.clone()).arg("line", first.to_string())));
+            errors.push((
+                r.line,
+                FieldError::coded("ref", "duplicate-ref", format!("`{}` is already on line {first}", r.reference))
+                    .arg("value", r.reference.clone())
+                    .arg("line", first.to_string()),
+            ));
             continue;
         }
         if r.parent.as_deref() == Some(r.reference.as_str()) {
@@ -127,12 +132,12 @@ fn check_rows(rows: &[RequirementRow]) -> Vec<LineError> {
         seen.insert(&r.reference, r.line);
     }
     for r in rows {
-        if let Some(p) = &r.parent {
-            if let Some(pl) = seen.get(p.as_str()) {
-                if *pl > r.line {
-                    errors.push((r.line, FieldError::coded("parent", "parent-later", format!("the parent `{p}` must come before its children")).arg("value", p.clone())));
-                }
-            }
+        if let Some(p) = &r.parent
+            && let Some(pl) = seen.get(p.as_str())
+            && *pl > r.line
+        {
+            errors
+                .push((r.line, FieldError::coded("parent", "parent-later", format!("the parent `{p}` must come before its children")).arg("value", p.clone())));
         }
     }
     errors
@@ -185,18 +190,16 @@ fn mapping_from(line: u64, c: &Cells) -> Result<MappingRow, Vec<FieldError>> {
     if errors.is_empty() { Ok(MappingRow { line, from_framework, from_ref, to_framework, to_ref, relation }) } else { Err(errors) }
 }
 
-fn rows_csv<T>(
-    text: &str,
-    columns: &[&str],
-    required: &[&str],
-    make: impl Fn(u64, &Cells) -> Result<T, Vec<FieldError>>,
-) -> Result<Vec<T>, Vec<LineError>> {
+fn rows_csv<T>(text: &str, columns: &[&str], required: &[&str], make: impl Fn(u64, &Cells) -> Result<T, Vec<FieldError>>) -> Result<Vec<T>, Vec<LineError>> {
     let mut rdr = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(text.as_bytes());
     let headers = rdr.headers().map_err(|e| vec![(1, FieldError::new("header", e.to_string()))])?.clone();
     let mut errors = vec![];
     for h in headers.iter() {
         if !columns.contains(&h) {
-            errors.push((1, FieldError::coded(h, "column-unknown", format!("unknown column; expected {}", columns.join(", "))).arg("expected", columns.join(", "))));
+            errors.push((
+                1,
+                FieldError::coded(h, "column-unknown", format!("unknown column; expected {}", columns.join(", "))).arg("expected", columns.join(", ")),
+            ));
         }
     }
     for r in required {
@@ -240,7 +243,10 @@ fn load_yaml(text: &str) -> Result<MarkedYamlOwned, Vec<LineError>> {
         &owned
     };
     let docs = MarkedYamlOwned::load_from_str(text).map_err(|e| {
-        vec![(e.marker().line() as u64, FieldError::coded("file", "yaml", format!("not valid YAML (column {}): {}", e.marker().col() + 1, e.info())).arg("value", e.info().to_owned()))]
+        vec![(
+            e.marker().line() as u64,
+            FieldError::coded("file", "yaml", format!("not valid YAML (column {}): {}", e.marker().col() + 1, e.info())).arg("value", e.info().to_owned()),
+        )]
     })?;
     let mut docs = docs.into_iter().filter(|d| !matches!(d.data, YamlDataOwned::Value(ScalarOwned::Null)));
     match (docs.next(), docs.next()) {
@@ -285,7 +291,10 @@ fn mapping_cells<'a>(n: &MarkedYamlOwned, columns: &[&'a str]) -> Result<(Cells<
                 }
                 Err(e) => errors.push((line_of(v), e)),
             },
-            None => errors.push((line_of(k), FieldError::coded(key.clone(), "column-unknown", format!("unknown key; expected {}", columns.join(", "))).arg("expected", columns.join(", ")))),
+            None => errors.push((
+                line_of(k),
+                FieldError::coded(key.clone(), "column-unknown", format!("unknown key; expected {}", columns.join(", "))).arg("expected", columns.join(", ")),
+            )),
         }
     }
     Ok((cells, errors))
@@ -341,7 +350,11 @@ fn framework_yaml(text: &str) -> Result<FrameworkFile, Vec<LineError>> {
                 list = Some(v);
                 Ok(())
             }
-            _ => Err((line_of(k), FieldError::coded(key.clone(), "column-unknown", format!("unknown key; expected {}", HEAD_KEYS.join(", "))).arg("expected", HEAD_KEYS.join(", ")))),
+            _ => Err((
+                line_of(k),
+                FieldError::coded(key.clone(), "column-unknown", format!("unknown key; expected {}", HEAD_KEYS.join(", ")))
+                    .arg("expected", HEAD_KEYS.join(", ")),
+            )),
         };
         if let Err(e) = r {
             errors.push(e);
@@ -421,12 +434,16 @@ mod tests {
 
     #[test]
     fn mappings_in_both_formats() {
-        let m = parse_mappings("m.csv", b"from_framework,from_ref,to_framework,to_ref,relation\niso27001-2022,A.5.1,nist-csf-2.0,GV.PO-01,intersects\n").unwrap();
+        let m =
+            parse_mappings("m.csv", b"from_framework,from_ref,to_framework,to_ref,relation\niso27001-2022,A.5.1,nist-csf-2.0,GV.PO-01,intersects\n").unwrap();
         assert_eq!(m[0].relation, crate::compliance::Relation::Intersects);
         assert_eq!(m[0].line, 2);
-        let m = parse_mappings("m.yaml", b"mappings:\n  - from_framework: a1\n    from_ref: X\n    to_framework: b1\n    to_ref: Y\n    relation: equivalent\n").unwrap();
+        let m =
+            parse_mappings("m.yaml", b"mappings:\n  - from_framework: a1\n    from_ref: X\n    to_framework: b1\n    to_ref: Y\n    relation: equivalent\n")
+                .unwrap();
         assert_eq!(m[0].line, 2);
-        let e = codes(parse_mappings("m.yaml", b"mappings:\n  - from_framework: a1\n    from_ref: X\n    to_framework: b1\n    to_ref: Y\n    relation: same\n"));
+        let e =
+            codes(parse_mappings("m.yaml", b"mappings:\n  - from_framework: a1\n    from_ref: X\n    to_framework: b1\n    to_ref: Y\n    relation: same\n"));
         assert_eq!(e, vec![(2, "one-of", "relation".into())]);
     }
 }

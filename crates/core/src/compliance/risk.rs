@@ -76,11 +76,31 @@ impl Default for Matrix {
                 level("Almost certain", "ほぼ確実", "Expected several times a year", "年に数回起こると見込まれる"),
             ],
             impact: vec![
-                level("Negligible", "軽微", "No customer or personal information affected; no service disruption", "顧客情報・個人情報への影響なし、サービス停止なし"),
+                level(
+                    "Negligible",
+                    "軽微",
+                    "No customer or personal information affected; no service disruption",
+                    "顧客情報・個人情報への影響なし、サービス停止なし",
+                ),
                 level("Minor", "小", "Internal information exposed within the group; disruption under an hour", "社内情報がグループ内で露出、1時間未満の停止"),
-                level("Moderate", "中", "Personal information of fewer than 1,000 people, or disruption of flight-related systems under a day", "1,000人未満の個人情報、または運航関連システムの1日未満の停止"),
-                level("Major", "大", "Customer information of 1,000 or more people, a report to the regulator, or disruption over a day", "1,000人以上の顧客情報、当局への報告、または1日を超える停止"),
-                level("Severe", "重大", "Mass leak of customer information, flight safety at stake, or lasting damage to trust", "顧客情報の大量漏えい、運航の安全への影響、または信用の長期的な毀損"),
+                level(
+                    "Moderate",
+                    "中",
+                    "Personal information of fewer than 1,000 people, or disruption of flight-related systems under a day",
+                    "1,000人未満の個人情報、または運航関連システムの1日未満の停止",
+                ),
+                level(
+                    "Major",
+                    "大",
+                    "Customer information of 1,000 or more people, a report to the regulator, or disruption over a day",
+                    "1,000人以上の顧客情報、当局への報告、または1日を超える停止",
+                ),
+                level(
+                    "Severe",
+                    "重大",
+                    "Mass leak of customer information, flight safety at stake, or lasting damage to trust",
+                    "顧客情報の大量漏えい、運航の安全への影響、または信用の長期的な毀損",
+                ),
             ],
             bands: Bands { medium: 5, high: 10, critical: 17 },
         }
@@ -121,10 +141,14 @@ impl Matrix {
     pub fn score(&self, field: &str, likelihood: i32, impact: i32) -> Result<u32, FieldError> {
         let in_range = |v: i32, n: usize| v >= 1 && (v as usize) <= n;
         if !in_range(likelihood, self.likelihood.len()) {
-            return Err(FieldError::coded(format!("{field}_likelihood"), "between", "is outside the matrix").arg("min", "1").arg("max", self.likelihood.len().to_string()));
+            return Err(FieldError::coded(format!("{field}_likelihood"), "between", "is outside the matrix")
+                .arg("min", "1")
+                .arg("max", self.likelihood.len().to_string()));
         }
         if !in_range(impact, self.impact.len()) {
-            return Err(FieldError::coded(format!("{field}_impact"), "between", "is outside the matrix").arg("min", "1").arg("max", self.impact.len().to_string()));
+            return Err(FieldError::coded(format!("{field}_impact"), "between", "is outside the matrix")
+                .arg("min", "1")
+                .arg("max", self.impact.len().to_string()));
         }
         Ok(likelihood as u32 * impact as u32)
     }

@@ -163,14 +163,19 @@ pub fn parse_technique(s: &str) -> Result<String, FieldError> {
         && t.starts_with('T')
         && t[1..5].bytes().all(|b| b.is_ascii_digit())
         && (t.len() == 5 || (t.len() == 9 && t.as_bytes()[5] == b'.' && t[6..].bytes().all(|b| b.is_ascii_digit())));
-    if ok { Ok(t) } else { Err(FieldError::coded("techniques", "attack-technique", format!("`{}` is not an ATT&CK technique id such as T1078 or T1566.002", s.trim())).arg("value", s.trim())) }
+    if ok {
+        Ok(t)
+    } else {
+        Err(FieldError::coded("techniques", "attack-technique", format!("`{}` is not an ATT&CK technique id such as T1078 or T1566.002", s.trim()))
+            .arg("value", s.trim()))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
     use Status::*;
+    use proptest::prelude::*;
 
     fn ready() -> Facts {
         Facts { severity: Some(3), personal_data_decided: true, root_cause: true, lessons: true, corrective_actions: true }

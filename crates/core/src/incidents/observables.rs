@@ -25,7 +25,9 @@ fn is_domain(s: &str) -> bool {
     let labels: Vec<&str> = s.split('.').collect();
     labels.len() >= 2
         && s.len() <= 253
-        && labels.iter().all(|l| !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        && labels.iter().all(|l| {
+            !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
         && labels.last().is_some_and(|tld| tld.bytes().any(|b| b.is_ascii_alphabetic()))
 }
 
@@ -45,7 +47,10 @@ pub fn refang(s: &str) -> String {
 /// the normal form (lower case where case does not matter, networks by their base).
 pub fn parse(kind: Option<ObservableKind>, raw: &str) -> Result<(ObservableKind, String), FieldError> {
     let v = refang(raw);
-    let err = || FieldError::coded("value", "observable", format!("`{}` is not an IP address, network, domain, URL, hash or e-mail address", raw.trim())).arg("value", raw.trim());
+    let err = || {
+        FieldError::coded("value", "observable", format!("`{}` is not an IP address, network, domain, URL, hash or e-mail address", raw.trim()))
+            .arg("value", raw.trim())
+    };
     if v.is_empty() {
         return Err(FieldError::coded("value", "required", "is required"));
     }
@@ -83,21 +88,27 @@ pub fn parse(kind: Option<ObservableKind>, raw: &str) -> Result<(ObservableKind,
             None
         }
     } else if lower.bytes().all(|b| b.is_ascii_hexdigit()) && matches!(lower.len(), 32 | 40 | 64) {
-        Some((match lower.len() {
-            32 => ObservableKind::Md5,
-            40 => ObservableKind::Sha1,
-            _ => ObservableKind::Sha256,
-        }, lower.clone()))
+        Some((
+            match lower.len() {
+                32 => ObservableKind::Md5,
+                40 => ObservableKind::Sha1,
+                _ => ObservableKind::Sha256,
+            },
+            lower.clone(),
+        ))
     } else if is_domain(&lower) {
         Some((ObservableKind::Domain, lower.trim_end_matches('.').to_owned()))
     } else {
         None
     };
     let (k, value) = found.ok_or_else(err)?;
-    if let Some(want) = kind {
-        if want != k {
-            return Err(FieldError::coded("value", "observable-kind", format!("`{}` is a {k}, not a {want}", raw.trim())).arg("value", raw.trim()).arg("kind", k.code()).arg("expected", want.code()));
-        }
+    if let Some(want) = kind
+        && want != k
+    {
+        return Err(FieldError::coded("value", "observable-kind", format!("`{}` is a {k}, not a {want}", raw.trim()))
+            .arg("value", raw.trim())
+            .arg("kind", k.code())
+            .arg("expected", want.code()));
     }
     Ok((k, value))
 }

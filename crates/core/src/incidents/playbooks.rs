@@ -23,7 +23,8 @@ pub fn parse_tasks(text: &str) -> Result<Vec<TaskTemplate>, Vec<FieldError>> {
             continue;
         }
         let parts: Vec<&str> = line.splitn(3, '|').map(str::trim).collect();
-        let bad = |msg: String| FieldError::coded("tasks", "playbook-line", format!("line {}: {msg}", n + 1)).arg("line", (n + 1).to_string()).arg("text", line);
+        let bad =
+            |msg: String| FieldError::coded("tasks", "playbook-line", format!("line {}: {msg}", n + 1)).arg("line", (n + 1).to_string()).arg("text", line);
         if parts.len() != 3 {
             errors.push(bad("write `hours | role | task`".into()));
             continue;
@@ -81,12 +82,48 @@ pub fn escalation(severity: Option<i16>) -> Vec<Role> {
 /// The playbooks a new installation starts with (the group edits them in the UI).
 pub fn defaults() -> Vec<(&'static str, &'static str, Option<&'static str>, i16, &'static str)> {
     vec![
-        ("PB-LEAK", "Personal data leak", Some("data_leak"), 1, "2 | csirt_member | Confirm what data left, how, and for whom\n4 | csirt_member | Stop further disclosure (recall mail, remove files, revoke links)\n24 | ciso | Decide on the APPI report and the notice to individuals\n72 | csirt_member | Draft the notice to the individuals and the public announcement\n168 | csirt_member | Find the root cause and propose corrective actions"),
-        ("PB-MALWARE", "Malware infection", Some("malware"), 1, "1 | csirt_member | Isolate the infected device from the network\n4 | csirt_member | Collect memory and disk evidence with checksums\n24 | csirt_member | Sweep the fleet for the same indicators\n72 | csirt_member | Rebuild or restore the device and confirm it is clean"),
-        ("PB-LOSS", "Lost or stolen device or documents", Some("loss_theft"), 1, "1 | csirt_member | Lock or wipe the device remotely; revoke its sessions\n2 | csirt_member | Check disk encryption and what information it held\n24 | csirt_member | Report to the police and keep the receipt number"),
-        ("PB-PHISH", "Phishing and business e-mail compromise", Some("phishing"), 1, "2 | csirt_member | Block the sender, domains and URLs at the mail gateway and proxy\n4 | csirt_member | Find and remove the message from every mailbox\n4 | csirt_member | Reset the credentials of everyone who entered them\n24 | ciso | Warn all staff with what to look for"),
-        ("PB-ACCESS", "Unauthorized access to a system", Some("unauthorized_access"), 1, "1 | csirt_member | Cut the attacker's access (accounts, keys, network paths)\n4 | csirt_member | Preserve logs and images before anything is rebuilt\n24 | csirt_member | Establish what data was read or taken\n24 | ciso | Decide on the APPI report (a possibly unlawful purpose means 60 days for the final report)\n168 | csirt_member | Close the hole and verify with a re-test"),
-        ("PB-GENERIC", "Any incident", None, 1, "4 | csirt_member | Triage: scope, severity, personal data yes or no\n24 | csirt_member | Contain and record every step in the timeline"),
+        (
+            "PB-LEAK",
+            "Personal data leak",
+            Some("data_leak"),
+            1,
+            "2 | csirt_member | Confirm what data left, how, and for whom\n4 | csirt_member | Stop further disclosure (recall mail, remove files, revoke links)\n24 | ciso | Decide on the APPI report and the notice to individuals\n72 | csirt_member | Draft the notice to the individuals and the public announcement\n168 | csirt_member | Find the root cause and propose corrective actions",
+        ),
+        (
+            "PB-MALWARE",
+            "Malware infection",
+            Some("malware"),
+            1,
+            "1 | csirt_member | Isolate the infected device from the network\n4 | csirt_member | Collect memory and disk evidence with checksums\n24 | csirt_member | Sweep the fleet for the same indicators\n72 | csirt_member | Rebuild or restore the device and confirm it is clean",
+        ),
+        (
+            "PB-LOSS",
+            "Lost or stolen device or documents",
+            Some("loss_theft"),
+            1,
+            "1 | csirt_member | Lock or wipe the device remotely; revoke its sessions\n2 | csirt_member | Check disk encryption and what information it held\n24 | csirt_member | Report to the police and keep the receipt number",
+        ),
+        (
+            "PB-PHISH",
+            "Phishing and business e-mail compromise",
+            Some("phishing"),
+            1,
+            "2 | csirt_member | Block the sender, domains and URLs at the mail gateway and proxy\n4 | csirt_member | Find and remove the message from every mailbox\n4 | csirt_member | Reset the credentials of everyone who entered them\n24 | ciso | Warn all staff with what to look for",
+        ),
+        (
+            "PB-ACCESS",
+            "Unauthorized access to a system",
+            Some("unauthorized_access"),
+            1,
+            "1 | csirt_member | Cut the attacker's access (accounts, keys, network paths)\n4 | csirt_member | Preserve logs and images before anything is rebuilt\n24 | csirt_member | Establish what data was read or taken\n24 | ciso | Decide on the APPI report (a possibly unlawful purpose means 60 days for the final report)\n168 | csirt_member | Close the hole and verify with a re-test",
+        ),
+        (
+            "PB-GENERIC",
+            "Any incident",
+            None,
+            1,
+            "4 | csirt_member | Triage: scope, severity, personal data yes or no\n24 | csirt_member | Contain and record every step in the timeline",
+        ),
     ]
 }
 

@@ -64,7 +64,11 @@ pub fn draft(kind: ReleaseKind, lang: crate::policies::DocLang, f: &DraftFacts) 
             "# お客さまの個人情報に関するお詫びとご連絡\n\nお客さま各位\n\n{known}、お客さまの個人情報({items})が第三者に漏えいした可能性があることが判明しました。\n\n{harm}\n\n当社では次の対応を行っています。\n\n{measures}\n\nご不明な点は次の窓口までお問い合わせください。\n\n{contact}\n",
             known = or(&f.known_on, "[日付]"),
             items = or(&f.data_items, "[対象項目]"),
-            harm = if f.secondary_harm { "不審な連絡やメールにご注意ください。当社からパスワードやカード番号をお尋ねすることはありません。" } else { "現時点で、この情報が不正に利用された事実は確認されていません。" },
+            harm = if f.secondary_harm {
+                "不審な連絡やメールにご注意ください。当社からパスワードやカード番号をお尋ねすることはありません。"
+            } else {
+                "現時点で、この情報が不正に利用された事実は確認されていません。"
+            },
             measures = or(&f.measures, "[対応内容]"),
             contact = or(&f.contact, "[窓口]"),
         ),
@@ -72,7 +76,11 @@ pub fn draft(kind: ReleaseKind, lang: crate::policies::DocLang, f: &DraftFacts) 
             "# About your personal information\n\nDear customer,\n\nOn {known} we found that your personal information ({items}) may have been disclosed to a third party.\n\n{harm}\n\nWhat we are doing:\n\n{measures}\n\nIf you have questions, please contact us:\n\n{contact}\n",
             known = or(&f.known_on, "[date]"),
             items = or(&f.data_items, "[data items]"),
-            harm = if f.secondary_harm { "Please be careful with unexpected calls and e-mails: we will never ask for your password or card number." } else { "We have found no sign that this information has been misused." },
+            harm = if f.secondary_harm {
+                "Please be careful with unexpected calls and e-mails: we will never ask for your password or card number."
+            } else {
+                "We have found no sign that this information has been misused."
+            },
             measures = or(&f.measures, "[measures]"),
             contact = or(&f.contact, "[contact point]"),
         ),
@@ -108,7 +116,12 @@ mod tests {
 
     #[test]
     fn the_report_has_every_item_the_commission_asks_for() {
-        let f = DraftFacts { reference: "INC-2026-0001".into(), title: "Customer list mailed to the wrong address".into(), people_affected: Some(1500), ..Default::default() };
+        let f = DraftFacts {
+            reference: "INC-2026-0001".into(),
+            title: "Customer list mailed to the wrong address".into(),
+            people_affected: Some(1500),
+            ..Default::default()
+        };
         let ja = draft(ReleaseKind::RegulatorReport, DocLang::Ja, &f);
         for h in ["概要", "項目", "本人の数", "原因", "二次被害", "本人への対応", "公表", "再発防止"] {
             assert!(ja.contains(h), "{h}");

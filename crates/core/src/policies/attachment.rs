@@ -48,7 +48,9 @@ pub fn check(name: &str, bytes: &[u8], max_bytes: usize) -> Result<AttachmentTyp
         return Err(err("file-empty", "the file is empty".into()));
     }
     if bytes.len() > max_bytes {
-        return Err(err("file-too-large", format!("the file is larger than {} MiB", max_bytes / (1024 * 1024))).arg("max", (max_bytes / (1024 * 1024)).to_string()));
+        return Err(
+            err("file-too-large", format!("the file is larger than {} MiB", max_bytes / (1024 * 1024))).arg("max", (max_bytes / (1024 * 1024)).to_string())
+        );
     }
     let is_pdf = bytes.windows(5).take(1024).any(|w| w == b"%PDF-");
     let ok = match claimed {

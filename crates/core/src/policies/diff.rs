@@ -71,17 +71,21 @@ pub fn side_by_side(old: &str, new: &str) -> Vec<Row> {
         match *op {
             DiffOp::Equal { old_index, new_index, len } => {
                 for i in 0..len {
-                    rows.push(Row { kind: RowKind::Same, left: Some(whole(ol[old_index + i], old_index + i, false)), right: Some(whole(nl[new_index + i], new_index + i, false)) });
+                    rows.push(Row {
+                        kind: RowKind::Same,
+                        left: Some(whole(ol[old_index + i], old_index + i, false)),
+                        right: Some(whole(nl[new_index + i], new_index + i, false)),
+                    });
                 }
             }
             DiffOp::Delete { old_index, old_len, .. } => {
-                for i in old_index..old_index + old_len {
-                    rows.push(Row { kind: RowKind::Removed, left: Some(whole(ol[i], i, true)), right: None });
+                for (i, line) in ol.iter().enumerate().skip(old_index).take(old_len) {
+                    rows.push(Row { kind: RowKind::Removed, left: Some(whole(line, i, true)), right: None });
                 }
             }
             DiffOp::Insert { new_index, new_len, .. } => {
-                for i in new_index..new_index + new_len {
-                    rows.push(Row { kind: RowKind::Added, left: None, right: Some(whole(nl[i], i, true)) });
+                for (i, line) in nl.iter().enumerate().skip(new_index).take(new_len) {
+                    rows.push(Row { kind: RowKind::Added, left: None, right: Some(whole(line, i, true)) });
                 }
             }
             DiffOp::Replace { old_index, old_len, new_index, new_len } => {

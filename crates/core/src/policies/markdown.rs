@@ -2,7 +2,7 @@
 //! is shown as text, and links or images whose address has a scheme other than http,
 //! https or mailto lose the address. The page's Content-Security-Policy is a second wall.
 
-use pulldown_cmark::{html, CowStr, Event, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, html};
 
 fn options() -> Options {
     Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS | Options::ENABLE_FOOTNOTES
@@ -43,7 +43,13 @@ pub fn to_plain(src: &str) -> String {
     for ev in Parser::new_ext(src, options()) {
         match ev {
             Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t) => out.push_str(&t),
-            Event::SoftBreak | Event::HardBreak | Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::TableRow | TagEnd::CodeBlock | TagEnd::BlockQuote(_)) if !out.ends_with('\n') && !out.is_empty() => out.push('\n'),
+            Event::SoftBreak
+            | Event::HardBreak
+            | Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::TableRow | TagEnd::CodeBlock | TagEnd::BlockQuote(_))
+                if !out.ends_with('\n') && !out.is_empty() =>
+            {
+                out.push('\n')
+            }
             _ => {}
         }
     }
@@ -73,7 +79,16 @@ mod tests {
             "text\n\n<svg onload=alert(1)>\n",
         ] {
             let h = to_html(src);
-            assert!(!h.contains('<') || !h.contains("<script") && !h.contains("<img") && !h.contains("<div") && !h.contains("<iframe") && !h.contains("<svg") && !h.contains("<a "), "{src} -> {h}");
+            assert!(
+                !h.contains('<')
+                    || !h.contains("<script")
+                        && !h.contains("<img")
+                        && !h.contains("<div")
+                        && !h.contains("<iframe")
+                        && !h.contains("<svg")
+                        && !h.contains("<a "),
+                "{src} -> {h}"
+            );
             assert!(h.contains("&lt;"), "{src} -> {h}");
         }
     }
@@ -91,8 +106,11 @@ mod tests {
             "<javascript:alert(1)>",
         ] {
             let h = to_html(src);
-            assert!(!h.to_ascii_lowercase().contains("script:") || !h.contains("href=\"j") , "{src} -> {h}");
-            assert!(!h.contains("href=\"javascript") && !h.contains("href=\"data") && !h.contains("src=\"javascript") && !h.contains("vbscript:msgbox\""), "{src} -> {h}");
+            assert!(!h.to_ascii_lowercase().contains("script:") || !h.contains("href=\"j"), "{src} -> {h}");
+            assert!(
+                !h.contains("href=\"javascript") && !h.contains("href=\"data") && !h.contains("src=\"javascript") && !h.contains("vbscript:msgbox\""),
+                "{src} -> {h}"
+            );
         }
         assert!(to_html("[site](https://example.com/a?b#c)").contains("href=\"https://example.com/a?b#c\""));
         assert!(to_html("[mail](mailto:privacy@example.com)").contains("href=\"mailto:privacy@example.com\""));

@@ -82,10 +82,16 @@ impl ApprovalRule {
 /// Committee the regulations and the Handbook, the CISO guidelines and procedures.
 pub fn default_rules() -> Vec<ApprovalRule> {
     use DocKind::*;
-    [(Policy, Role::CouncilMember, 12), (Regulation, Role::CommitteeMember, 12), (Guideline, Role::Ciso, 12), (Handbook, Role::CommitteeMember, 12), (Procedure, Role::Ciso, 12)]
-        .into_iter()
-        .map(|(kind, approver_role, review_months)| ApprovalRule { kind, approver_role, approvals_needed: 1, review_months })
-        .collect()
+    [
+        (Policy, Role::CouncilMember, 12),
+        (Regulation, Role::CommitteeMember, 12),
+        (Guideline, Role::Ciso, 12),
+        (Handbook, Role::CommitteeMember, 12),
+        (Procedure, Role::Ciso, 12),
+    ]
+    .into_iter()
+    .map(|(kind, approver_role, review_months)| ApprovalRule { kind, approver_role, approvals_needed: 1, review_months })
+    .collect()
 }
 
 /// Something done to a version.
@@ -235,8 +241,13 @@ pub fn parse_code(s: &str) -> Result<String, FieldError> {
     if s.is_empty() {
         return Err(FieldError::coded("code", "required", "is required"));
     }
-    if s.len() > 32 || !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') || !s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric()) {
-        return Err(FieldError::coded("code", "doc-code", "use up to 32 letters, digits, dots, dashes or underscores, starting with a letter or digit").arg("value", s));
+    if s.len() > 32
+        || !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+        || !s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+    {
+        return Err(
+            FieldError::coded("code", "doc-code", "use up to 32 letters, digits, dots, dashes or underscores, starting with a letter or digit").arg("value", s)
+        );
     }
     Ok(s.to_ascii_uppercase())
 }
@@ -244,8 +255,8 @@ pub fn parse_code(s: &str) -> Result<String, FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
     use VersionState::*;
+    use proptest::prelude::*;
 
     #[test]
     fn the_happy_path() {

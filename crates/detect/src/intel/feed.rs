@@ -5,7 +5,7 @@
 //! Whatever cannot be used is reported with where it is and why; the rest is kept.
 
 use super::pattern;
-use super::{classify, normalize, Kind, Tlp};
+use super::{Kind, Tlp, classify, normalize};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -135,7 +135,11 @@ fn stix(text: &str) -> Result<Parsed, String> {
     let mut markings: HashMap<String, Tlp> = HashMap::new();
     for o in &objects {
         if o.get("type").and_then(Value::as_str) == Some("marking-definition") {
-            let tlp = o.pointer("/definition/tlp").and_then(Value::as_str).and_then(Tlp::parse).or_else(|| o.get("name").and_then(Value::as_str).and_then(Tlp::parse));
+            let tlp = o
+                .pointer("/definition/tlp")
+                .and_then(Value::as_str)
+                .and_then(Tlp::parse)
+                .or_else(|| o.get("name").and_then(Value::as_str).and_then(Tlp::parse));
             if let (Some(id), Some(t)) = (s(o, "id"), tlp) {
                 markings.insert(id, t);
             }
@@ -303,12 +307,30 @@ fn misp_json(text: &str) -> Result<Parsed, String> {
         for (an, a) in attrs.into_iter().enumerate() {
             let at = format!("event {} attribute {}", en + 1, an + 1);
             let tlp = misp_tlp(&tag_names(a)).or(event_tlp);
-            misp_attribute(&mut out, at, &s(a, "type").unwrap_or_default(), &s(a, "value").unwrap_or_default(), truthy(a.get("to_ids")), s(a, "uuid"), &info, tlp);
+            misp_attribute(
+                &mut out,
+                at,
+                &s(a, "type").unwrap_or_default(),
+                &s(a, "value").unwrap_or_default(),
+                truthy(a.get("to_ids")),
+                s(a, "uuid"),
+                &info,
+                tlp,
+            );
         }
     }
     for (an, a) in loose.into_iter().enumerate() {
         let name = a.pointer("/Event/info").and_then(Value::as_str).unwrap_or("").to_string();
-        misp_attribute(&mut out, format!("attribute {}", an + 1), &s(a, "type").unwrap_or_default(), &s(a, "value").unwrap_or_default(), truthy(a.get("to_ids")), s(a, "uuid"), &name, misp_tlp(&tag_names(a)));
+        misp_attribute(
+            &mut out,
+            format!("attribute {}", an + 1),
+            &s(a, "type").unwrap_or_default(),
+            &s(a, "value").unwrap_or_default(),
+            truthy(a.get("to_ids")),
+            s(a, "uuid"),
+            &name,
+            misp_tlp(&tag_names(a)),
+        );
     }
     Ok(out)
 }
@@ -344,7 +366,17 @@ fn free_text(text: &str) -> Parsed {
         let before = out.indicators.len();
         for tok in l.split(|c: char| c.is_whitespace() || c == ',' || c == ';') {
             if let Some((kind, value)) = classify(tok) {
-                out.indicators.push(FeedIndicator { kind, value, external_id: None, name: String::new(), tlp: None, confidence: None, valid_from: None, valid_until: None, revoked: false });
+                out.indicators.push(FeedIndicator {
+                    kind,
+                    value,
+                    external_id: None,
+                    name: String::new(),
+                    tlp: None,
+                    confidence: None,
+                    valid_from: None,
+                    valid_until: None,
+                    revoked: false,
+                });
             }
         }
         if out.indicators.len() == before {

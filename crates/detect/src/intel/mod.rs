@@ -124,7 +124,16 @@ impl Tlp {
 /// Undoes the usual defanging of shared indicators: `hxxp://`, `example[.]com`,
 /// `user[@]example.com`, `1.2.3[.]4`.
 pub fn refang(text: &str) -> String {
-    let mut t = text.trim().replace("[.]", ".").replace("(.)", ".").replace("{.}", ".").replace("[dot]", ".").replace("[@]", "@").replace("[at]", "@").replace("[:]", ":").replace("[://]", "://");
+    let mut t = text
+        .trim()
+        .replace("[.]", ".")
+        .replace("(.)", ".")
+        .replace("{.}", ".")
+        .replace("[dot]", ".")
+        .replace("[@]", "@")
+        .replace("[at]", "@")
+        .replace("[:]", ":")
+        .replace("[://]", "://");
     for (from, to) in [("hxxps://", "https://"), ("hxxp://", "http://"), ("hXXps://", "https://"), ("hXXp://", "http://"), ("fxp://", "ftp://")] {
         if let Some(rest) = t.strip_prefix(from) {
             t = format!("{to}{rest}");
@@ -145,7 +154,9 @@ fn is_domain(t: &str) -> bool {
     if tld.is_empty() || tld.bytes().all(|b| b.is_ascii_digit()) {
         return false;
     }
-    t.split('.').all(|l| !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    t.split('.').all(|l| {
+        !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    })
 }
 
 /// An address or network in canonical form: the address, or `network/prefix` with the
@@ -189,7 +200,9 @@ pub fn normalize(kind: Kind, text: &str) -> Result<String, String> {
     if t.is_empty() {
         return Err("the value is empty".into());
     }
-    let hash = |len: usize, name: &str| if t.len() == len && is_hex(t) { Ok(t.to_string()) } else { Err(format!("{t:?} is not an {name} hash ({len} hexadecimal digits)")) };
+    let hash = |len: usize, name: &str| {
+        if t.len() == len && is_hex(t) { Ok(t.to_string()) } else { Err(format!("{t:?} is not an {name} hash ({len} hexadecimal digits)")) }
+    };
     match kind {
         Kind::Ipv4 | Kind::Ipv6 => match normalize_ip(t) {
             Some((k, v)) if k == kind => Ok(v),

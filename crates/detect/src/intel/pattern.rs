@@ -4,7 +4,7 @@
 //! stands for when it is one observation of plain equalities, which is what ISAC feeds
 //! share and what events are checked against.
 
-use super::{normalize, Kind};
+use super::{Kind, normalize};
 use std::fmt;
 
 /// A pattern: observations and how they are joined.
@@ -123,7 +123,24 @@ fn is_ident(s: &str) -> bool {
 fn is_keyword(s: &str) -> bool {
     matches!(
         s.to_ascii_uppercase().as_str(),
-        "AND" | "OR" | "NOT" | "FOLLOWEDBY" | "IN" | "LIKE" | "MATCHES" | "ISSUBSET" | "ISSUPERSET" | "EXISTS" | "WITHIN" | "SECONDS" | "REPEATS" | "TIMES" | "START" | "STOP" | "TRUE" | "FALSE"
+        "AND"
+            | "OR"
+            | "NOT"
+            | "FOLLOWEDBY"
+            | "IN"
+            | "LIKE"
+            | "MATCHES"
+            | "ISSUBSET"
+            | "ISSUPERSET"
+            | "EXISTS"
+            | "WITHIN"
+            | "SECONDS"
+            | "REPEATS"
+            | "TIMES"
+            | "START"
+            | "STOP"
+            | "TRUE"
+            | "FALSE"
     )
 }
 
@@ -549,13 +566,15 @@ impl Parser {
                         self.pos += 1;
                         o
                     }
-                    Some(Tok::Word(w)) => match Op::ALL.into_iter().find(|x| x.text().eq_ignore_ascii_case(w) && x.text().chars().all(|c| c.is_ascii_alphabetic())) {
-                        Some(o) => {
-                            self.pos += 1;
-                            o
+                    Some(Tok::Word(w)) => {
+                        match Op::ALL.into_iter().find(|x| x.text().eq_ignore_ascii_case(w) && x.text().chars().all(|c| c.is_ascii_alphabetic())) {
+                            Some(o) => {
+                                self.pos += 1;
+                                o
+                            }
+                            None => return self.fail(format!("{w:?} is not a comparison operator")),
                         }
-                        None => return self.fail(format!("{w:?} is not a comparison operator")),
-                    },
+                    }
                     _ => return self.fail("expected a comparison operator (=, !=, <, >, IN, LIKE, MATCHES, ISSUBSET, ISSUPERSET)"),
                 };
                 let value = if op == Op::In { self.list()? } else { self.constant()? };
@@ -668,10 +687,14 @@ pub fn parse(text: &str) -> Result<Pattern, PatternError> {
 
 /// The kind of indicator an object path holds, when it is one events are checked for.
 fn kind_of(path: &Path) -> Option<Kind> {
-    let props: Vec<&str> = path.steps.iter().map(|s| match s {
-        Step::Property(p) => p.as_str(),
-        Step::Index(_) => "[]",
-    }).collect();
+    let props: Vec<&str> = path
+        .steps
+        .iter()
+        .map(|s| match s {
+            Step::Property(p) => p.as_str(),
+            Step::Index(_) => "[]",
+        })
+        .collect();
     match (path.object.as_str(), props.as_slice()) {
         ("ipv4-addr", ["value"]) => Some(Kind::Ipv4),
         ("ipv6-addr", ["value"]) => Some(Kind::Ipv6),
@@ -728,7 +751,8 @@ impl Comparison {
             Comparison::Exists { .. } => Err("EXISTS is not matched as an indicator".into()),
             Comparison::Test { negated: true, .. } => Err("negated comparisons are not matched as indicators".into()),
             Comparison::Test { path, op, value, .. } => {
-                let kind = kind_of(path).ok_or_else(|| format!("{path} is not an observable isms matches (addresses, domains, URLs, e-mail addresses, file hashes)"))?;
+                let kind = kind_of(path)
+                    .ok_or_else(|| format!("{path} is not an observable isms matches (addresses, domains, URLs, e-mail addresses, file hashes)"))?;
                 let values: Vec<&Constant> = match (op, value) {
                     (Op::Eq, v) => vec![v],
                     (Op::IsSubset, v) if matches!(kind, Kind::Ipv4 | Kind::Ipv6) => vec![v],
@@ -831,7 +855,14 @@ mod tests {
     }
 
     fn path() -> impl Strategy<Value = Path> {
-        ("[a-z][a-z0-9-]{0,10}", word(), prop::collection::vec(prop_oneof![word().prop_map(Step::Property), "[^\\x00]{1,6}".prop_map(Step::Property), proptest::option::of(0u64..50).prop_map(Step::Index)], 0..3))
+        (
+            "[a-z][a-z0-9-]{0,10}",
+            word(),
+            prop::collection::vec(
+                prop_oneof![word().prop_map(Step::Property), "[^\\x00]{1,6}".prop_map(Step::Property), proptest::option::of(0u64..50).prop_map(Step::Index)],
+                0..3,
+            ),
+        )
             .prop_filter("object type is not a keyword", |(o, _, _)| !is_keyword(o))
             .prop_map(|(object, first, rest)| {
                 let mut steps = vec![Step::Property(first)];
@@ -842,16 +873,16 @@ mod tests {
 
     fn comparison() -> impl Strategy<Value = Comparison> {
         let leaf = prop_oneof![
-            (path(), any::<bool>(), prop::sample::select(Op::ALL.to_vec()), constant(), prop::collection::vec(constant(), 1..4)).prop_map(|(path, negated, op, value, list)| Comparison::Test {
-                path,
-                negated,
-                op,
-                value: if op == Op::In { Constant::List(list) } else { value },
-            }),
+            (path(), any::<bool>(), prop::sample::select(Op::ALL.to_vec()), constant(), prop::collection::vec(constant(), 1..4)).prop_map(
+                |(path, negated, op, value, list)| Comparison::Test { path, negated, op, value: if op == Op::In { Constant::List(list) } else { value } }
+            ),
             (path(), any::<bool>()).prop_map(|(path, negated)| Comparison::Exists { path, negated }),
         ];
         leaf.prop_recursive(4, 16, 2, |inner| {
-            prop_oneof![(inner.clone(), inner.clone()).prop_map(|(a, b)| Comparison::And(Box::new(a), Box::new(b))), (inner.clone(), inner).prop_map(|(a, b)| Comparison::Or(Box::new(a), Box::new(b)))]
+            prop_oneof![
+                (inner.clone(), inner.clone()).prop_map(|(a, b)| Comparison::And(Box::new(a), Box::new(b))),
+                (inner.clone(), inner).prop_map(|(a, b)| Comparison::Or(Box::new(a), Box::new(b)))
+            ]
         })
     }
 

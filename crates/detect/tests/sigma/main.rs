@@ -6,9 +6,7 @@ use isms_detect::{Engine, Event, LoadReport, LogSourceMap};
 use std::path::{Path, PathBuf};
 
 fn bench_dir() -> PathBuf {
-    let dir = std::env::var_os("ISMS_BENCH_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench"));
+    let dir = std::env::var_os("ISMS_BENCH_DIR").map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench"));
     assert!(dir.join("sigma/rules").is_dir(), "the SigmaHQ data is missing at {} (set ISMS_BENCH_DIR)", dir.display());
     dir
 }
@@ -71,7 +69,12 @@ fn every_regression_sample_fires_its_rule() {
             continue;
         }
         // The rule id is the first `id:` under `rule_metadata`.
-        let rule_id = text.split("rule_metadata:").nth(1).and_then(|t| t.lines().find_map(|l| l.trim().trim_start_matches("- ").strip_prefix("id:"))).map(|s| s.trim().to_owned()).unwrap();
+        let rule_id = text
+            .split("rule_metadata:")
+            .nth(1)
+            .and_then(|t| t.lines().find_map(|l| l.trim().trim_start_matches("- ").strip_prefix("id:")))
+            .map(|s| s.trim().to_owned())
+            .unwrap();
         let dir = info.parent().unwrap();
         let mut events = vec![];
         for e in std::fs::read_dir(dir).unwrap() {

@@ -63,14 +63,23 @@ async fn crash_and_finish(url: &str, data: &std::path::Path) {
     let bus = Bus::connect(&nats_url(), &stream).await.unwrap_or_else(|e| panic!("NATS with JetStream is required for this test: {e}"));
     for m in 0..MESSAGES {
         let body: Vec<String> = (0..PER_MESSAGE)
-            .map(|i| format!(r#"{{"EventID": 4625, "Channel": "Security", "Computer": "dc{}", "TargetUserName": "u{}", "n": {}}}"#, (m + i) % 7, i, m * PER_MESSAGE + i))
+            .map(|i| {
+                format!(
+                    r#"{{"EventID": 4625, "Channel": "Security", "Computer": "dc{}", "TargetUserName": "u{}", "n": {}}}"#,
+                    (m + i) % 7,
+                    i,
+                    m * PER_MESSAGE + i
+                )
+            })
             .collect();
         bus.publish(&src.source.id, "body", body.join("\n").into_bytes()).await.unwrap();
     }
     // A shipper's 10 MB batch, well over NATS's default 1 MiB message: it is split
     // between events, and the worker is killed while its parts are evaluated too.
     let big: Vec<String> = (0..BIG_EVENTS)
-        .map(|i| format!(r#"{{"EventID": 4625, "Channel": "Security", "Computer": "dc{}", "TargetUserName": "big{i}", "Message": "{}"}}"#, i % 7, "x".repeat(1900)))
+        .map(|i| {
+            format!(r#"{{"EventID": 4625, "Channel": "Security", "Computer": "dc{}", "TargetUserName": "big{i}", "Message": "{}"}}"#, i % 7, "x".repeat(1900))
+        })
         .collect();
     let big = big.join("\n").into_bytes();
     assert!(big.len() > 10_000_000);
@@ -112,7 +121,13 @@ async fn crash_and_finish(url: &str, data: &std::path::Path) {
     let all = alerts::list(&app, &sys, &AlertQuery { state: Some("all".into()), limit: Some(500), ..Default::default() }).await.unwrap();
     assert_eq!(all.items.iter().map(|a| a.count).sum::<i64>(), total, "every event in exactly one alert");
     assert_eq!(all.total, 7, "one alert per host");
-    let done = app.store.conn().query_one_raw(isms_store::sea_orm::Statement::from_string(app.store.backend(), "SELECT COUNT(*) AS n FROM ingest_done")).await.unwrap().unwrap();
+    let done = app
+        .store
+        .conn()
+        .query_one_raw(isms_store::sea_orm::Statement::from_string(app.store.backend(), "SELECT COUNT(*) AS n FROM ingest_done"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(done.try_get::<i64>("", "n").unwrap(), messages as i64, "each batch recorded once");
 }
 

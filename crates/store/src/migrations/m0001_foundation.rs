@@ -1,38 +1,134 @@
 //! The foundation: organisation (companies, departments, people), accounts (users, role
 //! grants, sessions, API tokens), settings, and the audit chain.
 
-use super::columns::{id, ms, ref_id, fk, index};
+use super::columns::{fk, id, index, ms, ref_id};
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 #[derive(DeriveIden)]
-enum Companies { Table, Id, Code, Name, NameJa, IsHolding, Active, CreatedMs, UpdatedMs }
+enum Companies {
+    Table,
+    Id,
+    Code,
+    Name,
+    NameJa,
+    IsHolding,
+    Active,
+    CreatedMs,
+    UpdatedMs,
+}
 #[derive(DeriveIden)]
-enum Departments { Table, Id, CompanyId, Code, Name, CreatedMs, UpdatedMs }
+enum Departments {
+    Table,
+    Id,
+    CompanyId,
+    Code,
+    Name,
+    CreatedMs,
+    UpdatedMs,
+}
 #[derive(DeriveIden)]
 enum People {
-    Table, Id, CompanyId, DepartmentId, EmployeeNumber, Name, Email, ManagerId, Status, JoinedOn, LeftOn,
-    CreatedMs, UpdatedMs,
+    Table,
+    Id,
+    CompanyId,
+    DepartmentId,
+    EmployeeNumber,
+    Name,
+    Email,
+    ManagerId,
+    Status,
+    JoinedOn,
+    LeftOn,
+    CreatedMs,
+    UpdatedMs,
 }
 #[derive(DeriveIden)]
 enum Users {
-    Table, Id, PersonId, Username, DisplayName, PasswordHash, TotpSecret, TotpEnabled, TotpLastStep, Disabled, Locale,
-    TimeZone, FailedLogins, LockedUntilMs, LastLoginMs, CreatedMs, UpdatedMs,
+    Table,
+    Id,
+    PersonId,
+    Username,
+    DisplayName,
+    PasswordHash,
+    TotpSecret,
+    TotpEnabled,
+    TotpLastStep,
+    Disabled,
+    Locale,
+    TimeZone,
+    FailedLogins,
+    LockedUntilMs,
+    LastLoginMs,
+    CreatedMs,
+    UpdatedMs,
 }
 #[derive(DeriveIden)]
-enum RoleGrants { Table, Id, UserId, Role, CompanyId, ExpiresMs, CreatedMs }
+enum RoleGrants {
+    Table,
+    Id,
+    UserId,
+    Role,
+    CompanyId,
+    ExpiresMs,
+    CreatedMs,
+}
 #[derive(DeriveIden)]
-enum Sessions { Table, Id, UserId, CsrfToken, SecondFactorOk, CreatedMs, LastSeenMs, ExpiresMs, UserAgent, Ip }
+enum Sessions {
+    Table,
+    Id,
+    UserId,
+    CsrfToken,
+    SecondFactorOk,
+    CreatedMs,
+    LastSeenMs,
+    ExpiresMs,
+    UserAgent,
+    Ip,
+}
 #[derive(DeriveIden)]
-enum ApiTokens { Table, Id, Name, TokenHash, IssuedBy, Role, Companies, ExpiresMs, CreatedMs, LastUsedMs, Revoked }
+enum ApiTokens {
+    Table,
+    Id,
+    Name,
+    TokenHash,
+    IssuedBy,
+    Role,
+    Companies,
+    ExpiresMs,
+    CreatedMs,
+    LastUsedMs,
+    Revoked,
+}
 #[derive(DeriveIden)]
-enum Settings { Table, Key, Value }
+enum Settings {
+    Table,
+    Key,
+    Value,
+}
 #[derive(DeriveIden)]
-enum AuditLog { Table, Seq, AtMs, Actor, Action, Entity, RecordId, CompanyId, Detail, PrevHash, Hash }
+enum AuditLog {
+    Table,
+    Seq,
+    AtMs,
+    Actor,
+    Action,
+    Entity,
+    RecordId,
+    CompanyId,
+    Detail,
+    PrevHash,
+    Hash,
+}
 #[derive(DeriveIden)]
-enum AuditHead { Table, Id, Seq, Hash }
+enum AuditHead {
+    Table,
+    Id,
+    Seq,
+    Hash,
+}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

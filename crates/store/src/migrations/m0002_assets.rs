@@ -9,45 +9,157 @@ use sea_orm_migration::prelude::*;
 pub struct Migration;
 
 #[derive(DeriveIden)]
-enum Companies { Table, Id }
+enum Companies {
+    Table,
+    Id,
+}
 #[derive(DeriveIden)]
-enum Departments { Table, Id }
+enum Departments {
+    Table,
+    Id,
+}
 #[derive(DeriveIden)]
-enum People { Table, Id }
+enum People {
+    Table,
+    Id,
+}
 #[derive(DeriveIden)]
-enum Users { Table, Id }
+enum Users {
+    Table,
+    Id,
+}
 #[derive(DeriveIden)]
 enum HandlingCategories {
-    Table, Id, Code, Name, NameJa, Description, CustomerInformation, PersonalInformation, NeedToKnow, AccessRoles,
-    OnPremises, ApprovedCloud, Terminals, PaperLocked, TakeOut, RemoteWork, EmailOutside, RemovableMedia,
-    EncryptAtRest, EncryptInTransit, Mfa, AccessLogging, RetentionMonths, Disposal, CreatedMs, UpdatedMs,
+    Table,
+    Id,
+    Code,
+    Name,
+    NameJa,
+    Description,
+    CustomerInformation,
+    PersonalInformation,
+    NeedToKnow,
+    AccessRoles,
+    OnPremises,
+    ApprovedCloud,
+    Terminals,
+    PaperLocked,
+    TakeOut,
+    RemoteWork,
+    EmailOutside,
+    RemovableMedia,
+    EncryptAtRest,
+    EncryptInTransit,
+    Mfa,
+    AccessLogging,
+    RetentionMonths,
+    Disposal,
+    CreatedMs,
+    UpdatedMs,
 }
 #[derive(DeriveIden)]
 enum SupportingAssets {
-    Table, Id, CompanyId, Kind, Name, Description, OwnerId, Location, InternetExposed, Mfa, AccessLogging,
-    EncryptedAtRest, EncryptedInTransit, EndpointProtection, PatchedOn, ZeroTrust, Locked, CreatedMs, UpdatedMs,
+    Table,
+    Id,
+    CompanyId,
+    Kind,
+    Name,
+    Description,
+    OwnerId,
+    Location,
+    InternetExposed,
+    Mfa,
+    AccessLogging,
+    EncryptedAtRest,
+    EncryptedInTransit,
+    EndpointProtection,
+    PatchedOn,
+    ZeroTrust,
+    Locked,
+    CreatedMs,
+    UpdatedMs,
 }
 #[derive(DeriveIden)]
-enum CloudApprovals { Table, SupportId, CategoryId }
+enum CloudApprovals {
+    Table,
+    SupportId,
+    CategoryId,
+}
 #[derive(DeriveIden)]
 enum InformationAssets {
-    Table, Id, CompanyId, DepartmentId, CategoryId, CustomerInformation, Name, Description, OwnerId, Medium, Volume, ReviewDue,
-    ReviewMonths, CreatedMs, UpdatedMs,
+    Table,
+    Id,
+    CompanyId,
+    DepartmentId,
+    CategoryId,
+    CustomerInformation,
+    Name,
+    Description,
+    OwnerId,
+    Medium,
+    Volume,
+    ReviewDue,
+    ReviewMonths,
+    CreatedMs,
+    UpdatedMs,
 }
 #[derive(DeriveIden)]
-enum AssetLinks { Table, AssetId, SupportId }
+enum AssetLinks {
+    Table,
+    AssetId,
+    SupportId,
+}
 #[derive(DeriveIden)]
 enum AssetFindings {
-    Table, Id, Key, CompanyId, AssetId, SupportId, TakeoutId, Rule, Severity, CustomerInformation, Status, OpenedMs,
-    ClosedMs, Reason, ApprovedBy, ExpiresOn, UpdatedMs,
+    Table,
+    Id,
+    Key,
+    CompanyId,
+    AssetId,
+    SupportId,
+    TakeoutId,
+    Rule,
+    Severity,
+    CustomerInformation,
+    Status,
+    OpenedMs,
+    ClosedMs,
+    Reason,
+    ApprovedBy,
+    ExpiresOn,
+    UpdatedMs,
 }
 #[derive(DeriveIden)]
 enum Takeouts {
-    Table, Id, CompanyId, CategoryId, AssetId, What, RequestedBy, Purpose, Medium, Destination, ReturnBy, Status, DecidedBy,
-    DecidedMs, DecisionNote, ReturnedMs, CreatedMs, UpdatedMs,
+    Table,
+    Id,
+    CompanyId,
+    CategoryId,
+    AssetId,
+    What,
+    RequestedBy,
+    Purpose,
+    Medium,
+    Destination,
+    ReturnBy,
+    Status,
+    DecidedBy,
+    DecidedMs,
+    DecisionNote,
+    ReturnedMs,
+    CreatedMs,
+    UpdatedMs,
 }
 #[derive(DeriveIden)]
-enum StagedImports { Table, Id, UserId, Kind, FileName, Data, CreatedMs }
+enum StagedImports {
+    Table,
+    Id,
+    UserId,
+    Kind,
+    FileName,
+    Data,
+    CreatedMs,
+}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -306,7 +418,9 @@ impl MigrationTrait for Migration {
         if m.get_database_backend() == sea_orm::DbBackend::Sqlite {
             m.get_connection().execute_unprepared("DROP TABLE IF EXISTS information_assets_fts").await?;
         }
-        for t in ["staged_imports", "asset_findings", "takeouts", "asset_links", "information_assets", "cloud_approvals", "supporting_assets", "handling_categories"] {
+        for t in
+            ["staged_imports", "asset_findings", "takeouts", "asset_links", "information_assets", "cloud_approvals", "supporting_assets", "handling_categories"]
+        {
             m.drop_table(Table::drop().table(Alias::new(t)).to_owned()).await?;
         }
         Ok(())

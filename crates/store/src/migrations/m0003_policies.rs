@@ -9,42 +9,157 @@ use sea_orm_migration::prelude::*;
 pub struct Migration;
 
 #[derive(DeriveIden)]
-enum Companies { Table, Id }
+enum Companies {
+    Table,
+    Id,
+}
 #[derive(DeriveIden)]
-enum People { Table, Id }
+enum People {
+    Table,
+    Id,
+}
 #[derive(DeriveIden)]
-enum Users { Table, Id }
+enum Users {
+    Table,
+    Id,
+}
 #[derive(DeriveIden)]
 enum Notifications {
-    Table, Id, UserId, PersonId, Kind, Args, Link, DedupKey, CreatedMs, ReadMs, MailStatus, MailTo, MailAttempts,
-    NextAttemptMs, MailError,
+    Table,
+    Id,
+    UserId,
+    PersonId,
+    Kind,
+    Args,
+    Link,
+    DedupKey,
+    CreatedMs,
+    ReadMs,
+    MailStatus,
+    MailTo,
+    MailAttempts,
+    NextAttemptMs,
+    MailError,
 }
 #[derive(DeriveIden)]
-enum WebhookOutbox { Table, Id, Hook, Kind, Args, Link, DedupKey, Status, Attempts, NextAttemptMs, Error, CreatedMs }
+enum WebhookOutbox {
+    Table,
+    Id,
+    Hook,
+    Kind,
+    Args,
+    Link,
+    DedupKey,
+    Status,
+    Attempts,
+    NextAttemptMs,
+    Error,
+    CreatedMs,
+}
 #[derive(DeriveIden)]
-enum DocumentKinds { Table, Kind, ApproverRole, ApprovalsNeeded, ReviewMonths, UpdatedMs }
+enum DocumentKinds {
+    Table,
+    Kind,
+    ApproverRole,
+    ApprovalsNeeded,
+    ReviewMonths,
+    UpdatedMs,
+}
 #[derive(DeriveIden)]
 enum Documents {
-    Table, Id, Code, Kind, Title, CompanyId, OwnerId, Language, TranslationId, Public, MustAcknowledge, ReviewMonths,
-    ReviewDue, CurrentVersionId, Retired, CreatedMs, UpdatedMs,
+    Table,
+    Id,
+    Code,
+    Kind,
+    Title,
+    CompanyId,
+    OwnerId,
+    Language,
+    TranslationId,
+    Public,
+    MustAcknowledge,
+    ReviewMonths,
+    ReviewDue,
+    CurrentVersionId,
+    Retired,
+    CreatedMs,
+    UpdatedMs,
 }
 #[derive(DeriveIden)]
-enum DocumentCompanies { Table, DocumentId, CompanyId }
+enum DocumentCompanies {
+    Table,
+    DocumentId,
+    CompanyId,
+}
 #[derive(DeriveIden)]
 enum DocumentVersions {
-    Table, Id, DocumentId, Number, State, Title, Body, Summary, CreatedBy, CreatedMs, UpdatedMs, SubmittedMs, ApprovedMs,
-    PublishedMs, RetiredMs, DecisionNote,
+    Table,
+    Id,
+    DocumentId,
+    Number,
+    State,
+    Title,
+    Body,
+    Summary,
+    CreatedBy,
+    CreatedMs,
+    UpdatedMs,
+    SubmittedMs,
+    ApprovedMs,
+    PublishedMs,
+    RetiredMs,
+    DecisionNote,
 }
 #[derive(DeriveIden)]
-enum VersionApprovals { Table, Id, VersionId, UserId, Role, Decision, Note, DecidedMs }
+enum VersionApprovals {
+    Table,
+    Id,
+    VersionId,
+    UserId,
+    Role,
+    Decision,
+    Note,
+    DecidedMs,
+}
 #[derive(DeriveIden)]
-enum VersionAttachments { Table, Id, VersionId, FileName, ContentType, Size, Sha256, Data, UploadedBy, CreatedMs }
+enum VersionAttachments {
+    Table,
+    Id,
+    VersionId,
+    FileName,
+    ContentType,
+    Size,
+    Sha256,
+    Data,
+    UploadedBy,
+    CreatedMs,
+}
 #[derive(DeriveIden)]
-enum Acknowledgements { Table, VersionId, PersonId, UserId, AcknowledgedMs }
+enum Acknowledgements {
+    Table,
+    VersionId,
+    PersonId,
+    UserId,
+    AcknowledgedMs,
+}
 #[derive(DeriveIden)]
-enum DocumentReviews { Table, Id, DocumentId, Outcome, Note, ReviewedBy, ReviewedMs, VersionId }
+enum DocumentReviews {
+    Table,
+    Id,
+    DocumentId,
+    Outcome,
+    Note,
+    ReviewedBy,
+    ReviewedMs,
+    VersionId,
+}
 #[derive(DeriveIden)]
-enum DocumentLinks { Table, DocumentId, TargetKind, TargetId }
+enum DocumentLinks {
+    Table,
+    DocumentId,
+    TargetKind,
+    TargetId,
+}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -285,8 +400,17 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for t in [
-            "document_links", "document_reviews", "acknowledgements", "version_attachments", "version_approvals",
-            "document_versions", "document_companies", "documents", "document_kinds", "webhook_outbox", "notifications",
+            "document_links",
+            "document_reviews",
+            "acknowledgements",
+            "version_attachments",
+            "version_approvals",
+            "document_versions",
+            "document_companies",
+            "documents",
+            "document_kinds",
+            "webhook_outbox",
+            "notifications",
         ] {
             m.drop_table(Table::drop().table(Alias::new(t)).to_owned()).await?;
         }

@@ -9,44 +9,213 @@ use sea_orm_migration::prelude::*;
 pub struct Migration;
 
 #[derive(DeriveIden)]
-enum Companies { Table, Id }
-#[derive(DeriveIden)]
-enum People { Table, Id }
-#[derive(DeriveIden)]
-enum Users { Table, Id }
-#[derive(DeriveIden)]
-enum Incidents {
-    Table, Id, Ref, Title, Kind, Status, Severity, Impact, Exposure, CompanyId, Description, ReportedBy, ReporterPersonId,
-    DiscoveredMs, ReportedMs, TriageMs, ContainedMs, EradicatedMs, RecoveredMs, ReviewMs, ClosedMs, PersonalData, CustomerData,
-    Sensitive, FinancialRisk, UnlawfulPurpose, PeopleAffected, StronglyEncrypted, EuResidents, DataCategories, Techniques,
-    Exercise, RootCause, Lessons, ActionsNote, CloseReason, CreatedMs, UpdatedMs,
+enum Companies {
+    Table,
+    Id,
 }
 #[derive(DeriveIden)]
-enum IncidentCompanies { Table, IncidentId, CompanyId }
+enum People {
+    Table,
+    Id,
+}
 #[derive(DeriveIden)]
-enum IncidentAssets { Table, IncidentId, TargetKind, TargetId }
+enum Users {
+    Table,
+    Id,
+}
 #[derive(DeriveIden)]
-enum IncidentMembers { Table, IncidentId, UserId, AddedBy, AddedMs }
+enum Incidents {
+    Table,
+    Id,
+    Ref,
+    Title,
+    Kind,
+    Status,
+    Severity,
+    Impact,
+    Exposure,
+    CompanyId,
+    Description,
+    ReportedBy,
+    ReporterPersonId,
+    DiscoveredMs,
+    ReportedMs,
+    TriageMs,
+    ContainedMs,
+    EradicatedMs,
+    RecoveredMs,
+    ReviewMs,
+    ClosedMs,
+    PersonalData,
+    CustomerData,
+    Sensitive,
+    FinancialRisk,
+    UnlawfulPurpose,
+    PeopleAffected,
+    StronglyEncrypted,
+    EuResidents,
+    DataCategories,
+    Techniques,
+    Exercise,
+    RootCause,
+    Lessons,
+    ActionsNote,
+    CloseReason,
+    CreatedMs,
+    UpdatedMs,
+}
 #[derive(DeriveIden)]
-enum IncidentEvents { Table, Id, IncidentId, AtMs, Actor, Kind, Text, Personal }
+enum IncidentCompanies {
+    Table,
+    IncidentId,
+    CompanyId,
+}
 #[derive(DeriveIden)]
-enum IncidentClocks { Table, Id, IncidentId, Kind, DueMs, DoneMs, DoneBy, Note }
+enum IncidentAssets {
+    Table,
+    IncidentId,
+    TargetKind,
+    TargetId,
+}
 #[derive(DeriveIden)]
-enum IncidentActions { Table, Id, IncidentId, Title, OwnerId, DueOn, Status, DoneMs, VerifiedMs, VerifiedBy, Note, CreatedBy, CreatedMs }
+enum IncidentMembers {
+    Table,
+    IncidentId,
+    UserId,
+    AddedBy,
+    AddedMs,
+}
 #[derive(DeriveIden)]
-enum IncidentObservables { Table, Id, IncidentId, Kind, Value, Note, CreatedBy, CreatedMs }
+enum IncidentEvents {
+    Table,
+    Id,
+    IncidentId,
+    AtMs,
+    Actor,
+    Kind,
+    Text,
+    Personal,
+}
 #[derive(DeriveIden)]
-enum IncidentEvidence { Table, Id, IncidentId, FileName, ContentType, Size, Sha256, Data, Description, CollectedBy, CollectedMs }
+enum IncidentClocks {
+    Table,
+    Id,
+    IncidentId,
+    Kind,
+    DueMs,
+    DoneMs,
+    DoneBy,
+    Note,
+}
 #[derive(DeriveIden)]
-enum Playbooks { Table, Id, Code, Version, Name, Kind, MinSeverity, Tasks, Latest, CreatedBy, CreatedMs }
+enum IncidentActions {
+    Table,
+    Id,
+    IncidentId,
+    Title,
+    OwnerId,
+    DueOn,
+    Status,
+    DoneMs,
+    VerifiedMs,
+    VerifiedBy,
+    Note,
+    CreatedBy,
+    CreatedMs,
+}
 #[derive(DeriveIden)]
-enum IncidentTasks { Table, Id, IncidentId, PlaybookId, Title, Role, DueMs, DoneMs, DoneBy, CreatedMs }
+enum IncidentObservables {
+    Table,
+    Id,
+    IncidentId,
+    Kind,
+    Value,
+    Note,
+    CreatedBy,
+    CreatedMs,
+}
 #[derive(DeriveIden)]
-enum IncidentReleases { Table, Id, IncidentId, Kind, Language, Body, Status, DraftedBy, ApprovedBy, ApprovedMs, ReleasedMs, CreatedMs, UpdatedMs }
+enum IncidentEvidence {
+    Table,
+    Id,
+    IncidentId,
+    FileName,
+    ContentType,
+    Size,
+    Sha256,
+    Data,
+    Description,
+    CollectedBy,
+    CollectedMs,
+}
 #[derive(DeriveIden)]
-enum Drills { Table, Id, Title, PlannedOn, CompanyId, IncidentId, Participants, Findings, CreatedBy, CreatedMs, UpdatedMs }
+enum Playbooks {
+    Table,
+    Id,
+    Code,
+    Version,
+    Name,
+    Kind,
+    MinSeverity,
+    Tasks,
+    Latest,
+    CreatedBy,
+    CreatedMs,
+}
 #[derive(DeriveIden)]
-enum EvidenceCustody { Table, Id, EvidenceId, AtMs, Actor, Action, Party, Note }
+enum IncidentTasks {
+    Table,
+    Id,
+    IncidentId,
+    PlaybookId,
+    Title,
+    Role,
+    DueMs,
+    DoneMs,
+    DoneBy,
+    CreatedMs,
+}
+#[derive(DeriveIden)]
+enum IncidentReleases {
+    Table,
+    Id,
+    IncidentId,
+    Kind,
+    Language,
+    Body,
+    Status,
+    DraftedBy,
+    ApprovedBy,
+    ApprovedMs,
+    ReleasedMs,
+    CreatedMs,
+    UpdatedMs,
+}
+#[derive(DeriveIden)]
+enum Drills {
+    Table,
+    Id,
+    Title,
+    PlannedOn,
+    CompanyId,
+    IncidentId,
+    Participants,
+    Findings,
+    CreatedBy,
+    CreatedMs,
+    UpdatedMs,
+}
+#[derive(DeriveIden)]
+enum EvidenceCustody {
+    Table,
+    Id,
+    EvidenceId,
+    AtMs,
+    Actor,
+    Action,
+    Party,
+    Note,
+}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -383,7 +552,22 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for t in ["drills", "incident_releases", "incident_tasks", "playbooks", "evidence_custody", "incident_evidence", "incident_observables", "incident_actions", "incident_clocks", "incident_events", "incident_members", "incident_assets", "incident_companies", "incidents"] {
+        for t in [
+            "drills",
+            "incident_releases",
+            "incident_tasks",
+            "playbooks",
+            "evidence_custody",
+            "incident_evidence",
+            "incident_observables",
+            "incident_actions",
+            "incident_clocks",
+            "incident_events",
+            "incident_members",
+            "incident_assets",
+            "incident_companies",
+            "incidents",
+        ] {
             m.drop_table(Table::drop().table(Alias::new(t)).to_owned()).await?;
         }
         Ok(())

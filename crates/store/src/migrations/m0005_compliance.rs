@@ -10,43 +10,181 @@ use sea_orm_migration::prelude::*;
 pub struct Migration;
 
 #[derive(DeriveIden)]
-enum Companies { Table, Id }
-#[derive(DeriveIden)]
-enum People { Table, Id }
-#[derive(DeriveIden)]
-enum Users { Table, Id }
-#[derive(DeriveIden)]
-enum InformationAssets { Table, Id }
-#[derive(DeriveIden)]
-enum Frameworks { Table, Id, Code, Name, Version, Publisher, Description, Builtin, CreatedMs, UpdatedMs }
-#[derive(DeriveIden)]
-enum Requirements { Table, Id, FrameworkId, Ref, ParentId, Depth, Position, Leaf, Title, TitleJa, Description }
-#[derive(DeriveIden)]
-enum RequirementMappings { Table, FromId, ToId, Relation }
-#[derive(DeriveIden)]
-enum Controls { Table, Id, Code, Title, Description, CompanyId, OwnerId, Status, ReviewMonths, ReviewDue, CreatedMs, UpdatedMs }
-#[derive(DeriveIden)]
-enum ControlCompanies { Table, ControlId, CompanyId }
-#[derive(DeriveIden)]
-enum ControlRequirements { Table, ControlId, RequirementId }
-#[derive(DeriveIden)]
-enum ControlEvidence { Table, Id, ControlId, Kind, Title, Url, FileName, ContentType, Size, Sha256, Data, EvidenceOn, AddedBy, AddedMs }
-#[derive(DeriveIden)]
-enum SoaEntries { Table, Scope, RequirementId, FrameworkId, Applicable, Justification, UpdatedBy, UpdatedMs }
-#[derive(DeriveIden)]
-enum Risks {
-    Table, Id, Ref, Title, Description, CompanyId, OwnerId, Threat, Vulnerability, InherentLikelihood, InherentImpact,
-    InherentScore, ResidualLikelihood, ResidualImpact, ResidualScore, ResidualReason, Treatment, Plan, Status, AcceptedBy,
-    AcceptedMs, AcceptanceReason, AcceptanceExpires, ReviewDue, CreatedMs, UpdatedMs,
+enum Companies {
+    Table,
+    Id,
 }
 #[derive(DeriveIden)]
-enum RiskAssets { Table, RiskId, AssetId }
+enum People {
+    Table,
+    Id,
+}
 #[derive(DeriveIden)]
-enum RiskControls { Table, RiskId, ControlId }
+enum Users {
+    Table,
+    Id,
+}
 #[derive(DeriveIden)]
-enum ReviewFindings { Table, Id, Key, Source, RecordId, CompanyId, Title, DueOn, OpenedMs, ClosedMs }
+enum InformationAssets {
+    Table,
+    Id,
+}
 #[derive(DeriveIden)]
-enum RiskActions { Table, Id, RiskId, Title, ControlId, OwnerId, DueOn, DoneMs, CreatedBy, CreatedMs }
+enum Frameworks {
+    Table,
+    Id,
+    Code,
+    Name,
+    Version,
+    Publisher,
+    Description,
+    Builtin,
+    CreatedMs,
+    UpdatedMs,
+}
+#[derive(DeriveIden)]
+enum Requirements {
+    Table,
+    Id,
+    FrameworkId,
+    Ref,
+    ParentId,
+    Depth,
+    Position,
+    Leaf,
+    Title,
+    TitleJa,
+    Description,
+}
+#[derive(DeriveIden)]
+enum RequirementMappings {
+    Table,
+    FromId,
+    ToId,
+    Relation,
+}
+#[derive(DeriveIden)]
+enum Controls {
+    Table,
+    Id,
+    Code,
+    Title,
+    Description,
+    CompanyId,
+    OwnerId,
+    Status,
+    ReviewMonths,
+    ReviewDue,
+    CreatedMs,
+    UpdatedMs,
+}
+#[derive(DeriveIden)]
+enum ControlCompanies {
+    Table,
+    ControlId,
+    CompanyId,
+}
+#[derive(DeriveIden)]
+enum ControlRequirements {
+    Table,
+    ControlId,
+    RequirementId,
+}
+#[derive(DeriveIden)]
+enum ControlEvidence {
+    Table,
+    Id,
+    ControlId,
+    Kind,
+    Title,
+    Url,
+    FileName,
+    ContentType,
+    Size,
+    Sha256,
+    Data,
+    EvidenceOn,
+    AddedBy,
+    AddedMs,
+}
+#[derive(DeriveIden)]
+enum SoaEntries {
+    Table,
+    Scope,
+    RequirementId,
+    FrameworkId,
+    Applicable,
+    Justification,
+    UpdatedBy,
+    UpdatedMs,
+}
+#[derive(DeriveIden)]
+enum Risks {
+    Table,
+    Id,
+    Ref,
+    Title,
+    Description,
+    CompanyId,
+    OwnerId,
+    Threat,
+    Vulnerability,
+    InherentLikelihood,
+    InherentImpact,
+    InherentScore,
+    ResidualLikelihood,
+    ResidualImpact,
+    ResidualScore,
+    ResidualReason,
+    Treatment,
+    Plan,
+    Status,
+    AcceptedBy,
+    AcceptedMs,
+    AcceptanceReason,
+    AcceptanceExpires,
+    ReviewDue,
+    CreatedMs,
+    UpdatedMs,
+}
+#[derive(DeriveIden)]
+enum RiskAssets {
+    Table,
+    RiskId,
+    AssetId,
+}
+#[derive(DeriveIden)]
+enum RiskControls {
+    Table,
+    RiskId,
+    ControlId,
+}
+#[derive(DeriveIden)]
+enum ReviewFindings {
+    Table,
+    Id,
+    Key,
+    Source,
+    RecordId,
+    CompanyId,
+    Title,
+    DueOn,
+    OpenedMs,
+    ClosedMs,
+}
+#[derive(DeriveIden)]
+enum RiskActions {
+    Table,
+    Id,
+    RiskId,
+    Title,
+    ControlId,
+    OwnerId,
+    DueOn,
+    DoneMs,
+    CreatedBy,
+    CreatedMs,
+}
 
 fn date(col: impl IntoIden) -> ColumnDef {
     ColumnDef::new(col).string_len(10).to_owned()
@@ -361,8 +499,19 @@ impl MigrationTrait for Migration {
             m.get_connection().execute_unprepared("DROP TABLE IF EXISTS risks_fts").await?;
         }
         for t in [
-            "review_findings", "risk_actions", "risk_controls", "risk_assets", "risks", "soa_entries", "control_evidence", "control_requirements",
-            "control_companies", "controls", "requirement_mappings", "requirements", "frameworks",
+            "review_findings",
+            "risk_actions",
+            "risk_controls",
+            "risk_assets",
+            "risks",
+            "soa_entries",
+            "control_evidence",
+            "control_requirements",
+            "control_companies",
+            "controls",
+            "requirement_mappings",
+            "requirements",
+            "frameworks",
         ] {
             m.drop_table(Table::drop().table(Alias::new(t)).to_owned()).await?;
         }

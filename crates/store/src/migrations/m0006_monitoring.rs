@@ -10,31 +10,128 @@ use sea_orm_migration::prelude::*;
 pub struct Migration;
 
 #[derive(DeriveIden)]
-enum Companies { Table, Id }
+enum Companies {
+    Table,
+    Id,
+}
 #[derive(DeriveIden)]
-enum Users { Table, Id }
+enum Users {
+    Table,
+    Id,
+}
 #[derive(DeriveIden)]
-enum Incidents { Table, Id }
+enum Incidents {
+    Table,
+    Id,
+}
 #[derive(DeriveIden)]
 enum EventSources {
-    Table, Id, Name, CompanyId, Kind, TokenHash, TokenHint, FieldMap, ExpectedSecs, Enabled, LastEventMs, EventsTotal,
-    MalformedTotal, SilentSinceMs, CreatedMs, UpdatedMs,
+    Table,
+    Id,
+    Name,
+    CompanyId,
+    Kind,
+    TokenHash,
+    TokenHint,
+    FieldMap,
+    ExpectedSecs,
+    Enabled,
+    LastEventMs,
+    EventsTotal,
+    MalformedTotal,
+    SilentSinceMs,
+    CreatedMs,
+    UpdatedMs,
 }
 #[derive(DeriveIden)]
-enum DetectionRules { Table, Id, RuleUid, Title, Level, Status, Origin, FileName, Body, Enabled, Error, Tags, CreatedBy, CreatedMs, UpdatedMs }
+enum DetectionRules {
+    Table,
+    Id,
+    RuleUid,
+    Title,
+    Level,
+    Status,
+    Origin,
+    FileName,
+    Body,
+    Enabled,
+    Error,
+    Tags,
+    CreatedBy,
+    CreatedMs,
+    UpdatedMs,
+}
 #[derive(DeriveIden)]
-enum RuleOverrides { Table, Id, RuleId, CompanyId, SourceId, Field, Value, Reason, ExpiresOn, CreatedBy, CreatedMs }
+enum RuleOverrides {
+    Table,
+    Id,
+    RuleId,
+    CompanyId,
+    SourceId,
+    Field,
+    Value,
+    Reason,
+    ExpiresOn,
+    CreatedBy,
+    CreatedMs,
+}
 #[derive(DeriveIden)]
 enum Alerts {
-    Table, Id, CompanyId, SourceId, RuleId, Kind, Title, Severity, Host, UserName, GroupKey, Count, FirstMs, LastMs, State,
-    Resolution, AssigneeId, AcknowledgedMs, AcknowledgedBy, ClosedMs, ClosedBy, Note, IncidentId, CreatedMs, UpdatedMs,
+    Table,
+    Id,
+    CompanyId,
+    SourceId,
+    RuleId,
+    Kind,
+    Title,
+    Severity,
+    Host,
+    UserName,
+    GroupKey,
+    Count,
+    FirstMs,
+    LastMs,
+    State,
+    Resolution,
+    AssigneeId,
+    AcknowledgedMs,
+    AcknowledgedBy,
+    ClosedMs,
+    ClosedBy,
+    Note,
+    IncidentId,
+    CreatedMs,
+    UpdatedMs,
 }
 #[derive(DeriveIden)]
-enum AlertEvents { Table, AlertId, Seq, AtMs, Host, UserName, Raw }
+enum AlertEvents {
+    Table,
+    AlertId,
+    Seq,
+    AtMs,
+    Host,
+    UserName,
+    Raw,
+}
 #[derive(DeriveIden)]
-enum DeadLetters { Table, Id, SourceId, CompanyId, ReceivedMs, Reason, Raw }
+enum DeadLetters {
+    Table,
+    Id,
+    SourceId,
+    CompanyId,
+    ReceivedMs,
+    Reason,
+    Raw,
+}
 #[derive(DeriveIden)]
-enum IngestMinutes { Table, SourceId, Minute, Events, Malformed, Alerts }
+enum IngestMinutes {
+    Table,
+    SourceId,
+    Minute,
+    Events,
+    Malformed,
+    Alerts,
+}
 
 fn text(col: impl IntoIden) -> ColumnDef {
     ColumnDef::new(col).text().not_null().default("").to_owned()

@@ -9,7 +9,11 @@ use sea_orm_migration::prelude::*;
 pub struct Migration;
 
 #[derive(DeriveIden)]
-enum IngestDone { Table, Key, DoneMs }
+enum IngestDone {
+    Table,
+    Key,
+    DoneMs,
+}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

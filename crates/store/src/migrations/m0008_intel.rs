@@ -11,25 +11,99 @@ use sea_orm_migration::prelude::*;
 pub struct Migration;
 
 #[derive(DeriveIden)]
-enum Companies { Table, Id }
-#[derive(DeriveIden)]
-enum EventSources { Table, Id }
-#[derive(DeriveIden)]
-enum Alerts { Table, Id }
-#[derive(DeriveIden)]
-enum IntelFeeds {
-    Table, Id, Name, Format, Url, Collection, Auth, Username, Secret, DefaultTlp, DefaultConfidence, IntervalMinutes, Enabled,
-    Cursor, NextPullMs, ClaimedUntilMs, LastPullMs, LastOkMs, LastError, LastAdded, LastRefused, IndicatorCount, CreatedBy,
-    CreatedMs, UpdatedMs,
+enum Companies {
+    Table,
+    Id,
 }
 #[derive(DeriveIden)]
-enum Indicators { Table, Id, FeedId, Kind, Value, ExternalId, Name, Tlp, Confidence, ValidFromMs, ValidUntilMs, CreatedMs, UpdatedMs }
+enum EventSources {
+    Table,
+    Id,
+}
 #[derive(DeriveIden)]
-enum Users { Table, Id }
+enum Alerts {
+    Table,
+    Id,
+}
 #[derive(DeriveIden)]
-enum AlertSuppressions { Table, Id, GroupKey, CompanyId, AlertId, Title, Reason, ExpiresOn, CreatedBy, CreatedMs, LiftedMs, LiftedBy }
+enum IntelFeeds {
+    Table,
+    Id,
+    Name,
+    Format,
+    Url,
+    Collection,
+    Auth,
+    Username,
+    Secret,
+    DefaultTlp,
+    DefaultConfidence,
+    IntervalMinutes,
+    Enabled,
+    Cursor,
+    NextPullMs,
+    ClaimedUntilMs,
+    LastPullMs,
+    LastOkMs,
+    LastError,
+    LastAdded,
+    LastRefused,
+    IndicatorCount,
+    CreatedBy,
+    CreatedMs,
+    UpdatedMs,
+}
 #[derive(DeriveIden)]
-enum Sightings { Table, Id, SightingKey, IndicatorId, CompanyId, SourceId, AlertId, Observed, Count, FirstMs, LastMs, CreatedMs }
+enum Indicators {
+    Table,
+    Id,
+    FeedId,
+    Kind,
+    Value,
+    ExternalId,
+    Name,
+    Tlp,
+    Confidence,
+    ValidFromMs,
+    ValidUntilMs,
+    CreatedMs,
+    UpdatedMs,
+}
+#[derive(DeriveIden)]
+enum Users {
+    Table,
+    Id,
+}
+#[derive(DeriveIden)]
+enum AlertSuppressions {
+    Table,
+    Id,
+    GroupKey,
+    CompanyId,
+    AlertId,
+    Title,
+    Reason,
+    ExpiresOn,
+    CreatedBy,
+    CreatedMs,
+    LiftedMs,
+    LiftedBy,
+}
+#[derive(DeriveIden)]
+enum Sightings {
+    Table,
+    Id,
+    SightingKey,
+    IndicatorId,
+    CompanyId,
+    SourceId,
+    AlertId,
+    Observed,
+    Count,
+    FirstMs,
+    LastMs,
+    CreatedMs,
+}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -9,23 +9,87 @@ use sea_orm_migration::prelude::*;
 pub struct Migration;
 
 #[derive(DeriveIden)]
-enum Companies { Table, Id }
+enum Companies {
+    Table,
+    Id,
+}
 #[derive(DeriveIden)]
-enum Users { Table, Id }
+enum Users {
+    Table,
+    Id,
+}
 #[derive(DeriveIden)]
-enum Alerts { Table, Id }
+enum Alerts {
+    Table,
+    Id,
+}
 #[derive(DeriveIden)]
-enum OncallRotations { Table, Id, Name, CompanyId, MinSeverity, AckMinutes, ShiftHours, AnchorMs, LeadUserId, Enabled, CreatedBy, CreatedMs, UpdatedMs }
+enum OncallRotations {
+    Table,
+    Id,
+    Name,
+    CompanyId,
+    MinSeverity,
+    AckMinutes,
+    ShiftHours,
+    AnchorMs,
+    LeadUserId,
+    Enabled,
+    CreatedBy,
+    CreatedMs,
+    UpdatedMs,
+}
 #[derive(DeriveIden)]
-enum OncallMembers { Table, Id, RotationId, Position, UserId }
+enum OncallMembers {
+    Table,
+    Id,
+    RotationId,
+    Position,
+    UserId,
+}
 #[derive(DeriveIden)]
-enum OncallCovers { Table, Id, RotationId, UserId, FromMs, UntilMs, Reason, CreatedBy, CreatedMs }
+enum OncallCovers {
+    Table,
+    Id,
+    RotationId,
+    UserId,
+    FromMs,
+    UntilMs,
+    Reason,
+    CreatedBy,
+    CreatedMs,
+}
 #[derive(DeriveIden)]
-enum EventSources { Table, Id, KeepRaw }
+enum EventSources {
+    Table,
+    Id,
+    KeepRaw,
+}
 #[derive(DeriveIden)]
-enum RawEvents { Table, Id, CompanyId, SourceId, ReceivedMs, EventMs, Host, UserName, Body, Bytes }
+enum RawEvents {
+    Table,
+    Id,
+    CompanyId,
+    SourceId,
+    ReceivedMs,
+    EventMs,
+    Host,
+    UserName,
+    Body,
+    Bytes,
+}
 #[derive(DeriveIden)]
-enum AlertPages { Table, Id, AlertId, RotationId, CompanyId, UserId, Reason, PagedMs, EscalateMs }
+enum AlertPages {
+    Table,
+    Id,
+    AlertId,
+    RotationId,
+    CompanyId,
+    UserId,
+    Reason,
+    PagedMs,
+    EscalateMs,
+}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

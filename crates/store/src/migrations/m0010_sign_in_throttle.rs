@@ -12,9 +12,18 @@ use sea_orm_migration::prelude::*;
 pub struct Migration;
 
 #[derive(DeriveIden)]
-enum Users { Table, FailedLogins, LockedUntilMs }
+enum Users {
+    Table,
+    FailedLogins,
+    LockedUntilMs,
+}
 #[derive(DeriveIden)]
-enum SignInThrottle { Table, Username, Failures, UpdatedMs }
+enum SignInThrottle {
+    Table,
+    Username,
+    Failures,
+    UpdatedMs,
+}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

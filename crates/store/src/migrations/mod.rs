@@ -20,7 +20,18 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_foundation::Migration), Box::new(m0002_assets::Migration), Box::new(m0003_policies::Migration), Box::new(m0004_incidents::Migration), Box::new(m0005_compliance::Migration), Box::new(m0006_monitoring::Migration), Box::new(m0007_ingest::Migration), Box::new(m0008_intel::Migration), Box::new(m0009_oncall_raw_events::Migration), Box::new(m0010_sign_in_throttle::Migration)]
+        vec![
+            Box::new(m0001_foundation::Migration),
+            Box::new(m0002_assets::Migration),
+            Box::new(m0003_policies::Migration),
+            Box::new(m0004_incidents::Migration),
+            Box::new(m0005_compliance::Migration),
+            Box::new(m0006_monitoring::Migration),
+            Box::new(m0007_ingest::Migration),
+            Box::new(m0008_intel::Migration),
+            Box::new(m0009_oncall_raw_events::Migration),
+            Box::new(m0010_sign_in_throttle::Migration),
+        ]
     }
 }
 

@@ -2,20 +2,20 @@
 //! media), handling categories, conformance findings, take-out requests and import.
 
 use super::{Page, Problem};
-use crate::context::Who;
-use crate::error::{problem, ApiError, ApiJson};
 use crate::WebState;
+use crate::context::Who;
+use crate::error::{ApiError, ApiJson, problem};
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use isms_app::AppError;
 use isms_app::assets::conformance::{self, AcceptInput, RecheckSummary};
 use isms_app::assets::register;
 use isms_app::assets::takeouts::{self, DecisionInput, Takeout, TakeoutInput};
 use isms_app::assets::transfer::{self, Preview};
-use isms_app::assets::{categories, supports, Asset, AssetInput, Category, CategoryInput, Finding, Support, SupportInput};
+use isms_app::assets::{Asset, AssetInput, Category, CategoryInput, Finding, Support, SupportInput, categories, supports};
 use isms_app::people::{ImportFailure, ImportSummary};
-use isms_app::AppError;
 use isms_core::FieldError;
 use isms_store::assets::{AssetQuery, AssetSort, FindingQuery, SupportQuery};
 use serde::Deserialize;
@@ -89,7 +89,12 @@ pub async fn show_asset(State(s): State<WebState>, Who(who): Who, Path(id): Path
 
 /// Replaces an information asset's fields and holders.
 #[utoipa::path(put, path = "/api/v1/assets/{id}", tag = "assets", params(("id" = String, Path)), request_body = AssetInput, responses((status = 200, body = Asset), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn update_asset(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(input): ApiJson<AssetInput>) -> Result<Json<Asset>, ApiError> {
+pub async fn update_asset(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<AssetInput>,
+) -> Result<Json<Asset>, ApiError> {
     Ok(Json(register::update(&s.app, &who, &id, input).await?))
 }
 
@@ -125,7 +130,10 @@ pub struct ImportOutcome {
 pub(crate) fn import_problem(f: ImportFailure) -> Response {
     match f {
         ImportFailure::Rows(rows) => {
-            let errors = rows.into_iter().map(|e| FieldError { field: format!("lines.{}.{}", e.line, e.field), message: e.message, code: e.code, args: e.args }).collect();
+            let errors = rows
+                .into_iter()
+                .map(|e| FieldError { field: format!("lines.{}.{}", e.line, e.field), message: e.message, code: e.code, args: e.args })
+                .collect();
             problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid_file", "the file has problems; nothing was imported", errors)
         }
         ImportFailure::App(e) => ApiError(e).into_response(),
@@ -135,7 +143,13 @@ pub(crate) fn import_problem(f: ImportFailure) -> Response {
 /// Imports the register from the request body, a CSV or XLSX file with the export's
 /// columns; every row is checked first and one bad row imports nothing.
 #[utoipa::path(post, path = "/api/v1/assets/import", tag = "assets", params(ImportParams), request_body(content = String, content_type = "text/csv"), responses((status = 200, body = ImportOutcome), (status = 422, body = Problem)))]
-pub async fn import_assets(State(s): State<WebState>, Who(who): Who, Query(p): Query<ImportParams>, headers: axum::http::HeaderMap, body: axum::body::Bytes) -> Response {
+pub async fn import_assets(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Query(p): Query<ImportParams>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
     let xlsx = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.contains("spreadsheetml"));
     let name = if xlsx { "upload.xlsx" } else { "upload.csv" };
     if p.dry_run.unwrap_or(false) {
@@ -184,7 +198,12 @@ pub async fn show_support(State(s): State<WebState>, Who(who): Who, Path(id): Pa
 
 /// Replaces a holder's facts; every asset it holds is re-checked.
 #[utoipa::path(put, path = "/api/v1/supporting-assets/{id}", tag = "assets", params(("id" = String, Path)), request_body = SupportInput, responses((status = 200, body = Support), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn update_support(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(input): ApiJson<SupportInput>) -> Result<Json<Support>, ApiError> {
+pub async fn update_support(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<SupportInput>,
+) -> Result<Json<Support>, ApiError> {
     Ok(Json(supports::update(&s.app, &who, &id, input).await?))
 }
 
@@ -202,7 +221,11 @@ pub async fn list_categories(State(s): State<WebState>, Who(who): Who) -> Result
 }
 
 #[utoipa::path(post, path = "/api/v1/handling-categories", tag = "assets", request_body = CategoryInput, responses((status = 201, body = Category), (status = 422, body = Problem)))]
-pub async fn create_category(State(s): State<WebState>, Who(who): Who, ApiJson(input): ApiJson<CategoryInput>) -> Result<(StatusCode, Json<Category>), ApiError> {
+pub async fn create_category(
+    State(s): State<WebState>,
+    Who(who): Who,
+    ApiJson(input): ApiJson<CategoryInput>,
+) -> Result<(StatusCode, Json<Category>), ApiError> {
     Ok((StatusCode::CREATED, Json(categories::create(&s.app, &who, input).await?)))
 }
 
@@ -213,7 +236,12 @@ pub async fn show_category(State(s): State<WebState>, Who(who): Who, Path(id): P
 
 /// Replaces a category's rules; every asset of the category is re-checked.
 #[utoipa::path(put, path = "/api/v1/handling-categories/{id}", tag = "assets", params(("id" = String, Path)), request_body = CategoryInput, responses((status = 200, body = Category), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn update_category(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(input): ApiJson<CategoryInput>) -> Result<Json<Category>, ApiError> {
+pub async fn update_category(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<CategoryInput>,
+) -> Result<Json<Category>, ApiError> {
     Ok(Json(categories::update(&s.app, &who, &id, input).await?))
 }
 
@@ -243,7 +271,16 @@ pub struct FindingParams {
 #[utoipa::path(get, path = "/api/v1/asset-findings", tag = "assets", params(FindingParams), responses((status = 200, body = Page<Finding>), (status = 403, body = Problem)))]
 pub async fn list_findings(State(s): State<WebState>, Who(who): Who, Query(p): Query<FindingParams>) -> Result<Json<Page<Finding>>, ApiError> {
     let (offset, limit) = limits(p.offset, p.limit);
-    let q = FindingQuery { company_id: p.company_id, status: p.status, rule: p.rule, asset_id: p.asset_id, support_id: p.support_id, customer_information: p.customer_information, offset, limit };
+    let q = FindingQuery {
+        company_id: p.company_id,
+        status: p.status,
+        rule: p.rule,
+        asset_id: p.asset_id,
+        support_id: p.support_id,
+        customer_information: p.customer_information,
+        offset,
+        limit,
+    };
     let r = conformance::list(&s.app, &who, &q).await?;
     Ok(Json(Page { items: r.items, total: r.total, offset, limit }))
 }
@@ -255,7 +292,12 @@ pub async fn show_finding(State(s): State<WebState>, Who(who): Who, Path(id): Pa
 
 /// Accepts an open finding as an exception; the caller is the approver.
 #[utoipa::path(post, path = "/api/v1/asset-findings/{id}/accept", tag = "assets", params(("id" = String, Path)), request_body = AcceptInput, responses((status = 200, body = Finding), (status = 422, body = Problem)))]
-pub async fn accept_finding(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(input): ApiJson<AcceptInput>) -> Result<Json<Finding>, ApiError> {
+pub async fn accept_finding(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<AcceptInput>,
+) -> Result<Json<Finding>, ApiError> {
     Ok(Json(conformance::accept(&s.app, &who, &id, input).await?))
 }
 
@@ -298,7 +340,12 @@ pub async fn show_takeout(State(s): State<WebState>, Who(who): Who, Path(id): Pa
 
 /// Approves or rejects a request (never one's own).
 #[utoipa::path(post, path = "/api/v1/takeouts/{id}/decision", tag = "assets", params(("id" = String, Path)), request_body = DecisionInput, responses((status = 200, body = Takeout), (status = 403, body = Problem), (status = 422, body = Problem)))]
-pub async fn decide_takeout(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(input): ApiJson<DecisionInput>) -> Result<Json<Takeout>, ApiError> {
+pub async fn decide_takeout(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<DecisionInput>,
+) -> Result<Json<Takeout>, ApiError> {
     Ok(Json(takeouts::decide(&s.app, &who, &id, input).await?))
 }
 

@@ -3,18 +3,20 @@
 
 use super::assets::import_problem;
 use super::{Page, Problem};
+use crate::WebState;
 use crate::context::{Ctx, Who};
 use crate::error::{ApiError, ApiJson};
-use crate::WebState;
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use isms_app::compliance::controls::{self, Control, ControlDetail, ControlInput, ControlQuery, Evidence, LinkInput};
-use isms_app::compliance::frameworks::{self, Framework, FrameworkDetail, FrameworkInput, ImportOutcome, ImportTarget, Requirement, RequirementDetail, RequirementInput};
-use isms_app::compliance::soa::{self, Decision, Section, SoaRow, Statement};
 use isms_app::compliance::Scope;
+use isms_app::compliance::controls::{self, Control, ControlDetail, ControlInput, ControlQuery, Evidence, LinkInput};
+use isms_app::compliance::frameworks::{
+    self, Framework, FrameworkDetail, FrameworkInput, ImportOutcome, ImportTarget, Requirement, RequirementDetail, RequirementInput,
+};
+use isms_app::compliance::soa::{self, Decision, Section, SoaRow, Statement};
 use isms_core::compliance::Tally;
 use serde::{Deserialize, Serialize};
 
@@ -25,7 +27,11 @@ pub async fn list_frameworks(State(s): State<WebState>, Who(who): Who) -> Result
 
 /// A framework built by hand; add requirements with `PUT .../requirements`.
 #[utoipa::path(post, path = "/api/v1/frameworks", tag = "compliance", request_body = FrameworkInput, responses((status = 201, body = Framework), (status = 422, body = Problem)))]
-pub async fn create_framework(State(s): State<WebState>, Who(who): Who, ApiJson(input): ApiJson<FrameworkInput>) -> Result<(StatusCode, Json<Framework>), ApiError> {
+pub async fn create_framework(
+    State(s): State<WebState>,
+    Who(who): Who,
+    ApiJson(input): ApiJson<FrameworkInput>,
+) -> Result<(StatusCode, Json<Framework>), ApiError> {
     Ok((StatusCode::CREATED, Json(frameworks::create(&s.app, &who, input).await?)))
 }
 
@@ -80,7 +86,12 @@ pub async fn import_mappings(State(s): State<WebState>, Who(who): Who, Query(p):
 
 /// Adds a requirement, or changes the one with the same reference.
 #[utoipa::path(put, path = "/api/v1/frameworks/{id}/requirements", tag = "compliance", params(("id" = String, Path)), request_body = RequirementInput, responses((status = 200, body = Requirement), (status = 422, body = Problem)))]
-pub async fn put_requirement(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(input): ApiJson<RequirementInput>) -> Result<Json<Requirement>, ApiError> {
+pub async fn put_requirement(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<RequirementInput>,
+) -> Result<Json<Requirement>, ApiError> {
     Ok(Json(frameworks::put_requirement(&s.app, &who, &id, input).await?))
 }
 
@@ -114,7 +125,12 @@ pub async fn show_control(State(s): State<WebState>, Who(who): Who, Path(id): Pa
 }
 
 #[utoipa::path(put, path = "/api/v1/controls/{id}", tag = "compliance", params(("id" = String, Path)), request_body = ControlInput, responses((status = 200, body = Control), (status = 422, body = Problem)))]
-pub async fn update_control(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(input): ApiJson<ControlInput>) -> Result<Json<Control>, ApiError> {
+pub async fn update_control(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ControlInput>,
+) -> Result<Json<Control>, ApiError> {
     Ok(Json(controls::update(&s.app, &who, &id, input).await?))
 }
 
@@ -127,12 +143,22 @@ pub struct ReviewNote {
 
 /// Records an effectiveness review; the next falls one interval from today.
 #[utoipa::path(post, path = "/api/v1/controls/{id}/review", tag = "compliance", params(("id" = String, Path)), request_body = ReviewNote, responses((status = 200, body = Control)))]
-pub async fn review_control(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(n): ApiJson<ReviewNote>) -> Result<Json<Control>, ApiError> {
+pub async fn review_control(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path(id): Path<String>,
+    ApiJson(n): ApiJson<ReviewNote>,
+) -> Result<Json<Control>, ApiError> {
     Ok(Json(controls::reviewed(&s.app, &who, &id, &n.note).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/controls/{id}/evidence/links", tag = "compliance", params(("id" = String, Path)), request_body = LinkInput, responses((status = 201, body = Evidence), (status = 422, body = Problem)))]
-pub async fn add_link(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(input): ApiJson<LinkInput>) -> Result<(StatusCode, Json<Evidence>), ApiError> {
+pub async fn add_link(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<LinkInput>,
+) -> Result<(StatusCode, Json<Evidence>), ApiError> {
     Ok((StatusCode::CREATED, Json(controls::add_link(&s.app, &who, &id, input).await?)))
 }
 
@@ -148,7 +174,13 @@ pub struct EvidenceParams {
 
 /// Stores a file as evidence (the body is the file) with its SHA-256.
 #[utoipa::path(post, path = "/api/v1/controls/{id}/evidence/files", tag = "compliance", params(("id" = String, Path), EvidenceParams), request_body(content = Vec<u8>, content_type = "application/octet-stream"), responses((status = 201, body = Evidence), (status = 422, body = Problem)))]
-pub async fn add_file(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, Query(p): Query<EvidenceParams>, body: Bytes) -> Result<(StatusCode, Json<Evidence>), ApiError> {
+pub async fn add_file(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path(id): Path<String>,
+    Query(p): Query<EvidenceParams>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Evidence>), ApiError> {
     Ok((StatusCode::CREATED, Json(controls::add_file(&s.app, &who, &id, &p.name, body.to_vec(), &p.title, &p.evidence_on).await?)))
 }
 
@@ -178,7 +210,13 @@ pub async fn statement(State(s): State<WebState>, Who(who): Who, Path(id): Path<
 
 /// Decides whether a requirement applies in a scope; an exclusion needs its justification.
 #[utoipa::path(put, path = "/api/v1/frameworks/{id}/soa/{requirement}", tag = "compliance", params(("id" = String, Path), ("requirement" = String, Path), ScopeParams), request_body = Decision, responses((status = 204), (status = 422, body = Problem)))]
-pub async fn decide(State(s): State<WebState>, Who(who): Who, Path((id, req)): Path<(String, String)>, Query(p): Query<ScopeParams>, ApiJson(d): ApiJson<Decision>) -> Result<StatusCode, ApiError> {
+pub async fn decide(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path((id, req)): Path<(String, String)>,
+    Query(p): Query<ScopeParams>,
+    ApiJson(d): ApiJson<Decision>,
+) -> Result<StatusCode, ApiError> {
     soa::decide(&s.app, &who, &id, &scope_of(&p)?, &req, d).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -202,7 +240,16 @@ pub async fn assessment(State(s): State<WebState>, Who(who): Who, Path(id): Path
     let st = soa::statement(&s.app, &who, &id, &scope_of(&p)?).await?;
     let (m, pa, n) = st.tally.per_mille();
     let gaps = st.gaps().cloned().collect();
-    Ok(Json(Assessment { framework: st.framework, scope: st.scope, tally: st.tally, met_per_mille: m, partial_per_mille: pa, not_met_per_mille: n, sections: st.sections, gaps }))
+    Ok(Json(Assessment {
+        framework: st.framework,
+        scope: st.scope,
+        tally: st.tally,
+        met_per_mille: m,
+        partial_per_mille: pa,
+        not_met_per_mille: n,
+        sections: st.sections,
+        gaps,
+    }))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -227,7 +274,12 @@ pub async fn export(State(s): State<WebState>, ctx: Ctx, Who(who): Who, Path(id)
     let (body, ct, ext) = match p.format.as_str() {
         "pdf" => (soa::pdf(&st, &l)?, "application/pdf", "pdf"),
         "xlsx" => (soa::xlsx(&st, &l)?, isms_app::sheet::CONTENT_TYPE, "xlsx"),
-        other => return Err(isms_app::AppError::Invalid(vec![isms_core::FieldError::coded("format", "one-of", format!("`{other}` is not one of xlsx, pdf")).arg("value", other).arg("expected", "xlsx, pdf")]).into()),
+        other => {
+            return Err(isms_app::AppError::Invalid(vec![
+                isms_core::FieldError::coded("format", "one-of", format!("`{other}` is not one of xlsx, pdf")).arg("value", other).arg("expected", "xlsx, pdf"),
+            ])
+            .into());
+        }
     };
     Ok(crate::download::file(&format!("soa-{}.{ext}", st.framework.code), ct, body))
 }

@@ -2,12 +2,12 @@
 //! and the regulatory clocks.
 
 use super::{Page, Problem};
+use crate::WebState;
 use crate::context::Who;
 use crate::error::{ApiError, ApiJson};
-use crate::WebState;
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::Json;
 use isms_app::incidents::cases::{self, FactsInput, IncidentQuery, NoteInput, ReportInput, TransitionInput};
 use isms_app::incidents::clocks::{self, Clock, DoneInput};
 use isms_app::incidents::{Incident, IncidentDetail};
@@ -35,13 +35,23 @@ pub async fn show(State(s): State<WebState>, Who(who): Who, Path(id): Path<Strin
 
 /// Records the facts: severity follows the matrix, the clocks follow the facts.
 #[utoipa::path(put, path = "/api/v1/incidents/{id}/facts", tag = "incidents", params(("id" = String, Path)), request_body = FactsInput, responses((status = 200, body = IncidentDetail), (status = 422, body = Problem)))]
-pub async fn facts(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(input): ApiJson<FactsInput>) -> Result<Json<IncidentDetail>, ApiError> {
+pub async fn facts(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<FactsInput>,
+) -> Result<Json<IncidentDetail>, ApiError> {
     Ok(Json(cases::update_facts(&s.app, &who, &id, input).await?))
 }
 
 /// Moves the case one step on; a skipped step is refused with the reason.
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/transition", tag = "incidents", params(("id" = String, Path)), request_body = TransitionInput, responses((status = 200, body = Incident), (status = 422, body = Problem)))]
-pub async fn transition(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(input): ApiJson<TransitionInput>) -> Result<Json<Incident>, ApiError> {
+pub async fn transition(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<TransitionInput>,
+) -> Result<Json<Incident>, ApiError> {
     Ok(Json(cases::transition_to(&s.app, &who, &id, input).await?))
 }
 
@@ -66,7 +76,12 @@ pub async fn member(State(s): State<WebState>, Who(who): Who, Path(id): Path<Str
 
 /// Marks a regulatory duty done.
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/clocks/{clock}/done", tag = "incidents", params(("id" = String, Path), ("clock" = String, Path)), request_body = DoneInput, responses((status = 200, body = Clock), (status = 422, body = Problem)))]
-pub async fn clock_done(State(s): State<WebState>, Who(who): Who, Path((id, clock)): Path<(String, String)>, ApiJson(input): ApiJson<DoneInput>) -> Result<Json<Clock>, ApiError> {
+pub async fn clock_done(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path((id, clock)): Path<(String, String)>,
+    ApiJson(input): ApiJson<DoneInput>,
+) -> Result<Json<Clock>, ApiError> {
     Ok(Json(clocks::complete(&s.app, &who, &id, &clock, input).await?))
 }
 
@@ -86,13 +101,23 @@ use isms_app::incidents::followup::{self, Action, ActionInput, ActionStep, Evide
 
 /// Adds a corrective action with its owner and due date.
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/actions", tag = "incidents", params(("id" = String, Path)), request_body = ActionInput, responses((status = 201, body = Action), (status = 422, body = Problem)))]
-pub async fn add_action(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(input): ApiJson<ActionInput>) -> Result<(StatusCode, Json<Action>), ApiError> {
+pub async fn add_action(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ActionInput>,
+) -> Result<(StatusCode, Json<Action>), ApiError> {
     Ok((StatusCode::CREATED, Json(followup::add_action(&s.app, &who, &id, input).await?)))
 }
 
 /// Marks an action done (its owner or the CSIRT) or verified (the CSIRT, not the owner).
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/actions/{action}/step", tag = "incidents", params(("id" = String, Path), ("action" = String, Path)), request_body = ActionStep, responses((status = 200, body = Action), (status = 422, body = Problem)))]
-pub async fn step_action(State(s): State<WebState>, Who(who): Who, Path((id, action)): Path<(String, String)>, ApiJson(input): ApiJson<ActionStep>) -> Result<Json<Action>, ApiError> {
+pub async fn step_action(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path((id, action)): Path<(String, String)>,
+    ApiJson(input): ApiJson<ActionStep>,
+) -> Result<Json<Action>, ApiError> {
     Ok(Json(followup::step_action(&s.app, &who, &id, &action, input).await?))
 }
 
@@ -109,7 +134,12 @@ pub struct Added {
 
 /// Adds observables, one per line; a bad line (named) adds nothing.
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/observables", tag = "incidents", params(("id" = String, Path)), request_body = ObservableInput, responses((status = 200, body = Added), (status = 422, body = Problem)))]
-pub async fn add_observables(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(input): ApiJson<ObservableInput>) -> Result<Json<Added>, ApiError> {
+pub async fn add_observables(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ObservableInput>,
+) -> Result<Json<Added>, ApiError> {
     Ok(Json(Added { added: followup::add_observables(&s.app, &who, &id, input).await? }))
 }
 
@@ -123,13 +153,24 @@ pub struct EvidenceParams {
 
 /// Stores an evidence file (the request body) with its SHA-256; the chain of custody starts.
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/evidence", tag = "incidents", params(("id" = String, Path), EvidenceParams), request_body(content = Vec<u8>, content_type = "application/octet-stream"), responses((status = 201, body = Evidence), (status = 422, body = Problem)))]
-pub async fn add_evidence(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, Query(p): Query<EvidenceParams>, body: axum::body::Bytes) -> Result<(StatusCode, Json<Evidence>), ApiError> {
+pub async fn add_evidence(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path(id): Path<String>,
+    Query(p): Query<EvidenceParams>,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<Evidence>), ApiError> {
     Ok((StatusCode::CREATED, Json(followup::add_evidence(&s.app, &who, &id, &p.name, body.to_vec(), &p.description).await?)))
 }
 
 /// Records that evidence was handed to someone.
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/evidence/{evidence}/hand-over", tag = "incidents", params(("id" = String, Path), ("evidence" = String, Path)), request_body = HandOver, responses((status = 204), (status = 422, body = Problem)))]
-pub async fn hand_over(State(s): State<WebState>, Who(who): Who, Path((id, ev)): Path<(String, String)>, ApiJson(input): ApiJson<HandOver>) -> Result<StatusCode, ApiError> {
+pub async fn hand_over(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path((id, ev)): Path<(String, String)>,
+    ApiJson(input): ApiJson<HandOver>,
+) -> Result<StatusCode, ApiError> {
     followup::hand_over(&s.app, &who, &id, &ev, input).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -161,7 +202,12 @@ pub struct StartInput {
 
 /// Starts a playbook on a case: its tasks are created and the people the severity calls for are told.
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/playbook", tag = "incidents", params(("id" = String, Path)), request_body = StartInput, responses((status = 200, body = Vec<Task>), (status = 422, body = Problem)))]
-pub async fn start_playbook(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(input): ApiJson<StartInput>) -> Result<Json<Vec<Task>>, ApiError> {
+pub async fn start_playbook(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<StartInput>,
+) -> Result<Json<Vec<Task>>, ApiError> {
     Ok(Json(playbooks::start(&s.app, &who, &id, &input.playbook_id).await?))
 }
 
@@ -175,13 +221,23 @@ use isms_app::incidents::releases::{self, DraftInput, EditInput, Release};
 
 /// Writes a first draft (announcement, customer notice or regulator report) from the case.
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/releases", tag = "incidents", params(("id" = String, Path)), request_body = DraftInput, responses((status = 201, body = Release), (status = 422, body = Problem)))]
-pub async fn draft_release(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(input): ApiJson<DraftInput>) -> Result<(StatusCode, Json<Release>), ApiError> {
+pub async fn draft_release(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<DraftInput>,
+) -> Result<(StatusCode, Json<Release>), ApiError> {
     Ok((StatusCode::CREATED, Json(releases::generate(&s.app, &who, &id, input).await?)))
 }
 
 /// Edits a draft; an approved text no longer changes.
 #[utoipa::path(put, path = "/api/v1/incidents/{id}/releases/{release}", tag = "incidents", params(("id" = String, Path), ("release" = String, Path)), request_body = EditInput, responses((status = 200, body = Release), (status = 422, body = Problem)))]
-pub async fn edit_release(State(s): State<WebState>, Who(who): Who, Path((id, rel)): Path<(String, String)>, ApiJson(input): ApiJson<EditInput>) -> Result<Json<Release>, ApiError> {
+pub async fn edit_release(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path((id, rel)): Path<(String, String)>,
+    ApiJson(input): ApiJson<EditInput>,
+) -> Result<Json<Release>, ApiError> {
     Ok(Json(releases::edit(&s.app, &who, &id, &rel, input).await?))
 }
 

@@ -2,16 +2,16 @@
 //! indicators, sightings, and sightings as a STIX 2.1 bundle to share back.
 
 use super::{Page, Problem};
+use crate::WebState;
 use crate::context::Who;
 use crate::error::{ApiError, ApiJson};
-use crate::WebState;
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use isms_app::monitoring::intel::{self, Feed, FeedInput, ImportReport, Indicator, IndicatorQuery, Sighting};
 use isms_app::AppError;
+use isms_app::monitoring::intel::{self, Feed, FeedInput, ImportReport, Indicator, IndicatorQuery, Sighting};
 use isms_detect::intel::Tlp;
 use serde::Deserialize;
 
@@ -59,7 +59,13 @@ pub struct ImportQuery {
 /// export, or free text). Entries that cannot be used are listed with where and why.
 #[utoipa::path(post, path = "/api/v1/intel/feeds/{id}/import", tag = "intel", params(("id" = String, Path), ImportQuery), request_body(content = String, content_type = "application/octet-stream"),
     responses((status = 200, body = ImportReport), (status = 422, body = Problem)))]
-pub async fn import(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, Query(q): Query<ImportQuery>, body: Bytes) -> Result<Json<ImportReport>, ApiError> {
+pub async fn import(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path(id): Path<String>,
+    Query(q): Query<ImportQuery>,
+    body: Bytes,
+) -> Result<Json<ImportReport>, ApiError> {
     Ok(Json(intel::import(&s.app, &who, &id, &body, q.format.as_deref(), q.replace).await?))
 }
 
@@ -107,7 +113,9 @@ pub struct ExportQuery {
 pub async fn export_sightings(State(s): State<WebState>, Who(who): Who, Query(q): Query<ExportQuery>) -> Result<Response, ApiError> {
     let tlp = match q.max_tlp.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         None => Tlp::Green,
-        Some(t) => Tlp::parse(t).ok_or_else(|| AppError::coded("max_tlp", "one-of", format!("`{t}` is not one of clear, green, amber")).into_with_arg("expected", "clear, green, amber"))?,
+        Some(t) => Tlp::parse(t).ok_or_else(|| {
+            AppError::coded("max_tlp", "one-of", format!("`{t}` is not one of clear, green, amber")).into_with_arg("expected", "clear, green, amber")
+        })?,
     };
     let bundle = intel::export_sightings(&s.app, &who, tlp, q.since_ms).await?;
     Ok(([(header::CONTENT_TYPE, "application/stix+json;version=2.1")], Json(bundle)).into_response())

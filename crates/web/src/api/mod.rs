@@ -18,8 +18,8 @@ pub mod risks;
 pub mod users;
 
 use crate::context::Who;
-use axum::response::IntoResponse;
 use axum::Json;
+use axum::response::IntoResponse;
 use serde::Serialize;
 use utoipa::OpenApi;
 
@@ -73,11 +73,21 @@ impl utoipa::Modify for Security {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
         let c = openapi.components.get_or_insert_with(Default::default);
-        c.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An API token issued under Administration → API tokens")).build()));
+        c.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An API token issued under Administration → API tokens")).build(),
+            ),
+        );
         c.add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("isms_session"))));
         c.add_security_scheme(
             "source_token",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An event source's token (isms_src_…), issued when the source is created")).build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An event source's token (isms_src_…), issued when the source is created"))
+                    .build(),
+            ),
         );
     }
 }
@@ -109,14 +119,20 @@ impl utoipa::Modify for Problems {
             for op in [&mut item.get, &mut item.post, &mut item.put, &mut item.delete, &mut item.patch].into_iter().flatten() {
                 for r in op.responses.responses.values_mut() {
                     if let RefOr::T(r) = r {
-                        let is_problem = r.content.values().any(|c| matches!(c, RefOr::T(c) if matches!(&c.schema, Some(RefOr::Ref(x)) if x.ref_location.ends_with("/Problem"))));
+                        let is_problem = r
+                            .content
+                            .values()
+                            .any(|c| matches!(c, RefOr::T(c) if matches!(&c.schema, Some(RefOr::Ref(x)) if x.ref_location.ends_with("/Problem"))));
                         if is_problem {
                             r.content = [(TYPE.to_owned(), RefOr::T(problem()))].into_iter().collect();
                         }
                     }
                 }
                 for (code, what) in common {
-                    op.responses.responses.entry(code.to_owned()).or_insert_with(|| RefOr::T(ResponseBuilder::new().description(what).content(TYPE, problem()).build()));
+                    op.responses
+                        .responses
+                        .entry(code.to_owned())
+                        .or_insert_with(|| RefOr::T(ResponseBuilder::new().description(what).content(TYPE, problem()).build()));
                 }
             }
         }

@@ -2,19 +2,21 @@
 //! rules with their overrides, alerts and dead letters.
 
 use super::{Page, Problem};
-use crate::context::Who;
-use crate::error::{problem, ApiError, ApiJson};
 use crate::WebState;
+use crate::context::Who;
+use crate::error::{ApiError, ApiJson, problem};
+use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use isms_app::AppError;
 use isms_app::monitoring::alerts::{self, Alert, AlertDetail, AlertQuery, AssignInput, EscalateInput, StepInput};
 use isms_app::monitoring::pipeline::{Outcome, SubmitError};
-use isms_app::monitoring::rules::{self, Checked, ImportFile, ImportReport, OverrideInput, OverrideView, RuleDetail, RuleInput, RuleQuery, RuleView, TestOutcome};
+use isms_app::monitoring::rules::{
+    self, Checked, ImportFile, ImportReport, OverrideInput, OverrideView, RuleDetail, RuleInput, RuleQuery, RuleView, TestOutcome,
+};
 use isms_app::monitoring::sources::{self, DeadLetter, Issued, Source, SourceInput};
-use isms_app::AppError;
 use serde::{Deserialize, Serialize};
 use std::io::Read;
 
@@ -116,7 +118,12 @@ pub async fn show_source(State(s): State<WebState>, Who(who): Who, Path(id): Pat
 }
 
 #[utoipa::path(put, path = "/api/v1/event-sources/{id}", tag = "monitoring", params(("id" = String, Path)), request_body = SourceInput, responses((status = 200, body = Source), (status = 422, body = Problem)))]
-pub async fn update_source(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(input): ApiJson<SourceInput>) -> Result<Json<Source>, ApiError> {
+pub async fn update_source(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<SourceInput>,
+) -> Result<Json<Source>, ApiError> {
     Ok(Json(sources::update(&s.app, &who, &id, input).await?))
 }
 
@@ -161,7 +168,12 @@ pub async fn show_rule(State(s): State<WebState>, Who(who): Who, Path(id): Path<
 }
 
 #[utoipa::path(put, path = "/api/v1/detection-rules/{id}", tag = "monitoring", params(("id" = String, Path)), request_body = RuleInput, responses((status = 200, body = RuleView), (status = 422, body = Problem)))]
-pub async fn update_rule(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(input): ApiJson<RuleInput>) -> Result<Json<RuleView>, ApiError> {
+pub async fn update_rule(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<RuleInput>,
+) -> Result<Json<RuleView>, ApiError> {
     Ok(Json(rules::update(&s.app, &who, &id, input).await?))
 }
 
@@ -212,13 +224,23 @@ pub struct EnabledInput {
 }
 
 #[utoipa::path(post, path = "/api/v1/detection-rules/{id}/enabled", tag = "monitoring", params(("id" = String, Path)), request_body = EnabledInput, responses((status = 200, body = RuleView)))]
-pub async fn set_enabled(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(input): ApiJson<EnabledInput>) -> Result<Json<RuleView>, ApiError> {
+pub async fn set_enabled(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<EnabledInput>,
+) -> Result<Json<RuleView>, ApiError> {
     Ok(Json(rules::set_enabled(&s.app, &who, &id, input.enabled).await?))
 }
 
 /// Turns a rule off, or makes an exception to it, for a company or a source.
 #[utoipa::path(post, path = "/api/v1/detection-rules/{id}/overrides", tag = "monitoring", params(("id" = String, Path)), request_body = OverrideInput, responses((status = 201, body = OverrideView), (status = 422, body = Problem)))]
-pub async fn add_override(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(input): ApiJson<OverrideInput>) -> Result<(StatusCode, Json<OverrideView>), ApiError> {
+pub async fn add_override(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<OverrideInput>,
+) -> Result<(StatusCode, Json<OverrideView>), ApiError> {
     Ok((StatusCode::CREATED, Json(rules::add_override(&s.app, &who, &id, input).await?)))
 }
 
@@ -246,7 +268,12 @@ pub async fn step_alert(State(s): State<WebState>, Who(who): Who, Path(id): Path
 }
 
 #[utoipa::path(post, path = "/api/v1/alerts/{id}/assign", tag = "monitoring", params(("id" = String, Path)), request_body = AssignInput, responses((status = 200, body = Alert), (status = 422, body = Problem)))]
-pub async fn assign_alert(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(input): ApiJson<AssignInput>) -> Result<Json<Alert>, ApiError> {
+pub async fn assign_alert(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<AssignInput>,
+) -> Result<Json<Alert>, ApiError> {
     Ok(Json(alerts::assign(&s.app, &who, &id, input).await?))
 }
 
@@ -259,7 +286,12 @@ pub struct Escalated {
 
 /// Opens an incident from the alert, with its events attached as evidence.
 #[utoipa::path(post, path = "/api/v1/alerts/{id}/escalate", tag = "monitoring", params(("id" = String, Path)), request_body = EscalateInput, responses((status = 201, body = Escalated), (status = 422, body = Problem)))]
-pub async fn escalate_alert(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(input): ApiJson<EscalateInput>) -> Result<(StatusCode, Json<Escalated>), ApiError> {
+pub async fn escalate_alert(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<EscalateInput>,
+) -> Result<(StatusCode, Json<Escalated>), ApiError> {
     let (alert, incident) = alerts::escalate(&s.app, &who, &id, input).await?;
     Ok((StatusCode::CREATED, Json(Escalated { alert, incident_id: incident.id, incident_ref: incident.reference })))
 }
@@ -274,7 +306,12 @@ pub async fn overview(State(s): State<WebState>, Who(who): Who) -> Result<Json<a
 /// Silences the alerts of this alert's group (same rule or indicator, host and company)
 /// with a reason until a day at most 90 days ahead, and closes the alert as benign.
 #[utoipa::path(post, path = "/api/v1/alerts/{id}/suppress", tag = "monitoring", params(("id" = String, Path)), request_body = alerts::SuppressInput, responses((status = 201, body = alerts::Suppression), (status = 422, body = Problem)))]
-pub async fn suppress_alert(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(input): ApiJson<alerts::SuppressInput>) -> Result<(StatusCode, Json<alerts::Suppression>), ApiError> {
+pub async fn suppress_alert(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<alerts::SuppressInput>,
+) -> Result<(StatusCode, Json<alerts::Suppression>), ApiError> {
     Ok((StatusCode::CREATED, Json(alerts::suppress(&s.app, &who, &id, input).await?)))
 }
 
@@ -300,7 +337,11 @@ pub async fn search_events(State(s): State<WebState>, Who(who): Who, Query(q): Q
 /// Recent raw events of the sources that keep them (within the retention), newest first,
 /// by time, source, host, user and text.
 #[utoipa::path(get, path = "/api/v1/raw-events", tag = "monitoring", params(alerts::EventQuery), responses((status = 200, body = Page<isms_app::monitoring::raw::RawHit>), (status = 422, body = Problem)))]
-pub async fn search_raw_events(State(s): State<WebState>, Who(who): Who, Query(q): Query<alerts::EventQuery>) -> Result<Json<Page<isms_app::monitoring::raw::RawHit>>, ApiError> {
+pub async fn search_raw_events(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Query(q): Query<alerts::EventQuery>,
+) -> Result<Json<Page<isms_app::monitoring::raw::RawHit>>, ApiError> {
     let p = isms_app::monitoring::raw::search(&s.app, &who, &q).await?;
     Ok(Json(Page { items: p.items, total: p.total, offset: q.offset.unwrap_or(0), limit: q.limit.unwrap_or(50).clamp(1, 500) }))
 }

@@ -1,11 +1,11 @@
 //! The caller's notifications as JSON.
 
 use super::Problem;
+use crate::WebState;
 use crate::context::Who;
 use crate::error::ApiError;
-use crate::WebState;
-use axum::extract::{Query, State};
 use axum::Json;
+use axum::extract::{Query, State};
 use isms_app::notify::{self, Notification};
 use serde::Deserialize;
 
@@ -38,6 +38,10 @@ pub struct ReadResult {
 
 /// Marks one or all of the caller's notifications read.
 #[utoipa::path(post, path = "/api/v1/notifications/read", tag = "notifications", request_body = ReadInput, responses((status = 200, body = ReadResult)))]
-pub async fn read(State(s): State<WebState>, Who(who): Who, crate::error::ApiJson(input): crate::error::ApiJson<ReadInput>) -> Result<Json<ReadResult>, ApiError> {
+pub async fn read(
+    State(s): State<WebState>,
+    Who(who): Who,
+    crate::error::ApiJson(input): crate::error::ApiJson<ReadInput>,
+) -> Result<Json<ReadResult>, ApiError> {
     Ok(Json(ReadResult { marked: notify::mark_read(&s.app, &who, input.id.as_deref()).await? }))
 }

@@ -2,12 +2,12 @@
 //! next shifts, covers and latest pages, covers, and the pages sent for one alert.
 
 use super::Problem;
+use crate::WebState;
 use crate::context::Who;
 use crate::error::{ApiError, ApiJson};
-use crate::WebState;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 use isms_app::monitoring::oncall::{self, CoverInput, CoverView, PageView, Rotation, RotationDetail, RotationInput};
 
 #[utoipa::path(get, path = "/api/v1/oncall/rotations", tag = "monitoring", responses((status = 200, body = Vec<Rotation>)))]
@@ -26,7 +26,12 @@ pub async fn show(State(s): State<WebState>, Who(who): Who, Path(id): Path<Strin
 }
 
 #[utoipa::path(put, path = "/api/v1/oncall/rotations/{id}", tag = "monitoring", params(("id" = String, Path)), request_body = RotationInput, responses((status = 200, body = Rotation), (status = 422, body = Problem)))]
-pub async fn update(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(input): ApiJson<RotationInput>) -> Result<Json<Rotation>, ApiError> {
+pub async fn update(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<RotationInput>,
+) -> Result<Json<Rotation>, ApiError> {
     Ok(Json(oncall::update(&s.app, &who, &id, input).await?))
 }
 
@@ -38,7 +43,12 @@ pub async fn delete(State(s): State<WebState>, Who(who): Who, Path(id): Path<Str
 
 /// Someone stands in for the scheduled members from one time until another.
 #[utoipa::path(post, path = "/api/v1/oncall/rotations/{id}/covers", tag = "monitoring", params(("id" = String, Path)), request_body = CoverInput, responses((status = 201, body = CoverView), (status = 422, body = Problem)))]
-pub async fn add_cover(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(input): ApiJson<CoverInput>) -> Result<(StatusCode, Json<CoverView>), ApiError> {
+pub async fn add_cover(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<CoverInput>,
+) -> Result<(StatusCode, Json<CoverView>), ApiError> {
     Ok((StatusCode::CREATED, Json(oncall::add_cover(&s.app, &who, &id, input).await?)))
 }
 

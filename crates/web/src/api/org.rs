@@ -1,12 +1,12 @@
 //! Companies and departments over JSON.
 
 use super::Problem;
+use crate::WebState;
 use crate::context::Who;
 use crate::error::{ApiError, ApiJson};
-use crate::WebState;
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
 use isms_app::org::{self, Company, CompanyInput, Department, DepartmentInput};
 
 /// Companies in the caller's scope.
@@ -29,6 +29,10 @@ pub async fn list_departments(State(s): State<WebState>, Who(who): Who) -> Resul
 
 /// Adds a department to a company.
 #[utoipa::path(post, path = "/api/v1/departments", tag = "org", request_body = DepartmentInput, responses((status = 201, body = Department), (status = 422, body = Problem)))]
-pub async fn create_department(State(s): State<WebState>, Who(who): Who, ApiJson(input): ApiJson<DepartmentInput>) -> Result<(StatusCode, Json<Department>), ApiError> {
+pub async fn create_department(
+    State(s): State<WebState>,
+    Who(who): Who,
+    ApiJson(input): ApiJson<DepartmentInput>,
+) -> Result<(StatusCode, Json<Department>), ApiError> {
     Ok((StatusCode::CREATED, Json(org::create_department(&s.app, &who, input).await?)))
 }

@@ -1,12 +1,12 @@
 //! People over JSON.
 
 use super::{Page, Problem};
+use crate::WebState;
 use crate::context::Who;
 use crate::error::{ApiError, ApiJson};
-use crate::WebState;
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::Json;
 use isms_app::people::{self, Person, PersonInput};
 use isms_store::org::{PeopleQuery, PeopleSort};
 use serde::Deserialize;
@@ -41,7 +41,16 @@ pub async fn list(State(s): State<WebState>, Who(who): Who, Query(p): Query<List
     };
     let limit = p.limit.unwrap_or(100).clamp(1, 1000);
     let offset = p.offset.unwrap_or(0);
-    let q = PeopleQuery { search: p.q, company_id: p.company_id, department_id: p.department_id, status: p.status, sort, descending: p.dir.as_deref() == Some("desc"), offset, limit };
+    let q = PeopleQuery {
+        search: p.q,
+        company_id: p.company_id,
+        department_id: p.department_id,
+        status: p.status,
+        sort,
+        descending: p.dir.as_deref() == Some("desc"),
+        offset,
+        limit,
+    };
     let r = people::list(&s.app, &who, &q).await?;
     Ok(Json(Page { items: r.items, total: r.total, offset, limit }))
 }
@@ -73,7 +82,12 @@ pub struct DeactivateBody {
 
 /// Marks a person as having left; their account is disabled at once.
 #[utoipa::path(post, path = "/api/v1/people/{id}/deactivate", tag = "people", params(("id" = String, Path)), request_body = DeactivateBody, responses((status = 200, body = Person), (status = 404, body = Problem)))]
-pub async fn deactivate(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, body: axum::body::Bytes) -> Result<Json<Person>, axum::response::Response> {
+pub async fn deactivate(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Person>, axum::response::Response> {
     use axum::response::IntoResponse;
     // The body is optional: an empty one means "left today".
     let b: DeactivateBody = if body.iter().all(u8::is_ascii_whitespace) { DeactivateBody::default() } else { crate::error::parse_json(&body)? };

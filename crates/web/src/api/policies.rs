@@ -2,19 +2,19 @@
 //! acknowledgement, reviews, comparison, the approval rules and the public documents.
 
 use super::{Page, Problem};
+use crate::WebState;
 use crate::context::Who;
 use crate::error::{ApiError, ApiJson};
-use crate::WebState;
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::Json;
 use isms_app::policies::documents::{self, DocQuery, DocumentDetail, DocumentInput};
 use isms_app::policies::reading::{self, Progress, PublicDocument, ReviewInput};
 use isms_app::policies::versions::{self, Attachment, DecisionInput, VersionInput};
 use isms_app::policies::{Document, Version};
-use isms_core::policies::diff::Row;
 use isms_core::policies::ApprovalRule;
+use isms_core::policies::diff::Row;
 use serde::{Deserialize, Serialize};
 
 /// Documents the caller may see: every state for readers, otherwise the published ones that apply to them.
@@ -38,7 +38,12 @@ pub async fn show(State(s): State<WebState>, Who(who): Who, Path(id): Path<Strin
 
 /// Changes a document's particulars (its text changes through versions).
 #[utoipa::path(put, path = "/api/v1/documents/{id}", tag = "policies", params(("id" = String, Path)), request_body = DocumentInput, responses((status = 200, body = Document), (status = 422, body = Problem)))]
-pub async fn update(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(input): ApiJson<DocumentInput>) -> Result<Json<Document>, ApiError> {
+pub async fn update(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<DocumentInput>,
+) -> Result<Json<Document>, ApiError> {
     Ok(Json(documents::update(&s.app, &who, &id, input).await?))
 }
 
@@ -56,7 +61,12 @@ pub async fn show_version(State(s): State<WebState>, Who(who): Who, Path((id, n)
 
 /// Changes a draft's text. Any other state is refused: published versions are frozen.
 #[utoipa::path(put, path = "/api/v1/documents/{id}/versions/{n}", tag = "policies", params(("id" = String, Path), ("n" = i32, Path)), request_body = VersionInput, responses((status = 200, body = Version), (status = 422, body = Problem)))]
-pub async fn edit_version(State(s): State<WebState>, Who(who): Who, Path((id, n)): Path<(String, i32)>, ApiJson(input): ApiJson<VersionInput>) -> Result<Json<Version>, ApiError> {
+pub async fn edit_version(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path((id, n)): Path<(String, i32)>,
+    ApiJson(input): ApiJson<VersionInput>,
+) -> Result<Json<Version>, ApiError> {
     Ok(Json(versions::edit(&s.app, &who, &id, n, input).await?))
 }
 
@@ -72,7 +82,12 @@ pub async fn withdraw(State(s): State<WebState>, Who(who): Who, Path((id, n)): P
 
 /// An approver's decision (the kind's approver role; never the version's author).
 #[utoipa::path(post, path = "/api/v1/documents/{id}/versions/{n}/decision", tag = "policies", params(("id" = String, Path), ("n" = i32, Path)), request_body = DecisionInput, responses((status = 200, body = Version), (status = 403, body = Problem), (status = 422, body = Problem)))]
-pub async fn decide(State(s): State<WebState>, Who(who): Who, Path((id, n)): Path<(String, i32)>, ApiJson(input): ApiJson<DecisionInput>) -> Result<Json<Version>, ApiError> {
+pub async fn decide(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path((id, n)): Path<(String, i32)>,
+    ApiJson(input): ApiJson<DecisionInput>,
+) -> Result<Json<Version>, ApiError> {
     Ok(Json(versions::decide(&s.app, &who, &id, n, input).await?))
 }
 
@@ -90,7 +105,13 @@ pub struct FileParams {
 
 /// Attaches a file to a draft: the request body is the file's bytes.
 #[utoipa::path(post, path = "/api/v1/documents/{id}/versions/{n}/attachments", tag = "policies", params(("id" = String, Path), ("n" = i32, Path), FileParams), request_body(content = Vec<u8>, content_type = "application/octet-stream"), responses((status = 201, body = Attachment), (status = 422, body = Problem)))]
-pub async fn attach(State(s): State<WebState>, Who(who): Who, Path((id, n)): Path<(String, i32)>, Query(p): Query<FileParams>, body: Bytes) -> Result<(StatusCode, Json<Attachment>), ApiError> {
+pub async fn attach(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path((id, n)): Path<(String, i32)>,
+    Query(p): Query<FileParams>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Attachment>), ApiError> {
     Ok((StatusCode::CREATED, Json(versions::attach(&s.app, &who, &id, n, &p.name, body.to_vec()).await?)))
 }
 
@@ -124,7 +145,12 @@ pub async fn remind(State(s): State<WebState>, Who(who): Who, Path(id): Path<Str
 
 /// Records a review: no change (the next review date moves) or a new version started.
 #[utoipa::path(post, path = "/api/v1/documents/{id}/review", tag = "policies", params(("id" = String, Path)), request_body = ReviewInput, responses((status = 200, body = Document), (status = 422, body = Problem)))]
-pub async fn review(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(input): ApiJson<ReviewInput>) -> Result<Json<Document>, ApiError> {
+pub async fn review(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ReviewInput>,
+) -> Result<Json<Document>, ApiError> {
     Ok(Json(reading::review(&s.app, &who, &id, input).await?))
 }
 

@@ -2,12 +2,12 @@
 //! and the matrix.
 
 use super::{Page, Problem};
+use crate::WebState;
 use crate::context::Who;
 use crate::error::{ApiError, ApiJson};
-use crate::WebState;
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::Json;
 use isms_app::risks::{self, Acceptance, Action, ActionInput, HeatMap, Risk, RiskDetail, RiskInput, RiskQuery};
 use isms_core::compliance::risk::Matrix;
 use serde::{Deserialize, Serialize};
@@ -74,7 +74,12 @@ pub async fn review(State(s): State<WebState>, Who(who): Who, Path(id): Path<Str
 }
 
 #[utoipa::path(post, path = "/api/v1/risks/{id}/actions", tag = "risks", params(("id" = String, Path)), request_body = ActionInput, responses((status = 201, body = Action), (status = 422, body = Problem)))]
-pub async fn add_action(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(i): ApiJson<ActionInput>) -> Result<(StatusCode, Json<Action>), ApiError> {
+pub async fn add_action(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path(id): Path<String>,
+    ApiJson(i): ApiJson<ActionInput>,
+) -> Result<(StatusCode, Json<Action>), ApiError> {
     Ok((StatusCode::CREATED, Json(risks::add_action(&s.app, &who, &id, i).await?)))
 }
 
@@ -98,7 +103,11 @@ pub async fn set_matrix(State(s): State<WebState>, Who(who): Who, ApiJson(m): Ap
 /// Findings of the management system's upkeep the caller may see: overdue document,
 /// control and risk reviews, expired acceptances, overdue treatment actions.
 #[utoipa::path(get, path = "/api/v1/review-findings", tag = "risks", params(isms_app::findings::FindingQuery), responses((status = 200, body = Page<isms_app::findings::Finding>)))]
-pub async fn findings(State(s): State<WebState>, Who(who): Who, Query(q): Query<isms_app::findings::FindingQuery>) -> Result<Json<Page<isms_app::findings::Finding>>, ApiError> {
+pub async fn findings(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Query(q): Query<isms_app::findings::FindingQuery>,
+) -> Result<Json<Page<isms_app::findings::Finding>>, ApiError> {
     let limit = if q.limit == 0 { 50 } else { q.limit.min(500) };
     let p = isms_app::findings::list(&s.app, &who, &isms_app::findings::FindingQuery { limit, ..q.clone() }).await?;
     Ok(Json(Page { items: p.items, total: p.total, offset: q.offset, limit }))

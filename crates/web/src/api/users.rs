@@ -1,12 +1,12 @@
 //! Accounts and roles over JSON.
 
 use super::Problem;
+use crate::WebState;
 use crate::context::Who;
 use crate::error::{ApiError, ApiJson};
-use crate::WebState;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 use isms_app::accounts::{self, GrantView, NewUser, UserView};
 use isms_core::{Permission, Role};
 use serde::Serialize;
@@ -31,7 +31,12 @@ pub async fn show(State(s): State<WebState>, Who(who): Who, Path(id): Path<Strin
 
 /// Replaces an account's role grants.
 #[utoipa::path(put, path = "/api/v1/users/{id}/grants", tag = "accounts", params(("id" = String, Path)), request_body = Vec<GrantView>, responses((status = 200, body = UserView), (status = 403, body = Problem)))]
-pub async fn set_grants(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(grants): ApiJson<Vec<GrantView>>) -> Result<Json<UserView>, ApiError> {
+pub async fn set_grants(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path(id): Path<String>,
+    ApiJson(grants): ApiJson<Vec<GrantView>>,
+) -> Result<Json<UserView>, ApiError> {
     Ok(Json(accounts::set_grants(&s.app, &who, &id, grants).await?))
 }
 

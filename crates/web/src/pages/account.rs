@@ -1,13 +1,13 @@
 //! The user's own account: language and time zone, and their sessions (see and revoke).
 
-use super::shell::{clear_flash, redirect_with_flash, render, Shell};
-use crate::context::{Ctx, Who};
+use super::shell::{Shell, clear_flash, redirect_with_flash, render};
 use crate::WebState;
+use crate::context::{Ctx, Who};
 use askama::Template;
+use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::Form;
 use isms_app::accounts::{self, SessionView};
 use serde::Deserialize;
 
@@ -21,7 +21,8 @@ struct AccountPage {
     zones: Vec<&'static str>,
 }
 
-const ZONES: [&str; 8] = ["Asia/Tokyo", "UTC", "Europe/London", "Europe/Paris", "America/New_York", "America/Los_Angeles", "Asia/Singapore", "Australia/Sydney"];
+const ZONES: [&str; 8] =
+    ["Asia/Tokyo", "UTC", "Europe/London", "Europe/Paris", "America/New_York", "America/Los_Angeles", "Asia/Singapore", "Australia/Sydney"];
 
 pub async fn page(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
     let sessions = match accounts::my_sessions(&state.app, &who).await {

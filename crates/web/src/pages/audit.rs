@@ -1,11 +1,11 @@
 //! The audit trail page: filter by actor, action, record and dates, page by keyset, export.
 
-use super::shell::{render, Shell};
-use crate::context::{Ctx, Who};
+use super::shell::{Shell, render};
 use crate::WebState;
+use crate::context::{Ctx, Who};
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use isms_app::audit::{self, AuditEntry};
 use isms_store::audit::AuditQuery;
@@ -54,7 +54,14 @@ impl AuditQ {
 
     pub fn next_link(&self, before: &i64) -> String {
         let enc = crate::context::url_encode;
-        format!("?action={}&entity={}&record={}&from={}&to={}&before={before}", enc(&self.action), enc(&self.entity), enc(&self.record), enc(&self.from), enc(&self.to))
+        format!(
+            "?action={}&entity={}&record={}&from={}&to={}&before={before}",
+            enc(&self.action),
+            enc(&self.entity),
+            enc(&self.record),
+            enc(&self.from),
+            enc(&self.to)
+        )
     }
 
     pub fn export_link(&self) -> String {
@@ -97,7 +104,9 @@ pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, W
 
 pub async fn export(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<AuditQ>) -> Response {
     match audit::export_csv(&state.app, &who, &q.to_query(&ctx.tz, 100_000)).await {
-        Ok(csv) => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"audit.csv\"")], csv).into_response(),
+        Ok(csv) => {
+            ([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"audit.csv\"")], csv).into_response()
+        }
         Err(e) => crate::error::page_error(&ctx, e),
     }
 }

@@ -1,16 +1,16 @@
 //! Sign-in (password, then the second factor), enrolment of the second factor, sign-out,
 //! and the one-time setup of the first administrator.
 
-use super::shell::{clear_flash, form_errors, render, FormState, Shell};
-use crate::context::{self, meta_of, ClientIp, Ctx, Who, SESSION_COOKIE};
+use super::shell::{FormState, Shell, clear_flash, form_errors, render};
 use crate::WebState;
+use crate::context::{self, ClientIp, Ctx, SESSION_COOKIE, Who, meta_of};
 use askama::Template;
-use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
 use isms_app::accounts::{self, NextStep};
-use isms_app::{setup, AppError};
+use isms_app::{AppError, setup};
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -49,7 +49,14 @@ pub struct LoginForm {
     password: String,
 }
 
-pub async fn login_submit(State(state): State<WebState>, ctx: Ctx, ip: ClientIp, headers: HeaderMap, Query(q): Query<NextQ>, Form(f): Form<LoginForm>) -> Response {
+pub async fn login_submit(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Query(q): Query<NextQ>,
+    Form(f): Form<LoginForm>,
+) -> Response {
     match accounts::login(&state.app, &f.username, &f.password, &meta_of(&headers, &ip)).await {
         Ok(out) => {
             let to = match out.next {
@@ -103,7 +110,14 @@ pub struct CodeForm {
     code: String,
 }
 
-pub async fn totp_submit(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(q): Query<NextQ>, Form(f): Form<CodeForm>) -> Response {
+pub async fn totp_submit(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Query(q): Query<NextQ>,
+    Form(f): Form<CodeForm>,
+) -> Response {
     match accounts::verify_totp(&state.app, &who, &f.code).await {
         Ok(()) => Redirect::to(&safe_next(&q.next)).into_response(),
         Err(AppError::Locked { .. }) => {

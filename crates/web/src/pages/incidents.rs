@@ -3,20 +3,20 @@
 //! timeline, and adds people who need to know.
 
 use super::assets::Lookup;
-use super::shell::{clear_flash, form_errors, redirect_with_flash, render, FormState, Shell, render_form};
-use crate::context::{Ctx, Who};
+use super::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
 use crate::WebState;
+use crate::context::{Ctx, Who};
 use askama::Template;
+use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::Form;
+use isms_app::Principal;
 use isms_app::incidents::cases::{self, FactsInput, IncidentQuery, NoteInput, ReportInput, TransitionInput};
 use isms_app::incidents::clocks::{self as clock_uc, DoneInput};
 use isms_app::incidents::{Incident, IncidentDetail};
-use isms_app::Principal;
-use isms_core::incidents::{matrix, Exposure, Impact, IncidentType, Status};
 use isms_core::Permission;
+use isms_core::incidents::{Exposure, Impact, IncidentType, Status, matrix};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -179,7 +179,8 @@ async fn show_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Princ
         Status::Review => vec!["closed"],
         Status::Closed => vec![],
     };
-    let shell = Shell::new(ctx, headers, "incident-title").crumb("/incidents", "incidents-title").titled(format!("{} {}", d.incident.reference, d.incident.title));
+    let shell =
+        Shell::new(ctx, headers, "incident-title").crumb("/incidents", "incidents-title").titled(format!("{} {}", d.incident.reference, d.incident.title));
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
     render_form(&ShowPage { shell, d, look, form, names, kinds: kinds(), next, matrix: matrix(), assets, playbooks }, invalid)
@@ -217,7 +218,13 @@ fn parse_facts(body: &[u8]) -> Result<FactsInput, isms_core::FieldError> {
             "companies" => v.companies.push(val),
             "asset_ids" => v.asset_ids.push(val),
             "support_ids" => v.support_ids.push(val),
-            "personal_data" => v.personal_data = match val.as_str() { "yes" => Some(true), "no" => Some(false), _ => None },
+            "personal_data" => {
+                v.personal_data = match val.as_str() {
+                    "yes" => Some(true),
+                    "no" => Some(false),
+                    _ => None,
+                }
+            }
             "sensitive" => v.sensitive = on,
             "financial_risk" => v.financial_risk = on,
             "unlawful_purpose" => v.unlawful_purpose = on,
@@ -234,7 +241,9 @@ fn parse_facts(body: &[u8]) -> Result<FactsInput, isms_core::FieldError> {
     }
     v.people_affected = match people.trim().replace([',', '_'], "").as_str() {
         "" => None,
-        s => Some(s.parse::<i64>().map_err(|_| isms_core::FieldError::coded("people_affected", "number", format!("`{s}` is not a whole number")).arg("value", s))?),
+        s => Some(
+            s.parse::<i64>().map_err(|_| isms_core::FieldError::coded("people_affected", "number", format!("`{s}` is not a whole number")).arg("value", s))?,
+        ),
     };
     v.techniques = vec![techniques];
     Ok(v)
@@ -256,7 +265,14 @@ pub struct MoveForm {
     reason: String,
 }
 
-pub async fn transition(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(f): Form<MoveForm>) -> Response {
+pub async fn transition(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Path(id): Path<String>,
+    Form(f): Form<MoveForm>,
+) -> Response {
     let r = cases::transition_to(&state.app, &who, &id, TransitionInput { to: f.to, reason: f.reason }).await.map(|_| ());
     after(&state, &ctx, &headers, &who, &id, r, "flash-saved").await
 }
@@ -291,7 +307,14 @@ pub struct DoneForm {
     note: String,
 }
 
-pub async fn clock_done(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path((id, clock)): Path<(String, String)>, Form(f): Form<DoneForm>) -> Response {
+pub async fn clock_done(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Path((id, clock)): Path<(String, String)>,
+    Form(f): Form<DoneForm>,
+) -> Response {
     let r = clock_uc::complete(&state.app, &who, &id, &clock, DoneInput { note: f.note }).await.map(|_| ());
     after(&state, &ctx, &headers, &who, &id, r, "flash-saved").await
 }
@@ -306,7 +329,14 @@ pub struct ActionForm {
     due_on: String,
 }
 
-pub async fn add_action(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(f): Form<ActionForm>) -> Response {
+pub async fn add_action(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Path(id): Path<String>,
+    Form(f): Form<ActionForm>,
+) -> Response {
     let input = isms_app::incidents::followup::ActionInput { title: f.title, owner_id: Some(f.owner_id), due_on: f.due_on };
     let r = isms_app::incidents::followup::add_action(&state.app, &who, &id, input).await.map(|_| ());
     after(&state, &ctx, &headers, &who, &id, r, "flash-saved").await
@@ -320,7 +350,14 @@ pub struct StepForm {
     note: String,
 }
 
-pub async fn step_action(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path((id, action)): Path<(String, String)>, Form(f): Form<StepForm>) -> Response {
+pub async fn step_action(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Path((id, action)): Path<(String, String)>,
+    Form(f): Form<StepForm>,
+) -> Response {
     let input = isms_app::incidents::followup::ActionStep { status: f.status, note: f.note };
     let r = isms_app::incidents::followup::step_action(&state.app, &who, &id, &action, input).await.map(|_| ());
     after(&state, &ctx, &headers, &who, &id, r, "flash-saved").await
@@ -334,13 +371,27 @@ pub struct ObservablesForm {
     note: String,
 }
 
-pub async fn add_observables(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(f): Form<ObservablesForm>) -> Response {
+pub async fn add_observables(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Path(id): Path<String>,
+    Form(f): Form<ObservablesForm>,
+) -> Response {
     let input = isms_app::incidents::followup::ObservableInput { values: f.values, kind: None, note: f.note };
     let r = isms_app::incidents::followup::add_observables(&state.app, &who, &id, input).await.map(|_| ());
     after(&state, &ctx, &headers, &who, &id, r, "flash-saved").await
 }
 
-pub async fn add_evidence(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, mut mp: axum::extract::Multipart) -> Response {
+pub async fn add_evidence(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Path(id): Path<String>,
+    mut mp: axum::extract::Multipart,
+) -> Response {
     let (mut file, mut description) = (None, String::new());
     while let Ok(Some(field)) = mp.next_field().await {
         match field.name() {
@@ -348,7 +399,18 @@ pub async fn add_evidence(State(state): State<WebState>, ctx: Ctx, headers: Head
                 let name = field.file_name().unwrap_or("").to_owned();
                 match field.bytes().await {
                     Ok(b) => file = Some((name, b.to_vec())),
-                    Err(_) => return after(&state, &ctx, &headers, &who, &id, Err(isms_app::AppError::coded("file", "file-too-large", "the file is too large").into_with_arg("max", "25")), "").await,
+                    Err(_) => {
+                        return after(
+                            &state,
+                            &ctx,
+                            &headers,
+                            &who,
+                            &id,
+                            Err(isms_app::AppError::coded("file", "file-too-large", "the file is too large").into_with_arg("max", "25")),
+                            "",
+                        )
+                        .await;
+                    }
                 }
             }
             Some("description") => description = field.text().await.unwrap_or_default(),
@@ -370,8 +432,16 @@ pub struct HandOverForm {
     note: String,
 }
 
-pub async fn hand_over(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path((id, ev)): Path<(String, String)>, Form(f): Form<HandOverForm>) -> Response {
-    let r = isms_app::incidents::followup::hand_over(&state.app, &who, &id, &ev, isms_app::incidents::followup::HandOver { party: f.party, note: f.note }).await;
+pub async fn hand_over(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Path((id, ev)): Path<(String, String)>,
+    Form(f): Form<HandOverForm>,
+) -> Response {
+    let r =
+        isms_app::incidents::followup::hand_over(&state.app, &who, &id, &ev, isms_app::incidents::followup::HandOver { party: f.party, note: f.note }).await;
     after(&state, &ctx, &headers, &who, &id, r, "flash-saved").await
 }
 
@@ -384,7 +454,10 @@ pub async fn evidence_file(State(state): State<WebState>, ctx: Ctx, Who(who): Wh
             (
                 [
                     (axum::http::header::CONTENT_TYPE, "application/octet-stream".to_owned()),
-                    (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", crate::context::url_encode(&f.file_name))),
+                    (
+                        axum::http::header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", crate::context::url_encode(&f.file_name)),
+                    ),
                     (axum::http::header::HeaderName::from_static("x-checksum-sha256"), f.sha256.clone()),
                 ],
                 f.data,
@@ -401,7 +474,14 @@ pub struct StartForm {
     playbook_id: String,
 }
 
-pub async fn start_playbook(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(f): Form<StartForm>) -> Response {
+pub async fn start_playbook(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Path(id): Path<String>,
+    Form(f): Form<StartForm>,
+) -> Response {
     let r = isms_app::incidents::playbooks::start(&state.app, &who, &id, &f.playbook_id).await.map(|_| ());
     after(&state, &ctx, &headers, &who, &id, r, "flash-playbook-started").await
 }
@@ -422,7 +502,14 @@ struct PlaybooksPage {
     v: isms_app::incidents::playbooks::PlaybookInput,
 }
 
-async fn playbooks_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, v: isms_app::incidents::playbooks::PlaybookInput, errors: Vec<isms_core::FieldError>) -> Response {
+async fn playbooks_page(
+    state: &WebState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    who: &Principal,
+    v: isms_app::incidents::playbooks::PlaybookInput,
+    errors: Vec<isms_core::FieldError>,
+) -> Response {
     let rows = match isms_app::incidents::playbooks::list(&state.app, who).await {
         Ok(r) => r,
         Err(e) => return crate::error::page_error(ctx, e),
@@ -455,7 +542,13 @@ pub struct PlaybookForm {
 }
 
 pub async fn save_playbook(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Form(f): Form<PlaybookForm>) -> Response {
-    let input = isms_app::incidents::playbooks::PlaybookInput { code: f.code, name: f.name, kind: Some(f.kind), min_severity: f.min_severity.trim().parse().unwrap_or(0), tasks: f.tasks };
+    let input = isms_app::incidents::playbooks::PlaybookInput {
+        code: f.code,
+        name: f.name,
+        kind: Some(f.kind),
+        min_severity: f.min_severity.trim().parse().unwrap_or(0),
+        tasks: f.tasks,
+    };
     match isms_app::incidents::playbooks::save(&state.app, &who, input.clone()).await {
         Ok(_) => redirect_with_flash(&state, "/incidents/playbooks", "flash-saved", ctx.is_htmx),
         Err(e) => match form_errors(e) {
@@ -475,7 +568,14 @@ pub struct DraftForm {
     contact: String,
 }
 
-pub async fn draft_release(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(f): Form<DraftForm>) -> Response {
+pub async fn draft_release(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Path(id): Path<String>,
+    Form(f): Form<DraftForm>,
+) -> Response {
     let input = isms_app::incidents::releases::DraftInput { kind: f.kind, language: f.language, contact: f.contact };
     let r = isms_app::incidents::releases::generate(&state.app, &who, &id, input).await.map(|_| ());
     after(&state, &ctx, &headers, &who, &id, r, "flash-saved").await
@@ -489,7 +589,14 @@ pub struct ReleaseForm {
     step: String,
 }
 
-pub async fn release_step(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path((id, rel)): Path<(String, String)>, Form(f): Form<ReleaseForm>) -> Response {
+pub async fn release_step(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Path((id, rel)): Path<(String, String)>,
+    Form(f): Form<ReleaseForm>,
+) -> Response {
     use isms_app::incidents::releases as r;
     let res = match f.step.as_str() {
         "approve" => r::approve(&state.app, &who, &id, &rel).await.map(|_| ()),
@@ -589,7 +696,13 @@ async fn drill_after(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Pri
 }
 
 pub async fn plan_drill(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Form(f): Form<DrillForm>) -> Response {
-    let r = isms_app::incidents::drills::plan(&state.app, &who, isms_app::incidents::drills::PlanInput { title: f.title, planned_on: f.planned_on, company_id: Some(f.company_id) }).await.map(|_| "/incidents/drills".to_owned());
+    let r = isms_app::incidents::drills::plan(
+        &state.app,
+        &who,
+        isms_app::incidents::drills::PlanInput { title: f.title, planned_on: f.planned_on, company_id: Some(f.company_id) },
+    )
+    .await
+    .map(|_| "/incidents/drills".to_owned());
     drill_after(&state, &ctx, &headers, &who, r).await
 }
 
@@ -598,7 +711,21 @@ pub async fn run_drill(State(state): State<WebState>, ctx: Ctx, headers: HeaderM
     drill_after(&state, &ctx, &headers, &who, r).await
 }
 
-pub async fn drill_outcome(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(f): Form<DrillForm>) -> Response {
-    let r = isms_app::incidents::drills::record_outcome(&state.app, &who, &id, isms_app::incidents::drills::OutcomeInput { participants: f.participants, findings: f.findings }).await.map(|_| "/incidents/drills".to_owned());
+pub async fn drill_outcome(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Path(id): Path<String>,
+    Form(f): Form<DrillForm>,
+) -> Response {
+    let r = isms_app::incidents::drills::record_outcome(
+        &state.app,
+        &who,
+        &id,
+        isms_app::incidents::drills::OutcomeInput { participants: f.participants, findings: f.findings },
+    )
+    .await
+    .map(|_| "/incidents/drills".to_owned());
     drill_after(&state, &ctx, &headers, &who, r).await
 }

@@ -2,18 +2,18 @@
 //! the last failed one, what was refused), a new feed, one feed with its indicators,
 //! import by file or pasted text, pull now, and the sightings to share back as STIX.
 
-use crate::context::{Ctx, Who};
-use crate::pages::shell::{clear_flash, form_errors, redirect_with_flash, render_form, FormState, Shell};
 use crate::WebState;
+use crate::context::{Ctx, Who};
+use crate::pages::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render_form};
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{header, HeaderMap};
-use axum::response::{IntoResponse, Response};
 use axum::Form;
-use isms_app::monitoring::intel::{self, Feed, FeedInput, ImportReport, Indicator, IndicatorQuery, Sighting};
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
 use isms_app::Principal;
+use isms_app::monitoring::intel::{self, Feed, FeedInput, ImportReport, Indicator, IndicatorQuery, Sighting};
 use isms_core::{FieldError, Permission};
-use isms_detect::intel::{feed::Format, Kind, Tlp};
+use isms_detect::intel::{Kind, Tlp, feed::Format};
 use serde::Deserialize;
 
 /// The feed form as posted (numbers arrive as text).
@@ -99,7 +99,13 @@ impl Choices {
         let file_formats: Vec<&'static str> = Format::ALL.iter().map(|f| f.code()).collect();
         let mut formats = vec![intel::TAXII];
         formats.extend(file_formats.iter().copied());
-        Choices { formats, file_formats, tlps: Tlp::ALL.iter().map(|t| t.code()).collect(), auths: vec!["none", "basic", "bearer"], kinds: Kind::ALL.iter().map(|k| k.code()).collect() }
+        Choices {
+            formats,
+            file_formats,
+            tlps: Tlp::ALL.iter().map(|t| t.code()).collect(),
+            auths: vec!["none", "basic", "bearer"],
+            kinds: Kind::ALL.iter().map(|k| k.code()).collect(),
+        }
     }
 }
 
@@ -138,7 +144,15 @@ async fn feeds_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Prin
 }
 
 pub async fn feeds(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
-    let v = FeedForm { format: intel::TAXII.into(), default_tlp: "amber".into(), default_confidence: "50".into(), interval_minutes: "60".into(), auth: "none".into(), enabled: Some("on".into()), ..Default::default() };
+    let v = FeedForm {
+        format: intel::TAXII.into(),
+        default_tlp: "amber".into(),
+        default_confidence: "50".into(),
+        interval_minutes: "60".into(),
+        auth: "none".into(),
+        enabled: Some("on".into()),
+        ..Default::default()
+    };
     let r = feeds_page(&state, &ctx, &headers, &who, v, vec![]).await;
     clear_flash(&state, r, &headers)
 }
@@ -183,7 +197,17 @@ pub struct FeedQuery {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn feed_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, id: &str, fq: FeedQuery, v: Option<FeedForm>, report: Option<ImportReport>, errors: Vec<FieldError>) -> Response {
+async fn feed_page(
+    state: &WebState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    who: &Principal,
+    id: &str,
+    fq: FeedQuery,
+    v: Option<FeedForm>,
+    report: Option<ImportReport>,
+    errors: Vec<FieldError>,
+) -> Response {
     let f = match intel::get_feed(&state.app, who, id).await {
         Ok(f) => f,
         Err(e) => return crate::error::page_error(ctx, e),
@@ -193,7 +217,8 @@ async fn feed_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Princ
         Ok(p) => p,
         Err(e) => return crate::error::page_error(ctx, e),
     };
-    let shell = Shell::new(ctx, headers, "feed-title").crumb("/monitoring", "monitoring-title").crumb("/monitoring/intel", "intel-title").titled(f.name.clone());
+    let shell =
+        Shell::new(ctx, headers, "feed-title").crumb("/monitoring", "monitoring-title").crumb("/monitoring/intel", "intel-title").titled(f.name.clone());
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
     let can_manage = who.access.can(Permission::RulesManage);
@@ -206,7 +231,14 @@ pub async fn feed(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, W
     clear_flash(&state, r, &headers)
 }
 
-pub async fn update_feed(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(v): Form<FeedForm>) -> Response {
+pub async fn update_feed(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Path(id): Path<String>,
+    Form(v): Form<FeedForm>,
+) -> Response {
     let r = match v.input() {
         Ok(input) => intel::update_feed(&state.app, &who, &id, input).await.map(|_| ()),
         Err(e) => Err(e.into()),
@@ -272,7 +304,9 @@ pub async fn import(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap,
 /// feed), not a second time as a form error.
 pub async fn pull(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
     match intel::pull_now(&state.app, &who, &id).await {
-        Err(isms_app::AppError::Invalid(errs)) if errs.iter().all(|e| e.code == "feed-pull") => feed_page(&state, &ctx, &headers, &who, &id, FeedQuery::default(), None, None, vec![]).await,
+        Err(isms_app::AppError::Invalid(errs)) if errs.iter().all(|e| e.code == "feed-pull") => {
+            feed_page(&state, &ctx, &headers, &who, &id, FeedQuery::default(), None, None, vec![]).await
+        }
         r => after_import(&state, &ctx, &headers, &who, &id, r).await,
     }
 }

@@ -3,21 +3,21 @@
 //! with import, an editor that checks as you type and tests on sample events, and
 //! per-company or per-source overrides.
 
+use crate::WebState;
 use crate::context::{Ctx, Who};
 use crate::pages::assets::Lookup;
-use crate::pages::shell::{clear_flash, form_errors, redirect_with_flash, render, render_form, FormState, Shell};
-use crate::WebState;
+use crate::pages::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
 use askama::Template;
+use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::Form;
+use isms_app::Principal;
 use isms_app::monitoring::alerts::{self, Alert, AlertDetail, AlertQuery, AssignInput, EscalateInput, StepInput};
 use isms_app::monitoring::rules::{self, Checked, ImportFile, ImportReport, OverrideInput, RuleDetail, RuleInput, RuleQuery, RuleView, TestOutcome};
 use isms_app::monitoring::sources::{self, Source, SourceInput};
-use isms_app::Principal;
-use isms_core::monitoring::{Resolution, Severity, SourceKind};
 use isms_core::Permission;
+use isms_core::monitoring::{Resolution, Severity, SourceKind};
 use serde::Deserialize;
 
 const PAGE: u64 = 50;
@@ -139,7 +139,8 @@ async fn alert_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Prin
     let kinds = isms_core::incidents::IncidentType::ALL.iter().map(|k| k.code()).collect();
     let suppressions = alerts::suppressions_of(&state.app, who, id).await.unwrap_or_default();
     let suppress_until = isms_app::assets::today().checked_add(jiff::Span::new().days(7)).map(|d| d.to_string()).unwrap_or_default();
-    let sightings = if d.alert.kind == "indicator" { isms_app::monitoring::intel::sightings(&state.app, who, None, Some(id), 5).await.unwrap_or_default() } else { vec![] };
+    let sightings =
+        if d.alert.kind == "indicator" { isms_app::monitoring::intel::sightings(&state.app, who, None, Some(id), 5).await.unwrap_or_default() } else { vec![] };
     let pages = isms_app::monitoring::oncall::pages_of(&state.app, who, id).await.unwrap_or_default();
     render_form(&AlertPage { shell, d, look, form, people, resolutions, kinds, suppressions, suppress_until, sightings, pages }, invalid)
 }
@@ -159,29 +160,62 @@ async fn after_alert(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Pri
     }
 }
 
-pub async fn step(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(input): Form<StepInput>) -> Response {
+pub async fn step(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Path(id): Path<String>,
+    Form(input): Form<StepInput>,
+) -> Response {
     let r = alerts::step(&state.app, &who, &id, input).await.map(|_| ());
     after_alert(&state, &ctx, &headers, &who, &id, r, "flash-saved").await
 }
 
-pub async fn assign(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(input): Form<AssignInput>) -> Response {
+pub async fn assign(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Path(id): Path<String>,
+    Form(input): Form<AssignInput>,
+) -> Response {
     let r = alerts::assign(&state.app, &who, &id, input).await.map(|_| ());
     after_alert(&state, &ctx, &headers, &who, &id, r, "flash-saved").await
 }
 
-pub async fn suppress(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(input): Form<alerts::SuppressInput>) -> Response {
+pub async fn suppress(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Path(id): Path<String>,
+    Form(input): Form<alerts::SuppressInput>,
+) -> Response {
     let r = alerts::suppress(&state.app, &who, &id, input).await.map(|_| ());
     after_alert(&state, &ctx, &headers, &who, &id, r, "flash-saved").await
 }
 
 pub async fn lift(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Path(id): Path<String>) -> Response {
     match alerts::lift(&state.app, &who, &id).await {
-        Ok(s) => redirect_with_flash(&state, &s.alert_id.map(|a| format!("/monitoring/alerts/{a}")).unwrap_or_else(|| "/monitoring".into()), "flash-saved", ctx.is_htmx),
+        Ok(s) => redirect_with_flash(
+            &state,
+            &s.alert_id.map(|a| format!("/monitoring/alerts/{a}")).unwrap_or_else(|| "/monitoring".into()),
+            "flash-saved",
+            ctx.is_htmx,
+        ),
         Err(e) => crate::error::page_error(&ctx, e),
     }
 }
 
-pub async fn escalate(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(input): Form<EscalateInput>) -> Response {
+pub async fn escalate(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Path(id): Path<String>,
+    Form(input): Form<EscalateInput>,
+) -> Response {
     match alerts::escalate(&state.app, &who, &id, input).await {
         Ok((_, incident)) => redirect_with_flash(&state, &format!("/incidents/{}", incident.id), "flash-escalated", ctx.is_htmx),
         Err(e) => after_alert(&state, &ctx, &headers, &who, &id, Err(e), "flash-saved").await,
@@ -227,7 +261,11 @@ impl SourceForm {
         let expected_secs = if m.is_empty() {
             None
         } else {
-            Some(m.parse::<i64>().map_err(|_| isms_core::FieldError::coded("expected_secs", "number", format!("`{m}` is not a whole number")).arg("value", m))? * 60)
+            Some(
+                m.parse::<i64>()
+                    .map_err(|_| isms_core::FieldError::coded("expected_secs", "number", format!("`{m}` is not a whole number")).arg("value", m))?
+                    * 60,
+            )
         };
         Ok(SourceInput {
             name: self.name.clone(),
@@ -303,13 +341,23 @@ struct SourcePage {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn source_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, id: &str, token: Option<String>, v: Option<SourceForm>, errors: Vec<isms_core::FieldError>) -> Response {
+async fn source_page(
+    state: &WebState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    who: &Principal,
+    id: &str,
+    token: Option<String>,
+    v: Option<SourceForm>,
+    errors: Vec<isms_core::FieldError>,
+) -> Response {
     let s = match sources::get(&state.app, who, id).await {
         Ok(s) => s,
         Err(e) => return crate::error::page_error(ctx, e),
     };
     let look = Lookup::load(state, who, ctx.lang.code(), false).await;
-    let shell = Shell::new(ctx, headers, "source-title").crumb("/monitoring", "monitoring-title").crumb("/monitoring/sources", "sources-title").titled(s.name.clone());
+    let shell =
+        Shell::new(ctx, headers, "source-title").crumb("/monitoring", "monitoring-title").crumb("/monitoring/sources", "sources-title").titled(s.name.clone());
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
     let kinds = SourceKind::ALL.iter().map(|k| k.code()).collect();
@@ -324,7 +372,14 @@ pub async fn source(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap,
     clear_flash(&state, r, &headers)
 }
 
-pub async fn update_source(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(v): Form<SourceForm>) -> Response {
+pub async fn update_source(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Path(id): Path<String>,
+    Form(v): Form<SourceForm>,
+) -> Response {
     let r = match v.input() {
         Ok(input) => sources::update(&state.app, &who, &id, input).await.map(|_| ()),
         Err(e) => Err(e.into()),
@@ -362,7 +417,15 @@ struct RulesPage {
     next: Option<String>,
 }
 
-async fn rules_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, mut q: RuleQuery, report: Option<ImportReport>, errors: Vec<isms_core::FieldError>) -> Response {
+async fn rules_page(
+    state: &WebState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    who: &Principal,
+    mut q: RuleQuery,
+    report: Option<ImportReport>,
+    errors: Vec<isms_core::FieldError>,
+) -> Response {
     q.limit = Some(PAGE);
     let page = match rules::list(&state.app, who, &q).await {
         Ok(p) => p,
@@ -395,7 +458,10 @@ pub async fn import_rules(State(state): State<WebState>, ctx: Ctx, headers: Head
         let bytes = match field.bytes().await {
             Ok(b) => b,
             Err(_) => {
-                error = Some(isms_core::FieldError::coded("files", "file-too-large", "the file is too large").arg("max", (state.config.max_body_bytes / (1 << 20)).to_string()));
+                error = Some(
+                    isms_core::FieldError::coded("files", "file-too-large", "the file is too large")
+                        .arg("max", (state.config.max_body_bytes / (1 << 20)).to_string()),
+                );
                 break;
             }
         };
@@ -448,7 +514,16 @@ struct RulePage {
 const NEW_RULE: &str = "title: \nid: \nstatus: experimental\ndescription: \nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n  selection:\n    CommandLine|contains: ''\n  condition: selection\nlevel: medium\n";
 
 #[allow(clippy::too_many_arguments)]
-async fn rule_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, id: Option<&str>, body: Option<String>, o: OverrideInput, errors: Vec<isms_core::FieldError>) -> Response {
+async fn rule_page(
+    state: &WebState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    who: &Principal,
+    id: Option<&str>,
+    body: Option<String>,
+    o: OverrideInput,
+    errors: Vec<isms_core::FieldError>,
+) -> Response {
     let d = match id {
         Some(id) => match rules::get(&state.app, who, id).await {
             Ok(d) => Some(d),
@@ -457,7 +532,9 @@ async fn rule_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Princ
         None => None,
     };
     let look = Lookup::load(state, who, ctx.lang.code(), false).await;
-    let shell = Shell::new(ctx, headers, if d.is_some() { "rule-title" } else { "rule-new-title" }).crumb("/monitoring", "monitoring-title").crumb("/monitoring/rules", "rules-title");
+    let shell = Shell::new(ctx, headers, if d.is_some() { "rule-title" } else { "rule-new-title" })
+        .crumb("/monitoring", "monitoring-title")
+        .crumb("/monitoring/rules", "rules-title");
     let shell = match &d {
         Some(d) => shell.titled(d.rule.title.clone()),
         None => shell,
@@ -501,7 +578,14 @@ pub async fn create_rule(State(state): State<WebState>, ctx: Ctx, headers: Heade
     }
 }
 
-pub async fn update_rule(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(f): Form<RuleForm>) -> Response {
+pub async fn update_rule(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Path(id): Path<String>,
+    Form(f): Form<RuleForm>,
+) -> Response {
     match rules::update(&state.app, &who, &id, RuleInput { body: f.body.clone(), enabled: f.enabled.is_some() }).await {
         Ok(_) => redirect_with_flash(&state, &format!("/monitoring/rules/{id}"), "flash-saved", ctx.is_htmx),
         Err(e) => match form_errors(e) {
@@ -523,7 +607,14 @@ pub async fn set_enabled(State(state): State<WebState>, ctx: Ctx, Who(who): Who,
     }
 }
 
-pub async fn add_override(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(o): Form<OverrideInput>) -> Response {
+pub async fn add_override(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Path(id): Path<String>,
+    Form(o): Form<OverrideInput>,
+) -> Response {
     match rules::add_override(&state.app, &who, &id, o.clone()).await {
         Ok(_) => redirect_with_flash(&state, &format!("/monitoring/rules/{id}"), "flash-saved", ctx.is_htmx),
         Err(e) => match form_errors(e) {
@@ -649,7 +740,11 @@ async fn events_page(state: WebState, ctx: Ctx, headers: HeaderMap, who: Princip
     let found: isms_app::Result<isms_app::Page<EventRow>> = if raw {
         isms_app::monitoring::raw::search(&state.app, &who, &q).await.map(|p| isms_app::Page {
             total: p.total,
-            items: p.items.into_iter().map(|e| EventRow { at_ms: e.at_ms, host: e.host, user_name: e.user_name, raw: e.raw, source_id: Some(e.source_id), alert: None }).collect(),
+            items: p
+                .items
+                .into_iter()
+                .map(|e| EventRow { at_ms: e.at_ms, host: e.host, user_name: e.user_name, raw: e.raw, source_id: Some(e.source_id), alert: None })
+                .collect(),
         })
     } else {
         alerts::search_events(&state.app, &who, &q).await.map(|p| isms_app::Page {
@@ -657,7 +752,14 @@ async fn events_page(state: WebState, ctx: Ctx, headers: HeaderMap, who: Princip
             items: p
                 .items
                 .into_iter()
-                .map(|e| EventRow { at_ms: e.at_ms, host: e.host, user_name: e.user_name, raw: e.raw, source_id: e.source_id, alert: Some((e.alert_id, e.alert_title, e.severity.code())) })
+                .map(|e| EventRow {
+                    at_ms: e.at_ms,
+                    host: e.host,
+                    user_name: e.user_name,
+                    raw: e.raw,
+                    source_id: e.source_id,
+                    alert: Some((e.alert_id, e.alert_title, e.severity.code())),
+                })
                 .collect(),
         })
     };

@@ -1,9 +1,9 @@
 //! The user's inbox: what the system told them, newest first, with a link to the page it
 //! is about; marking one or all read.
 
-use super::shell::{clear_flash, redirect_with_flash, render, Shell};
-use crate::context::{Ctx, Who};
+use super::shell::{Shell, clear_flash, redirect_with_flash, render};
 use crate::WebState;
+use crate::context::{Ctx, Who};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;

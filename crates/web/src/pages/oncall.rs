@@ -1,18 +1,18 @@
 //! On-call pages: the rotations with who is on call now, a new rotation, and one rotation
 //! with its next shifts, covers, the latest pages and its settings.
 
+use crate::WebState;
 use crate::context::{Ctx, Who};
 use crate::pages::assets::Lookup;
-use crate::pages::shell::{clear_flash, form_errors, redirect_with_flash, render_form, FormState, Shell};
-use crate::WebState;
+use crate::pages::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render_form};
 use askama::Template;
+use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::Form;
-use isms_app::monitoring::oncall::{self, CoverInput, Rotation, RotationDetail, RotationInput};
-use isms_app::monitoring::alerts;
 use isms_app::Principal;
+use isms_app::monitoring::alerts;
+use isms_app::monitoring::oncall::{self, CoverInput, Rotation, RotationDetail, RotationInput};
 use isms_core::monitoring::Severity;
 use isms_core::{FieldError, Permission};
 
@@ -80,7 +80,14 @@ impl RotaForm {
         let monday = isms_app::assets::today();
         let back = monday.weekday().to_monday_zero_offset() as i64;
         let monday = monday.checked_sub(jiff::Span::new().days(back)).unwrap_or(monday);
-        RotaForm { min_severity: "high".into(), ack_minutes: "15".into(), shift_hours: "168".into(), starts: format!("{monday}T09:00"), enabled: true, ..Default::default() }
+        RotaForm {
+            min_severity: "high".into(),
+            ack_minutes: "15".into(),
+            shift_hours: "168".into(),
+            starts: format!("{monday}T09:00"),
+            enabled: true,
+            ..Default::default()
+        }
     }
 
     fn from_rotation(r: &Rotation) -> Self {
@@ -196,7 +203,16 @@ struct RotationPage {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn rotation_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, id: &str, v: Option<RotaForm>, cv: Option<CoverForm>, errors: Vec<FieldError>) -> Response {
+async fn rotation_page(
+    state: &WebState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    who: &Principal,
+    id: &str,
+    v: Option<RotaForm>,
+    cv: Option<CoverForm>,
+    errors: Vec<FieldError>,
+) -> Response {
     let d = match oncall::get(&state.app, who, id).await {
         Ok(d) => d,
         Err(e) => return crate::error::page_error(ctx, e),
@@ -204,7 +220,10 @@ async fn rotation_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &P
     let look = Lookup::load(state, who, ctx.lang.code(), false).await;
     let can_manage = who.access.can_for(Permission::MonitoringManage, d.rotation.company_id.as_deref().and_then(|c| c.parse().ok()));
     let people = if can_manage { people(state, &look).await } else { vec![] };
-    let shell = Shell::new(ctx, headers, "rotation-title").crumb("/monitoring", "monitoring-title").crumb("/monitoring/oncall", "oncall-title").titled(d.rotation.name.clone());
+    let shell = Shell::new(ctx, headers, "rotation-title")
+        .crumb("/monitoring", "monitoring-title")
+        .crumb("/monitoring/oncall", "oncall-title")
+        .titled(d.rotation.name.clone());
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
     let v = v.unwrap_or_else(|| RotaForm::from_rotation(&d.rotation));
@@ -221,7 +240,14 @@ pub async fn rotation(State(state): State<WebState>, ctx: Ctx, headers: HeaderMa
     clear_flash(&state, r, &headers)
 }
 
-pub async fn update(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(pairs): Form<Vec<(String, String)>>) -> Response {
+pub async fn update(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
     let v = RotaForm::from_pairs(pairs);
     let r = match v.input() {
         Ok(input) => oncall::update(&state.app, &who, &id, input).await.map(|_| ()),
@@ -243,7 +269,14 @@ pub async fn delete(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Path
     }
 }
 
-pub async fn add_cover(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(cv): Form<CoverForm>) -> Response {
+pub async fn add_cover(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Path(id): Path<String>,
+    Form(cv): Form<CoverForm>,
+) -> Response {
     let input = CoverInput { user_id: cv.user_id.clone(), from: cv.from.clone(), until: cv.until.clone(), reason: cv.reason.clone() };
     match oncall::add_cover(&state.app, &who, &id, input).await {
         Ok(_) => redirect_with_flash(&state, &format!("/monitoring/oncall/{id}"), "flash-saved", ctx.is_htmx),

@@ -1,15 +1,15 @@
 //! Group companies and their departments.
 
-use super::shell::{clear_flash, form_errors, redirect_with_flash, render, FormState, Shell};
-use crate::context::{Ctx, Who};
+use super::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render};
 use crate::WebState;
+use crate::context::{Ctx, Who};
 use askama::Template;
+use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::Form;
-use isms_app::org::{self, Company, CompanyInput, Department, DepartmentInput};
 use isms_app::Principal;
+use isms_app::org::{self, Company, CompanyInput, Department, DepartmentInput};
 use serde::Deserialize;
 
 #[derive(Template)]

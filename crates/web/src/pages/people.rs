@@ -1,18 +1,18 @@
 //! People: the list (search, filters, sorting, pages, export), the record page with its
 //! history, the forms, deactivation of leavers and the CSV import.
 
-use super::shell::{clear_flash, form_errors, redirect_with_flash, render, FormState, Shell, render_form};
-use crate::context::{Ctx, Who};
+use super::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
 use crate::WebState;
+use crate::context::{Ctx, Who};
 use askama::Template;
+use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::Form;
+use isms_app::Principal;
 use isms_app::audit::AuditEntry;
 use isms_app::org::{Company, Department};
 use isms_app::people::{self, ImportError, ImportFailure, ImportSummary, Person, PersonInput};
-use isms_app::Principal;
 use isms_store::org::{PeopleQuery, PeopleSort};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -67,15 +67,7 @@ impl ListQ {
             s.page = page;
         }
         let enc = crate::context::url_encode;
-        format!(
-            "?q={}&company={}&status={}&sort={}&dir={}&page={}",
-            enc(&s.q),
-            enc(&s.company),
-            enc(&s.status),
-            enc(&s.sort),
-            enc(&s.dir),
-            s.page.unwrap_or(1)
-        )
+        format!("?q={}&company={}&status={}&sort={}&dir={}&page={}", enc(&s.q), enc(&s.company), enc(&s.status), enc(&s.sort), enc(&s.dir), s.page.unwrap_or(1))
     }
 
     pub fn sort_mark(&self, col: &str) -> &'static str {
@@ -282,7 +274,16 @@ impl From<PersonForm> for PersonInput {
     }
 }
 
-async fn form_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, v: PersonInput, action: String, title: &str, errors: Vec<isms_core::FieldError>) -> Response {
+async fn form_page(
+    state: &WebState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    who: &Principal,
+    v: PersonInput,
+    action: String,
+    title: &str,
+    errors: Vec<isms_core::FieldError>,
+) -> Response {
     let names = Names::load(state, who).await;
     let shell = Shell::new(ctx, headers, title).crumb("/people", "people-title");
     let form = FormState::new(&shell, errors);

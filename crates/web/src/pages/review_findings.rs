@@ -1,10 +1,10 @@
 //! Findings of the management system's upkeep: overdue document, control and risk
 //! reviews, expired risk acceptances and overdue treatment actions.
 
+use crate::WebState;
 use crate::context::{Ctx, Who};
 use crate::pages::assets::Lookup;
-use crate::pages::shell::{clear_flash, redirect_with_flash, render, Shell};
-use crate::WebState;
+use crate::pages::shell::{Shell, clear_flash, redirect_with_flash, render};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
@@ -46,7 +46,8 @@ async fn export_rows(state: &WebState, ctx: &Ctx, who: &isms_app::Principal, q: 
     q.limit = 500;
     q.offset = 0;
     let mut rows = vec![["col-source", "field-title", "col-company", "field-due-on", "col-opened", "col-closed"].iter().map(|k| t(k)).collect::<Vec<_>>()];
-    let when = |ms: i64| jiff::Timestamp::from_millisecond(ms).map(|x| x.to_zoned_datetime(ctx.tz.clone()).strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
+    let when =
+        |ms: i64| jiff::Timestamp::from_millisecond(ms).map(|x| x.to_zoned_datetime(ctx.tz.clone()).strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
     loop {
         let page = findings::list(&state.app, who, &q).await?;
         let n = page.items.len() as u64;
@@ -76,7 +77,10 @@ pub async fn export_csv(State(state): State<WebState>, ctx: Ctx, Who(who): Who, 
 }
 
 pub async fn export_xlsx(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<FindingQuery>) -> Response {
-    match export_rows(&state, &ctx, &who, &q).await.and_then(|rows| isms_app::sheet::xlsx("findings", &rows).map_err(|e| isms_app::AppError::Internal(e.to_string()))) {
+    match export_rows(&state, &ctx, &who, &q)
+        .await
+        .and_then(|rows| isms_app::sheet::xlsx("findings", &rows).map_err(|e| isms_app::AppError::Internal(e.to_string())))
+    {
         Ok(body) => crate::download::file("findings.xlsx", isms_app::sheet::CONTENT_TYPE, body),
         Err(e) => crate::error::page_error(&ctx, e),
     }

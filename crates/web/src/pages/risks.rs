@@ -2,21 +2,21 @@
 //! heat maps (SVG drawn by the charts-rs library), a risk's page with acceptance and
 //! treatment actions, the risk form, and the matrix with its levels' meanings.
 
+use crate::WebState;
 use crate::context::{Ctx, Who};
 use crate::pages::assets::Lookup;
-use crate::pages::shell::{clear_flash, form_errors, redirect_with_flash, render, FormState, Shell, render_form};
-use crate::WebState;
+use crate::pages::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
 use askama::Template;
+use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::Form;
-use isms_app::compliance::controls::ControlQuery;
-use isms_app::compliance::Control;
-use isms_app::risks::{self, Acceptance, ActionInput, HeatMap, Risk, RiskDetail, RiskInput, RiskQuery};
 use isms_app::Principal;
-use isms_core::compliance::risk::{Level, Matrix, Rating, RiskStatus, Treatment};
+use isms_app::compliance::Control;
+use isms_app::compliance::controls::ControlQuery;
+use isms_app::risks::{self, Acceptance, ActionInput, HeatMap, Risk, RiskDetail, RiskInput, RiskQuery};
 use isms_core::Permission;
+use isms_core::compliance::risk::{Level, Matrix, Rating, RiskStatus, Treatment};
 use serde::Deserialize;
 use std::sync::OnceLock;
 
@@ -154,13 +154,26 @@ async fn export_rows(state: &WebState, ctx: &Ctx, who: &Principal, q: &RiskQuery
     q.offset = 0;
     let t = |k: &str| ctx.i18n.get(ctx.lang, k);
     let look = Lookup::load(state, who, ctx.lang.code(), false).await;
-    let mut rows = vec![[
-        "col-ref", "field-title", "col-company", "field-risk-owner", "field-threat", "field-vulnerability", "col-inherent", "col-residual", "col-rating", "field-treatment", "col-status",
-        "field-acceptance-expires", "col-review-due",
-    ]
-    .iter()
-    .map(|k| t(k))
-    .collect::<Vec<_>>()];
+    let mut rows = vec![
+        [
+            "col-ref",
+            "field-title",
+            "col-company",
+            "field-risk-owner",
+            "field-threat",
+            "field-vulnerability",
+            "col-inherent",
+            "col-residual",
+            "col-rating",
+            "field-treatment",
+            "col-status",
+            "field-acceptance-expires",
+            "col-review-due",
+        ]
+        .iter()
+        .map(|k| t(k))
+        .collect::<Vec<_>>(),
+    ];
     loop {
         let page = risks::list(&state.app, who, &q).await?;
         let n = page.items.len() as u64;
@@ -198,7 +211,10 @@ pub async fn export_csv(State(state): State<WebState>, ctx: Ctx, Who(who): Who, 
 }
 
 pub async fn export_xlsx(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<RiskQuery>) -> Response {
-    match export_rows(&state, &ctx, &who, &q).await.and_then(|rows| isms_app::sheet::xlsx("risks", &rows).map_err(|e| isms_app::AppError::Internal(e.to_string()))) {
+    match export_rows(&state, &ctx, &who, &q)
+        .await
+        .and_then(|rows| isms_app::sheet::xlsx("risks", &rows).map_err(|e| isms_app::AppError::Internal(e.to_string())))
+    {
         Ok(body) => crate::download::file("risks.xlsx", isms_app::sheet::CONTENT_TYPE, body),
         Err(e) => crate::error::page_error(&ctx, e),
     }
@@ -255,7 +271,14 @@ pub struct StatusForm {
     note: String,
 }
 
-pub async fn set_status(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(f): Form<StatusForm>) -> Response {
+pub async fn set_status(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Path(id): Path<String>,
+    Form(f): Form<StatusForm>,
+) -> Response {
     let r = risks::set_status(&state.app, &who, &id, &f.status, &f.note).await.map(|_| ());
     after(&state, &ctx, &headers, &who, &id, r, "flash-saved").await
 }
@@ -265,7 +288,14 @@ pub async fn reviewed(State(state): State<WebState>, ctx: Ctx, headers: HeaderMa
     after(&state, &ctx, &headers, &who, &id, r, "flash-reviewed").await
 }
 
-pub async fn add_action(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(a): Form<ActionInput>) -> Response {
+pub async fn add_action(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Path(id): Path<String>,
+    Form(a): Form<ActionInput>,
+) -> Response {
     let r = risks::add_action(&state.app, &who, &id, a).await.map(|_| ());
     after(&state, &ctx, &headers, &who, &id, r, "flash-saved").await
 }
@@ -295,10 +325,20 @@ impl FormPage {
     }
 }
 
-async fn form_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, v: RiskInput, action: String, title: &str, errors: Vec<isms_core::FieldError>) -> Response {
+async fn form_page(
+    state: &WebState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    who: &Principal,
+    v: RiskInput,
+    action: String,
+    title: &str,
+    errors: Vec<isms_core::FieldError>,
+) -> Response {
     let look = Lookup::load(state, who, ctx.lang.code(), false).await;
     let matrix = risks::matrix(&state.app).await.unwrap_or_default();
-    let controls = isms_app::compliance::controls::list(&state.app, who, &ControlQuery { limit: 500, ..Default::default() }).await.map(|p| p.items).unwrap_or_default();
+    let controls =
+        isms_app::compliance::controls::list(&state.app, who, &ControlQuery { limit: 500, ..Default::default() }).await.map(|p| p.items).unwrap_or_default();
     let assets = if who.access.can(Permission::AssetsRead) {
         let q = isms_store::assets::AssetQuery { limit: 1_000, ..Default::default() };
         isms_app::assets::register::list(&state.app, who, &q).await.map(|p| p.items).unwrap_or_default()
@@ -344,7 +384,14 @@ fn parse_form(body: &[u8]) -> Result<RiskInput, isms_core::FieldError> {
 }
 
 pub async fn new_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
-    let v = RiskInput { treatment: "mitigate".into(), inherent_likelihood: 3, inherent_impact: 3, residual_likelihood: 2, residual_impact: 3, ..Default::default() };
+    let v = RiskInput {
+        treatment: "mitigate".into(),
+        inherent_likelihood: 3,
+        inherent_impact: 3,
+        residual_likelihood: 2,
+        residual_impact: 3,
+        ..Default::default()
+    };
     form_page(&state, &ctx, &headers, &who, v, "/risks/new".into(), "risk-new-title", vec![]).await
 }
 
@@ -369,7 +416,10 @@ pub async fn edit_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderM
         Err(e) => return crate::error::page_error(&ctx, e),
     };
     let r = d.risk;
-    let owner = isms_app::people::names(&state.app, &r.owner_id.iter().cloned().collect::<Vec<_>>()).await.ok().and_then(|m| r.owner_id.as_ref().and_then(|o| m.get(o).map(|(n, _)| n.clone())));
+    let owner = isms_app::people::names(&state.app, &r.owner_id.iter().cloned().collect::<Vec<_>>())
+        .await
+        .ok()
+        .and_then(|m| r.owner_id.as_ref().and_then(|o| m.get(o).map(|(n, _)| n.clone())));
     let v = RiskInput {
         title: r.title,
         description: r.description,
@@ -487,7 +537,9 @@ fn parse_matrix(body: &[u8]) -> Result<Matrix, isms_core::FieldError> {
                 }
             }
             ["medium" | "high" | "critical"] => {
-                let v: u32 = val.parse().map_err(|_| isms_core::FieldError::coded("bands", "number", format!("`{val}` is not a whole number")).arg("value", val.clone()))?;
+                let v: u32 = val
+                    .parse()
+                    .map_err(|_| isms_core::FieldError::coded("bands", "number", format!("`{val}` is not a whole number")).arg("value", val.clone()))?;
                 match parts[0] {
                     "medium" => m.bands.medium = v,
                     "high" => m.bands.high = v,

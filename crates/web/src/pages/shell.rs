@@ -1,13 +1,13 @@
 //! The page shell every page is drawn in: navigation by permission, title and breadcrumbs,
 //! flash messages, the user's language and time zone, and the CSRF token for forms.
 
+use crate::WebState;
 use crate::context::{self, Ctx, LANG_COOKIE};
 use crate::i18n::{Catalogs, Lang};
-use crate::WebState;
 use askama::Template;
-use axum::extract::{Path, Query, State};
 use axum::Form;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use isms_core::Permission;
 use std::sync::Arc;
@@ -60,9 +60,7 @@ impl Shell {
                 }
             }
         }
-        let flash = context::cookie(headers, FLASH_COOKIE)
-            .filter(|k| k.starts_with("flash-") && i18n.has(lang, k))
-            .map(|k| i18n.get(lang, k));
+        let flash = context::cookie(headers, FLASH_COOKIE).filter(|k| k.starts_with("flash-") && i18n.has(lang, k)).map(|k| i18n.get(lang, k));
         let user_name = ctx.principal.as_ref().or(ctx.pending.as_ref()).map(|p| p.name.clone());
         Self { title: i18n.get(lang, title_key), i18n, ctx: ctx.clone(), crumbs: vec![], nav, flash, user_name }
     }
@@ -240,11 +238,7 @@ pub fn render_form<T: Template>(t: &T, invalid: bool) -> Response {
 
 /// Redirect after a successful form, with a flash message shown on the next page.
 pub fn redirect_with_flash(state: &WebState, to: &str, flash_key: &str, htmx: bool) -> Response {
-    let mut resp = if htmx {
-        ([("HX-Redirect", to.to_owned())], StatusCode::OK).into_response()
-    } else {
-        Redirect::to(to).into_response()
-    };
+    let mut resp = if htmx { ([("HX-Redirect", to.to_owned())], StatusCode::OK).into_response() } else { Redirect::to(to).into_response() };
     resp.headers_mut().append(header::SET_COOKIE, context::set_cookie(state, FLASH_COOKIE, flash_key, Some(10), true));
     resp
 }
@@ -304,12 +298,11 @@ pub async fn switch_language(State(state): State<WebState>, ctx: Ctx, Path(code)
 /// The language button: stored on the account when signed in (so e-mail follows it),
 /// and in the cookie. A POST with the CSRF token like every other change.
 pub async fn choose_language(State(state): State<WebState>, ctx: Ctx, Path(code): Path<String>, Form(f): Form<Back>) -> Response {
-    if Lang::parse(&code).is_some() {
-        if let Some(p) = &ctx.principal {
-            if let Err(e) = isms_app::accounts::set_preferences(&state.app, p, Some(&code), p.time_zone.as_deref()).await {
-                return crate::error::page_error(&ctx, e);
-            }
-        }
+    if Lang::parse(&code).is_some()
+        && let Some(p) = &ctx.principal
+        && let Err(e) = isms_app::accounts::set_preferences(&state.app, p, Some(&code), p.time_zone.as_deref()).await
+    {
+        return crate::error::page_error(&ctx, e);
     }
     language_switched(&state, &ctx, &code, f.back.as_deref().unwrap_or("/"))
 }
@@ -356,11 +349,7 @@ impl FormState {
 
     /// The message for one field as escaped HTML, or nothing.
     pub fn error_for(&self, field: &str) -> String {
-        self.errors
-            .iter()
-            .filter(|e| e.field == field)
-            .map(|e| format!("<p class=\"field-error\" id=\"{field}-error\">{}</p>", escape(&e.message)))
-            .collect()
+        self.errors.iter().filter(|e| e.field == field).map(|e| format!("<p class=\"field-error\" id=\"{field}-error\">{}</p>", escape(&e.message))).collect()
     }
 }
 

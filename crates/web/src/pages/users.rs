@@ -1,17 +1,17 @@
 //! Administration of accounts: the user list, creating users, their role grants, password
 //! and second-factor resets, disabling, and API tokens.
 
-use super::shell::{clear_flash, form_errors, redirect_with_flash, render, FormState, Shell};
-use crate::context::{Ctx, Who};
+use super::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render};
 use crate::WebState;
+use crate::context::{Ctx, Who};
 use askama::Template;
+use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::Form;
+use isms_app::Principal;
 use isms_app::accounts::{self, GrantView, NewToken, NewUser, TokenView, UserView};
 use isms_app::org::Company;
-use isms_app::Principal;
 use isms_core::Role;
 use serde::Deserialize;
 
@@ -71,7 +71,15 @@ struct NewPage {
 pub async fn new_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
     let shell = Shell::new(&ctx, &headers, "user-new-title").crumb("/admin/users", "users-title");
     let roles = role_options(&shell);
-    render(&NewPage { shell, form: FormState::default(), roles, companies: companies(&state, &who).await, username: String::new(), display_name: String::new(), person_id: String::new() })
+    render(&NewPage {
+        shell,
+        form: FormState::default(),
+        roles,
+        companies: companies(&state, &who).await,
+        username: String::new(),
+        display_name: String::new(),
+        person_id: String::new(),
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -95,7 +103,11 @@ fn grant_from(role: &str, company: &str, expires_on: &str) -> Result<Vec<GrantVi
         return Ok(vec![]);
     }
     let role: Role = role.parse().map_err(isms_app::AppError::from)?;
-    Ok(vec![GrantView { role, company_id: (!company.is_empty()).then(|| company.to_owned()), expires_on: (!expires_on.is_empty()).then(|| expires_on.to_owned()) }])
+    Ok(vec![GrantView {
+        role,
+        company_id: (!company.is_empty()).then(|| company.to_owned()),
+        expires_on: (!expires_on.is_empty()).then(|| expires_on.to_owned()),
+    }])
 }
 
 pub async fn create(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Form(f): Form<NewUserForm>) -> Response {
@@ -104,7 +116,13 @@ pub async fn create(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap,
             accounts::create_user(
                 &state.app,
                 &who,
-                NewUser { username: f.username.clone(), display_name: f.display_name.clone(), password: f.password, person_id: Some(f.person_id.clone()), grants },
+                NewUser {
+                    username: f.username.clone(),
+                    display_name: f.display_name.clone(),
+                    password: f.password,
+                    person_id: Some(f.person_id.clone()),
+                    grants,
+                },
             )
             .await
         }
@@ -117,7 +135,15 @@ pub async fn create(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap,
                 let shell = Shell::new(&ctx, &headers, "user-new-title").crumb("/admin/users", "users-title");
                 let form = FormState::new(&shell, errs);
                 let roles = role_options(&shell);
-                let mut r = render(&NewPage { shell, form, roles, companies: companies(&state, &who).await, username: f.username, display_name: f.display_name, person_id: f.person_id });
+                let mut r = render(&NewPage {
+                    shell,
+                    form,
+                    roles,
+                    companies: companies(&state, &who).await,
+                    username: f.username,
+                    display_name: f.display_name,
+                    person_id: f.person_id,
+                });
                 *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
                 r
             }
@@ -178,10 +204,12 @@ pub async fn grants(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap,
     for (i, r) in f.role.iter().enumerate() {
         match grant_from(r, f.company_id.get(i).map(String::as_str).unwrap_or(""), f.expires_on.get(i).map(String::as_str).unwrap_or("")) {
             Ok(g) => grants.extend(g),
-            Err(e) => return match form_errors(e) {
-                Ok(errs) => show_view(&state, &ctx, &headers, &who, &id, errs).await,
-                Err(e) => crate::error::page_error(&ctx, e),
-            },
+            Err(e) => {
+                return match form_errors(e) {
+                    Ok(errs) => show_view(&state, &ctx, &headers, &who, &id, errs).await,
+                    Err(e) => crate::error::page_error(&ctx, e),
+                };
+            }
         }
     }
     match accounts::set_grants(&state.app, &who, &id, grants).await {
@@ -203,7 +231,14 @@ pub struct PasswordForm {
     password: String,
 }
 
-pub async fn password(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(f): Form<PasswordForm>) -> Response {
+pub async fn password(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Path(id): Path<String>,
+    Form(f): Form<PasswordForm>,
+) -> Response {
     match accounts::reset_password(&state.app, &who, &id, &f.password).await {
         Ok(()) => redirect_with_flash(&state, &format!("/admin/users/{id}"), "flash-password-reset", ctx.is_htmx),
         Err(e) => match form_errors(e) {
@@ -247,7 +282,14 @@ struct TokensPage {
     form: FormState,
 }
 
-async fn tokens_view(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, created: Option<String>, errors: Vec<isms_core::FieldError>) -> Response {
+async fn tokens_view(
+    state: &WebState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    who: &Principal,
+    created: Option<String>,
+    errors: Vec<isms_core::FieldError>,
+) -> Response {
     let tokens = match accounts::list_tokens(&state.app, who).await {
         Ok(t) => t,
         Err(e) => return crate::error::page_error(ctx, e),
@@ -285,7 +327,15 @@ pub async fn create_token(State(state): State<WebState>, ctx: Ctx, headers: Head
         Err(e) => return tokens_view(&state, &ctx, &headers, &who, None, vec![e]).await,
     };
     let Ok(days) = f.expires_in_days.trim().parse::<i64>() else {
-        return tokens_view(&state, &ctx, &headers, &who, None, vec![isms_core::FieldError::coded("expires_in_days", "days-range", "must be a whole number of days between 1 and 366")]).await;
+        return tokens_view(
+            &state,
+            &ctx,
+            &headers,
+            &who,
+            None,
+            vec![isms_core::FieldError::coded("expires_in_days", "days-range", "must be a whole number of days between 1 and 366")],
+        )
+        .await;
     };
     let input = NewToken { name: f.name, role, companies: if f.company_id.is_empty() { vec![] } else { vec![f.company_id] }, expires_in_days: days };
     match accounts::create_token(&state.app, &who, input).await {

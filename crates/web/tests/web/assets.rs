@@ -5,7 +5,7 @@ use isms_app::assets::conformance::AcceptInput;
 use isms_app::assets::{categories, conformance, register, supports, takeouts};
 use isms_core::Role;
 use isms_store::assets::{AssetQuery, FindingQuery};
-use isms_testkit::{backends, grant, user_session, TestServer};
+use isms_testkit::{TestServer, backends, grant, user_session};
 
 fn all() -> AssetQuery {
     AssetQuery { limit: 1000, ..Default::default() }
@@ -51,9 +51,12 @@ async fn findings_follow_the_register_and_refusals_change_nothing() {
         let admin = user_session(&s.app, "aza-admin", vec![grant(Role::CompanySecurityAdmin, Some(&aza))], None).await;
         let (admin_p, _) = isms_app::accounts::session_principal(&s.app, &admin.cookie).await.unwrap();
         let expires = isms_app::assets::today().saturating_add(jiff::Span::new().days(30)).to_string();
-        let e = conformance::accept(&s.app, &admin_p, &f[0].id, AcceptInput { reason: "compensated by pseudonymisation".into(), expires_on: expires.clone() }).await.unwrap_err();
+        let e = conformance::accept(&s.app, &admin_p, &f[0].id, AcceptInput { reason: "compensated by pseudonymisation".into(), expires_on: expires.clone() })
+            .await
+            .unwrap_err();
         assert!(matches!(&e, isms_app::AppError::Invalid(v) if v[0].code == "customer-exception-needs-ciso"), "{e:?}");
-        let accepted = conformance::accept(&s.app, &sys, &f[0].id, AcceptInput { reason: "compensated by pseudonymisation".into(), expires_on: expires }).await.unwrap();
+        let accepted =
+            conformance::accept(&s.app, &sys, &f[0].id, AcceptInput { reason: "compensated by pseudonymisation".into(), expires_on: expires }).await.unwrap();
         assert_eq!(accepted.status, "accepted");
         // A re-check keeps an unexpired exception.
         conformance::recheck_all(&s.app, &sys).await.unwrap();
@@ -79,8 +82,24 @@ async fn findings_follow_the_register_and_refusals_change_nothing() {
         assert!(register::list(&s.app, &emp_p, &all()).await.is_err());
         let staff = categories::list(&s.app, &sys).await.unwrap().into_iter().find(|c| c.code == "EMPLOYEE-PI").unwrap();
         let back = isms_app::assets::today().saturating_add(jiff::Span::new().days(3)).to_string();
-        let t = takeouts::request(&s.app, &emp_p, takeouts::TakeoutInput { category_id: staff.id.clone(), what: "Shift plan".into(), purpose: "Off-site planning".into(), medium: "device".into(), return_by: back, ..Default::default() }).await.unwrap();
-        assert!(matches!(takeouts::decide(&s.app, &emp_p, &t.id, takeouts::DecisionInput { approve: true, note: String::new() }).await, Err(isms_app::AppError::Forbidden)));
+        let t = takeouts::request(
+            &s.app,
+            &emp_p,
+            takeouts::TakeoutInput {
+                category_id: staff.id.clone(),
+                what: "Shift plan".into(),
+                purpose: "Off-site planning".into(),
+                medium: "device".into(),
+                return_by: back,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(matches!(
+            takeouts::decide(&s.app, &emp_p, &t.id, takeouts::DecisionInput { approve: true, note: String::new() }).await,
+            Err(isms_app::AppError::Forbidden)
+        ));
         assert_eq!(takeouts::list(&s.app, &emp_p, None, 100).await.unwrap().len(), 1);
         let approved = takeouts::decide(&s.app, &admin_p, &t.id, takeouts::DecisionInput { approve: true, note: String::new() }).await.unwrap();
         assert_eq!(approved.status, "approved");
@@ -166,14 +185,26 @@ async fn the_register_over_json() {
         let company = laptop["company_id"].as_str().unwrap().to_owned();
 
         // A bad body names the field; a good one creates the asset and its findings.
-        let r = c.post(s.url("/api/v1/assets")).header("x-csrf-token", &ciso.csrf)
-            .json(&serde_json::json!({"company_id": company, "category_id": internal, "name": "", "medium": "vellum"})).send().await.unwrap();
+        let r = c
+            .post(s.url("/api/v1/assets"))
+            .header("x-csrf-token", &ciso.csrf)
+            .json(&serde_json::json!({"company_id": company, "category_id": internal, "name": "", "medium": "vellum"}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 422);
         let p: serde_json::Value = r.json().await.unwrap();
         let fields: Vec<&str> = p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
         assert_eq!(fields, ["name", "medium"], "{b:?}");
-        let r = c.post(s.url("/api/v1/assets")).header("x-csrf-token", &ciso.csrf)
-            .json(&serde_json::json!({"company_id": company, "category_id": internal, "name": "Gate lists", "medium": "electronic", "supports": [laptop["id"]]})).send().await.unwrap();
+        let r = c
+            .post(s.url("/api/v1/assets"))
+            .header("x-csrf-token", &ciso.csrf)
+            .json(
+                &serde_json::json!({"company_id": company, "category_id": internal, "name": "Gate lists", "medium": "electronic", "supports": [laptop["id"]]}),
+            )
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 201, "{b:?}");
         let created: serde_json::Value = r.json().await.unwrap();
         let id = created["id"].as_str().unwrap();
@@ -184,7 +215,8 @@ async fn the_register_over_json() {
         // Search: a substring of a name or description (trigram index on SQLite, LIKE on
         // PostgreSQL); short terms and `%` match literally.
         for (q, n) in [("reservation", 1), ("RESERVATION rec", 1), ("ro", 3), ("%", 0), ("gate", 1), ("\"x", 0)] {
-            let r: serde_json::Value = c.get(s.url(&format!("/api/v1/assets?q={}", isms_web::context::url_encode(q)))).send().await.unwrap().json().await.unwrap();
+            let r: serde_json::Value =
+                c.get(s.url(&format!("/api/v1/assets?q={}", isms_web::context::url_encode(q)))).send().await.unwrap().json().await.unwrap();
             assert_eq!(r["total"], n, "{b:?}: search {q:?} gave {r}");
         }
         // Marking a category as customer information marks its assets at once.
@@ -204,18 +236,33 @@ async fn the_register_over_json() {
 
         // Import over JSON: a dry run writes nothing and problems point at line and field.
         let csv = "name,category_code,company_code,medium\nGate lists,INTERNAL,AZA,electronic\nNew list,INTERNAL,AZA,fax\n";
-        let r = c.post(s.url("/api/v1/assets/import?dry_run=true")).header("x-csrf-token", &ciso.csrf).header("content-type", "text/csv").body(csv).send().await.unwrap();
+        let r = c
+            .post(s.url("/api/v1/assets/import?dry_run=true"))
+            .header("x-csrf-token", &ciso.csrf)
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 422);
         let p: serde_json::Value = r.json().await.unwrap();
         assert_eq!(p["errors"][0]["pointer"], "/lines/3/medium", "{b:?}");
-        let r = c.post(s.url("/api/v1/assets/import?dry_run=true")).header("x-csrf-token", &ciso.csrf).header("content-type", "text/csv").body("name,category_code,company_code,medium\nGate lists,INTERNAL,AZA,electronic\n").send().await.unwrap();
+        let r = c
+            .post(s.url("/api/v1/assets/import?dry_run=true"))
+            .header("x-csrf-token", &ciso.csrf)
+            .header("content-type", "text/csv")
+            .body("name,category_code,company_code,medium\nGate lists,INTERNAL,AZA,electronic\n")
+            .send()
+            .await
+            .unwrap();
         let p: serde_json::Value = r.json().await.unwrap();
         assert_eq!(p["preview"]["updates"], 1, "{b:?}: {p}");
 
         // Delete: the asset goes, its findings with it; a holder that still holds something stays.
         assert_eq!(c.delete(s.url(&format!("/api/v1/assets/{id}"))).header("x-csrf-token", &ciso.csrf).send().await.unwrap().status(), 204);
         assert_eq!(c.get(s.url(&format!("/api/v1/assets/{id}"))).send().await.unwrap().status(), 404);
-        let r = c.delete(s.url(&format!("/api/v1/supporting-assets/{}", laptop["id"].as_str().unwrap()))).header("x-csrf-token", &ciso.csrf).send().await.unwrap();
+        let r =
+            c.delete(s.url(&format!("/api/v1/supporting-assets/{}", laptop["id"].as_str().unwrap()))).header("x-csrf-token", &ciso.csrf).send().await.unwrap();
         assert_eq!(r.status(), 422);
         let p: serde_json::Value = r.json().await.unwrap();
         assert_eq!(p["errors"][0]["code"], "support-holds-assets");
@@ -231,12 +278,32 @@ async fn owners_confirm_reviews_and_decide_on_their_assets() {
         let sys = isms_app::Principal::system();
         let rosters = register::list(&s.app, &sys, &all()).await.unwrap().items.into_iter().find(|a| a.name == "Crew rosters").unwrap();
         // Give the asset an owner with no other role, and make its review overdue.
-        let owner_person = isms_app::people::list(&s.app, &sys, &isms_store::org::PeopleQuery { company_id: Some(rosters.company_id.clone()), limit: 100, offset: 30, ..Default::default() }).await.unwrap().items[0].clone();
+        let owner_person = isms_app::people::list(
+            &s.app,
+            &sys,
+            &isms_store::org::PeopleQuery { company_id: Some(rosters.company_id.clone()), limit: 100, offset: 30, ..Default::default() },
+        )
+        .await
+        .unwrap()
+        .items[0]
+            .clone();
         let mut input: isms_app::assets::AssetInput = serde_json::from_value(serde_json::to_value(&rosters).unwrap()).unwrap();
         input.owner_id = Some(owner_person.employee_number.clone());
         input.review_due = Some(isms_app::assets::today().saturating_sub(jiff::Span::new().days(1)).to_string());
         register::update(&s.app, &sys, &rosters.id, input).await.unwrap();
-        let overdue = conformance::list(&s.app, &sys, &FindingQuery { asset_id: Some(rosters.id.clone()), rule: Some("review-overdue".into()), status: Some("open".into()), limit: 5, ..Default::default() }).await.unwrap();
+        let overdue = conformance::list(
+            &s.app,
+            &sys,
+            &FindingQuery {
+                asset_id: Some(rosters.id.clone()),
+                rule: Some("review-overdue".into()),
+                status: Some("open".into()),
+                limit: 5,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
         assert_eq!(overdue.total, 1, "{b:?}");
         let owner = user_session(&s.app, "owner", vec![grant(Role::Employee, None)], Some(owner_person.id.clone())).await;
         let (owner_p, _) = isms_app::accounts::session_principal(&s.app, &owner.cookie).await.unwrap();
@@ -256,11 +323,26 @@ async fn owners_confirm_reviews_and_decide_on_their_assets() {
 
         // A request for the owner's asset reaches the owner, who may decide it.
         let back = isms_app::assets::today().saturating_add(jiff::Span::new().days(2)).to_string();
-        let t = takeouts::request(&s.app, &emp_p, takeouts::TakeoutInput { category_id: rosters.category_id.clone(), asset_id: Some(rosters.id.clone()), what: "Rosters".into(), purpose: "Crew meeting".into(), medium: "paper".into(), return_by: back, ..Default::default() }).await.unwrap();
+        let t = takeouts::request(
+            &s.app,
+            &emp_p,
+            takeouts::TakeoutInput {
+                category_id: rosters.category_id.clone(),
+                asset_id: Some(rosters.id.clone()),
+                what: "Rosters".into(),
+                purpose: "Crew meeting".into(),
+                medium: "paper".into(),
+                return_by: back,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
         assert_eq!(takeouts::list(&s.app, &owner_p, None, 100).await.unwrap().len(), 1, "{b:?}");
         assert_eq!(takeouts::awaiting_decision(&s.app, &owner_p).await.unwrap(), 1);
         assert_eq!(takeouts::awaiting_decision(&s.app, &emp_p).await.unwrap(), 0, "never one's own");
-        let decided = takeouts::decide(&s.app, &owner_p, &t.id, takeouts::DecisionInput { approve: false, note: "Use the crew portal instead".into() }).await.unwrap();
+        let decided =
+            takeouts::decide(&s.app, &owner_p, &t.id, takeouts::DecisionInput { approve: false, note: "Use the crew portal instead".into() }).await.unwrap();
         assert_eq!(decided.status, "rejected");
         s.db.drop_schema().await;
     }

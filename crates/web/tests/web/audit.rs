@@ -1,9 +1,9 @@
 //! The audit chain: intact after real use, and every kind of tampering named by entry.
 
 use isms_core::audit::Fault;
-use isms_store::sea_orm::ConnectionTrait;
 use isms_store::Store;
-use isms_testkit::{backends, TestServer};
+use isms_store::sea_orm::ConnectionTrait;
+use isms_testkit::{TestServer, backends};
 
 async fn verify(s: &TestServer) -> Result<u64, Fault> {
     isms_app::audit::verify(&s.app, |_, _| {}).await.unwrap()
@@ -70,7 +70,11 @@ async fn a_cut_tail_with_a_rewritten_head_is_found_by_the_checkpoint() {
         s.demo().await;
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("audit.checkpoint");
-        let app = isms_app::App::new(s.app.store.clone(), isms_app::AppConfig { checkpoint_file: Some(file.clone()), ..isms_testkit::test_config() }, isms_testkit::AUDIT_KEY.to_vec());
+        let app = isms_app::App::new(
+            s.app.store.clone(),
+            isms_app::AppConfig { checkpoint_file: Some(file.clone()), ..isms_testkit::test_config() },
+            isms_testkit::AUDIT_KEY.to_vec(),
+        );
         let n = isms_app::audit::write_checkpoint(&app).await.unwrap().expect("a checkpoint");
         assert_eq!(isms_app::audit::write_checkpoint(&app).await.unwrap(), None, "nothing new to record");
         assert_eq!(isms_app::audit::verify(&app, |_, _| {}).await.unwrap(), Ok(n as u64));
@@ -99,7 +103,13 @@ async fn verifying_under_write_load_raises_no_false_alarm() {
             let (app, sys) = (s.app.clone(), sys.clone());
             tokio::spawn(async move {
                 for j in 0..60 {
-                    isms_app::org::create_department(&app, &sys, isms_app::org::DepartmentInput { company_id: company.clone(), code: format!("W{j}"), name: format!("Written during a check {j}") }).await.unwrap();
+                    isms_app::org::create_department(
+                        &app,
+                        &sys,
+                        isms_app::org::DepartmentInput { company_id: company.clone(), code: format!("W{j}"), name: format!("Written during a check {j}") },
+                    )
+                    .await
+                    .unwrap();
                 }
             })
         };
@@ -133,9 +143,13 @@ async fn concurrent_writers_on_two_instances_keep_one_chain() {
                 let sys = sys.clone();
                 let company = companies[(i + j) % companies.len()].id.clone();
                 tasks.push(tokio::spawn(async move {
-                    isms_app::org::create_department(&app, &sys, isms_app::org::DepartmentInput { company_id: company, code: format!("C{i}X{j}"), name: format!("Concurrent {i}/{j}") })
-                        .await
-                        .unwrap();
+                    isms_app::org::create_department(
+                        &app,
+                        &sys,
+                        isms_app::org::DepartmentInput { company_id: company, code: format!("C{i}X{j}"), name: format!("Concurrent {i}/{j}") },
+                    )
+                    .await
+                    .unwrap();
                 }));
             }
         }
@@ -157,7 +171,12 @@ async fn a_change_and_its_audit_entry_commit_together() {
         exec(&s, "DELETE FROM audit_head").await;
         let sys = isms_app::Principal::system();
         let companies = isms_app::org::list_companies(&s.app, &sys).await.unwrap();
-        let r = isms_app::org::create_department(&s.app, &sys, isms_app::org::DepartmentInput { company_id: companies[0].id.clone(), code: "GHOST".into(), name: "Ghost".into() }).await;
+        let r = isms_app::org::create_department(
+            &s.app,
+            &sys,
+            isms_app::org::DepartmentInput { company_id: companies[0].id.clone(), code: "GHOST".into(), name: "Ghost".into() },
+        )
+        .await;
         assert!(r.is_err());
         let deps = isms_app::org::list_departments(&s.app, &sys).await.unwrap();
         assert!(deps.iter().all(|d| d.code != "GHOST"), "{b:?}: change kept without its audit entry");

@@ -1,5 +1,5 @@
 use isms_core::Role;
-use isms_testkit::{backends, client, grant, session_for, totp_code, totp_code_at, user_session, TestServer, PASSWORD};
+use isms_testkit::{PASSWORD, TestServer, backends, client, grant, session_for, totp_code, totp_code_at, user_session};
 use reqwest::StatusCode;
 
 async fn login_form(c: &reqwest::Client, s: &TestServer) -> String {
@@ -14,7 +14,13 @@ async fn privileged_user_enrols_a_second_factor_then_signs_in_with_it() {
         isms_app::accounts::create_user(
             &s.app,
             &isms_app::Principal::system(),
-            isms_app::accounts::NewUser { username: "ciso".into(), display_name: "CISO".into(), password: PASSWORD.into(), person_id: None, grants: vec![grant(Role::Ciso, None)] },
+            isms_app::accounts::NewUser {
+                username: "ciso".into(),
+                display_name: "CISO".into(),
+                password: PASSWORD.into(),
+                person_id: None,
+                grants: vec![grant(Role::Ciso, None)],
+            },
         )
         .await
         .unwrap();
@@ -79,7 +85,13 @@ async fn failed_sign_ins_lock_the_account() {
         // Unknown users get the same answer as wrong passwords.
         let r = c.post(s.url("/login")).form(&[("_csrf", csrf.as_str()), ("username", "nobody"), ("password", PASSWORD)]).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-        let (entries, _) = isms_store::audit::list(s.app.store.conn(), None, &isms_store::audit::AuditQuery { action_prefix: Some("auth.login_failed".into()), limit: 100, ..Default::default() }).await.unwrap();
+        let (entries, _) = isms_store::audit::list(
+            s.app.store.conn(),
+            None,
+            &isms_store::audit::AuditQuery { action_prefix: Some("auth.login_failed".into()), limit: 100, ..Default::default() },
+        )
+        .await
+        .unwrap();
         assert_eq!(entries.len(), 6, "every failure is in the audit trail");
         s.db.drop_schema().await;
     }
@@ -96,13 +108,27 @@ async fn state_changes_need_the_csrf_token() {
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "no token");
         let r = admin.client.post(s.url("/org/companies")).form(&[("_csrf", "wrong"), ("code", "X1"), ("name", "Forged")]).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "wrong token");
-        let r = admin.client.post(s.url("/org/companies")).header("sec-fetch-site", "cross-site").form(&[("_csrf", admin.csrf.as_str()), ("code", "X1"), ("name", "Forged")]).send().await.unwrap();
+        let r = admin
+            .client
+            .post(s.url("/org/companies"))
+            .header("sec-fetch-site", "cross-site")
+            .form(&[("_csrf", admin.csrf.as_str()), ("code", "X1"), ("name", "Forged")])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "cross-site");
         let r = admin.client.post(s.url("/api/v1/companies")).json(&serde_json::json!({"code": "X1", "name": "Forged"})).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "API with a cookie needs the header");
         let r = admin.client.post(s.url("/org/companies")).form(&[("_csrf", admin.csrf.as_str()), ("code", "X1"), ("name", "Real")]).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
-        let r = admin.client.post(s.url("/api/v1/companies")).header("x-csrf-token", &admin.csrf).json(&serde_json::json!({"code": "X2", "name": "Real 2"})).send().await.unwrap();
+        let r = admin
+            .client
+            .post(s.url("/api/v1/companies"))
+            .header("x-csrf-token", &admin.csrf)
+            .json(&serde_json::json!({"code": "X2", "name": "Real 2"}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::CREATED);
         s.db.drop_schema().await;
     }
@@ -113,7 +139,8 @@ async fn sessions_can_be_listed_and_revoked_and_leavers_lose_access() {
     for b in backends() {
         let s = TestServer::start(b).await;
         s.demo().await;
-        let people = isms_app::people::list(&s.app, &isms_app::Principal::system(), &isms_store::org::PeopleQuery { limit: 1, ..Default::default() }).await.unwrap();
+        let people =
+            isms_app::people::list(&s.app, &isms_app::Principal::system(), &isms_store::org::PeopleQuery { limit: 1, ..Default::default() }).await.unwrap();
         let person = &people.items[0];
         let worker = user_session(&s.app, "worker", vec![grant(Role::Employee, None)], Some(person.id.clone())).await;
         let other = session_for(&s.app, &worker.user_id).await;
@@ -150,7 +177,16 @@ async fn api_tokens_are_shown_once_scoped_and_revocable() {
         let (who, _) = isms_app::accounts::session_principal(&s.app, &admin.cookie).await.unwrap();
         let companies = isms_app::org::list_companies(&s.app, &who).await.unwrap();
         let azc = companies.iter().find(|c| c.code == "AZC").unwrap();
-        let page = admin.client.post(s.url("/admin/tokens")).form(&[("_csrf", admin.csrf.as_str()), ("name", "HR sync"), ("role", "hr"), ("company_id", azc.id.as_str()), ("expires_in_days", "30")]).send().await.unwrap().text().await.unwrap();
+        let page = admin
+            .client
+            .post(s.url("/admin/tokens"))
+            .form(&[("_csrf", admin.csrf.as_str()), ("name", "HR sync"), ("role", "hr"), ("company_id", azc.id.as_str()), ("expires_in_days", "30")])
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         let token = page.split("id=\"new-token\" class=\"secret\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
         assert!(token.starts_with("isms_"));
         let again = admin.client.get(s.url("/admin/tokens")).send().await.unwrap().text().await.unwrap();
@@ -163,7 +199,13 @@ async fn api_tokens_are_shown_once_scoped_and_revocable() {
         assert!(body["items"].as_array().unwrap().iter().all(|p| p["company_id"] == azc.id.as_str()), "scoped to its company");
         assert_eq!(api.get(s.url("/api/v1/users")).bearer_auth(&token).send().await.unwrap().status(), StatusCode::FORBIDDEN, "scoped to its role");
         // Tokens need no CSRF header: they are not cookies.
-        let r = api.post(s.url("/api/v1/people")).bearer_auth(&token).json(&serde_json::json!({"employee_number": "T-1", "name": "Token Person", "email": "t1@azc.example", "company_id": azc.id})).send().await.unwrap();
+        let r = api
+            .post(s.url("/api/v1/people"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"employee_number": "T-1", "name": "Token Person", "email": "t1@azc.example", "company_id": azc.id}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::CREATED);
         let tokens = isms_app::accounts::list_tokens(&s.app, &who).await.unwrap();
         isms_app::accounts::revoke_token(&s.app, &who, &tokens[0].id).await.unwrap();
@@ -181,10 +223,20 @@ async fn first_start_setup_link_creates_one_administrator() {
         assert_eq!(c.get(s.url("/setup/not-the-token")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
         let page = c.get(s.url(&format!("/setup/{token}"))).send().await.unwrap().text().await.unwrap();
         let csrf = crate::csrf_in(&page);
-        let r = c.post(s.url(&format!("/setup/{token}"))).form(&[("_csrf", csrf.as_str()), ("username", "boss"), ("display_name", "Boss"), ("password", "short")]).send().await.unwrap();
+        let r = c
+            .post(s.url(&format!("/setup/{token}")))
+            .form(&[("_csrf", csrf.as_str()), ("username", "boss"), ("display_name", "Boss"), ("password", "short")])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert!(r.text().await.unwrap().contains("password-error"));
-        let r = c.post(s.url(&format!("/setup/{token}"))).form(&[("_csrf", csrf.as_str()), ("username", "boss"), ("display_name", "Boss"), ("password", PASSWORD)]).send().await.unwrap();
+        let r = c
+            .post(s.url(&format!("/setup/{token}")))
+            .form(&[("_csrf", csrf.as_str()), ("username", "boss"), ("display_name", "Boss"), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         assert_eq!(c.get(s.url(&format!("/setup/{token}"))).send().await.unwrap().status(), StatusCode::NOT_FOUND, "used once");
         assert!(isms_app::setup::ensure_setup_token(&s.app).await.unwrap().is_none());

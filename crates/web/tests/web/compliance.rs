@@ -6,17 +6,17 @@
 
 use crate::code_of;
 use isms_app::accounts::acting_as;
+use isms_app::compliance::Scope;
 use isms_app::compliance::controls::{self, ControlInput, ControlQuery, LinkInput};
 use isms_app::compliance::frameworks::{self, ImportTarget, RequirementInput};
 use isms_app::compliance::soa::{self, Decision};
-use isms_app::compliance::Scope;
 use isms_app::people::ImportFailure;
 use isms_app::risks::{self, Acceptance, RiskInput, RiskQuery};
 use isms_app::{AppError, Principal};
-use isms_core::compliance::risk::Matrix;
-use isms_core::compliance::Compliance;
 use isms_core::Role;
-use isms_testkit::{backends, grant, user_session, TestServer};
+use isms_core::compliance::Compliance;
+use isms_core::compliance::risk::Matrix;
+use isms_testkit::{TestServer, backends, grant, user_session};
 use reqwest::StatusCode;
 
 fn rows(e: ImportFailure) -> Vec<(u64, String, &'static str)> {
@@ -49,38 +49,89 @@ async fn frameworks_imports_mappings_and_the_statement_of_applicability() {
         let csf = frameworks::get(app, &auditor, "nist-csf-2.0").await.unwrap();
         assert_eq!(csf.framework.assessable, 106);
         assert_eq!(csf.requirements.iter().filter(|r| r.depth == 1).count(), 22);
-        assert!(matches!(frameworks::import(app, &auditor, "x.yaml", b"code: x1\n", &ImportTarget::default()).await, Err(ImportFailure::App(AppError::Forbidden))));
+        assert!(matches!(
+            frameworks::import(app, &auditor, "x.yaml", b"code: x1\n", &ImportTarget::default()).await,
+            Err(ImportFailure::App(AppError::Forbidden))
+        ));
 
         // A bad file names its lines and imports nothing.
         let bad = "code: group-rules\nname: Group rules\nrequirements:\n  - ref: R1\n    title: Access\n  - ref: R2\n    parent: R9\n    title: Orphan\n  - ref: R1\n    title: Again\n";
         let e = rows(frameworks::import(app, &ciso, "rules.yaml", bad.as_bytes(), &ImportTarget::default()).await.unwrap_err());
         assert!(e.contains(&(9, "ref".into(), "duplicate-ref")), "{e:?}");
-        let e = rows(frameworks::import(app, &ciso, "rules.yaml", bad.replace("  - ref: R1\n    title: Again\n", "").as_bytes(), &ImportTarget::default()).await.unwrap_err());
+        let e = rows(
+            frameworks::import(app, &ciso, "rules.yaml", bad.replace("  - ref: R1\n    title: Again\n", "").as_bytes(), &ImportTarget::default())
+                .await
+                .unwrap_err(),
+        );
         assert_eq!(e, vec![(6, "parent".into(), "no-parent")]);
         assert_eq!(frameworks::list(app, &ciso).await.unwrap().len(), 2, "{b:?}: nothing half-written");
         // CSV needs its framework named; a new one its name.
         let csv = "ref,parent,title\nR1,,Access\nR1.1,R1,MFA for customer systems\n";
         let e = rows(frameworks::import(app, &ciso, "rules.csv", csv.as_bytes(), &ImportTarget::default()).await.unwrap_err());
         assert_eq!(e[0].1, "code");
-        let e = rows(frameworks::import(app, &ciso, "rules.csv", csv.as_bytes(), &ImportTarget { code: Some("group-rules".into()), name: None }).await.unwrap_err());
+        let e = rows(
+            frameworks::import(app, &ciso, "rules.csv", csv.as_bytes(), &ImportTarget { code: Some("group-rules".into()), name: None }).await.unwrap_err(),
+        );
         assert_eq!(e[0].1, "name");
-        let o = frameworks::import(app, &ciso, "rules.csv", csv.as_bytes(), &ImportTarget { code: Some("group-rules".into()), name: Some("Group rules".into()) }).await.unwrap();
+        let o =
+            frameworks::import(app, &ciso, "rules.csv", csv.as_bytes(), &ImportTarget { code: Some("group-rules".into()), name: Some("Group rules".into()) })
+                .await
+                .unwrap();
         assert_eq!((o.created, o.updated), (2, 0));
         let rules = frameworks::get(app, &ciso, "group-rules").await.unwrap();
         assert_eq!(rules.framework.assessable, 1);
         // Built further in the UI: a requirement under R1, then a change of its title.
-        frameworks::put_requirement(app, &ciso, "group-rules", RequirementInput { reference: "R1.2".into(), parent: "R1".into(), title: "Logs kept a year".into(), ..Default::default() }).await.unwrap();
-        frameworks::put_requirement(app, &ciso, "group-rules", RequirementInput { reference: "R1.2".into(), parent: "R1".into(), title: "Access logs kept a year".into(), ..Default::default() }).await.unwrap();
+        frameworks::put_requirement(
+            app,
+            &ciso,
+            "group-rules",
+            RequirementInput { reference: "R1.2".into(), parent: "R1".into(), title: "Logs kept a year".into(), ..Default::default() },
+        )
+        .await
+        .unwrap();
+        frameworks::put_requirement(
+            app,
+            &ciso,
+            "group-rules",
+            RequirementInput { reference: "R1.2".into(), parent: "R1".into(), title: "Access logs kept a year".into(), ..Default::default() },
+        )
+        .await
+        .unwrap();
         let rules = frameworks::get(app, &ciso, "group-rules").await.unwrap();
         assert_eq!(rules.requirements.iter().map(|r| r.reference.as_str()).collect::<Vec<_>>(), ["R1", "R1.1", "R1.2"]);
         assert_eq!(rules.requirements[2].title, "Access logs kept a year");
-        assert_eq!(code_of(&frameworks::put_requirement(app, &ciso, "group-rules", RequirementInput { reference: "R1".into(), parent: "R1.2".into(), title: "Loop".into(), ..Default::default() }).await.unwrap_err()), "parent-loop");
+        assert_eq!(
+            code_of(
+                &frameworks::put_requirement(
+                    app,
+                    &ciso,
+                    "group-rules",
+                    RequirementInput { reference: "R1".into(), parent: "R1.2".into(), title: "Loop".into(), ..Default::default() }
+                )
+                .await
+                .unwrap_err()
+            ),
+            "parent-loop"
+        );
 
         // A control on A.5.1 and R1.1; then the licensed text imported onto ISO keeps the link.
         let a51 = req_id(&iso, "A.5.1");
         let a85 = req_id(&iso, "A.8.5");
         let r11 = req_id(&rules, "R1.1");
-        let c = controls::create(app, &ciso, ControlInput { code: "ctl-100".into(), title: "Policy set".into(), owner_id: "E00002".into(), status: "implemented".into(), requirement_ids: vec![a51.clone(), r11.clone()], ..Default::default() }).await.unwrap();
+        let c = controls::create(
+            app,
+            &ciso,
+            ControlInput {
+                code: "ctl-100".into(),
+                title: "Policy set".into(),
+                owner_id: "E00002".into(),
+                status: "implemented".into(),
+                requirement_ids: vec![a51.clone(), r11.clone()],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
         assert_eq!(c.code, "CTL-100");
         assert!(!c.proven, "no evidence yet");
         let official = "code: iso27001-2022\nname: ISO/IEC 27001:2022\nrequirements:\n  - ref: A.5.1\n    parent: A.5\n    title: Policies for information security (licensed text)\n";
@@ -91,14 +142,34 @@ async fn frameworks_imports_mappings_and_the_statement_of_applicability() {
         let at = |reference: &str| iso2.requirements.iter().position(|r| r.reference == reference).unwrap();
         assert_eq!(at("A.5.1"), at("A.5") + 1, "{b:?}: a partial import keeps the reading order");
         assert_eq!(iso2.requirements.iter().find(|r| r.id == a51).unwrap().title, "Policies for information security (licensed text)");
-        assert_eq!(iso2.requirements.iter().find(|r| r.id == a51).unwrap().title_ja, iso.requirements.iter().find(|r| r.id == a51).unwrap().title_ja, "Japanese kept");
+        assert_eq!(
+            iso2.requirements.iter().find(|r| r.id == a51).unwrap().title_ja,
+            iso.requirements.iter().find(|r| r.id == a51).unwrap().title_ja,
+            "Japanese kept"
+        );
         assert_eq!(frameworks::requirement_detail(app, &ciso, &a51).await.unwrap().controls[0].code, "CTL-100");
         assert_eq!(code_of(&frameworks::delete_requirement(app, &ciso, &a51).await.unwrap_err()), "requirement-in-use");
 
         // Mappings, read from either side.
-        let e = rows(frameworks::import_mappings(app, &ciso, "m.csv", b"from_framework,from_ref,to_framework,to_ref,relation\niso27001-2022,A.5.1,nist-csf-2.0,GV.PO-99,subset\n").await.unwrap_err());
+        let e = rows(
+            frameworks::import_mappings(
+                app,
+                &ciso,
+                "m.csv",
+                b"from_framework,from_ref,to_framework,to_ref,relation\niso27001-2022,A.5.1,nist-csf-2.0,GV.PO-99,subset\n",
+            )
+            .await
+            .unwrap_err(),
+        );
         assert_eq!(e, vec![(2, "to_ref".into(), "no-requirement")]);
-        frameworks::import_mappings(app, &ciso, "m.csv", b"from_framework,from_ref,to_framework,to_ref,relation\niso27001-2022,A.5.1,nist-csf-2.0,GV.PO-01,subset\n").await.unwrap();
+        frameworks::import_mappings(
+            app,
+            &ciso,
+            "m.csv",
+            b"from_framework,from_ref,to_framework,to_ref,relation\niso27001-2022,A.5.1,nist-csf-2.0,GV.PO-01,subset\n",
+        )
+        .await
+        .unwrap();
         let gv = req_id(&csf, "GV.PO-01");
         let from_iso = frameworks::requirement_detail(app, &ciso, &a51).await.unwrap();
         assert_eq!((from_iso.mapped[0].requirement.reference.as_str(), from_iso.mapped[0].relation.code()), ("GV.PO-01", "subset"));
@@ -110,9 +181,35 @@ async fn frameworks_imports_mappings_and_the_statement_of_applicability() {
         let row = st.rows.iter().find(|r| r.requirement.reference == "R1.1").unwrap();
         assert_eq!((row.compliance, row.gap.as_deref()), (Some(Compliance::Partial), Some("unproven")));
         assert_eq!(row.controls[0].code, "CTL-100");
-        controls::add_link(app, &ciso, &c.id, LinkInput { title: "Policy approval minutes".into(), url: "https://intranet.example/minutes".into(), evidence_on: Some("2026-04-01".into()) }).await.unwrap();
-        assert_eq!(code_of(&controls::add_link(app, &ciso, &c.id, LinkInput { title: "x".into(), url: "javascript:alert(1)".into(), evidence_on: None }).await.unwrap_err()), "url");
-        assert_eq!(code_of(&controls::add_link(app, &ciso, &c.id, LinkInput { title: "x".into(), url: "https://x.example".into(), evidence_on: Some("2999-01-01".into()) }).await.unwrap_err()), "date-future");
+        controls::add_link(
+            app,
+            &ciso,
+            &c.id,
+            LinkInput { title: "Policy approval minutes".into(), url: "https://intranet.example/minutes".into(), evidence_on: Some("2026-04-01".into()) },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            code_of(
+                &controls::add_link(app, &ciso, &c.id, LinkInput { title: "x".into(), url: "javascript:alert(1)".into(), evidence_on: None })
+                    .await
+                    .unwrap_err()
+            ),
+            "url"
+        );
+        assert_eq!(
+            code_of(
+                &controls::add_link(
+                    app,
+                    &ciso,
+                    &c.id,
+                    LinkInput { title: "x".into(), url: "https://x.example".into(), evidence_on: Some("2999-01-01".into()) }
+                )
+                .await
+                .unwrap_err()
+            ),
+            "date-future"
+        );
         let st = soa::statement(app, &auditor, "group-rules", &Scope::Group).await.unwrap();
         let row = st.rows.iter().find(|r| r.requirement.reference == "R1.1").unwrap();
         assert_eq!((row.compliance, row.gap.as_deref()), (Some(Compliance::Met), None));
@@ -122,7 +219,14 @@ async fn frameworks_imports_mappings_and_the_statement_of_applicability() {
         assert!(st.rows.iter().find(|r| r.requirement.reference == "R1").unwrap().compliance.is_none(), "headings are not assessed");
 
         // A published document linked to a control is its evidence too.
-        let pol = isms_app::policies::documents::list(app, &ciso, &isms_app::policies::documents::DocQuery { search: Some("POL-001".into()), ..Default::default() }).await.unwrap().items.into_iter().find(|d| d.language.code() == "en").unwrap();
+        let pol =
+            isms_app::policies::documents::list(app, &ciso, &isms_app::policies::documents::DocQuery { search: Some("POL-001".into()), ..Default::default() })
+                .await
+                .unwrap()
+                .items
+                .into_iter()
+                .find(|d| d.language.code() == "en")
+                .unwrap();
         let mut input = isms_app::policies::DocumentInput {
             code: pol.code.clone(),
             kind: pol.kind.code().into(),
@@ -144,15 +248,42 @@ async fn frameworks_imports_mappings_and_the_statement_of_applicability() {
         assert_eq!(code_of(&isms_app::policies::documents::update(app, &ciso, &pol.id, input).await.unwrap_err()), "no-control");
 
         // Exclusions need their reason; headings are not decided; the tally follows.
-        assert_eq!(code_of(&soa::decide(app, &ciso, "iso27001-2022", &Scope::Group, &a85, Decision { applicable: false, justification: " ".into() }).await.unwrap_err()), "exclusion-justified");
-        assert_eq!(code_of(&soa::decide(app, &ciso, "iso27001-2022", &Scope::Group, &req_id(&iso, "A.8"), Decision { applicable: false, justification: "x".into() }).await.unwrap_err()), "requirement-heading");
-        assert!(matches!(soa::decide(app, &auditor, "iso27001-2022", &Scope::Group, &a85, Decision { applicable: false, justification: "x".into() }).await, Err(AppError::Forbidden)));
+        assert_eq!(
+            code_of(
+                &soa::decide(app, &ciso, "iso27001-2022", &Scope::Group, &a85, Decision { applicable: false, justification: " ".into() }).await.unwrap_err()
+            ),
+            "exclusion-justified"
+        );
+        assert_eq!(
+            code_of(
+                &soa::decide(app, &ciso, "iso27001-2022", &Scope::Group, &req_id(&iso, "A.8"), Decision { applicable: false, justification: "x".into() })
+                    .await
+                    .unwrap_err()
+            ),
+            "requirement-heading"
+        );
+        assert!(matches!(
+            soa::decide(app, &auditor, "iso27001-2022", &Scope::Group, &a85, Decision { applicable: false, justification: "x".into() }).await,
+            Err(AppError::Forbidden)
+        ));
         let before = soa::statement(app, &auditor, "iso27001-2022", &Scope::Group).await.unwrap().tally;
-        soa::decide(app, &ciso, "iso27001-2022", &Scope::Group, &a85, Decision { applicable: false, justification: "Covered by the group's identity provider".into() }).await.unwrap();
+        soa::decide(
+            app,
+            &ciso,
+            "iso27001-2022",
+            &Scope::Group,
+            &a85,
+            Decision { applicable: false, justification: "Covered by the group's identity provider".into() },
+        )
+        .await
+        .unwrap();
         let after = soa::statement(app, &auditor, "iso27001-2022", &Scope::Group).await.unwrap();
         assert_eq!(after.tally.excluded, before.excluded + 1);
         let row = after.rows.iter().find(|r| r.requirement.id == a85).unwrap();
-        assert_eq!((row.applicable, row.compliance, row.justification.as_str()), (false, Some(Compliance::Excluded), "Covered by the group's identity provider"));
+        assert_eq!(
+            (row.applicable, row.compliance, row.justification.as_str()),
+            (false, Some(Compliance::Excluded), "Covered by the group's identity provider")
+        );
         assert!(row.risks.iter().any(|r| r.title.contains("reservation system")), "{b:?}: the risks behind its controls");
         // The company's statement is its own: the group's exclusion does not apply there.
         let aza = isms_app::org::list_companies(app, &ciso).await.unwrap().into_iter().find(|c| c.code == "AZA").unwrap().id;
@@ -176,7 +307,7 @@ async fn frameworks_imports_mappings_and_the_statement_of_applicability() {
         let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx)).unwrap();
         let sheet = calamine::Reader::worksheet_range(&mut book, "SoA").unwrap();
         assert_eq!(sheet.rows().count(), 1 + iso.requirements.len());
-        let a85_row = sheet.rows().find(|r| r[0].to_string() == "A.8.5").unwrap();
+        let a85_row = sheet.rows().find(|r| r[0] == "A.8.5").unwrap();
         assert_eq!((a85_row[2].to_string(), a85_row[3].to_string()), ("no".to_owned(), "Covered by the group's identity provider".to_owned()));
         let pdf = soa::pdf(&after, &labels).unwrap();
         assert!(pdf.starts_with(b"%PDF-"));
@@ -191,11 +322,16 @@ async fn frameworks_imports_mappings_and_the_statement_of_applicability() {
         // A framework's export is its import format: it reads back as the same tree.
         let csv = u.client.get(s.url(&format!("/frameworks/{}/export.csv", iso.framework.id))).send().await.unwrap().text().await.unwrap();
         assert!(csv.starts_with("ref,parent,title,title_ja,description"), "{b:?}");
-        let copy = frameworks::import(app, &ciso, "copy.csv", csv.as_bytes(), &ImportTarget { code: Some("iso-copy".into()), name: Some("ISO copy".into()) }).await.unwrap();
+        let copy = frameworks::import(app, &ciso, "copy.csv", csv.as_bytes(), &ImportTarget { code: Some("iso-copy".into()), name: Some("ISO copy".into()) })
+            .await
+            .unwrap();
         assert_eq!(copy.created, iso.requirements.len());
         let copied = frameworks::get(app, &ciso, "iso-copy").await.unwrap();
         assert_eq!(copied.framework.assessable, 123);
-        assert_eq!(copied.requirements.iter().map(|r| (r.reference.as_str(), r.depth, r.leaf)).collect::<Vec<_>>(), iso2.requirements.iter().map(|r| (r.reference.as_str(), r.depth, r.leaf)).collect::<Vec<_>>());
+        assert_eq!(
+            copied.requirements.iter().map(|r| (r.reference.as_str(), r.depth, r.leaf)).collect::<Vec<_>>(),
+            iso2.requirements.iter().map(|r| (r.reference.as_str(), r.depth, r.leaf)).collect::<Vec<_>>()
+        );
         let x = u.client.get(s.url(&format!("/frameworks/{}/export.xlsx", iso.framework.id))).send().await.unwrap();
         assert_eq!(x.status(), StatusCode::OK);
         assert!(x.bytes().await.unwrap().starts_with(b"PK"));
@@ -219,11 +355,18 @@ async fn controls_and_risks_stay_within_their_company() {
         let secadmin = acting_as(app, "secadmin").await.unwrap(); // company security admin of AZA
 
         // Their own company's controls; not the group's, not another company's.
-        let base = ControlInput { code: "CTL-A1".into(), title: "Badge checks".into(), owner_id: "E00002".into(), status: "planned".into(), ..Default::default() };
+        let base =
+            ControlInput { code: "CTL-A1".into(), title: "Badge checks".into(), owner_id: "E00002".into(), status: "planned".into(), ..Default::default() };
         assert_eq!(code_of(&controls::create(app, &secadmin, base.clone()).await.unwrap_err()), "company-out-of-scope");
-        assert_eq!(code_of(&controls::create(app, &secadmin, ControlInput { company_id: Some(azc.clone()), ..base.clone() }).await.unwrap_err()), "company-out-of-scope");
+        assert_eq!(
+            code_of(&controls::create(app, &secadmin, ControlInput { company_id: Some(azc.clone()), ..base.clone() }).await.unwrap_err()),
+            "company-out-of-scope"
+        );
         let mine = controls::create(app, &secadmin, ControlInput { company_id: Some(aza.clone()), ..base.clone() }).await.unwrap();
-        assert_eq!(code_of(&controls::create(app, &secadmin, ControlInput { company_id: Some(aza.clone()), ..base.clone() }).await.unwrap_err()), "control-code-taken");
+        assert_eq!(
+            code_of(&controls::create(app, &secadmin, ControlInput { company_id: Some(aza.clone()), ..base.clone() }).await.unwrap_err()),
+            "control-code-taken"
+        );
         let theirs = controls::create(app, &sys, ControlInput { code: "CTL-C1".into(), company_id: Some(azc.clone()), ..base.clone() }).await.unwrap();
         assert!(matches!(controls::get(app, &secadmin, &theirs.id).await, Err(AppError::NotFound)), "{b:?}");
         let listed = controls::list(app, &secadmin, &ControlQuery { limit: 500, ..Default::default() }).await.unwrap();
@@ -239,7 +382,8 @@ async fn controls_and_risks_stay_within_their_company() {
 
         // Risks: scored on the matrix, residual above inherent only with a reason. The
         // owner is a person of AZA with an account of their own.
-        let people = isms_app::people::list(app, &sys, &isms_store::org::PeopleQuery { company_id: Some(aza.clone()), limit: 30, ..Default::default() }).await.unwrap();
+        let people =
+            isms_app::people::list(app, &sys, &isms_store::org::PeopleQuery { company_id: Some(aza.clone()), limit: 30, ..Default::default() }).await.unwrap();
         let owner_person = people.items[25].clone();
         let owner_session = user_session(app, "risk-owner", vec![grant(Role::CompanySecurityAdmin, Some(&aza))], Some(owner_person.id.clone())).await;
         let input = RiskInput {
@@ -258,8 +402,13 @@ async fn controls_and_risks_stay_within_their_company() {
         let e = risks::create(app, &secadmin, RiskInput { inherent_likelihood: 6, residual_impact: 0, ..input.clone() }).await.unwrap_err();
         let AppError::Invalid(errs) = &e else { panic!("{e:?}") };
         assert_eq!(errs.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["inherent_likelihood", "residual_impact"]);
-        assert_eq!(code_of(&risks::create(app, &secadmin, RiskInput { company_id: azc.clone(), residual_reason: "x".into(), ..input.clone() }).await.unwrap_err()), "company-out-of-scope");
-        let r = risks::create(app, &secadmin, RiskInput { residual_reason: "The new gate opens before the readers are replaced".into(), ..input.clone() }).await.unwrap();
+        assert_eq!(
+            code_of(&risks::create(app, &secadmin, RiskInput { company_id: azc.clone(), residual_reason: "x".into(), ..input.clone() }).await.unwrap_err()),
+            "company-out-of-scope"
+        );
+        let r = risks::create(app, &secadmin, RiskInput { residual_reason: "The new gate opens before the readers are replaced".into(), ..input.clone() })
+            .await
+            .unwrap();
         assert_eq!((r.inherent_score, r.residual_score, r.residual_rating.code()), (6, 9, "medium"));
         assert!(r.reference.starts_with("RSK-"));
         assert!(controls::get(app, &secadmin, &mine.id).await.unwrap().risks.iter().any(|x| x.id == r.id));
@@ -272,13 +421,30 @@ async fn controls_and_risks_stay_within_their_company() {
 
         // Only the risk owner accepts; a new score ends the acceptance.
         let in_a_year = (isms_app::assets::today() + jiff::Span::new().days(365)).to_string();
-        assert_eq!(code_of(&risks::accept(app, &secadmin, &r.id, Acceptance { reason: "ok".into(), expires_on: in_a_year.clone() }).await.unwrap_err()), "risk-owner-only");
+        assert_eq!(
+            code_of(&risks::accept(app, &secadmin, &r.id, Acceptance { reason: "ok".into(), expires_on: in_a_year.clone() }).await.unwrap_err()),
+            "risk-owner-only"
+        );
         let (owner, _) = isms_app::accounts::session_principal(app, &owner_session.cookie).await.unwrap();
-        assert_eq!(code_of(&risks::accept(app, &owner, &r.id, Acceptance { reason: "ok".into(), expires_on: "2020-01-01".into() }).await.unwrap_err()), "date-past");
-        assert_eq!(code_of(&risks::accept(app, &owner, &r.id, Acceptance { reason: "ok".into(), expires_on: "2099-01-01".into() }).await.unwrap_err()), "acceptance-too-long");
-        let accepted = risks::accept(app, &owner, &r.id, Acceptance { reason: "Readers replaced next quarter".into(), expires_on: in_a_year.clone() }).await.unwrap();
+        assert_eq!(
+            code_of(&risks::accept(app, &owner, &r.id, Acceptance { reason: "ok".into(), expires_on: "2020-01-01".into() }).await.unwrap_err()),
+            "date-past"
+        );
+        assert_eq!(
+            code_of(&risks::accept(app, &owner, &r.id, Acceptance { reason: "ok".into(), expires_on: "2099-01-01".into() }).await.unwrap_err()),
+            "acceptance-too-long"
+        );
+        let accepted =
+            risks::accept(app, &owner, &r.id, Acceptance { reason: "Readers replaced next quarter".into(), expires_on: in_a_year.clone() }).await.unwrap();
         assert_eq!(accepted.status.code(), "accepted");
-        let unchanged = risks::update(app, &secadmin, &r.id, RiskInput { residual_reason: "The new gate opens before the readers are replaced".into(), plan: "Replace readers".into(), ..input.clone() }).await.unwrap();
+        let unchanged = risks::update(
+            app,
+            &secadmin,
+            &r.id,
+            RiskInput { residual_reason: "The new gate opens before the readers are replaced".into(), plan: "Replace readers".into(), ..input.clone() },
+        )
+        .await
+        .unwrap();
         assert_eq!(unchanged.status.code(), "accepted", "{b:?}: a new plan keeps the acceptance");
         let rescored = risks::update(app, &secadmin, &r.id, RiskInput { residual_likelihood: 2, ..input.clone() }).await.unwrap();
         assert_eq!((rescored.status.code(), rescored.residual_score), ("open", 6));
@@ -313,7 +479,19 @@ async fn controls_and_risks_stay_within_their_company() {
         assert_eq!(risks::matrix(app).await.unwrap().likelihood[0].label, "Very rare");
 
         // Reminders: a treatment action due soon goes to its owner once.
-        risks::add_action(app, &secadmin, &r.id, risks::ActionInput { title: "Replace the readers".into(), control_id: Some(mine.id.clone()), owner_id: None, due_on: isms_app::assets::today().to_string() }).await.unwrap();
+        risks::add_action(
+            app,
+            &secadmin,
+            &r.id,
+            risks::ActionInput {
+                title: "Replace the readers".into(),
+                control_id: Some(mine.id.clone()),
+                owner_id: None,
+                due_on: isms_app::assets::today().to_string(),
+            },
+        )
+        .await
+        .unwrap();
         let first = risks::remind(app).await.unwrap();
         assert!(first >= 1, "{b:?}");
         assert_eq!(risks::remind(app).await.unwrap(), 0, "{b:?}: each reminder once");
@@ -333,7 +511,12 @@ async fn overdue_reviews_and_actions_raise_findings_that_close_when_done() {
         use isms_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
         let past = (isms_app::assets::today() - jiff::Span::new().days(3)).to_string();
         // A published document and a control fall overdue.
-        let pol = isms_app::policies::documents::list(app, &ciso, &isms_app::policies::documents::DocQuery { search: Some("POL-001".into()), ..Default::default() }).await.unwrap().items[0].clone();
+        let pol =
+            isms_app::policies::documents::list(app, &ciso, &isms_app::policies::documents::DocQuery { search: Some("POL-001".into()), ..Default::default() })
+                .await
+                .unwrap()
+                .items[0]
+                .clone();
         isms_store::policies::document::Entity::update_many()
             .col_expr(isms_store::policies::document::Column::ReviewDue, isms_store::sea_orm::sea_query::Expr::value(past.clone()))
             .filter(isms_store::policies::document::Column::Id.eq(pol.id.clone()))
@@ -362,7 +545,8 @@ async fn overdue_reviews_and_actions_raise_findings_that_close_when_done() {
         controls::reviewed(app, &ciso, &ctl.id, "checked the SOC reports").await.unwrap();
         let c = isms_app::findings::check(app).await.unwrap();
         assert_eq!((c.opened, c.closed, c.open), (0, 1, 1), "{b:?}");
-        let closed = isms_app::findings::list(app, &ciso, &isms_app::findings::FindingQuery { status: Some("closed".into()), ..Default::default() }).await.unwrap();
+        let closed =
+            isms_app::findings::list(app, &ciso, &isms_app::findings::FindingQuery { status: Some("closed".into()), ..Default::default() }).await.unwrap();
         assert_eq!(closed.items[0].source, "control_review");
         assert!(closed.items[0].closed_ms.is_some());
         // The list exports: the open one only, in the reader's words.

@@ -3,17 +3,16 @@
 //! logged, and need to know (personal-data cases only for the CSIRT, the CISO and
 //! members; company administrators only their company's cases).
 
+use crate::code_of;
+use isms_app::AppError;
 use isms_app::accounts::acting_as;
 use isms_app::incidents::cases::{self, FactsInput, IncidentQuery, NoteInput, ReportInput, TransitionInput};
 use isms_app::incidents::clocks::{self, DoneInput};
-use isms_app::AppError;
-use crate::code_of;
-use isms_core::incidents::clocks::ClockKind;
 use isms_core::Role;
+use isms_core::incidents::clocks::ClockKind;
 use isms_store::incidents::event;
 use isms_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use isms_testkit::{backends, grant, user_session, TestServer};
-
+use isms_testkit::{TestServer, backends, grant, user_session};
 
 fn to(s: &str) -> TransitionInput {
     TransitionInput { to: s.into(), reason: String::new() }
@@ -39,13 +38,15 @@ async fn report_triage_clocks_need_to_know_and_close() {
         let (azc_admin, _) = isms_app::accounts::session_principal(app, &azc_admin_s.cookie).await.unwrap();
 
         // A single line is enough; a bad time names its field and saves nothing.
-        let e = cases::report(app, &employee, ReportInput { title: "x".into(), discovered_at: Some("yesterday".into()), ..Default::default() }).await.unwrap_err();
+        let e =
+            cases::report(app, &employee, ReportInput { title: "x".into(), discovered_at: Some("yesterday".into()), ..Default::default() }).await.unwrap_err();
         assert_eq!(code_of(&e), "moment");
         let i = cases::report(app, &employee, ReportInput { title: "Customer list mailed to the wrong address".into(), ..Default::default() }).await.unwrap();
         assert_eq!(i.status.code(), "reported");
         assert_eq!(i.company_id, aza);
         assert!(i.reference.starts_with("INC-"), "{}", i.reference);
-        let second = cases::report(app, &employee, ReportInput { title: "Suspicious mail".into(), kind: Some("phishing".into()), ..Default::default() }).await.unwrap();
+        let second =
+            cases::report(app, &employee, ReportInput { title: "Suspicious mail".into(), kind: Some("phishing".into()), ..Default::default() }).await.unwrap();
         assert_ne!(second.reference, i.reference);
         // The CSIRT is told.
         assert!(isms_app::notify::inbox(app, &csirt, true, 50).await.unwrap().iter().any(|n| n.kind == "incident-reported" && n.link.contains(&i.id)));
@@ -114,7 +115,13 @@ async fn report_triage_clocks_need_to_know_and_close() {
 
         // A personal note is sealed at rest and every reading is logged.
         cases::add_note(app, &csirt, &i.id, NoteInput { text: "Recipient Taro Example confirmed deletion".into(), personal: true }).await.unwrap();
-        let stored = event::Entity::find().filter(event::Column::IncidentId.eq(i.id.clone())).filter(event::Column::Kind.eq("note")).one(s.db.store.conn()).await.unwrap().unwrap();
+        let stored = event::Entity::find()
+            .filter(event::Column::IncidentId.eq(i.id.clone()))
+            .filter(event::Column::Kind.eq("note"))
+            .one(s.db.store.conn())
+            .await
+            .unwrap()
+            .unwrap();
         assert!(stored.personal && !stored.text.contains("Taro"), "sealed at rest");
         let d = cases::get(app, &csirt, &i.id).await.unwrap();
         assert!(d.timeline.iter().any(|t| t.text.contains("Taro Example")));
@@ -127,12 +134,21 @@ async fn report_triage_clocks_need_to_know_and_close() {
             cases::transition_to(app, &csirt, &i.id, to(step)).await.unwrap();
         }
         assert_eq!(code_of(&cases::transition_to(app, &csirt, &i.id, to("closed")).await.unwrap_err()), "incident-needs-review");
-        let review = FactsInput { unlawful_purpose: true, root_cause: "Autocomplete picked an outside address".into(), lessons: "Confirm external recipients".into(), actions_note: "Outbound mail check for customer data (IT, by March)".into(), ..facts };
+        let review = FactsInput {
+            unlawful_purpose: true,
+            root_cause: "Autocomplete picked an outside address".into(),
+            lessons: "Confirm external recipients".into(),
+            actions_note: "Outbound mail check for customer data (IT, by March)".into(),
+            ..facts
+        };
         cases::update_facts(app, &csirt, &i.id, review).await.unwrap();
         let closed = cases::transition_to(app, &csirt, &i.id, to("closed")).await.unwrap();
         assert!(closed.minutes_to_close.is_some() && closed.minutes_to_triage.is_some());
         assert_eq!(code_of(&cases::add_note(app, &csirt, &i.id, NoteInput { text: String::new(), personal: false }).await.unwrap_err()), "required");
-        assert_eq!(code_of(&cases::update_facts(app, &csirt, &i.id, FactsInput { title: "x".into(), kind: "other".into(), ..Default::default() }).await.unwrap_err()), "incident-closed");
+        assert_eq!(
+            code_of(&cases::update_facts(app, &csirt, &i.id, FactsInput { title: "x".into(), kind: "other".into(), ..Default::default() }).await.unwrap_err()),
+            "incident-closed"
+        );
         // The reporter was told it was closed.
         assert!(isms_app::notify::inbox(app, &employee, false, 50).await.unwrap().iter().any(|n| n.kind == "incident-status" && n.args["status"] == "closed"));
 
@@ -150,25 +166,55 @@ async fn reporting_over_http_and_drills() {
         let s = TestServer::start(b).await;
         s.demo().await;
         let app = &s.app;
-        let person = isms_app::people::list(app, &isms_app::Principal::system(), &isms_store::org::PeopleQuery { limit: 1, ..Default::default() }).await.unwrap().items.remove(0);
+        let person = isms_app::people::list(app, &isms_app::Principal::system(), &isms_store::org::PeopleQuery { limit: 1, ..Default::default() })
+            .await
+            .unwrap()
+            .items
+            .remove(0);
         let emp = user_session(app, "reporter", vec![grant(Role::Employee, None)], Some(person.id.clone())).await;
         // The report form: a missing title is named, what was typed is kept.
         let page = emp.client.get(s.url("/incidents/report")).send().await.unwrap().text().await.unwrap();
         let csrf = crate::csrf_in(&page);
-        let r = emp.client.post(s.url("/incidents/report")).form(&[("_csrf", csrf.as_str()), ("title", ""), ("description", "I clicked a link in a mail from 'IT'")]).send().await.unwrap();
+        let r = emp
+            .client
+            .post(s.url("/incidents/report"))
+            .form(&[("_csrf", csrf.as_str()), ("title", ""), ("description", "I clicked a link in a mail from 'IT'")])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 422);
         let body = r.text().await.unwrap();
         assert!(body.contains("title-error") && body.contains("I clicked a link"), "{b:?}");
-        let r = emp.client.post(s.url("/incidents/report")).form(&[("_csrf", csrf.as_str()), ("title", "Clicked a phishing link"), ("kind", "phishing")]).send().await.unwrap();
+        let r = emp
+            .client
+            .post(s.url("/incidents/report"))
+            .form(&[("_csrf", csrf.as_str()), ("title", "Clicked a phishing link"), ("kind", "phishing")])
+            .send()
+            .await
+            .unwrap();
         assert!(r.status().is_redirection(), "{}", r.status());
         // Over the API too; an employee cannot move a case or mark it a drill.
-        let r = emp.client.post(s.url("/api/v1/incidents")).header("X-CSRF-Token", &emp.csrf).json(&serde_json::json!({"title": "Lost badge", "exercise": true})).send().await.unwrap();
+        let r = emp
+            .client
+            .post(s.url("/api/v1/incidents"))
+            .header("X-CSRF-Token", &emp.csrf)
+            .json(&serde_json::json!({"title": "Lost badge", "exercise": true}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 201);
         let i: serde_json::Value = r.json().await.unwrap();
         assert_eq!(i["exercise"], false);
         assert!(i["ref"].as_str().unwrap().starts_with("INC-"));
         let id = i["id"].as_str().unwrap();
-        let r = emp.client.post(s.url(&format!("/api/v1/incidents/{id}/transition"))).header("X-CSRF-Token", &emp.csrf).json(&serde_json::json!({"to": "triage"})).send().await.unwrap();
+        let r = emp
+            .client
+            .post(s.url(&format!("/api/v1/incidents/{id}/transition")))
+            .header("X-CSRF-Token", &emp.csrf)
+            .json(&serde_json::json!({"to": "triage"}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 403);
         let mine: serde_json::Value = emp.client.get(s.url("/api/v1/incidents")).send().await.unwrap().json().await.unwrap();
         assert_eq!(mine["total"], 2, "the reporter sees their own reports ({b:?})");
@@ -198,10 +244,28 @@ async fn reporting_over_http_and_drills() {
         assert_eq!(r.headers()["location"], format!("/login?next=/incidents/{id}").as_str());
         // A drill run by the CSIRT is kept out of the real register and starts no clocks.
         let csirt = acting_as(app, "csirt").await.unwrap();
-        let drill = cases::report(app, &csirt, ReportInput { title: "Drill: ransomware on a check-in kiosk".into(), exercise: true, company_id: Some(person.company_id.clone()), ..Default::default() }).await.unwrap();
+        let drill = cases::report(
+            app,
+            &csirt,
+            ReportInput {
+                title: "Drill: ransomware on a check-in kiosk".into(),
+                exercise: true,
+                company_id: Some(person.company_id.clone()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
         assert!(drill.exercise);
         cases::transition_to(app, &csirt, &drill.id, to("triage")).await.unwrap();
-        let d = cases::update_facts(app, &csirt, &drill.id, FactsInput { title: drill.title.clone(), kind: "malware".into(), personal_data: Some(true), sensitive: true, ..Default::default() }).await.unwrap();
+        let d = cases::update_facts(
+            app,
+            &csirt,
+            &drill.id,
+            FactsInput { title: drill.title.clone(), kind: "malware".into(), personal_data: Some(true), sensitive: true, ..Default::default() },
+        )
+        .await
+        .unwrap();
         assert!(d.clocks.is_empty());
         let real = cases::list(app, &csirt, &IncidentQuery::default()).await.unwrap();
         assert!(real.items.iter().all(|x| x.id != drill.id));
@@ -232,14 +296,31 @@ async fn corrective_actions_observables_and_evidence() {
         let i = cases::report(app, &csirt, ReportInput { title: "Phishing wave".into(), kind: Some("phishing".into()), ..Default::default() }).await.unwrap();
 
         // Observables: every line checked first; a bad one is named by its line and adds nothing.
-        let e = followup::add_observables(app, &csirt, &i.id, ObservableInput { values: "203.0.113.7\nnot an ioc\n".into(), ..Default::default() }).await.unwrap_err();
+        let e = followup::add_observables(app, &csirt, &i.id, ObservableInput { values: "203.0.113.7\nnot an ioc\n".into(), ..Default::default() })
+            .await
+            .unwrap_err();
         let AppError::Invalid(errs) = &e else { panic!("{e:?}") };
         assert_eq!(errs[0].field, "values");
         assert!(errs[0].message.contains("line 2"), "{}", errs[0].message);
         assert!(followup::observables_of(s.db.store.conn(), &i.id).await.unwrap().is_empty());
-        let n = followup::add_observables(app, &csirt, &i.id, ObservableInput { values: "203.0.113.7\nhxxps://login-mileage[.]example/a\nlogin-mileage.example\n203.0.113.7\n".into(), note: "from the mail headers".into(), ..Default::default() }).await.unwrap();
+        let n = followup::add_observables(
+            app,
+            &csirt,
+            &i.id,
+            ObservableInput {
+                values: "203.0.113.7\nhxxps://login-mileage[.]example/a\nlogin-mileage.example\n203.0.113.7\n".into(),
+                note: "from the mail headers".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
         assert_eq!(n, 3);
-        assert_eq!(followup::add_observables(app, &csirt, &i.id, ObservableInput { values: "203[.]0[.]113[.]7".into(), ..Default::default() }).await.unwrap(), 0, "stored once");
+        assert_eq!(
+            followup::add_observables(app, &csirt, &i.id, ObservableInput { values: "203[.]0[.]113[.]7".into(), ..Default::default() }).await.unwrap(),
+            0,
+            "stored once"
+        );
 
         // Evidence: checksum, and every step of custody recorded.
         let bytes = b"Received: from mail.evil.example (203.0.113.7)\r\nSubject: Your miles expire\r\n".to_vec();
@@ -257,19 +338,47 @@ async fn corrective_actions_observables_and_evidence() {
         let owner = isms_app::accounts::acting_as(app, "employee").await.unwrap();
         let owner_person = isms_app::policies::my_person(s.db.store.conn(), &owner).await.unwrap().unwrap();
         let past = isms_app::assets::today().yesterday().unwrap().to_string();
-        let e = followup::add_action(app, &csirt, &i.id, ActionInput { title: "".into(), owner_id: Some("E99999".into()), due_on: "soon".into() }).await.unwrap_err();
+        let e = followup::add_action(app, &csirt, &i.id, ActionInput { title: "".into(), owner_id: Some("E99999".into()), due_on: "soon".into() })
+            .await
+            .unwrap_err();
         let AppError::Invalid(errs) = &e else { panic!("{e:?}") };
         let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
         assert!(fields.contains(&"title") && fields.contains(&"due_on") && fields.contains(&"owner_id"), "{fields:?}");
-        let a = followup::add_action(app, &csirt, &i.id, ActionInput { title: "Block look-alike domains at the mail gateway".into(), owner_id: Some(owner_person.employee_number.clone()), due_on: past }).await.unwrap();
+        let a = followup::add_action(
+            app,
+            &csirt,
+            &i.id,
+            ActionInput { title: "Block look-alike domains at the mail gateway".into(), owner_id: Some(owner_person.employee_number.clone()), due_on: past },
+        )
+        .await
+        .unwrap();
         assert!(a.overdue);
         assert!(followup::overdue_actions(app, &csirt).await.unwrap().iter().any(|x| x.id == a.id));
         cases::add_member(app, &csirt, &i.id, "employee").await.unwrap();
         followup::step_action(app, &owner, &i.id, &a.id, ActionStep { status: "done".into(), note: "rule 42 on the gateway".into() }).await.unwrap();
-        assert!(matches!(followup::step_action(app, &owner, &i.id, &a.id, ActionStep { status: "verified".into(), note: String::new() }).await, Err(AppError::Forbidden)));
+        assert!(matches!(
+            followup::step_action(app, &owner, &i.id, &a.id, ActionStep { status: "verified".into(), note: String::new() }).await,
+            Err(AppError::Forbidden)
+        ));
         // The case can close on the strength of the action.
         cases::transition_to(app, &csirt, &i.id, to("triage")).await.unwrap();
-        cases::update_facts(app, &csirt, &i.id, FactsInput { title: i.title.clone(), kind: "phishing".into(), impact: Some("limited".into()), exposure: Some("none".into()), personal_data: Some(false), root_cause: "Look-alike domain".into(), lessons: "Report early".into(), ..Default::default() }).await.unwrap();
+        cases::update_facts(
+            app,
+            &csirt,
+            &i.id,
+            FactsInput {
+                title: i.title.clone(),
+                kind: "phishing".into(),
+                impact: Some("limited".into()),
+                exposure: Some("none".into()),
+                personal_data: Some(false),
+                root_cause: "Look-alike domain".into(),
+                lessons: "Report early".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
         for step in ["containment", "eradication", "recovery", "review", "closed"] {
             cases::transition_to(app, &csirt, &i.id, to(step)).await.unwrap();
         }
@@ -293,7 +402,21 @@ async fn playbooks_in_versions_create_tasks_and_escalate() {
         let employee = acting_as(app, "employee").await.unwrap();
         let i = cases::report(app, &employee, ReportInput { title: "Mileage database exposed".into(), ..Default::default() }).await.unwrap();
         cases::transition_to(app, &csirt, &i.id, to("triage")).await.unwrap();
-        cases::update_facts(app, &csirt, &i.id, FactsInput { title: i.title.clone(), kind: "data_leak".into(), impact: Some("severe".into()), exposure: Some("customer".into()), personal_data: Some(true), ..Default::default() }).await.unwrap();
+        cases::update_facts(
+            app,
+            &csirt,
+            &i.id,
+            FactsInput {
+                title: i.title.clone(),
+                kind: "data_leak".into(),
+                impact: Some("severe".into()),
+                exposure: Some("customer".into()),
+                personal_data: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
         let fit = playbooks::suggestions(app, &csirt, &i.id).await.unwrap();
         assert_eq!(fit[0].code, "PB-LEAK", "its own type first ({b:?})");
         assert!(fit.iter().any(|p| p.code == "PB-GENERIC"));
@@ -303,12 +426,39 @@ async fn playbooks_in_versions_create_tasks_and_escalate() {
         assert!(tasks.windows(2).all(|w| w[0].due_ms <= w[1].due_ms));
         assert_eq!(code_of(&playbooks::start(app, &csirt, &i.id, &fit[0].id).await.unwrap_err()), "playbook-started");
         // Critical: the Council is told.
-        assert!(isms_app::notify::inbox(app, &council, true, 50).await.unwrap().iter().any(|n| n.kind == "incident-escalated" && n.link.contains(&i.id)), "{b:?}");
+        assert!(
+            isms_app::notify::inbox(app, &council, true, 50).await.unwrap().iter().any(|n| n.kind == "incident-escalated" && n.link.contains(&i.id)),
+            "{b:?}"
+        );
         // A new version of the playbook; the running case keeps its tasks.
-        let e = playbooks::save(app, &csirt, PlaybookInput { code: "PB-LEAK".into(), name: "Personal data leak".into(), kind: Some("data_leak".into()), min_severity: 1, tasks: "1 | csirt_member | Stop it\nsoon | ciso | decide".into() }).await.unwrap_err();
+        let e = playbooks::save(
+            app,
+            &csirt,
+            PlaybookInput {
+                code: "PB-LEAK".into(),
+                name: "Personal data leak".into(),
+                kind: Some("data_leak".into()),
+                min_severity: 1,
+                tasks: "1 | csirt_member | Stop it\nsoon | ciso | decide".into(),
+            },
+        )
+        .await
+        .unwrap_err();
         let AppError::Invalid(errs) = &e else { panic!("{e:?}") };
         assert!(errs[0].message.starts_with("line 2"), "{}", errs[0].message);
-        let v2 = playbooks::save(app, &csirt, PlaybookInput { code: "PB-LEAK".into(), name: "Personal data leak".into(), kind: Some("data_leak".into()), min_severity: 1, tasks: "1 | csirt_member | Stop it\n12 | ciso | Decide on the report".into() }).await.unwrap();
+        let v2 = playbooks::save(
+            app,
+            &csirt,
+            PlaybookInput {
+                code: "PB-LEAK".into(),
+                name: "Personal data leak".into(),
+                kind: Some("data_leak".into()),
+                min_severity: 1,
+                tasks: "1 | csirt_member | Stop it\n12 | ciso | Decide on the report".into(),
+            },
+        )
+        .await
+        .unwrap();
         assert_eq!(v2.version, 2);
         assert_eq!(playbooks::history(app, &csirt, "PB-LEAK").await.unwrap().len(), 2);
         let d = cases::get(app, &csirt, &i.id).await.unwrap();
@@ -321,7 +471,11 @@ async fn playbooks_in_versions_create_tasks_and_escalate() {
         let aza = isms_app::org::list_companies(app, &sys).await.unwrap().into_iter().find(|c| c.code == "AZA").unwrap().id;
         let admin_s = user_session(app, "aza-sec", vec![grant(Role::CompanySecurityAdmin, Some(&aza))], None).await;
         let (admin, _) = isms_app::accounts::session_principal(app, &admin_s.cookie).await.unwrap();
-        assert!(matches!(playbooks::save(app, &admin, PlaybookInput { code: "PB-X".into(), name: "x".into(), kind: None, min_severity: 1, tasks: "1 | ciso | x".into() }).await, Err(AppError::Forbidden)));
+        assert!(matches!(
+            playbooks::save(app, &admin, PlaybookInput { code: "PB-X".into(), name: "x".into(), kind: None, min_severity: 1, tasks: "1 | ciso | x".into() })
+                .await,
+            Err(AppError::Forbidden)
+        ));
         s.db.drop_schema().await;
     }
 }
@@ -337,13 +491,37 @@ async fn releases_are_drafted_from_the_case_approved_by_the_ciso_and_frozen() {
         let ciso = acting_as(app, "ciso").await.unwrap();
         let i = cases::report(app, &csirt, ReportInput { title: "Mileage numbers exposed".into(), ..Default::default() }).await.unwrap();
         cases::transition_to(app, &csirt, &i.id, to("triage")).await.unwrap();
-        cases::update_facts(app, &csirt, &i.id, FactsInput { title: i.title.clone(), kind: "data_leak".into(), personal_data: Some(true), people_affected: Some(2300), data_categories: "name, mileage number".into(), root_cause: "A misconfigured export".into(), ..Default::default() }).await.unwrap();
+        cases::update_facts(
+            app,
+            &csirt,
+            &i.id,
+            FactsInput {
+                title: i.title.clone(),
+                kind: "data_leak".into(),
+                personal_data: Some(true),
+                people_affected: Some(2300),
+                data_categories: "name, mileage number".into(),
+                root_cause: "A misconfigured export".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
         let e = releases::generate(app, &csirt, &i.id, DraftInput { kind: "tweet".into(), language: "fr".into(), contact: String::new() }).await.unwrap_err();
         let AppError::Invalid(errs) = &e else { panic!("{e:?}") };
         assert_eq!(errs.len(), 2);
-        let r = releases::generate(app, &csirt, &i.id, DraftInput { kind: "regulator_report".into(), language: "ja".into(), contact: String::new() }).await.unwrap();
+        let r = releases::generate(app, &csirt, &i.id, DraftInput { kind: "regulator_report".into(), language: "ja".into(), contact: String::new() })
+            .await
+            .unwrap();
         assert!(r.body.contains("2300 名") && r.body.contains("name, mileage number") && r.body.contains("A misconfigured export"), "{}", r.body);
-        let en = releases::generate(app, &csirt, &i.id, DraftInput { kind: "customer_notice".into(), language: "en".into(), contact: "Customer desk 0120-000-000".into() }).await.unwrap();
+        let en = releases::generate(
+            app,
+            &csirt,
+            &i.id,
+            DraftInput { kind: "customer_notice".into(), language: "en".into(), contact: "Customer desk 0120-000-000".into() },
+        )
+        .await
+        .unwrap();
         assert!(en.body.contains("Customer desk 0120-000-000"));
         // The CSIRT member who wrote it may not approve; the CISO may.
         assert!(matches!(releases::approve(app, &csirt, &i.id, &r.id).await, Err(AppError::Forbidden)));
@@ -374,7 +552,10 @@ async fn drills_twice_a_year_run_as_exercise_cases() {
         let e = drills::plan(app, &csirt, PlanInput { title: "".into(), planned_on: "next week".into(), company_id: None }).await.unwrap_err();
         let AppError::Invalid(errs) = &e else { panic!("{e:?}") };
         assert_eq!(errs.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), ["title", "planned_on"]);
-        assert!(matches!(drills::plan(app, &employee, PlanInput { title: "x".into(), planned_on: "2027-01-10".into(), company_id: None }).await, Err(AppError::Forbidden)));
+        assert!(matches!(
+            drills::plan(app, &employee, PlanInput { title: "x".into(), planned_on: "2027-01-10".into(), company_id: None }).await,
+            Err(AppError::Forbidden)
+        ));
         let soon = isms_app::assets::today().saturating_add(jiff::Span::new().days(7)).to_string();
         let d = drills::plan(app, &csirt, PlanInput { title: "Ransomware on the check-in system".into(), planned_on: soon, company_id: None }).await.unwrap();
         let after = drills::schedule(app, &csirt).await.unwrap();
@@ -384,7 +565,14 @@ async fn drills_twice_a_year_run_as_exercise_cases() {
         assert!(case.incident.exercise);
         assert_eq!(code_of(&drills::run(app, &csirt, &d.id).await.unwrap_err()), "drill-running");
         assert_eq!(code_of(&drills::record_outcome(app, &csirt, &d.id, OutcomeInput::default()).await.unwrap_err()), "required");
-        let held = drills::record_outcome(app, &csirt, &d.id, OutcomeInput { participants: "CSIRT, IT desk, AZA security".into(), findings: "Backups restored in 3 h; the phone tree was out of date".into() }).await.unwrap();
+        let held = drills::record_outcome(
+            app,
+            &csirt,
+            &d.id,
+            OutcomeInput { participants: "CSIRT, IT desk, AZA security".into(), findings: "Backups restored in 3 h; the phone tree was out of date".into() },
+        )
+        .await
+        .unwrap();
         assert_eq!(held.state, "held");
         s.db.drop_schema().await;
     }
@@ -401,14 +589,28 @@ async fn further_regimes_come_from_the_configuration() {
         let csirt = acting_as(&app, "csirt").await.unwrap();
         let i = cases::report(&app, &csirt, ReportInput { title: "Passenger list shared by mistake".into(), ..Default::default() }).await.unwrap();
         cases::transition_to(&app, &csirt, &i.id, to("triage")).await.unwrap();
-        let d = cases::update_facts(&app, &csirt, &i.id, FactsInput { title: i.title.clone(), kind: "data_leak".into(), personal_data: Some(true), people_affected: Some(12), ..Default::default() }).await.unwrap();
+        let d = cases::update_facts(
+            &app,
+            &csirt,
+            &i.id,
+            FactsInput { title: i.title.clone(), kind: "data_leak".into(), personal_data: Some(true), people_affected: Some(12), ..Default::default() },
+        )
+        .await
+        .unwrap();
         assert!(!d.decision.appi, "no APPI trigger");
         assert_eq!(d.clocks.len(), 1, "{b:?}");
         let c = &d.clocks[0];
         assert_eq!((c.kind, c.regime.as_deref(), c.name.as_str()), (ClockKind::Custom, Some("PARTNER"), "Notice to the alliance partner"));
         assert_eq!(c.due_ms - i.discovered_ms, 24 * 3_600_000);
         // No personal data after all: the open clock goes away.
-        let d = cases::update_facts(&app, &csirt, &i.id, FactsInput { title: i.title.clone(), kind: "data_leak".into(), personal_data: Some(false), ..Default::default() }).await.unwrap();
+        let d = cases::update_facts(
+            &app,
+            &csirt,
+            &i.id,
+            FactsInput { title: i.title.clone(), kind: "data_leak".into(), personal_data: Some(false), ..Default::default() },
+        )
+        .await
+        .unwrap();
         assert!(d.clocks.is_empty());
         s.db.drop_schema().await;
     }

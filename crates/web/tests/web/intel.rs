@@ -11,9 +11,9 @@ use isms_app::monitoring::intel::{self, FeedInput, IndicatorQuery};
 use isms_app::monitoring::sources::{self, SourceInput};
 use isms_core::Role;
 use isms_testkit::taxii::TaxiiServer;
-use isms_testkit::{backends, grant, user_session, TestServer};
+use isms_testkit::{TestServer, backends, grant, user_session};
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 const GREEN: &str = "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da";
 const RED: &str = "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed";
@@ -124,7 +124,11 @@ async fn taxii_feeds_pull_match_events_and_share_sightings() {
         let found = alerts::list(app, &csirt, &AlertQuery { q: Some("198.51.100.7".into()), ..Default::default() }).await.unwrap();
         assert_eq!(found.items.len(), 1, "{b:?}");
         let a = &found.items[0];
-        assert_eq!((a.kind.as_str(), a.count, a.severity.code()), ("indicator", 2, "high"), "confidence 80 is high; the same indicator on the same host groups");
+        assert_eq!(
+            (a.kind.as_str(), a.count, a.severity.code()),
+            ("indicator", 2, "high"),
+            "confidence 80 is high; the same indicator on the same host groups"
+        );
         let sightings = intel::sightings(app, &csirt, None, None, 100).await.unwrap();
         let ip = sightings.iter().find(|x| x.value == "198.51.100.7").unwrap();
         assert_eq!((ip.count, ip.alert_id.as_deref()), (2, Some(a.id.as_str())));
@@ -163,7 +167,14 @@ async fn taxii_feeds_pull_match_events_and_share_sightings() {
         // until it is lifted; more than 90 days is refused with the reason.
         let week = (isms_app::assets::today() + jiff::Span::new().days(7)).to_string();
         let far = (isms_app::assets::today() + jiff::Span::new().days(200)).to_string();
-        let sup = |until: &str| analyst.client.post(s.url(&format!("/api/v1/alerts/{}/suppress", a.id))).header("X-CSRF-Token", &analyst.csrf).json(&json!({"reason": "sinkholed by the ISP", "expires_on": until})).send();
+        let sup = |until: &str| {
+            analyst
+                .client
+                .post(s.url(&format!("/api/v1/alerts/{}/suppress", a.id)))
+                .header("X-CSRF-Token", &analyst.csrf)
+                .json(&json!({"reason": "sinkholed by the ISP", "expires_on": until}))
+                .send()
+        };
         let r = sup(&far).await.unwrap();
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert!(r.text().await.unwrap().contains("suppress-too-long"));
@@ -175,7 +186,13 @@ async fn taxii_feeds_pull_match_events_and_share_sightings() {
         assert_eq!((closed.state.code(), closed.resolution.map(|r| r.code())), ("closed", Some("benign")));
         let r: Value = post(body.lines().next().unwrap().to_string()).await.unwrap().json().await.unwrap();
         assert_eq!((r["accepted"].as_u64(), r["alerts"].as_u64()), (Some(1), Some(0)), "{b:?} suppressed: counted, no alert");
-        let lifted = analyst.client.post(s.url(&format!("/api/v1/alert-suppressions/{}/lift", suppression["id"].as_str().unwrap()))).header("X-CSRF-Token", &analyst.csrf).send().await.unwrap();
+        let lifted = analyst
+            .client
+            .post(s.url(&format!("/api/v1/alert-suppressions/{}/lift", suppression["id"].as_str().unwrap())))
+            .header("X-CSRF-Token", &analyst.csrf)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(lifted.status(), StatusCode::OK);
         let r: Value = post(body.lines().next().unwrap().to_string()).await.unwrap().json().await.unwrap();
         assert_eq!(r["alerts"], 1, "{b:?} lifted: alerts again");
@@ -183,14 +200,34 @@ async fn taxii_feeds_pull_match_events_and_share_sightings() {
         assert!(page.contains("sinkholed by the ISP") && page.contains("id=\"suppress-form\""));
 
         // A MISP CSV by API into a file feed; a bad file names its line, and nothing is half-written.
-        let misp = intel::create_feed(app, &csirt, FeedInput { name: "MISP share".into(), format: "misp-csv".into(), default_tlp: "green".into(), enabled: true, ..Default::default() }).await.unwrap();
+        let misp = intel::create_feed(
+            app,
+            &csirt,
+            FeedInput { name: "MISP share".into(), format: "misp-csv".into(), default_tlp: "green".into(), enabled: true, ..Default::default() },
+        )
+        .await
+        .unwrap();
         let csv = "uuid,event_id,category,type,value,comment,to_ids,date\nu1,1,Network activity,ip-dst,203.0.113.99,bad,1,20261101\nu2,1,Network activity,domain,bad..example,,1,20261101\n";
-        let r = analyst.client.post(s.url(&format!("/api/v1/intel/feeds/{}/import", misp.id))).header("X-CSRF-Token", &analyst.csrf).body(csv).send().await.unwrap();
+        let r = analyst
+            .client
+            .post(s.url(&format!("/api/v1/intel/feeds/{}/import", misp.id)))
+            .header("X-CSRF-Token", &analyst.csrf)
+            .body(csv)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::OK);
         let report: Value = r.json().await.unwrap();
         assert_eq!(report["added"], 1);
         assert!(report["refused"][0].as_str().unwrap().starts_with("line 3"), "{report}");
-        let r = analyst.client.post(s.url(&format!("/api/v1/intel/feeds/{}/import?format=stix", misp.id))).header("X-CSRF-Token", &analyst.csrf).body("{not json").send().await.unwrap();
+        let r = analyst
+            .client
+            .post(s.url(&format!("/api/v1/intel/feeds/{}/import?format=stix", misp.id)))
+            .header("X-CSRF-Token", &analyst.csrf)
+            .body("{not json")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(intel::get_feed(app, &csirt, &misp.id).await.unwrap().indicator_count, 1);
     }

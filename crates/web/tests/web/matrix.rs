@@ -3,7 +3,7 @@
 //! predicts. Lists and exports are checked for records outside the reader's scope.
 
 use isms_core::{Permission, Role};
-use isms_testkit::{backends, grant, session_for, user_session, Need, TestServer};
+use isms_testkit::{Need, TestServer, backends, grant, session_for, user_session};
 use reqwest::{Method, StatusCode};
 
 struct Fixture {
@@ -29,28 +29,54 @@ async fn fixture(s: &TestServer) -> Fixture {
     let sys = isms_app::Principal::system();
     let companies = isms_app::org::list_companies(&s.app, &sys).await.unwrap();
     let a = companies.iter().find(|c| c.code == "AZA").unwrap().id.clone();
-    let people = isms_app::people::list(&s.app, &sys, &isms_store::org::PeopleQuery { company_id: Some(a.clone()), limit: 100, ..Default::default() }).await.unwrap();
-    let person = people.items.iter().find(|p| p.employee_number != "").unwrap().clone();
+    let people =
+        isms_app::people::list(&s.app, &sys, &isms_store::org::PeopleQuery { company_id: Some(a.clone()), limit: 100, ..Default::default() }).await.unwrap();
+    let person = people.items.iter().find(|p| !p.employee_number.is_empty()).unwrap().clone();
     let users = isms_app::accounts::list_users(&s.app, &sys).await.unwrap();
     let user_a = users.iter().find(|u| u.company_id.as_deref() == Some(a.as_str())).unwrap().id.clone();
     let admin = user_session(&s.app, "matrix-admin", vec![grant(Role::SystemAdministrator, None)], None).await;
     let (adm, _) = isms_app::accounts::session_principal(&s.app, &admin.cookie).await.unwrap();
-    let (tok, _) = isms_app::accounts::create_token(&s.app, &adm, isms_app::accounts::NewToken { name: "t".into(), role: Role::Hr, companies: vec![a.clone()], expires_in_days: 5 }).await.unwrap();
+    let (tok, _) = isms_app::accounts::create_token(
+        &s.app,
+        &adm,
+        isms_app::accounts::NewToken { name: "t".into(), role: Role::Hr, companies: vec![a.clone()], expires_in_days: 5 },
+    )
+    .await
+    .unwrap();
     let assets = isms_app::assets::register::list(&s.app, &sys, &isms_store::assets::AssetQuery { limit: 100, ..Default::default() }).await.unwrap();
     let asset = assets.items.iter().find(|x| x.company_id == a && x.name == "Passenger reservation records").unwrap().clone();
-    let findings = isms_app::assets::conformance::list(&s.app, &sys, &isms_store::assets::FindingQuery { company_id: Some(a.clone()), limit: 10, ..Default::default() }).await.unwrap();
+    let findings =
+        isms_app::assets::conformance::list(&s.app, &sys, &isms_store::assets::FindingQuery { company_id: Some(a.clone()), limit: 10, ..Default::default() })
+            .await
+            .unwrap();
     let category = isms_app::assets::categories::list(&s.app, &sys).await.unwrap()[0].id.clone();
     let control = isms_app::compliance::controls::create(
         &s.app,
         &sys,
-        isms_app::compliance::ControlInput { code: "CTL-AZA-1".into(), title: "Airline-only badge checks".into(), company_id: Some(a.clone()), owner_id: person.employee_number.clone(), status: "planned".into(), ..Default::default() },
+        isms_app::compliance::ControlInput {
+            code: "CTL-AZA-1".into(),
+            title: "Airline-only badge checks".into(),
+            company_id: Some(a.clone()),
+            owner_id: person.employee_number.clone(),
+            status: "planned".into(),
+            ..Default::default()
+        },
     )
     .await
     .unwrap();
-    let risks = isms_app::risks::list(&s.app, &sys, &isms_app::risks::RiskQuery { company_id: Some(a.clone()), limit: 10, ..Default::default() }).await.unwrap();
+    let risks =
+        isms_app::risks::list(&s.app, &sys, &isms_app::risks::RiskQuery { company_id: Some(a.clone()), limit: 10, ..Default::default() }).await.unwrap();
     // The demo's monitoring: an AZA source with alerts, and the group's rules.
-    let source_a = isms_app::monitoring::sources::list(&s.app, &sys).await.unwrap().into_iter().find(|x| x.company_id.as_deref() == Some(a.as_str())).unwrap().id;
-    let alert_a = isms_app::monitoring::alerts::list(&s.app, &sys, &Default::default()).await.unwrap().items.into_iter().find(|x| x.company_id.as_deref() == Some(a.as_str())).unwrap().id;
+    let source_a =
+        isms_app::monitoring::sources::list(&s.app, &sys).await.unwrap().into_iter().find(|x| x.company_id.as_deref() == Some(a.as_str())).unwrap().id;
+    let alert_a = isms_app::monitoring::alerts::list(&s.app, &sys, &Default::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|x| x.company_id.as_deref() == Some(a.as_str()))
+        .unwrap()
+        .id;
     let rule = isms_app::monitoring::rules::list(&s.app, &sys, &Default::default()).await.unwrap().items[0].id.clone();
     let feed = isms_app::monitoring::intel::list_feeds(&s.app, &sys).await.unwrap()[0].id.clone();
     Fixture {
@@ -145,7 +171,14 @@ async fn every_route_for_every_role() {
                     status == StatusCode::FORBIDDEN
                 };
                 if !ok {
-                    failures.push(format!("{:?} {} {} as {}: got {status}, expected {}", b, spec.method, path, role.code(), if expect_allowed { "allowed" } else { "403" }));
+                    failures.push(format!(
+                        "{:?} {} {} as {}: got {status}, expected {}",
+                        b,
+                        spec.method,
+                        path,
+                        role.code(),
+                        if expect_allowed { "allowed" } else { "403" }
+                    ));
                 }
             }
         }
@@ -194,7 +227,10 @@ async fn users_of_another_company_never_see_its_records() {
                         || spec.path.starts_with("/monitoring/sources/")
                         || spec.path.starts_with("/api/v1/event-sources/")
                         || spec.path.contains("/users/")
-                        || ((spec.path.starts_with("/assets/") || spec.path.contains("/assets/") || spec.path.contains("/supporting-assets/") || spec.path.contains("/asset-findings/"))
+                        || ((spec.path.starts_with("/assets/")
+                            || spec.path.contains("/assets/")
+                            || spec.path.contains("/supporting-assets/")
+                            || spec.path.contains("/asset-findings/"))
                             && !spec.path.contains("/categories/")));
                 let Need::Perm(p) = spec.need else { continue };
                 if !templated || !role.grants(p) {
@@ -215,25 +251,30 @@ async fn users_of_another_company_never_see_its_records() {
                 let req = if spec.method == Method::GET {
                     req
                 } else if path.ends_with("/evidence") {
-                    let form = reqwest::multipart::Form::new().text("title", "x").part("file", reqwest::multipart::Part::bytes(b"x".to_vec()).file_name("x.txt"));
+                    let form =
+                        reqwest::multipart::Form::new().text("title", "x").part("file", reqwest::multipart::Part::bytes(b"x".to_vec()).file_name("x.txt"));
                     req.header("x-csrf-token", &sess.csrf).multipart(form)
                 } else if path.contains("/evidence/files") {
                     req.header("x-csrf-token", &sess.csrf).body("x")
                 } else if path.starts_with("/api/v1/controls/") || path.starts_with("/api/v1/risks/") {
                     req.header("x-csrf-token", &sess.csrf).json(&union)
                 } else if path.starts_with("/controls/") || path.starts_with("/risks/") {
-                    let fields: Vec<(String, String)> = union.as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))).collect();
+                    let fields: Vec<(String, String)> =
+                        union.as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))).collect();
                     let mut fields = fields;
                     fields.push(("_csrf".into(), sess.csrf.clone()));
                     req.form(&fields)
                 } else if path.starts_with("/api/v1/alerts/") || path.starts_with("/api/v1/event-sources/") {
-                    req.header("x-csrf-token", &sess.csrf).json(&serde_json::json!({"step": "acknowledge", "name": "X", "kind": "windows", "company_id": other}))
+                    req.header("x-csrf-token", &sess.csrf)
+                        .json(&serde_json::json!({"step": "acknowledge", "name": "X", "kind": "windows", "company_id": other}))
                 } else if path.starts_with("/monitoring/") {
                     req.form(&[("_csrf", sess.csrf.as_str()), ("step", "acknowledge"), ("name", "X"), ("kind", "windows"), ("company_id", other.as_str())])
                 } else if path.starts_with("/api/v1/people/") {
-                    req.header("x-csrf-token", &sess.csrf).json(&serde_json::json!({"employee_number": "X-1", "name": "X", "email": "x@x.example", "company_id": other}))
+                    req.header("x-csrf-token", &sess.csrf)
+                        .json(&serde_json::json!({"employee_number": "X-1", "name": "X", "email": "x@x.example", "company_id": other}))
                 } else if path.starts_with("/api/v1/assets/") {
-                    req.header("x-csrf-token", &sess.csrf).json(&serde_json::json!({"company_id": other, "category_id": f.category, "name": "X", "medium": "electronic"}))
+                    req.header("x-csrf-token", &sess.csrf)
+                        .json(&serde_json::json!({"company_id": other, "category_id": f.category, "name": "X", "medium": "electronic"}))
                 } else if path.starts_with("/api/v1/supporting-assets/") {
                     req.header("x-csrf-token", &sess.csrf).json(&serde_json::json!({"company_id": other, "kind": "system", "name": "X"}))
                 } else if path.starts_with("/api/v1/asset-findings/") {
@@ -241,7 +282,14 @@ async fn users_of_another_company_never_see_its_records() {
                 } else if path.starts_with("/api/") {
                     req.header("x-csrf-token", &sess.csrf).json(&serde_json::json!([]))
                 } else {
-                    req.form(&[("_csrf", sess.csrf.as_str()), ("employee_number", "X-1"), ("name", "X"), ("email", "x@x.example"), ("company_id", other.as_str()), ("password", "a long enough password")])
+                    req.form(&[
+                        ("_csrf", sess.csrf.as_str()),
+                        ("employee_number", "X-1"),
+                        ("name", "X"),
+                        ("email", "x@x.example"),
+                        ("company_id", other.as_str()),
+                        ("password", "a long enough password"),
+                    ])
                 };
                 let status = req.send().await.unwrap().status();
                 if status != StatusCode::NOT_FOUND && status != StatusCode::FORBIDDEN {
@@ -258,7 +306,8 @@ async fn users_of_another_company_never_see_its_records() {
                 assert!(!html.contains(&f.person_a_number), "{b:?} {role}: page leaks");
                 let csv = sess.client.get(s.url("/people/export.csv")).send().await.unwrap().text().await.unwrap();
                 assert!(csv.lines().count() > 1 && !csv.contains(&f.person_a_number), "{b:?} {role}: export leaks");
-                let filtered: serde_json::Value = sess.client.get(s.url(&format!("/api/v1/people?company_id={}", f.company_a))).send().await.unwrap().json().await.unwrap();
+                let filtered: serde_json::Value =
+                    sess.client.get(s.url(&format!("/api/v1/people?company_id={}", f.company_a))).send().await.unwrap().json().await.unwrap();
                 assert_eq!(filtered["total"], 0, "{b:?} {role}: filter by another company leaks");
             }
             if role.grants(Permission::AssetsRead) {
@@ -275,7 +324,8 @@ async fn users_of_another_company_never_see_its_records() {
                 assert!(api["items"].as_array().unwrap().iter().all(|a| a["company_id"] == other.as_str()), "{b:?} {role}: API findings leak");
                 let api: serde_json::Value = sess.client.get(s.url("/api/v1/supporting-assets?limit=1000")).send().await.unwrap().json().await.unwrap();
                 assert!(api["items"].as_array().unwrap().iter().all(|a| a["company_id"] == other.as_str()), "{b:?} {role}: API holders leak");
-                let filtered: serde_json::Value = sess.client.get(s.url(&format!("/api/v1/assets?company_id={}", f.company_a))).send().await.unwrap().json().await.unwrap();
+                let filtered: serde_json::Value =
+                    sess.client.get(s.url(&format!("/api/v1/assets?company_id={}", f.company_a))).send().await.unwrap().json().await.unwrap();
                 assert_eq!(filtered["total"], 0, "{b:?} {role}: filtering by another company leaks");
             }
             if role.grants(Permission::MonitoringRead) {

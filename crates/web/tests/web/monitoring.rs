@@ -5,13 +5,13 @@
 //! source, scoping hides other companies' alerts, and triage ends in an incident.
 
 use crate::code_of;
+use isms_app::Principal;
 use isms_app::accounts::acting_as;
 use isms_app::monitoring::alerts::{self, AlertQuery, EscalateInput, StepInput};
 use isms_app::monitoring::rules::{self, ImportFile, OverrideInput, RuleInput};
 use isms_app::monitoring::sources::{self, SourceInput};
 use isms_app::org;
-use isms_app::Principal;
-use isms_testkit::{backends, TestServer};
+use isms_testkit::{TestServer, backends};
 use reqwest::StatusCode;
 use std::io::Write;
 
@@ -61,21 +61,52 @@ async fn events_become_alerts_and_triage_ends_in_an_incident() {
         let azc = companies.iter().find(|c| c.code == "AZC").unwrap().id.clone();
 
         // A rule written here; a bad one names its line.
-        let bad = rules::create(app, &csirt, RuleInput { body: RULE.replace("condition: selection", "condition: selection and nothing"), enabled: true }).await.unwrap_err();
+        let bad = rules::create(app, &csirt, RuleInput { body: RULE.replace("condition: selection", "condition: selection and nothing"), enabled: true })
+            .await
+            .unwrap_err();
         assert_eq!(code_of(&bad), "rule-problem", "{b:?}");
         let rule = rules::create(app, &csirt, RuleInput { body: RULE.into(), enabled: true }).await.unwrap();
         assert_eq!((rule.level.as_str(), rule.origin.as_str()), ("high", "custom"));
         assert!(rules::create(app, &secadmin, RuleInput { body: RULE.into(), enabled: true }).await.is_err(), "rules are the group's");
 
         // Sources of two companies; the company administrator manages only her own.
-        let refused = sources::create(app, &secadmin, SourceInput { name: "AZC DCs".into(), company_id: Some(azc.clone()), kind: "windows".into(), ..Default::default() }).await.unwrap_err();
+        let refused = sources::create(
+            app,
+            &secadmin,
+            SourceInput { name: "AZC DCs".into(), company_id: Some(azc.clone()), kind: "windows".into(), ..Default::default() },
+        )
+        .await
+        .unwrap_err();
         assert_eq!(code_of(&refused), "company-out-of-scope");
-        let a = sources::create(app, &secadmin, SourceInput { name: "AZA workstations".into(), company_id: Some(aza.clone()), kind: "windows".into(), expected_secs: Some(600), ..Default::default() }).await.unwrap();
-        let c = sources::create(app, &csirt, SourceInput { name: "AZC workstations".into(), company_id: Some(azc.clone()), kind: "windows".into(), ..Default::default() }).await.unwrap();
+        let a = sources::create(
+            app,
+            &secadmin,
+            SourceInput {
+                name: "AZA workstations".into(),
+                company_id: Some(aza.clone()),
+                kind: "windows".into(),
+                expected_secs: Some(600),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let c = sources::create(
+            app,
+            &csirt,
+            SourceInput { name: "AZC workstations".into(), company_id: Some(azc.clone()), kind: "windows".into(), ..Default::default() },
+        )
+        .await
+        .unwrap();
         assert!(a.token.starts_with("isms_src_") && a.source.field_map.contains("winlog.event_data.* = *"));
 
         // NDJSON with a bad line and a blank one: 3 read, 1 kept aside, one alert of 2.
-        let body = format!("{}\n{}\nnot json at all\n\n{}\n", event("WS01.corp.example", "cmd /c whoami"), event("ws01", "cmd /c WHOAMI /all"), event("ws01", "notepad.exe"));
+        let body = format!(
+            "{}\n{}\nnot json at all\n\n{}\n",
+            event("WS01.corp.example", "cmd /c whoami"),
+            event("ws01", "cmd /c WHOAMI /all"),
+            event("ws01", "notepad.exe")
+        );
         let (st, o) = post(&s, &a.token, body.into_bytes(), false).await;
         assert_eq!(st, StatusCode::OK, "{b:?} {o}");
         assert_eq!((o["accepted"].as_u64(), o["malformed"].as_u64(), o["alerts"].as_u64()), (Some(3), Some(1), Some(1)), "{o}");
@@ -113,9 +144,29 @@ async fn events_become_alerts_and_triage_ends_in_an_incident() {
         assert_eq!((st, o["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_gzip")));
 
         // An exception for one source: the other company's identical event still alerts.
-        rules::add_override(app, &secadmin, &rule.id, OverrideInput { source_id: Some(a.source.id.clone()), field: Some("Computer".into()), value: Some("WS09".into()), reason: "admin jump host".into(), ..Default::default() }).await.unwrap();
+        rules::add_override(
+            app,
+            &secadmin,
+            &rule.id,
+            OverrideInput {
+                source_id: Some(a.source.id.clone()),
+                field: Some("Computer".into()),
+                value: Some("WS09".into()),
+                reason: "admin jump host".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
         // Another company's source is "no such source": the answer never confirms it exists.
-        let e = rules::add_override(app, &secadmin, &rule.id, OverrideInput { source_id: Some(c.source.id.clone()), reason: "not mine".into(), ..Default::default() }).await.unwrap_err();
+        let e = rules::add_override(
+            app,
+            &secadmin,
+            &rule.id,
+            OverrideInput { source_id: Some(c.source.id.clone()), reason: "not mine".into(), ..Default::default() },
+        )
+        .await
+        .unwrap_err();
         assert_eq!(code_of(&e), "unknown");
         let (_, o) = post(&s, &a.token, event("ws09", "whoami").into_bytes(), false).await;
         assert_eq!(o["alerts"].as_u64(), Some(0), "{b:?}: the exception applies at once");
@@ -145,10 +196,17 @@ async fn events_become_alerts_and_triage_ends_in_an_incident() {
         assert_eq!(code_of(&again), "alert-acknowledged");
         let e = alerts::step(app, &secadmin, &ws01.id, StepInput { step: "close".into(), ..Default::default() }).await.unwrap_err();
         assert_eq!(code_of(&e), "required");
-        let closed = alerts::step(app, &secadmin, &ws01.id, StepInput { step: "close".into(), resolution: Some("benign".into()), note: Some("admin testing".into()) }).await.unwrap();
+        let closed =
+            alerts::step(app, &secadmin, &ws01.id, StepInput { step: "close".into(), resolution: Some("benign".into()), note: Some("admin testing".into()) })
+                .await
+                .unwrap();
         assert_eq!(closed.state.code(), "closed");
-        assert!(matches!(alerts::escalate(app, &secadmin, &other.id, EscalateInput::default()).await, Err(isms_app::AppError::Forbidden)), "the CSIRT escalates");
-        let (esc, incident) = alerts::escalate(app, &csirt, &other.id, EscalateInput { kind: Some("unauthorized_access".into()), ..Default::default() }).await.unwrap();
+        assert!(
+            matches!(alerts::escalate(app, &secadmin, &other.id, EscalateInput::default()).await, Err(isms_app::AppError::Forbidden)),
+            "the CSIRT escalates"
+        );
+        let (esc, incident) =
+            alerts::escalate(app, &csirt, &other.id, EscalateInput { kind: Some("unauthorized_access".into()), ..Default::default() }).await.unwrap();
         assert_eq!((esc.state.code(), esc.incident_id.as_deref()), ("escalated", Some(incident.id.as_str())));
         let case = isms_app::incidents::cases::get(app, &csirt, &incident.id).await.unwrap();
         assert_eq!(case.incident.company_id, aza);
@@ -162,7 +220,14 @@ async fn events_become_alerts_and_triage_ends_in_an_incident() {
 
         // The audit trail has the steps.
         let (trail, _) = isms_app::audit::list(app, &Principal::system(), &isms_store::audit::AuditQuery { limit: 200, ..Default::default() }).await.unwrap();
-        for action in ["monitoring.rule.create", "monitoring.source.create", "monitoring.rule.override.add", "monitoring.alert.acknowledge", "monitoring.alert.close", "monitoring.alert.escalate"] {
+        for action in [
+            "monitoring.rule.create",
+            "monitoring.source.create",
+            "monitoring.rule.override.add",
+            "monitoring.alert.acknowledge",
+            "monitoring.alert.close",
+            "monitoring.alert.escalate",
+        ] {
             assert!(trail.iter().any(|t| t.action == action), "{b:?}: {action}");
         }
         s.db.drop_schema().await;
@@ -210,7 +275,13 @@ async fn a_full_pipeline_answers_429_and_loses_nothing() {
         for w in waiting {
             assert_eq!(w.await.unwrap(), StatusCode::OK, "{b:?}: the held batches are written once the lock is gone");
         }
-        let all = alerts::list(app, &csirt, &AlertQuery { state: Some("all".into()), source_id: Some(src.source.id.clone()), limit: Some(100), ..Default::default() }).await.unwrap();
+        let all = alerts::list(
+            app,
+            &csirt,
+            &AlertQuery { state: Some("all".into()), source_id: Some(src.source.id.clone()), limit: Some(100), ..Default::default() },
+        )
+        .await
+        .unwrap();
         let counted: i64 = all.items.iter().map(|a| a.count).sum();
         let got = sources::get(app, &csirt, &src.source.id).await.unwrap();
         assert_eq!(counted, got.events_total, "{b:?}: every accepted event is in an alert, none twice");
@@ -227,7 +298,10 @@ async fn rule_imports_report_what_loaded_and_what_was_refused() {
         let csirt = acting_as(app, "csirt").await.unwrap();
         let files = vec![
             ImportFile { name: "rules/windows/whoami.yml".into(), text: RULE.into() },
-            ImportFile { name: "rules/windows/broken.yml".into(), text: "title: Broken\nlogsource: {product: windows}\ndetection:\n  sel: {Image|nomod: x}\n  condition: sel\n".into() },
+            ImportFile {
+                name: "rules/windows/broken.yml".into(),
+                text: "title: Broken\nlogsource: {product: windows}\ndetection:\n  sel: {Image|nomod: x}\n  condition: sel\n".into(),
+            },
             ImportFile { name: "README.md".into(), text: "# rules".into() },
         ];
         let r = rules::import(app, &csirt, files.clone()).await.unwrap();
@@ -244,7 +318,14 @@ async fn rule_imports_report_what_loaded_and_what_was_refused() {
         assert_eq!(third.kept_local.len(), 1);
         assert_eq!(rules::get(app, &csirt, &id).await.unwrap().rule.level, "critical");
         // A rule test runs the text on samples without keeping anything.
-        let t = rules::test(RULE, &format!("{}\n{}\nnope", r#"{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":1,"CommandLine":"whoami"}"#, r#"{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":1,"CommandLine":"dir"}"#));
+        let t = rules::test(
+            RULE,
+            &format!(
+                "{}\n{}\nnope",
+                r#"{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":1,"CommandLine":"whoami"}"#,
+                r#"{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":1,"CommandLine":"dir"}"#
+            ),
+        );
         assert_eq!(t.samples.iter().map(|x| (x.matched, x.error.is_some())).collect::<Vec<_>>(), [(true, false), (false, false), (false, true)]);
         s.db.drop_schema().await;
     }
@@ -257,11 +338,17 @@ async fn a_silent_source_raises_one_alert_until_it_speaks_again() {
         s.demo().await;
         let app = &s.app;
         let csirt = acting_as(app, "csirt").await.unwrap();
-        let src = sources::create(app, &csirt, SourceInput { name: "quiet dc".into(), kind: "windows".into(), expected_secs: Some(60), ..Default::default() }).await.unwrap();
+        let src = sources::create(app, &csirt, SourceInput { name: "quiet dc".into(), kind: "windows".into(), expected_secs: Some(60), ..Default::default() })
+            .await
+            .unwrap();
         // Created two minutes ago and never heard from.
         use isms_store::sea_orm::{ConnectionTrait, Statement};
         let back = isms_store::now_ms() - 120_000;
-        app.store.conn().execute_raw(Statement::from_string(app.store.backend(), format!("UPDATE event_sources SET created_ms = {back} WHERE id = '{}'", src.source.id))).await.unwrap();
+        app.store
+            .conn()
+            .execute_raw(Statement::from_string(app.store.backend(), format!("UPDATE event_sources SET created_ms = {back} WHERE id = '{}'", src.source.id)))
+            .await
+            .unwrap();
         assert!(sources::get(app, &csirt, &src.source.id).await.unwrap().silent);
         let (a, b2) = tokio::join!(sources::check_silence(app), sources::check_silence(app));
         assert_eq!(a.unwrap() + b2.unwrap(), 1, "{b:?}: two checks at once raise one alert");

@@ -9,7 +9,7 @@ use isms_store::notices::notification;
 use isms_store::sea_orm::sea_query::Expr;
 use isms_store::sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use isms_testkit::smtp::SmtpSink;
-use isms_testkit::{backends, grant, test_config, user_session, TestServer, AUDIT_KEY};
+use isms_testkit::{AUDIT_KEY, TestServer, backends, grant, test_config, user_session};
 use std::time::Duration;
 
 fn mailer(sink: &SmtpSink) -> Mailer {
@@ -82,7 +82,12 @@ async fn review_reminders_reach_owners_once_by_inbox_and_mail() {
         assert_eq!(retry.mail_attempts, 1);
         assert!(retry.mail_error.contains("451"), "{}", retry.mail_error);
         // At its retry time it is refused for good: no more attempts.
-        notification::Entity::update_many().col_expr(notification::Column::NextAttemptMs, Expr::val(0i64).into()).filter(notification::Column::Id.eq(retry.id.clone())).exec(db).await.unwrap();
+        notification::Entity::update_many()
+            .col_expr(notification::Column::NextAttemptMs, Expr::val(0i64))
+            .filter(notification::Column::Id.eq(retry.id.clone()))
+            .exec(db)
+            .await
+            .unwrap();
         sink.fail_permanently(1);
         assert_eq!(notify::deliver_due(&app, &m, &r, 100).await.unwrap(), Delivery { sent: 0, retrying: 0, failed: 1 });
         let failed = notification::Entity::find_by_id(retry.id.clone()).one(db).await.unwrap().unwrap();
@@ -91,8 +96,8 @@ async fn review_reminders_reach_owners_once_by_inbox_and_mail() {
         // A sender that died mid-way: once its lease runs out, the row is sent again.
         let sent = notification::Entity::find().filter(notification::Column::MailStatus.eq("sent")).one(db).await.unwrap().unwrap();
         notification::Entity::update_many()
-            .col_expr(notification::Column::MailStatus, Expr::val("sending").into())
-            .col_expr(notification::Column::NextAttemptMs, Expr::val(1i64).into())
+            .col_expr(notification::Column::MailStatus, Expr::val("sending"))
+            .col_expr(notification::Column::NextAttemptMs, Expr::val(1i64))
             .filter(notification::Column::Id.eq(sent.id.clone()))
             .exec(db)
             .await
@@ -114,7 +119,13 @@ async fn review_reminders_reach_owners_once_by_inbox_and_mail() {
             .into_iter()
             .find(|p| !accounts.contains(&Some(p.id.clone())))
             .unwrap();
-        db.execute_unprepared(&format!("UPDATE information_assets SET owner_id = '{}', review_due = '{}' WHERE id = '{asset_id}'", person.id, isms_app::assets::today())).await.unwrap();
+        db.execute_unprepared(&format!(
+            "UPDATE information_assets SET owner_id = '{}', review_due = '{}' WHERE id = '{asset_id}'",
+            person.id,
+            isms_app::assets::today()
+        ))
+        .await
+        .unwrap();
         let before = sink.received().len();
         assert_eq!(isms_app::assets::register::remind_reviews(&app).await.unwrap(), 1);
         assert_eq!(notify::deliver_due(&app, &m, &r, 100).await.unwrap().sent, 1);
@@ -122,7 +133,12 @@ async fn review_reminders_reach_owners_once_by_inbox_and_mail() {
         let me = user_session(&s.app, "owner", vec![grant(Role::Employee, None)], Some(person.id.clone())).await;
         let page = me.client.get(s.url("/notifications")).send().await.unwrap().text().await.unwrap();
         assert!(page.contains("id=\"notifications\"") && !page.contains(asset_name.as_str()), "{b:?}");
-        db.execute_unprepared(&format!("UPDATE information_assets SET review_due = '{}' WHERE id = '{asset_id}'", isms_app::assets::today().yesterday().unwrap())).await.unwrap();
+        db.execute_unprepared(&format!(
+            "UPDATE information_assets SET review_due = '{}' WHERE id = '{asset_id}'",
+            isms_app::assets::today().yesterday().unwrap()
+        ))
+        .await
+        .unwrap();
         assert_eq!(isms_app::assets::register::remind_reviews(&app).await.unwrap(), 1);
         let page = me.client.get(s.url("/notifications")).send().await.unwrap().text().await.unwrap();
         assert!(page.contains(asset_name.as_str()), "{b:?}");
@@ -133,7 +149,14 @@ async fn review_reminders_reach_owners_once_by_inbox_and_mail() {
         let mine: Vec<serde_json::Value> = me.client.get(s.url("/api/v1/notifications?unread=true")).send().await.unwrap().json().await.unwrap();
         assert!(!mine.is_empty());
         let id = mine[0]["id"].as_str().unwrap().to_owned();
-        let r = other.client.post(s.url("/api/v1/notifications/read")).header("X-CSRF-Token", &other.csrf).json(&serde_json::json!({"id": id})).send().await.unwrap();
+        let r = other
+            .client
+            .post(s.url("/api/v1/notifications/read"))
+            .header("X-CSRF-Token", &other.csrf)
+            .json(&serde_json::json!({"id": id}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.json::<serde_json::Value>().await.unwrap()["marked"], 0);
         let page = me.client.get(s.url("/notifications")).send().await.unwrap().text().await.unwrap();
         let csrf = crate::csrf_in(&page);
@@ -148,7 +171,7 @@ async fn review_reminders_reach_owners_once_by_inbox_and_mail() {
 
 #[tokio::test]
 async fn incident_events_reach_a_chat_webhook_with_retries() {
-    use isms_app::notify::{deliver_hooks, HookConfig, HookFormat, HookSender, HookTarget};
+    use isms_app::notify::{HookConfig, HookFormat, HookSender, HookTarget, deliver_hooks};
     use std::sync::{Arc, Mutex};
     // A receiver like a chat tool's incoming webhook: the first call fails with 503.
     let got: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
@@ -179,17 +202,37 @@ async fn incident_events_reach_a_chat_webhook_with_retries() {
         let app = App::new(s.db.store.clone(), AppConfig { webhooks: hooks, ..test_config() }, AUDIT_KEY.to_vec());
         let employee = isms_app::accounts::acting_as(&app, "employee").await.unwrap();
         let csirt = isms_app::accounts::acting_as(&app, "csirt").await.unwrap();
-        let i = isms_app::incidents::cases::report(&app, &employee, isms_app::incidents::cases::ReportInput { title: "Ransom note on a kiosk".into(), ..Default::default() }).await.unwrap();
+        let i = isms_app::incidents::cases::report(
+            &app,
+            &employee,
+            isms_app::incidents::cases::ReportInput { title: "Ransom note on a kiosk".into(), ..Default::default() },
+        )
+        .await
+        .unwrap();
         // A drill sends nothing out.
-        isms_app::incidents::cases::report(&app, &csirt, isms_app::incidents::cases::ReportInput { title: "Drill".into(), exercise: true, company_id: Some(i.company_id.clone()), ..Default::default() }).await.unwrap();
-        let sender = HookSender::new(vec![HookTarget { name: "csirt-chat".into(), url: format!("http://{addr}/hooks/T0K3N"), format: HookFormat::Chat, language: "en".into() }], Duration::from_secs(5)).unwrap();
+        isms_app::incidents::cases::report(
+            &app,
+            &csirt,
+            isms_app::incidents::cases::ReportInput { title: "Drill".into(), exercise: true, company_id: Some(i.company_id.clone()), ..Default::default() },
+        )
+        .await
+        .unwrap();
+        let sender = HookSender::new(
+            vec![HookTarget { name: "csirt-chat".into(), url: format!("http://{addr}/hooks/T0K3N"), format: HookFormat::Chat, language: "en".into() }],
+            Duration::from_secs(5),
+        )
+        .unwrap();
         let r = render(&s);
         assert_eq!(deliver_hooks(&app, &sender, &r, 10).await.unwrap(), Delivery { sent: 0, retrying: 1, failed: 0 }, "{b:?}");
         let db = s.db.store.conn();
         let row = isms_store::notices::webhook::Entity::find().one(db).await.unwrap().unwrap();
         assert_eq!(row.error, "HTTP 503 Service Unavailable");
         assert!(!row.error.contains("T0K3N"));
-        isms_store::notices::webhook::Entity::update_many().col_expr(isms_store::notices::webhook::Column::NextAttemptMs, Expr::val(0i64).into()).exec(db).await.unwrap();
+        isms_store::notices::webhook::Entity::update_many()
+            .col_expr(isms_store::notices::webhook::Column::NextAttemptMs, Expr::val(0i64))
+            .exec(db)
+            .await
+            .unwrap();
         assert_eq!(deliver_hooks(&app, &sender, &r, 10).await.unwrap().sent, 1);
         let bodies = got.lock().unwrap().clone();
         assert_eq!(bodies.len(), 1);

@@ -16,7 +16,7 @@ use isms_store::notices::{notification, webhook};
 use isms_store::sea_orm::sea_query::Expr;
 use isms_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use isms_testkit::smtp::SmtpSink;
-use isms_testkit::{backends, test_config, TestServer, AUDIT_KEY};
+use isms_testkit::{AUDIT_KEY, TestServer, backends, test_config};
 use serde_json::json;
 use std::time::Duration;
 
@@ -39,8 +39,12 @@ async fn alerts_page_the_person_on_call_and_escalate_when_unacknowledged() {
         let hooks = vec![HookConfig { name: "pager".into(), events: vec!["alert-page".into(), "alert-escalated".into()] }];
         let app = App::new(s.db.store.clone(), AppConfig { mail_enabled: true, webhooks: hooks, ..test_config() }, AUDIT_KEY.to_vec());
         let db = s.db.store.conn();
-        let (csirt, ciso, secadmin, auditor) =
-            (acting_as(&app, "csirt").await.unwrap(), acting_as(&app, "ciso").await.unwrap(), acting_as(&app, "secadmin").await.unwrap(), acting_as(&app, "auditor").await.unwrap());
+        let (csirt, ciso, secadmin, auditor) = (
+            acting_as(&app, "csirt").await.unwrap(),
+            acting_as(&app, "ciso").await.unwrap(),
+            acting_as(&app, "secadmin").await.unwrap(),
+            acting_as(&app, "auditor").await.unwrap(),
+        );
         let uid = |p: &isms_app::Principal| p.user_id.clone().unwrap();
 
         // The demo's group rotation paged the CSIRT member for its high and critical alerts only.
@@ -70,11 +74,27 @@ async fn alerts_page_the_person_on_call_and_escalate_when_unacknowledged() {
             lead_user_id: Some(uid(&ciso)),
             enabled: true,
         };
-        let bad = RotationInput { shift_hours: 0, starts: "next week".into(), members: vec![uid(&csirt), uid(&csirt), uid(&auditor)], lead_user_id: None, ..good.clone() };
+        let bad = RotationInput {
+            shift_hours: 0,
+            starts: "next week".into(),
+            members: vec![uid(&csirt), uid(&csirt), uid(&auditor)],
+            lead_user_id: None,
+            ..good.clone()
+        };
         match oncall::create(&app, &csirt, bad).await.unwrap_err() {
             AppError::Invalid(v) => {
                 let got: Vec<(&str, &str)> = v.iter().map(|e| (e.field.as_str(), e.code)).collect();
-                assert_eq!(got, [("shift_hours", "between"), ("members", "member-twice"), ("starts", "moment"), ("members", "not-assignable"), ("lead_user_id", "required")], "{b:?}");
+                assert_eq!(
+                    got,
+                    [
+                        ("shift_hours", "between"),
+                        ("members", "member-twice"),
+                        ("starts", "moment"),
+                        ("members", "not-assignable"),
+                        ("lead_user_id", "required")
+                    ],
+                    "{b:?}"
+                );
             }
             e => panic!("{e:?}"),
         }
@@ -91,7 +111,10 @@ async fn alerts_page_the_person_on_call_and_escalate_when_unacknowledged() {
         assert!(oncall::list(&app, &auditor).await.unwrap().iter().any(|r| r.id == rot.id), "the auditor sees rotations");
 
         // A medium alert of AZA pages the AZA rotation's person on call, not the group's (high+).
-        let src = sources::create(&app, &csirt, SourceInput { name: "AZA test".into(), company_id: Some(aza.clone()), kind: "windows".into(), ..Default::default() }).await.unwrap();
+        let src =
+            sources::create(&app, &csirt, SourceInput { name: "AZA test".into(), company_id: Some(aza.clone()), kind: "windows".into(), ..Default::default() })
+                .await
+                .unwrap();
         let source = sources::authenticate(&app, &src.token).await.unwrap();
         let p = Pipeline::start(app.clone(), PipelineConfig::default());
         p.submit(source.clone(), whoami("ONCALL-01")).await.unwrap();
@@ -99,28 +122,69 @@ async fn alerts_page_the_person_on_call_and_escalate_when_unacknowledged() {
         let pages = oncall::pages_of(&app, &csirt, &first.id).await.unwrap();
         assert_eq!(pages.len(), 1, "{b:?}");
         assert_eq!((pages[0].user_id.as_str(), pages[0].reason.as_str()), (sa.as_str(), "on_call"));
-        let inbox = notification::Entity::find().filter(notification::Column::Kind.eq("alert-page")).filter(notification::Column::UserId.eq(sa.clone())).all(db).await.unwrap();
+        let inbox = notification::Entity::find()
+            .filter(notification::Column::Kind.eq("alert-page"))
+            .filter(notification::Column::UserId.eq(sa.clone()))
+            .all(db)
+            .await
+            .unwrap();
         assert_eq!(inbox.len(), 1);
         assert_eq!(inbox[0].mail_status, "pending", "the page goes out by e-mail");
-        let hook = webhook::Entity::find().filter(webhook::Column::Kind.eq("alert-page")).filter(webhook::Column::Link.eq(format!("/monitoring/alerts/{}", first.id))).one(db).await.unwrap().unwrap();
+        let hook = webhook::Entity::find()
+            .filter(webhook::Column::Kind.eq("alert-page"))
+            .filter(webhook::Column::Link.eq(format!("/monitoring/alerts/{}", first.id)))
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap();
         let args: serde_json::Value = serde_json::from_str(&hook.args).unwrap();
-        assert_eq!((args["user"].as_str(), args["rotation"].as_str(), args["severity"].as_str()), (Some("Sample secadmin"), Some("AZA desk"), Some("medium")), "the hook says whom to call");
+        assert_eq!(
+            (args["user"].as_str(), args["rotation"].as_str(), args["severity"].as_str()),
+            (Some("Sample secadmin"), Some("AZA desk"), Some("medium")),
+            "the hook says whom to call"
+        );
 
         // The e-mail through a real SMTP server.
         let sink = SmtpSink::start().await;
-        let mailer = Mailer::new(&MailSettings { host: "127.0.0.1".into(), port: sink.addr.port(), security: MailSecurity::None, username: String::new(), password: String::new(), from: "isms <isms@aozora.example>".into(), timeout: Duration::from_secs(5) }).unwrap();
+        let mailer = Mailer::new(&MailSettings {
+            host: "127.0.0.1".into(),
+            port: sink.addr.port(),
+            security: MailSecurity::None,
+            username: String::new(),
+            password: String::new(),
+            from: "isms <isms@aozora.example>".into(),
+            timeout: Duration::from_secs(5),
+        })
+        .unwrap();
         let render = isms_web::notices::MailText { i18n: std::sync::Arc::new(isms_web::i18n::Catalogs::load().unwrap()), public_url: s.base.clone() };
         notify::deliver_due(&app, &mailer, &render, 500).await.unwrap();
         let mails = sink.received();
         assert!(mails.iter().any(|m| m.text().contains(&format!("/monitoring/alerts/{}", first.id))), "{b:?} the page reached the mail server");
 
         // A cover stands in from now: the next alert pages the CSIRT member.
-        let e = oncall::add_cover(&app, &secadmin, &rot.id, CoverInput { user_id: uid(&auditor), from: moment(now), until: moment(now - 1), reason: String::new() }).await.unwrap_err();
+        let e = oncall::add_cover(
+            &app,
+            &secadmin,
+            &rot.id,
+            CoverInput { user_id: uid(&auditor), from: moment(now), until: moment(now - 1), reason: String::new() },
+        )
+        .await
+        .unwrap_err();
         match e {
-            AppError::Invalid(v) => assert_eq!(v.iter().map(|e| (e.field.as_str(), e.code)).collect::<Vec<_>>(), [("user_id", "not-assignable"), ("reason", "required"), ("until", "until-after")]),
+            AppError::Invalid(v) => assert_eq!(
+                v.iter().map(|e| (e.field.as_str(), e.code)).collect::<Vec<_>>(),
+                [("user_id", "not-assignable"), ("reason", "required"), ("until", "until-after")]
+            ),
             e => panic!("{e:?}"),
         }
-        let cover = oncall::add_cover(&app, &secadmin, &rot.id, CoverInput { user_id: cs.clone(), from: moment(now - 60_000), until: moment(now + 3_600_000), reason: "secadmin at the dentist".into() }).await.unwrap();
+        let cover = oncall::add_cover(
+            &app,
+            &secadmin,
+            &rot.id,
+            CoverInput { user_id: cs.clone(), from: moment(now - 60_000), until: moment(now + 3_600_000), reason: "secadmin at the dentist".into() },
+        )
+        .await
+        .unwrap();
         let r = oncall::get(&app, &auditor, &rot.id).await.unwrap().rotation;
         let o = r.on_call.unwrap();
         assert_eq!((o.user_id.as_str(), o.covered), (cs.as_str(), true), "{b:?}");
@@ -131,7 +195,7 @@ async fn alerts_page_the_person_on_call_and_escalate_when_unacknowledged() {
         // Nobody acknowledged the first in time: two instances race, it escalates once, to
         // whoever is on call now (the cover) and the lead.
         alerts::step(&app, &csirt, &second.id, StepInput { step: "acknowledge".into(), resolution: None, note: None }).await.unwrap();
-        page::Entity::update_many().col_expr(page::Column::EscalateMs, Expr::val(1i64).into()).filter(page::Column::EscalateMs.is_not_null()).exec(db).await.unwrap();
+        page::Entity::update_many().col_expr(page::Column::EscalateMs, Expr::val(1i64)).filter(page::Column::EscalateMs.is_not_null()).exec(db).await.unwrap();
         let other = App::new(s.db.store.clone(), test_config(), AUDIT_KEY.to_vec());
         let (x, y) = tokio::join!(oncall::escalate_due(&app), oncall::escalate_due(&other));
         let escalated = x.unwrap() + y.unwrap();
@@ -145,7 +209,12 @@ async fn alerts_page_the_person_on_call_and_escalate_when_unacknowledged() {
         let unacked_demo = demo.iter().filter(|a| a.severity >= isms_core::monitoring::Severity::High).count();
         assert_eq!(escalated, 1 + unacked_demo, "{b:?} each overdue alert escalates once");
         assert_eq!(oncall::escalate_due(&app).await.unwrap(), 0, "nothing is due twice");
-        let told = notification::Entity::find().filter(notification::Column::Kind.eq("alert-escalated")).filter(notification::Column::UserId.eq(ci.clone())).all(db).await.unwrap();
+        let told = notification::Entity::find()
+            .filter(notification::Column::Kind.eq("alert-escalated"))
+            .filter(notification::Column::UserId.eq(ci.clone()))
+            .all(db)
+            .await
+            .unwrap();
         assert!(told.iter().any(|n| n.link == format!("/monitoring/alerts/{}", first.id)), "the lead is told");
 
         // Removing the cover and turning the rotation off: a new alert pages nobody there.

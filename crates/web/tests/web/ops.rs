@@ -1,6 +1,6 @@
 //! Operational endpoints, headers and the API document.
 
-use isms_testkit::{backends, Need, TestServer};
+use isms_testkit::{Need, TestServer, backends};
 use reqwest::StatusCode;
 
 #[tokio::test]

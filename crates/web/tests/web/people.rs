@@ -1,7 +1,7 @@
 //! People: CSV import all-or-nothing, validation errors as problem+json with field paths.
 
 use isms_core::Role;
-use isms_testkit::{backends, grant, user_session, TestServer};
+use isms_testkit::{TestServer, backends, grant, user_session};
 use reqwest::StatusCode;
 
 async fn count(s: &TestServer) -> u64 {
@@ -63,7 +63,14 @@ async fn api_errors_are_problem_details_with_field_paths() {
         s.demo().await;
         let hr = user_session(&s.app, "hr-api", vec![grant(Role::Hr, None)], None).await;
         let companies = isms_app::org::list_companies(&s.app, &isms_app::Principal::system()).await.unwrap();
-        let r = hr.client.post(s.url("/api/v1/people")).header("x-csrf-token", &hr.csrf).json(&serde_json::json!({"employee_number": "bad number", "name": "", "email": "nope", "company_id": companies[1].id})).send().await.unwrap();
+        let r = hr
+            .client
+            .post(s.url("/api/v1/people"))
+            .header("x-csrf-token", &hr.csrf)
+            .json(&serde_json::json!({"employee_number": "bad number", "name": "", "email": "nope", "company_id": companies[1].id}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(r.headers()["content-type"], "application/problem+json");
         let p: serde_json::Value = r.json().await.unwrap();
@@ -71,7 +78,15 @@ async fn api_errors_are_problem_details_with_field_paths() {
         assert_eq!(fields, ["employee_number", "name", "email"], "{b:?}");
         assert_eq!(p["errors"][0]["pointer"], "/employee_number");
 
-        let r = hr.client.post(s.url("/api/v1/people")).header("x-csrf-token", &hr.csrf).header("content-type", "application/json").body("{\"employee_number\": \"A1\",\n \"name\": 5}").send().await.unwrap();
+        let r = hr
+            .client
+            .post(s.url("/api/v1/people"))
+            .header("x-csrf-token", &hr.csrf)
+            .header("content-type", "application/json")
+            .body("{\"employee_number\": \"A1\",\n \"name\": 5}")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let p: serde_json::Value = r.json().await.unwrap();
         assert_eq!(p["errors"][0]["field"], "name");
@@ -80,14 +95,33 @@ async fn api_errors_are_problem_details_with_field_paths() {
         // A duplicate is a field error, not a 500.
         let existing: serde_json::Value = hr.client.get(s.url("/api/v1/people?limit=1")).send().await.unwrap().json().await.unwrap();
         let e = &existing["items"][0];
-        let r = hr.client.post(s.url("/api/v1/people")).header("x-csrf-token", &hr.csrf).json(&serde_json::json!({"employee_number": e["employee_number"], "name": "Dup", "email": "dup@x.example", "company_id": e["company_id"]})).send().await.unwrap();
+        let r = hr
+            .client
+            .post(s.url("/api/v1/people"))
+            .header("x-csrf-token", &hr.csrf)
+            .json(&serde_json::json!({"employee_number": e["employee_number"], "name": "Dup", "email": "dup@x.example", "company_id": e["company_id"]}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b:?}");
         let p: serde_json::Value = r.json().await.unwrap();
         assert_eq!(p["errors"][0]["field"], "employee_number");
 
         // Editing through the form keeps what was typed and marks the field.
         let id = e["id"].as_str().unwrap();
-        let r = hr.client.post(s.url(&format!("/people/{id}/edit"))).form(&[("_csrf", hr.csrf.as_str()), ("employee_number", "E-KEEP"), ("name", "Kept Name"), ("email", "broken"), ("company_id", e["company_id"].as_str().unwrap())]).send().await.unwrap();
+        let r = hr
+            .client
+            .post(s.url(&format!("/people/{id}/edit")))
+            .form(&[
+                ("_csrf", hr.csrf.as_str()),
+                ("employee_number", "E-KEEP"),
+                ("name", "Kept Name"),
+                ("email", "broken"),
+                ("company_id", e["company_id"].as_str().unwrap()),
+            ])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let html = r.text().await.unwrap();
         assert!(html.contains("value=\"Kept Name\"") && html.contains("id=\"email-error\""), "{b:?}");

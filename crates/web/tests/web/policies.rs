@@ -2,15 +2,14 @@
 //! versions (also through the API), who sees what, reading confirmation that a new version
 //! asks again, comparison, attachments checked by content, and the public pages.
 
+use crate::code_of;
 use isms_app::accounts::acting_as;
 use isms_app::policies::documents::{self, DocQuery, DocumentInput};
 use isms_app::policies::reading;
 use isms_app::policies::versions::{self, DecisionInput, VersionInput};
-use isms_app::{notify, AppError};
-use crate::code_of;
+use isms_app::{AppError, notify};
 use isms_core::Role;
-use isms_testkit::{backends, client, grant, user_session, TestServer};
-
+use isms_testkit::{TestServer, backends, client, grant, user_session};
 
 #[tokio::test]
 async fn lifecycle_visibility_acknowledgement_and_public_pages() {
@@ -35,7 +34,8 @@ async fn lifecycle_visibility_acknowledgement_and_public_pages() {
             ..Default::default()
         };
         // Bad input names its fields and writes nothing.
-        let bad = DocumentInput { code: "-".into(), kind: "memo".into(), title: "".into(), owner_id: "E99999".into(), language: "fr".into(), ..Default::default() };
+        let bad =
+            DocumentInput { code: "-".into(), kind: "memo".into(), title: "".into(), owner_id: "E99999".into(), language: "fr".into(), ..Default::default() };
         let e = documents::create(app, &ciso, bad).await.unwrap_err();
         let AppError::Invalid(errs) = &e else { panic!("{e:?}") };
         let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
@@ -56,18 +56,32 @@ async fn lifecycle_visibility_acknowledgement_and_public_pages() {
         assert!(matches!(versions::decide(app, &council, &d.id, 1, DecisionInput { approve: true, note: String::new() }).await, Err(AppError::Forbidden)));
         assert!(matches!(versions::decide(app, &employee, &d.id, 1, DecisionInput { approve: true, note: String::new() }).await, Err(AppError::NotFound)));
         assert_eq!(code_of(&versions::publish(app, &ciso, &d.id, 1).await.unwrap_err()), "version-state");
-        assert_eq!(code_of(&versions::decide(app, &committee, &d.id, 1, DecisionInput { approve: false, note: " ".into() }).await.unwrap_err()), "rejection-reason");
+        assert_eq!(
+            code_of(&versions::decide(app, &committee, &d.id, 1, DecisionInput { approve: false, note: " ".into() }).await.unwrap_err()),
+            "rejection-reason"
+        );
         let v = versions::decide(app, &committee, &d.id, 1, DecisionInput { approve: false, note: "name the retention period".into() }).await.unwrap();
         assert_eq!(v.state.code(), "draft");
         assert_eq!(v.decision_note, "name the retention period");
-        versions::edit(app, &ciso, &d.id, 1, VersionInput { title: "Access regulation".into(), body: format!("{body}\nRecords are kept 5 years.\n"), summary: "first".into() }).await.unwrap();
+        versions::edit(
+            app,
+            &ciso,
+            &d.id,
+            1,
+            VersionInput { title: "Access regulation".into(), body: format!("{body}\nRecords are kept 5 years.\n"), summary: "first".into() },
+        )
+        .await
+        .unwrap();
         versions::submit(app, &ciso, &d.id, 1).await.unwrap();
         // The Committee member was told, in the inbox.
         let inbox = notify::inbox(app, &committee, true, 50).await.unwrap();
         assert!(inbox.iter().any(|n| n.kind == "policy-approval" && n.link.contains(&d.id)), "{b:?}");
         let v = versions::decide(app, &committee, &d.id, 1, DecisionInput { approve: true, note: String::new() }).await.unwrap();
         assert_eq!(v.state.code(), "approved");
-        assert_eq!(code_of(&versions::decide(app, &committee, &d.id, 1, DecisionInput { approve: true, note: String::new() }).await.unwrap_err()), "version-state");
+        assert_eq!(
+            code_of(&versions::decide(app, &committee, &d.id, 1, DecisionInput { approve: true, note: String::new() }).await.unwrap_err()),
+            "version-state"
+        );
         let v = versions::publish(app, &ciso, &d.id, 1).await.unwrap();
         assert_eq!(v.state.code(), "published");
 
@@ -97,7 +111,15 @@ async fn lifecycle_visibility_acknowledgement_and_public_pages() {
         // A new version asks again; the two can be compared.
         versions::new_version(app, &ciso, &d.id).await.unwrap();
         assert_eq!(code_of(&versions::new_version(app, &ciso, &d.id).await.unwrap_err()), "version-open");
-        versions::edit(app, &ciso, &d.id, 2, VersionInput { title: "Access regulation".into(), body: format!("{body}\nRecords are kept 7 years.\n"), summary: "retention".into() }).await.unwrap();
+        versions::edit(
+            app,
+            &ciso,
+            &d.id,
+            2,
+            VersionInput { title: "Access regulation".into(), body: format!("{body}\nRecords are kept 7 years.\n"), summary: "retention".into() },
+        )
+        .await
+        .unwrap();
         // Files: checked by content, kept with their checksum.
         assert_eq!(code_of(&versions::attach(app, &ciso, &d.id, 2, "form.pdf", b"MZ\x90\x00 not a pdf".to_vec()).await.unwrap_err()), "file-mismatch");
         let pdf = b"%PDF-1.7\n1 0 obj << >> endobj\n%%EOF\n".to_vec();
@@ -117,7 +139,10 @@ async fn lifecycle_visibility_acknowledgement_and_public_pages() {
         let anon = client();
         let list = anon.get(s.url("/public/policies")).send().await.unwrap().text().await.unwrap();
         // In the reader's language; a document without a counterpart in its own.
-        assert!(list.contains("Access regulation") && list.contains("情報セキュリティ基本方針") && !list.contains("Basic Information Security Policy"), "{b:?}");
+        assert!(
+            list.contains("Access regulation") && list.contains("情報セキュリティ基本方針") && !list.contains("Basic Information Security Policy"),
+            "{b:?}"
+        );
         let en = anon.get(s.url("/public/policies")).header("Accept-Language", "en").send().await.unwrap().text().await.unwrap();
         assert!(en.contains("Basic Information Security Policy") && !en.contains("情報セキュリティ基本方針"), "{b:?}");
         assert!(!list.contains("個人情報保護ハンドブック"), "the Handbook is not public");
@@ -189,7 +214,12 @@ async fn a_companys_documents_stay_in_the_company_and_published_versions_refuse_
         let v: serde_json::Value = admin.client.get(s.url(&format!("/api/v1/documents/{id}/versions/1"))).send().await.unwrap().json().await.unwrap();
         assert_eq!(v["body"], "Report at once.");
         // People of another company neither see it nor read it; AZA's employee does.
-        let outsider_person = isms_app::people::list(app, &sys, &isms_store::org::PeopleQuery { company_id: Some(other.clone()), limit: 1, ..Default::default() }).await.unwrap().items.remove(0);
+        let outsider_person =
+            isms_app::people::list(app, &sys, &isms_store::org::PeopleQuery { company_id: Some(other.clone()), limit: 1, ..Default::default() })
+                .await
+                .unwrap()
+                .items
+                .remove(0);
         let outsider = user_session(app, "outsider", vec![grant(Role::Employee, Some(&other))], Some(outsider_person.id.clone())).await;
         assert_eq!(outsider.client.get(s.url(&format!("/api/v1/documents/{id}"))).send().await.unwrap().status(), 404);
         assert_eq!(outsider.client.get(s.url(&format!("/policies/{id}"))).send().await.unwrap().status(), 404);
@@ -217,7 +247,7 @@ async fn those_who_have_not_read_are_reminded_weekly() {
         assert_eq!(reading::remind_unacknowledged_weekly(app).await.unwrap(), 0, "{b:?}");
         let week_ago = isms_store::now_ms() - 8 * 86_400_000;
         isms_store::policies::version::Entity::update_many()
-            .col_expr(isms_store::policies::version::Column::PublishedMs, isms_store::sea_orm::sea_query::Expr::val(week_ago).into())
+            .col_expr(isms_store::policies::version::Column::PublishedMs, isms_store::sea_orm::sea_query::Expr::val(week_ago))
             .filter(isms_store::policies::version::Column::DocumentId.eq(doc.id.clone()))
             .exec(s.db.store.conn())
             .await

@@ -13,7 +13,7 @@ use isms_core::Role;
 use isms_store::monitoring::raw_event;
 use isms_store::sea_orm::sea_query::Expr;
 use isms_store::sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-use isms_testkit::{backends, grant, test_config, user_session, TestServer, AUDIT_KEY};
+use isms_testkit::{AUDIT_KEY, TestServer, backends, grant, test_config, user_session};
 use serde_json::json;
 
 fn event(host: &str, image: &str) -> String {
@@ -42,11 +42,28 @@ async fn raw_events_are_kept_searched_within_scope_and_pruned() {
         assert!(demo.items.iter().any(|e| e.raw.contains("notepad.exe report.txt")), "an event that raised no alert is there");
         raw_event::Entity::delete_many().exec(db).await.unwrap();
 
-        let keep = sources::create(app, &csirt, SourceInput { name: "AZA kiosks".into(), company_id: Some(aza.clone()), kind: "windows".into(), keep_raw: true, ..Default::default() }).await.unwrap();
-        let skip = sources::create(app, &csirt, SourceInput { name: "AZA printers".into(), company_id: Some(aza.clone()), kind: "windows".into(), ..Default::default() }).await.unwrap();
+        let keep = sources::create(
+            app,
+            &csirt,
+            SourceInput { name: "AZA kiosks".into(), company_id: Some(aza.clone()), kind: "windows".into(), keep_raw: true, ..Default::default() },
+        )
+        .await
+        .unwrap();
+        let skip = sources::create(
+            app,
+            &csirt,
+            SourceInput { name: "AZA printers".into(), company_id: Some(aza.clone()), kind: "windows".into(), ..Default::default() },
+        )
+        .await
+        .unwrap();
         assert!(keep.source.keep_raw && !skip.source.keep_raw);
         let p = Pipeline::start(app.clone(), PipelineConfig::default());
-        let batch = [event("KIOSK-01", "C:\\Windows\\System32\\whoami.exe"), event("KIOSK-01", "C:\\Windows\\notepad.exe"), event("KIOSK-02", "C:\\Apps\\boarding.exe")].join("\n");
+        let batch = [
+            event("KIOSK-01", "C:\\Windows\\System32\\whoami.exe"),
+            event("KIOSK-01", "C:\\Windows\\notepad.exe"),
+            event("KIOSK-02", "C:\\Apps\\boarding.exe"),
+        ]
+        .join("\n");
         let o = p.submit(sources::authenticate(app, &keep.token).await.unwrap(), batch.into_bytes()).await.unwrap();
         assert_eq!((o.accepted, o.alerts), (3, 1), "{b:?} whoami matched the demo rule");
         p.submit(sources::authenticate(app, &skip.token).await.unwrap(), event("PRN-01", "C:\\Apps\\spooler.exe").into_bytes()).await.unwrap();
@@ -61,7 +78,9 @@ async fn raw_events_are_kept_searched_within_scope_and_pruned() {
         user_session(app, "raw-other", vec![grant(Role::CompanySecurityAdmin, Some(&other))], None).await;
         let outsider = acting_as(app, "raw-other").await.unwrap();
         assert_eq!(raw::search(app, &outsider, &EventQuery::default()).await.unwrap().total, 0, "{b:?} another company's administrator sees none");
-        let Err(e) = raw::search(app, &csirt, &EventQuery { from: Some("26/11/2026".into()), ..Default::default() }).await else { panic!("a bad day is refused") };
+        let Err(e) = raw::search(app, &csirt, &EventQuery { from: Some("26/11/2026".into()), ..Default::default() }).await else {
+            panic!("a bad day is refused")
+        };
         assert_eq!(crate::code_of(&e), "date");
 
         // The API and the page.
@@ -76,7 +95,12 @@ async fn raw_events_are_kept_searched_within_scope_and_pruned() {
 
         // Pruning: one event ten days old goes by age; then the size keeps only the newest.
         let old = all.items.last().unwrap().id.clone();
-        raw_event::Entity::update_many().col_expr(raw_event::Column::ReceivedMs, Expr::val(isms_store::now_ms() - 10 * 86_400_000).into()).filter(raw_event::Column::Id.eq(old.clone())).exec(db).await.unwrap();
+        raw_event::Entity::update_many()
+            .col_expr(raw_event::Column::ReceivedMs, Expr::val(isms_store::now_ms() - 10 * 86_400_000))
+            .filter(raw_event::Column::Id.eq(old.clone()))
+            .exec(db)
+            .await
+            .unwrap();
         assert_eq!(raw::prune(app).await.unwrap(), 1, "{b:?}");
         assert!(raw_event::Entity::find_by_id(old).one(db).await.unwrap().is_none());
         let rows = raw_event::Entity::find().all(db).await.unwrap();
@@ -84,8 +108,17 @@ async fn raw_events_are_kept_searched_within_scope_and_pruned() {
         let newest = rows.iter().max_by_key(|r| (r.received_ms, r.id.clone())).unwrap();
         let oldest = rows.iter().min_by_key(|r| (r.received_ms, r.id.clone())).unwrap();
         // Make the two a millisecond apart, then allow only the newest's size.
-        raw_event::Entity::update_many().col_expr(raw_event::Column::ReceivedMs, Expr::val(newest.received_ms - 1).into()).filter(raw_event::Column::Id.eq(oldest.id.clone())).exec(db).await.unwrap();
-        let small = App::new(s.db.store.clone(), AppConfig { raw_retention: Retention { days: 7, max_bytes: newest.bytes as i64 }, ..test_config() }, AUDIT_KEY.to_vec());
+        raw_event::Entity::update_many()
+            .col_expr(raw_event::Column::ReceivedMs, Expr::val(newest.received_ms - 1))
+            .filter(raw_event::Column::Id.eq(oldest.id.clone()))
+            .exec(db)
+            .await
+            .unwrap();
+        let small = App::new(
+            s.db.store.clone(),
+            AppConfig { raw_retention: Retention { days: 7, max_bytes: newest.bytes as i64 }, ..test_config() },
+            AUDIT_KEY.to_vec(),
+        );
         assert_eq!(raw::prune(&small).await.unwrap(), 1, "{b:?} the oldest goes to fit the size");
         assert_eq!(raw_event::Entity::find().count(db).await.unwrap(), 1);
         assert!(raw_event::Entity::find_by_id(newest.id.clone()).one(db).await.unwrap().is_some());

@@ -5,11 +5,11 @@
 //! companies named in links or in the audit trail.
 
 use crate::code_of;
-use isms_app::accounts::{self, GrantView, NewToken, NewUser};
 use isms_app::Principal;
+use isms_app::accounts::{self, GrantView, NewToken, NewUser};
 use isms_core::Role;
 use isms_store::sea_orm::{ConnectionTrait, EntityTrait};
-use isms_testkit::{backends, client, grant, totp_code, user_session, TestServer, PASSWORD};
+use isms_testkit::{PASSWORD, TestServer, backends, client, grant, totp_code, user_session};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -52,15 +52,34 @@ async fn accounts_are_managed_only_by_someone_whose_scope_covers_every_grant() {
         for (i, (name, grants, a_may)) in shapes.into_iter().enumerate() {
             // Every victim's person is in AZA: the old check looked only at that.
             let person = person_in(&s, &aza, i as u64).await;
-            let victim = accounts::create_user(&s.app, &Principal::system(), NewUser { username: format!("victim-{name}"), display_name: name.into(), password: PASSWORD.into(), person_id: Some(person), grants }).await.unwrap();
+            let victim = accounts::create_user(
+                &s.app,
+                &Principal::system(),
+                NewUser { username: format!("victim-{name}"), display_name: name.into(), password: PASSWORD.into(), person_id: Some(person), grants },
+            )
+            .await
+            .unwrap();
             for (who, may) in [(&admin_a, a_may), (&admin_g, true)] {
                 let pw = [("_csrf", who.csrf.as_str()), ("password", "violet kettle ferry 47")];
                 let attempts = [
                     who.client.post(s.url(&format!("/admin/users/{}/password", victim.id))).form(&pw).send().await.unwrap().status(),
-                    who.client.post(s.url(&format!("/admin/users/{}/reset-totp", victim.id))).form(&[("_csrf", who.csrf.as_str())]).send().await.unwrap().status(),
+                    who.client
+                        .post(s.url(&format!("/admin/users/{}/reset-totp", victim.id)))
+                        .form(&[("_csrf", who.csrf.as_str())])
+                        .send()
+                        .await
+                        .unwrap()
+                        .status(),
                     who.client.post(s.url(&format!("/admin/users/{}/disable", victim.id))).form(&[("_csrf", who.csrf.as_str())]).send().await.unwrap().status(),
                     who.client.post(s.url(&format!("/admin/users/{}/enable", victim.id))).form(&[("_csrf", who.csrf.as_str())]).send().await.unwrap().status(),
-                    who.client.put(s.url(&format!("/api/v1/users/{}/grants", victim.id))).header("x-csrf-token", &who.csrf).json(&json!([{"role": "hr", "company_id": aza}])).send().await.unwrap().status(),
+                    who.client
+                        .put(s.url(&format!("/api/v1/users/{}/grants", victim.id)))
+                        .header("x-csrf-token", &who.csrf)
+                        .json(&json!([{"role": "hr", "company_id": aza}]))
+                        .send()
+                        .await
+                        .unwrap()
+                        .status(),
                 ];
                 for (k, st) in attempts.into_iter().enumerate() {
                     assert_eq!(st.is_success() || st.is_redirection(), may, "{b:?}: {name}, route {k}, {st}");
@@ -88,11 +107,19 @@ async fn nobody_raises_their_own_grants_and_a_privileged_grant_is_told_and_marke
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{b:?}: raising one's own grants");
         // Giving one up is fine.
         let fewer = json!([{"role": "system_administrator", "company_id": null}]);
-        let r = admin.client.put(s.url(&format!("/api/v1/users/{}/grants", admin.user_id))).header("x-csrf-token", &admin.csrf).json(&fewer).send().await.unwrap();
+        let r =
+            admin.client.put(s.url(&format!("/api/v1/users/{}/grants", admin.user_id))).header("x-csrf-token", &admin.csrf).json(&fewer).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK);
         // Another administrator grants a privileged role: the grantee and the CISO are told.
         let grantee = user_session(&s.app, "grantee", vec![grant(Role::Employee, None)], None).await;
-        let r = admin.client.put(s.url(&format!("/api/v1/users/{}/grants", grantee.user_id))).header("x-csrf-token", &admin.csrf).json(&json!([{"role": "csirt_member", "company_id": null}])).send().await.unwrap();
+        let r = admin
+            .client
+            .put(s.url(&format!("/api/v1/users/{}/grants", grantee.user_id)))
+            .header("x-csrf-token", &admin.csrf)
+            .json(&json!([{"role": "csirt_member", "company_id": null}]))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::OK);
         let ciso = accounts::acting_as(&s.app, "ciso").await.unwrap();
         for p in [principal(&s, &grantee.cookie).await, ciso] {
@@ -151,7 +178,14 @@ async fn parallel_attempts_check_at_most_the_limit() {
             for _ in 0..2 {
                 let tries = (0..40).map(|i| {
                     let (c, url, csrf) = (c.clone(), s.url("/login"), csrf.clone());
-                    async move { c.post(url).form(&[("_csrf", csrf.as_str()), ("username", name), ("password", &format!("wrong guess {i}"))]).send().await.unwrap().status() }
+                    async move {
+                        c.post(url)
+                            .form(&[("_csrf", csrf.as_str()), ("username", name), ("password", &format!("wrong guess {i}"))])
+                            .send()
+                            .await
+                            .unwrap()
+                            .status()
+                    }
                 });
                 let answers = futures_join(tries).await;
                 assert!(answers.iter().all(|st| *st == StatusCode::UNAUTHORIZED || *st == StatusCode::TOO_MANY_REQUESTS), "{b:?}: {answers:?}");
@@ -215,7 +249,17 @@ async fn a_second_factor_code_wins_once() {
 async fn redirect_targets_from_input_stay_on_the_site() {
     let s = TestServer::start(isms_testkit::Backend::Sqlite).await;
     let signed_in = user_session(&s.app, "reader", vec![grant(Role::Employee, None)], None).await;
-    let bad = ["//evil.example/x", "/\t/evil.example/x", "/\\evil.example/y", "/\n", "/\r\nSet-Cookie: x=1", "https://evil.example/", "evil.example", "/caf\u{e9}", "/ x"];
+    let bad = [
+        "//evil.example/x",
+        "/\t/evil.example/x",
+        "/\\evil.example/y",
+        "/\n",
+        "/\r\nSet-Cookie: x=1",
+        "https://evil.example/",
+        "evil.example",
+        "/caf\u{e9}",
+        "/ x",
+    ];
     let good = ["/assets?q=a%20b", "/incidents/abc?tab=notes", "/"];
     let enc = |t: &str| form_urlencoded::byte_serialize(t.as_bytes()).collect::<String>();
     for t in bad {
@@ -287,7 +331,15 @@ async fn every_csv_export_writes_formulas_as_text() {
         let payload = "=HYPERLINK(\"http://evil.example\",\"x\")";
         let source = isms_app::findings::SOURCES[0];
         db.execute_unprepared(&format!("INSERT INTO review_findings (id, key, source, record_id, company_id, title, due_on, opened_ms, closed_ms) VALUES ('00000000-0000-7000-8000-000000000001', 'planted', '{source}', 'x', NULL, 'planted', '2026-01-01', 1, NULL)")).await.unwrap();
-        for (table, col) in [("people", "name"), ("information_assets", "name"), ("controls", "title"), ("risks", "title"), ("requirements", "title"), ("requirements", "title_ja"), ("review_findings", "title")] {
+        for (table, col) in [
+            ("people", "name"),
+            ("information_assets", "name"),
+            ("controls", "title"),
+            ("risks", "title"),
+            ("requirements", "title"),
+            ("requirements", "title_ja"),
+            ("review_findings", "title"),
+        ] {
             // Each value its own (names are unique within a company).
             db.execute_unprepared(&format!("UPDATE {table} SET {col} = '{}' || id", payload.replace('\'', "''"))).await.unwrap();
         }
@@ -326,7 +378,17 @@ async fn control_characters_and_nul_bytes_are_refused_or_ignored_never_a_5xx() {
         let s = TestServer::start(b).await;
         s.demo().await;
         let c = user_session(&s.app, "ciso2", vec![grant(Role::Ciso, None)], None).await;
-        for url in ["/api/v1/assets?q=ab%00cd", "/api/v1/risks?search=ab%00cd", "/assets?q=ab%00cd", "/risks?search=ab%00cd", "/api/v1/people?q=%00%00%00", "/controls?search=a%00b%00c", "/policies?search=ab%00c", "/monitoring?q=ab%00cd", "/monitoring/rules?q=%00x%00"] {
+        for url in [
+            "/api/v1/assets?q=ab%00cd",
+            "/api/v1/risks?search=ab%00cd",
+            "/assets?q=ab%00cd",
+            "/risks?search=ab%00cd",
+            "/api/v1/people?q=%00%00%00",
+            "/controls?search=a%00b%00c",
+            "/policies?search=ab%00c",
+            "/monitoring?q=ab%00cd",
+            "/monitoring/rules?q=%00x%00",
+        ] {
             let st = c.client.get(s.url(url)).send().await.unwrap().status();
             assert!(st.is_success(), "{b:?}: {url}: {st}");
         }
@@ -345,7 +407,9 @@ async fn control_characters_and_nul_bytes_are_refused_or_ignored_never_a_5xx() {
 async fn json_bodies_are_one_json_value_of_the_json_type() {
     let s = TestServer::start(isms_testkit::Backend::Sqlite).await;
     let u = user_session(&s.app, "reporter", vec![grant(Role::CsirtMember, None)], None).await;
-    let post = |ct: &'static str, body: &'static str| u.client.post(s.url("/api/v1/incidents")).header("x-csrf-token", &u.csrf).header("content-type", ct).body(body).send();
+    let post = |ct: &'static str, body: &'static str| {
+        u.client.post(s.url("/api/v1/incidents")).header("x-csrf-token", &u.csrf).header("content-type", ct).body(body).send()
+    };
     let r = post("application/json", r#"{"title": "x", "company_id": ""} trailing"#).await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
@@ -366,11 +430,28 @@ async fn records_out_of_reach_stay_unconfirmed() {
         s.demo().await;
         let (aza, azc) = companies(&s).await;
         let sys = Principal::system();
-        let azc_asset = isms_app::assets::register::list(&s.app, &sys, &isms_store::assets::AssetQuery { company_id: Some(azc.clone()), limit: 1, ..Default::default() }).await.unwrap().items[0].id.clone();
+        let azc_asset =
+            isms_app::assets::register::list(&s.app, &sys, &isms_store::assets::AssetQuery { company_id: Some(azc.clone()), limit: 1, ..Default::default() })
+                .await
+                .unwrap()
+                .items[0]
+                .id
+                .clone();
         let sec_s = user_session(&s.app, "sec-aza", vec![grant(Role::CompanySecurityAdmin, Some(&aza))], Some(person_in(&s, &aza, 3).await)).await;
         let sec = principal(&s, &sec_s.cookie).await;
         let owner = person_in(&s, &aza, 4).await;
-        let input = isms_app::risks::RiskInput { company_id: aza.clone(), title: "Leak through a shared drive".into(), owner_id: owner, inherent_likelihood: 3, inherent_impact: 3, residual_likelihood: 2, residual_impact: 2, treatment: "mitigate".into(), asset_ids: vec![azc_asset], ..Default::default() };
+        let input = isms_app::risks::RiskInput {
+            company_id: aza.clone(),
+            title: "Leak through a shared drive".into(),
+            owner_id: owner,
+            inherent_likelihood: 3,
+            inherent_impact: 3,
+            residual_likelihood: 2,
+            residual_impact: 2,
+            treatment: "mitigate".into(),
+            asset_ids: vec![azc_asset],
+            ..Default::default()
+        };
         let e = isms_app::risks::create(&s.app, &sec, input).await.unwrap_err();
         assert_eq!(code_of(&e), "no-asset", "{b:?}");
 
@@ -378,9 +459,18 @@ async fn records_out_of_reach_stay_unconfirmed() {
         let csirt = accounts::acting_as(&s.app, "csirt").await.unwrap();
         let employee = accounts::acting_as(&s.app, "employee").await.unwrap();
         use isms_app::incidents::cases;
-        let i = cases::report(&s.app, &employee, cases::ReportInput { title: "Passenger list sent to a wrong address".into(), ..Default::default() }).await.unwrap();
+        let i = cases::report(&s.app, &employee, cases::ReportInput { title: "Passenger list sent to a wrong address".into(), ..Default::default() })
+            .await
+            .unwrap();
         cases::transition_to(&s.app, &csirt, &i.id, cases::TransitionInput { to: "triage".into(), reason: String::new() }).await.unwrap();
-        cases::update_facts(&s.app, &csirt, &i.id, cases::FactsInput { title: i.title.clone(), kind: "data_leak".into(), personal_data: Some(true), ..Default::default() }).await.unwrap();
+        cases::update_facts(
+            &s.app,
+            &csirt,
+            &i.id,
+            cases::FactsInput { title: i.title.clone(), kind: "data_leak".into(), personal_data: Some(true), ..Default::default() },
+        )
+        .await
+        .unwrap();
         assert!(cases::get(&s.app, &sec, &i.id).await.is_err(), "the case itself is out of reach");
         let q = isms_store::audit::AuditQuery { entity: Some("incident".into()), record_id: Some(i.id.clone()), limit: 50, ..Default::default() };
         assert_eq!(isms_app::audit::list(&s.app, &sec, &q).await.unwrap().1, 0, "{b:?}");

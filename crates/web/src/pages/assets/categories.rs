@@ -2,16 +2,16 @@
 //! first and marked), and the CISO's form to change them.
 
 use super::checked;
-use crate::context::{Ctx, Who};
-use crate::pages::shell::{clear_flash, form_errors, redirect_with_flash, render, FormState, Shell, render_form};
 use crate::WebState;
+use crate::context::{Ctx, Who};
+use crate::pages::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use isms_app::assets::{categories, Category, CategoryInput};
-use isms_core::assets::{Disposal, Egress, HandlingRules};
+use isms_app::assets::{Category, CategoryInput, categories};
 use isms_core::FieldError;
+use isms_core::assets::{Disposal, Egress, HandlingRules};
 
 #[derive(Template)]
 #[template(path = "categories.html")]

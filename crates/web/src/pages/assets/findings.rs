@@ -1,17 +1,17 @@
 //! Conformance findings: the list (open first, by severity), a finding with its rule in
 //! words, accepting it as an exception, resolving it, and a re-check on demand.
 
-use super::{none_if_empty, Lookup};
-use crate::context::{Ctx, Who};
-use crate::pages::shell::{clear_flash, form_errors, redirect_with_flash, render, FormState, Shell, render_form};
+use super::{Lookup, none_if_empty};
 use crate::WebState;
+use crate::context::{Ctx, Who};
+use crate::pages::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
 use askama::Template;
+use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::Form;
-use isms_app::assets::conformance::{self, AcceptInput};
 use isms_app::assets::Finding;
+use isms_app::assets::conformance::{self, AcceptInput};
 use isms_core::Permission;
 use isms_store::assets::FindingQuery;
 use serde::Deserialize;
@@ -104,7 +104,15 @@ struct ShowPage {
     can_manage: bool,
 }
 
-async fn show_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &isms_app::Principal, id: &str, v: AcceptInput, errors: Vec<isms_core::FieldError>) -> Response {
+async fn show_page(
+    state: &WebState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    who: &isms_app::Principal,
+    id: &str,
+    v: AcceptInput,
+    errors: Vec<isms_core::FieldError>,
+) -> Response {
     let f = match conformance::get(&state.app, who, id).await {
         Ok(f) => f,
         Err(e) => return crate::error::page_error(ctx, e),

@@ -9,9 +9,9 @@ pub mod takeouts;
 pub mod transfer;
 
 use crate::WebState;
+use isms_app::Principal;
 use isms_app::assets::{Category, Support};
 use isms_app::org::{Company, Department};
-use isms_app::Principal;
 use isms_core::Permission;
 use std::collections::HashMap;
 

@@ -1,18 +1,18 @@
 //! Information assets: the register list (search, filters, sorting, pages, export), the
 //! record page with its holders, findings and history, the form, deletion and review.
 
-use super::{none_if_empty, Lookup};
-use crate::context::{url_encode, Ctx, Who};
-use crate::pages::shell::{clear_flash, form_errors, redirect_with_flash, render, FormState, Shell, render_form};
+use super::{Lookup, none_if_empty};
 use crate::WebState;
+use crate::context::{Ctx, Who, url_encode};
+use crate::pages::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use isms_app::Principal;
 use isms_app::assets::register;
 use isms_app::assets::{Asset, AssetInput, Finding};
 use isms_app::audit::AuditEntry;
-use isms_app::Principal;
 use isms_core::Permission;
 use isms_store::assets::{AssetQuery, AssetSort, FindingQuery};
 use serde::Deserialize;
@@ -237,11 +237,17 @@ fn parse_form(body: &[u8]) -> Result<AssetInput, isms_core::FieldError> {
     }
     let volume = match f.volume.trim() {
         "" => None,
-        s => Some(s.replace([',', '_'], "").parse::<i64>().map_err(|_| isms_core::FieldError::coded("volume", "number", format!("`{s}` is not a whole number")).arg("value", s))?),
+        s => Some(
+            s.replace([',', '_'], "")
+                .parse::<i64>()
+                .map_err(|_| isms_core::FieldError::coded("volume", "number", format!("`{s}` is not a whole number")).arg("value", s))?,
+        ),
     };
     let review_months = match f.review_months.trim() {
         "" => None,
-        s => Some(s.parse::<i32>().map_err(|_| isms_core::FieldError::coded("review_months", "number", format!("`{s}` is not a whole number")).arg("value", s))?),
+        s => Some(
+            s.parse::<i32>().map_err(|_| isms_core::FieldError::coded("review_months", "number", format!("`{s}` is not a whole number")).arg("value", s))?,
+        ),
     };
     Ok(AssetInput {
         company_id: f.company_id,
@@ -258,7 +264,16 @@ fn parse_form(body: &[u8]) -> Result<AssetInput, isms_core::FieldError> {
     })
 }
 
-async fn form_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, v: AssetInput, action: String, title: &str, errors: Vec<isms_core::FieldError>) -> Response {
+async fn form_page(
+    state: &WebState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    who: &Principal,
+    v: AssetInput,
+    action: String,
+    title: &str,
+    errors: Vec<isms_core::FieldError>,
+) -> Response {
     let look = Lookup::load(state, who, ctx.lang.code(), true).await;
     let shell = Shell::new(ctx, headers, title).crumb("/assets", "assets-title");
     let form = FormState::new(&shell, errors);
@@ -359,7 +374,9 @@ pub async fn my_reviews(State(state): State<WebState>, ctx: Ctx, headers: Header
 pub async fn review(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Path(id): Path<String>) -> Response {
     match register::confirm_review(&state.app, &who, &id).await {
         // An owner who does not read the register goes back to their list of reviews.
-        Ok(a) if !who.access.can_for(Permission::AssetsRead, a.company_id.parse().ok()) => redirect_with_flash(&state, "/assets/reviews", "flash-reviewed", ctx.is_htmx),
+        Ok(a) if !who.access.can_for(Permission::AssetsRead, a.company_id.parse().ok()) => {
+            redirect_with_flash(&state, "/assets/reviews", "flash-reviewed", ctx.is_htmx)
+        }
         Ok(a) => redirect_with_flash(&state, &format!("/assets/{}", a.id), "flash-reviewed", ctx.is_htmx),
         Err(e) => crate::error::page_error(&ctx, e),
     }

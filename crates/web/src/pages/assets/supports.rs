@@ -1,16 +1,16 @@
 //! Supporting assets: the list by kind, the record page with what it holds and its
 //! findings, the form with the security facts the check reads, and deletion.
 
-use super::{checked, none_if_empty, Lookup};
-use crate::context::{Ctx, Who};
-use crate::pages::shell::{clear_flash, form_errors, redirect_with_flash, render, FormState, Shell, render_form};
+use super::{Lookup, checked, none_if_empty};
 use crate::WebState;
+use crate::context::{Ctx, Who};
+use crate::pages::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use isms_app::assets::{supports, Asset, Finding, Support, SupportInput};
 use isms_app::Principal;
+use isms_app::assets::{Asset, Finding, Support, SupportInput, supports};
 use isms_core::Permission;
 use isms_store::assets::{FindingQuery, SupportQuery};
 use serde::Deserialize;
@@ -50,7 +50,13 @@ struct ListPage {
 
 pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(q): Query<ListQ>) -> Response {
     let page = q.page.unwrap_or(1).max(1);
-    let sq = SupportQuery { search: none_if_empty(&q.q), company_id: none_if_empty(&q.company), kind: none_if_empty(&q.kind), offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE };
+    let sq = SupportQuery {
+        search: none_if_empty(&q.q),
+        company_id: none_if_empty(&q.company),
+        kind: none_if_empty(&q.kind),
+        offset: (page - 1) * PAGE_SIZE,
+        limit: PAGE_SIZE,
+    };
     let result = match supports::list(&state.app, &who, &sq).await {
         Ok(r) => r,
         Err(e) => return crate::error::page_error(&ctx, e),
@@ -129,7 +135,16 @@ fn parse_form(body: &[u8]) -> SupportInput {
     v
 }
 
-async fn form_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, v: SupportInput, action: String, title: &str, errors: Vec<isms_core::FieldError>) -> Response {
+async fn form_page(
+    state: &WebState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    who: &Principal,
+    v: SupportInput,
+    action: String,
+    title: &str,
+    errors: Vec<isms_core::FieldError>,
+) -> Response {
     let look = Lookup::load(state, who, ctx.lang.code(), false).await;
     let shell = Shell::new(ctx, headers, title).crumb("/assets/supports", "supports-title");
     let form = FormState::new(&shell, errors);

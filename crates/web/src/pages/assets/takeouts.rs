@@ -2,16 +2,16 @@
 //! requested or outside in their companies; a request's page with the decision.
 
 use super::Lookup;
-use crate::context::{Ctx, Who};
-use crate::pages::shell::{clear_flash, form_errors, redirect_with_flash, render, FormState, Shell, render_form};
 use crate::WebState;
+use crate::context::{Ctx, Who};
+use crate::pages::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
 use askama::Template;
+use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::Form;
-use isms_app::assets::takeouts::{self, DecisionInput, Takeout, TakeoutInput, CHANNELS};
 use isms_app::Principal;
+use isms_app::assets::takeouts::{self, CHANNELS, DecisionInput, Takeout, TakeoutInput};
 use serde::Deserialize;
 
 #[derive(Deserialize, Default, Clone)]
@@ -82,7 +82,15 @@ pub struct TakeoutForm {
 }
 
 pub async fn create(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Form(f): Form<TakeoutForm>) -> Response {
-    let input = TakeoutInput { category_id: f.category_id, asset_id: None, what: f.what, purpose: f.purpose, medium: f.medium, destination: f.destination, return_by: f.return_by };
+    let input = TakeoutInput {
+        category_id: f.category_id,
+        asset_id: None,
+        what: f.what,
+        purpose: f.purpose,
+        medium: f.medium,
+        destination: f.destination,
+        return_by: f.return_by,
+    };
     match takeouts::request(&state.app, &who, input.clone()).await {
         Ok(t) => redirect_with_flash(&state, &format!("/takeouts/{}", t.id), "flash-requested", ctx.is_htmx),
         Err(e) => match form_errors(e) {
@@ -111,7 +119,8 @@ async fn show_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Princ
     };
     let can_decide = t.status == "requested" && takeouts::can_decide(&state.app, who, &t).await.unwrap_or(false);
     let mine = who.user_id.as_deref() == Some(t.requested_by.as_str());
-    let can_close = (t.status == "approved" && (mine || who.access.can_for(isms_core::Permission::AssetsManage, t.company_id.parse().ok()))) || (t.status == "requested" && mine);
+    let can_close = (t.status == "approved" && (mine || who.access.can_for(isms_core::Permission::AssetsManage, t.company_id.parse().ok())))
+        || (t.status == "requested" && mine);
     let requester = isms_app::accounts::person_ids_of(&state.app, vec![t.requested_by.clone()]).await.unwrap_or_default().remove(&t.requested_by);
     let look = Lookup::load(state, who, ctx.lang.code(), false).await.with_people(state, [requester.clone()]).await;
     let shell = Shell::new(ctx, headers, "takeout-title").crumb("/takeouts", "takeouts-title");

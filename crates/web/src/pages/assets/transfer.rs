@@ -1,18 +1,18 @@
 //! Export of the filtered register as CSV and XLSX, and import of either with a preview
 //! first. Export and import share their columns, so an export can be edited and imported.
 
-use super::register::ListQ;
 use super::Lookup;
-use crate::context::{Ctx, Who};
+use super::register::ListQ;
 use crate::WebState;
-use crate::pages::shell::{render, Shell};
+use crate::context::{Ctx, Who};
+use crate::pages::shell::{Shell, render};
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use isms_app::assets::register;
-use isms_app::assets::transfer::{self, Preview, COLUMNS, HOLDER_SEPARATOR};
-use isms_app::people::{ImportError, ImportFailure, ImportSummary};
 use isms_app::AppError;
+use isms_app::assets::register;
+use isms_app::assets::transfer::{self, COLUMNS, HOLDER_SEPARATOR, Preview};
+use isms_app::people::{ImportError, ImportFailure, ImportSummary};
 
 /// The most rows one export holds; the filter narrows a larger register.
 pub const EXPORT_LIMIT: u64 = 100_000;

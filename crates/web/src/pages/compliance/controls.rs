@@ -1,21 +1,21 @@
 //! Controls: the list with filters and its CSV/XLSX export, a control's page with its
 //! requirements, evidence and the risks it treats, and the control form.
 
+use crate::WebState;
 use crate::context::{Ctx, Who};
 use crate::pages::assets::Lookup;
-use crate::pages::shell::{clear_flash, form_errors, redirect_with_flash, render, FormState, Shell, render_form};
-use crate::WebState;
+use crate::pages::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
 use askama::Template;
+use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::Form;
+use isms_app::Principal;
+use isms_app::compliance::Control;
 use isms_app::compliance::controls::{self, ControlDetail, ControlInput, ControlQuery, LinkInput};
 use isms_app::compliance::frameworks::{self, Requirement};
-use isms_app::compliance::Control;
-use isms_app::Principal;
-use isms_core::compliance::ControlStatus;
 use isms_core::Permission;
+use isms_core::compliance::ControlStatus;
 use serde::Deserialize;
 
 fn statuses() -> Vec<&'static str> {
@@ -44,7 +44,16 @@ pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, W
     let look = Lookup::load(&state, &who, ctx.lang.code(), false).await.with_people(&state, result.items.iter().map(|c| c.owner_id.clone())).await;
     let query = ctx.path_and_query.split_once('?').map(|(_, q)| q.to_owned()).unwrap_or_default();
     let shell = Shell::new(&ctx, &headers, "controls-title").crumb("/frameworks", "frameworks-title");
-    let r = render(&ListPage { shell, rows: result.items, total: result.total, q, look, statuses: statuses(), can_create: who.access.can(Permission::ComplianceManage), query });
+    let r = render(&ListPage {
+        shell,
+        rows: result.items,
+        total: result.total,
+        q,
+        look,
+        statuses: statuses(),
+        can_create: who.access.can(Permission::ComplianceManage),
+        query,
+    });
     clear_flash(&state, r, &headers)
 }
 
@@ -55,7 +64,12 @@ async fn export_rows(state: &WebState, ctx: &Ctx, who: &Principal, q: &ControlQu
     let i18n = &ctx.i18n;
     let t = |k: &str| i18n.get(ctx.lang, k);
     let look = Lookup::load(state, who, ctx.lang.code(), false).await;
-    let mut rows = vec![["field-code", "field-title", "col-status", "col-company", "col-owner", "col-review-due", "col-requirements", "col-evidence", "col-latest-evidence"].iter().map(|k| t(k)).collect::<Vec<_>>()];
+    let mut rows = vec![
+        ["field-code", "field-title", "col-status", "col-company", "col-owner", "col-review-due", "col-requirements", "col-evidence", "col-latest-evidence"]
+            .iter()
+            .map(|k| t(k))
+            .collect::<Vec<_>>(),
+    ];
     loop {
         let page = controls::list(&state.app, who, &q).await?;
         let n = page.items.len() as u64;
@@ -89,7 +103,10 @@ pub async fn export_csv(State(state): State<WebState>, ctx: Ctx, Who(who): Who, 
 }
 
 pub async fn export_xlsx(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<ControlQuery>) -> Response {
-    match export_rows(&state, &ctx, &who, &q).await.and_then(|rows| isms_app::sheet::xlsx("controls", &rows).map_err(|e| isms_app::AppError::Internal(e.to_string()))) {
+    match export_rows(&state, &ctx, &who, &q)
+        .await
+        .and_then(|rows| isms_app::sheet::xlsx("controls", &rows).map_err(|e| isms_app::AppError::Internal(e.to_string())))
+    {
         Ok(body) => crate::download::file("controls.xlsx", isms_app::sheet::CONTENT_TYPE, body),
         Err(e) => crate::error::page_error(&ctx, e),
     }
@@ -105,7 +122,15 @@ struct ShowPage {
     link: LinkInput,
 }
 
-async fn show_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, id: &str, link: LinkInput, errors: Vec<isms_core::FieldError>) -> Response {
+async fn show_page(
+    state: &WebState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    who: &Principal,
+    id: &str,
+    link: LinkInput,
+    errors: Vec<isms_core::FieldError>,
+) -> Response {
     let d = match controls::get(&state.app, who, id).await {
         Ok(d) => d,
         Err(e) => return crate::error::page_error(ctx, e),
@@ -187,7 +212,16 @@ struct FormPage {
     groups: Vec<(String, Vec<Requirement>)>,
 }
 
-async fn form_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, v: ControlInput, action: String, title: &str, errors: Vec<isms_core::FieldError>) -> Response {
+async fn form_page(
+    state: &WebState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    who: &Principal,
+    v: ControlInput,
+    action: String,
+    title: &str,
+    errors: Vec<isms_core::FieldError>,
+) -> Response {
     let look = Lookup::load(state, who, ctx.lang.code(), false).await;
     let mut groups = vec![];
     for f in frameworks::list(&state.app, who).await.unwrap_or_default() {
@@ -223,7 +257,9 @@ fn parse_form(body: &[u8]) -> Result<ControlInput, isms_core::FieldError> {
     }
     v.review_months = match months.trim() {
         "" => None,
-        s => Some(s.parse::<i32>().map_err(|_| isms_core::FieldError::coded("review_months", "number", format!("`{s}` is not a whole number")).arg("value", s))?),
+        s => Some(
+            s.parse::<i32>().map_err(|_| isms_core::FieldError::coded("review_months", "number", format!("`{s}` is not a whole number")).arg("value", s))?,
+        ),
     };
     Ok(v)
 }
@@ -259,7 +295,10 @@ pub async fn edit_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderM
         Ok(_) => return crate::error::page_error(&ctx, isms_app::AppError::Forbidden),
         Err(e) => return crate::error::page_error(&ctx, e),
     };
-    let owner = isms_app::people::names(&state.app, &c.owner_id.iter().cloned().collect::<Vec<_>>()).await.ok().and_then(|m| c.owner_id.as_ref().and_then(|o| m.get(o).map(|(n, _)| n.clone())));
+    let owner = isms_app::people::names(&state.app, &c.owner_id.iter().cloned().collect::<Vec<_>>())
+        .await
+        .ok()
+        .and_then(|m| c.owner_id.as_ref().and_then(|o| m.get(o).map(|(n, _)| n.clone())));
     let v = ControlInput {
         code: c.code,
         title: c.title,

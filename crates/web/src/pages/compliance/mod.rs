@@ -5,16 +5,16 @@
 pub mod controls;
 pub mod soa;
 
-use crate::context::{Ctx, Who};
-use crate::pages::shell::{clear_flash, form_errors, redirect_with_flash, render, FormState, Shell, render_form};
 use crate::WebState;
+use crate::context::{Ctx, Who};
+use crate::pages::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
 use askama::Template;
+use axum::Form;
 use axum::extract::{Multipart, Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::Form;
-use isms_app::compliance::frameworks::{self, FrameworkDetail, FrameworkInput, ImportTarget, RequirementDetail, RequirementInput};
 use isms_app::compliance::Framework;
+use isms_app::compliance::frameworks::{self, FrameworkDetail, FrameworkInput, ImportTarget, RequirementDetail, RequirementInput};
 use isms_app::people::ImportError;
 use isms_core::Permission;
 
@@ -29,7 +29,15 @@ struct ListPage {
     errors: Vec<ImportError>,
 }
 
-async fn list_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &isms_app::Principal, v: FrameworkInput, errors: Vec<isms_core::FieldError>, import_errors: Vec<ImportError>) -> Response {
+async fn list_page(
+    state: &WebState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    who: &isms_app::Principal,
+    v: FrameworkInput,
+    errors: Vec<isms_core::FieldError>,
+    import_errors: Vec<ImportError>,
+) -> Response {
     let rows = match frameworks::list(&state.app, who).await {
         Ok(r) => r,
         Err(e) => return crate::error::page_error(ctx, e),
@@ -92,7 +100,16 @@ pub async fn import(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap,
         Err(e) => return crate::error::page_error(&ctx, e),
     };
     let Some((name, bytes)) = file else {
-        return list_page(&state, &ctx, &headers, &who, FrameworkInput::default(), vec![], vec![ImportError::from_field(0, isms_core::FieldError::coded("file", "required", "is required"))]).await;
+        return list_page(
+            &state,
+            &ctx,
+            &headers,
+            &who,
+            FrameworkInput::default(),
+            vec![],
+            vec![ImportError::from_field(0, isms_core::FieldError::coded("file", "required", "is required"))],
+        )
+        .await;
     };
     let target = ImportTarget { code: field(&fields, "code").map(str::to_owned), name: field(&fields, "name").map(str::to_owned) };
     let mapping = field(&fields, "what") == Some("mappings");
@@ -127,7 +144,15 @@ impl ShowPage {
     }
 }
 
-async fn show_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &isms_app::Principal, id: &str, v: RequirementInput, errors: Vec<isms_core::FieldError>) -> Response {
+async fn show_page(
+    state: &WebState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    who: &isms_app::Principal,
+    id: &str,
+    v: RequirementInput,
+    errors: Vec<isms_core::FieldError>,
+) -> Response {
     let d = match frameworks::get(&state.app, who, id).await {
         Ok(d) => d,
         Err(e) => return crate::error::page_error(ctx, e),
@@ -143,7 +168,14 @@ pub async fn show(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, W
     clear_flash(&state, r, &headers)
 }
 
-pub async fn put_requirement(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(v): Form<RequirementInput>) -> Response {
+pub async fn put_requirement(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Path(id): Path<String>,
+    Form(v): Form<RequirementInput>,
+) -> Response {
     match frameworks::put_requirement(&state.app, &who, &id, v.clone()).await {
         Ok(_) => redirect_with_flash(&state, &format!("/frameworks/{id}"), "flash-saved", ctx.is_htmx),
         Err(e) => match form_errors(e) {

@@ -3,18 +3,18 @@
 //! decision, state, controls, evidence and risks, the gap list, and the XLSX and PDF
 //! exports for a certification auditor.
 
-use crate::context::{Ctx, Who};
-use crate::pages::shell::{clear_flash, redirect_with_flash, render, Shell};
 use crate::WebState;
+use crate::context::{Ctx, Who};
+use crate::pages::shell::{Shell, clear_flash, redirect_with_flash, render};
 use askama::Template;
+use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::Form;
-use isms_app::compliance::soa::{self, Decision, Labels, Statement};
-use isms_app::compliance::{frameworks, Framework, Scope};
-use isms_app::org::Company;
 use isms_app::Principal;
+use isms_app::compliance::soa::{self, Decision, Labels, Statement};
+use isms_app::compliance::{Framework, Scope, frameworks};
+use isms_app::org::Company;
 use isms_core::compliance::{Compliance, ControlStatus, Tally};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -75,7 +75,11 @@ async fn load(state: &WebState, who: &Principal, q: &SoaQ) -> isms_app::Result<(
         .into_iter()
         .filter(|c| who.access.can_for(isms_core::Permission::ComplianceRead, c.id.parse().ok()))
         .collect();
-    let fw = q.framework.clone().filter(|f| !f.is_empty()).or_else(|| frameworks.iter().find(|f| f.code == "iso27001-2022").or(frameworks.first()).map(|f| f.code.clone()));
+    let fw = q
+        .framework
+        .clone()
+        .filter(|f| !f.is_empty())
+        .or_else(|| frameworks.iter().find(|f| f.code == "iso27001-2022").or(frameworks.first()).map(|f| f.code.clone()));
     let fw = fw.ok_or(isms_app::AppError::NotFound)?;
     let scope = pick_scope(who, &companies, q.scope.as_deref())?;
     let s = soa::statement(&state.app, who, &fw, &scope).await?;
@@ -88,8 +92,20 @@ pub async fn page(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, W
         Err(e) => return crate::error::page_error(&ctx, e),
     };
     let query = format!("framework={}&scope={}", s.framework.code, s.scope);
-    let shell = Shell::new(&ctx, &headers, "soa-title").crumb("/frameworks", "frameworks-title").titled(format!("{} — {}", ctx.i18n.get(ctx.lang, "soa-title"), s.framework.name));
-    let r = render(&SoaPage { shell, s, frameworks, companies, gaps_only: q.view.as_deref() == Some("gaps"), query, group_ok: who.access.can_for(isms_core::Permission::ComplianceRead, None) });
+    let shell = Shell::new(&ctx, &headers, "soa-title").crumb("/frameworks", "frameworks-title").titled(format!(
+        "{} — {}",
+        ctx.i18n.get(ctx.lang, "soa-title"),
+        s.framework.name
+    ));
+    let r = render(&SoaPage {
+        shell,
+        s,
+        frameworks,
+        companies,
+        gaps_only: q.view.as_deref() == Some("gaps"),
+        query,
+        group_ok: who.access.can_for(isms_core::Permission::ComplianceRead, None),
+    });
     clear_flash(&state, r, &headers)
 }
 
@@ -110,7 +126,9 @@ pub async fn decide(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Form
     };
     let d = Decision { applicable: f.applicable == "yes", justification: f.justification };
     match soa::decide(&state.app, &who, &f.framework, &scope, &f.requirement_id, d).await {
-        Ok(()) => redirect_with_flash(&state, &format!("/soa?framework={}&scope={}#r-{}", f.framework, scope.key(), f.requirement_id), "flash-saved", ctx.is_htmx),
+        Ok(()) => {
+            redirect_with_flash(&state, &format!("/soa?framework={}&scope={}#r-{}", f.framework, scope.key(), f.requirement_id), "flash-saved", ctx.is_htmx)
+        }
         Err(isms_app::AppError::Invalid(errs)) => crate::pages::shell::refusal(&ctx, &errs),
         Err(e) => crate::error::page_error(&ctx, e),
     }
@@ -126,7 +144,9 @@ pub fn labels(ctx: &Ctx, s: &Statement, scope_name: &str) -> Labels {
     for c in ControlStatus::ALL {
         words.insert(c.code().to_owned(), t(&format!("control-status-{}", c.code())));
     }
-    let when = jiff::Timestamp::from_millisecond(s.generated_ms).map(|ts| ts.to_zoned_datetime(ctx.tz.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string()).unwrap_or_default();
+    let when = jiff::Timestamp::from_millisecond(s.generated_ms)
+        .map(|ts| ts.to_zoned_datetime(ctx.tz.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string())
+        .unwrap_or_default();
     Labels {
         title: t("soa-title"),
         scope: ctx.i18n.get_with(ctx.lang, "soa-scope-line", &[("scope", scope_name.to_owned())]),
@@ -141,7 +161,8 @@ pub fn labels(ctx: &Ctx, s: &Statement, scope_name: &str) -> Labels {
         },
         page: t("page-n-of-total"),
         language: ctx.lang.code().to_owned(),
-        columns: ["col-ref", "col-requirement", "col-applicable", "col-justification", "col-state", "controls-title", "col-evidence", "risks-title-short"].map(t),
+        columns: ["col-ref", "col-requirement", "col-applicable", "col-justification", "col-state", "controls-title", "col-evidence", "risks-title-short"]
+            .map(t),
         yes: t("yes"),
         no: t("no"),
         words,

@@ -5,22 +5,22 @@
 pub mod public;
 pub mod versions;
 
+use crate::WebState;
 use crate::context::{Ctx, Who};
 use crate::pages::assets::Lookup;
-use crate::pages::shell::{clear_flash, form_errors, redirect_with_flash, refusal, render, FormState, Shell, render_form};
-use crate::WebState;
+use crate::pages::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, refusal, render, render_form};
 use askama::Template;
+use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::Form;
+use isms_app::Principal;
 use isms_app::audit::AuditEntry;
 use isms_app::policies::documents::{self, DocQuery, DocumentDetail, DocumentInput};
 use isms_app::policies::reading::{self, Progress, ReviewInput};
 use isms_app::policies::{Document, Version};
-use isms_app::Principal;
-use isms_core::policies::{ApprovalRule, DocKind};
 use isms_core::Permission;
+use isms_core::policies::{ApprovalRule, DocKind};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -101,7 +101,11 @@ async fn show_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Princ
     } else {
         (vec![], HashMap::new())
     };
-    let progress = if d.reads_all && d.document.must_acknowledge && d.document.current_version.is_some() { reading::progress(&state.app, who, id).await.ok() } else { None };
+    let progress = if d.reads_all && d.document.must_acknowledge && d.document.current_version.is_some() {
+        reading::progress(&state.app, who, id).await.ok()
+    } else {
+        None
+    };
     let mut controls = vec![];
     for c in &d.document.control_ids {
         if let Ok(cd) = isms_app::compliance::controls::get(&state.app, who, c).await {
@@ -212,12 +216,24 @@ fn parse_form(body: &[u8]) -> Result<DocumentInput, isms_core::FieldError> {
     }
     v.review_months = match months.trim() {
         "" => None,
-        s => Some(s.parse::<i32>().map_err(|_| isms_core::FieldError::coded("review_months", "number", format!("`{s}` is not a whole number")).arg("value", s))?),
+        s => Some(
+            s.parse::<i32>().map_err(|_| isms_core::FieldError::coded("review_months", "number", format!("`{s}` is not a whole number")).arg("value", s))?,
+        ),
     };
     Ok(v)
 }
 
-async fn form_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, v: DocumentInput, action: String, title: &str, creating: bool, errors: Vec<isms_core::FieldError>) -> Response {
+async fn form_page(
+    state: &WebState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    who: &Principal,
+    v: DocumentInput,
+    action: String,
+    title: &str,
+    creating: bool,
+    errors: Vec<isms_core::FieldError>,
+) -> Response {
     let look = Lookup::load(state, who, ctx.lang.code(), false).await;
     let q = DocQuery { limit: 500, ..Default::default() };
     let others = documents::list(&state.app, who, &q).await.map(|p| p.items).unwrap_or_default();
@@ -258,7 +274,10 @@ pub async fn edit_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderM
         Ok(_) => return crate::error::page_error(&ctx, isms_app::AppError::Forbidden),
         Err(e) => return crate::error::page_error(&ctx, e),
     };
-    let owner = isms_app::people::names(&state.app, &d.owner_id.iter().cloned().collect::<Vec<_>>()).await.ok().and_then(|m| d.owner_id.as_ref().and_then(|o| m.get(o).map(|(_, n)| n.clone())));
+    let owner = isms_app::people::names(&state.app, &d.owner_id.iter().cloned().collect::<Vec<_>>())
+        .await
+        .ok()
+        .and_then(|m| d.owner_id.as_ref().and_then(|o| m.get(o).map(|(_, n)| n.clone())));
     let v = DocumentInput {
         code: d.code,
         kind: d.kind.code().into(),
@@ -331,8 +350,15 @@ pub struct KindForm {
 
 pub async fn set_kind(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Form(f): Form<KindForm>) -> Response {
     let parsed = (|| -> Result<ApprovalRule, isms_core::FieldError> {
-        let num = |field: &'static str, s: &str| s.trim().parse::<i32>().map_err(|_| isms_core::FieldError::coded(field, "number", format!("`{s}` is not a whole number")).arg("value", s.trim()));
-        Ok(ApprovalRule { kind: DocKind::parse(&f.kind)?, approver_role: f.approver_role.parse()?, approvals_needed: num("approvals_needed", &f.approvals_needed)?, review_months: num("review_months", &f.review_months)? })
+        let num = |field: &'static str, s: &str| {
+            s.trim().parse::<i32>().map_err(|_| isms_core::FieldError::coded(field, "number", format!("`{s}` is not a whole number")).arg("value", s.trim()))
+        };
+        Ok(ApprovalRule {
+            kind: DocKind::parse(&f.kind)?,
+            approver_role: f.approver_role.parse()?,
+            approvals_needed: num("approvals_needed", &f.approvals_needed)?,
+            review_months: num("review_months", &f.review_months)?,
+        })
     })();
     let r = match parsed {
         Ok(rule) => isms_app::policies::set_rule(&state.app, &who, rule).await.map(|_| ()),

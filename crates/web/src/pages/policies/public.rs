@@ -1,9 +1,9 @@
 //! The public disclosure pages: no sign-in, only public documents' versions in force, in
 //! the reader's language with a link to the other language's document, and printable.
 
-use crate::context::Ctx;
-use crate::pages::shell::{render, Shell};
 use crate::WebState;
+use crate::context::Ctx;
+use crate::pages::shell::{Shell, render};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -41,7 +41,8 @@ pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap) -
     };
     // The reader's language first; a document without a counterpart shows in its own.
     let lang = ctx.lang.code();
-    let docs = all.iter().filter(|d| d.language.code() == lang || d.translation_code.as_ref().is_none_or(|t| !all.iter().any(|o| &o.code == t))).cloned().collect();
+    let docs =
+        all.iter().filter(|d| d.language.code() == lang || d.translation_code.as_ref().is_none_or(|t| !all.iter().any(|o| &o.code == t))).cloned().collect();
     let shell = Shell::new(&ctx, &headers, "public-policies-title");
     render(&ListPage { shell, docs })
 }

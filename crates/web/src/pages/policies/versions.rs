@@ -3,18 +3,18 @@
 //! side-by-side comparison of two versions; and file upload and download.
 
 use super::after;
-use crate::context::{Ctx, Who};
-use crate::pages::shell::{clear_flash, form_errors, redirect_with_flash, render, FormState, Shell, render_form};
 use crate::WebState;
+use crate::context::{Ctx, Who};
+use crate::pages::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{header, HeaderMap};
-use axum::response::{Html, IntoResponse, Response};
 use axum::Form;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{Html, IntoResponse, Response};
+use isms_app::Principal;
+use isms_app::policies::Version;
 use isms_app::policies::documents::{self, DocumentDetail};
 use isms_app::policies::versions::{self, DecisionInput, VersionInput};
-use isms_app::policies::Version;
-use isms_app::Principal;
 use isms_core::policies::diff::Row;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -104,7 +104,14 @@ pub struct DecideForm {
     note: String,
 }
 
-pub async fn decide(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path((id, n)): Path<(String, i32)>, Form(f): Form<DecideForm>) -> Response {
+pub async fn decide(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Path((id, n)): Path<(String, i32)>,
+    Form(f): Form<DecideForm>,
+) -> Response {
     let r = versions::decide(&state.app, &who, &id, n, DecisionInput { approve: f.decision == "approve", note: f.note }).await;
     done(&state, &ctx, &headers, &who, &id, n, r, "flash-saved").await
 }
@@ -122,7 +129,16 @@ struct EditPage {
     decision_note: String,
 }
 
-async fn edit_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, id: &str, n: i32, input: Option<VersionInput>, errors: Vec<isms_core::FieldError>) -> Response {
+async fn edit_page(
+    state: &WebState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    who: &Principal,
+    id: &str,
+    n: i32,
+    input: Option<VersionInput>,
+    errors: Vec<isms_core::FieldError>,
+) -> Response {
     let d = match documents::get(&state.app, who, id).await {
         Ok(d) if d.can_manage => d,
         Ok(_) => return crate::error::page_error(ctx, isms_app::AppError::Forbidden),
@@ -161,7 +177,14 @@ pub struct EditForm {
     summary: String,
 }
 
-pub async fn edit(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path((id, n)): Path<(String, i32)>, Form(f): Form<EditForm>) -> Response {
+pub async fn edit(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Path((id, n)): Path<(String, i32)>,
+    Form(f): Form<EditForm>,
+) -> Response {
     let input = VersionInput { title: f.title, body: f.body, summary: f.summary };
     match versions::edit(&state.app, &who, &id, n, input.clone()).await {
         Ok(_) => redirect_with_flash(&state, &format!("/policies/{id}/versions/{n}"), "flash-saved", ctx.is_htmx),
@@ -177,14 +200,26 @@ pub async fn preview(Form(f): Form<EditForm>) -> Response {
     Html(isms_core::policies::markdown::to_html(&f.body)).into_response()
 }
 
-pub async fn upload(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path((id, n)): Path<(String, i32)>, mut mp: Multipart) -> Response {
+pub async fn upload(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Path((id, n)): Path<(String, i32)>,
+    mut mp: Multipart,
+) -> Response {
     let mut file: Option<(String, Vec<u8>)> = None;
     while let Ok(Some(field)) = mp.next_field().await {
         if field.name() == Some("file") {
             let name = field.file_name().unwrap_or("").to_owned();
             match field.bytes().await {
                 Ok(b) => file = Some((name, b.to_vec())),
-                Err(_) => return crate::error::page_error(&ctx, isms_app::AppError::coded("file", "file-too-large", "the file is too large").into_with_arg("max", "20")),
+                Err(_) => {
+                    return crate::error::page_error(
+                        &ctx,
+                        isms_app::AppError::coded("file", "file-too-large", "the file is too large").into_with_arg("max", "20"),
+                    );
+                }
             }
         }
     }
@@ -268,7 +303,14 @@ impl ComparePage {
     }
 }
 
-pub async fn compare(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Query(q): Query<CompareQ>) -> Response {
+pub async fn compare(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Path(id): Path<String>,
+    Query(q): Query<CompareQ>,
+) -> Response {
     let d = match documents::get(&state.app, &who, &id).await {
         Ok(d) => d,
         Err(e) => return crate::error::page_error(&ctx, e),
