@@ -7,7 +7,7 @@ use crate::{App, AppError, Page, Principal, Result, record};
 use isms_core::incidents::clocks::{BreachFacts, Decision, decide};
 use isms_core::incidents::{Exposure, Facts, Impact, IncidentType, Status, parse_technique, severity, transition};
 use isms_core::{FieldError, Permission};
-use isms_store::accounts::{role_grant, user};
+use isms_store::accounts::user;
 use isms_store::incidents::{affected, company as inc_company, event, incident, member};
 use isms_store::now_ms;
 use isms_store::sea_orm::{
@@ -168,16 +168,7 @@ pub(crate) async fn responders_of(db: &impl ConnectionTrait, company: &str) -> R
 }
 
 async fn responders(db: &impl ConnectionTrait, company: &str) -> Result<Vec<String>> {
-    let grants = role_grant::Entity::find()
-        .filter(role_grant::Column::Role.is_in(["csirt_member", "ciso"]))
-        .filter(Condition::any().add(role_grant::Column::CompanyId.is_null()).add(role_grant::Column::CompanyId.eq(company)))
-        .filter(Condition::any().add(role_grant::Column::ExpiresMs.is_null()).add(role_grant::Column::ExpiresMs.gt(now_ms())))
-        .all(db)
-        .await?;
-    let mut ids: Vec<String> = grants.into_iter().map(|g| g.user_id).collect();
-    ids.sort();
-    ids.dedup();
-    Ok(user::Entity::find().filter(user::Column::Id.is_in(ids)).filter(user::Column::Disabled.eq(false)).all(db).await?.into_iter().map(|u| u.id).collect())
+    Ok(isms_store::accounts::holders_of(db, &["csirt_member", "ciso"], Some(company), now_ms()).await?)
 }
 
 /// Reports a suspected incident. Only a title is required; the CSIRT is told at once.

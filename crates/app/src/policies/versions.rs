@@ -9,12 +9,11 @@ use crate::notify::{self, Notice};
 use crate::{App, AppError, Principal, Result, record};
 use isms_core::FieldError;
 use isms_core::policies::{self as rules, Action, DocKind, VersionState, attachment, diff, editable, transition};
-use isms_store::accounts::{role_grant, user};
 use isms_store::now_ms;
 use isms_store::policies::{approval, attachment as att, document, version};
 use isms_store::sea_orm::sea_query::Expr;
 use isms_store::sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -293,22 +292,7 @@ fn refusal(r: rules::Refusal) -> AppError {
 
 /// Account ids that may approve `doc`'s versions under `rule`.
 async fn approvers(db: &impl ConnectionTrait, doc: &document::Model, rule: &rules::ApprovalRule) -> Result<Vec<String>> {
-    let mut scope = Condition::any().add(role_grant::Column::CompanyId.is_null());
-    if let Some(c) = &doc.company_id {
-        scope = scope.add(role_grant::Column::CompanyId.eq(c.clone()));
-    }
-    let now = now_ms();
-    let grants = role_grant::Entity::find()
-        .filter(role_grant::Column::Role.eq(rule.approver_role.code()))
-        .filter(scope)
-        .filter(Condition::any().add(role_grant::Column::ExpiresMs.is_null()).add(role_grant::Column::ExpiresMs.gt(now)))
-        .all(db)
-        .await?;
-    let mut ids: Vec<String> = grants.into_iter().map(|g| g.user_id).collect();
-    ids.sort();
-    ids.dedup();
-    let active = user::Entity::find().filter(user::Column::Id.is_in(ids)).filter(user::Column::Disabled.eq(false)).all(db).await?;
-    Ok(active.into_iter().map(|u| u.id).collect())
+    Ok(isms_store::accounts::holders_of(db, &[rule.approver_role.code()], doc.company_id.as_deref(), now_ms()).await?)
 }
 
 async fn set_state(db: &impl ConnectionTrait, v: version::Model, next: VersionState, f: impl FnOnce(&mut version::ActiveModel)) -> Result<version::Model> {
