@@ -201,6 +201,7 @@ role-employee = Employee
 err-required = This is required.
 err-too-long = Longer than { $max } characters.
 err-control-characters = Contains control characters.
+err-control-characters-in = The field “{ $field }” contains control characters (invisible codes such as NUL or escape). Nothing was saved; remove them and send again.
 err-code-characters = May hold only letters, digits, “-” and “_”.
 err-email = “{ $value }” is not an e-mail address.
 err-status = “{ $value }” is not one of active, on_leave, left.

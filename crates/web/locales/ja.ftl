@@ -201,6 +201,7 @@ role-employee = 従業員
 err-required = 必須です。
 err-too-long = { $max } 文字を超えています。
 err-control-characters = 制御文字が含まれています。
+err-control-characters-in = 「{ $field }」に制御文字（NUL やエスケープなどの見えない文字）が含まれています。保存していません。取り除いてから再度送信してください。
 err-code-characters = 英数字、「-」、「_」のみ使えます。
 err-email = 「{ $value }」はメールアドレスではありません。
 err-status = 「{ $value }」は active、on_leave、left のいずれでもありません。

@@ -7,6 +7,7 @@ pub mod context;
 pub mod download;
 pub mod error;
 pub mod i18n;
+pub mod input;
 pub mod notices;
 pub mod ops;
 pub mod pages;

@@ -510,6 +510,7 @@ pub fn build(state: WebState) -> (Router, Vec<RouteSpec>) {
         .router
         .merge(api::docs_router())
         .fallback(pages::shell::not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), crate::input::refuse_control_characters))
         .layer(middleware::from_fn_with_state(state.clone(), context::middleware))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(crate::error::panic_response))
         .layer(axum::extract::DefaultBodyLimit::max(state.config.max_body_bytes))
