@@ -429,7 +429,7 @@ pub async fn import_csv(app: &App, who: &Principal, data: &[u8], mut progress: i
             }
         };
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
-        let get = |name: &str| col.get(name).and_then(|&i| rec.get(i)).unwrap_or("").to_owned();
+        let get = |name: &str| crate::sheet::typed(col.get(name).and_then(|&i| rec.get(i)).unwrap_or("")).to_owned();
         let company_code = get("company_code").to_uppercase();
         let company = companies.get(&company_code);
         if company.is_none() {

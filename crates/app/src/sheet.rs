@@ -14,10 +14,7 @@ pub fn csv(rows: &[Vec<String>]) -> Vec<u8> {
     w.into_inner().unwrap_or_default()
 }
 
-/// A cell as a spreadsheet will show it, never run it.
-pub fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}").into() } else { cell.into() }
-}
+pub use isms_core::text::{inert, typed};
 
 pub const CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -47,5 +44,10 @@ mod tests {
         let rows = vec![vec!["=1+1".to_owned(), "+cmd".into(), "-2".into(), "@SUM(A1)".into(), "\t=x".into(), "plain".into(), "a=b".into()]];
         let out = String::from_utf8(super::csv(&rows)).unwrap();
         assert_eq!(out.trim_end(), "'=1+1,'+cmd,'-2,'@SUM(A1),'\t=x,plain,a=b");
+        // Read back, each cell is what was written.
+        let mut rd = csv::ReaderBuilder::new().has_headers(false).from_reader(out.as_bytes());
+        let back: Vec<String> = rd.records().next().unwrap().unwrap().iter().map(|c| super::typed(c).to_owned()).collect();
+        assert_eq!(back, rows[0]);
+        assert_eq!(super::typed("'quoted'"), "'quoted'");
     }
 }

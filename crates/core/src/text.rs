@@ -21,6 +21,25 @@ pub fn multi_line(field: &str, s: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
+const FORMULA: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A cell as a spreadsheet will show it, never run it: a value a spreadsheet would run as
+/// a formula gets an apostrophe before it. So that reading back is exact, a value that
+/// already is apostrophes before such a start gets one more.
+pub fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.trim_start_matches('\'').starts_with(FORMULA) { format!("'{cell}").into() } else { cell.into() }
+}
+
+/// A cell read back from a CSV this product wrote (or a spreadsheet saved from it): the
+/// apostrophe `inert` added comes off again, so an export imported unchanged stores the
+/// values it was made from. A value typed as `'quoted'` stays as it is.
+pub fn typed(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.trim_start_matches('\'').starts_with(FORMULA) => rest,
+        _ => cell,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -31,5 +50,14 @@ mod tests {
         }
         assert!(super::multi_line("f", "line one\r\nline\ttwo").is_ok());
         assert!(super::multi_line("f", "a\0b").is_err());
+    }
+
+    #[test]
+    fn cells_read_back_as_written() {
+        for v in ["=1+1", "'=1+1", "''@x", "-2", "plain", "'quoted'", "a=b", "\t=x", "'", ""] {
+            let out = super::inert(v);
+            assert!(!out.starts_with(super::FORMULA), "{v:?}");
+            assert_eq!(super::typed(&out), v, "{v:?}");
+        }
     }
 }

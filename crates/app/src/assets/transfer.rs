@@ -109,7 +109,7 @@ fn cells(file_name: &str, data: &[u8]) -> std::result::Result<Vec<(u64, Vec<Stri
             args: vec![],
         })?;
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
-        out.push((line, rec.iter().map(str::to_owned).collect()));
+        out.push((line, rec.iter().map(|c| crate::sheet::typed(c).to_owned()).collect()));
     }
     Ok(out)
 }

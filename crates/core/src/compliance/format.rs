@@ -223,7 +223,7 @@ fn rows_csv<T>(text: &str, columns: &[&str], required: &[&str], make: impl Fn(u6
         if rec.iter().all(str::is_empty) {
             continue;
         }
-        let cells: Cells = headers.iter().zip(rec.iter()).map(|(h, v)| (h, v.to_owned())).collect();
+        let cells: Cells = headers.iter().zip(rec.iter()).map(|(h, v)| (h, crate::text::typed(v).to_owned())).collect();
         match make(line, &cells) {
             Ok(v) => out.push(v),
             Err(es) => errors.extend(es.into_iter().map(|e| (line, e))),

@@ -162,23 +162,24 @@ pub async fn export(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Quer
         Err(e) => return crate::error::page_error(&ctx, e),
     };
     let names = Names::load(&state, &who).await;
-    let mut rows = vec![vec![
-        "employee_number".to_owned(),
-        "name".into(),
-        "email".into(),
-        "company_code".into(),
-        "department".into(),
-        "status".into(),
-        "joined_on".into(),
-        "left_on".into(),
-    ]];
+    // The export is the import's format: it reads back unchanged.
+    let mut numbers: HashMap<String, String> = result.items.iter().map(|p| (p.id.clone(), p.employee_number.clone())).collect();
+    for m in result.items.iter().filter_map(|p| p.manager_id.clone()) {
+        if !numbers.contains_key(&m) {
+            // A manager the reader may not see stays blank.
+            let number = people::get(&state.app, &who, &m).await.map(|p| p.employee_number).unwrap_or_default();
+            numbers.insert(m, number);
+        }
+    }
+    let mut rows = vec![people::CSV_COLUMNS.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>()];
     for p in &result.items {
         rows.push(vec![
             p.employee_number.clone(),
             p.name.clone(),
             p.email.clone(),
             names.company(&p.company_id),
-            names.department(&p.department_id),
+            p.department_id.as_ref().and_then(|d| names.departments.get(d)).map(|d| d.code.clone()).unwrap_or_default(),
+            p.manager_id.as_ref().and_then(|m| numbers.get(m)).cloned().unwrap_or_default(),
             p.status.clone(),
             p.joined_on.clone().unwrap_or_default(),
             p.left_on.clone().unwrap_or_default(),
