@@ -142,7 +142,25 @@ pub async fn write_checkpoint(app: &App) -> Result<Option<i64>> {
         f.sync_all().map_err(io)?;
     }
     std::fs::rename(&tmp, &path).map_err(io)?;
+    send_checkpoint(app, seq, &line).await?;
     Ok(Some(seq))
+}
+
+/// Hooks that want `audit-checkpoint` events (a log collector, a second site) receive the
+/// checkpoint line too, at most once per five minutes each, so a copy of the head also
+/// lives where whoever holds this machine cannot reach it.
+pub const CHECKPOINT_EVENT: &str = "audit-checkpoint";
+
+async fn send_checkpoint(app: &App, seq: i64, line: &str) -> Result<()> {
+    if !app.config().webhooks.iter().any(|h| h.events.iter().any(|e| e == CHECKPOINT_EVENT || e == "*")) {
+        return Ok(());
+    }
+    let bucket = isms_store::now_ms() / (5 * 60 * 1000);
+    let n = crate::notify::Notice::new(CHECKPOINT_EVENT, serde_json::json!({"seq": seq, "line": line}), "/audit").once(format!("{CHECKPOINT_EVENT}:{bucket}"));
+    let txn = app.store.write().await?;
+    crate::notify::event(app, &txn, &n).await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// The history of one record, oldest first, for its record page. The caller has already

@@ -847,6 +847,7 @@ add-member = Add
 tile-open-incidents = Open incidents
 tile-running-clocks = Regulatory clocks running (next { $next })
 flash-reported = Thank you. Your report is with the CSIRT.
+notice-audit-checkpoint = Audit trail checkpoint: entry { $seq }. Keep this line; `isms audit verify` checks the trail against it: { $line }
 notice-incident-reported = New incident report { $ref }: { $title }
 notice-incident-status = Your report { $ref } is now: { $status }
 notice-incident-added = You were added to incident { $ref }: { $title }

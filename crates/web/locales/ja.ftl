@@ -847,6 +847,7 @@ add-member = 追加
 tile-open-incidents = 対応中のインシデント
 tile-running-clocks = 進行中の報告期限(次は { $next })
 flash-reported = 報告ありがとうございます。CSIRT に届きました。
+notice-audit-checkpoint = 監査証跡のチェックポイント（第 { $seq } 件）。この行を保管してください。`isms audit verify` で証跡と照合できます：{ $line }
 notice-incident-reported = インシデント報告 { $ref }: { $title }
 notice-incident-status = ご報告 { $ref } の状況: { $status }
 notice-incident-added = インシデント { $ref } の対応メンバーに追加されました: { $title }

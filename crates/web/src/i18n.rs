@@ -237,9 +237,18 @@ mod tests {
         keys.extend(["planned", "running", "held"].iter().map(|k| format!("drill-{k}")));
         keys.extend(["collected", "handed_over", "accessed"].iter().map(|k| format!("custody-{k}")));
         keys.extend(
-            ["incident-escalated", "incident-reported", "incident-action", "incident-status", "incident-added", "incident-clock-due", "incident-clock-overdue"]
-                .iter()
-                .map(|s| format!("notice-{s}")),
+            [
+                "incident-escalated",
+                "incident-reported",
+                "incident-action",
+                "incident-status",
+                "incident-added",
+                "incident-clock-due",
+                "incident-clock-overdue",
+                "audit-checkpoint",
+            ]
+            .iter()
+            .map(|s| format!("notice-{s}")),
         );
         keys.extend(
             [

@@ -91,6 +91,74 @@ async fn a_cut_tail_with_a_rewritten_head_is_found_by_the_checkpoint() {
     }
 }
 
+/// A hook that asks for checkpoints receives the signed line, at most once per five
+/// minutes, so a copy of the head lives outside this machine too.
+#[tokio::test]
+async fn checkpoints_reach_a_hook_that_asks_for_them() {
+    use isms_app::notify::{Delivery, HookConfig, HookFormat, HookSender, HookTarget, deliver_hooks};
+    use std::sync::{Arc, Mutex};
+    let got: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
+    let g = got.clone();
+    let router = axum::Router::new().route(
+        "/collector",
+        axum::routing::post(move |axum::Json(v): axum::Json<serde_json::Value>| {
+            let g = g.clone();
+            async move {
+                g.lock().unwrap().push(v);
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.ok() });
+    for b in backends() {
+        got.lock().unwrap().clear();
+        let s = TestServer::start(b).await;
+        s.demo().await;
+        let dir = tempfile::tempdir().unwrap();
+        let hooks = vec![HookConfig { name: "collector".into(), events: vec![isms_app::audit::CHECKPOINT_EVENT.into()] }];
+        let app = isms_app::App::new(
+            s.app.store.clone(),
+            isms_app::AppConfig { checkpoint_file: Some(dir.path().join("audit.checkpoint")), webhooks: hooks, ..isms_testkit::test_config() },
+            isms_testkit::AUDIT_KEY.to_vec(),
+        );
+        let bucket = || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() / 300_000;
+        let start = bucket();
+        let n = isms_app::audit::write_checkpoint(&app).await.unwrap().expect("a checkpoint");
+        isms_app::accounts::create_user(
+            &app,
+            &isms_app::Principal::system(),
+            isms_app::accounts::NewUser {
+                username: "one-more-entry".into(),
+                display_name: "x".into(),
+                password: isms_testkit::PASSWORD.into(),
+                person_id: None,
+                grants: vec![],
+            },
+        )
+        .await
+        .unwrap();
+        assert!(isms_app::audit::write_checkpoint(&app).await.unwrap().is_some_and(|m| m > n));
+        let sender = HookSender::new(
+            vec![HookTarget { name: "collector".into(), url: format!("http://{addr}/collector"), format: HookFormat::Json, language: "en".into() }],
+            std::time::Duration::from_secs(5),
+        )
+        .unwrap();
+        let r = isms_web::notices::MailText { i18n: std::sync::Arc::new(isms_web::i18n::Catalogs::load().unwrap()), public_url: s.base.clone() };
+        let sent = deliver_hooks(&app, &sender, &r, 10).await.unwrap();
+        // Two checkpoints in one five-minute bucket give one event (two if the bucket turned).
+        let expected = if bucket() == start { 1 } else { 2 };
+        assert_eq!(sent, Delivery { sent: expected, retrying: 0, failed: 0 }, "{b:?}");
+        let bodies = got.lock().unwrap().clone();
+        let text = bodies[0].to_string();
+        let line = bodies[0]["args"]["line"].as_str().unwrap_or_else(|| panic!("{b:?}: no line in {text}"));
+        let c = isms_core::audit::Checkpoint::from_line(isms_testkit::AUDIT_KEY, line).unwrap();
+        assert_eq!(c.seq, n, "{b:?}");
+        s.db.drop_schema().await;
+    }
+}
+
 /// Verifying while another instance writes reads one moment of the chain: never a false alarm.
 #[tokio::test]
 async fn verifying_under_write_load_raises_no_false_alarm() {

@@ -343,6 +343,22 @@ async fn metrics_need_the_token() {
     assert_ne!(r.status(), StatusCode::UNAUTHORIZED);
 }
 
+/// The separate metrics listener serves `/metrics` and nothing else: no page, no API.
+#[tokio::test]
+async fn the_metrics_listener_serves_metrics_alone() {
+    let handle = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder().handle();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, isms_web::metrics_router(handle)).await.ok() });
+    let r = client().get(format!("http://{addr}/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    for path in ["/", "/login", "/api/v1/me", "/healthz", "/metrics/../login"] {
+        assert_eq!(client().get(format!("http://{addr}{path}")).send().await.unwrap().status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    assert_eq!(client().post(format!("http://{addr}/metrics")).send().await.unwrap().status(), StatusCode::METHOD_NOT_ALLOWED);
+}
+
 /// A log shipper retrying with a bad token and a large batch on one keep-alive
 /// connection: every answer arrives, and each says the connection closes.
 #[tokio::test]
