@@ -6,6 +6,8 @@
 //!
 //!   cargo run --release -p isms-app --example compliance_bench -- DIR [controls] [linked risks] [all risks]
 
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a benchmark: a failed step ends the run")]
+
 use isms_app::compliance::Scope;
 use isms_app::compliance::soa::{self, Labels};
 use isms_app::{App, AppConfig, Principal};

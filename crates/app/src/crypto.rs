@@ -18,7 +18,7 @@ impl FieldCipher {
     pub fn new(secret: &[u8]) -> Self {
         let key = sha2::Sha256::digest([b"isms field encryption v1\0".as_slice(), secret].concat());
         // A SHA-256 digest is 32 bytes: exactly the key size.
-        Self { cipher: ChaCha20Poly1305::new_from_slice(&key).expect("32-byte key") }
+        Self { cipher: ChaCha20Poly1305::new(&key) }
     }
 
     pub fn seal(&self, plain: &str) -> Result<String, AppError> {

@@ -116,13 +116,11 @@ fn split_keep_spaces(s: &str) -> Vec<&str> {
     out
 }
 
-fn font() -> &'static (Font, FontRef<'static>) {
-    static F: OnceLock<(Font, FontRef<'static>)> = OnceLock::new();
-    F.get_or_init(|| {
-        let f = Font::new(FONT_DATA.into(), 0).expect("the embedded font loads");
-        let r = FontRef::from_index(FONT_DATA, 0).expect("the embedded font parses");
-        (f, r)
-    })
+/// The embedded font, loaded once; `None` if it would not load (then no PDF is made, and
+/// the caller says so rather than the process stopping).
+fn font() -> Option<&'static (Font, FontRef<'static>)> {
+    static F: OnceLock<Option<(Font, FontRef<'static>)>> = OnceLock::new();
+    F.get_or_init(|| Some((Font::new(FONT_DATA.into(), 0)?, FontRef::from_index(FONT_DATA, 0).ok()?))).as_ref()
 }
 
 struct Laid {
@@ -142,7 +140,7 @@ pub fn render(doc: &TableDoc) -> Result<Vec<u8>, String> {
 
 /// The PDF and its number of pages.
 fn render_counted(doc: &TableDoc) -> Result<(Vec<u8>, usize), String> {
-    let (font, fref) = font();
+    let (font, fref) = font().ok_or("the embedded font does not load")?;
     let m = Measure { font: fref.clone() };
     let width = PAGE_W - 2.0 * MARGIN;
     let total_weight: f32 = doc.columns.iter().map(|c| c.weight).sum::<f32>().max(0.001);
@@ -175,11 +173,13 @@ fn render_counted(doc: &TableDoc) -> Result<(Vec<u8>, usize), String> {
     let mut y = MARGIN + title_h + head_h;
     for (i, r) in rows.iter().enumerate() {
         // A row taller than a page is cut by the page edge rather than looping.
-        if y + r.height > PAGE_H - MARGIN - foot && !pages.last().expect("a page").is_empty() {
+        if y + r.height > PAGE_H - MARGIN - foot && pages.last().is_some_and(|p| !p.is_empty()) {
             pages.push(vec![]);
             y = MARGIN + head_h;
         }
-        pages.last_mut().expect("a page").push(i);
+        if let Some(p) = pages.last_mut() {
+            p.push(i);
+        }
         y += r.height;
     }
 
@@ -206,7 +206,9 @@ fn render_counted(doc: &TableDoc) -> Result<(Vec<u8>, usize), String> {
         let draw_row = |s: &mut krilla::surface::Surface, y: f32, cells: &[Vec<String>], h: f32, shade: Option<Fill>, section: bool| {
             if let Some(bg) = shade {
                 let mut pb = PathBuilder::new();
-                pb.push_rect(Rect::from_xywh(MARGIN, y, width, h).expect("rect"));
+                if let Some(r) = Rect::from_xywh(MARGIN, y, width, h) {
+                    pb.push_rect(r);
+                }
                 if let Some(path) = pb.finish() {
                     s.set_stroke(None);
                     s.set_fill(Some(bg));
@@ -226,7 +228,9 @@ fn render_counted(doc: &TableDoc) -> Result<(Vec<u8>, usize), String> {
             }
             // Cell borders.
             let mut pb = PathBuilder::new();
-            pb.push_rect(Rect::from_xywh(MARGIN, y, width, h).expect("rect"));
+            if let Some(r) = Rect::from_xywh(MARGIN, y, width, h) {
+                pb.push_rect(r);
+            }
             if !section {
                 let mut x = MARGIN;
                 for w in &widths[..widths.len().saturating_sub(1)] {
@@ -266,7 +270,7 @@ mod tests {
 
     #[test]
     fn wraps_words_and_japanese() {
-        let (_, f) = font();
+        let (_, f) = font().unwrap();
         let m = Measure { font: f.clone() };
         let max = m.width("alpha beta", 10.0).max(m.width("gamma delta", 10.0)) + 0.1;
         let lines = m.wrap("alpha beta gamma delta", 10.0, max);

@@ -673,10 +673,8 @@ pub async fn accept(app: &App, who: &Principal, id: &str, a: Acceptance) -> Resu
         }
         _ => {}
     }
-    if !errors.is_empty() {
-        return Err(AppError::Invalid(errors));
-    }
-    let expires = expires.expect("checked").to_string();
+    let (true, Some(expires)) = (errors.is_empty(), expires) else { return Err(AppError::Invalid(errors)) };
+    let expires = expires.to_string();
     let mut am = r.clone().into_active_model();
     am.status = Set(RiskStatus::Accepted.code().into());
     am.accepted_by = Set(who.user_id.clone());
@@ -786,10 +784,8 @@ pub async fn add_action(app: &App, who: &Principal, id: &str, input: ActionInput
         }
         Err(e) => return Err(e),
     };
-    if !errors.is_empty() {
-        return Err(AppError::Invalid(errors));
-    }
-    let due = due.expect("checked").to_string();
+    let (true, Some(due)) = (errors.is_empty(), due) else { return Err(AppError::Invalid(errors)) };
+    let due = due.to_string();
     let aid = uuid::Uuid::now_v7().to_string();
     action::ActiveModel {
         id: Set(aid.clone()),

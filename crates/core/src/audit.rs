@@ -27,11 +27,15 @@ pub struct Entry {
     pub detail: String,
 }
 
+fn keyed(key: &[u8]) -> Hmac<Sha256> {
+    #[allow(clippy::expect_used, reason = "HMAC accepts keys of any length: new_from_slice cannot fail")]
+    <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes any key length")
+}
+
 /// hash(n) = HMAC-SHA256(key, hash(n-1) ‖ fields of n), hex encoded. Fields are length
 /// prefixed so no two different entries encode the same.
 pub fn entry_hash(key: &[u8], prev_hash: &str, e: &Entry) -> String {
-    // HMAC accepts keys of any length, so this cannot fail.
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
+    let mut mac = keyed(key);
     let mut put = |b: &[u8]| {
         mac.update(&(b.len() as u64).to_be_bytes());
         mac.update(b);
@@ -95,8 +99,7 @@ pub struct Checkpoint {
 
 impl Checkpoint {
     fn mac(&self, key: &[u8]) -> String {
-        // HMAC accepts keys of any length, so this cannot fail.
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
+        let mut mac = keyed(key);
         mac.update(b"isms audit checkpoint v1\0");
         mac.update(&self.seq.to_be_bytes());
         mac.update(&self.at_ms.to_be_bytes());

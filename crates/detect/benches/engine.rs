@@ -6,6 +6,8 @@
 //!
 //!   cargo bench -p isms-detect --bench engine
 
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a benchmark: a failed step ends the run")]
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use isms_detect::pattern::Placeholders;
 use isms_detect::{Engine, Event, LoadReport, LogSourceMap};

@@ -7,6 +7,8 @@
 //!
 //!   cargo run --release -p isms-detect --example differential -- RULES EVENTS LIMIT OUT_DIR
 
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a measuring tool: a failed step ends the run")]
+
 use isms_detect::event::Value;
 use isms_detect::pattern::Placeholders;
 use isms_detect::{Engine, Event, LoadReport, LogSourceMap};

@@ -81,8 +81,9 @@ impl StrMatch {
                     }
                 }
                 re.push('$');
-                // Built only from escaped literals and `.`/`.*`: always a valid regex.
-                StrMatch::Glob(Regex::new(&re).expect("escaped glob is a valid regex"))
+                #[allow(clippy::expect_used, reason = "built only from escaped literals and `.`/`.*`: always a valid regex")]
+                let re = Regex::new(&re).expect("escaped glob is a valid regex");
+                StrMatch::Glob(re)
             }
         }
     }

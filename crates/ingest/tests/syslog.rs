@@ -2,6 +2,8 @@
 //! with octet counting and line framing in arbitrary chunks, and TLS; messages become
 //! alerts through the pipeline, unreadable and oversized ones become dead letters.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a failed step is a failed test")]
+
 use isms_app::monitoring::alerts::{self, AlertQuery};
 use isms_app::monitoring::pipeline::{Pipeline, PipelineConfig};
 use isms_app::monitoring::rules::{self, RuleInput};

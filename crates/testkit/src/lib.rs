@@ -2,6 +2,8 @@
 //! real server on a free port, and helpers to act as a user of any role. Tests written
 //! once run on both backends.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test kit: a failed step is a failed test")]
+
 pub mod smtp;
 pub mod taxii;
 

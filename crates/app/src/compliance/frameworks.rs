@@ -205,7 +205,7 @@ pub async fn requirement_detail(app: &App, who: &Principal, id: &str) -> Result<
 pub async fn ensure_shipped(app: &App) -> Result<()> {
     for (name, text) in SHIPPED {
         let file = format::parse_framework(name, text.as_bytes()).map_err(|e| AppError::Internal(format!("{name}: {e:?}")))?;
-        let head = file.head.clone().expect("shipped frameworks are YAML");
+        let head = file.head.clone().ok_or_else(|| AppError::Internal(format!("{name}: a shipped framework without its head")))?;
         if framework::Entity::find().filter(framework::Column::Code.eq(head.code.clone())).one(app.store.conn()).await?.is_some() {
             continue;
         }
@@ -578,9 +578,8 @@ pub async fn put_requirement(app: &App, who: &Principal, framework: &str, input:
             description: r.description.clone(),
         })
         .collect();
-    match known {
-        Some(_) => {
-            let at = rows.iter().position(|r| r.reference == reference).expect("known");
+    match known.and_then(|_| rows.iter().position(|r| r.reference == reference)) {
+        Some(at) => {
             rows[at] = RequirementRow { description: if row.description.is_empty() { rows[at].description.clone() } else { row.description.clone() }, ..row };
         }
         None => {

@@ -1,6 +1,8 @@
 //! The engine against the SigmaHQ rule set and its regression samples (in the shared
 //! benchmark folder beside the repository, or `ISMS_BENCH_DIR`). Missing data fails.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a failed step is a failed test")]
+
 use isms_detect::pattern::Placeholders;
 use isms_detect::{Engine, Event, LoadReport, LogSourceMap};
 use std::path::{Path, PathBuf};

@@ -1,6 +1,8 @@
 //! The `isms` binary as an operator uses it: migrate, demo data, import, audit verify,
 //! backup and restore, configuration errors, and two instances side by side.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a failed step is a failed test")]
+
 use std::path::Path;
 use std::process::{Command, Output};
 

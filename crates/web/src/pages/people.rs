@@ -165,10 +165,10 @@ pub async fn export(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Quer
     // The export is the import's format: it reads back unchanged.
     let mut numbers: HashMap<String, String> = result.items.iter().map(|p| (p.id.clone(), p.employee_number.clone())).collect();
     for m in result.items.iter().filter_map(|p| p.manager_id.clone()) {
-        if !numbers.contains_key(&m) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = numbers.entry(m) {
             // A manager the reader may not see stays blank.
-            let number = people::get(&state.app, &who, &m).await.map(|p| p.employee_number).unwrap_or_default();
-            numbers.insert(m, number);
+            let number = people::get(&state.app, &who, slot.key()).await.map(|p| p.employee_number).unwrap_or_default();
+            slot.insert(number);
         }
     }
     let mut rows = vec![people::CSV_COLUMNS.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>()];

@@ -1,6 +1,8 @@
 //! Integration tests of the HTTP layer: the real server on a free port with a fresh
 //! database, each test run on SQLite and on PostgreSQL.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests: a failed step is a failed test")]
+
 mod assets;
 mod audit;
 mod auth;

@@ -523,7 +523,7 @@ async fn every_route_that_takes_text_refuses_control_characters_in_any_field() {
     assert!(writes.len() > 100, "{}", writes.len());
     let mut tried = 0;
     for r in writes {
-        let path = r.path.replace("{id}", "00000000-0000-7000-8000-000000000000").replace('{', "").replace('}', "");
+        let path = r.path.replace("{id}", "00000000-0000-7000-8000-000000000000").replace(['{', '}'], "");
         for (i, bad) in ["a\u{0}b", "\u{1b}[2J", "x\u{7f}", "\u{85}"].into_iter().enumerate() {
             let field = ["title", "description", "name", "note"][i];
             let req = c.client.request(r.method.clone(), s.url(&path)).header("x-csrf-token", &c.csrf);
