@@ -59,13 +59,14 @@ async fn hidden_records(app: &App, who: &Principal, within: Option<&[String]>) -
         find = find.filter(incident::Column::CompanyId.is_in(set.iter().cloned()));
     }
     let db = app.store.conn();
-    let mut hidden = vec![];
-    for i in find.all(db).await? {
-        let company = i.company_id.parse().ok();
-        if !auditor(company) && !crate::incidents::visible(db, who, &i).await? {
-            hidden.push(i.id);
-        }
-    }
+    let mine = crate::incidents::memberships(db, who).await?;
+    let hidden = find
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|i| !auditor(i.company_id.parse().ok()) && !crate::incidents::visible_without_membership(who, i) && !mine.contains(&i.id))
+        .map(|i| i.id)
+        .collect();
     Ok(vec![("incident".to_owned(), hidden)])
 }
 

@@ -14,7 +14,7 @@ pub mod releases;
 use crate::{App, Principal, Result};
 use isms_core::Permission;
 use isms_store::incidents::{incident, member};
-use isms_store::sea_orm::{ConnectionTrait, EntityTrait};
+use isms_store::sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 pub use cases::{Incident, IncidentDetail};
 
@@ -22,17 +22,22 @@ pub use cases::{Incident, IncidentDetail};
 /// (`IncidentsManage`) within scope; company readers for cases without personal
 /// information; and anyone added to the case.
 pub(crate) async fn visible(db: &impl ConnectionTrait, who: &Principal, i: &incident::Model) -> Result<bool> {
-    if who.user_id.is_some() && who.user_id == i.reported_by {
-        return Ok(true);
-    }
+    Ok(visible_without_membership(who, i) || is_member(db, who, &i.id).await?)
+}
+
+/// Whether `who` sees the case by reporting it or by role, before asking whether they
+/// are on its team.
+pub(crate) fn visible_without_membership(who: &Principal, i: &incident::Model) -> bool {
     let company = i.company_id.parse().ok();
-    if who.access.can_for(Permission::IncidentsManage, company) {
-        return Ok(true);
-    }
-    if i.personal_data != Some(true) && who.access.can_for(Permission::IncidentsRead, company) {
-        return Ok(true);
-    }
-    is_member(db, who, &i.id).await
+    (who.user_id.is_some() && who.user_id == i.reported_by)
+        || who.access.can_for(Permission::IncidentsManage, company)
+        || (i.personal_data != Some(true) && who.access.can_for(Permission::IncidentsRead, company))
+}
+
+/// The cases `who` is on the team of, in one query.
+pub(crate) async fn memberships(db: &impl ConnectionTrait, who: &Principal) -> Result<std::collections::HashSet<String>> {
+    let Some(uid) = &who.user_id else { return Ok(Default::default()) };
+    Ok(member::Entity::find().filter(member::Column::UserId.eq(uid.clone())).all(db).await?.into_iter().map(|m| m.incident_id).collect())
 }
 
 pub(crate) async fn is_member(db: &impl ConnectionTrait, who: &Principal, incident_id: &str) -> Result<bool> {
