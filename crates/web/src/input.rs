@@ -86,11 +86,20 @@ pub async fn refuse_control_characters(State(state): State<WebState>, req: Reque
         serde_json::from_slice::<serde_json::Value>(&bytes).ok().and_then(|v| json_field(&v))
     };
     if let Some(field) = field {
-        let error =
-            FieldError::coded(field.clone(), "control-characters-in", format!("`{field}` contains control characters; nothing was saved")).arg("field", field);
+        let error = FieldError::coded(field.clone(), "control-characters-in", format!("`{field}` contains control characters; nothing was saved"));
         return match parts.extensions.get::<Ctx>() {
-            Some(ctx) if !ctx.is_api => crate::pages::shell::refusal(ctx, &[error]),
-            _ => crate::error::problem(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "invalid", "text may not contain control characters", vec![error]),
+            Some(ctx) if !ctx.is_api => {
+                // A person reads the field's label where the catalog has one.
+                let key = format!("field-{}", field.replace('_', "-"));
+                let label = if state.i18n.has(ctx.lang, &key) { state.i18n.get(ctx.lang, &key) } else { field };
+                crate::pages::shell::refusal(ctx, &[error.arg("field", label)])
+            }
+            _ => crate::error::problem(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                "text may not contain control characters",
+                vec![error.arg("field", field)],
+            ),
         };
     }
     next.run(Request::from_parts(parts, Body::from(bytes))).await
