@@ -216,7 +216,7 @@ async fn load_monitoring(app: &App, companies: &[(String, String)]) -> Result<()
 async fn load_oncall(app: &App, csirt: &crate::Principal) -> Result<()> {
     use crate::monitoring::oncall;
     let ciso = accounts::acting_as(app, "ciso").await?;
-    let today = crate::assets::today();
+    let today = isms_core::calendar::today();
     let monday = today.checked_sub(jiff::Span::new().days(today.weekday().to_monday_zero_offset() as i64)).unwrap_or(today);
     let input = oncall::RotationInput {
         name: "Group SOC".into(),
@@ -279,7 +279,7 @@ async fn load_compliance(app: &App, owners: &[people::Person]) -> Result<()> {
     let refs =
         |list: &[&str]| -> Vec<String> { list.iter().filter_map(|r| iso.iter().chain(csf.iter()).find(|q| q.reference == *r).map(|q| q.id.clone())).collect() };
     let owner = |i: usize| owners.get(i).map(|p| p.employee_number.clone()).unwrap_or_default();
-    let today = crate::assets::today();
+    let today = isms_core::calendar::today();
     let mut made = vec![];
     for (code, title, status, reqs, who) in [
         ("CTL-001", "24/7 security monitoring with ISAC threat intelligence", "implemented", &["A.5.7", "A.8.16", "DE.CM-01", "ID.RA-02"][..], 5),
@@ -583,7 +583,7 @@ async fn load_register(app: &App, companies: &[(String, String)], owners: &[peop
         endpoint_protection: true,
         zero_trust: true,
         locked: true,
-        patched_on: Some(crate::assets::today().to_string()),
+        patched_on: Some(isms_core::calendar::today().to_string()),
         ..Default::default()
     };
     let aza = company("AZA");

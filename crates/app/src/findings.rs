@@ -145,7 +145,7 @@ impl Lapse {
 
 async fn lapses(app: &App) -> Result<Vec<Lapse>> {
     let db = app.store.conn();
-    let today = crate::assets::today().to_string();
+    let today = isms_core::calendar::today().to_string();
     let mut out = vec![];
     for d in document::Entity::find()
         .filter(document::Column::Retired.eq(false))

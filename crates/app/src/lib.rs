@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod demo;
 pub mod findings;
 pub mod incidents;
+pub mod input;
 pub mod monitoring;
 pub mod notify;
 pub mod org;

@@ -128,10 +128,6 @@ fn validate(input: &PersonInput) -> std::result::Result<Valid, Vec<FieldError>> 
     }
 }
 
-fn blank_to_none(s: &Option<String>) -> Option<String> {
-    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
-}
-
 /// A manager or person may be named by id or by employee number (what people know).
 pub async fn resolve_person_ref(db: &impl ConnectionTrait, field: &str, r: Option<String>) -> Result<Option<String>> {
     let Some(r) = r else { return Ok(None) };
@@ -147,7 +143,7 @@ pub async fn resolve_person_ref(db: &impl ConnectionTrait, field: &str, r: Optio
 /// A required person reference (id or employee number) checked while a form's errors are
 /// collected: a missing or unknown one joins `errors` and yields an empty id.
 pub(crate) async fn required_person(db: &impl ConnectionTrait, field: &str, value: &str, errors: &mut Vec<FieldError>) -> Result<String> {
-    match resolve_person_ref(db, field, blank_to_none(&Some(value.to_owned()))).await {
+    match resolve_person_ref(db, field, crate::input::blank_to_none(&Some(value.to_owned()))).await {
         Ok(Some(id)) => Ok(id),
         Ok(None) => {
             errors.push(FieldError::coded(field, "required", "is required"));
@@ -187,9 +183,9 @@ async fn check_links(db: &impl ConnectionTrait, company_id: &str, department_id:
 pub async fn create(app: &App, who: &Principal, input: PersonInput) -> Result<Person> {
     who.require_for(Permission::PeopleManage, Some(input.company_id.trim()))?;
     let v = validate(&input).map_err(AppError::Invalid)?;
-    let department_id = blank_to_none(&input.department_id);
+    let department_id = crate::input::blank_to_none(&input.department_id);
     let txn = app.store.write().await?;
-    let manager_id = resolve_person_ref(&txn, "manager_id", blank_to_none(&input.manager_id)).await?;
+    let manager_id = resolve_person_ref(&txn, "manager_id", crate::input::blank_to_none(&input.manager_id)).await?;
     check_links(&txn, input.company_id.trim(), department_id.as_deref(), manager_id.as_deref(), None).await?;
     let now = now_ms();
     let saved = person::Model {
@@ -245,8 +241,8 @@ pub async fn update(app: &App, who: &Principal, id: &str, input: PersonInput) ->
     let v = validate(&input).map_err(AppError::Invalid)?;
     // Moving a person to another company needs the right there too.
     who.require_for(Permission::PeopleManage, Some(input.company_id.trim()))?;
-    let department_id = blank_to_none(&input.department_id);
-    let manager_id = resolve_person_ref(&txn, "manager_id", blank_to_none(&input.manager_id)).await?;
+    let department_id = crate::input::blank_to_none(&input.department_id);
+    let manager_id = resolve_person_ref(&txn, "manager_id", crate::input::blank_to_none(&input.manager_id)).await?;
     check_links(&txn, input.company_id.trim(), department_id.as_deref(), manager_id.as_deref(), Some(id)).await?;
     let before = summary(&m);
     let was_left = m.status == EmploymentStatus::Left.code();

@@ -205,7 +205,7 @@ async fn filtered(app: &App, who: &Principal, q: &RiskQuery) -> Result<isms_stor
     if let Some(i) = q.impact {
         sel = sel.filter(risk::Column::ResidualImpact.eq(i));
     }
-    let today = crate::assets::today();
+    let today = isms_core::calendar::today();
     match q.review.as_deref() {
         Some("overdue") => sel = sel.filter(risk::Column::Status.ne("closed")).filter(risk::Column::ReviewDue.lt(today.to_string())),
         Some("due_soon") => {
@@ -272,7 +272,7 @@ pub async fn list(app: &App, who: &Principal, q: &RiskQuery) -> Result<Page<Risk
         .all(db)
         .await?;
     let m = matrix(app).await?;
-    let (today, remind) = (crate::assets::today(), app.config().remind_days);
+    let (today, remind) = (isms_core::calendar::today(), app.config().remind_days);
     Ok(Page { items: rows.into_iter().map(|r| view(&m, r, today, remind)).collect(), total })
 }
 
@@ -393,7 +393,7 @@ pub async fn get(app: &App, who: &Principal, id: &str) -> Result<RiskDetail> {
     let ids = Query::select().column(risk_asset::Column::AssetId).from(risk_asset::Entity).and_where(risk_asset::Column::RiskId.eq(r.id.clone())).to_owned();
     let assets =
         asset::Entity::find().filter(asset::Column::Id.in_subquery(ids)).all(db).await?.into_iter().map(|a| AssetRef { id: a.id, name: a.name }).collect();
-    let today = crate::assets::today().to_string();
+    let today = isms_core::calendar::today().to_string();
     let actions = action::Entity::find()
         .filter(action::Column::RiskId.eq(r.id.clone()))
         .order_by_asc(action::Column::DueOn)
@@ -413,7 +413,7 @@ pub async fn get(app: &App, who: &Principal, id: &str) -> Result<RiskDetail> {
     let can_manage = manages(who, &r);
     let can_accept = is_owner(db, who, &r).await? && r.status != RiskStatus::Closed.code();
     let m = matrix(app).await?;
-    Ok(RiskDetail { risk: view(&m, r, crate::assets::today(), app.config().remind_days), controls, assets, actions, can_manage, can_accept })
+    Ok(RiskDetail { risk: view(&m, r, isms_core::calendar::today(), app.config().remind_days), controls, assets, actions, can_manage, can_accept })
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -463,7 +463,7 @@ struct Valid {
 async fn validate(app: &App, db: &impl ConnectionTrait, who: &Principal, input: &RiskInput) -> Result<Valid> {
     let m = matrix(app).await?;
     let mut errors = vec![];
-    let title = crate::assets::required(&mut errors, "title", &input.title, 300);
+    let title = crate::input::required(&mut errors, "title", &input.title, 300);
     for (field, value, max) in
         [("description", &input.description, 8000), ("threat", &input.threat, 2000), ("vulnerability", &input.vulnerability, 2000), ("plan", &input.plan, 8000)]
     {
@@ -482,7 +482,7 @@ async fn validate(app: &App, db: &impl ConnectionTrait, who: &Principal, input: 
         errors.push(e);
     }
     let treatment = Treatment::parse(&input.treatment).map_err(|e| errors.push(e)).unwrap_or(Treatment::Mitigate);
-    let review_due = crate::assets::date_opt(&mut errors, "review_due", &input.review_due);
+    let review_due = crate::input::date_opt(&mut errors, "review_due", &input.review_due);
     if input.company_id.trim().is_empty() {
         errors.push(FieldError::coded("company_id", "required", "is required"));
     } else if isms_store::org::company::Entity::find_by_id(input.company_id.trim().to_owned()).one(db).await?.is_none() {
@@ -552,7 +552,7 @@ pub async fn create(app: &App, who: &Principal, input: RiskInput) -> Result<Risk
     let v = validate(app, &txn, who, &input).await?;
     let now = now_ms();
     let id = uuid::Uuid::now_v7().to_string();
-    let due = v.review_due.unwrap_or_else(|| isms_core::policies::next_review(crate::assets::today(), 12));
+    let due = v.review_due.unwrap_or_else(|| isms_core::policies::next_review(isms_core::calendar::today(), 12));
     let reference = next_ref(&txn).await?;
     risk::Model {
         id: id.clone(),
@@ -662,9 +662,9 @@ pub async fn accept(app: &App, who: &Principal, id: &str, a: Acceptance) -> Resu
         return Err(AppError::coded("status", "risk-closed", "the risk is closed"));
     }
     let mut errors = vec![];
-    let reason = crate::assets::required_text(&mut errors, "reason", &a.reason, 2000);
-    let today = crate::assets::today();
-    let expires = crate::assets::date_opt(&mut errors, "expires_on", &Some(a.expires_on.clone()));
+    let reason = crate::input::required_text(&mut errors, "reason", &a.reason, 2000);
+    let today = isms_core::calendar::today();
+    let expires = crate::input::date_opt(&mut errors, "expires_on", &Some(a.expires_on.clone()));
     match expires {
         None if errors.is_empty() => errors.push(FieldError::coded("expires_on", "required", "is required")),
         Some(d) if d <= today => errors.push(FieldError::coded("expires_on", "date-past", "must be after today")),
@@ -735,7 +735,7 @@ pub async fn reviewed(app: &App, who: &Principal, id: &str, note: &str) -> Resul
     if !manages(who, &r) {
         return Err(AppError::Forbidden);
     }
-    let due = isms_core::policies::next_review(crate::assets::today(), 12).to_string();
+    let due = isms_core::policies::next_review(isms_core::calendar::today(), 12).to_string();
     let mut am = r.clone().into_active_model();
     am.review_due = Set(Some(due.clone()));
     am.updated_ms = Set(now_ms());
@@ -765,18 +765,18 @@ pub async fn add_action(app: &App, who: &Principal, id: &str, input: ActionInput
         return Err(AppError::Forbidden);
     }
     let mut errors = vec![];
-    let title = crate::assets::required(&mut errors, "title", &input.title, 300);
-    let due = crate::assets::date_opt(&mut errors, "due_on", &Some(input.due_on.clone()));
+    let title = crate::input::required(&mut errors, "title", &input.title, 300);
+    let due = crate::input::date_opt(&mut errors, "due_on", &Some(input.due_on.clone()));
     if due.is_none() && errors.is_empty() {
         errors.push(FieldError::coded("due_on", "required", "is required"));
     }
-    let control_id = crate::assets::blank_to_none(&input.control_id);
+    let control_id = crate::input::blank_to_none(&input.control_id);
     if let Some(c) = &control_id
         && control::Entity::find_by_id(c.clone()).one(&txn).await?.is_none()
     {
         errors.push(FieldError::coded("control_id", "no-control", "no such control"));
     }
-    let owner_id = match crate::people::resolve_person_ref(&txn, "owner_id", crate::assets::blank_to_none(&input.owner_id)).await {
+    let owner_id = match crate::people::resolve_person_ref(&txn, "owner_id", crate::input::blank_to_none(&input.owner_id)).await {
         Ok(o) => o.or(r.owner_id.clone()),
         Err(AppError::Invalid(e)) => {
             errors.extend(e);
@@ -802,7 +802,7 @@ pub async fn add_action(app: &App, who: &Principal, id: &str, input: ActionInput
     .await?;
     record(app, &txn, who, "risks.action.add", "risk", Some(id), Some(&r.company_id), json!({"title": title, "due_on": due, "control_id": control_id})).await?;
     txn.commit().await?;
-    Ok(Action { id: aid, title, control_id, owner_id, overdue: due < crate::assets::today().to_string(), due_on: due, done_ms: None })
+    Ok(Action { id: aid, title, control_id, owner_id, overdue: due < isms_core::calendar::today().to_string(), due_on: due, done_ms: None })
 }
 
 pub async fn complete_action(app: &App, who: &Principal, id: &str, action_id: &str) -> Result<()> {
@@ -849,7 +849,7 @@ pub(crate) async fn treated_by(db: &impl ConnectionTrait, who: &Principal, contr
 /// goes once per record and date.
 pub async fn remind(app: &App) -> Result<usize> {
     let db = app.store.conn();
-    let today = crate::assets::today();
+    let today = isms_core::calendar::today();
     let horizon = today.saturating_add(jiff::Span::new().days(app.config().remind_days)).to_string();
     let mut sent = 0;
     let txn = app.store.write().await?;

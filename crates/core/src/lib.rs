@@ -43,6 +43,7 @@ macro_rules! code_enum {
 
 pub mod assets;
 pub mod audit;
+pub mod calendar;
 pub mod compliance;
 pub mod ids;
 pub mod incidents;

@@ -181,10 +181,7 @@ pub async fn middleware(State(state): State<WebState>, req: Request, next: Next)
         .or_else(|| cookie(headers, LANG_COOKIE).and_then(Lang::parse))
         .or_else(|| headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Lang::from_accept_language))
         .unwrap_or_default();
-    let tz = who
-        .and_then(|p| p.time_zone.as_deref())
-        .and_then(|z| jiff::tz::TimeZone::get(z).ok())
-        .unwrap_or_else(|| jiff::tz::TimeZone::get("Asia/Tokyo").unwrap_or(jiff::tz::TimeZone::UTC));
+    let tz = who.and_then(|p| p.time_zone.as_deref()).and_then(|z| jiff::tz::TimeZone::get(z).ok()).unwrap_or_else(isms_core::calendar::japan);
 
     // The token forms echo: the session's, or for signed-out forms a double-submit cookie.
     let mut new_pre = None;

@@ -79,7 +79,7 @@ fn validate(input: &CategoryInput) -> std::result::Result<(String, String), Vec<
             String::new()
         }
     };
-    let name = super::required(&mut errors, "name", &input.name, 200);
+    let name = crate::input::required(&mut errors, "name", &input.name, 200);
     if let Err(e) = input.rules.validate() {
         errors.extend(e);
     }
@@ -92,7 +92,7 @@ fn model(id: String, code: String, name: String, input: &CategoryInput, created_
         id,
         code,
         name,
-        name_ja: super::blank_to_none(&input.name_ja),
+        name_ja: crate::input::blank_to_none(&input.name_ja),
         description: input.description.trim().to_owned(),
         customer_information: r.customer_information,
         personal_information: r.personal_information,

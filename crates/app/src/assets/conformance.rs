@@ -265,7 +265,7 @@ where
 /// entry with the counts when anything changed.
 pub(crate) async fn recheck(app: &App, txn: &impl ConnectionTrait, who: &Principal, target: Target) -> Result<RecheckSummary> {
     let clock = std::time::Instant::now();
-    let today = super::today();
+    let today = isms_core::calendar::today();
     let settings = CheckSettings { today, patch_max_age_days: PATCH_MAX_AGE_DAYS };
     let rules: HashMap<String, HandlingRules> = super::categories::all(txn).await?.into_iter().map(|c| (c.id, c.rules)).collect();
 
@@ -540,12 +540,12 @@ pub async fn accept(app: &App, who: &Principal, id: &str, input: AcceptInput) ->
         return Err(AppError::coded("finding", "customer-exception-needs-ciso", "an exception on customer information is approved group-wide (by the CISO)"));
     }
     let mut errors = vec![];
-    let reason = super::required_text(&mut errors, "reason", &input.reason, 2000);
+    let reason = crate::input::required_text(&mut errors, "reason", &input.reason, 2000);
     if !reason.is_empty() && reason.chars().count() < 10 {
         errors.push(FieldError::coded("reason", "reason-short", "say why in at least 10 characters"));
     }
-    let expires = super::date_opt(&mut errors, "expires_on", &Some(input.expires_on.clone()));
-    let today = super::today();
+    let expires = crate::input::date_opt(&mut errors, "expires_on", &Some(input.expires_on.clone()));
+    let today = isms_core::calendar::today();
     match expires {
         None if errors.iter().all(|e| e.field != "expires_on") => errors.push(FieldError::coded("expires_on", "required", "is required")),
         Some(d) if d <= today => errors.push(FieldError::coded("expires_on", "date-future", "must be after today")),

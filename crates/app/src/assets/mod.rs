@@ -11,7 +11,6 @@ pub mod takeouts;
 pub mod transfer;
 
 use crate::{AppError, Result};
-use isms_core::FieldError;
 use isms_store::org::{company, department, person};
 use isms_store::sea_orm::ConnectionTrait;
 use isms_store::sea_orm::EntityTrait;
@@ -20,46 +19,6 @@ pub use categories::{Category, CategoryInput};
 pub use conformance::Finding;
 pub use register::{Asset, AssetInput};
 pub use supports::{Support, SupportInput};
-
-pub(crate) fn blank_to_none(s: &Option<String>) -> Option<String> {
-    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
-}
-
-/// A single line that must be given (a title, a name): at most `max` characters, no
-/// control characters.
-pub(crate) fn required(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize) -> String {
-    let v = value.trim();
-    if v.is_empty() {
-        errors.push(FieldError::coded(field, "required", "is required"));
-    } else if v.chars().count() > max {
-        errors.push(FieldError::coded(field, "too-long", format!("is longer than {max} characters")).arg("max", max.to_string()));
-    } else if let Err(e) = isms_core::text::single_line(field, v) {
-        errors.push(e);
-    }
-    v.to_owned()
-}
-
-/// Text of one or more lines that must be given (a reason, a note).
-pub(crate) fn required_text(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize) -> String {
-    let v = value.trim();
-    if v.is_empty() {
-        errors.push(FieldError::coded(field, "required", "is required"));
-    } else if v.chars().count() > max {
-        errors.push(FieldError::coded(field, "too-long", format!("is longer than {max} characters")).arg("max", max.to_string()));
-    } else if let Err(e) = isms_core::text::multi_line(field, v) {
-        errors.push(e);
-    }
-    v.to_owned()
-}
-
-pub(crate) fn date_opt(errors: &mut Vec<FieldError>, field: &str, value: &Option<String>) -> Option<jiff::civil::Date> {
-    isms_core::org::parse_date(field, value.as_deref().unwrap_or("")).map_err(|e| errors.push(e)).ok().flatten()
-}
-
-/// Today in the group's time zone: review dates and expiries are calendar dates there.
-pub fn today() -> jiff::civil::Date {
-    jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Tokyo").unwrap_or(jiff::tz::TimeZone::UTC)).date()
-}
 
 /// Checks that the company exists, the department belongs to it and the owner exists.
 pub(crate) async fn check_org(db: &impl ConnectionTrait, company_id: &str, department_id: Option<&str>, owner_id: Option<&str>) -> Result<()> {

@@ -126,9 +126,9 @@ pub(super) struct Valid {
 
 pub(super) fn validate(input: &AssetInput) -> std::result::Result<Valid, Vec<FieldError>> {
     let mut errors = vec![];
-    let name = super::required(&mut errors, "name", &input.name, 200);
+    let name = crate::input::required(&mut errors, "name", &input.name, 200);
     let medium = Medium::parse_as("medium", &input.medium).map_err(|e| errors.push(e)).ok();
-    let review_due = super::date_opt(&mut errors, "review_due", &input.review_due);
+    let review_due = crate::input::date_opt(&mut errors, "review_due", &input.review_due);
     let review_months = input.review_months.unwrap_or(12);
     if !(1..=60).contains(&review_months) {
         errors.push(FieldError::coded("review_months", "review-months-range", "must be between 1 and 60").arg("value", review_months.to_string()));
@@ -142,9 +142,12 @@ pub(super) fn validate(input: &AssetInput) -> std::result::Result<Valid, Vec<Fie
     if input.volume.is_some_and(|v| v < 0) {
         errors.push(FieldError::coded("volume", "not-negative", "may not be negative"));
     }
-    let review_due = review_due.unwrap_or_else(|| super::today().saturating_add(jiff::Span::new().months(review_months.clamp(1, 60)))).to_string();
+    let review_due =
+        review_due.unwrap_or_else(|| isms_core::calendar::today().saturating_add(jiff::Span::new().months(review_months.clamp(1, 60)))).to_string();
     match medium {
-        Some(medium) if errors.is_empty() => Ok(Valid { name, medium, review_due, review_months, department_id: super::blank_to_none(&input.department_id) }),
+        Some(medium) if errors.is_empty() => {
+            Ok(Valid { name, medium, review_due, review_months, department_id: crate::input::blank_to_none(&input.department_id) })
+        }
         _ => Err(errors),
     }
 }
@@ -208,7 +211,7 @@ pub async fn create(app: &App, who: &Principal, input: AssetInput) -> Result<Ass
     let v = validate(&input).map_err(AppError::Invalid)?;
     who.require_for(Permission::AssetsManage, Some(input.company_id.trim()))?;
     let txn = app.store.write().await?;
-    let owner = crate::people::resolve_person_ref(&txn, "owner_id", super::blank_to_none(&input.owner_id)).await?;
+    let owner = crate::people::resolve_person_ref(&txn, "owner_id", crate::input::blank_to_none(&input.owner_id)).await?;
     super::check_org(&txn, input.company_id.trim(), v.department_id.as_deref(), owner.as_deref()).await?;
     let (supports, customer) = check_links(&txn, who, &input).await?;
     let saved =
@@ -228,7 +231,7 @@ pub async fn update(app: &App, who: &Principal, id: &str, input: AssetInput) -> 
     // Scope first: a record out of reach looks absent, whatever the body says.
     let v = validate(&input).map_err(AppError::Invalid)?;
     who.require_for(Permission::AssetsManage, Some(input.company_id.trim()))?;
-    let owner = crate::people::resolve_person_ref(&txn, "owner_id", super::blank_to_none(&input.owner_id)).await?;
+    let owner = crate::people::resolve_person_ref(&txn, "owner_id", crate::input::blank_to_none(&input.owner_id)).await?;
     super::check_org(&txn, input.company_id.trim(), v.department_id.as_deref(), owner.as_deref()).await?;
     let (supports, customer) = check_links(&txn, who, &input).await?;
     let before = build(&txn, vec![old.clone()]).await?.remove(0);
@@ -281,7 +284,7 @@ pub async fn confirm_review(app: &App, who: &Principal, id: &str) -> Result<Asse
         who.require_for(Permission::AssetsRead, Some(&old.company_id)).map_err(|_| AppError::NotFound)?;
         who.require_for(Permission::AssetsManage, Some(&old.company_id))?;
     }
-    let next = super::today().saturating_add(jiff::Span::new().months(old.review_months.clamp(1, 60))).to_string();
+    let next = isms_core::calendar::today().saturating_add(jiff::Span::new().months(old.review_months.clamp(1, 60))).to_string();
     let mut am = old.clone().into_active_model();
     am.review_due = isms_store::sea_orm::ActiveValue::Set(Some(next.clone()));
     am.updated_ms = isms_store::sea_orm::ActiveValue::Set(now_ms());
@@ -308,7 +311,7 @@ pub async fn reviews_due(app: &App, who: &Principal, days: i32) -> Result<Vec<As
     let Some(uid) = &who.user_id else { return Ok(vec![]) };
     let db = app.store.conn();
     let Some(person) = user::Entity::find_by_id(uid.clone()).one(db).await?.and_then(|u| u.person_id) else { return Ok(vec![]) };
-    let horizon = super::today().saturating_add(jiff::Span::new().days(days)).to_string();
+    let horizon = isms_core::calendar::today().saturating_add(jiff::Span::new().days(days)).to_string();
     let rows = asset::Entity::find()
         .filter(asset::Column::OwnerId.eq(person))
         .filter(asset::Column::ReviewDue.lte(horizon))
@@ -360,7 +363,7 @@ pub async fn names(app: &App, ids: &[String]) -> Result<std::collections::HashMa
 pub async fn remind_reviews(app: &App) -> Result<usize> {
     use isms_store::notices::notification;
     use isms_store::sea_orm::QuerySelect;
-    let horizon = super::today().saturating_add(jiff::Span::new().days(app.config().remind_days)).to_string();
+    let horizon = isms_core::calendar::today().saturating_add(jiff::Span::new().days(app.config().remind_days)).to_string();
     let db = app.store.conn();
     let mut sent = 0;
     let mut after = String::new();

@@ -140,8 +140,8 @@ struct Valid {
 fn validate(input: &SupportInput) -> std::result::Result<Valid, Vec<FieldError>> {
     let mut errors = vec![];
     let kind = SupportKind::parse(&input.kind).map_err(|e| errors.push(e)).ok();
-    let name = super::required(&mut errors, "name", &input.name, 200);
-    let patched = super::date_opt(&mut errors, "patched_on", &input.patched_on);
+    let name = crate::input::required(&mut errors, "name", &input.name, 200);
+    let patched = crate::input::date_opt(&mut errors, "patched_on", &input.patched_on);
     if input.company_id.trim().is_empty() {
         errors.push(FieldError::coded("company_id", "required", "is required"));
     }
@@ -156,7 +156,7 @@ fn validate(input: &SupportInput) -> std::result::Result<Valid, Vec<FieldError>>
     }
     match kind {
         Some(kind) if errors.is_empty() => {
-            Ok(Valid { kind, name, patched_on: patched.map(|d| d.to_string()), owner_id: super::blank_to_none(&input.owner_id) })
+            Ok(Valid { kind, name, patched_on: patched.map(|d| d.to_string()), owner_id: crate::input::blank_to_none(&input.owner_id) })
         }
         _ => Err(errors),
     }

@@ -86,9 +86,7 @@ async fn linked_documents(db: &impl ConnectionTrait, ids: &[String]) -> Result<V
 }
 
 fn date_of_ms(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms)
-        .map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Tokyo").unwrap_or(jiff::tz::TimeZone::UTC)).date().to_string())
-        .unwrap_or_default()
+    isms_core::calendar::date_at(ms).map(|d| d.to_string()).unwrap_or_default()
 }
 
 /// Builds the views of `rows` with their companies, requirements and evidence.
@@ -106,7 +104,7 @@ pub(crate) async fn build(app: &App, db: &impl ConnectionTrait, rows: Vec<contro
         .all(db)
         .await?;
     let docs = linked_documents(db, &ids).await?;
-    let today = crate::assets::today();
+    let today = isms_core::calendar::today();
     let remind = app.config().remind_days;
     rows.into_iter()
         .map(|c| {
@@ -193,7 +191,7 @@ pub async fn list(app: &App, who: &Principal, q: &ControlQuery) -> Result<Page<C
             .to_owned();
         sel = sel.filter(control::Column::Id.in_subquery(ids));
     }
-    let today = crate::assets::today();
+    let today = isms_core::calendar::today();
     match q.review.as_deref() {
         Some("overdue") => sel = sel.filter(control::Column::ReviewDue.lt(today.to_string())),
         Some("due_soon") => {
@@ -356,7 +354,7 @@ struct Valid {
 async fn validate(db: &impl ConnectionTrait, who: &Principal, input: &ControlInput) -> Result<Valid> {
     let mut errors = vec![];
     let code = parse_code(&input.code).map_err(|e| errors.push(e)).unwrap_or_default();
-    let title = crate::assets::required(&mut errors, "title", &input.title, 300);
+    let title = crate::input::required(&mut errors, "title", &input.title, 300);
     if input.description.chars().count() > 8000 {
         errors.push(FieldError::coded("description", "too-long", "is longer than 8000 characters").arg("max", "8000"));
     }
@@ -369,8 +367,8 @@ async fn validate(db: &impl ConnectionTrait, who: &Principal, input: &ControlInp
         Some(m) => m,
         None => 12,
     };
-    let review_due = crate::assets::date_opt(&mut errors, "review_due", &input.review_due);
-    let company_id = crate::assets::blank_to_none(&input.company_id);
+    let review_due = crate::input::date_opt(&mut errors, "review_due", &input.review_due);
+    let company_id = crate::input::blank_to_none(&input.company_id);
     if let Some(c) = &company_id
         && company::Entity::find_by_id(c.clone()).one(db).await?.is_none()
     {
@@ -431,7 +429,7 @@ pub async fn create(app: &App, who: &Principal, input: ControlInput) -> Result<C
     let v = validate(&txn, who, &input).await?;
     let now = now_ms();
     let id = uuid::Uuid::now_v7().to_string();
-    let due = v.review_due.unwrap_or_else(|| next_review(crate::assets::today(), v.review_months));
+    let due = v.review_due.unwrap_or_else(|| next_review(isms_core::calendar::today(), v.review_months));
     control::Model {
         id: id.clone(),
         code: v.code.clone(),
@@ -500,7 +498,7 @@ pub async fn reviewed(app: &App, who: &Principal, id: &str, note: &str) -> Resul
     if !manages(who, &c) {
         return Err(AppError::Forbidden);
     }
-    let due = next_review(crate::assets::today(), c.review_months).to_string();
+    let due = next_review(isms_core::calendar::today(), c.review_months).to_string();
     let mut am = c.clone().into_active_model();
     am.review_due = Set(Some(due.clone()));
     am.updated_ms = Set(now_ms());
@@ -532,8 +530,8 @@ pub struct LinkInput {
 }
 
 fn evidence_date(errors: &mut Vec<FieldError>, value: &Option<String>) -> String {
-    let d = crate::assets::date_opt(errors, "evidence_on", value).unwrap_or_else(crate::assets::today);
-    if d > crate::assets::today() {
+    let d = crate::input::date_opt(errors, "evidence_on", value).unwrap_or_else(isms_core::calendar::today);
+    if d > isms_core::calendar::today() {
         errors.push(FieldError::coded("evidence_on", "date-future", "cannot be in the future"));
     }
     d.to_string()
@@ -553,7 +551,7 @@ async fn add_evidence(app: &App, who: &Principal, id: &str, m: evidence::ActiveM
 
 pub async fn add_link(app: &App, who: &Principal, id: &str, input: LinkInput) -> Result<Evidence> {
     let mut errors = vec![];
-    let title = crate::assets::required(&mut errors, "title", &input.title, 300);
+    let title = crate::input::required(&mut errors, "title", &input.title, 300);
     let url = input.url.trim().to_owned();
     if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 2000 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         errors.push(FieldError::coded("url", "url", "must be an http or https address"));
@@ -585,7 +583,7 @@ pub async fn add_file(app: &App, who: &Principal, id: &str, file_name: &str, byt
     let name = crate::plain_file(file_name, &bytes, MAX_EVIDENCE_BYTES)?.to_owned();
     let mut errors = vec![];
     let on = evidence_date(&mut errors, evidence_on);
-    let title = if title.trim().is_empty() { name.clone() } else { crate::assets::required(&mut errors, "title", title, 300) };
+    let title = if title.trim().is_empty() { name.clone() } else { crate::input::required(&mut errors, "title", title, 300) };
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }

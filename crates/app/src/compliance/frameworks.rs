@@ -473,7 +473,7 @@ pub struct FrameworkInput {
 fn check_head(input: &FrameworkInput) -> Result<FrameworkHead> {
     let mut errors = vec![];
     let code = format::parse_framework_code(&input.code).map_err(|e| errors.push(e)).unwrap_or_default();
-    let name = crate::assets::required(&mut errors, "name", &input.name, 200);
+    let name = crate::input::required(&mut errors, "name", &input.name, 200);
     for (field, value, max) in [("version", &input.version, 40), ("publisher", &input.publisher, 200), ("description", &input.description, 8000)] {
         if value.chars().count() > max {
             errors.push(FieldError::coded(field, "too-long", format!("is longer than {max} characters")).arg("max", max.to_string()));
@@ -544,7 +544,7 @@ pub async fn put_requirement(app: &App, who: &Principal, framework: &str, input:
         "" => None,
         p => format::parse_reference("parent", p).map_err(|e| errors.push(e)).ok(),
     };
-    let title = crate::assets::required(&mut errors, "title", &input.title, 500);
+    let title = crate::input::required(&mut errors, "title", &input.title, 500);
     if input.title_ja.chars().count() > 500 {
         errors.push(FieldError::coded("title_ja", "too-long", "is longer than 500 characters").arg("max", "500"));
     }

@@ -175,7 +175,7 @@ async fn responders(db: &impl ConnectionTrait, company: &str) -> Result<Vec<Stri
 pub async fn report(app: &App, who: &Principal, input: ReportInput) -> Result<Incident> {
     let Some(uid) = who.user_id.clone() else { return Err(AppError::Forbidden) };
     let mut errors = vec![];
-    let title = crate::assets::required(&mut errors, "title", &input.title, 300);
+    let title = crate::input::required(&mut errors, "title", &input.title, 300);
     if input.description.chars().count() > 20_000 {
         errors.push(FieldError::coded("description", "too-long", "is longer than 20000 characters").arg("max", "20000"));
     }
@@ -186,7 +186,7 @@ pub async fn report(app: &App, who: &Principal, input: ReportInput) -> Result<In
     let now = now_ms();
     let discovered = match input.discovered_at.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => now,
-        Some(s) => match parse_moment(s) {
+        Some(s) => match isms_core::calendar::parse_moment(s) {
             Some(t) if t <= now + 60_000 => t,
             Some(_) => {
                 errors.push(FieldError::coded("discovered_at", "date-not-future", "may not be in the future"));
@@ -201,7 +201,7 @@ pub async fn report(app: &App, who: &Principal, input: ReportInput) -> Result<In
     let txn = app.store.write().await?;
     let me = crate::policies::my_person(&txn, who).await?;
     let runs_cases = who.access.can(Permission::IncidentsManage);
-    let company_id = match crate::assets::blank_to_none(&input.company_id) {
+    let company_id = match crate::input::blank_to_none(&input.company_id) {
         Some(c) if runs_cases => {
             if !who.access.can_for(Permission::IncidentsManage, c.parse().ok()) {
                 errors.push(FieldError::coded("company_id", "company-out-of-scope", "you do not run incidents of this company"));
@@ -219,9 +219,7 @@ pub async fn report(app: &App, who: &Principal, input: ReportInput) -> Result<In
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
-    let year = jiff::Timestamp::from_millisecond(now)
-        .map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Tokyo").unwrap_or(jiff::tz::TimeZone::UTC)).year())
-        .unwrap_or(2026);
+    let year = isms_core::calendar::zoned_at(now).map(|z| z.year()).unwrap_or(2026);
     let id = uuid::Uuid::now_v7().to_string();
     let r = next_ref(&txn, year).await?;
     let m = incident::Model {
@@ -284,15 +282,6 @@ pub async fn report(app: &App, who: &Principal, input: ReportInput) -> Result<In
 }
 
 /// A date and time as typed: RFC 3339, or a local `YYYY-MM-DDTHH:MM` in Japan.
-pub(crate) fn parse_moment(s: &str) -> Option<i64> {
-    if let Ok(t) = s.parse::<jiff::Timestamp>() {
-        return Some(t.as_millisecond());
-    }
-    let dt: jiff::civil::DateTime = s.parse().ok()?;
-    let tz = jiff::tz::TimeZone::get("Asia/Tokyo").ok()?;
-    dt.to_zoned_datetime(tz).ok().map(|z| z.timestamp().as_millisecond())
-}
-
 pub(crate) async fn timeline(db: &impl ConnectionTrait, incident_id: &str, actor: Option<&str>, kind: &str, text: &str) -> Result<()> {
     event::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
@@ -533,7 +522,7 @@ pub async fn update_facts(app: &App, who: &Principal, id: &str, input: FactsInpu
         return Err(AppError::coded("status", "incident-closed", "a closed case does not change"));
     }
     let mut errors = vec![];
-    let title = crate::assets::required(&mut errors, "title", &input.title, 300);
+    let title = crate::input::required(&mut errors, "title", &input.title, 300);
     let kind = IncidentType::parse(&input.kind).map_err(|e| errors.push(e)).unwrap_or(IncidentType::Other);
     let opt = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
     let impact = opt(&input.impact).map(|s| Impact::parse(&s)).transpose().map_err(|e| errors.push(e)).ok().flatten();
@@ -733,7 +722,7 @@ pub async fn add_note(app: &App, who: &Principal, id: &str, input: NoteInput) ->
         return Err(AppError::Forbidden);
     }
     let mut errors = vec![];
-    let text = crate::assets::required_text(&mut errors, "text", &input.text, 20_000);
+    let text = crate::input::required_text(&mut errors, "text", &input.text, 20_000);
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }

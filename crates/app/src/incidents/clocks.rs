@@ -69,7 +69,7 @@ pub(crate) async fn of(db: &impl ConnectionTrait, incident_id: &str) -> Result<V
 /// Brings the case's clocks in line with its facts; returns how many started.
 pub(crate) async fn sync(app: &App, db: &impl ConnectionTrait, i: &incident::Model) -> Result<usize> {
     let known = jiff::Timestamp::from_millisecond(i.discovered_ms).map_err(|e| AppError::Internal(e.to_string()))?;
-    let japan = jiff::tz::TimeZone::get("Asia/Tokyo").map_err(|e| AppError::Internal(e.to_string()))?;
+    let japan = isms_core::calendar::japan();
     let facts = facts_of(i);
     let due: Vec<(String, i64)> = if i.exercise {
         vec![]
@@ -171,9 +171,7 @@ pub async fn remind(app: &App) -> Result<usize> {
     for c in soon {
         let Some(i) = incident::Entity::find_by_id(c.incident_id.clone()).one(&txn).await? else { continue };
         let stage = if c.due_ms < now { "overdue" } else { "due" };
-        let due = jiff::Timestamp::from_millisecond(c.due_ms)
-            .map(|t| t.to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Tokyo").unwrap_or(jiff::tz::TimeZone::UTC)).strftime("%Y-%m-%d %H:%M").to_string())
-            .unwrap_or_default();
+        let due = isms_core::calendar::zoned_at(c.due_ms).map(|z| z.strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
         let kind = if stage == "due" { "incident-clock-due" } else { "incident-clock-overdue" };
         let event =
             Notice::new(kind, json!({"ref": i.r#ref, "clock": c.kind, "due": due}), format!("/incidents/{}", i.id)).once(format!("clock:{}:{stage}", c.id));

@@ -74,7 +74,7 @@ fn scope(who: &Principal) -> Result<Condition> {
 pub async fn schedule(app: &App, who: &Principal) -> Result<Schedule> {
     let rows = drill::Entity::find().filter(scope(who)?).order_by_desc(drill::Column::PlannedOn).all(app.store.conn()).await?;
     let dates: Vec<jiff::civil::Date> = rows.iter().filter_map(|d| d.planned_on.parse().ok()).collect();
-    let gaps = isms_core::incidents::drills::gaps(&dates, crate::assets::today()).into_iter().map(|(year, half)| Half { year, half }).collect();
+    let gaps = isms_core::incidents::drills::gaps(&dates, isms_core::calendar::today()).into_iter().map(|(year, half)| Half { year, half }).collect();
     Ok(Schedule { drills: rows.into_iter().map(Into::into).collect(), gaps })
 }
 
@@ -90,12 +90,12 @@ pub struct PlanInput {
 
 pub async fn plan(app: &App, who: &Principal, input: PlanInput) -> Result<Drill> {
     let mut errors = vec![];
-    let title = crate::assets::required(&mut errors, "title", &input.title, 300);
-    let on = crate::assets::date_opt(&mut errors, "planned_on", &Some(input.planned_on.clone()));
+    let title = crate::input::required(&mut errors, "title", &input.title, 300);
+    let on = crate::input::date_opt(&mut errors, "planned_on", &Some(input.planned_on.clone()));
     if on.is_none() && errors.iter().all(|e| e.field != "planned_on") {
         errors.push(FieldError::coded("planned_on", "required", "is required"));
     }
-    let company = crate::assets::blank_to_none(&input.company_id);
+    let company = crate::input::blank_to_none(&input.company_id);
     if !who.access.can_for(Permission::IncidentsManage, company.as_deref().and_then(|c| c.parse().ok())) {
         return Err(AppError::Forbidden);
     }
@@ -163,8 +163,8 @@ pub async fn record_outcome(app: &App, who: &Principal, drill_id: &str, input: O
         return Err(AppError::Forbidden);
     }
     let mut errors = vec![];
-    let participants = crate::assets::required_text(&mut errors, "participants", &input.participants, 5_000);
-    let findings = crate::assets::required_text(&mut errors, "findings", &input.findings, 20_000);
+    let participants = crate::input::required_text(&mut errors, "participants", &input.participants, 5_000);
+    let findings = crate::input::required_text(&mut errors, "findings", &input.findings, 20_000);
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }

@@ -48,7 +48,7 @@ pub struct Action {
 
 impl From<action::Model> for Action {
     fn from(m: action::Model) -> Self {
-        let overdue = m.status != "verified" && m.due_on < crate::assets::today().to_string();
+        let overdue = m.status != "verified" && m.due_on < isms_core::calendar::today().to_string();
         Self {
             id: m.id,
             incident_id: m.incident_id,
@@ -92,12 +92,12 @@ pub async fn add_action(app: &App, who: &Principal, incident_id: &str, input: Ac
     let txn = app.store.write().await?;
     let i = running_case(&txn, who, incident_id).await?;
     let mut errors = vec![];
-    let title = crate::assets::required(&mut errors, "title", &input.title, 300);
-    let due = crate::assets::date_opt(&mut errors, "due_on", &Some(input.due_on.clone()));
+    let title = crate::input::required(&mut errors, "title", &input.title, 300);
+    let due = crate::input::date_opt(&mut errors, "due_on", &Some(input.due_on.clone()));
     if due.is_none() && errors.iter().all(|e| e.field != "due_on") {
         errors.push(FieldError::coded("due_on", "required", "is required"));
     }
-    let owner = match crate::people::resolve_person_ref(&txn, "owner_id", crate::assets::blank_to_none(&input.owner_id)).await {
+    let owner = match crate::people::resolve_person_ref(&txn, "owner_id", crate::input::blank_to_none(&input.owner_id)).await {
         Ok(o) => o,
         Err(AppError::Invalid(e)) => {
             errors.extend(e);
@@ -183,7 +183,7 @@ pub async fn step_action(app: &App, who: &Principal, incident_id: &str, action_i
 /// Corrective actions not yet verified whose due date has passed, in the caller's reach.
 pub async fn overdue_actions(app: &App, who: &Principal) -> Result<Vec<Action>> {
     let db = app.store.conn();
-    let today = crate::assets::today().to_string();
+    let today = isms_core::calendar::today().to_string();
     let rows = action::Entity::find()
         .filter(action::Column::Status.ne("verified"))
         .filter(action::Column::DueOn.lt(today))
@@ -420,7 +420,7 @@ pub struct HandOver {
 
 pub async fn hand_over(app: &App, who: &Principal, incident_id: &str, evidence_id: &str, input: HandOver) -> Result<()> {
     let mut errors = vec![];
-    crate::assets::required(&mut errors, "party", &input.party, 200);
+    crate::input::required(&mut errors, "party", &input.party, 200);
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }

@@ -74,7 +74,7 @@ pub async fn compute(app: &App, who: &Principal) -> Result<Kpis> {
         }
         offset += n;
     }
-    let japan = jiff::tz::TimeZone::get("Asia/Tokyo").unwrap_or(jiff::tz::TimeZone::UTC);
+    let japan = isms_core::calendar::japan();
     let (mut sev, mut kind): (BTreeMap<String, Acc>, BTreeMap<String, Acc>) = Default::default();
     let mut per: BTreeMap<(String, String), u64> = BTreeMap::new();
     let mut open = 0;

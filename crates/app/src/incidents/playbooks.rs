@@ -124,7 +124,7 @@ pub async fn save(app: &App, who: &Principal, input: PlaybookInput) -> Result<Pl
     }
     let mut errors = vec![];
     let code = isms_core::policies::parse_code(&input.code).map_err(|e| errors.push(e)).unwrap_or_default();
-    let name = crate::assets::required(&mut errors, "name", &input.name, 200);
+    let name = crate::input::required(&mut errors, "name", &input.name, 200);
     let kind = match input.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
         Some(k) => IncidentType::parse(k).map_err(|e| errors.push(e)).ok().map(|k| k.code().to_owned()),
         None => None,

@@ -80,7 +80,7 @@ pub async fn generate(app: &App, who: &Principal, incident_id: &str, input: Draf
     if !runs(&txn, who, &i).await? {
         return Err(AppError::Forbidden);
     }
-    let japan = jiff::tz::TimeZone::get("Asia/Tokyo").unwrap_or(jiff::tz::TimeZone::UTC);
+    let japan = isms_core::calendar::japan();
     let known = jiff::Timestamp::from_millisecond(i.discovered_ms).map(|t| t.to_zoned_datetime(japan).date()).ok();
     let known_on = match (known, lang) {
         (Some(d), DocLang::Ja) => format!("{}年{}月{}日", d.year(), d.month(), d.day()),
@@ -167,7 +167,7 @@ pub async fn edit(app: &App, who: &Principal, incident_id: &str, release_id: &st
         return Err(AppError::coded("body", "release-frozen", "an approved text no longer changes"));
     }
     let mut errors = vec![];
-    let body = crate::assets::required_text(&mut errors, "body", &input.body, 50_000);
+    let body = crate::input::required_text(&mut errors, "body", &input.body, 50_000);
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }

@@ -3,7 +3,7 @@
 //! incident with the events attached as evidence).
 
 use super::{in_scope, not_found_unless, scope};
-use crate::assets::blank_to_none;
+use crate::input::blank_to_none;
 use crate::{App, AppError, Page, Principal, Result, record};
 use isms_core::monitoring::{AlertState, Resolution, Severity, Step, next_state};
 use isms_core::{FieldError, Permission, Role};
@@ -733,8 +733,8 @@ pub async fn suppress(app: &App, who: &Principal, id: &str, input: SuppressInput
     let m = visible_alert(&txn, who, id).await?;
     who.require_for(Permission::MonitoringManage, m.company_id.as_deref())?;
     let mut errors = vec![];
-    let reason = crate::assets::required_text(&mut errors, "reason", &input.reason, 2000);
-    let today = crate::assets::today();
+    let reason = crate::input::required_text(&mut errors, "reason", &input.reason, 2000);
+    let today = isms_core::calendar::today();
     match input.expires_on.trim().parse::<jiff::civil::Date>() {
         Err(_) => errors.push(FieldError::coded("expires_on", "date", "is not a date (YYYY-MM-DD)").arg("value", input.expires_on.trim())),
         Ok(d) if d < today => errors.push(FieldError::coded("expires_on", "date-past", "may not be in the past")),

@@ -8,7 +8,7 @@
 //! good pull, and the reason shows on the feed.
 
 use super::{in_scope, scope};
-use crate::assets::{blank_to_none, required};
+use crate::input::{blank_to_none, required};
 use crate::{App, AppError, Principal, Result, record};
 use isms_core::monitoring::Severity;
 use isms_core::{FieldError, Permission};

@@ -10,7 +10,7 @@
 //! acknowledge.
 
 use super::{in_scope, not_found_unless, scope};
-use crate::assets::{blank_to_none, required, required_text};
+use crate::input::{blank_to_none, required, required_text};
 use crate::notify::{self, Notice};
 use crate::{App, AppError, Principal, Result, record};
 use isms_core::monitoring::{AlertState, Severity};
@@ -489,7 +489,7 @@ async fn check(app: &App, who: &Principal, input: &RotationInput) -> Result<Chec
             errors.push(FieldError::coded("starts", "required", "is required"));
             0
         }
-        s => crate::incidents::cases::parse_moment(s).unwrap_or_else(|| {
+        s => isms_core::calendar::parse_moment(s).unwrap_or_else(|| {
             errors.push(FieldError::coded("starts", "moment", format!("`{s}` is not a date and time such as 2026-11-26T09:30")).arg("value", s));
             0
         }),
@@ -644,7 +644,7 @@ pub async fn add_cover(app: &App, who: &Principal, rotation_id: &str, input: Cov
             errors.push(FieldError::coded(field, "required", "is required"));
             None
         }
-        s => crate::incidents::cases::parse_moment(s).or_else(|| {
+        s => isms_core::calendar::parse_moment(s).or_else(|| {
             errors.push(FieldError::coded(field, "moment", format!("`{s}` is not a date and time such as 2026-11-26T09:30")).arg("value", s));
             None
         }),

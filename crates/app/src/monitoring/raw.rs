@@ -4,7 +4,7 @@
 //! total size; the oldest go first.
 
 use super::alerts::{EventQuery, day_ms};
-use crate::assets::blank_to_none;
+use crate::input::blank_to_none;
 use crate::{App, Page, Principal, Result};
 use isms_core::Permission;
 use isms_store::monitoring::raw_event;

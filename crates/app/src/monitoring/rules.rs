@@ -5,7 +5,7 @@
 //! the previous one keeps working.
 
 use super::{in_scope, scope};
-use crate::assets::blank_to_none;
+use crate::input::blank_to_none;
 use crate::{App, AppError, Page, Principal, Result, record};
 use isms_core::monitoring::Severity;
 use isms_core::{FieldError, Permission};
@@ -701,11 +701,11 @@ pub async fn add_override(app: &App, who: &Principal, rule_id: &str, input: Over
     if field.as_deref().is_some_and(|f| f.chars().count() > 200 || f.contains(char::is_whitespace)) {
         errors.push(FieldError::coded("field", "field-name", "is not a field name"));
     }
-    let reason = crate::assets::required_text(&mut errors, "reason", &input.reason, 2000);
+    let reason = crate::input::required_text(&mut errors, "reason", &input.reason, 2000);
     let expires_on = match blank_to_none(&input.expires_on) {
         None => None,
         Some(d) => match d.parse::<jiff::civil::Date>() {
-            Ok(date) if date >= crate::assets::today() => Some(date.to_string()),
+            Ok(date) if date >= isms_core::calendar::today() => Some(date.to_string()),
             Ok(_) => {
                 errors.push(FieldError::coded("expires_on", "date-past", "may not be in the past"));
                 None

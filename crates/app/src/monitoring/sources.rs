@@ -3,7 +3,7 @@
 //! events sent with it belong to the source's company.
 
 use super::{in_scope, not_found_unless, scope};
-use crate::assets::{blank_to_none, required};
+use crate::input::{blank_to_none, required};
 use crate::{App, AppError, Page, Principal, Result, record};
 use isms_core::monitoring::{FieldMap, SourceKind, is_silent};
 use isms_core::{FieldError, Permission};

@@ -57,7 +57,7 @@ pub(crate) async fn build(app: &App, db: &impl ConnectionTrait, rows: Vec<docume
     let links = link::Entity::find().filter(link::Column::DocumentId.is_in(ids.clone())).all(db).await?;
     let current_ids: Vec<String> = rows.iter().filter_map(|d| d.current_version_id.clone()).collect();
     let current = version::Entity::find().filter(version::Column::Id.is_in(current_ids)).all(db).await?;
-    let today = crate::assets::today();
+    let today = isms_core::calendar::today();
     let remind = app.config().remind_days;
     rows.into_iter()
         .map(|d| {
@@ -144,7 +144,7 @@ pub async fn list(app: &App, who: &Principal, q: &DocQuery) -> Result<Page<Docum
     if let Some(c) = q.company_id.as_deref().filter(|c| !c.is_empty()) {
         sel = if c == "group" { sel.filter(document::Column::CompanyId.is_null()) } else { sel.filter(document::Column::CompanyId.eq(c)) };
     }
-    let today = crate::assets::today();
+    let today = isms_core::calendar::today();
     match q.status.as_deref() {
         Some("overdue") => sel = sel.filter(document::Column::Retired.eq(false)).filter(document::Column::ReviewDue.lt(today.to_string())),
         Some("due_soon") => {
@@ -304,9 +304,9 @@ async fn validate(app: &App, db: &impl ConnectionTrait, who: &Principal, input: 
     let mut errors = vec![];
     let code = parse_code(&input.code).map_err(|e| errors.push(e)).unwrap_or_default();
     let kind = DocKind::parse(&input.kind).map_err(|e| errors.push(e)).unwrap_or(DocKind::Guideline);
-    let title = crate::assets::required(&mut errors, "title", &input.title, 300);
+    let title = crate::input::required(&mut errors, "title", &input.title, 300);
     let language = DocLang::parse(&input.language).map_err(|e| errors.push(e)).unwrap_or(DocLang::Ja);
-    let company_id = crate::assets::blank_to_none(&input.company_id);
+    let company_id = crate::input::blank_to_none(&input.company_id);
     if let Some(c) = &company_id
         && company::Entity::find_by_id(c.clone()).one(db).await?.is_none()
     {
@@ -344,7 +344,7 @@ async fn validate(app: &App, db: &impl ConnectionTrait, who: &Principal, input: 
     if found != control_ids.len() as u64 {
         errors.push(FieldError::coded("control_ids", "no-control", "no such control"));
     }
-    let translation_id = crate::assets::blank_to_none(&input.translation_id);
+    let translation_id = crate::input::blank_to_none(&input.translation_id);
     if let Some(t) = &translation_id {
         match document::Entity::find_by_id(t.clone()).one(db).await? {
             Some(other) if Some(other.id.as_str()) == this => {

@@ -162,7 +162,7 @@ pub async fn remind_unacknowledged(app: &App, who: &Principal, doc_id: &str) -> 
     let done: HashSet<String> =
         acknowledgement::Entity::find().filter(acknowledgement::Column::VersionId.eq(cur.clone())).all(&txn).await?.into_iter().map(|a| a.person_id).collect();
     let scope = who.access.scope(isms_core::Permission::PoliciesManage);
-    let today = crate::assets::today();
+    let today = isms_core::calendar::today();
     let mut n = 0;
     for (pid, company, _) in audience(&txn, &d).await? {
         if done.contains(&pid) || !scope.covers(company.parse().ok()) {
@@ -217,7 +217,7 @@ pub async fn review(app: &App, who: &Principal, doc_id: &str, input: ReviewInput
     .await?;
     let company = d.company_id.clone();
     if outcome == ReviewOutcome::NoChange {
-        let due = next_review(crate::assets::today(), d.review_months).to_string();
+        let due = next_review(isms_core::calendar::today(), d.review_months).to_string();
         let mut am = d.into_active_model();
         am.review_due = Set(Some(due));
         am.updated_ms = Set(now_ms());
@@ -242,7 +242,7 @@ pub async fn review(app: &App, who: &Principal, doc_id: &str, input: ReviewInput
 /// Reminds owners of documents whose review falls due within the window or is overdue,
 /// once per document and due date.
 pub async fn remind_reviews(app: &App) -> Result<usize> {
-    let horizon = crate::assets::today().saturating_add(jiff::Span::new().days(app.config().remind_days)).to_string();
+    let horizon = isms_core::calendar::today().saturating_add(jiff::Span::new().days(app.config().remind_days)).to_string();
     let txn = app.store.write().await?;
     let due = document::Entity::find()
         .filter(document::Column::Retired.eq(false))
@@ -400,7 +400,7 @@ pub async fn public_file(app: &App, code: &str, file_id: &str) -> Result<att::Mo
 /// Reminds, once a week, everyone who has not confirmed reading a must-read document's
 /// version in force a week after it was published. Returns how many were reminded.
 pub async fn remind_unacknowledged_weekly(app: &App) -> Result<usize> {
-    let week = crate::assets::today().iso_week_date();
+    let week = isms_core::calendar::today().iso_week_date();
     let stamp = format!("{}-W{:02}", week.year(), week.week());
     let grace = now_ms() - 7 * 86_400_000;
     let db = app.store.conn();

@@ -134,7 +134,7 @@ pub(crate) async fn build(db: &impl ConnectionTrait, rows: Vec<version::Model>) 
 }
 
 fn check_text(errors: &mut Vec<FieldError>, title: &str, body: &str, summary: &str) {
-    crate::assets::required(errors, "title", title, 300);
+    crate::input::required(errors, "title", title, 300);
     if body.len() > 1_000_000 {
         errors.push(FieldError::coded("body", "too-long", "is longer than 1000000 characters").arg("max", "1000000"));
     }
@@ -482,7 +482,7 @@ pub async fn publish(app: &App, who: &Principal, doc_id: &str, number: i32) -> R
         set_state(&txn, p, retired, |am| am.retired_ms = Set(Some(now))).await?;
     }
     let saved = set_state(&txn, v, next, |am| am.published_ms = Set(Some(now))).await?;
-    let due = rules::next_review(crate::assets::today(), d.review_months).to_string();
+    let due = rules::next_review(isms_core::calendar::today(), d.review_months).to_string();
     let mut am = d.clone().into_active_model();
     am.current_version_id = Set(Some(saved.id.clone()));
     am.review_due = Set(Some(due.clone()));

@@ -138,7 +138,7 @@ async fn alert_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Prin
     let resolutions = Resolution::ALL.iter().map(|r| r.code()).collect();
     let kinds = isms_core::incidents::IncidentType::ALL.iter().map(|k| k.code()).collect();
     let suppressions = alerts::suppressions_of(&state.app, who, id).await.unwrap_or_default();
-    let suppress_until = isms_app::assets::today().checked_add(jiff::Span::new().days(7)).map(|d| d.to_string()).unwrap_or_default();
+    let suppress_until = isms_core::calendar::today().checked_add(jiff::Span::new().days(7)).map(|d| d.to_string()).unwrap_or_default();
     let sightings =
         if d.alert.kind == "indicator" { isms_app::monitoring::intel::sightings(&state.app, who, None, Some(id), 5).await.unwrap_or_default() } else { vec![] };
     let pages = isms_app::monitoring::oncall::pages_of(&state.app, who, id).await.unwrap_or_default();

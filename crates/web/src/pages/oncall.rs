@@ -38,8 +38,7 @@ fn number(field: &str, text: &str) -> Result<i64, FieldError> {
 
 /// A moment shown for editing, in Japan time like the form reads it.
 fn local(ms: i64) -> String {
-    let tz = jiff::tz::TimeZone::get("Asia/Tokyo").unwrap_or(jiff::tz::TimeZone::UTC);
-    jiff::Timestamp::from_millisecond(ms).map(|t| t.to_zoned_datetime(tz).strftime("%Y-%m-%dT%H:%M").to_string()).unwrap_or_default()
+    isms_core::calendar::zoned_at(ms).map(|z| z.strftime("%Y-%m-%dT%H:%M").to_string()).unwrap_or_default()
 }
 
 impl RotaForm {
@@ -77,7 +76,7 @@ impl RotaForm {
     }
 
     fn new_rotation() -> Self {
-        let monday = isms_app::assets::today();
+        let monday = isms_core::calendar::today();
         let back = monday.weekday().to_monday_zero_offset() as i64;
         let monday = monday.checked_sub(jiff::Span::new().days(back)).unwrap_or(monday);
         RotaForm {

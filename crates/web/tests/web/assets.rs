@@ -50,7 +50,7 @@ async fn findings_follow_the_register_and_refusals_change_nothing() {
         let aza = companies.iter().find(|c| c.code == "AZA").unwrap().id.clone();
         let admin = user_session(&s.app, "aza-admin", vec![grant(Role::CompanySecurityAdmin, Some(&aza))], None).await;
         let (admin_p, _) = isms_app::accounts::session_principal(&s.app, &admin.cookie).await.unwrap();
-        let expires = isms_app::assets::today().saturating_add(jiff::Span::new().days(30)).to_string();
+        let expires = isms_core::calendar::today().saturating_add(jiff::Span::new().days(30)).to_string();
         let e = conformance::accept(&s.app, &admin_p, &f[0].id, AcceptInput { reason: "compensated by pseudonymisation".into(), expires_on: expires.clone() })
             .await
             .unwrap_err();
@@ -81,7 +81,7 @@ async fn findings_follow_the_register_and_refusals_change_nothing() {
         let (emp_p, _) = isms_app::accounts::session_principal(&s.app, &emp.cookie).await.unwrap();
         assert!(register::list(&s.app, &emp_p, &all()).await.is_err());
         let staff = categories::list(&s.app, &sys).await.unwrap().into_iter().find(|c| c.code == "EMPLOYEE-PI").unwrap();
-        let back = isms_app::assets::today().saturating_add(jiff::Span::new().days(3)).to_string();
+        let back = isms_core::calendar::today().saturating_add(jiff::Span::new().days(3)).to_string();
         let t = takeouts::request(
             &s.app,
             &emp_p,
@@ -289,7 +289,7 @@ async fn owners_confirm_reviews_and_decide_on_their_assets() {
             .clone();
         let mut input: isms_app::assets::AssetInput = serde_json::from_value(serde_json::to_value(&rosters).unwrap()).unwrap();
         input.owner_id = Some(owner_person.employee_number.clone());
-        input.review_due = Some(isms_app::assets::today().saturating_sub(jiff::Span::new().days(1)).to_string());
+        input.review_due = Some(isms_core::calendar::today().saturating_sub(jiff::Span::new().days(1)).to_string());
         register::update(&s.app, &sys, &rosters.id, input).await.unwrap();
         let overdue = conformance::list(
             &s.app,
@@ -322,7 +322,7 @@ async fn owners_confirm_reviews_and_decide_on_their_assets() {
         assert!(register::confirm_review(&s.app, &emp_p, &rosters.id).await.is_err());
 
         // A request for the owner's asset reaches the owner, who may decide it.
-        let back = isms_app::assets::today().saturating_add(jiff::Span::new().days(2)).to_string();
+        let back = isms_core::calendar::today().saturating_add(jiff::Span::new().days(2)).to_string();
         let t = takeouts::request(
             &s.app,
             &emp_p,

@@ -420,7 +420,7 @@ async fn controls_and_risks_stay_within_their_company() {
         assert_eq!(risks::list(app, &secadmin, &RiskQuery { search: Some("no such words".into()), ..Default::default() }).await.unwrap().total, 0);
 
         // Only the risk owner accepts; a new score ends the acceptance.
-        let in_a_year = (isms_app::assets::today() + jiff::Span::new().days(365)).to_string();
+        let in_a_year = (isms_core::calendar::today() + jiff::Span::new().days(365)).to_string();
         assert_eq!(
             code_of(&risks::accept(app, &secadmin, &r.id, Acceptance { reason: "ok".into(), expires_on: in_a_year.clone() }).await.unwrap_err()),
             "risk-owner-only"
@@ -487,7 +487,7 @@ async fn controls_and_risks_stay_within_their_company() {
                 title: "Replace the readers".into(),
                 control_id: Some(mine.id.clone()),
                 owner_id: None,
-                due_on: isms_app::assets::today().to_string(),
+                due_on: isms_core::calendar::today().to_string(),
             },
         )
         .await
@@ -509,7 +509,7 @@ async fn overdue_reviews_and_actions_raise_findings_that_close_when_done() {
         let employee = acting_as(app, "employee").await.unwrap();
         let db = app.store.conn();
         use isms_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-        let past = (isms_app::assets::today() - jiff::Span::new().days(3)).to_string();
+        let past = (isms_core::calendar::today() - jiff::Span::new().days(3)).to_string();
         // A published document and a control fall overdue.
         let pol =
             isms_app::policies::documents::list(app, &ciso, &isms_app::policies::documents::DocQuery { search: Some("POL-001".into()), ..Default::default() })

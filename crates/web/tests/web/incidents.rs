@@ -337,7 +337,7 @@ async fn corrective_actions_observables_and_evidence() {
         // Corrective actions: the owner does it, someone else verifies it; it outlives the case.
         let owner = isms_app::accounts::acting_as(app, "employee").await.unwrap();
         let owner_person = isms_app::policies::my_person(s.db.store.conn(), &owner).await.unwrap().unwrap();
-        let past = isms_app::assets::today().yesterday().unwrap().to_string();
+        let past = isms_core::calendar::today().yesterday().unwrap().to_string();
         let e = followup::add_action(app, &csirt, &i.id, ActionInput { title: "".into(), owner_id: Some("E99999".into()), due_on: "soon".into() })
             .await
             .unwrap_err();
@@ -556,7 +556,7 @@ async fn drills_twice_a_year_run_as_exercise_cases() {
             drills::plan(app, &employee, PlanInput { title: "x".into(), planned_on: "2027-01-10".into(), company_id: None }).await,
             Err(AppError::Forbidden)
         ));
-        let soon = isms_app::assets::today().saturating_add(jiff::Span::new().days(7)).to_string();
+        let soon = isms_core::calendar::today().saturating_add(jiff::Span::new().days(7)).to_string();
         let d = drills::plan(app, &csirt, PlanInput { title: "Ransomware on the check-in system".into(), planned_on: soon, company_id: None }).await.unwrap();
         let after = drills::schedule(app, &csirt).await.unwrap();
         assert_eq!(after.gaps.len(), 1, "{:?}", after.gaps);

@@ -165,8 +165,8 @@ async fn taxii_feeds_pull_match_events_and_share_sightings() {
 
         // Suppressing the address's alert group: closed as benign, new matches raise nothing
         // until it is lifted; more than 90 days is refused with the reason.
-        let week = (isms_app::assets::today() + jiff::Span::new().days(7)).to_string();
-        let far = (isms_app::assets::today() + jiff::Span::new().days(200)).to_string();
+        let week = (isms_core::calendar::today() + jiff::Span::new().days(7)).to_string();
+        let far = (isms_core::calendar::today() + jiff::Span::new().days(200)).to_string();
         let sup = |until: &str| {
             analyst
                 .client

@@ -37,7 +37,7 @@ async fn review_reminders_reach_owners_once_by_inbox_and_mail() {
         let app = App::new(s.db.store.clone(), AppConfig { mail_enabled: true, ..test_config() }, AUDIT_KEY.to_vec());
         let db = s.db.store.conn();
         // Every owned asset falls due in five days.
-        let soon = isms_app::assets::today().saturating_add(jiff::Span::new().days(5)).to_string();
+        let soon = isms_core::calendar::today().saturating_add(jiff::Span::new().days(5)).to_string();
         db.execute_unprepared(&format!("UPDATE information_assets SET review_due = '{soon}' WHERE owner_id IS NOT NULL")).await.unwrap();
         let owned: Vec<(String, String, String)> = isms_store::assets::asset::Entity::find()
             .filter(isms_store::assets::asset::Column::OwnerId.is_not_null())
@@ -122,7 +122,7 @@ async fn review_reminders_reach_owners_once_by_inbox_and_mail() {
         db.execute_unprepared(&format!(
             "UPDATE information_assets SET owner_id = '{}', review_due = '{}' WHERE id = '{asset_id}'",
             person.id,
-            isms_app::assets::today()
+            isms_core::calendar::today()
         ))
         .await
         .unwrap();
@@ -135,7 +135,7 @@ async fn review_reminders_reach_owners_once_by_inbox_and_mail() {
         assert!(page.contains("id=\"notifications\"") && !page.contains(asset_name.as_str()), "{b:?}");
         db.execute_unprepared(&format!(
             "UPDATE information_assets SET review_due = '{}' WHERE id = '{asset_id}'",
-            isms_app::assets::today().yesterday().unwrap()
+            isms_core::calendar::today().yesterday().unwrap()
         ))
         .await
         .unwrap();

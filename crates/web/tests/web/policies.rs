@@ -92,7 +92,7 @@ async fn lifecycle_visibility_acknowledgement_and_public_pages() {
         assert_eq!(code_of(&versions::submit(app, &ciso, &d.id, 1).await.unwrap_err()), "version-state");
         let detail = documents::get(app, &ciso, &d.id).await.unwrap();
         assert_eq!(detail.document.current_version, Some(1));
-        let due = isms_core::policies::next_review(isms_app::assets::today(), 12).to_string();
+        let due = isms_core::policies::next_review(isms_core::calendar::today(), 12).to_string();
         assert_eq!(detail.document.review_due.as_deref(), Some(due.as_str()));
 
         // Everyone it applies to is asked; the employee reads and confirms this exact version.

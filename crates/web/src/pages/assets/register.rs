@@ -367,7 +367,7 @@ pub async fn my_reviews(State(state): State<WebState>, ctx: Ctx, headers: Header
     };
     let look = Lookup::load(&state, &who, ctx.lang.code(), false).await;
     let shell = Shell::new(&ctx, &headers, "reviews-title");
-    let r = render(&ReviewsPage { shell, rows, look, today: isms_app::assets::today().to_string() });
+    let r = render(&ReviewsPage { shell, rows, look, today: isms_core::calendar::today().to_string() });
     clear_flash(&state, r, &headers)
 }
 

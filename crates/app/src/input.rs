@@ -1,0 +1,41 @@
+//! Input fields as every use case reads them: optional values, required single lines and
+//! texts with their length and character rules, and dates. The field errors these return
+//! carry codes the catalogs translate.
+
+use isms_core::FieldError;
+
+/// An optional value: absent, empty or blank is `None`; otherwise trimmed.
+pub fn blank_to_none(s: &Option<String>) -> Option<String> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+}
+
+/// A single line that must be given (a title, a name): at most `max` characters, no
+/// control characters.
+pub fn required(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize) -> String {
+    let v = value.trim();
+    if v.is_empty() {
+        errors.push(FieldError::coded(field, "required", "is required"));
+    } else if v.chars().count() > max {
+        errors.push(FieldError::coded(field, "too-long", format!("is longer than {max} characters")).arg("max", max.to_string()));
+    } else if let Err(e) = isms_core::text::single_line(field, v) {
+        errors.push(e);
+    }
+    v.to_owned()
+}
+
+/// Text of one or more lines that must be given (a reason, a note).
+pub fn required_text(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize) -> String {
+    let v = value.trim();
+    if v.is_empty() {
+        errors.push(FieldError::coded(field, "required", "is required"));
+    } else if v.chars().count() > max {
+        errors.push(FieldError::coded(field, "too-long", format!("is longer than {max} characters")).arg("max", max.to_string()));
+    } else if let Err(e) = isms_core::text::multi_line(field, v) {
+        errors.push(e);
+    }
+    v.to_owned()
+}
+
+pub fn date_opt(errors: &mut Vec<FieldError>, field: &str, value: &Option<String>) -> Option<jiff::civil::Date> {
+    isms_core::org::parse_date(field, value.as_deref().unwrap_or("")).map_err(|e| errors.push(e)).ok().flatten()
+}
