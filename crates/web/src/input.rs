@@ -12,7 +12,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{Method, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use isms_core::FieldError;
 
 /// Routes whose bodies are machine data (received events), not text a person typed.
@@ -76,8 +76,9 @@ pub async fn refuse_control_characters(State(state): State<WebState>, req: Reque
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(b) => b,
-        // Too large or broken off: the handler's own extractor gives the usual answer.
-        Err(_) => return next.run(Request::from_parts(parts, Body::empty())).await,
+        // Over the limit (or broken off, when nobody reads the answer): what the body
+        // extractors answer too.
+        Err(_) => return (axum::http::StatusCode::PAYLOAD_TOO_LARGE, "the request body is larger than this instance accepts").into_response(),
     };
     let field = if is_form {
         form_field(&bytes)
