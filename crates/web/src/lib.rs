@@ -8,6 +8,7 @@ pub mod download;
 pub mod error;
 pub mod i18n;
 pub mod input;
+pub mod lookup;
 pub mod notices;
 pub mod ops;
 pub mod pages;

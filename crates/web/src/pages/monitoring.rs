@@ -5,7 +5,7 @@
 
 use crate::WebState;
 use crate::context::{Ctx, Who};
-use crate::pages::assets::Lookup;
+use crate::lookup::Lookup;
 use crate::pages::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
 use askama::Template;
 use axum::Form;
@@ -72,7 +72,7 @@ pub async fn queue(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, 
         (Ok(p), Ok(t)) => (p, t),
         (Err(e), _) | (_, Err(e)) => return crate::error::page_error(&ctx, e),
     };
-    let look = Lookup::load(&state, &who, ctx.lang.code(), false).await;
+    let look = Lookup::load(&state, &who, ctx.lang.code()).await;
     let shell = Shell::new(&ctx, &headers, "monitoring-title");
     let query = query_of(&ctx);
     let (prev, next) = pager_links("/monitoring", &query, q.offset.unwrap_or(0), page.total);
@@ -89,7 +89,7 @@ pub async fn queue_rows(State(state): State<WebState>, ctx: Ctx, headers: Header
         Ok(p) => p,
         Err(e) => return crate::error::page_error(&ctx, e),
     };
-    let look = Lookup::load(&state, &who, ctx.lang.code(), false).await;
+    let look = Lookup::load(&state, &who, ctx.lang.code()).await;
     let shell = Shell::new(&ctx, &headers, "monitoring-title");
     render(&QueueRows { shell, rows: page.items, look, query: query_of(&ctx) })
 }
@@ -131,7 +131,7 @@ async fn alert_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Prin
         Err(e) => return crate::error::page_error(ctx, e),
     };
     let people = if d.can_manage { alerts::assignable(&state.app, d.alert.company_id.as_deref()).await.unwrap_or_default() } else { vec![] };
-    let look = Lookup::load(state, who, ctx.lang.code(), false).await;
+    let look = Lookup::load(state, who, ctx.lang.code()).await;
     let shell = Shell::new(ctx, headers, "alert-title").crumb("/monitoring", "monitoring-title").titled(d.alert.title.clone());
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
@@ -296,7 +296,7 @@ async fn sources_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Pr
         Ok(r) => r,
         Err(e) => return crate::error::page_error(ctx, e),
     };
-    let look = Lookup::load(state, who, ctx.lang.code(), false).await;
+    let look = Lookup::load(state, who, ctx.lang.code()).await;
     let shell = Shell::new(ctx, headers, "sources-title").crumb("/monitoring", "monitoring-title");
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
@@ -355,7 +355,7 @@ async fn source_page(
         Ok(s) => s,
         Err(e) => return crate::error::page_error(ctx, e),
     };
-    let look = Lookup::load(state, who, ctx.lang.code(), false).await;
+    let look = Lookup::load(state, who, ctx.lang.code()).await;
     let shell =
         Shell::new(ctx, headers, "source-title").crumb("/monitoring", "monitoring-title").crumb("/monitoring/sources", "sources-title").titled(s.name.clone());
     let form = FormState::new(&shell, errors);
@@ -531,7 +531,7 @@ async fn rule_page(
         },
         None => None,
     };
-    let look = Lookup::load(state, who, ctx.lang.code(), false).await;
+    let look = Lookup::load(state, who, ctx.lang.code()).await;
     let shell = Shell::new(ctx, headers, if d.is_some() { "rule-title" } else { "rule-new-title" })
         .crumb("/monitoring", "monitoring-title")
         .crumb("/monitoring/rules", "rules-title");
@@ -677,7 +677,7 @@ pub async fn overview(State(state): State<WebState>, ctx: Ctx, headers: HeaderMa
         Ok(o) => o,
         Err(e) => return crate::error::page_error(&ctx, e),
     };
-    let look = Lookup::load(&state, &who, ctx.lang.code(), false).await;
+    let look = Lookup::load(&state, &who, ctx.lang.code()).await;
     let shell = Shell::new(&ctx, &headers, "monitoring-overview-title").crumb("/monitoring", "monitoring-title");
     render(&OverviewPage { shell, o, look })
 }

@@ -3,7 +3,7 @@
 
 use crate::WebState;
 use crate::context::{Ctx, Who};
-use crate::pages::assets::Lookup;
+use crate::lookup::Lookup;
 use crate::pages::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render_form};
 use askama::Template;
 use axum::Form;
@@ -148,7 +148,7 @@ async fn rotations_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &
         Ok(r) => r,
         Err(e) => return crate::error::page_error(ctx, e),
     };
-    let look = Lookup::load(state, who, ctx.lang.code(), false).await;
+    let look = Lookup::load(state, who, ctx.lang.code()).await;
     let can_manage = who.access.can(Permission::MonitoringManage);
     let people = if can_manage { people(state, &look).await } else { vec![] };
     let shell = Shell::new(ctx, headers, "oncall-title").crumb("/monitoring", "monitoring-title");
@@ -216,7 +216,7 @@ async fn rotation_page(
         Ok(d) => d,
         Err(e) => return crate::error::page_error(ctx, e),
     };
-    let look = Lookup::load(state, who, ctx.lang.code(), false).await;
+    let look = Lookup::load(state, who, ctx.lang.code()).await;
     let can_manage = who.access.can_for(Permission::MonitoringManage, d.rotation.company_id.as_deref().and_then(|c| c.parse().ok()));
     let people = if can_manage { people(state, &look).await } else { vec![] };
     let shell = Shell::new(ctx, headers, "rotation-title")

@@ -3,7 +3,7 @@
 
 use crate::WebState;
 use crate::context::{Ctx, Who};
-use crate::pages::assets::Lookup;
+use crate::lookup::Lookup;
 use crate::pages::shell::{Shell, clear_flash, redirect_with_flash, render};
 use askama::Template;
 use axum::extract::{Query, State};
@@ -31,7 +31,7 @@ pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, W
         Ok(r) => r,
         Err(e) => return crate::error::page_error(&ctx, e),
     };
-    let look = Lookup::load(&state, &who, ctx.lang.code(), false).await;
+    let look = Lookup::load(&state, &who, ctx.lang.code()).await;
     let shell = Shell::new(&ctx, &headers, "review-findings-title");
     let can_check = who.access.can(Permission::ComplianceManage);
     let query = ctx.path_and_query.split_once('?').map(|(_, q)| q.to_owned()).unwrap_or_default();
@@ -41,7 +41,7 @@ pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, W
 
 async fn export_rows(state: &WebState, ctx: &Ctx, who: &isms_app::Principal, q: &FindingQuery) -> isms_app::Result<Vec<Vec<String>>> {
     let t = |k: &str| ctx.i18n.get(ctx.lang, k);
-    let look = Lookup::load(state, who, ctx.lang.code(), false).await;
+    let look = Lookup::load(state, who, ctx.lang.code()).await;
     let mut q = q.clone();
     q.limit = 500;
     q.offset = 0;

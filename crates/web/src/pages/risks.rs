@@ -4,7 +4,7 @@
 
 use crate::WebState;
 use crate::context::{Ctx, Who};
-use crate::pages::assets::Lookup;
+use crate::lookup::Lookup;
 use crate::pages::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
 use askama::Template;
 use axum::Form;
@@ -117,7 +117,7 @@ pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, W
     };
     let HeatMap { matrix, inherent, residual } = heat;
     let lang = ctx.lang.code();
-    let look = Lookup::load(&state, &who, lang, false).await.with_people(&state, result.items.iter().map(|r| r.owner_id.clone())).await;
+    let look = Lookup::load(&state, &who, lang).await.with_people(&state, result.items.iter().map(|r| r.owner_id.clone())).await;
     let query = ctx.path_and_query.split_once('?').map(|(_, q)| q.to_owned()).unwrap_or_default();
     let shell = Shell::new(&ctx, &headers, "risks-title");
     let mut words = std::collections::HashMap::new();
@@ -153,7 +153,7 @@ async fn export_rows(state: &WebState, ctx: &Ctx, who: &Principal, q: &RiskQuery
     q.limit = 1000;
     q.offset = 0;
     let t = |k: &str| ctx.i18n.get(ctx.lang, k);
-    let look = Lookup::load(state, who, ctx.lang.code(), false).await;
+    let look = Lookup::load(state, who, ctx.lang.code()).await;
     let mut rows = vec![
         [
             "col-ref",
@@ -236,7 +236,7 @@ async fn show_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Princ
         Err(e) => return crate::error::page_error(ctx, e),
     };
     let owners = std::iter::once(d.risk.owner_id.clone()).chain(d.actions.iter().map(|a| a.owner_id.clone()));
-    let look = Lookup::load(state, who, ctx.lang.code(), false).await.with_people(state, owners.collect::<Vec<_>>()).await;
+    let look = Lookup::load(state, who, ctx.lang.code()).await.with_people(state, owners.collect::<Vec<_>>()).await;
     let shell = Shell::new(ctx, headers, "risk-title").crumb("/risks", "risks-title").titled(format!("{} {}", d.risk.reference, d.risk.title));
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
@@ -335,7 +335,7 @@ async fn form_page(
     title: &str,
     errors: Vec<isms_core::FieldError>,
 ) -> Response {
-    let look = Lookup::load(state, who, ctx.lang.code(), false).await;
+    let look = Lookup::load(state, who, ctx.lang.code()).await;
     let matrix = risks::matrix(&state.app).await.unwrap_or_default();
     let controls =
         isms_app::compliance::controls::list(&state.app, who, &ControlQuery { limit: 500, ..Default::default() }).await.map(|p| p.items).unwrap_or_default();

@@ -11,26 +11,28 @@ pub mod transfer;
 use crate::WebState;
 use isms_app::Principal;
 use isms_app::assets::{Category, Support};
-use isms_app::org::{Company, Department};
 use isms_core::Permission;
-use std::collections::HashMap;
 
-/// Names to show for ids on the register's pages, loaded once per page within the
-/// reader's scope.
+/// The names the register's pages show: the kernel's organisation names, plus handling
+/// categories and (where asked) supporting assets. Pages of modules that link to assets
+/// (incidents, policies) use it too.
 pub struct Lookup {
-    pub companies: Vec<Company>,
-    pub departments: Vec<Department>,
+    names: crate::lookup::Lookup,
     pub categories: Vec<Category>,
     pub supports: Vec<Support>,
-    people: HashMap<String, (String, String)>,
-    lang: &'static str,
+}
+
+impl std::ops::Deref for Lookup {
+    type Target = crate::lookup::Lookup;
+    fn deref(&self) -> &Self::Target {
+        &self.names
+    }
 }
 
 impl Lookup {
     pub async fn load(state: &WebState, who: &Principal, lang: &'static str, with_supports: bool) -> Self {
         let app = &state.app;
-        let companies = isms_app::org::list_companies(app, who).await.unwrap_or_default();
-        let departments = isms_app::org::list_departments(app, who).await.unwrap_or_default();
+        let names = crate::lookup::Lookup::load(state, who, lang).await;
         let categories = isms_app::assets::categories::list(app, who).await.unwrap_or_default();
         let supports = if with_supports && who.access.can(Permission::AssetsRead) {
             let q = isms_store::assets::SupportQuery { limit: 5_000, ..Default::default() };
@@ -38,27 +40,15 @@ impl Lookup {
         } else {
             vec![]
         };
-        Self { companies, departments, categories, supports, people: HashMap::new(), lang }
+        Self { names, categories, supports }
     }
 
     /// Adds the names of these people (owners, requesters) to the lookup.
     pub async fn with_people(mut self, state: &WebState, ids: impl IntoIterator<Item = Option<String>>) -> Self {
-        let ids: Vec<String> = ids.into_iter().flatten().filter(|i| !self.people.contains_key(i)).collect();
-        if let Ok(found) = isms_app::people::names(&state.app, &ids).await {
-            self.people.extend(found);
-        }
+        self.names = self.names.with_people(state, ids).await;
         self
     }
 
-    pub fn company(&self, id: &str) -> String {
-        self.companies.iter().find(|c| c.id == id).map(|c| c.code.clone()).unwrap_or_default()
-    }
-    pub fn department(&self, id: &Option<String>) -> String {
-        id.as_ref().and_then(|d| self.departments.iter().find(|x| &x.id == d)).map(|d| d.name.clone()).unwrap_or_default()
-    }
-    pub fn department_code(&self, id: &Option<String>) -> String {
-        id.as_ref().and_then(|d| self.departments.iter().find(|x| &x.id == d)).map(|d| d.code.clone()).unwrap_or_default()
-    }
     pub fn category(&self, id: &str) -> String {
         self.categories.iter().find(|c| c.id == id).map(|c| c.name_in(self.lang).to_owned()).unwrap_or_default()
     }
@@ -70,12 +60,6 @@ impl Lookup {
     }
     pub fn support(&self, id: &str) -> String {
         self.supports.iter().find(|s| s.id == id).map(|s| s.name.clone()).unwrap_or_default()
-    }
-    pub fn person(&self, id: &Option<String>) -> String {
-        id.as_ref().and_then(|p| self.people.get(p)).map(|(name, number)| format!("{name} ({number})")).unwrap_or_default()
-    }
-    pub fn person_number(&self, id: &Option<String>) -> String {
-        id.as_ref().and_then(|p| self.people.get(p)).map(|(_, number)| number.clone()).unwrap_or_default()
     }
 }
 

@@ -3,7 +3,7 @@
 
 use crate::WebState;
 use crate::context::{Ctx, Who};
-use crate::pages::assets::Lookup;
+use crate::lookup::Lookup;
 use crate::pages::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
 use askama::Template;
 use axum::Form;
@@ -41,7 +41,7 @@ pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, W
         Ok(r) => r,
         Err(e) => return crate::error::page_error(&ctx, e),
     };
-    let look = Lookup::load(&state, &who, ctx.lang.code(), false).await.with_people(&state, result.items.iter().map(|c| c.owner_id.clone())).await;
+    let look = Lookup::load(&state, &who, ctx.lang.code()).await.with_people(&state, result.items.iter().map(|c| c.owner_id.clone())).await;
     let query = ctx.path_and_query.split_once('?').map(|(_, q)| q.to_owned()).unwrap_or_default();
     let shell = Shell::new(&ctx, &headers, "controls-title").crumb("/frameworks", "frameworks-title");
     let r = render(&ListPage {
@@ -63,7 +63,7 @@ async fn export_rows(state: &WebState, ctx: &Ctx, who: &Principal, q: &ControlQu
     q.offset = 0;
     let i18n = &ctx.i18n;
     let t = |k: &str| i18n.get(ctx.lang, k);
-    let look = Lookup::load(state, who, ctx.lang.code(), false).await;
+    let look = Lookup::load(state, who, ctx.lang.code()).await;
     let mut rows = vec![
         ["field-code", "field-title", "col-status", "col-company", "col-owner", "col-review-due", "col-requirements", "col-evidence", "col-latest-evidence"]
             .iter()
@@ -135,7 +135,7 @@ async fn show_page(
         Ok(d) => d,
         Err(e) => return crate::error::page_error(ctx, e),
     };
-    let look = Lookup::load(state, who, ctx.lang.code(), false).await.with_people(state, [d.control.owner_id.clone()]).await;
+    let look = Lookup::load(state, who, ctx.lang.code()).await.with_people(state, [d.control.owner_id.clone()]).await;
     let shell = Shell::new(ctx, headers, "control-title").crumb("/controls", "controls-title").titled(format!("{} {}", d.control.code, d.control.title));
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
@@ -222,7 +222,7 @@ async fn form_page(
     title: &str,
     errors: Vec<isms_core::FieldError>,
 ) -> Response {
-    let look = Lookup::load(state, who, ctx.lang.code(), false).await;
+    let look = Lookup::load(state, who, ctx.lang.code()).await;
     let mut groups = vec![];
     for f in frameworks::list(&state.app, who).await.unwrap_or_default() {
         if let Ok(d) = frameworks::get(&state.app, who, &f.id).await {
