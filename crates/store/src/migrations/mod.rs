@@ -15,6 +15,7 @@ mod m0007_ingest;
 mod m0008_intel;
 mod m0009_oncall_raw_events;
 mod m0010_sign_in_throttle;
+mod m0011_foreign_key_indexes;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_intel::Migration),
             Box::new(m0009_oncall_raw_events::Migration),
             Box::new(m0010_sign_in_throttle::Migration),
+            Box::new(m0011_foreign_key_indexes::Migration),
         ]
     }
 }

@@ -18,6 +18,7 @@ mod ops;
 mod people;
 mod policies;
 mod raw;
+mod schema;
 mod security;
 
 /// The value of the first hidden `_csrf` field in a page.
