@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test kit: a failed step is a failed test")]
 
+pub mod hook;
 pub mod smtp;
 pub mod taxii;
 

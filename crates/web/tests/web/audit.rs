@@ -96,24 +96,10 @@ async fn a_cut_tail_with_a_rewritten_head_is_found_by_the_checkpoint() {
 #[tokio::test]
 async fn checkpoints_reach_a_hook_that_asks_for_them() {
     use isms_app::notify::{Delivery, HookConfig, HookFormat, HookSender, HookTarget, deliver_hooks};
-    use std::sync::{Arc, Mutex};
-    let got: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
-    let g = got.clone();
-    let router = axum::Router::new().route(
-        "/collector",
-        axum::routing::post(move |axum::Json(v): axum::Json<serde_json::Value>| {
-            let g = g.clone();
-            async move {
-                g.lock().unwrap().push(v);
-                axum::http::StatusCode::OK
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.ok() });
+    let hook = isms_testkit::hook::Receiver::start("/collector", 0).await;
+    let addr = hook.addr;
     for b in backends() {
-        got.lock().unwrap().clear();
+        hook.reset();
         let s = TestServer::start(b).await;
         s.demo().await;
         let dir = tempfile::tempdir().unwrap();
@@ -150,7 +136,7 @@ async fn checkpoints_reach_a_hook_that_asks_for_them() {
         // Two checkpoints in one five-minute bucket give one event (two if the bucket turned).
         let expected = if bucket() == start { 1 } else { 2 };
         assert_eq!(sent, Delivery { sent: expected, retrying: 0, failed: 0 }, "{b:?}");
-        let bodies = got.lock().unwrap().clone();
+        let bodies = hook.bodies();
         let text = bodies[0].to_string();
         let line = bodies[0]["args"]["line"].as_str().unwrap_or_else(|| panic!("{b:?}: no line in {text}"));
         let c = isms_core::audit::Checkpoint::from_line(isms_testkit::AUDIT_KEY, line).unwrap();

@@ -172,30 +172,11 @@ async fn review_reminders_reach_owners_once_by_inbox_and_mail() {
 #[tokio::test]
 async fn incident_events_reach_a_chat_webhook_with_retries() {
     use isms_app::notify::{HookConfig, HookFormat, HookSender, HookTarget, deliver_hooks};
-    use std::sync::{Arc, Mutex};
     // A receiver like a chat tool's incoming webhook: the first call fails with 503.
-    let got: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
-    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let (g, c) = (got.clone(), calls.clone());
-    let router = axum::Router::new().route(
-        "/hooks/T0K3N",
-        axum::routing::post(move |axum::Json(v): axum::Json<serde_json::Value>| {
-            let (g, c) = (g.clone(), c.clone());
-            async move {
-                if c.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
-                    return axum::http::StatusCode::SERVICE_UNAVAILABLE;
-                }
-                g.lock().unwrap().push(v);
-                axum::http::StatusCode::OK
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.ok() });
+    let hook = isms_testkit::hook::Receiver::start("/hooks/T0K3N", 1).await;
+    let addr = hook.addr;
     for b in backends() {
-        got.lock().unwrap().clear();
-        calls.store(0, std::sync::atomic::Ordering::SeqCst);
+        hook.reset();
         let s = TestServer::start(b).await;
         s.demo().await;
         let hooks = vec![HookConfig { name: "csirt-chat".into(), events: vec!["incident-reported".into()] }];
@@ -234,7 +215,7 @@ async fn incident_events_reach_a_chat_webhook_with_retries() {
             .await
             .unwrap();
         assert_eq!(deliver_hooks(&app, &sender, &r, 10).await.unwrap().sent, 1);
-        let bodies = got.lock().unwrap().clone();
+        let bodies = hook.bodies();
         assert_eq!(bodies.len(), 1);
         let text = bodies[0]["text"].as_str().unwrap();
         assert!(text.contains(&i.reference) && text.contains("Ransom note on a kiosk") && text.contains(&format!("/incidents/{}", i.id)), "{text}");

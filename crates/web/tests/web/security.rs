@@ -445,21 +445,13 @@ async fn a_csv_export_imports_back_to_the_same_values() {
         let p = isms_app::assets::transfer::preview(&s.app, &who, "assets.csv", &assets).await.unwrap_or_else(|e| panic!("{b:?}: {e:?}"));
         assert_eq!(p.creates, 0, "{b:?}: a re-imported name did not match its asset");
         let people = session.client.get(s.url("/people/export.csv")).send().await.unwrap().bytes().await.unwrap();
-        let before: Vec<String> = isms_app::people::list(&s.app, &who, &isms_store::org::PeopleQuery { limit: 500, ..Default::default() })
-            .await
-            .unwrap()
-            .items
-            .into_iter()
-            .map(|p| p.name)
-            .collect();
+        let names = || async {
+            let q = isms_store::org::PeopleQuery { limit: 500, ..Default::default() };
+            isms_app::people::list(&s.app, &who, &q).await.unwrap().items.into_iter().map(|p| p.name).collect::<Vec<String>>()
+        };
+        let before = names().await;
         isms_app::people::import_csv(&s.app, &who, &people, |_, _| {}).await.unwrap_or_else(|e| panic!("{b:?}: {e:?}"));
-        let after: Vec<String> = isms_app::people::list(&s.app, &who, &isms_store::org::PeopleQuery { limit: 500, ..Default::default() })
-            .await
-            .unwrap()
-            .items
-            .into_iter()
-            .map(|p| p.name)
-            .collect();
+        let after = names().await;
         assert!(before.iter().all(|n| n.starts_with('-')));
         assert_eq!(before, after, "{b:?}");
         s.db.drop_schema().await;
