@@ -12,25 +12,23 @@ pub fn blank_to_none(s: &Option<String>) -> Option<String> {
 /// A single line that must be given (a title, a name): at most `max` characters, no
 /// control characters.
 pub fn required(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize) -> String {
-    let v = value.trim();
-    if v.is_empty() {
-        errors.push(FieldError::coded(field, "required", "is required"));
-    } else if v.chars().count() > max {
-        errors.push(FieldError::coded(field, "too-long", format!("is longer than {max} characters")).arg("max", max.to_string()));
-    } else if let Err(e) = isms_core::text::single_line(field, v) {
-        errors.push(e);
-    }
-    v.to_owned()
+    given(errors, field, value, max, isms_core::text::single_line)
 }
 
 /// Text of one or more lines that must be given (a reason, a note).
 pub fn required_text(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize) -> String {
+    given(errors, field, value, max, isms_core::text::multi_line)
+}
+
+/// Trimmed; refused when blank, longer than `max` characters, or holding what `chars`
+/// refuses.
+fn given(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize, chars: fn(&str, &str) -> Result<(), FieldError>) -> String {
     let v = value.trim();
     if v.is_empty() {
         errors.push(FieldError::coded(field, "required", "is required"));
     } else if v.chars().count() > max {
         errors.push(FieldError::coded(field, "too-long", format!("is longer than {max} characters")).arg("max", max.to_string()));
-    } else if let Err(e) = isms_core::text::multi_line(field, v) {
+    } else if let Err(e) = chars(field, v) {
         errors.push(e);
     }
     v.to_owned()
