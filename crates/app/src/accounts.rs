@@ -15,6 +15,26 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::time::Duration;
 
+/// What this instance keeps for sign-in: the principal behind a session or token hash
+/// (for 5 seconds at most, and never past the session's end), and a password hash made
+/// with this instance's parameters, checked when a name has none, so an unknown name
+/// costs what a known one does.
+struct Shared {
+    principals: isms_kernel::cache::Keyed<(Principal, Option<SessionInfo>, i64)>,
+    dummy_hash: std::sync::OnceLock<String>,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Shared { principals: isms_kernel::cache::Keyed::new(std::time::Duration::from_secs(5)), dummy_hash: Default::default() }
+    }
+}
+
+fn cached_principal(app: &App, key: &str, generation: u64, now_ms: i64) -> Option<(Principal, Option<SessionInfo>)> {
+    let (p, s, expires_ms) = app.shared::<Shared>().principals.get(key, generation)?;
+    (now_ms < expires_ms).then_some((p, s))
+}
+
 const MIN_PASSWORD: usize = 12;
 
 fn argon(app: &App) -> Argon2<'static> {
@@ -84,7 +104,8 @@ pub fn hash_password(app: &App, password: &str) -> Result<String> {
 fn verify_password(app: &App, password: &str, phc: Option<&str>) -> bool {
     // Without a stored hash, still spend the same effort on a hash made with the same
     // parameters, so timing does not reveal which user names exist.
-    let stored = phc.unwrap_or_else(|| app.dummy_hash());
+    let shared = app.shared::<Shared>();
+    let stored = phc.unwrap_or_else(|| shared.dummy_hash.get_or_init(|| hash_password(app, "no such user, no such password").unwrap_or_default()));
     match PasswordHash::new(stored) {
         Ok(h) => argon(app).verify_password(password.as_bytes(), &h).is_ok() && phc.is_some(),
         Err(_) => false,
@@ -281,7 +302,7 @@ pub async fn session_principal(app: &App, token: &str) -> Result<(Principal, Ses
     // Read the generation before the database: a write committing meanwhile makes this
     // entry stale at once.
     let generation = app.store.generation();
-    if let Some((p, Some(info))) = app.caches().principal(&id, generation, now) {
+    if let Some((p, Some(info))) = cached_principal(app, &id, generation, now) {
         return Ok((p, info));
     }
     let s = session::Entity::find_by_id(id.clone()).one(db).await?.ok_or(AppError::Unauthenticated)?;
@@ -315,7 +336,7 @@ pub async fn session_principal(app: &App, token: &str) -> Result<(Principal, Ses
         session_id: Some(s.id),
     };
     let expires = s.expires_ms.min(s.last_seen_ms.max(now) + idle_limit);
-    app.caches().put_principal(id, generation, p.clone(), Some(info.clone()), expires);
+    app.shared::<Shared>().principals.put(id, generation, (p.clone(), Some(info.clone()), expires));
     Ok((p, info))
 }
 
@@ -1051,7 +1072,7 @@ pub async fn token_principal(app: &App, token: &str) -> Result<Principal> {
     let db = app.store.conn();
     let key = format!("token:{}", token_hash(token));
     let generation = app.store.generation();
-    if let Some((p, None)) = app.caches().principal(&key, generation, now_ms()) {
+    if let Some((p, None)) = cached_principal(app, &key, generation, now_ms()) {
         return Ok(p);
     }
     let t = api_token::Entity::find().filter(api_token::Column::TokenHash.eq(token_hash(token))).one(db).await?.ok_or(AppError::Unauthenticated)?;
@@ -1090,7 +1111,7 @@ pub async fn token_principal(app: &App, token: &str) -> Result<Principal> {
         time_zone: None,
         session_id: None,
     };
-    app.caches().put_principal(key, generation, p.clone(), None, t.expires_ms);
+    app.shared::<Shared>().principals.put(key, generation, (p.clone(), None, t.expires_ms));
     Ok(p)
 }
 

@@ -117,15 +117,25 @@ fn model(id: String, code: String, name: String, input: &CategoryInput, created_
     }
 }
 
+/// The categories as last read, for 30 seconds at most: nearly every asset page shows them.
+struct Cached(isms_kernel::cache::Slot<Vec<Category>>);
+
+impl Default for Cached {
+    fn default() -> Self {
+        Cached(isms_kernel::cache::Slot::new(std::time::Duration::from_secs(30)))
+    }
+}
+
 /// Every category. Categories are the group's, so anyone who reads assets or requests a
 /// take-out reads them.
 pub async fn list(app: &App, _who: &Principal) -> Result<Vec<Category>> {
     let generation = app.store.generation();
-    if let Some(c) = app.caches().categories(generation) {
+    let shared = app.shared::<Cached>();
+    if let Some(c) = shared.0.get(generation) {
         return Ok(c);
     }
     let c = all(app.store.conn()).await?;
-    app.caches().put_categories(generation, c.clone());
+    shared.0.put(generation, c.clone());
     Ok(c)
 }
 

@@ -705,7 +705,7 @@ impl Suppressed {
 /// instance) and when the earliest one ends.
 pub async fn suppressed(app: &App) -> Result<std::sync::Arc<Suppressed>> {
     use isms_store::monitoring::suppression;
-    app.monitoring()
+    super::shared(app)
         .suppressed
         .get(app, |app| async move {
             let rows = suppression::Entity::find().filter(suppression::Column::LiftedMs.is_null()).all(app.store.conn()).await?;
@@ -789,9 +789,9 @@ pub async fn suppress(app: &App, who: &Principal, id: &str, input: SuppressInput
         json!({"suppression": s.id, "reason": reason, "expires_on": s.expires_on}),
     )
     .await?;
-    app.monitoring().suppressed.bump(&txn).await?;
+    super::shared(app).suppressed.bump(&txn).await?;
     txn.commit().await?;
-    app.monitoring().suppressed.changed();
+    super::shared(app).suppressed.changed();
     Ok(s.into())
 }
 
@@ -810,9 +810,9 @@ pub async fn lift(app: &App, who: &Principal, suppression_id: &str) -> Result<Su
     a.lifted_by = Set(who.user_id.clone());
     let s = a.update(&txn).await?;
     record(app, &txn, who, "monitoring.alert.lift", "alert_suppression", Some(&s.id), s.company_id.as_deref(), json!({"group_key": s.group_key})).await?;
-    app.monitoring().suppressed.bump(&txn).await?;
+    super::shared(app).suppressed.bump(&txn).await?;
     txn.commit().await?;
-    app.monitoring().suppressed.changed();
+    super::shared(app).suppressed.changed();
     Ok(s.into())
 }
 

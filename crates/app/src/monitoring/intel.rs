@@ -350,10 +350,10 @@ pub async fn update_feed(app: &App, who: &Principal, id: &str, input: FeedInput)
     let m = a.update(&txn).await.map_err(|e| name_taken(e.into()))?;
     record(app, &txn, who, "monitoring.feed.update", "intel_feed", Some(&m.id), None, json!({"before": before, "after": audit_view(&m)})).await?;
     if enabled_before != m.enabled {
-        app.monitoring().intel.bump(&txn).await?;
+        super::shared(app).intel.bump(&txn).await?;
     }
     txn.commit().await?;
-    app.monitoring().intel.changed();
+    super::shared(app).intel.changed();
     Ok(m.into())
 }
 
@@ -370,9 +370,9 @@ pub async fn delete_feed(app: &App, who: &Principal, id: &str) -> Result<()> {
     }
     feed_row::Entity::delete_by_id(id.to_owned()).exec(&txn).await?;
     record(app, &txn, who, "monitoring.feed.delete", "intel_feed", Some(id), None, json!({"name": m.name, "indicators": ids.len()})).await?;
-    app.monitoring().intel.bump(&txn).await?;
+    super::shared(app).intel.bump(&txn).await?;
     txn.commit().await?;
-    app.monitoring().intel.changed();
+    super::shared(app).intel.changed();
     Ok(())
 }
 
@@ -541,7 +541,7 @@ async fn store_parsed(
         .filter(feed_row::Column::Id.eq(feed.id.clone()))
         .exec(txn)
         .await?;
-    app.monitoring().intel.bump(txn).await?;
+    super::shared(app).intel.bump(txn).await?;
     Ok(report)
 }
 
@@ -586,7 +586,7 @@ pub async fn import(app: &App, who: &Principal, feed_id: &str, bytes: &[u8], for
     )
     .await?;
     txn.commit().await?;
-    app.monitoring().intel.changed();
+    super::shared(app).intel.changed();
     Ok(report)
 }
 
@@ -791,7 +791,7 @@ async fn pull(app: &App, who: &Principal, m: feed_row::Model) -> Result<ImportRe
             )
             .await?;
             txn.commit().await?;
-            app.monitoring().intel.changed();
+            super::shared(app).intel.changed();
             Ok(report)
         }
         Err(reason) => {
@@ -870,7 +870,7 @@ pub struct Compiled {
 /// The indicator set, rebuilt when indicators change here or on another instance, and
 /// when an indicator's validity begins or ends.
 pub async fn compiled(app: &App) -> Result<Arc<Compiled>> {
-    app.monitoring().intel.get(app, |app| async move { build(&app).await }).await
+    super::shared(app).intel.get(app, |app| async move { build(&app).await }).await
 }
 
 async fn build(app: &App) -> Result<(Compiled, Option<i64>)> {

@@ -165,8 +165,7 @@ pub(crate) fn not_found_unless(ok: bool) -> Result<()> {
     if ok { Ok(()) } else { Err(AppError::NotFound) }
 }
 
-impl App {
-    pub(crate) fn monitoring(&self) -> &Shared {
-        &self.inner.monitoring
-    }
+/// This instance's monitoring state.
+pub(crate) fn shared(app: &App) -> Arc<Shared> {
+    app.shared::<Shared>()
 }

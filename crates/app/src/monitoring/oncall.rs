@@ -55,7 +55,7 @@ impl Roster {
 }
 
 pub(crate) async fn roster(app: &App) -> Result<std::sync::Arc<Roster>> {
-    app.monitoring().oncall.get(app, |app| async move { Ok((load(app.store.conn()).await?, None)) }).await
+    super::shared(app).oncall.get(app, |app| async move { Ok((load(app.store.conn()).await?, None)) }).await
 }
 
 /// The schedules of these rotations: members in turn order and covers not yet over.
@@ -538,7 +538,7 @@ async fn write_members(txn: &impl ConnectionTrait, rotation_id: &str, members: &
 }
 
 async fn changed(app: &App, txn: &impl ConnectionTrait) -> Result<()> {
-    app.monitoring().oncall.bump(txn).await
+    super::shared(app).oncall.bump(txn).await
 }
 
 pub async fn create(app: &App, who: &Principal, input: RotationInput) -> Result<Rotation> {
@@ -571,7 +571,7 @@ pub async fn create(app: &App, who: &Principal, input: RotationInput) -> Result<
     changed(app, &txn).await?;
     record(app, &txn, who, "monitoring.oncall.create", "oncall_rotation", Some(&id), c.company_id.as_deref(), json!({"after": input})).await?;
     txn.commit().await?;
-    app.monitoring().oncall.changed();
+    super::shared(app).oncall.changed();
     Ok(get(app, who, &id).await?.rotation)
 }
 
@@ -600,7 +600,7 @@ pub async fn update(app: &App, who: &Principal, id: &str, input: RotationInput) 
     changed(app, &txn).await?;
     record(app, &txn, who, "monitoring.oncall.update", "oncall_rotation", Some(id), c.company_id.as_deref(), json!({"before": before, "after": input})).await?;
     txn.commit().await?;
-    app.monitoring().oncall.changed();
+    super::shared(app).oncall.changed();
     Ok(get(app, who, id).await?.rotation)
 }
 
@@ -612,7 +612,7 @@ pub async fn delete(app: &App, who: &Principal, id: &str) -> Result<()> {
     changed(app, &txn).await?;
     record(app, &txn, who, "monitoring.oncall.delete", "oncall_rotation", Some(id), m.company_id.as_deref(), json!({"name": m.name})).await?;
     txn.commit().await?;
-    app.monitoring().oncall.changed();
+    super::shared(app).oncall.changed();
     Ok(())
 }
 
@@ -688,7 +688,7 @@ pub async fn add_cover(app: &App, who: &Principal, rotation_id: &str, input: Cov
     )
     .await?;
     txn.commit().await?;
-    app.monitoring().oncall.changed();
+    super::shared(app).oncall.changed();
     Ok(CoverView { id, user_id, name: name.unwrap_or_default(), from_ms: from, until_ms: until, reason })
 }
 
@@ -711,6 +711,6 @@ pub async fn remove_cover(app: &App, who: &Principal, cover_id: &str) -> Result<
     )
     .await?;
     txn.commit().await?;
-    app.monitoring().oncall.changed();
+    super::shared(app).oncall.changed();
     Ok(())
 }

@@ -13,18 +13,8 @@ use isms_store::sea_orm::sea_query::{Expr, ExprTrait};
 use isms_store::sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
-/// How long raw events are kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Retention {
-    pub days: i64,
-    pub max_bytes: i64,
-}
-
-impl Default for Retention {
-    fn default() -> Self {
-        Retention { days: 7, max_bytes: 1024 * 1024 * 1024 }
-    }
-}
+/// How long raw events are kept (a setting of the kernel's `AppConfig`).
+pub use crate::RawRetention as Retention;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RawHit {

@@ -88,7 +88,7 @@ pub(crate) fn date_end_ms(d: &str) -> Option<i64> {
 /// The compiled rules, rebuilt when a rule changed here or on another instance. While a
 /// rebuild runs, callers keep the previous engine, so events are never held up by it.
 pub async fn compiled(app: &App) -> Result<Arc<Compiled>> {
-    app.monitoring().rules.get(app, |app| async move { Ok((build(&app).await?, None)) }).await
+    super::shared(app).rules.get(app, |app| async move { Ok((build(&app).await?, None)) }).await
 }
 
 async fn build(app: &App) -> Result<Compiled> {
@@ -495,7 +495,7 @@ pub async fn import(app: &App, who: &Principal, files: Vec<ImportFile>) -> Resul
             }
         }
     }
-    app.monitoring().rules.bump(&txn).await?;
+    super::shared(app).rules.bump(&txn).await?;
     record(
         app,
         &txn,
@@ -508,7 +508,7 @@ pub async fn import(app: &App, who: &Principal, files: Vec<ImportFile>) -> Resul
     )
     .await?;
     txn.commit().await?;
-    app.monitoring().rules.changed();
+    super::shared(app).rules.changed();
     Ok(report)
 }
 
@@ -559,10 +559,10 @@ pub async fn create(app: &App, who: &Principal, input: RuleInput) -> Result<Rule
         updated_ms: now,
     };
     let m = m.into_active_model().insert(&txn).await?;
-    app.monitoring().rules.bump(&txn).await?;
+    super::shared(app).rules.bump(&txn).await?;
     record(app, &txn, who, "monitoring.rule.create", "detection_rule", Some(&m.id), None, json!({"title": m.title, "enabled": m.enabled})).await?;
     txn.commit().await?;
-    app.monitoring().rules.changed();
+    super::shared(app).rules.changed();
     Ok(m.into())
 }
 
@@ -594,7 +594,7 @@ pub async fn update(app: &App, who: &Principal, id: &str, input: RuleInput) -> R
     a.error = Set(None);
     a.updated_ms = Set(now_ms());
     let m = a.update(&txn).await?;
-    app.monitoring().rules.bump(&txn).await?;
+    super::shared(app).rules.bump(&txn).await?;
     record(
         app,
         &txn,
@@ -607,7 +607,7 @@ pub async fn update(app: &App, who: &Principal, id: &str, input: RuleInput) -> R
     )
     .await?;
     txn.commit().await?;
-    app.monitoring().rules.changed();
+    super::shared(app).rules.changed();
     Ok(m.into())
 }
 
@@ -621,7 +621,7 @@ pub async fn set_enabled(app: &App, who: &Principal, id: &str, enabled: bool) ->
     a.enabled = Set(enabled);
     a.updated_ms = Set(now_ms());
     let m = a.update(&txn).await?;
-    app.monitoring().rules.bump(&txn).await?;
+    super::shared(app).rules.bump(&txn).await?;
     record(
         app,
         &txn,
@@ -634,7 +634,7 @@ pub async fn set_enabled(app: &App, who: &Principal, id: &str, enabled: bool) ->
     )
     .await?;
     txn.commit().await?;
-    app.monitoring().rules.changed();
+    super::shared(app).rules.changed();
     Ok(m.into())
 }
 
@@ -734,7 +734,7 @@ pub async fn add_override(app: &App, who: &Principal, rule_id: &str, input: Over
         created_ms: now_ms(),
     };
     let m = m.into_active_model().insert(&txn).await?;
-    app.monitoring().rules.bump(&txn).await?;
+    super::shared(app).rules.bump(&txn).await?;
     record(
         app,
         &txn,
@@ -747,7 +747,7 @@ pub async fn add_override(app: &App, who: &Principal, rule_id: &str, input: Over
     )
     .await?;
     txn.commit().await?;
-    app.monitoring().rules.changed();
+    super::shared(app).rules.changed();
     Ok(OverrideView {
         id: m.id,
         company_id: m.company_id,
@@ -771,7 +771,7 @@ pub async fn remove_override(app: &App, who: &Principal, rule_id: &str, override
         return Err(AppError::Forbidden);
     }
     rule_override::Entity::delete_by_id(o.id.clone()).exec(&txn).await?;
-    app.monitoring().rules.bump(&txn).await?;
+    super::shared(app).rules.bump(&txn).await?;
     record(
         app,
         &txn,
@@ -784,7 +784,7 @@ pub async fn remove_override(app: &App, who: &Principal, rule_id: &str, override
     )
     .await?;
     txn.commit().await?;
-    app.monitoring().rules.changed();
+    super::shared(app).rules.changed();
     Ok(())
 }
 

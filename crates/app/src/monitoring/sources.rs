@@ -176,7 +176,7 @@ pub async fn create(app: &App, who: &Principal, input: SourceInput) -> Result<Is
     let m = m.into_active_model().insert(&txn).await.map_err(|e| name_taken(e.into()))?;
     record(app, &txn, who, "monitoring.source.create", "event_source", Some(&m.id), m.company_id.as_deref(), json!({"name": m.name, "kind": m.kind})).await?;
     txn.commit().await?;
-    app.monitoring().sources_changed();
+    super::shared(app).sources_changed();
     Ok(Issued { source: m.into(), token })
 }
 
@@ -207,7 +207,7 @@ pub async fn update(app: &App, who: &Principal, id: &str, input: SourceInput) ->
     let after = json!({"name": m.name, "company_id": m.company_id, "kind": m.kind, "field_map": m.field_map, "expected_secs": m.expected_secs, "enabled": m.enabled, "keep_raw": m.keep_raw});
     record(app, &txn, who, "monitoring.source.update", "event_source", Some(&m.id), m.company_id.as_deref(), json!({"before": before, "after": after})).await?;
     txn.commit().await?;
-    app.monitoring().sources_changed();
+    super::shared(app).sources_changed();
     Ok(m.into())
 }
 
@@ -224,7 +224,7 @@ pub async fn rotate_token(app: &App, who: &Principal, id: &str) -> Result<Issued
     let m = a.update(&txn).await?;
     record(app, &txn, who, "monitoring.source.rotate", "event_source", Some(&m.id), m.company_id.as_deref(), json!({})).await?;
     txn.commit().await?;
-    app.monitoring().sources_changed();
+    super::shared(app).sources_changed();
     Ok(Issued { source: m.into(), token })
 }
 
@@ -268,7 +268,7 @@ async fn lookup(
     missing: fn() -> AppError,
 ) -> Result<Arc<SourceCtx>> {
     let now = now_ms();
-    let shared = app.monitoring();
+    let shared = super::shared(app);
     if let Some((ctx, at)) = shared.sources.lock().ok().and_then(|m| m.get(&key).cloned())
         && now - at < TOKEN_TTL_MS
     {

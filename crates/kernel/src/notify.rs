@@ -65,7 +65,7 @@ async fn insert(db: &impl ConnectionTrait, am: notification::ActiveModel) -> Res
 }
 
 /// Tells a person: in their inbox if they have an account, and by e-mail to their address.
-pub(crate) async fn to_person(app: &App, db: &impl ConnectionTrait, person_id: &str, n: &Notice) -> Result<bool> {
+pub async fn to_person(app: &App, db: &impl ConnectionTrait, person_id: &str, n: &Notice) -> Result<bool> {
     let Some(p) = person::Entity::find_by_id(person_id.to_owned()).one(db).await? else { return Ok(false) };
     if p.status != "active" {
         return Ok(false);
@@ -75,7 +75,7 @@ pub(crate) async fn to_person(app: &App, db: &impl ConnectionTrait, person_id: &
 }
 
 /// Tells the holder of an account (and their person's address, if linked).
-pub(crate) async fn to_user(app: &App, db: &impl ConnectionTrait, user_id: &str, n: &Notice) -> Result<bool> {
+pub async fn to_user(app: &App, db: &impl ConnectionTrait, user_id: &str, n: &Notice) -> Result<bool> {
     let Some(u) = user::Entity::find_by_id(user_id.to_owned()).one(db).await? else { return Ok(false) };
     if u.disabled {
         return Ok(false);
@@ -325,7 +325,7 @@ pub struct HookConfig {
 }
 
 /// Queues an event for every hook that wants `n.kind`, in the caller's transaction.
-pub(crate) async fn event(app: &App, db: &impl ConnectionTrait, n: &Notice) -> Result<usize> {
+pub async fn event(app: &App, db: &impl ConnectionTrait, n: &Notice) -> Result<usize> {
     use isms_store::notices::webhook;
     let mut queued = 0;
     for h in app.config().webhooks.iter().filter(|h| h.events.iter().any(|e| e == n.kind || e == "*")) {
