@@ -4,7 +4,6 @@
 //! What every domain shares (the `App`, `Principal`, errors, the audit entry, input fields,
 //! the outbox, the writers) is the kernel's, re-exported here while domains move out.
 
-pub mod accounts;
 pub mod assets;
 pub mod audit;
 pub mod compliance;
@@ -12,10 +11,8 @@ pub mod demo;
 pub mod findings;
 pub mod incidents;
 pub mod monitoring;
-pub mod org;
-pub mod people;
 pub mod policies;
 pub mod risks;
-pub mod setup;
 
 pub use isms_kernel::*;
+pub use isms_org::{accounts, org, people, setup};

@@ -2,8 +2,8 @@
 //! administrator. The link's token is kept only as a hash and expires.
 
 use crate::accounts::{self, GrantView, NewUser, UserView};
-use crate::{App, AppError, Principal, Result, random_token, token_hash};
 use isms_core::Role;
+use isms_kernel::{App, AppError, Principal, Result, random_token, token_hash};
 use isms_store::{accounts as store, now_ms, settings};
 
 const KEY: &str = "setup_token";

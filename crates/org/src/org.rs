@@ -1,8 +1,8 @@
 //! Group companies and departments: listing within scope, creating and renaming.
 
-use crate::{App, AppError, Principal, Result, record};
 use isms_core::org::{Code, Name};
 use isms_core::{CompanyId, DepartmentId, FieldError, Permission};
+use isms_kernel::{App, AppError, Principal, Result, record};
 use isms_store::now_ms;
 use isms_store::org::{self, company, department};
 use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
@@ -192,7 +192,7 @@ pub async fn rename_company(app: &App, who: &Principal, id: &str, name: &str, na
 }
 
 /// Turns a unique-key violation into an error on the field that caused it.
-pub(crate) fn conflict_on(e: isms_store::sea_orm::DbErr, field: &str, code: &'static str, message: &str) -> AppError {
+pub fn conflict_on(e: isms_store::sea_orm::DbErr, field: &str, code: &'static str, message: &str) -> AppError {
     match AppError::from(e) {
         AppError::Conflict(_) => AppError::coded(field, code, message),
         other => other,

@@ -2,9 +2,9 @@
 //! edit, deactivate leavers (their account is disabled at once) and import from CSV
 //! all-or-nothing.
 
-use crate::{App, AppError, Principal, Result, record};
 use isms_core::org::{Email, EmployeeNumber, EmploymentStatus, Name, parse_date};
 use isms_core::{FieldError, Permission, PersonId};
+use isms_kernel::{App, AppError, Principal, Result, record};
 use isms_store::accounts::{api_token, session, user};
 use isms_store::now_ms;
 use isms_store::org::{self, PeopleQuery, company, department, person};
@@ -64,7 +64,7 @@ pub struct PersonInput {
     pub left_on: Option<String>,
 }
 
-pub use crate::Page;
+pub use isms_kernel::Page;
 
 pub async fn list(app: &App, who: &Principal, q: &PeopleQuery) -> Result<Page<Person>> {
     let within = who.within(Permission::PeopleRead)?;
@@ -142,8 +142,8 @@ pub async fn resolve_person_ref(db: &impl ConnectionTrait, field: &str, r: Optio
 
 /// A required person reference (id or employee number) checked while a form's errors are
 /// collected: a missing or unknown one joins `errors` and yields an empty id.
-pub(crate) async fn required_person(db: &impl ConnectionTrait, field: &str, value: &str, errors: &mut Vec<FieldError>) -> Result<String> {
-    match resolve_person_ref(db, field, crate::input::blank_to_none(&Some(value.to_owned()))).await {
+pub async fn required_person(db: &impl ConnectionTrait, field: &str, value: &str, errors: &mut Vec<FieldError>) -> Result<String> {
+    match resolve_person_ref(db, field, isms_kernel::input::blank_to_none(&Some(value.to_owned()))).await {
         Ok(Some(id)) => Ok(id),
         Ok(None) => {
             errors.push(FieldError::coded(field, "required", "is required"));
@@ -183,9 +183,9 @@ async fn check_links(db: &impl ConnectionTrait, company_id: &str, department_id:
 pub async fn create(app: &App, who: &Principal, input: PersonInput) -> Result<Person> {
     who.require_for(Permission::PeopleManage, Some(input.company_id.trim()))?;
     let v = validate(&input).map_err(AppError::Invalid)?;
-    let department_id = crate::input::blank_to_none(&input.department_id);
+    let department_id = isms_kernel::input::blank_to_none(&input.department_id);
     let txn = app.store.write().await?;
-    let manager_id = resolve_person_ref(&txn, "manager_id", crate::input::blank_to_none(&input.manager_id)).await?;
+    let manager_id = resolve_person_ref(&txn, "manager_id", isms_kernel::input::blank_to_none(&input.manager_id)).await?;
     check_links(&txn, input.company_id.trim(), department_id.as_deref(), manager_id.as_deref(), None).await?;
     let now = now_ms();
     let saved = person::Model {
@@ -241,8 +241,8 @@ pub async fn update(app: &App, who: &Principal, id: &str, input: PersonInput) ->
     let v = validate(&input).map_err(AppError::Invalid)?;
     // Moving a person to another company needs the right there too.
     who.require_for(Permission::PeopleManage, Some(input.company_id.trim()))?;
-    let department_id = crate::input::blank_to_none(&input.department_id);
-    let manager_id = resolve_person_ref(&txn, "manager_id", crate::input::blank_to_none(&input.manager_id)).await?;
+    let department_id = isms_kernel::input::blank_to_none(&input.department_id);
+    let manager_id = resolve_person_ref(&txn, "manager_id", isms_kernel::input::blank_to_none(&input.manager_id)).await?;
     check_links(&txn, input.company_id.trim(), department_id.as_deref(), manager_id.as_deref(), Some(id)).await?;
     let before = summary(&m);
     let was_left = m.status == EmploymentStatus::Left.code();
@@ -425,7 +425,7 @@ pub async fn import_csv(app: &App, who: &Principal, data: &[u8], mut progress: i
             }
         };
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
-        let get = |name: &str| crate::sheet::typed(col.get(name).and_then(|&i| rec.get(i)).unwrap_or("")).to_owned();
+        let get = |name: &str| isms_kernel::sheet::typed(col.get(name).and_then(|&i| rec.get(i)).unwrap_or("")).to_owned();
         let company_code = get("company_code").to_uppercase();
         let company = companies.get(&company_code);
         if company.is_none() {

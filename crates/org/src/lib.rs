@@ -1,0 +1,9 @@
+//! The organisation and who may act in it: the group's companies and departments, the
+//! people register (joiners, movers, leavers, imported from HR), user accounts with their
+//! sign-in, second factor, role grants and API tokens, and the first administrator's setup.
+//! Every other domain stands on this one.
+
+pub mod accounts;
+pub mod org;
+pub mod people;
+pub mod setup;
