@@ -4,7 +4,6 @@
 //! What every domain shares (the `App`, `Principal`, errors, the audit entry, input fields,
 //! the outbox, the writers) is the kernel's, re-exported here while domains move out.
 
-pub mod assets;
 pub mod audit;
 pub mod compliance;
 pub mod demo;
@@ -14,5 +13,6 @@ pub mod monitoring;
 pub mod policies;
 pub mod risks;
 
+pub use isms_assets as assets;
 pub use isms_kernel::*;
 pub use isms_org::{accounts, org, people, setup};

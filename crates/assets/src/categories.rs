@@ -2,9 +2,9 @@
 //! the CISO changes them; every change re-checks the assets of the category.
 
 use super::conformance::{self, Target};
-use crate::{App, AppError, Principal, Result, record};
 use isms_core::assets::{Disposal, Egress, HandlingRules, default_categories};
 use isms_core::{FieldError, Permission};
+use isms_kernel::{App, AppError, Principal, Result, record};
 use isms_store::assets::{asset, category, cloud_approval, takeout};
 use isms_store::now_ms;
 use isms_store::sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder};
@@ -79,7 +79,7 @@ fn validate(input: &CategoryInput) -> std::result::Result<(String, String), Vec<
             String::new()
         }
     };
-    let name = crate::input::required(&mut errors, "name", &input.name, 200);
+    let name = isms_kernel::input::required(&mut errors, "name", &input.name, 200);
     if let Err(e) = input.rules.validate() {
         errors.extend(e);
     }
@@ -92,7 +92,7 @@ fn model(id: String, code: String, name: String, input: &CategoryInput, created_
         id,
         code,
         name,
-        name_ja: crate::input::blank_to_none(&input.name_ja),
+        name_ja: isms_kernel::input::blank_to_none(&input.name_ja),
         description: input.description.trim().to_owned(),
         customer_information: r.customer_information,
         personal_information: r.personal_information,

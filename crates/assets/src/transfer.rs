@@ -6,9 +6,9 @@
 
 use super::conformance::{self, Target};
 use super::register::{self, AssetInput};
-use crate::people::{ImportError, ImportFailure, ImportSummary};
-use crate::{App, AppError, Principal, record};
 use isms_core::Permission;
+use isms_kernel::{App, AppError, Principal, record};
+use isms_org::people::{ImportError, ImportFailure, ImportSummary};
 use isms_store::assets::{asset, category, staged_import, support};
 use isms_store::now_ms;
 use isms_store::org::{self, person};
@@ -109,7 +109,7 @@ fn cells(file_name: &str, data: &[u8]) -> std::result::Result<Vec<(u64, Vec<Stri
             args: vec![],
         })?;
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
-        out.push((line, rec.iter().map(|c| crate::sheet::typed(c).to_owned()).collect()));
+        out.push((line, rec.iter().map(|c| isms_kernel::sheet::typed(c).to_owned()).collect()));
     }
     Ok(out)
 }

@@ -5,9 +5,9 @@
 //! resolves its finding; one that comes back reopens it; an accepted exception holds
 //! until its expiry.
 
-use crate::{App, AppError, Principal, Result, record};
 use isms_core::assets::{AssetFacts, CheckSettings, HandlingRules, Medium, Rule, SupportFacts, SupportKind, check_asset};
 use isms_core::{FieldError, Permission};
+use isms_kernel::{App, AppError, Principal, Result, record};
 use isms_store::assets::{self as tables, FindingQuery, asset, finding, link, support, takeout};
 use isms_store::now_ms;
 use isms_store::sea_orm::sea_query::Expr;
@@ -495,7 +495,7 @@ pub async fn recheck_all(app: &App, who: &Principal) -> Result<RecheckSummary> {
     Ok(s)
 }
 
-pub use crate::Page;
+pub use isms_kernel::Page;
 
 pub async fn list(app: &App, who: &Principal, q: &FindingQuery) -> Result<Page<Finding>> {
     let within = who.within(Permission::AssetsRead)?;
@@ -540,11 +540,11 @@ pub async fn accept(app: &App, who: &Principal, id: &str, input: AcceptInput) ->
         return Err(AppError::coded("finding", "customer-exception-needs-ciso", "an exception on customer information is approved group-wide (by the CISO)"));
     }
     let mut errors = vec![];
-    let reason = crate::input::required_text(&mut errors, "reason", &input.reason, 2000);
+    let reason = isms_kernel::input::required_text(&mut errors, "reason", &input.reason, 2000);
     if !reason.is_empty() && reason.chars().count() < 10 {
         errors.push(FieldError::coded("reason", "reason-short", "say why in at least 10 characters"));
     }
-    let expires = crate::input::date_opt(&mut errors, "expires_on", &Some(input.expires_on.clone()));
+    let expires = isms_kernel::input::date_opt(&mut errors, "expires_on", &Some(input.expires_on.clone()));
     let today = isms_core::calendar::today();
     match expires {
         None if errors.iter().all(|e| e.field != "expires_on") => errors.push(FieldError::coded("expires_on", "required", "is required")),

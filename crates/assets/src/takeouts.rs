@@ -3,9 +3,9 @@
 //! owner) decides, never the requester; the register shows what is outside, and a return
 //! that is overdue becomes a finding at the next full re-check.
 
-use crate::{App, AppError, Principal, Result, record};
 use isms_core::assets::{Egress, HandlingRules};
 use isms_core::{FieldError, Permission};
+use isms_kernel::{App, AppError, Principal, Result, record};
 use isms_store::accounts::user;
 use isms_store::assets::{asset, category, finding, takeout};
 use isms_store::now_ms;
@@ -111,8 +111,8 @@ pub async fn request(app: &App, who: &Principal, input: TakeoutInput) -> Result<
     let txn = app.store.write().await?;
     let (uid, me) = requester(&txn, who).await?;
     let mut errors = vec![];
-    let what = crate::input::required(&mut errors, "what", &input.what, 300);
-    let purpose = crate::input::required_text(&mut errors, "purpose", &input.purpose, 2000);
+    let what = isms_kernel::input::required(&mut errors, "what", &input.what, 300);
+    let purpose = isms_kernel::input::required_text(&mut errors, "purpose", &input.purpose, 2000);
     if input.destination.chars().count() > 200 {
         errors.push(FieldError::coded("destination", "too-long", "is longer than 200 characters").arg("max", "200"));
     }
@@ -124,7 +124,7 @@ pub async fn request(app: &App, who: &Principal, input: TakeoutInput) -> Result<
         );
     }
     let today = isms_core::calendar::today();
-    match crate::input::date_opt(&mut errors, "return_by", &Some(input.return_by.clone())) {
+    match isms_kernel::input::date_opt(&mut errors, "return_by", &Some(input.return_by.clone())) {
         None if errors.iter().all(|e| e.field != "return_by") => errors.push(FieldError::coded("return_by", "required", "is required")),
         Some(d) if d < today => errors.push(FieldError::coded("return_by", "date-not-past", "may not be in the past")),
         Some(d) if d > today.saturating_add(jiff::Span::new().years(1)) => {
@@ -150,7 +150,7 @@ pub async fn request(app: &App, who: &Principal, input: TakeoutInput) -> Result<
             }
         }
     }
-    let asset_id = crate::input::blank_to_none(&input.asset_id);
+    let asset_id = isms_kernel::input::blank_to_none(&input.asset_id);
     if let Some(a) = &asset_id {
         match asset::Entity::find_by_id(a.clone()).one(&txn).await? {
             Some(m) if m.company_id == me.company_id && Some(&m.category_id) == cat.as_ref().map(|c| &c.id) => {}

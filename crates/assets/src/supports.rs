@@ -3,9 +3,9 @@
 //! every asset the holder holds.
 
 use super::conformance::{self, Target};
-use crate::{App, AppError, Principal, Result, record};
 use isms_core::assets::SupportKind;
 use isms_core::{FieldError, Permission};
+use isms_kernel::{App, AppError, Principal, Result, record};
 use isms_store::assets::{self as tables, SupportQuery, category, cloud_approval, link, support};
 use isms_store::now_ms;
 use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Unchanged, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter};
@@ -95,7 +95,7 @@ pub struct SupportInput {
     pub approved_categories: Vec<String>,
 }
 
-pub use crate::Page;
+pub use isms_kernel::Page;
 
 pub async fn list(app: &App, who: &Principal, q: &SupportQuery) -> Result<Page<Support>> {
     let within = who.within(Permission::AssetsRead)?;
@@ -140,8 +140,8 @@ struct Valid {
 fn validate(input: &SupportInput) -> std::result::Result<Valid, Vec<FieldError>> {
     let mut errors = vec![];
     let kind = SupportKind::parse(&input.kind).map_err(|e| errors.push(e)).ok();
-    let name = crate::input::required(&mut errors, "name", &input.name, 200);
-    let patched = crate::input::date_opt(&mut errors, "patched_on", &input.patched_on);
+    let name = isms_kernel::input::required(&mut errors, "name", &input.name, 200);
+    let patched = isms_kernel::input::date_opt(&mut errors, "patched_on", &input.patched_on);
     if input.company_id.trim().is_empty() {
         errors.push(FieldError::coded("company_id", "required", "is required"));
     }
@@ -156,7 +156,7 @@ fn validate(input: &SupportInput) -> std::result::Result<Valid, Vec<FieldError>>
     }
     match kind {
         Some(kind) if errors.is_empty() => {
-            Ok(Valid { kind, name, patched_on: patched.map(|d| d.to_string()), owner_id: crate::input::blank_to_none(&input.owner_id) })
+            Ok(Valid { kind, name, patched_on: patched.map(|d| d.to_string()), owner_id: isms_kernel::input::blank_to_none(&input.owner_id) })
         }
         _ => Err(errors),
     }

@@ -10,7 +10,7 @@ pub mod supports;
 pub mod takeouts;
 pub mod transfer;
 
-use crate::{AppError, Result};
+use isms_kernel::{AppError, Result};
 use isms_store::org::{company, department, person};
 use isms_store::sea_orm::ConnectionTrait;
 use isms_store::sea_orm::EntityTrait;

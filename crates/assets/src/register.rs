@@ -2,9 +2,9 @@
 //! change re-checks the asset against its category's rules in the same transaction.
 
 use super::conformance::{self, Target};
-use crate::{App, AppError, Principal, Result, record};
 use isms_core::assets::Medium;
 use isms_core::{FieldError, Permission};
+use isms_kernel::{App, AppError, Principal, Result, record};
 use isms_store::accounts::user;
 use isms_store::assets::{self as tables, AssetQuery, asset, category, link, support};
 use isms_store::now_ms;
@@ -59,7 +59,7 @@ pub struct AssetInput {
     pub supports: Vec<String>,
 }
 
-pub use crate::Page;
+pub use isms_kernel::Page;
 
 pub(crate) async fn build(db: &impl ConnectionTrait, rows: Vec<asset::Model>) -> Result<Vec<Asset>> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
@@ -126,9 +126,9 @@ pub(super) struct Valid {
 
 pub(super) fn validate(input: &AssetInput) -> std::result::Result<Valid, Vec<FieldError>> {
     let mut errors = vec![];
-    let name = crate::input::required(&mut errors, "name", &input.name, 200);
+    let name = isms_kernel::input::required(&mut errors, "name", &input.name, 200);
     let medium = Medium::parse_as("medium", &input.medium).map_err(|e| errors.push(e)).ok();
-    let review_due = crate::input::date_opt(&mut errors, "review_due", &input.review_due);
+    let review_due = isms_kernel::input::date_opt(&mut errors, "review_due", &input.review_due);
     let review_months = input.review_months.unwrap_or(12);
     if !(1..=60).contains(&review_months) {
         errors.push(FieldError::coded("review_months", "review-months-range", "must be between 1 and 60").arg("value", review_months.to_string()));
@@ -146,7 +146,7 @@ pub(super) fn validate(input: &AssetInput) -> std::result::Result<Valid, Vec<Fie
         review_due.unwrap_or_else(|| isms_core::calendar::today().saturating_add(jiff::Span::new().months(review_months.clamp(1, 60)))).to_string();
     match medium {
         Some(medium) if errors.is_empty() => {
-            Ok(Valid { name, medium, review_due, review_months, department_id: crate::input::blank_to_none(&input.department_id) })
+            Ok(Valid { name, medium, review_due, review_months, department_id: isms_kernel::input::blank_to_none(&input.department_id) })
         }
         _ => Err(errors),
     }
@@ -211,7 +211,7 @@ pub async fn create(app: &App, who: &Principal, input: AssetInput) -> Result<Ass
     let v = validate(&input).map_err(AppError::Invalid)?;
     who.require_for(Permission::AssetsManage, Some(input.company_id.trim()))?;
     let txn = app.store.write().await?;
-    let owner = crate::people::resolve_person_ref(&txn, "owner_id", crate::input::blank_to_none(&input.owner_id)).await?;
+    let owner = isms_org::people::resolve_person_ref(&txn, "owner_id", isms_kernel::input::blank_to_none(&input.owner_id)).await?;
     super::check_org(&txn, input.company_id.trim(), v.department_id.as_deref(), owner.as_deref()).await?;
     let (supports, customer) = check_links(&txn, who, &input).await?;
     let saved =
@@ -231,7 +231,7 @@ pub async fn update(app: &App, who: &Principal, id: &str, input: AssetInput) -> 
     // Scope first: a record out of reach looks absent, whatever the body says.
     let v = validate(&input).map_err(AppError::Invalid)?;
     who.require_for(Permission::AssetsManage, Some(input.company_id.trim()))?;
-    let owner = crate::people::resolve_person_ref(&txn, "owner_id", crate::input::blank_to_none(&input.owner_id)).await?;
+    let owner = isms_org::people::resolve_person_ref(&txn, "owner_id", isms_kernel::input::blank_to_none(&input.owner_id)).await?;
     super::check_org(&txn, input.company_id.trim(), v.department_id.as_deref(), owner.as_deref()).await?;
     let (supports, customer) = check_links(&txn, who, &input).await?;
     let before = build(&txn, vec![old.clone()]).await?.remove(0);
@@ -402,8 +402,8 @@ pub async fn remind_reviews(app: &App) -> Result<usize> {
         let txn = app.store.write().await?;
         for (id, name, due, owner) in fresh {
             let Some(owner) = owner else { continue };
-            let n = crate::notify::Notice::new("asset-review-due", json!({"asset": name, "due": due}), format!("/assets/{id}")).once(key(id, due));
-            if crate::notify::to_person(app, &txn, owner, &n).await? {
+            let n = isms_kernel::notify::Notice::new("asset-review-due", json!({"asset": name, "due": due}), format!("/assets/{id}")).once(key(id, due));
+            if isms_kernel::notify::to_person(app, &txn, owner, &n).await? {
                 sent += 1;
             }
         }
