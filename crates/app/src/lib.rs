@@ -10,9 +10,9 @@ pub mod demo;
 pub mod findings;
 pub mod incidents;
 pub mod monitoring;
-pub mod policies;
 pub mod risks;
 
 pub use isms_assets as assets;
 pub use isms_kernel::*;
 pub use isms_org::{accounts, org, people, setup};
+pub use isms_policies as policies;

@@ -4,9 +4,9 @@
 
 use super::documents::{self, Document, load};
 use super::{manages, reads_all};
-use crate::notify::{self, Notice};
-use crate::{App, AppError, Principal, Result, record};
 use isms_core::policies::{DocKind, DocLang, ReviewOutcome, markdown, next_review};
+use isms_kernel::notify::{self, Notice};
+use isms_kernel::{App, AppError, Principal, Result, record};
 use isms_store::now_ms;
 use isms_store::org::person;
 use isms_store::policies::{acknowledgement, attachment as att, document, review, version};

@@ -3,9 +3,9 @@
 
 use super::versions::{self, Version};
 use super::{manages, reads_all};
-use crate::{App, AppError, Page, Principal, Result, record};
 use isms_core::policies::{DocKind, DocLang, ReviewStatus, parse_code, review_status};
 use isms_core::{FieldError, Permission};
+use isms_kernel::{App, AppError, Page, Principal, Result, record};
 use isms_store::assets::category;
 use isms_store::now_ms;
 use isms_store::org::company;
@@ -304,9 +304,9 @@ async fn validate(app: &App, db: &impl ConnectionTrait, who: &Principal, input: 
     let mut errors = vec![];
     let code = parse_code(&input.code).map_err(|e| errors.push(e)).unwrap_or_default();
     let kind = DocKind::parse(&input.kind).map_err(|e| errors.push(e)).unwrap_or(DocKind::Guideline);
-    let title = crate::input::required(&mut errors, "title", &input.title, 300);
+    let title = isms_kernel::input::required(&mut errors, "title", &input.title, 300);
     let language = DocLang::parse(&input.language).map_err(|e| errors.push(e)).unwrap_or(DocLang::Ja);
-    let company_id = crate::input::blank_to_none(&input.company_id);
+    let company_id = isms_kernel::input::blank_to_none(&input.company_id);
     if let Some(c) = &company_id
         && company::Entity::find_by_id(c.clone()).one(db).await?.is_none()
     {
@@ -320,8 +320,8 @@ async fn validate(app: &App, db: &impl ConnectionTrait, who: &Principal, input: 
         Some(m) => m,
         None => super::rule_for(app, kind).await?.review_months,
     };
-    let owner_id = crate::people::required_person(db, "owner_id", &input.owner_id, &mut errors).await?;
-    let mut applies_to = crate::id_list(&input.applies_to);
+    let owner_id = isms_org::people::required_person(db, "owner_id", &input.owner_id, &mut errors).await?;
+    let mut applies_to = isms_kernel::id_list(&input.applies_to);
     for c in &applies_to {
         if company::Entity::find_by_id(c.clone()).one(db).await?.is_none() {
             errors.push(FieldError::coded("applies_to", "no-company", "no such company"));
@@ -332,19 +332,19 @@ async fn validate(app: &App, db: &impl ConnectionTrait, who: &Principal, input: 
     if let Some(own) = &company_id {
         applies_to = vec![own.clone()];
     }
-    let category_ids = crate::id_list(&input.category_ids);
+    let category_ids = isms_kernel::id_list(&input.category_ids);
     for c in &category_ids {
         if category::Entity::find_by_id(c.clone()).one(db).await?.is_none() {
             errors.push(FieldError::coded("category_ids", "no-category", "no such category"));
         }
     }
-    let control_ids = crate::id_list(&input.control_ids);
+    let control_ids = isms_kernel::id_list(&input.control_ids);
     let found =
         isms_store::compliance::control::Entity::find().filter(isms_store::compliance::control::Column::Id.is_in(control_ids.clone())).count(db).await?;
     if found != control_ids.len() as u64 {
         errors.push(FieldError::coded("control_ids", "no-control", "no such control"));
     }
-    let translation_id = crate::input::blank_to_none(&input.translation_id);
+    let translation_id = isms_kernel::input::blank_to_none(&input.translation_id);
     if let Some(t) = &translation_id {
         match document::Entity::find_by_id(t.clone()).one(db).await? {
             Some(other) if Some(other.id.as_str()) == this => {

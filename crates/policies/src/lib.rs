@@ -7,9 +7,9 @@ pub mod documents;
 pub mod reading;
 pub mod versions;
 
-use crate::{App, AppError, Principal, Result};
 use isms_core::policies::{ApprovalRule, DocKind, default_rules};
 use isms_core::{Permission, Role};
+use isms_kernel::{App, AppError, Principal, Result};
 use isms_store::accounts::user;
 use isms_store::now_ms;
 use isms_store::org::person;
@@ -101,7 +101,7 @@ pub async fn set_rule(app: &App, who: &Principal, rule: ApprovalRule) -> Result<
     })
     .exec_without_returning(&txn)
     .await?;
-    crate::record(app, &txn, who, "policies.kind.update", "document_kind", Some(rule.kind.code()), None, json!({"after": rule})).await?;
+    isms_kernel::record(app, &txn, who, "policies.kind.update", "document_kind", Some(rule.kind.code()), None, json!({"after": rule})).await?;
     txn.commit().await?;
     Ok(rule)
 }

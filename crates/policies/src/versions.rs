@@ -5,10 +5,10 @@
 
 use super::documents::load;
 use super::{manages, reads_all, roles_for};
-use crate::notify::{self, Notice};
-use crate::{App, AppError, Principal, Result, record};
 use isms_core::FieldError;
 use isms_core::policies::{self as rules, Action, DocKind, VersionState, attachment, diff, editable, transition};
+use isms_kernel::notify::{self, Notice};
+use isms_kernel::{App, AppError, Principal, Result, record};
 use isms_store::now_ms;
 use isms_store::policies::{approval, attachment as att, document, version};
 use isms_store::sea_orm::sea_query::Expr;
@@ -134,7 +134,7 @@ pub(crate) async fn build(db: &impl ConnectionTrait, rows: Vec<version::Model>) 
 }
 
 fn check_text(errors: &mut Vec<FieldError>, title: &str, body: &str, summary: &str) {
-    crate::input::required(errors, "title", title, 300);
+    isms_kernel::input::required(errors, "title", title, 300);
     if body.len() > 1_000_000 {
         errors.push(FieldError::coded("body", "too-long", "is longer than 1000000 characters").arg("max", "1000000"));
     }
