@@ -8,11 +8,11 @@ pub mod audit;
 pub mod compliance;
 pub mod demo;
 pub mod findings;
-pub mod incidents;
 pub mod monitoring;
 pub mod risks;
 
 pub use isms_assets as assets;
+pub use isms_incidents as incidents;
 pub use isms_kernel::*;
 pub use isms_org::{accounts, org, people, setup};
 pub use isms_policies as policies;

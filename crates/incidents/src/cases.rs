@@ -2,11 +2,11 @@
 //! register and the record, facts, transitions, notes and members.
 
 use super::{runs, visible};
-use crate::notify::{self, Notice};
-use crate::{App, AppError, Page, Principal, Result, record};
 use isms_core::incidents::clocks::{BreachFacts, Decision, decide};
 use isms_core::incidents::{Exposure, Facts, Impact, IncidentType, Status, parse_technique, severity, transition};
 use isms_core::{FieldError, Permission};
+use isms_kernel::notify::{self, Notice};
+use isms_kernel::{App, AppError, Page, Principal, Result, record};
 use isms_store::accounts::user;
 use isms_store::incidents::{affected, company as inc_company, event, incident, member};
 use isms_store::now_ms;
@@ -175,7 +175,7 @@ async fn responders(db: &impl ConnectionTrait, company: &str) -> Result<Vec<Stri
 pub async fn report(app: &App, who: &Principal, input: ReportInput) -> Result<Incident> {
     let Some(uid) = who.user_id.clone() else { return Err(AppError::Forbidden) };
     let mut errors = vec![];
-    let title = crate::input::required(&mut errors, "title", &input.title, 300);
+    let title = isms_kernel::input::required(&mut errors, "title", &input.title, 300);
     if input.description.chars().count() > 20_000 {
         errors.push(FieldError::coded("description", "too-long", "is longer than 20000 characters").arg("max", "20000"));
     }
@@ -199,9 +199,9 @@ pub async fn report(app: &App, who: &Principal, input: ReportInput) -> Result<In
         },
     };
     let txn = app.store.write().await?;
-    let me = crate::policies::my_person(&txn, who).await?;
+    let me = isms_policies::my_person(&txn, who).await?;
     let runs_cases = who.access.can(Permission::IncidentsManage);
-    let company_id = match crate::input::blank_to_none(&input.company_id) {
+    let company_id = match isms_kernel::input::blank_to_none(&input.company_id) {
         Some(c) if runs_cases => {
             if !who.access.can_for(Permission::IncidentsManage, c.parse().ok()) {
                 errors.push(FieldError::coded("company_id", "company-out-of-scope", "you do not run incidents of this company"));
@@ -522,7 +522,7 @@ pub async fn update_facts(app: &App, who: &Principal, id: &str, input: FactsInpu
         return Err(AppError::coded("status", "incident-closed", "a closed case does not change"));
     }
     let mut errors = vec![];
-    let title = crate::input::required(&mut errors, "title", &input.title, 300);
+    let title = isms_kernel::input::required(&mut errors, "title", &input.title, 300);
     let kind = IncidentType::parse(&input.kind).map_err(|e| errors.push(e)).unwrap_or(IncidentType::Other);
     let opt = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
     let impact = opt(&input.impact).map(|s| Impact::parse(&s)).transpose().map_err(|e| errors.push(e)).ok().flatten();
@@ -722,7 +722,7 @@ pub async fn add_note(app: &App, who: &Principal, id: &str, input: NoteInput) ->
         return Err(AppError::Forbidden);
     }
     let mut errors = vec![];
-    let text = crate::input::required_text(&mut errors, "text", &input.text, 20_000);
+    let text = isms_kernel::input::required_text(&mut errors, "text", &input.text, 20_000);
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }

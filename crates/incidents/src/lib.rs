@@ -11,8 +11,8 @@ pub mod kpis;
 pub mod playbooks;
 pub mod releases;
 
-use crate::{App, Principal, Result};
 use isms_core::Permission;
+use isms_kernel::{App, Principal, Result};
 use isms_store::incidents::{incident, member};
 use isms_store::sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
@@ -27,7 +27,7 @@ pub(crate) async fn visible(db: &impl ConnectionTrait, who: &Principal, i: &inci
 
 /// Whether `who` sees the case by reporting it or by role, before asking whether they
 /// are on its team.
-pub(crate) fn visible_without_membership(who: &Principal, i: &incident::Model) -> bool {
+pub fn visible_without_membership(who: &Principal, i: &incident::Model) -> bool {
     let company = i.company_id.parse().ok();
     (who.user_id.is_some() && who.user_id == i.reported_by)
         || who.access.can_for(Permission::IncidentsManage, company)
@@ -35,7 +35,7 @@ pub(crate) fn visible_without_membership(who: &Principal, i: &incident::Model) -
 }
 
 /// The cases `who` is on the team of, in one query.
-pub(crate) async fn memberships(db: &impl ConnectionTrait, who: &Principal) -> Result<std::collections::HashSet<String>> {
+pub async fn memberships(db: &impl ConnectionTrait, who: &Principal) -> Result<std::collections::HashSet<String>> {
     let Some(uid) = &who.user_id else { return Ok(Default::default()) };
     Ok(member::Entity::find().filter(member::Column::UserId.eq(uid.clone())).all(db).await?.into_iter().map(|m| m.incident_id).collect())
 }

@@ -4,11 +4,11 @@
 
 use super::cases::load;
 use super::runs;
-use crate::notify::{self, Notice};
-use crate::{App, AppError, Principal, Result, record};
 use isms_core::incidents::IncidentType;
 use isms_core::incidents::playbooks::{TaskTemplate, defaults, escalation, fits, parse_tasks};
 use isms_core::{FieldError, Permission};
+use isms_kernel::notify::{self, Notice};
+use isms_kernel::{App, AppError, Principal, Result, record};
 use isms_store::accounts::{role_grant, user};
 use isms_store::incidents::{playbook, task};
 use isms_store::now_ms;
@@ -124,7 +124,7 @@ pub async fn save(app: &App, who: &Principal, input: PlaybookInput) -> Result<Pl
     }
     let mut errors = vec![];
     let code = isms_core::policies::parse_code(&input.code).map_err(|e| errors.push(e)).unwrap_or_default();
-    let name = crate::input::required(&mut errors, "name", &input.name, 200);
+    let name = isms_kernel::input::required(&mut errors, "name", &input.name, 200);
     let kind = match input.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
         Some(k) => IncidentType::parse(k).map_err(|e| errors.push(e)).ok().map(|k| k.code().to_owned()),
         None => None,

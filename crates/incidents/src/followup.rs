@@ -5,9 +5,9 @@
 
 use super::cases::load;
 use super::runs;
-use crate::{App, AppError, Principal, Result, record};
 use isms_core::FieldError;
 use isms_core::incidents::observables::{self, ObservableKind};
+use isms_kernel::{App, AppError, Principal, Result, record};
 use isms_store::incidents::{action, custody, evidence, incident, observable};
 use isms_store::now_ms;
 use isms_store::sea_orm::{
@@ -92,12 +92,12 @@ pub async fn add_action(app: &App, who: &Principal, incident_id: &str, input: Ac
     let txn = app.store.write().await?;
     let i = running_case(&txn, who, incident_id).await?;
     let mut errors = vec![];
-    let title = crate::input::required(&mut errors, "title", &input.title, 300);
-    let due = crate::input::date_opt(&mut errors, "due_on", &Some(input.due_on.clone()));
+    let title = isms_kernel::input::required(&mut errors, "title", &input.title, 300);
+    let due = isms_kernel::input::date_opt(&mut errors, "due_on", &Some(input.due_on.clone()));
     if due.is_none() && errors.iter().all(|e| e.field != "due_on") {
         errors.push(FieldError::coded("due_on", "required", "is required"));
     }
-    let owner = match crate::people::resolve_person_ref(&txn, "owner_id", crate::input::blank_to_none(&input.owner_id)).await {
+    let owner = match isms_org::people::resolve_person_ref(&txn, "owner_id", isms_kernel::input::blank_to_none(&input.owner_id)).await {
         Ok(o) => o,
         Err(AppError::Invalid(e)) => {
             errors.extend(e);
@@ -124,9 +124,12 @@ pub async fn add_action(app: &App, who: &Principal, incident_id: &str, input: Ac
     };
     let saved = m.into_active_model().insert(&txn).await?;
     if let Some(o) = &owner {
-        let n =
-            crate::notify::Notice::new("incident-action", json!({"ref": i.r#ref, "title": saved.title, "due": saved.due_on}), format!("/incidents/{}", i.id));
-        crate::notify::to_person(app, &txn, o, &n).await?;
+        let n = isms_kernel::notify::Notice::new(
+            "incident-action",
+            json!({"ref": i.r#ref, "title": saved.title, "due": saved.due_on}),
+            format!("/incidents/{}", i.id),
+        );
+        isms_kernel::notify::to_person(app, &txn, o, &n).await?;
     }
     record(app, &txn, who, "incidents.action.add", "incident", Some(&i.id), Some(&i.company_id), json!({"title": saved.title, "due_on": saved.due_on})).await?;
     txn.commit().await?;
@@ -147,7 +150,7 @@ pub async fn step_action(app: &App, who: &Principal, incident_id: &str, action_i
     let txn = app.store.write().await?;
     let i = load(&txn, who, incident_id).await?;
     let a = action::Entity::find_by_id(action_id.to_owned()).one(&txn).await?.filter(|a| a.incident_id == i.id).ok_or(AppError::NotFound)?;
-    let me = crate::policies::my_person(&txn, who).await?;
+    let me = isms_policies::my_person(&txn, who).await?;
     let is_owner = me.as_ref().is_some_and(|p| a.owner_id.as_deref() == Some(p.id.as_str()));
     let runs_case = runs(&txn, who, &i).await?;
     let next = match (a.status.as_str(), input.status.as_str()) {
@@ -383,7 +386,7 @@ async fn custody_entry(db: &impl ConnectionTrait, evidence_id: &str, who: &Princ
 
 /// Stores an evidence file with its SHA-256 and starts its chain of custody.
 pub async fn add_evidence(app: &App, who: &Principal, incident_id: &str, file_name: &str, bytes: Vec<u8>, description: &str) -> Result<Evidence> {
-    let name = crate::plain_file(file_name, &bytes, MAX_EVIDENCE_BYTES)?;
+    let name = isms_kernel::plain_file(file_name, &bytes, MAX_EVIDENCE_BYTES)?;
     use sha2::Digest;
     let sha = hex::encode(sha2::Sha256::digest(&bytes));
     let txn = app.store.write().await?;
@@ -420,7 +423,7 @@ pub struct HandOver {
 
 pub async fn hand_over(app: &App, who: &Principal, incident_id: &str, evidence_id: &str, input: HandOver) -> Result<()> {
     let mut errors = vec![];
-    crate::input::required(&mut errors, "party", &input.party, 200);
+    isms_kernel::input::required(&mut errors, "party", &input.party, 200);
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }

@@ -5,10 +5,10 @@
 
 use super::cases::load;
 use super::runs;
-use crate::{App, AppError, Principal, Result, record};
 use isms_core::Role;
 use isms_core::incidents::releases::{DraftFacts, ReleaseKind, draft};
 use isms_core::policies::DocLang;
+use isms_kernel::{App, AppError, Principal, Result, record};
 use isms_store::incidents::release;
 use isms_store::now_ms;
 use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
@@ -167,7 +167,7 @@ pub async fn edit(app: &App, who: &Principal, incident_id: &str, release_id: &st
         return Err(AppError::coded("body", "release-frozen", "an approved text no longer changes"));
     }
     let mut errors = vec![];
-    let body = crate::input::required_text(&mut errors, "body", &input.body, 50_000);
+    let body = isms_kernel::input::required_text(&mut errors, "body", &input.body, 50_000);
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }

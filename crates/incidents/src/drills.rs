@@ -3,8 +3,8 @@
 //! The schedule warns when this fiscal half or the next has none.
 
 use super::cases::{self, ReportInput};
-use crate::{App, AppError, Principal, Result, record};
 use isms_core::{FieldError, Permission};
+use isms_kernel::{App, AppError, Principal, Result, record};
 use isms_store::incidents::drill;
 use isms_store::now_ms;
 use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
@@ -90,12 +90,12 @@ pub struct PlanInput {
 
 pub async fn plan(app: &App, who: &Principal, input: PlanInput) -> Result<Drill> {
     let mut errors = vec![];
-    let title = crate::input::required(&mut errors, "title", &input.title, 300);
-    let on = crate::input::date_opt(&mut errors, "planned_on", &Some(input.planned_on.clone()));
+    let title = isms_kernel::input::required(&mut errors, "title", &input.title, 300);
+    let on = isms_kernel::input::date_opt(&mut errors, "planned_on", &Some(input.planned_on.clone()));
     if on.is_none() && errors.iter().all(|e| e.field != "planned_on") {
         errors.push(FieldError::coded("planned_on", "required", "is required"));
     }
-    let company = crate::input::blank_to_none(&input.company_id);
+    let company = isms_kernel::input::blank_to_none(&input.company_id);
     if !who.access.can_for(Permission::IncidentsManage, company.as_deref().and_then(|c| c.parse().ok())) {
         return Err(AppError::Forbidden);
     }
@@ -163,8 +163,8 @@ pub async fn record_outcome(app: &App, who: &Principal, drill_id: &str, input: O
         return Err(AppError::Forbidden);
     }
     let mut errors = vec![];
-    let participants = crate::input::required_text(&mut errors, "participants", &input.participants, 5_000);
-    let findings = crate::input::required_text(&mut errors, "findings", &input.findings, 20_000);
+    let participants = isms_kernel::input::required_text(&mut errors, "participants", &input.participants, 5_000);
+    let findings = isms_kernel::input::required_text(&mut errors, "findings", &input.findings, 20_000);
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }

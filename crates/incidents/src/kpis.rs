@@ -3,8 +3,8 @@
 //! count. Only the cases the reader may see are counted.
 
 use super::cases::{self, IncidentQuery};
-use crate::{App, Principal, Result};
 use isms_core::Permission;
+use isms_kernel::{App, Principal, Result};
 use serde::Serialize;
 use std::collections::BTreeMap;
 

@@ -3,9 +3,9 @@
 //! longer applies removes its open clock; a clock marked done stays as the record of when.
 
 use super::cases::facts_of;
-use crate::notify::{self, Notice};
-use crate::{App, AppError, Principal, Result, record};
 use isms_core::incidents::clocks::{ClockKind, custom_deadlines, deadlines};
+use isms_kernel::notify::{self, Notice};
+use isms_kernel::{App, AppError, Principal, Result, record};
 use isms_store::incidents::{clock, incident};
 use isms_store::now_ms;
 use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
