@@ -5,13 +5,12 @@
 //! the outbox, the writers) is the kernel's, re-exported here while domains move out.
 
 pub mod audit;
-pub mod compliance;
 pub mod demo;
-pub mod findings;
 pub mod monitoring;
-pub mod risks;
 
 pub use isms_assets as assets;
+pub use isms_compliance as compliance;
+pub use isms_compliance::{findings, risks};
 pub use isms_incidents as incidents;
 pub use isms_kernel::*;
 pub use isms_org::{accounts, org, people, setup};

@@ -4,8 +4,8 @@
 //! a check opens the new ones and closes those that ended. The asset register keeps its
 //! conformance findings of its own (`assets::conformance`).
 
-use crate::{App, AppError, Page, Principal, Result, record};
 use isms_core::Permission;
+use isms_kernel::{App, AppError, Page, Principal, Result, record};
 use isms_store::compliance::{action, control, finding, risk};
 use isms_store::now_ms;
 use isms_store::policies::document;

@@ -2,10 +2,10 @@
 //! status, an effectiveness review date, evidence (files with a checksum, links, and the
 //! published documents linked to it) and the framework requirements it satisfies.
 
-use crate::{App, AppError, Page, Principal, Result, record};
 use isms_core::compliance::{ControlStatus, EvidenceKind};
 use isms_core::policies::{ReviewStatus, next_review, parse_code, review_status};
 use isms_core::{FieldError, Permission};
+use isms_kernel::{App, AppError, Page, Principal, Result, record};
 use isms_store::compliance::{control, control_company, control_requirement, evidence, framework, requirement, risk_control};
 use isms_store::now_ms;
 use isms_store::org::company;
@@ -354,7 +354,7 @@ struct Valid {
 async fn validate(db: &impl ConnectionTrait, who: &Principal, input: &ControlInput) -> Result<Valid> {
     let mut errors = vec![];
     let code = parse_code(&input.code).map_err(|e| errors.push(e)).unwrap_or_default();
-    let title = crate::input::required(&mut errors, "title", &input.title, 300);
+    let title = isms_kernel::input::required(&mut errors, "title", &input.title, 300);
     if input.description.chars().count() > 8000 {
         errors.push(FieldError::coded("description", "too-long", "is longer than 8000 characters").arg("max", "8000"));
     }
@@ -367,15 +367,15 @@ async fn validate(db: &impl ConnectionTrait, who: &Principal, input: &ControlInp
         Some(m) => m,
         None => 12,
     };
-    let review_due = crate::input::date_opt(&mut errors, "review_due", &input.review_due);
-    let company_id = crate::input::blank_to_none(&input.company_id);
+    let review_due = isms_kernel::input::date_opt(&mut errors, "review_due", &input.review_due);
+    let company_id = isms_kernel::input::blank_to_none(&input.company_id);
     if let Some(c) = &company_id
         && company::Entity::find_by_id(c.clone()).one(db).await?.is_none()
     {
         errors.push(FieldError::coded("company_id", "no-company", "no such company"));
     }
-    let owner_id = crate::people::required_person(db, "owner_id", &input.owner_id, &mut errors).await?;
-    let mut applies_to = crate::id_list(&input.applies_to);
+    let owner_id = isms_org::people::required_person(db, "owner_id", &input.owner_id, &mut errors).await?;
+    let mut applies_to = isms_kernel::id_list(&input.applies_to);
     for c in &applies_to {
         if company::Entity::find_by_id(c.clone()).one(db).await?.is_none() {
             errors.push(FieldError::coded("applies_to", "no-company", "no such company"));
@@ -386,7 +386,7 @@ async fn validate(db: &impl ConnectionTrait, who: &Principal, input: &ControlInp
     if let Some(own) = &company_id {
         applies_to = vec![own.clone()];
     }
-    let requirement_ids = crate::id_list(&input.requirement_ids);
+    let requirement_ids = isms_kernel::id_list(&input.requirement_ids);
     let found = requirement::Entity::find().filter(requirement::Column::Id.is_in(requirement_ids.clone())).count(db).await?;
     if found != requirement_ids.len() as u64 {
         errors.push(FieldError::coded("requirement_ids", "no-requirement", "no such requirement"));
@@ -530,7 +530,7 @@ pub struct LinkInput {
 }
 
 fn evidence_date(errors: &mut Vec<FieldError>, value: &Option<String>) -> String {
-    let d = crate::input::date_opt(errors, "evidence_on", value).unwrap_or_else(isms_core::calendar::today);
+    let d = isms_kernel::input::date_opt(errors, "evidence_on", value).unwrap_or_else(isms_core::calendar::today);
     if d > isms_core::calendar::today() {
         errors.push(FieldError::coded("evidence_on", "date-future", "cannot be in the future"));
     }
@@ -551,7 +551,7 @@ async fn add_evidence(app: &App, who: &Principal, id: &str, m: evidence::ActiveM
 
 pub async fn add_link(app: &App, who: &Principal, id: &str, input: LinkInput) -> Result<Evidence> {
     let mut errors = vec![];
-    let title = crate::input::required(&mut errors, "title", &input.title, 300);
+    let title = isms_kernel::input::required(&mut errors, "title", &input.title, 300);
     let url = input.url.trim().to_owned();
     if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 2000 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         errors.push(FieldError::coded("url", "url", "must be an http or https address"));
@@ -580,10 +580,10 @@ pub async fn add_link(app: &App, who: &Principal, id: &str, input: LinkInput) ->
 
 /// A file kept as evidence: stored with its SHA-256 and served only as a download.
 pub async fn add_file(app: &App, who: &Principal, id: &str, file_name: &str, bytes: Vec<u8>, title: &str, evidence_on: &Option<String>) -> Result<Evidence> {
-    let name = crate::plain_file(file_name, &bytes, MAX_EVIDENCE_BYTES)?.to_owned();
+    let name = isms_kernel::plain_file(file_name, &bytes, MAX_EVIDENCE_BYTES)?.to_owned();
     let mut errors = vec![];
     let on = evidence_date(&mut errors, evidence_on);
-    let title = if title.trim().is_empty() { name.clone() } else { crate::input::required(&mut errors, "title", title, 300) };
+    let title = if title.trim().is_empty() { name.clone() } else { isms_kernel::input::required(&mut errors, "title", title, 300) };
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }

@@ -1,14 +1,18 @@
 //! Compliance: frameworks (shipped, imported or built in the UI) as trees of
 //! requirements, the group's controls with their evidence and the requirements they
 //! satisfy, the Statement of Applicability per framework and scope, and the compliance
-//! assessment that follows from them. `isms_core::compliance` holds the pure rules.
+//! assessment that follows from them; the risk register and its treatment (`risks`); and
+//! the findings of the upkeep, what every review left overdue (`findings`).
+//! `isms_core::compliance` holds the pure rules.
 
 pub mod controls;
+pub mod findings;
 pub mod frameworks;
+pub mod risks;
 pub mod soa;
 
-use crate::{AppError, Principal, Result};
 use isms_core::{CompanyId, Permission};
+use isms_kernel::{AppError, Principal, Result};
 
 pub use controls::{Control, ControlInput};
 pub use frameworks::{Framework, Requirement};

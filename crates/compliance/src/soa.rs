@@ -6,9 +6,9 @@
 use super::Scope;
 use super::controls::{self, RiskRef};
 use super::frameworks::{self, Framework, Requirement};
-use crate::{App, AppError, Principal, Result, record};
 use isms_core::compliance::{Compliance, ControlStatus, EvidenceKind, RequirementFacts, Tally, compliance, gap_reason};
 use isms_core::{FieldError, Permission};
+use isms_kernel::{App, AppError, Principal, Result, record};
 use isms_store::compliance::{control, control_company, control_requirement, risk, risk_control, soa};
 use isms_store::now_ms;
 use isms_store::sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect};
@@ -333,11 +333,11 @@ fn framework_line(f: &Framework) -> String {
 pub fn xlsx(s: &Statement, l: &Labels) -> Result<Vec<u8>> {
     let mut rows = vec![l.columns.to_vec()];
     rows.extend(s.rows.iter().map(|r| cells(l, r)));
-    crate::sheet::xlsx("SoA", &rows).map_err(|e| AppError::Internal(format!("xlsx: {e}")))
+    isms_kernel::sheet::xlsx("SoA", &rows).map_err(|e| AppError::Internal(format!("xlsx: {e}")))
 }
 
 pub fn pdf(s: &Statement, l: &Labels) -> Result<Vec<u8>> {
-    use crate::pdf::{Column, Row, TableDoc, render};
+    use isms_kernel::pdf::{Column, Row, TableDoc, render};
     let weights = [0.8, 3.0, 0.9, 2.6, 1.1, 2.6, 2.6, 2.0];
     let doc = TableDoc {
         title: l.title.clone(),

@@ -3,10 +3,10 @@
 //! owner, a treatment with a plan, controls and dated actions, acceptance by the risk
 //! owner with reason and expiry, and a review date. Heat-map counts and reminders too.
 
-use crate::compliance::controls::RiskRef;
-use crate::{App, AppError, Page, Principal, Result, record};
+use crate::controls::RiskRef;
 use isms_core::compliance::risk::{Matrix, Rating, RiskStatus, Treatment, check_residual};
 use isms_core::{FieldError, Permission};
+use isms_kernel::{App, AppError, Page, Principal, Result, record};
 use isms_store::assets::asset;
 use isms_store::compliance::{action, control, risk, risk_asset, risk_control};
 use isms_store::now_ms;
@@ -349,7 +349,7 @@ fn manages(who: &Principal, r: &risk::Model) -> bool {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RiskDetail {
     pub risk: Risk,
-    pub controls: Vec<crate::compliance::frameworks::ControlRef>,
+    pub controls: Vec<crate::frameworks::ControlRef>,
     pub assets: Vec<AssetRef>,
     pub actions: Vec<Action>,
     pub can_manage: bool,
@@ -376,7 +376,7 @@ pub struct Action {
 }
 
 async fn is_owner(db: &impl ConnectionTrait, who: &Principal, r: &risk::Model) -> Result<bool> {
-    Ok(match (&r.owner_id, crate::policies::my_person(db, who).await?) {
+    Ok(match (&r.owner_id, isms_policies::my_person(db, who).await?) {
         (Some(o), Some(me)) => *o == me.id,
         _ => false,
     })
@@ -385,10 +385,10 @@ async fn is_owner(db: &impl ConnectionTrait, who: &Principal, r: &risk::Model) -
 pub async fn get(app: &App, who: &Principal, id: &str) -> Result<RiskDetail> {
     let db = app.store.conn();
     let r = load(db, who, id).await?;
-    let controls = crate::compliance::controls::of_risk(db, &r.id)
+    let controls = crate::controls::of_risk(db, &r.id)
         .await?
         .into_iter()
-        .map(|c| crate::compliance::frameworks::ControlRef { id: c.id, code: c.code, title: c.title, status: c.status })
+        .map(|c| crate::frameworks::ControlRef { id: c.id, code: c.code, title: c.title, status: c.status })
         .collect();
     let ids = Query::select().column(risk_asset::Column::AssetId).from(risk_asset::Entity).and_where(risk_asset::Column::RiskId.eq(r.id.clone())).to_owned();
     let assets =
@@ -463,7 +463,7 @@ struct Valid {
 async fn validate(app: &App, db: &impl ConnectionTrait, who: &Principal, input: &RiskInput) -> Result<Valid> {
     let m = matrix(app).await?;
     let mut errors = vec![];
-    let title = crate::input::required(&mut errors, "title", &input.title, 300);
+    let title = isms_kernel::input::required(&mut errors, "title", &input.title, 300);
     for (field, value, max) in
         [("description", &input.description, 8000), ("threat", &input.threat, 2000), ("vulnerability", &input.vulnerability, 2000), ("plan", &input.plan, 8000)]
     {
@@ -482,14 +482,14 @@ async fn validate(app: &App, db: &impl ConnectionTrait, who: &Principal, input: 
         errors.push(e);
     }
     let treatment = Treatment::parse(&input.treatment).map_err(|e| errors.push(e)).unwrap_or(Treatment::Mitigate);
-    let review_due = crate::input::date_opt(&mut errors, "review_due", &input.review_due);
+    let review_due = isms_kernel::input::date_opt(&mut errors, "review_due", &input.review_due);
     if input.company_id.trim().is_empty() {
         errors.push(FieldError::coded("company_id", "required", "is required"));
     } else if isms_store::org::company::Entity::find_by_id(input.company_id.trim().to_owned()).one(db).await?.is_none() {
         errors.push(FieldError::coded("company_id", "no-company", "no such company"));
     }
-    let owner_id = crate::people::required_person(db, "owner_id", &input.owner_id, &mut errors).await?;
-    let asset_ids = crate::id_list(&input.asset_ids);
+    let owner_id = isms_org::people::required_person(db, "owner_id", &input.owner_id, &mut errors).await?;
+    let asset_ids = isms_kernel::id_list(&input.asset_ids);
     // A record the caller may not see is "not found", like everywhere else: a distinct
     // answer would tell them it exists.
     let assets: Vec<_> = asset::Entity::find()
@@ -504,8 +504,8 @@ async fn validate(app: &App, db: &impl ConnectionTrait, who: &Principal, input: 
     } else if assets.iter().any(|a| a.company_id != input.company_id.trim()) {
         errors.push(FieldError::coded("asset_ids", "asset-other-company", "belongs to another company"));
     }
-    let control_ids = crate::id_list(&input.control_ids);
-    let found = match crate::compliance::controls::visible(who, Permission::ComplianceRead) {
+    let control_ids = isms_kernel::id_list(&input.control_ids);
+    let found = match crate::controls::visible(who, Permission::ComplianceRead) {
         Ok(seen) => control::Entity::find().filter(control::Column::Id.is_in(control_ids.clone())).filter(seen).count(db).await?,
         Err(_) => 0,
     };
@@ -662,9 +662,9 @@ pub async fn accept(app: &App, who: &Principal, id: &str, a: Acceptance) -> Resu
         return Err(AppError::coded("status", "risk-closed", "the risk is closed"));
     }
     let mut errors = vec![];
-    let reason = crate::input::required_text(&mut errors, "reason", &a.reason, 2000);
+    let reason = isms_kernel::input::required_text(&mut errors, "reason", &a.reason, 2000);
     let today = isms_core::calendar::today();
-    let expires = crate::input::date_opt(&mut errors, "expires_on", &Some(a.expires_on.clone()));
+    let expires = isms_kernel::input::date_opt(&mut errors, "expires_on", &Some(a.expires_on.clone()));
     match expires {
         None if errors.is_empty() => errors.push(FieldError::coded("expires_on", "required", "is required")),
         Some(d) if d <= today => errors.push(FieldError::coded("expires_on", "date-past", "must be after today")),
@@ -765,18 +765,18 @@ pub async fn add_action(app: &App, who: &Principal, id: &str, input: ActionInput
         return Err(AppError::Forbidden);
     }
     let mut errors = vec![];
-    let title = crate::input::required(&mut errors, "title", &input.title, 300);
-    let due = crate::input::date_opt(&mut errors, "due_on", &Some(input.due_on.clone()));
+    let title = isms_kernel::input::required(&mut errors, "title", &input.title, 300);
+    let due = isms_kernel::input::date_opt(&mut errors, "due_on", &Some(input.due_on.clone()));
     if due.is_none() && errors.is_empty() {
         errors.push(FieldError::coded("due_on", "required", "is required"));
     }
-    let control_id = crate::input::blank_to_none(&input.control_id);
+    let control_id = isms_kernel::input::blank_to_none(&input.control_id);
     if let Some(c) = &control_id
         && control::Entity::find_by_id(c.clone()).one(&txn).await?.is_none()
     {
         errors.push(FieldError::coded("control_id", "no-control", "no such control"));
     }
-    let owner_id = match crate::people::resolve_person_ref(&txn, "owner_id", crate::input::blank_to_none(&input.owner_id)).await {
+    let owner_id = match isms_org::people::resolve_person_ref(&txn, "owner_id", isms_kernel::input::blank_to_none(&input.owner_id)).await {
         Ok(o) => o.or(r.owner_id.clone()),
         Err(AppError::Invalid(e)) => {
             errors.extend(e);
@@ -809,7 +809,7 @@ pub async fn complete_action(app: &App, who: &Principal, id: &str, action_id: &s
     let txn = app.store.write().await?;
     let r = load(&txn, who, id).await?;
     let a = action::Entity::find_by_id(action_id.to_owned()).one(&txn).await?.filter(|a| a.risk_id == r.id).ok_or(AppError::NotFound)?;
-    let mine = match (&a.owner_id, crate::policies::my_person(&txn, who).await?) {
+    let mine = match (&a.owner_id, isms_policies::my_person(&txn, who).await?) {
         (Some(o), Some(me)) => *o == me.id,
         _ => false,
     };
@@ -855,32 +855,39 @@ pub async fn remind(app: &App) -> Result<usize> {
     let txn = app.store.write().await?;
     for r in risk::Entity::find().filter(risk::Column::Status.ne("closed")).filter(risk::Column::ReviewDue.lte(horizon.clone())).all(db).await? {
         let (Some(owner), Some(due)) = (&r.owner_id, &r.review_due) else { continue };
-        let n = crate::notify::Notice::new("risk-review-due", json!({"risk": format!("{} {}", r.reference, r.title), "due": due}), format!("/risks/{}", r.id))
-            .once(format!("risk-review:{}:{due}", r.id));
-        sent += crate::notify::to_person(app, &txn, owner, &n).await? as usize;
+        let n = isms_kernel::notify::Notice::new(
+            "risk-review-due",
+            json!({"risk": format!("{} {}", r.reference, r.title), "due": due}),
+            format!("/risks/{}", r.id),
+        )
+        .once(format!("risk-review:{}:{due}", r.id));
+        sent += isms_kernel::notify::to_person(app, &txn, owner, &n).await? as usize;
     }
     for r in risk::Entity::find().filter(risk::Column::Status.eq("accepted")).filter(risk::Column::AcceptanceExpires.lt(today.to_string())).all(db).await? {
         let (Some(owner), Some(until)) = (&r.owner_id, &r.acceptance_expires) else { continue };
-        let n = crate::notify::Notice::new(
+        let n = isms_kernel::notify::Notice::new(
             "risk-acceptance-expired",
             json!({"risk": format!("{} {}", r.reference, r.title), "due": until}),
             format!("/risks/{}", r.id),
         )
         .once(format!("risk-acceptance:{}:{until}", r.id));
-        sent += crate::notify::to_person(app, &txn, owner, &n).await? as usize;
+        sent += isms_kernel::notify::to_person(app, &txn, owner, &n).await? as usize;
     }
     for a in action::Entity::find().filter(action::Column::DoneMs.is_null()).filter(action::Column::DueOn.lte(horizon.clone())).all(db).await? {
         let Some(owner) = &a.owner_id else { continue };
-        let n = crate::notify::Notice::new("risk-action-due", json!({"action": a.title, "due": a.due_on}), format!("/risks/{}", a.risk_id))
+        let n = isms_kernel::notify::Notice::new("risk-action-due", json!({"action": a.title, "due": a.due_on}), format!("/risks/{}", a.risk_id))
             .once(format!("risk-action:{}:{}", a.id, a.due_on));
-        sent += crate::notify::to_person(app, &txn, owner, &n).await? as usize;
+        sent += isms_kernel::notify::to_person(app, &txn, owner, &n).await? as usize;
     }
     for c in control::Entity::find().filter(control::Column::ReviewDue.lte(horizon)).all(db).await? {
         let (Some(owner), Some(due)) = (&c.owner_id, &c.review_due) else { continue };
-        let n =
-            crate::notify::Notice::new("control-review-due", json!({"control": format!("{} {}", c.code, c.title), "due": due}), format!("/controls/{}", c.id))
-                .once(format!("control-review:{}:{due}", c.id));
-        sent += crate::notify::to_person(app, &txn, owner, &n).await? as usize;
+        let n = isms_kernel::notify::Notice::new(
+            "control-review-due",
+            json!({"control": format!("{} {}", c.code, c.title), "due": due}),
+            format!("/controls/{}", c.id),
+        )
+        .once(format!("control-review:{}:{due}", c.id));
+        sent += isms_kernel::notify::to_person(app, &txn, owner, &n).await? as usize;
     }
     txn.commit().await?;
     Ok(sent)

@@ -3,11 +3,11 @@
 //! CSV formats (also the official text onto an existing framework), frameworks built in
 //! the UI, and mappings between requirements of different frameworks.
 
-use crate::people::{ImportError, ImportFailure};
-use crate::{App, AppError, Principal, Result, record};
 use isms_core::compliance::Relation;
 use isms_core::compliance::format::{self, FrameworkHead, RequirementRow};
 use isms_core::{FieldError, Permission};
+use isms_kernel::{App, AppError, Principal, Result, record};
+use isms_org::people::{ImportError, ImportFailure};
 use isms_store::compliance::{control, control_requirement, framework, mapping, requirement};
 use isms_store::now_ms;
 use isms_store::sea_orm::{
@@ -19,7 +19,7 @@ use std::collections::HashMap;
 
 /// The frameworks every installation starts with.
 pub const SHIPPED: [(&str, &str); 2] =
-    [("iso27001-2022.yaml", include_str!("../../frameworks/iso27001-2022.yaml")), ("nist-csf-2.0.yaml", include_str!("../../frameworks/nist-csf-2.0.yaml"))];
+    [("iso27001-2022.yaml", include_str!("../frameworks/iso27001-2022.yaml")), ("nist-csf-2.0.yaml", include_str!("../frameworks/nist-csf-2.0.yaml"))];
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Framework {
@@ -473,7 +473,7 @@ pub struct FrameworkInput {
 fn check_head(input: &FrameworkInput) -> Result<FrameworkHead> {
     let mut errors = vec![];
     let code = format::parse_framework_code(&input.code).map_err(|e| errors.push(e)).unwrap_or_default();
-    let name = crate::input::required(&mut errors, "name", &input.name, 200);
+    let name = isms_kernel::input::required(&mut errors, "name", &input.name, 200);
     for (field, value, max) in [("version", &input.version, 40), ("publisher", &input.publisher, 200), ("description", &input.description, 8000)] {
         if value.chars().count() > max {
             errors.push(FieldError::coded(field, "too-long", format!("is longer than {max} characters")).arg("max", max.to_string()));
@@ -544,7 +544,7 @@ pub async fn put_requirement(app: &App, who: &Principal, framework: &str, input:
         "" => None,
         p => format::parse_reference("parent", p).map_err(|e| errors.push(e)).ok(),
     };
-    let title = crate::input::required(&mut errors, "title", &input.title, 500);
+    let title = isms_kernel::input::required(&mut errors, "title", &input.title, 500);
     if input.title_ja.chars().count() > 500 {
         errors.push(FieldError::coded("title_ja", "too-long", "is longer than 500 characters").arg("max", "500"));
     }
