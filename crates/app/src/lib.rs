@@ -6,12 +6,12 @@
 
 pub mod audit;
 pub mod demo;
-pub mod monitoring;
 
 pub use isms_assets as assets;
 pub use isms_compliance as compliance;
 pub use isms_compliance::{findings, risks};
 pub use isms_incidents as incidents;
 pub use isms_kernel::*;
+pub use isms_monitoring as monitoring;
 pub use isms_org::{accounts, org, people, setup};
 pub use isms_policies as policies;

@@ -10,12 +10,12 @@
 //! acknowledge.
 
 use super::{in_scope, not_found_unless, scope};
-use crate::input::{blank_to_none, required, required_text};
-use crate::notify::{self, Notice};
-use crate::{App, AppError, Principal, Result, record};
 use isms_core::monitoring::{AlertState, Severity};
 use isms_core::oncall::{Cover, Rota, check_cover, check_rota};
 use isms_core::{FieldError, Permission};
+use isms_kernel::input::{blank_to_none, required, required_text};
+use isms_kernel::notify::{self, Notice};
+use isms_kernel::{App, AppError, Principal, Result, record};
 use isms_store::accounts::user;
 use isms_store::monitoring::{alert, cover, page, rotation, rotation_member};
 use isms_store::now_ms;

@@ -4,9 +4,9 @@
 //! total size; the oldest go first.
 
 use super::alerts::{EventQuery, day_ms};
-use crate::input::blank_to_none;
-use crate::{App, Page, Principal, Result};
 use isms_core::Permission;
+use isms_kernel::input::blank_to_none;
+use isms_kernel::{App, Page, Principal, Result};
 use isms_store::monitoring::raw_event;
 use isms_store::now_ms;
 use isms_store::sea_orm::sea_query::{Expr, ExprTrait};
@@ -14,7 +14,7 @@ use isms_store::sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, PaginatorTr
 use serde::Serialize;
 
 /// How long raw events are kept (a setting of the kernel's `AppConfig`).
-pub use crate::RawRetention as Retention;
+pub use isms_kernel::RawRetention as Retention;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RawHit {

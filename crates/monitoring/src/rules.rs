@@ -5,13 +5,13 @@
 //! the previous one keeps working.
 
 use super::{in_scope, scope};
-use crate::input::blank_to_none;
-use crate::{App, AppError, Page, Principal, Result, record};
 use isms_core::monitoring::Severity;
 use isms_core::{FieldError, Permission};
 use isms_detect::pattern::Placeholders;
 use isms_detect::rule::parse_documents;
 use isms_detect::{Engine, Level, LoadReport, LogSourceMap};
+use isms_kernel::input::blank_to_none;
+use isms_kernel::{App, AppError, Page, Principal, Result, record};
 use isms_store::monitoring::{rule, rule_override, source};
 use isms_store::now_ms;
 use isms_store::sea_orm::{
@@ -701,7 +701,7 @@ pub async fn add_override(app: &App, who: &Principal, rule_id: &str, input: Over
     if field.as_deref().is_some_and(|f| f.chars().count() > 200 || f.contains(char::is_whitespace)) {
         errors.push(FieldError::coded("field", "field-name", "is not a field name"));
     }
-    let reason = crate::input::required_text(&mut errors, "reason", &input.reason, 2000);
+    let reason = isms_kernel::input::required_text(&mut errors, "reason", &input.reason, 2000);
     let expires_on = match blank_to_none(&input.expires_on) {
         None => None,
         Some(d) => match d.parse::<jiff::civil::Date>() {

@@ -3,10 +3,10 @@
 //! incident with the events attached as evidence).
 
 use super::{in_scope, not_found_unless, scope};
-use crate::input::blank_to_none;
-use crate::{App, AppError, Page, Principal, Result, record};
 use isms_core::monitoring::{AlertState, Resolution, Severity, Step, next_state};
 use isms_core::{FieldError, Permission, Role};
+use isms_kernel::input::blank_to_none;
+use isms_kernel::{App, AppError, Page, Principal, Result, record};
 use isms_store::accounts::{role_grant, user};
 use isms_store::monitoring::{alert, alert_event, rule, source};
 use isms_store::now_ms;
@@ -214,7 +214,7 @@ pub async fn get(app: &App, who: &Principal, id: &str) -> Result<AlertDetail> {
         None => None,
     };
     let assignee_name = match &m.assignee_id {
-        Some(u) => crate::accounts::display_names(app, std::slice::from_ref(u)).await?.remove(u),
+        Some(u) => isms_org::accounts::display_names(app, std::slice::from_ref(u)).await?.remove(u),
         None => None,
     };
     let company = m.company_id.as_deref().and_then(|c| c.parse().ok());
@@ -388,7 +388,7 @@ pub struct EscalateInput {
 
 /// Opens an incident from an open alert: its title, what matched, and the matching events
 /// attached as evidence (a JSON file). The alert then points at the incident.
-pub async fn escalate(app: &App, who: &Principal, id: &str, input: EscalateInput) -> Result<(Alert, crate::incidents::Incident)> {
+pub async fn escalate(app: &App, who: &Principal, id: &str, input: EscalateInput) -> Result<(Alert, isms_incidents::Incident)> {
     let detail = get(app, who, id).await?;
     let a = &detail.alert;
     if !detail.can_escalate {
@@ -413,10 +413,10 @@ pub async fn escalate(app: &App, who: &Principal, id: &str, input: EscalateInput
         description.push_str("\n\n");
         description.push_str(&n.chars().take(4000).collect::<String>());
     }
-    let incident = crate::incidents::cases::report(
+    let incident = isms_incidents::cases::report(
         app,
         who,
-        crate::incidents::cases::ReportInput {
+        isms_incidents::cases::ReportInput {
             title: a.title.clone(),
             description,
             kind: input.kind.clone(),
@@ -431,7 +431,7 @@ pub async fn escalate(app: &App, who: &Principal, id: &str, input: EscalateInput
         detail.events.iter().map(|e| serde_json::from_str::<serde_json::Value>(&e.raw).unwrap_or_else(|_| serde_json::Value::String(e.raw.clone()))).collect();
     let bundle = json!({"alert": a, "rule": detail.rule_title, "source": detail.source_name, "events": events});
     let bytes = serde_json::to_vec_pretty(&bundle).map_err(|e| AppError::Internal(e.to_string()))?;
-    crate::incidents::followup::add_evidence(app, who, &incident.id, &format!("alert-{}.json", a.id), bytes, "Events that raised the alert").await?;
+    isms_incidents::followup::add_evidence(app, who, &incident.id, &format!("alert-{}.json", a.id), bytes, "Events that raised the alert").await?;
     let txn = app.store.write().await?;
     let m = visible_alert(&txn, who, id).await?;
     let state = AlertState::parse(&m.state)?;
@@ -733,7 +733,7 @@ pub async fn suppress(app: &App, who: &Principal, id: &str, input: SuppressInput
     let m = visible_alert(&txn, who, id).await?;
     who.require_for(Permission::MonitoringManage, m.company_id.as_deref())?;
     let mut errors = vec![];
-    let reason = crate::input::required_text(&mut errors, "reason", &input.reason, 2000);
+    let reason = isms_kernel::input::required_text(&mut errors, "reason", &input.reason, 2000);
     let today = isms_core::calendar::today();
     match input.expires_on.trim().parse::<jiff::civil::Date>() {
         Err(_) => errors.push(FieldError::coded("expires_on", "date", "is not a date (YYYY-MM-DD)").arg("value", input.expires_on.trim())),

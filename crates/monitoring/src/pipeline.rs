@@ -9,9 +9,9 @@
 
 use super::rules::Compiled;
 use super::sources::SourceCtx;
-use crate::{App, AppError, Result};
 use isms_core::monitoring::{AlertState, DEFAULT_GROUP_WINDOW_MS, HOST_FIELDS, Severity, TIME_FIELDS, USER_FIELDS, group_key, joins, truncate_reason};
 use isms_detect::Event;
+use isms_kernel::{App, AppError, Result};
 use isms_store::monitoring::{alert, alert_event, dead_letter, ingest_done};
 use isms_store::now_ms;
 use isms_store::sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict, Query};

@@ -3,10 +3,10 @@
 //! events sent with it belong to the source's company.
 
 use super::{in_scope, not_found_unless, scope};
-use crate::input::{blank_to_none, required};
-use crate::{App, AppError, Page, Principal, Result, record};
 use isms_core::monitoring::{FieldMap, SourceKind, is_silent};
 use isms_core::{FieldError, Permission};
+use isms_kernel::input::{blank_to_none, required};
+use isms_kernel::{App, AppError, Page, Principal, Result, record};
 use isms_store::monitoring::source;
 use isms_store::now_ms;
 use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
@@ -146,7 +146,7 @@ fn check(who: &Principal, input: &SourceInput) -> Result<Checked> {
 }
 
 fn new_token() -> String {
-    format!("{TOKEN_PREFIX}{}", crate::random_token(24))
+    format!("{TOKEN_PREFIX}{}", isms_kernel::random_token(24))
 }
 
 pub async fn create(app: &App, who: &Principal, input: SourceInput) -> Result<Issued> {
@@ -160,7 +160,7 @@ pub async fn create(app: &App, who: &Principal, input: SourceInput) -> Result<Is
         name: c.name,
         company_id: c.company_id,
         kind: c.kind.code().into(),
-        token_hash: crate::token_hash(&token),
+        token_hash: isms_kernel::token_hash(&token),
         token_hint: token.chars().take(TOKEN_PREFIX.len() + 4).collect(),
         field_map: c.map.to_text(),
         expected_secs: c.expected_secs,
@@ -218,7 +218,7 @@ pub async fn rotate_token(app: &App, who: &Principal, id: &str) -> Result<Issued
     let m = source::Entity::find_by_id(id.to_owned()).one(&txn).await?.ok_or(AppError::NotFound)?;
     who.require_for(Permission::MonitoringManage, m.company_id.as_deref())?;
     let mut a = m.into_active_model();
-    a.token_hash = Set(crate::token_hash(&token));
+    a.token_hash = Set(isms_kernel::token_hash(&token));
     a.token_hint = Set(token.chars().take(TOKEN_PREFIX.len() + 4).collect());
     a.updated_ms = Set(now_ms());
     let m = a.update(&txn).await?;
@@ -297,7 +297,7 @@ pub async fn authenticate(app: &App, token: &str) -> Result<Arc<SourceCtx>> {
     if !token.starts_with(TOKEN_PREFIX) {
         return Err(AppError::Unauthenticated);
     }
-    let hash = crate::token_hash(token);
+    let hash = isms_kernel::token_hash(token);
     lookup(app, hash.clone(), source::Entity::find().filter(source::Column::TokenHash.eq(hash)), true, || AppError::Unauthenticated).await
 }
 

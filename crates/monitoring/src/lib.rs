@@ -14,8 +14,8 @@ pub mod raw;
 pub mod rules;
 pub mod sources;
 
-use crate::{App, AppError, Principal, Result};
 use isms_core::Permission;
+use isms_kernel::{App, AppError, Principal, Result};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};

@@ -8,12 +8,12 @@
 //! good pull, and the reason shows on the feed.
 
 use super::{in_scope, scope};
-use crate::input::{blank_to_none, required};
-use crate::{App, AppError, Principal, Result, record};
 use isms_core::monitoring::Severity;
 use isms_core::{FieldError, Permission};
 use isms_detect::intel::feed::{self, FeedIndicator, Format, Parsed};
 use isms_detect::intel::{IndicatorSet, Kind, Tlp};
+use isms_kernel::input::{blank_to_none, required};
+use isms_kernel::{App, AppError, Principal, Result, record};
 use isms_store::monitoring::{feed as feed_row, indicator, sighting};
 use isms_store::now_ms;
 use isms_store::sea_orm::{
@@ -399,7 +399,7 @@ pub struct IndicatorQuery {
 
 /// A page of indicators. TLP:RED indicators are shown only to those who manage the feeds:
 /// red is for named recipients, not for everyone who reads alerts.
-pub async fn list_indicators(app: &App, who: &Principal, q: &IndicatorQuery) -> Result<crate::Page<Indicator>> {
+pub async fn list_indicators(app: &App, who: &Principal, q: &IndicatorQuery) -> Result<isms_kernel::Page<Indicator>> {
     who.require(Permission::MonitoringRead)?;
     let mut cond = Condition::all();
     if !who.access.can(Permission::RulesManage) {
@@ -417,7 +417,7 @@ pub async fn list_indicators(app: &App, who: &Principal, q: &IndicatorQuery) -> 
     let find = indicator::Entity::find().filter(cond).order_by_desc(indicator::Column::UpdatedMs).order_by_asc(indicator::Column::Id);
     let total = find.clone().count(app.store.conn()).await?;
     let items = find.offset(isms_store::page_offset(q.page.saturating_mul(100))).limit(100).all(app.store.conn()).await?;
-    Ok(crate::Page { items: items.into_iter().map(Indicator::from).collect(), total })
+    Ok(isms_kernel::Page { items: items.into_iter().map(Indicator::from).collect(), total })
 }
 
 fn timestamp_ms(field: &str, t: &Option<String>) -> std::result::Result<Option<i64>, String> {
