@@ -3,38 +3,9 @@
 use crate::{App, AppError, Principal, Result, record};
 use isms_core::Permission;
 use isms_core::audit::{Checkpoint, Fault};
+pub use isms_kernel::history::{AuditEntry, actor_names, record_history};
 use isms_store::audit::{self as store, AuditQuery};
-use serde::Serialize;
 use serde_json::json;
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct AuditEntry {
-    pub seq: i64,
-    pub at_ms: i64,
-    pub actor: String,
-    pub action: String,
-    pub entity: String,
-    pub record_id: Option<String>,
-    pub company_id: Option<String>,
-    pub detail: serde_json::Value,
-    pub hash: String,
-}
-
-impl From<store::log::Model> for AuditEntry {
-    fn from(m: store::log::Model) -> Self {
-        Self {
-            seq: m.seq,
-            at_ms: m.at_ms,
-            actor: m.actor,
-            action: m.action,
-            entity: m.entity,
-            record_id: m.record_id,
-            company_id: m.company_id,
-            detail: serde_json::from_str(&m.detail).unwrap_or(serde_json::Value::Null),
-            hash: m.hash,
-        }
-    }
-}
 
 /// Newest first. A reader scoped to companies sees those companies' entries only; the
 /// group's own entries (sign-ins, settings) need group-wide audit access.
@@ -162,28 +133,4 @@ async fn send_checkpoint(app: &App, seq: i64, line: &str) -> Result<()> {
     crate::notify::event(app, &txn, &n).await?;
     txn.commit().await?;
     Ok(())
-}
-
-/// The history of one record, oldest first, for its record page. The caller has already
-/// read the record through its own use case, so the reader may see its history.
-pub async fn record_history(app: &App, entity: &str, record_id: &str) -> Result<Vec<AuditEntry>> {
-    let q = AuditQuery { entity: Some(entity.into()), record_id: Some(record_id.into()), limit: 200, ..Default::default() };
-    let (mut rows, _) = store::list(app.store.conn(), None, &q).await?;
-    rows.reverse();
-    Ok(rows.into_iter().map(AuditEntry::from).collect())
-}
-
-/// Display names for `user:<id>` actors, for showing the trail to people.
-pub async fn actor_names(app: &App, entries: &[AuditEntry]) -> Result<std::collections::HashMap<String, String>> {
-    use isms_store::accounts::user;
-    use isms_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    let ids: Vec<String> = entries.iter().filter_map(|e| e.actor.strip_prefix("user:").map(str::to_owned)).collect();
-    let mut out = std::collections::HashMap::new();
-    if ids.is_empty() {
-        return Ok(out);
-    }
-    for u in user::Entity::find().filter(user::Column::Id.is_in(ids)).all(app.store.conn()).await? {
-        out.insert(format!("user:{}", u.id), u.username);
-    }
-    Ok(out)
 }

@@ -117,6 +117,10 @@ pub fn next_state(state: AlertState, step: Step) -> Result<AlertState, Refused> 
 
 /// How long an open alert keeps taking identical matches (same rule, same host) before a
 /// new one starts, unless the source or rule says otherwise.
+/// How an event source's token begins, so a request carrying one is told from an API
+/// token before any lookup.
+pub const SOURCE_TOKEN_PREFIX: &str = "isms_src_";
+
 pub const DEFAULT_GROUP_WINDOW_MS: i64 = 60 * 60 * 1000;
 
 /// Whether a match at `at_ms` joins an open alert last seen at `last_ms`.

@@ -660,7 +660,7 @@ async fn serve(s: Settings, demo: bool) -> Result<()> {
         Some(isms_app::notify::HookSender::new(targets, std::time::Duration::from_secs(15)).map_err(anyhow::Error::msg)?)
     };
     let listener = tokio::net::TcpListener::bind(s.listen).await.with_context(|| format!("listening on {}", s.listen))?;
-    let state = isms_web::WebState::new(
+    let state = isms_web::state(
         app.clone(),
         isms_web::WebConfig {
             public_url: public.clone(),
@@ -673,13 +673,13 @@ async fn serve(s: Settings, demo: bool) -> Result<()> {
         metrics.clone(),
     )
     .map_err(anyhow::Error::msg)?;
-    let mut state = state;
+    let ingest = isms_monitoring_web::ingest(&state).cloned().context("the monitoring module is not started")?;
     // With NATS: receivers queue batches on JetStream, and this instance is one of the
     // workers that evaluate them.
     if !s.nats_url.is_empty() {
         let bus = std::sync::Arc::new(isms_ingest::bus::Bus::connect(&s.nats_url, &s.nats_stream).await.map_err(anyhow::Error::msg)?);
-        state.bus = Some(bus.clone());
-        let (app, pipeline, wait) = (app.clone(), state.pipeline.clone(), std::time::Duration::from_secs(s.nats_ack_wait_secs));
+        let _ = ingest.bus.set(bus.clone());
+        let (app, pipeline, wait) = (app.clone(), ingest.pipeline.clone(), std::time::Duration::from_secs(s.nats_ack_wait_secs));
         tokio::spawn(async move {
             if let Err(e) = isms_ingest::bus::run_worker(app, pipeline, bus, wait).await {
                 tracing::error!(error = %e, "the JetStream worker stopped");
@@ -714,9 +714,9 @@ async fn serve(s: Settings, demo: bool) -> Result<()> {
             max_message: l.max_message_kib * 1024,
             tls,
         };
-        let sink = match &state.bus {
+        let sink = match ingest.bus.get() {
             Some(b) => isms_ingest::Sink::Bus(b.clone()),
-            None => isms_ingest::Sink::Pipeline(state.pipeline.clone()),
+            None => isms_ingest::Sink::Pipeline(ingest.pipeline.clone()),
         };
         let bound = isms_ingest::bind(app.clone(), sink, listener).await.map_err(anyhow::Error::msg)?;
         tracing::info!(addr = %bound.local_addr, transport = %l.transport, source = %l.source, "syslog listener ready");

@@ -7,6 +7,7 @@
 
 pub mod cache;
 pub mod crypto;
+pub mod history;
 pub mod input;
 pub mod notify;
 pub mod pdf;

@@ -15,7 +15,7 @@ use serde_json::json;
 use std::sync::Arc;
 
 /// Source tokens start with this, so the API's token check can tell them from user tokens.
-pub const TOKEN_PREFIX: &str = "isms_src_";
+pub const TOKEN_PREFIX: &str = isms_core::monitoring::SOURCE_TOKEN_PREFIX;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Source {

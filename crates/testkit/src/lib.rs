@@ -114,7 +114,7 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let base = format!("http://{addr}");
-        let state = isms_web::WebState::new(
+        let state = isms_web::state(
             app.clone(),
             isms_web::WebConfig {
                 public_url: base.clone(),

@@ -1,90 +1,58 @@
-//! isms over HTTP: server-rendered pages (askama + htmx), the JSON API under `/api/v1`
-//! with its OpenAPI document, and the operational endpoints. Authorization is declared per
-//! route in one table (`routes`) and enforced by `app`; this crate only translates.
+//! isms over HTTP, assembled: the list of modules, and what belongs to none of them (the
+//! operational endpoints, the dashboard, the audit trail, the OpenAPI document). Each
+//! module brings its routes with their permissions, its API, catalogs and navigation
+//! (`isms_webkit::Module`); the route table, the document and the catalogs are built
+//! from this one list, and the tests read the same list.
 
 pub mod api;
-pub mod context;
-pub mod download;
-pub mod error;
-pub mod i18n;
-pub mod input;
-pub mod lookup;
-pub mod notices;
+#[cfg(test)]
+mod catalogs;
 pub mod ops;
 pub mod pages;
 pub mod routes;
 
-use isms_app::App;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use isms_kernel::App;
 
-pub use context::Ctx;
-pub use routes::{Need, RouteSpec};
+pub use isms_webkit::{Ctx, Module, Need, RouteSpec, WebConfig, WebState, context, download, error, i18n, input, lookup, notices};
 
-/// Settings of the HTTP layer.
-#[derive(Debug, Clone)]
-pub struct WebConfig {
-    /// Where users reach this instance, e.g. `https://isms.example.com`; decides whether
-    /// cookies are marked `Secure` and how links in messages are written.
-    pub public_url: String,
-    /// Largest request body accepted (imports included).
-    pub max_body_bytes: usize,
-    /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
-    pub trust_proxy: bool,
-    /// Largest batch of events one request may carry (after decompression).
-    pub max_event_batch_bytes: usize,
-    /// Batches of events accepted at once; more are answered 429 with Retry-After.
-    pub max_inflight_batches: usize,
-    /// The bearer token `/metrics` asks for on this listener; without one it is not
-    /// served here (only on the separate metrics address, if configured).
-    pub metrics_token: Option<String>,
+/// Every module of the application, in the order their pages appear.
+pub fn modules() -> Vec<Module> {
+    vec![
+        own(),
+        isms_org_web::module(),
+        isms_assets_web::module(),
+        isms_policies_web::module(),
+        isms_incidents_web::module(),
+        isms_compliance_web::module(),
+        isms_monitoring_web::module(),
+    ]
 }
 
-impl WebConfig {
-    pub fn secure_cookies(&self) -> bool {
-        self.public_url.starts_with("https://")
+/// What the assembly itself serves: operations, the language switch, the dashboard, the
+/// audit trail and the API's own routes.
+fn own() -> Module {
+    use isms_core::Permission;
+    use isms_webkit::Nav;
+    use isms_webkit::i18n::Lang;
+    Module {
+        routes: routes::own,
+        catalogs: &[(Lang::Ja, include_str!("../locales/ja/home.ftl")), (Lang::En, include_str!("../locales/en/home.ftl"))],
+        nav: &[
+            Nav { order: 10, href: "/", key: "nav-home", perm: None },
+            Nav { order: 130, href: "/audit", key: "nav-audit", perm: Some(Permission::AuditRead) },
+        ],
+        ..Module::new("home")
     }
 }
 
-#[derive(Clone)]
-pub struct WebState {
-    pub app: App,
-    pub i18n: Arc<i18n::Catalogs>,
-    pub config: Arc<WebConfig>,
-    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
-    /// Where received events go to be matched and their alerts written.
-    pub pipeline: isms_app::monitoring::pipeline::Pipeline,
-    /// With NATS JetStream configured: batches are queued there for the workers instead.
-    pub bus: Option<Arc<isms_ingest::bus::Bus>>,
-    ready: Arc<AtomicBool>,
+/// The state every handler sees, with each module started.
+pub fn state(app: App, config: WebConfig, metrics: Option<metrics_exporter_prometheus::PrometheusHandle>) -> Result<WebState, String> {
+    WebState::new(app, config, metrics, &modules())
 }
 
-impl WebState {
-    pub fn new(app: App, config: WebConfig, metrics: Option<metrics_exporter_prometheus::PrometheusHandle>) -> Result<Self, String> {
-        let pipeline = isms_app::monitoring::pipeline::Pipeline::start(
-            app.clone(),
-            isms_app::monitoring::pipeline::PipelineConfig { max_inflight: config.max_inflight_batches, ..Default::default() },
-        );
-        Ok(Self {
-            app,
-            i18n: Arc::new(i18n::Catalogs::load()?),
-            config: Arc::new(config),
-            metrics,
-            pipeline,
-            bus: None,
-            ready: Arc::new(AtomicBool::new(true)),
-        })
-    }
-
-    /// Marks the instance as draining: `/readyz` answers 503 so a load balancer stops
-    /// sending new requests while the ones in flight finish.
-    pub fn set_ready(&self, ready: bool) {
-        self.ready.store(ready, Ordering::SeqCst);
-    }
-
-    pub fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::SeqCst)
-    }
+/// The message catalogs of every module.
+pub fn catalogs() -> Result<i18n::Catalogs, String> {
+    i18n::Catalogs::load(modules().iter().flat_map(|m| m.catalogs.iter().map(move |c| (m.name, c.0, c.1))))
 }
 
 /// The separate metrics listener's application: `/metrics` alone, for an address only

@@ -44,7 +44,7 @@ pub async fn dashboard(State(state): State<WebState>, ctx: Ctx, headers: HeaderM
             tiles.push(Tile { href: "/assets/findings?status=open&customer=yes", label: shell.t("tile-open-findings"), value: p.total.to_string() });
         }
     }
-    if let Ok(due) = isms_app::assets::register::reviews_due(app, &who, super::assets::register::REVIEW_HORIZON_DAYS).await
+    if let Ok(due) = isms_app::assets::register::reviews_due(app, &who, isms_assets_web::pages::assets::register::REVIEW_HORIZON_DAYS).await
         && !due.is_empty()
     {
         tiles.push(Tile { href: "/assets/reviews", label: shell.t("tile-reviews-due"), value: due.len().to_string() });

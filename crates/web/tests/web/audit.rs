@@ -131,7 +131,7 @@ async fn checkpoints_reach_a_hook_that_asks_for_them() {
             std::time::Duration::from_secs(5),
         )
         .unwrap();
-        let r = isms_web::notices::MailText { i18n: std::sync::Arc::new(isms_web::i18n::Catalogs::load().unwrap()), public_url: s.base.clone() };
+        let r = isms_web::notices::MailText { i18n: std::sync::Arc::new(isms_web::catalogs().unwrap()), public_url: s.base.clone() };
         let sent = deliver_hooks(&app, &sender, &r, 10).await.unwrap();
         // Two checkpoints in one five-minute bucket give one event (two if the bucket turned).
         let expected = if bucket() == start { 1 } else { 2 };

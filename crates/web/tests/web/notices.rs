@@ -26,7 +26,7 @@ fn mailer(sink: &SmtpSink) -> Mailer {
 }
 
 fn render(s: &TestServer) -> isms_web::notices::MailText {
-    isms_web::notices::MailText { i18n: std::sync::Arc::new(isms_web::i18n::Catalogs::load().unwrap()), public_url: s.base.clone() }
+    isms_web::notices::MailText { i18n: std::sync::Arc::new(isms_web::catalogs().unwrap()), public_url: s.base.clone() }
 }
 
 #[tokio::test]

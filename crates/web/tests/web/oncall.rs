@@ -156,7 +156,7 @@ async fn alerts_page_the_person_on_call_and_escalate_when_unacknowledged() {
             timeout: Duration::from_secs(5),
         })
         .unwrap();
-        let render = isms_web::notices::MailText { i18n: std::sync::Arc::new(isms_web::i18n::Catalogs::load().unwrap()), public_url: s.base.clone() };
+        let render = isms_web::notices::MailText { i18n: std::sync::Arc::new(isms_web::catalogs().unwrap()), public_url: s.base.clone() };
         notify::deliver_due(&app, &mailer, &render, 500).await.unwrap();
         let mails = sink.received();
         assert!(mails.iter().any(|m| m.text().contains(&format!("/monitoring/alerts/{}", first.id))), "{b:?} the page reached the mail server");

@@ -514,7 +514,7 @@ async fn every_route_that_takes_text_refuses_control_characters_in_any_field() {
     let writes: Vec<_> = s.routes.iter().filter(|r| r.method != axum::http::Method::GET && !r.path.starts_with("/api/v1/events")).collect();
     assert!(writes.len() > 100, "{}", writes.len());
     let mut tried = 0;
-    let catalogs = isms_web::i18n::Catalogs::load().unwrap();
+    let catalogs = isms_web::catalogs().unwrap();
     for r in writes {
         let path = r.path.replace("{id}", "00000000-0000-7000-8000-000000000000").replace(['{', '}'], "");
         for (i, bad) in ["a\u{0}b", "\u{1b}[2J", "x\u{7f}", "\u{85}"].into_iter().enumerate() {

@@ -1,0 +1,173 @@
+//! Conformance findings: the list (open first, by severity), a finding with its rule in
+//! words, accepting it as an exception, resolving it, and a re-check on demand.
+
+use super::{Lookup, none_if_empty};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use isms_assets::Finding;
+use isms_assets::conformance::{self, AcceptInput};
+use isms_core::Permission;
+use isms_store::assets::FindingQuery;
+use isms_webkit::WebState;
+use isms_webkit::context::{Ctx, Who};
+use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
+use serde::Deserialize;
+
+#[derive(Deserialize, Default, Clone)]
+pub struct ListQ {
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub company: String,
+    #[serde(default)]
+    pub customer: String,
+    #[serde(default)]
+    pub rule: String,
+    #[serde(default)]
+    pub page: Option<u64>,
+}
+
+pub const PAGE_SIZE: u64 = 100;
+
+impl ListQ {
+    pub fn link(&self, page: u64) -> String {
+        use isms_webkit::context::url_encode as e;
+        format!("?status={}&company={}&customer={}&rule={}&page={page}", e(self.status()), e(&self.company), e(&self.customer), e(&self.rule))
+    }
+
+    pub fn status(&self) -> &str {
+        self.status.as_deref().unwrap_or("open")
+    }
+}
+
+#[derive(Template)]
+#[template(path = "findings.html")]
+struct ListPage {
+    shell: Shell,
+    findings: Vec<Finding>,
+    total: u64,
+    q: ListQ,
+    look: Lookup,
+    assets: std::collections::HashMap<String, String>,
+    rules: Vec<&'static str>,
+    page: u64,
+    pages: u64,
+}
+
+pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(q): Query<ListQ>) -> Response {
+    let page_no = q.page.unwrap_or(1).max(1);
+    let fq = FindingQuery {
+        status: none_if_empty(q.status()),
+        company_id: none_if_empty(&q.company),
+        rule: none_if_empty(&q.rule),
+        customer_information: match q.customer.as_str() {
+            "yes" => Some(true),
+            "no" => Some(false),
+            _ => None,
+        },
+        offset: (page_no - 1) * PAGE_SIZE,
+        limit: PAGE_SIZE,
+        ..Default::default()
+    };
+    let page = match conformance::list(&state.app, &who, &fq).await {
+        Ok(p) => p,
+        Err(e) => return isms_webkit::error::page_error(&ctx, e),
+    };
+    let ids: Vec<String> = page.items.iter().filter_map(|f| f.asset_id.clone()).collect();
+    let assets = isms_assets::register::names(&state.app, &ids).await.unwrap_or_default();
+    let look = Lookup::load(&state, &who, ctx.lang.code(), true).await;
+    let rules = isms_core::assets::Rule::ALL.iter().map(|r| r.code()).collect();
+    let shell = Shell::new(&ctx, &headers, "findings-title");
+    let pages = page.total.div_ceil(PAGE_SIZE).max(1);
+    let r = render(&ListPage { shell, findings: page.items, total: page.total, q, look, assets, rules, page: page_no, pages });
+    clear_flash(&state, r, &headers)
+}
+
+impl ListPage {
+    fn asset_name(&self, id: &str) -> &str {
+        self.assets.get(id).map(String::as_str).unwrap_or("")
+    }
+}
+
+#[derive(Template)]
+#[template(path = "finding.html")]
+struct ShowPage {
+    shell: Shell,
+    f: Finding,
+    look: Lookup,
+    asset_name: String,
+    form: FormState,
+    v: AcceptInput,
+    can_manage: bool,
+}
+
+async fn show_page(
+    state: &WebState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    who: &isms_kernel::Principal,
+    id: &str,
+    v: AcceptInput,
+    errors: Vec<isms_core::FieldError>,
+) -> Response {
+    let f = match conformance::get(&state.app, who, id).await {
+        Ok(f) => f,
+        Err(e) => return isms_webkit::error::page_error(ctx, e),
+    };
+    let asset_name = match &f.asset_id {
+        Some(a) => isms_assets::register::names(&state.app, std::slice::from_ref(a)).await.unwrap_or_default().remove(a).unwrap_or_default(),
+        None => String::new(),
+    };
+    let look = Lookup::load(state, who, ctx.lang.code(), true).await;
+    let can_manage = who.access.can_for(Permission::AssetsManage, f.company_id.parse().ok());
+    let shell = Shell::new(ctx, headers, "finding-title").crumb("/assets/findings", "findings-title");
+    let title = shell.label("rule", &f.rule);
+    let shell = shell.titled(title);
+    let form = FormState::new(&shell, errors);
+    let invalid = !form.errors.is_empty();
+    render_form(&ShowPage { shell, f, look, asset_name, form, v, can_manage }, invalid)
+}
+
+pub async fn show(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+    let r = show_page(&state, &ctx, &headers, &who, &id, AcceptInput::default(), vec![]).await;
+    clear_flash(&state, r, &headers)
+}
+
+#[derive(Deserialize, Default)]
+pub struct AcceptForm {
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    expires_on: String,
+}
+
+pub async fn accept(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(f): Form<AcceptForm>) -> Response {
+    let input = AcceptInput { reason: f.reason, expires_on: f.expires_on };
+    match conformance::accept(&state.app, &who, &id, input.clone()).await {
+        Ok(_) => redirect_with_flash(&state, &format!("/assets/findings/{id}"), "flash-accepted", ctx.is_htmx),
+        Err(e) => match form_errors(e) {
+            Ok(errs) => show_page(&state, &ctx, &headers, &who, &id, input, errs).await,
+            Err(e) => isms_webkit::error::page_error(&ctx, e),
+        },
+    }
+}
+
+pub async fn resolve(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+    match conformance::resolve(&state.app, &who, &id).await {
+        Ok(_) => redirect_with_flash(&state, &format!("/assets/findings/{id}"), "flash-resolved", ctx.is_htmx),
+        Err(e) => match form_errors(e) {
+            Ok(errs) => show_page(&state, &ctx, &headers, &who, &id, AcceptInput::default(), errs).await,
+            Err(e) => isms_webkit::error::page_error(&ctx, e),
+        },
+    }
+}
+
+pub async fn recheck(State(state): State<WebState>, ctx: Ctx, Who(who): Who) -> Response {
+    match conformance::recheck_all(&state.app, &who).await {
+        Ok(_) => redirect_with_flash(&state, "/assets/findings", "flash-rechecked", ctx.is_htmx),
+        Err(e) => isms_webkit::error::page_error(&ctx, e),
+    }
+}

@@ -1,0 +1,388 @@
+//! Information assets: the register list (search, filters, sorting, pages, export), the
+//! record page with its holders, findings and history, the form, deletion and review.
+
+use super::{Lookup, none_if_empty};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use isms_assets::register;
+use isms_assets::{Asset, AssetInput, Finding};
+use isms_core::Permission;
+use isms_kernel::Principal;
+use isms_kernel::history::AuditEntry;
+use isms_store::assets::{AssetQuery, AssetSort, FindingQuery};
+use isms_webkit::WebState;
+use isms_webkit::context::{Ctx, Who, url_encode};
+use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+pub const PAGE_SIZE: u64 = 50;
+
+#[derive(Deserialize, Default, Clone)]
+pub struct ListQ {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub company: String,
+    #[serde(default)]
+    pub category: String,
+    /// yes, no or empty
+    #[serde(default)]
+    pub customer: String,
+    #[serde(default)]
+    pub medium: String,
+    #[serde(default)]
+    pub owner: String,
+    #[serde(default)]
+    pub sort: String,
+    #[serde(default)]
+    pub dir: String,
+    #[serde(default)]
+    pub page: Option<u64>,
+}
+
+impl ListQ {
+    pub fn to_query(&self, limit: u64) -> AssetQuery {
+        AssetQuery {
+            search: none_if_empty(&self.q),
+            company_id: none_if_empty(&self.company),
+            category_id: none_if_empty(&self.category),
+            owner_id: none_if_empty(&self.owner),
+            medium: none_if_empty(&self.medium),
+            customer_information: match self.customer.as_str() {
+                "yes" => Some(true),
+                "no" => Some(false),
+                _ => None,
+            },
+            sort: match self.sort.as_str() {
+                "company" => AssetSort::Company,
+                "category" => AssetSort::Category,
+                "review" => AssetSort::ReviewDue,
+                _ => AssetSort::Name,
+            },
+            descending: self.dir == "desc",
+            offset: self.page.unwrap_or(1).saturating_sub(1) * limit,
+            limit,
+            review_before: None,
+        }
+    }
+
+    pub fn link(&self, sort: Option<&str>, page: Option<u64>) -> String {
+        let mut s = self.clone();
+        if let Some(col) = sort {
+            s.dir = if s.sort == col && s.dir != "desc" { "desc".into() } else { "asc".into() };
+            s.sort = col.into();
+            s.page = None;
+        }
+        if page.is_some() {
+            s.page = page;
+        }
+        format!(
+            "?q={}&company={}&category={}&customer={}&medium={}&owner={}&sort={}&dir={}&page={}",
+            url_encode(&s.q),
+            url_encode(&s.company),
+            url_encode(&s.category),
+            url_encode(&s.customer),
+            url_encode(&s.medium),
+            url_encode(&s.owner),
+            url_encode(&s.sort),
+            url_encode(&s.dir),
+            s.page.unwrap_or(1)
+        )
+    }
+
+    pub fn sort_mark(&self, col: &str) -> &'static str {
+        isms_webkit::shell::sort_mark(&self.sort, &self.dir, col, "name")
+    }
+
+    pub fn aria_sort(&self, col: &str) -> &'static str {
+        isms_webkit::shell::aria_sort(&self.sort, &self.dir, col, "name")
+    }
+}
+
+#[derive(Template)]
+#[template(path = "assets_list.html")]
+struct ListPage {
+    shell: Shell,
+    rows: Vec<Asset>,
+    total: u64,
+    q: ListQ,
+    look: Lookup,
+    page: u64,
+    pages: u64,
+}
+
+#[derive(Template)]
+#[template(path = "assets_table.html")]
+struct ListPartial {
+    shell: Shell,
+    rows: Vec<Asset>,
+    total: u64,
+    q: ListQ,
+    look: Lookup,
+    page: u64,
+    pages: u64,
+}
+
+pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(q): Query<ListQ>) -> Response {
+    let result = match register::list(&state.app, &who, &q.to_query(PAGE_SIZE)).await {
+        Ok(r) => r,
+        Err(e) => return isms_webkit::error::page_error(&ctx, e),
+    };
+    let look = Lookup::load(&state, &who, ctx.lang.code(), false).await.with_people(&state, result.items.iter().map(|a| a.owner_id.clone())).await;
+    let page = q.page.unwrap_or(1).max(1);
+    let pages = result.total.div_ceil(PAGE_SIZE).max(1);
+    let shell = Shell::new(&ctx, &headers, "assets-title");
+    let partial = headers.get("hx-target").and_then(|v| v.to_str().ok()) == Some("assets-table");
+    let r = if partial {
+        render(&ListPartial { shell, rows: result.items, total: result.total, q, look, page, pages })
+    } else {
+        render(&ListPage { shell, rows: result.items, total: result.total, q, look, page, pages })
+    };
+    clear_flash(&state, r, &headers)
+}
+
+#[derive(Template)]
+#[template(path = "asset.html")]
+struct ShowPage {
+    shell: Shell,
+    a: Asset,
+    look: Lookup,
+    findings: Vec<Finding>,
+    history: Vec<AuditEntry>,
+    actors: HashMap<String, String>,
+    can_review: bool,
+}
+
+impl ShowPage {
+    fn actor(&self, a: &str) -> String {
+        self.actors.get(a).cloned().unwrap_or_else(|| a.to_owned())
+    }
+}
+
+pub async fn show(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+    let a = match register::get(&state.app, &who, &id).await {
+        Ok(a) => a,
+        Err(e) => return isms_webkit::error::page_error(&ctx, e),
+    };
+    let fq = FindingQuery { asset_id: Some(a.id.clone()), limit: 200, ..Default::default() };
+    let findings = isms_assets::conformance::list(&state.app, &who, &fq).await.map(|p| p.items).unwrap_or_default();
+    let history = isms_kernel::history::record_history(&state.app, "information_asset", &a.id).await.unwrap_or_default();
+    let actors = isms_kernel::history::actor_names(&state.app, &history).await.unwrap_or_default();
+    let look = Lookup::load(&state, &who, ctx.lang.code(), true).await.with_people(&state, [a.owner_id.clone()]).await;
+    let can_review = who.access.can_for(Permission::AssetsManage, a.company_id.parse().ok());
+    let shell = Shell::new(&ctx, &headers, "asset-title").crumb("/assets", "assets-title").titled(a.name.clone());
+    let r = render(&ShowPage { shell, a, look, findings, history, actors, can_review });
+    clear_flash(&state, r, &headers)
+}
+
+#[derive(Template)]
+#[template(path = "asset_form.html")]
+struct FormPage {
+    shell: Shell,
+    form: FormState,
+    v: AssetInput,
+    look: Lookup,
+    action: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct AssetForm {
+    #[serde(default)]
+    company_id: String,
+    #[serde(default)]
+    department_id: String,
+    #[serde(default)]
+    category_id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    owner_id: String,
+    #[serde(default)]
+    medium: String,
+    #[serde(default)]
+    volume: String,
+    #[serde(default)]
+    review_due: String,
+    #[serde(default)]
+    review_months: String,
+    /// Repeated `supports` fields: taken from the raw body.
+    #[serde(skip)]
+    supports: Vec<String>,
+}
+
+/// Parses the form body by hand: `supports` repeats (a multiple select).
+fn parse_form(body: &[u8]) -> Result<AssetInput, isms_core::FieldError> {
+    let mut f = AssetForm::default();
+    for (k, v) in form_urlencoded::parse(body) {
+        let v = v.into_owned();
+        match k.as_ref() {
+            "company_id" => f.company_id = v,
+            "department_id" => f.department_id = v,
+            "category_id" => f.category_id = v,
+            "name" => f.name = v,
+            "description" => f.description = v,
+            "owner_id" => f.owner_id = v,
+            "medium" => f.medium = v,
+            "volume" => f.volume = v,
+            "review_due" => f.review_due = v,
+            "review_months" => f.review_months = v,
+            "supports" => f.supports.push(v),
+            _ => {}
+        }
+    }
+    let volume = match f.volume.trim() {
+        "" => None,
+        s => Some(
+            s.replace([',', '_'], "")
+                .parse::<i64>()
+                .map_err(|_| isms_core::FieldError::coded("volume", "number", format!("`{s}` is not a whole number")).arg("value", s))?,
+        ),
+    };
+    let review_months = match f.review_months.trim() {
+        "" => None,
+        s => Some(
+            s.parse::<i32>().map_err(|_| isms_core::FieldError::coded("review_months", "number", format!("`{s}` is not a whole number")).arg("value", s))?,
+        ),
+    };
+    Ok(AssetInput {
+        company_id: f.company_id,
+        department_id: Some(f.department_id),
+        category_id: f.category_id,
+        name: f.name,
+        description: f.description,
+        owner_id: Some(f.owner_id),
+        medium: f.medium,
+        volume,
+        review_due: Some(f.review_due),
+        review_months,
+        supports: f.supports,
+    })
+}
+
+async fn form_page(
+    state: &WebState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    who: &Principal,
+    v: AssetInput,
+    action: String,
+    title: &str,
+    errors: Vec<isms_core::FieldError>,
+) -> Response {
+    let look = Lookup::load(state, who, ctx.lang.code(), true).await;
+    let shell = Shell::new(ctx, headers, title).crumb("/assets", "assets-title");
+    let form = FormState::new(&shell, errors);
+    let invalid = !form.errors.is_empty();
+    render_form(&FormPage { shell, form, v, look, action }, invalid)
+}
+
+pub async fn new_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
+    let v = AssetInput { medium: "electronic".into(), review_months: Some(12), ..Default::default() };
+    form_page(&state, &ctx, &headers, &who, v, "/assets/new".into(), "asset-new-title", vec![]).await
+}
+
+pub async fn create(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, body: axum::body::Bytes) -> Response {
+    let input = match parse_form(&body) {
+        Ok(i) => i,
+        Err(e) => return form_page(&state, &ctx, &headers, &who, AssetInput::default(), "/assets/new".into(), "asset-new-title", vec![e]).await,
+    };
+    match register::create(&state.app, &who, input.clone()).await {
+        Ok(a) => redirect_with_flash(&state, &format!("/assets/{}", a.id), "flash-saved", ctx.is_htmx),
+        Err(e) => match form_errors(e) {
+            Ok(errs) => form_page(&state, &ctx, &headers, &who, input, "/assets/new".into(), "asset-new-title", errs).await,
+            Err(e) => isms_webkit::error::page_error(&ctx, e),
+        },
+    }
+}
+
+pub async fn edit_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+    let a = match register::get(&state.app, &who, &id).await {
+        Ok(a) => a,
+        Err(e) => return isms_webkit::error::page_error(&ctx, e),
+    };
+    if let Err(e) = who.require_for(Permission::AssetsManage, Some(&a.company_id)) {
+        return isms_webkit::error::page_error(&ctx, e);
+    }
+    let look = Lookup::load(&state, &who, ctx.lang.code(), false).await.with_people(&state, [a.owner_id.clone()]).await;
+    let v = AssetInput {
+        company_id: a.company_id,
+        department_id: a.department_id,
+        category_id: a.category_id,
+        name: a.name,
+        description: a.description,
+        owner_id: Some(look.person_number(&a.owner_id)),
+        medium: a.medium.code().into(),
+        volume: a.volume,
+        review_due: a.review_due,
+        review_months: Some(a.review_months),
+        supports: a.supports,
+    };
+    form_page(&state, &ctx, &headers, &who, v, format!("/assets/{id}/edit"), "asset-edit-title", vec![]).await
+}
+
+pub async fn update(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
+    let input = match parse_form(&body) {
+        Ok(i) => i,
+        Err(e) => return form_page(&state, &ctx, &headers, &who, AssetInput::default(), format!("/assets/{id}/edit"), "asset-edit-title", vec![e]).await,
+    };
+    match register::update(&state.app, &who, &id, input.clone()).await {
+        Ok(a) => redirect_with_flash(&state, &format!("/assets/{}", a.id), "flash-saved", ctx.is_htmx),
+        Err(e) => match form_errors(e) {
+            Ok(errs) => form_page(&state, &ctx, &headers, &who, input, format!("/assets/{id}/edit"), "asset-edit-title", errs).await,
+            Err(e) => isms_webkit::error::page_error(&ctx, e),
+        },
+    }
+}
+
+pub async fn delete(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Path(id): Path<String>) -> Response {
+    match register::delete(&state.app, &who, &id).await {
+        Ok(()) => redirect_with_flash(&state, "/assets", "flash-deleted", ctx.is_htmx),
+        Err(isms_kernel::AppError::Invalid(errs)) => isms_webkit::shell::refusal(&ctx, &errs),
+        Err(e) => isms_webkit::error::page_error(&ctx, e),
+    }
+}
+
+/// How far ahead an owner's list of reviews looks.
+pub const REVIEW_HORIZON_DAYS: i32 = 60;
+
+#[derive(Template)]
+#[template(path = "assets_reviews.html")]
+struct ReviewsPage {
+    shell: Shell,
+    rows: Vec<Asset>,
+    look: Lookup,
+    today: String,
+}
+
+/// The signed-in owner's assets whose review is due soon or overdue, each with its button.
+pub async fn my_reviews(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
+    let rows = match register::reviews_due(&state.app, &who, REVIEW_HORIZON_DAYS).await {
+        Ok(r) => r,
+        Err(e) => return isms_webkit::error::page_error(&ctx, e),
+    };
+    let look = Lookup::load(&state, &who, ctx.lang.code(), false).await;
+    let shell = Shell::new(&ctx, &headers, "reviews-title");
+    let r = render(&ReviewsPage { shell, rows, look, today: isms_core::calendar::today().to_string() });
+    clear_flash(&state, r, &headers)
+}
+
+pub async fn review(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Path(id): Path<String>) -> Response {
+    match register::confirm_review(&state.app, &who, &id).await {
+        // An owner who does not read the register goes back to their list of reviews.
+        Ok(a) if !who.access.can_for(Permission::AssetsRead, a.company_id.parse().ok()) => {
+            redirect_with_flash(&state, "/assets/reviews", "flash-reviewed", ctx.is_htmx)
+        }
+        Ok(a) => redirect_with_flash(&state, &format!("/assets/{}", a.id), "flash-reviewed", ctx.is_htmx),
+        Err(e) => isms_webkit::error::page_error(&ctx, e),
+    }
+}
+
+/// The link to the register filtered by one value.
+pub fn filter_link(key: &str, value: &str) -> String {
+    format!("/assets?{key}={}", url_encode(value))
+}

@@ -1,0 +1,235 @@
+//! Supporting assets: the list by kind, the record page with what it holds and its
+//! findings, the form with the security facts the check reads, and deletion.
+
+use super::{Lookup, checked, none_if_empty};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use isms_assets::{Asset, Finding, Support, SupportInput, supports};
+use isms_core::Permission;
+use isms_kernel::Principal;
+use isms_store::assets::{FindingQuery, SupportQuery};
+use isms_webkit::WebState;
+use isms_webkit::context::{Ctx, Who};
+use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
+use serde::Deserialize;
+
+#[derive(Deserialize, Default, Clone)]
+pub struct ListQ {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub company: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub page: Option<u64>,
+}
+
+pub const PAGE_SIZE: u64 = 100;
+
+impl ListQ {
+    pub fn link(&self, page: u64) -> String {
+        use isms_webkit::context::url_encode as e;
+        format!("?q={}&company={}&kind={}&page={page}", e(&self.q), e(&self.company), e(&self.kind))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "supports_list.html")]
+struct ListPage {
+    shell: Shell,
+    rows: Vec<Support>,
+    total: u64,
+    q: ListQ,
+    look: Lookup,
+    page: u64,
+    pages: u64,
+}
+
+pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(q): Query<ListQ>) -> Response {
+    let page = q.page.unwrap_or(1).max(1);
+    let sq = SupportQuery {
+        search: none_if_empty(&q.q),
+        company_id: none_if_empty(&q.company),
+        kind: none_if_empty(&q.kind),
+        offset: (page - 1) * PAGE_SIZE,
+        limit: PAGE_SIZE,
+    };
+    let result = match supports::list(&state.app, &who, &sq).await {
+        Ok(r) => r,
+        Err(e) => return isms_webkit::error::page_error(&ctx, e),
+    };
+    let look = Lookup::load(&state, &who, ctx.lang.code(), false).await;
+    let shell = Shell::new(&ctx, &headers, "supports-title");
+    let pages = result.total.div_ceil(PAGE_SIZE).max(1);
+    let r = render(&ListPage { shell, rows: result.items, total: result.total, q, look, page, pages });
+    clear_flash(&state, r, &headers)
+}
+
+#[derive(Template)]
+#[template(path = "support.html")]
+struct ShowPage {
+    shell: Shell,
+    s: Support,
+    look: Lookup,
+    held: Vec<Asset>,
+    findings: Vec<Finding>,
+    can_manage: bool,
+}
+
+pub async fn show(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+    let s = match supports::get(&state.app, &who, &id).await {
+        Ok(s) => s,
+        Err(e) => return isms_webkit::error::page_error(&ctx, e),
+    };
+    let held = isms_assets::register::held_by(&state.app, &who, &s.id).await.unwrap_or_default();
+    let fq = FindingQuery { support_id: Some(s.id.clone()), limit: 200, ..Default::default() };
+    let findings = isms_assets::conformance::list(&state.app, &who, &fq).await.map(|p| p.items).unwrap_or_default();
+    let look = Lookup::load(&state, &who, ctx.lang.code(), false).await.with_people(&state, [s.owner_id.clone()]).await;
+    let can_manage = who.access.can_for(Permission::AssetsManage, s.company_id.parse().ok());
+    let shell = Shell::new(&ctx, &headers, "support-title").crumb("/assets/supports", "supports-title").titled(s.name.clone());
+    let r = render(&ShowPage { shell, s, look, held, findings, can_manage });
+    clear_flash(&state, r, &headers)
+}
+
+#[derive(Template)]
+#[template(path = "support_form.html")]
+struct FormPage {
+    shell: Shell,
+    form: FormState,
+    v: SupportInput,
+    look: Lookup,
+    action: String,
+}
+
+fn parse_form(body: &[u8]) -> SupportInput {
+    let mut v = SupportInput::default();
+    let mut patched = String::new();
+    let mut owner = String::new();
+    for (k, val) in form_urlencoded::parse(body) {
+        let on = checked(&Some(val.to_string()));
+        match k.as_ref() {
+            "company_id" => v.company_id = val.into_owned(),
+            "kind" => v.kind = val.into_owned(),
+            "name" => v.name = val.into_owned(),
+            "description" => v.description = val.into_owned(),
+            "owner_id" => owner = val.into_owned(),
+            "location" => v.location = val.into_owned(),
+            "patched_on" => patched = val.into_owned(),
+            "internet_exposed" => v.internet_exposed = on,
+            "mfa" => v.mfa = on,
+            "access_logging" => v.access_logging = on,
+            "encrypted_at_rest" => v.encrypted_at_rest = on,
+            "encrypted_in_transit" => v.encrypted_in_transit = on,
+            "endpoint_protection" => v.endpoint_protection = on,
+            "zero_trust" => v.zero_trust = on,
+            "locked" => v.locked = on,
+            "approved_categories" => v.approved_categories.push(val.into_owned()),
+            _ => {}
+        }
+    }
+    v.patched_on = Some(patched);
+    v.owner_id = Some(owner);
+    v
+}
+
+async fn form_page(
+    state: &WebState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    who: &Principal,
+    v: SupportInput,
+    action: String,
+    title: &str,
+    errors: Vec<isms_core::FieldError>,
+) -> Response {
+    let look = Lookup::load(state, who, ctx.lang.code(), false).await;
+    let shell = Shell::new(ctx, headers, title).crumb("/assets/supports", "supports-title");
+    let form = FormState::new(&shell, errors);
+    let invalid = !form.errors.is_empty();
+    render_form(&FormPage { shell, form, v, look, action }, invalid)
+}
+
+pub async fn new_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
+    let v = SupportInput { kind: "system".into(), ..Default::default() };
+    form_page(&state, &ctx, &headers, &who, v, "/assets/supports/new".into(), "support-new-title", vec![]).await
+}
+
+/// The owner field takes an employee number; ids pass through.
+async fn owner_ref(state: &WebState, v: &mut SupportInput) -> Result<(), isms_kernel::AppError> {
+    let raw = v.owner_id.clone().unwrap_or_default();
+    v.owner_id = isms_org::people::resolve_person_ref(state.app.store.conn(), "owner_id", none_if_empty(&raw)).await?;
+    Ok(())
+}
+
+pub async fn create(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, body: axum::body::Bytes) -> Response {
+    let typed = parse_form(&body);
+    let mut input = typed.clone();
+    let r = match owner_ref(&state, &mut input).await {
+        Ok(()) => supports::create(&state.app, &who, input).await,
+        Err(e) => Err(e),
+    };
+    match r {
+        Ok(s) => redirect_with_flash(&state, &format!("/assets/supports/{}", s.id), "flash-saved", ctx.is_htmx),
+        Err(e) => match form_errors(e) {
+            Ok(errs) => form_page(&state, &ctx, &headers, &who, typed, "/assets/supports/new".into(), "support-new-title", errs).await,
+            Err(e) => isms_webkit::error::page_error(&ctx, e),
+        },
+    }
+}
+
+pub async fn edit_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+    let s = match supports::get(&state.app, &who, &id).await {
+        Ok(s) => s,
+        Err(e) => return isms_webkit::error::page_error(&ctx, e),
+    };
+    if let Err(e) = who.require_for(Permission::AssetsManage, Some(&s.company_id)) {
+        return isms_webkit::error::page_error(&ctx, e);
+    }
+    let look = Lookup::load(&state, &who, ctx.lang.code(), false).await.with_people(&state, [s.owner_id.clone()]).await;
+    let v = SupportInput {
+        owner_id: Some(look.person_number(&s.owner_id)),
+        company_id: s.company_id,
+        kind: s.kind.code().into(),
+        name: s.name,
+        description: s.description,
+        location: s.location,
+        internet_exposed: s.internet_exposed,
+        mfa: s.mfa,
+        access_logging: s.access_logging,
+        encrypted_at_rest: s.encrypted_at_rest,
+        encrypted_in_transit: s.encrypted_in_transit,
+        endpoint_protection: s.endpoint_protection,
+        patched_on: s.patched_on,
+        zero_trust: s.zero_trust,
+        locked: s.locked,
+        approved_categories: s.approved_categories,
+    };
+    form_page(&state, &ctx, &headers, &who, v, format!("/assets/supports/{id}/edit"), "support-edit-title", vec![]).await
+}
+
+pub async fn update(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
+    let typed = parse_form(&body);
+    let mut input = typed.clone();
+    let r = match owner_ref(&state, &mut input).await {
+        Ok(()) => supports::update(&state.app, &who, &id, input).await,
+        Err(e) => Err(e),
+    };
+    match r {
+        Ok(s) => redirect_with_flash(&state, &format!("/assets/supports/{}", s.id), "flash-saved", ctx.is_htmx),
+        Err(e) => match form_errors(e) {
+            Ok(errs) => form_page(&state, &ctx, &headers, &who, typed, format!("/assets/supports/{id}/edit"), "support-edit-title", errs).await,
+            Err(e) => isms_webkit::error::page_error(&ctx, e),
+        },
+    }
+}
+
+pub async fn delete(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Path(id): Path<String>) -> Response {
+    match supports::delete(&state.app, &who, &id).await {
+        Ok(()) => redirect_with_flash(&state, "/assets/supports", "flash-deleted", ctx.is_htmx),
+        Err(isms_kernel::AppError::Invalid(errs)) => isms_webkit::shell::refusal(&ctx, &errs),
+        Err(e) => isms_webkit::error::page_error(&ctx, e),
+    }
+}

@@ -1,0 +1,164 @@
+//! Take-out requests: an employee's own requests and form; for managers, everything
+//! requested or outside in their companies; a request's page with the decision.
+
+use super::Lookup;
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use isms_assets::takeouts::{self, CHANNELS, DecisionInput, Takeout, TakeoutInput};
+use isms_kernel::Principal;
+use isms_webkit::WebState;
+use isms_webkit::context::{Ctx, Who};
+use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
+use serde::Deserialize;
+
+#[derive(Deserialize, Default, Clone)]
+pub struct ListQ {
+    #[serde(default)]
+    pub status: String,
+}
+
+#[derive(Template)]
+#[template(path = "takeouts.html")]
+struct ListPage {
+    shell: Shell,
+    rows: Vec<Takeout>,
+    q: ListQ,
+    look: Lookup,
+    show_tabs: bool,
+}
+
+pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(q): Query<ListQ>) -> Response {
+    let rows = match takeouts::list(&state.app, &who, Some(&q.status), 500).await {
+        Ok(r) => r,
+        Err(e) => return isms_webkit::error::page_error(&ctx, e),
+    };
+    let look = Lookup::load(&state, &who, ctx.lang.code(), false).await;
+    let show_tabs = who.access.can(isms_core::Permission::AssetsRead);
+    let shell = Shell::new(&ctx, &headers, "takeouts-title");
+    let r = render(&ListPage { shell, rows, q, look, show_tabs });
+    clear_flash(&state, r, &headers)
+}
+
+#[derive(Template)]
+#[template(path = "takeout_form.html")]
+struct FormPage {
+    shell: Shell,
+    form: FormState,
+    v: TakeoutInput,
+    look: Lookup,
+    channels: Vec<&'static str>,
+}
+
+async fn form_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, v: TakeoutInput, errors: Vec<isms_core::FieldError>) -> Response {
+    let look = Lookup::load(state, who, ctx.lang.code(), false).await;
+    let shell = Shell::new(ctx, headers, "takeout-new-title").crumb("/takeouts", "takeouts-title");
+    let form = FormState::new(&shell, errors);
+    let invalid = !form.errors.is_empty();
+    render_form(&FormPage { shell, form, v, look, channels: CHANNELS.to_vec() }, invalid)
+}
+
+pub async fn new_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
+    let v = TakeoutInput { medium: "device".into(), ..Default::default() };
+    form_page(&state, &ctx, &headers, &who, v, vec![]).await
+}
+
+#[derive(Deserialize, Default)]
+pub struct TakeoutForm {
+    #[serde(default)]
+    category_id: String,
+    #[serde(default)]
+    what: String,
+    #[serde(default)]
+    purpose: String,
+    #[serde(default)]
+    medium: String,
+    #[serde(default)]
+    destination: String,
+    #[serde(default)]
+    return_by: String,
+}
+
+pub async fn create(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Form(f): Form<TakeoutForm>) -> Response {
+    let input = TakeoutInput {
+        category_id: f.category_id,
+        asset_id: None,
+        what: f.what,
+        purpose: f.purpose,
+        medium: f.medium,
+        destination: f.destination,
+        return_by: f.return_by,
+    };
+    match takeouts::request(&state.app, &who, input.clone()).await {
+        Ok(t) => redirect_with_flash(&state, &format!("/takeouts/{}", t.id), "flash-requested", ctx.is_htmx),
+        Err(e) => match form_errors(e) {
+            Ok(errs) => form_page(&state, &ctx, &headers, &who, input, errs).await,
+            Err(e) => isms_webkit::error::page_error(&ctx, e),
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "takeout.html")]
+struct ShowPage {
+    shell: Shell,
+    t: Takeout,
+    look: Lookup,
+    requester: Option<String>,
+    can_decide: bool,
+    can_close: bool,
+    form: FormState,
+}
+
+async fn show_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, id: &str, errors: Vec<isms_core::FieldError>) -> Response {
+    let t = match takeouts::get(&state.app, who, id).await {
+        Ok(t) => t,
+        Err(e) => return isms_webkit::error::page_error(ctx, e),
+    };
+    let can_decide = t.status == "requested" && takeouts::can_decide(&state.app, who, &t).await.unwrap_or(false);
+    let mine = who.user_id.as_deref() == Some(t.requested_by.as_str());
+    let can_close = (t.status == "approved" && (mine || who.access.can_for(isms_core::Permission::AssetsManage, t.company_id.parse().ok())))
+        || (t.status == "requested" && mine);
+    let requester = isms_org::accounts::person_ids_of(&state.app, vec![t.requested_by.clone()]).await.unwrap_or_default().remove(&t.requested_by);
+    let look = Lookup::load(state, who, ctx.lang.code(), false).await.with_people(state, [requester.clone()]).await;
+    let shell = Shell::new(ctx, headers, "takeout-title").crumb("/takeouts", "takeouts-title");
+    let form = FormState::new(&shell, errors);
+    let invalid = !form.errors.is_empty();
+    render_form(&ShowPage { shell, t, look, requester, can_decide, can_close, form }, invalid)
+}
+
+pub async fn show(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+    let r = show_page(&state, &ctx, &headers, &who, &id, vec![]).await;
+    clear_flash(&state, r, &headers)
+}
+
+#[derive(Deserialize, Default)]
+pub struct DecideForm {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn decide(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(f): Form<DecideForm>) -> Response {
+    let input = DecisionInput { approve: f.decision == "approve", note: f.note };
+    match takeouts::decide(&state.app, &who, &id, input).await {
+        Ok(t) => redirect_with_flash(&state, &format!("/takeouts/{}", t.id), "flash-saved", ctx.is_htmx),
+        Err(e) => match form_errors(e) {
+            Ok(errs) => show_page(&state, &ctx, &headers, &who, &id, errs).await,
+            Err(e) => isms_webkit::error::page_error(&ctx, e),
+        },
+    }
+}
+
+pub async fn close(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+    match takeouts::close(&state.app, &who, &id).await {
+        Ok(t) => redirect_with_flash(&state, &format!("/takeouts/{}", t.id), "flash-saved", ctx.is_htmx),
+        Err(e) => match form_errors(e) {
+            Ok(errs) => show_page(&state, &ctx, &headers, &who, &id, errs).await,
+            Err(e) => isms_webkit::error::page_error(&ctx, e),
+        },
+    }
+}

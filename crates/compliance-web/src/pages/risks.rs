@@ -1,0 +1,573 @@
+//! The risk register: the list with its filters, exports and the inherent and residual
+//! heat maps (SVG drawn by the charts-rs library), a risk's page with acceptance and
+//! treatment actions, the risk form, and the matrix with its levels' meanings.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use isms_compliance::Control;
+use isms_compliance::controls::ControlQuery;
+use isms_compliance::risks::{self, Acceptance, ActionInput, HeatMap, Risk, RiskDetail, RiskInput, RiskQuery};
+use isms_core::Permission;
+use isms_core::compliance::risk::{Level, Matrix, Rating, RiskStatus, Treatment};
+use isms_kernel::Principal;
+use isms_webkit::WebState;
+use isms_webkit::context::{Ctx, Who};
+use isms_webkit::lookup::Lookup;
+use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
+use serde::Deserialize;
+use std::sync::OnceLock;
+
+/// The family name of the embedded font, registered with the charting library once.
+fn chart_font() -> &'static str {
+    static F: OnceLock<String> = OnceLock::new();
+    F.get_or_init(|| match charts_rs::add_fonts(&[isms_kernel::pdf::FONT_DATA]) {
+        Ok(()) => "Noto Sans CJK JP".to_owned(),
+        Err(e) => {
+            tracing::warn!(error = %e, "chart font not registered; labels use the library's default font");
+            "Roboto".to_owned()
+        }
+    })
+}
+
+/// One heat map as SVG: impact across, likelihood up, the number of risks in each cell.
+/// Drawn once per distinct picture (the counts, the levels' names and the language).
+fn heat_svg(m: &Matrix, counts: &[Vec<u64>], lang: &str) -> String {
+    static DRAWN: OnceLock<std::sync::Mutex<std::collections::HashMap<String, String>>> = OnceLock::new();
+    let names: Vec<&str> = m.likelihood.iter().chain(&m.impact).map(|l| if lang == "ja" { l.label_ja.as_str() } else { l.label.as_str() }).collect();
+    let key = format!("{lang}|{names:?}|{counts:?}");
+    let drawn = DRAWN.get_or_init(Default::default);
+    if let Some(svg) = drawn.lock().ok().and_then(|d| d.get(&key).cloned()) {
+        return svg;
+    }
+    let svg = draw_heat(m, counts, lang);
+    if let Ok(mut d) = drawn.lock() {
+        if d.len() >= 256 {
+            d.clear();
+        }
+        d.insert(key, svg.clone());
+    }
+    svg
+}
+
+fn draw_heat(m: &Matrix, counts: &[Vec<u64>], lang: &str) -> String {
+    let label = |l: &Level| if lang == "ja" { l.label_ja.clone() } else { l.label.clone() };
+    let x: Vec<String> = m.impact.iter().map(label).collect();
+    let y: Vec<String> = m.likelihood.iter().map(label).collect();
+    let mut data = vec![];
+    for (li, row) in counts.iter().enumerate() {
+        for (ii, n) in row.iter().enumerate() {
+            if *n > 0 {
+                data.push((li * x.len() + ii, *n as f32));
+            }
+        }
+    }
+    let mut chart = charts_rs::HeatmapChart::new(data, x, y);
+    chart.width = 520.0;
+    chart.height = 340.0;
+    chart.font_family = chart_font().to_owned();
+    chart.heatmap_series.min = 0.0;
+    chart.svg().unwrap_or_default()
+}
+
+const PAGE_SIZE: u64 = 50;
+
+#[derive(Template)]
+#[template(path = "risks_list.html")]
+struct ListPage {
+    shell: Shell,
+    rows: Vec<Risk>,
+    total: u64,
+    q: RiskQuery,
+    look: Lookup,
+    can_create: bool,
+    query: String,
+    inherent_svg: String,
+    residual_svg: String,
+    /// The names of ratings, treatments and statuses, looked up once per page.
+    words: std::collections::HashMap<String, String>,
+    page: u64,
+    pages: u64,
+}
+
+impl ListPage {
+    fn word(&self, prefix: &str, code: &str) -> String {
+        self.words.get(&format!("{prefix}-{code}")).cloned().unwrap_or_default()
+    }
+
+    /// The list's address on another page, with the same filters.
+    fn page_link(&self, page: u64) -> String {
+        let kept: Vec<&str> = self.query.split('&').filter(|kv| !kv.is_empty() && !kv.starts_with("offset=")).collect();
+        let mut q = kept.join("&");
+        if !q.is_empty() {
+            q.push('&');
+        }
+        format!("/risks?{q}offset={}", (page - 1) * PAGE_SIZE)
+    }
+}
+
+pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(mut q): Query<RiskQuery>) -> Response {
+    q.limit = PAGE_SIZE;
+    q.offset -= q.offset % PAGE_SIZE;
+    let (result, heat) = match tokio::try_join!(risks::list(&state.app, &who, &q), risks::heat_map(&state.app, &who, &q)) {
+        Ok(r) => r,
+        Err(e) => return isms_webkit::error::page_error(&ctx, e),
+    };
+    let HeatMap { matrix, inherent, residual } = heat;
+    let lang = ctx.lang.code();
+    let look = Lookup::load(&state, &who, lang).await.with_people(&state, result.items.iter().map(|r| r.owner_id.clone())).await;
+    let query = ctx.path_and_query.split_once('?').map(|(_, q)| q.to_owned()).unwrap_or_default();
+    let shell = Shell::new(&ctx, &headers, "risks-title");
+    let mut words = std::collections::HashMap::new();
+    for (prefix, codes) in [
+        ("rating", Rating::ALL.iter().map(|x| x.code()).collect::<Vec<_>>()),
+        ("treatment", Treatment::ALL.iter().map(|x| x.code()).collect()),
+        ("risk-status", RiskStatus::ALL.iter().map(|x| x.code()).collect()),
+    ] {
+        for c in codes {
+            words.insert(format!("{prefix}-{c}"), shell.label(prefix, c));
+        }
+    }
+    let (page, pages) = (q.offset / PAGE_SIZE + 1, result.total.div_ceil(PAGE_SIZE).max(1));
+    let r = render(&ListPage {
+        shell,
+        rows: result.items,
+        total: result.total,
+        q,
+        look,
+        can_create: who.access.can(Permission::RisksManage),
+        query,
+        inherent_svg: heat_svg(&matrix, &inherent, lang),
+        residual_svg: heat_svg(&matrix, &residual, lang),
+        words,
+        page,
+        pages,
+    });
+    clear_flash(&state, r, &headers)
+}
+
+async fn export_rows(state: &WebState, ctx: &Ctx, who: &Principal, q: &RiskQuery) -> isms_kernel::Result<Vec<Vec<String>>> {
+    let mut q = q.clone();
+    q.limit = 1000;
+    q.offset = 0;
+    let t = |k: &str| ctx.i18n.get(ctx.lang, k);
+    let look = Lookup::load(state, who, ctx.lang.code()).await;
+    let mut rows = vec![
+        [
+            "col-ref",
+            "field-title",
+            "col-company",
+            "field-risk-owner",
+            "field-threat",
+            "field-vulnerability",
+            "col-inherent",
+            "col-residual",
+            "col-rating",
+            "field-treatment",
+            "col-status",
+            "field-acceptance-expires",
+            "col-review-due",
+        ]
+        .iter()
+        .map(|k| t(k))
+        .collect::<Vec<_>>(),
+    ];
+    loop {
+        let page = risks::list(&state.app, who, &q).await?;
+        let n = page.items.len() as u64;
+        let names = isms_org::people::names(&state.app, &page.items.iter().filter_map(|r| r.owner_id.clone()).collect::<Vec<_>>()).await.unwrap_or_default();
+        for r in page.items {
+            rows.push(vec![
+                r.reference,
+                r.title,
+                look.company(&r.company_id),
+                r.owner_id.as_ref().and_then(|o| names.get(o)).map(|(n, name)| format!("{n} {name}")).unwrap_or_default(),
+                r.threat,
+                r.vulnerability,
+                format!("{} ({}×{})", r.inherent_score, r.inherent_likelihood, r.inherent_impact),
+                format!("{} ({}×{})", r.residual_score, r.residual_likelihood, r.residual_impact),
+                t(&format!("rating-{}", r.residual_rating.code())),
+                t(&format!("treatment-{}", r.treatment.code())),
+                t(&format!("risk-status-{}", r.status.code())),
+                r.acceptance_expires.unwrap_or_default(),
+                r.review_due.unwrap_or_default(),
+            ]);
+        }
+        q.offset += n;
+        if n < q.limit || q.offset >= page.total {
+            break;
+        }
+    }
+    Ok(rows)
+}
+
+pub async fn export_csv(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<RiskQuery>) -> Response {
+    match export_rows(&state, &ctx, &who, &q).await {
+        Ok(rows) => isms_webkit::download::csv("risks.csv", &rows),
+        Err(e) => isms_webkit::error::page_error(&ctx, e),
+    }
+}
+
+pub async fn export_xlsx(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<RiskQuery>) -> Response {
+    match export_rows(&state, &ctx, &who, &q)
+        .await
+        .and_then(|rows| isms_kernel::sheet::xlsx("risks", &rows).map_err(|e| isms_kernel::AppError::Internal(e.to_string())))
+    {
+        Ok(body) => isms_webkit::download::file("risks.xlsx", isms_kernel::sheet::CONTENT_TYPE, body),
+        Err(e) => isms_webkit::error::page_error(&ctx, e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "risk.html")]
+struct ShowPage {
+    shell: Shell,
+    d: RiskDetail,
+    look: Lookup,
+    form: FormState,
+    statuses: Vec<&'static str>,
+}
+
+async fn show_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, id: &str, errors: Vec<isms_core::FieldError>) -> Response {
+    let d = match risks::get(&state.app, who, id).await {
+        Ok(d) => d,
+        Err(e) => return isms_webkit::error::page_error(ctx, e),
+    };
+    let owners = std::iter::once(d.risk.owner_id.clone()).chain(d.actions.iter().map(|a| a.owner_id.clone()));
+    let look = Lookup::load(state, who, ctx.lang.code()).await.with_people(state, owners.collect::<Vec<_>>()).await;
+    let shell = Shell::new(ctx, headers, "risk-title").crumb("/risks", "risks-title").titled(format!("{} {}", d.risk.reference, d.risk.title));
+    let form = FormState::new(&shell, errors);
+    let invalid = !form.errors.is_empty();
+    let statuses = [RiskStatus::Open, RiskStatus::Treating, RiskStatus::Closed].iter().map(|s| s.code()).collect();
+    render_form(&ShowPage { shell, d, look, form, statuses }, invalid)
+}
+
+pub async fn show(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+    let r = show_page(&state, &ctx, &headers, &who, &id, vec![]).await;
+    clear_flash(&state, r, &headers)
+}
+
+async fn after(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, id: &str, r: isms_kernel::Result<()>, flash: &str) -> Response {
+    match r {
+        Ok(()) => redirect_with_flash(state, &format!("/risks/{id}"), flash, ctx.is_htmx),
+        Err(e) => match form_errors(e) {
+            Ok(errs) => show_page(state, ctx, headers, who, id, errs).await,
+            Err(e) => isms_webkit::error::page_error(ctx, e),
+        },
+    }
+}
+
+pub async fn accept(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(a): Form<Acceptance>) -> Response {
+    let r = risks::accept(&state.app, &who, &id, a).await.map(|_| ());
+    after(&state, &ctx, &headers, &who, &id, r, "flash-accepted").await
+}
+
+#[derive(Deserialize)]
+pub struct StatusForm {
+    status: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn set_status(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Path(id): Path<String>,
+    Form(f): Form<StatusForm>,
+) -> Response {
+    let r = risks::set_status(&state.app, &who, &id, &f.status, &f.note).await.map(|_| ());
+    after(&state, &ctx, &headers, &who, &id, r, "flash-saved").await
+}
+
+pub async fn reviewed(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+    let r = risks::reviewed(&state.app, &who, &id, "").await.map(|_| ());
+    after(&state, &ctx, &headers, &who, &id, r, "flash-reviewed").await
+}
+
+pub async fn add_action(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Path(id): Path<String>,
+    Form(a): Form<ActionInput>,
+) -> Response {
+    let r = risks::add_action(&state.app, &who, &id, a).await.map(|_| ());
+    after(&state, &ctx, &headers, &who, &id, r, "flash-saved").await
+}
+
+pub async fn action_done(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path((id, aid)): Path<(String, String)>) -> Response {
+    let r = risks::complete_action(&state.app, &who, &id, &aid).await;
+    after(&state, &ctx, &headers, &who, &id, r, "flash-saved").await
+}
+
+#[derive(Template)]
+#[template(path = "risk_form.html")]
+struct FormPage {
+    shell: Shell,
+    form: FormState,
+    v: RiskInput,
+    look: Lookup,
+    action: String,
+    matrix: Matrix,
+    treatments: Vec<&'static str>,
+    controls: Vec<Control>,
+    assets: Vec<isms_assets::Asset>,
+}
+
+impl FormPage {
+    fn level_label(&self, l: &Level) -> String {
+        if self.shell.lang() == "ja" { l.label_ja.clone() } else { l.label.clone() }
+    }
+}
+
+async fn form_page(
+    state: &WebState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    who: &Principal,
+    v: RiskInput,
+    action: String,
+    title: &str,
+    errors: Vec<isms_core::FieldError>,
+) -> Response {
+    let look = Lookup::load(state, who, ctx.lang.code()).await;
+    let matrix = risks::matrix(&state.app).await.unwrap_or_default();
+    let controls =
+        isms_compliance::controls::list(&state.app, who, &ControlQuery { limit: 500, ..Default::default() }).await.map(|p| p.items).unwrap_or_default();
+    let assets = if who.access.can(Permission::AssetsRead) {
+        let q = isms_store::assets::AssetQuery { limit: 1_000, ..Default::default() };
+        isms_assets::register::list(&state.app, who, &q).await.map(|p| p.items).unwrap_or_default()
+    } else {
+        vec![]
+    };
+    let shell = Shell::new(ctx, headers, title).crumb("/risks", "risks-title");
+    let form = FormState::new(&shell, errors);
+    let invalid = !form.errors.is_empty();
+    let treatments = Treatment::ALL.iter().map(|t| t.code()).collect();
+    render_form(&FormPage { shell, form, v, look, action, matrix, treatments, controls, assets }, invalid)
+}
+
+/// Parses the form by hand: `asset_ids` and `control_ids` repeat; scores are numbers.
+fn parse_form(body: &[u8]) -> Result<RiskInput, isms_core::FieldError> {
+    let mut v = RiskInput::default();
+    let num = |field: &'static str, s: &str| -> Result<i32, isms_core::FieldError> {
+        s.trim().parse::<i32>().map_err(|_| isms_core::FieldError::coded(field, "number", format!("`{s}` is not a whole number")).arg("value", s))
+    };
+    for (k, val) in form_urlencoded::parse(body) {
+        let val = val.into_owned();
+        match k.as_ref() {
+            "title" => v.title = val,
+            "description" => v.description = val,
+            "company_id" => v.company_id = val,
+            "owner_id" => v.owner_id = val,
+            "threat" => v.threat = val,
+            "vulnerability" => v.vulnerability = val,
+            "inherent_likelihood" => v.inherent_likelihood = num("inherent_likelihood", &val)?,
+            "inherent_impact" => v.inherent_impact = num("inherent_impact", &val)?,
+            "residual_likelihood" => v.residual_likelihood = num("residual_likelihood", &val)?,
+            "residual_impact" => v.residual_impact = num("residual_impact", &val)?,
+            "residual_reason" => v.residual_reason = val,
+            "treatment" => v.treatment = val,
+            "plan" => v.plan = val,
+            "review_due" => v.review_due = Some(val).filter(|s| !s.trim().is_empty()),
+            "asset_ids" => v.asset_ids.push(val),
+            "control_ids" => v.control_ids.push(val),
+            _ => {}
+        }
+    }
+    Ok(v)
+}
+
+pub async fn new_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
+    let v = RiskInput {
+        treatment: "mitigate".into(),
+        inherent_likelihood: 3,
+        inherent_impact: 3,
+        residual_likelihood: 2,
+        residual_impact: 3,
+        ..Default::default()
+    };
+    form_page(&state, &ctx, &headers, &who, v, "/risks/new".into(), "risk-new-title", vec![]).await
+}
+
+pub async fn create(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, body: axum::body::Bytes) -> Response {
+    let input = match parse_form(&body) {
+        Ok(i) => i,
+        Err(e) => return form_page(&state, &ctx, &headers, &who, RiskInput::default(), "/risks/new".into(), "risk-new-title", vec![e]).await,
+    };
+    match risks::create(&state.app, &who, input.clone()).await {
+        Ok(r) => redirect_with_flash(&state, &format!("/risks/{}", r.id), "flash-saved", ctx.is_htmx),
+        Err(e) => match form_errors(e) {
+            Ok(errs) => form_page(&state, &ctx, &headers, &who, input, "/risks/new".into(), "risk-new-title", errs).await,
+            Err(e) => isms_webkit::error::page_error(&ctx, e),
+        },
+    }
+}
+
+pub async fn edit_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+    let d = match risks::get(&state.app, &who, &id).await {
+        Ok(d) if d.can_manage => d,
+        Ok(_) => return isms_webkit::error::page_error(&ctx, isms_kernel::AppError::Forbidden),
+        Err(e) => return isms_webkit::error::page_error(&ctx, e),
+    };
+    let r = d.risk;
+    let owner = isms_org::people::names(&state.app, &r.owner_id.iter().cloned().collect::<Vec<_>>())
+        .await
+        .ok()
+        .and_then(|m| r.owner_id.as_ref().and_then(|o| m.get(o).map(|(n, _)| n.clone())));
+    let v = RiskInput {
+        title: r.title,
+        description: r.description,
+        company_id: r.company_id,
+        owner_id: owner.or(r.owner_id).unwrap_or_default(),
+        threat: r.threat,
+        vulnerability: r.vulnerability,
+        inherent_likelihood: r.inherent_likelihood as i32,
+        inherent_impact: r.inherent_impact as i32,
+        residual_likelihood: r.residual_likelihood as i32,
+        residual_impact: r.residual_impact as i32,
+        residual_reason: r.residual_reason,
+        treatment: r.treatment.code().into(),
+        plan: r.plan,
+        review_due: r.review_due,
+        asset_ids: d.assets.into_iter().map(|a| a.id).collect(),
+        control_ids: d.controls.into_iter().map(|c| c.id).collect(),
+    };
+    form_page(&state, &ctx, &headers, &who, v, format!("/risks/{id}/edit"), "risk-edit-title", vec![]).await
+}
+
+pub async fn update(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
+    let action = format!("/risks/{id}/edit");
+    let input = match parse_form(&body) {
+        Ok(i) => i,
+        Err(e) => return form_page(&state, &ctx, &headers, &who, RiskInput::default(), action, "risk-edit-title", vec![e]).await,
+    };
+    match risks::update(&state.app, &who, &id, input.clone()).await {
+        Ok(_) => redirect_with_flash(&state, &format!("/risks/{id}"), "flash-saved", ctx.is_htmx),
+        Err(e) => match form_errors(e) {
+            Ok(errs) => form_page(&state, &ctx, &headers, &who, input, action, "risk-edit-title", errs).await,
+            Err(e) => isms_webkit::error::page_error(&ctx, e),
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "risk_matrix.html")]
+struct MatrixPage {
+    shell: Shell,
+    m: Matrix,
+    manage: bool,
+    form: FormState,
+}
+
+impl MatrixPage {
+    fn rating(&self, l: &usize, i: &usize) -> &'static str {
+        self.m.rating(((l + 1) * (i + 1)) as u32).code()
+    }
+
+    fn score(&self, l: &usize, i: &usize) -> usize {
+        (l + 1) * (i + 1)
+    }
+
+    /// Each axis with its levels and, for those who may change them, one blank level
+    /// to add (up to ten).
+    fn axes(&self) -> Vec<(&'static str, Vec<Level>)> {
+        let blank = Level { label: String::new(), label_ja: String::new(), meaning: String::new(), meaning_ja: String::new() };
+        [("likelihood", &self.m.likelihood), ("impact", &self.m.impact)]
+            .into_iter()
+            .map(|(a, l)| {
+                let mut l = l.clone();
+                if self.manage && l.len() < 10 {
+                    l.push(blank.clone());
+                }
+                (a, l)
+            })
+            .collect()
+    }
+
+    fn ratings(&self) -> Vec<&'static str> {
+        Rating::ALL.iter().map(|r| r.code()).collect()
+    }
+}
+
+async fn matrix_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, m: Option<Matrix>, errors: Vec<isms_core::FieldError>) -> Response {
+    let m = match m {
+        Some(m) => m,
+        None => risks::matrix(&state.app).await.unwrap_or_default(),
+    };
+    let shell = Shell::new(ctx, headers, "risk-matrix-title").crumb("/risks", "risks-title");
+    let form = FormState::new(&shell, errors);
+    let invalid = !form.errors.is_empty();
+    render_form(&MatrixPage { shell, m, manage: who.access.can_for(Permission::RisksManage, None), form }, invalid)
+}
+
+pub async fn matrix(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
+    let r = matrix_page(&state, &ctx, &headers, &who, None, vec![]).await;
+    clear_flash(&state, r, &headers)
+}
+
+/// The matrix form: one row per level (`likelihood.1.label`, …) and the band thresholds.
+fn parse_matrix(body: &[u8]) -> Result<Matrix, isms_core::FieldError> {
+    let mut m = Matrix { likelihood: vec![], impact: vec![], bands: isms_core::compliance::risk::Bands { medium: 0, high: 0, critical: 0 } };
+    for (k, val) in form_urlencoded::parse(body) {
+        let val = val.trim().to_owned();
+        let parts: Vec<&str> = k.split('.').collect();
+        match parts.as_slice() {
+            [axis @ ("likelihood" | "impact"), n, field] => {
+                let n: usize = n.parse().map_err(|_| isms_core::FieldError::new(k.to_string(), "bad level"))?;
+                let list = if *axis == "likelihood" { &mut m.likelihood } else { &mut m.impact };
+                if n == 0 || n > 10 {
+                    continue;
+                }
+                while list.len() < n {
+                    list.push(Level { label: String::new(), label_ja: String::new(), meaning: String::new(), meaning_ja: String::new() });
+                }
+                let l = &mut list[n - 1];
+                match *field {
+                    "label" => l.label = val,
+                    "label_ja" => l.label_ja = val,
+                    "meaning" => l.meaning = val,
+                    "meaning_ja" => l.meaning_ja = val,
+                    _ => {}
+                }
+            }
+            ["medium" | "high" | "critical"] => {
+                let v: u32 = val
+                    .parse()
+                    .map_err(|_| isms_core::FieldError::coded("bands", "number", format!("`{val}` is not a whole number")).arg("value", val.clone()))?;
+                match parts[0] {
+                    "medium" => m.bands.medium = v,
+                    "high" => m.bands.high = v,
+                    _ => m.bands.critical = v,
+                }
+            }
+            _ => {}
+        }
+    }
+    // Rows left blank at the end shrink the axis.
+    for list in [&mut m.likelihood, &mut m.impact] {
+        while list.last().is_some_and(|l| l.label.is_empty() && l.label_ja.is_empty() && l.meaning.is_empty() && l.meaning_ja.is_empty()) {
+            list.pop();
+        }
+    }
+    Ok(m)
+}
+
+pub async fn set_matrix(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, body: axum::body::Bytes) -> Response {
+    let m = match parse_matrix(&body) {
+        Ok(m) => m,
+        Err(e) => return matrix_page(&state, &ctx, &headers, &who, None, vec![e]).await,
+    };
+    match risks::set_matrix(&state.app, &who, m.clone()).await {
+        Ok(_) => redirect_with_flash(&state, "/risks/matrix", "flash-saved", ctx.is_htmx),
+        Err(e) => match form_errors(e) {
+            Ok(errs) => matrix_page(&state, &ctx, &headers, &who, Some(m), errs).await,
+            Err(e) => isms_webkit::error::page_error(&ctx, e),
+        },
+    }
+}

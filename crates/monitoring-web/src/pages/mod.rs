@@ -1,0 +1,5 @@
+//! The pages.
+
+pub mod intel;
+pub mod monitoring;
+pub mod oncall;

@@ -1,0 +1,63 @@
+//! The user's own account: language and time zone, and their sessions (see and revoke).
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use isms_org::accounts::{self, SessionView};
+use isms_webkit::WebState;
+use isms_webkit::context::{Ctx, Who};
+use isms_webkit::shell::{Shell, clear_flash, redirect_with_flash, render};
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    shell: Shell,
+    sessions: Vec<SessionView>,
+    locale: String,
+    time_zone: String,
+    zones: Vec<&'static str>,
+}
+
+const ZONES: [&str; 8] =
+    ["Asia/Tokyo", "UTC", "Europe/London", "Europe/Paris", "America/New_York", "America/Los_Angeles", "Asia/Singapore", "Australia/Sydney"];
+
+pub async fn page(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
+    let sessions = match accounts::my_sessions(&state.app, &who).await {
+        Ok(s) => s,
+        Err(e) => return isms_webkit::error::page_error(&ctx, e),
+    };
+    let shell = Shell::new(&ctx, &headers, "account-title");
+    let r = render(&AccountPage {
+        shell,
+        sessions,
+        locale: who.locale.clone().unwrap_or_default(),
+        time_zone: who.time_zone.clone().unwrap_or_default(),
+        zones: ZONES.to_vec(),
+    });
+    clear_flash(&state, r, &headers)
+}
+
+#[derive(Deserialize)]
+pub struct PrefsForm {
+    #[serde(default)]
+    locale: String,
+    #[serde(default)]
+    time_zone: String,
+}
+
+pub async fn preferences(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Form(f): Form<PrefsForm>) -> Response {
+    match accounts::set_preferences(&state.app, &who, Some(&f.locale), Some(&f.time_zone)).await {
+        Ok(()) => redirect_with_flash(&state, "/account", "flash-saved", ctx.is_htmx),
+        Err(e) => isms_webkit::error::page_error(&ctx, e),
+    }
+}
+
+pub async fn revoke_session(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Path(id): Path<String>) -> Response {
+    match accounts::revoke_my_session(&state.app, &who, &id).await {
+        Ok(()) => redirect_with_flash(&state, "/account", "flash-session-revoked", ctx.is_htmx),
+        Err(e) => isms_webkit::error::page_error(&ctx, e),
+    }
+}

@@ -1,0 +1,8 @@
+//! The pages.
+
+pub mod account;
+pub mod auth;
+pub mod notices;
+pub mod org;
+pub mod people;
+pub mod users;

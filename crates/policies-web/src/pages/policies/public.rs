@@ -1,0 +1,71 @@
+//! The public disclosure pages: no sign-in, only public documents' versions in force, in
+//! the reader's language with a link to the other language's document, and printable.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use isms_policies::reading::{self, PublicDocument};
+use isms_webkit::WebState;
+use isms_webkit::context::Ctx;
+use isms_webkit::shell::{Shell, render};
+
+#[derive(Template)]
+#[template(path = "public_policies.html")]
+struct ListPage {
+    shell: Shell,
+    docs: Vec<PublicDocument>,
+}
+
+/// A publication date in the reader's time zone, as the printed page shows it.
+fn date(shell: &Shell, ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms).map(|t| t.to_zoned_datetime(shell.ctx.tz.clone()).date().to_string()).unwrap_or_default()
+}
+
+impl ListPage {
+    fn date(&self, ms: &i64) -> String {
+        date(&self.shell, *ms)
+    }
+}
+
+impl ShowPage {
+    fn date(&self, ms: &i64) -> String {
+        date(&self.shell, *ms)
+    }
+}
+
+pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap) -> Response {
+    let all = match reading::public_list(&state.app).await {
+        Ok(d) => d,
+        Err(e) => return isms_webkit::error::page_error(&ctx, e),
+    };
+    // The reader's language first; a document without a counterpart shows in its own.
+    let lang = ctx.lang.code();
+    let docs =
+        all.iter().filter(|d| d.language.code() == lang || d.translation_code.as_ref().is_none_or(|t| !all.iter().any(|o| &o.code == t))).cloned().collect();
+    let shell = Shell::new(&ctx, &headers, "public-policies-title");
+    render(&ListPage { shell, docs })
+}
+
+#[derive(Template)]
+#[template(path = "public_policy.html")]
+struct ShowPage {
+    shell: Shell,
+    d: PublicDocument,
+}
+
+pub async fn show(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Path(code): Path<String>) -> Response {
+    let d = match reading::public_get(&state.app, &code).await {
+        Ok(d) => d,
+        Err(e) => return isms_webkit::error::page_error(&ctx, e),
+    };
+    let shell = Shell::new(&ctx, &headers, "public-policies-title").crumb("/public/policies", "public-policies-title").titled(d.title.clone());
+    render(&ShowPage { shell, d })
+}
+
+pub async fn file(State(state): State<WebState>, ctx: Ctx, Path((code, id)): Path<(String, String)>) -> Response {
+    match reading::public_file(&state.app, &code, &id).await {
+        Ok(f) => super::versions::download(f),
+        Err(e) => isms_webkit::error::page_error(&ctx, e),
+    }
+}

@@ -1,0 +1,35 @@
+//! Files handed to the browser as downloads: every CSV export goes through
+//! `isms_kernel::sheet::csv`, the one writer that keeps formulas from running.
+
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+/// Rows as a CSV download.
+pub fn csv(name: &str, rows: &[Vec<String>]) -> Response {
+    file(name, "text/csv; charset=utf-8", isms_kernel::sheet::csv(rows))
+}
+
+/// A generated file as a download.
+pub fn file(name: &str, content_type: &str, body: Vec<u8>) -> Response {
+    ([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))], body).into_response()
+}
+
+/// A file as an attachment: its name kept in UTF-8 beside an ASCII fallback, and its
+/// SHA-256 (given, or computed here) in `X-Checksum-SHA256`.
+pub fn download_parts(name: &str, content_type: &str, data: Vec<u8>, sha256: Option<&str>) -> Response {
+    let ascii: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
+    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", crate::context::url_encode(name));
+    let sha = sha256.map(str::to_owned).unwrap_or_else(|| {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&data))
+    });
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::HeaderName::from_static("x-checksum-sha256"), sha),
+        ],
+        data,
+    )
+        .into_response()
+}

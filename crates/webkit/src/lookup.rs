@@ -1,0 +1,50 @@
+//! Names to show for ids on a page (companies, departments, people), loaded once per
+//! page within the reader's scope, and the lists the company and department selects
+//! offer. Every module's pages use it; a module adds its own names on top (the asset
+//! register adds categories and supporting assets).
+
+use crate::WebState;
+use isms_kernel::Principal;
+use isms_org::org::{Company, Department};
+use std::collections::HashMap;
+
+pub struct Lookup {
+    pub companies: Vec<Company>,
+    pub departments: Vec<Department>,
+    people: HashMap<String, (String, String)>,
+    pub lang: &'static str,
+}
+
+impl Lookup {
+    pub async fn load(state: &WebState, who: &Principal, lang: &'static str) -> Self {
+        let app = &state.app;
+        let companies = isms_org::org::list_companies(app, who).await.unwrap_or_default();
+        let departments = isms_org::org::list_departments(app, who).await.unwrap_or_default();
+        Self { companies, departments, people: HashMap::new(), lang }
+    }
+
+    /// Adds the names of these people (owners, requesters) to the lookup.
+    pub async fn with_people(mut self, state: &WebState, ids: impl IntoIterator<Item = Option<String>>) -> Self {
+        let ids: Vec<String> = ids.into_iter().flatten().filter(|i| !self.people.contains_key(i)).collect();
+        if let Ok(found) = isms_org::people::names(&state.app, &ids).await {
+            self.people.extend(found);
+        }
+        self
+    }
+
+    pub fn company(&self, id: &str) -> String {
+        self.companies.iter().find(|c| c.id == id).map(|c| c.code.clone()).unwrap_or_default()
+    }
+    pub fn department(&self, id: &Option<String>) -> String {
+        id.as_ref().and_then(|d| self.departments.iter().find(|x| &x.id == d)).map(|d| d.name.clone()).unwrap_or_default()
+    }
+    pub fn department_code(&self, id: &Option<String>) -> String {
+        id.as_ref().and_then(|d| self.departments.iter().find(|x| &x.id == d)).map(|d| d.code.clone()).unwrap_or_default()
+    }
+    pub fn person(&self, id: &Option<String>) -> String {
+        id.as_ref().and_then(|p| self.people.get(p)).map(|(name, number)| format!("{name} ({number})")).unwrap_or_default()
+    }
+    pub fn person_number(&self, id: &Option<String>) -> String {
+        id.as_ref().and_then(|p| self.people.get(p)).map(|(_, number)| number.clone()).unwrap_or_default()
+    }
+}
