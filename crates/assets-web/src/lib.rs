@@ -18,6 +18,7 @@ pub fn module() -> Module {
             Nav { order: 70, href: "/assets", key: "nav-assets", perm: Some(Permission::AssetsRead) },
             Nav { order: 80, href: "/takeouts", key: "nav-takeouts", perm: None },
         ],
+        jobs: isms_assets::jobs,
         ..Module::new("assets")
     }
 }

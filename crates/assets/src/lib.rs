@@ -39,3 +39,12 @@ pub(crate) async fn check_org(db: &impl ConnectionTrait, company_id: &str, depar
     }
     Ok(())
 }
+
+use isms_kernel::jobs::{HOUR, Job};
+
+/// The register's background work: reminders of assets due for review.
+pub fn jobs() -> Vec<Job> {
+    vec![Job::new("assets.review-reminders", HOUR, "asset review reminders queued", |app| {
+        Box::pin(async move { register::remind_reviews(&app).await.map(|n| n as u64) })
+    })]
+}

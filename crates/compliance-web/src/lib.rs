@@ -18,6 +18,7 @@ pub fn module() -> Module {
             Nav { order: 50, href: "/frameworks", key: "nav-compliance", perm: Some(Permission::ComplianceRead) },
             Nav { order: 60, href: "/risks", key: "nav-risks", perm: Some(Permission::RisksRead) },
         ],
+        jobs: isms_compliance::jobs,
         ..Module::new("compliance")
     }
 }

@@ -52,3 +52,18 @@ impl Scope {
         who.require_for(p, self.company())
     }
 }
+
+use isms_kernel::jobs::{HOUR, Job};
+
+/// Compliance's background work: the upkeep findings checked, and reminders of risk
+/// reviews, acceptances and actions and of control reviews.
+pub fn jobs() -> Vec<Job> {
+    vec![
+        Job::new("compliance.findings", HOUR, "review findings opened or closed", |app| {
+            Box::pin(async move { findings::check(&app).await.map(|c| (c.opened + c.closed) as u64) })
+        }),
+        Job::new("compliance.risk-reminders", HOUR, "risk and control reminders queued", |app| {
+            Box::pin(async move { risks::remind(&app).await.map(|n| n as u64) })
+        }),
+    ]
+}

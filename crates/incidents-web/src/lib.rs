@@ -15,6 +15,7 @@ pub fn module() -> Module {
         openapi: || <api::Api as utoipa::OpenApi>::openapi(),
         catalogs: &[(Lang::Ja, include_str!("../locales/ja/incidents.ftl")), (Lang::En, include_str!("../locales/en/incidents.ftl"))],
         nav: &[Nav { order: 30, href: "/incidents", key: "nav-incidents", perm: None }],
+        jobs: isms_incidents::jobs,
         ..Module::new("incidents")
     }
 }

@@ -55,3 +55,12 @@ pub(crate) async fn runs(db: &impl ConnectionTrait, who: &Principal, i: &inciden
 pub fn rules(_app: &App) -> isms_core::incidents::clocks::Rules {
     isms_core::incidents::clocks::Rules::default()
 }
+
+use isms_kernel::jobs::{HOUR, Job};
+
+/// Incident response's background work: reminders of reporting clocks due and overdue.
+pub fn jobs() -> Vec<Job> {
+    vec![Job::new("incidents.clock-reminders", HOUR, "incident clock reminders queued", |app| {
+        Box::pin(async move { clocks::remind(&app).await.map(|n| n as u64) })
+    })]
+}

@@ -722,97 +722,17 @@ async fn serve(s: Settings, demo: bool) -> Result<()> {
         tracing::info!(addr = %bound.local_addr, transport = %l.transport, source = %l.source, "syslog listener ready");
         tokio::spawn(bound.run());
     }
-    // Threat-intelligence feeds are pulled on their own schedule, apart from the reminder
-    // loop, since a slow TAXII server may take a minute to answer. Each due feed is
-    // claimed first, so with several instances it is pulled once.
-    let puller = app.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-        loop {
-            tick.tick().await;
-            match isms_app::monitoring::intel::pull_due(&puller).await {
-                Ok(n) if n > 0 => tracing::info!(feeds = n, "threat-intelligence feeds pulled"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "threat-intelligence pulls failed"),
-            }
-        }
-    });
-    // Reminders are made hourly (each once, by its key); e-mail leaves the outbox every
-    // fifteen seconds. Both are safe with several instances.
+    // Every module's background jobs, each on its own schedule (reminders hourly, the
+    // audit checkpoint, silence and escalation every 15 s, feeds as they fall due).
+    isms_app::jobs::spawn(&app, isms_web::modules().iter().flat_map(|m| (m.jobs)()));
+    // E-mail and webhook events leave the outbox every fifteen seconds; safe with several
+    // instances.
     let notifier = app.clone();
     let render = isms_web::notices::MailText { i18n: state.i18n.clone(), public_url: public.clone() };
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(15));
-        let mut last_reminders: Option<Instant> = None;
-        let mut last_prune: Option<Instant> = None;
         loop {
             tick.tick().await;
-            if last_reminders.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(3600)) {
-                last_reminders = Some(Instant::now());
-                match isms_app::assets::register::remind_reviews(&notifier).await {
-                    Ok(n) if n > 0 => tracing::info!(reminders = n, "asset review reminders queued"),
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "asset review reminders failed"),
-                }
-                match isms_app::incidents::clocks::remind(&notifier).await {
-                    Ok(n) if n > 0 => tracing::info!(reminders = n, "incident clock reminders queued"),
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "incident clock reminders failed"),
-                }
-                match isms_app::policies::reading::remind_unacknowledged_weekly(&notifier).await {
-                    Ok(n) if n > 0 => tracing::info!(reminders = n, "reading reminders queued"),
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "reading reminders failed"),
-                }
-                match isms_app::policies::reading::remind_reviews(&notifier).await {
-                    Ok(n) if n > 0 => tracing::info!(reminders = n, "document review reminders queued"),
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "document review reminders failed"),
-                }
-                match isms_app::findings::check(&notifier).await {
-                    Ok(c) if c.opened + c.closed > 0 => tracing::info!(opened = c.opened, closed = c.closed, "review findings checked"),
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "review findings check failed"),
-                }
-                match isms_app::monitoring::pipeline::prune_keys(&notifier, 8).await {
-                    Ok(n) if n > 0 => tracing::info!(keys = n, "old batch keys forgotten"),
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "forgetting old batch keys failed"),
-                }
-                match isms_app::risks::remind(&notifier).await {
-                    Ok(n) if n > 0 => tracing::info!(reminders = n, "risk and control reminders queued"),
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "risk and control reminders failed"),
-                }
-                if let Err(e) = isms_app::accounts::prune(&notifier).await {
-                    tracing::warn!(error = %e, "pruning ended sessions and old sign-in counts failed");
-                }
-            }
-            // The chain's head, recorded outside the database every tick (15 s).
-            if let Err(e) = isms_app::audit::write_checkpoint(&notifier).await {
-                tracing::error!(error = %e, "the audit checkpoint could not be written");
-            }
-            // Silence is an incident in a 24/7 service: checked every tick (15 s).
-            match isms_app::monitoring::sources::check_silence(&notifier).await {
-                Ok(n) if n > 0 => tracing::warn!(sources = n, "event sources went silent; alerts raised"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "silence check failed"),
-            }
-            // Raw events beyond their retention go, by age and then by size, each minute.
-            if last_prune.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(60)) {
-                last_prune = Some(Instant::now());
-                match isms_app::monitoring::raw::prune(&notifier).await {
-                    Ok(n) if n > 0 => tracing::info!(events = n, "raw events past their retention deleted"),
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "pruning raw events failed"),
-                }
-            }
-            // Alerts nobody acknowledged in time call the next person and the lead.
-            match isms_app::monitoring::oncall::escalate_due(&notifier).await {
-                Ok(n) if n > 0 => tracing::warn!(alerts = n, "unacknowledged alerts escalated"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "on-call escalation failed"),
-            }
             if let Some(h) = &hooks {
                 match isms_app::notify::deliver_hooks(&notifier, h, &render, 200).await {
                     Ok(d) if d.sent + d.failed + d.retrying > 0 => {

@@ -9,6 +9,7 @@ pub mod cache;
 pub mod crypto;
 pub mod history;
 pub mod input;
+pub mod jobs;
 pub mod notify;
 pub mod pdf;
 pub mod sheet;

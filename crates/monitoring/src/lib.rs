@@ -169,3 +169,27 @@ pub(crate) fn not_found_unless(ok: bool) -> Result<()> {
 pub(crate) fn shared(app: &App) -> Arc<Shared> {
     app.shared::<Shared>()
 }
+
+use isms_kernel::jobs::{HOUR, Job, MINUTE, TICK};
+
+/// Monitoring's background work. Silence is an incident in a 24/7 service, and an alert
+/// nobody acknowledged calls the next person: both every tick. Feeds are pulled as they
+/// fall due (each claimed first), raw events beyond their retention go each minute, old
+/// batch keys each hour.
+pub fn jobs() -> Vec<Job> {
+    vec![
+        Job::new("monitoring.silence", TICK, "event sources went silent; alerts raised", |app| {
+            Box::pin(async move { sources::check_silence(&app).await.map(|n| n as u64) })
+        })
+        .warns(),
+        Job::new("monitoring.escalation", TICK, "unacknowledged alerts escalated", |app| {
+            Box::pin(async move { oncall::escalate_due(&app).await.map(|n| n as u64) })
+        })
+        .warns(),
+        Job::new("monitoring.intel-pull", MINUTE, "threat-intelligence feeds pulled", |app| {
+            Box::pin(async move { intel::pull_due(&app).await.map(|n| n as u64) })
+        }),
+        Job::new("monitoring.raw-retention", MINUTE, "raw events past their retention deleted", |app| Box::pin(async move { raw::prune(&app).await })),
+        Job::new("monitoring.batch-keys", HOUR, "old batch keys forgotten", |app| Box::pin(async move { pipeline::prune_keys(&app, 8).await })),
+    ]
+}

@@ -21,6 +21,7 @@ pub fn module() -> Module {
             Nav { order: 120, href: "/admin/tokens", key: "nav-tokens", perm: Some(Permission::UsersManage) },
             Nav { order: 140, href: "/account", key: "nav-account", perm: None },
         ],
+        jobs: isms_org::jobs,
         ..Module::new("org")
     }
 }

@@ -7,3 +7,10 @@ pub mod accounts;
 pub mod org;
 pub mod people;
 pub mod setup;
+
+use isms_kernel::jobs::{HOUR, Job};
+
+/// The accounts' background work: ended sessions and old sign-in counts forgotten.
+pub fn jobs() -> Vec<Job> {
+    vec![Job::new("accounts.prune", HOUR, "ended sessions and old sign-in counts forgotten", |app| Box::pin(async move { accounts::prune(&app).await }))]
+}

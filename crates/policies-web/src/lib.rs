@@ -15,6 +15,7 @@ pub fn module() -> Module {
         openapi: || <api::Api as utoipa::OpenApi>::openapi(),
         catalogs: &[(Lang::Ja, include_str!("../locales/ja/policies.ftl")), (Lang::En, include_str!("../locales/en/policies.ftl"))],
         nav: &[Nav { order: 40, href: "/policies", key: "nav-policies", perm: None }],
+        jobs: isms_policies::jobs,
         ..Module::new("policies")
     }
 }

@@ -105,3 +105,17 @@ pub async fn set_rule(app: &App, who: &Principal, rule: ApprovalRule) -> Result<
     txn.commit().await?;
     Ok(rule)
 }
+
+use isms_kernel::jobs::{HOUR, Job};
+
+/// The documents' background work: weekly reminders to read, and reminders of reviews due.
+pub fn jobs() -> Vec<Job> {
+    vec![
+        Job::new("policies.reading-reminders", HOUR, "reading reminders queued", |app| {
+            Box::pin(async move { reading::remind_unacknowledged_weekly(&app).await.map(|n| n as u64) })
+        }),
+        Job::new("policies.review-reminders", HOUR, "document review reminders queued", |app| {
+            Box::pin(async move { reading::remind_reviews(&app).await.map(|n| n as u64) })
+        }),
+    ]
+}

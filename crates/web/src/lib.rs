@@ -36,6 +36,7 @@ fn own() -> Module {
     use isms_webkit::i18n::Lang;
     Module {
         routes: routes::own,
+        jobs: isms_app::audit::jobs,
         catalogs: &[(Lang::Ja, include_str!("../locales/ja/home.ftl")), (Lang::En, include_str!("../locales/en/home.ftl"))],
         nav: &[
             Nav { order: 10, href: "/", key: "nav-home", perm: None },
@@ -64,4 +65,35 @@ pub fn metrics_router(handle: metrics_exporter_prometheus::PrometheusHandle) -> 
 /// The whole HTTP application and the table of its routes.
 pub fn router(state: WebState) -> (axum::Router, Vec<RouteSpec>) {
     routes::build(state)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_background_job_is_registered_once_by_its_module() {
+        let jobs: Vec<_> = crate::modules().iter().flat_map(|m| (m.jobs)()).collect();
+        let mut names: Vec<_> = jobs.iter().map(|j| j.name).collect();
+        names.sort_unstable();
+        let before = names.len();
+        names.dedup();
+        assert_eq!(names.len(), before, "a job name is registered twice: {names:?}");
+        for expected in ["audit.checkpoint", "accounts.prune", "assets.review-reminders", "incidents.clock-reminders", "monitoring.silence", "monitoring.escalation", "compliance.findings"] {
+            assert!(names.contains(&expected), "{expected} is not registered: {names:?}");
+        }
+        assert!(jobs.iter().all(|j| !j.every.is_zero()));
+    }
+
+    #[test]
+    fn module_names_and_navigation_are_unique() {
+        let modules = crate::modules();
+        let mut names: Vec<_> = modules.iter().map(|m| m.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), modules.len());
+        let mut hrefs: Vec<_> = modules.iter().flat_map(|m| m.nav.iter().map(|n| n.href)).collect();
+        let count = hrefs.len();
+        hrefs.sort_unstable();
+        hrefs.dedup();
+        assert_eq!(hrefs.len(), count);
+    }
 }

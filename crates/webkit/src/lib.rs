@@ -71,6 +71,8 @@ pub struct Module {
     pub catalogs: &'static [(i18n::Lang, &'static str)],
     /// The module's entries in the main navigation.
     pub nav: &'static [Nav],
+    /// The module's background jobs (reminders, checks, pruning), run by the binary.
+    pub jobs: fn() -> Vec<isms_kernel::jobs::Job>,
     /// Sets up what the module's handlers keep for the life of the process (found again
     /// with [`WebState::get`]).
     pub start: fn(&App, &WebConfig, &mut Extensions),
@@ -82,12 +84,15 @@ fn no_routes(t: Table) -> Table {
 fn no_api() -> utoipa::openapi::OpenApi {
     utoipa::openapi::OpenApiBuilder::new().build()
 }
+fn no_jobs() -> Vec<isms_kernel::jobs::Job> {
+    vec![]
+}
 fn no_start(_: &App, _: &WebConfig, _: &mut Extensions) {}
 
 impl Module {
     /// A module with nothing yet; fill in what it has with struct update syntax.
     pub const fn new(name: &'static str) -> Self {
-        Self { name, routes: no_routes, openapi: no_api, catalogs: &[], nav: &[], start: no_start }
+        Self { name, routes: no_routes, openapi: no_api, catalogs: &[], nav: &[], jobs: no_jobs, start: no_start }
     }
 }
 
