@@ -77,7 +77,15 @@ mod tests {
         let before = names.len();
         names.dedup();
         assert_eq!(names.len(), before, "a job name is registered twice: {names:?}");
-        for expected in ["audit.checkpoint", "accounts.prune", "assets.review-reminders", "incidents.clock-reminders", "monitoring.silence", "monitoring.escalation", "compliance.findings"] {
+        for expected in [
+            "audit.checkpoint",
+            "accounts.prune",
+            "assets.review-reminders",
+            "incidents.clock-reminders",
+            "monitoring.silence",
+            "monitoring.escalation",
+            "compliance.findings",
+        ] {
             assert!(names.contains(&expected), "{expected} is not registered: {names:?}");
         }
         assert!(jobs.iter().all(|j| !j.every.is_zero()));
