@@ -21,7 +21,7 @@ test('assets: the CISO reads the register, the rules and the findings, and accep
     // Customer information only, as the filter updates the table in place.
     await page.selectOption('#customer', 'yes');
     await page.waitForFunction(() => document.querySelectorAll('#assets-table tbody tr').length === 4);
-    const badges = await page.locator('#assets-table tbody .badge.customer').count();
+    const badges = await page.locator('#assets-table tbody .badge.tone-customer').count();
     assert.equal(badges, 4);
     assert.match(page.url(), /customer=yes/);
 

@@ -75,7 +75,7 @@ test('incidents: report, triage, playbook tasks, clocks, review, close', async (
     await csirt.page.waitForSelector('.flash');
     await csirt.page.click('#transitions button:has-text("Close")');
     await csirt.page.waitForSelector('.flash');
-    assert.match(await csirt.page.textContent('main .badge.status-closed'), /Closed/);
+    assert.match(await csirt.page.textContent('main .badge[data-state="incident-status:closed"]'), /Closed/);
     await csirt.page.screenshot({ path: `${SHOTS}incident-closed-en.png`, fullPage: true });
 
     // A note typed while the session runs out is not lost: sign in again and it is back.

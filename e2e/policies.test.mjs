@@ -43,7 +43,7 @@ test('policies: write, approve, publish, acknowledge, and the public page', asyn
     await admin.page.waitForURL(/\/versions\/1$/);
     await admin.page.click('button:has-text("Send for approval")');
     await admin.page.waitForSelector('.flash');
-    assert.match(await admin.page.textContent('.badge.version-in_review'), /In review/);
+    assert.match(await admin.page.textContent('.badge[data-state="version:in_review"]'), /In review/);
 
     // The CISO is asked, approves from the version page.
     await signIn(ciso.page, server.base, 'ciso', PASSWORD);

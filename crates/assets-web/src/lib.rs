@@ -10,6 +10,7 @@ use isms_webkit::{Module, Nav, Table};
 
 /// The module as the application assembles it.
 pub fn module() -> Module {
+    use isms_webkit::tone::Tone::*;
     Module {
         routes,
         openapi: || <api::Api as utoipa::OpenApi>::openapi(),
@@ -17,6 +18,11 @@ pub fn module() -> Module {
         nav: &[
             Nav { order: 70, href: "/assets", key: "nav-assets", perm: Some(Permission::AssetsRead) },
             Nav { order: 80, href: "/takeouts", key: "nav-takeouts", perm: None },
+        ],
+        tones: &[
+            ("finding", &[("open", Bad), ("accepted", Warn), ("resolved", Ok)]),
+            ("takeout", &[("requested", Bad), ("approved", Warn), ("returned", Ok), ("rejected", Muted), ("withdrawn", Muted)]),
+            ("import-action", &[("create", Ok), ("update", Info)]),
         ],
         jobs: isms_assets::jobs,
         ..Module::new("assets")

@@ -10,6 +10,7 @@ use isms_webkit::{Module, Nav, Table};
 
 /// The module as the application assembles it.
 pub fn module() -> Module {
+    use isms_webkit::tone::Tone::*;
     Module {
         routes,
         openapi: || <api::Api as utoipa::OpenApi>::openapi(),
@@ -17,6 +18,11 @@ pub fn module() -> Module {
         nav: &[
             Nav { order: 50, href: "/frameworks", key: "nav-compliance", perm: Some(Permission::ComplianceRead) },
             Nav { order: 60, href: "/risks", key: "nav-risks", perm: Some(Permission::RisksRead) },
+        ],
+        tones: &[
+            ("compliance", &[("met", Ok), ("partial", Warn), ("not_met", Bad), ("excluded", Muted)]),
+            ("control-status", &[("implemented", Ok), ("in_progress", Warn), ("planned", Muted), ("not_applicable", Muted)]),
+            ("rating", &[("low", Ok), ("medium", Warn), ("high", Bad), ("critical", Critical)]),
         ],
         jobs: isms_compliance::jobs,
         ..Module::new("compliance")

@@ -10,11 +10,22 @@ use isms_webkit::{Module, Nav, Table};
 
 /// The module as the application assembles it.
 pub fn module() -> Module {
+    use isms_webkit::tone::Tone::*;
     Module {
         routes,
         openapi: || <api::Api as utoipa::OpenApi>::openapi(),
         catalogs: &[(Lang::Ja, include_str!("../locales/ja/incidents.ftl")), (Lang::En, include_str!("../locales/en/incidents.ftl"))],
         nav: &[Nav { order: 30, href: "/incidents", key: "nav-incidents", perm: None }],
+        tones: &[
+            ("incident-severity", &[("1", Muted), ("2", Warn), ("3", Bad), ("4", Critical)]),
+            (
+                "incident-status",
+                &[("reported", Bad), ("triage", Warn), ("containment", Info), ("eradication", Info), ("recovery", Info), ("review", Review), ("closed", Ok)],
+            ),
+            ("action-status", &[("open", Bad), ("done", Warn), ("verified", Ok)]),
+            ("release-status", &[("draft", Neutral), ("approved", Info), ("released", Ok)]),
+            ("drill", &[("planned", Neutral), ("running", Warn), ("held", Ok)]),
+        ],
         jobs: isms_incidents::jobs,
         ..Module::new("incidents")
     }

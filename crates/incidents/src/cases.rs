@@ -308,13 +308,29 @@ pub struct IncidentQuery {
     /// Include drills.
     #[serde(default)]
     pub exercises: bool,
+    /// `reported` (the default, newest first), `reference`, `title`, `severity`, `status` or `company`.
+    #[serde(default)]
+    pub sort: Option<String>,
+    /// `asc` or `desc`.
+    #[serde(default)]
+    pub dir: Option<String>,
     #[serde(default)]
     pub offset: u64,
     #[serde(default)]
     pub limit: u64,
 }
 
-/// Cases the caller may see, newest first.
+/// The columns a list of cases sorts by.
+const ORDER: &[(&str, incident::Column)] = &[
+    ("reported", incident::Column::ReportedMs),
+    ("reference", incident::Column::Ref),
+    ("title", incident::Column::Title),
+    ("severity", incident::Column::Severity),
+    ("status", incident::Column::Status),
+    ("company", incident::Column::CompanyId),
+];
+
+/// Cases the caller may see, newest first unless asked otherwise.
 pub async fn list(app: &App, who: &Principal, q: &IncidentQuery) -> Result<Page<Incident>> {
     let db = app.store.conn();
     let cond = match who.access.scope(Permission::IncidentsManage) {
@@ -368,13 +384,9 @@ pub async fn list(app: &App, who: &Principal, q: &IncidentQuery) -> Result<Page<
     }
     let total = sel.clone().count(db).await?;
     let limit = if q.limit == 0 { 50 } else { q.limit.min(500) };
-    let rows = sel
-        .order_by_desc(incident::Column::ReportedMs)
-        .order_by_desc(incident::Column::Id)
-        .offset(isms_store::page_offset(q.offset))
-        .limit(limit)
-        .all(db)
-        .await?;
+    let cols = isms_kernel::order::Columns { keys: ORDER, default_desc: true, id: incident::Column::Id };
+    let rows =
+        isms_kernel::order::ordered(sel, cols, q.sort.as_deref(), q.dir.as_deref())?.offset(isms_store::page_offset(q.offset)).limit(limit).all(db).await?;
     Ok(Page { items: build(db, rows).await?, total })
 }
 

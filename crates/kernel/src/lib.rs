@@ -11,6 +11,7 @@ pub mod history;
 pub mod input;
 pub mod jobs;
 pub mod notify;
+pub mod order;
 pub mod pdf;
 pub mod sheet;
 

@@ -10,6 +10,7 @@ use isms_webkit::{Module, Nav, Table};
 
 /// The module as the application assembles it.
 pub fn module() -> Module {
+    use isms_webkit::tone::Tone::*;
     Module {
         routes,
         openapi: || <api::Api as utoipa::OpenApi>::openapi(),
@@ -21,6 +22,7 @@ pub fn module() -> Module {
             Nav { order: 120, href: "/admin/tokens", key: "nav-tokens", perm: Some(Permission::UsersManage) },
             Nav { order: 140, href: "/account", key: "nav-account", perm: None },
         ],
+        tones: &[("status", &[("active", Ok), ("on_leave", Warn), ("left", Bad)])],
         jobs: isms_org::jobs,
         ..Module::new("org")
     }

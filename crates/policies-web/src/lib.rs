@@ -10,11 +10,16 @@ use isms_webkit::{Module, Nav, Table};
 
 /// The module as the application assembles it.
 pub fn module() -> Module {
+    use isms_webkit::tone::Tone::*;
     Module {
         routes,
         openapi: || <api::Api as utoipa::OpenApi>::openapi(),
         catalogs: &[(Lang::Ja, include_str!("../locales/ja/policies.ftl")), (Lang::En, include_str!("../locales/en/policies.ftl"))],
         nav: &[Nav { order: 40, href: "/policies", key: "nav-policies", perm: None }],
+        tones: &[
+            ("version", &[("draft", Neutral), ("in_review", Warn), ("approved", Info), ("published", Ok), ("retired", Muted)]),
+            ("decision", &[("approve", Ok), ("reject", Bad)]),
+        ],
         jobs: isms_policies::jobs,
         ..Module::new("policies")
     }

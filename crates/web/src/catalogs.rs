@@ -263,3 +263,38 @@ fn every_coded_error_has_a_message_in_both_languages() {
     assert!(seen > 20, "found {seen} coded errors");
     assert!(missing.is_empty(), "coded errors without err-<code> in both catalogs:\n{}", missing.join("\n"));
 }
+
+#[test]
+fn every_badge_family_has_its_words_and_every_drawn_family_a_tone() {
+    let c = load();
+    let modules = crate::modules();
+    let families: Vec<&isms_webkit::tone::Family> = isms_webkit::tone::SHARED.iter().chain(modules.iter().flat_map(|m| m.tones.iter())).collect();
+    let mut problems = vec![];
+    for (family, codes) in &families {
+        for (code, _) in codes.iter() {
+            let key = if *family == "tlp" { format!("tlp-{}", code.replace('+', "-")) } else { format!("{family}-{code}") };
+            for lang in [Lang::En, Lang::Ja] {
+                if !c.has(lang, &key) {
+                    problems.push(format!("{key} has no words ({})", lang.code()));
+                }
+            }
+        }
+    }
+    // Templates draw badges with `ui::state(shell, "<family>", …)` or `shell.tone("<family>", …)`.
+    for dir in crate_dirs("templates") {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            let text = std::fs::read_to_string(&p).unwrap();
+            for pat in ["ui::state(shell, \"", "shell.tone(\""] {
+                for (i, _) in text.match_indices(pat) {
+                    let rest = &text[i + pat.len()..];
+                    let family = &rest[..rest.find('"').unwrap()];
+                    if !families.iter().any(|(f, _)| *f == family) {
+                        problems.push(format!("{}: badge family `{family}` has no tones", p.display()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -37,6 +37,7 @@ pub struct Ctx {
     pub unread: u64,
     /// The main navigation the modules registered, in order.
     pub nav: std::sync::Arc<[crate::Nav]>,
+    pub tones: std::sync::Arc<crate::tone::Tones>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Ctx {
@@ -247,6 +248,7 @@ pub async fn middleware(State(state): State<WebState>, req: Request, next: Next)
                 i18n: state.i18n.clone(),
                 unread: 0,
                 nav: state.nav.clone(),
+                tones: state.tones.clone(),
             };
             let mut resp = crate::error::csrf_failed(&state, &ctx);
             if let Some(t) = new_pre {
@@ -262,8 +264,22 @@ pub async fn middleware(State(state): State<WebState>, req: Request, next: Next)
         }
         _ => 0,
     };
-    let ctx =
-        Ctx { principal, pending, session, lang, tz, csrf, path_and_query, is_api, is_htmx, bearer, i18n: state.i18n.clone(), unread, nav: state.nav.clone() };
+    let ctx = Ctx {
+        principal,
+        pending,
+        session,
+        lang,
+        tz,
+        csrf,
+        path_and_query,
+        is_api,
+        is_htmx,
+        bearer,
+        i18n: state.i18n.clone(),
+        unread,
+        nav: state.nav.clone(),
+        tones: state.tones.clone(),
+    };
     parts.extensions.insert(ctx);
     parts.extensions.insert(client_ip);
     let req = Request::from_parts(parts, body);

@@ -9,10 +9,12 @@ pub mod download;
 pub mod error;
 pub mod i18n;
 pub mod input;
+pub mod list;
 pub mod lookup;
 pub mod notices;
 pub mod routes;
 pub mod shell;
+pub mod tone;
 
 use axum::http::Extensions;
 use isms_core::Permission;
@@ -71,6 +73,8 @@ pub struct Module {
     pub catalogs: &'static [(i18n::Lang, &'static str)],
     /// The module's entries in the main navigation.
     pub nav: &'static [Nav],
+    /// The tone of each of its states, severities and ratings as badges.
+    pub tones: &'static [tone::Family],
     /// The module's background jobs (reminders, checks, pruning), run by the binary.
     pub jobs: fn() -> Vec<isms_kernel::jobs::Job>,
     /// Sets up what the module's handlers keep for the life of the process (found again
@@ -92,7 +96,7 @@ fn no_start(_: &App, _: &WebConfig, _: &mut Extensions) {}
 impl Module {
     /// A module with nothing yet; fill in what it has with struct update syntax.
     pub const fn new(name: &'static str) -> Self {
-        Self { name, routes: no_routes, openapi: no_api, catalogs: &[], nav: &[], jobs: no_jobs, start: no_start }
+        Self { name, routes: no_routes, openapi: no_api, catalogs: &[], nav: &[], tones: &[], jobs: no_jobs, start: no_start }
     }
 }
 
@@ -104,6 +108,8 @@ pub struct WebState {
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// The main navigation, from every module, in order.
     pub nav: Arc<[Nav]>,
+    /// The badges' tones, from every module and the kernel.
+    pub tones: Arc<tone::Tones>,
     extensions: Arc<Extensions>,
     ready: Arc<AtomicBool>,
 }
@@ -122,6 +128,9 @@ impl WebState {
             config: Arc::new(config),
             metrics,
             nav: nav.into(),
+            tones: Arc::new(tone::Tones::load(
+                tone::SHARED.iter().map(|f| ("kernel", f)).chain(modules.iter().flat_map(|m| m.tones.iter().map(move |f| (m.name, f)))),
+            )?),
             extensions: Arc::new(extensions),
             ready: Arc::new(AtomicBool::new(true)),
         })

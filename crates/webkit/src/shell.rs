@@ -78,6 +78,11 @@ impl Shell {
         self.t(&format!("{prefix}-{value}"))
     }
 
+    /// The tone (`tone-<css>` class) of a code of a badge family.
+    pub fn tone(&self, family: &str, code: &str) -> &'static str {
+        self.ctx.tones.of(family, code).css()
+    }
+
     /// A TLP level's name by its code (`amber+strict` is not a catalog key as it is).
     pub fn tlp(&self, code: &str) -> String {
         self.t(&format!("tlp-{}", code.replace('+', "-")))

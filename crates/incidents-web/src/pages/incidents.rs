@@ -16,6 +16,7 @@ use isms_incidents::{Incident, IncidentDetail};
 use isms_kernel::Principal;
 use isms_webkit::WebState;
 use isms_webkit::context::{Ctx, Who};
+use isms_webkit::list::{ListView, PAGE_SIZE, PageQ, offset_of};
 use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -29,15 +30,23 @@ pub fn kinds() -> Vec<&'static str> {
 struct ListPage {
     shell: Shell,
     rows: Vec<Incident>,
-    total: u64,
+    list: ListView,
     q: IncidentQuery,
     look: Lookup,
     statuses: Vec<&'static str>,
     runs: bool,
 }
 
-pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(mut q): Query<IncidentQuery>) -> Response {
-    q.limit = 200;
+pub async fn list(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Query(mut q): Query<IncidentQuery>,
+    Query(p): Query<PageQ>,
+) -> Response {
+    q.limit = PAGE_SIZE;
+    q.offset = offset_of(p.page, PAGE_SIZE);
     let r = match cases::list(&state.app, &who, &q).await {
         Ok(r) => r,
         Err(e) => return isms_webkit::error::page_error(&ctx, e),
@@ -46,7 +55,14 @@ pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, W
     let shell = Shell::new(&ctx, &headers, "incidents-title");
     let statuses = Status::ALL.iter().map(|s| s.code()).collect();
     let runs = who.access.can(Permission::IncidentsManage);
-    let page = render(&ListPage { shell, rows: r.items, total: r.total, q, look, statuses, runs });
+    let list = ListView::new("/incidents")
+        .filter("status", q.status.as_deref().unwrap_or(""))
+        .filter("company_id", q.company_id.as_deref().unwrap_or(""))
+        .filter("exercises", if q.exercises { "true" } else { "" })
+        .sorted(q.sort.as_deref().unwrap_or(""), q.dir.as_deref().unwrap_or(""), "reported")
+        .default_descending()
+        .paged(p.page, r.total, PAGE_SIZE);
+    let page = render(&ListPage { shell, rows: r.items, list, q, look, statuses, runs });
     clear_flash(&state, page, &headers)
 }
 

@@ -95,6 +95,8 @@ role-contact-desk-agent = Contact desk agent
 role-employee = Employee
 
 # validation messages (err-<code>)
+err-sort-key = Unknown column to sort by (one of { $known }).
+err-sort-dir = The order is asc or desc.
 err-required = This is required.
 err-too-long = Longer than { $max } characters.
 err-control-characters = Contains control characters.

@@ -95,6 +95,8 @@ role-contact-desk-agent = お客さま窓口担当
 role-employee = 従業員
 
 # 入力エラー(err-<code>)
+err-sort-key = 並べ替えの列が不明です（{ $known }）。
+err-sort-dir = 並び順は asc か desc です。
 err-required = 必須です。
 err-too-long = { $max } 文字を超えています。
 err-control-characters = 制御文字が含まれています。
