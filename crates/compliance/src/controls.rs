@@ -165,11 +165,26 @@ pub struct ControlQuery {
     /// `overdue` or `due_soon` effectiveness reviews.
     #[serde(default)]
     pub review: Option<String>,
+    /// `code` (the default), `title`, `status`, `company` or `review`.
+    #[serde(default)]
+    pub sort: Option<String>,
+    /// `asc` or `desc`.
+    #[serde(default)]
+    pub dir: Option<String>,
     #[serde(default)]
     pub offset: u64,
     #[serde(default)]
     pub limit: u64,
 }
+
+/// The columns a list of controls sorts by.
+const ORDER: &[(&str, control::Column)] = &[
+    ("code", control::Column::Code),
+    ("title", control::Column::Title),
+    ("status", control::Column::Status),
+    ("company", control::Column::CompanyId),
+    ("review", control::Column::ReviewDue),
+];
 
 pub async fn list(app: &App, who: &Principal, q: &ControlQuery) -> Result<Page<Control>> {
     let db = app.store.conn();
@@ -202,7 +217,9 @@ pub async fn list(app: &App, who: &Principal, q: &ControlQuery) -> Result<Page<C
     }
     let total = sel.clone().count(db).await?;
     let limit = if q.limit == 0 { 50 } else { q.limit.min(500) };
-    let rows = sel.order_by_asc(control::Column::Code).offset(isms_store::page_offset(q.offset)).limit(limit).all(db).await?;
+    let cols = isms_kernel::order::Columns { keys: ORDER, default_desc: false, id: control::Column::Id };
+    let rows =
+        isms_kernel::order::ordered(sel, cols, q.sort.as_deref(), q.dir.as_deref())?.offset(isms_store::page_offset(q.offset)).limit(limit).all(db).await?;
     Ok(Page { items: build(app, db, rows).await?, total })
 }
 

@@ -104,6 +104,12 @@ pub struct DocQuery {
     /// `overdue` or `due_soon` reviews; `draft` (a version being written or approved); `in_review`; `retired`.
     #[serde(default)]
     pub status: Option<String>,
+    /// `code` (the default: by kind, then code), `title`, `kind`, `language`, `company` or `review`.
+    #[serde(default)]
+    pub sort: Option<String>,
+    /// `asc` or `desc`.
+    #[serde(default)]
+    pub dir: Option<String>,
     #[serde(default)]
     pub offset: u64,
     #[serde(default)]
@@ -131,6 +137,16 @@ async fn visible(db: &impl ConnectionTrait, who: &Principal) -> Result<Condition
         .add(document::Column::Retired.eq(false))
         .add(Condition::any().add(document::Column::Id.not_in_subquery(any_limit)).add(document::Column::Id.in_subquery(mine))))
 }
+
+/// The columns a list of documents sorts by.
+const ORDER: &[(&str, document::Column)] = &[
+    ("code", document::Column::Code),
+    ("title", document::Column::Title),
+    ("kind", document::Column::Kind),
+    ("language", document::Column::Language),
+    ("company", document::Column::CompanyId),
+    ("review", document::Column::ReviewDue),
+];
 
 pub async fn list(app: &App, who: &Principal, q: &DocQuery) -> Result<Page<Document>> {
     let db = app.store.conn();
@@ -171,8 +187,13 @@ pub async fn list(app: &App, who: &Principal, q: &DocQuery) -> Result<Page<Docum
     }
     let total = sel.clone().count(db).await?;
     let limit = if q.limit == 0 { 50 } else { q.limit.min(500) };
+    if q.sort.as_deref().is_none_or(str::is_empty) {
+        // The register's own order: documents grouped by kind.
+        sel = sel.order_by_asc(document::Column::Kind);
+    }
+    let cols = isms_kernel::order::Columns { keys: ORDER, default_desc: false, id: document::Column::Id };
     let rows =
-        sel.order_by_asc(document::Column::Kind).order_by_asc(document::Column::Code).offset(isms_store::page_offset(q.offset)).limit(limit).all(db).await?;
+        isms_kernel::order::ordered(sel, cols, q.sort.as_deref(), q.dir.as_deref())?.offset(isms_store::page_offset(q.offset)).limit(limit).all(db).await?;
     Ok(Page { items: build(app, db, rows).await?, total })
 }
 

@@ -181,30 +181,6 @@ impl Shell {
     }
 }
 
-/// The sort state of a list column: whether it is the sorted one (the default column when
-/// none is chosen) and which way.
-fn sorted_by(sort: &str, dir: &str, col: &str, default: &str) -> Option<bool> {
-    (sort == col || (sort.is_empty() && col == default)).then_some(dir == "desc")
-}
-
-/// The arrow beside a sortable column's heading.
-pub fn sort_mark(sort: &str, dir: &str, col: &str, default: &str) -> &'static str {
-    match sorted_by(sort, dir, col, default) {
-        Some(false) => "▲",
-        Some(true) => "▼",
-        None => "",
-    }
-}
-
-/// `aria-sort` of a sortable column's heading.
-pub fn aria_sort(sort: &str, dir: &str, col: &str, default: &str) -> &'static str {
-    match sorted_by(sort, dir, col, default) {
-        Some(false) => "ascending",
-        Some(true) => "descending",
-        None => "none",
-    }
-}
-
 /// Renders a template, or a logged 500 if rendering fails.
 pub fn render<T: Template>(t: &T) -> Response {
     match t.render() {

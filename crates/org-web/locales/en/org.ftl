@@ -101,3 +101,8 @@ mail-sent = Sent
 mail-failed = Failed
 mail-footer = Sent by isms, the information security management system. Replies to this address are not read.
 notice-asset-review-due = The review of the information asset "{ $asset }" is due on { $due }
+users-search = Search by username or display name
+n-users = { $n } { $n ->
+    [one] account
+   *[other] accounts
+}

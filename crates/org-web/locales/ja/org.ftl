@@ -101,3 +101,5 @@ mail-sent = 送信済み
 mail-failed = 送信失敗
 mail-footer = 情報セキュリティマネジメントシステム isms から送信されました。このアドレスへの返信は読まれません。
 notice-asset-review-due = 情報資産「{ $asset }」の見直し期限は { $due } です
+users-search = ユーザー名・表示名で検索
+n-users = { $n } 件のアカウント

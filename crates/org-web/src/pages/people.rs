@@ -13,6 +13,7 @@ use isms_org::people::{self, ImportError, ImportFailure, ImportSummary, Person, 
 use isms_store::org::{PeopleQuery, PeopleSort};
 use isms_webkit::WebState;
 use isms_webkit::context::{Ctx, Who};
+use isms_webkit::list::ListView;
 use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -55,27 +56,15 @@ impl ListQ {
         }
     }
 
-    /// The query string for a link that changes one thing.
-    pub fn link(&self, sort: Option<&str>, page: Option<u64>) -> String {
-        let mut s = self.clone();
-        if let Some(col) = sort {
-            s.dir = if s.sort == col && s.dir != "desc" { "desc".into() } else { "asc".into() };
-            s.sort = col.into();
-            s.page = None;
-        }
-        if page.is_some() {
-            s.page = page;
-        }
-        let enc = isms_webkit::context::url_encode;
-        format!("?q={}&company={}&status={}&sort={}&dir={}&page={}", enc(&s.q), enc(&s.company), enc(&s.status), enc(&s.sort), enc(&s.dir), s.page.unwrap_or(1))
-    }
-
-    pub fn sort_mark(&self, col: &str) -> &'static str {
-        isms_webkit::shell::sort_mark(&self.sort, &self.dir, col, "name")
-    }
-
-    pub fn aria_sort(&self, col: &str) -> &'static str {
-        isms_webkit::shell::aria_sort(&self.sort, &self.dir, col, "name")
+    /// The list's state for its headings, pager and export link.
+    pub fn view(&self, total: u64) -> ListView {
+        ListView::new("/people")
+            .swapped_into("people-table")
+            .filter("q", &self.q)
+            .filter("company", &self.company)
+            .filter("status", &self.status)
+            .sorted(&self.sort, &self.dir, "name")
+            .paged(self.page, total, PAGE_SIZE)
     }
 }
 
@@ -117,11 +106,9 @@ impl Names {
 struct ListPage {
     shell: Shell,
     rows: Vec<Person>,
-    total: u64,
+    list: ListView,
     q: ListQ,
     names: Names,
-    page: u64,
-    pages: u64,
 }
 
 #[derive(Template)]
@@ -129,11 +116,8 @@ struct ListPage {
 struct ListPartial {
     shell: Shell,
     rows: Vec<Person>,
-    total: u64,
-    q: ListQ,
+    list: ListView,
     names: Names,
-    page: u64,
-    pages: u64,
 }
 
 pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(q): Query<ListQ>) -> Response {
@@ -143,15 +127,11 @@ pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, W
         Err(e) => return isms_webkit::error::page_error(&ctx, e),
     };
     let names = Names::load(&state, &who).await;
-    let page = q.page.unwrap_or(1).max(1);
-    let pages = result.total.div_ceil(PAGE_SIZE).max(1);
+    let list = q.view(result.total);
     let shell = Shell::new(&ctx, &headers, "people-title");
     let partial = headers.get("hx-target").and_then(|v| v.to_str().ok()) == Some("people-table");
-    let r = if partial {
-        render(&ListPartial { shell, rows: result.items, total: result.total, q, names, page, pages })
-    } else {
-        render(&ListPage { shell, rows: result.items, total: result.total, q, names, page, pages })
-    };
+    let r =
+        if partial { render(&ListPartial { shell, rows: result.items, list, names }) } else { render(&ListPage { shell, rows: result.items, list, q, names }) };
     clear_flash(&state, r, &headers)
 }
 

@@ -3,15 +3,16 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use isms_core::Role;
 use isms_kernel::Principal;
-use isms_org::accounts::{self, GrantView, NewToken, NewUser, TokenView, UserView};
+use isms_org::accounts::{self, GrantView, NewToken, NewUser, TokenView, UserQuery, UserView};
 use isms_org::org::Company;
 use isms_webkit::WebState;
 use isms_webkit::context::{Ctx, Who};
+use isms_webkit::list::{ListView, PAGE_SIZE, PageQ, offset_of};
 use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render};
 use serde::Deserialize;
 
@@ -34,6 +35,8 @@ struct ListPage {
     shell: Shell,
     users: Vec<UserView>,
     companies: Vec<Company>,
+    list: ListView,
+    q: UserQuery,
 }
 
 impl ListPage {
@@ -45,14 +48,27 @@ impl ListPage {
     }
 }
 
-pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
-    let users = match accounts::list_users(&state.app, &who).await {
+pub async fn list(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Query(mut q): Query<UserQuery>,
+    Query(p): Query<PageQ>,
+) -> Response {
+    q.limit = PAGE_SIZE;
+    q.offset = offset_of(p.page, PAGE_SIZE);
+    let page = match accounts::users_page(&state.app, &who, &q).await {
         Ok(u) => u,
         Err(e) => return isms_webkit::error::page_error(&ctx, e),
     };
     let companies = companies(&state, &who).await;
+    let list = ListView::new("/admin/users")
+        .filter("search", q.search.as_deref().unwrap_or(""))
+        .sorted(q.sort.as_deref().unwrap_or(""), q.dir.as_deref().unwrap_or(""), "username")
+        .paged(p.page, page.total, PAGE_SIZE);
     let shell = Shell::new(&ctx, &headers, "users-title");
-    let r = render(&ListPage { shell, users, companies });
+    let r = render(&ListPage { shell, users: page.items, companies, list, q });
     clear_flash(&state, r, &headers)
 }
 

@@ -74,6 +74,61 @@ pub async fn list_users(app: &App, who: &Principal) -> Result<Vec<UserView>> {
     Ok(out)
 }
 
+/// A page of the users list: search, order and page.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserQuery {
+    /// Words in the username or display name.
+    #[serde(default)]
+    pub search: Option<String>,
+    /// `username` (the default), `display_name` or `last_login`.
+    #[serde(default)]
+    pub sort: Option<String>,
+    /// `asc` or `desc`.
+    #[serde(default)]
+    pub dir: Option<String>,
+    #[serde(default)]
+    pub offset: u64,
+    #[serde(default)]
+    pub limit: u64,
+}
+
+const ORDER: &[(&str, user::Column)] =
+    &[("username", user::Column::Username), ("display_name", user::Column::DisplayName), ("last_login", user::Column::LastLoginMs)];
+
+/// One page of the users in scope, filtered and ordered in the database.
+pub async fn users_page(app: &App, who: &Principal, q: &UserQuery) -> Result<isms_kernel::Page<UserView>> {
+    use isms_store::sea_orm::{PaginatorTrait, QuerySelect, sea_query::Query};
+    let scope = who.access.scope(Permission::UsersRead);
+    let db = app.store.conn();
+    let mut sel = user::Entity::find();
+    match &scope {
+        Scope::Nothing => return Err(AppError::Forbidden),
+        Scope::Group => {}
+        Scope::Companies(set) => {
+            let people = Query::select()
+                .column(person::Column::Id)
+                .from(person::Entity)
+                .and_where(person::Column::CompanyId.is_in(set.iter().map(|c| c.to_string())))
+                .to_owned();
+            sel = sel.filter(user::Column::PersonId.in_subquery(people));
+        }
+    }
+    if let Some(words) = isms_store::search::cleaned(q.search.as_deref()) {
+        sel = sel.filter(isms_store::search::any_contains(&[user::Column::Username, user::Column::DisplayName], &words));
+    }
+    let total = sel.clone().count(db).await?;
+    let limit = if q.limit == 0 { 50 } else { q.limit.min(500) };
+    let cols = isms_kernel::order::Columns { keys: ORDER, default_desc: false, id: user::Column::Id };
+    let rows =
+        isms_kernel::order::ordered(sel, cols, q.sort.as_deref(), q.dir.as_deref())?.offset(isms_store::page_offset(q.offset)).limit(limit).all(db).await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for u in rows {
+        items.push(user_view(app, db, u).await?);
+    }
+    Ok(isms_kernel::Page { items, total })
+}
+
 pub(super) fn covers(scope: &Scope, company: Option<&str>) -> bool {
     scope.covers(company.and_then(|c| c.parse().ok()))
 }

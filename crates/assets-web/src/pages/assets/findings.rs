@@ -13,6 +13,7 @@ use isms_core::Permission;
 use isms_store::assets::FindingQuery;
 use isms_webkit::WebState;
 use isms_webkit::context::{Ctx, Who};
+use isms_webkit::list::ListView;
 use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
 use serde::Deserialize;
 
@@ -33,9 +34,14 @@ pub struct ListQ {
 pub const PAGE_SIZE: u64 = 100;
 
 impl ListQ {
-    pub fn link(&self, page: u64) -> String {
-        use isms_webkit::context::url_encode as e;
-        format!("?status={}&company={}&customer={}&rule={}&page={page}", e(self.status()), e(&self.company), e(&self.customer), e(&self.rule))
+    /// The list's state for its pager.
+    pub fn view(&self, total: u64) -> ListView {
+        ListView::new("/assets/findings")
+            .filter("status", self.status())
+            .filter("company", &self.company)
+            .filter("customer", &self.customer)
+            .filter("rule", &self.rule)
+            .paged(self.page, total, PAGE_SIZE)
     }
 
     pub fn status(&self) -> &str {
@@ -48,13 +54,11 @@ impl ListQ {
 struct ListPage {
     shell: Shell,
     findings: Vec<Finding>,
-    total: u64,
+    list: ListView,
     q: ListQ,
     look: Lookup,
     assets: std::collections::HashMap<String, String>,
     rules: Vec<&'static str>,
-    page: u64,
-    pages: u64,
 }
 
 pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(q): Query<ListQ>) -> Response {
@@ -81,8 +85,8 @@ pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, W
     let look = Lookup::load(&state, &who, ctx.lang.code(), true).await;
     let rules = isms_core::assets::Rule::ALL.iter().map(|r| r.code()).collect();
     let shell = Shell::new(&ctx, &headers, "findings-title");
-    let pages = page.total.div_ceil(PAGE_SIZE).max(1);
-    let r = render(&ListPage { shell, findings: page.items, total: page.total, q, look, assets, rules, page: page_no, pages });
+    let list = q.view(page.total);
+    let r = render(&ListPage { shell, findings: page.items, list, q, look, assets, rules });
     clear_flash(&state, r, &headers)
 }
 

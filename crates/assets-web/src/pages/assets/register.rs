@@ -14,6 +14,7 @@ use isms_kernel::history::AuditEntry;
 use isms_store::assets::{AssetQuery, AssetSort, FindingQuery};
 use isms_webkit::WebState;
 use isms_webkit::context::{Ctx, Who, url_encode};
+use isms_webkit::list::ListView;
 use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -69,36 +70,18 @@ impl ListQ {
         }
     }
 
-    pub fn link(&self, sort: Option<&str>, page: Option<u64>) -> String {
-        let mut s = self.clone();
-        if let Some(col) = sort {
-            s.dir = if s.sort == col && s.dir != "desc" { "desc".into() } else { "asc".into() };
-            s.sort = col.into();
-            s.page = None;
-        }
-        if page.is_some() {
-            s.page = page;
-        }
-        format!(
-            "?q={}&company={}&category={}&customer={}&medium={}&owner={}&sort={}&dir={}&page={}",
-            url_encode(&s.q),
-            url_encode(&s.company),
-            url_encode(&s.category),
-            url_encode(&s.customer),
-            url_encode(&s.medium),
-            url_encode(&s.owner),
-            url_encode(&s.sort),
-            url_encode(&s.dir),
-            s.page.unwrap_or(1)
-        )
-    }
-
-    pub fn sort_mark(&self, col: &str) -> &'static str {
-        isms_webkit::shell::sort_mark(&self.sort, &self.dir, col, "name")
-    }
-
-    pub fn aria_sort(&self, col: &str) -> &'static str {
-        isms_webkit::shell::aria_sort(&self.sort, &self.dir, col, "name")
+    /// The list's state for its headings, pager and export links.
+    pub fn view(&self, total: u64) -> ListView {
+        ListView::new("/assets")
+            .swapped_into("assets-table")
+            .filter("q", &self.q)
+            .filter("company", &self.company)
+            .filter("category", &self.category)
+            .filter("customer", &self.customer)
+            .filter("medium", &self.medium)
+            .filter("owner", &self.owner)
+            .sorted(&self.sort, &self.dir, "name")
+            .paged(self.page, total, PAGE_SIZE)
     }
 }
 
@@ -107,11 +90,9 @@ impl ListQ {
 struct ListPage {
     shell: Shell,
     rows: Vec<Asset>,
-    total: u64,
+    list: ListView,
     q: ListQ,
     look: Lookup,
-    page: u64,
-    pages: u64,
 }
 
 #[derive(Template)]
@@ -119,11 +100,8 @@ struct ListPage {
 struct ListPartial {
     shell: Shell,
     rows: Vec<Asset>,
-    total: u64,
-    q: ListQ,
+    list: ListView,
     look: Lookup,
-    page: u64,
-    pages: u64,
 }
 
 pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(q): Query<ListQ>) -> Response {
@@ -132,15 +110,11 @@ pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, W
         Err(e) => return isms_webkit::error::page_error(&ctx, e),
     };
     let look = Lookup::load(&state, &who, ctx.lang.code(), false).await.with_people(&state, result.items.iter().map(|a| a.owner_id.clone())).await;
-    let page = q.page.unwrap_or(1).max(1);
-    let pages = result.total.div_ceil(PAGE_SIZE).max(1);
+    let list = q.view(result.total);
     let shell = Shell::new(&ctx, &headers, "assets-title");
     let partial = headers.get("hx-target").and_then(|v| v.to_str().ok()) == Some("assets-table");
-    let r = if partial {
-        render(&ListPartial { shell, rows: result.items, total: result.total, q, look, page, pages })
-    } else {
-        render(&ListPage { shell, rows: result.items, total: result.total, q, look, page, pages })
-    };
+    let r =
+        if partial { render(&ListPartial { shell, rows: result.items, list, look }) } else { render(&ListPage { shell, rows: result.items, list, q, look }) };
     clear_flash(&state, r, &headers)
 }
 

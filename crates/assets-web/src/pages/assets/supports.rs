@@ -12,6 +12,7 @@ use isms_kernel::Principal;
 use isms_store::assets::{FindingQuery, SupportQuery};
 use isms_webkit::WebState;
 use isms_webkit::context::{Ctx, Who};
+use isms_webkit::list::ListView;
 use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
 use serde::Deserialize;
 
@@ -30,9 +31,9 @@ pub struct ListQ {
 pub const PAGE_SIZE: u64 = 100;
 
 impl ListQ {
-    pub fn link(&self, page: u64) -> String {
-        use isms_webkit::context::url_encode as e;
-        format!("?q={}&company={}&kind={}&page={page}", e(&self.q), e(&self.company), e(&self.kind))
+    /// The list's state for its pager.
+    pub fn view(&self, total: u64) -> ListView {
+        ListView::new("/assets/supports").filter("q", &self.q).filter("company", &self.company).filter("kind", &self.kind).paged(self.page, total, PAGE_SIZE)
     }
 }
 
@@ -41,11 +42,9 @@ impl ListQ {
 struct ListPage {
     shell: Shell,
     rows: Vec<Support>,
-    total: u64,
+    list: ListView,
     q: ListQ,
     look: Lookup,
-    page: u64,
-    pages: u64,
 }
 
 pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(q): Query<ListQ>) -> Response {
@@ -63,8 +62,8 @@ pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, W
     };
     let look = Lookup::load(&state, &who, ctx.lang.code(), false).await;
     let shell = Shell::new(&ctx, &headers, "supports-title");
-    let pages = result.total.div_ceil(PAGE_SIZE).max(1);
-    let r = render(&ListPage { shell, rows: result.items, total: result.total, q, look, page, pages });
+    let list = q.view(result.total);
+    let r = render(&ListPage { shell, rows: result.items, list, q, look });
     clear_flash(&state, r, &headers)
 }
 

@@ -14,6 +14,7 @@ use isms_core::compliance::ControlStatus;
 use isms_kernel::Principal;
 use isms_webkit::WebState;
 use isms_webkit::context::{Ctx, Who};
+use isms_webkit::list::{ListView, PAGE_SIZE, PageQ, offset_of};
 use isms_webkit::lookup::Lookup;
 use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
 use serde::Deserialize;
@@ -27,33 +28,38 @@ fn statuses() -> Vec<&'static str> {
 struct ListPage {
     shell: Shell,
     rows: Vec<Control>,
-    total: u64,
+    list: ListView,
     q: ControlQuery,
     look: Lookup,
     statuses: Vec<&'static str>,
     can_create: bool,
-    query: String,
 }
 
-pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(mut q): Query<ControlQuery>) -> Response {
-    q.limit = 200;
+pub async fn list(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Query(mut q): Query<ControlQuery>,
+    Query(p): Query<PageQ>,
+) -> Response {
+    q.limit = PAGE_SIZE;
+    q.offset = offset_of(p.page, PAGE_SIZE);
     let result = match controls::list(&state.app, &who, &q).await {
         Ok(r) => r,
         Err(e) => return isms_webkit::error::page_error(&ctx, e),
     };
     let look = Lookup::load(&state, &who, ctx.lang.code()).await.with_people(&state, result.items.iter().map(|c| c.owner_id.clone())).await;
-    let query = ctx.path_and_query.split_once('?').map(|(_, q)| q.to_owned()).unwrap_or_default();
+    let list = ListView::new("/controls")
+        .filter("search", q.search.as_deref().unwrap_or(""))
+        .filter("status", q.status.as_deref().unwrap_or(""))
+        .filter("company_id", q.company_id.as_deref().unwrap_or(""))
+        .filter("requirement_id", q.requirement_id.as_deref().unwrap_or(""))
+        .filter("review", q.review.as_deref().unwrap_or(""))
+        .sorted(q.sort.as_deref().unwrap_or(""), q.dir.as_deref().unwrap_or(""), "code")
+        .paged(p.page, result.total, PAGE_SIZE);
     let shell = Shell::new(&ctx, &headers, "controls-title").crumb("/frameworks", "frameworks-title");
-    let r = render(&ListPage {
-        shell,
-        rows: result.items,
-        total: result.total,
-        q,
-        look,
-        statuses: statuses(),
-        can_create: who.access.can(Permission::ComplianceManage),
-        query,
-    });
+    let r = render(&ListPage { shell, rows: result.items, list, q, look, statuses: statuses(), can_create: who.access.can(Permission::ComplianceManage) });
     clear_flash(&state, r, &headers)
 }
 

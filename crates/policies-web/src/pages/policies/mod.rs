@@ -20,6 +20,7 @@ use isms_policies::reading::{self, Progress, ReviewInput};
 use isms_policies::{Document, Version};
 use isms_webkit::WebState;
 use isms_webkit::context::{Ctx, Who};
+use isms_webkit::list::{ListView, PAGE_SIZE, PageQ, offset_of};
 use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, refusal, render, render_form};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -31,7 +32,7 @@ pub const KINDS: [&str; 5] = ["policy", "regulation", "guideline", "handbook", "
 struct ListPage {
     shell: Shell,
     rows: Vec<Document>,
-    total: u64,
+    list: ListView,
     q: DocQuery,
     look: Lookup,
     kinds: Vec<&'static str>,
@@ -40,8 +41,16 @@ struct ListPage {
     to_read: Vec<String>,
 }
 
-pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(mut q): Query<DocQuery>) -> Response {
-    q.limit = 200;
+pub async fn list(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Query(mut q): Query<DocQuery>,
+    Query(p): Query<PageQ>,
+) -> Response {
+    q.limit = PAGE_SIZE;
+    q.offset = offset_of(p.page, PAGE_SIZE);
     let result = match documents::list(&state.app, &who, &q).await {
         Ok(r) => r,
         Err(e) => return isms_webkit::error::page_error(&ctx, e),
@@ -49,10 +58,17 @@ pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, W
     let to_read = reading::to_acknowledge(&state.app, &who).await.unwrap_or_default().into_iter().map(|d| d.id).collect();
     let look = Lookup::load(&state, &who, ctx.lang.code(), false).await;
     let shell = Shell::new(&ctx, &headers, "policies-title");
+    let list = ListView::new("/policies")
+        .filter("search", q.search.as_deref().unwrap_or(""))
+        .filter("kind", q.kind.as_deref().unwrap_or(""))
+        .filter("company_id", q.company_id.as_deref().unwrap_or(""))
+        .filter("status", q.status.as_deref().unwrap_or(""))
+        .sorted(q.sort.as_deref().unwrap_or(""), q.dir.as_deref().unwrap_or(""), "code")
+        .paged(p.page, result.total, PAGE_SIZE);
     let r = render(&ListPage {
         shell,
         rows: result.items,
-        total: result.total,
+        list,
         q,
         look,
         kinds: KINDS.to_vec(),
