@@ -53,7 +53,7 @@ pub fn state(app: App, config: WebConfig, metrics: Option<metrics_exporter_prome
 
 /// The message catalogs of every module.
 pub fn catalogs() -> Result<i18n::Catalogs, String> {
-    i18n::Catalogs::load(modules().iter().flat_map(|m| m.catalogs.iter().map(move |c| (m.name, c.0, c.1))))
+    i18n::Catalogs::of(&modules())
 }
 
 /// The separate metrics listener's application: `/metrics` alone, for an address only

@@ -63,6 +63,11 @@ fn bundle(lang: Lang) -> FluentBundle<FluentResource> {
 }
 
 impl Catalogs {
+    /// The kernel's catalogs and every module's, as the application serves them.
+    pub fn of(modules: &[crate::Module]) -> Result<Self, String> {
+        Self::load(modules.iter().flat_map(|m| m.catalogs.iter().map(move |c| (m.name, c.0, c.1))))
+    }
+
     /// One bundle per language from every module's sources (`module`, language, Fluent
     /// text) and the kernel's own; a source that does not parse, or a key two modules
     /// both define, is an error naming the module.

@@ -124,7 +124,7 @@ impl WebState {
         nav.sort_by_key(|n| n.order);
         Ok(Self {
             app,
-            i18n: Arc::new(i18n::Catalogs::load(modules.iter().flat_map(|m| m.catalogs.iter().map(move |c| (m.name, c.0, c.1))))?),
+            i18n: Arc::new(i18n::Catalogs::of(modules)?),
             config: Arc::new(config),
             metrics,
             nav: nav.into(),

@@ -106,8 +106,16 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc
 }
 
-pub async fn openapi_json() -> impl IntoResponse {
-    Json(document())
+/// The document as served: assembled and written out once per process.
+pub async fn openapi_json() -> axum::response::Response {
+    static JSON: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
+    match JSON.get_or_init(|| document().to_json().map_err(|e| e.to_string())) {
+        Ok(body) => ([(axum::http::header::CONTENT_TYPE, "application/json")], body.as_str()).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "the OpenAPI document could not be written");
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }
 
 /// The interactive reference, served from the binary (works offline).
