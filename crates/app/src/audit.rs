@@ -65,7 +65,7 @@ pub async fn export_csv(app: &App, who: &Principal, q: &AuditQuery) -> Result<St
     let txn = app.store.write().await?;
     record(app, &txn, who, "audit.export", "audit_log", None, None, json!({"rows": rows.len()})).await?;
     txn.commit().await?;
-    String::from_utf8(bytes).map_err(|e| AppError::Internal(e.to_string()))
+    String::from_utf8(bytes).map_err(|e| AppError::internal(e.to_string()))
 }
 
 /// Walks the whole chain in one snapshot of the database, against the checkpoint kept
@@ -100,13 +100,13 @@ fn read_checkpoint(app: &App) -> std::result::Result<Option<Checkpoint>, Fault> 
 pub async fn write_checkpoint(app: &App) -> Result<Option<i64>> {
     let Some(path) = app.config().checkpoint_file.clone() else { return Ok(None) };
     let Some((seq, hash)) = store::current_head(app.store.conn()).await? else { return Ok(None) };
-    let known = read_checkpoint(app).map_err(|f| AppError::Internal(format!("{}: {f}", path.display())))?;
+    let known = read_checkpoint(app).map_err(|f| AppError::internal(format!("{}: {f}", path.display())))?;
     if seq == 0 || known.as_ref().is_some_and(|k| k.seq >= seq) {
         return Ok(None);
     }
     let line = Checkpoint { seq, hash, at_ms: isms_store::now_ms() }.to_line(app.audit_key());
     let tmp = path.with_extension("checkpoint-new");
-    let io = |e: std::io::Error| AppError::Internal(format!("{}: {e}", path.display()));
+    let io = |e: std::io::Error| AppError::internal(format!("{}: {e}", path.display()));
     {
         use std::io::Write;
         let mut f = std::fs::File::create(&tmp).map_err(io)?;

@@ -115,7 +115,7 @@ pub async fn load(app: &App) -> Result<bool> {
     }
     people::import_csv(app, &system, csv.as_bytes(), |_, _| {}).await.map_err(|e| match e {
         people::ImportFailure::App(a) => a,
-        people::ImportFailure::Rows(r) => crate::AppError::Internal(format!("demo data: {}", r.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))),
+        people::ImportFailure::Rows(r) => crate::AppError::internal(format!("demo data: {}", r.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))),
     })?;
     let aza = companies.iter().find(|(c, _)| c.code == "AZA").map(|(c, _)| c.id.clone());
     let aza_people = people::list(app, &system, &isms_store::org::PeopleQuery { company_id: aza.clone(), limit: 20, ..Default::default() }).await?;
@@ -206,7 +206,7 @@ async fn load_monitoring(app: &App, companies: &[(String, String)]) -> Result<()
     let p = pipeline::Pipeline::start(app.clone(), pipeline::PipelineConfig::default());
     p.submit(source, lines.join("\n").into_bytes()).await.map_err(|e| match e {
         pipeline::SubmitError::Failed(e) => e,
-        pipeline::SubmitError::Busy => crate::AppError::Internal("the demo pipeline was busy".into()),
+        pipeline::SubmitError::Busy => crate::AppError::internal("the demo pipeline was busy"),
     })?;
     Ok(())
 }

@@ -34,7 +34,7 @@ impl Category {
 impl TryFrom<category::Model> for Category {
     type Error = AppError;
     fn try_from(m: category::Model) -> Result<Self> {
-        let bad = |e: FieldError| AppError::Internal(format!("category {}: {e}", m.code));
+        let bad = |e: FieldError| AppError::internal(format!("category {}: {e}", m.code));
         let rules = HandlingRules {
             customer_information: m.customer_information,
             personal_information: m.personal_information,
@@ -216,7 +216,7 @@ pub async fn delete(app: &App, who: &Principal, id: &str) -> Result<()> {
 
 fn unique_code(e: AppError) -> AppError {
     match e {
-        AppError::Conflict(_) => AppError::coded("code", "code-taken", "another category has this code"),
+        AppError::Conflict { .. } => AppError::coded("code", "code-taken", "another category has this code"),
         other => other,
     }
 }

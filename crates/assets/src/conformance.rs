@@ -592,7 +592,7 @@ pub async fn resolve(app: &App, who: &Principal, id: &str) -> Result<Finding> {
     let target = match (&m.asset_id, &m.takeout_id) {
         (_, Some(_)) => Target::All(Some(vec![m.company_id.clone()])),
         (Some(a), None) => Target::Assets(vec![a.clone()]),
-        (None, None) => return Err(AppError::Internal(format!("finding {} has no subject", m.id))),
+        (None, None) => return Err(AppError::internal(format!("finding {} has no subject", m.id))),
     };
     recheck(app, &txn, who, target).await?;
     let now = finding::Entity::find_by_id(id.to_owned()).one(&txn).await?.ok_or(AppError::NotFound)?;

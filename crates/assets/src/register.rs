@@ -323,7 +323,7 @@ pub async fn reviews_due(app: &App, who: &Principal, days: i32) -> Result<Vec<As
 
 fn unique_name(e: isms_store::sea_orm::DbErr) -> AppError {
     match AppError::from(e) {
-        AppError::Conflict(_) => AppError::coded("name", "name-taken", "the company already has one by this name"),
+        AppError::Conflict { .. } => AppError::coded("name", "name-taken", "the company already has one by this name"),
         other => other,
     }
 }

@@ -255,7 +255,7 @@ pub async fn delete(app: &App, who: &Principal, id: &str) -> Result<()> {
 
 fn unique_name(e: isms_store::sea_orm::DbErr) -> AppError {
     match AppError::from(e) {
-        AppError::Conflict(_) => AppError::coded("name", "name-taken", "the company already has one by this name"),
+        AppError::Conflict { .. } => AppError::coded("name", "name-taken", "the company already has one by this name"),
         other => other,
     }
 }

@@ -383,7 +383,7 @@ async fn write(app: &App, who: &Principal, rows: Vec<Row>, staged: Option<&str>)
     for r in &rows {
         let line_err = |e: AppError| match e {
             AppError::Invalid(f) => ImportFailure::Rows(f.into_iter().map(|f| ImportError::from_field(r.line, f)).collect()),
-            AppError::Conflict(m) => ImportFailure::Rows(vec![ImportError { line: r.line, field: "name".into(), message: m, code: "", args: vec![] }]),
+            AppError::Conflict { code, message } => ImportFailure::Rows(vec![ImportError { line: r.line, field: "name".into(), message, code, args: vec![] }]),
             other => ImportFailure::App(other),
         };
         let v = register::validate(&r.input).map_err(|f| line_err(AppError::Invalid(f)))?;

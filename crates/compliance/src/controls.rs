@@ -108,7 +108,7 @@ pub(crate) async fn build(app: &App, db: &impl ConnectionTrait, rows: Vec<contro
     let remind = app.config().remind_days;
     rows.into_iter()
         .map(|c| {
-            let status = ControlStatus::parse(&c.status).map_err(|e| AppError::Internal(e.to_string()))?;
+            let status = ControlStatus::parse(&c.status).map_err(|e| AppError::internal(e.to_string()))?;
             let due = c.review_due.as_deref().and_then(|s| s.parse().ok());
             let rs = review_status(due, today, remind);
             let mut dates: Vec<String> = ev.iter().filter(|(id, _)| *id == c.id).map(|(_, d)| d.clone()).collect();
@@ -435,7 +435,7 @@ async fn save_relations(db: &impl ConnectionTrait, id: &str, v: &Valid) -> Resul
 
 fn code_taken(e: isms_store::sea_orm::DbErr) -> AppError {
     match AppError::from(e) {
-        AppError::Conflict(_) => AppError::coded("code", "control-code-taken", "another control has this code"),
+        AppError::Conflict { .. } => AppError::coded("code", "control-code-taken", "another control has this code"),
         other => other,
     }
 }

@@ -165,10 +165,10 @@ pub async fn requirement_detail(app: &App, who: &Principal, id: &str) -> Result<
     let mut mapped = vec![];
     for l in links {
         let (other, relation) = if l.from_id == r.id {
-            (l.to_id, Relation::parse(&l.relation).map_err(|e| AppError::Internal(e.to_string()))?)
+            (l.to_id, Relation::parse(&l.relation).map_err(|e| AppError::internal(e.to_string()))?)
         } else {
             // Read from the other side, a subset becomes a superset.
-            let rel = match Relation::parse(&l.relation).map_err(|e| AppError::Internal(e.to_string()))? {
+            let rel = match Relation::parse(&l.relation).map_err(|e| AppError::internal(e.to_string()))? {
                 Relation::Subset => Relation::Superset,
                 Relation::Superset => Relation::Subset,
                 other => other,
@@ -204,13 +204,13 @@ pub async fn requirement_detail(app: &App, who: &Principal, id: &str) -> Result<
 /// Loads the shipped frameworks that are not there yet (at start; idempotent).
 pub async fn ensure_shipped(app: &App) -> Result<()> {
     for (name, text) in SHIPPED {
-        let file = format::parse_framework(name, text.as_bytes()).map_err(|e| AppError::Internal(format!("{name}: {e:?}")))?;
-        let head = file.head.clone().ok_or_else(|| AppError::Internal(format!("{name}: a shipped framework without its head")))?;
+        let file = format::parse_framework(name, text.as_bytes()).map_err(|e| AppError::internal(format!("{name}: {e:?}")))?;
+        let head = file.head.clone().ok_or_else(|| AppError::internal(format!("{name}: a shipped framework without its head")))?;
         if framework::Entity::find().filter(framework::Column::Code.eq(head.code.clone())).one(app.store.conn()).await?.is_some() {
             continue;
         }
         let txn = app.store.write().await?;
-        let (id, _) = upsert(&txn, Some(&head), &head.code, &file.rows, true).await.map_err(|e| AppError::Internal(format!("{name}: {e:?}")))?;
+        let (id, _) = upsert(&txn, Some(&head), &head.code, &file.rows, true).await.map_err(|e| AppError::internal(format!("{name}: {e:?}")))?;
         record(app, &txn, &Principal::system(), "compliance.framework.ship", "framework", Some(&id), None, json!({"code": head.code})).await?;
         txn.commit().await?;
     }
@@ -511,7 +511,7 @@ pub async fn create(app: &App, who: &Principal, input: FrameworkInput) -> Result
     .insert(&txn)
     .await
     .map_err(|e| match AppError::from(e) {
-        AppError::Conflict(_) => AppError::coded("code", "framework-code-taken", "another framework has this code"),
+        AppError::Conflict { .. } => AppError::coded("code", "framework-code-taken", "another framework has this code"),
         other => other,
     })?;
     record(app, &txn, who, "compliance.framework.create", "framework", Some(&id), None, json!({"after": input})).await?;

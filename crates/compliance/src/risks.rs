@@ -23,7 +23,7 @@ const MATRIX_KEY: &str = "risk_matrix";
 /// The group's matrix (the default 5 × 5 until someone changes it).
 pub async fn matrix(app: &App) -> Result<Matrix> {
     Ok(match isms_store::settings::get(app.store.conn(), MATRIX_KEY).await? {
-        Some(s) => serde_json::from_str(&s).map_err(|e| AppError::Internal(format!("stored risk matrix: {e}")))?,
+        Some(s) => serde_json::from_str(&s).map_err(|e| AppError::internal(format!("stored risk matrix: {e}")))?,
         None => Matrix::default(),
     })
 }
@@ -52,7 +52,7 @@ pub async fn set_matrix(app: &App, who: &Principal, m: Matrix) -> Result<Matrix>
             .into_with_arg("count", beyond.to_string()));
     }
     let before = matrix(app).await?;
-    isms_store::settings::put(&txn, MATRIX_KEY, &serde_json::to_string(&m).map_err(|e| AppError::Internal(e.to_string()))?).await?;
+    isms_store::settings::put(&txn, MATRIX_KEY, &serde_json::to_string(&m).map_err(|e| AppError::internal(e.to_string()))?).await?;
     record(app, &txn, who, "risks.matrix.update", "risk_matrix", None, None, json!({"before": before, "after": m})).await?;
     txn.commit().await?;
     Ok(m)
@@ -156,6 +156,12 @@ pub struct RiskQuery {
     pub likelihood: Option<i16>,
     #[serde(default)]
     pub impact: Option<i16>,
+    /// `residual` (the default, highest first), `inherent`, `reference`, `title`, `company` or `review`.
+    #[serde(default)]
+    pub sort: Option<String>,
+    /// `asc` or `desc`.
+    #[serde(default)]
+    pub dir: Option<String>,
     #[serde(default)]
     pub offset: u64,
     #[serde(default)]
@@ -244,6 +250,16 @@ static MISS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Risks by residual score, the highest first (then the newest reference): the order an
 /// index serves, alone or within a company.
+/// The columns a list of risks sorts by.
+const ORDER: &[(&str, risk::Column)] = &[
+    ("residual", risk::Column::ResidualScore),
+    ("inherent", risk::Column::InherentScore),
+    ("reference", risk::Column::Reference),
+    ("title", risk::Column::Title),
+    ("company", risk::Column::CompanyId),
+    ("review", risk::Column::ReviewDue),
+];
+
 pub async fn list(app: &App, who: &Principal, q: &RiskQuery) -> Result<Page<Risk>> {
     let db = app.store.conn();
     let sel = filtered(app, who, q).await?;
@@ -264,13 +280,9 @@ pub async fn list(app: &App, who: &Principal, q: &RiskQuery) -> Result<Page<Risk
         }
     };
     let limit = if q.limit == 0 { 50 } else { q.limit.min(1000) };
-    let rows = sel
-        .order_by_desc(risk::Column::ResidualScore)
-        .order_by_desc(risk::Column::Reference)
-        .offset(isms_store::page_offset(q.offset))
-        .limit(limit)
-        .all(db)
-        .await?;
+    let cols = isms_kernel::order::Columns { keys: ORDER, default_desc: true, id: risk::Column::Id };
+    let rows =
+        isms_kernel::order::ordered(sel, cols, q.sort.as_deref(), q.dir.as_deref())?.offset(isms_store::page_offset(q.offset)).limit(limit).all(db).await?;
     let m = matrix(app).await?;
     let (today, remind) = (isms_core::calendar::today(), app.config().remind_days);
     Ok(Page { items: rows.into_iter().map(|r| view(&m, r, today, remind)).collect(), total })

@@ -333,7 +333,7 @@ fn framework_line(f: &Framework) -> String {
 pub fn xlsx(s: &Statement, l: &Labels) -> Result<Vec<u8>> {
     let mut rows = vec![l.columns.to_vec()];
     rows.extend(s.rows.iter().map(|r| cells(l, r)));
-    isms_kernel::sheet::xlsx("SoA", &rows).map_err(|e| AppError::Internal(format!("xlsx: {e}")))
+    isms_kernel::sheet::xlsx("SoA", &rows).map_err(|e| AppError::internal(format!("xlsx: {e}")))
 }
 
 pub fn pdf(s: &Statement, l: &Labels) -> Result<Vec<u8>> {
@@ -357,5 +357,5 @@ pub fn pdf(s: &Statement, l: &Labels) -> Result<Vec<u8>> {
         page_label: l.page.clone(),
         language: l.language.clone(),
     };
-    render(&doc).map_err(|e| AppError::Internal(format!("pdf: {e}")))
+    render(&doc).map_err(|e| AppError::internal(format!("pdf: {e}")))
 }

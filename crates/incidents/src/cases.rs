@@ -76,7 +76,7 @@ pub(crate) fn facts_of(m: &incident::Model) -> BreachFacts {
 }
 
 fn view(m: incident::Model, companies: Vec<String>) -> Result<Incident> {
-    let bad = |e: FieldError| AppError::Internal(e.to_string());
+    let bad = |e: FieldError| AppError::internal(e.to_string());
     Ok(Incident {
         kind: IncidentType::parse(&m.kind).map_err(bad)?,
         status: Status::parse(&m.status).map_err(bad)?,

@@ -32,7 +32,7 @@ pub struct Clock {
 fn view(m: clock::Model) -> Result<Clock> {
     let (kind, regime) = match m.kind.strip_prefix("custom:") {
         Some(code) => (ClockKind::Custom, Some(code.to_owned())),
-        None => (ClockKind::parse(&m.kind).map_err(|e| AppError::Internal(e.to_string()))?, None),
+        None => (ClockKind::parse(&m.kind).map_err(|e| AppError::internal(e.to_string()))?, None),
     };
     Ok(Clock {
         overdue: m.done_ms.is_none() && m.due_ms < now_ms(),
@@ -68,7 +68,7 @@ pub(crate) async fn of(db: &impl ConnectionTrait, incident_id: &str) -> Result<V
 
 /// Brings the case's clocks in line with its facts; returns how many started.
 pub(crate) async fn sync(app: &App, db: &impl ConnectionTrait, i: &incident::Model) -> Result<usize> {
-    let known = jiff::Timestamp::from_millisecond(i.discovered_ms).map_err(|e| AppError::Internal(e.to_string()))?;
+    let known = jiff::Timestamp::from_millisecond(i.discovered_ms).map_err(|e| AppError::internal(e.to_string()))?;
     let japan = isms_core::calendar::japan();
     let facts = facts_of(i);
     let due: Vec<(String, i64)> = if i.exercise {

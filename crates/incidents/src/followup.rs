@@ -224,7 +224,7 @@ pub async fn observables_of(db: &impl ConnectionTrait, incident_id: &str) -> Res
         .into_iter()
         .map(|o| {
             Ok(Observable {
-                kind: ObservableKind::parse(&o.kind).map_err(|e| AppError::Internal(e.to_string()))?,
+                kind: ObservableKind::parse(&o.kind).map_err(|e| AppError::internal(e.to_string()))?,
                 id: o.id,
                 value: o.value,
                 note: o.note,

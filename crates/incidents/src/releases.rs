@@ -31,7 +31,7 @@ pub struct Release {
 }
 
 fn view(m: release::Model) -> Result<Release> {
-    let bad = |e: isms_core::FieldError| AppError::Internal(e.to_string());
+    let bad = |e: isms_core::FieldError| AppError::internal(e.to_string());
     Ok(Release {
         kind: ReleaseKind::parse(&m.kind).map_err(bad)?,
         language: DocLang::parse(&m.language).map_err(bad)?,

@@ -25,15 +25,15 @@ impl FieldCipher {
         use rand::Rng;
         let mut nonce = [0u8; 12];
         rand::rng().fill_bytes(&mut nonce);
-        let n = Nonce::try_from(&nonce[..]).map_err(|_| AppError::Internal("nonce size".into()))?;
-        let ct = self.cipher.encrypt(&n, plain.as_bytes()).map_err(|_| AppError::Internal("field encryption failed".into()))?;
+        let n = Nonce::try_from(&nonce[..]).map_err(|_| AppError::internal("nonce size"))?;
+        let ct = self.cipher.encrypt(&n, plain.as_bytes()).map_err(|_| AppError::internal("field encryption failed"))?;
         let mut out = nonce.to_vec();
         out.extend(ct);
         Ok(format!("v1:{}", base64::engine::general_purpose::STANDARD_NO_PAD.encode(out)))
     }
 
     pub fn open(&self, sealed: &str) -> Result<String, AppError> {
-        let bad = || AppError::Internal("an encrypted field cannot be read with this instance's key".into());
+        let bad = || AppError::internal("an encrypted field cannot be read with this instance's key");
         let raw = sealed.strip_prefix("v1:").ok_or_else(bad)?;
         let bytes = base64::engine::general_purpose::STANDARD_NO_PAD.decode(raw).map_err(|_| bad())?;
         if bytes.len() < 12 {

@@ -198,15 +198,28 @@ pub enum AppError {
     NotFound,
     #[error("invalid input")]
     Invalid(Vec<FieldError>),
-    #[error("{0}")]
-    Conflict(String),
+    /// The request clashes with the records as they are: `code` names the catalog message
+    /// (`err-<code>`) the pages show, `message` is the English the API sends.
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
     #[error("too many failed attempts; try again later")]
     Locked { retry_after_secs: u64 },
-    #[error("internal error")]
-    Internal(String),
+    /// A fault of ours; the cause is kept for the log and never shown.
+    #[error("internal error: {0}")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl AppError {
+    /// A fault of ours, keeping its cause.
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        AppError::Internal(cause.into())
+    }
+
+    /// A clash with the records as they are, with its catalog message `err-<code>`.
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        AppError::Conflict { code, message: message.into() }
+    }
+
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         AppError::Invalid(vec![FieldError::new(field, message)])
     }
@@ -239,11 +252,11 @@ impl From<FieldError> for AppError {
 impl From<DbErr> for AppError {
     fn from(e: DbErr) -> Self {
         match e.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict("a record with this value already exists".into()),
+            Some(SqlErr::UniqueConstraintViolation(_)) => AppError::conflict("duplicate", "a record with this value already exists"),
             Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
-                AppError::Conflict("the record refers to one that does not exist, or is still referred to".into())
+                AppError::conflict("still-referred", "the record refers to one that does not exist, or is still referred to")
             }
-            _ => AppError::Internal(e.to_string()),
+            _ => AppError::internal(e),
         }
     }
 }

@@ -430,7 +430,7 @@ pub async fn escalate(app: &App, who: &Principal, id: &str, input: EscalateInput
     let events: Vec<serde_json::Value> =
         detail.events.iter().map(|e| serde_json::from_str::<serde_json::Value>(&e.raw).unwrap_or_else(|_| serde_json::Value::String(e.raw.clone()))).collect();
     let bundle = json!({"alert": a, "rule": detail.rule_title, "source": detail.source_name, "events": events});
-    let bytes = serde_json::to_vec_pretty(&bundle).map_err(|e| AppError::Internal(e.to_string()))?;
+    let bytes = serde_json::to_vec_pretty(&bundle).map_err(|e| AppError::internal(e.to_string()))?;
     isms_incidents::followup::add_evidence(app, who, &incident.id, &format!("alert-{}.json", a.id), bytes, "Events that raised the alert").await?;
     let txn = app.store.write().await?;
     let m = visible_alert(&txn, who, id).await?;

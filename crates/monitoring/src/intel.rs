@@ -259,7 +259,7 @@ fn check(input: &FeedInput) -> Result<Checked> {
 
 fn name_taken(e: AppError) -> AppError {
     match e {
-        AppError::Conflict(_) => AppError::coded("name", "taken", "is already taken"),
+        AppError::Conflict { .. } => AppError::coded("name", "taken", "is already taken"),
         e => e,
     }
 }
@@ -564,7 +564,7 @@ pub async fn import(app: &App, who: &Principal, feed_id: &str, bytes: &[u8], for
     };
     let m = feed_row::Entity::find_by_id(feed_id.to_owned()).one(app.store.conn()).await?.ok_or(AppError::NotFound)?;
     let owned = bytes.to_vec();
-    let parsed = tokio::task::spawn_blocking(move || feed::parse(format, &owned)).await.map_err(|e| AppError::Internal(e.to_string()))?;
+    let parsed = tokio::task::spawn_blocking(move || feed::parse(format, &owned)).await.map_err(|e| AppError::internal(e.to_string()))?;
     let parsed = match parsed {
         Ok(p) => p,
         Err(reason) => {
@@ -913,7 +913,7 @@ async fn build(app: &App) -> Result<(Compiled, Option<i64>)> {
         (c, due)
     })
     .await
-    .map_err(|e| AppError::Internal(e.to_string()))
+    .map_err(|e| AppError::internal(e.to_string()))
 }
 
 /// Sightings within the reader's companies, newest first.

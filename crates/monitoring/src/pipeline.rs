@@ -172,14 +172,14 @@ impl Pipeline {
             eval
         })
         .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        .map_err(|e| AppError::internal(e.to_string()))?;
         eval.key = key;
         let (reply, answer) = oneshot::channel();
-        self.tx.send(Job { eval, reply, _permit: permit }).map_err(|_| AppError::Internal("the pipeline writer stopped".into()))?;
+        self.tx.send(Job { eval, reply, _permit: permit }).map_err(|_| AppError::internal("the pipeline writer stopped"))?;
         match answer.await {
             Ok(Ok(o)) => Ok(o),
-            Ok(Err(e)) => Err(SubmitError::Failed(AppError::Internal(e))),
-            Err(_) => Err(SubmitError::Failed(AppError::Internal("the pipeline writer stopped".into()))),
+            Ok(Err(e)) => Err(SubmitError::Failed(AppError::internal(e))),
+            Err(_) => Err(SubmitError::Failed(AppError::internal("the pipeline writer stopped"))),
         }
     }
 }

@@ -130,7 +130,7 @@ async fn build(app: &App) -> Result<Compiled> {
         Compiled { engine, rules: metas }
     })
     .await
-    .map_err(|e| AppError::Internal(e.to_string()))
+    .map_err(|e| AppError::internal(e.to_string()))
 }
 
 /// A problem with a rule's text, where it is.

@@ -182,7 +182,7 @@ pub async fn create(app: &App, who: &Principal, input: SourceInput) -> Result<Is
 
 fn name_taken(e: AppError) -> AppError {
     match e {
-        AppError::Conflict(_) => AppError::coded("name", "taken", "is already taken"),
+        AppError::Conflict { .. } => AppError::coded("name", "taken", "is already taken"),
         e => e,
     }
 }

@@ -194,7 +194,7 @@ pub async fn rename_company(app: &App, who: &Principal, id: &str, name: &str, na
 /// Turns a unique-key violation into an error on the field that caused it.
 pub fn conflict_on(e: isms_store::sea_orm::DbErr, field: &str, code: &'static str, message: &str) -> AppError {
     match AppError::from(e) {
-        AppError::Conflict(_) => AppError::coded(field, code, message),
+        AppError::Conflict { .. } => AppError::coded(field, code, message),
         other => other,
     }
 }

@@ -214,8 +214,8 @@ pub async fn create(app: &App, who: &Principal, input: PersonInput) -> Result<Pe
 fn unique_person(e: isms_store::sea_orm::DbErr) -> AppError {
     let text = e.to_string();
     match AppError::from(e) {
-        AppError::Conflict(_) if text.contains("email") => AppError::coded("email", "duplicate-email", "another person has this e-mail address"),
-        AppError::Conflict(_) => AppError::coded("employee_number", "duplicate-employee-number", "another person has this employee number"),
+        AppError::Conflict { .. } if text.contains("email") => AppError::coded("email", "duplicate-email", "another person has this e-mail address"),
+        AppError::Conflict { .. } => AppError::coded("employee_number", "duplicate-employee-number", "another person has this employee number"),
         other => other,
     }
 }

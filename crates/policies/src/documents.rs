@@ -88,7 +88,7 @@ pub(crate) async fn build(app: &App, db: &impl ConnectionTrait, rows: Vec<docume
             })
         })
         .collect::<std::result::Result<Vec<_>, FieldError>>()
-        .map_err(|e| AppError::Internal(e.to_string()))
+        .map_err(|e| AppError::internal(e.to_string()))
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::IntoParams)]
@@ -423,7 +423,7 @@ async fn save_relations(db: &impl ConnectionTrait, doc_id: &str, v: &Valid) -> R
 
 fn code_taken(e: isms_store::sea_orm::DbErr) -> AppError {
     match AppError::from(e) {
-        AppError::Conflict(_) => AppError::coded("code", "doc-code-taken", "another document has this code"),
+        AppError::Conflict { .. } => AppError::coded("code", "doc-code-taken", "another document has this code"),
         other => other,
     }
 }

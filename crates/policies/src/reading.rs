@@ -350,7 +350,7 @@ fn to_public(
     with_body: bool,
     files: Vec<PublicFile>,
 ) -> Result<PublicDocument> {
-    let e = |e: isms_core::FieldError| AppError::Internal(e.to_string());
+    let e = |e: isms_core::FieldError| AppError::internal(e.to_string());
     Ok(PublicDocument {
         code: d.code.clone(),
         kind: DocKind::parse(&d.kind).map_err(e)?,

@@ -89,7 +89,7 @@ pub(crate) async fn build(db: &impl ConnectionTrait, rows: Vec<version::Model>) 
     rows.into_iter()
         .map(|v| {
             Ok(Version {
-                state: VersionState::parse(&v.state).map_err(|e| AppError::Internal(e.to_string()))?,
+                state: VersionState::parse(&v.state).map_err(|e| AppError::internal(e.to_string()))?,
                 approvals: approvals
                     .iter()
                     .filter(|a| a.version_id == v.id)
@@ -566,7 +566,7 @@ pub async fn attach(app: &App, who: &Principal, doc_id: &str, number: i32, file_
         created_ms: now_ms(),
     };
     let saved = m.into_active_model().insert(&txn).await.map_err(|e| match AppError::from(e) {
-        AppError::Conflict(_) => AppError::coded("file", "file-exists", "this version already has a file by this name"),
+        AppError::Conflict { .. } => AppError::coded("file", "file-exists", "this version already has a file by this name"),
         other => other,
     })?;
     record(

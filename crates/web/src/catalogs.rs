@@ -250,7 +250,10 @@ fn every_coded_error_has_a_message_in_both_languages() {
     {
         for p in files {
             let text = std::fs::read_to_string(&p).unwrap();
-            for line in text.lines().filter(|l| l.contains("coded(") && l.contains('"') && !l.trim_start().starts_with("//") && !l.contains("fn ")) {
+            for line in text
+                .lines()
+                .filter(|l| (l.contains("coded(") || l.contains("conflict(\"")) && l.contains('"') && !l.trim_start().starts_with("//") && !l.contains("fn "))
+            {
                 let literals: Vec<&str> = line.split('"').skip(1).step_by(2).collect();
                 let found = literals.iter().any(|l| c.has(Lang::En, &format!("err-{l}")) && c.has(Lang::Ja, &format!("err-{l}")));
                 seen += 1;

@@ -52,7 +52,7 @@ impl IntoResponse for ApiError {
             AppError::Forbidden => problem(StatusCode::FORBIDDEN, "forbidden", "your roles do not allow this, or not for this company", vec![]),
             AppError::NotFound => problem(StatusCode::NOT_FOUND, "not_found", "no such record", vec![]),
             AppError::Invalid(errors) => problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "some fields are not valid", errors),
-            AppError::Conflict(m) => problem(StatusCode::CONFLICT, "conflict", &m, vec![]),
+            AppError::Conflict { message, .. } => problem(StatusCode::CONFLICT, "conflict", &message, vec![]),
             AppError::Locked { retry_after_secs } => {
                 let mut r = problem(StatusCode::TOO_MANY_REQUESTS, "locked", "too many failed attempts; try again later", vec![]);
                 r.headers_mut().insert(header::RETRY_AFTER, retry_after_secs.into());
@@ -147,7 +147,11 @@ pub fn page_error(ctx: &Ctx, e: AppError) -> Response {
         AppError::NotFound => crate::shell::error_page(ctx, StatusCode::NOT_FOUND, "error-not-found"),
         AppError::Forbidden => forbidden(ctx),
         AppError::Unauthenticated => axum::response::Redirect::to("/login").into_response(),
-        AppError::Invalid(_) | AppError::Conflict(_) => crate::shell::error_page(ctx, StatusCode::UNPROCESSABLE_ENTITY, "error-invalid"),
+        AppError::Conflict { code, .. } => {
+            let key = format!("err-{code}");
+            crate::shell::error_page(ctx, StatusCode::CONFLICT, if ctx.i18n.has(ctx.lang, &key) { &key } else { "error-invalid" })
+        }
+        AppError::Invalid(_) => crate::shell::error_page(ctx, StatusCode::UNPROCESSABLE_ENTITY, "error-invalid"),
         AppError::Locked { .. } => crate::shell::error_page(ctx, StatusCode::TOO_MANY_REQUESTS, "error-locked"),
         e @ AppError::Internal(_) => {
             tracing::error!(error = %e, "internal error");

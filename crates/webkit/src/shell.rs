@@ -14,6 +14,9 @@ use std::sync::Arc;
 
 pub const FLASH_COOKIE: &str = "isms_flash";
 
+/// The field name of an error about the whole form rather than one field.
+const WHOLE_FORM: &str = "form";
+
 pub struct NavItem {
     pub href: &'static str,
     pub label: String,
@@ -338,7 +341,8 @@ pub fn escape(s: &str) -> String {
 pub fn form_errors(e: isms_kernel::AppError) -> Result<Vec<isms_core::FieldError>, isms_kernel::AppError> {
     match e {
         isms_kernel::AppError::Invalid(errs) => Ok(errs),
-        isms_kernel::AppError::Conflict(m) => Ok(vec![isms_core::FieldError::new("form", m)]),
+        // A clash belongs to the whole form; its words come from the code it carries.
+        isms_kernel::AppError::Conflict { code, message } => Ok(vec![isms_core::FieldError::coded(WHOLE_FORM, code, message)]),
         other => Err(other),
     }
 }

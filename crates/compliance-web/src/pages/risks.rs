@@ -15,6 +15,7 @@ use isms_core::compliance::risk::{Level, Matrix, Rating, RiskStatus, Treatment};
 use isms_kernel::Principal;
 use isms_webkit::WebState;
 use isms_webkit::context::{Ctx, Who};
+use isms_webkit::list::{ListView, PageQ, offset_of};
 use isms_webkit::lookup::Lookup;
 use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
 use serde::Deserialize;
@@ -79,38 +80,32 @@ const PAGE_SIZE: u64 = 50;
 struct ListPage {
     shell: Shell,
     rows: Vec<Risk>,
-    total: u64,
+    list: ListView,
     q: RiskQuery,
     look: Lookup,
     can_create: bool,
-    query: String,
     inherent_svg: String,
     residual_svg: String,
     /// The names of ratings, treatments and statuses, looked up once per page.
     words: std::collections::HashMap<String, String>,
-    page: u64,
-    pages: u64,
 }
 
 impl ListPage {
     fn word(&self, prefix: &str, code: &str) -> String {
         self.words.get(&format!("{prefix}-{code}")).cloned().unwrap_or_default()
     }
-
-    /// The list's address on another page, with the same filters.
-    fn page_link(&self, page: u64) -> String {
-        let kept: Vec<&str> = self.query.split('&').filter(|kv| !kv.is_empty() && !kv.starts_with("offset=")).collect();
-        let mut q = kept.join("&");
-        if !q.is_empty() {
-            q.push('&');
-        }
-        format!("/risks?{q}offset={}", (page - 1) * PAGE_SIZE)
-    }
 }
 
-pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(mut q): Query<RiskQuery>) -> Response {
+pub async fn list(
+    State(state): State<WebState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Who(who): Who,
+    Query(mut q): Query<RiskQuery>,
+    Query(p): Query<PageQ>,
+) -> Response {
     q.limit = PAGE_SIZE;
-    q.offset -= q.offset % PAGE_SIZE;
+    q.offset = offset_of(p.page, PAGE_SIZE);
     let (result, heat) = match tokio::try_join!(risks::list(&state.app, &who, &q), risks::heat_map(&state.app, &who, &q)) {
         Ok(r) => r,
         Err(e) => return isms_webkit::error::page_error(&ctx, e),
@@ -118,8 +113,21 @@ pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, W
     let HeatMap { matrix, inherent, residual } = heat;
     let lang = ctx.lang.code();
     let look = Lookup::load(&state, &who, lang).await.with_people(&state, result.items.iter().map(|r| r.owner_id.clone())).await;
-    let query = ctx.path_and_query.split_once('?').map(|(_, q)| q.to_owned()).unwrap_or_default();
     let shell = Shell::new(&ctx, &headers, "risks-title");
+    let cell = |n: Option<i16>| n.map(|n| n.to_string()).unwrap_or_default();
+    let list = ListView::new("/risks")
+        .filter("search", q.search.as_deref().unwrap_or(""))
+        .filter("company_id", q.company_id.as_deref().unwrap_or(""))
+        .filter("status", q.status.as_deref().unwrap_or(""))
+        .filter("treatment", q.treatment.as_deref().unwrap_or(""))
+        .filter("rating", q.rating.as_deref().unwrap_or(""))
+        .filter("owner_id", q.owner_id.as_deref().unwrap_or(""))
+        .filter("review", q.review.as_deref().unwrap_or(""))
+        .filter("likelihood", &cell(q.likelihood))
+        .filter("impact", &cell(q.impact))
+        .sorted(q.sort.as_deref().unwrap_or(""), q.dir.as_deref().unwrap_or(""), "residual")
+        .default_descending()
+        .paged(p.page, result.total, PAGE_SIZE);
     let mut words = std::collections::HashMap::new();
     for (prefix, codes) in [
         ("rating", Rating::ALL.iter().map(|x| x.code()).collect::<Vec<_>>()),
@@ -130,20 +138,16 @@ pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, W
             words.insert(format!("{prefix}-{c}"), shell.label(prefix, c));
         }
     }
-    let (page, pages) = (q.offset / PAGE_SIZE + 1, result.total.div_ceil(PAGE_SIZE).max(1));
     let r = render(&ListPage {
         shell,
         rows: result.items,
-        total: result.total,
+        list,
         q,
         look,
         can_create: who.access.can(Permission::RisksManage),
-        query,
         inherent_svg: heat_svg(&matrix, &inherent, lang),
         residual_svg: heat_svg(&matrix, &residual, lang),
         words,
-        page,
-        pages,
     });
     clear_flash(&state, r, &headers)
 }
@@ -213,7 +217,7 @@ pub async fn export_csv(State(state): State<WebState>, ctx: Ctx, Who(who): Who, 
 pub async fn export_xlsx(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<RiskQuery>) -> Response {
     match export_rows(&state, &ctx, &who, &q)
         .await
-        .and_then(|rows| isms_kernel::sheet::xlsx("risks", &rows).map_err(|e| isms_kernel::AppError::Internal(e.to_string())))
+        .and_then(|rows| isms_kernel::sheet::xlsx("risks", &rows).map_err(|e| isms_kernel::AppError::internal(e.to_string())))
     {
         Ok(body) => isms_webkit::download::file("risks.xlsx", isms_kernel::sheet::CONTENT_TYPE, body),
         Err(e) => isms_webkit::error::page_error(&ctx, e),

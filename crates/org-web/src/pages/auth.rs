@@ -158,7 +158,7 @@ async fn enrol_view(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &isms
         Ok(Some(e)) => e,
         Ok(None) => match accounts::begin_enrolment(&state.app, who).await {
             Ok(e) => e,
-            Err(AppError::Conflict(_)) => return Redirect::to("/account").into_response(),
+            Err(AppError::Conflict { .. }) => return Redirect::to("/account").into_response(),
             Err(e) => return isms_webkit::error::page_error(ctx, e),
         },
         Err(e) => return isms_webkit::error::page_error(ctx, e),

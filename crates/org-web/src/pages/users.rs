@@ -267,7 +267,7 @@ pub async fn password(
 async fn simple(state: &WebState, ctx: &Ctx, id: &str, r: Result<(), isms_kernel::AppError>, flash: &str) -> Response {
     match r {
         Ok(()) => redirect_with_flash(state, &format!("/admin/users/{id}"), flash, ctx.is_htmx),
-        Err(isms_kernel::AppError::Conflict(_)) => isms_webkit::shell::error_page(ctx, StatusCode::CONFLICT, "error-own-account"),
+        Err(isms_kernel::AppError::Conflict { .. }) => isms_webkit::shell::error_page(ctx, StatusCode::CONFLICT, "error-own-account"),
         Err(e) => isms_webkit::error::page_error(ctx, e),
     }
 }

@@ -65,7 +65,7 @@ pub fn check_password_policy(password: &str, username: &str, own_words: &[&str])
 }
 
 pub fn hash_password(app: &App, password: &str) -> Result<String> {
-    argon(app).hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| AppError::Internal(format!("password hashing: {e}")))
+    argon(app).hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| AppError::internal(format!("password hashing: {e}")))
 }
 
 pub(super) fn verify_password(app: &App, password: &str, phc: Option<&str>) -> bool {

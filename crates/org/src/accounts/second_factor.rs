@@ -3,13 +3,13 @@
 use super::*;
 
 pub(super) fn totp_for(app: &App, secret_b32: &str, account: &str) -> Result<totp_rs::Totp> {
-    let secret = totp_rs::Secret::try_from_base32(secret_b32).map_err(|e| AppError::Internal(format!("totp secret: {e:?}")))?;
+    let secret = totp_rs::Secret::try_from_base32(secret_b32).map_err(|e| AppError::internal(format!("totp secret: {e:?}")))?;
     totp_rs::Builder::new()
         .with_secret(secret)
         .with_account_name(account.to_owned())
         .with_issuer(Some(app.config().issuer.clone()))
         .build()
-        .map_err(|e| AppError::Internal(format!("totp: {e:?}")))
+        .map_err(|e| AppError::internal(format!("totp: {e:?}")))
 }
 
 /// The time step of a valid code, if it is valid and newer than the last one used
@@ -98,7 +98,7 @@ pub async fn begin_enrolment(app: &App, who: &Principal) -> Result<Enrolment> {
     let txn = app.store.write().await?;
     let u = user::Entity::find_by_id(uid.to_owned()).one(&txn).await?.ok_or(AppError::Unauthenticated)?;
     if u.totp_enabled {
-        return Err(AppError::Conflict("a second factor is already set up".into()));
+        return Err(AppError::conflict("second-factor-set", "a second factor is already set up"));
     }
     let secret = {
         use rand::Rng;
@@ -112,7 +112,7 @@ pub async fn begin_enrolment(app: &App, who: &Principal) -> Result<Enrolment> {
     am.totp_secret = Set(Some(app.fields().seal(&secret)?));
     am.update(&txn).await?;
     txn.commit().await?;
-    let url = totp.to_url().map_err(|e| AppError::Internal(format!("totp url for {username}: {e:?}")))?;
+    let url = totp.to_url().map_err(|e| AppError::internal(format!("totp url for {username}: {e:?}")))?;
     Ok(Enrolment { secret, url })
 }
 
@@ -124,7 +124,7 @@ pub async fn pending_enrolment(app: &App, who: &Principal) -> Result<Option<Enro
         (Some(sealed), false) => {
             let s = app.fields().open(sealed)?;
             let totp = totp_for(app, &s, &u.username)?;
-            let url = totp.to_url().map_err(|e| AppError::Internal(format!("totp url: {e:?}")))?;
+            let url = totp.to_url().map_err(|e| AppError::internal(format!("totp url: {e:?}")))?;
             Ok(Some(Enrolment { secret: s, url }))
         }
         _ => Ok(None),
@@ -135,7 +135,7 @@ pub async fn confirm_enrolment(app: &App, who: &Principal, code: &str) -> Result
     let uid = who.user_id.as_deref().ok_or(AppError::Unauthenticated)?;
     let txn = app.store.write().await?;
     let u = user::Entity::find_by_id(uid.to_owned()).one(&txn).await?.ok_or(AppError::Unauthenticated)?;
-    let sealed = u.totp_secret.clone().filter(|_| !u.totp_enabled).ok_or_else(|| AppError::Conflict("no enrolment in progress".into()))?;
+    let sealed = u.totp_secret.clone().filter(|_| !u.totp_enabled).ok_or_else(|| AppError::conflict("no-enrolment", "no enrolment in progress"))?;
     let secret = app.fields().open(&sealed)?;
     let Some(step) = check_code(&totp_for(app, &secret, &u.username)?, code, None) else {
         return Err(AppError::field("code", "the code is not valid; check the time on your device"));
@@ -153,7 +153,7 @@ pub async fn confirm_enrolment(app: &App, who: &Principal, code: &str) -> Result
         .exec(&txn)
         .await?;
     if res.rows_affected != 1 {
-        return Err(AppError::Conflict("no enrolment in progress".into()));
+        return Err(AppError::conflict("no-enrolment", "no enrolment in progress"));
     }
     if let Some(sid) = &who.session_id {
         session::Entity::update_many()

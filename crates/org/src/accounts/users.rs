@@ -251,7 +251,7 @@ pub async fn create_user(app: &App, who: &Principal, input: NewUser) -> Result<U
     .insert(&txn)
     .await
     .map_err(|e| match AppError::from(e) {
-        AppError::Conflict(_) => AppError::coded("username", "username-taken", "this user name is taken, or the person already has an account"),
+        AppError::Conflict { .. } => AppError::coded("username", "username-taken", "this user name is taken, or the person already has an account"),
         other => other,
     })?;
     write_grants(&txn, &saved.id, &grants).await?;
@@ -282,9 +282,9 @@ pub(super) async fn managed_user(who: &Principal, db: &impl ConnectionTrait, id:
 pub(super) async fn held_grants(db: &impl ConnectionTrait, user_id: &str) -> Result<Vec<Grant>> {
     let mut out = vec![];
     for g in store::grants_of(db, user_id).await? {
-        let role = g.role.parse::<Role>().map_err(|_| AppError::Internal(format!("unknown role {} in grants", g.role)))?;
+        let role = g.role.parse::<Role>().map_err(|_| AppError::internal(format!("unknown role {} in grants", g.role)))?;
         let company = match g.company_id {
-            Some(c) => Some(c.parse::<CompanyId>().map_err(|_| AppError::Internal("bad company id in grants".into()))?),
+            Some(c) => Some(c.parse::<CompanyId>().map_err(|_| AppError::internal("bad company id in grants"))?),
             None => None,
         };
         out.push(Grant { role, company });
@@ -386,7 +386,7 @@ pub async fn reset_totp(app: &App, who: &Principal, id: &str) -> Result<()> {
 
 pub async fn set_disabled(app: &App, who: &Principal, id: &str, disabled: bool) -> Result<()> {
     if who.user_id.as_deref() == Some(id) && disabled {
-        return Err(AppError::Conflict("you cannot disable your own account".into()));
+        return Err(AppError::conflict("own-account", "you cannot disable your own account"));
     }
     let txn = app.store.write().await?;
     let (u, company) = managed_user(who, &txn, id).await?;

@@ -97,6 +97,11 @@ role-employee = Employee
 # validation messages (err-<code>)
 err-sort-key = Unknown column to sort by (one of { $known }).
 err-sort-dir = The order is asc or desc.
+err-duplicate = A record with this value already exists.
+err-still-referred = The record refers to one that does not exist, or another record still refers to it.
+err-second-factor-set = A second factor is already set up.
+err-no-enrolment = No second-factor enrolment is in progress; start again.
+err-own-account = You cannot disable your own account.
 err-required = This is required.
 err-too-long = Longer than { $max } characters.
 err-control-characters = Contains control characters.

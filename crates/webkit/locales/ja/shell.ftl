@@ -97,6 +97,11 @@ role-employee = 従業員
 # 入力エラー(err-<code>)
 err-sort-key = 並べ替えの列が不明です（{ $known }）。
 err-sort-dir = 並び順は asc か desc です。
+err-duplicate = 同じ値の記録がすでにあります。
+err-still-referred = 存在しない記録を参照しているか、ほかの記録から参照されているため変更できません。
+err-second-factor-set = 二要素認証はすでに設定されています。
+err-no-enrolment = 二要素認証の登録手続きが始まっていません。最初からやり直してください。
+err-own-account = 自分自身のアカウントは無効にできません。
 err-required = 必須です。
 err-too-long = { $max } 文字を超えています。
 err-control-characters = 制御文字が含まれています。

@@ -64,7 +64,7 @@ pub async fn export_xlsx(State(state): State<WebState>, ctx: Ctx, Who(who): Who,
             body,
         )
             .into_response(),
-        Err(e) => isms_webkit::error::page_error(&ctx, AppError::Internal(format!("xlsx: {e}"))),
+        Err(e) => isms_webkit::error::page_error(&ctx, AppError::internal(format!("xlsx: {e}"))),
     }
 }
 

@@ -111,7 +111,7 @@ pub async fn export_csv(State(state): State<WebState>, ctx: Ctx, Who(who): Who, 
 pub async fn export_xlsx(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<ControlQuery>) -> Response {
     match export_rows(&state, &ctx, &who, &q)
         .await
-        .and_then(|rows| isms_kernel::sheet::xlsx("controls", &rows).map_err(|e| isms_kernel::AppError::Internal(e.to_string())))
+        .and_then(|rows| isms_kernel::sheet::xlsx("controls", &rows).map_err(|e| isms_kernel::AppError::internal(e.to_string())))
     {
         Ok(body) => isms_webkit::download::file("controls.xlsx", isms_kernel::sheet::CONTENT_TYPE, body),
         Err(e) => isms_webkit::error::page_error(&ctx, e),

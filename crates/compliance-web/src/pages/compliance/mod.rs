@@ -211,7 +211,7 @@ pub async fn export_xlsx(State(state): State<WebState>, ctx: Ctx, Who(who): Who,
     };
     match isms_kernel::sheet::xlsx("requirements", &requirement_rows(&d)) {
         Ok(body) => isms_webkit::download::file(&format!("{}.xlsx", d.framework.code), isms_kernel::sheet::CONTENT_TYPE, body),
-        Err(e) => isms_webkit::error::page_error(&ctx, isms_kernel::AppError::Internal(e.to_string())),
+        Err(e) => isms_webkit::error::page_error(&ctx, isms_kernel::AppError::internal(e.to_string())),
     }
 }
 
