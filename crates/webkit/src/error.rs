@@ -126,6 +126,37 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Res
     }
 }
 
+/// What a page handler returns: the page, or the page that says why not. `?` works on
+/// any use-case result through [`OrPage::or_page`], which turns the error into the
+/// localized error page (a form's refusals are shown in place by the form instead).
+pub type PageResult = Result<Response, PageError>;
+
+/// The error page a handler gives up with (already rendered for the reader's language).
+pub struct PageError(Box<Response>);
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        *self.0
+    }
+}
+
+impl From<Response> for PageError {
+    fn from(r: Response) -> Self {
+        PageError(Box::new(r))
+    }
+}
+
+pub trait OrPage<T> {
+    /// The value, or the error page for the reader.
+    fn or_page(self, ctx: &Ctx) -> Result<T, PageError>;
+}
+
+impl<T> OrPage<T> for Result<T, AppError> {
+    fn or_page(self, ctx: &Ctx) -> Result<T, PageError> {
+        self.map_err(|e| PageError::from(page_error(ctx, e)))
+    }
+}
+
 /// Page for a request the user may not make.
 pub fn forbidden(ctx: &Ctx) -> Response {
     if ctx.is_api {

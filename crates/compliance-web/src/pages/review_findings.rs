@@ -3,12 +3,12 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use isms_compliance::findings::{self, Finding, FindingQuery};
 use isms_core::Permission;
 use isms_webkit::WebState;
-use isms_webkit::context::{Ctx, Who};
+use isms_webkit::context::{Ctx, PageCx, Who};
+use isms_webkit::error::{OrPage, PageResult};
 use isms_webkit::lookup::Lookup;
 use isms_webkit::shell::{Shell, clear_flash, redirect_with_flash, render};
 
@@ -25,18 +25,17 @@ struct ListPage {
     query: String,
 }
 
-pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(mut q): Query<FindingQuery>) -> Response {
-    q.limit = 200;
-    let result = match findings::list(&state.app, &who, &q).await {
-        Ok(r) => r,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    let look = Lookup::load(&state, &who, ctx.lang.code()).await;
-    let shell = Shell::new(&ctx, &headers, "review-findings-title");
-    let can_check = who.access.can(Permission::ComplianceManage);
-    let query = ctx.path_and_query.split_once('?').map(|(_, q)| q.to_owned()).unwrap_or_default();
-    let r = render(&ListPage { shell, rows: result.items, total: result.total, q, look, sources: findings::SOURCES.to_vec(), can_check, query });
-    clear_flash(&state, r, &headers)
+pub async fn list(PageCx { state, ctx, headers, who }: PageCx, Query(mut q): Query<FindingQuery>) -> PageResult {
+    Ok({
+        q.limit = 200;
+        let result = findings::list(&state.app, &who, &q).await.or_page(&ctx)?;
+        let look = Lookup::load(&state, &who, ctx.lang.code()).await;
+        let shell = Shell::new(&ctx, &headers, "review-findings-title");
+        let can_check = who.access.can(Permission::ComplianceManage);
+        let query = ctx.path_and_query.split_once('?').map(|(_, q)| q.to_owned()).unwrap_or_default();
+        let r = render(&ListPage { shell, rows: result.items, total: result.total, q, look, sources: findings::SOURCES.to_vec(), can_check, query });
+        clear_flash(&state, r, &headers)
+    })
 }
 
 async fn export_rows(state: &WebState, ctx: &Ctx, who: &isms_kernel::Principal, q: &FindingQuery) -> isms_kernel::Result<Vec<Vec<String>>> {

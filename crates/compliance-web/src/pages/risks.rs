@@ -14,7 +14,8 @@ use isms_core::Permission;
 use isms_core::compliance::risk::{Level, Matrix, Rating, RiskStatus, Treatment};
 use isms_kernel::Principal;
 use isms_webkit::WebState;
-use isms_webkit::context::{Ctx, Who};
+use isms_webkit::context::{Ctx, PageCx, Who};
+use isms_webkit::error::{OrPage, PageResult};
 use isms_webkit::list::{ListView, PageQ, offset_of};
 use isms_webkit::lookup::Lookup;
 use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
@@ -103,53 +104,52 @@ pub async fn list(
     Who(who): Who,
     Query(mut q): Query<RiskQuery>,
     Query(p): Query<PageQ>,
-) -> Response {
-    q.limit = PAGE_SIZE;
-    q.offset = offset_of(p.page, PAGE_SIZE);
-    let (result, heat) = match tokio::try_join!(risks::list(&state.app, &who, &q), risks::heat_map(&state.app, &who, &q)) {
-        Ok(r) => r,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    let HeatMap { matrix, inherent, residual } = heat;
-    let lang = ctx.lang.code();
-    let look = Lookup::load(&state, &who, lang).await.with_people(&state, result.items.iter().map(|r| r.owner_id.clone())).await;
-    let shell = Shell::new(&ctx, &headers, "risks-title");
-    let cell = |n: Option<i16>| n.map(|n| n.to_string()).unwrap_or_default();
-    let list = ListView::new("/risks")
-        .filter("search", q.search.as_deref().unwrap_or(""))
-        .filter("company_id", q.company_id.as_deref().unwrap_or(""))
-        .filter("status", q.status.as_deref().unwrap_or(""))
-        .filter("treatment", q.treatment.as_deref().unwrap_or(""))
-        .filter("rating", q.rating.as_deref().unwrap_or(""))
-        .filter("owner_id", q.owner_id.as_deref().unwrap_or(""))
-        .filter("review", q.review.as_deref().unwrap_or(""))
-        .filter("likelihood", &cell(q.likelihood))
-        .filter("impact", &cell(q.impact))
-        .sorted(q.sort.as_deref().unwrap_or(""), q.dir.as_deref().unwrap_or(""), "residual")
-        .default_descending()
-        .paged(p.page, result.total, PAGE_SIZE);
-    let mut words = std::collections::HashMap::new();
-    for (prefix, codes) in [
-        ("rating", Rating::ALL.iter().map(|x| x.code()).collect::<Vec<_>>()),
-        ("treatment", Treatment::ALL.iter().map(|x| x.code()).collect()),
-        ("risk-status", RiskStatus::ALL.iter().map(|x| x.code()).collect()),
-    ] {
-        for c in codes {
-            words.insert(format!("{prefix}-{c}"), shell.label(prefix, c));
+) -> PageResult {
+    Ok({
+        q.limit = PAGE_SIZE;
+        q.offset = offset_of(p.page, PAGE_SIZE);
+        let (result, heat) = tokio::try_join!(risks::list(&state.app, &who, &q), risks::heat_map(&state.app, &who, &q)).or_page(&ctx)?;
+        let HeatMap { matrix, inherent, residual } = heat;
+        let lang = ctx.lang.code();
+        let look = Lookup::load(&state, &who, lang).await.with_people(&state, result.items.iter().map(|r| r.owner_id.clone())).await;
+        let shell = Shell::new(&ctx, &headers, "risks-title");
+        let cell = |n: Option<i16>| n.map(|n| n.to_string()).unwrap_or_default();
+        let list = ListView::new("/risks")
+            .filter("search", q.search.as_deref().unwrap_or(""))
+            .filter("company_id", q.company_id.as_deref().unwrap_or(""))
+            .filter("status", q.status.as_deref().unwrap_or(""))
+            .filter("treatment", q.treatment.as_deref().unwrap_or(""))
+            .filter("rating", q.rating.as_deref().unwrap_or(""))
+            .filter("owner_id", q.owner_id.as_deref().unwrap_or(""))
+            .filter("review", q.review.as_deref().unwrap_or(""))
+            .filter("likelihood", &cell(q.likelihood))
+            .filter("impact", &cell(q.impact))
+            .sorted(q.sort.as_deref().unwrap_or(""), q.dir.as_deref().unwrap_or(""), "residual")
+            .default_descending()
+            .paged(p.page, result.total, PAGE_SIZE);
+        let mut words = std::collections::HashMap::new();
+        for (prefix, codes) in [
+            ("rating", Rating::ALL.iter().map(|x| x.code()).collect::<Vec<_>>()),
+            ("treatment", Treatment::ALL.iter().map(|x| x.code()).collect()),
+            ("risk-status", RiskStatus::ALL.iter().map(|x| x.code()).collect()),
+        ] {
+            for c in codes {
+                words.insert(format!("{prefix}-{c}"), shell.label(prefix, c));
+            }
         }
-    }
-    let r = render(&ListPage {
-        shell,
-        rows: result.items,
-        list,
-        q,
-        look,
-        can_create: who.access.can(Permission::RisksManage),
-        inherent_svg: heat_svg(&matrix, &inherent, lang),
-        residual_svg: heat_svg(&matrix, &residual, lang),
-        words,
-    });
-    clear_flash(&state, r, &headers)
+        let r = render(&ListPage {
+            shell,
+            rows: result.items,
+            list,
+            q,
+            look,
+            can_create: who.access.can(Permission::RisksManage),
+            inherent_svg: heat_svg(&matrix, &inherent, lang),
+            residual_svg: heat_svg(&matrix, &residual, lang),
+            words,
+        });
+        clear_flash(&state, r, &headers)
+    })
 }
 
 async fn export_rows(state: &WebState, ctx: &Ctx, who: &Principal, q: &RiskQuery) -> isms_kernel::Result<Vec<Vec<String>>> {
@@ -248,7 +248,7 @@ async fn show_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Princ
     render_form(&ShowPage { shell, d, look, form, statuses }, invalid)
 }
 
-pub async fn show(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+pub async fn show(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> Response {
     let r = show_page(&state, &ctx, &headers, &who, &id, vec![]).await;
     clear_flash(&state, r, &headers)
 }
@@ -263,7 +263,7 @@ async fn after(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal
     }
 }
 
-pub async fn accept(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(a): Form<Acceptance>) -> Response {
+pub async fn accept(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>, Form(a): Form<Acceptance>) -> Response {
     let r = risks::accept(&state.app, &who, &id, a).await.map(|_| ());
     after(&state, &ctx, &headers, &who, &id, r, "flash-accepted").await
 }
@@ -287,7 +287,7 @@ pub async fn set_status(
     after(&state, &ctx, &headers, &who, &id, r, "flash-saved").await
 }
 
-pub async fn reviewed(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+pub async fn reviewed(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> Response {
     let r = risks::reviewed(&state.app, &who, &id, "").await.map(|_| ());
     after(&state, &ctx, &headers, &who, &id, r, "flash-reviewed").await
 }
@@ -304,7 +304,7 @@ pub async fn add_action(
     after(&state, &ctx, &headers, &who, &id, r, "flash-saved").await
 }
 
-pub async fn action_done(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path((id, aid)): Path<(String, String)>) -> Response {
+pub async fn action_done(PageCx { state, ctx, headers, who }: PageCx, Path((id, aid)): Path<(String, String)>) -> Response {
     let r = risks::complete_action(&state.app, &who, &id, &aid).await;
     after(&state, &ctx, &headers, &who, &id, r, "flash-saved").await
 }
@@ -387,7 +387,7 @@ fn parse_form(body: &[u8]) -> Result<RiskInput, isms_core::FieldError> {
     Ok(v)
 }
 
-pub async fn new_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
+pub async fn new_form(PageCx { state, ctx, headers, who }: PageCx) -> Response {
     let v = RiskInput {
         treatment: "mitigate".into(),
         inherent_likelihood: 3,
@@ -399,7 +399,7 @@ pub async fn new_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderMa
     form_page(&state, &ctx, &headers, &who, v, "/risks/new".into(), "risk-new-title", vec![]).await
 }
 
-pub async fn create(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, body: axum::body::Bytes) -> Response {
+pub async fn create(PageCx { state, ctx, headers, who }: PageCx, body: axum::body::Bytes) -> Response {
     let input = match parse_form(&body) {
         Ok(i) => i,
         Err(e) => return form_page(&state, &ctx, &headers, &who, RiskInput::default(), "/risks/new".into(), "risk-new-title", vec![e]).await,
@@ -413,7 +413,7 @@ pub async fn create(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap,
     }
 }
 
-pub async fn edit_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+pub async fn edit_form(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> Response {
     let d = match risks::get(&state.app, &who, &id).await {
         Ok(d) if d.can_manage => d,
         Ok(_) => return isms_webkit::error::page_error(&ctx, isms_kernel::AppError::Forbidden),
@@ -445,7 +445,7 @@ pub async fn edit_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderM
     form_page(&state, &ctx, &headers, &who, v, format!("/risks/{id}/edit"), "risk-edit-title", vec![]).await
 }
 
-pub async fn update(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
+pub async fn update(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
     let action = format!("/risks/{id}/edit");
     let input = match parse_form(&body) {
         Ok(i) => i,
@@ -510,7 +510,7 @@ async fn matrix_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Pri
     render_form(&MatrixPage { shell, m, manage: who.access.can_for(Permission::RisksManage, None), form }, invalid)
 }
 
-pub async fn matrix(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
+pub async fn matrix(PageCx { state, ctx, headers, who }: PageCx) -> Response {
     let r = matrix_page(&state, &ctx, &headers, &who, None, vec![]).await;
     clear_flash(&state, r, &headers)
 }
@@ -562,7 +562,7 @@ fn parse_matrix(body: &[u8]) -> Result<Matrix, isms_core::FieldError> {
     Ok(m)
 }
 
-pub async fn set_matrix(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, body: axum::body::Bytes) -> Response {
+pub async fn set_matrix(PageCx { state, ctx, headers, who }: PageCx, body: axum::body::Bytes) -> Response {
     let m = match parse_matrix(&body) {
         Ok(m) => m,
         Err(e) => return matrix_page(&state, &ctx, &headers, &who, None, vec![e]).await,

@@ -15,7 +15,8 @@ use isms_incidents::clocks::{self as clock_uc, DoneInput};
 use isms_incidents::{Incident, IncidentDetail};
 use isms_kernel::Principal;
 use isms_webkit::WebState;
-use isms_webkit::context::{Ctx, Who};
+use isms_webkit::context::{Ctx, PageCx, Who};
+use isms_webkit::error::{OrPage, PageResult};
 use isms_webkit::list::{ListView, PAGE_SIZE, PageQ, offset_of};
 use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
 use serde::Deserialize;
@@ -44,26 +45,25 @@ pub async fn list(
     Who(who): Who,
     Query(mut q): Query<IncidentQuery>,
     Query(p): Query<PageQ>,
-) -> Response {
-    q.limit = PAGE_SIZE;
-    q.offset = offset_of(p.page, PAGE_SIZE);
-    let r = match cases::list(&state.app, &who, &q).await {
-        Ok(r) => r,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    let look = Lookup::load(&state, &who, ctx.lang.code(), false).await;
-    let shell = Shell::new(&ctx, &headers, "incidents-title");
-    let statuses = Status::ALL.iter().map(|s| s.code()).collect();
-    let runs = who.access.can(Permission::IncidentsManage);
-    let list = ListView::new("/incidents")
-        .filter("status", q.status.as_deref().unwrap_or(""))
-        .filter("company_id", q.company_id.as_deref().unwrap_or(""))
-        .filter("exercises", if q.exercises { "true" } else { "" })
-        .sorted(q.sort.as_deref().unwrap_or(""), q.dir.as_deref().unwrap_or(""), "reported")
-        .default_descending()
-        .paged(p.page, r.total, PAGE_SIZE);
-    let page = render(&ListPage { shell, rows: r.items, list, q, look, statuses, runs });
-    clear_flash(&state, page, &headers)
+) -> PageResult {
+    Ok({
+        q.limit = PAGE_SIZE;
+        q.offset = offset_of(p.page, PAGE_SIZE);
+        let r = cases::list(&state.app, &who, &q).await.or_page(&ctx)?;
+        let look = Lookup::load(&state, &who, ctx.lang.code(), false).await;
+        let shell = Shell::new(&ctx, &headers, "incidents-title");
+        let statuses = Status::ALL.iter().map(|s| s.code()).collect();
+        let runs = who.access.can(Permission::IncidentsManage);
+        let list = ListView::new("/incidents")
+            .filter("status", q.status.as_deref().unwrap_or(""))
+            .filter("company_id", q.company_id.as_deref().unwrap_or(""))
+            .filter("exercises", if q.exercises { "true" } else { "" })
+            .sorted(q.sort.as_deref().unwrap_or(""), q.dir.as_deref().unwrap_or(""), "reported")
+            .default_descending()
+            .paged(p.page, r.total, PAGE_SIZE);
+        let page = render(&ListPage { shell, rows: r.items, list, q, look, statuses, runs });
+        clear_flash(&state, page, &headers)
+    })
 }
 
 #[derive(Template)]
@@ -86,7 +86,7 @@ async fn report_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Pri
     render_form(&ReportPage { shell, form, v, kinds: kinds(), runs, look }, invalid)
 }
 
-pub async fn report_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
+pub async fn report_form(PageCx { state, ctx, headers, who }: PageCx) -> Response {
     report_page(&state, &ctx, &headers, &who, ReportInput::default(), vec![]).await
 }
 
@@ -108,7 +108,7 @@ pub struct ReportForm {
     exercise: Option<String>,
 }
 
-pub async fn report(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Form(f): Form<ReportForm>) -> Response {
+pub async fn report(PageCx { state, ctx, headers, who }: PageCx, Form(f): Form<ReportForm>) -> Response {
     let input = ReportInput {
         title: f.title,
         description: f.description,
@@ -202,7 +202,7 @@ async fn show_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Princ
     render_form(&ShowPage { shell, d, look, form, names, kinds: kinds(), next, matrix: matrix(), assets, playbooks }, invalid)
 }
 
-pub async fn show(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+pub async fn show(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> Response {
     let r = show_page(&state, &ctx, &headers, &who, &id, vec![]).await;
     clear_flash(&state, r, &headers)
 }
@@ -265,7 +265,7 @@ fn parse_facts(body: &[u8]) -> Result<FactsInput, isms_core::FieldError> {
     Ok(v)
 }
 
-pub async fn facts(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
+pub async fn facts(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
     let r = match parse_facts(&body) {
         Ok(input) => cases::update_facts(&state.app, &who, &id, input).await.map(|_| ()),
         Err(e) => Err(e.into()),
@@ -301,7 +301,7 @@ pub struct NoteForm {
     personal: Option<String>,
 }
 
-pub async fn note(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(f): Form<NoteForm>) -> Response {
+pub async fn note(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>, Form(f): Form<NoteForm>) -> Response {
     let r = cases::add_note(&state.app, &who, &id, NoteInput { text: f.text, personal: f.personal.is_some() }).await;
     after(&state, &ctx, &headers, &who, &id, r, "flash-saved").await
 }
@@ -312,7 +312,7 @@ pub struct MemberForm {
     username: String,
 }
 
-pub async fn member(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(f): Form<MemberForm>) -> Response {
+pub async fn member(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>, Form(f): Form<MemberForm>) -> Response {
     let r = cases::add_member(&state.app, &who, &id, &f.username).await;
     after(&state, &ctx, &headers, &who, &id, r, "flash-saved").await
 }
@@ -501,7 +501,7 @@ pub async fn start_playbook(
     after(&state, &ctx, &headers, &who, &id, r, "flash-playbook-started").await
 }
 
-pub async fn task_done(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path((id, task)): Path<(String, String)>) -> Response {
+pub async fn task_done(PageCx { state, ctx, headers, who }: PageCx, Path((id, task)): Path<(String, String)>) -> Response {
     let r = isms_incidents::playbooks::complete_task(&state.app, &who, &id, &task).await;
     after(&state, &ctx, &headers, &who, &id, r, "flash-saved").await
 }
@@ -536,7 +536,7 @@ async fn playbooks_page(
     render_form(&PlaybooksPage { shell, rows, can_edit, kinds: kinds(), form, v }, invalid)
 }
 
-pub async fn playbooks(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
+pub async fn playbooks(PageCx { state, ctx, headers, who }: PageCx) -> Response {
     let v = isms_incidents::playbooks::PlaybookInput { min_severity: 1, ..Default::default() };
     let r = playbooks_page(&state, &ctx, &headers, &who, v, vec![]).await;
     clear_flash(&state, r, &headers)
@@ -556,7 +556,7 @@ pub struct PlaybookForm {
     tasks: String,
 }
 
-pub async fn save_playbook(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Form(f): Form<PlaybookForm>) -> Response {
+pub async fn save_playbook(PageCx { state, ctx, headers, who }: PageCx, Form(f): Form<PlaybookForm>) -> Response {
     let input = isms_incidents::playbooks::PlaybookInput {
         code: f.code,
         name: f.name,
@@ -643,14 +643,13 @@ impl KpiPage {
     }
 }
 
-pub async fn kpis(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
-    let k = match isms_incidents::kpis::compute(&state.app, &who).await {
-        Ok(k) => k,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    let look = Lookup::load(&state, &who, ctx.lang.code(), false).await;
-    let shell = Shell::new(&ctx, &headers, "kpis-title").crumb("/incidents", "incidents-title");
-    render(&KpiPage { shell, k, look })
+pub async fn kpis(PageCx { state, ctx, headers, who }: PageCx) -> PageResult {
+    Ok({
+        let k = isms_incidents::kpis::compute(&state.app, &who).await.or_page(&ctx)?;
+        let look = Lookup::load(&state, &who, ctx.lang.code(), false).await;
+        let shell = Shell::new(&ctx, &headers, "kpis-title").crumb("/incidents", "incidents-title");
+        render(&KpiPage { shell, k, look })
+    })
 }
 
 #[derive(Template)]
@@ -681,7 +680,7 @@ async fn drills_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Pri
     render_form(&DrillsPage { shell, s, look, can_plan: who.access.can(Permission::IncidentsManage), form }, invalid)
 }
 
-pub async fn drills(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
+pub async fn drills(PageCx { state, ctx, headers, who }: PageCx) -> Response {
     let r = drills_page(&state, &ctx, &headers, &who, vec![]).await;
     clear_flash(&state, r, &headers)
 }
@@ -710,7 +709,7 @@ async fn drill_after(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Pri
     }
 }
 
-pub async fn plan_drill(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Form(f): Form<DrillForm>) -> Response {
+pub async fn plan_drill(PageCx { state, ctx, headers, who }: PageCx, Form(f): Form<DrillForm>) -> Response {
     let r = isms_incidents::drills::plan(
         &state.app,
         &who,
@@ -721,7 +720,7 @@ pub async fn plan_drill(State(state): State<WebState>, ctx: Ctx, headers: Header
     drill_after(&state, &ctx, &headers, &who, r).await
 }
 
-pub async fn run_drill(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+pub async fn run_drill(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> Response {
     let r = isms_incidents::drills::run(&state.app, &who, &id).await.map(|d| format!("/incidents/{}", d.incident_id.unwrap_or_default()));
     drill_after(&state, &ctx, &headers, &who, r).await
 }

@@ -12,7 +12,7 @@ use isms_detect::intel::{Kind, Tlp, feed::Format};
 use isms_kernel::Principal;
 use isms_monitoring::intel::{self, Feed, FeedInput, ImportReport, Indicator, IndicatorQuery, Sighting};
 use isms_webkit::WebState;
-use isms_webkit::context::{Ctx, Who};
+use isms_webkit::context::{Ctx, PageCx, Who};
 use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render_form};
 use serde::Deserialize;
 
@@ -143,7 +143,7 @@ async fn feeds_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Prin
     render_form(&FeedsPage { shell, feeds, sightings, form, v, c: Choices::new(), can_manage }, invalid)
 }
 
-pub async fn feeds(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
+pub async fn feeds(PageCx { state, ctx, headers, who }: PageCx) -> Response {
     let v = FeedForm {
         format: intel::TAXII.into(),
         default_tlp: "amber".into(),
@@ -157,7 +157,7 @@ pub async fn feeds(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, 
     clear_flash(&state, r, &headers)
 }
 
-pub async fn create_feed(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Form(v): Form<FeedForm>) -> Response {
+pub async fn create_feed(PageCx { state, ctx, headers, who }: PageCx, Form(v): Form<FeedForm>) -> Response {
     let input = match v.input() {
         Ok(i) => i,
         Err(e) => return feeds_page(&state, &ctx, &headers, &who, v, vec![e]).await,
@@ -226,7 +226,7 @@ async fn feed_page(
     render_form(&FeedPage { shell, f, rows: page.items, total: page.total, q, form, v, c: Choices::new(), report, can_manage }, invalid)
 }
 
-pub async fn feed(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Query(q): Query<FeedQuery>) -> Response {
+pub async fn feed(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>, Query(q): Query<FeedQuery>) -> Response {
     let r = feed_page(&state, &ctx, &headers, &who, &id, q, None, None, vec![]).await;
     clear_flash(&state, r, &headers)
 }
@@ -271,7 +271,7 @@ async fn after_import(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Pr
 }
 
 /// Imports an uploaded file, or pasted text, into the feed.
-pub async fn import(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, mut mp: Multipart) -> Response {
+pub async fn import(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>, mut mp: Multipart) -> Response {
     let mut bytes = vec![];
     let mut pasted = String::new();
     let mut format = String::new();
@@ -302,7 +302,7 @@ pub async fn import(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap,
 
 /// Pulls a TAXII feed now. A failed pull is shown by the feed's own status (kept on the
 /// feed), not a second time as a form error.
-pub async fn pull(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+pub async fn pull(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> Response {
     match intel::pull_now(&state.app, &who, &id).await {
         Err(isms_kernel::AppError::Invalid(errs)) if errs.iter().all(|e| e.code == "feed-pull") => {
             feed_page(&state, &ctx, &headers, &who, &id, FeedQuery::default(), None, None, vec![]).await
@@ -321,7 +321,7 @@ pub struct ExportForm {
 }
 
 /// Sightings as a STIX 2.1 bundle file.
-pub async fn export(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Form(f): Form<ExportForm>) -> Response {
+pub async fn export(PageCx { state, ctx, headers, who }: PageCx, Form(f): Form<ExportForm>) -> Response {
     let Some(tlp) = Tlp::parse(&f.max_tlp) else {
         let e = FieldError::coded("max_tlp", "one-of", format!("`{}` is not one of clear, green, amber", f.max_tlp)).arg("expected", "clear, green, amber");
         return feeds_page(&state, &ctx, &headers, &who, FeedForm::default(), vec![e]).await;

@@ -15,7 +15,8 @@ use isms_monitoring::alerts::{self, Alert, AlertDetail, AlertQuery, AssignInput,
 use isms_monitoring::rules::{self, Checked, ImportFile, ImportReport, OverrideInput, RuleDetail, RuleInput, RuleQuery, RuleView, TestOutcome};
 use isms_monitoring::sources::{self, Source, SourceInput};
 use isms_webkit::WebState;
-use isms_webkit::context::{Ctx, Who};
+use isms_webkit::context::{Ctx, PageCx, Who};
+use isms_webkit::error::{OrPage, PageResult};
 use isms_webkit::lookup::Lookup;
 use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
 use serde::Deserialize;
@@ -66,7 +67,7 @@ fn pager_links(base: &str, query: &str, offset: u64, total: u64) -> (Option<Stri
     (prev, next)
 }
 
-pub async fn queue(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(mut q): Query<AlertQuery>) -> Response {
+pub async fn queue(PageCx { state, ctx, headers, who }: PageCx, Query(mut q): Query<AlertQuery>) -> Response {
     q.limit = Some(PAGE);
     let (page, tally) = match (alerts::list(&state.app, &who, &q).await, alerts::open_by_severity(&state.app, &who).await) {
         (Ok(p), Ok(t)) => (p, t),
@@ -83,15 +84,14 @@ pub async fn queue(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, 
 }
 
 /// The queue's rows alone: the page asks for them every few seconds.
-pub async fn queue_rows(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(mut q): Query<AlertQuery>) -> Response {
-    q.limit = Some(PAGE);
-    let page = match alerts::list(&state.app, &who, &q).await {
-        Ok(p) => p,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    let look = Lookup::load(&state, &who, ctx.lang.code()).await;
-    let shell = Shell::new(&ctx, &headers, "monitoring-title");
-    render(&QueueRows { shell, rows: page.items, look, query: query_of(&ctx) })
+pub async fn queue_rows(PageCx { state, ctx, headers, who }: PageCx, Query(mut q): Query<AlertQuery>) -> PageResult {
+    Ok({
+        q.limit = Some(PAGE);
+        let page = alerts::list(&state.app, &who, &q).await.or_page(&ctx)?;
+        let look = Lookup::load(&state, &who, ctx.lang.code()).await;
+        let shell = Shell::new(&ctx, &headers, "monitoring-title");
+        render(&QueueRows { shell, rows: page.items, look, query: query_of(&ctx) })
+    })
 }
 
 // ---------------------------------------------------------------- one alert
@@ -145,7 +145,7 @@ async fn alert_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Prin
     render_form(&AlertPage { shell, d, look, form, people, resolutions, kinds, suppressions, suppress_until, sightings, pages }, invalid)
 }
 
-pub async fn alert(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+pub async fn alert(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> Response {
     let r = alert_page(&state, &ctx, &headers, &who, &id, vec![]).await;
     clear_flash(&state, r, &headers)
 }
@@ -305,13 +305,13 @@ async fn sources_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Pr
     render_form(&SourcesPage { shell, rows, look, form, v, kinds, can_manage }, invalid)
 }
 
-pub async fn sources(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
+pub async fn sources(PageCx { state, ctx, headers, who }: PageCx) -> Response {
     let v = SourceForm { kind: "windows".into(), enabled: Some("on".into()), ..Default::default() };
     let r = sources_page(&state, &ctx, &headers, &who, v, vec![]).await;
     clear_flash(&state, r, &headers)
 }
 
-pub async fn create_source(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Form(v): Form<SourceForm>) -> Response {
+pub async fn create_source(PageCx { state, ctx, headers, who }: PageCx, Form(v): Form<SourceForm>) -> Response {
     let input = match v.input() {
         Ok(i) => i,
         Err(e) => return sources_page(&state, &ctx, &headers, &who, v, vec![e]).await,
@@ -367,7 +367,7 @@ async fn source_page(
     render_form(&SourcePage { shell, s, look, form, v, kinds, token, can_manage, url }, invalid)
 }
 
-pub async fn source(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+pub async fn source(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> Response {
     let r = source_page(&state, &ctx, &headers, &who, &id, None, None, vec![]).await;
     clear_flash(&state, r, &headers)
 }
@@ -393,7 +393,7 @@ pub async fn update_source(
     }
 }
 
-pub async fn rotate_token(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+pub async fn rotate_token(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> Response {
     match sources::rotate_token(&state.app, &who, &id).await {
         Ok(issued) => source_page(&state, &ctx, &headers, &who, &id, Some(issued.token), None, vec![]).await,
         Err(e) => isms_webkit::error::page_error(&ctx, e),
@@ -441,13 +441,13 @@ async fn rules_page(
     render_form(&RulesPage { shell, rows: page.items, total: page.total, q, levels, can_manage, report, form, prev, next }, invalid)
 }
 
-pub async fn rules_list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(q): Query<RuleQuery>) -> Response {
+pub async fn rules_list(PageCx { state, ctx, headers, who }: PageCx, Query(q): Query<RuleQuery>) -> Response {
     let r = rules_page(&state, &ctx, &headers, &who, q, None, vec![]).await;
     clear_flash(&state, r, &headers)
 }
 
 /// Imports uploaded rule files (several `.yml` files, or a ZIP archive of them).
-pub async fn import_rules(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, mut mp: Multipart) -> Response {
+pub async fn import_rules(PageCx { state, ctx, headers, who }: PageCx, mut mp: Multipart) -> Response {
     let mut files = vec![];
     let mut error = None;
     while let Ok(Some(field)) = mp.next_field().await {
@@ -549,12 +549,12 @@ async fn rule_page(
     render_form(&RulePage { shell, d, body, enabled, form, can_edit, can_tune, look, sources, o }, invalid)
 }
 
-pub async fn rule(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+pub async fn rule(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> Response {
     let r = rule_page(&state, &ctx, &headers, &who, Some(&id), None, OverrideInput::default(), vec![]).await;
     clear_flash(&state, r, &headers)
 }
 
-pub async fn new_rule(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
+pub async fn new_rule(PageCx { state, ctx, headers, who }: PageCx) -> Response {
     rule_page(&state, &ctx, &headers, &who, None, None, OverrideInput::default(), vec![]).await
 }
 
@@ -568,7 +568,7 @@ pub struct RuleForm {
     samples: String,
 }
 
-pub async fn create_rule(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Form(f): Form<RuleForm>) -> Response {
+pub async fn create_rule(PageCx { state, ctx, headers, who }: PageCx, Form(f): Form<RuleForm>) -> Response {
     match rules::create(&state.app, &who, RuleInput { body: f.body.clone(), enabled: f.enabled.is_some() }).await {
         Ok(r) => redirect_with_flash(&state, &format!("/monitoring/rules/{}", r.id), "flash-saved", ctx.is_htmx),
         Err(e) => match form_errors(e) {
@@ -672,14 +672,13 @@ impl OverviewPage {
     }
 }
 
-pub async fn overview(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
-    let o = match alerts::overview(&state.app, &who).await {
-        Ok(o) => o,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    let look = Lookup::load(&state, &who, ctx.lang.code()).await;
-    let shell = Shell::new(&ctx, &headers, "monitoring-overview-title").crumb("/monitoring", "monitoring-title");
-    render(&OverviewPage { shell, o, look })
+pub async fn overview(PageCx { state, ctx, headers, who }: PageCx) -> PageResult {
+    Ok({
+        let o = alerts::overview(&state.app, &who).await.or_page(&ctx)?;
+        let look = Lookup::load(&state, &who, ctx.lang.code()).await;
+        let shell = Shell::new(&ctx, &headers, "monitoring-overview-title").crumb("/monitoring", "monitoring-title");
+        render(&OverviewPage { shell, o, look })
+    })
 }
 
 // ---------------------------------------------------------------- event search
@@ -725,12 +724,12 @@ impl EventsPage {
 }
 
 /// The events that raised alerts, searched by time, source, host, user and text.
-pub async fn events(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(q): Query<alerts::EventQuery>) -> Response {
+pub async fn events(PageCx { state, ctx, headers, who }: PageCx, Query(q): Query<alerts::EventQuery>) -> Response {
     events_page(state, ctx, headers, who, q, false).await
 }
 
 /// All recent raw events of the sources that keep them, searched the same way.
-pub async fn raw_events(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(q): Query<alerts::EventQuery>) -> Response {
+pub async fn raw_events(PageCx { state, ctx, headers, who }: PageCx, Query(q): Query<alerts::EventQuery>) -> Response {
     events_page(state, ctx, headers, who, q, true).await
 }
 

@@ -12,7 +12,7 @@ use isms_kernel::Principal;
 use isms_monitoring::alerts;
 use isms_monitoring::oncall::{self, CoverInput, Rotation, RotationDetail, RotationInput};
 use isms_webkit::WebState;
-use isms_webkit::context::{Ctx, Who};
+use isms_webkit::context::{Ctx, PageCx, Who};
 use isms_webkit::lookup::Lookup;
 use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render_form};
 
@@ -157,12 +157,12 @@ async fn rotations_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &
     render_form(&RotationsPage { shell, rows, look, people, severities: severities(), form, v, can_manage }, invalid)
 }
 
-pub async fn rotations(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
+pub async fn rotations(PageCx { state, ctx, headers, who }: PageCx) -> Response {
     let r = rotations_page(&state, &ctx, &headers, &who, RotaForm::new_rotation(), vec![]).await;
     clear_flash(&state, r, &headers)
 }
 
-pub async fn create(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Form(pairs): Form<Vec<(String, String)>>) -> Response {
+pub async fn create(PageCx { state, ctx, headers, who }: PageCx, Form(pairs): Form<Vec<(String, String)>>) -> Response {
     let v = RotaForm::from_pairs(pairs);
     let r = match v.input() {
         Ok(input) => oncall::create(&state.app, &who, input).await,
@@ -234,7 +234,7 @@ async fn rotation_page(
     render_form(&RotationPage { shell, d, look, people, severities: severities(), form, v, cv, can_manage }, invalid)
 }
 
-pub async fn rotation(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+pub async fn rotation(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> Response {
     let r = rotation_page(&state, &ctx, &headers, &who, &id, None, None, vec![]).await;
     clear_flash(&state, r, &headers)
 }

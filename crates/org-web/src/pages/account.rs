@@ -3,11 +3,11 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use isms_org::accounts::{self, SessionView};
 use isms_webkit::WebState;
-use isms_webkit::context::{Ctx, Who};
+use isms_webkit::context::{Ctx, PageCx, Who};
+use isms_webkit::error::{OrPage, PageResult};
 use isms_webkit::shell::{Shell, clear_flash, redirect_with_flash, render};
 use serde::Deserialize;
 
@@ -24,20 +24,19 @@ struct AccountPage {
 const ZONES: [&str; 8] =
     ["Asia/Tokyo", "UTC", "Europe/London", "Europe/Paris", "America/New_York", "America/Los_Angeles", "Asia/Singapore", "Australia/Sydney"];
 
-pub async fn page(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
-    let sessions = match accounts::my_sessions(&state.app, &who).await {
-        Ok(s) => s,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    let shell = Shell::new(&ctx, &headers, "account-title");
-    let r = render(&AccountPage {
-        shell,
-        sessions,
-        locale: who.locale.clone().unwrap_or_default(),
-        time_zone: who.time_zone.clone().unwrap_or_default(),
-        zones: ZONES.to_vec(),
-    });
-    clear_flash(&state, r, &headers)
+pub async fn page(PageCx { state, ctx, headers, who }: PageCx) -> PageResult {
+    Ok({
+        let sessions = accounts::my_sessions(&state.app, &who).await.or_page(&ctx)?;
+        let shell = Shell::new(&ctx, &headers, "account-title");
+        let r = render(&AccountPage {
+            shell,
+            sessions,
+            locale: who.locale.clone().unwrap_or_default(),
+            time_zone: who.time_zone.clone().unwrap_or_default(),
+            zones: ZONES.to_vec(),
+        });
+        clear_flash(&state, r, &headers)
+    })
 }
 
 #[derive(Deserialize)]

@@ -10,6 +10,7 @@ use isms_kernel::AppError;
 use isms_org::accounts::{self, NextStep};
 use isms_org::setup;
 use isms_webkit::WebState;
+use isms_webkit::context::PageCx;
 use isms_webkit::context::{self, ClientIp, Ctx, SESSION_COOKIE, Who, meta_of};
 use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, render};
 use serde::Deserialize;
@@ -167,11 +168,11 @@ async fn enrol_view(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &isms
     render(&EnrolPage { shell, qr_svg: qr_svg(&enrolment.url), secret: enrolment.secret, error })
 }
 
-pub async fn enrol_page(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
+pub async fn enrol_page(PageCx { state, ctx, headers, who }: PageCx) -> Response {
     enrol_view(&state, &ctx, &headers, &who, None).await
 }
 
-pub async fn enrol_submit(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Form(f): Form<CodeForm>) -> Response {
+pub async fn enrol_submit(PageCx { state, ctx, headers, who }: PageCx, Form(f): Form<CodeForm>) -> Response {
     match accounts::confirm_enrolment(&state.app, &who, &f.code).await {
         Ok(()) => isms_webkit::shell::redirect_with_flash(&state, "/", "flash-totp-enrolled", false),
         Err(AppError::Invalid(_)) => {

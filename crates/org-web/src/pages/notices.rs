@@ -3,11 +3,11 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use isms_kernel::notify::{self, Notification};
 use isms_webkit::WebState;
-use isms_webkit::context::{Ctx, Who};
+use isms_webkit::context::{Ctx, PageCx, Who};
+use isms_webkit::error::{OrPage, PageResult};
 use isms_webkit::shell::{Shell, clear_flash, redirect_with_flash, render};
 
 pub struct Row {
@@ -22,15 +22,14 @@ struct InboxPage {
     rows: Vec<Row>,
 }
 
-pub async fn inbox(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
-    let list = match notify::inbox(&state.app, &who, false, 200).await {
-        Ok(l) => l,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    let rows = list.into_iter().map(|n| Row { text: isms_webkit::notices::text(&state.i18n, ctx.lang, &n.kind, &n.args), n }).collect();
-    let shell = Shell::new(&ctx, &headers, "notifications-title");
-    let r = render(&InboxPage { shell, rows });
-    clear_flash(&state, r, &headers)
+pub async fn inbox(PageCx { state, ctx, headers, who }: PageCx) -> PageResult {
+    Ok({
+        let list = notify::inbox(&state.app, &who, false, 200).await.or_page(&ctx)?;
+        let rows = list.into_iter().map(|n| Row { text: isms_webkit::notices::text(&state.i18n, ctx.lang, &n.kind, &n.args), n }).collect();
+        let shell = Shell::new(&ctx, &headers, "notifications-title");
+        let r = render(&InboxPage { shell, rows });
+        clear_flash(&state, r, &headers)
+    })
 }
 
 pub async fn read_one(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Path(id): Path<String>) -> Response {

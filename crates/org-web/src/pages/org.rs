@@ -2,13 +2,12 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use isms_kernel::Principal;
 use isms_org::org::{self, Company, CompanyInput, Department, DepartmentInput};
 use isms_webkit::WebState;
-use isms_webkit::context::{Ctx, Who};
+use isms_webkit::context::{Ctx, PageCx};
 use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render};
 use serde::Deserialize;
 
@@ -43,7 +42,7 @@ async fn view(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal,
     clear_flash(state, r, headers)
 }
 
-pub async fn page(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
+pub async fn page(PageCx { state, ctx, headers, who }: PageCx) -> Response {
     view(&state, &ctx, &headers, &who, vec![]).await
 }
 
@@ -57,7 +56,7 @@ pub struct CompanyForm {
     name_ja: String,
 }
 
-pub async fn create_company(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Form(f): Form<CompanyForm>) -> Response {
+pub async fn create_company(PageCx { state, ctx, headers, who }: PageCx, Form(f): Form<CompanyForm>) -> Response {
     let input = CompanyInput { code: f.code, name: f.name, name_ja: Some(f.name_ja), is_holding: false };
     match org::create_company(&state.app, &who, input).await {
         Ok(_) => redirect_with_flash(&state, "/org", "flash-saved", ctx.is_htmx),
@@ -78,7 +77,7 @@ pub struct DepartmentForm {
     name: String,
 }
 
-pub async fn create_department(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Form(f): Form<DepartmentForm>) -> Response {
+pub async fn create_department(PageCx { state, ctx, headers, who }: PageCx, Form(f): Form<DepartmentForm>) -> Response {
     let input = DepartmentInput { company_id: f.company_id, code: f.code, name: f.name };
     match org::create_department(&state.app, &who, input).await {
         Ok(_) => redirect_with_flash(&state, "/org", "flash-saved", ctx.is_htmx),

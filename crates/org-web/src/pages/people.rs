@@ -12,7 +12,8 @@ use isms_org::org::{Company, Department};
 use isms_org::people::{self, ImportError, ImportFailure, ImportSummary, Person, PersonInput};
 use isms_store::org::{PeopleQuery, PeopleSort};
 use isms_webkit::WebState;
-use isms_webkit::context::{Ctx, Who};
+use isms_webkit::context::{Ctx, PageCx, Who};
+use isms_webkit::error::{OrPage, PageResult};
 use isms_webkit::list::ListView;
 use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
 use serde::Deserialize;
@@ -120,52 +121,53 @@ struct ListPartial {
     names: Names,
 }
 
-pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(q): Query<ListQ>) -> Response {
-    let query = q.to_query(PAGE_SIZE);
-    let result = match people::list(&state.app, &who, &query).await {
-        Ok(r) => r,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    let names = Names::load(&state, &who).await;
-    let list = q.view(result.total);
-    let shell = Shell::new(&ctx, &headers, "people-title");
-    let partial = headers.get("hx-target").and_then(|v| v.to_str().ok()) == Some("people-table");
-    let r =
-        if partial { render(&ListPartial { shell, rows: result.items, list, names }) } else { render(&ListPage { shell, rows: result.items, list, q, names }) };
-    clear_flash(&state, r, &headers)
+pub async fn list(PageCx { state, ctx, headers, who }: PageCx, Query(q): Query<ListQ>) -> PageResult {
+    Ok({
+        let query = q.to_query(PAGE_SIZE);
+        let result = people::list(&state.app, &who, &query).await.or_page(&ctx)?;
+        let names = Names::load(&state, &who).await;
+        let list = q.view(result.total);
+        let shell = Shell::new(&ctx, &headers, "people-title");
+        let partial = headers.get("hx-target").and_then(|v| v.to_str().ok()) == Some("people-table");
+        let r = if partial {
+            render(&ListPartial { shell, rows: result.items, list, names })
+        } else {
+            render(&ListPage { shell, rows: result.items, list, q, names })
+        };
+        clear_flash(&state, r, &headers)
+    })
 }
 
-pub async fn export(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<ListQ>) -> Response {
-    let query = PeopleQuery { offset: 0, ..q.to_query(10_000) };
-    let result = match people::list(&state.app, &who, &query).await {
-        Ok(r) => r,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    let names = Names::load(&state, &who).await;
-    // The export is the import's format: it reads back unchanged.
-    let mut numbers: HashMap<String, String> = result.items.iter().map(|p| (p.id.clone(), p.employee_number.clone())).collect();
-    for m in result.items.iter().filter_map(|p| p.manager_id.clone()) {
-        if let std::collections::hash_map::Entry::Vacant(slot) = numbers.entry(m) {
-            // A manager the reader may not see stays blank.
-            let number = people::get(&state.app, &who, slot.key()).await.map(|p| p.employee_number).unwrap_or_default();
-            slot.insert(number);
+pub async fn export(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<ListQ>) -> PageResult {
+    Ok({
+        let query = PeopleQuery { offset: 0, ..q.to_query(10_000) };
+        let result = people::list(&state.app, &who, &query).await.or_page(&ctx)?;
+        let names = Names::load(&state, &who).await;
+        // The export is the import's format: it reads back unchanged.
+        let mut numbers: HashMap<String, String> = result.items.iter().map(|p| (p.id.clone(), p.employee_number.clone())).collect();
+        for m in result.items.iter().filter_map(|p| p.manager_id.clone()) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = numbers.entry(m) {
+                // A manager the reader may not see stays blank.
+                let number = people::get(&state.app, &who, slot.key()).await.map(|p| p.employee_number).unwrap_or_default();
+                slot.insert(number);
+            }
         }
-    }
-    let mut rows = vec![people::CSV_COLUMNS.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>()];
-    for p in &result.items {
-        rows.push(vec![
-            p.employee_number.clone(),
-            p.name.clone(),
-            p.email.clone(),
-            names.company(&p.company_id),
-            p.department_id.as_ref().and_then(|d| names.departments.get(d)).map(|d| d.code.clone()).unwrap_or_default(),
-            p.manager_id.as_ref().and_then(|m| numbers.get(m)).cloned().unwrap_or_default(),
-            p.status.clone(),
-            p.joined_on.clone().unwrap_or_default(),
-            p.left_on.clone().unwrap_or_default(),
-        ]);
-    }
-    isms_webkit::download::csv("people.csv", &rows)
+        let mut rows = vec![people::CSV_COLUMNS.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>()];
+        for p in &result.items {
+            rows.push(vec![
+                p.employee_number.clone(),
+                p.name.clone(),
+                p.email.clone(),
+                names.company(&p.company_id),
+                p.department_id.as_ref().and_then(|d| names.departments.get(d)).map(|d| d.code.clone()).unwrap_or_default(),
+                p.manager_id.as_ref().and_then(|m| numbers.get(m)).cloned().unwrap_or_default(),
+                p.status.clone(),
+                p.joined_on.clone().unwrap_or_default(),
+                p.left_on.clone().unwrap_or_default(),
+            ]);
+        }
+        isms_webkit::download::csv("people.csv", &rows)
+    })
 }
 
 #[derive(Template)]
@@ -185,26 +187,25 @@ impl ShowPage {
     }
 }
 
-pub async fn show(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
-    let p = match people::get(&state.app, &who, &id).await {
-        Ok(p) => p,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    let manager = match &p.manager_id {
-        Some(m) => isms_store::org::person_by_id(state.app.store.conn(), m)
-            .await
-            .ok()
-            .flatten()
-            .filter(|m| who.require_for(isms_core::Permission::PeopleRead, Some(&m.company_id)).is_ok())
-            .map(Person::from),
-        None => None,
-    };
-    let history = isms_kernel::history::record_history(&state.app, "person", &p.id).await.unwrap_or_default();
-    let actors = isms_kernel::history::actor_names(&state.app, &history).await.unwrap_or_default();
-    let names = Names::load(&state, &who).await;
-    let shell = Shell::new(&ctx, &headers, "person-title").crumb("/people", "people-title").titled(p.name.clone());
-    let r = render(&ShowPage { shell, p, names, manager, history, actors });
-    clear_flash(&state, r, &headers)
+pub async fn show(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> PageResult {
+    Ok({
+        let p = people::get(&state.app, &who, &id).await.or_page(&ctx)?;
+        let manager = match &p.manager_id {
+            Some(m) => isms_store::org::person_by_id(state.app.store.conn(), m)
+                .await
+                .ok()
+                .flatten()
+                .filter(|m| who.require_for(isms_core::Permission::PeopleRead, Some(&m.company_id)).is_ok())
+                .map(Person::from),
+            None => None,
+        };
+        let history = isms_kernel::history::record_history(&state.app, "person", &p.id).await.or_page(&ctx)?;
+        let actors = isms_kernel::history::actor_names(&state.app, &history).await.or_page(&ctx)?;
+        let names = Names::load(&state, &who).await;
+        let shell = Shell::new(&ctx, &headers, "person-title").crumb("/people", "people-title").titled(p.name.clone());
+        let r = render(&ShowPage { shell, p, names, manager, history, actors });
+        clear_flash(&state, r, &headers)
+    })
 }
 
 #[derive(Template)]
@@ -272,12 +273,12 @@ async fn form_page(
     render_form(&FormPage { shell, form, v, names, action }, invalid)
 }
 
-pub async fn new_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
+pub async fn new_form(PageCx { state, ctx, headers, who }: PageCx) -> Response {
     let v = PersonInput { status: Some("active".into()), ..Default::default() };
     form_page(&state, &ctx, &headers, &who, v, "/people/new".into(), "person-new-title", vec![]).await
 }
 
-pub async fn create(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Form(f): Form<PersonForm>) -> Response {
+pub async fn create(PageCx { state, ctx, headers, who }: PageCx, Form(f): Form<PersonForm>) -> Response {
     let input: PersonInput = f.into();
     match people::create(&state.app, &who, input.clone()).await {
         Ok(p) => redirect_with_flash(&state, &format!("/people/{}", p.id), "flash-saved", ctx.is_htmx),
@@ -288,33 +289,32 @@ pub async fn create(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap,
     }
 }
 
-pub async fn edit_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
-    let p = match people::get(&state.app, &who, &id).await {
-        Ok(p) => p,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    if let Err(e) = who.require_for(isms_core::Permission::PeopleManage, Some(&p.company_id)) {
-        return isms_webkit::error::page_error(&ctx, e);
-    }
-    let manager_number = match &p.manager_id {
-        Some(m) => isms_store::org::person_by_id(state.app.store.conn(), m).await.ok().flatten().map(|m| m.employee_number),
-        None => None,
-    };
-    let v = PersonInput {
-        employee_number: p.employee_number,
-        name: p.name,
-        email: p.email,
-        company_id: p.company_id,
-        department_id: p.department_id,
-        manager_id: manager_number,
-        status: Some(p.status),
-        joined_on: p.joined_on,
-        left_on: p.left_on,
-    };
-    form_page(&state, &ctx, &headers, &who, v, format!("/people/{id}/edit"), "person-edit-title", vec![]).await
+pub async fn edit_form(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> PageResult {
+    Ok({
+        let p = people::get(&state.app, &who, &id).await.or_page(&ctx)?;
+        if let Err(e) = who.require_for(isms_core::Permission::PeopleManage, Some(&p.company_id)) {
+            return Ok(isms_webkit::error::page_error(&ctx, e));
+        }
+        let manager_number = match &p.manager_id {
+            Some(m) => isms_store::org::person_by_id(state.app.store.conn(), m).await.ok().flatten().map(|m| m.employee_number),
+            None => None,
+        };
+        let v = PersonInput {
+            employee_number: p.employee_number,
+            name: p.name,
+            email: p.email,
+            company_id: p.company_id,
+            department_id: p.department_id,
+            manager_id: manager_number,
+            status: Some(p.status),
+            joined_on: p.joined_on,
+            left_on: p.left_on,
+        };
+        form_page(&state, &ctx, &headers, &who, v, format!("/people/{id}/edit"), "person-edit-title", vec![]).await
+    })
 }
 
-pub async fn update(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(f): Form<PersonForm>) -> Response {
+pub async fn update(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>, Form(f): Form<PersonForm>) -> Response {
     let input: PersonInput = f.into();
     match people::update(&state.app, &who, &id, input.clone()).await {
         Ok(p) => redirect_with_flash(&state, &format!("/people/{}", p.id), "flash-saved", ctx.is_htmx),
@@ -360,7 +360,7 @@ pub async fn import_form(ctx: Ctx, headers: HeaderMap) -> Response {
 }
 
 /// Takes the uploaded file (multipart field `file`) and answers with a result fragment.
-pub async fn import(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, mut mp: Multipart) -> Response {
+pub async fn import(PageCx { state, ctx, headers, who }: PageCx, mut mp: Multipart) -> Response {
     let shell = Shell::new(&ctx, &headers, "import-title");
     let mut data = None;
     loop {

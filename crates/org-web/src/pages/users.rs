@@ -11,7 +11,8 @@ use isms_kernel::Principal;
 use isms_org::accounts::{self, GrantView, NewToken, NewUser, TokenView, UserQuery, UserView};
 use isms_org::org::Company;
 use isms_webkit::WebState;
-use isms_webkit::context::{Ctx, Who};
+use isms_webkit::context::{Ctx, PageCx, Who};
+use isms_webkit::error::{OrPage, PageResult};
 use isms_webkit::list::{ListView, PAGE_SIZE, PageQ, offset_of};
 use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render};
 use serde::Deserialize;
@@ -55,21 +56,20 @@ pub async fn list(
     Who(who): Who,
     Query(mut q): Query<UserQuery>,
     Query(p): Query<PageQ>,
-) -> Response {
-    q.limit = PAGE_SIZE;
-    q.offset = offset_of(p.page, PAGE_SIZE);
-    let page = match accounts::users_page(&state.app, &who, &q).await {
-        Ok(u) => u,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    let companies = companies(&state, &who).await;
-    let list = ListView::new("/admin/users")
-        .filter("search", q.search.as_deref().unwrap_or(""))
-        .sorted(q.sort.as_deref().unwrap_or(""), q.dir.as_deref().unwrap_or(""), "username")
-        .paged(p.page, page.total, PAGE_SIZE);
-    let shell = Shell::new(&ctx, &headers, "users-title");
-    let r = render(&ListPage { shell, users: page.items, companies, list, q });
-    clear_flash(&state, r, &headers)
+) -> PageResult {
+    Ok({
+        q.limit = PAGE_SIZE;
+        q.offset = offset_of(p.page, PAGE_SIZE);
+        let page = accounts::users_page(&state.app, &who, &q).await.or_page(&ctx)?;
+        let companies = companies(&state, &who).await;
+        let list = ListView::new("/admin/users")
+            .filter("search", q.search.as_deref().unwrap_or(""))
+            .sorted(q.sort.as_deref().unwrap_or(""), q.dir.as_deref().unwrap_or(""), "username")
+            .paged(p.page, page.total, PAGE_SIZE);
+        let shell = Shell::new(&ctx, &headers, "users-title");
+        let r = render(&ListPage { shell, users: page.items, companies, list, q });
+        clear_flash(&state, r, &headers)
+    })
 }
 
 #[derive(Template)]
@@ -84,7 +84,7 @@ struct NewPage {
     person_id: String,
 }
 
-pub async fn new_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
+pub async fn new_form(PageCx { state, ctx, headers, who }: PageCx) -> Response {
     let shell = Shell::new(&ctx, &headers, "user-new-title").crumb("/admin/users", "users-title");
     let roles = role_options(&shell);
     render(&NewPage {
@@ -126,7 +126,7 @@ fn grant_from(role: &str, company: &str, expires_on: &str) -> Result<Vec<GrantVi
     }])
 }
 
-pub async fn create(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Form(f): Form<NewUserForm>) -> Response {
+pub async fn create(PageCx { state, ctx, headers, who }: PageCx, Form(f): Form<NewUserForm>) -> Response {
     let result = match grant_from(&f.role, &f.company_id, "") {
         Ok(grants) => {
             accounts::create_user(
@@ -194,7 +194,7 @@ async fn show_view(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Princ
     clear_flash(state, r, headers)
 }
 
-pub async fn show(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+pub async fn show(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> Response {
     show_view(&state, &ctx, &headers, &who, &id, vec![]).await
 }
 
@@ -209,7 +209,7 @@ pub struct GrantsForm {
 }
 
 /// The grants form repeats `role` and `company_id`; an empty role drops the row.
-pub async fn grants(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
+pub async fn grants(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
     let pairs: Vec<(String, String)> = serde_urlencoded_pairs(&body);
     let f = GrantsForm {
         role: pairs.iter().filter(|(k, _)| k == "role").map(|(_, v)| v.clone()).collect(),
@@ -321,7 +321,7 @@ async fn tokens_view(
     clear_flash(state, r, headers)
 }
 
-pub async fn tokens(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
+pub async fn tokens(PageCx { state, ctx, headers, who }: PageCx) -> Response {
     tokens_view(&state, &ctx, &headers, &who, None, vec![]).await
 }
 
@@ -337,7 +337,7 @@ pub struct TokenForm {
     expires_in_days: String,
 }
 
-pub async fn create_token(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Form(f): Form<TokenForm>) -> Response {
+pub async fn create_token(PageCx { state, ctx, headers, who }: PageCx, Form(f): Form<TokenForm>) -> Response {
     let role = match f.role.parse::<Role>() {
         Ok(r) => r,
         Err(e) => return tokens_view(&state, &ctx, &headers, &who, None, vec![e]).await,

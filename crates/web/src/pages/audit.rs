@@ -5,10 +5,12 @@ use crate::WebState;
 use crate::context::{Ctx, Who};
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use isms_app::audit::{self, AuditEntry};
 use isms_store::audit::AuditQuery;
+use isms_webkit::context::PageCx;
+use isms_webkit::error::{OrPage, PageResult};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -91,15 +93,17 @@ impl AuditPage {
     }
 }
 
-pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(q): Query<AuditQ>) -> Response {
-    let (rows, total) = match audit::list(&state.app, &who, &q.to_query(&ctx.tz, PAGE)).await {
-        Ok(r) => r,
-        Err(e) => return crate::error::page_error(&ctx, e),
-    };
-    let actors = audit::actor_names(&state.app, &rows).await.unwrap_or_default();
-    let next_before = (rows.len() as u64 == PAGE).then(|| rows.last().map(|r| r.seq)).flatten();
-    let shell = Shell::new(&ctx, &headers, "audit-title");
-    render(&AuditPage { shell, rows, total, q, actors, next_before })
+pub async fn list(PageCx { state, ctx, headers, who }: PageCx, Query(q): Query<AuditQ>) -> PageResult {
+    Ok({
+        let (rows, total) = match audit::list(&state.app, &who, &q.to_query(&ctx.tz, PAGE)).await {
+            Ok(r) => r,
+            Err(e) => return Ok(crate::error::page_error(&ctx, e)),
+        };
+        let actors = audit::actor_names(&state.app, &rows).await.or_page(&ctx)?;
+        let next_before = (rows.len() as u64 == PAGE).then(|| rows.last().map(|r| r.seq)).flatten();
+        let shell = Shell::new(&ctx, &headers, "audit-title");
+        render(&AuditPage { shell, rows, total, q, actors, next_before })
+    })
 }
 
 pub async fn export(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<AuditQ>) -> Response {

@@ -1,13 +1,10 @@
 //! The dashboard: what the signed-in user can reach, at a glance.
 
 use super::shell::{Shell, clear_flash, render};
-use crate::WebState;
-use crate::context::{Ctx, Who};
 use askama::Template;
-use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use isms_core::Permission;
+use isms_webkit::context::PageCx;
 
 pub struct Tile {
     pub href: &'static str,
@@ -23,7 +20,7 @@ struct HomePage {
     roles: Vec<String>,
 }
 
-pub async fn dashboard(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
+pub async fn dashboard(PageCx { state, ctx, headers, who }: PageCx) -> Response {
     let shell = Shell::new(&ctx, &headers, "home-title");
     let app = &state.app;
     let mut tiles = vec![];

@@ -10,7 +10,8 @@ use isms_assets::{Category, CategoryInput, categories};
 use isms_core::FieldError;
 use isms_core::assets::{Disposal, Egress, HandlingRules};
 use isms_webkit::WebState;
-use isms_webkit::context::{Ctx, Who};
+use isms_webkit::context::{Ctx, PageCx, Who};
+use isms_webkit::error::{OrPage, PageResult};
 use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
 
 #[derive(Template)]
@@ -20,14 +21,13 @@ struct ListPage {
     rows: Vec<Category>,
 }
 
-pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
-    let rows = match categories::list(&state.app, &who).await {
-        Ok(r) => r,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    let shell = Shell::new(&ctx, &headers, "categories-title");
-    let r = render(&ListPage { shell, rows });
-    clear_flash(&state, r, &headers)
+pub async fn list(PageCx { state, ctx, headers, who }: PageCx) -> PageResult {
+    Ok({
+        let rows = categories::list(&state.app, &who).await.or_page(&ctx)?;
+        let shell = Shell::new(&ctx, &headers, "categories-title");
+        let r = render(&ListPage { shell, rows });
+        clear_flash(&state, r, &headers)
+    })
 }
 
 #[derive(Template)]
@@ -121,7 +121,7 @@ pub async fn new_form(ctx: Ctx, headers: HeaderMap) -> Response {
     form_page(&ctx, &headers, v, "/assets/categories/new".into(), "category-new-title", vec![], false)
 }
 
-pub async fn create(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, body: axum::body::Bytes) -> Response {
+pub async fn create(PageCx { state, ctx, headers, who }: PageCx, body: axum::body::Bytes) -> Response {
     let (input, errors) = parse_form(&body);
     if !errors.is_empty() {
         return form_page(&ctx, &headers, input, "/assets/categories/new".into(), "category-new-title", errors, false);
@@ -135,16 +135,15 @@ pub async fn create(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap,
     }
 }
 
-pub async fn edit_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
-    let c = match categories::get(&state.app, &who, &id).await {
-        Ok(c) => c,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    let v = CategoryInput { code: c.code, name: c.name, name_ja: c.name_ja, description: c.description, rules: c.rules };
-    form_page(&ctx, &headers, v, format!("/assets/categories/{id}/edit"), "category-edit-title", vec![], true)
+pub async fn edit_form(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> PageResult {
+    Ok({
+        let c = categories::get(&state.app, &who, &id).await.or_page(&ctx)?;
+        let v = CategoryInput { code: c.code, name: c.name, name_ja: c.name_ja, description: c.description, rules: c.rules };
+        form_page(&ctx, &headers, v, format!("/assets/categories/{id}/edit"), "category-edit-title", vec![], true)
+    })
 }
 
-pub async fn update(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
+pub async fn update(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
     let (input, errors) = parse_form(&body);
     let action = format!("/assets/categories/{id}/edit");
     if !errors.is_empty() {

@@ -12,7 +12,8 @@ use isms_assets::conformance::{self, AcceptInput};
 use isms_core::Permission;
 use isms_store::assets::FindingQuery;
 use isms_webkit::WebState;
-use isms_webkit::context::{Ctx, Who};
+use isms_webkit::context::{Ctx, PageCx, Who};
+use isms_webkit::error::{OrPage, PageResult};
 use isms_webkit::list::ListView;
 use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
 use serde::Deserialize;
@@ -61,33 +62,32 @@ struct ListPage {
     rules: Vec<&'static str>,
 }
 
-pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(q): Query<ListQ>) -> Response {
-    let page_no = q.page.unwrap_or(1).max(1);
-    let fq = FindingQuery {
-        status: none_if_empty(q.status()),
-        company_id: none_if_empty(&q.company),
-        rule: none_if_empty(&q.rule),
-        customer_information: match q.customer.as_str() {
-            "yes" => Some(true),
-            "no" => Some(false),
-            _ => None,
-        },
-        offset: (page_no - 1) * PAGE_SIZE,
-        limit: PAGE_SIZE,
-        ..Default::default()
-    };
-    let page = match conformance::list(&state.app, &who, &fq).await {
-        Ok(p) => p,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    let ids: Vec<String> = page.items.iter().filter_map(|f| f.asset_id.clone()).collect();
-    let assets = isms_assets::register::names(&state.app, &ids).await.unwrap_or_default();
-    let look = Lookup::load(&state, &who, ctx.lang.code(), true).await;
-    let rules = isms_core::assets::Rule::ALL.iter().map(|r| r.code()).collect();
-    let shell = Shell::new(&ctx, &headers, "findings-title");
-    let list = q.view(page.total);
-    let r = render(&ListPage { shell, findings: page.items, list, q, look, assets, rules });
-    clear_flash(&state, r, &headers)
+pub async fn list(PageCx { state, ctx, headers, who }: PageCx, Query(q): Query<ListQ>) -> PageResult {
+    Ok({
+        let page_no = q.page.unwrap_or(1).max(1);
+        let fq = FindingQuery {
+            status: none_if_empty(q.status()),
+            company_id: none_if_empty(&q.company),
+            rule: none_if_empty(&q.rule),
+            customer_information: match q.customer.as_str() {
+                "yes" => Some(true),
+                "no" => Some(false),
+                _ => None,
+            },
+            offset: (page_no - 1) * PAGE_SIZE,
+            limit: PAGE_SIZE,
+            ..Default::default()
+        };
+        let page = conformance::list(&state.app, &who, &fq).await.or_page(&ctx)?;
+        let ids: Vec<String> = page.items.iter().filter_map(|f| f.asset_id.clone()).collect();
+        let assets = isms_assets::register::names(&state.app, &ids).await.or_page(&ctx)?;
+        let look = Lookup::load(&state, &who, ctx.lang.code(), true).await;
+        let rules = isms_core::assets::Rule::ALL.iter().map(|r| r.code()).collect();
+        let shell = Shell::new(&ctx, &headers, "findings-title");
+        let list = q.view(page.total);
+        let r = render(&ListPage { shell, findings: page.items, list, q, look, assets, rules });
+        clear_flash(&state, r, &headers)
+    })
 }
 
 impl ListPage {
@@ -135,7 +135,7 @@ async fn show_page(
     render_form(&ShowPage { shell, f, look, asset_name, form, v, can_manage }, invalid)
 }
 
-pub async fn show(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+pub async fn show(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> Response {
     let r = show_page(&state, &ctx, &headers, &who, &id, AcceptInput::default(), vec![]).await;
     clear_flash(&state, r, &headers)
 }
@@ -148,7 +148,7 @@ pub struct AcceptForm {
     expires_on: String,
 }
 
-pub async fn accept(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(f): Form<AcceptForm>) -> Response {
+pub async fn accept(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>, Form(f): Form<AcceptForm>) -> Response {
     let input = AcceptInput { reason: f.reason, expires_on: f.expires_on };
     match conformance::accept(&state.app, &who, &id, input.clone()).await {
         Ok(_) => redirect_with_flash(&state, &format!("/assets/findings/{id}"), "flash-accepted", ctx.is_htmx),
@@ -159,7 +159,7 @@ pub async fn accept(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap,
     }
 }
 
-pub async fn resolve(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+pub async fn resolve(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> Response {
     match conformance::resolve(&state.app, &who, &id).await {
         Ok(_) => redirect_with_flash(&state, &format!("/assets/findings/{id}"), "flash-resolved", ctx.is_htmx),
         Err(e) => match form_errors(e) {

@@ -13,7 +13,8 @@ use isms_kernel::Principal;
 use isms_kernel::history::AuditEntry;
 use isms_store::assets::{AssetQuery, AssetSort, FindingQuery};
 use isms_webkit::WebState;
-use isms_webkit::context::{Ctx, Who, url_encode};
+use isms_webkit::context::{Ctx, PageCx, Who, url_encode};
+use isms_webkit::error::{OrPage, PageResult};
 use isms_webkit::list::ListView;
 use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
 use serde::Deserialize;
@@ -104,18 +105,20 @@ struct ListPartial {
     look: Lookup,
 }
 
-pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(q): Query<ListQ>) -> Response {
-    let result = match register::list(&state.app, &who, &q.to_query(PAGE_SIZE)).await {
-        Ok(r) => r,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    let look = Lookup::load(&state, &who, ctx.lang.code(), false).await.with_people(&state, result.items.iter().map(|a| a.owner_id.clone())).await;
-    let list = q.view(result.total);
-    let shell = Shell::new(&ctx, &headers, "assets-title");
-    let partial = headers.get("hx-target").and_then(|v| v.to_str().ok()) == Some("assets-table");
-    let r =
-        if partial { render(&ListPartial { shell, rows: result.items, list, look }) } else { render(&ListPage { shell, rows: result.items, list, q, look }) };
-    clear_flash(&state, r, &headers)
+pub async fn list(PageCx { state, ctx, headers, who }: PageCx, Query(q): Query<ListQ>) -> PageResult {
+    Ok({
+        let result = register::list(&state.app, &who, &q.to_query(PAGE_SIZE)).await.or_page(&ctx)?;
+        let look = Lookup::load(&state, &who, ctx.lang.code(), false).await.with_people(&state, result.items.iter().map(|a| a.owner_id.clone())).await;
+        let list = q.view(result.total);
+        let shell = Shell::new(&ctx, &headers, "assets-title");
+        let partial = headers.get("hx-target").and_then(|v| v.to_str().ok()) == Some("assets-table");
+        let r = if partial {
+            render(&ListPartial { shell, rows: result.items, list, look })
+        } else {
+            render(&ListPage { shell, rows: result.items, list, q, look })
+        };
+        clear_flash(&state, r, &headers)
+    })
 }
 
 #[derive(Template)]
@@ -136,20 +139,19 @@ impl ShowPage {
     }
 }
 
-pub async fn show(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
-    let a = match register::get(&state.app, &who, &id).await {
-        Ok(a) => a,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    let fq = FindingQuery { asset_id: Some(a.id.clone()), limit: 200, ..Default::default() };
-    let findings = isms_assets::conformance::list(&state.app, &who, &fq).await.map(|p| p.items).unwrap_or_default();
-    let history = isms_kernel::history::record_history(&state.app, "information_asset", &a.id).await.unwrap_or_default();
-    let actors = isms_kernel::history::actor_names(&state.app, &history).await.unwrap_or_default();
-    let look = Lookup::load(&state, &who, ctx.lang.code(), true).await.with_people(&state, [a.owner_id.clone()]).await;
-    let can_review = who.access.can_for(Permission::AssetsManage, a.company_id.parse().ok());
-    let shell = Shell::new(&ctx, &headers, "asset-title").crumb("/assets", "assets-title").titled(a.name.clone());
-    let r = render(&ShowPage { shell, a, look, findings, history, actors, can_review });
-    clear_flash(&state, r, &headers)
+pub async fn show(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> PageResult {
+    Ok({
+        let a = register::get(&state.app, &who, &id).await.or_page(&ctx)?;
+        let fq = FindingQuery { asset_id: Some(a.id.clone()), limit: 200, ..Default::default() };
+        let findings = isms_assets::conformance::list(&state.app, &who, &fq).await.map(|p| p.items).unwrap_or_default();
+        let history = isms_kernel::history::record_history(&state.app, "information_asset", &a.id).await.or_page(&ctx)?;
+        let actors = isms_kernel::history::actor_names(&state.app, &history).await.or_page(&ctx)?;
+        let look = Lookup::load(&state, &who, ctx.lang.code(), true).await.with_people(&state, [a.owner_id.clone()]).await;
+        let can_review = who.access.can_for(Permission::AssetsManage, a.company_id.parse().ok());
+        let shell = Shell::new(&ctx, &headers, "asset-title").crumb("/assets", "assets-title").titled(a.name.clone());
+        let r = render(&ShowPage { shell, a, look, findings, history, actors, can_review });
+        clear_flash(&state, r, &headers)
+    })
 }
 
 #[derive(Template)]
@@ -255,12 +257,12 @@ async fn form_page(
     render_form(&FormPage { shell, form, v, look, action }, invalid)
 }
 
-pub async fn new_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
+pub async fn new_form(PageCx { state, ctx, headers, who }: PageCx) -> Response {
     let v = AssetInput { medium: "electronic".into(), review_months: Some(12), ..Default::default() };
     form_page(&state, &ctx, &headers, &who, v, "/assets/new".into(), "asset-new-title", vec![]).await
 }
 
-pub async fn create(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, body: axum::body::Bytes) -> Response {
+pub async fn create(PageCx { state, ctx, headers, who }: PageCx, body: axum::body::Bytes) -> Response {
     let input = match parse_form(&body) {
         Ok(i) => i,
         Err(e) => return form_page(&state, &ctx, &headers, &who, AssetInput::default(), "/assets/new".into(), "asset-new-title", vec![e]).await,
@@ -274,32 +276,31 @@ pub async fn create(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap,
     }
 }
 
-pub async fn edit_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
-    let a = match register::get(&state.app, &who, &id).await {
-        Ok(a) => a,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    if let Err(e) = who.require_for(Permission::AssetsManage, Some(&a.company_id)) {
-        return isms_webkit::error::page_error(&ctx, e);
-    }
-    let look = Lookup::load(&state, &who, ctx.lang.code(), false).await.with_people(&state, [a.owner_id.clone()]).await;
-    let v = AssetInput {
-        company_id: a.company_id,
-        department_id: a.department_id,
-        category_id: a.category_id,
-        name: a.name,
-        description: a.description,
-        owner_id: Some(look.person_number(&a.owner_id)),
-        medium: a.medium.code().into(),
-        volume: a.volume,
-        review_due: a.review_due,
-        review_months: Some(a.review_months),
-        supports: a.supports,
-    };
-    form_page(&state, &ctx, &headers, &who, v, format!("/assets/{id}/edit"), "asset-edit-title", vec![]).await
+pub async fn edit_form(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> PageResult {
+    Ok({
+        let a = register::get(&state.app, &who, &id).await.or_page(&ctx)?;
+        if let Err(e) = who.require_for(Permission::AssetsManage, Some(&a.company_id)) {
+            return Ok(isms_webkit::error::page_error(&ctx, e));
+        }
+        let look = Lookup::load(&state, &who, ctx.lang.code(), false).await.with_people(&state, [a.owner_id.clone()]).await;
+        let v = AssetInput {
+            company_id: a.company_id,
+            department_id: a.department_id,
+            category_id: a.category_id,
+            name: a.name,
+            description: a.description,
+            owner_id: Some(look.person_number(&a.owner_id)),
+            medium: a.medium.code().into(),
+            volume: a.volume,
+            review_due: a.review_due,
+            review_months: Some(a.review_months),
+            supports: a.supports,
+        };
+        form_page(&state, &ctx, &headers, &who, v, format!("/assets/{id}/edit"), "asset-edit-title", vec![]).await
+    })
 }
 
-pub async fn update(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
+pub async fn update(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
     let input = match parse_form(&body) {
         Ok(i) => i,
         Err(e) => return form_page(&state, &ctx, &headers, &who, AssetInput::default(), format!("/assets/{id}/edit"), "asset-edit-title", vec![e]).await,
@@ -334,15 +335,14 @@ struct ReviewsPage {
 }
 
 /// The signed-in owner's assets whose review is due soon or overdue, each with its button.
-pub async fn my_reviews(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
-    let rows = match register::reviews_due(&state.app, &who, REVIEW_HORIZON_DAYS).await {
-        Ok(r) => r,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    let look = Lookup::load(&state, &who, ctx.lang.code(), false).await;
-    let shell = Shell::new(&ctx, &headers, "reviews-title");
-    let r = render(&ReviewsPage { shell, rows, look, today: isms_core::calendar::today().to_string() });
-    clear_flash(&state, r, &headers)
+pub async fn my_reviews(PageCx { state, ctx, headers, who }: PageCx) -> PageResult {
+    Ok({
+        let rows = register::reviews_due(&state.app, &who, REVIEW_HORIZON_DAYS).await.or_page(&ctx)?;
+        let look = Lookup::load(&state, &who, ctx.lang.code(), false).await;
+        let shell = Shell::new(&ctx, &headers, "reviews-title");
+        let r = render(&ReviewsPage { shell, rows, look, today: isms_core::calendar::today().to_string() });
+        clear_flash(&state, r, &headers)
+    })
 }
 
 pub async fn review(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Path(id): Path<String>) -> Response {

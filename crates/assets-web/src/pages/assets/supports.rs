@@ -11,7 +11,8 @@ use isms_core::Permission;
 use isms_kernel::Principal;
 use isms_store::assets::{FindingQuery, SupportQuery};
 use isms_webkit::WebState;
-use isms_webkit::context::{Ctx, Who};
+use isms_webkit::context::{Ctx, PageCx, Who};
+use isms_webkit::error::{OrPage, PageResult};
 use isms_webkit::list::ListView;
 use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
 use serde::Deserialize;
@@ -47,24 +48,23 @@ struct ListPage {
     look: Lookup,
 }
 
-pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(q): Query<ListQ>) -> Response {
-    let page = q.page.unwrap_or(1).max(1);
-    let sq = SupportQuery {
-        search: none_if_empty(&q.q),
-        company_id: none_if_empty(&q.company),
-        kind: none_if_empty(&q.kind),
-        offset: (page - 1) * PAGE_SIZE,
-        limit: PAGE_SIZE,
-    };
-    let result = match supports::list(&state.app, &who, &sq).await {
-        Ok(r) => r,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    let look = Lookup::load(&state, &who, ctx.lang.code(), false).await;
-    let shell = Shell::new(&ctx, &headers, "supports-title");
-    let list = q.view(result.total);
-    let r = render(&ListPage { shell, rows: result.items, list, q, look });
-    clear_flash(&state, r, &headers)
+pub async fn list(PageCx { state, ctx, headers, who }: PageCx, Query(q): Query<ListQ>) -> PageResult {
+    Ok({
+        let page = q.page.unwrap_or(1).max(1);
+        let sq = SupportQuery {
+            search: none_if_empty(&q.q),
+            company_id: none_if_empty(&q.company),
+            kind: none_if_empty(&q.kind),
+            offset: (page - 1) * PAGE_SIZE,
+            limit: PAGE_SIZE,
+        };
+        let result = supports::list(&state.app, &who, &sq).await.or_page(&ctx)?;
+        let look = Lookup::load(&state, &who, ctx.lang.code(), false).await;
+        let shell = Shell::new(&ctx, &headers, "supports-title");
+        let list = q.view(result.total);
+        let r = render(&ListPage { shell, rows: result.items, list, q, look });
+        clear_flash(&state, r, &headers)
+    })
 }
 
 #[derive(Template)]
@@ -78,19 +78,18 @@ struct ShowPage {
     can_manage: bool,
 }
 
-pub async fn show(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
-    let s = match supports::get(&state.app, &who, &id).await {
-        Ok(s) => s,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    let held = isms_assets::register::held_by(&state.app, &who, &s.id).await.unwrap_or_default();
-    let fq = FindingQuery { support_id: Some(s.id.clone()), limit: 200, ..Default::default() };
-    let findings = isms_assets::conformance::list(&state.app, &who, &fq).await.map(|p| p.items).unwrap_or_default();
-    let look = Lookup::load(&state, &who, ctx.lang.code(), false).await.with_people(&state, [s.owner_id.clone()]).await;
-    let can_manage = who.access.can_for(Permission::AssetsManage, s.company_id.parse().ok());
-    let shell = Shell::new(&ctx, &headers, "support-title").crumb("/assets/supports", "supports-title").titled(s.name.clone());
-    let r = render(&ShowPage { shell, s, look, held, findings, can_manage });
-    clear_flash(&state, r, &headers)
+pub async fn show(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> PageResult {
+    Ok({
+        let s = supports::get(&state.app, &who, &id).await.or_page(&ctx)?;
+        let held = isms_assets::register::held_by(&state.app, &who, &s.id).await.or_page(&ctx)?;
+        let fq = FindingQuery { support_id: Some(s.id.clone()), limit: 200, ..Default::default() };
+        let findings = isms_assets::conformance::list(&state.app, &who, &fq).await.map(|p| p.items).unwrap_or_default();
+        let look = Lookup::load(&state, &who, ctx.lang.code(), false).await.with_people(&state, [s.owner_id.clone()]).await;
+        let can_manage = who.access.can_for(Permission::AssetsManage, s.company_id.parse().ok());
+        let shell = Shell::new(&ctx, &headers, "support-title").crumb("/assets/supports", "supports-title").titled(s.name.clone());
+        let r = render(&ShowPage { shell, s, look, held, findings, can_manage });
+        clear_flash(&state, r, &headers)
+    })
 }
 
 #[derive(Template)]
@@ -151,7 +150,7 @@ async fn form_page(
     render_form(&FormPage { shell, form, v, look, action }, invalid)
 }
 
-pub async fn new_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
+pub async fn new_form(PageCx { state, ctx, headers, who }: PageCx) -> Response {
     let v = SupportInput { kind: "system".into(), ..Default::default() };
     form_page(&state, &ctx, &headers, &who, v, "/assets/supports/new".into(), "support-new-title", vec![]).await
 }
@@ -163,7 +162,7 @@ async fn owner_ref(state: &WebState, v: &mut SupportInput) -> Result<(), isms_ke
     Ok(())
 }
 
-pub async fn create(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, body: axum::body::Bytes) -> Response {
+pub async fn create(PageCx { state, ctx, headers, who }: PageCx, body: axum::body::Bytes) -> Response {
     let typed = parse_form(&body);
     let mut input = typed.clone();
     let r = match owner_ref(&state, &mut input).await {
@@ -179,37 +178,36 @@ pub async fn create(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap,
     }
 }
 
-pub async fn edit_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
-    let s = match supports::get(&state.app, &who, &id).await {
-        Ok(s) => s,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    if let Err(e) = who.require_for(Permission::AssetsManage, Some(&s.company_id)) {
-        return isms_webkit::error::page_error(&ctx, e);
-    }
-    let look = Lookup::load(&state, &who, ctx.lang.code(), false).await.with_people(&state, [s.owner_id.clone()]).await;
-    let v = SupportInput {
-        owner_id: Some(look.person_number(&s.owner_id)),
-        company_id: s.company_id,
-        kind: s.kind.code().into(),
-        name: s.name,
-        description: s.description,
-        location: s.location,
-        internet_exposed: s.internet_exposed,
-        mfa: s.mfa,
-        access_logging: s.access_logging,
-        encrypted_at_rest: s.encrypted_at_rest,
-        encrypted_in_transit: s.encrypted_in_transit,
-        endpoint_protection: s.endpoint_protection,
-        patched_on: s.patched_on,
-        zero_trust: s.zero_trust,
-        locked: s.locked,
-        approved_categories: s.approved_categories,
-    };
-    form_page(&state, &ctx, &headers, &who, v, format!("/assets/supports/{id}/edit"), "support-edit-title", vec![]).await
+pub async fn edit_form(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> PageResult {
+    Ok({
+        let s = supports::get(&state.app, &who, &id).await.or_page(&ctx)?;
+        if let Err(e) = who.require_for(Permission::AssetsManage, Some(&s.company_id)) {
+            return Ok(isms_webkit::error::page_error(&ctx, e));
+        }
+        let look = Lookup::load(&state, &who, ctx.lang.code(), false).await.with_people(&state, [s.owner_id.clone()]).await;
+        let v = SupportInput {
+            owner_id: Some(look.person_number(&s.owner_id)),
+            company_id: s.company_id,
+            kind: s.kind.code().into(),
+            name: s.name,
+            description: s.description,
+            location: s.location,
+            internet_exposed: s.internet_exposed,
+            mfa: s.mfa,
+            access_logging: s.access_logging,
+            encrypted_at_rest: s.encrypted_at_rest,
+            encrypted_in_transit: s.encrypted_in_transit,
+            endpoint_protection: s.endpoint_protection,
+            patched_on: s.patched_on,
+            zero_trust: s.zero_trust,
+            locked: s.locked,
+            approved_categories: s.approved_categories,
+        };
+        form_page(&state, &ctx, &headers, &who, v, format!("/assets/supports/{id}/edit"), "support-edit-title", vec![]).await
+    })
 }
 
-pub async fn update(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
+pub async fn update(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
     let typed = parse_form(&body);
     let mut input = typed.clone();
     let r = match owner_ref(&state, &mut input).await {

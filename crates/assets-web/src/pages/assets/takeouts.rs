@@ -4,13 +4,14 @@
 use super::Lookup;
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use isms_assets::takeouts::{self, CHANNELS, DecisionInput, Takeout, TakeoutInput};
 use isms_kernel::Principal;
 use isms_webkit::WebState;
-use isms_webkit::context::{Ctx, Who};
+use isms_webkit::context::{Ctx, PageCx};
+use isms_webkit::error::{OrPage, PageResult};
 use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
 use serde::Deserialize;
 
@@ -30,16 +31,15 @@ struct ListPage {
     show_tabs: bool,
 }
 
-pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(q): Query<ListQ>) -> Response {
-    let rows = match takeouts::list(&state.app, &who, Some(&q.status), 500).await {
-        Ok(r) => r,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    let look = Lookup::load(&state, &who, ctx.lang.code(), false).await;
-    let show_tabs = who.access.can(isms_core::Permission::AssetsRead);
-    let shell = Shell::new(&ctx, &headers, "takeouts-title");
-    let r = render(&ListPage { shell, rows, q, look, show_tabs });
-    clear_flash(&state, r, &headers)
+pub async fn list(PageCx { state, ctx, headers, who }: PageCx, Query(q): Query<ListQ>) -> PageResult {
+    Ok({
+        let rows = takeouts::list(&state.app, &who, Some(&q.status), 500).await.or_page(&ctx)?;
+        let look = Lookup::load(&state, &who, ctx.lang.code(), false).await;
+        let show_tabs = who.access.can(isms_core::Permission::AssetsRead);
+        let shell = Shell::new(&ctx, &headers, "takeouts-title");
+        let r = render(&ListPage { shell, rows, q, look, show_tabs });
+        clear_flash(&state, r, &headers)
+    })
 }
 
 #[derive(Template)]
@@ -60,7 +60,7 @@ async fn form_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Princ
     render_form(&FormPage { shell, form, v, look, channels: CHANNELS.to_vec() }, invalid)
 }
 
-pub async fn new_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
+pub async fn new_form(PageCx { state, ctx, headers, who }: PageCx) -> Response {
     let v = TakeoutInput { medium: "device".into(), ..Default::default() };
     form_page(&state, &ctx, &headers, &who, v, vec![]).await
 }
@@ -81,7 +81,7 @@ pub struct TakeoutForm {
     return_by: String,
 }
 
-pub async fn create(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Form(f): Form<TakeoutForm>) -> Response {
+pub async fn create(PageCx { state, ctx, headers, who }: PageCx, Form(f): Form<TakeoutForm>) -> Response {
     let input = TakeoutInput {
         category_id: f.category_id,
         asset_id: None,
@@ -129,7 +129,7 @@ async fn show_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Princ
     render_form(&ShowPage { shell, t, look, requester, can_decide, can_close, form }, invalid)
 }
 
-pub async fn show(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+pub async fn show(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> Response {
     let r = show_page(&state, &ctx, &headers, &who, &id, vec![]).await;
     clear_flash(&state, r, &headers)
 }
@@ -142,7 +142,7 @@ pub struct DecideForm {
     note: String,
 }
 
-pub async fn decide(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(f): Form<DecideForm>) -> Response {
+pub async fn decide(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>, Form(f): Form<DecideForm>) -> Response {
     let input = DecisionInput { approve: f.decision == "approve", note: f.note };
     match takeouts::decide(&state.app, &who, &id, input).await {
         Ok(t) => redirect_with_flash(&state, &format!("/takeouts/{}", t.id), "flash-saved", ctx.is_htmx),
@@ -153,7 +153,7 @@ pub async fn decide(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap,
     }
 }
 
-pub async fn close(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+pub async fn close(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> Response {
     match takeouts::close(&state.app, &who, &id).await {
         Ok(t) => redirect_with_flash(&state, &format!("/takeouts/{}", t.id), "flash-saved", ctx.is_htmx),
         Err(e) => match form_errors(e) {

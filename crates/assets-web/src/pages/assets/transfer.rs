@@ -11,7 +11,8 @@ use isms_assets::transfer::{self, COLUMNS, HOLDER_SEPARATOR, Preview};
 use isms_kernel::AppError;
 use isms_org::people::{ImportError, ImportFailure, ImportSummary};
 use isms_webkit::WebState;
-use isms_webkit::context::{Ctx, Who};
+use isms_webkit::context::{Ctx, PageCx, Who};
+use isms_webkit::error::{OrPage, PageResult};
 use isms_webkit::shell::{Shell, render};
 
 /// The most rows one export holds; the filter narrows a larger register.
@@ -50,22 +51,21 @@ pub async fn export_csv(State(state): State<WebState>, ctx: Ctx, Who(who): Who, 
     }
 }
 
-pub async fn export_xlsx(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<ListQ>) -> Response {
-    let rows = match rows(&state, &ctx, &who, &q).await {
-        Ok(r) => r,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    match isms_kernel::sheet::xlsx("assets", &rows) {
-        Ok(body) => (
-            [
-                (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-                (header::CONTENT_DISPOSITION, "attachment; filename=\"assets.xlsx\""),
-            ],
-            body,
-        )
-            .into_response(),
-        Err(e) => isms_webkit::error::page_error(&ctx, AppError::internal(format!("xlsx: {e}"))),
-    }
+pub async fn export_xlsx(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<ListQ>) -> PageResult {
+    Ok({
+        let rows = rows(&state, &ctx, &who, &q).await.or_page(&ctx)?;
+        match isms_kernel::sheet::xlsx("assets", &rows) {
+            Ok(body) => (
+                [
+                    (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                    (header::CONTENT_DISPOSITION, "attachment; filename=\"assets.xlsx\""),
+                ],
+                body,
+            )
+                .into_response(),
+            Err(e) => isms_webkit::error::page_error(&ctx, AppError::internal(format!("xlsx: {e}"))),
+        }
+    })
 }
 
 #[derive(askama::Template)]
@@ -111,7 +111,7 @@ fn refused(shell: Shell, failure: ImportFailure, ctx: &Ctx) -> Response {
 
 /// Takes the uploaded file (multipart field `file`), checks it, keeps it and answers with
 /// the preview and a button to commit, or with every problem and nothing kept.
-pub async fn import(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, mut mp: Multipart) -> Response {
+pub async fn import(PageCx { state, ctx, headers, who }: PageCx, mut mp: Multipart) -> Response {
     let shell = Shell::new(&ctx, &headers, "assets-import-title");
     let mut upload = None;
     while let Ok(Some(field)) = mp.next_field().await {
@@ -135,7 +135,7 @@ pub async fn import(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap,
     }
 }
 
-pub async fn commit(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+pub async fn commit(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> Response {
     let shell = Shell::new(&ctx, &headers, "assets-import-title");
     match transfer::commit_staged(&state.app, &who, &id).await {
         Ok(summary) => render(&ImportResult { summary: Some(summary), ..ImportResult::new(shell) }),

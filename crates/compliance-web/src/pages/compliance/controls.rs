@@ -13,7 +13,8 @@ use isms_core::Permission;
 use isms_core::compliance::ControlStatus;
 use isms_kernel::Principal;
 use isms_webkit::WebState;
-use isms_webkit::context::{Ctx, Who};
+use isms_webkit::context::{Ctx, PageCx, Who};
+use isms_webkit::error::{OrPage, PageResult};
 use isms_webkit::list::{ListView, PAGE_SIZE, PageQ, offset_of};
 use isms_webkit::lookup::Lookup;
 use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
@@ -42,25 +43,24 @@ pub async fn list(
     Who(who): Who,
     Query(mut q): Query<ControlQuery>,
     Query(p): Query<PageQ>,
-) -> Response {
-    q.limit = PAGE_SIZE;
-    q.offset = offset_of(p.page, PAGE_SIZE);
-    let result = match controls::list(&state.app, &who, &q).await {
-        Ok(r) => r,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    let look = Lookup::load(&state, &who, ctx.lang.code()).await.with_people(&state, result.items.iter().map(|c| c.owner_id.clone())).await;
-    let list = ListView::new("/controls")
-        .filter("search", q.search.as_deref().unwrap_or(""))
-        .filter("status", q.status.as_deref().unwrap_or(""))
-        .filter("company_id", q.company_id.as_deref().unwrap_or(""))
-        .filter("requirement_id", q.requirement_id.as_deref().unwrap_or(""))
-        .filter("review", q.review.as_deref().unwrap_or(""))
-        .sorted(q.sort.as_deref().unwrap_or(""), q.dir.as_deref().unwrap_or(""), "code")
-        .paged(p.page, result.total, PAGE_SIZE);
-    let shell = Shell::new(&ctx, &headers, "controls-title").crumb("/frameworks", "frameworks-title");
-    let r = render(&ListPage { shell, rows: result.items, list, q, look, statuses: statuses(), can_create: who.access.can(Permission::ComplianceManage) });
-    clear_flash(&state, r, &headers)
+) -> PageResult {
+    Ok({
+        q.limit = PAGE_SIZE;
+        q.offset = offset_of(p.page, PAGE_SIZE);
+        let result = controls::list(&state.app, &who, &q).await.or_page(&ctx)?;
+        let look = Lookup::load(&state, &who, ctx.lang.code()).await.with_people(&state, result.items.iter().map(|c| c.owner_id.clone())).await;
+        let list = ListView::new("/controls")
+            .filter("search", q.search.as_deref().unwrap_or(""))
+            .filter("status", q.status.as_deref().unwrap_or(""))
+            .filter("company_id", q.company_id.as_deref().unwrap_or(""))
+            .filter("requirement_id", q.requirement_id.as_deref().unwrap_or(""))
+            .filter("review", q.review.as_deref().unwrap_or(""))
+            .sorted(q.sort.as_deref().unwrap_or(""), q.dir.as_deref().unwrap_or(""), "code")
+            .paged(p.page, result.total, PAGE_SIZE);
+        let shell = Shell::new(&ctx, &headers, "controls-title").crumb("/frameworks", "frameworks-title");
+        let r = render(&ListPage { shell, rows: result.items, list, q, look, statuses: statuses(), can_create: who.access.can(Permission::ComplianceManage) });
+        clear_flash(&state, r, &headers)
+    })
 }
 
 async fn export_rows(state: &WebState, ctx: &Ctx, who: &Principal, q: &ControlQuery) -> isms_kernel::Result<Vec<Vec<String>>> {
@@ -148,7 +148,7 @@ async fn show_page(
     render_form(&ShowPage { shell, d, look, form, link }, invalid)
 }
 
-pub async fn show(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+pub async fn show(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> Response {
     let r = show_page(&state, &ctx, &headers, &who, &id, LinkInput::default(), vec![]).await;
     clear_flash(&state, r, &headers)
 }
@@ -159,7 +159,7 @@ pub struct NoteForm {
     note: String,
 }
 
-pub async fn reviewed(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(f): Form<NoteForm>) -> Response {
+pub async fn reviewed(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>, Form(f): Form<NoteForm>) -> Response {
     match controls::reviewed(&state.app, &who, &id, &f.note).await {
         Ok(_) => redirect_with_flash(&state, &format!("/controls/{id}"), "flash-reviewed", ctx.is_htmx),
         Err(e) => match form_errors(e) {
@@ -170,26 +170,25 @@ pub async fn reviewed(State(state): State<WebState>, ctx: Ctx, headers: HeaderMa
 }
 
 /// Evidence from the control page: a file (multipart) or a link.
-pub async fn add_evidence(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, mp: Multipart) -> Response {
-    let (file, fields) = match super::upload(mp).await {
-        Ok(x) => x,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    let get = |k: &str| super::field(&fields, k).unwrap_or("").to_owned();
-    let on = Some(get("evidence_on")).filter(|s| !s.trim().is_empty());
-    let link = LinkInput { title: get("title"), url: get("url"), evidence_on: on.clone() };
-    let r = match file {
-        Some((name, bytes)) => controls::add_file(&state.app, &who, &id, &name, bytes, &link.title, &on).await.map(|_| ()),
-        None if !link.url.trim().is_empty() => controls::add_link(&state.app, &who, &id, link.clone()).await.map(|_| ()),
-        None => Err(isms_kernel::AppError::coded("file", "evidence-missing", "choose a file or give an address")),
-    };
-    match r {
-        Ok(()) => redirect_with_flash(&state, &format!("/controls/{id}"), "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => show_page(&state, &ctx, &headers, &who, &id, link, errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
-    }
+pub async fn add_evidence(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>, mp: Multipart) -> PageResult {
+    Ok({
+        let (file, fields) = super::upload(mp).await.or_page(&ctx)?;
+        let get = |k: &str| super::field(&fields, k).unwrap_or("").to_owned();
+        let on = Some(get("evidence_on")).filter(|s| !s.trim().is_empty());
+        let link = LinkInput { title: get("title"), url: get("url"), evidence_on: on.clone() };
+        let r = match file {
+            Some((name, bytes)) => controls::add_file(&state.app, &who, &id, &name, bytes, &link.title, &on).await.map(|_| ()),
+            None if !link.url.trim().is_empty() => controls::add_link(&state.app, &who, &id, link.clone()).await.map(|_| ()),
+            None => Err(isms_kernel::AppError::coded("file", "evidence-missing", "choose a file or give an address")),
+        };
+        match r {
+            Ok(()) => redirect_with_flash(&state, &format!("/controls/{id}"), "flash-saved", ctx.is_htmx),
+            Err(e) => match form_errors(e) {
+                Ok(errs) => show_page(&state, &ctx, &headers, &who, &id, link, errs).await,
+                Err(e) => isms_webkit::error::page_error(&ctx, e),
+            },
+        }
+    })
 }
 
 pub async fn remove_evidence(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Path((id, eid)): Path<(String, String)>) -> Response {
@@ -276,12 +275,12 @@ pub struct NewQ {
     requirement_id: Option<String>,
 }
 
-pub async fn new_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(q): Query<NewQ>) -> Response {
+pub async fn new_form(PageCx { state, ctx, headers, who }: PageCx, Query(q): Query<NewQ>) -> Response {
     let v = ControlInput { status: "planned".into(), requirement_ids: q.requirement_id.into_iter().collect(), ..Default::default() };
     form_page(&state, &ctx, &headers, &who, v, "/controls/new".into(), "control-new-title", vec![]).await
 }
 
-pub async fn create(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, body: axum::body::Bytes) -> Response {
+pub async fn create(PageCx { state, ctx, headers, who }: PageCx, body: axum::body::Bytes) -> Response {
     let input = match parse_form(&body) {
         Ok(i) => i,
         Err(e) => return form_page(&state, &ctx, &headers, &who, ControlInput::default(), "/controls/new".into(), "control-new-title", vec![e]).await,
@@ -295,7 +294,7 @@ pub async fn create(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap,
     }
 }
 
-pub async fn edit_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+pub async fn edit_form(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> Response {
     let c = match controls::get(&state.app, &who, &id).await {
         Ok(d) if d.can_manage => d.control,
         Ok(_) => return isms_webkit::error::page_error(&ctx, isms_kernel::AppError::Forbidden),
@@ -320,7 +319,7 @@ pub async fn edit_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderM
     form_page(&state, &ctx, &headers, &who, v, format!("/controls/{id}/edit"), "control-edit-title", vec![]).await
 }
 
-pub async fn update(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
+pub async fn update(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
     let action = format!("/controls/{id}/edit");
     let input = match parse_form(&body) {
         Ok(i) => i,

@@ -15,7 +15,8 @@ use isms_compliance::frameworks::{self, FrameworkDetail, FrameworkInput, ImportT
 use isms_core::Permission;
 use isms_org::people::ImportError;
 use isms_webkit::WebState;
-use isms_webkit::context::{Ctx, Who};
+use isms_webkit::context::{Ctx, PageCx, Who};
+use isms_webkit::error::{OrPage, PageResult};
 use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
 
 #[derive(Template)]
@@ -48,12 +49,12 @@ async fn list_page(
     render_form(&ListPage { shell, rows, manage: who.access.can(Permission::FrameworksManage), form, v, errors: import_errors }, invalid)
 }
 
-pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
+pub async fn list(PageCx { state, ctx, headers, who }: PageCx) -> Response {
     let r = list_page(&state, &ctx, &headers, &who, FrameworkInput::default(), vec![], vec![]).await;
     clear_flash(&state, r, &headers)
 }
 
-pub async fn create(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Form(v): Form<FrameworkInput>) -> Response {
+pub async fn create(PageCx { state, ctx, headers, who }: PageCx, Form(v): Form<FrameworkInput>) -> Response {
     match frameworks::create(&state.app, &who, v.clone()).await {
         Ok(f) => redirect_with_flash(&state, &format!("/frameworks/{}", f.id), "flash-saved", ctx.is_htmx),
         Err(e) => match form_errors(e) {
@@ -95,38 +96,37 @@ fn import_failure(f: isms_org::people::ImportFailure) -> Result<Vec<ImportError>
     }
 }
 
-pub async fn import(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, mp: Multipart) -> Response {
-    let (file, fields) = match upload(mp).await {
-        Ok(x) => x,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    let Some((name, bytes)) = file else {
-        return list_page(
-            &state,
-            &ctx,
-            &headers,
-            &who,
-            FrameworkInput::default(),
-            vec![],
-            vec![ImportError::from_field(0, isms_core::FieldError::coded("file", "required", "is required"))],
-        )
-        .await;
-    };
-    let target = ImportTarget { code: field(&fields, "code").map(str::to_owned), name: field(&fields, "name").map(str::to_owned) };
-    let mapping = field(&fields, "what") == Some("mappings");
-    let r = if mapping {
-        frameworks::import_mappings(&state.app, &who, &name, &bytes).await.map(|_| None)
-    } else {
-        frameworks::import(&state.app, &who, &name, &bytes, &target).await.map(|o| Some(o.framework_id))
-    };
-    match r {
-        Ok(Some(id)) => redirect_with_flash(&state, &format!("/frameworks/{id}"), "flash-imported", ctx.is_htmx),
-        Ok(None) => redirect_with_flash(&state, "/frameworks", "flash-imported", ctx.is_htmx),
-        Err(f) => match import_failure(f) {
-            Ok(rows) => list_page(&state, &ctx, &headers, &who, FrameworkInput::default(), vec![], rows).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
-    }
+pub async fn import(PageCx { state, ctx, headers, who }: PageCx, mp: Multipart) -> PageResult {
+    Ok({
+        let (file, fields) = upload(mp).await.or_page(&ctx)?;
+        let Some((name, bytes)) = file else {
+            return Ok(list_page(
+                &state,
+                &ctx,
+                &headers,
+                &who,
+                FrameworkInput::default(),
+                vec![],
+                vec![ImportError::from_field(0, isms_core::FieldError::coded("file", "required", "is required"))],
+            )
+            .await);
+        };
+        let target = ImportTarget { code: field(&fields, "code").map(str::to_owned), name: field(&fields, "name").map(str::to_owned) };
+        let mapping = field(&fields, "what") == Some("mappings");
+        let r = if mapping {
+            frameworks::import_mappings(&state.app, &who, &name, &bytes).await.map(|_| None)
+        } else {
+            frameworks::import(&state.app, &who, &name, &bytes, &target).await.map(|o| Some(o.framework_id))
+        };
+        match r {
+            Ok(Some(id)) => redirect_with_flash(&state, &format!("/frameworks/{id}"), "flash-imported", ctx.is_htmx),
+            Ok(None) => redirect_with_flash(&state, "/frameworks", "flash-imported", ctx.is_htmx),
+            Err(f) => match import_failure(f) {
+                Ok(rows) => list_page(&state, &ctx, &headers, &who, FrameworkInput::default(), vec![], rows).await,
+                Err(e) => isms_webkit::error::page_error(&ctx, e),
+            },
+        }
+    })
 }
 
 #[derive(Template)]
@@ -164,7 +164,7 @@ async fn show_page(
     render_form(&ShowPage { shell, d, manage: who.access.can(Permission::FrameworksManage), form, v }, invalid)
 }
 
-pub async fn show(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+pub async fn show(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> Response {
     let r = show_page(&state, &ctx, &headers, &who, &id, RequirementInput::default(), vec![]).await;
     clear_flash(&state, r, &headers)
 }
@@ -204,15 +204,14 @@ pub async fn export_csv(State(state): State<WebState>, ctx: Ctx, Who(who): Who, 
     }
 }
 
-pub async fn export_xlsx(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Path(id): Path<String>) -> Response {
-    let d = match frameworks::get(&state.app, &who, &id).await {
-        Ok(d) => d,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    match isms_kernel::sheet::xlsx("requirements", &requirement_rows(&d)) {
-        Ok(body) => isms_webkit::download::file(&format!("{}.xlsx", d.framework.code), isms_kernel::sheet::CONTENT_TYPE, body),
-        Err(e) => isms_webkit::error::page_error(&ctx, isms_kernel::AppError::internal(e.to_string())),
-    }
+pub async fn export_xlsx(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Path(id): Path<String>) -> PageResult {
+    Ok({
+        let d = frameworks::get(&state.app, &who, &id).await.or_page(&ctx)?;
+        match isms_kernel::sheet::xlsx("requirements", &requirement_rows(&d)) {
+            Ok(body) => isms_webkit::download::file(&format!("{}.xlsx", d.framework.code), isms_kernel::sheet::CONTENT_TYPE, body),
+            Err(e) => isms_webkit::error::page_error(&ctx, isms_kernel::AppError::internal(e.to_string())),
+        }
+    })
 }
 
 #[derive(Template)]
@@ -225,16 +224,15 @@ struct RequirementPage {
     shape: bool,
 }
 
-pub async fn requirement(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
-    let d = match frameworks::requirement_detail(&state.app, &who, &id).await {
-        Ok(d) => d,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    let shell = Shell::new(&ctx, &headers, "requirement-title")
-        .crumb("/frameworks", "frameworks-title")
-        .crumb_text(&format!("/frameworks/{}", d.framework.id), &d.framework.name)
-        .titled(format!("{} {}", d.requirement.reference, d.requirement.title_in(ctx.lang.code())));
-    render(&RequirementPage { shell, d, manage: who.access.can(Permission::ComplianceManage), shape: who.access.can(Permission::FrameworksManage) })
+pub async fn requirement(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> PageResult {
+    Ok({
+        let d = frameworks::requirement_detail(&state.app, &who, &id).await.or_page(&ctx)?;
+        let shell = Shell::new(&ctx, &headers, "requirement-title")
+            .crumb("/frameworks", "frameworks-title")
+            .crumb_text(&format!("/frameworks/{}", d.framework.id), &d.framework.name)
+            .titled(format!("{} {}", d.requirement.reference, d.requirement.title_in(ctx.lang.code())));
+        render(&RequirementPage { shell, d, manage: who.access.can(Permission::ComplianceManage), shape: who.access.can(Permission::FrameworksManage) })
+    })
 }
 
 pub async fn delete_requirement(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Path(id): Path<String>) -> Response {

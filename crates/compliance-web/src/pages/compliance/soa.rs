@@ -6,7 +6,6 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use isms_compliance::soa::{self, Decision, Labels, Statement};
 use isms_compliance::{Framework, Scope, frameworks};
@@ -14,7 +13,8 @@ use isms_core::compliance::{Compliance, ControlStatus, Tally};
 use isms_kernel::Principal;
 use isms_org::org::Company;
 use isms_webkit::WebState;
-use isms_webkit::context::{Ctx, Who};
+use isms_webkit::context::{Ctx, PageCx, Who};
+use isms_webkit::error::{OrPage, PageResult};
 use isms_webkit::shell::{Shell, clear_flash, redirect_with_flash, render};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -86,27 +86,26 @@ async fn load(state: &WebState, who: &Principal, q: &SoaQ) -> isms_kernel::Resul
     Ok((s, frameworks, companies))
 }
 
-pub async fn page(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Query(q): Query<SoaQ>) -> Response {
-    let (s, frameworks, companies) = match load(&state, &who, &q).await {
-        Ok(x) => x,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    let query = format!("framework={}&scope={}", s.framework.code, s.scope);
-    let shell = Shell::new(&ctx, &headers, "soa-title").crumb("/frameworks", "frameworks-title").titled(format!(
-        "{} — {}",
-        ctx.i18n.get(ctx.lang, "soa-title"),
-        s.framework.name
-    ));
-    let r = render(&SoaPage {
-        shell,
-        s,
-        frameworks,
-        companies,
-        gaps_only: q.view.as_deref() == Some("gaps"),
-        query,
-        group_ok: who.access.can_for(isms_core::Permission::ComplianceRead, None),
-    });
-    clear_flash(&state, r, &headers)
+pub async fn page(PageCx { state, ctx, headers, who }: PageCx, Query(q): Query<SoaQ>) -> PageResult {
+    Ok({
+        let (s, frameworks, companies) = load(&state, &who, &q).await.or_page(&ctx)?;
+        let query = format!("framework={}&scope={}", s.framework.code, s.scope);
+        let shell = Shell::new(&ctx, &headers, "soa-title").crumb("/frameworks", "frameworks-title").titled(format!(
+            "{} — {}",
+            ctx.i18n.get(ctx.lang, "soa-title"),
+            s.framework.name
+        ));
+        let r = render(&SoaPage {
+            shell,
+            s,
+            frameworks,
+            companies,
+            gaps_only: q.view.as_deref() == Some("gaps"),
+            query,
+            group_ok: who.access.can_for(isms_core::Permission::ComplianceRead, None),
+        });
+        clear_flash(&state, r, &headers)
+    })
 }
 
 #[derive(Deserialize)]
@@ -119,19 +118,18 @@ pub struct DecideForm {
     justification: String,
 }
 
-pub async fn decide(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Form(f): Form<DecideForm>) -> Response {
-    let scope = match Scope::parse(&f.scope) {
-        Ok(s) => s,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    let d = Decision { applicable: f.applicable == "yes", justification: f.justification };
-    match soa::decide(&state.app, &who, &f.framework, &scope, &f.requirement_id, d).await {
-        Ok(()) => {
-            redirect_with_flash(&state, &format!("/soa?framework={}&scope={}#r-{}", f.framework, scope.key(), f.requirement_id), "flash-saved", ctx.is_htmx)
+pub async fn decide(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Form(f): Form<DecideForm>) -> PageResult {
+    Ok({
+        let scope = Scope::parse(&f.scope).or_page(&ctx)?;
+        let d = Decision { applicable: f.applicable == "yes", justification: f.justification };
+        match soa::decide(&state.app, &who, &f.framework, &scope, &f.requirement_id, d).await {
+            Ok(()) => {
+                redirect_with_flash(&state, &format!("/soa?framework={}&scope={}#r-{}", f.framework, scope.key(), f.requirement_id), "flash-saved", ctx.is_htmx)
+            }
+            Err(isms_kernel::AppError::Invalid(errs)) => isms_webkit::shell::refusal(&ctx, &errs),
+            Err(e) => isms_webkit::error::page_error(&ctx, e),
         }
-        Err(isms_kernel::AppError::Invalid(errs)) => isms_webkit::shell::refusal(&ctx, &errs),
-        Err(e) => isms_webkit::error::page_error(&ctx, e),
-    }
+    })
 }
 
 /// The words of an export in the reader's language.

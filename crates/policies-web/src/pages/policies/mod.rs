@@ -19,7 +19,8 @@ use isms_policies::documents::{self, DocQuery, DocumentDetail, DocumentInput};
 use isms_policies::reading::{self, Progress, ReviewInput};
 use isms_policies::{Document, Version};
 use isms_webkit::WebState;
-use isms_webkit::context::{Ctx, Who};
+use isms_webkit::context::{Ctx, PageCx, Who};
+use isms_webkit::error::{OrPage, PageResult};
 use isms_webkit::list::{ListView, PAGE_SIZE, PageQ, offset_of};
 use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, refusal, render, render_form};
 use serde::Deserialize;
@@ -48,35 +49,34 @@ pub async fn list(
     Who(who): Who,
     Query(mut q): Query<DocQuery>,
     Query(p): Query<PageQ>,
-) -> Response {
-    q.limit = PAGE_SIZE;
-    q.offset = offset_of(p.page, PAGE_SIZE);
-    let result = match documents::list(&state.app, &who, &q).await {
-        Ok(r) => r,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    let to_read = reading::to_acknowledge(&state.app, &who).await.unwrap_or_default().into_iter().map(|d| d.id).collect();
-    let look = Lookup::load(&state, &who, ctx.lang.code(), false).await;
-    let shell = Shell::new(&ctx, &headers, "policies-title");
-    let list = ListView::new("/policies")
-        .filter("search", q.search.as_deref().unwrap_or(""))
-        .filter("kind", q.kind.as_deref().unwrap_or(""))
-        .filter("company_id", q.company_id.as_deref().unwrap_or(""))
-        .filter("status", q.status.as_deref().unwrap_or(""))
-        .sorted(q.sort.as_deref().unwrap_or(""), q.dir.as_deref().unwrap_or(""), "code")
-        .paged(p.page, result.total, PAGE_SIZE);
-    let r = render(&ListPage {
-        shell,
-        rows: result.items,
-        list,
-        q,
-        look,
-        kinds: KINDS.to_vec(),
-        can_create: who.access.can(Permission::PoliciesManage),
-        reads: who.access.can(Permission::PoliciesRead),
-        to_read,
-    });
-    clear_flash(&state, r, &headers)
+) -> PageResult {
+    Ok({
+        q.limit = PAGE_SIZE;
+        q.offset = offset_of(p.page, PAGE_SIZE);
+        let result = documents::list(&state.app, &who, &q).await.or_page(&ctx)?;
+        let to_read = reading::to_acknowledge(&state.app, &who).await.or_page(&ctx)?.into_iter().map(|d| d.id).collect();
+        let look = Lookup::load(&state, &who, ctx.lang.code(), false).await;
+        let shell = Shell::new(&ctx, &headers, "policies-title");
+        let list = ListView::new("/policies")
+            .filter("search", q.search.as_deref().unwrap_or(""))
+            .filter("kind", q.kind.as_deref().unwrap_or(""))
+            .filter("company_id", q.company_id.as_deref().unwrap_or(""))
+            .filter("status", q.status.as_deref().unwrap_or(""))
+            .sorted(q.sort.as_deref().unwrap_or(""), q.dir.as_deref().unwrap_or(""), "code")
+            .paged(p.page, result.total, PAGE_SIZE);
+        let r = render(&ListPage {
+            shell,
+            rows: result.items,
+            list,
+            q,
+            look,
+            kinds: KINDS.to_vec(),
+            can_create: who.access.can(Permission::PoliciesManage),
+            reads: who.access.can(Permission::PoliciesRead),
+            to_read,
+        });
+        clear_flash(&state, r, &headers)
+    })
 }
 
 #[derive(Template)]
@@ -135,7 +135,7 @@ async fn show_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Princ
     render_form(&ShowPage { shell, d, current, html, open, look, history, actors, progress, form, controls }, invalid)
 }
 
-pub async fn show(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+pub async fn show(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> Response {
     let r = show_page(&state, &ctx, &headers, &who, &id, vec![]).await;
     clear_flash(&state, r, &headers)
 }
@@ -151,22 +151,22 @@ async fn after(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal
     }
 }
 
-pub async fn acknowledge(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+pub async fn acknowledge(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> Response {
     let r = reading::acknowledge(&state.app, &who, &id).await.map(|_| ());
     after(&state, &ctx, &headers, &who, &id, r, "flash-acknowledged").await
 }
 
-pub async fn remind(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+pub async fn remind(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> Response {
     let r = reading::remind_unacknowledged(&state.app, &who, &id).await.map(|_| ());
     after(&state, &ctx, &headers, &who, &id, r, "flash-reminded").await
 }
 
-pub async fn retire(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+pub async fn retire(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> Response {
     let r = isms_policies::versions::retire_document(&state.app, &who, &id).await;
     after(&state, &ctx, &headers, &who, &id, r, "flash-saved").await
 }
 
-pub async fn new_version(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+pub async fn new_version(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> Response {
     match isms_policies::versions::new_version(&state.app, &who, &id).await {
         Ok(v) => redirect_with_flash(&state, &format!("/policies/{id}/versions/{}/edit", v.number), "flash-saved", ctx.is_htmx),
         Err(e) => after(&state, &ctx, &headers, &who, &id, Err(e), "").await,
@@ -181,7 +181,7 @@ pub struct ReviewForm {
     note: String,
 }
 
-pub async fn review(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, Form(f): Form<ReviewForm>) -> Response {
+pub async fn review(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>, Form(f): Form<ReviewForm>) -> Response {
     match reading::review(&state.app, &who, &id, ReviewInput { outcome: f.outcome.clone(), note: f.note }).await {
         Ok(_) if f.outcome == "new_version" => {
             let n = documents::get(&state.app, &who, &id).await.ok().and_then(|d| d.versions.first().map(|v| v.number)).unwrap_or(1);
@@ -265,12 +265,12 @@ async fn form_page(
     render_form(&FormPage { shell, form, v, look, action, kinds: KINDS.to_vec(), creating, others, controls }, invalid)
 }
 
-pub async fn new_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
+pub async fn new_form(PageCx { state, ctx, headers, who }: PageCx) -> Response {
     let v = DocumentInput { kind: "guideline".into(), language: ctx.lang.code().into(), ..Default::default() };
     form_page(&state, &ctx, &headers, &who, v, "/policies/new".into(), "policy-new-title", true, vec![]).await
 }
 
-pub async fn create(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, body: axum::body::Bytes) -> Response {
+pub async fn create(PageCx { state, ctx, headers, who }: PageCx, body: axum::body::Bytes) -> Response {
     let input = match parse_form(&body) {
         Ok(i) => i,
         Err(e) => return form_page(&state, &ctx, &headers, &who, DocumentInput::default(), "/policies/new".into(), "policy-new-title", true, vec![e]).await,
@@ -284,7 +284,7 @@ pub async fn create(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap,
     }
 }
 
-pub async fn edit_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>) -> Response {
+pub async fn edit_form(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> Response {
     let d = match documents::get(&state.app, &who, &id).await {
         Ok(d) if d.can_manage => d.document,
         Ok(_) => return isms_webkit::error::page_error(&ctx, isms_kernel::AppError::Forbidden),
@@ -313,7 +313,7 @@ pub async fn edit_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderM
     form_page(&state, &ctx, &headers, &who, v, format!("/policies/{id}/edit"), "policy-edit-title", false, vec![]).await
 }
 
-pub async fn update(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
+pub async fn update(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
     let action = format!("/policies/{id}/edit");
     let input = match parse_form(&body) {
         Ok(i) => i,
@@ -347,7 +347,7 @@ async fn kinds_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Prin
     render_form(&KindsPage { shell, rules, can_edit: who.access.can_for(Permission::PoliciesManage, None), roles, form }, invalid)
 }
 
-pub async fn kinds(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who) -> Response {
+pub async fn kinds(PageCx { state, ctx, headers, who }: PageCx) -> Response {
     let r = kinds_page(&state, &ctx, &headers, &who, vec![]).await;
     clear_flash(&state, r, &headers)
 }
@@ -364,7 +364,7 @@ pub struct KindForm {
     review_months: String,
 }
 
-pub async fn set_kind(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Form(f): Form<KindForm>) -> Response {
+pub async fn set_kind(PageCx { state, ctx, headers, who }: PageCx, Form(f): Form<KindForm>) -> Response {
     let parsed = (|| -> Result<ApprovalRule, isms_core::FieldError> {
         let num = |field: &'static str, s: &str| {
             s.trim().parse::<i32>().map_err(|_| isms_core::FieldError::coded(field, "number", format!("`{s}` is not a whole number")).arg("value", s.trim()))

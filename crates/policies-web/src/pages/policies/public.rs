@@ -8,6 +8,7 @@ use axum::response::Response;
 use isms_policies::reading::{self, PublicDocument};
 use isms_webkit::WebState;
 use isms_webkit::context::Ctx;
+use isms_webkit::error::{OrPage, PageResult};
 use isms_webkit::shell::{Shell, render};
 
 #[derive(Template)]
@@ -34,17 +35,19 @@ impl ShowPage {
     }
 }
 
-pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap) -> Response {
-    let all = match reading::public_list(&state.app).await {
-        Ok(d) => d,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    // The reader's language first; a document without a counterpart shows in its own.
-    let lang = ctx.lang.code();
-    let docs =
-        all.iter().filter(|d| d.language.code() == lang || d.translation_code.as_ref().is_none_or(|t| !all.iter().any(|o| &o.code == t))).cloned().collect();
-    let shell = Shell::new(&ctx, &headers, "public-policies-title");
-    render(&ListPage { shell, docs })
+pub async fn list(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap) -> PageResult {
+    Ok({
+        let all = reading::public_list(&state.app).await.or_page(&ctx)?;
+        // The reader's language first; a document without a counterpart shows in its own.
+        let lang = ctx.lang.code();
+        let docs = all
+            .iter()
+            .filter(|d| d.language.code() == lang || d.translation_code.as_ref().is_none_or(|t| !all.iter().any(|o| &o.code == t)))
+            .cloned()
+            .collect();
+        let shell = Shell::new(&ctx, &headers, "public-policies-title");
+        render(&ListPage { shell, docs })
+    })
 }
 
 #[derive(Template)]
@@ -54,13 +57,12 @@ struct ShowPage {
     d: PublicDocument,
 }
 
-pub async fn show(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Path(code): Path<String>) -> Response {
-    let d = match reading::public_get(&state.app, &code).await {
-        Ok(d) => d,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    let shell = Shell::new(&ctx, &headers, "public-policies-title").crumb("/public/policies", "public-policies-title").titled(d.title.clone());
-    render(&ShowPage { shell, d })
+pub async fn show(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Path(code): Path<String>) -> PageResult {
+    Ok({
+        let d = reading::public_get(&state.app, &code).await.or_page(&ctx)?;
+        let shell = Shell::new(&ctx, &headers, "public-policies-title").crumb("/public/policies", "public-policies-title").titled(d.title.clone());
+        render(&ShowPage { shell, d })
+    })
 }
 
 pub async fn file(State(state): State<WebState>, ctx: Ctx, Path((code, id)): Path<(String, String)>) -> Response {

@@ -14,8 +14,9 @@ use isms_policies::Version;
 use isms_policies::documents::{self, DocumentDetail};
 use isms_policies::versions::{self, DecisionInput, VersionInput};
 use isms_webkit::WebState;
-use isms_webkit::context::{Ctx, Who};
+use isms_webkit::context::{Ctx, PageCx, Who};
 use isms_webkit::download::download_parts;
+use isms_webkit::error::{OrPage, PageResult};
 use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -65,7 +66,7 @@ fn shell_title(ctx: &Ctx, d: &DocumentDetail, n: i32) -> String {
     format!("{} {}", d.document.code, ctx.i18n.get_with(ctx.lang, "version-n", &[("n", n.to_string())]))
 }
 
-pub async fn show(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path((id, n)): Path<(String, i32)>) -> Response {
+pub async fn show(PageCx { state, ctx, headers, who }: PageCx, Path((id, n)): Path<(String, i32)>) -> Response {
     let r = version_page(&state, &ctx, &headers, &who, &id, n, vec![]).await;
     clear_flash(&state, r, &headers)
 }
@@ -80,17 +81,17 @@ async fn done(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal,
     }
 }
 
-pub async fn submit(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path((id, n)): Path<(String, i32)>) -> Response {
+pub async fn submit(PageCx { state, ctx, headers, who }: PageCx, Path((id, n)): Path<(String, i32)>) -> Response {
     let r = versions::submit(&state.app, &who, &id, n).await;
     done(&state, &ctx, &headers, &who, &id, n, r, "flash-submitted").await
 }
 
-pub async fn withdraw(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path((id, n)): Path<(String, i32)>) -> Response {
+pub async fn withdraw(PageCx { state, ctx, headers, who }: PageCx, Path((id, n)): Path<(String, i32)>) -> Response {
     let r = versions::withdraw(&state.app, &who, &id, n).await;
     done(&state, &ctx, &headers, &who, &id, n, r, "flash-saved").await
 }
 
-pub async fn publish(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path((id, n)): Path<(String, i32)>) -> Response {
+pub async fn publish(PageCx { state, ctx, headers, who }: PageCx, Path((id, n)): Path<(String, i32)>) -> Response {
     match versions::publish(&state.app, &who, &id, n).await {
         Ok(_) => redirect_with_flash(&state, &format!("/policies/{id}"), "flash-published", ctx.is_htmx),
         Err(e) => done(&state, &ctx, &headers, &who, &id, n, Err(e), "").await,
@@ -163,7 +164,7 @@ async fn edit_page(
     render_form(&EditPage { shell, form, id: id.to_owned(), n, v, preview, attachments: cur.attachments, decision_note: cur.decision_note }, invalid)
 }
 
-pub async fn edit_form(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path((id, n)): Path<(String, i32)>) -> Response {
+pub async fn edit_form(PageCx { state, ctx, headers, who }: PageCx, Path((id, n)): Path<(String, i32)>) -> Response {
     let r = edit_page(&state, &ctx, &headers, &who, &id, n, None, vec![]).await;
     clear_flash(&state, r, &headers)
 }
@@ -236,7 +237,7 @@ pub async fn upload(
     }
 }
 
-pub async fn detach(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Who(who): Who, Path((id, n, file)): Path<(String, i32, String)>) -> Response {
+pub async fn detach(PageCx { state, ctx, headers, who }: PageCx, Path((id, n, file)): Path<(String, i32, String)>) -> Response {
     match versions::detach(&state.app, &who, &id, n, &file).await {
         Ok(()) => redirect_with_flash(&state, &format!("/policies/{id}/versions/{n}/edit"), "flash-saved", ctx.is_htmx),
         Err(e) => after(&state, &ctx, &headers, &who, &id, Err(e), "").await,
@@ -293,21 +294,17 @@ pub async fn compare(
     Who(who): Who,
     Path(id): Path<String>,
     Query(q): Query<CompareQ>,
-) -> Response {
-    let d = match documents::get(&state.app, &who, &id).await {
-        Ok(d) => d,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    let numbers: Vec<i32> = d.versions.iter().map(|v| v.number).collect();
-    let newest = numbers.first().copied().unwrap_or(1);
-    let b = q.b.unwrap_or(newest);
-    let a = q.a.unwrap_or_else(|| numbers.iter().copied().filter(|n| *n < b).max().unwrap_or(b));
-    let (left, right, rows) = match versions::compare(&state.app, &who, &id, a, b).await {
-        Ok(x) => x,
-        Err(e) => return isms_webkit::error::page_error(&ctx, e),
-    };
-    let shell = Shell::new(&ctx, &headers, "policy-compare-title")
-        .crumb("/policies", "policies-title")
-        .crumb_text(&format!("/policies/{id}"), &format!("{} {}", d.document.code, d.document.title));
-    render(&ComparePage { shell, id, left, right, rows, numbers })
+) -> PageResult {
+    Ok({
+        let d = documents::get(&state.app, &who, &id).await.or_page(&ctx)?;
+        let numbers: Vec<i32> = d.versions.iter().map(|v| v.number).collect();
+        let newest = numbers.first().copied().unwrap_or(1);
+        let b = q.b.unwrap_or(newest);
+        let a = q.a.unwrap_or_else(|| numbers.iter().copied().filter(|n| *n < b).max().unwrap_or(b));
+        let (left, right, rows) = versions::compare(&state.app, &who, &id, a, b).await.or_page(&ctx)?;
+        let shell = Shell::new(&ctx, &headers, "policy-compare-title")
+            .crumb("/policies", "policies-title")
+            .crumb_text(&format!("/policies/{id}"), &format!("{} {}", d.document.code, d.document.title));
+        render(&ComparePage { shell, id, left, right, rows, numbers })
+    })
 }
