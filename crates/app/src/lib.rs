@@ -5,7 +5,6 @@
 //! the outbox, the writers) is the kernel's, re-exported here while domains move out.
 
 pub mod audit;
-pub mod demo;
 
 pub use isms_assets as assets;
 pub use isms_compliance as compliance;
@@ -13,5 +12,6 @@ pub use isms_compliance::{findings, risks};
 pub use isms_incidents as incidents;
 pub use isms_kernel::*;
 pub use isms_monitoring as monitoring;
+pub use isms_org::demo as org_demo;
 pub use isms_org::{accounts, org, people, setup};
 pub use isms_policies as policies;

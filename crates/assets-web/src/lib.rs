@@ -24,6 +24,7 @@ pub fn module() -> Module {
             ("takeout", &[("requested", Bad), ("approved", Warn), ("returned", Ok), ("rejected", Muted), ("withdrawn", Muted)]),
             ("import-action", &[("create", Ok), ("update", Info)]),
         ],
+        demo: Some(|app, group| Box::pin(isms_assets::demo::load(app, group))),
         jobs: isms_assets::jobs,
         ..Module::new("assets")
     }

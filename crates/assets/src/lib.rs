@@ -5,6 +5,7 @@
 
 pub mod categories;
 pub mod conformance;
+pub mod demo;
 pub mod register;
 pub mod supports;
 pub mod takeouts;

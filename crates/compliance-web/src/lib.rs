@@ -24,6 +24,7 @@ pub fn module() -> Module {
             ("control-status", &[("implemented", Ok), ("in_progress", Warn), ("planned", Muted), ("not_applicable", Muted)]),
             ("rating", &[("low", Ok), ("medium", Warn), ("high", Bad), ("critical", Critical)]),
         ],
+        demo: Some(|app, group| Box::pin(isms_compliance::demo::load(app, group))),
         jobs: isms_compliance::jobs,
         ..Module::new("compliance")
     }

@@ -6,6 +6,7 @@
 //! `isms_core::compliance` holds the pure rules.
 
 pub mod controls;
+pub mod demo;
 pub mod findings;
 pub mod frameworks;
 pub mod risks;

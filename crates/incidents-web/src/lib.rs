@@ -26,6 +26,7 @@ pub fn module() -> Module {
             ("release-status", &[("draft", Neutral), ("approved", Info), ("released", Ok)]),
             ("drill", &[("planned", Neutral), ("running", Warn), ("held", Ok)]),
         ],
+        demo: Some(|app, group| Box::pin(isms_incidents::demo::load(app, group))),
         jobs: isms_incidents::jobs,
         ..Module::new("incidents")
     }

@@ -5,6 +5,7 @@
 
 pub mod cases;
 pub mod clocks;
+pub mod demo;
 pub mod drills;
 pub mod followup;
 pub mod kpis;

@@ -544,7 +544,7 @@ async fn run_command(cmd: Command, s: Settings) -> Result<std::process::ExitCode
         }
         Command::Admin { what: AdminWhat::Demo } => {
             let app = open(&s).await?;
-            if isms_app::demo::load(&app).await? {
+            if isms_web::demo(&app).await? {
                 println!("demo group loaded");
             } else {
                 println!("the database holds companies already; nothing loaded");
@@ -601,7 +601,7 @@ async fn serve(s: Settings, demo: bool) -> Result<()> {
     };
     let app = open(&s).await?;
     let public = s.public_url();
-    if demo && isms_app::demo::load(&app).await? {
+    if demo && isms_web::demo(&app).await? {
         tracing::info!("demo group loaded");
     }
     isms_app::assets::categories::ensure_defaults(&app).await?;
@@ -753,8 +753,8 @@ async fn serve(s: Settings, demo: bool) -> Result<()> {
     });
     println!("isms is ready at {public}  (started in {} ms)", started.elapsed().as_millis());
     if demo {
-        println!("demo accounts (password `{}`):", isms_app::demo::DEMO_PASSWORD);
-        for (u, role, _) in isms_app::demo::ACCOUNTS {
+        println!("demo accounts (password `{}`):", isms_app::org_demo::DEMO_PASSWORD);
+        for (u, role, _) in isms_app::org_demo::ACCOUNTS {
             println!("  {u:<10} {role}{}", if role.is_privileged() { "  (sets up a second factor at first sign-in)" } else { "" });
         }
     }

@@ -36,6 +36,7 @@ pub fn module() -> Module {
         catalogs: &[(Lang::Ja, include_str!("../locales/ja/monitoring.ftl")), (Lang::En, include_str!("../locales/en/monitoring.ftl"))],
         nav: &[Nav { order: 20, href: "/monitoring", key: "nav-monitoring", perm: Some(Permission::MonitoringRead) }],
         start,
+        demo: Some(|app, group| Box::pin(isms_monitoring::demo::load(app, group))),
         jobs: isms_monitoring::jobs,
         ..Module::new("monitoring")
     }

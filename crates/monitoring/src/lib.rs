@@ -7,6 +7,7 @@
 //! batches to one transaction.
 
 pub mod alerts;
+pub mod demo;
 pub mod intel;
 pub mod oncall;
 pub mod pipeline;

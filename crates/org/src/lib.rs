@@ -4,6 +4,7 @@
 //! Every other domain stands on this one.
 
 pub mod accounts;
+pub mod demo;
 pub mod org;
 pub mod people;
 pub mod setup;

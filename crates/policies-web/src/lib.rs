@@ -20,6 +20,7 @@ pub fn module() -> Module {
             ("version", &[("draft", Neutral), ("in_review", Warn), ("approved", Info), ("published", Ok), ("retired", Muted)]),
             ("decision", &[("approve", Ok), ("reject", Bad)]),
         ],
+        demo: Some(|app, group| Box::pin(isms_policies::demo::load(app, group))),
         jobs: isms_policies::jobs,
         ..Module::new("policies")
     }

@@ -3,6 +3,7 @@
 //! retired (`isms_core::policies` holds the rules); who reads what; approval by each
 //! kind's role; acknowledgement campaigns; reviews; and the public pages.
 
+pub mod demo;
 pub mod documents;
 pub mod reading;
 pub mod versions;

@@ -140,7 +140,7 @@ impl TestServer {
 
     /// Loads the demo group.
     pub async fn demo(&self) {
-        isms_app::demo::load(&self.app).await.expect("demo data");
+        isms_web::demo(&self.app).await.expect("demo data");
     }
 }
 

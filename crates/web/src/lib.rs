@@ -28,6 +28,18 @@ pub fn modules() -> Vec<Module> {
     ]
 }
 
+/// Loads the demo group and every module's demo data, unless companies exist already.
+/// Returns whether it loaded.
+pub async fn demo(app: &isms_app::App) -> isms_app::Result<bool> {
+    let Some(group) = isms_org::demo::group(app).await? else { return Ok(false) };
+    for m in modules() {
+        if let Some(load) = m.demo {
+            load(app, &group).await?;
+        }
+    }
+    Ok(true)
+}
+
 /// What the assembly itself serves: operations, the language switch, the dashboard, the
 /// audit trail and the API's own routes.
 fn own() -> Module {
@@ -103,5 +115,18 @@ mod tests {
         hrefs.sort_unstable();
         hrefs.dedup();
         assert_eq!(hrefs.len(), count);
+    }
+
+    /// The demo shows every screen: each module that keeps records brings its own (the
+    /// organisation's module builds the group they hang on).
+    #[tokio::test]
+    async fn every_record_keeping_module_brings_demo_data_and_it_loads_once() {
+        let modules = crate::modules();
+        let with: Vec<_> = modules.iter().filter(|m| m.demo.is_some()).map(|m| m.name).collect();
+        assert_eq!(with, ["assets", "policies", "incidents", "compliance", "monitoring"]);
+        let db = isms_testkit::TestDb::new(isms_testkit::Backend::Sqlite).await;
+        let app = db.app();
+        assert!(crate::demo(&app).await.unwrap());
+        assert!(!crate::demo(&app).await.unwrap(), "a second load changes nothing");
     }
 }

@@ -75,6 +75,8 @@ pub struct Module {
     pub nav: &'static [Nav],
     /// The tone of each of its states, severities and ratings as badges.
     pub tones: &'static [tone::Family],
+    /// The module's part of the demo group, loaded after the organisation in list order.
+    pub demo: Option<isms_org::demo::Loader>,
     /// The module's background jobs (reminders, checks, pruning), run by the binary.
     pub jobs: fn() -> Vec<isms_kernel::jobs::Job>,
     /// Sets up what the module's handlers keep for the life of the process (found again
@@ -96,7 +98,7 @@ fn no_start(_: &App, _: &WebConfig, _: &mut Extensions) {}
 impl Module {
     /// A module with nothing yet; fill in what it has with struct update syntax.
     pub const fn new(name: &'static str) -> Self {
-        Self { name, routes: no_routes, openapi: no_api, catalogs: &[], nav: &[], tones: &[], jobs: no_jobs, start: no_start }
+        Self { name, routes: no_routes, openapi: no_api, catalogs: &[], nav: &[], tones: &[], demo: None, jobs: no_jobs, start: no_start }
     }
 }
 

@@ -1,0 +1,190 @@
+//! The demo compliance: frameworks in scope, controls with evidence, the Statement of Applicability and risks.
+
+use isms_kernel::{App, Result};
+use isms_org::demo::Group;
+
+/// Loads this module's part of the demo group.
+pub async fn load(app: &App, group: &Group) -> Result<()> {
+    load_compliance(app, &group.people).await
+}
+
+/// Controls behind the seed's measures, linked to ISO/IEC 27001 and NIST CSF; a few
+/// Statement of Applicability decisions; and risks of Aozora Airlines, one accepted by
+/// its owner.
+async fn load_compliance(app: &App, owners: &[isms_org::people::Person]) -> Result<()> {
+    use crate::controls::{self, ControlInput, LinkInput};
+    use crate::risks::{self, Acceptance, ActionInput, RiskInput};
+    use crate::soa::{self, Decision};
+    use crate::{Scope, frameworks};
+    frameworks::ensure_shipped(app).await?;
+    let ciso = isms_org::accounts::acting_as(app, "ciso").await?;
+    let iso = frameworks::get(app, &ciso, "iso27001-2022").await?.requirements;
+    let csf = frameworks::get(app, &ciso, "nist-csf-2.0").await?.requirements;
+    let refs =
+        |list: &[&str]| -> Vec<String> { list.iter().filter_map(|r| iso.iter().chain(csf.iter()).find(|q| q.reference == *r).map(|q| q.id.clone())).collect() };
+    let owner = |i: usize| owners.get(i).map(|p| p.employee_number.clone()).unwrap_or_default();
+    let today = isms_core::calendar::today();
+    let mut made = vec![];
+    for (code, title, status, reqs, who) in [
+        ("CTL-001", "24/7 security monitoring with ISAC threat intelligence", "implemented", &["A.5.7", "A.8.16", "DE.CM-01", "ID.RA-02"][..], 5),
+        ("CTL-002", "Multi-factor authentication on systems holding customer information", "implemented", &["A.8.5", "A.5.17", "PR.AA-03"], 1),
+        ("CTL-003", "Security training twice a year and phishing drills", "in_progress", &["A.6.3", "PR.AT-01"], 1),
+        ("CTL-004", "Handling categories keep customer information apart", "implemented", &["A.5.12", "A.5.10", "ID.AM-07"], 1),
+        ("CTL-005", "CSIRT response per the Risk Management Manual", "implemented", &["A.5.24", "A.5.25", "A.5.26", "A.5.27", "RS.MA-01", "RS.MA-02"], 5),
+        ("CTL-006", "Security assessment of vendors and cloud services", "planned", &["A.5.19", "A.5.23", "GV.SC-06"], 1),
+    ] {
+        let c = controls::create(
+            app,
+            &ciso,
+            ControlInput {
+                code: code.into(),
+                title: title.into(),
+                owner_id: owner(who),
+                status: status.into(),
+                requirement_ids: refs(reqs),
+                ..Default::default()
+            },
+        )
+        .await?;
+        made.push(c);
+    }
+    controls::add_link(
+        app,
+        &ciso,
+        &made[0].id,
+        LinkInput {
+            title: "SOC monthly report, October".into(),
+            url: "https://soc.example/reports/2026-10".into(),
+            evidence_on: Some(today.saturating_sub(jiff::Span::new().days(20)).to_string()),
+        },
+    )
+    .await?;
+    controls::add_file(
+        app,
+        &ciso,
+        &made[1].id,
+        "mfa-enrolment.csv",
+        b"system,users,enrolled\nreservations,412,412\nmileage,96,96\n".to_vec(),
+        "MFA enrolment by system",
+        &None,
+    )
+    .await?;
+    controls::add_link(
+        app,
+        &ciso,
+        &made[3].id,
+        LinkInput { title: "Handling categories review minutes".into(), url: "https://intranet.example/isms/categories-2026".into(), evidence_on: None },
+    )
+    .await?;
+    controls::add_link(
+        app,
+        &ciso,
+        &made[4].id,
+        LinkInput { title: "CSIRT drill report, first half".into(), url: "https://intranet.example/csirt/drill-h1".into(), evidence_on: None },
+    )
+    .await?;
+    let a85 = |r: &str| iso.iter().find(|q| q.reference == r).map(|q| q.id.clone()).unwrap_or_default();
+    soa::decide(
+        app,
+        &ciso,
+        "iso27001-2022",
+        &Scope::Group,
+        &a85("A.5.1"),
+        Decision { applicable: true, justification: "Basic policy POL-001, reviewed yearly and published".into() },
+    )
+    .await?;
+    soa::decide(
+        app,
+        &ciso,
+        "iso27001-2022",
+        &Scope::Group,
+        &a85("A.8.30"),
+        Decision { applicable: false, justification: "No outsourced software development within the ISMS scope; Aozora Systems develops in-house".into() },
+    )
+    .await?;
+
+    let manager = isms_org::accounts::acting_as(app, "secadmin").await?;
+    let aza = owners.first().map(|p| p.company_id.clone()).unwrap_or_default();
+    let leak = risks::create(
+        app,
+        &manager,
+        RiskInput {
+            title: "Customer data leaked from the reservation system".into(),
+            company_id: aza.clone(),
+            owner_id: owner(1),
+            threat: "Unauthorised access with stolen credentials".into(),
+            vulnerability: "Password-only access for operators (before MFA)".into(),
+            inherent_likelihood: 4,
+            inherent_impact: 5,
+            residual_likelihood: 2,
+            residual_impact: 4,
+            treatment: "mitigate".into(),
+            plan: "MFA for every operator; 24/7 monitoring of the reservation system".into(),
+            control_ids: vec![made[0].id.clone(), made[1].id.clone()],
+            ..Default::default()
+        },
+    )
+    .await?;
+    risks::add_action(
+        app,
+        &manager,
+        &leak.id,
+        ActionInput {
+            title: "Enrol the remaining contractor accounts in MFA".into(),
+            control_id: Some(made[1].id.clone()),
+            owner_id: None,
+            due_on: today.saturating_add(jiff::Span::new().days(30)).to_string(),
+        },
+    )
+    .await?;
+    risks::create(
+        app,
+        &manager,
+        RiskInput {
+            title: "Employee accounts taken over by phishing".into(),
+            company_id: aza.clone(),
+            owner_id: owner(1),
+            threat: "Targeted phishing mail".into(),
+            vulnerability: "Staff not yet trained this half-year".into(),
+            inherent_likelihood: 4,
+            inherent_impact: 4,
+            residual_likelihood: 3,
+            residual_impact: 3,
+            treatment: "mitigate".into(),
+            control_ids: vec![made[2].id.clone()],
+            ..Default::default()
+        },
+    )
+    .await?;
+    let cloud = risks::create(
+        app,
+        &manager,
+        RiskInput {
+            title: "Misconfigured cloud storage exposes mileage statements".into(),
+            company_id: aza,
+            owner_id: owner(1),
+            threat: "Public bucket or open share".into(),
+            vulnerability: "No review of cloud settings before go-live".into(),
+            inherent_likelihood: 3,
+            inherent_impact: 4,
+            residual_likelihood: 2,
+            residual_impact: 3,
+            treatment: "accept".into(),
+            plan: "Accepted until the vendor assessment (CTL-006) is in place".into(),
+            control_ids: vec![made[5].id.clone()],
+            ..Default::default()
+        },
+    )
+    .await?;
+    risks::accept(
+        app,
+        &ciso,
+        &cloud.id,
+        Acceptance {
+            reason: "Low residual risk; the vendor assessment starts next quarter".into(),
+            expires_on: today.saturating_add(jiff::Span::new().months(6)).to_string(),
+        },
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,151 @@
+//! The demo group: a fictional airline group with a holding company, six group
+//! companies, their departments, 240 people and one account per role, so a newcomer
+//! can try every screen. Each module adds its own records on top (its `demo::load`,
+//! registered with the module); loading twice changes nothing.
+
+use crate::accounts::{self, GrantView, NewUser};
+use crate::org::{self, CompanyInput, DepartmentInput};
+use crate::people;
+use isms_core::Role;
+use isms_kernel::{App, Principal, Result};
+
+/// The password of every demo account. Printed at start; never use demo data in production.
+pub const DEMO_PASSWORD: &str = "demo-password-2026";
+
+const COMPANIES: [(&str, &str, &str, bool); 7] = [
+    ("AZH", "Aozora Group Holdings", "あおぞらグループホールディングス", true),
+    ("AZA", "Aozora Airlines", "あおぞら航空", false),
+    ("AZX", "Aozora Express", "あおぞらエクスプレス", false),
+    ("AZC", "Aozora Cargo", "あおぞらカーゴ", false),
+    ("AZG", "Aozora Ground Services", "あおぞらグランドサービス", false),
+    ("AZS", "Aozora Systems", "あおぞらシステムズ", false),
+    ("AZT", "Aozora Travel", "あおぞらトラベル", false),
+];
+
+const DEPARTMENTS: [(&str, &str); 6] = [
+    ("IT", "Information Technology"),
+    ("SEC", "Information Security"),
+    ("HR", "Human Resources"),
+    ("OPS", "Operations"),
+    ("CS", "Customer Service"),
+    ("FIN", "Finance"),
+];
+
+const FAMILY: [&str; 20] = [
+    "Sato",
+    "Suzuki",
+    "Takahashi",
+    "Tanaka",
+    "Watanabe",
+    "Ito",
+    "Yamamoto",
+    "Nakamura",
+    "Kobayashi",
+    "Kato",
+    "Yoshida",
+    "Yamada",
+    "Sasaki",
+    "Yamaguchi",
+    "Matsumoto",
+    "Inoue",
+    "Kimura",
+    "Hayashi",
+    "Shimizu",
+    "Mori",
+];
+const GIVEN: [&str; 12] = ["Haruto", "Yui", "Sota", "Aoi", "Ren", "Hina", "Yuto", "Mei", "Kaito", "Sakura", "Riku", "Akari"];
+
+/// One account per role. The company administrator and HR act for Aozora Airlines only.
+pub const ACCOUNTS: [(&str, Role, bool); 10] = [
+    ("admin", Role::SystemAdministrator, false),
+    ("ciso", Role::Ciso, false),
+    ("council", Role::CouncilMember, false),
+    ("committee", Role::CommitteeMember, false),
+    ("secadmin", Role::CompanySecurityAdmin, true),
+    ("csirt", Role::CsirtMember, false),
+    ("auditor", Role::Auditor, false),
+    ("hr", Role::Hr, true),
+    ("desk", Role::ContactDeskAgent, false),
+    ("employee", Role::Employee, true),
+];
+
+/// What the modules' demo data builds on: the companies by code and id, and the people of
+/// the first airline (owners of the records the modules add).
+pub struct Group {
+    pub companies: Vec<(String, String)>,
+    pub people: Vec<people::Person>,
+}
+
+/// A module's demo data, loaded once the group exists.
+pub type Loader = for<'a> fn(&'a App, &'a Group) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>>;
+
+/// Creates the demo group unless companies exist already; `None` when they do.
+pub async fn group(app: &App) -> Result<Option<Group>> {
+    let system = Principal::system();
+    if !org::list_companies(app, &system).await?.is_empty() {
+        return Ok(None);
+    }
+    let mut companies = vec![];
+    for (code, name, name_ja, holding) in COMPANIES {
+        let c = org::create_company(app, &system, CompanyInput { code: code.into(), name: name.into(), name_ja: Some(name_ja.into()), is_holding: holding })
+            .await?;
+        let mut deps = vec![];
+        for (dcode, dname) in DEPARTMENTS {
+            deps.push(org::create_department(app, &system, DepartmentInput { company_id: c.id.clone(), code: dcode.into(), name: dname.into() }).await?);
+        }
+        companies.push((c, deps));
+    }
+    // People as one CSV import: the same path a real group takes.
+    let mut csv = String::from("employee_number,name,email,company_code,department_code,manager_employee_number,status,joined_on\n");
+    let mut n = 0usize;
+    for (ci, (c, deps)) in companies.iter().enumerate() {
+        let per_company = if c.is_holding { 30 } else { 35 };
+        let mut first_in_dep: Vec<Option<String>> = vec![None; deps.len()];
+        for i in 0..per_company {
+            n += 1;
+            let family = FAMILY[(n * 7 + ci) % FAMILY.len()];
+            let given = GIVEN[(n * 5 + i) % GIVEN.len()];
+            let number = format!("E{:05}", n);
+            let di = i % deps.len();
+            let manager = first_in_dep[di].clone().unwrap_or_default();
+            if first_in_dep[di].is_none() {
+                first_in_dep[di] = Some(number.clone());
+            }
+            let status = if n.is_multiple_of(41) { "on_leave" } else { "active" };
+            let joined = format!("{}-{:02}-01", 2005 + (n % 20), 1 + n % 12);
+            csv.push_str(&format!(
+                "{number},{given} {family},{}.{}{}@{}.example,{},{},{manager},{status},{joined}\n",
+                given.to_lowercase(),
+                family.to_lowercase(),
+                n,
+                c.code.to_lowercase(),
+                c.code,
+                deps[di].code,
+            ));
+        }
+    }
+    people::import_csv(app, &system, csv.as_bytes(), |_, _| {}).await.map_err(|e| match e {
+        people::ImportFailure::App(a) => a,
+        people::ImportFailure::Rows(r) => {
+            isms_kernel::AppError::internal(format!("demo data: {}", r.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")))
+        }
+    })?;
+    let aza = companies.iter().find(|(c, _)| c.code == "AZA").map(|(c, _)| c.id.clone());
+    let aza_people = people::list(app, &system, &isms_store::org::PeopleQuery { company_id: aza.clone(), limit: 20, ..Default::default() }).await?;
+    for (i, (username, role, in_aza)) in ACCOUNTS.into_iter().enumerate() {
+        let company_id = if in_aza { aza.clone() } else { None };
+        accounts::create_user(
+            app,
+            &system,
+            NewUser {
+                username: username.into(),
+                display_name: format!("Sample {}", username),
+                password: DEMO_PASSWORD.into(),
+                person_id: aza_people.items.get(i).map(|p| p.id.clone()),
+                grants: vec![GrantView { role, company_id, expires_on: None }],
+            },
+        )
+        .await?;
+    }
+    Ok(Some(Group { companies: companies.iter().map(|(c, _)| (c.code.clone(), c.id.clone())).collect(), people: aza_people.items }))
+}
