@@ -405,7 +405,7 @@ pub struct TimelineEntry {
 pub struct IncidentDetail {
     pub incident: Incident,
     pub decision: Decision,
-    pub clocks: Vec<super::clocks::Clock>,
+    pub clocks: Vec<crate::clocks::Clock>,
     pub timeline: Vec<TimelineEntry>,
     pub members: Vec<String>,
     pub assets: Vec<String>,
@@ -414,11 +414,11 @@ pub struct IncidentDetail {
     pub can_run: bool,
     /// Whether the caller may add to the timeline (those who run it, members, the reporter).
     pub can_note: bool,
-    pub actions: Vec<super::followup::Action>,
-    pub observables: Vec<super::followup::Observable>,
-    pub evidence: Vec<super::followup::Evidence>,
-    pub tasks: Vec<super::playbooks::Task>,
-    pub releases: Vec<super::releases::Release>,
+    pub actions: Vec<crate::followup::Action>,
+    pub observables: Vec<crate::followup::Observable>,
+    pub evidence: Vec<crate::followup::Evidence>,
+    pub tasks: Vec<crate::playbooks::Task>,
+    pub releases: Vec<crate::releases::Release>,
 }
 
 pub(crate) async fn load(db: &impl ConnectionTrait, who: &Principal, id: &str) -> Result<incident::Model> {
@@ -435,8 +435,8 @@ pub async fn get(app: &App, who: &Principal, id: &str) -> Result<IncidentDetail>
     let db = app.store.conn();
     let i = load(db, who, id).await?;
     let can_run = runs(db, who, &i).await?;
-    let can_note = can_run || super::is_member(db, who, id).await? || (who.user_id.is_some() && who.user_id == i.reported_by);
-    let reporter_only = !can_run && !who.access.can_for(Permission::IncidentsRead, i.company_id.parse().ok()) && !super::is_member(db, who, id).await?;
+    let can_note = can_run || crate::is_member(db, who, id).await? || (who.user_id.is_some() && who.user_id == i.reported_by);
+    let reporter_only = !can_run && !who.access.can_for(Permission::IncidentsRead, i.company_id.parse().ok()) && !crate::is_member(db, who, id).await?;
     let events =
         if reporter_only { vec![] } else { event::Entity::find().filter(event::Column::IncidentId.eq(id)).order_by_asc(event::Column::AtMs).all(db).await? };
     let sealed = events.iter().filter(|e| e.personal).count();
@@ -452,7 +452,7 @@ pub async fn get(app: &App, who: &Principal, id: &str) -> Result<IncidentDetail>
     }
     let members = member::Entity::find().filter(member::Column::IncidentId.eq(id)).all(db).await?.into_iter().map(|m| m.user_id).collect();
     let links = affected::Entity::find().filter(affected::Column::IncidentId.eq(id)).all(db).await?;
-    let clocks = super::clocks::named(app, super::clocks::of(db, id).await?);
+    let clocks = crate::clocks::named(app, crate::clocks::of(db, id).await?);
     let decision = decide(&facts_of(&i));
     let incident = build(db, vec![i]).await?.remove(0);
     Ok(IncidentDetail {
@@ -463,325 +463,18 @@ pub async fn get(app: &App, who: &Principal, id: &str) -> Result<IncidentDetail>
         members,
         assets: links.iter().filter(|l| l.target_kind == "asset").map(|l| l.target_id.clone()).collect(),
         supports: links.iter().filter(|l| l.target_kind == "support").map(|l| l.target_id.clone()).collect(),
-        actions: if reporter_only { vec![] } else { super::followup::actions(db, id).await? },
-        observables: if reporter_only { vec![] } else { super::followup::observables_of(db, id).await? },
-        evidence: if can_run { super::followup::evidence_of(db, id).await? } else { vec![] },
-        tasks: if reporter_only { vec![] } else { super::playbooks::tasks_of(db, id).await? },
-        releases: if reporter_only { vec![] } else { super::releases::of(db, id).await? },
+        actions: if reporter_only { vec![] } else { crate::followup::actions(db, id).await? },
+        observables: if reporter_only { vec![] } else { crate::followup::observables_of(db, id).await? },
+        evidence: if can_run { crate::followup::evidence_of(db, id).await? } else { vec![] },
+        tasks: if reporter_only { vec![] } else { crate::playbooks::tasks_of(db, id).await? },
+        releases: if reporter_only { vec![] } else { crate::releases::of(db, id).await? },
         can_run,
         can_note,
     })
 }
 
-/// What triage and the later steps record about a case.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
-pub struct FactsInput {
-    pub title: String,
-    pub kind: String,
-    #[serde(default)]
-    pub description: String,
-    /// limited, significant or severe
-    #[serde(default)]
-    pub impact: Option<String>,
-    /// none, internal, personal or customer
-    #[serde(default)]
-    pub exposure: Option<String>,
-    /// Companies affected besides the case's own.
-    #[serde(default)]
-    pub companies: Vec<String>,
-    /// Information assets and supporting assets (systems) affected.
-    #[serde(default)]
-    pub asset_ids: Vec<String>,
-    #[serde(default)]
-    pub support_ids: Vec<String>,
-    /// yes, no, or empty while unknown.
-    #[serde(default)]
-    pub personal_data: Option<bool>,
-    #[serde(default)]
-    pub sensitive: bool,
-    #[serde(default)]
-    pub financial_risk: bool,
-    #[serde(default)]
-    pub unlawful_purpose: bool,
-    #[serde(default)]
-    pub people_affected: Option<i64>,
-    #[serde(default)]
-    pub strongly_encrypted: bool,
-    #[serde(default)]
-    pub eu_residents: bool,
-    #[serde(default)]
-    pub data_categories: String,
-    /// ATT&CK technique ids.
-    #[serde(default)]
-    pub techniques: Vec<String>,
-    #[serde(default)]
-    pub root_cause: String,
-    #[serde(default)]
-    pub lessons: String,
-    /// Corrective actions, or why none are needed.
-    #[serde(default)]
-    pub actions_note: String,
-}
+mod facts;
+mod steps;
 
-/// Records the facts; severity follows the matrix; the clocks follow the facts.
-pub async fn update_facts(app: &App, who: &Principal, id: &str, input: FactsInput) -> Result<IncidentDetail> {
-    let txn = app.store.write().await?;
-    let old = load(&txn, who, id).await?;
-    if !runs(&txn, who, &old).await? {
-        return Err(AppError::Forbidden);
-    }
-    if old.status == "closed" {
-        return Err(AppError::coded("status", "incident-closed", "a closed case does not change"));
-    }
-    let mut errors = vec![];
-    let title = isms_kernel::input::required(&mut errors, "title", &input.title, 300);
-    let kind = IncidentType::parse(&input.kind).map_err(|e| errors.push(e)).unwrap_or(IncidentType::Other);
-    let opt = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
-    let impact = opt(&input.impact).map(|s| Impact::parse(&s)).transpose().map_err(|e| errors.push(e)).ok().flatten();
-    let exposure = opt(&input.exposure).map(|s| Exposure::parse(&s)).transpose().map_err(|e| errors.push(e)).ok().flatten();
-    if input.people_affected.is_some_and(|n| n < 0) {
-        errors.push(FieldError::coded("people_affected", "not-negative", "may not be negative"));
-    }
-    let mut techniques = vec![];
-    for t in input.techniques.iter().flat_map(|t| t.split([',', ' ', '\n'])).filter(|t| !t.trim().is_empty()) {
-        match parse_technique(t) {
-            Ok(t) if !techniques.contains(&t) => techniques.push(t),
-            Ok(_) => {}
-            Err(e) => errors.push(e),
-        }
-    }
-    if input.personal_data != Some(true) && (input.sensitive || input.people_affected.is_some_and(|n| n > 0) && input.personal_data == Some(false)) {
-        errors.push(FieldError::coded("personal_data", "personal-data-contradiction", "the facts say personal data is involved"));
-    }
-    for (field, text, max) in [
-        ("description", &input.description, 20_000),
-        ("root_cause", &input.root_cause, 20_000),
-        ("lessons", &input.lessons, 20_000),
-        ("actions_note", &input.actions_note, 20_000),
-        ("data_categories", &input.data_categories, 2_000),
-    ] {
-        if text.chars().count() > max {
-            errors.push(FieldError::coded(field, "too-long", format!("is longer than {max} characters")).arg("max", max.to_string()));
-        }
-    }
-    let mut companies: Vec<String> = input.companies.iter().map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect();
-    companies.push(old.company_id.clone());
-    companies.sort();
-    companies.dedup();
-    for c in &companies {
-        if isms_store::org::company::Entity::find_by_id(c.clone()).one(&txn).await?.is_none() {
-            errors.push(FieldError::coded("companies", "no-company", "no such company"));
-        }
-    }
-    for a in &input.asset_ids {
-        if isms_store::assets::asset::Entity::find_by_id(a.clone()).one(&txn).await?.is_none() {
-            errors.push(FieldError::coded("asset_ids", "no-asset", "no such asset"));
-        }
-    }
-    for s in &input.support_ids {
-        if isms_store::assets::support::Entity::find_by_id(s.clone()).one(&txn).await?.is_none() {
-            errors.push(FieldError::coded("support_ids", "no-support", "no such system or service"));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(AppError::Invalid(errors));
-    }
-    let sev = match (impact, exposure) {
-        (Some(i), Some(e)) => Some(severity(i, e)),
-        _ => old.severity,
-    };
-    let mut am = old.clone().into_active_model();
-    am.title = Set(title);
-    am.kind = Set(kind.code().into());
-    am.description = Set(input.description.trim().to_owned());
-    am.impact = Set(impact.map(|i| i.code().into()));
-    am.exposure = Set(exposure.map(|e| e.code().into()));
-    am.severity = Set(sev);
-    am.personal_data = Set(input.personal_data);
-    am.customer_data = Set(exposure == Some(Exposure::Customer) || (old.customer_data && exposure.is_none()));
-    am.sensitive = Set(input.sensitive);
-    am.financial_risk = Set(input.financial_risk);
-    am.unlawful_purpose = Set(input.unlawful_purpose);
-    am.people_affected = Set(input.people_affected);
-    am.strongly_encrypted = Set(input.strongly_encrypted);
-    am.eu_residents = Set(input.eu_residents);
-    am.data_categories = Set(input.data_categories.trim().to_owned());
-    am.techniques = Set(techniques.join(","));
-    am.root_cause = Set(input.root_cause.trim().to_owned());
-    am.lessons = Set(input.lessons.trim().to_owned());
-    am.actions_note = Set(input.actions_note.trim().to_owned());
-    am.updated_ms = Set(now_ms());
-    let saved = am.update(&txn).await?;
-    inc_company::Entity::delete_many().filter(inc_company::Column::IncidentId.eq(id)).exec(&txn).await?;
-    for c in &companies {
-        inc_company::Entity::insert(inc_company::ActiveModel { incident_id: Set(id.to_owned()), company_id: Set(c.clone()) })
-            .exec_without_returning(&txn)
-            .await?;
-    }
-    affected::Entity::delete_many().filter(affected::Column::IncidentId.eq(id)).exec(&txn).await?;
-    let mut links: Vec<(&str, &String)> = input.asset_ids.iter().map(|a| ("asset", a)).chain(input.support_ids.iter().map(|s| ("support", s))).collect();
-    links.sort();
-    links.dedup();
-    for (k, t) in links {
-        affected::Entity::insert(affected::ActiveModel { incident_id: Set(id.to_owned()), target_kind: Set(k.into()), target_id: Set(t.clone()) })
-            .exec_without_returning(&txn)
-            .await?;
-    }
-    let started = super::clocks::sync(app, &txn, &saved).await?;
-    let summary = format!(
-        "severity={} personal={} clocks+{}",
-        sev.map(|s| s.to_string()).unwrap_or("-".into()),
-        input.personal_data.map(|b| b.to_string()).unwrap_or("?".into()),
-        started
-    );
-    timeline(&txn, id, who.user_id.as_deref(), "facts", &summary).await?;
-    record(
-        app,
-        &txn,
-        who,
-        "incidents.facts",
-        "incident",
-        Some(id),
-        Some(&saved.company_id),
-        json!({"severity": sev, "personal_data": input.personal_data, "clocks_started": started, "techniques": techniques}),
-    )
-    .await?;
-    txn.commit().await?;
-    get(app, who, id).await
-}
-
-#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
-pub struct TransitionInput {
-    /// The next status.
-    pub to: String,
-    /// Required to close a report at triage as not an incident.
-    #[serde(default)]
-    pub reason: String,
-}
-
-/// Moves the case one step on (or closes a false report at triage, with the reason).
-pub async fn transition_to(app: &App, who: &Principal, id: &str, input: TransitionInput) -> Result<Incident> {
-    let to = Status::parse_as("to", &input.to)?;
-    let txn = app.store.write().await?;
-    let old = load(&txn, who, id).await?;
-    if !runs(&txn, who, &old).await? {
-        return Err(AppError::Forbidden);
-    }
-    let from = Status::parse(&old.status)?;
-    let facts = Facts {
-        severity: old.severity,
-        personal_data_decided: old.personal_data.is_some(),
-        root_cause: !old.root_cause.trim().is_empty(),
-        lessons: !old.lessons.trim().is_empty(),
-        corrective_actions: !old.actions_note.trim().is_empty() || !super::followup::actions(&txn, id).await?.is_empty(),
-    };
-    transition(from, to, &facts, !input.reason.trim().is_empty()).map_err(|r| AppError::Invalid(vec![r.to_field_error()]))?;
-    let now = now_ms();
-    let mut am = old.clone().into_active_model();
-    am.status = Set(to.code().into());
-    match to {
-        Status::Triage => am.triage_ms = Set(Some(now)),
-        Status::Containment => am.contained_ms = Set(Some(now)),
-        Status::Eradication => am.eradicated_ms = Set(Some(now)),
-        Status::Recovery => am.recovered_ms = Set(Some(now)),
-        Status::Review => am.review_ms = Set(Some(now)),
-        Status::Closed => {
-            am.closed_ms = Set(Some(now));
-            if from == Status::Triage {
-                am.close_reason = Set(input.reason.trim().to_owned());
-            }
-        }
-        Status::Reported => {}
-    }
-    am.updated_ms = Set(now);
-    let saved = am.update(&txn).await?;
-    timeline(&txn, id, who.user_id.as_deref(), "status", to.code()).await?;
-    if let (Some(reporter), Status::Triage | Status::Closed) = (&old.reported_by, to)
-        && Some(reporter) != who.user_id.as_ref()
-    {
-        let n = Notice::new("incident-status", json!({"ref": old.r#ref, "title": old.title, "status": to.code()}), format!("/incidents/{id}"));
-        notify::to_user(app, &txn, reporter, &n).await?;
-    }
-    record(
-        app,
-        &txn,
-        who,
-        "incidents.transition",
-        "incident",
-        Some(id),
-        Some(&saved.company_id),
-        json!({"from": from, "to": to, "reason": input.reason.trim()}),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(build(app.store.conn(), vec![saved]).await?.remove(0))
-}
-
-#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
-pub struct NoteInput {
-    pub text: String,
-    /// The note holds personal data: it is sealed at rest and every reading is logged.
-    #[serde(default)]
-    pub personal: bool,
-}
-
-/// Adds a note to the timeline.
-pub async fn add_note(app: &App, who: &Principal, id: &str, input: NoteInput) -> Result<()> {
-    let txn = app.store.write().await?;
-    let i = load(&txn, who, id).await?;
-    let reporter = who.user_id.is_some() && who.user_id == i.reported_by;
-    if !reporter && !runs(&txn, who, &i).await? && !super::is_member(&txn, who, id).await? {
-        return Err(AppError::Forbidden);
-    }
-    let mut errors = vec![];
-    let text = isms_kernel::input::required_text(&mut errors, "text", &input.text, 20_000);
-    if !errors.is_empty() {
-        return Err(AppError::Invalid(errors));
-    }
-    let stored = if input.personal { app.fields().seal(&text)? } else { text };
-    event::ActiveModel {
-        id: Set(uuid::Uuid::now_v7().to_string()),
-        incident_id: Set(id.to_owned()),
-        at_ms: Set(now_ms()),
-        actor: Set(who.user_id.clone()),
-        kind: Set("note".into()),
-        text: Set(stored),
-        personal: Set(input.personal),
-    }
-    .insert(&txn)
-    .await?;
-    record(app, &txn, who, "incidents.note", "incident", Some(id), Some(&i.company_id), json!({"personal": input.personal})).await?;
-    txn.commit().await?;
-    Ok(())
-}
-
-/// Adds someone to the case (need to know): they see it even when it holds personal data.
-pub async fn add_member(app: &App, who: &Principal, id: &str, username: &str) -> Result<()> {
-    let txn = app.store.write().await?;
-    let i = load(&txn, who, id).await?;
-    if !runs(&txn, who, &i).await? {
-        return Err(AppError::Forbidden);
-    }
-    let Some(u) = user::Entity::find().filter(user::Column::Username.eq(username.trim())).one(&txn).await? else {
-        return Err(AppError::coded("username", "no-user", "no such account"));
-    };
-    if member::Entity::find_by_id((id.to_owned(), u.id.clone())).one(&txn).await?.is_some() {
-        return Err(AppError::coded("username", "already-member", "is already on the case"));
-    }
-    member::ActiveModel { incident_id: Set(id.to_owned()), user_id: Set(u.id.clone()), added_by: Set(who.user_id.clone()), added_ms: Set(now_ms()) }
-        .insert(&txn)
-        .await?;
-    notify::to_user(app, &txn, &u.id, &Notice::new("incident-added", json!({"ref": i.r#ref, "title": i.title}), format!("/incidents/{id}"))).await?;
-    record(app, &txn, who, "incidents.member.add", "incident", Some(id), Some(&i.company_id), json!({"user": u.username})).await?;
-    txn.commit().await?;
-    Ok(())
-}
-
-/// Open cases per status, for the dashboard (drills excluded).
-pub async fn open_count(app: &App, who: &Principal) -> Result<u64> {
-    Ok(list(app, who, &IncidentQuery { status: Some("open".into()), limit: 1, ..Default::default() }).await?.total)
-}
-
-pub(crate) async fn get_view(db: &impl ConnectionTrait, m: incident::Model) -> Result<Incident> {
-    Ok(build(db, vec![m]).await?.remove(0))
-}
+pub use facts::*;
+pub use steps::*;
