@@ -40,8 +40,3 @@ pub fn ordered<E: EntityTrait>(sel: Select<E>, cols: Columns<'_, E>, sort: Optio
     };
     Ok(sel.order_by(cols.id, order))
 }
-
-/// The keys of a list's sortable columns, for its API documentation.
-pub fn keys<E: EntityTrait>(cols: &[(&'static str, E::Column)]) -> String {
-    cols.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
-}

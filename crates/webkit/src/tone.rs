@@ -74,10 +74,6 @@ impl Tones {
     pub fn of(&self, family: &str, code: &str) -> Tone {
         self.0.get(&(family, code)).copied().unwrap_or(Tone::Neutral)
     }
-
-    pub fn families(&self) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
-        self.0.keys().copied()
-    }
 }
 
 /// The families several modules share: severities (1–4 of findings, the monitoring

@@ -622,3 +622,38 @@ async fn records_out_of_reach_stay_unconfirmed() {
         s.db.drop_schema().await;
     }
 }
+
+/// The paged users list filters by scope in the database; it must show exactly what the
+/// reference check (`list_users`, filtered one by one) shows, for every demo account, and
+/// refuse an order it does not know, naming the field.
+#[tokio::test]
+async fn the_paged_users_list_shows_exactly_the_users_in_scope() {
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        s.demo().await;
+        let mut checked = 0;
+        for (name, _, _) in isms_app::org_demo::ACCOUNTS {
+            let who = accounts::acting_as(&s.app, name).await.unwrap();
+            let Ok(reference) = accounts::list_users(&s.app, &who).await else {
+                assert!(accounts::users_page(&s.app, &who, &Default::default()).await.is_err(), "{name}");
+                continue;
+            };
+            let q = accounts::UserQuery { limit: 500, ..Default::default() };
+            let page = accounts::users_page(&s.app, &who, &q).await.unwrap();
+            let mut want: Vec<_> = reference.iter().map(|u| u.id.clone()).collect();
+            let mut got: Vec<_> = page.items.iter().map(|u| u.id.clone()).collect();
+            want.sort();
+            got.sort();
+            assert_eq!(got, want, "{name} on {b:?}");
+            assert_eq!(page.total as usize, want.len());
+            checked += 1;
+        }
+        assert!(checked >= 2, "some demo accounts read users");
+        let admin = accounts::acting_as(&s.app, "admin").await.unwrap();
+        let bad = accounts::UserQuery { sort: Some("password_hash".into()), ..Default::default() };
+        match accounts::users_page(&s.app, &admin, &bad).await {
+            Err(isms_app::AppError::Invalid(e)) => assert_eq!(e[0].field, "sort"),
+            other => panic!("expected a refusal of the sort key, got {:?}", other.map(|p| p.total)),
+        }
+    }
+}
