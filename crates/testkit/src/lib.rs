@@ -1,6 +1,6 @@
-//! Test kit: a fresh database on SQLite or on PostgreSQL (its own schema per test), the
-//! real server on a free port, and helpers to act as a user of any role. Tests written
-//! once run on both backends.
+//! Test kit, server part: the real server on a free port over a fresh database (the
+//! database part, `isms-testdb`, is re-exported), and helpers to act as a user of any
+//! role. Tests written once run on both backends.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test kit: a failed step is a failed test")]
 
@@ -9,94 +9,16 @@ pub mod smtp;
 pub mod taxii;
 
 use isms_app::accounts::{GrantView, NewUser};
-use isms_app::{App, AppConfig, Principal};
-use isms_core::Role;
+use isms_app::{App, Principal};
 use isms_store::accounts::{session, user};
-use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel};
-use isms_store::{Store, StoreOptions};
+use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
 use std::net::SocketAddr;
 
+pub use isms_testdb::*;
 pub use isms_web::{Need, RouteSpec};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-/// The backends to test: both unless `ISMS_TEST_BACKENDS` names a subset. A PostgreSQL
-/// that cannot be reached fails the test; it is never skipped silently.
-pub fn backends() -> Vec<Backend> {
-    let v = std::env::var("ISMS_TEST_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
-    v.split(',')
-        .filter_map(|b| match b.trim() {
-            "sqlite" => Some(Backend::Sqlite),
-            "postgres" => Some(Backend::Postgres),
-            _ => None,
-        })
-        .collect()
-}
-
-pub fn pg_url() -> String {
-    std::env::var("ISMS_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
-pub const AUDIT_KEY: &[u8] = b"test-audit-key-0123456789abcdef0123456789";
 /// The bearer token the test servers ask for on `/metrics`.
 pub const METRICS_TOKEN: &str = "test-metrics-token";
-
-pub const PASSWORD: &str = "correct horse battery";
-
-/// A fresh database with the schema applied.
-pub struct TestDb {
-    pub store: Store,
-    pub backend: Backend,
-    pub url: String,
-    pub schema: Option<String>,
-    _dir: tempfile::TempDir,
-}
-
-impl TestDb {
-    pub async fn new(backend: Backend) -> TestDb {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let (url, schema) = match backend {
-            Backend::Sqlite => (format!("sqlite://{}", dir.path().join("isms.db").display()), None),
-            Backend::Postgres => {
-                let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
-                let admin = Store::connect(&pg_url(), StoreOptions { max_connections: Some(1), ..Default::default() })
-                    .await
-                    .unwrap_or_else(|e| panic!("PostgreSQL at {} is required for these tests: {e}", pg_url()));
-                admin.conn().execute_unprepared(&format!("CREATE SCHEMA {schema}")).await.expect("create schema");
-                admin.close().await.ok();
-                (pg_url(), Some(schema))
-            }
-        };
-        let store = Store::connect(&url, StoreOptions { pg_schema: schema.clone(), max_connections: Some(8) }).await.expect("connect");
-        store.migrate().await.expect("migrate");
-        TestDb { store, backend, url, schema, _dir: dir }
-    }
-
-    /// Options to open a second connection pool on the same database.
-    pub fn options(&self) -> StoreOptions {
-        StoreOptions { pg_schema: self.schema.clone(), max_connections: Some(4) }
-    }
-
-    pub fn app(&self) -> App {
-        App::new(self.store.clone(), test_config(), AUDIT_KEY.to_vec())
-    }
-
-    pub async fn drop_schema(&self) {
-        if let Some(s) = &self.schema {
-            self.store.conn().execute_unprepared(&format!("DROP SCHEMA {s} CASCADE")).await.ok();
-        }
-    }
-}
-
-/// Cheap password hashing and short failure pauses: the tests exercise the logic, the
-/// benchmarks measure the real cost.
-pub fn test_config() -> AppConfig {
-    AppConfig { argon2_memory_kib: 1024, argon2_iterations: 1, max_failure_delay_ms: 20, ..AppConfig::default() }
-}
 
 /// A running server on a fresh database.
 pub struct TestServer {
@@ -205,22 +127,4 @@ pub async fn session_for(app: &App, user_id: &str) -> Session {
         .build()
         .unwrap();
     Session { client, csrf, cookie: token, user_id: user_id.into() }
-}
-
-/// The current TOTP code for a base32 secret.
-pub fn totp_code(secret: &str) -> String {
-    totp_code_at(secret, 0)
-}
-
-/// The code `offset_secs` from now (a code is accepted once, so a second sign-in within
-/// the same 30 seconds uses the next step's code, which clock drift allows).
-pub fn totp_code_at(secret: &str, offset_secs: u64) -> String {
-    let s = totp_rs::Secret::try_from_base32(secret).expect("secret");
-    let t = totp_rs::Builder::new().with_secret(s).build().expect("totp");
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    t.generate(now + offset_secs).to_string()
-}
-
-pub fn grant(role: Role, company: Option<&str>) -> GrantView {
-    GrantView { role, company_id: company.map(str::to_owned), expires_on: None }
 }

@@ -18,7 +18,6 @@ mod ops;
 mod people;
 mod policies;
 mod raw;
-mod schema;
 mod security;
 
 /// The value of the first hidden `_csrf` field in a page.
@@ -27,10 +26,4 @@ pub fn csrf_in(html: &str) -> String {
     html[at..].split('"').next().unwrap().to_owned()
 }
 
-/// The code of a refusal's first field error (or the error itself when it is not one).
-pub fn code_of(e: &isms_app::AppError) -> String {
-    match e {
-        isms_app::AppError::Invalid(v) => v[0].code.to_owned(),
-        other => format!("{other:?}"),
-    }
-}
+pub use isms_testkit::code_of;
