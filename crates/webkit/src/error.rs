@@ -190,3 +190,16 @@ pub fn page_error(ctx: &Ctx, e: AppError) -> Response {
         }
     }
 }
+
+/// In a handler or page helper that answers a plain `Response`: the value of a use-case
+/// result, or an early return with the error page for the reader (`ctx` is a `&Ctx`).
+/// Handlers that answer a [`PageResult`] use `?` with [`OrPage::or_page`] instead.
+#[macro_export]
+macro_rules! page_try {
+    ($ctx:expr, $e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(e) => return $crate::error::page_error($ctx, e),
+        }
+    };
+}

@@ -4,7 +4,7 @@
 //! register adds categories and supporting assets).
 
 use crate::WebState;
-use isms_kernel::Principal;
+use isms_kernel::{Principal, Result};
 use isms_org::org::{Company, Department};
 use std::collections::HashMap;
 
@@ -15,21 +15,33 @@ pub struct Lookup {
     pub lang: &'static str,
 }
 
+/// What the reader may see: nothing when the list is not theirs to read; a failure stays one.
+fn visible<T>(r: Result<Vec<T>>) -> Result<Vec<T>> {
+    match r {
+        Err(isms_kernel::AppError::Forbidden) => Ok(vec![]),
+        r => r,
+    }
+}
+
 impl Lookup {
-    pub async fn load(state: &WebState, who: &Principal, lang: &'static str) -> Self {
+    pub async fn load(state: &WebState, who: &Principal, lang: &'static str) -> Result<Self> {
         let app = &state.app;
-        let companies = isms_org::org::list_companies(app, who).await.unwrap_or_default();
-        let departments = isms_org::org::list_departments(app, who).await.unwrap_or_default();
-        Self { companies, departments, people: HashMap::new(), lang }
+        // A reader who may not see the organisation (an employee) gets no names, not an error.
+        let companies = visible(isms_org::org::list_companies(app, who).await)?;
+        let departments = visible(isms_org::org::list_departments(app, who).await)?;
+        Ok(Self { companies, departments, people: HashMap::new(), lang })
     }
 
-    /// Adds the names of these people (owners, requesters) to the lookup.
-    pub async fn with_people(mut self, state: &WebState, ids: impl IntoIterator<Item = Option<String>>) -> Self {
+    /// The lookup with the names of these people (owners, requesters).
+    pub async fn with(state: &WebState, who: &Principal, lang: &'static str, ids: impl IntoIterator<Item = Option<String>>) -> Result<Self> {
+        Self::load(state, who, lang).await?.add_people(state, ids).await
+    }
+
+    /// Adds the names of these people to the lookup.
+    pub async fn add_people(mut self, state: &WebState, ids: impl IntoIterator<Item = Option<String>>) -> Result<Self> {
         let ids: Vec<String> = ids.into_iter().flatten().filter(|i| !self.people.contains_key(i)).collect();
-        if let Ok(found) = isms_org::people::names(&state.app, &ids).await {
-            self.people.extend(found);
-        }
-        self
+        self.people.extend(isms_org::people::names(&state.app, &ids).await?);
+        Ok(self)
     }
 
     pub fn company(&self, id: &str) -> String {

@@ -267,7 +267,7 @@ pub async fn export(State(s): State<WebState>, ctx: Ctx, Who(who): Who, Path(id)
     let scope = Scope::parse(p.scope.as_deref().unwrap_or("group"))?;
     let st = soa::statement(&s.app, &who, &id, &scope).await?;
     let scope_name = match scope.company() {
-        Some(c) => isms_org::org::list_companies(&s.app, &who).await.unwrap_or_default().into_iter().find(|x| x.id == c).map(|x| x.name).unwrap_or_default(),
+        Some(c) => isms_org::org::list_companies(&s.app, &who).await?.into_iter().find(|x| x.id == c).map(|x| x.name).unwrap_or_default(),
         None => ctx.i18n.get(ctx.lang, "whole-group"),
     };
     let l = crate::pages::compliance::soa::labels(&ctx, &st, &scope_name);

@@ -29,7 +29,7 @@ pub async fn list(PageCx { state, ctx, headers, who }: PageCx, Query(mut q): Que
     Ok({
         q.limit = 200;
         let result = findings::list(&state.app, &who, &q).await.or_page(&ctx)?;
-        let look = Lookup::load(&state, &who, ctx.lang.code()).await;
+        let look = Lookup::load(&state, &who, ctx.lang.code()).await.or_page(&ctx)?;
         let shell = Shell::new(&ctx, &headers, "review-findings-title");
         let can_check = who.access.can(Permission::ComplianceManage);
         let query = ctx.path_and_query.split_once('?').map(|(_, q)| q.to_owned()).unwrap_or_default();
@@ -40,7 +40,7 @@ pub async fn list(PageCx { state, ctx, headers, who }: PageCx, Query(mut q): Que
 
 async fn export_rows(state: &WebState, ctx: &Ctx, who: &isms_kernel::Principal, q: &FindingQuery) -> isms_kernel::Result<Vec<Vec<String>>> {
     let t = |k: &str| ctx.i18n.get(ctx.lang, k);
-    let look = Lookup::load(state, who, ctx.lang.code()).await;
+    let look = Lookup::load(state, who, ctx.lang.code()).await?;
     let mut q = q.clone();
     q.limit = 500;
     q.offset = 0;

@@ -111,7 +111,7 @@ pub async fn list(
         let (result, heat) = tokio::try_join!(risks::list(&state.app, &who, &q), risks::heat_map(&state.app, &who, &q)).or_page(&ctx)?;
         let HeatMap { matrix, inherent, residual } = heat;
         let lang = ctx.lang.code();
-        let look = Lookup::load(&state, &who, lang).await.with_people(&state, result.items.iter().map(|r| r.owner_id.clone())).await;
+        let look = Lookup::with(&state, &who, lang, result.items.iter().map(|r| r.owner_id.clone())).await.or_page(&ctx)?;
         let shell = Shell::new(&ctx, &headers, "risks-title");
         let cell = |n: Option<i16>| n.map(|n| n.to_string()).unwrap_or_default();
         let list = ListView::new("/risks")
@@ -157,7 +157,7 @@ async fn export_rows(state: &WebState, ctx: &Ctx, who: &Principal, q: &RiskQuery
     q.limit = 1000;
     q.offset = 0;
     let t = |k: &str| ctx.i18n.get(ctx.lang, k);
-    let look = Lookup::load(state, who, ctx.lang.code()).await;
+    let look = Lookup::load(state, who, ctx.lang.code()).await?;
     let mut rows = vec![
         [
             "col-ref",
@@ -181,7 +181,7 @@ async fn export_rows(state: &WebState, ctx: &Ctx, who: &Principal, q: &RiskQuery
     loop {
         let page = risks::list(&state.app, who, &q).await?;
         let n = page.items.len() as u64;
-        let names = isms_org::people::names(&state.app, &page.items.iter().filter_map(|r| r.owner_id.clone()).collect::<Vec<_>>()).await.unwrap_or_default();
+        let names = isms_org::people::names(&state.app, &page.items.iter().filter_map(|r| r.owner_id.clone()).collect::<Vec<_>>()).await?;
         for r in page.items {
             rows.push(vec![
                 r.reference,
@@ -240,7 +240,7 @@ async fn show_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Princ
         Err(e) => return isms_webkit::error::page_error(ctx, e),
     };
     let owners = std::iter::once(d.risk.owner_id.clone()).chain(d.actions.iter().map(|a| a.owner_id.clone()));
-    let look = Lookup::load(state, who, ctx.lang.code()).await.with_people(state, owners.collect::<Vec<_>>()).await;
+    let look = isms_webkit::page_try!(ctx, Lookup::with(state, who, ctx.lang.code(), owners.collect::<Vec<_>>()).await);
     let shell = Shell::new(ctx, headers, "risk-title").crumb("/risks", "risks-title").titled(format!("{} {}", d.risk.reference, d.risk.title));
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
@@ -339,13 +339,15 @@ async fn form_page(
     title: &str,
     errors: Vec<isms_core::FieldError>,
 ) -> Response {
-    let look = Lookup::load(state, who, ctx.lang.code()).await;
-    let matrix = risks::matrix(&state.app).await.unwrap_or_default();
-    let controls =
-        isms_compliance::controls::list(&state.app, who, &ControlQuery { limit: 500, ..Default::default() }).await.map(|p| p.items).unwrap_or_default();
+    let look = isms_webkit::page_try!(ctx, Lookup::load(state, who, ctx.lang.code()).await);
+    let matrix = isms_webkit::page_try!(ctx, risks::matrix(&state.app).await);
+    let controls = isms_webkit::page_try!(
+        ctx,
+        isms_compliance::controls::list(&state.app, who, &ControlQuery { limit: 500, ..Default::default() }).await.map(|p| p.items)
+    );
     let assets = if who.access.can(Permission::AssetsRead) {
         let q = isms_store::assets::AssetQuery { limit: 1_000, ..Default::default() };
-        isms_assets::register::list(&state.app, who, &q).await.map(|p| p.items).unwrap_or_default()
+        isms_webkit::page_try!(ctx, isms_assets::register::list(&state.app, who, &q).await.map(|p| p.items))
     } else {
         vec![]
     };
@@ -502,7 +504,7 @@ impl MatrixPage {
 async fn matrix_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, m: Option<Matrix>, errors: Vec<isms_core::FieldError>) -> Response {
     let m = match m {
         Some(m) => m,
-        None => risks::matrix(&state.app).await.unwrap_or_default(),
+        None => isms_webkit::page_try!(ctx, risks::matrix(&state.app).await),
     };
     let shell = Shell::new(ctx, headers, "risk-matrix-title").crumb("/risks", "risks-title");
     let form = FormState::new(&shell, errors);

@@ -113,17 +113,17 @@ impl RotaForm {
 
 /// Everyone who may triage alerts of some company the reader manages: the choices for
 /// members, leads and covers (the use case checks each against the rotation's company).
-async fn people(state: &WebState, look: &Lookup) -> Vec<(String, String)> {
-    let mut all = alerts::assignable(&state.app, None).await.unwrap_or_default();
+async fn people(state: &WebState, look: &Lookup) -> isms_kernel::Result<Vec<(String, String)>> {
+    let mut all = alerts::assignable(&state.app, None).await?;
     for c in &look.companies {
-        for p in alerts::assignable(&state.app, Some(&c.id)).await.unwrap_or_default() {
+        for p in alerts::assignable(&state.app, Some(&c.id)).await? {
             if !all.iter().any(|(id, _)| *id == p.0) {
                 all.push(p);
             }
         }
     }
     all.sort_by(|a, b| a.1.cmp(&b.1));
-    all
+    Ok(all)
 }
 
 fn severities() -> Vec<&'static str> {
@@ -148,9 +148,9 @@ async fn rotations_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &
         Ok(r) => r,
         Err(e) => return isms_webkit::error::page_error(ctx, e),
     };
-    let look = Lookup::load(state, who, ctx.lang.code()).await;
+    let look = isms_webkit::page_try!(ctx, Lookup::load(state, who, ctx.lang.code()).await);
     let can_manage = who.access.can(Permission::MonitoringManage);
-    let people = if can_manage { people(state, &look).await } else { vec![] };
+    let people = if can_manage { isms_webkit::page_try!(ctx, people(state, &look).await) } else { vec![] };
     let shell = Shell::new(ctx, headers, "oncall-title").crumb("/monitoring", "monitoring-title");
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
@@ -216,9 +216,9 @@ async fn rotation_page(
         Ok(d) => d,
         Err(e) => return isms_webkit::error::page_error(ctx, e),
     };
-    let look = Lookup::load(state, who, ctx.lang.code()).await;
+    let look = isms_webkit::page_try!(ctx, Lookup::load(state, who, ctx.lang.code()).await);
     let can_manage = who.access.can_for(Permission::MonitoringManage, d.rotation.company_id.as_deref().and_then(|c| c.parse().ok()));
-    let people = if can_manage { people(state, &look).await } else { vec![] };
+    let people = if can_manage { isms_webkit::page_try!(ctx, people(state, &look).await) } else { vec![] };
     let shell = Shell::new(ctx, headers, "rotation-title")
         .crumb("/monitoring", "monitoring-title")
         .crumb("/monitoring/oncall", "oncall-title")

@@ -76,13 +76,13 @@ pub struct Names {
 }
 
 impl Names {
-    async fn load(state: &WebState, who: &Principal) -> Self {
-        let companies = isms_org::org::list_companies(&state.app, who).await.unwrap_or_default();
-        let departments = isms_org::org::list_departments(&state.app, who).await.unwrap_or_default();
-        Self {
+    async fn load(state: &WebState, who: &Principal) -> isms_kernel::Result<Self> {
+        let companies = isms_org::org::list_companies(&state.app, who).await?;
+        let departments = isms_org::org::list_departments(&state.app, who).await?;
+        Ok(Self {
             companies: companies.into_iter().map(|c| (c.id.clone(), c)).collect(),
             departments: departments.into_iter().map(|d| (d.id.clone(), d)).collect(),
-        }
+        })
     }
     pub fn company(&self, id: &str) -> String {
         self.companies.get(id).map(|c| c.code.clone()).unwrap_or_default()
@@ -125,7 +125,7 @@ pub async fn list(PageCx { state, ctx, headers, who }: PageCx, Query(q): Query<L
     Ok({
         let query = q.to_query(PAGE_SIZE);
         let result = people::list(&state.app, &who, &query).await.or_page(&ctx)?;
-        let names = Names::load(&state, &who).await;
+        let names = Names::load(&state, &who).await.or_page(&ctx)?;
         let list = q.view(result.total);
         let shell = Shell::new(&ctx, &headers, "people-title");
         let partial = headers.get("hx-target").and_then(|v| v.to_str().ok()) == Some("people-table");
@@ -142,13 +142,17 @@ pub async fn export(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Quer
     Ok({
         let query = PeopleQuery { offset: 0, ..q.to_query(10_000) };
         let result = people::list(&state.app, &who, &query).await.or_page(&ctx)?;
-        let names = Names::load(&state, &who).await;
+        let names = Names::load(&state, &who).await.or_page(&ctx)?;
         // The export is the import's format: it reads back unchanged.
         let mut numbers: HashMap<String, String> = result.items.iter().map(|p| (p.id.clone(), p.employee_number.clone())).collect();
         for m in result.items.iter().filter_map(|p| p.manager_id.clone()) {
             if let std::collections::hash_map::Entry::Vacant(slot) = numbers.entry(m) {
                 // A manager the reader may not see stays blank.
-                let number = people::get(&state.app, &who, slot.key()).await.map(|p| p.employee_number).unwrap_or_default();
+                let number = match people::get(&state.app, &who, slot.key()).await {
+                    Ok(p) => p.employee_number,
+                    Err(isms_kernel::AppError::NotFound | isms_kernel::AppError::Forbidden) => String::new(),
+                    Err(e) => return Err(isms_webkit::error::page_error(&ctx, e).into()),
+                };
                 slot.insert(number);
             }
         }
@@ -201,7 +205,7 @@ pub async fn show(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<St
         };
         let history = isms_kernel::history::record_history(&state.app, "person", &p.id).await.or_page(&ctx)?;
         let actors = isms_kernel::history::actor_names(&state.app, &history).await.or_page(&ctx)?;
-        let names = Names::load(&state, &who).await;
+        let names = Names::load(&state, &who).await.or_page(&ctx)?;
         let shell = Shell::new(&ctx, &headers, "person-title").crumb("/people", "people-title").titled(p.name.clone());
         let r = render(&ShowPage { shell, p, names, manager, history, actors });
         clear_flash(&state, r, &headers)
@@ -266,7 +270,7 @@ async fn form_page(
     title: &str,
     errors: Vec<isms_core::FieldError>,
 ) -> Response {
-    let names = Names::load(state, who).await;
+    let names = isms_webkit::page_try!(ctx, Names::load(state, who).await);
     let shell = Shell::new(ctx, headers, title).crumb("/people", "people-title");
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();

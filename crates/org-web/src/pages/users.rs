@@ -26,8 +26,8 @@ fn role_options(shell: &Shell) -> Vec<RoleOption> {
     Role::ALL.iter().map(|r| RoleOption { code: r.code(), label: shell.t(&format!("role-{}", r.code().replace('_', "-"))) }).collect()
 }
 
-async fn companies(state: &WebState, who: &Principal) -> Vec<Company> {
-    isms_org::org::list_companies(&state.app, who).await.unwrap_or_default()
+async fn companies(state: &WebState, who: &Principal) -> isms_kernel::Result<Vec<Company>> {
+    isms_org::org::list_companies(&state.app, who).await
 }
 
 #[derive(Template)]
@@ -61,7 +61,7 @@ pub async fn list(
         q.limit = PAGE_SIZE;
         q.offset = offset_of(p.page, PAGE_SIZE);
         let page = accounts::users_page(&state.app, &who, &q).await.or_page(&ctx)?;
-        let companies = companies(&state, &who).await;
+        let companies = companies(&state, &who).await.or_page(&ctx)?;
         let list = ListView::new("/admin/users")
             .filter("search", q.search.as_deref().unwrap_or(""))
             .sorted(q.sort.as_deref().unwrap_or(""), q.dir.as_deref().unwrap_or(""), "username")
@@ -91,7 +91,7 @@ pub async fn new_form(PageCx { state, ctx, headers, who }: PageCx) -> Response {
         shell,
         form: FormState::default(),
         roles,
-        companies: companies(&state, &who).await,
+        companies: isms_webkit::page_try!(&ctx, companies(&state, &who).await),
         username: String::new(),
         display_name: String::new(),
         person_id: String::new(),
@@ -155,7 +155,7 @@ pub async fn create(PageCx { state, ctx, headers, who }: PageCx, Form(f): Form<N
                     shell,
                     form,
                     roles,
-                    companies: companies(&state, &who).await,
+                    companies: isms_webkit::page_try!(&ctx, companies(&state, &who).await),
                     username: f.username,
                     display_name: f.display_name,
                     person_id: f.person_id,
@@ -187,7 +187,7 @@ async fn show_view(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Princ
     let roles = role_options(&shell);
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
-    let mut r = render(&ShowPage { shell, u, roles, companies: companies(state, who).await, form });
+    let mut r = render(&ShowPage { shell, u, roles, companies: isms_webkit::page_try!(ctx, companies(state, who).await), form });
     if invalid {
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
@@ -314,7 +314,7 @@ async fn tokens_view(
     let roles = role_options(&shell);
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
-    let mut r = render(&TokensPage { shell, tokens, roles, companies: companies(state, who).await, created, form });
+    let mut r = render(&TokensPage { shell, tokens, roles, companies: isms_webkit::page_try!(ctx, companies(state, who).await), created, form });
     if invalid {
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }

@@ -81,7 +81,7 @@ pub async fn list(PageCx { state, ctx, headers, who }: PageCx, Query(q): Query<L
         let page = conformance::list(&state.app, &who, &fq).await.or_page(&ctx)?;
         let ids: Vec<String> = page.items.iter().filter_map(|f| f.asset_id.clone()).collect();
         let assets = isms_assets::register::names(&state.app, &ids).await.or_page(&ctx)?;
-        let look = Lookup::load(&state, &who, ctx.lang.code(), true).await;
+        let look = Lookup::load(&state, &who, ctx.lang.code(), true).await.or_page(&ctx)?;
         let rules = isms_core::assets::Rule::ALL.iter().map(|r| r.code()).collect();
         let shell = Shell::new(&ctx, &headers, "findings-title");
         let list = q.view(page.total);
@@ -122,10 +122,10 @@ async fn show_page(
         Err(e) => return isms_webkit::error::page_error(ctx, e),
     };
     let asset_name = match &f.asset_id {
-        Some(a) => isms_assets::register::names(&state.app, std::slice::from_ref(a)).await.unwrap_or_default().remove(a).unwrap_or_default(),
+        Some(a) => isms_webkit::page_try!(ctx, isms_assets::register::names(&state.app, std::slice::from_ref(a)).await).remove(a).unwrap_or_default(),
         None => String::new(),
     };
-    let look = Lookup::load(state, who, ctx.lang.code(), true).await;
+    let look = isms_webkit::page_try!(ctx, Lookup::load(state, who, ctx.lang.code(), true).await);
     let can_manage = who.access.can_for(Permission::AssetsManage, f.company_id.parse().ok());
     let shell = Shell::new(ctx, headers, "finding-title").crumb("/assets/findings", "findings-title");
     let title = shell.label("rule", &f.rule);

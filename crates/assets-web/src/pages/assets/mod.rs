@@ -30,23 +30,30 @@ impl std::ops::Deref for Lookup {
 }
 
 impl Lookup {
-    pub async fn load(state: &WebState, who: &Principal, lang: &'static str, with_supports: bool) -> Self {
+    pub async fn load(state: &WebState, who: &Principal, lang: &'static str, with_supports: bool) -> isms_kernel::Result<Self> {
         let app = &state.app;
-        let names = isms_webkit::lookup::Lookup::load(state, who, lang).await;
-        let categories = isms_assets::categories::list(app, who).await.unwrap_or_default();
+        let names = isms_webkit::lookup::Lookup::load(state, who, lang).await?;
+        let categories = isms_assets::categories::list(app, who).await?;
         let supports = if with_supports && who.access.can(Permission::AssetsRead) {
             let q = isms_store::assets::SupportQuery { limit: 5_000, ..Default::default() };
-            isms_assets::supports::list(app, who, &q).await.map(|p| p.items).unwrap_or_default()
+            isms_assets::supports::list(app, who, &q).await?.items
         } else {
             vec![]
         };
-        Self { names, categories, supports }
+        Ok(Self { names, categories, supports })
     }
 
-    /// Adds the names of these people (owners, requesters) to the lookup.
-    pub async fn with_people(mut self, state: &WebState, ids: impl IntoIterator<Item = Option<String>>) -> Self {
-        self.names = self.names.with_people(state, ids).await;
-        self
+    /// The lookup with the names of these people (owners, requesters).
+    pub async fn with(
+        state: &WebState,
+        who: &Principal,
+        lang: &'static str,
+        with_supports: bool,
+        ids: impl IntoIterator<Item = Option<String>>,
+    ) -> isms_kernel::Result<Self> {
+        let mut l = Self::load(state, who, lang, with_supports).await?;
+        l.names = l.names.add_people(state, ids).await?;
+        Ok(l)
     }
 
     pub fn category(&self, id: &str) -> String {

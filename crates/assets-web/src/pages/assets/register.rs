@@ -108,7 +108,7 @@ struct ListPartial {
 pub async fn list(PageCx { state, ctx, headers, who }: PageCx, Query(q): Query<ListQ>) -> PageResult {
     Ok({
         let result = register::list(&state.app, &who, &q.to_query(PAGE_SIZE)).await.or_page(&ctx)?;
-        let look = Lookup::load(&state, &who, ctx.lang.code(), false).await.with_people(&state, result.items.iter().map(|a| a.owner_id.clone())).await;
+        let look = Lookup::with(&state, &who, ctx.lang.code(), false, result.items.iter().map(|a| a.owner_id.clone())).await.or_page(&ctx)?;
         let list = q.view(result.total);
         let shell = Shell::new(&ctx, &headers, "assets-title");
         let partial = headers.get("hx-target").and_then(|v| v.to_str().ok()) == Some("assets-table");
@@ -143,10 +143,10 @@ pub async fn show(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<St
     Ok({
         let a = register::get(&state.app, &who, &id).await.or_page(&ctx)?;
         let fq = FindingQuery { asset_id: Some(a.id.clone()), limit: 200, ..Default::default() };
-        let findings = isms_assets::conformance::list(&state.app, &who, &fq).await.map(|p| p.items).unwrap_or_default();
+        let findings = isms_assets::conformance::list(&state.app, &who, &fq).await.or_page(&ctx)?.items;
         let history = isms_kernel::history::record_history(&state.app, "information_asset", &a.id).await.or_page(&ctx)?;
         let actors = isms_kernel::history::actor_names(&state.app, &history).await.or_page(&ctx)?;
-        let look = Lookup::load(&state, &who, ctx.lang.code(), true).await.with_people(&state, [a.owner_id.clone()]).await;
+        let look = Lookup::with(&state, &who, ctx.lang.code(), true, [a.owner_id.clone()]).await.or_page(&ctx)?;
         let can_review = who.access.can_for(Permission::AssetsManage, a.company_id.parse().ok());
         let shell = Shell::new(&ctx, &headers, "asset-title").crumb("/assets", "assets-title").titled(a.name.clone());
         let r = render(&ShowPage { shell, a, look, findings, history, actors, can_review });
@@ -250,7 +250,7 @@ async fn form_page(
     title: &str,
     errors: Vec<isms_core::FieldError>,
 ) -> Response {
-    let look = Lookup::load(state, who, ctx.lang.code(), true).await;
+    let look = isms_webkit::page_try!(ctx, Lookup::load(state, who, ctx.lang.code(), true).await);
     let shell = Shell::new(ctx, headers, title).crumb("/assets", "assets-title");
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
@@ -282,7 +282,7 @@ pub async fn edit_form(PageCx { state, ctx, headers, who }: PageCx, Path(id): Pa
         if let Err(e) = who.require_for(Permission::AssetsManage, Some(&a.company_id)) {
             return Ok(isms_webkit::error::page_error(&ctx, e));
         }
-        let look = Lookup::load(&state, &who, ctx.lang.code(), false).await.with_people(&state, [a.owner_id.clone()]).await;
+        let look = Lookup::with(&state, &who, ctx.lang.code(), false, [a.owner_id.clone()]).await.or_page(&ctx)?;
         let v = AssetInput {
             company_id: a.company_id,
             department_id: a.department_id,
@@ -338,7 +338,7 @@ struct ReviewsPage {
 pub async fn my_reviews(PageCx { state, ctx, headers, who }: PageCx) -> PageResult {
     Ok({
         let rows = register::reviews_due(&state.app, &who, REVIEW_HORIZON_DAYS).await.or_page(&ctx)?;
-        let look = Lookup::load(&state, &who, ctx.lang.code(), false).await;
+        let look = Lookup::load(&state, &who, ctx.lang.code(), false).await.or_page(&ctx)?;
         let shell = Shell::new(&ctx, &headers, "reviews-title");
         let r = render(&ReviewsPage { shell, rows, look, today: isms_core::calendar::today().to_string() });
         clear_flash(&state, r, &headers)

@@ -59,7 +59,7 @@ pub async fn list(PageCx { state, ctx, headers, who }: PageCx, Query(q): Query<L
             limit: PAGE_SIZE,
         };
         let result = supports::list(&state.app, &who, &sq).await.or_page(&ctx)?;
-        let look = Lookup::load(&state, &who, ctx.lang.code(), false).await;
+        let look = Lookup::load(&state, &who, ctx.lang.code(), false).await.or_page(&ctx)?;
         let shell = Shell::new(&ctx, &headers, "supports-title");
         let list = q.view(result.total);
         let r = render(&ListPage { shell, rows: result.items, list, q, look });
@@ -83,8 +83,8 @@ pub async fn show(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<St
         let s = supports::get(&state.app, &who, &id).await.or_page(&ctx)?;
         let held = isms_assets::register::held_by(&state.app, &who, &s.id).await.or_page(&ctx)?;
         let fq = FindingQuery { support_id: Some(s.id.clone()), limit: 200, ..Default::default() };
-        let findings = isms_assets::conformance::list(&state.app, &who, &fq).await.map(|p| p.items).unwrap_or_default();
-        let look = Lookup::load(&state, &who, ctx.lang.code(), false).await.with_people(&state, [s.owner_id.clone()]).await;
+        let findings = isms_assets::conformance::list(&state.app, &who, &fq).await.or_page(&ctx)?.items;
+        let look = Lookup::with(&state, &who, ctx.lang.code(), false, [s.owner_id.clone()]).await.or_page(&ctx)?;
         let can_manage = who.access.can_for(Permission::AssetsManage, s.company_id.parse().ok());
         let shell = Shell::new(&ctx, &headers, "support-title").crumb("/assets/supports", "supports-title").titled(s.name.clone());
         let r = render(&ShowPage { shell, s, look, held, findings, can_manage });
@@ -143,7 +143,7 @@ async fn form_page(
     title: &str,
     errors: Vec<isms_core::FieldError>,
 ) -> Response {
-    let look = Lookup::load(state, who, ctx.lang.code(), false).await;
+    let look = isms_webkit::page_try!(ctx, Lookup::load(state, who, ctx.lang.code(), false).await);
     let shell = Shell::new(ctx, headers, title).crumb("/assets/supports", "supports-title");
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
@@ -184,7 +184,7 @@ pub async fn edit_form(PageCx { state, ctx, headers, who }: PageCx, Path(id): Pa
         if let Err(e) = who.require_for(Permission::AssetsManage, Some(&s.company_id)) {
             return Ok(isms_webkit::error::page_error(&ctx, e));
         }
-        let look = Lookup::load(&state, &who, ctx.lang.code(), false).await.with_people(&state, [s.owner_id.clone()]).await;
+        let look = Lookup::with(&state, &who, ctx.lang.code(), false, [s.owner_id.clone()]).await.or_page(&ctx)?;
         let v = SupportInput {
             owner_id: Some(look.person_number(&s.owner_id)),
             company_id: s.company_id,

@@ -34,7 +34,7 @@ struct ListPage {
 pub async fn list(PageCx { state, ctx, headers, who }: PageCx, Query(q): Query<ListQ>) -> PageResult {
     Ok({
         let rows = takeouts::list(&state.app, &who, Some(&q.status), 500).await.or_page(&ctx)?;
-        let look = Lookup::load(&state, &who, ctx.lang.code(), false).await;
+        let look = Lookup::load(&state, &who, ctx.lang.code(), false).await.or_page(&ctx)?;
         let show_tabs = who.access.can(isms_core::Permission::AssetsRead);
         let shell = Shell::new(&ctx, &headers, "takeouts-title");
         let r = render(&ListPage { shell, rows, q, look, show_tabs });
@@ -53,7 +53,7 @@ struct FormPage {
 }
 
 async fn form_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, v: TakeoutInput, errors: Vec<isms_core::FieldError>) -> Response {
-    let look = Lookup::load(state, who, ctx.lang.code(), false).await;
+    let look = isms_webkit::page_try!(ctx, Lookup::load(state, who, ctx.lang.code(), false).await);
     let shell = Shell::new(ctx, headers, "takeout-new-title").crumb("/takeouts", "takeouts-title");
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
@@ -121,8 +121,8 @@ async fn show_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Princ
     let mine = who.user_id.as_deref() == Some(t.requested_by.as_str());
     let can_close = (t.status == "approved" && (mine || who.access.can_for(isms_core::Permission::AssetsManage, t.company_id.parse().ok())))
         || (t.status == "requested" && mine);
-    let requester = isms_org::accounts::person_ids_of(&state.app, vec![t.requested_by.clone()]).await.unwrap_or_default().remove(&t.requested_by);
-    let look = Lookup::load(state, who, ctx.lang.code(), false).await.with_people(state, [requester.clone()]).await;
+    let requester = isms_webkit::page_try!(ctx, isms_org::accounts::person_ids_of(&state.app, vec![t.requested_by.clone()]).await).remove(&t.requested_by);
+    let look = isms_webkit::page_try!(ctx, Lookup::with(state, who, ctx.lang.code(), false, [requester.clone()]).await);
     let shell = Shell::new(ctx, headers, "takeout-title").crumb("/takeouts", "takeouts-title");
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();

@@ -22,7 +22,7 @@ async fn rows(state: &WebState, ctx: &Ctx, who: &isms_kernel::Principal, q: &Lis
     let mut f = q.to_query(EXPORT_LIMIT);
     f.offset = 0;
     let page = register::list(&state.app, who, &f).await?;
-    let look = Lookup::load(state, who, ctx.lang.code(), true).await.with_people(state, page.items.iter().map(|a| a.owner_id.clone())).await;
+    let look = Lookup::with(state, who, ctx.lang.code(), true, page.items.iter().map(|a| a.owner_id.clone())).await?;
     // The import's columns, in its order, so an export can be edited and imported again.
     let mut out = vec![COLUMNS.map(str::to_owned).to_vec()];
     for a in page.items {

@@ -48,7 +48,7 @@ pub async fn list(
         q.limit = PAGE_SIZE;
         q.offset = offset_of(p.page, PAGE_SIZE);
         let result = controls::list(&state.app, &who, &q).await.or_page(&ctx)?;
-        let look = Lookup::load(&state, &who, ctx.lang.code()).await.with_people(&state, result.items.iter().map(|c| c.owner_id.clone())).await;
+        let look = Lookup::with(&state, &who, ctx.lang.code(), result.items.iter().map(|c| c.owner_id.clone())).await.or_page(&ctx)?;
         let list = ListView::new("/controls")
             .filter("search", q.search.as_deref().unwrap_or(""))
             .filter("status", q.status.as_deref().unwrap_or(""))
@@ -69,7 +69,7 @@ async fn export_rows(state: &WebState, ctx: &Ctx, who: &Principal, q: &ControlQu
     q.offset = 0;
     let i18n = &ctx.i18n;
     let t = |k: &str| i18n.get(ctx.lang, k);
-    let look = Lookup::load(state, who, ctx.lang.code()).await;
+    let look = Lookup::load(state, who, ctx.lang.code()).await?;
     let mut rows = vec![
         ["field-code", "field-title", "col-status", "col-company", "col-owner", "col-review-due", "col-requirements", "col-evidence", "col-latest-evidence"]
             .iter()
@@ -79,7 +79,7 @@ async fn export_rows(state: &WebState, ctx: &Ctx, who: &Principal, q: &ControlQu
     loop {
         let page = controls::list(&state.app, who, &q).await?;
         let n = page.items.len() as u64;
-        let names = isms_org::people::names(&state.app, &page.items.iter().filter_map(|c| c.owner_id.clone()).collect::<Vec<_>>()).await.unwrap_or_default();
+        let names = isms_org::people::names(&state.app, &page.items.iter().filter_map(|c| c.owner_id.clone()).collect::<Vec<_>>()).await?;
         for c in page.items {
             rows.push(vec![
                 c.code,
@@ -141,7 +141,7 @@ async fn show_page(
         Ok(d) => d,
         Err(e) => return isms_webkit::error::page_error(ctx, e),
     };
-    let look = Lookup::load(state, who, ctx.lang.code()).await.with_people(state, [d.control.owner_id.clone()]).await;
+    let look = isms_webkit::page_try!(ctx, Lookup::with(state, who, ctx.lang.code(), [d.control.owner_id.clone()]).await);
     let shell = Shell::new(ctx, headers, "control-title").crumb("/controls", "controls-title").titled(format!("{} {}", d.control.code, d.control.title));
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
@@ -227,9 +227,9 @@ async fn form_page(
     title: &str,
     errors: Vec<isms_core::FieldError>,
 ) -> Response {
-    let look = Lookup::load(state, who, ctx.lang.code()).await;
+    let look = isms_webkit::page_try!(ctx, Lookup::load(state, who, ctx.lang.code()).await);
     let mut groups = vec![];
-    for f in frameworks::list(&state.app, who).await.unwrap_or_default() {
+    for f in isms_webkit::page_try!(ctx, frameworks::list(&state.app, who).await) {
         if let Ok(d) = frameworks::get(&state.app, who, &f.id).await {
             groups.push((f.name, d.requirements.into_iter().filter(|r| r.leaf).collect()));
         }

@@ -50,7 +50,7 @@ pub async fn list(
         q.limit = PAGE_SIZE;
         q.offset = offset_of(p.page, PAGE_SIZE);
         let r = cases::list(&state.app, &who, &q).await.or_page(&ctx)?;
-        let look = Lookup::load(&state, &who, ctx.lang.code(), false).await;
+        let look = Lookup::load(&state, &who, ctx.lang.code(), false).await.or_page(&ctx)?;
         let shell = Shell::new(&ctx, &headers, "incidents-title");
         let statuses = Status::ALL.iter().map(|s| s.code()).collect();
         let runs = who.access.can(Permission::IncidentsManage);
@@ -78,7 +78,7 @@ struct ReportPage {
 }
 
 async fn report_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, v: ReportInput, errors: Vec<isms_core::FieldError>) -> Response {
-    let look = Lookup::load(state, who, ctx.lang.code(), false).await;
+    let look = isms_webkit::page_try!(ctx, Lookup::load(state, who, ctx.lang.code(), false).await);
     let shell = Shell::new(ctx, headers, "incident-report-title").crumb("/incidents", "incidents-title");
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
@@ -177,15 +177,15 @@ async fn show_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Princ
     ids.extend(d.members.iter().cloned());
     ids.extend(d.clocks.iter().filter_map(|c| c.done_by.clone()));
     ids.extend(d.incident.reported_by.iter().cloned());
-    let names = isms_org::accounts::display_names(&state.app, &ids).await.unwrap_or_default();
-    let look = Lookup::load(state, who, ctx.lang.code(), true).await;
+    let names = isms_webkit::page_try!(ctx, isms_org::accounts::display_names(&state.app, &ids).await);
+    let look = isms_webkit::page_try!(ctx, Lookup::load(state, who, ctx.lang.code(), true).await);
     let assets = if d.can_run {
         let q = isms_store::assets::AssetQuery { limit: 1000, ..Default::default() };
-        isms_assets::register::list(&state.app, who, &q).await.map(|p| p.items).unwrap_or_default()
+        isms_webkit::page_try!(ctx, isms_assets::register::list(&state.app, who, &q).await.map(|p| p.items))
     } else {
         vec![]
     };
-    let playbooks = if d.can_run { isms_incidents::playbooks::suggestions(&state.app, who, id).await.unwrap_or_default() } else { vec![] };
+    let playbooks = if d.can_run { isms_webkit::page_try!(ctx, isms_incidents::playbooks::suggestions(&state.app, who, id).await) } else { vec![] };
     let next = match d.incident.status {
         Status::Reported => vec!["triage"],
         Status::Triage => vec!["containment", "closed"],

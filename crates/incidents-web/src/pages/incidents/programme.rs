@@ -142,7 +142,7 @@ impl KpiPage {
 pub async fn kpis(PageCx { state, ctx, headers, who }: PageCx) -> PageResult {
     Ok({
         let k = isms_incidents::kpis::compute(&state.app, &who).await.or_page(&ctx)?;
-        let look = Lookup::load(&state, &who, ctx.lang.code(), false).await;
+        let look = Lookup::load(&state, &who, ctx.lang.code(), false).await.or_page(&ctx)?;
         let shell = Shell::new(&ctx, &headers, "kpis-title").crumb("/incidents", "incidents-title");
         render(&KpiPage { shell, k, look })
     })
@@ -169,7 +169,7 @@ pub(super) async fn drills_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap
         Ok(s) => s,
         Err(e) => return isms_webkit::error::page_error(ctx, e),
     };
-    let look = Lookup::load(state, who, ctx.lang.code(), false).await;
+    let look = isms_webkit::page_try!(&ctx, Lookup::load(state, who, ctx.lang.code(), false).await);
     let shell = Shell::new(ctx, headers, "drills-title").crumb("/incidents", "incidents-title");
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();

@@ -28,7 +28,7 @@ impl OverviewPage {
 pub async fn overview(PageCx { state, ctx, headers, who }: PageCx) -> PageResult {
     Ok({
         let o = alerts::overview(&state.app, &who).await.or_page(&ctx)?;
-        let look = Lookup::load(&state, &who, ctx.lang.code()).await;
+        let look = Lookup::load(&state, &who, ctx.lang.code()).await.or_page(&ctx)?;
         let shell = Shell::new(&ctx, &headers, "monitoring-overview-title").crumb("/monitoring", "monitoring-title");
         render(&OverviewPage { shell, o, look })
     })
@@ -122,7 +122,7 @@ pub(super) async fn events_page(state: WebState, ctx: Ctx, headers: HeaderMap, w
             Err(e) => return isms_webkit::error::page_error(&ctx, e),
         },
     };
-    let sources = sources::list(&state.app, &who).await.unwrap_or_default();
+    let sources = isms_webkit::page_try!(&ctx, sources::list(&state.app, &who).await);
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
     let (prev, next) = pager_links(if raw { "/monitoring/raw-events" } else { "/monitoring/events" }, &query_of(&ctx), q.offset.unwrap_or(0), page.total);

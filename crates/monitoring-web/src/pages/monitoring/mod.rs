@@ -73,7 +73,7 @@ pub async fn queue(PageCx { state, ctx, headers, who }: PageCx, Query(mut q): Qu
         (Ok(p), Ok(t)) => (p, t),
         (Err(e), _) | (_, Err(e)) => return isms_webkit::error::page_error(&ctx, e),
     };
-    let look = Lookup::load(&state, &who, ctx.lang.code()).await;
+    let look = isms_webkit::page_try!(&ctx, Lookup::load(&state, &who, ctx.lang.code()).await);
     let shell = Shell::new(&ctx, &headers, "monitoring-title");
     let query = query_of(&ctx);
     let (prev, next) = pager_links("/monitoring", &query, q.offset.unwrap_or(0), page.total);
@@ -88,7 +88,7 @@ pub async fn queue_rows(PageCx { state, ctx, headers, who }: PageCx, Query(mut q
     Ok({
         q.limit = Some(PAGE);
         let page = alerts::list(&state.app, &who, &q).await.or_page(&ctx)?;
-        let look = Lookup::load(&state, &who, ctx.lang.code()).await;
+        let look = Lookup::load(&state, &who, ctx.lang.code()).await.or_page(&ctx)?;
         let shell = Shell::new(&ctx, &headers, "monitoring-title");
         render(&QueueRows { shell, rows: page.items, look, query: query_of(&ctx) })
     })
@@ -130,18 +130,21 @@ async fn alert_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Prin
         Ok(d) => d,
         Err(e) => return isms_webkit::error::page_error(ctx, e),
     };
-    let people = if d.can_manage { alerts::assignable(&state.app, d.alert.company_id.as_deref()).await.unwrap_or_default() } else { vec![] };
-    let look = Lookup::load(state, who, ctx.lang.code()).await;
+    let people = if d.can_manage { isms_webkit::page_try!(ctx, alerts::assignable(&state.app, d.alert.company_id.as_deref()).await) } else { vec![] };
+    let look = isms_webkit::page_try!(ctx, Lookup::load(state, who, ctx.lang.code()).await);
     let shell = Shell::new(ctx, headers, "alert-title").crumb("/monitoring", "monitoring-title").titled(d.alert.title.clone());
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
     let resolutions = Resolution::ALL.iter().map(|r| r.code()).collect();
     let kinds = isms_core::incidents::IncidentType::ALL.iter().map(|k| k.code()).collect();
-    let suppressions = alerts::suppressions_of(&state.app, who, id).await.unwrap_or_default();
+    let suppressions = isms_webkit::page_try!(ctx, alerts::suppressions_of(&state.app, who, id).await);
     let suppress_until = isms_core::calendar::today().checked_add(jiff::Span::new().days(7)).map(|d| d.to_string()).unwrap_or_default();
-    let sightings =
-        if d.alert.kind == "indicator" { isms_monitoring::intel::sightings(&state.app, who, None, Some(id), 5).await.unwrap_or_default() } else { vec![] };
-    let pages = isms_monitoring::oncall::pages_of(&state.app, who, id).await.unwrap_or_default();
+    let sightings = if d.alert.kind == "indicator" {
+        isms_webkit::page_try!(ctx, isms_monitoring::intel::sightings(&state.app, who, None, Some(id), 5).await)
+    } else {
+        vec![]
+    };
+    let pages = isms_webkit::page_try!(ctx, isms_monitoring::oncall::pages_of(&state.app, who, id).await);
     render_form(&AlertPage { shell, d, look, form, people, resolutions, kinds, suppressions, suppress_until, sightings, pages }, invalid)
 }
 

@@ -131,7 +131,7 @@ pub(super) async fn rule_page(
         },
         None => None,
     };
-    let look = Lookup::load(state, who, ctx.lang.code()).await;
+    let look = isms_webkit::page_try!(&ctx, Lookup::load(state, who, ctx.lang.code()).await);
     let shell = Shell::new(ctx, headers, if d.is_some() { "rule-title" } else { "rule-new-title" })
         .crumb("/monitoring", "monitoring-title")
         .crumb("/monitoring/rules", "rules-title");
@@ -145,7 +145,7 @@ pub(super) async fn rule_page(
     let body = body.unwrap_or_else(|| d.as_ref().map(|d| d.body.clone()).unwrap_or_else(|| NEW_RULE.to_owned()));
     let can_edit = who.access.can_for(Permission::RulesManage, None);
     let can_tune = d.is_some() && who.access.can(Permission::MonitoringManage);
-    let sources = if can_tune { sources::list(&state.app, who).await.unwrap_or_default() } else { vec![] };
+    let sources = if can_tune { isms_webkit::page_try!(ctx, sources::list(&state.app, who).await) } else { vec![] };
     render_form(&RulePage { shell, d, body, enabled, form, can_edit, can_tune, look, sources, o }, invalid)
 }
 

@@ -77,11 +77,8 @@ pub(super) async fn sources_page(
     v: SourceForm,
     errors: Vec<isms_core::FieldError>,
 ) -> Response {
-    let rows = match sources::list(&state.app, who).await {
-        Ok(r) => r,
-        Err(e) => return isms_webkit::error::page_error(ctx, e),
-    };
-    let look = Lookup::load(state, who, ctx.lang.code()).await;
+    let rows = isms_webkit::page_try!(ctx, sources::list(&state.app, who).await);
+    let look = isms_webkit::page_try!(ctx, Lookup::load(state, who, ctx.lang.code()).await);
     let shell = Shell::new(ctx, headers, "sources-title").crumb("/monitoring", "monitoring-title");
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
@@ -140,7 +137,7 @@ pub(super) async fn source_page(
         Ok(s) => s,
         Err(e) => return isms_webkit::error::page_error(ctx, e),
     };
-    let look = Lookup::load(state, who, ctx.lang.code()).await;
+    let look = isms_webkit::page_try!(&ctx, Lookup::load(state, who, ctx.lang.code()).await);
     let shell =
         Shell::new(ctx, headers, "source-title").crumb("/monitoring", "monitoring-title").crumb("/monitoring/sources", "sources-title").titled(s.name.clone());
     let form = FormState::new(&shell, errors);

@@ -55,7 +55,7 @@ pub async fn list(
         q.offset = offset_of(p.page, PAGE_SIZE);
         let result = documents::list(&state.app, &who, &q).await.or_page(&ctx)?;
         let to_read = reading::to_acknowledge(&state.app, &who).await.or_page(&ctx)?.into_iter().map(|d| d.id).collect();
-        let look = Lookup::load(&state, &who, ctx.lang.code(), false).await;
+        let look = Lookup::load(&state, &who, ctx.lang.code(), false).await.or_page(&ctx)?;
         let shell = Shell::new(&ctx, &headers, "policies-title");
         let list = ListView::new("/policies")
             .filter("search", q.search.as_deref().unwrap_or(""))
@@ -111,8 +111,8 @@ async fn show_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Princ
     let open = d.versions.iter().find(|v| matches!(v.state.code(), "draft" | "in_review" | "approved")).cloned();
     let html = current.as_ref().map(|v| isms_core::policies::markdown::to_html(&v.body)).unwrap_or_default();
     let (history, actors) = if d.reads_all {
-        let h = isms_kernel::history::record_history(&state.app, "document", &d.document.id).await.unwrap_or_default();
-        let a = isms_kernel::history::actor_names(&state.app, &h).await.unwrap_or_default();
+        let h = isms_webkit::page_try!(ctx, isms_kernel::history::record_history(&state.app, "document", &d.document.id).await);
+        let a = isms_webkit::page_try!(ctx, isms_kernel::history::actor_names(&state.app, &h).await);
         (h, a)
     } else {
         (vec![], HashMap::new())
@@ -128,7 +128,7 @@ async fn show_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Princ
             controls.push((cd.control.id, format!("{} {}", cd.control.code, cd.control.title)));
         }
     }
-    let look = Lookup::load(state, who, ctx.lang.code(), false).await.with_people(state, [d.document.owner_id.clone()]).await;
+    let look = isms_webkit::page_try!(ctx, Lookup::with(state, who, ctx.lang.code(), false, [d.document.owner_id.clone()]).await);
     let shell = Shell::new(ctx, headers, "policy-title").crumb("/policies", "policies-title").titled(format!("{} {}", d.document.code, d.document.title));
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
@@ -250,12 +250,12 @@ async fn form_page(
     creating: bool,
     errors: Vec<isms_core::FieldError>,
 ) -> Response {
-    let look = Lookup::load(state, who, ctx.lang.code(), false).await;
+    let look = isms_webkit::page_try!(ctx, Lookup::load(state, who, ctx.lang.code(), false).await);
     let q = DocQuery { limit: 500, ..Default::default() };
-    let others = documents::list(&state.app, who, &q).await.map(|p| p.items).unwrap_or_default();
+    let others = isms_webkit::page_try!(ctx, documents::list(&state.app, who, &q).await.map(|p| p.items));
     let controls = if who.access.can(Permission::ComplianceRead) {
         let cq = isms_compliance::controls::ControlQuery { limit: 500, ..Default::default() };
-        isms_compliance::controls::list(&state.app, who, &cq).await.map(|p| p.items).unwrap_or_default()
+        isms_webkit::page_try!(ctx, isms_compliance::controls::list(&state.app, who, &cq).await.map(|p| p.items))
     } else {
         vec![]
     };
@@ -339,7 +339,7 @@ struct KindsPage {
 }
 
 async fn kinds_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, errors: Vec<isms_core::FieldError>) -> Response {
-    let rules = isms_policies::rules(&state.app).await.unwrap_or_default();
+    let rules = isms_webkit::page_try!(ctx, isms_policies::rules(&state.app).await);
     let shell = Shell::new(ctx, headers, "policy-kinds-title").crumb("/policies", "policies-title");
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();

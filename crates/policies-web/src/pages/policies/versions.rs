@@ -51,7 +51,7 @@ async fn version_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Pr
     let can_decide = versions::can_decide(&state.app, who, id, n).await.unwrap_or(false);
     let previous = d.versions.iter().filter(|o| o.number < n).map(|o| o.number).max();
     let ids: Vec<String> = v.approvals.iter().map(|a| a.user_id.clone()).chain(v.created_by.clone()).collect();
-    let approvers = isms_org::accounts::display_names(&state.app, &ids).await.unwrap_or_default();
+    let approvers = isms_webkit::page_try!(ctx, isms_org::accounts::display_names(&state.app, &ids).await);
     let html = isms_core::policies::markdown::to_html(&v.body);
     let shell = Shell::new(ctx, headers, "policy-version-title")
         .crumb("/policies", "policies-title")
