@@ -9,6 +9,13 @@ pub fn csv(name: &str, rows: &[Vec<String>]) -> Response {
     file(name, "text/csv; charset=utf-8", isms_kernel::sheet::csv(rows))
 }
 
+/// Rows as an XLSX download (one sheet, its header row bold). A writer failure is an
+/// internal error with its cause kept.
+pub fn xlsx(name: &str, sheet: &str, rows: &[Vec<String>]) -> Result<Response, isms_kernel::AppError> {
+    let body = isms_kernel::sheet::xlsx(sheet, rows).map_err(|e| isms_kernel::AppError::internal(format!("xlsx {name}: {e}")))?;
+    Ok(file(name, isms_kernel::sheet::CONTENT_TYPE, body))
+}
+
 /// A generated file as a download.
 pub fn file(name: &str, content_type: &str, body: Vec<u8>) -> Response {
     ([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))], body).into_response()

@@ -203,3 +203,13 @@ macro_rules! page_try {
         }
     };
 }
+
+/// In a form handler that answers a plain `Response`: the field errors the form shows in
+/// place for a refused submission, or an early return with the error page when the error
+/// is not the form's to show (not found, forbidden, a database fault).
+#[macro_export]
+macro_rules! refusals {
+    ($ctx:expr, $e:expr) => {
+        $crate::page_try!($ctx, $crate::shell::form_errors($e))
+    };
+}

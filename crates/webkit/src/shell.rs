@@ -316,6 +316,16 @@ impl FormState {
         self.errors.iter().find(|e| e.field == field).map(|e| e.label.clone()).unwrap_or_else(|| field.to_owned())
     }
 
+    /// The attributes that mark a refused field's control: invalid, and described by its
+    /// error. Nothing when the field was accepted.
+    pub fn aria(&self, field: &str) -> String {
+        if self.errors.iter().any(|e| e.field == field) {
+            format!(" aria-invalid=\"true\" aria-describedby=\"{}-error\"", escape(field))
+        } else {
+            String::new()
+        }
+    }
+
     /// The message for one field as escaped HTML, or nothing.
     pub fn error_for(&self, field: &str) -> String {
         self.errors.iter().filter(|e| e.field == field).map(|e| format!("<p class=\"field-error\" id=\"{field}-error\">{}</p>", escape(&e.message))).collect()

@@ -69,25 +69,16 @@ async fn export_rows(state: &WebState, ctx: &Ctx, who: &isms_kernel::Principal, 
 }
 
 pub async fn export_csv(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<FindingQuery>) -> Response {
-    match export_rows(&state, &ctx, &who, &q).await {
-        Ok(rows) => isms_webkit::download::csv("findings.csv", &rows),
-        Err(e) => isms_webkit::error::page_error(&ctx, e),
-    }
+    let rows = isms_webkit::page_try!(&ctx, export_rows(&state, &ctx, &who, &q).await);
+    isms_webkit::download::csv("findings.csv", &rows)
 }
 
 pub async fn export_xlsx(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<FindingQuery>) -> Response {
-    match export_rows(&state, &ctx, &who, &q)
-        .await
-        .and_then(|rows| isms_kernel::sheet::xlsx("findings", &rows).map_err(|e| isms_kernel::AppError::internal(e.to_string())))
-    {
-        Ok(body) => isms_webkit::download::file("findings.xlsx", isms_kernel::sheet::CONTENT_TYPE, body),
-        Err(e) => isms_webkit::error::page_error(&ctx, e),
-    }
+    let rows = isms_webkit::page_try!(&ctx, export_rows(&state, &ctx, &who, &q).await);
+    isms_webkit::page_try!(&ctx, isms_webkit::download::xlsx("findings.xlsx", "findings", &rows))
 }
 
 pub async fn check(State(state): State<WebState>, ctx: Ctx, Who(who): Who) -> Response {
-    match findings::check_now(&state.app, &who).await {
-        Ok(_) => redirect_with_flash(&state, "/findings", "flash-checked", ctx.is_htmx),
-        Err(e) => isms_webkit::error::page_error(&ctx, e),
-    }
+    isms_webkit::page_try!(&ctx, findings::check_now(&state.app, &who).await);
+    redirect_with_flash(&state, "/findings", "flash-checked", ctx.is_htmx)
 }

@@ -18,7 +18,7 @@ use isms_webkit::context::{Ctx, PageCx, Who};
 use isms_webkit::error::{OrPage, PageResult};
 use isms_webkit::list::{ListView, PageQ, offset_of};
 use isms_webkit::lookup::Lookup;
-use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
+use isms_webkit::shell::{FormState, Shell, clear_flash, redirect_with_flash, render, render_form};
 use serde::Deserialize;
 use std::sync::OnceLock;
 
@@ -208,20 +208,13 @@ async fn export_rows(state: &WebState, ctx: &Ctx, who: &Principal, q: &RiskQuery
 }
 
 pub async fn export_csv(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<RiskQuery>) -> Response {
-    match export_rows(&state, &ctx, &who, &q).await {
-        Ok(rows) => isms_webkit::download::csv("risks.csv", &rows),
-        Err(e) => isms_webkit::error::page_error(&ctx, e),
-    }
+    let rows = isms_webkit::page_try!(&ctx, export_rows(&state, &ctx, &who, &q).await);
+    isms_webkit::download::csv("risks.csv", &rows)
 }
 
 pub async fn export_xlsx(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<RiskQuery>) -> Response {
-    match export_rows(&state, &ctx, &who, &q)
-        .await
-        .and_then(|rows| isms_kernel::sheet::xlsx("risks", &rows).map_err(|e| isms_kernel::AppError::internal(e.to_string())))
-    {
-        Ok(body) => isms_webkit::download::file("risks.xlsx", isms_kernel::sheet::CONTENT_TYPE, body),
-        Err(e) => isms_webkit::error::page_error(&ctx, e),
-    }
+    let rows = isms_webkit::page_try!(&ctx, export_rows(&state, &ctx, &who, &q).await);
+    isms_webkit::page_try!(&ctx, isms_webkit::download::xlsx("risks.xlsx", "risks", &rows))
 }
 
 #[derive(Template)]
@@ -235,10 +228,7 @@ struct ShowPage {
 }
 
 async fn show_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, id: &str, errors: Vec<isms_core::FieldError>) -> Response {
-    let d = match risks::get(&state.app, who, id).await {
-        Ok(d) => d,
-        Err(e) => return isms_webkit::error::page_error(ctx, e),
-    };
+    let d = isms_webkit::page_try!(ctx, risks::get(&state.app, who, id).await);
     let owners = std::iter::once(d.risk.owner_id.clone()).chain(d.actions.iter().map(|a| a.owner_id.clone()));
     let look = isms_webkit::page_try!(ctx, Lookup::with(state, who, ctx.lang.code(), owners.collect::<Vec<_>>()).await);
     let shell = Shell::new(ctx, headers, "risk-title").crumb("/risks", "risks-title").titled(format!("{} {}", d.risk.reference, d.risk.title));
@@ -256,10 +246,7 @@ pub async fn show(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<St
 async fn after(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, id: &str, r: isms_kernel::Result<()>, flash: &str) -> Response {
     match r {
         Ok(()) => redirect_with_flash(state, &format!("/risks/{id}"), flash, ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => show_page(state, ctx, headers, who, id, errs).await,
-            Err(e) => isms_webkit::error::page_error(ctx, e),
-        },
+        Err(e) => show_page(state, ctx, headers, who, id, isms_webkit::refusals!(ctx, e)).await,
     }
 }
 
@@ -408,10 +395,7 @@ pub async fn create(PageCx { state, ctx, headers, who }: PageCx, body: axum::bod
     };
     match risks::create(&state.app, &who, input.clone()).await {
         Ok(r) => redirect_with_flash(&state, &format!("/risks/{}", r.id), "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => form_page(&state, &ctx, &headers, &who, input, "/risks/new".into(), "risk-new-title", errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => form_page(&state, &ctx, &headers, &who, input, "/risks/new".into(), "risk-new-title", isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 
@@ -455,10 +439,7 @@ pub async fn update(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<
     };
     match risks::update(&state.app, &who, &id, input.clone()).await {
         Ok(_) => redirect_with_flash(&state, &format!("/risks/{id}"), "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => form_page(&state, &ctx, &headers, &who, input, action, "risk-edit-title", errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => form_page(&state, &ctx, &headers, &who, input, action, "risk-edit-title", isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 
@@ -571,9 +552,6 @@ pub async fn set_matrix(PageCx { state, ctx, headers, who }: PageCx, body: axum:
     };
     match risks::set_matrix(&state.app, &who, m.clone()).await {
         Ok(_) => redirect_with_flash(&state, "/risks/matrix", "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => matrix_page(&state, &ctx, &headers, &who, Some(m), errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => matrix_page(&state, &ctx, &headers, &who, Some(m), isms_webkit::refusals!(&ctx, e)).await,
     }
 }

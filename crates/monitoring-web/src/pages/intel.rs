@@ -13,7 +13,7 @@ use isms_kernel::Principal;
 use isms_monitoring::intel::{self, Feed, FeedInput, ImportReport, Indicator, IndicatorQuery, Sighting};
 use isms_webkit::WebState;
 use isms_webkit::context::{Ctx, PageCx, Who};
-use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render_form};
+use isms_webkit::shell::{FormState, Shell, clear_flash, redirect_with_flash, render_form};
 use serde::Deserialize;
 
 /// The feed form as posted (numbers arrive as text).
@@ -128,14 +128,8 @@ impl FeedsPage {
 }
 
 async fn feeds_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, v: FeedForm, errors: Vec<FieldError>) -> Response {
-    let feeds = match intel::list_feeds(&state.app, who).await {
-        Ok(f) => f,
-        Err(e) => return isms_webkit::error::page_error(ctx, e),
-    };
-    let sightings = match intel::sightings(&state.app, who, None, None, 50).await {
-        Ok(s) => s,
-        Err(e) => return isms_webkit::error::page_error(ctx, e),
-    };
+    let feeds = isms_webkit::page_try!(ctx, intel::list_feeds(&state.app, who).await);
+    let sightings = isms_webkit::page_try!(ctx, intel::sightings(&state.app, who, None, None, 50).await);
     let shell = Shell::new(ctx, headers, "intel-title").crumb("/monitoring", "monitoring-title");
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
@@ -164,10 +158,7 @@ pub async fn create_feed(PageCx { state, ctx, headers, who }: PageCx, Form(v): F
     };
     match intel::create_feed(&state.app, &who, input).await {
         Ok(f) => redirect_with_flash(&state, &format!("/monitoring/intel/{}", f.id), "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => feeds_page(&state, &ctx, &headers, &who, v, errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => feeds_page(&state, &ctx, &headers, &who, v, isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 
@@ -208,15 +199,9 @@ async fn feed_page(
     report: Option<ImportReport>,
     errors: Vec<FieldError>,
 ) -> Response {
-    let f = match intel::get_feed(&state.app, who, id).await {
-        Ok(f) => f,
-        Err(e) => return isms_webkit::error::page_error(ctx, e),
-    };
+    let f = isms_webkit::page_try!(ctx, intel::get_feed(&state.app, who, id).await);
     let q = IndicatorQuery { feed_id: Some(f.id.clone()), kind: fq.kind, q: fq.q, page: fq.page };
-    let page = match intel::list_indicators(&state.app, who, &q).await {
-        Ok(p) => p,
-        Err(e) => return isms_webkit::error::page_error(ctx, e),
-    };
+    let page = isms_webkit::page_try!(ctx, intel::list_indicators(&state.app, who, &q).await);
     let shell =
         Shell::new(ctx, headers, "feed-title").crumb("/monitoring", "monitoring-title").crumb("/monitoring/intel", "intel-title").titled(f.name.clone());
     let form = FormState::new(&shell, errors);
@@ -245,28 +230,20 @@ pub async fn update_feed(
     };
     match r {
         Ok(()) => redirect_with_flash(&state, &format!("/monitoring/intel/{id}"), "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => feed_page(&state, &ctx, &headers, &who, &id, FeedQuery::default(), Some(v), None, errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => feed_page(&state, &ctx, &headers, &who, &id, FeedQuery::default(), Some(v), None, isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 
 pub async fn delete_feed(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Path(id): Path<String>) -> Response {
-    match intel::delete_feed(&state.app, &who, &id).await {
-        Ok(()) => redirect_with_flash(&state, "/monitoring/intel", "flash-deleted", ctx.is_htmx),
-        Err(e) => isms_webkit::error::page_error(&ctx, e),
-    }
+    isms_webkit::page_try!(&ctx, intel::delete_feed(&state.app, &who, &id).await);
+    redirect_with_flash(&state, "/monitoring/intel", "flash-deleted", ctx.is_htmx)
 }
 
 /// What an import or pull answered, shown on the feed page (a failure as a field error).
 async fn after_import(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, id: &str, r: isms_kernel::Result<ImportReport>) -> Response {
     match r {
         Ok(report) => feed_page(state, ctx, headers, who, id, FeedQuery::default(), None, Some(report), vec![]).await,
-        Err(e) => match form_errors(e) {
-            Ok(errs) => feed_page(state, ctx, headers, who, id, FeedQuery::default(), None, None, errs).await,
-            Err(e) => isms_webkit::error::page_error(ctx, e),
-        },
+        Err(e) => feed_page(state, ctx, headers, who, id, FeedQuery::default(), None, None, isms_webkit::refusals!(ctx, e)).await,
     }
 }
 
@@ -336,9 +313,6 @@ pub async fn export(PageCx { state, ctx, headers, who }: PageCx, Form(f): Form<E
             serde_json::to_string_pretty(&bundle).unwrap_or_default(),
         )
             .into_response(),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => feeds_page(&state, &ctx, &headers, &who, FeedForm::default(), errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => feeds_page(&state, &ctx, &headers, &who, FeedForm::default(), isms_webkit::refusals!(&ctx, e)).await,
     }
 }

@@ -14,7 +14,7 @@ use isms_monitoring::oncall::{self, CoverInput, Rotation, RotationDetail, Rotati
 use isms_webkit::WebState;
 use isms_webkit::context::{Ctx, PageCx, Who};
 use isms_webkit::lookup::Lookup;
-use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render_form};
+use isms_webkit::shell::{FormState, Shell, clear_flash, redirect_with_flash, render_form};
 
 /// The rotation form as posted: members arrive as `member` fields in turn order (a
 /// repeated name, hence read as pairs), numbers as text.
@@ -144,10 +144,7 @@ struct RotationsPage {
 }
 
 async fn rotations_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, v: RotaForm, errors: Vec<FieldError>) -> Response {
-    let rows = match oncall::list(&state.app, who).await {
-        Ok(r) => r,
-        Err(e) => return isms_webkit::error::page_error(ctx, e),
-    };
+    let rows = isms_webkit::page_try!(ctx, oncall::list(&state.app, who).await);
     let look = isms_webkit::page_try!(ctx, Lookup::load(state, who, ctx.lang.code()).await);
     let can_manage = who.access.can(Permission::MonitoringManage);
     let people = if can_manage { isms_webkit::page_try!(ctx, people(state, &look).await) } else { vec![] };
@@ -170,10 +167,7 @@ pub async fn create(PageCx { state, ctx, headers, who }: PageCx, Form(pairs): Fo
     };
     match r {
         Ok(r) => redirect_with_flash(&state, &format!("/monitoring/oncall/{}", r.id), "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => rotations_page(&state, &ctx, &headers, &who, v, errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => rotations_page(&state, &ctx, &headers, &who, v, isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 
@@ -212,10 +206,7 @@ async fn rotation_page(
     cv: Option<CoverForm>,
     errors: Vec<FieldError>,
 ) -> Response {
-    let d = match oncall::get(&state.app, who, id).await {
-        Ok(d) => d,
-        Err(e) => return isms_webkit::error::page_error(ctx, e),
-    };
+    let d = isms_webkit::page_try!(ctx, oncall::get(&state.app, who, id).await);
     let look = isms_webkit::page_try!(ctx, Lookup::load(state, who, ctx.lang.code()).await);
     let can_manage = who.access.can_for(Permission::MonitoringManage, d.rotation.company_id.as_deref().and_then(|c| c.parse().ok()));
     let people = if can_manage { isms_webkit::page_try!(ctx, people(state, &look).await) } else { vec![] };
@@ -254,18 +245,13 @@ pub async fn update(
     };
     match r {
         Ok(()) => redirect_with_flash(&state, &format!("/monitoring/oncall/{id}"), "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => rotation_page(&state, &ctx, &headers, &who, &id, Some(v), None, errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => rotation_page(&state, &ctx, &headers, &who, &id, Some(v), None, isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 
 pub async fn delete(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Path(id): Path<String>) -> Response {
-    match oncall::delete(&state.app, &who, &id).await {
-        Ok(()) => redirect_with_flash(&state, "/monitoring/oncall", "flash-deleted", ctx.is_htmx),
-        Err(e) => isms_webkit::error::page_error(&ctx, e),
-    }
+    isms_webkit::page_try!(&ctx, oncall::delete(&state.app, &who, &id).await);
+    redirect_with_flash(&state, "/monitoring/oncall", "flash-deleted", ctx.is_htmx)
 }
 
 pub async fn add_cover(
@@ -279,16 +265,11 @@ pub async fn add_cover(
     let input = CoverInput { user_id: cv.user_id.clone(), from: cv.from.clone(), until: cv.until.clone(), reason: cv.reason.clone() };
     match oncall::add_cover(&state.app, &who, &id, input).await {
         Ok(_) => redirect_with_flash(&state, &format!("/monitoring/oncall/{id}"), "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => rotation_page(&state, &ctx, &headers, &who, &id, None, Some(cv), errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => rotation_page(&state, &ctx, &headers, &who, &id, None, Some(cv), isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 
 pub async fn remove_cover(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Path((id, cover)): Path<(String, String)>) -> Response {
-    match oncall::remove_cover(&state.app, &who, &cover).await {
-        Ok(()) => redirect_with_flash(&state, &format!("/monitoring/oncall/{id}"), "flash-deleted", ctx.is_htmx),
-        Err(e) => isms_webkit::error::page_error(&ctx, e),
-    }
+    isms_webkit::page_try!(&ctx, oncall::remove_cover(&state.app, &who, &cover).await);
+    redirect_with_flash(&state, &format!("/monitoring/oncall/{id}"), "flash-deleted", ctx.is_htmx)
 }

@@ -48,15 +48,11 @@ pub struct PrefsForm {
 }
 
 pub async fn preferences(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Form(f): Form<PrefsForm>) -> Response {
-    match accounts::set_preferences(&state.app, &who, Some(&f.locale), Some(&f.time_zone)).await {
-        Ok(()) => redirect_with_flash(&state, "/account", "flash-saved", ctx.is_htmx),
-        Err(e) => isms_webkit::error::page_error(&ctx, e),
-    }
+    isms_webkit::page_try!(&ctx, accounts::set_preferences(&state.app, &who, Some(&f.locale), Some(&f.time_zone)).await);
+    redirect_with_flash(&state, "/account", "flash-saved", ctx.is_htmx)
 }
 
 pub async fn revoke_session(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Path(id): Path<String>) -> Response {
-    match accounts::revoke_my_session(&state.app, &who, &id).await {
-        Ok(()) => redirect_with_flash(&state, "/account", "flash-session-revoked", ctx.is_htmx),
-        Err(e) => isms_webkit::error::page_error(&ctx, e),
-    }
+    isms_webkit::page_try!(&ctx, accounts::revoke_my_session(&state.app, &who, &id).await);
+    redirect_with_flash(&state, "/account", "flash-session-revoked", ctx.is_htmx)
 }

@@ -12,7 +12,7 @@ use isms_org::setup;
 use isms_webkit::WebState;
 use isms_webkit::context::PageCx;
 use isms_webkit::context::{self, ClientIp, Ctx, SESSION_COOKIE, Who, meta_of};
-use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, render};
+use isms_webkit::shell::{FormState, Shell, clear_flash, render};
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -229,15 +229,13 @@ pub async fn setup_submit(State(state): State<WebState>, ctx: Ctx, headers: Head
     match setup::complete(&state.app, &token, &f.username, &f.display_name, &f.password).await {
         Ok(_) => isms_webkit::shell::redirect_with_flash(&state, "/login", "flash-setup-done", false),
         Err(AppError::NotFound) => isms_webkit::shell::error_page(&ctx, StatusCode::NOT_FOUND, "setup-invalid"),
-        Err(e) => match form_errors(e) {
-            Ok(errors) => {
-                let shell = Shell::new(&ctx, &headers, "setup-title");
-                let form = FormState::new(&shell, errors);
-                let mut r = render(&SetupPage { shell, form, token, username: f.username, display_name: f.display_name });
-                *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-                r
-            }
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => {
+            let errors = isms_webkit::refusals!(&ctx, e);
+            let shell = Shell::new(&ctx, &headers, "setup-title");
+            let form = FormState::new(&shell, errors);
+            let mut r = render(&SetupPage { shell, form, token, username: f.username, display_name: f.display_name });
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            r
+        }
     }
 }

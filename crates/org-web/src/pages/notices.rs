@@ -33,15 +33,11 @@ pub async fn inbox(PageCx { state, ctx, headers, who }: PageCx) -> PageResult {
 }
 
 pub async fn read_one(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Path(id): Path<String>) -> Response {
-    match notify::mark_read(&state.app, &who, Some(&id)).await {
-        Ok(_) => redirect_with_flash(&state, "/notifications", "flash-saved", ctx.is_htmx),
-        Err(e) => isms_webkit::error::page_error(&ctx, e),
-    }
+    isms_webkit::page_try!(&ctx, notify::mark_read(&state.app, &who, Some(&id)).await);
+    redirect_with_flash(&state, "/notifications", "flash-saved", ctx.is_htmx)
 }
 
 pub async fn read_all(State(state): State<WebState>, ctx: Ctx, Who(who): Who) -> Response {
-    match notify::mark_read(&state.app, &who, None).await {
-        Ok(_) => redirect_with_flash(&state, "/notifications", "flash-saved", ctx.is_htmx),
-        Err(e) => isms_webkit::error::page_error(&ctx, e),
-    }
+    isms_webkit::page_try!(&ctx, notify::mark_read(&state.app, &who, None).await);
+    redirect_with_flash(&state, "/notifications", "flash-saved", ctx.is_htmx)
 }

@@ -8,7 +8,7 @@ use isms_kernel::Principal;
 use isms_org::org::{self, Company, CompanyInput, Department, DepartmentInput};
 use isms_webkit::WebState;
 use isms_webkit::context::{Ctx, PageCx};
-use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render};
+use isms_webkit::shell::{FormState, Shell, clear_flash, redirect_with_flash, render};
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -21,10 +21,8 @@ struct OrgPage {
 
 async fn view(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, errors: Vec<isms_core::FieldError>) -> Response {
     let app = &state.app;
-    let (companies, departments) = match (org::list_companies(app, who).await, org::list_departments(app, who).await) {
-        (Ok(c), Ok(d)) => (c, d),
-        (Err(e), _) | (_, Err(e)) => return isms_webkit::error::page_error(ctx, e),
-    };
+    let companies = isms_webkit::page_try!(ctx, org::list_companies(app, who).await);
+    let departments = isms_webkit::page_try!(ctx, org::list_departments(app, who).await);
     let companies = companies
         .into_iter()
         .map(|c| {
@@ -60,10 +58,7 @@ pub async fn create_company(PageCx { state, ctx, headers, who }: PageCx, Form(f)
     let input = CompanyInput { code: f.code, name: f.name, name_ja: Some(f.name_ja), is_holding: false };
     match org::create_company(&state.app, &who, input).await {
         Ok(_) => redirect_with_flash(&state, "/org", "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => view(&state, &ctx, &headers, &who, errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => view(&state, &ctx, &headers, &who, isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 
@@ -81,9 +76,6 @@ pub async fn create_department(PageCx { state, ctx, headers, who }: PageCx, Form
     let input = DepartmentInput { company_id: f.company_id, code: f.code, name: f.name };
     match org::create_department(&state.app, &who, input).await {
         Ok(_) => redirect_with_flash(&state, "/org", "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => view(&state, &ctx, &headers, &who, errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => view(&state, &ctx, &headers, &who, isms_webkit::refusals!(&ctx, e)).await,
     }
 }

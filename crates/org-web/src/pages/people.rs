@@ -15,7 +15,7 @@ use isms_webkit::WebState;
 use isms_webkit::context::{Ctx, PageCx, Who};
 use isms_webkit::error::{OrPage, PageResult};
 use isms_webkit::list::ListView;
-use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
+use isms_webkit::shell::{FormState, Shell, clear_flash, redirect_with_flash, render, render_form};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -286,19 +286,14 @@ pub async fn create(PageCx { state, ctx, headers, who }: PageCx, Form(f): Form<P
     let input: PersonInput = f.into();
     match people::create(&state.app, &who, input.clone()).await {
         Ok(p) => redirect_with_flash(&state, &format!("/people/{}", p.id), "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => form_page(&state, &ctx, &headers, &who, input, "/people/new".into(), "person-new-title", errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => form_page(&state, &ctx, &headers, &who, input, "/people/new".into(), "person-new-title", isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 
 pub async fn edit_form(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> PageResult {
     Ok({
         let p = people::get(&state.app, &who, &id).await.or_page(&ctx)?;
-        if let Err(e) = who.require_for(isms_core::Permission::PeopleManage, Some(&p.company_id)) {
-            return Ok(isms_webkit::error::page_error(&ctx, e));
-        }
+        who.require_for(isms_core::Permission::PeopleManage, Some(&p.company_id)).or_page(&ctx)?;
         let manager_number = match &p.manager_id {
             Some(m) => isms_store::org::person_by_id(state.app.store.conn(), m).await.ok().flatten().map(|m| m.employee_number),
             None => None,
@@ -322,10 +317,7 @@ pub async fn update(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<
     let input: PersonInput = f.into();
     match people::update(&state.app, &who, &id, input.clone()).await {
         Ok(p) => redirect_with_flash(&state, &format!("/people/{}", p.id), "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => form_page(&state, &ctx, &headers, &who, input, format!("/people/{id}/edit"), "person-edit-title", errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => form_page(&state, &ctx, &headers, &who, input, format!("/people/{id}/edit"), "person-edit-title", isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 
@@ -336,10 +328,8 @@ pub struct DeactivateForm {
 }
 
 pub async fn deactivate(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Path(id): Path<String>, Form(f): Form<DeactivateForm>) -> Response {
-    match people::deactivate(&state.app, &who, &id, Some(&f.left_on)).await {
-        Ok(p) => redirect_with_flash(&state, &format!("/people/{}", p.id), "flash-deactivated", ctx.is_htmx),
-        Err(e) => isms_webkit::error::page_error(&ctx, e),
-    }
+    let p = isms_webkit::page_try!(&ctx, people::deactivate(&state.app, &who, &id, Some(&f.left_on)).await);
+    redirect_with_flash(&state, &format!("/people/{}", p.id), "flash-deactivated", ctx.is_htmx)
 }
 
 #[derive(Template)]

@@ -14,7 +14,7 @@ use isms_webkit::WebState;
 use isms_webkit::context::{Ctx, PageCx, Who};
 use isms_webkit::error::{OrPage, PageResult};
 use isms_webkit::list::{ListView, PAGE_SIZE, PageQ, offset_of};
-use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render};
+use isms_webkit::shell::{FormState, Shell, clear_flash, redirect_with_flash, render};
 use serde::Deserialize;
 
 pub struct RoleOption {
@@ -146,25 +146,23 @@ pub async fn create(PageCx { state, ctx, headers, who }: PageCx, Form(f): Form<N
     };
     match result {
         Ok(u) => redirect_with_flash(&state, &format!("/admin/users/{}", u.id), "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => {
-                let shell = Shell::new(&ctx, &headers, "user-new-title").crumb("/admin/users", "users-title");
-                let form = FormState::new(&shell, errs);
-                let roles = role_options(&shell);
-                let mut r = render(&NewPage {
-                    shell,
-                    form,
-                    roles,
-                    companies: isms_webkit::page_try!(&ctx, companies(&state, &who).await),
-                    username: f.username,
-                    display_name: f.display_name,
-                    person_id: f.person_id,
-                });
-                *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-                r
-            }
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => {
+            let errs = isms_webkit::refusals!(&ctx, e);
+            let shell = Shell::new(&ctx, &headers, "user-new-title").crumb("/admin/users", "users-title");
+            let form = FormState::new(&shell, errs);
+            let roles = role_options(&shell);
+            let mut r = render(&NewPage {
+                shell,
+                form,
+                roles,
+                companies: isms_webkit::page_try!(&ctx, companies(&state, &who).await),
+                username: f.username,
+                display_name: f.display_name,
+                person_id: f.person_id,
+            });
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            r
+        }
     }
 }
 
@@ -179,10 +177,7 @@ struct ShowPage {
 }
 
 async fn show_view(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, id: &str, errors: Vec<isms_core::FieldError>) -> Response {
-    let u = match accounts::get_user(&state.app, who, id).await {
-        Ok(u) => u,
-        Err(e) => return isms_webkit::error::page_error(ctx, e),
-    };
+    let u = isms_webkit::page_try!(ctx, accounts::get_user(&state.app, who, id).await);
     let shell = Shell::new(ctx, headers, "user-title").crumb("/admin/users", "users-title").titled(u.display_name.clone());
     let roles = role_options(&shell);
     let form = FormState::new(&shell, errors);
@@ -220,20 +215,12 @@ pub async fn grants(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<
     for (i, r) in f.role.iter().enumerate() {
         match grant_from(r, f.company_id.get(i).map(String::as_str).unwrap_or(""), f.expires_on.get(i).map(String::as_str).unwrap_or("")) {
             Ok(g) => grants.extend(g),
-            Err(e) => {
-                return match form_errors(e) {
-                    Ok(errs) => show_view(&state, &ctx, &headers, &who, &id, errs).await,
-                    Err(e) => isms_webkit::error::page_error(&ctx, e),
-                };
-            }
+            Err(e) => return show_view(&state, &ctx, &headers, &who, &id, isms_webkit::refusals!(&ctx, e)).await,
         }
     }
     match accounts::set_grants(&state.app, &who, &id, grants).await {
         Ok(_) => redirect_with_flash(&state, &format!("/admin/users/{id}"), "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => show_view(&state, &ctx, &headers, &who, &id, errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => show_view(&state, &ctx, &headers, &who, &id, isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 
@@ -257,10 +244,7 @@ pub async fn password(
 ) -> Response {
     match accounts::reset_password(&state.app, &who, &id, &f.password).await {
         Ok(()) => redirect_with_flash(&state, &format!("/admin/users/{id}"), "flash-password-reset", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => show_view(&state, &ctx, &headers, &who, &id, errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => show_view(&state, &ctx, &headers, &who, &id, isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 
@@ -306,10 +290,7 @@ async fn tokens_view(
     created: Option<String>,
     errors: Vec<isms_core::FieldError>,
 ) -> Response {
-    let tokens = match accounts::list_tokens(&state.app, who).await {
-        Ok(t) => t,
-        Err(e) => return isms_webkit::error::page_error(ctx, e),
-    };
+    let tokens = isms_webkit::page_try!(ctx, accounts::list_tokens(&state.app, who).await);
     let shell = Shell::new(ctx, headers, "tokens-title");
     let roles = role_options(&shell);
     let form = FormState::new(&shell, errors);
@@ -357,16 +338,11 @@ pub async fn create_token(PageCx { state, ctx, headers, who }: PageCx, Form(f): 
     match accounts::create_token(&state.app, &who, input).await {
         // The token is shown on this one response and never again.
         Ok((_, token)) => tokens_view(&state, &ctx, &headers, &who, Some(token), vec![]).await,
-        Err(e) => match form_errors(e) {
-            Ok(errs) => tokens_view(&state, &ctx, &headers, &who, None, errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => tokens_view(&state, &ctx, &headers, &who, None, isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 
 pub async fn revoke_token(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Path(id): Path<String>) -> Response {
-    match accounts::revoke_token(&state.app, &who, &id).await {
-        Ok(()) => redirect_with_flash(&state, "/admin/tokens", "flash-token-revoked", ctx.is_htmx),
-        Err(e) => isms_webkit::error::page_error(&ctx, e),
-    }
+    isms_webkit::page_try!(&ctx, accounts::revoke_token(&state.app, &who, &id).await);
+    redirect_with_flash(&state, "/admin/tokens", "flash-token-revoked", ctx.is_htmx)
 }

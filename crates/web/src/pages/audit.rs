@@ -95,10 +95,7 @@ impl AuditPage {
 
 pub async fn list(PageCx { state, ctx, headers, who }: PageCx, Query(q): Query<AuditQ>) -> PageResult {
     Ok({
-        let (rows, total) = match audit::list(&state.app, &who, &q.to_query(&ctx.tz, PAGE)).await {
-            Ok(r) => r,
-            Err(e) => return Ok(crate::error::page_error(&ctx, e)),
-        };
+        let (rows, total) = audit::list(&state.app, &who, &q.to_query(&ctx.tz, PAGE)).await.or_page(&ctx)?;
         let actors = audit::actor_names(&state.app, &rows).await.or_page(&ctx)?;
         let next_before = (rows.len() as u64 == PAGE).then(|| rows.last().map(|r| r.seq)).flatten();
         let shell = Shell::new(&ctx, &headers, "audit-title");
@@ -107,10 +104,6 @@ pub async fn list(PageCx { state, ctx, headers, who }: PageCx, Query(q): Query<A
 }
 
 pub async fn export(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<AuditQ>) -> Response {
-    match audit::export_csv(&state.app, &who, &q.to_query(&ctx.tz, 100_000)).await {
-        Ok(csv) => {
-            ([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"audit.csv\"")], csv).into_response()
-        }
-        Err(e) => crate::error::page_error(&ctx, e),
-    }
+    let csv = isms_webkit::page_try!(&ctx, audit::export_csv(&state.app, &who, &q.to_query(&ctx.tz, 100_000)).await);
+    ([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"audit.csv\"")], csv).into_response()
 }

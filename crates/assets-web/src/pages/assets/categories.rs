@@ -12,7 +12,7 @@ use isms_core::assets::{Disposal, Egress, HandlingRules};
 use isms_webkit::WebState;
 use isms_webkit::context::{Ctx, PageCx, Who};
 use isms_webkit::error::{OrPage, PageResult};
-use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
+use isms_webkit::shell::{FormState, Shell, clear_flash, redirect_with_flash, render, render_form};
 
 #[derive(Template)]
 #[template(path = "categories.html")]
@@ -128,10 +128,7 @@ pub async fn create(PageCx { state, ctx, headers, who }: PageCx, body: axum::bod
     }
     match categories::create(&state.app, &who, input.clone()).await {
         Ok(_) => redirect_with_flash(&state, "/assets/categories", "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => form_page(&ctx, &headers, input, "/assets/categories/new".into(), "category-new-title", errs, false),
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => form_page(&ctx, &headers, input, "/assets/categories/new".into(), "category-new-title", isms_webkit::refusals!(&ctx, e), false),
     }
 }
 
@@ -151,10 +148,7 @@ pub async fn update(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<
     }
     match categories::update(&state.app, &who, &id, input.clone()).await {
         Ok(_) => redirect_with_flash(&state, "/assets/categories", "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => form_page(&ctx, &headers, input, action, "category-edit-title", errs, true),
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => form_page(&ctx, &headers, input, action, "category-edit-title", isms_webkit::refusals!(&ctx, e), true),
     }
 }
 

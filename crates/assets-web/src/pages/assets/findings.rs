@@ -15,7 +15,7 @@ use isms_webkit::WebState;
 use isms_webkit::context::{Ctx, PageCx, Who};
 use isms_webkit::error::{OrPage, PageResult};
 use isms_webkit::list::ListView;
-use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
+use isms_webkit::shell::{FormState, Shell, clear_flash, redirect_with_flash, render, render_form};
 use serde::Deserialize;
 
 #[derive(Deserialize, Default, Clone)]
@@ -117,10 +117,7 @@ async fn show_page(
     v: AcceptInput,
     errors: Vec<isms_core::FieldError>,
 ) -> Response {
-    let f = match conformance::get(&state.app, who, id).await {
-        Ok(f) => f,
-        Err(e) => return isms_webkit::error::page_error(ctx, e),
-    };
+    let f = isms_webkit::page_try!(ctx, conformance::get(&state.app, who, id).await);
     let asset_name = match &f.asset_id {
         Some(a) => isms_webkit::page_try!(ctx, isms_assets::register::names(&state.app, std::slice::from_ref(a)).await).remove(a).unwrap_or_default(),
         None => String::new(),
@@ -152,26 +149,18 @@ pub async fn accept(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<
     let input = AcceptInput { reason: f.reason, expires_on: f.expires_on };
     match conformance::accept(&state.app, &who, &id, input.clone()).await {
         Ok(_) => redirect_with_flash(&state, &format!("/assets/findings/{id}"), "flash-accepted", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => show_page(&state, &ctx, &headers, &who, &id, input, errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => show_page(&state, &ctx, &headers, &who, &id, input, isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 
 pub async fn resolve(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> Response {
     match conformance::resolve(&state.app, &who, &id).await {
         Ok(_) => redirect_with_flash(&state, &format!("/assets/findings/{id}"), "flash-resolved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => show_page(&state, &ctx, &headers, &who, &id, AcceptInput::default(), errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => show_page(&state, &ctx, &headers, &who, &id, AcceptInput::default(), isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 
 pub async fn recheck(State(state): State<WebState>, ctx: Ctx, Who(who): Who) -> Response {
-    match conformance::recheck_all(&state.app, &who).await {
-        Ok(_) => redirect_with_flash(&state, "/assets/findings", "flash-rechecked", ctx.is_htmx),
-        Err(e) => isms_webkit::error::page_error(&ctx, e),
-    }
+    isms_webkit::page_try!(&ctx, conformance::recheck_all(&state.app, &who).await);
+    redirect_with_flash(&state, "/assets/findings", "flash-rechecked", ctx.is_htmx)
 }

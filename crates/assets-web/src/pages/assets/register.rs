@@ -16,7 +16,7 @@ use isms_webkit::WebState;
 use isms_webkit::context::{Ctx, PageCx, Who, url_encode};
 use isms_webkit::error::{OrPage, PageResult};
 use isms_webkit::list::ListView;
-use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
+use isms_webkit::shell::{FormState, Shell, clear_flash, redirect_with_flash, render, render_form};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -269,19 +269,14 @@ pub async fn create(PageCx { state, ctx, headers, who }: PageCx, body: axum::bod
     };
     match register::create(&state.app, &who, input.clone()).await {
         Ok(a) => redirect_with_flash(&state, &format!("/assets/{}", a.id), "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => form_page(&state, &ctx, &headers, &who, input, "/assets/new".into(), "asset-new-title", errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => form_page(&state, &ctx, &headers, &who, input, "/assets/new".into(), "asset-new-title", isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 
 pub async fn edit_form(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> PageResult {
     Ok({
         let a = register::get(&state.app, &who, &id).await.or_page(&ctx)?;
-        if let Err(e) = who.require_for(Permission::AssetsManage, Some(&a.company_id)) {
-            return Ok(isms_webkit::error::page_error(&ctx, e));
-        }
+        who.require_for(Permission::AssetsManage, Some(&a.company_id)).or_page(&ctx)?;
         let look = Lookup::with(&state, &who, ctx.lang.code(), false, [a.owner_id.clone()]).await.or_page(&ctx)?;
         let v = AssetInput {
             company_id: a.company_id,
@@ -307,10 +302,7 @@ pub async fn update(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<
     };
     match register::update(&state.app, &who, &id, input.clone()).await {
         Ok(a) => redirect_with_flash(&state, &format!("/assets/{}", a.id), "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => form_page(&state, &ctx, &headers, &who, input, format!("/assets/{id}/edit"), "asset-edit-title", errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => form_page(&state, &ctx, &headers, &who, input, format!("/assets/{id}/edit"), "asset-edit-title", isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 

@@ -14,7 +14,7 @@ use isms_webkit::WebState;
 use isms_webkit::context::{Ctx, PageCx, Who};
 use isms_webkit::error::{OrPage, PageResult};
 use isms_webkit::list::ListView;
-use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
+use isms_webkit::shell::{FormState, Shell, clear_flash, redirect_with_flash, render, render_form};
 use serde::Deserialize;
 
 #[derive(Deserialize, Default, Clone)]
@@ -171,19 +171,14 @@ pub async fn create(PageCx { state, ctx, headers, who }: PageCx, body: axum::bod
     };
     match r {
         Ok(s) => redirect_with_flash(&state, &format!("/assets/supports/{}", s.id), "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => form_page(&state, &ctx, &headers, &who, typed, "/assets/supports/new".into(), "support-new-title", errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => form_page(&state, &ctx, &headers, &who, typed, "/assets/supports/new".into(), "support-new-title", isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 
 pub async fn edit_form(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> PageResult {
     Ok({
         let s = supports::get(&state.app, &who, &id).await.or_page(&ctx)?;
-        if let Err(e) = who.require_for(Permission::AssetsManage, Some(&s.company_id)) {
-            return Ok(isms_webkit::error::page_error(&ctx, e));
-        }
+        who.require_for(Permission::AssetsManage, Some(&s.company_id)).or_page(&ctx)?;
         let look = Lookup::with(&state, &who, ctx.lang.code(), false, [s.owner_id.clone()]).await.or_page(&ctx)?;
         let v = SupportInput {
             owner_id: Some(look.person_number(&s.owner_id)),
@@ -216,10 +211,9 @@ pub async fn update(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<
     };
     match r {
         Ok(s) => redirect_with_flash(&state, &format!("/assets/supports/{}", s.id), "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => form_page(&state, &ctx, &headers, &who, typed, format!("/assets/supports/{id}/edit"), "support-edit-title", errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => {
+            form_page(&state, &ctx, &headers, &who, typed, format!("/assets/supports/{id}/edit"), "support-edit-title", isms_webkit::refusals!(&ctx, e)).await
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use isms_kernel::Principal;
 use isms_webkit::WebState;
 use isms_webkit::context::{Ctx, PageCx};
 use isms_webkit::error::{OrPage, PageResult};
-use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
+use isms_webkit::shell::{FormState, Shell, clear_flash, redirect_with_flash, render, render_form};
 use serde::Deserialize;
 
 #[derive(Deserialize, Default, Clone)]
@@ -93,10 +93,7 @@ pub async fn create(PageCx { state, ctx, headers, who }: PageCx, Form(f): Form<T
     };
     match takeouts::request(&state.app, &who, input.clone()).await {
         Ok(t) => redirect_with_flash(&state, &format!("/takeouts/{}", t.id), "flash-requested", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => form_page(&state, &ctx, &headers, &who, input, errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => form_page(&state, &ctx, &headers, &who, input, isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 
@@ -113,10 +110,7 @@ struct ShowPage {
 }
 
 async fn show_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, id: &str, errors: Vec<isms_core::FieldError>) -> Response {
-    let t = match takeouts::get(&state.app, who, id).await {
-        Ok(t) => t,
-        Err(e) => return isms_webkit::error::page_error(ctx, e),
-    };
+    let t = isms_webkit::page_try!(ctx, takeouts::get(&state.app, who, id).await);
     let can_decide = t.status == "requested" && takeouts::can_decide(&state.app, who, &t).await.unwrap_or(false);
     let mine = who.user_id.as_deref() == Some(t.requested_by.as_str());
     let can_close = (t.status == "approved" && (mine || who.access.can_for(isms_core::Permission::AssetsManage, t.company_id.parse().ok())))
@@ -146,19 +140,13 @@ pub async fn decide(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<
     let input = DecisionInput { approve: f.decision == "approve", note: f.note };
     match takeouts::decide(&state.app, &who, &id, input).await {
         Ok(t) => redirect_with_flash(&state, &format!("/takeouts/{}", t.id), "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => show_page(&state, &ctx, &headers, &who, &id, errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => show_page(&state, &ctx, &headers, &who, &id, isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 
 pub async fn close(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> Response {
     match takeouts::close(&state.app, &who, &id).await {
         Ok(t) => redirect_with_flash(&state, &format!("/takeouts/{}", t.id), "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => show_page(&state, &ctx, &headers, &who, &id, errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => show_page(&state, &ctx, &headers, &who, &id, isms_webkit::refusals!(&ctx, e)).await,
     }
 }

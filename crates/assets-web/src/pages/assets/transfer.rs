@@ -4,8 +4,8 @@
 use super::Lookup;
 use super::register::ListQ;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use isms_assets::register;
 use isms_assets::transfer::{self, COLUMNS, HOLDER_SEPARATOR, Preview};
 use isms_kernel::AppError;
@@ -45,26 +45,14 @@ async fn rows(state: &WebState, ctx: &Ctx, who: &isms_kernel::Principal, q: &Lis
 }
 
 pub async fn export_csv(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<ListQ>) -> Response {
-    match rows(&state, &ctx, &who, &q).await {
-        Ok(rows) => isms_webkit::download::csv("assets.csv", &rows),
-        Err(e) => isms_webkit::error::page_error(&ctx, e),
-    }
+    let rows = isms_webkit::page_try!(&ctx, rows(&state, &ctx, &who, &q).await);
+    isms_webkit::download::csv("assets.csv", &rows)
 }
 
 pub async fn export_xlsx(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<ListQ>) -> PageResult {
     Ok({
         let rows = rows(&state, &ctx, &who, &q).await.or_page(&ctx)?;
-        match isms_kernel::sheet::xlsx("assets", &rows) {
-            Ok(body) => (
-                [
-                    (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-                    (header::CONTENT_DISPOSITION, "attachment; filename=\"assets.xlsx\""),
-                ],
-                body,
-            )
-                .into_response(),
-            Err(e) => isms_webkit::error::page_error(&ctx, AppError::internal(format!("xlsx: {e}"))),
-        }
+        isms_webkit::download::xlsx("assets.xlsx", "assets", &rows).or_page(&ctx)?
     })
 }
 

@@ -17,7 +17,7 @@ use isms_webkit::context::{Ctx, PageCx, Who};
 use isms_webkit::error::{OrPage, PageResult};
 use isms_webkit::list::{ListView, PAGE_SIZE, PageQ, offset_of};
 use isms_webkit::lookup::Lookup;
-use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
+use isms_webkit::shell::{FormState, Shell, clear_flash, redirect_with_flash, render, render_form};
 use serde::Deserialize;
 
 fn statuses() -> Vec<&'static str> {
@@ -102,20 +102,13 @@ async fn export_rows(state: &WebState, ctx: &Ctx, who: &Principal, q: &ControlQu
 }
 
 pub async fn export_csv(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<ControlQuery>) -> Response {
-    match export_rows(&state, &ctx, &who, &q).await {
-        Ok(rows) => isms_webkit::download::csv("controls.csv", &rows),
-        Err(e) => isms_webkit::error::page_error(&ctx, e),
-    }
+    let rows = isms_webkit::page_try!(&ctx, export_rows(&state, &ctx, &who, &q).await);
+    isms_webkit::download::csv("controls.csv", &rows)
 }
 
 pub async fn export_xlsx(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<ControlQuery>) -> Response {
-    match export_rows(&state, &ctx, &who, &q)
-        .await
-        .and_then(|rows| isms_kernel::sheet::xlsx("controls", &rows).map_err(|e| isms_kernel::AppError::internal(e.to_string())))
-    {
-        Ok(body) => isms_webkit::download::file("controls.xlsx", isms_kernel::sheet::CONTENT_TYPE, body),
-        Err(e) => isms_webkit::error::page_error(&ctx, e),
-    }
+    let rows = isms_webkit::page_try!(&ctx, export_rows(&state, &ctx, &who, &q).await);
+    isms_webkit::page_try!(&ctx, isms_webkit::download::xlsx("controls.xlsx", "controls", &rows))
 }
 
 #[derive(Template)]
@@ -137,10 +130,7 @@ async fn show_page(
     link: LinkInput,
     errors: Vec<isms_core::FieldError>,
 ) -> Response {
-    let d = match controls::get(&state.app, who, id).await {
-        Ok(d) => d,
-        Err(e) => return isms_webkit::error::page_error(ctx, e),
-    };
+    let d = isms_webkit::page_try!(ctx, controls::get(&state.app, who, id).await);
     let look = isms_webkit::page_try!(ctx, Lookup::with(state, who, ctx.lang.code(), [d.control.owner_id.clone()]).await);
     let shell = Shell::new(ctx, headers, "control-title").crumb("/controls", "controls-title").titled(format!("{} {}", d.control.code, d.control.title));
     let form = FormState::new(&shell, errors);
@@ -162,10 +152,7 @@ pub struct NoteForm {
 pub async fn reviewed(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>, Form(f): Form<NoteForm>) -> Response {
     match controls::reviewed(&state.app, &who, &id, &f.note).await {
         Ok(_) => redirect_with_flash(&state, &format!("/controls/{id}"), "flash-reviewed", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => show_page(&state, &ctx, &headers, &who, &id, LinkInput::default(), errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => show_page(&state, &ctx, &headers, &who, &id, LinkInput::default(), isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 
@@ -183,26 +170,19 @@ pub async fn add_evidence(PageCx { state, ctx, headers, who }: PageCx, Path(id):
         };
         match r {
             Ok(()) => redirect_with_flash(&state, &format!("/controls/{id}"), "flash-saved", ctx.is_htmx),
-            Err(e) => match form_errors(e) {
-                Ok(errs) => show_page(&state, &ctx, &headers, &who, &id, link, errs).await,
-                Err(e) => isms_webkit::error::page_error(&ctx, e),
-            },
+            Err(e) => show_page(&state, &ctx, &headers, &who, &id, link, isms_webkit::shell::form_errors(e).or_page(&ctx)?).await,
         }
     })
 }
 
 pub async fn remove_evidence(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Path((id, eid)): Path<(String, String)>) -> Response {
-    match controls::remove_evidence(&state.app, &who, &id, &eid).await {
-        Ok(()) => redirect_with_flash(&state, &format!("/controls/{id}"), "flash-deleted", ctx.is_htmx),
-        Err(e) => isms_webkit::error::page_error(&ctx, e),
-    }
+    isms_webkit::page_try!(&ctx, controls::remove_evidence(&state.app, &who, &id, &eid).await);
+    redirect_with_flash(&state, &format!("/controls/{id}"), "flash-deleted", ctx.is_htmx)
 }
 
 pub async fn evidence_file(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Path((id, eid)): Path<(String, String)>) -> Response {
-    match controls::evidence_file(&state.app, &who, &id, &eid).await {
-        Ok((name, data)) => isms_webkit::download::download_parts(&name, "application/octet-stream", data, None),
-        Err(e) => isms_webkit::error::page_error(&ctx, e),
-    }
+    let (name, data) = isms_webkit::page_try!(&ctx, controls::evidence_file(&state.app, &who, &id, &eid).await);
+    isms_webkit::download::download_parts(&name, "application/octet-stream", data, None)
 }
 
 #[derive(Template)]
@@ -287,10 +267,7 @@ pub async fn create(PageCx { state, ctx, headers, who }: PageCx, body: axum::bod
     };
     match controls::create(&state.app, &who, input.clone()).await {
         Ok(c) => redirect_with_flash(&state, &format!("/controls/{}", c.id), "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => form_page(&state, &ctx, &headers, &who, input, "/controls/new".into(), "control-new-title", errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => form_page(&state, &ctx, &headers, &who, input, "/controls/new".into(), "control-new-title", isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 
@@ -327,9 +304,6 @@ pub async fn update(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<
     };
     match controls::update(&state.app, &who, &id, input.clone()).await {
         Ok(_) => redirect_with_flash(&state, &format!("/controls/{id}"), "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => form_page(&state, &ctx, &headers, &who, input, action, "control-edit-title", errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => form_page(&state, &ctx, &headers, &who, input, action, "control-edit-title", isms_webkit::refusals!(&ctx, e)).await,
     }
 }

@@ -17,7 +17,7 @@ use isms_org::people::ImportError;
 use isms_webkit::WebState;
 use isms_webkit::context::{Ctx, PageCx, Who};
 use isms_webkit::error::{OrPage, PageResult};
-use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
+use isms_webkit::shell::{FormState, Shell, clear_flash, redirect_with_flash, render, render_form};
 
 #[derive(Template)]
 #[template(path = "frameworks.html")]
@@ -39,10 +39,7 @@ async fn list_page(
     errors: Vec<isms_core::FieldError>,
     import_errors: Vec<ImportError>,
 ) -> Response {
-    let rows = match frameworks::list(&state.app, who).await {
-        Ok(r) => r,
-        Err(e) => return isms_webkit::error::page_error(ctx, e),
-    };
+    let rows = isms_webkit::page_try!(ctx, frameworks::list(&state.app, who).await);
     let shell = Shell::new(ctx, headers, "frameworks-title");
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty() || !import_errors.is_empty();
@@ -57,10 +54,7 @@ pub async fn list(PageCx { state, ctx, headers, who }: PageCx) -> Response {
 pub async fn create(PageCx { state, ctx, headers, who }: PageCx, Form(v): Form<FrameworkInput>) -> Response {
     match frameworks::create(&state.app, &who, v.clone()).await {
         Ok(f) => redirect_with_flash(&state, &format!("/frameworks/{}", f.id), "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => list_page(&state, &ctx, &headers, &who, v, errs, vec![]).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => list_page(&state, &ctx, &headers, &who, v, isms_webkit::refusals!(&ctx, e), vec![]).await,
     }
 }
 
@@ -154,10 +148,7 @@ async fn show_page(
     v: RequirementInput,
     errors: Vec<isms_core::FieldError>,
 ) -> Response {
-    let d = match frameworks::get(&state.app, who, id).await {
-        Ok(d) => d,
-        Err(e) => return isms_webkit::error::page_error(ctx, e),
-    };
+    let d = isms_webkit::page_try!(ctx, frameworks::get(&state.app, who, id).await);
     let shell = Shell::new(ctx, headers, "framework-title").crumb("/frameworks", "frameworks-title").titled(d.framework.name.clone());
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
@@ -179,10 +170,7 @@ pub async fn put_requirement(
 ) -> Response {
     match frameworks::put_requirement(&state.app, &who, &id, v.clone()).await {
         Ok(_) => redirect_with_flash(&state, &format!("/frameworks/{id}"), "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => show_page(&state, &ctx, &headers, &who, &id, v, errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => show_page(&state, &ctx, &headers, &who, &id, v, isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 
@@ -198,19 +186,14 @@ fn requirement_rows(d: &FrameworkDetail) -> Vec<Vec<String>> {
 }
 
 pub async fn export_csv(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Path(id): Path<String>) -> Response {
-    match frameworks::get(&state.app, &who, &id).await {
-        Ok(d) => isms_webkit::download::csv(&format!("{}.csv", d.framework.code), &requirement_rows(&d)),
-        Err(e) => isms_webkit::error::page_error(&ctx, e),
-    }
+    let d = isms_webkit::page_try!(&ctx, frameworks::get(&state.app, &who, &id).await);
+    isms_webkit::download::csv(&format!("{}.csv", d.framework.code), &requirement_rows(&d))
 }
 
 pub async fn export_xlsx(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Path(id): Path<String>) -> PageResult {
     Ok({
         let d = frameworks::get(&state.app, &who, &id).await.or_page(&ctx)?;
-        match isms_kernel::sheet::xlsx("requirements", &requirement_rows(&d)) {
-            Ok(body) => isms_webkit::download::file(&format!("{}.xlsx", d.framework.code), isms_kernel::sheet::CONTENT_TYPE, body),
-            Err(e) => isms_webkit::error::page_error(&ctx, isms_kernel::AppError::internal(e.to_string())),
-        }
+        isms_webkit::download::xlsx(&format!("{}.xlsx", d.framework.code), "requirements", &requirement_rows(&d)).or_page(&ctx)?
     })
 }
 

@@ -168,18 +168,13 @@ pub fn labels(ctx: &Ctx, s: &Statement, scope_name: &str) -> Labels {
 }
 
 async fn export(state: &WebState, ctx: &Ctx, who: &Principal, q: &SoaQ, pdf: bool) -> Response {
-    let (s, _, companies) = match load(state, who, q).await {
-        Ok(x) => x,
-        Err(e) => return isms_webkit::error::page_error(ctx, e),
-    };
+    let (s, _, companies) = isms_webkit::page_try!(ctx, load(state, who, q).await);
     let scope_name = companies.iter().find(|c| c.id == s.scope).map(|c| c.name.clone()).unwrap_or_else(|| ctx.i18n.get(ctx.lang, "whole-group"));
     let l = labels(ctx, &s, &scope_name);
     let name = format!("soa-{}-{}.{}", s.framework.code, if s.scope == "group" { "group" } else { "company" }, if pdf { "pdf" } else { "xlsx" });
     let r = if pdf { soa::pdf(&s, &l).map(|b| (b, "application/pdf")) } else { soa::xlsx(&s, &l).map(|b| (b, isms_kernel::sheet::CONTENT_TYPE)) };
-    match r {
-        Ok((body, ct)) => isms_webkit::download::file(&name, ct, body),
-        Err(e) => isms_webkit::error::page_error(ctx, e),
-    }
+    let (body, ct) = isms_webkit::page_try!(ctx, r);
+    isms_webkit::download::file(&name, ct, body)
 }
 
 pub async fn export_xlsx(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<SoaQ>) -> Response {

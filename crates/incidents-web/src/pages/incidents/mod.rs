@@ -18,7 +18,7 @@ use isms_webkit::WebState;
 use isms_webkit::context::{Ctx, PageCx, Who};
 use isms_webkit::error::{OrPage, PageResult};
 use isms_webkit::list::{ListView, PAGE_SIZE, PageQ, offset_of};
-use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
+use isms_webkit::shell::{FormState, Shell, clear_flash, redirect_with_flash, render, render_form};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -120,10 +120,7 @@ pub async fn report(PageCx { state, ctx, headers, who }: PageCx, Form(f): Form<R
     };
     match cases::report(&state.app, &who, input.clone()).await {
         Ok(i) => redirect_with_flash(&state, &format!("/incidents/{}", i.id), "flash-reported", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => report_page(&state, &ctx, &headers, &who, input, errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => report_page(&state, &ctx, &headers, &who, input, isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 
@@ -169,10 +166,7 @@ impl ShowPage {
 }
 
 async fn show_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, id: &str, errors: Vec<isms_core::FieldError>) -> Response {
-    let d = match cases::get(&state.app, who, id).await {
-        Ok(d) => d,
-        Err(e) => return isms_webkit::error::page_error(ctx, e),
-    };
+    let d = isms_webkit::page_try!(ctx, cases::get(&state.app, who, id).await);
     let mut ids: Vec<String> = d.timeline.iter().filter_map(|t| t.actor.clone()).collect();
     ids.extend(d.members.iter().cloned());
     ids.extend(d.clocks.iter().filter_map(|c| c.done_by.clone()));
@@ -210,10 +204,7 @@ pub async fn show(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<St
 async fn after(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, id: &str, r: isms_kernel::Result<()>, flash: &str) -> Response {
     match r {
         Ok(()) => redirect_with_flash(state, &format!("/incidents/{id}"), flash, ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => show_page(state, ctx, headers, who, id, errs).await,
-            Err(e) => isms_webkit::error::page_error(ctx, e),
-        },
+        Err(e) => show_page(state, ctx, headers, who, id, isms_webkit::refusals!(ctx, e)).await,
     }
 }
 

@@ -21,10 +21,7 @@ pub(super) async fn playbooks_page(
     v: isms_incidents::playbooks::PlaybookInput,
     errors: Vec<isms_core::FieldError>,
 ) -> Response {
-    let rows = match isms_incidents::playbooks::list(&state.app, who).await {
-        Ok(r) => r,
-        Err(e) => return isms_webkit::error::page_error(ctx, e),
-    };
+    let rows = isms_webkit::page_try!(ctx, isms_incidents::playbooks::list(&state.app, who).await);
     let shell = Shell::new(ctx, headers, "playbooks-title").crumb("/incidents", "incidents-title");
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
@@ -62,10 +59,7 @@ pub async fn save_playbook(PageCx { state, ctx, headers, who }: PageCx, Form(f):
     };
     match isms_incidents::playbooks::save(&state.app, &who, input.clone()).await {
         Ok(_) => redirect_with_flash(&state, "/incidents/playbooks", "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => playbooks_page(&state, &ctx, &headers, &who, input, errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => playbooks_page(&state, &ctx, &headers, &who, input, isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 
@@ -165,10 +159,7 @@ impl DrillsPage {
 }
 
 pub(super) async fn drills_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, errors: Vec<isms_core::FieldError>) -> Response {
-    let s = match isms_incidents::drills::schedule(&state.app, who).await {
-        Ok(s) => s,
-        Err(e) => return isms_webkit::error::page_error(ctx, e),
-    };
+    let s = isms_webkit::page_try!(ctx, isms_incidents::drills::schedule(&state.app, who).await);
     let look = isms_webkit::page_try!(&ctx, Lookup::load(state, who, ctx.lang.code(), false).await);
     let shell = Shell::new(ctx, headers, "drills-title").crumb("/incidents", "incidents-title");
     let form = FormState::new(&shell, errors);
@@ -198,10 +189,7 @@ pub struct DrillForm {
 pub(super) async fn drill_after(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, r: isms_kernel::Result<String>) -> Response {
     match r {
         Ok(to) => redirect_with_flash(state, &to, "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => drills_page(state, ctx, headers, who, errs).await,
-            Err(e) => isms_webkit::error::page_error(ctx, e),
-        },
+        Err(e) => drills_page(state, ctx, headers, who, isms_webkit::refusals!(ctx, e)).await,
     }
 }
 

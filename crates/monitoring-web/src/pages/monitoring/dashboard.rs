@@ -117,10 +117,7 @@ pub(super) async fn events_page(state: WebState, ctx: Ctx, headers: HeaderMap, w
     };
     let (page, errors) = match found {
         Ok(p) => (p, vec![]),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => (isms_kernel::Page { items: vec![], total: 0 }, errs),
-            Err(e) => return isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => (isms_kernel::Page { items: vec![], total: 0 }, isms_webkit::refusals!(&ctx, e)),
     };
     let sources = isms_webkit::page_try!(&ctx, sources::list(&state.app, &who).await);
     let form = FormState::new(&shell, errors);

@@ -18,7 +18,7 @@ use isms_webkit::WebState;
 use isms_webkit::context::{Ctx, PageCx, Who};
 use isms_webkit::error::{OrPage, PageResult};
 use isms_webkit::lookup::Lookup;
-use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
+use isms_webkit::shell::{FormState, Shell, clear_flash, redirect_with_flash, render, render_form};
 use serde::Deserialize;
 
 const PAGE: u64 = 50;
@@ -69,10 +69,8 @@ fn pager_links(base: &str, query: &str, offset: u64, total: u64) -> (Option<Stri
 
 pub async fn queue(PageCx { state, ctx, headers, who }: PageCx, Query(mut q): Query<AlertQuery>) -> Response {
     q.limit = Some(PAGE);
-    let (page, tally) = match (alerts::list(&state.app, &who, &q).await, alerts::open_by_severity(&state.app, &who).await) {
-        (Ok(p), Ok(t)) => (p, t),
-        (Err(e), _) | (_, Err(e)) => return isms_webkit::error::page_error(&ctx, e),
-    };
+    let page = isms_webkit::page_try!(&ctx, alerts::list(&state.app, &who, &q).await);
+    let tally = isms_webkit::page_try!(&ctx, alerts::open_by_severity(&state.app, &who).await);
     let look = isms_webkit::page_try!(&ctx, Lookup::load(&state, &who, ctx.lang.code()).await);
     let shell = Shell::new(&ctx, &headers, "monitoring-title");
     let query = query_of(&ctx);
@@ -126,10 +124,7 @@ impl AlertPage {
 }
 
 async fn alert_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, id: &str, errors: Vec<isms_core::FieldError>) -> Response {
-    let d = match alerts::get(&state.app, who, id).await {
-        Ok(d) => d,
-        Err(e) => return isms_webkit::error::page_error(ctx, e),
-    };
+    let d = isms_webkit::page_try!(ctx, alerts::get(&state.app, who, id).await);
     let people = if d.can_manage { isms_webkit::page_try!(ctx, alerts::assignable(&state.app, d.alert.company_id.as_deref()).await) } else { vec![] };
     let look = isms_webkit::page_try!(ctx, Lookup::load(state, who, ctx.lang.code()).await);
     let shell = Shell::new(ctx, headers, "alert-title").crumb("/monitoring", "monitoring-title").titled(d.alert.title.clone());
@@ -156,10 +151,7 @@ pub async fn alert(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<S
 async fn after_alert(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, id: &str, r: isms_kernel::Result<()>, flash: &str) -> Response {
     match r {
         Ok(()) => redirect_with_flash(state, &format!("/monitoring/alerts/{id}"), flash, ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => alert_page(state, ctx, headers, who, id, errs).await,
-            Err(e) => isms_webkit::error::page_error(ctx, e),
-        },
+        Err(e) => alert_page(state, ctx, headers, who, id, isms_webkit::refusals!(ctx, e)).await,
     }
 }
 

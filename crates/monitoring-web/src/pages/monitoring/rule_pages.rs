@@ -27,10 +27,7 @@ pub(super) async fn rules_page(
     errors: Vec<isms_core::FieldError>,
 ) -> Response {
     q.limit = Some(PAGE);
-    let page = match rules::list(&state.app, who, &q).await {
-        Ok(p) => p,
-        Err(e) => return isms_webkit::error::page_error(ctx, e),
-    };
+    let page = isms_webkit::page_try!(ctx, rules::list(&state.app, who, &q).await);
     let shell = Shell::new(ctx, headers, "rules-title").crumb("/monitoring", "monitoring-title");
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
@@ -89,10 +86,8 @@ pub async fn import_rules(PageCx { state, ctx, headers, who }: PageCx, mut mp: M
     if let Some(e) = error {
         return rules_page(&state, &ctx, &headers, &who, RuleQuery::default(), None, vec![e]).await;
     }
-    match rules::import(&state.app, &who, files).await {
-        Ok(report) => rules_page(&state, &ctx, &headers, &who, RuleQuery::default(), Some(report), vec![]).await,
-        Err(e) => isms_webkit::error::page_error(&ctx, e),
-    }
+    let report = isms_webkit::page_try!(&ctx, rules::import(&state.app, &who, files).await);
+    rules_page(&state, &ctx, &headers, &who, RuleQuery::default(), Some(report), vec![]).await
 }
 
 #[derive(Template)]
@@ -171,10 +166,7 @@ pub struct RuleForm {
 pub async fn create_rule(PageCx { state, ctx, headers, who }: PageCx, Form(f): Form<RuleForm>) -> Response {
     match rules::create(&state.app, &who, RuleInput { body: f.body.clone(), enabled: f.enabled.is_some() }).await {
         Ok(r) => redirect_with_flash(&state, &format!("/monitoring/rules/{}", r.id), "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => rule_page(&state, &ctx, &headers, &who, None, Some(f.body), OverrideInput::default(), errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => rule_page(&state, &ctx, &headers, &who, None, Some(f.body), OverrideInput::default(), isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 
@@ -188,10 +180,7 @@ pub async fn update_rule(
 ) -> Response {
     match rules::update(&state.app, &who, &id, RuleInput { body: f.body.clone(), enabled: f.enabled.is_some() }).await {
         Ok(_) => redirect_with_flash(&state, &format!("/monitoring/rules/{id}"), "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => rule_page(&state, &ctx, &headers, &who, Some(&id), Some(f.body), OverrideInput::default(), errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => rule_page(&state, &ctx, &headers, &who, Some(&id), Some(f.body), OverrideInput::default(), isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 
@@ -201,10 +190,8 @@ pub struct EnabledForm {
 }
 
 pub async fn set_enabled(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Path(id): Path<String>, Form(f): Form<EnabledForm>) -> Response {
-    match rules::set_enabled(&state.app, &who, &id, f.enabled == "yes").await {
-        Ok(_) => redirect_with_flash(&state, &format!("/monitoring/rules/{id}"), "flash-saved", ctx.is_htmx),
-        Err(e) => isms_webkit::error::page_error(&ctx, e),
-    }
+    isms_webkit::page_try!(&ctx, rules::set_enabled(&state.app, &who, &id, f.enabled == "yes").await);
+    redirect_with_flash(&state, &format!("/monitoring/rules/{id}"), "flash-saved", ctx.is_htmx)
 }
 
 pub async fn add_override(
@@ -217,18 +204,13 @@ pub async fn add_override(
 ) -> Response {
     match rules::add_override(&state.app, &who, &id, o.clone()).await {
         Ok(_) => redirect_with_flash(&state, &format!("/monitoring/rules/{id}"), "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => rule_page(&state, &ctx, &headers, &who, Some(&id), None, o, errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => rule_page(&state, &ctx, &headers, &who, Some(&id), None, o, isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 
 pub async fn remove_override(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Path((id, o)): Path<(String, String)>) -> Response {
-    match rules::remove_override(&state.app, &who, &id, &o).await {
-        Ok(()) => redirect_with_flash(&state, &format!("/monitoring/rules/{id}"), "flash-saved", ctx.is_htmx),
-        Err(e) => isms_webkit::error::page_error(&ctx, e),
-    }
+    isms_webkit::page_try!(&ctx, rules::remove_override(&state.app, &who, &id, &o).await);
+    redirect_with_flash(&state, &format!("/monitoring/rules/{id}"), "flash-saved", ctx.is_htmx)
 }
 
 #[derive(Template)]

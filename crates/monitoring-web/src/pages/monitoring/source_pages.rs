@@ -100,10 +100,7 @@ pub async fn create_source(PageCx { state, ctx, headers, who }: PageCx, Form(v):
     };
     match sources::create(&state.app, &who, input).await {
         Ok(issued) => source_page(&state, &ctx, &headers, &who, &issued.source.id, Some(issued.token), None, vec![]).await,
-        Err(e) => match form_errors(e) {
-            Ok(errs) => sources_page(&state, &ctx, &headers, &who, v, errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => sources_page(&state, &ctx, &headers, &who, v, isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 
@@ -133,10 +130,7 @@ pub(super) async fn source_page(
     v: Option<SourceForm>,
     errors: Vec<isms_core::FieldError>,
 ) -> Response {
-    let s = match sources::get(&state.app, who, id).await {
-        Ok(s) => s,
-        Err(e) => return isms_webkit::error::page_error(ctx, e),
-    };
+    let s = isms_webkit::page_try!(ctx, sources::get(&state.app, who, id).await);
     let look = isms_webkit::page_try!(&ctx, Lookup::load(state, who, ctx.lang.code()).await);
     let shell =
         Shell::new(ctx, headers, "source-title").crumb("/monitoring", "monitoring-title").crumb("/monitoring/sources", "sources-title").titled(s.name.clone());
@@ -168,16 +162,11 @@ pub async fn update_source(
     };
     match r {
         Ok(()) => redirect_with_flash(&state, &format!("/monitoring/sources/{id}"), "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => source_page(&state, &ctx, &headers, &who, &id, None, Some(v), errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => source_page(&state, &ctx, &headers, &who, &id, None, Some(v), isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 
 pub async fn rotate_token(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> Response {
-    match sources::rotate_token(&state.app, &who, &id).await {
-        Ok(issued) => source_page(&state, &ctx, &headers, &who, &id, Some(issued.token), None, vec![]).await,
-        Err(e) => isms_webkit::error::page_error(&ctx, e),
-    }
+    let issued = isms_webkit::page_try!(&ctx, sources::rotate_token(&state.app, &who, &id).await);
+    source_page(&state, &ctx, &headers, &who, &id, Some(issued.token), None, vec![]).await
 }

@@ -22,7 +22,7 @@ use isms_webkit::WebState;
 use isms_webkit::context::{Ctx, PageCx, Who};
 use isms_webkit::error::{OrPage, PageResult};
 use isms_webkit::list::{ListView, PAGE_SIZE, PageQ, offset_of};
-use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, refusal, render, render_form};
+use isms_webkit::shell::{FormState, Shell, clear_flash, redirect_with_flash, refusal, render, render_form};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -103,10 +103,7 @@ impl ShowPage {
 }
 
 async fn show_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, id: &str, errors: Vec<isms_core::FieldError>) -> Response {
-    let d = match documents::get(&state.app, who, id).await {
-        Ok(d) => d,
-        Err(e) => return isms_webkit::error::page_error(ctx, e),
-    };
+    let d = isms_webkit::page_try!(ctx, documents::get(&state.app, who, id).await);
     let current = d.versions.iter().find(|v| Some(v.number) == d.document.current_version).cloned();
     let open = d.versions.iter().find(|v| matches!(v.state.code(), "draft" | "in_review" | "approved")).cloned();
     let html = current.as_ref().map(|v| isms_core::policies::markdown::to_html(&v.body)).unwrap_or_default();
@@ -144,10 +141,7 @@ pub async fn show(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<St
 async fn after(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, id: &str, r: isms_kernel::Result<()>, flash: &str) -> Response {
     match r {
         Ok(()) => redirect_with_flash(state, &format!("/policies/{id}"), flash, ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => show_page(state, ctx, headers, who, id, errs).await,
-            Err(e) => isms_webkit::error::page_error(ctx, e),
-        },
+        Err(e) => show_page(state, ctx, headers, who, id, isms_webkit::refusals!(ctx, e)).await,
     }
 }
 
@@ -277,10 +271,7 @@ pub async fn create(PageCx { state, ctx, headers, who }: PageCx, body: axum::bod
     };
     match documents::create(&state.app, &who, input.clone()).await {
         Ok(d) => redirect_with_flash(&state, &format!("/policies/{}", d.id), "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => form_page(&state, &ctx, &headers, &who, input, "/policies/new".into(), "policy-new-title", true, errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => form_page(&state, &ctx, &headers, &who, input, "/policies/new".into(), "policy-new-title", true, isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 
@@ -321,10 +312,7 @@ pub async fn update(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<
     };
     match documents::update(&state.app, &who, &id, input.clone()).await {
         Ok(d) => redirect_with_flash(&state, &format!("/policies/{}", d.id), "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => form_page(&state, &ctx, &headers, &who, input, action, "policy-edit-title", false, errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => form_page(&state, &ctx, &headers, &who, input, action, "policy-edit-title", false, isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 
@@ -383,9 +371,6 @@ pub async fn set_kind(PageCx { state, ctx, headers, who }: PageCx, Form(f): Form
     match r {
         Ok(()) => redirect_with_flash(&state, "/policies/kinds", "flash-saved", ctx.is_htmx),
         Err(isms_kernel::AppError::Invalid(errs)) if ctx.is_htmx => refusal(&ctx, &errs),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => kinds_page(&state, &ctx, &headers, &who, errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => kinds_page(&state, &ctx, &headers, &who, isms_webkit::refusals!(&ctx, e)).await,
     }
 }

@@ -66,8 +66,6 @@ pub async fn show(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, P
 }
 
 pub async fn file(State(state): State<WebState>, ctx: Ctx, Path((code, id)): Path<(String, String)>) -> Response {
-    match reading::public_file(&state.app, &code, &id).await {
-        Ok(f) => super::versions::download(f),
-        Err(e) => isms_webkit::error::page_error(&ctx, e),
-    }
+    let f = isms_webkit::page_try!(&ctx, reading::public_file(&state.app, &code, &id).await);
+    super::versions::download(f)
 }

@@ -17,7 +17,7 @@ use isms_webkit::WebState;
 use isms_webkit::context::{Ctx, PageCx, Who};
 use isms_webkit::download::download_parts;
 use isms_webkit::error::{OrPage, PageResult};
-use isms_webkit::shell::{FormState, Shell, clear_flash, form_errors, redirect_with_flash, render, render_form};
+use isms_webkit::shell::{FormState, Shell, clear_flash, redirect_with_flash, render, render_form};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -41,10 +41,7 @@ impl VersionPage {
 }
 
 async fn version_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, id: &str, n: i32, errors: Vec<isms_core::FieldError>) -> Response {
-    let d = match documents::get(&state.app, who, id).await {
-        Ok(d) => d,
-        Err(e) => return isms_webkit::error::page_error(ctx, e),
-    };
+    let d = isms_webkit::page_try!(ctx, documents::get(&state.app, who, id).await);
     let Some(v) = d.versions.iter().find(|v| v.number == n).cloned() else {
         return isms_webkit::error::page_error(ctx, isms_kernel::AppError::NotFound);
     };
@@ -74,10 +71,7 @@ pub async fn show(PageCx { state, ctx, headers, who }: PageCx, Path((id, n)): Pa
 async fn done(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, id: &str, n: i32, r: isms_kernel::Result<Version>, flash: &str) -> Response {
     match r {
         Ok(_) => redirect_with_flash(state, &format!("/policies/{id}/versions/{n}"), flash, ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => version_page(state, ctx, headers, who, id, n, errs).await,
-            Err(e) => isms_webkit::error::page_error(ctx, e),
-        },
+        Err(e) => version_page(state, ctx, headers, who, id, n, isms_webkit::refusals!(ctx, e)).await,
     }
 }
 
@@ -190,10 +184,7 @@ pub async fn edit(
     let input = VersionInput { title: f.title, body: f.body, summary: f.summary };
     match versions::edit(&state.app, &who, &id, n, input.clone()).await {
         Ok(_) => redirect_with_flash(&state, &format!("/policies/{id}/versions/{n}"), "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => edit_page(&state, &ctx, &headers, &who, &id, n, Some(input), errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => edit_page(&state, &ctx, &headers, &who, &id, n, Some(input), isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 
@@ -230,10 +221,7 @@ pub async fn upload(
     };
     match versions::attach(&state.app, &who, &id, n, &name, bytes).await {
         Ok(_) => redirect_with_flash(&state, &format!("/policies/{id}/versions/{n}/edit"), "flash-saved", ctx.is_htmx),
-        Err(e) => match form_errors(e) {
-            Ok(errs) => edit_page(&state, &ctx, &headers, &who, &id, n, None, errs).await,
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
-        },
+        Err(e) => edit_page(&state, &ctx, &headers, &who, &id, n, None, isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 
@@ -251,10 +239,8 @@ pub fn download(f: isms_store::policies::attachment::Model) -> Response {
 
 /// An attachment of a version, to whoever may read the document.
 pub async fn file(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Path((id, file)): Path<(String, String)>) -> Response {
-    match versions::file(&state.app, &who, &id, &file).await {
-        Ok(f) => download(f),
-        Err(e) => isms_webkit::error::page_error(&ctx, e),
-    }
+    let f = isms_webkit::page_try!(&ctx, versions::file(&state.app, &who, &id, &file).await);
+    download(f)
 }
 
 #[derive(Deserialize, Default)]
