@@ -73,6 +73,40 @@ test('incidents: report, triage, playbook tasks, clocks, review, close', async (
     await csirt.page.fill('#actions_note', 'Outbound mail check for customer data (IT, by March)');
     await csirt.page.click('#facts button[type=submit]');
     await csirt.page.waitForSelector('.flash');
+    // The case does not close while a reporting deadline runs or a task is open: the page
+    // lists what is open, and the refusal says so.
+    assert.ok(await csirt.page.isVisible('#open-duties'));
+    const open = await csirt.page.locator('#open-duties li').count();
+    assert.ok(open >= 5, `${open} open duties listed`);
+    await csirt.page.click('#transitions button:has-text("Close")');
+    await csirt.page.waitForSelector('.alert[role=alert]');
+    assert.match(await csirt.page.textContent('.alert[role=alert]'), /still running/);
+    assert.doesNotMatch(await csirt.page.textContent('main .badge[data-state^="incident-status"]'), /Closed/);
+    await csirt.page.screenshot({ path: `${SHOTS}incident-close-refused-en.png`, fullPage: false });
+    // The running clocks page lists the case's deadlines, soonest first.
+    const caseUrl = csirt.page.url().replace(/\/transition$/, '');
+    await csirt.page.goto(`${server.base}/incidents/clocks`);
+    const dues = await csirt.page.locator('#running-clocks tbody tr').count();
+    assert.ok(dues >= 1);
+    await csirt.page.screenshot({ path: `${SHOTS}running-clocks-en.png`, fullPage: true });
+    await csirt.page.goto(caseUrl);
+    // A deadline that does not apply needs its reason; then each is settled.
+    await csirt.page.locator('#clocks input[type=checkbox][name=not_applicable] >> nth=0').check();
+    await csirt.page.click('#clocks button:has-text("Mark done") >> nth=0');
+    await csirt.page.waitForSelector('.alert[role=alert]');
+    assert.match(await csirt.page.textContent('.alert[role=alert]'), /does not apply/);
+    while (await csirt.page.locator('#clocks button:has-text("Mark done")').count() > 0) {
+      await csirt.page.fill('#clocks input[name=note] >> nth=0', 'Final report filed with the Commission, receipt 2026-0057');
+      await csirt.page.click('#clocks button:has-text("Mark done") >> nth=0');
+      await csirt.page.waitForSelector('.flash');
+    }
+    while (await csirt.page.locator('#tasks button:has-text("Cancel task")').count() > 0) {
+      await csirt.page.fill('#tasks input[name=reason] >> nth=0', 'Not needed: the recipient deleted the mail and confirmed it in writing');
+      await csirt.page.click('#tasks button:has-text("Cancel task") >> nth=0');
+      await csirt.page.waitForSelector('.flash');
+    }
+    assert.match(await csirt.page.textContent('#tasks'), /Cancelled/);
+    assert.equal(await csirt.page.isVisible('#open-duties'), false);
     await csirt.page.click('#transitions button:has-text("Close")');
     await csirt.page.waitForSelector('.flash');
     assert.match(await csirt.page.textContent('main .badge[data-state="incident-status:closed"]'), /Closed/);

@@ -177,6 +177,7 @@ async fn main() {
         columns: ["Reference", "Requirement", "Applicable", "Justification", "State", "Controls", "Evidence", "Risks"].map(String::from),
         yes: "Yes".into(),
         no: "No".into(),
+        undecided: "undecided".into(),
         words: Default::default(),
     };
     let (mut build, mut xlsx, mut pdf, mut total) = (vec![], vec![], vec![], vec![]);

@@ -36,8 +36,9 @@ pub struct SoaEvidence {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SoaRow {
     pub requirement: Requirement,
-    /// Whether the requirement is in scope (until someone decides: yes).
-    pub applicable: bool,
+    /// Whether the requirement is in scope: `null` until someone decides (it is then
+    /// assessed as in scope, but reads "undecided" everywhere).
+    pub applicable: Option<bool>,
     /// Whether someone has decided applicability.
     pub decided: bool,
     pub justification: String,
@@ -165,7 +166,7 @@ pub async fn statement(app: &App, who: &Principal, framework: &str, scope: &Scop
     };
     for r in &reqs {
         let entry = entries.get(&r.id);
-        let applicable = entry.map(|e| e.applicable).unwrap_or(true);
+        let applicable = entry.map(|e| e.applicable);
         let mut ctrls: Vec<SoaControl> = links
             .iter()
             .filter(|(_, q)| *q == r.id)
@@ -301,6 +302,8 @@ pub struct Labels {
     pub columns: [String; 8],
     pub yes: String,
     pub no: String,
+    /// What an undecided requirement reads in the "applicable" column.
+    pub undecided: String,
     /// Names of the states and control statuses by code.
     pub words: HashMap<String, String>,
 }
@@ -316,7 +319,11 @@ fn cells(l: &Labels, r: &SoaRow) -> Vec<String> {
     vec![
         r.requirement.reference.clone(),
         r.requirement.title_in(lang).to_owned(),
-        if r.applicable { l.yes.clone() } else { l.no.clone() },
+        match r.applicable {
+            Some(true) => l.yes.clone(),
+            Some(false) => l.no.clone(),
+            None => l.undecided.clone(),
+        },
         r.justification.clone(),
         r.compliance.map(|c| l.word(c.code()).to_owned()).unwrap_or_default(),
         r.controls.iter().map(|c| format!("{} {} ({})", c.code, c.title, l.word(c.status.code()))).collect::<Vec<_>>().join("\n"),

@@ -25,6 +25,8 @@ pub struct Clock {
     pub done_ms: Option<i64>,
     pub done_by: Option<String>,
     pub note: String,
+    /// Once ended: `done`, or `not_applicable` (the note says why).
+    pub outcome: Option<String>,
     /// Not done and past its deadline.
     pub overdue: bool,
 }
@@ -43,6 +45,7 @@ fn view(m: clock::Model) -> Result<Clock> {
         name: String::new(),
         due_ms: m.due_ms,
         done_ms: m.done_ms,
+        outcome: m.done_ms.map(|_| m.outcome),
         done_by: m.done_by,
         note: m.note,
     })
@@ -100,6 +103,7 @@ pub(crate) async fn sync(app: &App, db: &impl ConnectionTrait, i: &incident::Mod
                     done_ms: Set(None),
                     done_by: Set(None),
                     note: Set(String::new()),
+                    outcome: Set("done".into()),
                 }
                 .insert(db)
                 .await?;
@@ -115,12 +119,18 @@ pub(crate) async fn sync(app: &App, db: &impl ConnectionTrait, i: &incident::Mod
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct DoneInput {
-    /// What was sent and to whom (e.g. the report's reference number).
+    /// What was sent and to whom (e.g. the report's reference number); or, when the duty
+    /// does not apply, why.
     #[serde(default)]
     pub note: String,
+    /// The duty does not apply to this case (e.g. the data was strongly encrypted): the
+    /// note must say why.
+    #[serde(default)]
+    pub not_applicable: bool,
 }
 
-/// Marks a duty done (the report was filed, the individuals were told).
+/// Marks a duty done (the report was filed, the individuals were told), or not applicable
+/// with the reason.
 pub async fn complete(app: &App, who: &Principal, incident_id: &str, clock_id: &str, input: DoneInput) -> Result<Clock> {
     let txn = app.store.write().await?;
     let i = super::cases::load(&txn, who, incident_id).await?;
@@ -134,14 +144,21 @@ pub async fn complete(app: &App, who: &Principal, incident_id: &str, clock_id: &
     if input.note.chars().count() > 2000 {
         return Err(AppError::coded("note", "too-long", "is longer than 2000 characters").into_with_arg("max", "2000"));
     }
+    if input.not_applicable && input.note.trim().is_empty() {
+        return Err(AppError::coded("note", "clock-na-reason", "say why this duty does not apply"));
+    }
+    let outcome = if input.not_applicable { "not_applicable" } else { "done" };
     let kind = c.kind.clone();
     let mut am = c.into_active_model();
     am.done_ms = Set(Some(now_ms()));
     am.done_by = Set(who.user_id.clone());
     am.note = Set(input.note.trim().to_owned());
+    am.outcome = Set(outcome.into());
     let saved = am.update(&txn).await?;
-    super::cases::timeline(&txn, incident_id, who.user_id.as_deref(), "clock", &kind).await?;
-    record(app, &txn, who, "incidents.clock.done", "incident", Some(incident_id), Some(&i.company_id), json!({"clock": kind, "note": saved.note})).await?;
+    let step = if input.not_applicable { "clock-na" } else { "clock" };
+    super::cases::timeline(&txn, incident_id, who.user_id.as_deref(), step, &kind).await?;
+    let action = if input.not_applicable { "incidents.clock.not_applicable" } else { "incidents.clock.done" };
+    record(app, &txn, who, action, "incident", Some(incident_id), Some(&i.company_id), json!({"clock": kind, "note": saved.note})).await?;
     txn.commit().await?;
     view(saved)
 }

@@ -169,6 +169,9 @@ pub struct Task {
     pub due_ms: i64,
     pub done_ms: Option<i64>,
     pub done_by: Option<String>,
+    /// Once ended: `done` or `cancelled` (with the reason).
+    pub outcome: Option<String>,
+    pub reason: String,
     pub overdue: bool,
 }
 
@@ -186,8 +189,10 @@ pub async fn tasks_of(db: &impl ConnectionTrait, incident_id: &str) -> Result<Ve
             title: t.title,
             role: t.role,
             due_ms: t.due_ms,
+            outcome: t.done_ms.map(|_| t.outcome),
             done_ms: t.done_ms,
             done_by: t.done_by,
+            reason: t.reason,
         })
         .collect())
 }
@@ -232,6 +237,8 @@ pub async fn start(app: &App, who: &Principal, incident_id: &str, playbook_id: &
             done_ms: Set(None),
             done_by: Set(None),
             created_ms: Set(now),
+            outcome: Set("done".into()),
+            reason: Set(String::new()),
         }
         .insert(&txn)
         .await?;
@@ -282,6 +289,21 @@ pub async fn start(app: &App, who: &Principal, incident_id: &str, playbook_id: &
 
 /// Marks a task done.
 pub async fn complete_task(app: &App, who: &Principal, incident_id: &str, task_id: &str) -> Result<()> {
+    end_task(app, who, incident_id, task_id, None).await
+}
+
+/// Cancels a task that the case does not need, with the reason (kept on the task, the
+/// timeline and the audit trail).
+pub async fn cancel_task(app: &App, who: &Principal, incident_id: &str, task_id: &str, reason: &str) -> Result<()> {
+    let mut errors = vec![];
+    let reason = isms_kernel::input::required_text(&mut errors, "reason", reason, 2000);
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    end_task(app, who, incident_id, task_id, Some(&reason)).await
+}
+
+async fn end_task(app: &App, who: &Principal, incident_id: &str, task_id: &str, cancelled: Option<&str>) -> Result<()> {
     let txn = app.store.write().await?;
     let i = load(&txn, who, incident_id).await?;
     if !runs(&txn, who, &i).await? {
@@ -295,9 +317,12 @@ pub async fn complete_task(app: &App, who: &Principal, incident_id: &str, task_i
     let mut am = t.into_active_model();
     am.done_ms = Set(Some(now_ms()));
     am.done_by = Set(who.user_id.clone());
+    am.outcome = Set(if cancelled.is_some() { "cancelled" } else { "done" }.into());
+    am.reason = Set(cancelled.unwrap_or_default().to_owned());
     am.update(&txn).await?;
-    super::cases::timeline(&txn, &i.id, who.user_id.as_deref(), "task", &title).await?;
-    record(app, &txn, who, "incidents.task.done", "incident", Some(&i.id), Some(&i.company_id), json!({"task": title})).await?;
+    let (step, action) = if cancelled.is_some() { ("task-cancelled", "incidents.task.cancel") } else { ("task", "incidents.task.done") };
+    super::cases::timeline(&txn, &i.id, who.user_id.as_deref(), step, &title).await?;
+    record(app, &txn, who, action, "incident", Some(&i.id), Some(&i.company_id), json!({"task": title, "reason": cancelled.unwrap_or_default()})).await?;
     txn.commit().await?;
     Ok(())
 }

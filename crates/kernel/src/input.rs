@@ -37,3 +37,38 @@ fn given(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize, cha
 pub fn date_opt(errors: &mut Vec<FieldError>, field: &str, value: &Option<String>) -> Option<jiff::civil::Date> {
     isms_core::org::parse_date(field, value.as_deref().unwrap_or("")).map_err(|e| errors.push(e)).ok().flatten()
 }
+
+/// A whole number typed into a form: blank is `None`; `,` and `_` between digits are
+/// ignored (「120,000」). Anything else is refused under `field` with the text that was
+/// typed (so the form can show it again) and read as `None`, so that the rest of the form
+/// is still checked and every refusal named at once.
+pub fn whole<T: std::str::FromStr>(errors: &mut Vec<FieldError>, field: &str, value: &str) -> Option<T> {
+    let t = value.trim();
+    if t.is_empty() {
+        return None;
+    }
+    match t.replace([',', '_'], "").parse::<T>() {
+        Ok(n) => Some(n),
+        Err(_) => {
+            errors.push(FieldError::coded(field, "number", format!("`{t}` is not a whole number")).arg("value", t));
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_whole_number_reads_separators_and_names_what_it_refuses() {
+        let mut errors = vec![];
+        assert_eq!(whole::<i64>(&mut errors, "volume", " 120,000 "), Some(120_000));
+        assert_eq!(whole::<i64>(&mut errors, "volume", ""), None);
+        assert!(errors.is_empty());
+        assert_eq!(whole::<i64>(&mut errors, "volume", "約12万件"), None);
+        assert_eq!(whole::<i32>(&mut errors, "review_months", "1.5"), None);
+        let fields: Vec<_> = errors.iter().map(|e| (e.field.as_str(), e.args[0].1.as_str())).collect();
+        assert_eq!(fields, [("volume", "約12万件"), ("review_months", "1.5")]);
+    }
+}

@@ -96,6 +96,8 @@ entity!(clock, "incident_clocks", {
     done_ms: Option<i64>,
     done_by: Option<String>,
     note: String,
+    /// done, or not_applicable (the note says why); meaningful once `done_ms` is set.
+    outcome: String,
 });
 
 entity!(action, "incident_actions", {
@@ -182,6 +184,10 @@ entity!(task, "incident_tasks", {
     done_ms: Option<i64>,
     done_by: Option<String>,
     created_ms: i64,
+    /// done or cancelled; meaningful once `done_ms` is set.
+    outcome: String,
+    /// Why it was cancelled.
+    reason: String,
 });
 
 entity!(release, "incident_releases", {

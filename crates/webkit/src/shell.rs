@@ -290,6 +290,8 @@ pub struct ShownError {
     pub field: String,
     pub label: String,
     pub message: String,
+    /// What was typed into the field when the refusal carries it (a number that is not one).
+    pub sent: Option<String>,
 }
 
 /// Errors of a submitted form, shown beside their fields and summarised at the top.
@@ -306,7 +308,8 @@ impl FormState {
                 let key = format!("field-{}", e.field.replace('_', "-"));
                 let label = if shell.i18n.has(shell.ctx.lang, &key) { shell.t(&key) } else { e.field.clone() };
                 let message = shell.message(e.code, &e.args, &e.message);
-                ShownError { field: e.field, label, message }
+                let sent = e.args.iter().find(|(k, _)| *k == "value").map(|(_, v)| v.clone());
+                ShownError { field: e.field, label, message, sent }
             })
             .collect();
         Self { errors }
@@ -323,6 +326,23 @@ impl FormState {
             format!(" aria-invalid=\"true\" aria-describedby=\"{}-error\"", escape(field))
         } else {
             String::new()
+        }
+    }
+
+    /// The value to draw in a typed field (a number): what was typed when the field was
+    /// refused, so that nothing typed is lost, otherwise the value read.
+    pub fn typed<T: std::fmt::Display>(&self, field: &str, value: &Option<T>) -> String {
+        match self.errors.iter().find(|e| e.field == field).and_then(|e| e.sent.clone()) {
+            Some(sent) => sent,
+            None => value.as_ref().map(ToString::to_string).unwrap_or_default(),
+        }
+    }
+
+    /// As [`FormState::typed`], for a field that always has a value.
+    pub fn typed_or<T: std::fmt::Display>(&self, field: &str, value: T) -> String {
+        match self.errors.iter().find(|e| e.field == field).and_then(|e| e.sent.clone()) {
+            Some(sent) => sent,
+            None => value.to_string(),
         }
     }
 

@@ -218,3 +218,6 @@ finding-source-control_review = Control review overdue
 finding-source-risk_review = Risk review overdue
 finding-source-risk_acceptance = Risk acceptance expired
 finding-source-risk_action = Treatment action overdue
+
+soa-choose = — choose —
+err-soa-choose-applicable = Choose whether the requirement applies.

@@ -218,3 +218,6 @@ finding-source-control_review = 管理策レビュー期限切れ
 finding-source-risk_review = リスクレビュー期限切れ
 finding-source-risk_acceptance = リスク受容の期限切れ
 finding-source-risk_action = 対応策の期限切れ
+
+soa-choose = 選択してください
+err-soa-choose-applicable = 適用するかどうかを選んでください。

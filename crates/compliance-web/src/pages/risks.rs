@@ -346,11 +346,11 @@ async fn form_page(
 }
 
 /// Parses the form by hand: `asset_ids` and `control_ids` repeat; scores are numbers.
-fn parse_form(body: &[u8]) -> Result<RiskInput, isms_core::FieldError> {
+/// A level that is not a number is refused beside its field; everything else is kept.
+fn parse_form(body: &[u8]) -> (RiskInput, Vec<isms_core::FieldError>) {
     let mut v = RiskInput::default();
-    let num = |field: &'static str, s: &str| -> Result<i32, isms_core::FieldError> {
-        s.trim().parse::<i32>().map_err(|_| isms_core::FieldError::coded(field, "number", format!("`{s}` is not a whole number")).arg("value", s))
-    };
+    let mut errors = vec![];
+    let mut num = |field: &'static str, s: &str| -> i32 { isms_kernel::input::whole(&mut errors, field, s).unwrap_or(0) };
     for (k, val) in form_urlencoded::parse(body) {
         let val = val.into_owned();
         match k.as_ref() {
@@ -360,10 +360,10 @@ fn parse_form(body: &[u8]) -> Result<RiskInput, isms_core::FieldError> {
             "owner_id" => v.owner_id = val,
             "threat" => v.threat = val,
             "vulnerability" => v.vulnerability = val,
-            "inherent_likelihood" => v.inherent_likelihood = num("inherent_likelihood", &val)?,
-            "inherent_impact" => v.inherent_impact = num("inherent_impact", &val)?,
-            "residual_likelihood" => v.residual_likelihood = num("residual_likelihood", &val)?,
-            "residual_impact" => v.residual_impact = num("residual_impact", &val)?,
+            "inherent_likelihood" => v.inherent_likelihood = num("inherent_likelihood", &val),
+            "inherent_impact" => v.inherent_impact = num("inherent_impact", &val),
+            "residual_likelihood" => v.residual_likelihood = num("residual_likelihood", &val),
+            "residual_impact" => v.residual_impact = num("residual_impact", &val),
             "residual_reason" => v.residual_reason = val,
             "treatment" => v.treatment = val,
             "plan" => v.plan = val,
@@ -373,7 +373,7 @@ fn parse_form(body: &[u8]) -> Result<RiskInput, isms_core::FieldError> {
             _ => {}
         }
     }
-    Ok(v)
+    (v, errors)
 }
 
 pub async fn new_form(PageCx { state, ctx, headers, who }: PageCx) -> Response {
@@ -389,10 +389,10 @@ pub async fn new_form(PageCx { state, ctx, headers, who }: PageCx) -> Response {
 }
 
 pub async fn create(PageCx { state, ctx, headers, who }: PageCx, body: axum::body::Bytes) -> Response {
-    let input = match parse_form(&body) {
-        Ok(i) => i,
-        Err(e) => return form_page(&state, &ctx, &headers, &who, RiskInput::default(), "/risks/new".into(), "risk-new-title", vec![e]).await,
-    };
+    let (input, errors) = parse_form(&body);
+    if !errors.is_empty() {
+        return form_page(&state, &ctx, &headers, &who, input, "/risks/new".into(), "risk-new-title", errors).await;
+    }
     match risks::create(&state.app, &who, input.clone()).await {
         Ok(r) => redirect_with_flash(&state, &format!("/risks/{}", r.id), "flash-saved", ctx.is_htmx),
         Err(e) => form_page(&state, &ctx, &headers, &who, input, "/risks/new".into(), "risk-new-title", isms_webkit::refusals!(&ctx, e)).await,
@@ -433,10 +433,10 @@ pub async fn edit_form(PageCx { state, ctx, headers, who }: PageCx, Path(id): Pa
 
 pub async fn update(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
     let action = format!("/risks/{id}/edit");
-    let input = match parse_form(&body) {
-        Ok(i) => i,
-        Err(e) => return form_page(&state, &ctx, &headers, &who, RiskInput::default(), action, "risk-edit-title", vec![e]).await,
-    };
+    let (input, errors) = parse_form(&body);
+    if !errors.is_empty() {
+        return form_page(&state, &ctx, &headers, &who, input, action, "risk-edit-title", errors).await;
+    }
     match risks::update(&state.app, &who, &id, input.clone()).await {
         Ok(_) => redirect_with_flash(&state, &format!("/risks/{id}"), "flash-saved", ctx.is_htmx),
         Err(e) => form_page(&state, &ctx, &headers, &who, input, action, "risk-edit-title", isms_webkit::refusals!(&ctx, e)).await,
@@ -499,14 +499,16 @@ pub async fn matrix(PageCx { state, ctx, headers, who }: PageCx) -> Response {
 }
 
 /// The matrix form: one row per level (`likelihood.1.label`, …) and the band thresholds.
-fn parse_matrix(body: &[u8]) -> Result<Matrix, isms_core::FieldError> {
+fn parse_matrix(body: &[u8]) -> (Matrix, Vec<isms_core::FieldError>) {
+    let mut errors = vec![];
     let mut m = Matrix { likelihood: vec![], impact: vec![], bands: isms_core::compliance::risk::Bands { medium: 0, high: 0, critical: 0 } };
     for (k, val) in form_urlencoded::parse(body) {
         let val = val.trim().to_owned();
         let parts: Vec<&str> = k.split('.').collect();
         match parts.as_slice() {
             [axis @ ("likelihood" | "impact"), n, field] => {
-                let n: usize = n.parse().map_err(|_| isms_core::FieldError::new(k.to_string(), "bad level"))?;
+                // Level numbers come from the form's own names; one that is not is ignored.
+                let Ok(n) = n.parse::<usize>() else { continue };
                 let list = if *axis == "likelihood" { &mut m.likelihood } else { &mut m.impact };
                 if n == 0 || n > 10 {
                     continue;
@@ -524,9 +526,7 @@ fn parse_matrix(body: &[u8]) -> Result<Matrix, isms_core::FieldError> {
                 }
             }
             ["medium" | "high" | "critical"] => {
-                let v: u32 = val
-                    .parse()
-                    .map_err(|_| isms_core::FieldError::coded("bands", "number", format!("`{val}` is not a whole number")).arg("value", val.clone()))?;
+                let v: u32 = isms_kernel::input::whole(&mut errors, parts[0], &val).unwrap_or(0);
                 match parts[0] {
                     "medium" => m.bands.medium = v,
                     "high" => m.bands.high = v,
@@ -542,14 +542,14 @@ fn parse_matrix(body: &[u8]) -> Result<Matrix, isms_core::FieldError> {
             list.pop();
         }
     }
-    Ok(m)
+    (m, errors)
 }
 
 pub async fn set_matrix(PageCx { state, ctx, headers, who }: PageCx, body: axum::body::Bytes) -> Response {
-    let m = match parse_matrix(&body) {
-        Ok(m) => m,
-        Err(e) => return matrix_page(&state, &ctx, &headers, &who, None, vec![e]).await,
-    };
+    let (m, errors) = parse_matrix(&body);
+    if !errors.is_empty() {
+        return matrix_page(&state, &ctx, &headers, &who, Some(m), errors).await;
+    }
     match risks::set_matrix(&state.app, &who, m.clone()).await {
         Ok(_) => redirect_with_flash(&state, "/risks/matrix", "flash-saved", ctx.is_htmx),
         Err(e) => matrix_page(&state, &ctx, &headers, &who, Some(m), isms_webkit::refusals!(&ctx, e)).await,

@@ -93,6 +93,10 @@ pub struct Facts {
     /// Corrective actions may stay open after close; a real case needs at least one
     /// recorded, or a reason why none is needed.
     pub corrective_actions: bool,
+    /// Legal clocks still running: each must be done or marked not applicable first.
+    pub running_clocks: usize,
+    /// Playbook tasks still open: each must be done or cancelled with a reason first.
+    pub open_tasks: usize,
 }
 
 /// Why a transition is refused.
@@ -110,6 +114,10 @@ pub enum Refusal {
     NeedsActions,
     #[error("say why the report is not an incident")]
     NeedsReason,
+    #[error(
+        "{clocks} reporting deadline(s) still running and {tasks} task(s) open: finish each, or mark it not applicable (a deadline) or cancel it (a task) with a reason, before closing"
+    )]
+    OpenDuties { clocks: usize, tasks: usize },
 }
 
 impl Refusal {
@@ -121,6 +129,7 @@ impl Refusal {
             Refusal::NeedsReview => "incident-needs-review",
             Refusal::NeedsActions => "incident-needs-actions",
             Refusal::NeedsReason => "incident-needs-reason",
+            Refusal::OpenDuties { .. } => "incident-open-duties",
         }
     }
 
@@ -130,6 +139,7 @@ impl Refusal {
         let e = FieldError::coded(field, self.code(), self.to_string());
         match self {
             Refusal::Skips { from, to } => e.arg("from", from.code()).arg("to", to.code()),
+            Refusal::OpenDuties { clocks, tasks } => e.arg("clocks", clocks.to_string()).arg("tasks", tasks.to_string()),
             _ => e,
         }
     }
@@ -137,12 +147,19 @@ impl Refusal {
 
 /// Whether a case may move from `from` to `to` with these facts. Steps go forward one
 /// at a time; the one shortcut is closing a report at triage as "not an incident", which
-/// needs a reason.
+/// needs a reason. No case closes, by either way, while a legal deadline runs or a task is
+/// open.
 pub fn transition(from: Status, to: Status, facts: &Facts, reason_given: bool) -> Result<(), Refusal> {
     use Status::*;
     let next = |s: Status| Status::ALL.iter().position(|&x| x == s).and_then(|i| Status::ALL.get(i + 1)).copied();
+    let open_duties = facts.running_clocks > 0 || facts.open_tasks > 0;
+    let duties = || Refusal::OpenDuties { clocks: facts.running_clocks, tasks: facts.open_tasks };
     if from == Triage && to == Closed {
-        return if reason_given { Ok(()) } else { Err(Refusal::NeedsReason) };
+        return match (reason_given, open_duties) {
+            (false, _) => Err(Refusal::NeedsReason),
+            (true, true) => Err(duties()),
+            (true, false) => Ok(()),
+        };
     }
     if next(from) != Some(to) {
         return Err(Refusal::Skips { from, to });
@@ -152,7 +169,23 @@ pub fn transition(from: Status, to: Status, facts: &Facts, reason_given: bool) -
         Containment if !facts.personal_data_decided => Err(Refusal::NeedsPersonalDecision),
         Closed if !(facts.root_cause && facts.lessons) => Err(Refusal::NeedsReview),
         Closed if !facts.corrective_actions => Err(Refusal::NeedsActions),
+        Closed if open_duties => Err(duties()),
         _ => Ok(()),
+    }
+}
+
+/// The steps a case may take from `from`, in the order a page offers them: the next one,
+/// and at triage also closing as "not an incident".
+pub fn next_steps(from: Status) -> &'static [Status] {
+    use Status::*;
+    match from {
+        Reported => &[Triage],
+        Triage => &[Containment, Closed],
+        Containment => &[Eradication],
+        Eradication => &[Recovery],
+        Recovery => &[Review],
+        Review => &[Closed],
+        Closed => &[],
     }
 }
 
@@ -178,7 +211,29 @@ mod tests {
     use proptest::prelude::*;
 
     fn ready() -> Facts {
-        Facts { severity: Some(3), personal_data_decided: true, root_cause: true, lessons: true, corrective_actions: true }
+        Facts { severity: Some(3), personal_data_decided: true, root_cause: true, lessons: true, corrective_actions: true, ..Facts::default() }
+    }
+
+    #[test]
+    fn no_case_closes_while_a_deadline_runs_or_a_task_is_open() {
+        let open = Facts { running_clocks: 2, open_tasks: 4, ..ready() };
+        assert_eq!(transition(Review, Closed, &open, false), Err(Refusal::OpenDuties { clocks: 2, tasks: 4 }));
+        assert_eq!(transition(Triage, Closed, &open, true), Err(Refusal::OpenDuties { clocks: 2, tasks: 4 }));
+        assert_eq!(transition(Review, Closed, &Facts { open_tasks: 1, ..ready() }, false), Err(Refusal::OpenDuties { clocks: 0, tasks: 1 }));
+        // Open duties do not hold up the steps before closing.
+        assert_eq!(transition(Recovery, Review, &open, false), Ok(()));
+        assert_eq!(transition(Review, Closed, &ready(), false), Ok(()));
+    }
+
+    #[test]
+    fn the_steps_offered_are_the_steps_allowed() {
+        let f = ready();
+        for &from in Status::ALL {
+            for &to in Status::ALL {
+                let offered = next_steps(from).contains(&to);
+                assert_eq!(offered, transition(from, to, &f, true).is_ok(), "{from} -> {to}");
+            }
+        }
     }
 
     #[test]

@@ -257,3 +257,22 @@ err-drill-running = the drill has already started
 fiscal-half-1 = FY{ $y } H1 (Apr–Sep)
 fiscal-half-2 = FY{ $y } H2 (Oct–Mar)
 clock-custom = Configured duty
+
+# Closing with open duties; the running-clocks page
+running-clocks-title = Reporting deadlines running
+n-running-clocks = { $n } reporting deadlines running
+running-clocks-none = No reporting deadline is running.
+col-deadline = Deadline
+col-time-left = Time left
+col-duty = Duty
+col-case = Case
+close-open-duties = This case cannot close yet. Mark each running deadline done, or not applicable with the reason; mark each open task done, or cancel it with the reason.
+err-incident-open-duties = { $clocks } reporting deadline(s) still running and { $tasks } task(s) open: finish each, mark a deadline not applicable or cancel a task with the reason, then close.
+clock-not-applicable = Not applicable
+err-clock-na-reason = Say why this duty does not apply.
+task-cancelled = Cancelled
+task-cancel = Cancel task
+task-cancel-reason = Why it is not needed
+flash-task-cancelled = Task cancelled.
+action-incidents-clock-not-applicable = Duty marked not applicable
+action-incidents-task-cancel = Task cancelled

@@ -257,3 +257,22 @@ err-drill-running = この訓練はすでに開始されています
 fiscal-half-1 = { $y }年度上期
 fiscal-half-2 = { $y }年度下期
 clock-custom = 設定された報告義務
+
+# 未了の義務がある事案の終結、進行中の報告期限の一覧
+running-clocks-title = 進行中の報告期限
+n-running-clocks = 進行中の報告期限 { $n } 件
+running-clocks-none = 進行中の報告期限はありません。
+col-deadline = 期限
+col-time-left = 残り時間
+col-duty = 報告義務
+col-case = 事案
+close-open-duties = この事案はまだ終結できません。進行中の報告期限は「完了」にするか、理由を添えて「該当なし」にしてください。未完了のタスクは「完了」にするか、理由を添えて取り消してください。
+err-incident-open-duties = 報告期限 { $clocks } 件が進行中、タスク { $tasks } 件が未完了です。それぞれを完了するか、理由を添えて報告期限を「該当なし」に、タスクを取消にしてから終結してください。
+clock-not-applicable = 該当なし
+err-clock-na-reason = 該当しない理由を記入してください。
+task-cancelled = 取消
+task-cancel = タスクを取り消す
+task-cancel-reason = 不要な理由
+flash-task-cancelled = タスクを取り消しました。
+action-incidents-clock-not-applicable = 報告義務を該当なしに変更
+action-incidents-task-cancel = タスクを取消

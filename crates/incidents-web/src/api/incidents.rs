@@ -217,6 +217,25 @@ pub async fn task_done(State(s): State<WebState>, Who(who): Who, Path((id, task)
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct CancelInput {
+    /// Why the case does not need the task.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Cancels a playbook task the case does not need, with the reason.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/tasks/{task}/cancel", tag = "incidents", params(("id" = String, Path), ("task" = String, Path)), request_body = CancelInput, responses((status = 204), (status = 422, body = Problem)))]
+pub async fn task_cancel(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path((id, task)): Path<(String, String)>,
+    ApiJson(input): ApiJson<CancelInput>,
+) -> Result<StatusCode, ApiError> {
+    playbooks::cancel_task(&s.app, &who, &id, &task, &input.reason).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 use isms_incidents::releases::{self, DraftInput, EditInput, Release};
 
 /// Writes a first draft (announcement, customer notice or regulator report) from the case.

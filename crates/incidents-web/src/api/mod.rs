@@ -25,6 +25,7 @@ pub mod incidents;
     incidents::save_playbook,
     incidents::start_playbook,
     incidents::task_done,
+    incidents::task_cancel,
     incidents::kpis,
     incidents::drills,
     incidents::plan_drill,

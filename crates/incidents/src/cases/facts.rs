@@ -52,6 +52,35 @@ pub struct FactsInput {
     pub actions_note: String,
 }
 
+impl FactsInput {
+    /// The facts as a case holds them: what the facts form shows before anything is typed.
+    pub fn of(d: &IncidentDetail) -> Self {
+        let i = &d.incident;
+        FactsInput {
+            title: i.title.clone(),
+            kind: i.kind.code().to_owned(),
+            description: i.description.clone(),
+            impact: i.impact.map(|x| x.code().to_owned()),
+            exposure: i.exposure.map(|x| x.code().to_owned()),
+            companies: i.companies.clone(),
+            asset_ids: d.assets.clone(),
+            support_ids: d.supports.clone(),
+            personal_data: i.personal_data,
+            sensitive: i.facts.sensitive,
+            financial_risk: i.facts.financial_damage_risk,
+            unlawful_purpose: i.facts.unlawful_purpose,
+            people_affected: i.facts.people_affected,
+            strongly_encrypted: i.facts.strongly_encrypted,
+            eu_residents: i.facts.eu_residents,
+            data_categories: i.data_categories.clone(),
+            techniques: i.techniques.clone(),
+            root_cause: i.root_cause.clone(),
+            lessons: i.lessons.clone(),
+            actions_note: i.actions_note.clone(),
+        }
+    }
+}
+
 /// Records the facts; severity follows the matrix; the clocks follow the facts.
 pub async fn update_facts(app: &App, who: &Principal, id: &str, input: FactsInput) -> Result<IncidentDetail> {
     let txn = app.store.write().await?;

@@ -146,6 +146,10 @@ pub struct ReportInput {
     /// For the CSIRT: a drill, never counted in real statistics.
     #[serde(default)]
     pub exercise: bool,
+    /// A provisional severity (1–4) set by code that opens a case from something already
+    /// graded (an alert); the facts decide it at triage. Never read from a request.
+    #[serde(skip)]
+    pub severity: Option<i16>,
 }
 
 async fn next_ref(db: &impl ConnectionTrait, year: i16) -> Result<String> {
@@ -228,7 +232,7 @@ pub async fn report(app: &App, who: &Principal, input: ReportInput) -> Result<In
         title,
         kind: kind.code().into(),
         status: Status::Reported.code().into(),
-        severity: None,
+        severity: input.severity.filter(|s| (1..=4).contains(s)),
         impact: None,
         exposure: if input.customer_data { Some(Exposure::Customer.code().into()) } else { None },
         company_id: company_id.clone(),

@@ -26,6 +26,8 @@ pub async fn transition_to(app: &App, who: &Principal, id: &str, input: Transiti
         root_cause: !old.root_cause.trim().is_empty(),
         lessons: !old.lessons.trim().is_empty(),
         corrective_actions: !old.actions_note.trim().is_empty() || !crate::followup::actions(&txn, id).await?.is_empty(),
+        running_clocks: crate::clocks::of(&txn, id).await?.iter().filter(|c| c.done_ms.is_none()).count(),
+        open_tasks: crate::playbooks::tasks_of(&txn, id).await?.iter().filter(|t| t.done_ms.is_none()).count(),
     };
     transition(from, to, &facts, !input.reason.trim().is_empty()).map_err(|r| AppError::Invalid(vec![r.to_field_error()]))?;
     let now = now_ms();

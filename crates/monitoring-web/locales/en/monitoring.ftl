@@ -317,3 +317,10 @@ raw-events-title = Raw events
 raw-events-hint = Every event of the sources set to keep raw events, whether it raised an alert or not, for as long as the retention allows (by days and by total size; the oldest go first).
 field-keep-raw = Keep raw events
 keep-raw-hint = Keep every event for search, not only those that raise alerts. They take space; the retention is set by the operator.
+
+# Escalation: the text a case gets from its alert
+escalation-summary = From the alert “{ $title }” (severity { $severity }): { $count } matching event(s) on host { $host }, user { $user }, first seen { $first }, last seen { $last }. Rule: { $rule }. Source: { $source }.
+field-escalate-into = Case
+escalate-new-case = Open a new case
+flash-alert-added = The alert was added to the case: its events as evidence, the indicators it saw as observables.
+action-monitoring-alert-attach = Alert added to a case

@@ -314,3 +314,10 @@ raw-events-title = 生イベント
 raw-events-hint = 生イベントを保存する設定のソースの全イベントです。アラートになったかどうかにかかわらず、保存期間(日数と合計サイズ。古いものから削除)の間検索できます。
 field-keep-raw = 生イベントを保存
 keep-raw-hint = アラートになったものだけでなく、すべてのイベントを検索用に保存します。容量を使います。保存期間は運用者が設定します。
+
+# エスカレーション: アラートから事案に記録する文
+escalation-summary = アラート「{ $title }」（重大度: { $severity }）から登録。該当イベント { $count } 件、ホスト { $host }、ユーザー { $user }、初回検知 { $first }、最終検知 { $last }。検知ルール: { $rule }。イベントソース: { $source }。
+field-escalate-into = 登録先の事案
+escalate-new-case = 新しい事案として登録
+flash-alert-added = アラートを事案に追加しました。イベントを証拠として、検知した指標を観測値として記録しました。
+action-monitoring-alert-attach = アラートを事案に追加

@@ -13,7 +13,7 @@ use isms_monitoring::rules::{self, Checked, ImportFile, ImportReport, OverrideIn
 use isms_monitoring::sources::{self, DeadLetter, Issued, Source, SourceInput};
 use isms_webkit::WebState;
 use isms_webkit::api::{Page, Problem};
-use isms_webkit::context::Who;
+use isms_webkit::context::{Ctx, Who};
 use isms_webkit::error::{ApiError, ApiJson, problem};
 use serde::{Deserialize, Serialize};
 use std::io::Read;
@@ -285,14 +285,18 @@ pub struct Escalated {
     pub incident_ref: String,
 }
 
-/// Opens an incident from the alert, with its events attached as evidence.
+/// Opens an incident from the alert (or adds it to the case `incident_id`), with its
+/// events attached as evidence and the indicators it saw as observables.
 #[utoipa::path(post, path = "/api/v1/alerts/{id}/escalate", tag = "monitoring", params(("id" = String, Path)), request_body = EscalateInput, responses((status = 201, body = Escalated), (status = 422, body = Problem)))]
 pub async fn escalate_alert(
     State(s): State<WebState>,
+    ctx: Ctx,
     Who(who): Who,
     Path(id): Path<String>,
-    ApiJson(input): ApiJson<EscalateInput>,
+    ApiJson(mut input): ApiJson<EscalateInput>,
 ) -> Result<(StatusCode, Json<Escalated>), ApiError> {
+    let detail = alerts::get(&s.app, &who, &id).await?;
+    input.summary = Some(crate::pages::monitoring::escalation_summary(&ctx, &detail));
     let (alert, incident) = alerts::escalate(&s.app, &who, &id, input).await?;
     Ok((StatusCode::CREATED, Json(Escalated { alert, incident_id: incident.id, incident_ref: incident.reference })))
 }

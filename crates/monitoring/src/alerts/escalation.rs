@@ -14,10 +14,32 @@ pub struct EscalateInput {
     pub kind: Option<String>,
     #[serde(default)]
     pub note: Option<String>,
+    /// Add the alert to this existing case instead of opening a new one.
+    #[serde(default)]
+    pub incident_id: Option<String>,
+    /// What the case says about the alert, written by the caller in the reader's language
+    /// (the pages and the API take it from the catalogs); the alert's title when absent.
+    #[serde(skip)]
+    pub summary: Option<String>,
 }
 
-/// Opens an incident from an open alert: its title, what matched, and the matching events
-/// attached as evidence (a JSON file). The alert then points at the incident.
+/// The severity a case opened from an alert starts with, until its facts decide it.
+pub fn case_severity(s: Severity) -> i16 {
+    match s {
+        Severity::Informational | Severity::Low => 1,
+        Severity::Medium => 2,
+        Severity::High => 3,
+        Severity::Critical => 4,
+    }
+}
+
+/// Opens an incident from an open alert, or adds the alert to an existing case: what
+/// matched (in the caller's words), the matching events as evidence, the indicators it
+/// saw as observables, when it was first seen as when the case was noticed, and its
+/// severity as the case's first severity.
+///
+/// The alert is claimed first, in a transaction of its own, so two people escalating
+/// it at once open one case; if the case cannot be written the claim is taken back.
 pub async fn escalate(app: &App, who: &Principal, id: &str, input: EscalateInput) -> Result<(Alert, isms_incidents::Incident)> {
     let detail = get(app, who, id).await?;
     let a = &detail.alert;
@@ -27,41 +49,57 @@ pub async fn escalate(app: &App, who: &Principal, id: &str, input: EscalateInput
     if !a.state.is_open() {
         return Err(AppError::coded("step", "alert-not-open", "this step is not possible now"));
     }
+    let existing = blank_to_none(&input.incident_id);
     let company = blank_to_none(&input.company_id).or_else(|| a.company_id.clone());
     let Some(company) = company else { return Err(AppError::coded("company_id", "required", "is required")) };
-    let mut description = format!(
-        "Escalated from alert {}: {} ({}), {} matching event(s) on host {} between {} and {}.",
-        a.id,
-        a.title,
-        a.severity.code(),
-        a.count,
-        if a.host.is_empty() { "-" } else { &a.host },
-        jiff::Timestamp::from_millisecond(a.first_ms).map(|t| t.to_string()).unwrap_or_default(),
-        jiff::Timestamp::from_millisecond(a.last_ms).map(|t| t.to_string()).unwrap_or_default(),
-    );
-    if let Some(n) = input.note.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-        description.push_str("\n\n");
-        description.push_str(&n.chars().take(4000).collect::<String>());
+    if let Some(case) = &existing {
+        // The case must be one the caller runs; an error here changes nothing.
+        let d = isms_incidents::cases::get(app, who, case).await?;
+        if !d.can_run {
+            return Err(AppError::Forbidden);
+        }
+        if d.incident.status == isms_core::incidents::Status::Closed {
+            return Err(AppError::coded("incident_id", "incident-closed", "the case is closed"));
+        }
     }
-    let incident = isms_incidents::cases::report(
+    let mut text = input.summary.clone().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| a.title.clone());
+    if let Some(n) = input.note.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        text.push_str("\n\n");
+        text.push_str(&n.chars().take(4000).collect::<String>());
+    }
+    let from = claim(app, who, id).await?;
+    let opened = open_or_add(app, who, &detail, existing.as_deref(), &company, &input, &text).await;
+    let incident = match opened {
+        Ok(i) => i,
+        Err(e) => {
+            release(app, who, id, from).await?;
+            return Err(e);
+        }
+    };
+    let txn = app.store.write().await?;
+    let m = visible_alert(&txn, who, id).await?;
+    let mut am = m.clone().into_active_model();
+    am.incident_id = Set(Some(incident.id.clone()));
+    am.updated_ms = Set(now_ms());
+    let m = am.update(&txn).await?;
+    let action = if existing.is_some() { "monitoring.alert.attach" } else { "monitoring.alert.escalate" };
+    record(
         app,
+        &txn,
         who,
-        isms_incidents::cases::ReportInput {
-            title: a.title.clone(),
-            description,
-            kind: input.kind.clone(),
-            discovered_at: None,
-            customer_data: false,
-            company_id: Some(company),
-            exercise: false,
-        },
+        action,
+        "alert",
+        Some(&m.id),
+        m.company_id.as_deref(),
+        json!({"from": from.code(), "incident": incident.id, "ref": incident.reference}),
     )
     .await?;
-    let events: Vec<serde_json::Value> =
-        detail.events.iter().map(|e| serde_json::from_str::<serde_json::Value>(&e.raw).unwrap_or_else(|_| serde_json::Value::String(e.raw.clone()))).collect();
-    let bundle = json!({"alert": a, "rule": detail.rule_title, "source": detail.source_name, "events": events});
-    let bytes = serde_json::to_vec_pretty(&bundle).map_err(|e| AppError::internal(e.to_string()))?;
-    isms_incidents::followup::add_evidence(app, who, &incident.id, &format!("alert-{}.json", a.id), bytes, "Events that raised the alert").await?;
+    txn.commit().await?;
+    Ok((m.into(), incident))
+}
+
+/// Marks the alert escalated if it is still open; the state it had is returned.
+async fn claim(app: &App, who: &Principal, id: &str) -> Result<AlertState> {
     let txn = app.store.write().await?;
     let m = visible_alert(&txn, who, id).await?;
     let state = AlertState::parse(&m.state)?;
@@ -69,26 +107,71 @@ pub async fn escalate(app: &App, who: &Principal, id: &str, input: EscalateInput
     let now = now_ms();
     let mut am = m.clone().into_active_model();
     am.state = Set(AlertState::Escalated.code().into());
-    am.incident_id = Set(Some(incident.id.clone()));
     if m.acknowledged_ms.is_none() {
         am.acknowledged_ms = Set(Some(now));
         am.acknowledged_by = Set(who.user_id.clone());
     }
     am.updated_ms = Set(now);
-    let m = am.update(&txn).await?;
-    record(
-        app,
-        &txn,
-        who,
-        "monitoring.alert.escalate",
-        "alert",
-        Some(&m.id),
-        m.company_id.as_deref(),
-        json!({"from": state.code(), "incident": incident.id, "ref": incident.reference}),
-    )
-    .await?;
+    am.update(&txn).await?;
     txn.commit().await?;
-    Ok((m.into(), incident))
+    Ok(state)
+}
+
+/// Takes a claim back when the case could not be written.
+async fn release(app: &App, who: &Principal, id: &str, to: AlertState) -> Result<()> {
+    let txn = app.store.write().await?;
+    let m = visible_alert(&txn, who, id).await?;
+    if m.incident_id.is_none() {
+        let mut am = m.into_active_model();
+        am.state = Set(to.code().into());
+        am.update(&txn).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn open_or_add(
+    app: &App,
+    who: &Principal,
+    detail: &AlertDetail,
+    existing: Option<&str>,
+    company: &str,
+    input: &EscalateInput,
+    text: &str,
+) -> Result<isms_incidents::Incident> {
+    let a = &detail.alert;
+    let incident = match existing {
+        Some(case) => {
+            let note = isms_incidents::cases::NoteInput { text: text.to_owned(), personal: false };
+            isms_incidents::cases::add_note(app, who, case, note).await?;
+            isms_incidents::cases::get(app, who, case).await?.incident
+        }
+        None => {
+            let report = isms_incidents::cases::ReportInput {
+                title: a.title.clone(),
+                description: text.to_owned(),
+                kind: input.kind.clone(),
+                // Noticed when the alert first saw it, not when someone escalated it.
+                discovered_at: jiff::Timestamp::from_millisecond(a.first_ms).ok().map(|t| t.to_string()),
+                customer_data: false,
+                company_id: Some(company.to_owned()),
+                exercise: false,
+                severity: Some(case_severity(a.severity)),
+            };
+            isms_incidents::cases::report(app, who, report).await?
+        }
+    };
+    let events: Vec<serde_json::Value> =
+        detail.events.iter().map(|e| serde_json::from_str::<serde_json::Value>(&e.raw).unwrap_or_else(|_| serde_json::Value::String(e.raw.clone()))).collect();
+    let bundle = json!({"alert": a, "rule": detail.rule_title, "source": detail.source_name, "events": events});
+    let bytes = serde_json::to_vec_pretty(&bundle).map_err(|e| AppError::internal(e.to_string()))?;
+    isms_incidents::followup::add_evidence(app, who, &incident.id, &format!("alert-{}.json", a.id), bytes, &a.title).await?;
+    let seen = crate::intel::seen_by_alert(app.store.conn(), &a.id).await?;
+    if !seen.is_empty() {
+        let obs = isms_incidents::followup::ObservableInput { values: seen.join("\n"), kind: None, note: a.title.clone() };
+        isms_incidents::followup::add_observables(app, who, &incident.id, obs).await?;
+    }
+    Ok(incident)
 }
 
 /// What a new alert is made of; the rest of its record starts empty.

@@ -411,7 +411,7 @@ async fn note_failure(app: &App, id: &str, reason: &str) -> Result<()> {
 mod sightings;
 mod taxii;
 
-pub use sightings::{Compiled, Meta, compiled, export_sightings, sightings, stix_pattern};
+pub use sightings::{Compiled, Meta, compiled, export_sightings, seen_by_alert, sightings, stix_pattern};
 pub use taxii::{pull_due, pull_now};
 
 mod feeds;

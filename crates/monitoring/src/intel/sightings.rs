@@ -232,6 +232,24 @@ pub fn stix_pattern(kind: Kind, value: &str) -> String {
     }
 }
 
+/// The indicator values an alert saw: the one its group stands for (`…|ioc:<id>|…`) and
+/// those its sightings observed. For a case opened from the alert, as observables.
+pub async fn seen_by_alert(db: &impl isms_store::sea_orm::ConnectionTrait, alert_id: &str) -> Result<Vec<String>> {
+    let mut out: Vec<String> = vec![];
+    if let Some(a) = isms_store::monitoring::alert::Entity::find_by_id(alert_id.to_owned()).one(db).await?
+        && let Some(ioc) = a.group_key.split('|').find_map(|p| p.strip_prefix("ioc:"))
+        && let Some(i) = indicator::Entity::find_by_id(ioc.to_owned()).one(db).await?
+    {
+        out.push(i.value);
+    }
+    for s in sighting::Entity::find().filter(sighting::Column::AlertId.eq(alert_id)).all(db).await? {
+        if !out.contains(&s.observed) {
+            out.push(s.observed);
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

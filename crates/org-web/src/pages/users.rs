@@ -280,14 +280,18 @@ struct TokensPage {
     companies: Vec<Company>,
     created: Option<String>,
     form: FormState,
+    /// The new-token form: blank but for the default lifetime, or as sent when refused.
+    v: TokenForm,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn tokens_view(
     state: &WebState,
     ctx: &Ctx,
     headers: &HeaderMap,
     who: &Principal,
     created: Option<String>,
+    v: TokenForm,
     errors: Vec<isms_core::FieldError>,
 ) -> Response {
     let tokens = isms_webkit::page_try!(ctx, accounts::list_tokens(&state.app, who).await);
@@ -295,7 +299,7 @@ async fn tokens_view(
     let roles = role_options(&shell);
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
-    let mut r = render(&TokensPage { shell, tokens, roles, companies: isms_webkit::page_try!(ctx, companies(state, who).await), created, form });
+    let mut r = render(&TokensPage { shell, tokens, roles, companies: isms_webkit::page_try!(ctx, companies(state, who).await), created, form, v });
     if invalid {
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     }
@@ -303,10 +307,10 @@ async fn tokens_view(
 }
 
 pub async fn tokens(PageCx { state, ctx, headers, who }: PageCx) -> Response {
-    tokens_view(&state, &ctx, &headers, &who, None, vec![]).await
+    tokens_view(&state, &ctx, &headers, &who, None, TokenForm::blank(), vec![]).await
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 pub struct TokenForm {
     #[serde(default)]
     name: String,
@@ -318,27 +322,28 @@ pub struct TokenForm {
     expires_in_days: String,
 }
 
+impl TokenForm {
+    fn blank() -> Self {
+        TokenForm { expires_in_days: "90".into(), ..Default::default() }
+    }
+}
+
 pub async fn create_token(PageCx { state, ctx, headers, who }: PageCx, Form(f): Form<TokenForm>) -> Response {
-    let role = match f.role.parse::<Role>() {
-        Ok(r) => r,
-        Err(e) => return tokens_view(&state, &ctx, &headers, &who, None, vec![e]).await,
+    let mut errors = vec![];
+    let role = f.role.parse::<Role>().map_err(|e| errors.push(e)).ok();
+    let days = isms_kernel::input::whole::<i64>(&mut errors, "expires_in_days", &f.expires_in_days);
+    if f.expires_in_days.trim().is_empty() {
+        errors.push(isms_core::FieldError::coded("expires_in_days", "days-range", "must be a whole number of days between 1 and 366"));
+    }
+    let (Some(role), Some(days), true) = (role, days, errors.is_empty()) else {
+        return tokens_view(&state, &ctx, &headers, &who, None, f, errors).await;
     };
-    let Ok(days) = f.expires_in_days.trim().parse::<i64>() else {
-        return tokens_view(
-            &state,
-            &ctx,
-            &headers,
-            &who,
-            None,
-            vec![isms_core::FieldError::coded("expires_in_days", "days-range", "must be a whole number of days between 1 and 366")],
-        )
-        .await;
-    };
+    let sent = f.clone();
     let input = NewToken { name: f.name, role, companies: if f.company_id.is_empty() { vec![] } else { vec![f.company_id] }, expires_in_days: days };
     match accounts::create_token(&state.app, &who, input).await {
         // The token is shown on this one response and never again.
-        Ok((_, token)) => tokens_view(&state, &ctx, &headers, &who, Some(token), vec![]).await,
-        Err(e) => tokens_view(&state, &ctx, &headers, &who, None, isms_webkit::refusals!(&ctx, e)).await,
+        Ok((_, token)) => tokens_view(&state, &ctx, &headers, &who, Some(token), TokenForm::blank(), vec![]).await,
+        Err(e) => tokens_view(&state, &ctx, &headers, &who, None, sent, isms_webkit::refusals!(&ctx, e)).await,
     }
 }
 

@@ -16,6 +16,7 @@ mod m0008_intel;
 mod m0009_oncall_raw_events;
 mod m0010_sign_in_throttle;
 mod m0011_foreign_key_indexes;
+mod m0012_duty_outcomes;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_oncall_raw_events::Migration),
             Box::new(m0010_sign_in_throttle::Migration),
             Box::new(m0011_foreign_key_indexes::Migration),
+            Box::new(m0012_duty_outcomes::Migration),
         ]
     }
 }

@@ -282,13 +282,14 @@ async fn frameworks_imports_mappings_and_the_statement_of_applicability() {
         let row = after.rows.iter().find(|r| r.requirement.id == a85).unwrap();
         assert_eq!(
             (row.applicable, row.compliance, row.justification.as_str()),
-            (false, Some(Compliance::Excluded), "Covered by the group's identity provider")
+            (Some(false), Some(Compliance::Excluded), "Covered by the group's identity provider")
         );
         assert!(row.risks.iter().any(|r| r.title.contains("reservation system")), "{b:?}: the risks behind its controls");
         // The company's statement is its own: the group's exclusion does not apply there.
         let aza = isms_app::org::list_companies(app, &ciso).await.unwrap().into_iter().find(|c| c.code == "AZA").unwrap().id;
         let company = soa::statement(app, &ciso, "iso27001-2022", &Scope::Company(aza.clone())).await.unwrap();
-        assert!(company.rows.iter().find(|r| r.requirement.id == a85).unwrap().applicable);
+        // Undecided there: assessed as in scope, read as undecided.
+        assert_eq!(company.rows.iter().find(|r| r.requirement.id == a85).unwrap().applicable, None);
 
         // The exports hold every requirement; the PDF is a PDF.
         let labels = isms_app::compliance::soa::Labels {
@@ -301,6 +302,7 @@ async fn frameworks_imports_mappings_and_the_statement_of_applicability() {
             columns: ["Ref", "Requirement", "Applicable", "Justification", "State", "Controls", "Evidence", "Risks"].map(String::from),
             yes: "yes".into(),
             no: "no".into(),
+            undecided: "undecided".into(),
             words: Default::default(),
         };
         let xlsx = soa::xlsx(&after, &labels).unwrap();
@@ -309,6 +311,12 @@ async fn frameworks_imports_mappings_and_the_statement_of_applicability() {
         assert_eq!(sheet.rows().count(), 1 + iso.requirements.len());
         let a85_row = sheet.rows().find(|r| r[0] == "A.8.5").unwrap();
         assert_eq!((a85_row[2].to_string(), a85_row[3].to_string()), ("no".to_owned(), "Covered by the group's identity provider".to_owned()));
+        // A requirement nobody has decided reads "undecided", never "yes".
+        let undecided: Vec<_> = after.rows.iter().filter(|r| r.requirement.leaf && r.applicable.is_none()).map(|r| r.requirement.reference.clone()).collect();
+        assert!(!undecided.is_empty());
+        for r in sheet.rows().filter(|r| undecided.contains(&r[0].to_string())) {
+            assert_eq!(r[2].to_string(), "undecided", "{}", r[0]);
+        }
         let pdf = soa::pdf(&after, &labels).unwrap();
         assert!(pdf.starts_with(b"%PDF-"));
 

@@ -87,7 +87,7 @@ async fn report_triage_clocks_need_to_know_and_close() {
         let final_due = d.clocks.iter().find(|c| c.kind == ClockKind::AppiFinal).unwrap().due_ms;
         assert!(final_due - known_ms > 60 * 86_400_000 && final_due - known_ms <= 61 * 86_400_000, "60 days");
         let prelim = d.clocks.iter().find(|c| c.kind == ClockKind::AppiPreliminary).unwrap().clone();
-        clocks::complete(app, &csirt, &i.id, &prelim.id, DoneInput { note: "PPC form filed, ref 123".into() }).await.unwrap();
+        clocks::complete(app, &csirt, &i.id, &prelim.id, DoneInput { note: "PPC form filed, ref 123".into(), ..Default::default() }).await.unwrap();
         assert_eq!(code_of(&clocks::complete(app, &csirt, &i.id, &prelim.id, DoneInput::default()).await.unwrap_err()), "clock-done");
         // The running clocks are on the CSIRT's list, soonest first.
         let running = clocks::running(app, &csirt).await.unwrap();
@@ -142,6 +142,17 @@ async fn report_triage_clocks_need_to_know_and_close() {
             ..facts
         };
         cases::update_facts(app, &csirt, &i.id, review).await.unwrap();
+        // Running deadlines hold the close until each is done or does not apply (with why).
+        assert_eq!(code_of(&cases::transition_to(app, &csirt, &i.id, to("closed")).await.unwrap_err()), "incident-open-duties");
+        let running: Vec<_> = cases::get(app, &csirt, &i.id).await.unwrap().clocks.into_iter().filter(|c| c.done_ms.is_none()).collect();
+        assert!(!running.is_empty());
+        let na = DoneInput { not_applicable: true, ..Default::default() };
+        assert_eq!(code_of(&clocks::complete(app, &csirt, &i.id, &running[0].id, na).await.unwrap_err()), "clock-na-reason");
+        for c in &running {
+            let na = DoneInput { note: "Final report filed with the earlier one".into(), not_applicable: true };
+            let done = clocks::complete(app, &csirt, &i.id, &c.id, na).await.unwrap();
+            assert_eq!(done.outcome.as_deref(), Some("not_applicable"));
+        }
         let closed = cases::transition_to(app, &csirt, &i.id, to("closed")).await.unwrap();
         assert!(closed.minutes_to_close.is_some() && closed.minutes_to_triage.is_some());
         assert_eq!(code_of(&cases::add_note(app, &csirt, &i.id, NoteInput { text: String::new(), personal: false }).await.unwrap_err()), "required");

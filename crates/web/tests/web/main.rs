@@ -7,6 +7,7 @@ mod assets;
 mod audit;
 mod auth;
 mod compliance;
+mod forms;
 mod fuzz;
 mod incidents;
 mod intel;

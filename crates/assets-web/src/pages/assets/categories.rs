@@ -95,10 +95,7 @@ fn parse_form(body: &[u8]) -> (CategoryInput, Vec<FieldError>) {
             "encrypt_in_transit" => r.encrypt_in_transit = on,
             "mfa" => r.mfa = on,
             "access_logging" => r.access_logging = on,
-            "retention_months" if !v.trim().is_empty() => match v.trim().parse::<u32>() {
-                Ok(n) => r.retention_months = Some(n),
-                Err(_) => errors.push(FieldError::coded("retention_months", "number", format!("`{}` is not a whole number", v.trim())).arg("value", v.trim())),
-            },
+            "retention_months" => r.retention_months = isms_kernel::input::whole(&mut errors, "retention_months", &v),
             "disposal" => r.disposal = Disposal::parse_as("disposal", &v).map_err(|e| errors.push(e)).unwrap_or(Disposal::Delete),
             _ => {}
         }

@@ -191,8 +191,9 @@ pub struct AssetForm {
     supports: Vec<String>,
 }
 
-/// Parses the form body by hand: `supports` repeats (a multiple select).
-fn parse_form(body: &[u8]) -> Result<AssetInput, isms_core::FieldError> {
+/// Parses the form body by hand: `supports` repeats (a multiple select). A number that is
+/// not one is refused beside its field and everything else is kept as sent.
+fn parse_form(body: &[u8]) -> (AssetInput, Vec<isms_core::FieldError>) {
     let mut f = AssetForm::default();
     for (k, v) in form_urlencoded::parse(body) {
         let v = v.into_owned();
@@ -211,21 +212,10 @@ fn parse_form(body: &[u8]) -> Result<AssetInput, isms_core::FieldError> {
             _ => {}
         }
     }
-    let volume = match f.volume.trim() {
-        "" => None,
-        s => Some(
-            s.replace([',', '_'], "")
-                .parse::<i64>()
-                .map_err(|_| isms_core::FieldError::coded("volume", "number", format!("`{s}` is not a whole number")).arg("value", s))?,
-        ),
-    };
-    let review_months = match f.review_months.trim() {
-        "" => None,
-        s => Some(
-            s.parse::<i32>().map_err(|_| isms_core::FieldError::coded("review_months", "number", format!("`{s}` is not a whole number")).arg("value", s))?,
-        ),
-    };
-    Ok(AssetInput {
+    let mut errors = vec![];
+    let volume = isms_kernel::input::whole(&mut errors, "volume", &f.volume);
+    let review_months = isms_kernel::input::whole(&mut errors, "review_months", &f.review_months);
+    let input = AssetInput {
         company_id: f.company_id,
         department_id: Some(f.department_id),
         category_id: f.category_id,
@@ -237,7 +227,8 @@ fn parse_form(body: &[u8]) -> Result<AssetInput, isms_core::FieldError> {
         review_due: Some(f.review_due),
         review_months,
         supports: f.supports,
-    })
+    };
+    (input, errors)
 }
 
 async fn form_page(
@@ -263,10 +254,10 @@ pub async fn new_form(PageCx { state, ctx, headers, who }: PageCx) -> Response {
 }
 
 pub async fn create(PageCx { state, ctx, headers, who }: PageCx, body: axum::body::Bytes) -> Response {
-    let input = match parse_form(&body) {
-        Ok(i) => i,
-        Err(e) => return form_page(&state, &ctx, &headers, &who, AssetInput::default(), "/assets/new".into(), "asset-new-title", vec![e]).await,
-    };
+    let (input, errors) = parse_form(&body);
+    if !errors.is_empty() {
+        return form_page(&state, &ctx, &headers, &who, input, "/assets/new".into(), "asset-new-title", errors).await;
+    }
     match register::create(&state.app, &who, input.clone()).await {
         Ok(a) => redirect_with_flash(&state, &format!("/assets/{}", a.id), "flash-saved", ctx.is_htmx),
         Err(e) => form_page(&state, &ctx, &headers, &who, input, "/assets/new".into(), "asset-new-title", isms_webkit::refusals!(&ctx, e)).await,
@@ -296,10 +287,10 @@ pub async fn edit_form(PageCx { state, ctx, headers, who }: PageCx, Path(id): Pa
 }
 
 pub async fn update(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
-    let input = match parse_form(&body) {
-        Ok(i) => i,
-        Err(e) => return form_page(&state, &ctx, &headers, &who, AssetInput::default(), format!("/assets/{id}/edit"), "asset-edit-title", vec![e]).await,
-    };
+    let (input, errors) = parse_form(&body);
+    if !errors.is_empty() {
+        return form_page(&state, &ctx, &headers, &who, input, format!("/assets/{id}/edit"), "asset-edit-title", errors).await;
+    }
     match register::update(&state.app, &who, &id, input.clone()).await {
         Ok(a) => redirect_with_flash(&state, &format!("/assets/{}", a.id), "flash-saved", ctx.is_htmx),
         Err(e) => form_page(&state, &ctx, &headers, &who, input, format!("/assets/{id}/edit"), "asset-edit-title", isms_webkit::refusals!(&ctx, e)).await,

@@ -220,8 +220,9 @@ async fn form_page(
     render_form(&FormPage { shell, form, v, look, action, statuses: statuses(), groups }, invalid)
 }
 
-/// Parses the form by hand: `applies_to` and `requirement_ids` repeat.
-fn parse_form(body: &[u8]) -> Result<ControlInput, isms_core::FieldError> {
+/// Parses the form by hand: `applies_to` and `requirement_ids` repeat. A number that is not
+/// one is refused beside its field; everything else is kept as sent.
+fn parse_form(body: &[u8]) -> (ControlInput, Vec<isms_core::FieldError>) {
     let mut v = ControlInput::default();
     let mut months = String::new();
     for (k, val) in form_urlencoded::parse(body) {
@@ -240,13 +241,9 @@ fn parse_form(body: &[u8]) -> Result<ControlInput, isms_core::FieldError> {
             _ => {}
         }
     }
-    v.review_months = match months.trim() {
-        "" => None,
-        s => Some(
-            s.parse::<i32>().map_err(|_| isms_core::FieldError::coded("review_months", "number", format!("`{s}` is not a whole number")).arg("value", s))?,
-        ),
-    };
-    Ok(v)
+    let mut errors = vec![];
+    v.review_months = isms_kernel::input::whole(&mut errors, "review_months", &months);
+    (v, errors)
 }
 
 #[derive(Deserialize, Default)]
@@ -261,10 +258,10 @@ pub async fn new_form(PageCx { state, ctx, headers, who }: PageCx, Query(q): Que
 }
 
 pub async fn create(PageCx { state, ctx, headers, who }: PageCx, body: axum::body::Bytes) -> Response {
-    let input = match parse_form(&body) {
-        Ok(i) => i,
-        Err(e) => return form_page(&state, &ctx, &headers, &who, ControlInput::default(), "/controls/new".into(), "control-new-title", vec![e]).await,
-    };
+    let (input, errors) = parse_form(&body);
+    if !errors.is_empty() {
+        return form_page(&state, &ctx, &headers, &who, input, "/controls/new".into(), "control-new-title", errors).await;
+    }
     match controls::create(&state.app, &who, input.clone()).await {
         Ok(c) => redirect_with_flash(&state, &format!("/controls/{}", c.id), "flash-saved", ctx.is_htmx),
         Err(e) => form_page(&state, &ctx, &headers, &who, input, "/controls/new".into(), "control-new-title", isms_webkit::refusals!(&ctx, e)).await,
@@ -298,10 +295,10 @@ pub async fn edit_form(PageCx { state, ctx, headers, who }: PageCx, Path(id): Pa
 
 pub async fn update(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
     let action = format!("/controls/{id}/edit");
-    let input = match parse_form(&body) {
-        Ok(i) => i,
-        Err(e) => return form_page(&state, &ctx, &headers, &who, ControlInput::default(), action, "control-edit-title", vec![e]).await,
-    };
+    let (input, errors) = parse_form(&body);
+    if !errors.is_empty() {
+        return form_page(&state, &ctx, &headers, &who, input, action, "control-edit-title", errors).await;
+    }
     match controls::update(&state.app, &who, &id, input.clone()).await {
         Ok(_) => redirect_with_flash(&state, &format!("/controls/{id}"), "flash-saved", ctx.is_htmx),
         Err(e) => form_page(&state, &ctx, &headers, &who, input, action, "control-edit-title", isms_webkit::refusals!(&ctx, e)).await,

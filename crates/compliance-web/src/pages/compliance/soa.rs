@@ -6,6 +6,7 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use isms_compliance::soa::{self, Decision, Labels, Statement};
 use isms_compliance::{Framework, Scope, frameworks};
@@ -15,7 +16,7 @@ use isms_org::org::Company;
 use isms_webkit::WebState;
 use isms_webkit::context::{Ctx, PageCx, Who};
 use isms_webkit::error::{OrPage, PageResult};
-use isms_webkit::shell::{Shell, clear_flash, redirect_with_flash, render};
+use isms_webkit::shell::{Shell, clear_flash, redirect_with_flash, render_form};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -40,9 +41,40 @@ struct SoaPage {
     gaps_only: bool,
     query: String,
     group_ok: bool,
+    /// A decision that was refused: drawn again in its row with the reason beside it.
+    refused: Option<Refused>,
+}
+
+/// A refused decision as it was sent: which requirement, the choice and the reason typed,
+/// and why it was refused (in the reader's language).
+struct Refused {
+    requirement_id: String,
+    applicable: String,
+    justification: String,
+    message: String,
 }
 
 impl SoaPage {
+    /// The choice to show in a row's select: the refused one for its row, else the stored one.
+    fn choice(&self, row: &soa::SoaRow) -> &'static str {
+        if let Some(r) = self.refused.as_ref().filter(|r| r.requirement_id == row.requirement.id) {
+            return match r.applicable.as_str() {
+                "yes" => "yes",
+                "no" => "no",
+                _ => "",
+            };
+        }
+        match row.applicable {
+            Some(true) => "yes",
+            Some(false) => "no",
+            None => "",
+        }
+    }
+
+    fn refused_in<'a>(&'a self, row: &soa::SoaRow) -> Option<&'a Refused> {
+        self.refused.as_ref().filter(|r| r.requirement_id == row.requirement.id)
+    }
+
     fn share(&self, t: &Tally) -> (String, String, String) {
         let (m, p, n) = t.per_mille();
         (Tally::percent(m), Tally::percent(p), Tally::percent(n))
@@ -87,15 +119,20 @@ async fn load(state: &WebState, who: &Principal, q: &SoaQ) -> isms_kernel::Resul
 }
 
 pub async fn page(PageCx { state, ctx, headers, who }: PageCx, Query(q): Query<SoaQ>) -> PageResult {
-    Ok({
-        let (s, frameworks, companies) = load(&state, &who, &q).await.or_page(&ctx)?;
-        let query = format!("framework={}&scope={}", s.framework.code, s.scope);
-        let shell = Shell::new(&ctx, &headers, "soa-title").crumb("/frameworks", "frameworks-title").titled(format!(
-            "{} — {}",
-            ctx.i18n.get(ctx.lang, "soa-title"),
-            s.framework.name
-        ));
-        let r = render(&SoaPage {
+    soa_page(&state, &ctx, &headers, &who, &q, None).await
+}
+
+async fn soa_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, q: &SoaQ, refused: Option<Refused>) -> PageResult {
+    let (s, frameworks, companies) = load(state, who, q).await.or_page(ctx)?;
+    let query = format!("framework={}&scope={}", s.framework.code, s.scope);
+    let shell = Shell::new(ctx, headers, "soa-title").crumb("/frameworks", "frameworks-title").titled(format!(
+        "{} — {}",
+        ctx.i18n.get(ctx.lang, "soa-title"),
+        s.framework.name
+    ));
+    let invalid = refused.is_some();
+    let r = render_form(
+        &SoaPage {
             shell,
             s,
             frameworks,
@@ -103,9 +140,11 @@ pub async fn page(PageCx { state, ctx, headers, who }: PageCx, Query(q): Query<S
             gaps_only: q.view.as_deref() == Some("gaps"),
             query,
             group_ok: who.access.can_for(isms_core::Permission::ComplianceRead, None),
-        });
-        clear_flash(&state, r, &headers)
-    })
+            refused,
+        },
+        invalid,
+    );
+    Ok(clear_flash(state, r, headers))
 }
 
 #[derive(Deserialize)]
@@ -118,18 +157,30 @@ pub struct DecideForm {
     justification: String,
 }
 
-pub async fn decide(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Form(f): Form<DecideForm>) -> PageResult {
-    Ok({
-        let scope = Scope::parse(&f.scope).or_page(&ctx)?;
-        let d = Decision { applicable: f.applicable == "yes", justification: f.justification };
-        match soa::decide(&state.app, &who, &f.framework, &scope, &f.requirement_id, d).await {
-            Ok(()) => {
-                redirect_with_flash(&state, &format!("/soa?framework={}&scope={}#r-{}", f.framework, scope.key(), f.requirement_id), "flash-saved", ctx.is_htmx)
-            }
-            Err(isms_kernel::AppError::Invalid(errs)) => isms_webkit::shell::refusal(&ctx, &errs),
-            Err(e) => isms_webkit::error::page_error(&ctx, e),
+pub async fn decide(PageCx { state, ctx, headers, who }: PageCx, Form(f): Form<DecideForm>) -> PageResult {
+    let scope = Scope::parse(&f.scope).or_page(&ctx)?;
+    let r = match f.applicable.as_str() {
+        "yes" | "no" => {
+            let d = Decision { applicable: f.applicable == "yes", justification: f.justification.clone() };
+            soa::decide(&state.app, &who, &f.framework, &scope, &f.requirement_id, d).await
         }
-    })
+        _ => Err(isms_kernel::AppError::coded("applicable", "soa-choose-applicable", "choose whether the requirement applies")),
+    };
+    match r {
+        Ok(()) => {
+            Ok(redirect_with_flash(&state, &format!("/soa?framework={}&scope={}#r-{}", f.framework, scope.key(), f.requirement_id), "flash-saved", ctx.is_htmx))
+        }
+        Err(e) => {
+            // The statement is drawn again with the refusal in the decision's own row; the
+            // form's address carries the row's anchor, so the reader stays where they were.
+            let errors = isms_webkit::shell::form_errors(e).or_page(&ctx)?;
+            let shell = Shell::new(&ctx, &headers, "soa-title");
+            let message = errors.iter().map(|e| shell.message(e.code, &e.args, &e.message)).collect::<Vec<_>>().join(" ");
+            let refused = Refused { requirement_id: f.requirement_id, applicable: f.applicable, justification: f.justification, message };
+            let q = SoaQ { framework: Some(f.framework), scope: Some(scope.key().to_owned()), view: None };
+            soa_page(&state, &ctx, &headers, &who, &q, Some(refused)).await
+        }
+    }
 }
 
 /// The words of an export in the reader's language.
@@ -163,6 +214,7 @@ pub fn labels(ctx: &Ctx, s: &Statement, scope_name: &str) -> Labels {
             .map(t),
         yes: t("yes"),
         no: t("no"),
+        undecided: t("soa-undecided"),
         words,
     }
 }

@@ -172,3 +172,14 @@ pub async fn task_done(PageCx { state, ctx, headers, who }: PageCx, Path((id, ta
     let r = isms_incidents::playbooks::complete_task(&state.app, &who, &id, &task).await;
     after(&state, &ctx, &headers, &who, &id, r, "flash-saved").await
 }
+
+#[derive(Deserialize, Default)]
+pub struct CancelForm {
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn task_cancel(PageCx { state, ctx, headers, who }: PageCx, Path((id, task)): Path<(String, String)>, Form(f): Form<CancelForm>) -> Response {
+    let r = isms_incidents::playbooks::cancel_task(&state.app, &who, &id, &task, &f.reason).await;
+    after(&state, &ctx, &headers, &who, &id, r, "flash-task-cancelled").await
+}

@@ -117,6 +117,7 @@ pub async fn report(PageCx { state, ctx, headers, who }: PageCx, Form(f): Form<R
         customer_data: f.customer_data.is_some(),
         company_id: Some(f.company_id),
         exercise: f.exercise.is_some(),
+        severity: None,
     };
     match cases::report(&state.app, &who, input.clone()).await {
         Ok(i) => redirect_with_flash(&state, &format!("/incidents/{}", i.id), "flash-reported", ctx.is_htmx),
@@ -137,35 +138,60 @@ struct ShowPage {
     matrix: Vec<(Impact, Vec<(Exposure, i16)>)>,
     assets: Vec<isms_assets::Asset>,
     playbooks: Vec<isms_incidents::playbooks::Playbook>,
+    /// What the facts form shows: the case's facts, or what was sent when it was refused.
+    facts: FactsInput,
 }
 
 impl ShowPage {
     fn markdown(&self, body: &str) -> String {
         isms_core::policies::markdown::to_html(body)
     }
+    /// Closing is offered but a deadline runs or a task is open: the page lists them.
+    fn closing_blocked(&self) -> bool {
+        self.next.contains(&"closed") && (self.d.clocks.iter().any(|c| c.done_ms.is_none()) || self.d.tasks.iter().any(|t| t.done_ms.is_none()))
+    }
     fn impact_is(&self, i: &Impact) -> bool {
-        self.d.incident.impact == Some(*i)
+        self.facts.impact.as_deref() == Some(i.code())
     }
     fn member(&self, id: &str) -> String {
         self.names.get(id).cloned().unwrap_or_else(|| id.to_owned())
     }
     fn exposure_is(&self, e: &str) -> bool {
-        self.d.incident.exposure.map(|x| x.code()) == Some(e)
+        self.facts.exposure.as_deref() == Some(e)
     }
     fn name(&self, id: &Option<String>) -> String {
         id.as_ref().map(|i| self.names.get(i).cloned().unwrap_or_else(|| i.clone())).unwrap_or_default()
     }
     fn time_left(&self, due: &i64) -> String {
-        let mins = (*due - isms_store::now_ms()) / 60_000;
-        if mins < 0 {
-            self.shell.tr("clock-overdue-by", &[("h", ((-mins) / 60).to_string())])
-        } else {
-            self.shell.tr("clock-left", &[("d", (mins / 1440).to_string()), ("h", ((mins % 1440) / 60).to_string())])
-        }
+        time_left(&self.shell, *due)
+    }
+}
+
+/// What is left before a deadline (days and hours), or how long it has been passed.
+pub(crate) fn time_left(shell: &Shell, due: i64) -> String {
+    let mins = (due - isms_store::now_ms()) / 60_000;
+    if mins < 0 {
+        shell.tr("clock-overdue-by", &[("h", ((-mins) / 60).to_string())])
+    } else {
+        shell.tr("clock-left", &[("d", (mins / 1440).to_string()), ("h", ((mins % 1440) / 60).to_string())])
     }
 }
 
 async fn show_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, id: &str, errors: Vec<isms_core::FieldError>) -> Response {
+    case_page(state, ctx, headers, who, id, errors, None).await
+}
+
+/// The case page; `sent` is the facts form as it was sent when it was refused, drawn again
+/// so that nothing typed is lost.
+async fn case_page(
+    state: &WebState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    who: &Principal,
+    id: &str,
+    errors: Vec<isms_core::FieldError>,
+    sent: Option<FactsInput>,
+) -> Response {
     let d = isms_webkit::page_try!(ctx, cases::get(&state.app, who, id).await);
     let mut ids: Vec<String> = d.timeline.iter().filter_map(|t| t.actor.clone()).collect();
     ids.extend(d.members.iter().cloned());
@@ -180,20 +206,13 @@ async fn show_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Princ
         vec![]
     };
     let playbooks = if d.can_run { isms_webkit::page_try!(ctx, isms_incidents::playbooks::suggestions(&state.app, who, id).await) } else { vec![] };
-    let next = match d.incident.status {
-        Status::Reported => vec!["triage"],
-        Status::Triage => vec!["containment", "closed"],
-        Status::Containment => vec!["eradication"],
-        Status::Eradication => vec!["recovery"],
-        Status::Recovery => vec!["review"],
-        Status::Review => vec!["closed"],
-        Status::Closed => vec![],
-    };
+    let next = isms_core::incidents::next_steps(d.incident.status).iter().map(|s| s.code()).collect();
     let shell =
         Shell::new(ctx, headers, "incident-title").crumb("/incidents", "incidents-title").titled(format!("{} {}", d.incident.reference, d.incident.title));
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
-    render_form(&ShowPage { shell, d, look, form, names, kinds: kinds(), next, matrix: matrix(), assets, playbooks }, invalid)
+    let facts = sent.unwrap_or_else(|| FactsInput::of(&d));
+    render_form(&ShowPage { shell, d, look, form, names, kinds: kinds(), next, matrix: matrix(), assets, playbooks, facts }, invalid)
 }
 
 pub async fn show(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> Response {
@@ -209,7 +228,7 @@ async fn after(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal
 }
 
 /// The facts form repeats `companies`, `asset_ids` and `support_ids`, so it is read by hand.
-fn parse_facts(body: &[u8]) -> Result<FactsInput, isms_core::FieldError> {
+fn parse_facts(body: &[u8]) -> (FactsInput, Vec<isms_core::FieldError>) {
     let mut v = FactsInput::default();
     let mut people = String::new();
     let mut techniques = String::new();
@@ -246,22 +265,23 @@ fn parse_facts(body: &[u8]) -> Result<FactsInput, isms_core::FieldError> {
             _ => {}
         }
     }
-    v.people_affected = match people.trim().replace([',', '_'], "").as_str() {
-        "" => None,
-        s => Some(
-            s.parse::<i64>().map_err(|_| isms_core::FieldError::coded("people_affected", "number", format!("`{s}` is not a whole number")).arg("value", s))?,
-        ),
-    };
+    let mut errors = vec![];
+    v.people_affected = isms_kernel::input::whole(&mut errors, "people_affected", &people);
     v.techniques = vec![techniques];
-    Ok(v)
+    (v, errors)
 }
 
 pub async fn facts(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
-    let r = match parse_facts(&body) {
-        Ok(input) => cases::update_facts(&state.app, &who, &id, input).await.map(|_| ()),
-        Err(e) => Err(e.into()),
+    let (input, errors) = parse_facts(&body);
+    let r = if errors.is_empty() {
+        cases::update_facts(&state.app, &who, &id, input.clone()).await.map(|_| ())
+    } else {
+        Err(isms_kernel::AppError::Invalid(errors))
     };
-    after(&state, &ctx, &headers, &who, &id, r, "flash-saved").await
+    match r {
+        Ok(()) => redirect_with_flash(&state, &format!("/incidents/{id}"), "flash-saved", ctx.is_htmx),
+        Err(e) => case_page(&state, &ctx, &headers, &who, &id, isms_webkit::refusals!(&ctx, e), Some(input)).await,
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -312,6 +332,9 @@ pub async fn member(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<
 pub struct DoneForm {
     #[serde(default)]
     note: String,
+    /// A checkbox: the duty does not apply (the note says why).
+    #[serde(default)]
+    not_applicable: Option<String>,
 }
 
 pub async fn clock_done(
@@ -322,12 +345,14 @@ pub async fn clock_done(
     Path((id, clock)): Path<(String, String)>,
     Form(f): Form<DoneForm>,
 ) -> Response {
-    let r = clock_uc::complete(&state.app, &who, &id, &clock, DoneInput { note: f.note }).await.map(|_| ());
+    let r = clock_uc::complete(&state.app, &who, &id, &clock, DoneInput { note: f.note, not_applicable: f.not_applicable.is_some() }).await.map(|_| ());
     after(&state, &ctx, &headers, &who, &id, r, "flash-saved").await
 }
 
+mod clocks;
 mod followup;
 mod programme;
 
+pub use clocks::*;
 pub use followup::*;
 pub use programme::*;

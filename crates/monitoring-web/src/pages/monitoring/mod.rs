@@ -97,6 +97,8 @@ pub async fn queue_rows(PageCx { state, ctx, headers, who }: PageCx, Query(mut q
 #[derive(Template)]
 #[template(path = "monitoring_alert.html")]
 struct AlertPage {
+    /// Open cases the reader runs, for "add to an existing case".
+    open_cases: Vec<isms_incidents::Incident>,
     shell: Shell,
     d: AlertDetail,
     look: Lookup,
@@ -140,7 +142,13 @@ async fn alert_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Prin
         vec![]
     };
     let pages = isms_webkit::page_try!(ctx, isms_monitoring::oncall::pages_of(&state.app, who, id).await);
-    render_form(&AlertPage { shell, d, look, form, people, resolutions, kinds, suppressions, suppress_until, sightings, pages }, invalid)
+    let open_cases = if d.can_escalate && d.alert.state.is_open() {
+        let q = isms_incidents::cases::IncidentQuery { status: Some("open".into()), limit: 200, ..Default::default() };
+        isms_webkit::page_try!(ctx, isms_incidents::cases::list(&state.app, who, &q).await).items
+    } else {
+        vec![]
+    };
+    render_form(&AlertPage { open_cases, shell, d, look, form, people, resolutions, kinds, suppressions, suppress_until, sightings, pages }, invalid)
 }
 
 pub async fn alert(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>) -> Response {
@@ -209,12 +217,42 @@ pub async fn escalate(
     headers: HeaderMap,
     Who(who): Who,
     Path(id): Path<String>,
-    Form(input): Form<EscalateInput>,
+    Form(mut input): Form<EscalateInput>,
 ) -> Response {
+    let detail = isms_webkit::page_try!(&ctx, alerts::get(&state.app, &who, &id).await);
+    input.summary = Some(escalation_summary(&ctx, &detail));
+    let added = input.incident_id.as_deref().is_some_and(|c| !c.trim().is_empty());
     match alerts::escalate(&state.app, &who, &id, input).await {
-        Ok((_, incident)) => redirect_with_flash(&state, &format!("/incidents/{}", incident.id), "flash-escalated", ctx.is_htmx),
+        Ok((_, incident)) => {
+            let flash = if added { "flash-alert-added" } else { "flash-escalated" };
+            redirect_with_flash(&state, &format!("/incidents/{}", incident.id), flash, ctx.is_htmx)
+        }
         Err(e) => after_alert(&state, &ctx, &headers, &who, &id, Err(e), "flash-saved").await,
     }
+}
+
+/// What a case says about the alert it was opened from (or that was added to it): in the
+/// reader's language and time zone, with the alert's title rather than its id.
+pub fn escalation_summary(ctx: &Ctx, d: &alerts::AlertDetail) -> String {
+    let a = &d.alert;
+    let at = |ms: i64| jiff::Timestamp::from_millisecond(ms).map(|t| ctx.tz.to_datetime(t).strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
+    let severity = ctx.i18n.get(ctx.lang, &format!("severity-{}", a.severity.code()));
+    let or_dash = |s: &str| if s.trim().is_empty() { "—".to_owned() } else { s.to_owned() };
+    ctx.i18n.get_with(
+        ctx.lang,
+        "escalation-summary",
+        &[
+            ("title", a.title.clone()),
+            ("severity", severity),
+            ("count", a.count.to_string()),
+            ("host", or_dash(&a.host)),
+            ("user", or_dash(&a.user_name)),
+            ("first", at(a.first_ms)),
+            ("last", at(a.last_ms)),
+            ("rule", or_dash(d.rule_title.as_deref().unwrap_or(""))),
+            ("source", or_dash(d.source_name.as_deref().unwrap_or(""))),
+        ],
+    )
 }
 
 mod dashboard;

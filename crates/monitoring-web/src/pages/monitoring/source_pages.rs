@@ -35,16 +35,11 @@ pub struct SourceForm {
 
 impl SourceForm {
     fn input(&self) -> Result<SourceInput, isms_core::FieldError> {
-        let m = self.expected_minutes.trim();
-        let expected_secs = if m.is_empty() {
-            None
-        } else {
-            Some(
-                m.parse::<i64>()
-                    .map_err(|_| isms_core::FieldError::coded("expected_secs", "number", format!("`{m}` is not a whole number")).arg("value", m))?
-                    * 60,
-            )
-        };
+        let mut errors = vec![];
+        let expected_secs = isms_kernel::input::whole::<i64>(&mut errors, "expected_minutes", &self.expected_minutes).map(|m| m.saturating_mul(60));
+        if let Some(e) = errors.pop() {
+            return Err(e);
+        }
         Ok(SourceInput {
             name: self.name.clone(),
             company_id: Some(self.company_id.clone()),

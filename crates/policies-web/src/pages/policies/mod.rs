@@ -201,7 +201,7 @@ struct FormPage {
 }
 
 /// Parses the form by hand: `applies_to` and `category_ids` repeat.
-fn parse_form(body: &[u8]) -> Result<DocumentInput, isms_core::FieldError> {
+fn parse_form(body: &[u8]) -> (DocumentInput, Vec<isms_core::FieldError>) {
     let mut v = DocumentInput::default();
     let mut months = String::new();
     for (k, val) in form_urlencoded::parse(body) {
@@ -224,13 +224,9 @@ fn parse_form(body: &[u8]) -> Result<DocumentInput, isms_core::FieldError> {
             _ => {}
         }
     }
-    v.review_months = match months.trim() {
-        "" => None,
-        s => Some(
-            s.parse::<i32>().map_err(|_| isms_core::FieldError::coded("review_months", "number", format!("`{s}` is not a whole number")).arg("value", s))?,
-        ),
-    };
-    Ok(v)
+    let mut errors = vec![];
+    v.review_months = isms_kernel::input::whole(&mut errors, "review_months", &months);
+    (v, errors)
 }
 
 async fn form_page(
@@ -265,10 +261,10 @@ pub async fn new_form(PageCx { state, ctx, headers, who }: PageCx) -> Response {
 }
 
 pub async fn create(PageCx { state, ctx, headers, who }: PageCx, body: axum::body::Bytes) -> Response {
-    let input = match parse_form(&body) {
-        Ok(i) => i,
-        Err(e) => return form_page(&state, &ctx, &headers, &who, DocumentInput::default(), "/policies/new".into(), "policy-new-title", true, vec![e]).await,
-    };
+    let (input, errors) = parse_form(&body);
+    if !errors.is_empty() {
+        return form_page(&state, &ctx, &headers, &who, input, "/policies/new".into(), "policy-new-title", true, errors).await;
+    }
     match documents::create(&state.app, &who, input.clone()).await {
         Ok(d) => redirect_with_flash(&state, &format!("/policies/{}", d.id), "flash-saved", ctx.is_htmx),
         Err(e) => form_page(&state, &ctx, &headers, &who, input, "/policies/new".into(), "policy-new-title", true, isms_webkit::refusals!(&ctx, e)).await,
@@ -306,10 +302,10 @@ pub async fn edit_form(PageCx { state, ctx, headers, who }: PageCx, Path(id): Pa
 
 pub async fn update(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
     let action = format!("/policies/{id}/edit");
-    let input = match parse_form(&body) {
-        Ok(i) => i,
-        Err(e) => return form_page(&state, &ctx, &headers, &who, DocumentInput::default(), action, "policy-edit-title", false, vec![e]).await,
-    };
+    let (input, errors) = parse_form(&body);
+    if !errors.is_empty() {
+        return form_page(&state, &ctx, &headers, &who, input, action, "policy-edit-title", false, errors).await;
+    }
     match documents::update(&state.app, &who, &id, input.clone()).await {
         Ok(d) => redirect_with_flash(&state, &format!("/policies/{}", d.id), "flash-saved", ctx.is_htmx),
         Err(e) => form_page(&state, &ctx, &headers, &who, input, action, "policy-edit-title", false, isms_webkit::refusals!(&ctx, e)).await,
@@ -353,18 +349,14 @@ pub struct KindForm {
 }
 
 pub async fn set_kind(PageCx { state, ctx, headers, who }: PageCx, Form(f): Form<KindForm>) -> Response {
+    let mut errors = vec![];
+    let approvals_needed = isms_kernel::input::whole(&mut errors, "approvals_needed", &f.approvals_needed).unwrap_or(0);
+    let review_months = isms_kernel::input::whole(&mut errors, "review_months", &f.review_months).unwrap_or(0);
     let parsed = (|| -> Result<ApprovalRule, isms_core::FieldError> {
-        let num = |field: &'static str, s: &str| {
-            s.trim().parse::<i32>().map_err(|_| isms_core::FieldError::coded(field, "number", format!("`{s}` is not a whole number")).arg("value", s.trim()))
-        };
-        Ok(ApprovalRule {
-            kind: DocKind::parse(&f.kind)?,
-            approver_role: f.approver_role.parse()?,
-            approvals_needed: num("approvals_needed", &f.approvals_needed)?,
-            review_months: num("review_months", &f.review_months)?,
-        })
+        Ok(ApprovalRule { kind: DocKind::parse(&f.kind)?, approver_role: f.approver_role.parse()?, approvals_needed, review_months })
     })();
     let r = match parsed {
+        Ok(_) if !errors.is_empty() => Err(isms_kernel::AppError::Invalid(errors)),
         Ok(rule) => isms_policies::set_rule(&state.app, &who, rule).await.map(|_| ()),
         Err(e) => Err(e.into()),
     };
