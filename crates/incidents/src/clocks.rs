@@ -8,6 +8,7 @@ use isms_kernel::notify::{self, Notice};
 use isms_kernel::{App, AppError, Principal, Result, record};
 use isms_store::incidents::{clock, incident};
 use isms_store::now_ms;
+use isms_store::sea_orm::sea_query::Expr;
 use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -149,12 +150,20 @@ pub async fn complete(app: &App, who: &Principal, incident_id: &str, clock_id: &
     }
     let outcome = if input.not_applicable { "not_applicable" } else { "done" };
     let kind = c.kind.clone();
-    let mut am = c.into_active_model();
-    am.done_ms = Set(Some(now_ms()));
-    am.done_by = Set(who.user_id.clone());
-    am.note = Set(input.note.trim().to_owned());
-    am.outcome = Set(outcome.into());
-    let saved = am.update(&txn).await?;
+    // Running is part of the update's condition: of two requests at once, one ends it.
+    let ended = clock::Entity::update_many()
+        .col_expr(clock::Column::DoneMs, Expr::value(now_ms()))
+        .col_expr(clock::Column::DoneBy, Expr::value(who.user_id.clone()))
+        .col_expr(clock::Column::Note, Expr::value(input.note.trim()))
+        .col_expr(clock::Column::Outcome, Expr::value(outcome))
+        .filter(clock::Column::Id.eq(c.id.clone()))
+        .filter(clock::Column::DoneMs.is_null())
+        .exec(&txn)
+        .await?;
+    if ended.rows_affected != 1 {
+        return Err(AppError::coded("clock", "clock-done", "this duty is already done"));
+    }
+    let saved = clock::Entity::find_by_id(c.id).one(&txn).await?.ok_or(AppError::NotFound)?;
     let step = if input.not_applicable { "clock-na" } else { "clock" };
     super::cases::timeline(&txn, incident_id, who.user_id.as_deref(), step, &kind).await?;
     let action = if input.not_applicable { "incidents.clock.not_applicable" } else { "incidents.clock.done" };

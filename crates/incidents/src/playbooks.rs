@@ -13,7 +13,7 @@ use isms_store::accounts::{role_grant, user};
 use isms_store::incidents::{playbook, task};
 use isms_store::now_ms;
 use isms_store::sea_orm::sea_query::Expr;
-use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
+use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -314,12 +314,19 @@ async fn end_task(app: &App, who: &Principal, incident_id: &str, task_id: &str, 
         return Err(AppError::coded("task", "task-done", "this task is already done"));
     }
     let title = t.title.clone();
-    let mut am = t.into_active_model();
-    am.done_ms = Set(Some(now_ms()));
-    am.done_by = Set(who.user_id.clone());
-    am.outcome = Set(if cancelled.is_some() { "cancelled" } else { "done" }.into());
-    am.reason = Set(cancelled.unwrap_or_default().to_owned());
-    am.update(&txn).await?;
+    // Open is part of the update's condition: of two requests at once, one ends the task.
+    let ended = task::Entity::update_many()
+        .col_expr(task::Column::DoneMs, Expr::value(now_ms()))
+        .col_expr(task::Column::DoneBy, Expr::value(who.user_id.clone()))
+        .col_expr(task::Column::Outcome, Expr::value(if cancelled.is_some() { "cancelled" } else { "done" }))
+        .col_expr(task::Column::Reason, Expr::value(cancelled.unwrap_or_default()))
+        .filter(task::Column::Id.eq(t.id.clone()))
+        .filter(task::Column::DoneMs.is_null())
+        .exec(&txn)
+        .await?;
+    if ended.rows_affected != 1 {
+        return Err(AppError::coded("task", "task-done", "this task is already done"));
+    }
     let (step, action) = if cancelled.is_some() { ("task-cancelled", "incidents.task.cancel") } else { ("task", "incidents.task.done") };
     super::cases::timeline(&txn, &i.id, who.user_id.as_deref(), step, &title).await?;
     record(app, &txn, who, action, "incident", Some(&i.id), Some(&i.company_id), json!({"task": title, "reason": cancelled.unwrap_or_default()})).await?;

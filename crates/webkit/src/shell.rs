@@ -329,21 +329,20 @@ impl FormState {
         }
     }
 
+    /// What was typed into a field that was refused, when its refusal carries it.
+    fn sent(&self, field: &str) -> Option<String> {
+        self.errors.iter().find(|e| e.field == field).and_then(|e| e.sent.clone())
+    }
+
     /// The value to draw in a typed field (a number): what was typed when the field was
     /// refused, so that nothing typed is lost, otherwise the value read.
     pub fn typed<T: std::fmt::Display>(&self, field: &str, value: &Option<T>) -> String {
-        match self.errors.iter().find(|e| e.field == field).and_then(|e| e.sent.clone()) {
-            Some(sent) => sent,
-            None => value.as_ref().map(ToString::to_string).unwrap_or_default(),
-        }
+        self.sent(field).unwrap_or_else(|| value.as_ref().map(ToString::to_string).unwrap_or_default())
     }
 
     /// As [`FormState::typed`], for a field that always has a value.
     pub fn typed_or<T: std::fmt::Display>(&self, field: &str, value: T) -> String {
-        match self.errors.iter().find(|e| e.field == field).and_then(|e| e.sent.clone()) {
-            Some(sent) => sent,
-            None => value.to_string(),
-        }
+        self.sent(field).unwrap_or_else(|| value.to_string())
     }
 
     /// The message for one field as escaped HTML, or nothing.

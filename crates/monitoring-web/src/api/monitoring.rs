@@ -293,11 +293,9 @@ pub async fn escalate_alert(
     ctx: Ctx,
     Who(who): Who,
     Path(id): Path<String>,
-    ApiJson(mut input): ApiJson<EscalateInput>,
+    ApiJson(input): ApiJson<EscalateInput>,
 ) -> Result<(StatusCode, Json<Escalated>), ApiError> {
-    let detail = alerts::get(&s.app, &who, &id).await?;
-    input.summary = Some(crate::pages::monitoring::escalation_summary(&ctx, &detail));
-    let (alert, incident) = alerts::escalate(&s.app, &who, &id, input).await?;
+    let (alert, incident) = alerts::escalate(&s.app, &who, &id, input, |d| crate::pages::monitoring::escalation_summary(&ctx, d)).await?;
     Ok((StatusCode::CREATED, Json(Escalated { alert, incident_id: incident.id, incident_ref: incident.reference })))
 }
 

@@ -17,10 +17,6 @@ pub struct EscalateInput {
     /// Add the alert to this existing case instead of opening a new one.
     #[serde(default)]
     pub incident_id: Option<String>,
-    /// What the case says about the alert, written by the caller in the reader's language
-    /// (the pages and the API take it from the catalogs); the alert's title when absent.
-    #[serde(skip)]
-    pub summary: Option<String>,
 }
 
 /// The severity a case opened from an alert starts with, until its facts decide it.
@@ -40,7 +36,15 @@ pub fn case_severity(s: Severity) -> i16 {
 ///
 /// The alert is claimed first, in a transaction of its own, so two people escalating
 /// it at once open one case; if the case cannot be written the claim is taken back.
-pub async fn escalate(app: &App, who: &Principal, id: &str, input: EscalateInput) -> Result<(Alert, isms_incidents::Incident)> {
+/// `summary` writes what the case says about the alert, in the reader's language (the
+/// pages and the API take it from their catalogs).
+pub async fn escalate(
+    app: &App,
+    who: &Principal,
+    id: &str,
+    input: EscalateInput,
+    summary: impl FnOnce(&AlertDetail) -> String,
+) -> Result<(Alert, isms_incidents::Incident)> {
     let detail = get(app, who, id).await?;
     let a = &detail.alert;
     if !detail.can_escalate {
@@ -62,7 +66,7 @@ pub async fn escalate(app: &App, who: &Principal, id: &str, input: EscalateInput
             return Err(AppError::coded("incident_id", "incident-closed", "the case is closed"));
         }
     }
-    let mut text = input.summary.clone().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| a.title.clone());
+    let mut text = summary(&detail);
     if let Some(n) = input.note.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
         text.push_str("\n\n");
         text.push_str(&n.chars().take(4000).collect::<String>());
@@ -98,21 +102,26 @@ pub async fn escalate(app: &App, who: &Principal, id: &str, input: EscalateInput
     Ok((m.into(), incident))
 }
 
-/// Marks the alert escalated if it is still open; the state it had is returned.
+/// Marks the alert escalated if it is still in the state it was read in; the state it had
+/// is returned. The state is part of the update's condition, so of two requests at once
+/// (on either database) one claims it and the other is refused.
 async fn claim(app: &App, who: &Principal, id: &str) -> Result<AlertState> {
     let txn = app.store.write().await?;
     let m = visible_alert(&txn, who, id).await?;
     let state = AlertState::parse(&m.state)?;
     next_state(state, Step::Escalate).map_err(refused)?;
     let now = now_ms();
-    let mut am = m.clone().into_active_model();
-    am.state = Set(AlertState::Escalated.code().into());
+    let mut update = alert::Entity::update_many()
+        .col_expr(alert::Column::State, Expr::value(AlertState::Escalated.code()))
+        .col_expr(alert::Column::UpdatedMs, Expr::value(now))
+        .filter(alert::Column::Id.eq(id))
+        .filter(alert::Column::State.eq(m.state.clone()));
     if m.acknowledged_ms.is_none() {
-        am.acknowledged_ms = Set(Some(now));
-        am.acknowledged_by = Set(who.user_id.clone());
+        update = update.col_expr(alert::Column::AcknowledgedMs, Expr::value(now)).col_expr(alert::Column::AcknowledgedBy, Expr::value(who.user_id.clone()));
     }
-    am.updated_ms = Set(now);
-    am.update(&txn).await?;
+    if update.exec(&txn).await?.rows_affected != 1 {
+        return Err(AppError::coded("step", "alert-not-open", "this step is not possible now"));
+    }
     txn.commit().await?;
     Ok(state)
 }

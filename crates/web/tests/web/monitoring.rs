@@ -202,11 +202,17 @@ async fn events_become_alerts_and_triage_ends_in_an_incident() {
                 .unwrap();
         assert_eq!(closed.state.code(), "closed");
         assert!(
-            matches!(alerts::escalate(app, &secadmin, &other.id, EscalateInput::default()).await, Err(isms_app::AppError::Forbidden)),
+            matches!(
+                alerts::escalate(app, &secadmin, &other.id, EscalateInput::default(), |d| d.alert.title.clone()).await,
+                Err(isms_app::AppError::Forbidden)
+            ),
             "the CSIRT escalates"
         );
-        let (esc, incident) =
-            alerts::escalate(app, &csirt, &other.id, EscalateInput { kind: Some("unauthorized_access".into()), ..Default::default() }).await.unwrap();
+        let (esc, incident) = alerts::escalate(app, &csirt, &other.id, EscalateInput { kind: Some("unauthorized_access".into()), ..Default::default() }, |d| {
+            d.alert.title.clone()
+        })
+        .await
+        .unwrap();
         assert_eq!((esc.state.code(), esc.incident_id.as_deref()), ("escalated", Some(incident.id.as_str())));
         let case = isms_app::incidents::cases::get(app, &csirt, &incident.id).await.unwrap();
         assert_eq!(case.incident.company_id, aza);
@@ -217,6 +223,21 @@ async fn events_become_alerts_and_triage_ends_in_an_incident() {
         assert_eq!(o["alerts"].as_u64(), Some(1));
         let ws01_open = alerts::list(app, &csirt, &AlertQuery { q: Some("ws01".into()), ..Default::default() }).await.unwrap();
         assert_eq!((ws01_open.total, ws01_open.items[0].count), (1, 1), "{b:?}");
+        // The case was noticed when the alert first saw it, and starts at the alert's severity.
+        assert_eq!(case.incident.discovered_ms, esc.first_ms);
+        assert_eq!(case.incident.severity, Some(isms_app::monitoring::alerts::case_severity(esc.severity)));
+        // Two people adding the new alert to the case at once add it once.
+        let fresh = ws01_open.items[0].id.clone();
+        let into = EscalateInput { incident_id: Some(incident.id.clone()), ..Default::default() };
+        let (x, y) = tokio::join!(
+            alerts::escalate(app, &csirt, &fresh, into.clone(), |d| d.alert.title.clone()),
+            alerts::escalate(app, &csirt, &fresh, into.clone(), |d| d.alert.title.clone())
+        );
+        assert_eq!([x.is_ok(), y.is_ok()].into_iter().filter(|ok| *ok).count(), 1, "{b:?}: {x:?} {y:?}");
+        let evidence = isms_app::incidents::followup::evidence_of(app.store.conn(), &incident.id).await.unwrap();
+        assert_eq!(evidence.len(), 2, "{b:?}: one bundle per alert");
+        let joined = alerts::get(app, &csirt, &fresh).await.unwrap().alert;
+        assert_eq!((joined.state.code(), joined.incident_id.as_deref()), ("escalated", Some(incident.id.as_str())));
 
         // The audit trail has the steps.
         let (trail, _) = isms_app::audit::list(app, &Principal::system(), &isms_store::audit::AuditQuery { limit: 200, ..Default::default() }).await.unwrap();
@@ -227,6 +248,7 @@ async fn events_become_alerts_and_triage_ends_in_an_incident() {
             "monitoring.alert.acknowledge",
             "monitoring.alert.close",
             "monitoring.alert.escalate",
+            "monitoring.alert.attach",
         ] {
             assert!(trail.iter().any(|t| t.action == action), "{b:?}: {action}");
         }

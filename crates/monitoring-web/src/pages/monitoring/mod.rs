@@ -217,12 +217,10 @@ pub async fn escalate(
     headers: HeaderMap,
     Who(who): Who,
     Path(id): Path<String>,
-    Form(mut input): Form<EscalateInput>,
+    Form(input): Form<EscalateInput>,
 ) -> Response {
-    let detail = isms_webkit::page_try!(&ctx, alerts::get(&state.app, &who, &id).await);
-    input.summary = Some(escalation_summary(&ctx, &detail));
     let added = input.incident_id.as_deref().is_some_and(|c| !c.trim().is_empty());
-    match alerts::escalate(&state.app, &who, &id, input).await {
+    match alerts::escalate(&state.app, &who, &id, input, |d| escalation_summary(&ctx, d)).await {
         Ok((_, incident)) => {
             let flash = if added { "flash-alert-added" } else { "flash-escalated" };
             redirect_with_flash(&state, &format!("/incidents/{}", incident.id), flash, ctx.is_htmx)
