@@ -57,14 +57,11 @@ struct Refused {
 impl SoaPage {
     /// The choice to show in a row's select: the refused one for its row, else the stored one.
     fn choice(&self, row: &soa::SoaRow) -> &'static str {
-        if let Some(r) = self.refused.as_ref().filter(|r| r.requirement_id == row.requirement.id) {
-            return match r.applicable.as_str() {
-                "yes" => "yes",
-                "no" => "no",
-                _ => "",
-            };
-        }
-        match row.applicable {
+        let applicable = match self.refused_in(row) {
+            Some(r) => ["yes", "no"].contains(&r.applicable.as_str()).then(|| r.applicable == "yes"),
+            None => row.applicable,
+        };
+        match applicable {
             Some(true) => "yes",
             Some(false) => "no",
             None => "",
