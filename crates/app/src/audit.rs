@@ -6,6 +6,7 @@ use isms_core::audit::{Checkpoint, Fault};
 pub use isms_kernel::history::{AuditEntry, actor_names, record_history};
 use isms_store::audit::{self as store, AuditQuery};
 use serde_json::json;
+use std::collections::HashMap;
 
 /// Newest first. A reader scoped to companies sees those companies' entries only; the
 /// group's own entries (sign-ins, settings) need group-wide audit access.
@@ -41,31 +42,97 @@ async fn hidden_records(app: &App, who: &Principal, within: Option<&[String]>) -
     Ok(vec![("incident".to_owned(), hidden)])
 }
 
-/// The filtered trail as CSV. The export itself is recorded.
-pub async fn export_csv(app: &App, who: &Principal, q: &AuditQuery) -> Result<String> {
+/// What the trail's records are called, by `(entity, id)`: a case's reference and title,
+/// a person's name and number, an account's user name. Records since deleted, or of a
+/// kind without a name, are absent (the page shows the id).
+pub async fn record_names(app: &App, entries: &[AuditEntry]) -> Result<HashMap<(String, String), String>> {
+    use isms_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let mut wanted: HashMap<&str, Vec<String>> = HashMap::new();
+    for e in entries {
+        if let Some(id) = &e.record_id {
+            wanted.entry(e.entity.as_str()).or_default().push(id.clone());
+        }
+    }
+    let db = app.store.conn();
+    let mut out = HashMap::new();
+    macro_rules! names {
+        ($kind:literal, $m:path, |$r:ident| $name:expr) => {
+            if let Some(ids) = wanted.get($kind) {
+                use $m as t;
+                for $r in t::Entity::find().filter(t::Column::Id.is_in(ids.iter().cloned())).all(db).await? {
+                    out.insert(($kind.to_owned(), $r.id.clone()), $name);
+                }
+            }
+        };
+    }
+    names!("incident", isms_store::incidents::incident, |r| format!("{} {}", r.r#ref, r.title));
+    names!("drill", isms_store::incidents::drill, |r| r.title);
+    names!("playbook", isms_store::incidents::playbook, |r| r.name);
+    names!("risk", isms_store::compliance::risk, |r| format!("{} {}", r.reference, r.title));
+    names!("control", isms_store::compliance::control, |r| format!("{} {}", r.code, r.title));
+    names!("framework", isms_store::compliance::framework, |r| r.name);
+    names!("requirement", isms_store::compliance::requirement, |r| format!("{} {}", r.reference, r.title));
+    names!("review_finding", isms_store::compliance::finding, |r| r.title);
+    names!("document", isms_store::policies::document, |r| format!("{} {}", r.code, r.title));
+    names!("person", isms_store::org::person, |r| format!("{} ({})", r.name, r.employee_number));
+    names!("company", isms_store::org::company, |r| r.name);
+    names!("department", isms_store::org::department, |r| r.name);
+    names!("user", isms_store::accounts::user, |r| r.username);
+    names!("api_token", isms_store::accounts::api_token, |r| r.name);
+    names!("information_asset", isms_store::assets::asset, |r| r.name);
+    names!("supporting_asset", isms_store::assets::support, |r| r.name);
+    names!("handling_category", isms_store::assets::category, |r| r.name);
+    names!("alert", isms_store::monitoring::alert, |r| r.title);
+    names!("detection_rule", isms_store::monitoring::rule, |r| r.title);
+    names!("event_source", isms_store::monitoring::source, |r| r.name);
+    names!("intel_feed", isms_store::monitoring::feed, |r| r.name);
+    names!("oncall_rotation", isms_store::monitoring::rotation, |r| r.name);
+    names!("alert_suppression", isms_store::monitoring::suppression, |r| r.title);
+    Ok(out)
+}
+
+/// The outcome of a check of the chain from the audit page.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ChainCheck {
+    /// Entries verified, when the chain is intact.
+    pub verified: Option<u64>,
+    /// What is wrong, when it is not: the fault's code and the entries it names.
+    pub fault: Option<(String, Vec<(String, String)>)>,
+    pub at_ms: i64,
+}
+
+/// Verifies the whole chain for a reader with group-wide audit access (the chain spans
+/// every company), and records that it was checked and what was found.
+pub async fn check_chain(app: &App, who: &Principal) -> Result<ChainCheck> {
+    if who.within(Permission::AuditRead)?.is_some() {
+        return Err(AppError::Forbidden);
+    }
+    let r = verify(app, |_, _| {}).await?;
+    let check = match r {
+        Ok(n) => ChainCheck { verified: Some(n), fault: None, at_ms: isms_store::now_ms() },
+        Err(f) => ChainCheck {
+            verified: None,
+            fault: Some((f.code().to_owned(), f.args().into_iter().map(|(k, v)| (k.to_owned(), v)).collect())),
+            at_ms: isms_store::now_ms(),
+        },
+    };
+    let fault = check.fault.as_ref().map(|(code, _)| code.clone());
+    let txn = app.store.write().await?;
+    record(app, &txn, who, "audit.verify", "audit_log", None, None, json!({"verified": check.verified, "fault": fault})).await?;
+    txn.commit().await?;
+    Ok(check)
+}
+
+/// The filtered trail for an export (at most 100,000 entries), newest first. The
+/// export itself is recorded.
+pub async fn export_entries(app: &App, who: &Principal, q: &AuditQuery) -> Result<Vec<AuditEntry>> {
     let within = who.within(Permission::AuditExport)?;
     let q = AuditQuery { limit: 100_000, hidden: hidden_records(app, who, within.as_deref()).await?, ..q.clone() };
     let (rows, _) = store::list(app.store.conn(), within.as_deref(), &q).await?;
-    let mut table = vec![["seq", "at_utc", "actor", "action", "entity", "record_id", "company_id", "detail", "hash"].map(String::from).to_vec()];
-    for r in &rows {
-        let at = jiff::Timestamp::from_millisecond(r.at_ms).map(|t| t.to_string()).unwrap_or_default();
-        table.push(vec![
-            r.seq.to_string(),
-            at,
-            r.actor.clone(),
-            r.action.clone(),
-            r.entity.clone(),
-            r.record_id.clone().unwrap_or_default(),
-            r.company_id.clone().unwrap_or_default(),
-            r.detail.clone(),
-            r.hash.clone(),
-        ]);
-    }
-    let bytes = crate::sheet::csv(&table);
     let txn = app.store.write().await?;
     record(app, &txn, who, "audit.export", "audit_log", None, None, json!({"rows": rows.len()})).await?;
     txn.commit().await?;
-    String::from_utf8(bytes).map_err(|e| AppError::internal(e.to_string()))
+    Ok(rows.into_iter().map(AuditEntry::from).collect())
 }
 
 /// Walks the whole chain in one snapshot of the database, against the checkpoint kept

@@ -289,6 +289,7 @@ pub async fn confirm_review(app: &App, who: &Principal, id: &str) -> Result<Asse
     am.review_due = isms_store::sea_orm::ActiveValue::Set(Some(next.clone()));
     am.updated_ms = isms_store::sea_orm::ActiveValue::Set(now_ms());
     let saved = am.update(&txn).await?;
+    isms_kernel::notify::done(&txn, &format!("asset-review:{}", saved.id)).await?;
     record(
         app,
         &txn,
@@ -402,7 +403,9 @@ pub async fn remind_reviews(app: &App) -> Result<usize> {
         let txn = app.store.write().await?;
         for (id, name, due, owner) in fresh {
             let Some(owner) = owner else { continue };
-            let n = isms_kernel::notify::Notice::new("asset-review-due", json!({"asset": name, "due": due}), format!("/assets/{id}")).once(key(id, due));
+            let n = isms_kernel::notify::Notice::new("asset-review-due", json!({"asset": name, "due": due}), format!("/assets/{id}"))
+                .once(key(id, due))
+                .task(format!("asset-review:{id}"));
             if isms_kernel::notify::to_person(app, &txn, owner, &n).await? {
                 sent += 1;
             }

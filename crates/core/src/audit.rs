@@ -87,6 +87,38 @@ pub enum Fault {
     CheckpointForged,
 }
 
+impl Fault {
+    /// The fault's kind, as a catalog names it (`audit-fault-<code>`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Fault::Altered { .. } => "altered",
+            Fault::Broken { .. } => "broken",
+            Fault::Gap { .. } => "gap",
+            Fault::Truncated { .. } => "truncated",
+            Fault::Reordered { .. } => "reordered",
+            Fault::Emptied { .. } => "emptied",
+            Fault::HeadMissing => "head-missing",
+            Fault::BehindCheckpoint { .. } => "behind-checkpoint",
+            Fault::CheckpointMismatch { .. } => "checkpoint-mismatch",
+            Fault::CheckpointForged => "checkpoint-forged",
+        }
+    }
+
+    /// The entries the fault names, for its message.
+    pub fn args(&self) -> Vec<(&'static str, String)> {
+        match *self {
+            Fault::Altered { seq } | Fault::CheckpointMismatch { seq } => vec![("seq", seq.to_string())],
+            Fault::Broken { seq, expected_prev } => vec![("seq", seq.to_string()), ("prev", expected_prev.to_string())],
+            Fault::Gap { seq, prev, next } => vec![("seq", seq.to_string()), ("prev", prev.to_string()), ("next", next.to_string())],
+            Fault::Truncated { last, head } => vec![("last", last.to_string()), ("head", head.to_string())],
+            Fault::Reordered { seq, belongs_at } => vec![("seq", seq.to_string()), ("at", belongs_at.to_string())],
+            Fault::Emptied { head } => vec![("head", head.to_string())],
+            Fault::BehindCheckpoint { last, checkpoint } => vec![("last", last.to_string()), ("checkpoint", checkpoint.to_string())],
+            Fault::HeadMissing | Fault::CheckpointForged => vec![],
+        }
+    }
+}
+
 /// The head of the chain at a moment, kept outside the database (a file beside the key)
 /// so that whoever can write the database but lacks the key cannot cut the tail and
 /// rewrite the head unseen: the chain must still hold this entry with this hash.

@@ -104,7 +104,9 @@ impl Role {
             Role::CsirtMember => {
                 &[OrgRead, PeopleRead, AssetsRead, PoliciesRead, IncidentsRead, IncidentsManage, MonitoringRead, MonitoringManage, RulesManage]
             }
-            Role::Auditor => &[OrgRead, PeopleRead, UsersRead, AuditRead, AuditExport, AssetsRead, PoliciesRead, ComplianceRead, RisksRead, MonitoringRead],
+            Role::Auditor => {
+                &[OrgRead, PeopleRead, UsersRead, AuditRead, AuditExport, AssetsRead, PoliciesRead, IncidentsRead, ComplianceRead, RisksRead, MonitoringRead]
+            }
             Role::Hr => &[OrgRead, PeopleRead, PeopleManage],
             Role::ContactDeskAgent => &[OrgRead],
             Role::Employee => &[],

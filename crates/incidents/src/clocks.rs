@@ -163,6 +163,7 @@ pub async fn complete(app: &App, who: &Principal, incident_id: &str, clock_id: &
     if ended.rows_affected != 1 {
         return Err(AppError::coded("clock", "clock-done", "this duty is already done"));
     }
+    notify::done(&txn, &format!("clock:{}", c.id)).await?;
     let saved = clock::Entity::find_by_id(c.id).one(&txn).await?.ok_or(AppError::NotFound)?;
     let step = if input.not_applicable { "clock-na" } else { "clock" };
     super::cases::timeline(&txn, incident_id, who.user_id.as_deref(), step, &kind).await?;
@@ -197,18 +198,24 @@ pub async fn remind(app: &App) -> Result<usize> {
     for c in soon {
         let Some(i) = incident::Entity::find_by_id(c.incident_id.clone()).one(&txn).await? else { continue };
         let stage = if c.due_ms < now { "overdue" } else { "due" };
-        let due = isms_core::calendar::zoned_at(c.due_ms).map(|z| z.strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
+        let due = notify::moment(c.due_ms);
+        // A configured regime is named by the configuration, a legal clock by the catalogs.
+        let name = match c.kind.strip_prefix("custom:") {
+            Some(code) => json!(app.config().regimes.iter().find(|r| r.code == code).map(|r| r.name.clone()).unwrap_or_else(|| code.to_owned())),
+            None => notify::word(format!("clock-{}", c.kind)),
+        };
         let kind = if stage == "due" { "incident-clock-due" } else { "incident-clock-overdue" };
         let event =
-            Notice::new(kind, json!({"ref": i.r#ref, "clock": c.kind, "due": due}), format!("/incidents/{}", i.id)).once(format!("clock:{}:{stage}", c.id));
+            Notice::new(kind, json!({"ref": i.r#ref, "clock": name, "due": due}), format!("/incidents/{}", i.id)).once(format!("clock:{}:{stage}", c.id));
         n += notify::event(app, &txn, &event).await?;
         for uid in super::cases::responders_of(&txn, &i.company_id).await? {
             let notice = Notice::new(
                 if stage == "due" { "incident-clock-due" } else { "incident-clock-overdue" },
-                json!({"ref": i.r#ref, "clock": c.kind, "due": due}),
+                json!({"ref": i.r#ref, "clock": name, "due": due}),
                 format!("/incidents/{}", i.id),
             )
-            .once(format!("clock:{}:{stage}:{uid}", c.id));
+            .once(format!("clock:{}:{stage}:{uid}", c.id))
+            .task(format!("clock:{}", c.id));
             if notify::to_user(app, &txn, &uid, &notice).await? {
                 n += 1;
             }

@@ -49,8 +49,11 @@ impl From<drill::Model> for Drill {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Schedule {
     pub drills: Vec<Drill>,
-    /// Fiscal halves (this one and the next) without a drill.
+    /// Fiscal halves (this one and the next) without a drill planned or held.
     pub gaps: Vec<Half>,
+    /// The fiscal half today falls in: a gap there is a missed drill; a gap in the next
+    /// is a drill still to plan.
+    pub current: Half,
 }
 
 /// A half of the Japanese fiscal year: `year` is the year it starts in April; `half` 1
@@ -74,8 +77,10 @@ fn scope(who: &Principal) -> Result<Condition> {
 pub async fn schedule(app: &App, who: &Principal) -> Result<Schedule> {
     let rows = drill::Entity::find().filter(scope(who)?).order_by_desc(drill::Column::PlannedOn).all(app.store.conn()).await?;
     let dates: Vec<jiff::civil::Date> = rows.iter().filter_map(|d| d.planned_on.parse().ok()).collect();
-    let gaps = isms_core::incidents::drills::gaps(&dates, isms_core::calendar::today()).into_iter().map(|(year, half)| Half { year, half }).collect();
-    Ok(Schedule { drills: rows.into_iter().map(Into::into).collect(), gaps })
+    let today = isms_core::calendar::today();
+    let gaps = isms_core::incidents::drills::gaps(&dates, today).into_iter().map(|(year, half)| Half { year, half }).collect();
+    let (year, half) = isms_core::incidents::drills::half_of(today);
+    Ok(Schedule { drills: rows.into_iter().map(Into::into).collect(), gaps, current: Half { year, half } })
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]

@@ -128,7 +128,8 @@ pub async fn add_action(app: &App, who: &Principal, incident_id: &str, input: Ac
             "incident-action",
             json!({"ref": i.r#ref, "title": saved.title, "due": saved.due_on}),
             format!("/incidents/{}", i.id),
-        );
+        )
+        .task(format!("incident-action:{}", saved.id));
         isms_kernel::notify::to_person(app, &txn, o, &n).await?;
     }
     record(app, &txn, who, "incidents.action.add", "incident", Some(&i.id), Some(&i.company_id), json!({"title": saved.title, "due_on": saved.due_on})).await?;
@@ -178,6 +179,9 @@ pub async fn step_action(app: &App, who: &Principal, incident_id: &str, action_i
         am.note = Set(input.note.trim().chars().take(2000).collect());
     }
     let saved = am.update(&txn).await?;
+    if next == "done" {
+        isms_kernel::notify::done(&txn, &format!("incident-action:{}", saved.id)).await?;
+    }
     record(app, &txn, who, &format!("incidents.action.{next}"), "incident", Some(&i.id), Some(&i.company_id), json!({"title": saved.title})).await?;
     txn.commit().await?;
     Ok(saved.into())

@@ -257,7 +257,7 @@ pub async fn start(app: &App, who: &Principal, incident_id: &str, playbook_id: &
         if user::Entity::find_by_id(uid.clone()).one(&txn).await?.is_some_and(|u| !u.disabled) {
             let n = Notice::new(
                 "incident-escalated",
-                json!({"ref": i.r#ref, "title": i.title, "severity": i.severity.unwrap_or(0), "playbook": p.name}),
+                json!({"ref": i.r#ref, "title": i.title, "severity": i.severity.map(|s| notify::word(format!("incident-severity-{s}"))).unwrap_or_else(|| json!("—")), "playbook": p.name}),
                 format!("/incidents/{}", i.id),
             );
             notify::to_user(app, &txn, uid, &n).await?;
@@ -266,7 +266,7 @@ pub async fn start(app: &App, who: &Principal, incident_id: &str, playbook_id: &
     if !i.exercise {
         let n = Notice::new(
             "incident-escalated",
-            json!({"ref": i.r#ref, "title": i.title, "severity": i.severity.unwrap_or(0), "playbook": p.name}),
+            json!({"ref": i.r#ref, "title": i.title, "severity": i.severity.map(|s| notify::word(format!("incident-severity-{s}"))).unwrap_or_else(|| json!("—")), "playbook": p.name}),
             format!("/incidents/{}", i.id),
         );
         notify::event(app, &txn, &n).await?;

@@ -46,15 +46,21 @@ pub async fn record_history(app: &App, entity: &str, record_id: &str) -> Result<
 
 /// Display names for `user:<id>` actors, for showing the trail to people.
 pub async fn actor_names(app: &App, entries: &[AuditEntry]) -> Result<std::collections::HashMap<String, String>> {
-    use isms_store::accounts::user;
+    use isms_store::accounts::{api_token, user};
     use isms_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let ids: Vec<String> = entries.iter().filter_map(|e| e.actor.strip_prefix("user:").map(str::to_owned)).collect();
+    let tokens: Vec<String> = entries.iter().filter_map(|e| e.actor.strip_prefix("token:").map(str::to_owned)).collect();
     let mut out = std::collections::HashMap::new();
-    if ids.is_empty() {
-        return Ok(out);
+    if !ids.is_empty() {
+        for u in user::Entity::find().filter(user::Column::Id.is_in(ids)).all(app.store.conn()).await? {
+            let name = if u.display_name.trim().is_empty() { u.username.clone() } else { format!("{} ({})", u.display_name.trim(), u.username) };
+            out.insert(format!("user:{}", u.id), name);
+        }
     }
-    for u in user::Entity::find().filter(user::Column::Id.is_in(ids)).all(app.store.conn()).await? {
-        out.insert(format!("user:{}", u.id), u.username);
+    if !tokens.is_empty() {
+        for t in api_token::Entity::find().filter(api_token::Column::Id.is_in(tokens)).all(app.store.conn()).await? {
+            out.insert(format!("token:{}", t.id), format!("API: {}", t.name));
+        }
     }
     Ok(out)
 }

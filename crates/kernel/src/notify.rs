@@ -21,17 +21,71 @@ pub struct Notice {
     pub args: serde_json::Value,
     pub link: String,
     pub dedup: Option<String>,
+    /// The task this notice asks for, marked done by [`done`] when it is.
+    pub task: Option<String>,
 }
 
 impl Notice {
     pub fn new(kind: &'static str, args: serde_json::Value, link: impl Into<String>) -> Self {
-        Self { kind, args, link: link.into(), dedup: None }
+        Self { kind, args, link: link.into(), dedup: None, task: None }
     }
 
     pub fn once(mut self, key: impl Into<String>) -> Self {
         self.dedup = Some(key.into());
         self
     }
+
+    /// The notice asks its recipient to do `key` (`policy-approval:<version id>`).
+    pub fn task(mut self, key: impl Into<String>) -> Self {
+        self.task = Some(key.into());
+        self
+    }
+}
+
+/// An argument shown as the catalog's words for `key` in the reader's language (a
+/// state, a severity, a clock's name) rather than as its code.
+pub fn word(key: impl Into<String>) -> serde_json::Value {
+    serde_json::json!({ "word": key.into() })
+}
+
+/// An argument shown as a moment in Japan's time zone, `YYYY-MM-DD HH:MM`.
+pub fn moment(ms: i64) -> serde_json::Value {
+    serde_json::json!({ "ms": ms })
+}
+
+/// The arguments as a receiver of JSON events reads them: a word as its catalog key, a
+/// moment as milliseconds.
+fn plain(args: &serde_json::Value) -> serde_json::Value {
+    match args {
+        serde_json::Value::Object(m) => m
+            .iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    serde_json::Value::Object(o) => o.get("word").or_else(|| o.get("ms")).cloned().unwrap_or_else(|| v.clone()),
+                    other => other.clone(),
+                };
+                (k.clone(), v)
+            })
+            .collect::<serde_json::Map<_, _>>()
+            .into(),
+        other => other.clone(),
+    }
+}
+
+/// Marks every notification that asks for `task`, or for a part of it (`task:…`), done
+/// and read, inside the caller's transaction: the task was done, whoever did it. So
+/// `policy-approval:<version>:<user>` ends one approver's request and
+/// `policy-approval:<version>` every approver's. Returns how many were still open.
+pub async fn done(db: &impl ConnectionTrait, task: &str) -> Result<u64> {
+    let now = now_ms();
+    Ok(notification::Entity::update_many()
+        .col_expr(notification::Column::DoneMs, Expr::val(now))
+        .col_expr(notification::Column::ReadMs, Expr::cust_with_values("COALESCE(read_ms, $1)", [now]))
+        .filter(Condition::any().add(notification::Column::TaskKey.eq(task)).add(notification::Column::TaskKey.starts_with(format!("{task}:"))))
+        .filter(notification::Column::DoneMs.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
 }
 
 fn row(app: &App, user_id: Option<String>, person_id: Option<String>, email: Option<String>, n: &Notice) -> notification::ActiveModel {
@@ -52,6 +106,8 @@ fn row(app: &App, user_id: Option<String>, person_id: Option<String>, email: Opt
         mail_attempts: Set(0),
         next_attempt_ms: Set(None),
         mail_error: Set(String::new()),
+        task_key: Set(n.task.clone()),
+        done_ms: Set(None),
     }
 }
 
@@ -97,6 +153,8 @@ pub struct Notification {
     pub link: String,
     pub created_ms: i64,
     pub read: bool,
+    /// The task it asked for is done.
+    pub done: bool,
     /// none, pending, sending, sent or failed
     pub mail_status: String,
 }
@@ -110,6 +168,7 @@ impl From<notification::Model> for Notification {
             link: m.link,
             created_ms: m.created_ms,
             read: m.read_ms.is_some(),
+            done: m.done_ms.is_some(),
             mail_status: m.mail_status,
         }
     }
@@ -422,7 +481,7 @@ pub async fn deliver_hooks(app: &App, sender: &HookSender, render: &dyn Render, 
                 let payload = match t.format {
                     HookFormat::Chat => serde_json::json!({"text": format!("{text}\n{url_line}")}),
                     HookFormat::Json => {
-                        serde_json::json!({"id": w.id, "kind": w.kind, "args": args, "text": text, "url": url_line, "created_ms": w.created_ms})
+                        serde_json::json!({"id": w.id, "kind": w.kind, "args": plain(&args), "text": text, "url": url_line, "created_ms": w.created_ms})
                     }
                 };
                 match sender.client.post(&t.url).json(&payload).send().await {

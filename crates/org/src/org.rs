@@ -81,6 +81,14 @@ pub async fn list_companies(app: &App, who: &Principal) -> Result<Vec<Company>> 
     Ok(companies.into_iter().filter(|c| in_scope(&within, &c.id)).map(Company::from).collect())
 }
 
+/// The codes of the group's companies by id, for naming the company of a record the
+/// reader may already see (an employee's own report or take-out). The group's companies
+/// are no secret inside it; what each holds stays behind its permissions.
+pub async fn company_codes(app: &App) -> Result<std::collections::HashMap<String, String>> {
+    let (companies, _) = all(app).await?;
+    Ok(companies.into_iter().map(|c| (c.id, c.code)).collect())
+}
+
 pub async fn list_departments(app: &App, who: &Principal) -> Result<Vec<Department>> {
     let within = who.within(Permission::OrgRead)?;
     let (_, departments) = all(app).await?;

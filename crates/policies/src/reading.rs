@@ -35,7 +35,8 @@ pub(crate) async fn ask_to_acknowledge(app: &App, db: &impl ConnectionTrait, doc
     let mut n = 0;
     for (pid, _, _) in audience(db, doc).await? {
         let notice = Notice::new("policy-acknowledge", json!({"code": doc.code, "title": v.title, "number": v.number}), format!("/policies/{}", doc.id))
-            .once(format!("ack:{}:{pid}", v.id));
+            .once(format!("ack:{}:{pid}", v.id))
+            .task(format!("policy-read:{}:{pid}", v.id));
         if notify::to_person(app, db, &pid, &notice).await? {
             n += 1;
         }
@@ -78,6 +79,7 @@ pub async fn acknowledge(app: &App, who: &Principal, doc_id: &str) -> Result<i32
     }
     .insert(&txn)
     .await?;
+    notify::done(&txn, &format!("policy-read:{}:{}", cur, me.id)).await?;
     record(app, &txn, who, "policies.acknowledge", "document", Some(doc_id), d.company_id.as_deref(), json!({"number": v.number})).await?;
     txn.commit().await?;
     Ok(v.number)
@@ -169,7 +171,8 @@ pub async fn remind_unacknowledged(app: &App, who: &Principal, doc_id: &str) -> 
             continue;
         }
         let notice = Notice::new("policy-acknowledge-reminder", json!({"code": d.code, "title": v.title, "number": v.number}), format!("/policies/{}", d.id))
-            .once(format!("ack-remind:{}:{pid}:{today}", v.id));
+            .once(format!("ack-remind:{}:{pid}:{today}", v.id))
+            .task(format!("policy-read:{}:{pid}", v.id));
         if notify::to_person(app, &txn, &pid, &notice).await? {
             n += 1;
         }
@@ -223,6 +226,7 @@ pub async fn review(app: &App, who: &Principal, doc_id: &str, input: ReviewInput
         am.updated_ms = Set(now_ms());
         am.update(&txn).await?;
     }
+    notify::done(&txn, &format!("doc-review:{doc_id}")).await?;
     record(
         app,
         &txn,
@@ -254,7 +258,8 @@ pub async fn remind_reviews(app: &App) -> Result<usize> {
     for d in due {
         let (Some(owner), Some(when)) = (&d.owner_id, &d.review_due) else { continue };
         let notice = Notice::new("policy-review-due", json!({"code": d.code, "title": d.title, "due": when}), format!("/policies/{}", d.id))
-            .once(format!("doc-review:{}:{when}", d.id));
+            .once(format!("doc-review:{}:{when}", d.id))
+            .task(format!("doc-review:{}", d.id));
         if notify::to_person(app, &txn, owner, &notice).await? {
             n += 1;
         }
@@ -431,7 +436,8 @@ pub async fn remind_unacknowledged_weekly(app: &App) -> Result<usize> {
             }
             let notice =
                 Notice::new("policy-acknowledge-reminder", json!({"code": d.code, "title": v.title, "number": v.number}), format!("/policies/{}", d.id))
-                    .once(format!("ack-week:{}:{pid}:{stamp}", v.id));
+                    .once(format!("ack-week:{}:{pid}:{stamp}", v.id))
+                    .task(format!("policy-read:{}:{pid}", v.id));
             if notify::to_person(app, &txn, &pid, &notice).await? {
                 n += 1;
             }

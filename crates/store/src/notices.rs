@@ -27,6 +27,10 @@ pub mod notification {
         /// When the next delivery attempt may start (and, while sending, when the lease ends).
         pub next_attempt_ms: Option<i64>,
         pub mail_error: String,
+        /// The task the notification asks for (`policy-approval:<version>`), when it asks.
+        pub task_key: Option<String>,
+        /// When that task was done; the notification is then read and shown as done.
+        pub done_ms: Option<i64>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

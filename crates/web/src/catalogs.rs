@@ -301,3 +301,79 @@ fn every_badge_family_has_its_words_and_every_drawn_family_a_tone() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// Every action the audit trail records has a name in both languages: the literal
+/// action codes in every crate's code (`"risks.risk.accept"`), and those made with
+/// `format!` from a known set of steps.
+#[test]
+fn every_audit_action_has_a_label() {
+    const DOMAINS: &[&str] =
+        &["auth", "people", "org", "accounts", "audit", "assets", "policies", "incidents", "compliance", "risks", "findings", "monitoring", "settings"];
+    let c = load();
+    let mut codes = std::collections::BTreeSet::new();
+    let mut jobs = std::collections::BTreeSet::new();
+    for base in crate_dirs("src") {
+        let mut stack = vec![base];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&p).unwrap();
+                // Code only: a file's tests may name made-up actions.
+                let text = text.split("#[cfg(test)]").next().unwrap_or("");
+                for (i, _) in text.match_indices("Job::new(\"") {
+                    let rest = &text[i + 10..];
+                    jobs.insert(rest[..rest.find('"').unwrap_or(0)].to_owned());
+                }
+                for lit in text.split('"').skip(1).step_by(2) {
+                    let parts: Vec<&str> = lit.split('.').collect();
+                    let file = ["csv", "xlsx", "html", "pdf", "json", "ftl", "toml"].contains(parts.last().unwrap_or(&""));
+                    if parts.len() >= 2
+                        && DOMAINS.contains(&parts[0])
+                        && !file
+                        && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+                    {
+                        codes.insert(lit.to_owned());
+                    }
+                }
+            }
+        }
+    }
+    for (prefix, steps) in
+        [("monitoring.alert", &["acknowledge", "close"][..]), ("incidents.action", &["done", "verified"]), ("assets.takeout", &["returned", "withdrawn"])]
+    {
+        codes.extend(steps.iter().map(|s| format!("{prefix}.{s}")));
+    }
+    let mut missing = vec![];
+    for code in codes.iter().filter(|c| !jobs.contains(*c)) {
+        let key = format!("action-{}", code.replace(['.', '_'], "-"));
+        for lang in [Lang::En, Lang::Ja] {
+            if !c.has(lang, &key) {
+                missing.push(format!("{code} ({})", lang.code()));
+            }
+        }
+    }
+    assert!(codes.len() > 100, "only {} action codes found", codes.len());
+    assert!(missing.is_empty(), "audit actions without a name:\n{}", missing.join("\n"));
+}
+
+/// A notification's states, severities and clocks read as words, and its moments as
+/// Japan's time, in the reader's language: never as codes.
+#[test]
+fn notices_say_codes_in_words() {
+    use isms_kernel::notify::{moment, word};
+    let c = load();
+    let args = serde_json::json!({"ref": "INC-2026-0004", "title": "t", "status": word("incident-status-triage")});
+    let ja = isms_webkit::notices::text(&c, Lang::Ja, "incident-status", &args);
+    assert!(ja.contains("初動評価") && !ja.contains("triage"), "{ja}");
+    let en = isms_webkit::notices::text(&c, Lang::En, "incident-status", &args);
+    assert!(en.contains("Triage") || en.contains("triage"), "{en}");
+    let args = serde_json::json!({"ref": "INC-1", "clock": word("clock-appi_final"), "due": moment(1_767_193_200_000)});
+    let ja = isms_webkit::notices::text(&c, Lang::Ja, "incident-clock-due", &args);
+    assert!(ja.contains("個人情報保護委員会への確報") && ja.contains("2026-01-01 00:00"), "{ja}");
+    let args = serde_json::json!({"ref": "INC-1", "title": "t", "severity": word("incident-severity-4"), "playbook": "p"});
+    assert!(isms_webkit::notices::text(&c, Lang::Ja, "incident-escalated", &args).contains("重大度「重大」"));
+}

@@ -24,6 +24,7 @@ pub(crate) fn own(t: Table) -> Table {
         .get("/", SignedIn, get(pages::home::dashboard))
         .get("/audit", Perm(AuditRead), get(pages::audit::list))
         .get("/audit/export.csv", Perm(AuditExport), get(pages::audit::export))
+        .post("/audit/verify", Perm(AuditRead), post(pages::audit::check))
         // JSON API
         .get("/api/openapi.json", Public, get(api::openapi_json))
         .get("/api/v1/me", SignedIn, get(api::me))

@@ -4,9 +4,12 @@
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-/// Rows as a CSV download.
+/// Rows as a CSV download, UTF-8 with a byte-order mark so that Excel reads Japanese
+/// as Japanese (the product's imports skip the mark).
 pub fn csv(name: &str, rows: &[Vec<String>]) -> Response {
-    file(name, "text/csv; charset=utf-8", isms_kernel::sheet::csv(rows))
+    let mut body = b"\xEF\xBB\xBF".to_vec();
+    body.extend(isms_kernel::sheet::csv(rows));
+    file(name, "text/csv; charset=utf-8", body)
 }
 
 /// Rows as an XLSX download (one sheet, its header row bold). A writer failure is an

@@ -12,6 +12,8 @@ pub struct Lookup {
     pub companies: Vec<Company>,
     pub departments: Vec<Department>,
     people: HashMap<String, (String, String)>,
+    /// Every company's code, to name the company of a record the reader sees.
+    codes: HashMap<String, String>,
     pub lang: &'static str,
 }
 
@@ -29,7 +31,8 @@ impl Lookup {
         // A reader who may not see the organisation (an employee) gets no names, not an error.
         let companies = visible(isms_org::org::list_companies(app, who).await)?;
         let departments = visible(isms_org::org::list_departments(app, who).await)?;
-        Ok(Self { companies, departments, people: HashMap::new(), lang })
+        let codes = isms_org::org::company_codes(app).await?;
+        Ok(Self { companies, departments, people: HashMap::new(), codes, lang })
     }
 
     /// The lookup with the names of these people (owners, requesters).
@@ -45,7 +48,7 @@ impl Lookup {
     }
 
     pub fn company(&self, id: &str) -> String {
-        self.companies.iter().find(|c| c.id == id).map(|c| c.code.clone()).unwrap_or_default()
+        self.codes.get(id).cloned().unwrap_or_default()
     }
     pub fn department(&self, id: &Option<String>) -> String {
         id.as_ref().and_then(|d| self.departments.iter().find(|x| &x.id == d)).map(|d| d.name.clone()).unwrap_or_default()

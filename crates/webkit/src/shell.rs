@@ -76,6 +76,11 @@ impl Shell {
         self.i18n.get_with(self.ctx.lang, key, args)
     }
 
+    /// Whether the catalog of the page's language has `key`.
+    pub fn has(&self, key: &str) -> bool {
+        self.i18n.has(self.ctx.lang, key)
+    }
+
     /// The message for an enumerated value, e.g. `label("status", "left")` → `status-left`.
     pub fn label(&self, prefix: &str, value: &str) -> String {
         self.t(&format!("{prefix}-{value}"))

@@ -1,5 +1,5 @@
 //! The risk register: the list with its filters, exports and the inherent and residual
-//! heat maps (SVG drawn by the charts-rs library), a risk's page with acceptance and
+//! heat maps (HTML grids coloured and worded by the matrix's bands, each cell a link), a risk's page with acceptance and
 //! treatment actions, the risk form, and the matrix with its levels' meanings.
 
 use askama::Template;
@@ -20,58 +20,87 @@ use isms_webkit::list::{ListView, PageQ, offset_of};
 use isms_webkit::lookup::Lookup;
 use isms_webkit::shell::{FormState, Shell, clear_flash, redirect_with_flash, render, render_form};
 use serde::Deserialize;
-use std::sync::OnceLock;
 
-/// The family name of the embedded font, registered with the charting library once.
-fn chart_font() -> &'static str {
-    static F: OnceLock<String> = OnceLock::new();
-    F.get_or_init(|| match charts_rs::add_fonts(&[isms_kernel::pdf::FONT_DATA]) {
-        Ok(()) => "Noto Sans CJK JP".to_owned(),
-        Err(e) => {
-            tracing::warn!(error = %e, "chart font not registered; labels use the library's default font");
-            "Roboto".to_owned()
-        }
-    })
+/// One heat map: likelihood rows from the highest down, impact columns from the lowest,
+/// each cell with its count, its band (colour and word) and a link to the risks in it.
+pub struct HeatGrid {
+    /// `inherent` or `residual`: which scores the cells count.
+    pub basis: &'static str,
+    pub impacts: Vec<String>,
+    pub rows: Vec<HeatRow>,
 }
 
-/// One heat map as SVG: impact across, likelihood up, the number of risks in each cell.
-/// Drawn once per distinct picture (the counts, the levels' names and the language).
-fn heat_svg(m: &Matrix, counts: &[Vec<u64>], lang: &str) -> String {
-    static DRAWN: OnceLock<std::sync::Mutex<std::collections::HashMap<String, String>>> = OnceLock::new();
-    let names: Vec<&str> = m.likelihood.iter().chain(&m.impact).map(|l| if lang == "ja" { l.label_ja.as_str() } else { l.label.as_str() }).collect();
-    let key = format!("{lang}|{names:?}|{counts:?}");
-    let drawn = DRAWN.get_or_init(Default::default);
-    if let Some(svg) = drawn.lock().ok().and_then(|d| d.get(&key).cloned()) {
-        return svg;
-    }
-    let svg = draw_heat(m, counts, lang);
-    if let Ok(mut d) = drawn.lock() {
-        if d.len() >= 256 {
-            d.clear();
-        }
-        d.insert(key, svg.clone());
-    }
-    svg
+pub struct HeatRow {
+    pub likelihood: String,
+    pub cells: Vec<HeatCell>,
 }
 
-fn draw_heat(m: &Matrix, counts: &[Vec<u64>], lang: &str) -> String {
-    let label = |l: &Level| if lang == "ja" { l.label_ja.clone() } else { l.label.clone() };
-    let x: Vec<String> = m.impact.iter().map(label).collect();
-    let y: Vec<String> = m.likelihood.iter().map(label).collect();
-    let mut data = vec![];
-    for (li, row) in counts.iter().enumerate() {
-        for (ii, n) in row.iter().enumerate() {
-            if *n > 0 {
-                data.push((li * x.len() + ii, *n as f32));
-            }
-        }
+pub struct HeatCell {
+    pub count: u64,
+    /// The rating code of the cell's score (`low` … `critical`).
+    pub rating: &'static str,
+    pub rating_word: String,
+    /// The register filtered to this cell, keeping the list's other filters.
+    pub href: String,
+    /// What a pointer resting on the cell reads: the levels, the band and the count.
+    pub title: String,
+    /// The cell's filter is the list's current one.
+    pub chosen: bool,
+}
+
+/// The list's filters other than the cell, as the start of a query string.
+fn filters_but_cell(q: &RiskQuery) -> String {
+    let mut v = ListView::new("/risks");
+    for (k, val) in [
+        ("search", &q.search),
+        ("company_id", &q.company_id),
+        ("status", &q.status),
+        ("treatment", &q.treatment),
+        ("rating", &q.rating),
+        ("owner_id", &q.owner_id),
+        ("review", &q.review),
+    ] {
+        v = v.filter(k, val.as_deref().unwrap_or(""));
     }
-    let mut chart = charts_rs::HeatmapChart::new(data, x, y);
-    chart.width = 520.0;
-    chart.height = 340.0;
-    chart.font_family = chart_font().to_owned();
-    chart.heatmap_series.min = 0.0;
-    chart.svg().unwrap_or_default()
+    v.export_link("/risks")
+}
+
+fn heat_grid(shell: &Shell, m: &Matrix, counts: &[Vec<u64>], basis: &'static str, q: &RiskQuery, lang: &str) -> HeatGrid {
+    let name = |l: &Level| if lang == "ja" { l.label_ja.clone() } else { l.label.clone() };
+    let base = filters_but_cell(q);
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let current = q.basis.as_deref().filter(|b| !b.is_empty()).unwrap_or("residual") == basis;
+    let rows = (1..=m.likelihood.len())
+        .rev()
+        .map(|l| {
+            let cells = (1..=m.impact.len())
+                .map(|i| {
+                    let count = counts.get(l - 1).and_then(|r| r.get(i - 1)).copied().unwrap_or(0);
+                    let rating = m.rating((l * i) as u32).code();
+                    let rating_word = shell.label("rating", rating);
+                    let title = shell.tr(
+                        "heat-cell",
+                        &[
+                            ("likelihood", name(&m.likelihood[l - 1])),
+                            ("impact", name(&m.impact[i - 1])),
+                            ("rating", rating_word.clone()),
+                            ("n", count.to_string()),
+                        ],
+                    );
+                    HeatCell {
+                        count,
+                        rating,
+                        rating_word,
+                        href: format!("{base}{sep}basis={basis}&likelihood={l}&impact={i}"),
+                        title,
+                        chosen: current && q.likelihood == Some(l as i16) && q.impact == Some(i as i16),
+                    }
+                })
+                .collect();
+            HeatRow { likelihood: name(&m.likelihood[l - 1]), cells }
+        })
+        .collect();
+    HeatGrid { basis, impacts: m.impact.iter().map(name).collect(), rows }
 }
 
 const PAGE_SIZE: u64 = 50;
@@ -85,8 +114,10 @@ struct ListPage {
     q: RiskQuery,
     look: Lookup,
     can_create: bool,
-    inherent_svg: String,
-    residual_svg: String,
+    inherent: HeatGrid,
+    residual: HeatGrid,
+    /// The cell the list is filtered to, in words, and the link that clears it.
+    cell_filter: Option<(String, String)>,
     /// The names of ratings, treatments and statuses, looked up once per page.
     words: std::collections::HashMap<String, String>,
 }
@@ -124,6 +155,7 @@ pub async fn list(
             .filter("review", q.review.as_deref().unwrap_or(""))
             .filter("likelihood", &cell(q.likelihood))
             .filter("impact", &cell(q.impact))
+            .filter("basis", q.basis.as_deref().unwrap_or(""))
             .sorted(q.sort.as_deref().unwrap_or(""), q.dir.as_deref().unwrap_or(""), "residual")
             .default_descending()
             .paged(p.page, result.total, PAGE_SIZE);
@@ -137,6 +169,17 @@ pub async fn list(
                 words.insert(format!("{prefix}-{c}"), shell.label(prefix, c));
             }
         }
+        let inherent_grid = heat_grid(&shell, &matrix, &inherent, "inherent", &q, lang);
+        let residual_grid = heat_grid(&shell, &matrix, &residual, "residual", &q, lang);
+        let cell_filter = match (q.likelihood, q.impact) {
+            (Some(l), Some(i)) if l >= 1 && i >= 1 && (l as usize) <= matrix.likelihood.len() && (i as usize) <= matrix.impact.len() => {
+                let name = |v: &Level| if lang == "ja" { v.label_ja.clone() } else { v.label.clone() };
+                let key = if q.basis.as_deref() == Some("inherent") { "heat-filter-inherent" } else { "heat-filter-residual" };
+                let words = shell.tr(key, &[("likelihood", name(&matrix.likelihood[l as usize - 1])), ("impact", name(&matrix.impact[i as usize - 1]))]);
+                Some((words, filters_but_cell(&q)))
+            }
+            _ => None,
+        };
         let r = render(&ListPage {
             shell,
             rows: result.items,
@@ -144,8 +187,9 @@ pub async fn list(
             q,
             look,
             can_create: who.access.can(Permission::RisksManage),
-            inherent_svg: heat_svg(&matrix, &inherent, lang),
-            residual_svg: heat_svg(&matrix, &residual, lang),
+            inherent: inherent_grid,
+            residual: residual_grid,
+            cell_filter,
             words,
         });
         clear_flash(&state, r, &headers)

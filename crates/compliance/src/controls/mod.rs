@@ -523,6 +523,7 @@ pub async fn reviewed(app: &App, who: &Principal, id: &str, note: &str) -> Resul
     am.review_due = Set(Some(due.clone()));
     am.updated_ms = Set(now_ms());
     am.update(&txn).await?;
+    isms_kernel::notify::done(&txn, &format!("control-review:{id}")).await?;
     record(
         app,
         &txn,

@@ -41,6 +41,7 @@ pub async fn accept(app: &App, who: &Principal, id: &str, a: Acceptance) -> Resu
     am.acceptance_expires = Set(Some(expires.clone()));
     am.updated_ms = Set(now_ms());
     am.update(&txn).await?;
+    isms_kernel::notify::done(&txn, &format!("risk-acceptance:{id}")).await?;
     record(
         app,
         &txn,
@@ -98,6 +99,7 @@ pub async fn reviewed(app: &App, who: &Principal, id: &str, note: &str) -> Resul
     am.review_due = Set(Some(due.clone()));
     am.updated_ms = Set(now_ms());
     am.update(&txn).await?;
+    isms_kernel::notify::done(&txn, &format!("risk-review:{id}")).await?;
     record(app, &txn, who, "risks.risk.review", "risk", Some(id), Some(&r.company_id), json!({"before": r.review_due, "after": due, "note": note.trim()}))
         .await?;
     txn.commit().await?;
@@ -180,6 +182,7 @@ pub async fn complete_action(app: &App, who: &Principal, id: &str, action_id: &s
     let mut am = a.clone().into_active_model();
     am.done_ms = Set(Some(now_ms()));
     am.update(&txn).await?;
+    isms_kernel::notify::done(&txn, &format!("risk-action:{}", a.id)).await?;
     record(app, &txn, who, "risks.action.done", "risk", Some(id), Some(&r.company_id), json!({"title": a.title})).await?;
     txn.commit().await?;
     Ok(())
@@ -218,7 +221,8 @@ pub async fn remind(app: &App) -> Result<usize> {
             json!({"risk": format!("{} {}", r.reference, r.title), "due": due}),
             format!("/risks/{}", r.id),
         )
-        .once(format!("risk-review:{}:{due}", r.id));
+        .once(format!("risk-review:{}:{due}", r.id))
+        .task(format!("risk-review:{}", r.id));
         sent += isms_kernel::notify::to_person(app, &txn, owner, &n).await? as usize;
     }
     for r in risk::Entity::find().filter(risk::Column::Status.eq("accepted")).filter(risk::Column::AcceptanceExpires.lt(today.to_string())).all(db).await? {
@@ -228,13 +232,15 @@ pub async fn remind(app: &App) -> Result<usize> {
             json!({"risk": format!("{} {}", r.reference, r.title), "due": until}),
             format!("/risks/{}", r.id),
         )
-        .once(format!("risk-acceptance:{}:{until}", r.id));
+        .once(format!("risk-acceptance:{}:{until}", r.id))
+        .task(format!("risk-acceptance:{}", r.id));
         sent += isms_kernel::notify::to_person(app, &txn, owner, &n).await? as usize;
     }
     for a in action::Entity::find().filter(action::Column::DoneMs.is_null()).filter(action::Column::DueOn.lte(horizon.clone())).all(db).await? {
         let Some(owner) = &a.owner_id else { continue };
         let n = isms_kernel::notify::Notice::new("risk-action-due", json!({"action": a.title, "due": a.due_on}), format!("/risks/{}", a.risk_id))
-            .once(format!("risk-action:{}:{}", a.id, a.due_on));
+            .once(format!("risk-action:{}:{}", a.id, a.due_on))
+            .task(format!("risk-action:{}", a.id));
         sent += isms_kernel::notify::to_person(app, &txn, owner, &n).await? as usize;
     }
     for c in control::Entity::find().filter(control::Column::ReviewDue.lte(horizon)).all(db).await? {
@@ -244,7 +250,8 @@ pub async fn remind(app: &App) -> Result<usize> {
             json!({"control": format!("{} {}", c.code, c.title), "due": due}),
             format!("/controls/{}", c.id),
         )
-        .once(format!("control-review:{}:{due}", c.id));
+        .once(format!("control-review:{}:{due}", c.id))
+        .task(format!("control-review:{}", c.id));
         sent += isms_kernel::notify::to_person(app, &txn, owner, &n).await? as usize;
     }
     txn.commit().await?;

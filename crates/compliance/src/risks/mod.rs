@@ -151,11 +151,14 @@ pub struct RiskQuery {
     /// `overdue` or `due_soon` reviews; `expired` acceptances.
     #[serde(default)]
     pub review: Option<String>,
-    /// A heat-map cell: residual likelihood and impact.
+    /// A heat-map cell: likelihood and impact, residual unless `basis` is `inherent`.
     #[serde(default)]
     pub likelihood: Option<i16>,
     #[serde(default)]
     pub impact: Option<i16>,
+    /// Which scores `likelihood` and `impact` read: `residual` (the default) or `inherent`.
+    #[serde(default)]
+    pub basis: Option<String>,
     /// `residual` (the default, highest first), `inherent`, `reference`, `title`, `company` or `review`.
     #[serde(default)]
     pub sort: Option<String>,
@@ -205,11 +208,20 @@ async fn filtered(app: &App, who: &Principal, q: &RiskQuery) -> Result<isms_stor
         };
         sel = sel.filter(risk::Column::ResidualScore.gte(lo as i32)).filter(risk::Column::ResidualScore.lte(hi as i32));
     }
+    let (l_col, i_col) = match q.basis.as_deref() {
+        None | Some("") | Some("residual") => (risk::Column::ResidualLikelihood, risk::Column::ResidualImpact),
+        Some("inherent") => (risk::Column::InherentLikelihood, risk::Column::InherentImpact),
+        Some(other) => {
+            return Err(AppError::Invalid(vec![
+                FieldError::coded("basis", "one-of", "is not residual or inherent").arg("value", other).arg("expected", "residual, inherent"),
+            ]));
+        }
+    };
     if let Some(l) = q.likelihood {
-        sel = sel.filter(risk::Column::ResidualLikelihood.eq(l));
+        sel = sel.filter(l_col.eq(l));
     }
     if let Some(i) = q.impact {
-        sel = sel.filter(risk::Column::ResidualImpact.eq(i));
+        sel = sel.filter(i_col.eq(i));
     }
     let today = isms_core::calendar::today();
     match q.review.as_deref() {
@@ -230,7 +242,7 @@ async fn filtered(app: &App, who: &Principal, q: &RiskQuery) -> Result<isms_stor
 /// The key under which counts and heat maps of one reader's filter are cached.
 fn cache_key(kind: &str, who: &Principal, q: &RiskQuery) -> Result<String> {
     Ok(format!(
-        "{kind}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+        "{kind}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
         who.within(Permission::RisksRead)?,
         q.search,
         q.company_id,
@@ -240,7 +252,8 @@ fn cache_key(kind: &str, who: &Principal, q: &RiskQuery) -> Result<String> {
         q.owner_id,
         q.review,
         q.likelihood,
-        q.impact
+        q.impact,
+        q.basis
     ))
 }
 
@@ -303,6 +316,7 @@ pub async fn heat_map(app: &App, who: &Principal, q: &RiskQuery) -> Result<HeatM
     let mut base = q.clone();
     base.likelihood = None;
     base.impact = None;
+    base.basis = None;
     let (nl, ni) = (m.likelihood.len(), m.impact.len());
     let mut inherent = vec![vec![0; ni]; nl];
     let mut residual = vec![vec![0; ni]; nl];

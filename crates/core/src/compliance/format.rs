@@ -191,6 +191,8 @@ fn mapping_from(line: u64, c: &Cells) -> Result<MappingRow, Vec<FieldError>> {
 }
 
 fn rows_csv<T>(text: &str, columns: &[&str], required: &[&str], make: impl Fn(u64, &Cells) -> Result<T, Vec<FieldError>>) -> Result<Vec<T>, Vec<LineError>> {
+    // Excel's "CSV UTF-8" (and the product's own exports) begin with a byte-order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut rdr = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(text.as_bytes());
     let headers = rdr.headers().map_err(|e| vec![(1, FieldError::new("header", e.to_string()))])?.clone();
     let mut errors = vec![];

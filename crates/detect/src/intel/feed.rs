@@ -336,6 +336,7 @@ fn misp_json(text: &str) -> Result<Parsed, String> {
 }
 
 fn misp_csv(text: &str) -> Result<Parsed, String> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
     let headers: Vec<String> = r.headers().map_err(|e| format!("line 1: {e}"))?.iter().map(|h| h.trim().to_ascii_lowercase()).collect();
     let col = |name: &str| headers.iter().position(|h| h == name);

@@ -53,7 +53,11 @@ pub async fn transition_to(app: &App, who: &Principal, id: &str, input: Transiti
     if let (Some(reporter), Status::Triage | Status::Closed) = (&old.reported_by, to)
         && Some(reporter) != who.user_id.as_ref()
     {
-        let n = Notice::new("incident-status", json!({"ref": old.r#ref, "title": old.title, "status": to.code()}), format!("/incidents/{id}"));
+        let n = Notice::new(
+            "incident-status",
+            json!({"ref": old.r#ref, "title": old.title, "status": notify::word(format!("incident-status-{}", to.code()))}),
+            format!("/incidents/{id}"),
+        );
         notify::to_user(app, &txn, reporter, &n).await?;
     }
     record(

@@ -122,6 +122,7 @@ async fn claim(app: &App, who: &Principal, id: &str) -> Result<AlertState> {
     if update.exec(&txn).await?.rows_affected != 1 {
         return Err(AppError::coded("step", "alert-not-open", "this step is not possible now"));
     }
+    isms_kernel::notify::done(&txn, &format!("alert:{id}")).await?;
     txn.commit().await?;
     Ok(state)
 }

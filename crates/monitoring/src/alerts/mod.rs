@@ -300,6 +300,8 @@ pub async fn step(app: &App, who: &Principal, id: &str, input: StepInput) -> Res
     }
     a.updated_ms = Set(now);
     let m = a.update(&txn).await?;
+    // Whoever was paged for it need not answer any more: someone has.
+    isms_kernel::notify::done(&txn, &format!("alert:{}", m.id)).await?;
     record(
         app,
         &txn,

@@ -111,10 +111,11 @@ pub(crate) struct Paged<'a> {
 fn notice(kind: &'static str, a: &Paged, rotation: &str, reason: &str, user: &str) -> Notice {
     Notice::new(
         kind,
-        json!({"title": a.title, "severity": a.severity.code(), "host": a.host, "rotation": rotation, "reason": reason}),
+        json!({"title": a.title, "severity": isms_kernel::notify::word(format!("severity-{}", a.severity.code())), "host": a.host, "rotation": rotation, "reason": reason}),
         format!("/monitoring/alerts/{}", a.alert_id),
     )
     .once(format!("page:{}:{rotation}:{reason}:{user}", a.alert_id))
+    .task(format!("alert:{}", a.alert_id))
 }
 
 /// Pages one person for an alert (inside the caller's transaction): the page row, their

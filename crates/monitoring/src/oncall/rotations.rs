@@ -201,10 +201,27 @@ pub(super) async fn page_views(db: &impl ConnectionTrait, pages: Vec<page::Model
 pub async fn pages_of(app: &App, who: &Principal, alert_id: &str) -> Result<Vec<PageView>> {
     let db = app.store.conn();
     let a = alert::Entity::find_by_id(alert_id.to_owned()).one(db).await?.ok_or(AppError::NotFound)?;
-    not_found_unless(in_scope(&scope(who, Permission::MonitoringRead)?, a.company_id.as_deref()))?;
+    let sc = scope(who, Permission::MonitoringRead)?;
+    not_found_unless(in_scope(&sc, a.company_id.as_deref()))?;
     let pages = page::Entity::find().filter(page::Column::AlertId.eq(alert_id)).order_by_asc(page::Column::PagedMs).all(db).await?;
     let names = names(db, pages.iter().map(|p| p.user_id.clone())).await?;
     let mut views = page_views(db, pages, &names).await?;
+    // A company's reader sees that a group rotation was paged, by name, but has no page
+    // of that rotation to follow: the link is left out rather than leading to "not found".
+    let rot_ids: Vec<String> = views.iter().filter_map(|v| v.rotation_id.clone()).collect();
+    let readable: std::collections::HashSet<String> = rotation::Entity::find()
+        .filter(rotation::Column::Id.is_in(rot_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|r| in_scope(&sc, r.company_id.as_deref()))
+        .map(|r| r.id)
+        .collect();
+    for v in &mut views {
+        if v.rotation_id.as_ref().is_some_and(|r| !readable.contains(r)) {
+            v.rotation_id = None;
+        }
+    }
     // An escalation no longer due once the alert is handled.
     if a.state != AlertState::New.code() {
         for v in &mut views {

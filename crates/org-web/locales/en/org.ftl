@@ -91,6 +91,7 @@ notifications-none = No notifications.
 unread = New
 unread-count = { $n } unread
 mark-read = Mark read
+notification-done = Done
 col-when = When
 col-notice = Notification
 col-mail = E-mail

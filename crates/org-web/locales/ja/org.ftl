@@ -91,6 +91,7 @@ notifications-none = 通知はありません。
 unread = 未読
 unread-count = 未読 { $n } 件
 mark-read = 既読にする
+notification-done = 対応済み
 col-when = 日時
 col-notice = 通知
 col-mail = メール

@@ -79,6 +79,8 @@ pub async fn import_csv(app: &App, who: &Principal, data: &[u8], mut progress: i
         org::departments(db, None).await.map_err(AppError::from)?.into_iter().map(|d| ((d.company_id, d.code), d.id)).collect();
 
     let mut errors = vec![];
+    // Excel's "CSV UTF-8" (and the product's own exports) begin with a byte-order mark.
+    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     let mut rdr = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(data);
     let headers = match rdr.headers() {
         Ok(h) => h.clone(),

@@ -329,7 +329,8 @@ pub async fn submit(app: &App, who: &Principal, doc_id: &str, number: i32) -> Re
                 "policy-approval",
                 json!({"code": d.code, "title": saved.title, "number": number}),
                 format!("/policies/{}/versions/{number}", d.id),
-            );
+            )
+            .task(format!("policy-approval:{}:{uid}", saved.id));
             notify::to_user(app, &txn, &uid, &n).await?;
         }
     }
@@ -347,6 +348,7 @@ pub async fn withdraw(app: &App, who: &Principal, doc_id: &str, number: i32) -> 
     }
     let next = transition(VersionState::parse(&v.state)?, Action::Withdraw).map_err(refusal)?;
     approval::Entity::delete_many().filter(approval::Column::VersionId.eq(v.id.clone())).exec(&txn).await?;
+    notify::done(&txn, &format!("policy-approval:{}", v.id)).await?;
     let saved = set_state(&txn, v, next, |am| {
         am.submitted_ms = Set(None);
         am.approved_ms = Set(None);
@@ -425,6 +427,11 @@ pub async fn decide(app: &App, who: &Principal, doc_id: &str, number: i32, input
     let next = transition(VersionState::parse(&v.state)?, action).map_err(refusal)?;
     let author_id = v.created_by.clone();
     let note = input.note.trim().to_owned();
+    // This approver has answered; once the version leaves review, nobody else need.
+    notify::done(&txn, &format!("policy-approval:{}:{uid}", v.id)).await?;
+    if next != VersionState::InReview {
+        notify::done(&txn, &format!("policy-approval:{}", v.id)).await?;
+    }
     let saved = set_state(&txn, v, next, |am| {
         if next == VersionState::Approved {
             am.approved_ms = Set(Some(now));
@@ -482,6 +489,8 @@ pub async fn publish(app: &App, who: &Principal, doc_id: &str, number: i32) -> R
         && let Some(p) = version::Entity::find_by_id(prev.clone()).one(&txn).await?
     {
         let retired = transition(VersionState::parse(&p.state)?, Action::Retire).map_err(refusal)?;
+        // Reading the version now superseded is no longer asked; the new one asks afresh.
+        notify::done(&txn, &format!("policy-read:{}", p.id)).await?;
         set_state(&txn, p, retired, |am| am.retired_ms = Set(Some(now))).await?;
     }
     let saved = set_state(&txn, v, next, |am| am.published_ms = Set(Some(now))).await?;
@@ -493,6 +502,7 @@ pub async fn publish(app: &App, who: &Principal, doc_id: &str, number: i32) -> R
     am.retired = Set(false);
     am.updated_ms = Set(now);
     let d = am.update(&txn).await?;
+    notify::done(&txn, &format!("doc-review:{doc_id}")).await?;
     let asked = if d.must_acknowledge { super::reading::ask_to_acknowledge(app, &txn, &d, &saved).await? } else { 0 };
     record(
         app,

@@ -17,6 +17,7 @@ mod m0009_oncall_raw_events;
 mod m0010_sign_in_throttle;
 mod m0011_foreign_key_indexes;
 mod m0012_duty_outcomes;
+mod m0013_notice_tasks;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_sign_in_throttle::Migration),
             Box::new(m0011_foreign_key_indexes::Migration),
             Box::new(m0012_duty_outcomes::Migration),
+            Box::new(m0013_notice_tasks::Migration),
         ]
     }
 }

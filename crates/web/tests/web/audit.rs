@@ -259,3 +259,58 @@ async fn two_instances_migrating_at_once_apply_each_migration_once() {
     assert!(pending.is_empty());
     admin.conn().execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE")).await.unwrap();
 }
+
+/// A session of a demo account, its second factor set up as a privileged role needs.
+async fn session_of(s: &TestServer, username: &str) -> isms_testkit::Session {
+    use isms_store::accounts::user;
+    use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
+    let u = user::Entity::find().filter(user::Column::Username.eq(username)).one(s.app.store.conn()).await.unwrap().unwrap();
+    let id = u.id.clone();
+    let mut am = u.into_active_model();
+    am.totp_secret = Set(Some(s.app.fields().seal("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").unwrap()));
+    am.totp_enabled = Set(true);
+    am.update(s.app.store.conn()).await.unwrap();
+    isms_testkit::session_for(&s.app, &id).await
+}
+
+/// An auditor reads the trail in words: names of people and records, actions and kinds
+/// named in the page's language, local times; checks the chain from the page; and
+/// exports a CSV that Excel opens as Japanese.
+#[tokio::test]
+async fn an_auditor_reads_the_trail_in_words_and_checks_the_chain() {
+    for b in backends() {
+        let s = TestServer::start(b).await;
+        s.demo().await;
+        let auditor = session_of(&s, "auditor").await;
+        let page = auditor.client.get(s.url("/audit?action=incidents.")).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("インシデント報告"), "{b:?}: the action in words");
+        assert!(page.contains("INC-20"), "{b:?}: the case by its reference");
+        assert!(!page.contains(">user:"), "{b:?}: no raw actor ids");
+        assert!(page.contains("Asia/Tokyo"), "{b:?}: the time zone is said");
+        for code in isms_web::pages::audit::ENTITIES {
+            assert!(!page.contains(&format!(">{code}<")), "{b:?}: the kind {code} is named, not coded");
+        }
+        // The chain check, from the page, says what it found and is itself recorded.
+        let form = [("_csrf", auditor.csrf.as_str())];
+        let r = auditor.client.post(s.url("/audit/verify")).form(&form).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{b:?}");
+        let page = r.text().await.unwrap();
+        assert!(page.contains("id=\"chain-check\"") && page.contains("改ざんされていません"), "{b:?}");
+        exec(&s, "UPDATE audit_log SET detail = '{\"after\":\"forged\"}' WHERE seq = 42").await;
+        let page = auditor.client.post(s.url("/audit/verify")).form(&form).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("role=\"alert\" id=\"chain-check\"") && page.contains("42"), "{b:?}: the altered entry is named");
+        // A company's security administrator sees the trail of their company, not the chain.
+        let secadmin = session_of(&s, "secadmin").await;
+        let r = secadmin.client.post(s.url("/audit/verify")).form(&[("_csrf", secadmin.csrf.as_str())]).send().await.unwrap();
+        assert_eq!(r.status(), 403, "{b:?}");
+        // The export: a byte-order mark, headings and actions in Japanese, times with their offset.
+        let csv = auditor.client.get(s.url("/audit/export.csv")).send().await.unwrap().bytes().await.unwrap();
+        assert!(csv.starts_with(b"\xEF\xBB\xBF"), "{b:?}: BOM");
+        let text = std::str::from_utf8(&csv[3..]).unwrap();
+        let first = text.lines().next().unwrap();
+        assert!(first.starts_with("番号,日時,実行者,操作,操作コード"), "{b:?}: {first}");
+        assert!(text.contains("+09:00") && (text.contains("監査ログ出力") || text.contains("改ざん検知")), "{b:?}");
+        assert!(!text.contains(",user:"), "{b:?}: actors by name");
+        s.db.drop_schema().await;
+    }
+}

@@ -161,7 +161,13 @@ async fn report_triage_clocks_need_to_know_and_close() {
             "incident-closed"
         );
         // The reporter was told it was closed.
-        assert!(isms_app::notify::inbox(app, &employee, false, 50).await.unwrap().iter().any(|n| n.kind == "incident-status" && n.args["status"] == "closed"));
+        assert!(
+            isms_app::notify::inbox(app, &employee, false, 50)
+                .await
+                .unwrap()
+                .iter()
+                .any(|n| n.kind == "incident-status" && n.args["status"]["word"] == "incident-status-closed")
+        );
 
         // A false report closes at triage with a reason.
         cases::transition_to(app, &csirt, &second.id, to("triage")).await.unwrap();

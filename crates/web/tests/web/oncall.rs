@@ -139,8 +139,8 @@ async fn alerts_page_the_person_on_call_and_escalate_when_unacknowledged() {
             .unwrap();
         let args: serde_json::Value = serde_json::from_str(&hook.args).unwrap();
         assert_eq!(
-            (args["user"].as_str(), args["rotation"].as_str(), args["severity"].as_str()),
-            (Some("Sample secadmin"), Some("AZA desk"), Some("medium")),
+            (args["user"].as_str(), args["rotation"].as_str(), args["severity"]["word"].as_str()),
+            (Some("Sample secadmin"), Some("AZA desk"), Some("severity-medium")),
             "the hook says whom to call"
         );
 

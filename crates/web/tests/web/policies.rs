@@ -78,6 +78,11 @@ async fn lifecycle_visibility_acknowledgement_and_public_pages() {
         assert!(inbox.iter().any(|n| n.kind == "policy-approval" && n.link.contains(&d.id)), "{b:?}");
         let v = versions::decide(app, &committee, &d.id, 1, DecisionInput { approve: true, note: String::new() }).await.unwrap();
         assert_eq!(v.state.code(), "approved");
+        // The request is answered: the inbox stops asking and shows it done.
+        let asked = notify::inbox(app, &committee, false, 50).await.unwrap();
+        let asked: Vec<_> = asked.iter().filter(|n| n.kind == "policy-approval" && n.link.contains(&d.id)).collect();
+        assert!(!asked.is_empty() && asked.iter().all(|n| n.done && n.read), "{b:?}: {asked:?}");
+        assert!(!notify::inbox(app, &committee, true, 50).await.unwrap().iter().any(|n| n.kind == "policy-approval" && n.link.contains(&d.id)));
         assert_eq!(
             code_of(&versions::decide(app, &committee, &d.id, 1, DecisionInput { approve: true, note: String::new() }).await.unwrap_err()),
             "version-state"
@@ -101,6 +106,10 @@ async fn lifecycle_visibility_acknowledgement_and_public_pages() {
         assert_eq!(emp.versions.len(), 1, "only the version in force");
         assert!(notify::inbox(app, &employee, true, 100).await.unwrap().iter().any(|n| n.kind == "policy-acknowledge" && n.link.contains(&d.id)));
         assert_eq!(reading::acknowledge(app, &employee, &d.id).await.unwrap(), 1);
+        let read = notify::inbox(app, &employee, false, 100).await.unwrap();
+        assert!(read.iter().filter(|n| n.kind == "policy-acknowledge" && n.link.contains(&d.id)).all(|n| n.done), "{b:?}: reading it ends the request");
+        let others = notify::inbox(app, &ciso, false, 100).await.unwrap();
+        assert!(!others.iter().any(|n| n.kind == "policy-acknowledge" && n.link.contains(&d.id) && n.done), "{b:?}: only the reader's own request ends");
         assert_eq!(code_of(&reading::acknowledge(app, &employee, &d.id).await.unwrap_err()), "already-acknowledged");
         let p = reading::progress(app, &ciso, &d.id).await.unwrap();
         assert_eq!(p.acknowledged, 1);

@@ -173,3 +173,4 @@ action-auth-totp-failed = Wrong second-factor code
 action-auth-totp-enrolled = Second factor set up
 action-auth-session-revoke = Session ended
 action-audit-export = Audit trail exported
+action-audit-verify = Chain checked

@@ -173,3 +173,4 @@ action-auth-totp-failed = 二要素認証失敗
 action-auth-totp-enrolled = 二要素認証の設定
 action-auth-session-revoke = セッション終了
 action-audit-export = 監査ログ出力
+action-audit-verify = 改ざん検知
