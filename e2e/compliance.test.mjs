@@ -152,9 +152,22 @@ test('compliance: import a framework, controls and evidence, the SoA and its exp
     await p.waitForURL(/\/risks\/[0-9a-f-]+$/);
     assert.match(await p.textContent('#residual'), /9 = 3 × 3/);
     await p.goto(`${server.base}/risks`);
-    assert.equal(await p.locator('#heat-inherent svg').count(), 1);
-    assert.equal(await p.locator('#heat-residual svg').count(), 1);
+    // The heat maps: every cell coloured and named by the matrix's band, never colour
+    // alone, and a link to the risks it counts.
+    assert.equal(await p.locator('#heat-inherent td a').count(), 25);
+    const cell = p.locator('#heat-residual td.rating-medium:not(.empty) a').first();
+    assert.match(await cell.textContent(), /Medium/);
+    assert.match(await cell.getAttribute('title'), /Likelihood .* × impact .*: Medium, \d+ risks/);
+    assert.equal(await p.locator('#heat-residual td.rating-critical').first().locator('.band').textContent(), 'Critical');
+    const counted = Number(await cell.locator('.n').textContent());
+    await cell.click();
+    await p.waitForURL(/basis=residual&likelihood=\d&impact=\d/);
+    assert.equal(await p.locator('#risks tbody tr').count(), counted);
+    assert.match(await p.textContent('#heat-filter'), /residual likelihood/);
+    assert.equal(await p.locator('#heat-residual td.chosen').count(), 1);
     await p.screenshot({ path: `${SHOTS}risks-en.png`, fullPage: true });
+    await p.click('#heat-filter a');
+    await p.waitForURL(`${server.base}/risks`);
     assert.deepEqual(ciso.problems, []);
 
     // The auditor reads everything in Japanese and may change nothing.
@@ -171,6 +184,11 @@ test('compliance: import a framework, controls and evidence, the SoA and its exp
     await a.goto(`${server.base}/risks`);
     assert.match(await a.textContent('#heat-residual figcaption'), /残留リスク/);
     assert.match(await a.textContent('#heat-inherent'), /重大/); // the impact axis speaks Japanese
+    assert.match(await a.locator('#heat-inherent td a').first().getAttribute('title'), /発生可能性「.+」× 影響度「.+」/);
+    await a.setViewportSize({ width: 390, height: 844 });
+    assert.ok(await a.evaluate(() => document.documentElement.scrollWidth <= 390), 'the heat maps fit a phone');
+    await a.screenshot({ path: `${SHOTS}risks-ja-390.png`, fullPage: true });
+    await a.setViewportSize({ width: 1280, height: 860 });
     assert.equal(await a.locator('a:has-text("リスクの登録")').count(), 0);
     await a.screenshot({ path: `${SHOTS}risks-ja.png`, fullPage: true });
     await a.goto(`${server.base}/risks/matrix`);

@@ -139,18 +139,32 @@ test('audit trail: an auditor filters entries and exports them', async () => {
     await page.goto(`${server.base}/audit`);
     const first = await page.locator('#audit-table tbody tr').count();
     assert.ok(first >= 50, `entries shown: ${first}`);
-    await page.fill('#action', 'auth.');
+    // Filters in words: the area and the kind of record, not codes to type.
+    await page.selectOption('#action', { label: 'Sign-in' });
     await page.click('.filters button[type=submit]');
     await page.waitForURL(/action=auth/);
     const actions = await page.$$eval('#audit-table tbody td:nth-child(4)', (tds) => tds.map((t) => t.innerText));
-    assert.ok(actions.length > 0 && actions.every((a) => a.startsWith('auth.')), actions.join(','));
+    assert.ok(actions.length > 0 && actions.every((a) => /auth\./.test(a)), actions.join(','));
+    assert.ok(actions.some((a) => a.startsWith('Signed in') || a.startsWith('Sign')), actions.join(','));
+    const actors = await page.$$eval('#audit-table tbody td:nth-child(3)', (tds) => tds.map((t) => t.innerText));
+    assert.ok(actors.every((a) => !a.startsWith('user:')), actors.join(','));
     await page.screenshot({ path: `${SHOTS}audit.png` });
+    // Records by name: the incidents area shows case references, the detail as pairs.
+    await page.goto(`${server.base}/audit?action=incidents.`);
+    assert.match(await page.textContent('#audit-table'), /INC-\d{4}-\d{4}/);
+    assert.ok(await page.locator('#audit-table dl.kv dt').count() > 0);
+    // The chain check from the page.
+    await page.click('#check-chain');
+    await page.waitForSelector('#chain-check');
+    assert.match(await page.textContent('#chain-check'), /intact: all \d+ entries verified/);
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('text=Export CSV')]);
     const path = await download.path();
     const { readFileSync } = await import('node:fs');
-    const csv = readFileSync(path, 'utf8');
-    assert.match(csv.split('\n')[0], /^seq,at_utc,actor,action/);
-    assert.ok(csv.includes('auth.login'));
+    const raw = readFileSync(path);
+    assert.deepEqual([...raw.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'a byte-order mark for Excel');
+    const csv = raw.subarray(3).toString('utf8');
+    assert.match(csv.split('\n')[0], /^No\.,Time,Actor,Action,Action code/);
+    assert.ok(csv.includes('auth.login') && csv.includes('+09:00'));
     assert.deepEqual(problems, []);
   } finally {
     await browser.close();

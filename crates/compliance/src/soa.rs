@@ -340,7 +340,8 @@ fn framework_line(f: &Framework) -> String {
 pub fn xlsx(s: &Statement, l: &Labels) -> Result<Vec<u8>> {
     let mut rows = vec![l.columns.to_vec()];
     rows.extend(s.rows.iter().map(|r| cells(l, r)));
-    isms_kernel::sheet::xlsx("SoA", &rows).map_err(|e| AppError::internal(format!("xlsx: {e}")))
+    let title = [format!("{} — {}", l.title, framework_line(&s.framework)), l.scope.clone(), l.generated.clone(), l.summary.clone()];
+    isms_kernel::sheet::report("SoA", &title, &rows).map_err(|e| AppError::internal(format!("xlsx: {e}")))
 }
 
 pub fn pdf(s: &Statement, l: &Labels) -> Result<Vec<u8>> {

@@ -48,6 +48,12 @@ pub fn word(key: impl Into<String>) -> serde_json::Value {
     serde_json::json!({ "word": key.into() })
 }
 
+/// An argument shown as the catalog's message `key` with these arguments (an alert's
+/// title in the words of its kind).
+pub fn phrase(key: impl Into<String>, args: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({ "word": key.into(), "args": args })
+}
+
 /// An argument shown as a moment in Japan's time zone, `YYYY-MM-DD HH:MM`.
 pub fn moment(ms: i64) -> serde_json::Value {
     serde_json::json!({ "ms": ms })
@@ -61,6 +67,8 @@ fn plain(args: &serde_json::Value) -> serde_json::Value {
             .iter()
             .map(|(k, v)| {
                 let v = match v {
+                    // A phrase keeps its key and arguments; a word is its key, a moment its number.
+                    serde_json::Value::Object(o) if o.contains_key("args") => v.clone(),
                     serde_json::Value::Object(o) => o.get("word").or_else(|| o.get("ms")).cloned().unwrap_or_else(|| v.clone()),
                     other => other.clone(),
                 };

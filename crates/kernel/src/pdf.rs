@@ -134,6 +134,26 @@ fn fill(r: u8, g: u8, b: u8) -> Fill {
     Fill { paint: rgb::Color::new(r, g, b).into(), opacity: NormalizedF32::ONE, rule: Default::default() }
 }
 
+/// The columns' widths: shared by weight, except that no heading breaks inside a word
+/// ("Referenc/e"): a column is at least as wide as the longest word of its heading, the
+/// room taken from the columns wider than they need.
+fn column_widths(m: &Measure, columns: &[Column], width: f32) -> Vec<f32> {
+    let total_weight: f32 = columns.iter().map(|c| c.weight).sum::<f32>().max(0.001);
+    let mut widths: Vec<f32> = columns.iter().map(|c| width * c.weight / total_weight).collect();
+    let needs: Vec<f32> = columns.iter().map(|c| c.heading.split_whitespace().map(|w| m.width(w, HEAD_SIZE)).fold(0.0, f32::max) + 2.0 * PAD + 1.0).collect();
+    let short: f32 = widths.iter().zip(&needs).map(|(w, n)| (n - w).max(0.0)).sum();
+    if short > 0.0 {
+        let spare: f32 = widths.iter().zip(&needs).map(|(w, n)| (w - n).max(0.0)).sum();
+        if spare >= short {
+            let ratio = short / spare;
+            for (w, n) in widths.iter_mut().zip(&needs) {
+                *w = if *w < *n { *n } else { *w - (*w - n) * ratio };
+            }
+        }
+    }
+    widths
+}
+
 pub fn render(doc: &TableDoc) -> Result<Vec<u8>, String> {
     render_counted(doc).map(|(b, _)| b)
 }
@@ -143,8 +163,7 @@ fn render_counted(doc: &TableDoc) -> Result<(Vec<u8>, usize), String> {
     let (font, fref) = font().ok_or("the embedded font does not load")?;
     let m = Measure { font: fref.clone() };
     let width = PAGE_W - 2.0 * MARGIN;
-    let total_weight: f32 = doc.columns.iter().map(|c| c.weight).sum::<f32>().max(0.001);
-    let widths: Vec<f32> = doc.columns.iter().map(|c| width * c.weight / total_weight).collect();
+    let widths = column_widths(&m, &doc.columns, width);
     let lay = |cells: &[String], size: f32| {
         let wrapped: Vec<Vec<String>> = cells.iter().zip(&widths).map(|(t, w)| m.wrap(t, size, w - 2.0 * PAD)).collect();
         let lines = wrapped.iter().map(Vec::len).max().unwrap_or(1).max(1);
@@ -267,6 +286,22 @@ fn render_counted(doc: &TableDoc) -> Result<(Vec<u8>, usize), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_heading_never_breaks_inside_a_word() {
+        let Some((_, fref)) = font() else { panic!("the embedded font loads") };
+        let m = Measure { font: fref.clone() };
+        let cols: Vec<Column> = ["Reference", "Requirement", "Applicable", "Justification"]
+            .iter()
+            .zip([0.4, 4.0, 0.5, 3.0])
+            .map(|(h, w)| Column { heading: (*h).into(), weight: w })
+            .collect();
+        let widths = column_widths(&m, &cols, 770.0);
+        for (c, w) in cols.iter().zip(&widths) {
+            assert!(m.wrap(&c.heading, HEAD_SIZE, w - 2.0 * PAD).len() == 1, "{} in {w}", c.heading);
+        }
+        assert!((widths.iter().sum::<f32>() - 770.0).abs() < 0.5, "{widths:?}");
+    }
 
     #[test]
     fn wraps_words_and_japanese() {

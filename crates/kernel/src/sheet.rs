@@ -18,22 +18,51 @@ pub use isms_core::text::{inert, typed};
 
 pub const CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
+/// A table as a workbook of one sheet whose first row is the header: columns as wide
+/// as their text (within limits), a filter on the header, the header kept in view. The
+/// product's own imports read this back (row 1 is the header).
 pub fn xlsx(sheet_name: &str, rows: &[Vec<String>]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    let wrap = rust_xlsxwriter::Format::new().set_text_wrap().set_align(rust_xlsxwriter::FormatAlign::Top);
+    report(sheet_name, &[], rows)
+}
+
+/// How wide a column shows `text`: East Asian characters take two places.
+fn width_of(text: &str) -> usize {
+    text.lines().map(|l| l.chars().map(|c| if (c as u32) >= 0x2E80 { 2 } else { 1 }).sum::<usize>()).max().unwrap_or(0)
+}
+
+/// A report: the lines of `title` (what it is, its scope, when it was made) above the
+/// table, then the table as [`xlsx`] writes it. The workbook's title is the first line.
+pub fn report(sheet_name: &str, title: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook};
+    let mut book = Workbook::new();
+    if let Some(t) = title.first() {
+        book.set_properties(&rust_xlsxwriter::DocProperties::new().set_title(t));
+    }
+    let heading = Format::new().set_bold().set_font_size(14);
+    let note = Format::new().set_font_color(rust_xlsxwriter::Color::RGB(0x5B6676));
+    let head = Format::new().set_bold().set_background_color(rust_xlsxwriter::Color::RGB(0xEEF2F6)).set_border_bottom(FormatBorder::Thin);
+    let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
     let sheet = book.add_worksheet();
     sheet.set_name(sheet_name)?;
+    for (i, line) in title.iter().enumerate() {
+        sheet.write_string_with_format(i as u32, 0, line, if i == 0 { &heading } else { &note })?;
+    }
+    // A blank row between the title block and the table.
+    let top = if title.is_empty() { 0 } else { title.len() as u32 + 1 };
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
     for (r, row) in rows.iter().enumerate() {
         for (c, cell) in row.iter().enumerate() {
-            if r == 0 {
-                sheet.write_string_with_format(r as u32, c as u16, cell, &bold)?;
-            } else {
-                sheet.write_string_with_format(r as u32, c as u16, cell, &wrap)?;
-            }
+            sheet.write_string_with_format(top + r as u32, c as u16, cell, if r == 0 { &head } else { &wrap })?;
         }
     }
-    sheet.set_freeze_panes(1, 0)?;
+    for c in 0..columns {
+        let widest = rows.iter().filter_map(|r| r.get(c)).map(|t| width_of(t)).max().unwrap_or(0);
+        sheet.set_column_width(c as u16, (widest + 2).clamp(8, 60) as f64)?;
+    }
+    if columns > 0 && !rows.is_empty() {
+        sheet.autofilter(top, 0, top + rows.len() as u32 - 1, columns as u16 - 1)?;
+        sheet.set_freeze_panes(top + 1, 0)?;
+    }
     book.save_to_buffer()
 }
 

@@ -1,6 +1,17 @@
 // Small behaviours the pages share; no inline scripts anywhere (the CSP forbids them).
 (function () {
   "use strict";
+  // On a narrow screen the main menu folds behind its button; without this script it
+  // stays open, so nothing is out of reach.
+  document.documentElement.classList.add("js");
+  var toggle = document.querySelector(".menu-toggle");
+  if (toggle) {
+    toggle.addEventListener("click", function () {
+      var open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      document.querySelector(".topbar").classList.toggle("open", open);
+    });
+  }
   // Forms marked data-confirm ask before they submit (e.g. deactivating a person).
   document.addEventListener("submit", function (ev) {
     var f = ev.target;

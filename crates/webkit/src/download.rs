@@ -19,6 +19,17 @@ pub fn xlsx(name: &str, sheet: &str, rows: &[Vec<String>]) -> Result<Response, i
     Ok(file(name, isms_kernel::sheet::CONTENT_TYPE, body))
 }
 
+/// A report as an XLSX download: what it is and when it was made above the table (the
+/// heading `title_key` in the reader's language), for reading rather than importing.
+pub fn report(ctx: &crate::context::Ctx, name: &str, sheet: &str, title_key: &str, rows: &[Vec<String>]) -> Result<Response, isms_kernel::AppError> {
+    let now = jiff::Timestamp::now();
+    let at = ctx.tz.to_datetime(now).strftime("%Y-%m-%d %H:%M").to_string();
+    let tz = ctx.tz.iana_name().unwrap_or("UTC").to_owned();
+    let title = vec![ctx.i18n.get(ctx.lang, title_key), ctx.i18n.get_with(ctx.lang, "export-made-at", &[("at", at), ("tz", tz)])];
+    let body = isms_kernel::sheet::report(sheet, &title, rows).map_err(|e| isms_kernel::AppError::internal(format!("xlsx {name}: {e}")))?;
+    Ok(file(name, isms_kernel::sheet::CONTENT_TYPE, body))
+}
+
 /// A generated file as a download.
 pub fn file(name: &str, content_type: &str, body: Vec<u8>) -> Response {
     ([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))], body).into_response()

@@ -14,7 +14,14 @@ fn args(i18n: &Catalogs, lang: Lang, v: &serde_json::Value) -> Vec<(String, Stri
             let text = match v {
                 serde_json::Value::String(s) => s.clone(),
                 serde_json::Value::Object(o) => match (o.get("word").and_then(|w| w.as_str()), o.get("ms").and_then(|n| n.as_i64())) {
-                    (Some(key), _) => i18n.get(lang, key),
+                    (Some(key), _) => match o.get("args") {
+                        Some(inner) => {
+                            let inner = args(i18n, lang, inner);
+                            let inner: Vec<(&str, String)> = inner.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+                            i18n.get_with(lang, key, &inner)
+                        }
+                        None => i18n.get(lang, key),
+                    },
                     (None, Some(ms)) => isms_core::calendar::zoned_at(ms).map(|z| z.strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_default(),
                     _ => v.to_string(),
                 },

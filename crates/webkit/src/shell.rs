@@ -76,6 +76,21 @@ impl Shell {
         self.i18n.get_with(self.ctx.lang, key, args)
     }
 
+    /// An alert's title as a reader reads it: a rule's title as written; an indicator's
+    /// match and a silent source's name inside the catalog's words for their kind.
+    pub fn alert_title(&self, kind: &str, title: &str) -> String {
+        alert_title(&self.i18n, self.ctx.lang, kind, title)
+    }
+
+    /// Who did something, as the audit trail names them (`user:<id>`, `token:<id>`,
+    /// `system`), by name when `names` has it.
+    pub fn actor(&self, names: &std::collections::HashMap<String, String>, a: &str) -> String {
+        if a == "system" {
+            return self.t("audit-actor-system");
+        }
+        names.get(a).cloned().unwrap_or_else(|| a.to_owned())
+    }
+
     /// Whether the catalog of the page's language has `key`.
     pub fn has(&self, key: &str) -> bool {
         self.i18n.has(self.ctx.lang, key)
@@ -186,6 +201,15 @@ impl Shell {
 
     pub fn tz_name(&self) -> String {
         self.ctx.tz.iana_name().unwrap_or("UTC").to_owned()
+    }
+}
+
+/// An alert's title in `lang` (see [`Shell::alert_title`]), for pages, cases and mail.
+pub fn alert_title(i18n: &crate::i18n::Catalogs, lang: Lang, kind: &str, title: &str) -> String {
+    match kind {
+        "indicator" => i18n.get_with(lang, "alert-title-indicator", &[("what", title.to_owned())]),
+        "silence" => i18n.get_with(lang, "alert-title-silence", &[("source", title.to_owned())]),
+        _ => title.to_owned(),
     }
 }
 
@@ -318,6 +342,17 @@ impl FormState {
             })
             .collect();
         Self { errors }
+    }
+
+    /// Names fields in the error summary as this form labels them (`title` is "What
+    /// happened?" on the report form), where a form's words differ from `field-<name>`.
+    pub fn labelled(mut self, shell: &Shell, labels: &[(&str, &str)]) -> Self {
+        for e in &mut self.errors {
+            if let Some((_, key)) = labels.iter().find(|(f, _)| *f == e.field) {
+                e.label = shell.t(key);
+            }
+        }
+        self
     }
 
     pub fn label(&self, field: &str) -> String {

@@ -75,7 +75,7 @@ pub async fn export_csv(State(state): State<WebState>, ctx: Ctx, Who(who): Who, 
 
 pub async fn export_xlsx(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<FindingQuery>) -> Response {
     let rows = isms_webkit::page_try!(&ctx, export_rows(&state, &ctx, &who, &q).await);
-    isms_webkit::page_try!(&ctx, isms_webkit::download::xlsx("findings.xlsx", "findings", &rows))
+    isms_webkit::page_try!(&ctx, isms_webkit::download::report(&ctx, "findings.xlsx", "findings", "review-findings-title", &rows))
 }
 
 pub async fn check(State(state): State<WebState>, ctx: Ctx, Who(who): Who) -> Response {

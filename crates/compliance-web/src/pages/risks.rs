@@ -258,7 +258,7 @@ pub async fn export_csv(State(state): State<WebState>, ctx: Ctx, Who(who): Who, 
 
 pub async fn export_xlsx(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<RiskQuery>) -> Response {
     let rows = isms_webkit::page_try!(&ctx, export_rows(&state, &ctx, &who, &q).await);
-    isms_webkit::page_try!(&ctx, isms_webkit::download::xlsx("risks.xlsx", "risks", &rows))
+    isms_webkit::page_try!(&ctx, isms_webkit::download::report(&ctx, "risks.xlsx", "risks", "risks-title", &rows))
 }
 
 #[derive(Template)]
@@ -383,7 +383,8 @@ async fn form_page(
         vec![]
     };
     let shell = Shell::new(ctx, headers, title).crumb("/risks", "risks-title");
-    let form = FormState::new(&shell, errors);
+    let form = FormState::new(&shell, errors)
+        .labelled(&shell, &[("company_id", "col-company"), ("review_due", "col-review-due"), ("control_ids", "controls-title"), ("asset_ids", "risk-assets")]);
     let invalid = !form.errors.is_empty();
     let treatments = Treatment::ALL.iter().map(|t| t.code()).collect();
     render_form(&FormPage { shell, form, v, look, action, matrix, treatments, controls, assets }, invalid)

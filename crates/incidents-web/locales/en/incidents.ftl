@@ -169,6 +169,7 @@ custody-handed_over = Handed over
 custody-accessed = Accessed
 tile-overdue-actions = Corrective actions overdue
 notice-incident-action = { $ref }: corrective action "{ $title }" is yours, due { $due }
+field-action-owner = Owner
 action-incidents-action-add = Corrective action added
 action-incidents-action-done = Corrective action done
 action-incidents-action-verified = Corrective action verified

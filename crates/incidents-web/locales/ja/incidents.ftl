@@ -169,6 +169,7 @@ custody-handed_over = 引き渡し
 custody-accessed = 閲覧
 tile-overdue-actions = 期限切れの再発防止策
 notice-incident-action = { $ref }: 再発防止策「{ $title }」の担当になりました(期限 { $due })
+field-action-owner = 担当者
 action-incidents-action-add = 再発防止策を追加
 action-incidents-action-done = 再発防止策を実施
 action-incidents-action-verified = 再発防止策を確認

@@ -353,3 +353,7 @@ action-monitoring-sightings-export = Sightings exported
 action-monitoring-source-create = Event source added
 action-monitoring-source-update = Event source changed
 action-monitoring-source-rotate = Event source key rotated
+
+# Alerts the product raises itself, titled in words.
+alert-title-indicator = Threat indicator matched: { $what }
+alert-title-silence = Event source “{ $source }” has gone silent

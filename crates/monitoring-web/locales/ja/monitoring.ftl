@@ -350,3 +350,7 @@ action-monitoring-sightings-export = 観測記録の出力
 action-monitoring-source-create = イベント送信元の登録
 action-monitoring-source-update = イベント送信元の変更
 action-monitoring-source-rotate = イベント送信元の鍵の更新
+
+# Alerts the product raises itself, titled in words.
+alert-title-indicator = 脅威インジケーターに一致: { $what }
+alert-title-silence = イベント送信元「{ $source }」からの受信が途絶えています

@@ -295,7 +295,10 @@ pub async fn escalate_alert(
     Path(id): Path<String>,
     ApiJson(input): ApiJson<EscalateInput>,
 ) -> Result<(StatusCode, Json<Escalated>), ApiError> {
-    let (alert, incident) = alerts::escalate(&s.app, &who, &id, input, |d| crate::pages::monitoring::escalation_summary(&ctx, d)).await?;
+    let (alert, incident) = alerts::escalate(&s.app, &who, &id, input, |d| {
+        (crate::pages::monitoring::alert_case_title(&ctx, d), crate::pages::monitoring::escalation_summary(&ctx, d))
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(Escalated { alert, incident_id: incident.id, incident_ref: incident.reference })))
 }
 

@@ -36,14 +36,14 @@ pub fn case_severity(s: Severity) -> i16 {
 ///
 /// The alert is claimed first, in a transaction of its own, so two people escalating
 /// it at once open one case; if the case cannot be written the claim is taken back.
-/// `summary` writes what the case says about the alert, in the reader's language (the
-/// pages and the API take it from their catalogs).
+/// `words` gives the case's title and what it says about the alert, in the reader's
+/// language (the pages and the API take them from their catalogs).
 pub async fn escalate(
     app: &App,
     who: &Principal,
     id: &str,
     input: EscalateInput,
-    summary: impl FnOnce(&AlertDetail) -> String,
+    words: impl FnOnce(&AlertDetail) -> (String, String),
 ) -> Result<(Alert, isms_incidents::Incident)> {
     let detail = get(app, who, id).await?;
     let a = &detail.alert;
@@ -66,13 +66,13 @@ pub async fn escalate(
             return Err(AppError::coded("incident_id", "incident-closed", "the case is closed"));
         }
     }
-    let mut text = summary(&detail);
+    let (title, mut text) = words(&detail);
     if let Some(n) = input.note.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
         text.push_str("\n\n");
         text.push_str(&n.chars().take(4000).collect::<String>());
     }
     let from = claim(app, who, id).await?;
-    let opened = open_or_add(app, who, &detail, existing.as_deref(), &company, &input, &text).await;
+    let opened = open_or_add(app, who, &detail, existing.as_deref(), &company, &input, &title, &text).await;
     let incident = match opened {
         Ok(i) => i,
         Err(e) => {
@@ -147,6 +147,7 @@ async fn open_or_add(
     existing: Option<&str>,
     company: &str,
     input: &EscalateInput,
+    title: &str,
     text: &str,
 ) -> Result<isms_incidents::Incident> {
     let a = &detail.alert;
@@ -158,7 +159,7 @@ async fn open_or_add(
         }
         None => {
             let report = isms_incidents::cases::ReportInput {
-                title: a.title.clone(),
+                title: title.chars().take(300).collect(),
                 description: text.to_owned(),
                 kind: input.kind.clone(),
                 // Noticed when the alert first saw it, not when someone escalated it.
@@ -234,7 +235,8 @@ pub(crate) async fn open_alert(app: &App, txn: &impl ConnectionTrait, roster: &c
     .into_active_model()
     .insert(txn)
     .await?;
-    let paged = crate::oncall::Paged { alert_id: &m.id, company_id: m.company_id.as_deref(), severity: a.severity, title: &m.title, host: &m.host };
+    let paged =
+        crate::oncall::Paged { alert_id: &m.id, company_id: m.company_id.as_deref(), severity: a.severity, kind: &m.kind, title: &m.title, host: &m.host };
     crate::oncall::page_new(app, txn, roster, &paged, now).await?;
     Ok(id)
 }
@@ -246,7 +248,8 @@ pub(crate) async fn raise_silence(app: &App, txn: &impl ConnectionTrait, roster:
         source_id: Some(s.id.clone()),
         rule_id: None,
         kind: "silence",
-        title: format!("Source {} is silent", s.name),
+        // The source's name; pages put it in words (`alert-title-silence`).
+        title: s.name.clone(),
         severity: Severity::High,
         host: String::new(),
         user_name: String::new(),

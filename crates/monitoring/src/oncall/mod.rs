@@ -104,14 +104,26 @@ pub(crate) struct Paged<'a> {
     pub alert_id: &'a str,
     pub company_id: Option<&'a str>,
     pub severity: Severity,
+    /// `rule`, `indicator` or `silence`: whether the title is said in the catalog's words.
+    pub kind: &'a str,
     pub title: &'a str,
     pub host: &'a str,
+}
+
+/// The alert's title as a notice argument: an indicator's match or a silent source in
+/// the catalog's words for its kind, a rule's title as written.
+fn title_arg(a: &Paged) -> serde_json::Value {
+    match a.kind {
+        "indicator" => notify::phrase("alert-title-indicator", json!({"what": a.title})),
+        "silence" => notify::phrase("alert-title-silence", json!({"source": a.title})),
+        _ => json!(a.title),
+    }
 }
 
 fn notice(kind: &'static str, a: &Paged, rotation: &str, reason: &str, user: &str) -> Notice {
     Notice::new(
         kind,
-        json!({"title": a.title, "severity": isms_kernel::notify::word(format!("severity-{}", a.severity.code())), "host": a.host, "rotation": rotation, "reason": reason}),
+        json!({"title": title_arg(a), "severity": isms_kernel::notify::word(format!("severity-{}", a.severity.code())), "host": a.host, "rotation": rotation, "reason": reason}),
         format!("/monitoring/alerts/{}", a.alert_id),
     )
     .once(format!("page:{}:{rotation}:{reason}:{user}", a.alert_id))
@@ -194,7 +206,7 @@ pub async fn escalate_due(app: &App) -> Result<usize> {
             continue;
         }
         let severity = Severity::parse(&a.severity).unwrap_or(Severity::Medium);
-        let paged = Paged { alert_id: &a.id, company_id: a.company_id.as_deref(), severity, title: &a.title, host: &a.host };
+        let paged = Paged { alert_id: &a.id, company_id: a.company_id.as_deref(), severity, kind: &a.kind, title: &a.title, host: &a.host };
         let mut called = vec![p.user_id.clone()];
         // Whoever is on call now if not yet called (the shift may have changed hands, or a
         // cover begun), else the next in turn.

@@ -53,6 +53,8 @@ pub struct PageView {
     pub id: String,
     pub alert_id: String,
     pub alert_title: String,
+    /// `rule`, `indicator` or `silence`: how the title reads (see `Alert::kind`).
+    pub alert_kind: String,
     pub rotation_id: Option<String>,
     pub rotation: String,
     pub user_id: String,
@@ -175,15 +177,16 @@ pub async fn get(app: &App, who: &Principal, id: &str) -> Result<RotationDetail>
 
 pub(super) async fn page_views(db: &impl ConnectionTrait, pages: Vec<page::Model>, names: &HashMap<String, String>) -> Result<Vec<PageView>> {
     let alert_ids: Vec<String> = pages.iter().map(|p| p.alert_id.clone()).collect();
-    let titles: HashMap<String, String> =
-        alert::Entity::find().filter(alert::Column::Id.is_in(alert_ids)).all(db).await?.into_iter().map(|a| (a.id, a.title)).collect();
+    let titles: HashMap<String, (String, String)> =
+        alert::Entity::find().filter(alert::Column::Id.is_in(alert_ids)).all(db).await?.into_iter().map(|a| (a.id, (a.title, a.kind))).collect();
     let rot_ids: Vec<String> = pages.iter().filter_map(|p| p.rotation_id.clone()).collect();
     let rots: HashMap<String, String> =
         rotation::Entity::find().filter(rotation::Column::Id.is_in(rot_ids)).all(db).await?.into_iter().map(|r| (r.id, r.name)).collect();
     Ok(pages
         .into_iter()
         .map(|p| PageView {
-            alert_title: titles.get(&p.alert_id).cloned().unwrap_or_default(),
+            alert_title: titles.get(&p.alert_id).map(|t| t.0.clone()).unwrap_or_default(),
+            alert_kind: titles.get(&p.alert_id).map(|t| t.1.clone()).unwrap_or_default(),
             rotation: p.rotation_id.as_ref().and_then(|r| rots.get(r)).cloned().unwrap_or_default(),
             name: member(names, &p.user_id).name,
             id: p.id,

@@ -346,7 +346,8 @@ fn evaluate(c: &Compiled, intel: &super::intel::Compiled, source: Arc<SourceCtx>
             let what = if meta.name.is_empty() { meta.feed.clone() } else { format!("{}, {}", meta.name, meta.feed) };
             out.hits.push(Hit {
                 subject: Subject::Indicator { id: meta.id.clone(), value: meta.value.clone() },
-                title: format!("Threat indicator {} {} ({what})", meta.kind.code(), meta.value),
+                // What matched; pages put it in words ("threat indicator …", `alert-title-indicator`).
+                title: format!("{} {} ({what})", meta.kind.code(), meta.value),
                 severity: meta.severity,
                 host,
                 user,

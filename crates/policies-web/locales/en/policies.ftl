@@ -1,5 +1,5 @@
 ## policies and other documents
-nav-policies = Documents
+nav-policies = Policies
 policies-title = Policies and regulations
 policies-search = Code or title
 policy-title = Document
@@ -26,7 +26,7 @@ version-draft = Draft
 version-in_review = In review
 version-approved = Approved
 version-published = Published
-version-retired = Retired
+version-retired = Superseded
 version-n = Version { $n }
 in-force-n = Version { $n } in force
 open-version = Version { $n }: { $state }

@@ -1,5 +1,5 @@
 ## policies and other documents
-nav-policies = 規程・文書
+nav-policies = 方針・規程
 policies-title = 方針・規程
 policies-search = 文書番号または表題
 policy-title = 文書
@@ -26,7 +26,7 @@ version-draft = 草案
 version-in_review = 承認待ち
 version-approved = 承認済み
 version-published = 公開中
-version-retired = 廃止
+version-retired = 旧版
 version-n = 第 { $n } 版
 in-force-n = 第 { $n } 版が有効
 open-version = 第 { $n } 版: { $state }

@@ -18,6 +18,7 @@ mod m0010_sign_in_throttle;
 mod m0011_foreign_key_indexes;
 mod m0012_duty_outcomes;
 mod m0013_notice_tasks;
+mod m0014_alert_titles;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_foreign_key_indexes::Migration),
             Box::new(m0012_duty_outcomes::Migration),
             Box::new(m0013_notice_tasks::Migration),
+            Box::new(m0014_alert_titles::Migration),
         ]
     }
 }

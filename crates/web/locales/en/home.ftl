@@ -107,7 +107,6 @@ audit-key-summary = Summary
 audit-key-task = Task
 audit-key-observables = Observables
 audit-key-alert-id = Alert
-audit-actor-system = The system (automatic)
 audit-check-chain = Check the chain
 audit-chain-intact = The audit trail is intact: all { $n } entries verified ({ $at }).
 audit-chain-broken = The audit trail has been tampered with.

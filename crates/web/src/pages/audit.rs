@@ -131,10 +131,7 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn actor(&self, a: &str) -> String {
-        if a == "system" {
-            return self.shell.t("audit-actor-system");
-        }
-        self.actors.get(a).cloned().unwrap_or_else(|| a.to_owned())
+        self.shell.actor(&self.actors, a)
     }
 
     fn entity(&self, kind: &str) -> String {

@@ -308,7 +308,11 @@ async fn frameworks_imports_mappings_and_the_statement_of_applicability() {
         let xlsx = soa::xlsx(&after, &labels).unwrap();
         let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx)).unwrap();
         let sheet = calamine::Reader::worksheet_range(&mut book, "SoA").unwrap();
-        assert_eq!(sheet.rows().count(), 1 + iso.requirements.len());
+        // A report: its title, scope, date and summary above the table, then the headings.
+        let rows: Vec<_> = sheet.rows().collect();
+        assert_eq!(rows.len(), 4 + 1 + 1 + iso.requirements.len());
+        assert!(rows[0][0].to_string().starts_with("SoA — ISO/IEC 27001"), "{:?}", rows[0]);
+        assert_eq!((rows[1][0].to_string(), rows[5][0].to_string()), ("Group".to_owned(), "Ref".to_owned()));
         let a85_row = sheet.rows().find(|r| r[0] == "A.8.5").unwrap();
         assert_eq!((a85_row[2].to_string(), a85_row[3].to_string()), ("no".to_owned(), "Covered by the group's identity provider".to_owned()));
         // A requirement nobody has decided reads "undecided", never "yes".

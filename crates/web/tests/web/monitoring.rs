@@ -203,13 +203,13 @@ async fn events_become_alerts_and_triage_ends_in_an_incident() {
         assert_eq!(closed.state.code(), "closed");
         assert!(
             matches!(
-                alerts::escalate(app, &secadmin, &other.id, EscalateInput::default(), |d| d.alert.title.clone()).await,
+                alerts::escalate(app, &secadmin, &other.id, EscalateInput::default(), |d| (d.alert.title.clone(), d.alert.title.clone())).await,
                 Err(isms_app::AppError::Forbidden)
             ),
             "the CSIRT escalates"
         );
         let (esc, incident) = alerts::escalate(app, &csirt, &other.id, EscalateInput { kind: Some("unauthorized_access".into()), ..Default::default() }, |d| {
-            d.alert.title.clone()
+            (d.alert.title.clone(), d.alert.title.clone())
         })
         .await
         .unwrap();
@@ -230,8 +230,8 @@ async fn events_become_alerts_and_triage_ends_in_an_incident() {
         let fresh = ws01_open.items[0].id.clone();
         let into = EscalateInput { incident_id: Some(incident.id.clone()), ..Default::default() };
         let (x, y) = tokio::join!(
-            alerts::escalate(app, &csirt, &fresh, into.clone(), |d| d.alert.title.clone()),
-            alerts::escalate(app, &csirt, &fresh, into.clone(), |d| d.alert.title.clone())
+            alerts::escalate(app, &csirt, &fresh, into.clone(), |d| (d.alert.title.clone(), d.alert.title.clone())),
+            alerts::escalate(app, &csirt, &fresh, into.clone(), |d| (d.alert.title.clone(), d.alert.title.clone()))
         );
         assert_eq!([x.is_ok(), y.is_ok()].into_iter().filter(|ok| *ok).count(), 1, "{b:?}: {x:?} {y:?}");
         let evidence = isms_app::incidents::followup::evidence_of(app.store.conn(), &incident.id).await.unwrap();

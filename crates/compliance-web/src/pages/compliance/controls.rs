@@ -108,7 +108,7 @@ pub async fn export_csv(State(state): State<WebState>, ctx: Ctx, Who(who): Who, 
 
 pub async fn export_xlsx(State(state): State<WebState>, ctx: Ctx, Who(who): Who, Query(q): Query<ControlQuery>) -> Response {
     let rows = isms_webkit::page_try!(&ctx, export_rows(&state, &ctx, &who, &q).await);
-    isms_webkit::page_try!(&ctx, isms_webkit::download::xlsx("controls.xlsx", "controls", &rows))
+    isms_webkit::page_try!(&ctx, isms_webkit::download::report(&ctx, "controls.xlsx", "controls", "controls-title", &rows))
 }
 
 #[derive(Template)]
@@ -215,7 +215,8 @@ async fn form_page(
         }
     }
     let shell = Shell::new(ctx, headers, title).crumb("/controls", "controls-title");
-    let form = FormState::new(&shell, errors);
+    let form = FormState::new(&shell, errors)
+        .labelled(&shell, &[("status", "col-status"), ("owner_id", "col-owner"), ("review_due", "col-review-due"), ("requirement_ids", "col-requirements")]);
     let invalid = !form.errors.is_empty();
     render_form(&FormPage { shell, form, v, look, action, statuses: statuses(), groups }, invalid)
 }

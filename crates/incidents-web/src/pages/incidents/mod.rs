@@ -80,7 +80,10 @@ struct ReportPage {
 async fn report_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, v: ReportInput, errors: Vec<isms_core::FieldError>) -> Response {
     let look = isms_webkit::page_try!(ctx, Lookup::load(state, who, ctx.lang.code(), false).await);
     let shell = Shell::new(ctx, headers, "incident-report-title").crumb("/incidents", "incidents-title");
-    let form = FormState::new(&shell, errors);
+    let form = FormState::new(&shell, errors).labelled(
+        &shell,
+        &[("title", "incident-what"), ("description", "incident-details"), ("discovered_at", "incident-noticed"), ("company_id", "col-company")],
+    );
     let invalid = !form.errors.is_empty();
     let runs = who.access.can(Permission::IncidentsManage);
     render_form(&ReportPage { shell, form, v, kinds: kinds(), runs, look }, invalid)

@@ -23,7 +23,7 @@ pub(super) async fn playbooks_page(
 ) -> Response {
     let rows = isms_webkit::page_try!(ctx, isms_incidents::playbooks::list(&state.app, who).await);
     let shell = Shell::new(ctx, headers, "playbooks-title").crumb("/incidents", "incidents-title");
-    let form = FormState::new(&shell, errors);
+    let form = FormState::new(&shell, errors).labelled(&shell, &[("min_severity", "playbook-min-severity"), ("tasks", "playbook-tasks")]);
     let invalid = !form.errors.is_empty();
     let can_edit = who.access.can_for(Permission::IncidentsManage, None);
     render_form(&PlaybooksPage { shell, rows, can_edit, kinds: kinds(), form, v }, invalid)
@@ -162,7 +162,7 @@ pub(super) async fn drills_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap
     let s = isms_webkit::page_try!(ctx, isms_incidents::drills::schedule(&state.app, who).await);
     let look = isms_webkit::page_try!(&ctx, Lookup::load(state, who, ctx.lang.code(), false).await);
     let shell = Shell::new(ctx, headers, "drills-title").crumb("/incidents", "incidents-title");
-    let form = FormState::new(&shell, errors);
+    let form = FormState::new(&shell, errors).labelled(&shell, &[("planned_on", "drills-planned-on")]);
     let invalid = !form.errors.is_empty();
     render_form(&DrillsPage { shell, s, look, can_plan: who.access.can(Permission::IncidentsManage), form }, invalid)
 }

@@ -129,7 +129,12 @@ async fn alert_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Prin
     let d = isms_webkit::page_try!(ctx, alerts::get(&state.app, who, id).await);
     let people = if d.can_manage { isms_webkit::page_try!(ctx, alerts::assignable(&state.app, d.alert.company_id.as_deref()).await) } else { vec![] };
     let look = isms_webkit::page_try!(ctx, Lookup::load(state, who, ctx.lang.code()).await);
-    let shell = Shell::new(ctx, headers, "alert-title").crumb("/monitoring", "monitoring-title").titled(d.alert.title.clone());
+    let shell = Shell::new(ctx, headers, "alert-title").crumb("/monitoring", "monitoring-title").titled(isms_webkit::shell::alert_title(
+        &ctx.i18n,
+        ctx.lang,
+        &d.alert.kind,
+        &d.alert.title,
+    ));
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
     let resolutions = Resolution::ALL.iter().map(|r| r.code()).collect();
@@ -220,13 +225,18 @@ pub async fn escalate(
     Form(input): Form<EscalateInput>,
 ) -> Response {
     let added = input.incident_id.as_deref().is_some_and(|c| !c.trim().is_empty());
-    match alerts::escalate(&state.app, &who, &id, input, |d| escalation_summary(&ctx, d)).await {
+    match alerts::escalate(&state.app, &who, &id, input, |d| (alert_case_title(&ctx, d), escalation_summary(&ctx, d))).await {
         Ok((_, incident)) => {
             let flash = if added { "flash-alert-added" } else { "flash-escalated" };
             redirect_with_flash(&state, &format!("/incidents/{}", incident.id), flash, ctx.is_htmx)
         }
         Err(e) => after_alert(&state, &ctx, &headers, &who, &id, Err(e), "flash-saved").await,
     }
+}
+
+/// The title of a case opened from an alert: the alert's title in the reader's words.
+pub fn alert_case_title(ctx: &Ctx, d: &alerts::AlertDetail) -> String {
+    isms_webkit::shell::alert_title(&ctx.i18n, ctx.lang, &d.alert.kind, &d.alert.title)
 }
 
 /// What a case says about the alert it was opened from (or that was added to it): in the
@@ -240,7 +250,7 @@ pub fn escalation_summary(ctx: &Ctx, d: &alerts::AlertDetail) -> String {
         ctx.lang,
         "escalation-summary",
         &[
-            ("title", a.title.clone()),
+            ("title", alert_case_title(ctx, d)),
             ("severity", severity),
             ("count", a.count.to_string()),
             ("host", or_dash(&a.host)),

@@ -98,7 +98,7 @@ struct ShowPage {
 
 impl ShowPage {
     fn actor(&self, a: &str) -> String {
-        self.actors.get(a).cloned().unwrap_or_else(|| a.to_owned())
+        self.shell.actor(&self.actors, a)
     }
 }
 
