@@ -86,9 +86,12 @@ test('policies: write, approve, publish, acknowledge, and the public page', asyn
     assert.match(await anon.page.textContent('#public-documents'), /Lost laptop procedure/);
     await anon.page.screenshot({ path: `${SHOTS}public-policies-ja.png`, fullPage: true });
     await anon.page.click('a:has-text("情報セキュリティ基本方針")');
-    assert.match(await anon.page.textContent('#document h1'), /情報セキュリティ基本方針/);
-    await anon.page.click('main a:has-text("English version")');
-    assert.match(await anon.page.textContent('#document h1'), /Basic Information Security Policy/);
+    assert.match(await anon.page.textContent('main h1'), /情報セキュリティ基本方針/);
+    assert.equal(await anon.page.locator('#document h1').count(), 0, 'the title is shown once');
+    assert.equal(await anon.page.getAttribute('#translation-link', 'lang'), 'en');
+    await anon.page.click('#translation-link');
+    assert.match(await anon.page.textContent('main h1'), /Basic Information Security Policy/);
+    assert.equal(await anon.page.textContent('#translation-link'), '日本語版');
     await anon.page.goto(`${server.base}/public/policies/AZA-PRC-7`);
     assert.equal(await anon.page.locator('#document script').count(), 0);
     await anon.page.emulateMedia({ media: 'print' });

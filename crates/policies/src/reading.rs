@@ -313,10 +313,30 @@ pub struct PublicDocument {
     pub published_ms: i64,
     /// The code of the same document in the other language, if that one is public too.
     pub translation_code: Option<String>,
+    /// That translation's language, version and publication (ms since the epoch): a
+    /// translation published after this version means this one may be behind it.
+    pub translation: Option<Translation>,
     /// Safe HTML of the text (only on a single document).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub html: String,
     pub files: Vec<PublicFile>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Translation {
+    pub code: String,
+    pub language: DocLang,
+    pub number: i32,
+    pub published_ms: i64,
+}
+
+impl Translation {
+    /// The other language's text has been revised since this one: it is in a later
+    /// version, published after this one. (Both start at version 1 and go through the same
+    /// approval, so the numbers say how often each was revised.)
+    pub fn is_ahead_of(&self, d: &PublicDocument) -> bool {
+        self.number > d.number && self.published_ms > d.published_ms
+    }
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -356,6 +376,15 @@ fn to_public(
     files: Vec<PublicFile>,
 ) -> Result<PublicDocument> {
     let e = |e: isms_core::FieldError| AppError::internal(e.to_string());
+    let translation = match d.translation_id.as_ref().and_then(|t| all.iter().find(|(o, _)| &o.id == t)) {
+        Some((o, ov)) => Some(Translation {
+            code: o.code.clone(),
+            language: DocLang::parse(&o.language).map_err(e)?,
+            number: ov.number,
+            published_ms: ov.published_ms.unwrap_or(ov.updated_ms),
+        }),
+        None => None,
+    };
     Ok(PublicDocument {
         code: d.code.clone(),
         kind: DocKind::parse(&d.kind).map_err(e)?,
@@ -364,9 +393,20 @@ fn to_public(
         number: v.number,
         published_ms: v.published_ms.unwrap_or(v.updated_ms),
         translation_code: d.translation_id.as_ref().and_then(|t| all.iter().find(|(o, _)| &o.id == t)).map(|(o, _)| o.code.clone()),
-        html: if with_body { markdown::to_html(&v.body) } else { String::new() },
+        html: if with_body { markdown::to_html(without_title(&v.body, &v.title)) } else { String::new() },
         files,
+        translation,
     })
+}
+
+/// The body without a first heading that only repeats the title the page shows above it.
+fn without_title<'a>(body: &'a str, title: &str) -> &'a str {
+    let start = body.trim_start();
+    let (first, rest) = start.split_once('\n').unwrap_or((start, ""));
+    match first.trim_end().strip_prefix("# ") {
+        Some(h) if h.trim() == title.trim() => rest,
+        _ => body,
+    }
 }
 
 /// The public documents, for the disclosure page.
@@ -445,4 +485,14 @@ pub async fn remind_unacknowledged_weekly(app: &App) -> Result<usize> {
         txn.commit().await?;
     }
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_heading_that_repeats_the_title_is_not_shown_twice() {
+        assert_eq!(super::without_title("# Privacy policy\n\nWe keep…", "Privacy policy"), "\nWe keep…");
+        assert_eq!(super::without_title("# Scope\n\nWe keep…", "Privacy policy"), "# Scope\n\nWe keep…");
+        assert_eq!(super::without_title("We keep…", "Privacy policy"), "We keep…");
+    }
 }

@@ -170,6 +170,36 @@ async fn lifecycle_visibility_acknowledgement_and_public_pages() {
         let api: Vec<serde_json::Value> = anon.get(s.url("/api/v1/public/documents")).send().await.unwrap().json().await.unwrap();
         assert!(api.iter().all(|d| d["code"] != "HBK-001" && d["code"] != "PRC-001"));
 
+        // The basic policy: each language links to the other in that language; the title
+        // is shown once; a revised Japanese text tells the English reader theirs is behind.
+        let ja_page = anon.get(s.url("/public/policies/POL-001")).send().await.unwrap().text().await.unwrap();
+        assert!(ja_page.contains("hreflang=\"en\" id=\"translation-link\">English version</a>"), "{b:?}");
+        assert_eq!(ja_page.matches("情報セキュリティ基本方針</h1>").count(), 1, "{b:?}: the title once");
+        assert!(!ja_page.contains("translation-behind"), "{b:?}");
+        let pol = documents::list(app, &ciso, &DocQuery { search: Some("POL-001".into()), ..Default::default() }).await.unwrap();
+        let pol_ja = pol.items.iter().find(|x| x.code == "POL-001").unwrap().id.clone();
+        let council = acting_as(app, "council").await.unwrap();
+        versions::new_version(app, &ciso, &pol_ja).await.unwrap();
+        versions::edit(
+            app,
+            &ciso,
+            &pol_ja,
+            2,
+            VersionInput {
+                title: "情報セキュリティ基本方針".into(), body: "# 情報セキュリティ基本方針\n\n改定しました。\n".into(), summary: "改定".into()
+            },
+        )
+        .await
+        .unwrap();
+        versions::submit(app, &ciso, &pol_ja, 2).await.unwrap();
+        versions::decide(app, &council, &pol_ja, 2, DecisionInput { approve: true, note: String::new() }).await.unwrap();
+        versions::publish(app, &ciso, &pol_ja, 2).await.unwrap();
+        let en_page = anon.get(s.url("/public/policies/POL-001-EN")).header("Accept-Language", "en").send().await.unwrap().text().await.unwrap();
+        assert!(en_page.contains("id=\"translation-behind\"") && en_page.contains("version 2"), "{b:?}: the English reader is told");
+        assert!(en_page.contains("hreflang=\"ja\" id=\"translation-link\">日本語版</a>"), "{b:?}");
+        let ja_page = anon.get(s.url("/public/policies/POL-001")).send().await.unwrap().text().await.unwrap();
+        assert!(!ja_page.contains("translation-behind") && ja_page.contains("改定しました"), "{b:?}");
+
         // Retiring takes it off the public pages.
         versions::retire_document(app, &ciso, &d.id).await.unwrap();
         assert_eq!(anon.get(s.url("/public/policies/REG-9")).send().await.unwrap().status(), 404);

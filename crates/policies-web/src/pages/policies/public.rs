@@ -57,6 +57,16 @@ struct ShowPage {
     d: PublicDocument,
 }
 
+impl ShowPage {
+    /// The link to the translation, in the translation's own language.
+    fn read_in(&self, t: &isms_policies::reading::Translation) -> &'static str {
+        if t.language.code() == "en" { "read-in-en" } else { "read-in-ja" }
+    }
+    fn lang_name(&self, t: &isms_policies::reading::Translation) -> &'static str {
+        if t.language.code() == "en" { "lang-en" } else { "lang-ja" }
+    }
+}
+
 pub async fn show(State(state): State<WebState>, ctx: Ctx, headers: HeaderMap, Path(code): Path<String>) -> PageResult {
     Ok({
         let d = reading::public_get(&state.app, &code).await.or_page(&ctx)?;
