@@ -37,7 +37,7 @@ test('assets: the CISO reads the register, the rules and the findings, and accep
 
     // Findings: customer data in an analytics service not approved for it.
     await page.goto(`${server.base}/assets/findings?status=open&rule=cloud-not-approved`);
-    const finding = page.locator('#findings tbody tr', { hasText: 'Mileage programme members' });
+    const finding = page.locator('#findings tbody tr', { hasText: 'マイレージ会員情報' });
     await finding.locator('a').first().click();
     await page.waitForURL(/\/assets\/findings\/[0-9a-f-]+$/);
     assert.match(await page.textContent('#rule-explained'), /not been approved/);
@@ -78,7 +78,7 @@ test('assets: a company administrator adds an asset; an employee asks to take in
     await admin.page.fill('#name', 'Baggage claim forms');
     await admin.page.selectOption('#category_id', { label: 'Customer personal information — Customer information' });
     await admin.page.selectOption('#medium', 'paper');
-    await admin.page.selectOption('#supports', { label: 'AZA / Paper storage / Records room B2, cabinet 4' });
+    await admin.page.selectOption('#supports', { label: 'AZA / Paper storage / 記録保管室 B2、キャビネット 4' });
     await admin.page.click('form.form button[type=submit]');
     await admin.page.waitForURL(/\/assets\/[0-9a-f-]{36}$/);
     assert.equal(await admin.page.textContent('h1'), 'Baggage claim forms');
@@ -130,7 +130,7 @@ test('assets: import a register file — problems by line first, then a preview,
     await signIn(page, server.base, 'secadmin', PASSWORD);
     await page.goto(`${server.base}/assets/import`);
     assert.equal(await page.textContent('h1'), '情報資産の取り込み');
-    const bad = 'name,category_code,company_code,medium,held_by\nCheck-in lists,INTERNAL,AZA,paper,Records room B2 cabinet 4\nFlight plans,SECRET,AZA,electronic,\n';
+    const bad = 'name,category_code,company_code,medium,held_by\nCheck-in lists,INTERNAL,AZA,paper,記録保管室 B2 キャビネット 4\nFlight plans,SECRET,AZA,electronic,\n';
     await page.setInputFiles('#file', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
     await page.click('#import-form button[type=submit]');
     await page.waitForSelector('#import-errors');
@@ -139,7 +139,7 @@ test('assets: import a register file — problems by line first, then a preview,
     assert.match(await page.textContent('#import-errors'), /SECRET/);
     await page.screenshot({ path: `${SHOTS}assets-import-errors-ja.png`, fullPage: true });
 
-    const good = 'name,category_code,company_code,medium,held_by,owner_employee_number\nCheck-in lists,INTERNAL,AZA,paper,"Records room B2, cabinet 4",E00036\nCrew rosters,EMPLOYEE-PI,AZA,electronic,Laptop AZA-PC-0142,E00037\n';
+    const good = 'name,category_code,company_code,medium,held_by,owner_employee_number\nCheck-in lists,INTERNAL,AZA,paper,"記録保管室 B2、キャビネット 4",E00036\n乗務員の勤務表,EMPLOYEE-PI,AZA,electronic,ノート PC AZA-PC-0142,E00037\n';
     await page.setInputFiles('#file', { name: 'good.csv', mimeType: 'text/csv', buffer: Buffer.from(good) });
     await page.click('#import-form button[type=submit]');
     await page.waitForSelector('#import-preview');

@@ -81,7 +81,7 @@ test('compliance: import a framework, controls and evidence, the SoA and its exp
     await p.goto(`${server.base}/policies?search=POL-001`);
     await p.click('#documents a:has-text("Basic Information Security Policy")');
     await p.click('a:has-text("Edit")');
-    await p.selectOption('#control_ids', { label: 'CTL-004 Handling categories keep customer information apart' });
+    await p.selectOption('#control_ids', { label: 'CTL-004 取扱区分による顧客情報の分離' });
     await p.click('form.form button[type=submit]');
     await p.waitForSelector('#document-controls');
     await p.click('#document-controls a:has-text("CTL-004")');

@@ -48,7 +48,7 @@ test('incidents: report, triage, playbook tasks, clocks, review, close', async (
     assert.match(clocks, /More than 1,000 people/);
     assert.match(clocks, /preliminary report/);
     // The playbook for a data leak: its tasks appear with their deadlines.
-    assert.match(await csirt.page.textContent('#playbook_id'), /Personal data leak/);
+    assert.match(await csirt.page.textContent("#playbook_id"), /個人データの漏えい/);
     await csirt.page.click('#start-playbook button');
     await csirt.page.waitForSelector('.flash');
     assert.equal(await csirt.page.locator('#tasks tbody tr').count(), 5);

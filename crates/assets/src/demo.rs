@@ -38,7 +38,9 @@ async fn load_register(app: &App, companies: &[(String, String)], owners: &[isms
     let pss = supports::create(
         app,
         &system,
-        SupportInput { internet_exposed: true, owner_id: None, ..hardened(aza.clone(), "system", "Passenger service system", "Tokyo data centre, hall 2") },
+        SupportInput {
+            internet_exposed: true, owner_id: None, ..hardened(aza.clone(), "system", "旅客サービスシステム", "東京データセンター 第 2 ホール")
+        },
     )
     .await?;
     let crm = supports::create(
@@ -46,47 +48,49 @@ async fn load_register(app: &App, companies: &[(String, String)], owners: &[isms
         &system,
         SupportInput {
             approved_categories: vec![cat("CUSTOMER-PI"), cat("EMPLOYEE-PI")],
-            ..hardened(aza.clone(), "cloud_service", "Customer relationship SaaS", "Tokyo region")
+            ..hardened(aza.clone(), "cloud_service", "顧客管理 SaaS", "東京リージョン")
         },
     )
     .await?;
     let analytics = supports::create(
         app,
         &system,
-        SupportInput { approved_categories: vec![cat("INTERNAL")], ..hardened(aza.clone(), "cloud_service", "Marketing analytics SaaS", "Overseas region") },
+        SupportInput {
+            approved_categories: vec![cat("INTERNAL")], ..hardened(aza.clone(), "cloud_service", "マーケティング分析 SaaS", "海外リージョン")
+        },
     )
     .await?;
     let drive = supports::create(
         app,
         &system,
-        SupportInput { mfa: false, access_logging: false, ..hardened(aza.clone(), "system", "Sales shared drive", "Head office server room") },
+        SupportInput { mfa: false, access_logging: false, ..hardened(aza.clone(), "system", "営業部共有ドライブ", "本社サーバー室") },
     )
     .await?;
-    let laptop = supports::create(
+    let laptop =
+        supports::create(app, &system, SupportInput { encrypted_at_rest: false, ..hardened(aza.clone(), "terminal", "ノート PC AZA-PC-0142", "営業部") })
+            .await?;
+    let cabinet = supports::create(app, &system, hardened(aza.clone(), "paper_storage", "記録保管室 B2、キャビネット 4", "本社 地下 2 階")).await?;
+    let web = supports::create(
         app,
         &system,
-        SupportInput { encrypted_at_rest: false, ..hardened(aza.clone(), "terminal", "Laptop AZA-PC-0142", "Sales department") },
+        SupportInput { internet_exposed: true, ..hardened(company("AZH"), "system", "グループ公式ウェブサイト", "ホスティング事業者") },
     )
     .await?;
-    let cabinet = supports::create(app, &system, hardened(aza.clone(), "paper_storage", "Records room B2, cabinet 4", "Head office B2")).await?;
-    let web =
-        supports::create(app, &system, SupportInput { internet_exposed: true, ..hardened(company("AZH"), "system", "Group website", "Hosting provider") })
-            .await?;
     let tour =
-        supports::create(app, &system, SupportInput { internet_exposed: true, ..hardened(company("AZT"), "system", "Tour booking site", "Osaka data centre") })
+        supports::create(app, &system, SupportInput { internet_exposed: true, ..hardened(company("AZT"), "system", "ツアー予約サイト", "大阪データセンター") })
             .await?;
-    let cargo = supports::create(app, &system, hardened(company("AZC"), "system", "Cargo tracking system", "Narita cargo building")).await?;
+    let cargo = supports::create(app, &system, hardened(company("AZC"), "system", "貨物追跡システム", "成田貨物ビル")).await?;
     let items: [(&str, &str, &str, Option<String>, &str, Option<i64>, Vec<String>); 10] = [
-        ("AZA", "Passenger reservation records", "CUSTOMER-PI", owner(1), "electronic", Some(12_400_000), vec![pss.id.clone(), crm.id.clone()]),
-        ("AZA", "Mileage programme members", "CUSTOMER-PI", owner(1), "electronic", Some(3_100_000), vec![crm.id.clone(), analytics.id.clone()]),
-        ("AZA", "Lost and found claims", "CUSTOMER-PI", owner(2), "paper", Some(8_200), vec![cabinet.id.clone()]),
-        ("AZA", "Employee personnel files", "EMPLOYEE-PI", owner(7), "paper", Some(5_300), vec![cabinet.id.clone()]),
-        ("AZA", "Crew rosters", "EMPLOYEE-PI", owner(3), "electronic", Some(2_400), vec![laptop.id.clone()]),
-        ("AZA", "Fleet maintenance manuals", "CONFIDENTIAL", owner(4), "electronic", None, vec![drive.id.clone()]),
-        ("AZA", "Route planning studies", "CONFIDENTIAL", None, "electronic", None, vec![drive.id.clone()]),
-        ("AZH", "Press releases", "PUBLIC", owner(0), "electronic", None, vec![web.id.clone()]),
-        ("AZT", "Tour customer bookings", "CUSTOMER-PI", owner(5), "electronic", Some(640_000), vec![tour.id.clone()]),
-        ("AZC", "Shipment manifests", "INTERNAL", owner(6), "electronic", Some(90_000), vec![cargo.id.clone()]),
+        ("AZA", "旅客予約記録", "CUSTOMER-PI", owner(1), "electronic", Some(12_400_000), vec![pss.id.clone(), crm.id.clone()]),
+        ("AZA", "マイレージ会員情報", "CUSTOMER-PI", owner(1), "electronic", Some(3_100_000), vec![crm.id.clone(), analytics.id.clone()]),
+        ("AZA", "遺失物の届出", "CUSTOMER-PI", owner(2), "paper", Some(8_200), vec![cabinet.id.clone()]),
+        ("AZA", "従業員の人事記録", "EMPLOYEE-PI", owner(7), "paper", Some(5_300), vec![cabinet.id.clone()]),
+        ("AZA", "乗務員の勤務表", "EMPLOYEE-PI", owner(3), "electronic", Some(2_400), vec![laptop.id.clone()]),
+        ("AZA", "機材整備マニュアル", "CONFIDENTIAL", owner(4), "electronic", None, vec![drive.id.clone()]),
+        ("AZA", "路線計画の検討資料", "CONFIDENTIAL", None, "electronic", None, vec![drive.id.clone()]),
+        ("AZH", "プレスリリース", "PUBLIC", owner(0), "electronic", None, vec![web.id.clone()]),
+        ("AZT", "ツアー顧客の予約", "CUSTOMER-PI", owner(5), "electronic", Some(640_000), vec![tour.id.clone()]),
+        ("AZC", "貨物の積荷目録", "INTERNAL", owner(6), "electronic", Some(90_000), vec![cargo.id.clone()]),
     ];
     for (co, name, category, owner_id, medium, volume, held) in items {
         register::create(

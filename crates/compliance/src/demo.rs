@@ -26,12 +26,12 @@ async fn load_compliance(app: &App, owners: &[isms_org::people::Person]) -> Resu
     let today = isms_core::calendar::today();
     let mut made = vec![];
     for (code, title, status, reqs, who) in [
-        ("CTL-001", "24/7 security monitoring with ISAC threat intelligence", "implemented", &["A.5.7", "A.8.16", "DE.CM-01", "ID.RA-02"][..], 5),
-        ("CTL-002", "Multi-factor authentication on systems holding customer information", "implemented", &["A.8.5", "A.5.17", "PR.AA-03"], 1),
-        ("CTL-003", "Security training twice a year and phishing drills", "in_progress", &["A.6.3", "PR.AT-01"], 1),
-        ("CTL-004", "Handling categories keep customer information apart", "implemented", &["A.5.12", "A.5.10", "ID.AM-07"], 1),
-        ("CTL-005", "CSIRT response per the Risk Management Manual", "implemented", &["A.5.24", "A.5.25", "A.5.26", "A.5.27", "RS.MA-01", "RS.MA-02"], 5),
-        ("CTL-006", "Security assessment of vendors and cloud services", "planned", &["A.5.19", "A.5.23", "GV.SC-06"], 1),
+        ("CTL-001", "ISAC の脅威インテリジェンスを用いた 24 時間 365 日のセキュリティ監視", "implemented", &["A.5.7", "A.8.16", "DE.CM-01", "ID.RA-02"][..], 5),
+        ("CTL-002", "顧客情報を扱うシステムへの多要素認証", "implemented", &["A.8.5", "A.5.17", "PR.AA-03"], 1),
+        ("CTL-003", "年 2 回の情報セキュリティ教育と標的型メール訓練", "in_progress", &["A.6.3", "PR.AT-01"], 1),
+        ("CTL-004", "取扱区分による顧客情報の分離", "implemented", &["A.5.12", "A.5.10", "ID.AM-07"], 1),
+        ("CTL-005", "リスク管理マニュアルに基づく CSIRT の対応", "implemented", &["A.5.24", "A.5.25", "A.5.26", "A.5.27", "RS.MA-01", "RS.MA-02"], 5),
+        ("CTL-006", "委託先・クラウドサービスのセキュリティ評価", "planned", &["A.5.19", "A.5.23", "GV.SC-06"], 1),
     ] {
         let c = controls::create(
             app,
@@ -53,7 +53,7 @@ async fn load_compliance(app: &App, owners: &[isms_org::people::Person]) -> Resu
         &ciso,
         &made[0].id,
         LinkInput {
-            title: "SOC monthly report, October".into(),
+            title: "SOC 月次報告（10 月）".into(),
             url: "https://soc.example/reports/2026-10".into(),
             evidence_on: Some(today.saturating_sub(jiff::Span::new().days(20)).to_string()),
         },
@@ -65,7 +65,7 @@ async fn load_compliance(app: &App, owners: &[isms_org::people::Person]) -> Resu
         &made[1].id,
         "mfa-enrolment.csv",
         b"system,users,enrolled\nreservations,412,412\nmileage,96,96\n".to_vec(),
-        "MFA enrolment by system",
+        "システム別の多要素認証登録状況",
         &None,
     )
     .await?;
@@ -73,14 +73,14 @@ async fn load_compliance(app: &App, owners: &[isms_org::people::Person]) -> Resu
         app,
         &ciso,
         &made[3].id,
-        LinkInput { title: "Handling categories review minutes".into(), url: "https://intranet.example/isms/categories-2026".into(), evidence_on: None },
+        LinkInput { title: "取扱区分見直しの議事録".into(), url: "https://intranet.example/isms/categories-2026".into(), evidence_on: None },
     )
     .await?;
     controls::add_link(
         app,
         &ciso,
         &made[4].id,
-        LinkInput { title: "CSIRT drill report, first half".into(), url: "https://intranet.example/csirt/drill-h1".into(), evidence_on: None },
+        LinkInput { title: "CSIRT 訓練報告（上期）".into(), url: "https://intranet.example/csirt/drill-h1".into(), evidence_on: None },
     )
     .await?;
     let a85 = |r: &str| iso.iter().find(|q| q.reference == r).map(|q| q.id.clone()).unwrap_or_default();
@@ -90,7 +90,7 @@ async fn load_compliance(app: &App, owners: &[isms_org::people::Person]) -> Resu
         "iso27001-2022",
         &Scope::Group,
         &a85("A.5.1"),
-        Decision { applicable: true, justification: "Basic policy POL-001, reviewed yearly and published".into() },
+        Decision { applicable: true, justification: "基本方針 POL-001 を毎年見直し、公開している".into() },
     )
     .await?;
     soa::decide(
@@ -99,7 +99,9 @@ async fn load_compliance(app: &App, owners: &[isms_org::people::Person]) -> Resu
         "iso27001-2022",
         &Scope::Group,
         &a85("A.8.30"),
-        Decision { applicable: false, justification: "No outsourced software development within the ISMS scope; Aozora Systems develops in-house".into() },
+        Decision {
+            applicable: false, justification: "ISMS の適用範囲内にソフトウェア開発の外部委託はない（開発はあおぞらシステムズが内製）".into()
+        },
     )
     .await?;
 
@@ -109,17 +111,17 @@ async fn load_compliance(app: &App, owners: &[isms_org::people::Person]) -> Resu
         app,
         &manager,
         RiskInput {
-            title: "Customer data leaked from the reservation system".into(),
+            title: "予約システムからの顧客情報の漏えい".into(),
             company_id: aza.clone(),
             owner_id: owner(1),
-            threat: "Unauthorised access with stolen credentials".into(),
-            vulnerability: "Password-only access for operators (before MFA)".into(),
+            threat: "窃取された認証情報による不正アクセス".into(),
+            vulnerability: "オペレーターがパスワードのみでログインしている（多要素認証の導入前）".into(),
             inherent_likelihood: 4,
             inherent_impact: 5,
             residual_likelihood: 2,
             residual_impact: 4,
             treatment: "mitigate".into(),
-            plan: "MFA for every operator; 24/7 monitoring of the reservation system".into(),
+            plan: "全オペレーターへの多要素認証の導入と、予約システムの 24 時間監視".into(),
             control_ids: vec![made[0].id.clone(), made[1].id.clone()],
             ..Default::default()
         },
@@ -130,7 +132,7 @@ async fn load_compliance(app: &App, owners: &[isms_org::people::Person]) -> Resu
         &manager,
         &leak.id,
         ActionInput {
-            title: "Enrol the remaining contractor accounts in MFA".into(),
+            title: "残る委託先アカウントを多要素認証に登録する".into(),
             control_id: Some(made[1].id.clone()),
             owner_id: None,
             due_on: today.saturating_add(jiff::Span::new().days(30)).to_string(),
@@ -141,11 +143,11 @@ async fn load_compliance(app: &App, owners: &[isms_org::people::Person]) -> Resu
         app,
         &manager,
         RiskInput {
-            title: "Employee accounts taken over by phishing".into(),
+            title: "フィッシングによる従業員アカウントの乗っ取り".into(),
             company_id: aza.clone(),
             owner_id: owner(1),
-            threat: "Targeted phishing mail".into(),
-            vulnerability: "Staff not yet trained this half-year".into(),
+            threat: "標的型フィッシングメール".into(),
+            vulnerability: "今期の教育を未受講の従業員がいる".into(),
             inherent_likelihood: 4,
             inherent_impact: 4,
             residual_likelihood: 3,
@@ -160,17 +162,17 @@ async fn load_compliance(app: &App, owners: &[isms_org::people::Person]) -> Resu
         app,
         &manager,
         RiskInput {
-            title: "Misconfigured cloud storage exposes mileage statements".into(),
+            title: "クラウドストレージの設定不備によるマイレージ明細の露出".into(),
             company_id: aza,
             owner_id: owner(1),
-            threat: "Public bucket or open share".into(),
-            vulnerability: "No review of cloud settings before go-live".into(),
+            threat: "公開設定のバケットや共有リンク".into(),
+            vulnerability: "本番稼働前にクラウド設定を確認していない".into(),
             inherent_likelihood: 3,
             inherent_impact: 4,
             residual_likelihood: 2,
             residual_impact: 3,
             treatment: "accept".into(),
-            plan: "Accepted until the vendor assessment (CTL-006) is in place".into(),
+            plan: "委託先評価（CTL-006）が整うまで受容する".into(),
             control_ids: vec![made[5].id.clone()],
             ..Default::default()
         },
@@ -181,7 +183,7 @@ async fn load_compliance(app: &App, owners: &[isms_org::people::Person]) -> Resu
         &ciso,
         &cloud.id,
         Acceptance {
-            reason: "Low residual risk; the vendor assessment starts next quarter".into(),
+            reason: "残留リスクが低く、委託先評価は次の四半期に開始するため".into(),
             expires_on: today.saturating_add(jiff::Span::new().months(6)).to_string(),
         },
     )

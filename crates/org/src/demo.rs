@@ -31,29 +31,82 @@ const DEPARTMENTS: [(&str, &str); 6] = [
     ("FIN", "Finance"),
 ];
 
-const FAMILY: [&str; 20] = [
-    "Sato",
-    "Suzuki",
-    "Takahashi",
-    "Tanaka",
-    "Watanabe",
-    "Ito",
-    "Yamamoto",
-    "Nakamura",
-    "Kobayashi",
-    "Kato",
-    "Yoshida",
-    "Yamada",
-    "Sasaki",
-    "Yamaguchi",
-    "Matsumoto",
-    "Inoue",
-    "Kimura",
-    "Hayashi",
-    "Shimizu",
-    "Mori",
+/// Family and given names with the romanised spelling their e-mail addresses use. With
+/// 40 family and 30 given names, every person of the demo group has a name of their own.
+const FAMILY: [(&str, &str); 40] = [
+    ("佐藤", "sato"),
+    ("鈴木", "suzuki"),
+    ("高橋", "takahashi"),
+    ("田中", "tanaka"),
+    ("渡辺", "watanabe"),
+    ("伊藤", "ito"),
+    ("山本", "yamamoto"),
+    ("中村", "nakamura"),
+    ("小林", "kobayashi"),
+    ("加藤", "kato"),
+    ("吉田", "yoshida"),
+    ("山田", "yamada"),
+    ("佐々木", "sasaki"),
+    ("山口", "yamaguchi"),
+    ("松本", "matsumoto"),
+    ("井上", "inoue"),
+    ("木村", "kimura"),
+    ("林", "hayashi"),
+    ("清水", "shimizu"),
+    ("森", "mori"),
+    ("池田", "ikeda"),
+    ("橋本", "hashimoto"),
+    ("阿部", "abe"),
+    ("石川", "ishikawa"),
+    ("山崎", "yamazaki"),
+    ("中島", "nakajima"),
+    ("前田", "maeda"),
+    ("藤田", "fujita"),
+    ("後藤", "goto"),
+    ("小川", "ogawa"),
+    ("岡田", "okada"),
+    ("村上", "murakami"),
+    ("長谷川", "hasegawa"),
+    ("近藤", "kondo"),
+    ("石井", "ishii"),
+    ("斎藤", "saito"),
+    ("坂本", "sakamoto"),
+    ("遠藤", "endo"),
+    ("青木", "aoki"),
+    ("藤井", "fujii"),
 ];
-const GIVEN: [&str; 12] = ["Haruto", "Yui", "Sota", "Aoi", "Ren", "Hina", "Yuto", "Mei", "Kaito", "Sakura", "Riku", "Akari"];
+const GIVEN: [(&str, &str); 30] = [
+    ("陽翔", "haruto"),
+    ("結衣", "yui"),
+    ("蒼", "sou"),
+    ("葵", "aoi"),
+    ("蓮", "ren"),
+    ("陽菜", "hina"),
+    ("悠真", "yuma"),
+    ("芽依", "mei"),
+    ("湊", "minato"),
+    ("さくら", "sakura"),
+    ("陸", "riku"),
+    ("あかり", "akari"),
+    ("大翔", "hiroto"),
+    ("美咲", "misaki"),
+    ("颯太", "sota"),
+    ("凛", "rin"),
+    ("健太", "kenta"),
+    ("彩花", "ayaka"),
+    ("翔太", "shota"),
+    ("七海", "nanami"),
+    ("誠", "makoto"),
+    ("真由美", "mayumi"),
+    ("浩二", "koji"),
+    ("恵子", "keiko"),
+    ("拓也", "takuya"),
+    ("由美子", "yumiko"),
+    ("隆", "takashi"),
+    ("直子", "naoko"),
+    ("智也", "tomoya"),
+    ("裕子", "yuko"),
+];
 
 /// One account per role. The company administrator and HR act for Aozora Airlines only.
 pub const ACCOUNTS: [(&str, Role, bool); 10] = [
@@ -98,13 +151,16 @@ pub async fn group(app: &App) -> Result<Option<Group>> {
     // People as one CSV import: the same path a real group takes.
     let mut csv = String::from("employee_number,name,email,company_code,department_code,manager_employee_number,status,joined_on\n");
     let mut n = 0usize;
-    for (ci, (c, deps)) in companies.iter().enumerate() {
+    for (c, deps) in companies.iter() {
         let per_company = if c.is_holding { 30 } else { 35 };
         let mut first_in_dep: Vec<Option<String>> = vec![None; deps.len()];
         for i in 0..per_company {
             n += 1;
-            let family = FAMILY[(n * 7 + ci) % FAMILY.len()];
-            let given = GIVEN[(n * 5 + i) % GIVEN.len()];
+            // n = 40q + a picks family a and given (11q + a) mod 30: no pair repeats
+            // within 40 × 6 = 240 people.
+            let (a, q) = (n % FAMILY.len(), n / FAMILY.len());
+            let (family, family_r) = FAMILY[a];
+            let (given, given_r) = GIVEN[(11 * q + a) % GIVEN.len()];
             let number = format!("E{:05}", n);
             let di = i % deps.len();
             let manager = first_in_dep[di].clone().unwrap_or_default();
@@ -114,9 +170,7 @@ pub async fn group(app: &App) -> Result<Option<Group>> {
             let status = if n.is_multiple_of(41) { "on_leave" } else { "active" };
             let joined = format!("{}-{:02}-01", 2005 + (n % 20), 1 + n % 12);
             csv.push_str(&format!(
-                "{number},{given} {family},{}.{}{}@{}.example,{},{},{manager},{status},{joined}\n",
-                given.to_lowercase(),
-                family.to_lowercase(),
+                "{number},{family} {given},{given_r}.{family_r}{}@{}.example,{},{},{manager},{status},{joined}\n",
                 n,
                 c.code.to_lowercase(),
                 c.code,

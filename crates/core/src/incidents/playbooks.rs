@@ -81,48 +81,49 @@ pub fn escalation(severity: Option<i16>) -> Vec<Role> {
 
 /// The playbooks a new installation starts with (the group edits them in the UI).
 pub fn defaults() -> Vec<(&'static str, &'static str, Option<&'static str>, i16, &'static str)> {
+    // Installed in Japanese, the group's working language; each stays editable.
     vec![
         (
             "PB-LEAK",
-            "Personal data leak",
+            "個人データの漏えい",
             Some("data_leak"),
             1,
-            "2 | csirt_member | Confirm what data left, how, and for whom\n4 | csirt_member | Stop further disclosure (recall mail, remove files, revoke links)\n24 | ciso | Decide on the APPI report and the notice to individuals\n72 | csirt_member | Draft the notice to the individuals and the public announcement\n168 | csirt_member | Find the root cause and propose corrective actions",
+            "2 | csirt_member | 何のデータが、どの経路で、誰に渡ったかを確認する\n4 | csirt_member | さらなる流出を止める（メールの取り消し、ファイルの削除、共有リンクの無効化）\n24 | ciso | 個人情報保護委員会への報告と本人への通知を判断する\n72 | csirt_member | 本人への通知文と公表文の案を作成する\n168 | csirt_member | 根本原因を特定し、再発防止策を提案する",
         ),
         (
             "PB-MALWARE",
-            "Malware infection",
+            "マルウェア感染",
             Some("malware"),
             1,
-            "1 | csirt_member | Isolate the infected device from the network\n4 | csirt_member | Collect memory and disk evidence with checksums\n24 | csirt_member | Sweep the fleet for the same indicators\n72 | csirt_member | Rebuild or restore the device and confirm it is clean",
+            "1 | csirt_member | 感染した端末をネットワークから隔離する\n4 | csirt_member | メモリとディスクの証拠をハッシュ値とともに保全する\n24 | csirt_member | 同じ痕跡（IoC）が他の端末にないか全台を調査する\n72 | csirt_member | 端末を再構築または復元し、駆除を確認する",
         ),
         (
             "PB-LOSS",
-            "Lost or stolen device or documents",
+            "端末・書類の紛失・盗難",
             Some("loss_theft"),
             1,
-            "1 | csirt_member | Lock or wipe the device remotely; revoke its sessions\n2 | csirt_member | Check disk encryption and what information it held\n24 | csirt_member | Report to the police and keep the receipt number",
+            "1 | csirt_member | 端末を遠隔でロックまたは消去し、セッションを無効化する\n2 | csirt_member | ディスク暗号化の有無と保存されていた情報を確認する\n24 | csirt_member | 警察に届け出て、受理番号を記録する",
         ),
         (
             "PB-PHISH",
-            "Phishing and business e-mail compromise",
+            "フィッシング・ビジネスメール詐欺",
             Some("phishing"),
             1,
-            "2 | csirt_member | Block the sender, domains and URLs at the mail gateway and proxy\n4 | csirt_member | Find and remove the message from every mailbox\n4 | csirt_member | Reset the credentials of everyone who entered them\n24 | ciso | Warn all staff with what to look for",
+            "2 | csirt_member | メールゲートウェイとプロキシで送信元・ドメイン・URL を遮断する\n4 | csirt_member | 全メールボックスから該当メールを探して削除する\n4 | csirt_member | 認証情報を入力した全員のパスワード等を再設定する\n24 | ciso | 見分け方を添えて全従業員に注意を呼びかける",
         ),
         (
             "PB-ACCESS",
-            "Unauthorized access to a system",
+            "システムへの不正アクセス",
             Some("unauthorized_access"),
             1,
-            "1 | csirt_member | Cut the attacker's access (accounts, keys, network paths)\n4 | csirt_member | Preserve logs and images before anything is rebuilt\n24 | csirt_member | Establish what data was read or taken\n24 | ciso | Decide on the APPI report (a possibly unlawful purpose means 60 days for the final report)\n168 | csirt_member | Close the hole and verify with a re-test",
+            "1 | csirt_member | 攻撃者のアクセス手段（アカウント、鍵、通信経路）を断つ\n4 | csirt_member | 再構築の前にログとイメージを保全する\n24 | csirt_member | 閲覧・窃取されたデータを特定する\n24 | ciso | 個人情報保護委員会への報告を判断する（不正の目的のおそれがあれば確報は 60 日以内）\n168 | csirt_member | 脆弱性を塞ぎ、再診断で確認する",
         ),
         (
             "PB-GENERIC",
-            "Any incident",
+            "インシデント全般",
             None,
             1,
-            "4 | csirt_member | Triage: scope, severity, personal data yes or no\n24 | csirt_member | Contain and record every step in the timeline",
+            "4 | csirt_member | 初動評価: 影響範囲、重大度、個人データの有無\n24 | csirt_member | 封じ込め、すべての対応を時系列に記録する",
         ),
     ]
 }

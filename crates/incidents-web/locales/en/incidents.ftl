@@ -278,3 +278,5 @@ task-cancel-reason = Why it is not needed
 flash-task-cancelled = Task cancelled.
 action-incidents-clock-not-applicable = Duty marked not applicable
 action-incidents-task-cancel = Task cancelled
+case-sections = Parts of the case
+case-summary = Summary

@@ -278,3 +278,5 @@ task-cancel-reason = 不要な理由
 flash-task-cancelled = タスクを取り消しました。
 action-incidents-clock-not-applicable = 報告義務を該当なしに変更
 action-incidents-task-cancel = タスクを取消
+case-sections = 案件の項目
+case-summary = 概要

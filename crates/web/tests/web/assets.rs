@@ -18,7 +18,7 @@ async fn findings_follow_the_register_and_refusals_change_nothing() {
         s.demo().await;
         let sys = isms_app::Principal::system();
         let assets = register::list(&s.app, &sys, &all()).await.unwrap().items;
-        let mileage = assets.iter().find(|a| a.name == "Mileage programme members").unwrap().clone();
+        let mileage = assets.iter().find(|a| a.name == "マイレージ会員情報").unwrap().clone();
         assert!(mileage.customer_information);
         let open = |rule: &'static str| FindingQuery { rule: Some(rule.into()), status: Some("open".into()), limit: 100, ..Default::default() };
         let f = conformance::list(&s.app, &sys, &open("cloud-not-approved")).await.unwrap().items;
@@ -120,7 +120,7 @@ async fn import_checks_every_row_first_and_round_trips_the_export() {
 
         // Every problem named by line and field; nothing written.
         let bad = "name,category_code,company_code,medium,volume,held_by,owner_employee_number\n\
-                   Cargo claims,CUSTOMER-PI,AZC,electronic,12,Cargo tracking system,E00001\n\
+                   Cargo claims,CUSTOMER-PI,AZC,electronic,12,貨物追跡システム,E00001\n\
                    Cargo claims,CUSTOMER-PI,AZC,electronic,,,\n\
                    Seat maps,NOPE,AZA,electronic,,,\n\
                    Forms,INTERNAL,AZA,paper,lots,Filing cabinet 9,E99999\n\
@@ -137,8 +137,8 @@ async fn import_checks_every_row_first_and_round_trips_the_export() {
 
         // A good file: a preview, then the staged file committed by its user.
         let good = "name,category_code,company_code,department_code,medium,volume,held_by,owner_employee_number,review_due\n\
-                    Cargo claims,CUSTOMER-PI,AZC,CS,electronic,\"1,200\",Cargo tracking system,E00001,2027-03-31\n\
-                    Shipment manifests,INTERNAL,AZC,,electronic,95000,Cargo tracking system,,\n";
+                    Cargo claims,CUSTOMER-PI,AZC,CS,electronic,\"1,200\",貨物追跡システム,E00001,2027-03-31\n\
+                    貨物の積荷目録,INTERNAL,AZC,,electronic,95000,貨物追跡システム,,\n";
         let p = transfer::preview(&s.app, &sys, "good.csv", good.as_bytes()).await.unwrap_or_else(|e| panic!("{b:?}: {e}"));
         assert_eq!((p.creates, p.updates), (1, 1));
         assert!(p.rows[0].customer_information);
@@ -214,7 +214,7 @@ async fn the_register_over_json() {
 
         // Search: a substring of a name or description (trigram index on SQLite, LIKE on
         // PostgreSQL); short terms and `%` match literally.
-        for (q, n) in [("reservation", 1), ("RESERVATION rec", 1), ("ro", 3), ("%", 0), ("gate", 1), ("\"x", 0)] {
+        for (q, n) in [("予約", 2), ("旅客予約", 1), ("GATE lis", 1), ("会員", 1), ("%", 0), ("gate", 1), ("\"x", 0)] {
             let r: serde_json::Value =
                 c.get(s.url(&format!("/api/v1/assets?q={}", isms_web::context::url_encode(q)))).send().await.unwrap().json().await.unwrap();
             assert_eq!(r["total"], n, "{b:?}: search {q:?} gave {r}");
@@ -276,7 +276,7 @@ async fn owners_confirm_reviews_and_decide_on_their_assets() {
         let s = TestServer::start(b).await;
         s.demo().await;
         let sys = isms_app::Principal::system();
-        let rosters = register::list(&s.app, &sys, &all()).await.unwrap().items.into_iter().find(|a| a.name == "Crew rosters").unwrap();
+        let rosters = register::list(&s.app, &sys, &all()).await.unwrap().items.into_iter().find(|a| a.name == "乗務員の勤務表").unwrap();
         // Give the asset an owner with no other role, and make its review overdue.
         let owner_person = isms_app::people::list(
             &s.app,
@@ -310,7 +310,7 @@ async fn owners_confirm_reviews_and_decide_on_their_assets() {
 
         // The owner's review list holds the asset; confirming it resolves the finding.
         let html = owner.client.get(s.url("/assets/reviews")).send().await.unwrap().text().await.unwrap();
-        assert!(html.contains("Crew rosters"), "{b:?}");
+        assert!(html.contains("乗務員の勤務表"), "{b:?}");
         register::confirm_review(&s.app, &owner_p, &rosters.id).await.unwrap();
         assert!(register::reviews_due(&s.app, &owner_p, 60).await.unwrap().is_empty());
         assert_eq!(conformance::get(&s.app, &sys, &overdue.items[0].id).await.unwrap().status, "resolved", "{b:?}");

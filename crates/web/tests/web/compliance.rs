@@ -284,7 +284,7 @@ async fn frameworks_imports_mappings_and_the_statement_of_applicability() {
             (row.applicable, row.compliance, row.justification.as_str()),
             (Some(false), Some(Compliance::Excluded), "Covered by the group's identity provider")
         );
-        assert!(row.risks.iter().any(|r| r.title.contains("reservation system")), "{b:?}: the risks behind its controls");
+        assert!(row.risks.iter().any(|r| r.title.contains("予約システム")), "{b:?}: the risks behind its controls");
         // The company's statement is its own: the group's exclusion does not apply there.
         let aza = isms_app::org::list_companies(app, &ciso).await.unwrap().into_iter().find(|c| c.code == "AZA").unwrap().id;
         let company = soa::statement(app, &ciso, "iso27001-2022", &Scope::Company(aza.clone())).await.unwrap();

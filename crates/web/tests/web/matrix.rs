@@ -44,7 +44,7 @@ async fn fixture(s: &TestServer) -> Fixture {
     .await
     .unwrap();
     let assets = isms_app::assets::register::list(&s.app, &sys, &isms_store::assets::AssetQuery { limit: 100, ..Default::default() }).await.unwrap();
-    let asset = assets.items.iter().find(|x| x.company_id == a && x.name == "Passenger reservation records").unwrap().clone();
+    let asset = assets.items.iter().find(|x| x.company_id == a && x.name == "旅客予約記録").unwrap().clone();
     let findings =
         isms_app::assets::conformance::list(&s.app, &sys, &isms_store::assets::FindingQuery { company_id: Some(a.clone()), limit: 10, ..Default::default() })
             .await
@@ -312,11 +312,11 @@ async fn users_of_another_company_never_see_its_records() {
             }
             if role.grants(Permission::AssetsRead) {
                 let html = sess.client.get(s.url("/assets")).send().await.unwrap().text().await.unwrap();
-                assert!(html.contains("Shipment manifests") && !html.contains("Passenger reservation records"), "{b:?} {role}: register leaks");
+                assert!(html.contains("貨物の積荷目録") && !html.contains("旅客予約記録"), "{b:?} {role}: register leaks");
                 let csv = sess.client.get(s.url("/assets/export.csv")).send().await.unwrap().text().await.unwrap();
-                assert!(csv.contains("Shipment manifests") && !csv.contains("Passenger reservation records"), "{b:?} {role}: export leaks");
+                assert!(csv.contains("貨物の積荷目録") && !csv.contains("旅客予約記録"), "{b:?} {role}: export leaks");
                 let findings = sess.client.get(s.url("/assets/findings?status=")).send().await.unwrap().text().await.unwrap();
-                assert!(!findings.contains("Route planning studies"), "{b:?} {role}: findings leak");
+                assert!(!findings.contains("路線計画の検討資料"), "{b:?} {role}: findings leak");
                 let api: serde_json::Value = sess.client.get(s.url("/api/v1/assets?limit=1000")).send().await.unwrap().json().await.unwrap();
                 let items = api["items"].as_array().unwrap();
                 assert!(!items.is_empty() && items.iter().all(|a| a["company_id"] == other.as_str()), "{b:?} {role}: API register leaks");
@@ -344,9 +344,9 @@ async fn users_of_another_company_never_see_its_records() {
                 let api: serde_json::Value = sess.client.get(s.url("/api/v1/risks?limit=1000")).send().await.unwrap().json().await.unwrap();
                 assert!(api["items"].as_array().unwrap().iter().all(|r| r["company_id"] == other.as_str()), "{b:?} {role}: API risks leak");
                 let csv = sess.client.get(s.url("/risks/export.csv")).send().await.unwrap().text().await.unwrap();
-                assert!(!csv.contains("reservation system"), "{b:?} {role}: risk export leaks");
+                assert!(!csv.contains("予約システム"), "{b:?} {role}: risk export leaks");
                 let html = sess.client.get(s.url("/risks")).send().await.unwrap().text().await.unwrap();
-                assert!(!html.contains("reservation system"), "{b:?} {role}: risk register leaks");
+                assert!(!html.contains("予約システム"), "{b:?} {role}: risk register leaks");
                 let heat: serde_json::Value = sess.client.get(s.url("/api/v1/risks/heatmap")).send().await.unwrap().json().await.unwrap();
                 let counted: u64 = heat["residual"].as_array().unwrap().iter().flat_map(|r| r.as_array().unwrap().iter().map(|n| n.as_u64().unwrap())).sum();
                 assert_eq!(counted, 0, "{b:?} {role}: heat map counts another company's risks");

@@ -149,6 +149,14 @@ impl ShowPage {
     fn markdown(&self, body: &str) -> String {
         isms_core::policies::markdown::to_html(body)
     }
+    /// Clocks still running, for the section menu.
+    fn open_clocks(&self) -> usize {
+        self.d.clocks.iter().filter(|c| c.done_ms.is_none()).count()
+    }
+    /// Tasks still open, for the section menu.
+    fn open_tasks(&self) -> usize {
+        self.d.tasks.iter().filter(|t| t.done_ms.is_none()).count()
+    }
     /// Closing is offered but a deadline runs or a task is open: the page lists them.
     fn closing_blocked(&self) -> bool {
         self.next.contains(&"closed") && (self.d.clocks.iter().any(|c| c.done_ms.is_none()) || self.d.tasks.iter().any(|t| t.done_ms.is_none()))
