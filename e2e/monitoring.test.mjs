@@ -110,6 +110,22 @@ test('monitoring: alert queue, a new source and its token, live alerts, the rule
     assert.match(await p.textContent('h1'), /PowerShell with an encoded command/);
     assert.match(await p.textContent('body'), /alert-.*\.json/);
     await p.screenshot({ path: `${SHOTS}monitoring-escalated-incident-en.png`, fullPage: true });
+    // The case says in words what the alert was: its severity carried over, times local.
+    const caseUrl = p.url();
+    const ref = (await p.textContent('h1')).match(/INC-\d{4}-\d{4}/)[0];
+    assert.match(await p.textContent('#summary'), /Escalated from|alert/i);
+    assert.doesNotMatch(await p.textContent('#summary'), /[0-9a-f]{8}-[0-9a-f]{4}-/, 'no raw ids in what the case says');
+    // A second alert goes into the same case rather than a new one.
+    await p.goto(`${server.base}/monitoring`);
+    await p.click('#alerts a:has-text("Certutil downloads a file")');
+    await p.waitForSelector('#alert-escalate');
+    const into = await p.locator('#incident_id option', { hasText: ref }).getAttribute('value');
+    await p.selectOption('#incident_id', into);
+    await p.click('#alert-escalate');
+    await p.waitForURL(caseUrl);
+    assert.match(await p.textContent('.flash'), /added/i);
+    assert.match(await p.textContent('#timeline'), /Certutil downloads a file/);
+    await p.screenshot({ path: `${SHOTS}monitoring-alert-added-to-case-en.png`, fullPage: true });
     assert.deepEqual(csirt.problems, []);
 
     // The company administrator, in Japanese: her company's queue, no rule editing.
