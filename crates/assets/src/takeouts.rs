@@ -140,11 +140,13 @@ pub async fn request(app: &App, who: &Principal, input: TakeoutInput) -> Result<
             match channel_rule(&rules, input.medium.trim()) {
                 Egress::Never => errors.push(
                     FieldError::coded("category_id", "category-never-leaves", format!("information of `{}` may never leave the company this way", c.name))
-                        .arg("category", c.name.clone()),
+                        .arg("category", c.name.clone())
+                        .arg("category_ja", c.name_ja.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| c.name.clone())),
                 ),
                 Egress::Allowed => errors.push(
                     FieldError::coded("category_id", "takeout-not-needed", format!("information of `{}` may leave this way without approval", c.name))
-                        .arg("category", c.name.clone()),
+                        .arg("category", c.name.clone())
+                        .arg("category_ja", c.name_ja.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| c.name.clone())),
                 ),
                 Egress::WithApproval => {}
             }

@@ -23,12 +23,12 @@ const COMPANIES: [(&str, &str, &str, bool); 7] = [
 ];
 
 const DEPARTMENTS: [(&str, &str); 6] = [
-    ("IT", "Information Technology"),
-    ("SEC", "Information Security"),
-    ("HR", "Human Resources"),
-    ("OPS", "Operations"),
-    ("CS", "Customer Service"),
-    ("FIN", "Finance"),
+    ("IT", "情報システム部"),
+    ("SEC", "情報セキュリティ推進部"),
+    ("HR", "人事部"),
+    ("OPS", "オペレーション本部"),
+    ("CS", "カスタマーサービス部"),
+    ("FIN", "財務部"),
 ];
 
 /// Family and given names with the romanised spelling their e-mail addresses use. With

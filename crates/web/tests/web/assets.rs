@@ -82,6 +82,27 @@ async fn findings_follow_the_register_and_refusals_change_nothing() {
         assert!(register::list(&s.app, &emp_p, &all()).await.is_err());
         let staff = categories::list(&s.app, &sys).await.unwrap().into_iter().find(|c| c.code == "EMPLOYEE-PI").unwrap();
         let back = isms_core::calendar::today().saturating_add(jiff::Span::new().days(3)).to_string();
+        // A refusal that names the category names it in each language: the Japanese
+        // message reads the category's Japanese name.
+        let customer = categories::list(&s.app, &sys).await.unwrap().into_iter().find(|c| c.code == "CUSTOMER-PI").unwrap();
+        let e = takeouts::request(
+            &s.app,
+            &emp_p,
+            takeouts::TakeoutInput {
+                category_id: customer.id.clone(),
+                what: "Passenger list".into(),
+                purpose: "x".into(),
+                medium: "removable_media".into(),
+                return_by: back.clone(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+        let isms_app::AppError::Invalid(v) = &e else { panic!("{e:?}") };
+        let refusal = v.iter().find(|f| f.field == "category_id").expect("the category is refused this way");
+        let ja = refusal.args.iter().find(|(k, _)| *k == "category_ja").map(|(_, v)| v.clone());
+        assert_eq!(ja.as_deref(), customer.name_ja.as_deref(), "{b:?}: {refusal:?}");
         let t = takeouts::request(
             &s.app,
             &emp_p,

@@ -53,6 +53,8 @@ async fn every_form_keeps_what_was_sent_when_a_number_is_refused() {
         form("/monitoring/intel", &[("name", "Keep-feed-name"), ("url", "https://feeds.example/keep")], &["interval_minutes"]),
         form("/monitoring/oncall", &[("name", "Keep-rotation-name")], &["ack_minutes", "shift_hours"]),
         form("/admin/tokens", &[("name", "Keep-token-name")], &["expires_in_days"]),
+        // One row of a table of forms: the refused row comes back as typed, its error beside it.
+        form("/policies/kinds", &[("kind", "procedure"), ("approver_role", "auditor")], &["approvals_needed", "review_months"]),
     ];
     let before = audit_count(&s).await;
     for f in &forms {

@@ -320,23 +320,48 @@ struct KindsPage {
     can_edit: bool,
     roles: Vec<&'static str>,
     form: FormState,
+    /// The row sent and refused, drawn as it was typed.
+    sent: Option<KindForm>,
 }
 
-async fn kinds_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, errors: Vec<isms_core::FieldError>) -> Response {
+impl KindsPage {
+    /// The row's refused submission, if this row is the one that was refused.
+    fn sent_for(&self, r: &ApprovalRule) -> Option<&KindForm> {
+        self.sent.as_ref().filter(|s| s.kind == r.kind.code())
+    }
+    fn role_of(&self, r: &ApprovalRule) -> String {
+        self.sent_for(r).map(|s| s.approver_role.clone()).unwrap_or_else(|| r.approver_role.code().to_owned())
+    }
+    fn needed_of(&self, r: &ApprovalRule) -> String {
+        self.sent_for(r).map(|s| s.approvals_needed.clone()).unwrap_or_else(|| r.approvals_needed.to_string())
+    }
+    fn months_of(&self, r: &ApprovalRule) -> String {
+        self.sent_for(r).map(|s| s.review_months.clone()).unwrap_or_else(|| r.review_months.to_string())
+    }
+    /// The errors of a field, beside it in the refused row only.
+    fn row_error(&self, r: &ApprovalRule, field: &str) -> String {
+        if self.sent_for(r).is_some() { self.form.error_for(field) } else { String::new() }
+    }
+    fn row_aria(&self, r: &ApprovalRule, field: &str) -> String {
+        if self.sent_for(r).is_some() { self.form.aria(field) } else { String::new() }
+    }
+}
+
+async fn kinds_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, errors: Vec<isms_core::FieldError>, sent: Option<KindForm>) -> Response {
     let rules = isms_webkit::page_try!(ctx, isms_policies::rules(&state.app).await);
     let shell = Shell::new(ctx, headers, "policy-kinds-title").crumb("/policies", "policies-title");
     let form = FormState::new(&shell, errors);
     let invalid = !form.errors.is_empty();
     let roles = ["ciso", "council_member", "committee_member", "company_security_admin", "csirt_member", "auditor"].to_vec();
-    render_form(&KindsPage { shell, rules, can_edit: who.access.can_for(Permission::PoliciesManage, None), roles, form }, invalid)
+    render_form(&KindsPage { shell, rules, can_edit: who.access.can_for(Permission::PoliciesManage, None), roles, form, sent }, invalid)
 }
 
 pub async fn kinds(PageCx { state, ctx, headers, who }: PageCx) -> Response {
-    let r = kinds_page(&state, &ctx, &headers, &who, vec![]).await;
+    let r = kinds_page(&state, &ctx, &headers, &who, vec![], None).await;
     clear_flash(&state, r, &headers)
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 pub struct KindForm {
     #[serde(default)]
     kind: String,
@@ -363,6 +388,9 @@ pub async fn set_kind(PageCx { state, ctx, headers, who }: PageCx, Form(f): Form
     match r {
         Ok(()) => redirect_with_flash(&state, "/policies/kinds", "flash-saved", ctx.is_htmx),
         Err(isms_kernel::AppError::Invalid(errs)) if ctx.is_htmx => refusal(&ctx, &errs),
-        Err(e) => kinds_page(&state, &ctx, &headers, &who, isms_webkit::refusals!(&ctx, e)).await,
+        Err(e) => {
+            let errors = isms_webkit::refusals!(&ctx, e);
+            kinds_page(&state, &ctx, &headers, &who, errors, Some(f)).await
+        }
     }
 }
