@@ -13,6 +13,7 @@ test('reading: menu, dashboard tiles, the case page, requests that end, the audi
   const csirt = await launch('ja-JP');
   const committee = await launch('ja-JP');
   const auditor = await launch('ja-JP');
+  const employee = await launch('ja-JP');
   try {
     const p = csirt.page;
     await signIn(p, server.base, 'csirt', PASSWORD);
@@ -89,10 +90,23 @@ test('reading: menu, dashboard tiles, the case page, requests that end, the audi
     assert.ok(await a.evaluate(() => document.documentElement.scrollWidth <= 390), 'the table scrolls inside itself');
     await a.screenshot({ path: `${SHOTS}audit-ja-390.png` });
     assert.deepEqual(auditor.problems, []);
+
+    // An employee's own report and take-outs name their company.
+    const e = employee.page;
+    await signIn(e, server.base, 'employee', PASSWORD);
+    await e.goto(`${server.base}/incidents`);
+    await e.click('main a:has-text("マイレージ口座の確認")');
+    await e.waitForURL(/\/incidents\/[0-9a-f-]{36}/);
+    assert.match(await e.locator('#summary dl.props').textContent(), /会社\s*AZA/);
+    await e.goto(`${server.base}/takeouts`);
+    const rows = await e.$$eval('main table tbody tr td:nth-child(4)', (tds) => tds.map((t) => t.innerText.trim()));
+    assert.ok(rows.every((c) => c === 'AZA'), rows.join(','));
+    assert.deepEqual(employee.problems, []);
   } finally {
     await csirt.browser.close();
     await committee.browser.close();
     await auditor.browser.close();
+    await employee.browser.close();
     await server.stop();
   }
 });

@@ -49,16 +49,28 @@ async fn alerts_page_the_person_on_call_and_escalate_when_unacknowledged() {
 
         // The demo's group rotation paged the CSIRT member for its high and critical alerts only.
         let demo = alerts::list(&app, &csirt, &AlertQuery { state: Some("all".into()), ..Default::default() }).await.unwrap().items;
+        let mut company_pages = 0;
         for a in &demo {
             let pages = oncall::pages_of(&app, &csirt, &a.id).await.unwrap();
             if a.severity >= isms_core::monitoring::Severity::High {
                 assert_eq!(pages.len(), 1, "{b:?} {}", a.title);
                 assert_eq!((pages[0].user_id.as_str(), pages[0].reason.as_str(), pages[0].rotation.as_str()), (uid(&csirt).as_str(), "on_call", "Group SOC"));
                 assert!(pages[0].escalate_ms.is_some_and(|e| e > isms_store::now_ms()), "escalation waits 15 minutes");
+                assert!(pages[0].rotation_id.is_some(), "{b:?}: the group's reader may follow the rotation");
+                // A company's administrator sees who was paged by which rotation, but gets
+                // no link to a group rotation they may not open.
+                if a.company_id.as_deref().is_some_and(|c| secadmin.access.grants().iter().any(|g| g.company.map(|x| x.to_string()).as_deref() == Some(c))) {
+                    let theirs = oncall::pages_of(&app, &secadmin, &a.id).await.unwrap();
+                    assert_eq!((theirs[0].rotation.as_str(), theirs[0].rotation_id.as_deref()), ("Group SOC", None), "{b:?}");
+                    let rot = pages[0].rotation_id.clone().unwrap();
+                    assert!(oncall::get(&app, &secadmin, &rot).await.is_err(), "{b:?}: the rotation itself stays out of reach");
+                    company_pages += 1;
+                }
             } else {
                 assert!(pages.is_empty(), "{b:?} {} is below the rotation's severity", a.title);
             }
         }
+        assert!(company_pages > 0, "{b:?}: a page of the administrator's company was looked at");
 
         // Bad rotations are refused field by field, and only managers make them.
         let aza = secadmin.access.grants().iter().find_map(|g| g.company.map(|c| c.to_string())).expect("the company administrator acts for AZA");
