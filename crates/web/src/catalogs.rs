@@ -27,6 +27,24 @@ fn crate_dirs(name: &str) -> Vec<std::path::PathBuf> {
     std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path().join(name)).filter(|p| p.is_dir()).collect()
 }
 
+/// Every file under the directories `name` of every crate, with its text.
+fn files_in(name: &str) -> Vec<(std::path::PathBuf, String)> {
+    let mut out = vec![];
+    let mut stack = crate_dirs(name);
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let text = std::fs::read_to_string(&p).unwrap();
+                out.push((p, text));
+            }
+        }
+    }
+    out
+}
+
 #[test]
 fn both_languages_have_every_key() {
     let en = all_keys(Lang::En);
@@ -49,20 +67,8 @@ fn catalogs_parse() {
 fn every_key_used_in_templates_and_code_exists() {
     // Keys appear as t("...") in templates and tr("...") in Rust code.
     let c = load();
-    let mut sources = vec![];
-    for base in crate_dirs("templates").into_iter().chain(crate_dirs("src")) {
-        let mut stack = vec![base];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else {
-                    sources.push((p.clone(), std::fs::read_to_string(&p).unwrap()));
-                }
-            }
-        }
-    }
+    let mut sources = files_in("templates");
+    sources.extend(files_in("src"));
     let mut missing = vec![];
     for (path, text) in &sources {
         for pat in ["t(\"", "tr(\""] {
@@ -238,18 +244,9 @@ fn every_coded_error_has_a_message_in_both_languages() {
     let c = load();
     let mut missing = vec![];
     let mut seen = 0;
-    let mut files = vec![];
     // Every crate's sources: the kernel, each domain and whatever comes next.
-    let mut stack = crate_dirs("src");
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() { stack.push(p) } else { files.push(p) }
-        }
-    }
     {
-        for p in files {
-            let text = std::fs::read_to_string(&p).unwrap();
+        for (p, text) in files_in("src") {
             for line in text
                 .lines()
                 .filter(|l| (l.contains("coded(") || l.contains("conflict(\"")) && l.contains('"') && !l.trim_start().starts_with("//") && !l.contains("fn "))
@@ -312,33 +309,22 @@ fn every_audit_action_has_a_label() {
     let c = load();
     let mut codes = std::collections::BTreeSet::new();
     let mut jobs = std::collections::BTreeSet::new();
-    for base in crate_dirs("src") {
-        let mut stack = vec![base];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    stack.push(p);
-                    continue;
-                }
-                let text = std::fs::read_to_string(&p).unwrap();
-                // Code only: a file's tests may name made-up actions.
-                let text = text.split("#[cfg(test)]").next().unwrap_or("");
-                for (i, _) in text.match_indices("Job::new(\"") {
-                    let rest = &text[i + 10..];
-                    jobs.insert(rest[..rest.find('"').unwrap_or(0)].to_owned());
-                }
-                for lit in text.split('"').skip(1).step_by(2) {
-                    let parts: Vec<&str> = lit.split('.').collect();
-                    let file = ["csv", "xlsx", "html", "pdf", "json", "ftl", "toml"].contains(parts.last().unwrap_or(&""));
-                    if parts.len() >= 2
-                        && DOMAINS.contains(&parts[0])
-                        && !file
-                        && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
-                    {
-                        codes.insert(lit.to_owned());
-                    }
-                }
+    for (_, text) in files_in("src") {
+        // Code only: a file's tests may name made-up actions.
+        let text = text.split("#[cfg(test)]").next().unwrap_or("");
+        for (i, _) in text.match_indices("Job::new(\"") {
+            let rest = &text[i + 10..];
+            jobs.insert(rest[..rest.find('"').unwrap_or(0)].to_owned());
+        }
+        for lit in text.split('"').skip(1).step_by(2) {
+            let parts: Vec<&str> = lit.split('.').collect();
+            let file = ["csv", "xlsx", "html", "pdf", "json", "ftl", "toml"].contains(parts.last().unwrap_or(&""));
+            if parts.len() >= 2
+                && DOMAINS.contains(&parts[0])
+                && !file
+                && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+            {
+                codes.insert(lit.to_owned());
             }
         }
     }

@@ -196,7 +196,12 @@ impl Reader<'_> {
 async fn reader<'a>(state: &WebState, who: &isms_app::Principal, shell: &'a Shell, rows: &[AuditEntry]) -> isms_app::Result<Reader<'a>> {
     let actors = audit::actor_names(&state.app, rows).await?;
     let records = audit::record_names(&state.app, rows).await?;
-    let companies = isms_app::org::list_companies(&state.app, who).await.unwrap_or_default().into_iter().map(|c| (c.id, c.name)).collect();
+    // A reader who may not see the organisation gets ids, not an error; a failure stays one.
+    let companies = match isms_app::org::list_companies(&state.app, who).await {
+        Ok(list) => list.into_iter().map(|c| (c.id, c.name)).collect(),
+        Err(isms_app::AppError::Forbidden) => HashMap::new(),
+        Err(e) => return Err(e),
+    };
     Ok(Reader { shell, actors, records, companies })
 }
 
