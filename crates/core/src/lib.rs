@@ -54,6 +54,7 @@ pub mod policies;
 pub mod roles;
 pub mod scope;
 pub mod text;
+pub mod training;
 
 pub use ids::{CompanyId, DepartmentId, PersonId, UserId};
 pub use roles::{Permission, Role};

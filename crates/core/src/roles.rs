@@ -80,9 +80,11 @@ impl Role {
                 MonitoringRead,
                 MonitoringManage,
                 RulesManage,
+                TrainingRead,
+                TrainingManage,
             ],
-            Role::CouncilMember => &[OrgRead, PoliciesRead, ComplianceRead, RisksRead],
-            Role::CommitteeMember => &[OrgRead, PeopleRead, AssetsRead, PoliciesRead, ComplianceRead, RisksRead],
+            Role::CouncilMember => &[OrgRead, PoliciesRead, ComplianceRead, RisksRead, TrainingRead],
+            Role::CommitteeMember => &[OrgRead, PeopleRead, AssetsRead, PoliciesRead, ComplianceRead, RisksRead, TrainingRead],
             Role::CompanySecurityAdmin => &[
                 OrgRead,
                 PeopleRead,
@@ -100,13 +102,26 @@ impl Role {
                 RisksManage,
                 MonitoringRead,
                 MonitoringManage,
+                TrainingRead,
+                TrainingManage,
             ],
             Role::CsirtMember => {
                 &[OrgRead, PeopleRead, AssetsRead, PoliciesRead, IncidentsRead, IncidentsManage, MonitoringRead, MonitoringManage, RulesManage]
             }
-            Role::Auditor => {
-                &[OrgRead, PeopleRead, UsersRead, AuditRead, AuditExport, AssetsRead, PoliciesRead, IncidentsRead, ComplianceRead, RisksRead, MonitoringRead]
-            }
+            Role::Auditor => &[
+                OrgRead,
+                PeopleRead,
+                UsersRead,
+                AuditRead,
+                AuditExport,
+                AssetsRead,
+                PoliciesRead,
+                IncidentsRead,
+                ComplianceRead,
+                RisksRead,
+                MonitoringRead,
+                TrainingRead,
+            ],
             Role::Hr => &[OrgRead, PeopleRead, PeopleManage],
             Role::ContactDeskAgent => &[OrgRead],
             Role::Employee => &[],
@@ -181,10 +196,16 @@ pub enum Permission {
     MonitoringManage,
     /// The group's detection rules: importing, writing, enabling and tuning them.
     RulesManage,
+    /// Courses, training campaigns and their progress, completions, of the companies in
+    /// scope. Taking one's own assignments needs no permission.
+    TrainingRead,
+    /// Writing courses and their quizzes, running campaigns, importing completions from a
+    /// learning system. Group courses and group-wide campaigns need it group-wide.
+    TrainingManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 23] = [
+    pub const ALL: [Permission; 25] = [
         Permission::OrgRead,
         Permission::OrgManage,
         Permission::PeopleRead,
@@ -208,6 +229,8 @@ impl Permission {
         Permission::MonitoringRead,
         Permission::MonitoringManage,
         Permission::RulesManage,
+        Permission::TrainingRead,
+        Permission::TrainingManage,
     ];
 }
 
@@ -260,6 +283,14 @@ mod tests {
     }
 
     #[test]
+    fn the_security_office_runs_training() {
+        for r in Role::ALL {
+            assert_eq!(r.grants(Permission::TrainingManage), matches!(r, Role::Ciso | Role::CompanySecurityAdmin), "{r}");
+            assert!(!r.grants(Permission::TrainingManage) || r.grants(Permission::TrainingRead), "{r}");
+        }
+    }
+
+    #[test]
     fn auditors_read_but_never_change() {
         for p in [
             Permission::OrgManage,
@@ -272,6 +303,7 @@ mod tests {
             Permission::ComplianceManage,
             Permission::FrameworksManage,
             Permission::RisksManage,
+            Permission::TrainingManage,
         ] {
             assert!(!Role::Auditor.grants(p));
         }

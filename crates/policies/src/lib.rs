@@ -11,7 +11,6 @@ pub mod versions;
 use isms_core::policies::{ApprovalRule, DocKind, default_rules};
 use isms_core::{Permission, Role};
 use isms_kernel::{App, AppError, Principal, Result};
-use isms_store::accounts::user;
 use isms_store::now_ms;
 use isms_store::org::person;
 use isms_store::policies::{applies, document, kind};
@@ -48,9 +47,7 @@ pub(crate) fn roles_for(who: &Principal, doc: &document::Model) -> Vec<Role> {
 
 /// The person behind the caller's account, if any.
 pub async fn my_person(db: &impl ConnectionTrait, who: &Principal) -> Result<Option<person::Model>> {
-    let Some(uid) = &who.user_id else { return Ok(None) };
-    let Some(pid) = user::Entity::find_by_id(uid.clone()).one(db).await?.and_then(|u| u.person_id) else { return Ok(None) };
-    Ok(person::Entity::find_by_id(pid).one(db).await?)
+    isms_org::people::of_principal(db, who).await
 }
 
 /// The companies a document applies to; empty means the whole group.

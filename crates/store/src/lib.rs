@@ -33,6 +33,7 @@ pub mod notices;
 pub mod org;
 pub mod policies;
 pub mod search;
+pub mod training;
 
 /// An offset into a list as the databases take it: beyond any real list, but within a
 /// signed 64-bit number (a larger one is refused by both backends).

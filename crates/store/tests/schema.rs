@@ -123,6 +123,12 @@ fn entities() -> Vec<Shape> {
         shape::<policies::review::Entity>(),
         shape::<policies::link::Entity>(),
         shape::<settings::setting::Entity>(),
+        shape::<training::course::Entity>(),
+        shape::<training::text::Entity>(),
+        shape::<training::campaign::Entity>(),
+        shape::<training::assignment::Entity>(),
+        shape::<training::attempt::Entity>(),
+        shape::<training::completion::Entity>(),
     ]
 }
 

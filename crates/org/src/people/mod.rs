@@ -131,6 +131,13 @@ fn validate(input: &PersonInput) -> std::result::Result<Valid, Vec<FieldError>> 
     }
 }
 
+/// The person behind the caller's account, if any (an API token acts for its issuer).
+pub async fn of_principal(db: &impl ConnectionTrait, who: &Principal) -> Result<Option<person::Model>> {
+    let Some(uid) = &who.user_id else { return Ok(None) };
+    let Some(pid) = user::Entity::find_by_id(uid.clone()).one(db).await?.and_then(|u| u.person_id) else { return Ok(None) };
+    Ok(person::Entity::find_by_id(pid).one(db).await?)
+}
+
 /// A manager or person may be named by id or by employee number (what people know).
 pub async fn resolve_person_ref(db: &impl ConnectionTrait, field: &str, r: Option<String>) -> Result<Option<String>> {
     let Some(r) = r else { return Ok(None) };

@@ -19,6 +19,7 @@ mod m0011_foreign_key_indexes;
 mod m0012_duty_outcomes;
 mod m0013_notice_tasks;
 mod m0014_alert_titles;
+mod m0015_training;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_duty_outcomes::Migration),
             Box::new(m0013_notice_tasks::Migration),
             Box::new(m0014_alert_titles::Migration),
+            Box::new(m0015_training::Migration),
         ]
     }
 }
