@@ -98,14 +98,7 @@ pub async fn list(app: &App, who: &Principal, q: &AssetQuery) -> Result<Page<Ass
         q.search, q.company_id, q.category_id, q.customer_information, q.owner_id, q.medium, q.review_before
     );
     let generation = app.store.generation();
-    let total = match app.caches().count(&key, generation) {
-        Some(n) => n,
-        None => {
-            let n = tables::assets_count(db, within.as_deref(), q).await?;
-            app.caches().put_count(key, generation, n);
-            n
-        }
-    };
+    let total = app.caches().count_once(key, generation, tables::assets_count(db, within.as_deref(), q)).await?;
     Ok(Page { items: build(db, rows).await?, total })
 }
 

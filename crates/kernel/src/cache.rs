@@ -83,6 +83,10 @@ impl<T: Clone> Keyed<T> {
 type OrgLists = (Vec<isms_store::org::company::Model>, Vec<isms_store::org::department::Model>);
 
 pub struct Caches {
+    /// Held while a missing count or heat map is computed, so a burst of readers after a
+    /// write (or at the end of an entry's time) waits for one computation instead of each
+    /// running its own over the whole register.
+    miss: tokio::sync::Mutex<()>,
     org: Slot<OrgLists>,
     counts: Keyed<u64>,
     cells: Keyed<Vec<(i16, i16, i64)>>,
@@ -92,7 +96,7 @@ pub struct Caches {
 
 impl Default for Caches {
     fn default() -> Self {
-        Caches { org: Slot::new(ORG_TTL), counts: Keyed::new(COUNT_TTL), cells: Keyed::new(COUNT_TTL), names: Mutex::new(None) }
+        Caches { miss: tokio::sync::Mutex::const_new(()), org: Slot::new(ORG_TTL), counts: Keyed::new(COUNT_TTL), cells: Keyed::new(COUNT_TTL), names: Mutex::new(None) }
     }
 }
 
@@ -103,6 +107,27 @@ impl Caches {
 
     pub fn put_count(&self, key: String, generation: u64, n: u64) {
         self.counts.put(key, generation, n)
+    }
+
+    /// The count under `key`, computed by `count` when missing — by one reader at a time:
+    /// the others wait and read what it put.
+    pub async fn count_once<E>(&self, key: String, generation: u64, count: impl std::future::Future<Output = Result<u64, E>>) -> Result<u64, E> {
+        if let Some(n) = self.count(&key, generation) {
+            return Ok(n);
+        }
+        let _one = self.miss.lock().await;
+        if let Some(n) = self.count(&key, generation) {
+            return Ok(n);
+        }
+        let n = count.await?;
+        self.put_count(key, generation, n);
+        Ok(n)
+    }
+
+    /// Waits until no other reader computes a missing count or heat map (for callers that
+    /// compute several under one turn).
+    pub async fn one_miss_at_a_time(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.miss.lock().await
     }
 
     /// Counts per cell of a heat map (likelihood, impact, risks).

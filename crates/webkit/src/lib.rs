@@ -82,7 +82,25 @@ pub struct Module {
     /// Sets up what the module's handlers keep for the life of the process (found again
     /// with [`WebState::get`]).
     pub start: fn(&App, &WebConfig, &mut Extensions),
+    /// What the module puts on the signed-in user's home page.
+    pub tiles: Option<Tiles>,
 }
+
+/// A figure on the home page that leads to where it is worked on.
+pub struct Tile {
+    pub href: &'static str,
+    pub label: String,
+    pub value: String,
+    /// A line under the label, in the label's size.
+    pub note: Option<String>,
+}
+
+/// A module's tiles for the reader of the home page.
+pub type Tiles = for<'a> fn(
+    &'a WebState,
+    &'a isms_kernel::Principal,
+    &'a shell::Shell,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = isms_kernel::Result<Vec<Tile>>> + Send + 'a>>;
 
 fn no_routes(t: Table) -> Table {
     t
@@ -98,7 +116,7 @@ fn no_start(_: &App, _: &WebConfig, _: &mut Extensions) {}
 impl Module {
     /// A module with nothing yet; fill in what it has with struct update syntax.
     pub const fn new(name: &'static str) -> Self {
-        Self { name, routes: no_routes, openapi: no_api, catalogs: &[], nav: &[], tones: &[], demo: None, jobs: no_jobs, start: no_start }
+        Self { name, routes: no_routes, openapi: no_api, catalogs: &[], nav: &[], tones: &[], demo: None, jobs: no_jobs, start: no_start, tiles: None }
     }
 }
 

@@ -507,14 +507,7 @@ pub async fn list(app: &App, who: &Principal, q: &FindingQuery) -> Result<Page<F
     // Counting walks every matching finding; the count for one filter is kept until a write.
     let key = format!("findings|{within:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}", q.company_id, q.status, q.rule, q.asset_id, q.support_id, q.customer_information);
     let generation = app.store.generation();
-    let total = match app.caches().count(&key, generation) {
-        Some(n) => n,
-        None => {
-            let n = tables::findings_count(db, within.as_deref(), q).await?;
-            app.caches().put_count(key, generation, n);
-            n
-        }
-    };
+    let total = app.caches().count_once(key, generation, tables::findings_count(db, within.as_deref(), q)).await?;
     Ok(Page { items: rows.into_iter().map(Finding::from).collect(), total })
 }
 

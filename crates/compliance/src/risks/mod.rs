@@ -257,10 +257,6 @@ fn cache_key(kind: &str, who: &Principal, q: &RiskQuery) -> Result<String> {
     ))
 }
 
-/// One count or heat map computed at a time when the cache misses, so a burst of
-/// readers after a write waits for one computation instead of each running its own.
-static MISS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 /// Risks by residual score, the highest first (then the newest reference): the order an
 /// index serves, alone or within a company.
 /// The columns a list of risks sorts by.
@@ -278,20 +274,7 @@ pub async fn list(app: &App, who: &Principal, q: &RiskQuery) -> Result<Page<Risk
     let sel = filtered(app, who, q).await?;
     let key = cache_key("risks", who, q)?;
     let generation = app.store.generation();
-    let total = match app.caches().count(&key, generation) {
-        Some(n) => n,
-        None => {
-            let _one = MISS.lock().await;
-            match app.caches().count(&key, generation) {
-                Some(n) => n,
-                None => {
-                    let n = sel.clone().count(db).await?;
-                    app.caches().put_count(key, generation, n);
-                    n
-                }
-            }
-        }
-    };
+    let total = app.caches().count_once(key, generation, sel.clone().count(db)).await?;
     let limit = if q.limit == 0 { 50 } else { q.limit.min(1000) };
     let cols = isms_kernel::order::Columns { keys: ORDER, default_desc: true, id: risk::Column::Id };
     let rows =
@@ -330,7 +313,7 @@ pub async fn heat_map(app: &App, who: &Principal, q: &RiskQuery) -> Result<HeatM
         let cells: Vec<(i16, i16, i64)> = match app.caches().cells(&key, generation) {
             Some(c) => c,
             None => {
-                let _one = MISS.lock().await;
+                let _one = app.caches().one_miss_at_a_time().await;
                 match app.caches().cells(&key, generation) {
                     Some(c) => c,
                     None => {

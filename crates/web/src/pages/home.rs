@@ -6,13 +6,7 @@ use axum::response::Response;
 use isms_core::Permission;
 use isms_webkit::context::PageCx;
 
-pub struct Tile {
-    pub href: &'static str,
-    pub label: String,
-    pub value: String,
-    /// A line under the label, in the label's size.
-    pub note: Option<String>,
-}
+pub use isms_webkit::Tile;
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -145,6 +139,15 @@ pub async fn dashboard(PageCx { state, ctx, headers, who }: PageCx) -> Response 
         let q = isms_store::audit::AuditQuery { limit: 1, ..Default::default() };
         if let Ok((_, total)) = isms_app::audit::list(app, &who, &q).await {
             tiles.push(Tile { href: "/audit", label: shell.t("tile-audit"), value: total.to_string(), note: None });
+        }
+    }
+    // The modules that bring their own tiles (the rest are above, from before modules could).
+    for m in crate::modules() {
+        if let Some(load) = m.tiles {
+            match load(&state, &who, &shell).await {
+                Ok(t) => tiles.extend(t),
+                Err(e) => return isms_webkit::error::page_error(&ctx, e),
+            }
         }
     }
     let roles = who
