@@ -96,7 +96,13 @@ pub struct Caches {
 
 impl Default for Caches {
     fn default() -> Self {
-        Caches { miss: tokio::sync::Mutex::const_new(()), org: Slot::new(ORG_TTL), counts: Keyed::new(COUNT_TTL), cells: Keyed::new(COUNT_TTL), names: Mutex::new(None) }
+        Caches {
+            miss: tokio::sync::Mutex::const_new(()),
+            org: Slot::new(ORG_TTL),
+            counts: Keyed::new(COUNT_TTL),
+            cells: Keyed::new(COUNT_TTL),
+            names: Mutex::new(None),
+        }
     }
 }
 

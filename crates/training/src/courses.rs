@@ -235,6 +235,12 @@ fn validate(input: &CourseInput) -> std::result::Result<Valid, Vec<FieldError>> 
     })
 }
 
+/// What `create` would refuse in `input`, without writing (for a form that refused some
+/// fields itself and must name the rest at once).
+pub fn check(input: &CourseInput) -> Vec<FieldError> {
+    validate(input).err().unwrap_or_default()
+}
+
 async fn write_texts(db: &impl ConnectionTrait, course_id: &str, texts: &[CourseText]) -> Result<()> {
     text::Entity::delete_many().filter(text::Column::CourseId.eq(course_id)).exec(db).await?;
     for t in texts {

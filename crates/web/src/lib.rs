@@ -25,6 +25,7 @@ pub fn modules() -> Vec<Module> {
         isms_incidents_web::module(),
         isms_compliance_web::module(),
         isms_monitoring_web::module(),
+        isms_training_web::module(),
     ]
 }
 
