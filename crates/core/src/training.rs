@@ -126,9 +126,7 @@ pub fn parse_quiz_text(text: &str) -> Result<Vec<Question>, Vec<FieldError>> {
         let q: Option<usize> = e.field.strip_prefix("quiz.").and_then(|n| n.parse().ok());
         let line = q.and_then(|q| starts.get(q - 1)).map(|l| l.to_string()).unwrap_or_default();
         let message = format!("line {line}: {}", e.message);
-        let mut out = FieldError::coded("quiz", e.code, message).arg("line", line);
-        out.args.extend(e.args.into_iter());
-        errors.push(out);
+        errors.push(FieldError { field: "quiz".into(), message, ..e }.arg("line", line));
     }
     if errors.is_empty() { Ok(quiz) } else { Err(errors) }
 }
@@ -166,7 +164,7 @@ pub fn score(quiz: &[Question], answers: &[Vec<usize>], pass_mark: u32) -> Resul
     if answers.len() > quiz.len() {
         return Err(FieldError::coded("answers", "quiz-extra-answers", "more answers than questions"));
     }
-    let mut correct = 0;
+    let mut correct: u32 = 0;
     for (i, q) in quiz.iter().enumerate() {
         let chosen = answers.get(i).map(Vec::as_slice).unwrap_or(&[]);
         if let Some(bad) = chosen.iter().find(|&&c| c >= q.choices.len()) {
@@ -182,7 +180,7 @@ pub fn score(quiz: &[Question], answers: &[Vec<usize>], pass_mark: u32) -> Resul
         }
     }
     let total = quiz.len() as u32;
-    let percent = if total == 0 { 100 } else { correct * 100 / total };
+    let percent = (correct * 100).checked_div(total).unwrap_or(100);
     Ok(Score { correct, total, percent, passed: percent >= pass_mark })
 }
 

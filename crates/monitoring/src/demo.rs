@@ -77,13 +77,18 @@ async fn load_monitoring(app: &App, companies: &[(String, String)]) -> Result<()
     Ok(())
 }
 
-/// The group SOC's weekly rotation, from this Monday 09:00 in Japan: the CSIRT member
+/// The group SOC's weekly rotation, from this week's Monday 09:00 in Japan (begun already): the CSIRT member
 /// first, then the CISO, who is also the lead paged when nobody acknowledges.
 async fn load_oncall(app: &App, csirt: &Principal) -> Result<()> {
     use crate::oncall;
     let ciso = isms_org::accounts::acting_as(app, "ciso").await?;
     let today = isms_core::calendar::today();
-    let monday = today.checked_sub(jiff::Span::new().days(today.weekday().to_monday_zero_offset() as i64)).unwrap_or(today);
+    let mut monday = today.checked_sub(jiff::Span::new().days(today.weekday().to_monday_zero_offset() as i64)).unwrap_or(today);
+    // Early on a Monday this week's shift has not begun: the rotation starts a week before,
+    // so the CSIRT member is on call now whatever the hour.
+    if monday == today && isms_core::calendar::zoned_at(isms_store::now_ms()).is_some_and(|z| z.hour() < 9) {
+        monday = monday.checked_sub(jiff::Span::new().days(7)).unwrap_or(monday);
+    }
     let input = oncall::RotationInput {
         name: "Group SOC".into(),
         min_severity: "high".into(),

@@ -42,7 +42,5 @@ pub(crate) fn new_id() -> String {
 /// The module's background work: enrolling joiners into running campaigns and dropping
 /// leavers' open assignments.
 pub fn jobs() -> Vec<Job> {
-    vec![Job::new("training.enrolment", HOUR, "training assignments added or dropped", |app| {
-        Box::pin(async move { campaigns::sync_all(&app).await.map(|n| n as u64) })
-    })]
+    vec![Job::new("training.enrolment", HOUR, "training assignments added or dropped", |app| Box::pin(async move { campaigns::sync_all(&app).await }))]
 }

@@ -124,7 +124,7 @@ mod tests {
     async fn every_record_keeping_module_brings_demo_data_and_it_loads_once() {
         let modules = crate::modules();
         let with: Vec<_> = modules.iter().filter(|m| m.demo.is_some()).map(|m| m.name).collect();
-        assert_eq!(with, ["assets", "policies", "incidents", "compliance", "monitoring"]);
+        assert_eq!(with, ["assets", "policies", "incidents", "compliance", "monitoring", "training"]);
         let db = isms_testkit::TestDb::new(isms_testkit::Backend::Sqlite).await;
         let app = db.app();
         assert!(crate::demo(&app).await.unwrap());

@@ -121,3 +121,4 @@ field-max-attempts = Most attempts
 field-quiz = Quiz
 field-grace-days = Grace days
 field-joined-within-days = Days since joining
+err-range = Give a number from { $min } to { $max }.

@@ -121,3 +121,4 @@ field-max-attempts = 受験回数の上限
 field-quiz = 確認テスト
 field-grace-days = 猶予日数
 field-joined-within-days = 入社後の日数
+err-range = { $min }〜{ $max } の範囲で入力してください。

@@ -92,8 +92,8 @@ pub struct CourseForm {
 
 impl CourseForm {
     fn of(c: &Course) -> Self {
-        let t = |lang: &str| c.texts.iter().find(|t| t.lang == lang).cloned();
-        let (ja, en) = (t("ja"), t("en"));
+        let text_of = |lang: &str| c.texts.iter().find(|t| t.lang == lang).cloned();
+        let (ja, en) = (text_of("ja"), text_of("en"));
         Self {
             code: c.code.clone(),
             kind: c.kind.code().into(),
