@@ -73,7 +73,7 @@ pub struct CampaignInput {
 
 /// Counts of one company's (or department's) assignments.
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
-pub struct Progress {
+pub struct CampaignProgress {
     pub company_id: String,
     pub department_id: Option<String>,
     /// Every assignment that was not dropped.
@@ -83,7 +83,7 @@ pub struct Progress {
     pub overdue: u64,
 }
 
-impl Progress {
+impl CampaignProgress {
     /// Whole percent completed.
     pub fn percent(&self) -> u64 {
         (self.completed * 100).checked_div(self.assigned).unwrap_or(0)
@@ -386,7 +386,7 @@ pub async fn sync_all(app: &App) -> Result<u64> {
 }
 
 /// Assignments of a campaign by company and department, within `who`'s companies.
-pub async fn progress(app: &App, who: &Principal, id: &str) -> Result<Vec<Progress>> {
+pub async fn progress(app: &App, who: &Principal, id: &str) -> Result<Vec<CampaignProgress>> {
     let c = get(app, who, id).await?;
     let within = who.within(Permission::TrainingRead)?;
     let today = isms_core::calendar::today().to_string();
@@ -409,9 +409,10 @@ pub async fn progress(app: &App, who: &Principal, id: &str) -> Result<Vec<Progre
     }
     // Due dates are few (the campaign's, and joiners' later ones), so the groups stay few.
     let rows: Vec<(String, Option<String>, String, String, i64)> = sel.into_tuple().all(db).await?;
-    let mut by: HashMap<(String, Option<String>), Progress> = HashMap::new();
+    let mut by: HashMap<(String, Option<String>), CampaignProgress> = HashMap::new();
     for (company, dept, status, due_on, n) in rows {
-        let p = by.entry((company.clone(), dept.clone())).or_insert_with(|| Progress { company_id: company, department_id: dept, ..Default::default() });
+        let p =
+            by.entry((company.clone(), dept.clone())).or_insert_with(|| CampaignProgress { company_id: company, department_id: dept, ..Default::default() });
         let n = n.max(0) as u64;
         p.assigned += n;
         if status == AssignmentStatus::Completed.code() {
@@ -420,7 +421,7 @@ pub async fn progress(app: &App, who: &Principal, id: &str) -> Result<Vec<Progre
             p.overdue += n;
         }
     }
-    let mut out: Vec<Progress> = by.into_values().collect();
+    let mut out: Vec<CampaignProgress> = by.into_values().collect();
     out.sort_by(|a, b| (&a.company_id, &a.department_id).cmp(&(&b.company_id, &b.department_id)));
     Ok(out)
 }

@@ -12,7 +12,7 @@ use isms_core::Permission;
 use isms_kernel::jobs::{HOUR, Job};
 use isms_kernel::{AppError, Principal, Result};
 
-pub use campaigns::{Campaign, CampaignInput, Progress};
+pub use campaigns::{Campaign, CampaignInput, CampaignProgress};
 pub use courses::{Course, CourseInput};
 pub use taking::{Assignment, MyAssignment};
 

@@ -61,7 +61,7 @@ impl From<attempt::Model> for Attempt {
 
 /// What a submitted quiz came to.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Outcome {
+pub struct QuizOutcome {
     pub attempt: Attempt,
     pub pass_mark: i32,
     pub completed: bool,
@@ -72,8 +72,9 @@ async fn me(db: &impl ConnectionTrait, who: &Principal) -> Result<person::Model>
     isms_org::people::of_principal(db, who).await?.ok_or(AppError::NotFound)
 }
 
-/// The caller's assignments that were not dropped: open ones first, soonest due first.
-pub async fn mine(app: &App, who: &Principal) -> Result<Vec<MyAssignment>> {
+/// The caller's assignments that were not dropped: open ones first, soonest due first;
+/// course titles in `lang` (or the other language where the course has only that).
+pub async fn mine(app: &App, who: &Principal, lang: &str) -> Result<Vec<MyAssignment>> {
     let db = app.store.conn();
     let Some(p) = isms_org::people::of_principal(db, who).await? else { return Ok(vec![]) };
     let rows = assignment::Entity::find()
@@ -88,7 +89,6 @@ pub async fn mine(app: &App, who: &Principal) -> Result<Vec<MyAssignment>> {
     let campaign_ids: Vec<String> = rows.iter().map(|a| a.campaign_id.clone()).collect();
     let courses = courses::load(db, course::Entity::find().filter(course::Column::Id.is_in(course_ids)).all(db).await?).await?;
     let campaigns = campaign::Entity::find().filter(campaign::Column::Id.is_in(campaign_ids)).all(db).await?;
-    let lang = who.locale.as_deref().unwrap_or("ja");
     let today = isms_core::calendar::today().to_string();
     Ok(rows
         .into_iter()
@@ -235,7 +235,7 @@ pub async fn mark_read(app: &App, who: &Principal, id: &str) -> Result<Assignmen
 
 /// Scores an attempt at the quiz. Passing completes the course; the last attempt allowed
 /// is taken once, however many are sent at the same moment.
-pub async fn submit_quiz(app: &App, who: &Principal, id: &str, answers: Vec<Vec<usize>>) -> Result<Outcome> {
+pub async fn submit_quiz(app: &App, who: &Principal, id: &str, answers: Vec<Vec<usize>>) -> Result<QuizOutcome> {
     let txn = app.store.write().await?;
     let (p, a, c) = own_open(&txn, who, id).await?;
     let quiz: Vec<isms_core::training::Question> = serde_json::from_str(&c.quiz).map_err(AppError::internal)?;
@@ -281,7 +281,7 @@ pub async fn submit_quiz(app: &App, who: &Principal, id: &str, answers: Vec<Vec<
     )
     .await?;
     txn.commit().await?;
-    Ok(Outcome {
+    Ok(QuizOutcome {
         attempt: Attempt { number, correct: s.correct as i32, total: s.total as i32, percent: s.percent as i32, passed: s.passed, submitted_ms: now },
         pass_mark: c.pass_mark,
         completed: s.passed,

@@ -144,7 +144,7 @@ async fn a_person_takes_the_course_and_the_quiz_within_its_attempts() {
         // The same course twice: one completion ends both assignments.
         campaigns::create(app, &sys, campaign(&quizzed.id)).await.unwrap();
         campaigns::create(app, &sys, campaign(&plain.id)).await.unwrap();
-        let mine = taking::mine(app, &employee).await.unwrap();
+        let mine = taking::mine(app, &employee, "ja").await.unwrap();
         assert_eq!(mine.len(), 3, "{b:?}");
         let q = mine.iter().find(|a| a.course_id == quizzed.id).unwrap().id.clone();
         let p = mine.iter().find(|a| a.course_id == plain.id).unwrap().id.clone();
@@ -163,7 +163,7 @@ async fn a_person_takes_the_course_and_the_quiz_within_its_attempts() {
         assert_eq!((o.attempt.number, o.attempt.percent, o.completed, o.attempts_left), (1, 50, false, Some(1)), "{b:?}");
         let o = taking::submit_quiz(app, &employee, &q, vec![vec![0], vec![1]]).await.unwrap();
         assert!(o.completed && o.attempt.passed, "{b:?}");
-        let mine = taking::mine(app, &employee).await.unwrap();
+        let mine = taking::mine(app, &employee, "ja").await.unwrap();
         assert!(mine.iter().all(|a| a.status == "completed"), "{b:?}: both assignments of the quizzed course and the plain one");
         let n = isms_store::training::completion::Entity::find().count(s.db.store.conn()).await.unwrap();
         assert_eq!(n, 2, "{b:?}: one completion per course");
@@ -183,7 +183,7 @@ async fn the_last_attempt_is_taken_once_when_two_arrive_together() {
         campaigns::create(app, &sys, CampaignInput { title: "教育".into(), course_id: c.id.clone(), due_on: "2099-01-31".into(), ..Default::default() })
             .await
             .unwrap();
-        let id = taking::mine(app, &employee).await.unwrap()[0].id.clone();
+        let id = taking::mine(app, &employee, "ja").await.unwrap()[0].id.clone();
         let wrong = || vec![vec![1], vec![0]];
         let (x, y) = tokio::join!(taking::submit_quiz(app, &employee, &id, wrong()), taking::submit_quiz(app, &employee, &id, wrong()));
         assert_eq!([x.is_ok(), y.is_ok()].iter().filter(|ok| **ok).count(), 1, "{b:?}: {x:?} {y:?}");

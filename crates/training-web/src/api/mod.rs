@@ -4,9 +4,9 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use isms_training::campaigns::{self, Campaign, CampaignInput, Progress};
+use isms_training::campaigns::{self, Campaign, CampaignInput, CampaignProgress};
 use isms_training::courses::{self, Course, CourseInput};
-use isms_training::taking::{self, Assignment, MyAssignment, Outcome};
+use isms_training::taking::{self, Assignment, MyAssignment, QuizOutcome};
 use isms_webkit::WebState;
 use isms_webkit::api::Problem;
 use isms_webkit::context::Who;
@@ -31,10 +31,11 @@ use serde::{Deserialize, Serialize};
 ))]
 pub struct Api;
 
-/// The caller's own assignments, open ones first.
+/// The caller's own assignments, open ones first (course titles in the account's language).
 #[utoipa::path(get, path = "/api/v1/training/assignments", tag = "training", responses((status = 200, body = Vec<MyAssignment>)))]
 pub async fn mine(State(s): State<WebState>, Who(who): Who) -> Result<Json<Vec<MyAssignment>>, ApiError> {
-    Ok(Json(taking::mine(&s.app, &who).await?))
+    let lang = who.locale.clone().unwrap_or_else(|| "ja".into());
+    Ok(Json(taking::mine(&s.app, &who, &lang).await?))
 }
 
 /// One of the caller's assignments with its course and attempts (anyone else's is not found).
@@ -56,8 +57,13 @@ pub struct Answers {
 }
 
 /// One attempt at the quiz; passing completes the course.
-#[utoipa::path(post, path = "/api/v1/training/assignments/{id}/quiz", tag = "training", params(("id" = String, Path)), request_body = Answers, responses((status = 200, body = Outcome), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn submit_quiz(State(s): State<WebState>, Who(who): Who, Path(id): Path<String>, ApiJson(a): ApiJson<Answers>) -> Result<Json<Outcome>, ApiError> {
+#[utoipa::path(post, path = "/api/v1/training/assignments/{id}/quiz", tag = "training", params(("id" = String, Path)), request_body = Answers, responses((status = 200, body = QuizOutcome), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn submit_quiz(
+    State(s): State<WebState>,
+    Who(who): Who,
+    Path(id): Path<String>,
+    ApiJson(a): ApiJson<Answers>,
+) -> Result<Json<QuizOutcome>, ApiError> {
     Ok(Json(taking::submit_quiz(&s.app, &who, &id, a.answers).await?))
 }
 
@@ -115,7 +121,7 @@ pub async fn create_campaign(
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CampaignDetail {
     pub campaign: Campaign,
-    pub progress: Vec<Progress>,
+    pub progress: Vec<CampaignProgress>,
 }
 
 #[utoipa::path(get, path = "/api/v1/training/campaigns/{id}", tag = "training", params(("id" = String, Path)), responses((status = 200, body = CampaignDetail), (status = 404, body = Problem)))]

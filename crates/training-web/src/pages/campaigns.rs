@@ -8,7 +8,7 @@ use axum::response::Response;
 use isms_core::training::Population;
 use isms_core::{FieldError, Permission, Role};
 use isms_kernel::Principal;
-use isms_training::campaigns::{self, Campaign, CampaignInput, Progress};
+use isms_training::campaigns::{self, Campaign, CampaignInput, CampaignProgress};
 use isms_training::courses::{self, Course};
 use isms_webkit::WebState;
 use isms_webkit::context::{Ctx, PageCx};
@@ -174,8 +174,8 @@ struct ShowPage {
     shell: Shell,
     c: Campaign,
     course: Option<Course>,
-    rows: Vec<Progress>,
-    total: Progress,
+    rows: Vec<CampaignProgress>,
+    total: CampaignProgress,
     look: Lookup,
     reach: String,
     can_manage: bool,
@@ -193,7 +193,7 @@ pub async fn show(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<St
         };
         let look = Lookup::load(&state, &who, ctx.lang.code()).await.or_page(&ctx)?;
         let shell = Shell::new(&ctx, &headers, "training-campaigns-title").crumb("/training/campaigns", "training-campaigns-title").titled(c.title.clone());
-        let total = Progress {
+        let total = CampaignProgress {
             company_id: String::new(),
             department_id: None,
             assigned: rows.iter().map(|r| r.assigned).sum(),

@@ -23,7 +23,7 @@ pub fn shown_state<'a>(status: &'a str, overdue: &bool) -> &'a str {
 
 /// The home page's tile: the reader's training still to do.
 pub async fn tiles(_state: &WebState, who: &Principal, shell: &Shell) -> isms_kernel::Result<Vec<Tile>> {
-    let mine = taking::mine(&_state.app, who).await?;
+    let mine = taking::mine(&_state.app, who, shell.lang()).await?;
     let open: Vec<&MyAssignment> = mine.iter().filter(|a| a.status == "assigned").collect();
     if open.is_empty() {
         return Ok(vec![]);
@@ -48,7 +48,7 @@ struct MinePage {
 
 pub async fn mine(PageCx { state, ctx, headers, who }: PageCx) -> PageResult {
     Ok({
-        let rows = taking::mine(&state.app, &who).await.or_page(&ctx)?;
+        let rows = taking::mine(&state.app, &who, ctx.lang.code()).await.or_page(&ctx)?;
         let shell = Shell::new(&ctx, &headers, "training-title");
         let r = render(&MinePage { shell, rows, reads: who.access.can(Permission::TrainingRead) });
         clear_flash(&state, r, &headers)

@@ -137,3 +137,32 @@ pub struct Me {
 pub async fn me(Who(who): Who) -> Json<Me> {
     Json(Me { actor: who.actor, name: who.name, roles: who.access.roles().into_iter().collect(), locale: who.locale, time_zone: who.time_zone })
 }
+
+#[cfg(test)]
+mod tests {
+    use utoipa::OpenApi;
+
+    /// Merging the modules' parts keeps one schema per name: two modules that both define,
+    /// say, `Progress` differently would have one overwrite the other, and the document
+    /// would describe one module's answers with the other's shape.
+    #[test]
+    fn no_two_modules_define_a_schema_of_the_same_name_differently() {
+        let mut seen: std::collections::HashMap<String, (String, String)> = std::collections::HashMap::new();
+        let mut parts = vec![("home".to_owned(), super::ApiDoc::openapi())];
+        parts.extend(crate::modules().into_iter().map(|m| (m.name.to_owned(), (m.openapi)())));
+        let mut clashes = vec![];
+        for (module, doc) in parts {
+            for (name, schema) in doc.components.map(|c| c.schemas).unwrap_or_default() {
+                let body = serde_json::to_string(&schema).unwrap_or_default();
+                match seen.get(&name) {
+                    Some((other, b)) if *b != body => clashes.push(format!("{name}: {other} and {module}")),
+                    _ => {
+                        seen.insert(name, (module.clone(), body));
+                    }
+                }
+            }
+        }
+        assert!(seen.contains_key("CampaignProgress") && seen.contains_key("Progress"), "the modules' parts carry their schemas");
+        assert!(clashes.is_empty(), "schemas defined twice: {clashes:?}");
+    }
+}
