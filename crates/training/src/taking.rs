@@ -213,7 +213,8 @@ pub(crate) async fn complete(
 pub async fn mark_read(app: &App, who: &Principal, id: &str) -> Result<Assignment> {
     let txn = app.store.write().await?;
     let (p, a, c) = own_open(&txn, who, id).await?;
-    let quiz: Vec<isms_core::training::Question> = serde_json::from_str(&c.quiz).unwrap_or_default();
+    // An unreadable quiz is a fault, never "no quiz": reading must not stand in for passing.
+    let quiz: Vec<isms_core::training::Question> = serde_json::from_str(&c.quiz).map_err(AppError::internal)?;
     if !quiz.is_empty() {
         return Err(AppError::conflict("training-quiz-required", "this course is completed by passing its quiz"));
     }
