@@ -2,14 +2,17 @@
 //! effectiveness review or a risk review past its date, a risk acceptance run out, a
 //! treatment action overdue. Each lapse is one finding (by source, record and due date);
 //! a check opens the new ones and closes those that ended. The asset register keeps its
-//! conformance findings of its own (`assets::conformance`).
+//! conformance findings of its own (`assets::conformance`). A module above this one raises
+//! and closes findings of its own source through [`raise`] and [`close`] (training's
+//! twice-a-year rule: `training_half`), which the check here leaves alone.
 
 use isms_core::Permission;
 use isms_kernel::{App, AppError, Page, Principal, Result, record};
 use isms_store::compliance::{action, control, finding, risk};
 use isms_store::now_ms;
 use isms_store::policies::document;
-use isms_store::sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use isms_store::sea_orm::sea_query::{Expr, OnConflict};
+use isms_store::sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::HashMap;
@@ -35,6 +38,7 @@ fn reader(source: &str) -> Permission {
     match source {
         "document_review" => Permission::PoliciesRead,
         "control_review" => Permission::ComplianceRead,
+        TRAINING_HALF => Permission::TrainingRead,
         _ => Permission::RisksRead,
     }
 }
@@ -43,11 +47,19 @@ fn link(source: &str, record_id: &str) -> String {
     match source {
         "document_review" => format!("/policies/{record_id}"),
         "control_review" => format!("/controls/{record_id}"),
+        TRAINING_HALF => format!("/training/halves?person={record_id}"),
         _ => format!("/risks/{record_id}"),
     }
 }
 
-pub const SOURCES: [&str; 5] = ["document_review", "control_review", "risk_review", "risk_acceptance", "risk_action"];
+/// A person who had not completed an awareness course by the last day of a fiscal half
+/// (the record is the person; the due date, the half's last day).
+pub const TRAINING_HALF: &str = "training_half";
+
+/// The sources the check here keeps.
+const OWN: [&str; 5] = ["document_review", "control_review", "risk_review", "risk_acceptance", "risk_action"];
+
+pub const SOURCES: [&str; 6] = ["document_review", "control_review", "risk_review", "risk_acceptance", "risk_action", TRAINING_HALF];
 
 /// Findings `who` may see: for each source, the companies its reading permission reaches
 /// (group records — documents and controls of the group — with the permission anywhere).
@@ -224,7 +236,8 @@ pub struct Checked {
 pub async fn check(app: &App) -> Result<Checked> {
     let now_lapses = lapses(app).await?;
     let txn = app.store.write().await?;
-    let open: Vec<finding::Model> = finding::Entity::find().filter(finding::Column::ClosedMs.is_null()).all(&txn).await?;
+    let open: Vec<finding::Model> =
+        finding::Entity::find().filter(finding::Column::ClosedMs.is_null()).filter(finding::Column::Source.is_in(OWN)).all(&txn).await?;
     let keys: std::collections::HashSet<String> = now_lapses.iter().map(Lapse::key).collect();
     let mut c = Checked::default();
     let now = now_ms();
@@ -281,4 +294,76 @@ pub async fn check_now(app: &App, who: &Principal) -> Result<Checked> {
     record(app, &txn, who, "findings.check", "review_finding", None, None, json!({"opened": c.opened, "closed": c.closed, "open": c.open})).await?;
     txn.commit().await?;
     Ok(c)
+}
+
+/// A finding a module above raises from its own rule.
+#[derive(Debug, Clone)]
+pub struct Raised {
+    pub record_id: String,
+    pub company_id: Option<String>,
+    pub title: String,
+    pub due_on: String,
+}
+
+/// Opens a finding of `source` for each lapse not yet known (by source, record and due
+/// date), inside the caller's transaction, and reopens one that was closed. Returns how
+/// many were opened.
+pub async fn raise(db: &impl ConnectionTrait, source: &'static str, items: &[Raised]) -> Result<u64> {
+    if OWN.contains(&source) || !SOURCES.contains(&source) {
+        return Err(AppError::internal(format!("`{source}` is not a source other modules raise")));
+    }
+    let now = now_ms();
+    let mut opened = 0;
+    for chunk in items.chunks(400) {
+        let keys: Vec<String> = chunk.iter().map(|r| format!("{source}:{}:{}", r.record_id, r.due_on)).collect();
+        opened += finding::Entity::update_many()
+            .col_expr(finding::Column::ClosedMs, Expr::value(Option::<i64>::None))
+            .filter(finding::Column::Key.is_in(keys))
+            .filter(finding::Column::ClosedMs.is_not_null())
+            .exec(db)
+            .await?
+            .rows_affected;
+        let rows = chunk.iter().map(|r| finding::ActiveModel {
+            id: Set(uuid::Uuid::now_v7().to_string()),
+            key: Set(format!("{source}:{}:{}", r.record_id, r.due_on)),
+            source: Set(source.into()),
+            record_id: Set(r.record_id.clone()),
+            company_id: Set(r.company_id.clone()),
+            title: Set(r.title.chars().take(400).collect()),
+            due_on: Set(r.due_on.clone()),
+            opened_ms: Set(now),
+            closed_ms: Set(None),
+        });
+        opened +=
+            finding::Entity::insert_many(rows).on_conflict(OnConflict::column(finding::Column::Key).do_nothing().to_owned()).exec_without_returning(db).await?;
+    }
+    Ok(opened)
+}
+
+/// The open findings of `source`: (id, record, due date).
+pub async fn open_of(db: &impl ConnectionTrait, source: &'static str) -> Result<Vec<(String, String, String)>> {
+    Ok(finding::Entity::find()
+        .select_only()
+        .columns([finding::Column::Id, finding::Column::RecordId, finding::Column::DueOn])
+        .filter(finding::Column::Source.eq(source))
+        .filter(finding::Column::ClosedMs.is_null())
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// Closes these findings (by id) of `source`, inside the caller's transaction.
+pub async fn close(db: &impl ConnectionTrait, source: &'static str, ids: &[String]) -> Result<u64> {
+    let mut closed = 0;
+    for chunk in ids.chunks(400) {
+        closed += finding::Entity::update_many()
+            .col_expr(finding::Column::ClosedMs, Expr::value(now_ms()))
+            .filter(finding::Column::Source.eq(source))
+            .filter(finding::Column::Id.is_in(chunk.to_vec()))
+            .filter(finding::Column::ClosedMs.is_null())
+            .exec(db)
+            .await?
+            .rows_affected;
+    }
+    Ok(closed)
 }

@@ -251,6 +251,103 @@ pub fn due_for(campaign_due: Date, campaign_start: Date, enrolled: Date, grace_d
     graced.max(campaign_due)
 }
 
+/// A half of the Japanese fiscal year (April–September, October–March), the period of the
+/// twice-a-year rule: every active person completes an awareness course in each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FiscalHalf {
+    /// The fiscal year, by the calendar year it starts in.
+    pub year: i16,
+    /// 1 (April–September) or 2 (October–March).
+    pub half: u8,
+}
+
+/// Who joined this few days before a half's last day is not yet held to its rule: the
+/// finding would name someone who had no fair chance.
+pub const JOINER_GRACE_DAYS: i64 = 30;
+
+impl FiscalHalf {
+    pub fn of(d: Date) -> Self {
+        let (year, half) = crate::incidents::drills::half_of(d);
+        Self { year, half }
+    }
+
+    pub fn first_day(self) -> Date {
+        if self.half == 1 { jiff::civil::date(self.year, 4, 1) } else { jiff::civil::date(self.year, 10, 1) }
+    }
+
+    pub fn last_day(self) -> Date {
+        if self.half == 1 { jiff::civil::date(self.year, 9, 30) } else { jiff::civil::date(self.year + 1, 3, 31) }
+    }
+
+    pub fn previous(self) -> Self {
+        if self.half == 2 { Self { year: self.year, half: 1 } } else { Self { year: self.year - 1, half: 2 } }
+    }
+
+    pub fn contains(self, d: Date) -> bool {
+        self.first_day() <= d && d <= self.last_day()
+    }
+
+    /// `2026-H1`, the key the closed halves and their findings are kept by.
+    pub fn key(self) -> String {
+        format!("{}-H{}", self.year, self.half)
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        let (y, h) = s.split_once("-H")?;
+        let year: i16 = y.parse().ok()?;
+        let half: u8 = h.parse().ok()?;
+        ((1..=2).contains(&half) && (1990..=2200).contains(&year)).then_some(Self { year, half })
+    }
+
+    /// Whether a person who joined on `joined_on` is held to this half's rule (an unknown
+    /// date counts: the register says nothing to excuse them).
+    pub fn holds(self, joined_on: Option<Date>) -> bool {
+        let Some(j) = joined_on else { return true };
+        let cutoff = self.last_day().checked_sub(jiff::Span::new().days(JOINER_GRACE_DAYS)).unwrap_or(self.first_day());
+        j <= cutoff
+    }
+}
+
+/// Share of `trained` in `people`, in whole percent rounded down (0 for nobody).
+pub fn share(trained: u64, people: u64) -> u32 {
+    if people == 0 { 0 } else { u32::try_from(trained.min(people) * 100 / people).unwrap_or(100) }
+}
+
+code_enum!(
+    /// The cmi5 verbs a learning system posts that count here.
+    LmsVerb, "verb" {
+        Completed => "completed",
+        Passed => "passed",
+        Failed => "failed",
+    }
+);
+
+impl LmsVerb {
+    /// The verb of an xAPI verb id (`http://adlnet.gov/expapi/verbs/passed`).
+    pub fn of_iri(iri: &str) -> Option<Self> {
+        let last = iri.trim_end_matches('/').rsplit('/').next()?;
+        if iri.starts_with("http://adlnet.gov/expapi/verbs/") { Self::parse(last).ok() } else { None }
+    }
+
+    /// Whether a statement with this verb completes a course: one with a quiz is completed
+    /// by passing it (cmi5's "passed"), one without by finishing it or passing.
+    pub fn completes(self, has_quiz: bool) -> bool {
+        match self {
+            Self::Passed => true,
+            Self::Completed => !has_quiz,
+            Self::Failed => false,
+        }
+    }
+}
+
+/// The course code an xAPI activity id names: its last path segment
+/// (`https://lms.example.jp/activities/SEC-AWARE` → `SEC-AWARE`), or the id itself.
+pub fn activity_code(iri: &str) -> &str {
+    let t = iri.trim().trim_end_matches('/');
+    let t = t.split(['?', '#']).next().unwrap_or(t);
+    t.rsplit('/').next().unwrap_or(t)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -345,5 +442,39 @@ mod tests {
         assert_eq!(due_for(due, start, d("2026-10-01"), 14), due);
         assert_eq!(due_for(due, start, d("2026-10-10"), 14), due, "the campaign's date is later");
         assert_eq!(due_for(due, start, d("2026-10-25"), 14), d("2026-11-08"));
+    }
+    #[test]
+    fn fiscal_halves_have_their_days_and_keys() {
+        let h = FiscalHalf::of(d("2026-12-07"));
+        assert_eq!(h, FiscalHalf { year: 2026, half: 2 });
+        assert_eq!(h.first_day(), d("2026-10-01"));
+        assert_eq!(h.last_day(), d("2027-03-31"));
+        assert_eq!(h.previous(), FiscalHalf { year: 2026, half: 1 });
+        assert_eq!(h.previous().previous(), FiscalHalf { year: 2025, half: 2 });
+        assert_eq!(h.key(), "2026-H2");
+        assert_eq!(FiscalHalf::parse("2026-H2"), Some(h));
+        assert_eq!(FiscalHalf::parse("2026-H3"), None);
+        assert_eq!(FiscalHalf::parse("H1"), None);
+        assert!(h.contains(d("2027-03-31")) && !h.contains(d("2027-04-01")));
+        // A joiner in the last 30 days is not yet held to the rule; unknown dates are.
+        assert!(h.holds(None));
+        assert!(h.holds(Some(d("2027-03-01"))));
+        assert!(!h.holds(Some(d("2027-03-02"))));
+        assert_eq!(share(2, 3), 66);
+        assert_eq!(share(0, 0), 0);
+        assert_eq!(share(5, 5), 100);
+    }
+
+    #[test]
+    fn lms_verbs_and_activities() {
+        assert_eq!(LmsVerb::of_iri("http://adlnet.gov/expapi/verbs/passed"), Some(LmsVerb::Passed));
+        assert_eq!(LmsVerb::of_iri("http://adlnet.gov/expapi/verbs/completed/"), Some(LmsVerb::Completed));
+        assert_eq!(LmsVerb::of_iri("http://adlnet.gov/expapi/verbs/launched"), None);
+        assert_eq!(LmsVerb::of_iri("https://example.jp/verbs/passed"), None);
+        assert!(LmsVerb::Completed.completes(false) && !LmsVerb::Completed.completes(true));
+        assert!(LmsVerb::Passed.completes(true) && !LmsVerb::Failed.completes(false));
+        assert_eq!(activity_code("https://lms.example.jp/activities/SEC-AWARE/"), "SEC-AWARE");
+        assert_eq!(activity_code("https://lms.example.jp/a/SEC-AWARE?x=1"), "SEC-AWARE");
+        assert_eq!(activity_code("SEC-AWARE"), "SEC-AWARE");
     }
 }

@@ -1,5 +1,6 @@
 //! Tables of awareness training: courses and their text per language, campaigns,
-//! assignments, quiz attempts and completions.
+//! assignments, quiz attempts and completions, the fiscal halves the twice-a-year rule
+//! closed, and the statements learning systems posted.
 
 entity!(course, "courses", {
     #[sea_orm(primary_key, auto_increment = false)]
@@ -100,4 +101,28 @@ entity!(completion, "training_completions", {
     score: Option<i32>,
     revision: i32,
     created_ms: i64,
+});
+
+entity!(half, "training_halves", {
+    /// `2026-H1` (`isms_core::training::FiscalHalf::key`).
+    #[sea_orm(primary_key, auto_increment = false)]
+    half: String,
+    closed_ms: i64,
+    people: i64,
+    trained: i64,
+    findings: i64,
+});
+
+entity!(statement, "training_statements", {
+    /// The statement's own id (xAPI), so the same statement posted again is one row.
+    #[sea_orm(primary_key, auto_increment = false)]
+    id: String,
+    person_id: String,
+    course_id: String,
+    /// completed, passed or failed
+    verb: String,
+    score: Option<i32>,
+    at_ms: i64,
+    completion_id: Option<String>,
+    received_ms: i64,
 });

@@ -129,6 +129,8 @@ fn entities() -> Vec<Shape> {
         shape::<training::assignment::Entity>(),
         shape::<training::attempt::Entity>(),
         shape::<training::completion::Entity>(),
+        shape::<training::half::Entity>(),
+        shape::<training::statement::Entity>(),
     ]
 }
 

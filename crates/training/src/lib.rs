@@ -6,6 +6,9 @@
 pub mod campaigns;
 pub mod courses;
 pub mod demo;
+pub mod lms;
+pub mod reminders;
+pub mod rule;
 pub mod taking;
 
 use isms_core::Permission;
@@ -40,7 +43,11 @@ pub(crate) fn new_id() -> String {
 }
 
 /// The module's background work: enrolling joiners into running campaigns and dropping
-/// leavers' open assignments.
+/// leavers' open assignments; reminders before and after due dates; the twice-a-year rule.
 pub fn jobs() -> Vec<Job> {
-    vec![Job::new("training.enrolment", HOUR, "training assignments added or dropped", |app| Box::pin(async move { campaigns::sync_all(&app).await }))]
+    vec![
+        Job::new("training.enrolment", HOUR, "training assignments added or dropped", |app| Box::pin(async move { campaigns::sync_all(&app).await })),
+        Job::new("training.reminders", HOUR, "training reminders queued", |app| Box::pin(async move { reminders::run(&app).await })),
+        Job::new("training.half", HOUR, "half-year training findings raised or closed", |app| Box::pin(async move { rule::run(&app).await })),
+    ]
 }

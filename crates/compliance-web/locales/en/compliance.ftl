@@ -222,6 +222,7 @@ finding-source-control_review = Control review overdue
 finding-source-risk_review = Risk review overdue
 finding-source-risk_acceptance = Risk acceptance expired
 finding-source-risk_action = Treatment action overdue
+finding-source-training_half = Half-year awareness training not completed
 
 soa-choose = — choose —
 err-soa-choose-applicable = Choose whether the requirement applies.

@@ -222,6 +222,7 @@ finding-source-control_review = 管理策レビュー期限切れ
 finding-source-risk_review = リスクレビュー期限切れ
 finding-source-risk_acceptance = リスク受容の期限切れ
 finding-source-risk_action = 対応策の期限切れ
+finding-source-training_half = 半期の情報セキュリティ研修 未修了
 
 soa-choose = 選択してください
 err-soa-choose-applicable = 適用するかどうかを選んでください。

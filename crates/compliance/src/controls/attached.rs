@@ -126,3 +126,50 @@ pub(crate) async fn of_risk(db: &impl ConnectionTrait, risk_id: &str) -> Result<
     let ids = Query::select().column(risk_control::Column::ControlId).from(risk_control::Entity).and_where(risk_control::Column::RiskId.eq(risk_id)).to_owned();
     Ok(control::Entity::find().filter(control::Column::Id.in_subquery(ids)).order_by_asc(control::Column::Code).all(db).await?)
 }
+
+/// Evidence a module keeps up by itself — a record in the product (training's closed half,
+/// say) — attached to every control that covers `reference` of `framework`, once per
+/// control and address, inside the caller's transaction. The title is the record's name
+/// in both languages, since it is written for every reader at once. Returns how many
+/// controls it was added to.
+pub async fn attach_record(db: &impl ConnectionTrait, framework: &str, reference: &str, title: &str, url: &str, evidence_on: &str) -> Result<u64> {
+    let Some(f) = framework::Entity::find().filter(framework::Column::Code.eq(framework)).one(db).await? else { return Ok(0) };
+    let Some(r) =
+        requirement::Entity::find().filter(requirement::Column::FrameworkId.eq(f.id)).filter(requirement::Column::Reference.eq(reference)).one(db).await?
+    else {
+        return Ok(0);
+    };
+    let controls: Vec<String> = control_requirement::Entity::find()
+        .select_only()
+        .column(control_requirement::Column::ControlId)
+        .filter(control_requirement::Column::RequirementId.eq(r.id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut added = 0;
+    for c in controls {
+        let known = evidence::Entity::find().filter(evidence::Column::ControlId.eq(c.clone())).filter(evidence::Column::Url.eq(url)).one(db).await?;
+        if known.is_some() {
+            continue;
+        }
+        evidence::Entity::insert(evidence::ActiveModel {
+            id: Set(uuid::Uuid::now_v7().to_string()),
+            control_id: Set(c),
+            kind: Set(EvidenceKind::Record.code().into()),
+            title: Set(title.chars().take(300).collect()),
+            url: Set(url.to_owned()),
+            file_name: Set(String::new()),
+            content_type: Set(String::new()),
+            size: Set(0),
+            sha256: Set(String::new()),
+            data: Set(None),
+            evidence_on: Set(evidence_on.to_owned()),
+            added_by: Set(None),
+            added_ms: Set(now_ms()),
+        })
+        .exec_without_returning(db)
+        .await?;
+        added += 1;
+    }
+    Ok(added)
+}

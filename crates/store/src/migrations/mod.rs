@@ -20,6 +20,7 @@ mod m0012_duty_outcomes;
 mod m0013_notice_tasks;
 mod m0014_alert_titles;
 mod m0015_training;
+mod m0016_training_rule;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0013_notice_tasks::Migration),
             Box::new(m0014_alert_titles::Migration),
             Box::new(m0015_training::Migration),
+            Box::new(m0016_training_rule::Migration),
         ]
     }
 }
