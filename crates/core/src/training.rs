@@ -310,7 +310,7 @@ impl FiscalHalf {
 
 /// Share of `trained` in `people`, in whole percent rounded down (0 for nobody).
 pub fn share(trained: u64, people: u64) -> u32 {
-    if people == 0 { 0 } else { u32::try_from(trained.min(people) * 100 / people).unwrap_or(100) }
+    (trained.min(people) * 100).checked_div(people).map_or(0, |s| u32::try_from(s).unwrap_or(100))
 }
 
 code_enum!(

@@ -54,6 +54,12 @@ fn routes(t: Table) -> Table {
         .get("/training/campaigns/{id}", Perm(TrainingRead), get(pages::campaigns::show))
         .get("/training/campaigns/{id}/export", Perm(TrainingRead), get(pages::campaigns::export))
         .post("/training/campaigns/{id}/close", Perm(TrainingManage), post(pages::campaigns::close))
+        // the twice-a-year rule and completions from a learning system
+        .get("/training/halves", Perm(TrainingRead), get(pages::halves::show))
+        .get("/training/halves/export", Perm(TrainingRead), get(pages::halves::export))
+        .post("/training/halves/close", Perm(TrainingManage), post(pages::halves::close))
+        .get("/training/import", Perm(TrainingManage), get(pages::lms::form))
+        .post("/training/import", Perm(TrainingManage), post(pages::lms::upload))
         // the API
         .get("/api/v1/training/assignments", SignedIn, get(api::mine))
         .get("/api/v1/training/assignments/{id}", SignedIn, get(api::assignment))
@@ -67,4 +73,9 @@ fn routes(t: Table) -> Table {
         .post("/api/v1/training/campaigns", Perm(TrainingManage), post(api::create_campaign))
         .get("/api/v1/training/campaigns/{id}", Perm(TrainingRead), get(api::campaign))
         .post("/api/v1/training/campaigns/{id}/close", Perm(TrainingManage), post(api::close_campaign))
+        .get("/api/v1/training/halves/{half}", Perm(TrainingRead), get(api::half))
+        .get("/api/v1/training/halves/{half}/untrained", Perm(TrainingRead), get(api::half_untrained))
+        .post("/api/v1/training/halves/{half}/close", Perm(TrainingManage), post(api::close_half))
+        .post("/api/v1/training/completions", Perm(TrainingManage), post(api::import_completions))
+        .post("/api/v1/training/xapi/statements", Perm(TrainingManage), post(api::xapi_statements))
 }

@@ -11,6 +11,9 @@ use isms_store::training::assignment;
 use isms_testdb::{TestApp, backends, code_of};
 use isms_training::{CampaignInput, CourseInput, campaigns, courses, taking};
 
+#[path = "training/half_year.rs"]
+mod half_year;
+
 fn quiz() -> Vec<isms_core::training::Question> {
     isms_core::training::parse_quiz_text("? 一 / One\n* 正 / right\n- 誤 / wrong\n? 二 / Two\n- 誤 / wrong\n* 正 / right\n").unwrap()
 }

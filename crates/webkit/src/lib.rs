@@ -93,6 +93,8 @@ pub struct Tile {
     pub value: String,
     /// A line under the label, in the label's size.
     pub note: Option<String>,
+    /// A share per part (a company), as percent, drawn as meters under the label.
+    pub bars: Vec<(String, u32)>,
 }
 
 /// A module's tiles for the reader of the home page.

@@ -122,3 +122,64 @@ field-quiz = Quiz
 field-grace-days = Grace days
 field-joined-within-days = Days since joining
 err-range = Give a number from { $min } to { $max }.
+
+# the twice-a-year rule
+training-halves-title = Half-year standing
+training-halves-intro = Twice a year (H1 April–September, H2 October–March) every active executive and employee completes an awareness course. A half closes at 18:00 on its last day: a finding is raised for each person not trained, and the completions become evidence for control A.6.3. Whoever joined in a half's last 30 days is held to the next one.
+training-half = Half
+training-share-trained = Share trained
+training-trained-of = { $trained } of { $people } trained
+training-half-closed = Closed
+training-half-closed-figures = at closing { $trained } of { $people } trained; { $findings } findings raised for those not trained
+training-half-findings = See the findings
+training-half-closes-on = Closes at 18:00 on { $date }
+training-half-close = Close this half
+training-by-company = Share trained by company
+training-held = Held to the rule
+training-untrained = Not trained
+training-joined-on = Joined
+training-none-missing = Everyone is trained.
+flash-training-half-closed = The half is closed; a finding was raised for each person not trained.
+tile-training-share = Trained this half ({ $half })
+tile-training-share-lowest = Lowest: { $company } { $share } %
+
+# completions from a learning system
+training-import = Import completions
+training-import-title = Completions from a learning system
+training-import-intro = Import the completions a learning management system (LMS) exported as CSV. The first line holds these column names.
+training-import-hint = Name the person by employee number (employee_number) or e-mail (email) and the course by its code (course_code); the completion date (completed_on) is YYYY-MM-DD. One bad row and nothing is imported; importing the same rows again records nothing twice.
+training-import-done = Read { $rows } rows: { $recorded } recorded, { $known } already imported.
+training-xapi-title = xAPI
+training-xapi-intro = A learning system that posts xAPI statements (the cmi5 verbs completed, passed and failed) to this address records completions as they happen. A course with a quiz is completed by "passed". Post with an API token of an account that manages training.
+
+notice-training-due = Training "{ $course_en }" is due on { $due } ({ $days } days left)
+notice-training-overdue = Training "{ $course_en }" was due on { $due }: please take it
+notice-training-overdue-reports = In the campaign "{ $campaign }", { $count } of your reports have not completed it by { $due }: { $names }
+
+err-training-half-not-ended = This half has not ended: a half is closed on its last day or after.
+err-training-half-closed = This half was closed already.
+err-lms-csv-unreadable = Not readable as CSV: line { $line }
+err-lms-column-unknown = Unknown column. Expected: { $expected }
+err-lms-column-missing = This column is missing.
+err-lms-too-many-rows = One import holds at most { $max } rows.
+err-lms-person-missing = Give an employee number or an e-mail address.
+err-lms-no-person = No such person (or one of a company you do not import for): { $value }
+err-lms-no-course = No such course: { $value }
+err-lms-date-future = Cannot be in the future.
+err-lms-date = Give the date as YYYY-MM-DD: { $value }
+err-lms-score = Give the score as a whole number from 0 to 100: { $value }
+err-lms-score-below-pass = The score is below the course's pass mark ({ $pass } %).
+err-lms-also-on-line = The same record is on line { $other }.
+err-lms-no-rows = The file holds no completions.
+err-xapi-body = Send one statement or a list of them.
+err-xapi-count = Send from 1 to { $max } statements at once.
+err-xapi-actor = The actor needs an mbox or an account name.
+err-xapi-verb = The verb must be the cmi5 verb completed, passed or failed: { $value }
+err-xapi-object = object.id (the activity) is missing.
+err-xapi-score = result.score.scaled must be a number from 0 to 1.
+err-xapi-timestamp = Send timestamp as ISO 8601 with its offset: { $value }
+err-xapi-timestamp-future = The timestamp is in the future.
+err-xapi-id = The id must be a UUID: { $value }
+err-xapi-id-conflict = A statement with this id was accepted with other content: { $value }
+err-xapi-no-person = No such person (or one of a company you do not import for).
+err-xapi-no-course = No such course (the last segment of the activity id is the course code): { $value }

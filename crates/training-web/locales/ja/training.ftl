@@ -122,3 +122,64 @@ field-quiz = 確認テスト
 field-grace-days = 猶予日数
 field-joined-within-days = 入社後の日数
 err-range = { $min }〜{ $max } の範囲で入力してください。
+
+# the twice-a-year rule
+training-halves-title = 半期の受講状況
+training-halves-intro = 年2回（上期 4〜9月、下期 10月〜翌3月）、在籍する全役員・従業員が情報セキュリティ研修（意識向上）を修了する決まりです。期の最終日の18時に締め、未修了者ごとに是正事項を登録し、修了記録を管理策 A.6.3 の証跡にします。期末の30日以内に入社した人は、その期の対象外です。
+training-half = 対象期
+training-share-trained = 修了率
+training-trained-of = { $people } 人中 { $trained } 人が修了
+training-half-closed = 締め
+training-half-closed-figures = 締め時点で { $people } 人中 { $trained } 人が修了、未修了 { $findings } 人を是正事項に登録
+training-half-findings = 是正事項を見る
+training-half-closes-on = { $date } の18時に締めます
+training-half-close = この期を締める
+training-by-company = 会社別の修了率
+training-held = 対象者
+training-untrained = 未修了者
+training-joined-on = 入社日
+training-none-missing = 未修了者はいません。
+flash-training-half-closed = 期を締め、未修了者を是正事項に登録しました。
+tile-training-share = 今期の研修修了率（{ $half }）
+tile-training-share-lowest = 最も低い会社: { $company } { $share } %
+
+# completions from a learning system
+training-import = 修了記録の取り込み
+training-import-title = 学習管理システムからの修了記録の取り込み
+training-import-intro = 学習管理システム（LMS）から書き出した修了記録の CSV を取り込みます。1行目は次の列名です。
+training-import-hint = 人は社員番号（employee_number）かメールアドレス（email）で、研修はコース コード（course_code）で指定します。修了日（completed_on）は YYYY-MM-DD です。1行でも誤りがあれば何も取り込みません。同じ行をもう一度取り込んでも記録は増えません。
+training-import-done = { $rows } 行を読み、{ $recorded } 件を記録しました（取り込み済み { $known } 件）。
+training-xapi-title = xAPI による連携
+training-xapi-intro = LMS から xAPI ステートメント（cmi5 の completed・passed・failed）を次の宛先へ送ると、その場で修了を記録します。確認テストのあるコースは passed で修了になります。送信には研修を管理する権限のある API トークンを使います。
+
+notice-training-due = 研修「{ $course_ja }」の受講期限は { $due } です（あと { $days } 日）
+notice-training-overdue = 研修「{ $course_ja }」の受講期限（{ $due }）を過ぎています。受講してください
+notice-training-overdue-reports = 研修計画「{ $campaign }」で、部下 { $count } 人が期限（{ $due }）を過ぎても未修了です: { $names }
+
+err-training-half-not-ended = この期はまだ終わっていません。期は最終日以降に締めます。
+err-training-half-closed = この期はすでに締めています。
+err-lms-csv-unreadable = CSV として読めません: { $line } 行目
+err-lms-column-unknown = 知らない列名です。使える列: { $expected }
+err-lms-column-missing = この列がありません。
+err-lms-too-many-rows = 1回に取り込めるのは { $max } 行までです。
+err-lms-person-missing = 社員番号かメールアドレスを入れてください。
+err-lms-no-person = 該当する人がいません（または取り込む権限のない会社の人です）: { $value }
+err-lms-no-course = 該当するコースがありません: { $value }
+err-lms-date-future = 未来の日付は入れられません。
+err-lms-date = 日付は YYYY-MM-DD で入れてください: { $value }
+err-lms-score = 得点は 0〜100 の整数で入れてください: { $value }
+err-lms-score-below-pass = 得点がコースの合格点（{ $pass } %）に届いていません。
+err-lms-also-on-line = 同じ記録が { $other } 行目にもあります。
+err-lms-no-rows = 修了記録の行がありません。
+err-xapi-body = ステートメント1件か、その配列を送ってください。
+err-xapi-count = 1回に送れるステートメントは1〜{ $max } 件です。
+err-xapi-actor = actor に mbox か account.name が必要です。
+err-xapi-verb = verb は cmi5 の completed・passed・failed のいずれかにしてください: { $value }
+err-xapi-object = object.id（アクティビティ）がありません。
+err-xapi-score = result.score.scaled は 0〜1 の数にしてください。
+err-xapi-timestamp = timestamp は時差つきの ISO 8601 で送ってください: { $value }
+err-xapi-timestamp-future = timestamp が未来の時刻です。
+err-xapi-id = id は UUID にしてください: { $value }
+err-xapi-id-conflict = この id のステートメントは別の内容で受け付け済みです: { $value }
+err-xapi-no-person = 該当する人がいません（または取り込む権限のない会社の人です）。
+err-xapi-no-course = 該当するコースがありません（アクティビティ id の最後の区切りがコース コードです）: { $value }

@@ -3,6 +3,8 @@
 
 pub mod campaigns;
 pub mod courses;
+pub mod halves;
+pub mod lms;
 
 use askama::Template;
 use axum::extract::Path;
@@ -21,21 +23,40 @@ pub fn shown_state<'a>(status: &'a str, overdue: &bool) -> &'a str {
     if *overdue { "overdue" } else { status }
 }
 
-/// The home page's tile: the reader's training still to do.
-pub async fn tiles(_state: &WebState, who: &Principal, shell: &Shell) -> isms_kernel::Result<Vec<Tile>> {
-    let mine = taking::mine(&_state.app, who, shell.lang()).await?;
+/// The home page's tiles: the reader's training still to do, and for those who read
+/// training, the share trained this half per company.
+pub async fn tiles(state: &WebState, who: &Principal, shell: &Shell) -> isms_kernel::Result<Vec<Tile>> {
+    let mut out = vec![];
+    if who.access.can(Permission::TrainingRead) {
+        let s = isms_training::rule::standing(&state.app, who, None).await?;
+        if s.people > 0 {
+            let lowest = s.companies.iter().min_by_key(|c| c.share);
+            out.push(Tile {
+                href: "/training/halves",
+                label: shell.tr("tile-training-share", &[("half", halves::half_name(shell, s.half))]),
+                value: format!("{} %", s.share),
+                note: lowest
+                    .filter(|c| c.share < 100)
+                    .map(|c| shell.tr("tile-training-share-lowest", &[("company", c.company_code.clone()), ("share", c.share.to_string())])),
+                bars: s.companies.iter().map(|c| (c.company_code.clone(), c.share)).collect(),
+            });
+        }
+    }
+    let mine = taking::mine(&state.app, who, shell.lang()).await?;
     let open: Vec<&MyAssignment> = mine.iter().filter(|a| a.status == "assigned").collect();
     if open.is_empty() {
-        return Ok(vec![]);
+        return Ok(out);
     }
     let overdue = open.iter().filter(|a| a.overdue).count();
     let note = open.iter().map(|a| a.due_on.as_str()).min().map(|d| shell.tr("tile-training-next-due", &[("date", d.to_owned())]));
-    Ok(vec![Tile {
+    out.push(Tile {
         href: "/training",
         label: if overdue > 0 { shell.tr("tile-training-overdue", &[("n", overdue.to_string())]) } else { shell.t("tile-training-open") },
         value: open.len().to_string(),
         note,
-    }])
+        bars: vec![],
+    });
+    Ok(out)
 }
 
 #[derive(Template)]
