@@ -45,6 +45,7 @@ pub mod assets;
 pub mod audit;
 pub mod calendar;
 pub mod compliance;
+pub mod drills;
 pub mod ids;
 pub mod incidents;
 pub mod monitoring;
