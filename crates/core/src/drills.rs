@@ -206,11 +206,19 @@ pub struct Window {
     pub start: String,
     #[schema(example = "17:00")]
     pub end: String,
+    /// The IANA time zone the hours are in (the recipients' office).
+    #[serde(default = "tokyo")]
+    #[schema(example = "Asia/Tokyo")]
+    pub time_zone: String,
+}
+
+fn tokyo() -> String {
+    "Asia/Tokyo".into()
 }
 
 impl Default for Window {
     fn default() -> Self {
-        Self { weekdays: vec![1, 2, 3, 4, 5], start: "09:30".into(), end: "17:00".into() }
+        Self { weekdays: vec![1, 2, 3, 4, 5], start: "09:30".into(), end: "17:00".into(), time_zone: tokyo() }
     }
 }
 
@@ -236,6 +244,13 @@ impl Window {
         Ok((s, e))
     }
 
+    /// The window's time zone, or the field error naming it.
+    pub fn tz(&self) -> Result<TimeZone, FieldError> {
+        TimeZone::get(self.time_zone.trim()).map_err(|_| {
+            FieldError::coded("time_zone", "drill-time-zone", format!("`{}` is not a time zone", self.time_zone)).arg("value", self.time_zone.clone())
+        })
+    }
+
     fn open_on(&self, d: Date) -> bool {
         self.weekdays.contains(&d.weekday().to_monday_one_offset())
     }
@@ -243,9 +258,10 @@ impl Window {
 
 /// When each of `n` mails goes out: spread evenly over the business hours of the days
 /// from `first` to `last` in `tz`, the first at the window's opening on the first open
-/// day. None when no day in the range is open.
-pub fn plan(n: usize, first: Date, last: Date, window: &Window, tz: &TimeZone) -> Result<Vec<Timestamp>, FieldError> {
+/// day. An error names the field when no day in the range is open.
+pub fn plan(n: usize, first: Date, last: Date, window: &Window) -> Result<Vec<Timestamp>, FieldError> {
     let (start, end) = window.hours()?;
+    let tz = &window.tz()?;
     if last < first {
         return Err(FieldError::coded("last_day", "drill-days-order", "the last day must not be before the first"));
     }
@@ -622,13 +638,15 @@ mod tests {
         // 2026-12-04 is a Friday, 12-07 a Monday: two open days, 7.5 hours each.
         let first = jiff::civil::date(2026, 12, 4);
         let last = jiff::civil::date(2026, 12, 7);
-        let p = plan(4, first, last, &w, &tz).unwrap();
+        let p = plan(4, first, last, &w).unwrap();
         let local: Vec<String> = p.iter().map(|t| t.to_zoned_datetime(tz.clone()).strftime("%a %H:%M").to_string()).collect();
         assert_eq!(local, vec!["Fri 09:30", "Fri 13:15", "Mon 09:30", "Mon 13:15"]);
         let sat = jiff::civil::date(2026, 12, 5);
-        assert_eq!(plan(1, sat, sat, &w, &tz).unwrap_err().code, "drill-window-empty");
+        assert_eq!(plan(1, sat, sat, &w).unwrap_err().code, "drill-window-empty");
         let bad = Window { start: "18:00".into(), ..Window::default() };
-        assert_eq!(plan(1, first, last, &bad, &tz).unwrap_err().field, "window_end");
+        assert_eq!(plan(1, first, last, &bad).unwrap_err().field, "window_end");
+        let nowhere = Window { time_zone: "Mars/Olympus".into(), ..Window::default() };
+        assert_eq!(plan(1, first, last, &nowhere).unwrap_err().code, "drill-time-zone");
     }
 
     #[test]

@@ -82,9 +82,11 @@ impl Role {
                 RulesManage,
                 TrainingRead,
                 TrainingManage,
+                DrillsRead,
+                DrillsManage,
             ],
-            Role::CouncilMember => &[OrgRead, PoliciesRead, ComplianceRead, RisksRead, TrainingRead],
-            Role::CommitteeMember => &[OrgRead, PeopleRead, AssetsRead, PoliciesRead, ComplianceRead, RisksRead, TrainingRead],
+            Role::CouncilMember => &[OrgRead, PoliciesRead, ComplianceRead, RisksRead, TrainingRead, DrillsRead],
+            Role::CommitteeMember => &[OrgRead, PeopleRead, AssetsRead, PoliciesRead, ComplianceRead, RisksRead, TrainingRead, DrillsRead],
             Role::CompanySecurityAdmin => &[
                 OrgRead,
                 PeopleRead,
@@ -104,6 +106,8 @@ impl Role {
                 MonitoringManage,
                 TrainingRead,
                 TrainingManage,
+                DrillsRead,
+                DrillsManage,
             ],
             Role::CsirtMember => {
                 &[OrgRead, PeopleRead, AssetsRead, PoliciesRead, IncidentsRead, IncidentsManage, MonitoringRead, MonitoringManage, RulesManage]
@@ -121,6 +125,7 @@ impl Role {
                 RisksRead,
                 MonitoringRead,
                 TrainingRead,
+                DrillsRead,
             ],
             Role::Hr => &[OrgRead, PeopleRead, PeopleManage],
             Role::ContactDeskAgent => &[OrgRead],
@@ -202,10 +207,17 @@ pub enum Permission {
     /// Writing courses and their quizzes, running campaigns, importing completions from a
     /// learning system. Group courses and group-wide campaigns need it group-wide.
     TrainingManage,
+    /// E-mail drills of the companies in scope: campaigns and their results by company
+    /// and department. Who clicked by name needs `DrillsManage`, unless the group's
+    /// setting shows named results to readers.
+    DrillsRead,
+    /// Sending profiles, drill templates and campaigns (launching, pausing, cancelling),
+    /// and the reported-mail mailboxes. Group profiles and templates need it group-wide.
+    DrillsManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 25] = [
+    pub const ALL: [Permission; 27] = [
         Permission::OrgRead,
         Permission::OrgManage,
         Permission::PeopleRead,
@@ -231,6 +243,8 @@ impl Permission {
         Permission::RulesManage,
         Permission::TrainingRead,
         Permission::TrainingManage,
+        Permission::DrillsRead,
+        Permission::DrillsManage,
     ];
 }
 
@@ -291,6 +305,15 @@ mod tests {
     }
 
     #[test]
+    fn the_security_office_runs_drills() {
+        for r in Role::ALL {
+            assert_eq!(r.grants(Permission::DrillsManage), matches!(r, Role::Ciso | Role::CompanySecurityAdmin), "{r}");
+            assert!(!r.grants(Permission::DrillsManage) || r.grants(Permission::DrillsRead), "{r}");
+        }
+        assert!(!Role::Hr.grants(Permission::DrillsRead), "HR sees a person's drills only through their record");
+    }
+
+    #[test]
     fn auditors_read_but_never_change() {
         for p in [
             Permission::OrgManage,
@@ -304,6 +327,7 @@ mod tests {
             Permission::FrameworksManage,
             Permission::RisksManage,
             Permission::TrainingManage,
+            Permission::DrillsManage,
         ] {
             assert!(!Role::Auditor.grants(p));
         }

@@ -26,6 +26,7 @@ pub mod accounts;
 pub mod assets;
 pub mod audit;
 pub mod compliance;
+pub mod drills;
 pub mod incidents;
 pub mod migrations;
 pub mod monitoring;

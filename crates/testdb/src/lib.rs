@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test kit: a failed step is a failed test")]
 
+pub mod smtp;
+
 use isms_core::Role;
 use isms_kernel::{App, AppConfig};
 use isms_org::accounts::GrantView;

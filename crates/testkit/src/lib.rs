@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test kit: a failed step is a failed test")]
 
 pub mod hook;
-pub mod smtp;
+pub use isms_testdb::smtp;
 pub mod taxii;
 
 use isms_app::accounts::{GrantView, NewUser};

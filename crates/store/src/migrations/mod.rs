@@ -21,6 +21,7 @@ mod m0013_notice_tasks;
 mod m0014_alert_titles;
 mod m0015_training;
 mod m0016_training_rule;
+mod m0017_drills;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0014_alert_titles::Migration),
             Box::new(m0015_training::Migration),
             Box::new(m0016_training_rule::Migration),
+            Box::new(m0017_drills::Migration),
         ]
     }
 }

@@ -17,6 +17,8 @@ pub struct Received {
     pub data: String,
     /// The user name given with AUTH PLAIN, if any.
     pub auth: Option<String>,
+    /// When the message's final dot arrived, in milliseconds since the epoch.
+    pub at_ms: i64,
 }
 
 impl Received {
@@ -227,7 +229,9 @@ impl SmtpSink {
                     w.write_all(b"451 try again later\r\n").await?;
                 } else {
                     if let Ok(mut v) = self.received.lock() {
-                        v.push(Received { from: from.clone(), to: to.clone(), data, auth: auth.clone() });
+                        let at_ms =
+                            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+                        v.push(Received { from: from.clone(), to: to.clone(), data, auth: auth.clone(), at_ms });
                     }
                     w.write_all(b"250 queued\r\n").await?;
                 }
