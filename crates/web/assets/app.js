@@ -39,6 +39,30 @@
       if (el && el.name && el.type !== "hidden") { sessionStorage.setItem(keepKey(f, el), el.value); }
     });
   });
+  // A drill's teachable moment and landing page: once the page has been visible and
+  // touched, typed on or scrolled (or visible for three seconds), one beacon tells the
+  // server a person is here; a link scanner that only fetches never sends it. The landing
+  // form's fields have no names, so what is typed never leaves the browser: only how many
+  // fields were filled.
+  var beacon = document.body.dataset.beacon;
+  if (beacon) {
+    var sent = false;
+    var send = function () {
+      if (sent || document.visibilityState !== "visible") { return; }
+      sent = true;
+      var token = document.querySelector("meta[name=csrf-token]");
+      fetch(beacon, { method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": token ? token.content : "" } });
+    };
+    ["pointermove", "pointerdown", "keydown", "scroll", "touchstart"].forEach(function (e) { window.addEventListener(e, send, { once: true, passive: true }); });
+    setTimeout(send, 3000);
+  }
+  document.querySelectorAll("form[data-drill-landing]").forEach(function (f) {
+    f.addEventListener("submit", function () {
+      var n = 0;
+      f.querySelectorAll("input:not([type=hidden])").forEach(function (el) { if (el.value !== "") { n += 1; } el.value = ""; });
+      f.querySelector("input[name=filled]").value = String(n);
+    });
+  });
   // After a list refresh, tell assistive technology that the results changed.
   document.addEventListener("htmx:afterSwap", function (ev) {
     var status = ev.detail.target.querySelector("[role=status]");

@@ -304,8 +304,23 @@ fn every_badge_family_has_its_words_and_every_drawn_family_a_tone() {
 /// `format!` from a known set of steps.
 #[test]
 fn every_audit_action_has_a_label() {
-    const DOMAINS: &[&str] =
-        &["auth", "people", "org", "accounts", "audit", "assets", "policies", "incidents", "compliance", "risks", "findings", "monitoring", "settings"];
+    const DOMAINS: &[&str] = &[
+        "auth",
+        "people",
+        "org",
+        "accounts",
+        "audit",
+        "assets",
+        "policies",
+        "incidents",
+        "compliance",
+        "risks",
+        "findings",
+        "monitoring",
+        "settings",
+        "training",
+        "drills",
+    ];
     let c = load();
     let mut codes = std::collections::BTreeSet::new();
     let mut jobs = std::collections::BTreeSet::new();

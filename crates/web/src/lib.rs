@@ -26,6 +26,7 @@ pub fn modules() -> Vec<Module> {
         isms_compliance_web::module(),
         isms_monitoring_web::module(),
         isms_training_web::module(),
+        isms_drills_web::module(),
     ]
 }
 

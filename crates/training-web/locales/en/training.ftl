@@ -183,3 +183,16 @@ err-xapi-id = The id must be a UUID: { $value }
 err-xapi-id-conflict = A statement with this id was accepted with other content: { $value }
 err-xapi-no-person = No such person (or one of a company you do not import for).
 err-xapi-no-course = No such course (the last segment of the activity id is the course code): { $value }
+
+# Audit trail action names
+action-training-campaign-create = Training campaign created
+action-training-campaign-close = Training campaign closed
+action-training-complete = Training completed
+action-training-course-create = Course created
+action-training-course-update = Course updated
+action-training-course-retire = Course retired
+action-training-course-restore = Course restored
+action-training-half-close = Half-year training closed
+action-training-import-csv = Completions imported (CSV)
+action-training-import-xapi = Completions received (xAPI)
+action-training-quiz-attempt = Quiz attempted

@@ -183,3 +183,16 @@ err-xapi-id = id は UUID にしてください: { $value }
 err-xapi-id-conflict = この id のステートメントは別の内容で受け付け済みです: { $value }
 err-xapi-no-person = 該当する人がいません（または取り込む権限のない会社の人です）。
 err-xapi-no-course = 該当するコースがありません（アクティビティ id の最後の区切りがコース コードです）: { $value }
+
+# 監査証跡の操作名
+action-training-campaign-create = 研修計画の作成
+action-training-campaign-close = 研修計画の締切
+action-training-complete = 研修の修了
+action-training-course-create = 研修コースの作成
+action-training-course-update = 研修コースの更新
+action-training-course-retire = 研修コースの廃止
+action-training-course-restore = 研修コースの再開
+action-training-half-close = 半期の研修実施状況の確定
+action-training-import-csv = 修了記録の取込(CSV)
+action-training-import-xapi = 修了記録の受信(xAPI)
+action-training-quiz-attempt = 確認テストの受験
