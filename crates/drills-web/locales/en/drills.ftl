@@ -77,9 +77,9 @@ drill-neutral-title = This page cannot be shown
 drill-neutral-body = The link is not valid or has expired.
 
 # Input errors
-err-drill-merge-unclosed = A merge field opened with {"{{"} is never closed.
+err-drill-merge-unclosed = A merge field opened with double braces is never closed.
 err-drill-merge-unknown = “{ $name }” is not a merge field; use one of { $known }.
-err-drill-link-missing = A fake sign-in drill must contain {"{{"}link{"}}"} in its body.
+err-drill-link-missing = A fake sign-in drill must contain the merge field link in its body.
 err-drill-reply-missing = A BEC drill needs the look-alike reply address.
 err-time = “{ $value }” is not a time (HH:MM).
 err-drill-window-order = The sending window must end after it starts.

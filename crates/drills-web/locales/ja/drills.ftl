@@ -77,9 +77,9 @@ drill-neutral-title = ページを表示できません
 drill-neutral-body = このリンクは無効か、期限が切れています。
 
 # 入力エラー
-err-drill-merge-unclosed = 差し込み項目が「{"{{"}」で始まり、閉じられていません。
+err-drill-merge-unclosed = 差し込み項目が「二重の波かっこ」で始まり、閉じられていません。
 err-drill-merge-unknown = 「{ $name }」は差し込み項目ではありません。使えるのは { $known } です。
-err-drill-link-missing = 偽ログイン画面の訓練では、本文に {"{{"}link{"}}"} を入れてください。
+err-drill-link-missing = 偽ログイン画面の訓練では、本文に差し込み項目 link を入れてください。
 err-drill-reply-missing = BEC訓練には、なりすましの返信先アドレスが必要です。
 err-time = 「{ $value }」は時刻(HH:MM)ではありません。
 err-drill-window-order = 送信時間帯の終了は、開始より後にしてください。
