@@ -25,7 +25,7 @@ struct ListPage {
 pub async fn list(PageCx { state, ctx, headers, who }: PageCx) -> PageResult {
     let items = campaigns::list(&state.app, &who).await.or_page(&ctx)?;
     let look = Lookup::load(&state, &who, ctx.lang.code()).await.or_page(&ctx)?;
-    let shell = Shell::new(&ctx, &headers, "drills-title");
+    let shell = Shell::new(&ctx, &headers, "maildrills-title");
     Ok(clear_flash(&state, render(&ListPage { shell, items, look }), &headers))
 }
 
@@ -62,7 +62,7 @@ pub async fn show(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<St
     let rows = results::recipients(&state.app, &who, &id, page - 1).await.or_page(&ctx)?;
     let template_name = templates::get(&state.app, &who, &c.template_id).await.map(|t| t.name).unwrap_or_default();
     let look = Lookup::load(&state, &who, ctx.lang.code()).await.or_page(&ctx)?;
-    let shell = Shell::new(&ctx, &headers, "drills-campaign-title").crumb("/drills", "drills-title");
+    let shell = Shell::new(&ctx, &headers, "drills-campaign-title").crumb("/drills", "maildrills-title");
     let list = ListView::new(format!("/drills/campaigns/{id}")).paged(q.page, rows.total, 50);
     let named = campaigns::names_visible(&who, &c);
     let can_manage = c.can_manage(&who);

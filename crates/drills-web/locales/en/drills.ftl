@@ -1,5 +1,5 @@
 nav-drills = E-mail drills
-drills-title = E-mail drills
+maildrills-title = E-mail drills
 drills-intro = Drill mails in the manner of virus mail, fake sign-in pages and business e-mail compromise (BEC). Requests by mail gateways and link scanners never count as a person's click.
 drills-campaign-name = Drill
 drills-period = Period

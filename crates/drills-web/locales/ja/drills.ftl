@@ -1,5 +1,5 @@
 nav-drills = 標的型メール訓練
-drills-title = 標的型メール訓練
+maildrills-title = 標的型メール訓練
 drills-intro = ウイルスメール、偽ログイン画面、ビジネスメール詐欺(BEC)を模した訓練メールの実施状況です。メールゲートウェイやリンク検査による自動アクセスは、人のクリックとして数えません。
 drills-campaign-name = 訓練名
 drills-period = 実施期間
