@@ -175,9 +175,14 @@ pub fn render(pieces: &[Piece<'_>], value: impl Fn(&str) -> String, escape: impl
 /// links to `{{link}}` somewhere in its body, and a BEC request has a reply address.
 pub fn check_template(kind: DrillKind, subject: &str, body: &str, reply_to: Option<&str>) -> Vec<FieldError> {
     let mut errs = Vec::new();
-    let subject_ok = parse_template("subject", subject).map_err(|e| errs.push(e)).is_ok();
+    if let Err(e) = parse_template("subject", subject).and_then(|_| crate::text::single_line("subject", subject)) {
+        errs.push(e);
+    }
     if subject.trim().is_empty() {
         errs.push(FieldError::coded("subject", "required", "is required"));
+    }
+    if let Err(e) = crate::text::multi_line("body", body) {
+        errs.push(e);
     }
     match parse_template("body", body) {
         Err(e) => errs.push(e),
@@ -192,7 +197,6 @@ pub fn check_template(kind: DrillKind, subject: &str, body: &str, reply_to: Opti
     if kind == DrillKind::Bec && reply_to.is_none_or(|r| r.trim().is_empty()) {
         errs.push(FieldError::coded("reply_to", "drill-reply-missing", "a BEC drill needs the look-alike reply address"));
     }
-    let _ = subject_ok;
     errs
 }
 

@@ -13,7 +13,7 @@ use isms_kernel::{App, AppError, Principal, Result, record};
 use isms_store::accounts::user;
 use isms_store::drills::{campaign, profile, recipient, template};
 use isms_store::now_ms;
-use isms_store::sea_orm::sea_query::Expr;
+use isms_store::sea_orm::sea_query::{Expr, ExprTrait as _};
 use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -187,8 +187,10 @@ async fn validate(db: &impl ConnectionTrait, input: &CampaignInput) -> Result<Va
 pub async fn list(app: &App, who: &Principal) -> Result<Vec<Campaign>> {
     let within = who.within(Permission::DrillsRead)?;
     let mut q = campaign::Entity::find().order_by_desc(campaign::Column::CreatedMs);
+    // A group-wide campaign reaches every company, so every reader sees it (its results
+    // show their companies' recipients only).
     if let Some(c) = within {
-        q = q.filter(campaign::Column::CompanyId.is_in(c));
+        q = q.filter(campaign::Column::CompanyId.is_in(c).or(campaign::Column::CompanyId.is_null()));
     }
     Ok(q.all(app.store.conn()).await?.into_iter().map(Campaign::from).collect())
 }

@@ -57,7 +57,7 @@ pub struct Results {
     pub total: Tally,
     /// One row per company and department reached.
     pub by_department: Vec<Tally>,
-    /// Median minutes from sending to the first report, over those who reported.
+    /// Minutes from sending to the earliest report of anyone.
     pub minutes_to_first_report: Option<i64>,
 }
 

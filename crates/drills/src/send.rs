@@ -6,6 +6,7 @@
 //! temporary refusal (4xx, a lost connection) is retried after a growing pause; a
 //! permanent one (5xx) marks the recipient bounced. No second ever holds more mails than
 //! the campaign's cap: a send starts only a full second after the cap-th last one ended.
+//! A pause or a cancel takes effect from the next mail.
 
 use crate::templates::Template;
 use isms_core::drills::{CampaignState, DrillKind, EventKind, HEADER, SendState, parse_template, reference, render, wait_ms};
@@ -13,7 +14,7 @@ use isms_kernel::{App, AppError, Result};
 use isms_store::drills::{campaign, event, profile, recipient};
 use isms_store::now_ms;
 use isms_store::org::{company, department};
-use isms_store::sea_orm::sea_query::{Expr, ExprTrait as _};
+use isms_store::sea_orm::sea_query::{Expr, ExprTrait as _, Query};
 use isms_store::sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::{HashMap, VecDeque};
 use std::sync::OnceLock;
@@ -266,12 +267,21 @@ async fn send_campaign(app: &App, id: &str, owner: &str, deadline: Instant) -> R
             if Instant::now() >= deadline {
                 break;
             }
-            // Ours to send: a row another sender took in the meantime is skipped.
+            // Ours to send, and only while the campaign is still to be sent: a row another
+            // sender took meanwhile is skipped, and a pause or cancel stops the very next mail.
+            let still = Query::select()
+                .column(campaign::Column::Id)
+                .from(campaign::Entity)
+                .and_where(campaign::Column::Id.eq(id.to_owned()))
+                .and_where(campaign::Column::State.eq(CampaignState::Scheduled.code()))
+                .and_where(campaign::Column::LeaseOwner.eq(owner))
+                .to_owned();
             let took = recipient::Entity::update_many()
                 .col_expr(recipient::Column::State, Expr::value(SendState::Sending.code()))
                 .col_expr(recipient::Column::Attempts, Expr::col(recipient::Column::Attempts).add(1))
                 .filter(recipient::Column::Id.eq(r.id.clone()))
                 .filter(recipient::Column::State.eq(SendState::Planned.code()))
+                .filter(recipient::Column::CampaignId.in_subquery(still))
                 .exec(db)
                 .await?;
             if took.rows_affected != 1 {

@@ -134,7 +134,8 @@ fn validate(input: &TemplateInput) -> Result<Valid> {
             }
         }
         for (field, v) in [("landing", landing), ("lesson", lesson)] {
-            if let Err(e) = isms_core::drills::parse_template(&format!("{field}_{lang}"), v) {
+            let name = format!("{field}_{lang}");
+            if let Err(e) = isms_core::drills::parse_template(&name, v).and_then(|_| isms_core::text::multi_line(&name, v)) {
                 errors.push(e);
             }
         }
