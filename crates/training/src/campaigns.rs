@@ -363,6 +363,13 @@ pub(crate) async fn enrol(db: &impl ConnectionTrait, c: &campaign::Model, today:
 /// open assignments dropped. Returns how many assignments it added or dropped.
 pub async fn sync_all(app: &App) -> Result<u64> {
     let today = isms_core::calendar::today();
+    // Nothing to enrol or drop without a campaign or an open assignment: no write then.
+    let db = app.store.conn();
+    let any_campaign = campaign::Entity::find().filter(campaign::Column::Status.eq("active")).one(db).await?.is_some();
+    let any_open = assignment::Entity::find().filter(assignment::Column::Status.eq(AssignmentStatus::Assigned.code())).one(db).await?.is_some();
+    if !any_campaign && !any_open {
+        return Ok(0);
+    }
     let txn = app.store.write_quiet().await?;
     let leavers: Vec<String> =
         person::Entity::find().select_only().column(person::Column::Id).filter(person::Column::Status.ne("active")).into_tuple::<String>().all(&txn).await?;

@@ -29,16 +29,16 @@ pub fn window(due_on: Date, today: Date) -> Option<i64> {
 pub async fn run(app: &App) -> Result<u64> {
     let today = isms_core::calendar::today();
     let horizon = today.checked_add(jiff::Span::new().days(BEFORE_DAYS[0])).unwrap_or(today).to_string();
-    let txn = app.store.write_quiet().await?;
-    let open = assignment::Entity::find()
+    let due = assignment::Entity::find()
         .filter(assignment::Column::Status.eq(AssignmentStatus::Assigned.code()))
-        .filter(assignment::Column::DueOn.lte(horizon))
-        .all(&txn)
-        .await?;
-    if open.is_empty() {
-        txn.commit().await?;
+        .filter(assignment::Column::DueOn.lte(horizon.clone()));
+    // Nothing due, no write: a job that takes SQLite's write lock for nothing keeps the
+    // jobs that have work waiting.
+    if due.clone().one(app.store.conn()).await?.is_none() {
         return Ok(0);
     }
+    let txn = app.store.write_quiet().await?;
+    let open = due.all(&txn).await?;
     let titles: HashMap<(String, String), String> = text::Entity::find()
         .filter(text::Column::CourseId.is_in(open.iter().map(|a| a.course_id.clone()).collect::<std::collections::HashSet<_>>()))
         .all(&txn)
