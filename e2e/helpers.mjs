@@ -48,13 +48,13 @@ export async function startServer({ demo = false } = {}) {
   };
 }
 
-export async function launch(locale = 'ja-JP') {
+export async function launch(locale = 'ja-JP', options = {}) {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-  const context = await browser.newContext({ locale, viewport: { width: 1280, height: 860 } });
+  const context = await browser.newContext({ locale, viewport: { width: 1280, height: 860 }, ...options });
   const page = await context.newPage();
   const problems = [];
   // A 422 answer to a deliberately bad form is expected; anything else logged as an error is a problem.

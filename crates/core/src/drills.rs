@@ -561,6 +561,19 @@ pub fn tokens_in(text: &str) -> Vec<String> {
         }
         i = s;
     }
+    // A Message-ID of ours quoted in In-Reply-To or References: `<token@domain>`.
+    let mut i = 0;
+    while let Some(p) = text[i..].find('<') {
+        let s = i + p + 1;
+        if let Some(cand) = text.get(s..s + 26)
+            && is_token(cand)
+            && bytes.get(s + 26) == Some(&b'@')
+            && !out.iter().any(|o| o == cand)
+        {
+            out.push(cand.to_owned());
+        }
+        i = s;
+    }
     for line in text.lines() {
         let l = line.trim_start_matches(['>', ' ']);
         if let Some((k, v)) = l.split_once(':')
@@ -708,6 +721,9 @@ mod tests {
         let eml = format!("Subject: Invoice\r\n{HEADER}: {}\r\n\r\nbody", t.to_ascii_uppercase());
         assert_eq!(tokens_in(&eml), vec![t.clone()]);
         assert!(tokens_in("https://x.example/d/short").is_empty());
+        let reply = format!("In-Reply-To: <{t}@drill.example.com>\r\nReferences: <other@x> <{t}@drill.example.com>\r\n");
+        assert_eq!(tokens_in(&reply), vec![t.clone()]);
+        assert!(tokens_in(&format!("<{t}>")).is_empty(), "a token without the Message-ID's @ is not one");
         assert_eq!(reference("abcdefghijklmnop"), "abcd-efgh-ijkl");
         assert_eq!(references_in("> Ref: ABCD-efgh-ijk2 (kept)\nnot-this-one-x"), vec!["abcdefghijk2".to_owned()]);
     }

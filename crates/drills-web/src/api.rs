@@ -32,6 +32,7 @@ use serde::Deserialize;
     campaign_results,
     campaign_recipients,
     recipient_trace,
+    record_report,
 ))]
 pub struct Api;
 
@@ -157,4 +158,22 @@ pub async fn campaign_recipients(
 #[utoipa::path(get, path = "/api/v1/drills/campaigns/{id}/recipients/{recipient}/trace", tag = "drills", params(("id" = String, Path), ("recipient" = String, Path)), responses((status = 200, body = Vec<Trace>), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn recipient_trace(State(s): State<WebState>, Who(who): Who, Path((id, recipient)): Path<(String, String)>) -> Result<Json<Vec<Trace>>, ApiError> {
     Ok(Json(results::trace(&s.app, &who, &id, &recipient).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = DrillReportInput)]
+pub struct ReportInput {
+    /// A reported mail's source, a forward of it, or its reference code.
+    pub text: String,
+}
+
+/// Records a reported drill mail: every recipient it names (by token or reference code)
+/// in a campaign the caller runs counts as having reported, the first time.
+#[utoipa::path(post, path = "/api/v1/drills/reports", tag = "drills", request_body = ReportInput, responses((status = 200, body = isms_drills::reports::Outcome), (status = 422, body = Problem)))]
+pub async fn record_report(
+    State(s): State<WebState>,
+    Who(who): Who,
+    ApiJson(input): ApiJson<ReportInput>,
+) -> Result<Json<isms_drills::reports::Outcome>, ApiError> {
+    Ok(Json(isms_drills::reports::report(&s.app, &who, &input.text, "api").await?))
 }

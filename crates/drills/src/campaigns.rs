@@ -356,6 +356,7 @@ pub async fn launch(app: &App, who: &Principal, id: &str) -> Result<Campaign> {
         .filter(campaign::Column::Id.eq(id.to_owned()))
         .exec(&txn)
         .await?;
+    crate::remedial::open(&txn, &m, start, last).await?;
     record(app, &txn, who, "drills.campaign.launch", "drill_campaign", Some(id), m.company_id.as_deref(), json!({"recipients": n})).await?;
     let saved = campaign::Entity::find_by_id(id.to_owned()).one(&txn).await?.ok_or(AppError::NotFound)?;
     txn.commit().await?;

@@ -6,6 +6,8 @@
 
 pub mod campaigns;
 pub mod profiles;
+pub mod remedial;
+pub mod reports;
 pub mod results;
 pub mod send;
 pub mod templates;
@@ -29,7 +31,7 @@ pub(crate) fn reads(who: &Principal, company: Option<&str>) -> bool {
 
 /// Whether `who` writes a record owned by `company`: the group's need the permission
 /// group-wide.
-pub(crate) fn manages(who: &Principal, company: Option<&str>) -> bool {
+pub fn manages(who: &Principal, company: Option<&str>) -> bool {
     who.access.can_for(Permission::DrillsManage, company.and_then(|c| c.parse().ok()))
 }
 

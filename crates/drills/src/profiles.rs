@@ -205,6 +205,11 @@ pub async fn update(app: &App, who: &Principal, id: &str, input: ProfileInput) -
     require_manages(who, m.company_id.as_deref())?;
     // The owner stays: a company's profile does not become the group's by an edit.
     let v = validate(&ProfileInput { company_id: m.company_id.clone(), ..input.clone() })?;
+    // A kept password goes only to the relay and account it was typed for: moving the
+    // profile elsewhere asks for it again, so an edit cannot send it to another server.
+    if !m.password.is_empty() && input.password.is_empty() && (v.host != m.host || v.port != m.port || v.username != m.username) {
+        return Err(AppError::Invalid(vec![FieldError::coded("password", "drill-password-again", "enter the password again for the new server or account")]));
+    }
     let company = m.company_id.clone();
     let mut am = m.into_active_model();
     am.name = Set(v.name.clone());

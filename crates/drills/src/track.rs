@@ -2,7 +2,8 @@
 //! signal (a beacon from the teachable moment, a submitted landing form, a reply, a
 //! report) is recorded with the verdict of `isms_core::drills::Judge`, and the recipient's
 //! first human click, submit and attachment opening are kept on their row for the results.
-//! A token that is malformed or unknown records nothing.
+//! A token that is malformed or unknown records nothing. Whoever fell for the drill is
+//! assigned its remedial course (`crate::remedial`).
 
 use crate::templates::Template;
 use isms_core::drills::{DrillKind, EventKind, FOLLOW_UP_MS, Hit, Judge, Verdict, is_token};
@@ -60,7 +61,7 @@ pub async fn record(app: &App, token: &str, kind: EventKind, req: &Request, deta
     }
     .insert(&txn)
     .await?;
-    rejudge(&txn, &r.id, now).await?;
+    rejudge(app, &txn, &r.id, now).await?;
     txn.commit().await?;
     Ok(Some(shown(&r, &t)))
 }
@@ -91,7 +92,7 @@ fn stored(kind: EventKind, v: Verdict) -> (&'static str, Option<&'static str>) {
 /// Judges a recipient's requests again (a beacon turns the click before it into a
 /// person's; time turns a waiting click into a machine's) and keeps the first human time
 /// of each signal on the recipient.
-async fn rejudge(db: &impl ConnectionTrait, recipient_id: &str, now: i64) -> Result<()> {
+pub(crate) async fn rejudge(app: &App, db: &impl ConnectionTrait, recipient_id: &str, now: i64) -> Result<()> {
     let Some(r) = recipient::Entity::find_by_id(recipient_id.to_owned()).one(db).await? else { return Ok(()) };
     let events = event::Entity::find().filter(event::Column::RecipientId.eq(recipient_id.to_owned())).order_by_asc(event::Column::AtMs).all(db).await?;
     let tracked: Vec<(usize, Hit)> = events
@@ -137,6 +138,7 @@ async fn rejudge(db: &impl ConnectionTrait, recipient_id: &str, now: i64) -> Res
         .filter(recipient::Column::Id.eq(recipient_id.to_owned()))
         .exec(db)
         .await?;
+    crate::remedial::enrol(app, db, recipient_id).await?;
     Ok(())
 }
 
@@ -157,7 +159,7 @@ pub async fn settle(app: &App) -> Result<u64> {
         .await?;
     for id in &waiting {
         let txn = app.store.write().await?;
-        rejudge(&txn, id, now).await?;
+        rejudge(app, &txn, id, now).await?;
         txn.commit().await?;
     }
     Ok(u64::try_from(waiting.len()).unwrap_or(0))

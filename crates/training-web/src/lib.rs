@@ -20,7 +20,7 @@ pub fn module() -> Module {
         tones: &[
             ("assignment", &[("assigned", Warn), ("overdue", Bad), ("completed", Ok), ("dropped", Muted)]),
             ("course-kind", &[("awareness", Info), ("remedial", Warn), ("specialist", Neutral)]),
-            ("campaign-status", &[("active", Ok), ("closed", Muted)]),
+            ("campaign-status", &[("active", Ok), ("closed", Muted), ("follow-up", Info)]),
         ],
         demo: Some(|app, group| Box::pin(isms_training::demo::load(app, group))),
         jobs: isms_training::jobs,

@@ -72,6 +72,12 @@ impl Shell {
         self.i18n.get(self.ctx.lang, key)
     }
 
+    /// A message in another language than the page's (`ja` or `en`), for a preview of
+    /// what someone reading in that language receives.
+    pub fn t_in(&self, lang: &str, key: &str) -> String {
+        self.i18n.get(Lang::parse(lang).unwrap_or(self.ctx.lang), key)
+    }
+
     pub fn tr(&self, key: &str, args: &[(&str, String)]) -> String {
         self.i18n.get_with(self.ctx.lang, key, args)
     }
@@ -182,6 +188,7 @@ impl Shell {
             "audit_export" => Permission::AuditExport,
             "assets_manage" => Permission::AssetsManage,
             "categories_manage" => Permission::CategoriesManage,
+            "drills_manage" => Permission::DrillsManage,
             _ => return false,
         };
         self.ctx.principal.as_ref().is_some_and(|w| w.access.can(perm))

@@ -83,6 +83,7 @@ course-kind-remedial = Remedial
 course-kind-specialist = Specialist
 campaign-status-active = Running
 campaign-status-closed = Closed
+campaign-status-follow-up = Follow-up after a drill
 certificate-title = Certificate of completion
 certificate-statement = This certifies that the training below was completed.
 certificate-item = Item

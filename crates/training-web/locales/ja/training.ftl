@@ -83,6 +83,7 @@ course-kind-remedial = フォローアップ研修
 course-kind-specialist = 専門研修
 campaign-status-active = 実施中
 campaign-status-closed = 受付終了
+campaign-status-follow-up = 訓練後のフォローアップ
 certificate-title = 修了証
 certificate-statement = 下記の研修を修了したことを証します。
 certificate-item = 項目
