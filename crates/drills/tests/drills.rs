@@ -336,3 +336,148 @@ async fn a_gateways_fetch_is_a_machines_and_a_person_needs_a_second_signal() {
         s.db.drop_schema().await;
     }
 }
+
+/// Marks every recipient of `campaign` as sent a minute ago, past the scanners' seconds.
+async fn sent_a_minute_ago(s: &TestApp, campaign: &str) -> Vec<recipient::Model> {
+    let ago = isms_store::now_ms() - 60_000;
+    recipient::Entity::update_many()
+        .col_expr(recipient::Column::State, Expr::value("sent"))
+        .col_expr(recipient::Column::SentMs, Expr::value(ago))
+        .filter(recipient::Column::CampaignId.eq(campaign))
+        .exec(s.db.store.conn())
+        .await
+        .unwrap();
+    recipient::Entity::find().filter(recipient::Column::CampaignId.eq(campaign)).all(s.db.store.conn()).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_fall_assigns_the_remedial_course_once_and_a_report_counts_once() {
+    use isms_store::training::{assignment, campaign as training_campaign};
+    for b in backends() {
+        let s = TestApp::start(b).await;
+        let group = s.group().await;
+        let app = &s.app;
+        let sink = SmtpSink::start().await;
+        let p = profile(app, &sink).await;
+        let t = templates::create(app, &Principal::system(), lure()).await.unwrap();
+        let course = isms_training::courses::create(
+            app,
+            &Principal::system(),
+            isms_training::courses::CourseInput {
+                code: "PHISH-1".into(),
+                kind: "remedial".into(),
+                duration_minutes: Some(15),
+                title_ja: "フィッシング訓練の振り返り".into(),
+                body_ja: "見分け方".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let today = isms_core::calendar::today().to_string();
+        let input = CampaignInput {
+            name: "振り返りつき訓練".into(),
+            template_id: t.id.clone(),
+            profile_id: p.clone(),
+            first_day: today.clone(),
+            last_day: today,
+            window: isms_core::drills::Window { weekdays: vec![1, 2, 3, 4, 5, 6, 7], start: "00:00".into(), end: "23:59".into(), ..Default::default() },
+            link_base: "https://drills.example".into(),
+            remedial_course_id: Some(course.id.clone()),
+            ..Default::default()
+        };
+        let c = campaigns::create(app, &Principal::system(), input).await.unwrap().id;
+        campaigns::launch(app, &Principal::system(), &c).await.unwrap();
+        let db = s.db.store.conn();
+        let follow_up = training_campaign::Entity::find_by_id(c.clone()).one(db).await.unwrap().expect("a follow-up campaign");
+        assert_eq!(follow_up.status, "follow-up", "{b:?}");
+        // Training's enrolment job never enrols a follow-up campaign's population.
+        isms_training::campaigns::sync_all(app).await.unwrap();
+        assert_eq!(assignment::Entity::find().filter(assignment::Column::CampaignId.eq(c.clone())).count(db).await.unwrap(), 0, "{b:?}");
+        let rows = sent_a_minute_ago(&s, &c).await;
+        let person = Request { method: "GET".into(), ip: "203.0.113.5".parse().ok(), agent: CHROME.into() };
+        let signal = Request { method: "POST".into(), ..person.clone() };
+        // A click with its beacon falls; a second signal and two at once assign nothing more.
+        let (one, two) = (&rows[0], &rows[1]);
+        track::record(app, &one.token, EventKind::Clicked, &person, "").await.unwrap();
+        track::record(app, &one.token, EventKind::Beacon, &signal, "").await.unwrap();
+        track::record(app, &one.token, EventKind::Submitted, &signal, "fields=2").await.unwrap();
+        track::record(app, &two.token, EventKind::Clicked, &person, "").await.unwrap();
+        let (x, y) = tokio::join!(
+            track::record(app, &two.token, EventKind::Beacon, &signal, ""),
+            track::record(app, &two.token, EventKind::Submitted, &signal, "fields=1")
+        );
+        x.unwrap();
+        y.unwrap();
+        // A gateway's fetch of a third person's link assigns nothing.
+        let scanner = Request { agent: "Mozilla/5.0 (compatible; Proofpoint URL Defense)".into(), ..person.clone() };
+        track::record(app, &rows[2].token, EventKind::Clicked, &scanner, "").await.unwrap();
+        let assigned = assignment::Entity::find().filter(assignment::Column::CampaignId.eq(c.clone())).all(db).await.unwrap();
+        let mut people: Vec<&str> = assigned.iter().map(|a| a.person_id.as_str()).collect();
+        people.sort_unstable();
+        let mut want = vec![one.person_id.as_str(), two.person_id.as_str()];
+        want.sort_unstable();
+        assert_eq!(people, want, "{b:?}: each who fell, once");
+        assert!(assigned.iter().all(|a| a.course_id == course.id && a.status == "assigned"), "{b:?}");
+        let flagged = recipient::Entity::find().filter(recipient::Column::Remedial.eq(true)).count(db).await.unwrap();
+        assert_eq!(flagged, 2, "{b:?}");
+
+        // Reports: by reference code, by a reply's In-Reply-To; the same twice counts once.
+        let code = isms_core::drills::reference(&rows[3].token);
+        let r =
+            isms_drills::reports::report(app, &Principal::system(), &format!("電話で参照コード {} を伝えられた", code.to_uppercase()), "desk").await.unwrap();
+        assert_eq!((r.matched.len(), r.matched[0].first, r.unknown), (1, true, 0), "{b:?}");
+        let again = isms_drills::reports::report(app, &Principal::system(), &code, "desk").await.unwrap();
+        assert!(!again.matched[0].first, "{b:?}: a second report is no second count");
+        let reply = format!("In-Reply-To: <{}>\r\nSubject: Re: ...\r\n", rows[4].message_id);
+        let r = isms_drills::reports::report(app, &Principal::system(), &reply, "mailbox").await.unwrap();
+        assert_eq!(r.matched.len(), 1, "{b:?}: the Message-ID names the recipient");
+        // The one who fell and then reported counts for both.
+        let r = isms_drills::reports::report(app, &Principal::system(), &format!("https://drills.example/d/{}", one.token), "desk").await.unwrap();
+        assert!(r.matched[0].fell_first, "{b:?}");
+        // A company's administrator cannot record reports of the group's drill.
+        let other = group.companies.iter().find(|(code, _)| code != "AZA").unwrap().1.clone();
+        let admin = Principal {
+            access: isms_core::Access::new(vec![isms_core::Grant { role: isms_core::Role::CompanySecurityAdmin, company: Some(other.parse().unwrap()) }]),
+            ..Principal::system()
+        };
+        let r = isms_drills::reports::report(app, &admin, &isms_core::drills::reference(&rows[5].token), "desk").await.unwrap();
+        assert_eq!((r.matched.len(), r.unknown), (0, 1), "{b:?}");
+        let res = results::results(app, &Principal::system(), &c).await.unwrap();
+        assert_eq!((res.total.clicked, res.total.submitted, res.total.reported), (2, 2, 3), "{b:?}");
+        assert_eq!(res.total.machine_hits, 1, "{b:?}");
+        s.db.drop_schema().await;
+    }
+}
+
+#[tokio::test]
+async fn a_kept_relay_password_goes_only_where_it_was_typed_for() {
+    for b in backends() {
+        let s = TestApp::start(b).await;
+        let app = &s.app;
+        let sink = SmtpSink::start().await;
+        let id = profile(app, &sink).await;
+        let base = ProfileInput {
+            name: "訓練用リレー".into(),
+            host: "127.0.0.1".into(),
+            port: Some(sink.addr.port().to_string()),
+            security: "none".into(),
+            username: "drills".into(),
+            envelope_from: "bounces@drills.example".into(),
+            ..Default::default()
+        };
+        // The same server and account keep the password with a blank field.
+        let kept = profiles::update(app, &Principal::system(), &id, ProfileInput { name: "改名".into(), ..base.clone() }).await.unwrap();
+        assert!(kept.has_password, "{b:?}");
+        // Another server or account without the password again is refused, naming it.
+        for moved in [ProfileInput { host: "localhost".into(), ..base.clone() }, ProfileInput { username: "someone-else".into(), ..base.clone() }] {
+            let e = profiles::update(app, &Principal::system(), &id, moved).await.unwrap_err();
+            let AppError::Invalid(errs) = e else { panic!("{b:?}: {e:?}") };
+            assert_eq!((errs[0].field.as_str(), errs[0].code), ("password", "drill-password-again"), "{b:?}");
+        }
+        let moved =
+            profiles::update(app, &Principal::system(), &id, ProfileInput { host: "localhost".into(), password: "new-secret".into(), ..base }).await.unwrap();
+        assert_eq!(moved.host, "localhost");
+        s.db.drop_schema().await;
+    }
+}

@@ -45,9 +45,9 @@ fn sample(shell: &Shell, lang: &str, field: &str) -> String {
     match field {
         "email" => "taro.yamada@example.com".into(),
         "employee_number" => "E012345".into(),
-        "link" => "https://drill.example.com/d/ABCDEFGHIJKLMNOPQRSTUVWXYZ".into(),
+        "link" => "https://drill.example.com/d/k7m3p5qd2x6fa4hwz6tnb5cj2e".into(),
         "date" => isms_core::calendar::today().to_string(),
-        "ref" => "DR-ABCD-EFGH".into(),
+        "ref" => "k7m3-p5qd-2x6f".into(),
         _ => shell.t_in(lang, &format!("drills-sample-{}", field.replace('_', "-"))),
     }
 }
