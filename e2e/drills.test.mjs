@@ -173,6 +173,26 @@ test('drills: set up, launch, a scanner and a person click, remedial course, rep
     assert.equal((await c.locator('#total-clicked').textContent()).trim().split(/\s|\(/)[0], '1');
     assert.ok(Number(await c.locator('#total-machine').textContent()) >= 1, 'the scanner was judged a machine');
     await c.screenshot({ path: `${SHOTS}drills-results-en.png`, fullPage: true });
+    // Its trace says why the scanner's fetch did not count.
+    await c.click('#drill-recipients tbody a');
+    await c.waitForURL(/\/recipients\/[0-9a-f-]{36}$/);
+    const trace = await c.locator('#drill-trace').textContent();
+    assert.match(trace, /scanner's or program's user agent/);
+    assert.match(trace, /A person/);
+    await c.screenshot({ path: `${SHOTS}drills-trace-en.png`, fullPage: true });
+
+    // The group's own gateway: a line that is no network is refused by its number, as typed.
+    await c.goto(`${server.base}/drills/scanners`);
+    await c.fill('#nets', '198.51.100.0/24\n10.0.0.0/33');
+    await c.fill('#agents', 'acme-mailgw');
+    await c.click('#scanners-form button[type=submit]');
+    await c.waitForLoadState();
+    assert.match(await c.locator('#nets-error').textContent(), /Line 2/);
+    assert.equal(await c.inputValue('#agents'), 'acme-mailgw');
+    await c.fill('#nets', '198.51.100.0/24\n10.0.0.0/8 # the group proxy');
+    await c.click('#scanners-form button[type=submit]');
+    await c.waitForURL(`${server.base}/drills/scanners`);
+    assert.equal(await c.inputValue('#nets'), '198.51.100.0/24\n10.0.0.0/8');
 
     // The remedial course is on the employee's own training page.
     await signIn(p, server.base, 'employee', PASSWORD);

@@ -33,6 +33,8 @@ use serde::Deserialize;
     campaign_recipients,
     recipient_trace,
     record_report,
+    scanners,
+    set_scanners,
 ))]
 pub struct Api;
 
@@ -176,4 +178,20 @@ pub async fn record_report(
     ApiJson(input): ApiJson<ReportInput>,
 ) -> Result<Json<isms_drills::reports::Outcome>, ApiError> {
     Ok(Json(isms_drills::reports::report(&s.app, &who, &input.text, "api").await?))
+}
+
+/// The group's own gateway networks and user-agent words (the built-in ones apply too).
+#[utoipa::path(get, path = "/api/v1/drills/scanners", tag = "drills", responses((status = 200, body = isms_drills::scanners::Scanners)))]
+pub async fn scanners(State(s): State<WebState>) -> Result<Json<isms_drills::scanners::Scanners>, ApiError> {
+    Ok(Json(isms_drills::scanners::get(s.app.store.conn()).await?))
+}
+
+/// Replaces the group's own lists; needs drills managed group-wide.
+#[utoipa::path(put, path = "/api/v1/drills/scanners", tag = "drills", request_body = isms_drills::scanners::Scanners, responses((status = 200, body = isms_drills::scanners::Scanners), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn set_scanners(
+    State(s): State<WebState>,
+    Who(who): Who,
+    ApiJson(input): ApiJson<isms_drills::scanners::Scanners>,
+) -> Result<Json<isms_drills::scanners::Scanners>, ApiError> {
+    Ok(Json(isms_drills::scanners::set(&s.app, &who, &input.nets.join("\n"), &input.agents.join("\n")).await?))
 }

@@ -19,6 +19,7 @@ pub fn module() -> Module {
         nav: &[Nav { order: 47, href: "/drills", key: "nav-drills", perm: Some(Permission::DrillsRead) }],
         tones: &[
             ("drill-state", &[("draft", Neutral), ("scheduled", Info), ("paused", Warn), ("done", Ok), ("cancelled", Muted)]),
+            ("drill-verdict", &[("human", Info), ("machine", Muted), ("pending", Warn), ("unreliable", Neutral)]),
             ("drill-send", &[("planned", Neutral), ("sending", Info), ("sent", Ok), ("bounced", Bad), ("failed", Bad), ("cancelled", Muted)]),
         ],
         jobs: isms_drills::jobs,
@@ -46,6 +47,8 @@ fn routes(t: Table) -> Table {
         .get("/drills/templates/{id}", Perm(DrillsRead), get(pages::templates::show))
         .get("/drills/templates/{id}/edit", Perm(DrillsManage), get(pages::templates::edit_form))
         .post("/drills/templates/{id}/edit", Perm(DrillsManage), post(pages::templates::update))
+        .get("/drills/scanners", Perm(DrillsRead), get(pages::scanners::show))
+        .post("/drills/scanners", Perm(DrillsManage), post(pages::scanners::save))
         .get("/drills/reports", Perm(DrillsManage), get(pages::reports::form))
         .post("/drills/reports", Perm(DrillsManage), post(pages::reports::submit))
         .get("/drills/profiles", Perm(DrillsRead), get(pages::profiles::list))
@@ -53,6 +56,7 @@ fn routes(t: Table) -> Table {
         .get("/drills/profiles/{id}", Perm(DrillsManage), get(pages::profiles::edit_form))
         .post("/drills/profiles/{id}", Perm(DrillsManage), post(pages::profiles::update))
         .get("/drills/campaigns/{id}", Perm(DrillsRead), get(pages::show))
+        .get("/drills/campaigns/{id}/recipients/{recipient}", Perm(DrillsManage), get(pages::trace::show))
         .post("/drills/campaigns/{id}/launch", Perm(DrillsManage), post(pages::launch))
         .post("/drills/campaigns/{id}/pause", Perm(DrillsManage), post(pages::pause))
         .post("/drills/campaigns/{id}/resume", Perm(DrillsManage), post(pages::resume))
@@ -74,6 +78,8 @@ fn routes(t: Table) -> Table {
         .post("/api/v1/drills/campaigns/{id}/cancel", Perm(DrillsManage), post(api::cancel))
         .get("/api/v1/drills/campaigns/{id}/results", Perm(DrillsRead), get(api::campaign_results))
         .get("/api/v1/drills/campaigns/{id}/recipients", Perm(DrillsRead), get(api::campaign_recipients))
+        .get("/api/v1/drills/scanners", Perm(DrillsRead), get(api::scanners))
+        .put("/api/v1/drills/scanners", Perm(DrillsManage), put(api::set_scanners))
         .post("/api/v1/drills/reports", Perm(DrillsManage), post(api::record_report))
         .get("/api/v1/drills/campaigns/{id}/recipients/{recipient}/trace", Perm(DrillsManage), get(api::recipient_trace))
 }

@@ -9,6 +9,7 @@ pub mod profiles;
 pub mod remedial;
 pub mod reports;
 pub mod results;
+pub mod scanners;
 pub mod send;
 pub mod templates;
 pub mod track;

@@ -6,7 +6,7 @@
 //! assigned its remedial course (`crate::remedial`).
 
 use crate::templates::Template;
-use isms_core::drills::{DrillKind, EventKind, FOLLOW_UP_MS, Hit, Judge, Verdict, is_token};
+use isms_core::drills::{DrillKind, EventKind, FOLLOW_UP_MS, Hit, Verdict, is_token};
 use isms_kernel::{App, Result};
 use isms_store::drills::{campaign, event, recipient};
 use isms_store::now_ms;
@@ -93,6 +93,14 @@ fn stored(kind: EventKind, v: Verdict) -> (&'static str, Option<&'static str>) {
 /// person's; time turns a waiting click into a machine's) and keeps the first human time
 /// of each signal on the recipient.
 pub(crate) async fn rejudge(app: &App, db: &impl ConnectionTrait, recipient_id: &str, now: i64) -> Result<()> {
+    // Take the recipient's row first: two signals judged at once (a beacon and a submit)
+    // then read each other's events in turn instead of each writing a verdict that misses
+    // the other's. A no-op write locks the row on PostgreSQL; SQLite writes one at a time.
+    recipient::Entity::update_many()
+        .col_expr(recipient::Column::MachineHits, Expr::col(recipient::Column::MachineHits))
+        .filter(recipient::Column::Id.eq(recipient_id.to_owned()))
+        .exec(db)
+        .await?;
     let Some(r) = recipient::Entity::find_by_id(recipient_id.to_owned()).one(db).await? else { return Ok(()) };
     let events = event::Entity::find().filter(event::Column::RecipientId.eq(recipient_id.to_owned())).order_by_asc(event::Column::AtMs).all(db).await?;
     let tracked: Vec<(usize, Hit)> = events
@@ -107,7 +115,7 @@ pub(crate) async fn rejudge(app: &App, db: &impl ConnectionTrait, recipient_id: 
         })
         .collect();
     let hits: Vec<Hit> = tracked.iter().map(|(_, h)| h.clone()).collect();
-    let verdicts = Judge::default().judge(&hits, r.sent_ms, r.reported_ms, now);
+    let verdicts = crate::scanners::judge(db).await?.judge(&hits, r.sent_ms, r.reported_ms, now);
     let first = |k: EventKind| -> Option<i64> { hits.iter().zip(&verdicts).filter(|(h, v)| h.kind == k && **v == Verdict::Human).map(|(h, _)| h.at_ms).min() };
     let clicked = first(EventKind::Clicked);
     let submitted = first(EventKind::Submitted);

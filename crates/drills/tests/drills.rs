@@ -481,3 +481,57 @@ async fn a_kept_relay_password_goes_only_where_it_was_typed_for() {
         s.db.drop_schema().await;
     }
 }
+
+#[tokio::test]
+async fn the_groups_own_gateways_count_for_nobody_and_a_bad_line_is_named() {
+    for b in backends() {
+        let s = TestApp::start(b).await;
+        s.group().await;
+        let app = &s.app;
+        let sink = SmtpSink::start().await;
+        let p = profile(app, &sink).await;
+        let t = templates::create(app, &Principal::system(), lure()).await.unwrap();
+        let c = campaign(app, &t.id, &p, 30).await;
+        campaigns::launch(app, &Principal::system(), &c).await.unwrap();
+        let rows = sent_a_minute_ago(&s, &c).await;
+        // Refused by field and line; nothing written.
+        let e = isms_drills::scanners::set(app, &Principal::system(), "198.51.100.0/24\n\n10.0.0.0/33", "ab").await.unwrap_err();
+        let AppError::Invalid(errs) = e else { panic!("{b:?}: {e:?}") };
+        let got: Vec<(&str, &str, String)> =
+            errs.iter().map(|e| (e.field.as_str(), e.code, e.args.iter().find(|(k, _)| *k == "line").map(|(_, v)| v.clone()).unwrap_or_default())).collect();
+        assert_eq!(got, vec![("nets", "drill-scanner-net", "3".to_owned()), ("agents", "drill-scanner-agent", "1".to_owned())], "{b:?}");
+        assert!(isms_drills::scanners::get(s.db.store.conn()).await.unwrap().nets.is_empty(), "{b:?}");
+        // Only group-wide managers write the group's list.
+        let admin = Principal {
+            access: isms_core::Access::new(vec![isms_core::Grant {
+                role: isms_core::Role::CompanySecurityAdmin,
+                company: Some(rows[0].company_id.parse().unwrap()),
+            }]),
+            ..Principal::system()
+        };
+        assert!(matches!(isms_drills::scanners::set(app, &admin, "192.0.2.0/24", "").await, Err(AppError::Forbidden)), "{b:?}");
+        isms_drills::scanners::set(app, &Principal::system(), "192.0.2.0/24 # the group's proxy", "ACME-MailGW").await.unwrap();
+        let signal = |ip: &str, agent: &str| Request { method: "POST".into(), ip: ip.parse().ok(), agent: agent.into() };
+        let click = |ip: &str, agent: &str| Request { method: "GET".into(), ip: ip.parse().ok(), agent: agent.into() };
+        // From the proxy's network, even a browser's click and beacon are the proxy's.
+        track::record(app, &rows[0].token, EventKind::Clicked, &click("192.0.2.44", CHROME), "").await.unwrap();
+        track::record(app, &rows[0].token, EventKind::Beacon, &signal("192.0.2.44", CHROME), "").await.unwrap();
+        // A gateway naming itself in its agent.
+        track::record(app, &rows[1].token, EventKind::Clicked, &click("203.0.113.8", "Mozilla/5.0 acme-mailgw/3.1"), "").await.unwrap();
+        // A person elsewhere still counts.
+        track::record(app, &rows[2].token, EventKind::Clicked, &click("203.0.113.9", CHROME), "").await.unwrap();
+        track::record(app, &rows[2].token, EventKind::Beacon, &signal("203.0.113.9", CHROME), "").await.unwrap();
+        let res = results::results(app, &Principal::system(), &c).await.unwrap();
+        assert_eq!((res.total.clicked, res.total.machine_hits), (1, 3), "{b:?}");
+        let reasons: Vec<Option<String>> = event::Entity::find()
+            .filter(event::Column::RecipientId.eq(rows[1].id.clone()))
+            .all(s.db.store.conn())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.reason)
+            .collect();
+        assert!(reasons.contains(&Some("scanner-agent".into())), "{b:?}: {reasons:?}");
+        s.db.drop_schema().await;
+    }
+}

@@ -202,6 +202,14 @@ impl Shell {
         }
     }
 
+    /// A stored UTC time to the second, in the user's zone (a trace of requests).
+    pub fn time_seconds(&self, ms: &i64) -> String {
+        match jiff::Timestamp::from_millisecond(*ms) {
+            Ok(t) => t.to_zoned_datetime(self.ctx.tz.clone()).strftime("%Y-%m-%d %H:%M:%S").to_string(),
+            Err(_) => String::new(),
+        }
+    }
+
     pub fn time_opt(&self, ms: &Option<i64>) -> String {
         ms.map(|m| self.time(&m)).unwrap_or_else(|| "—".into())
     }

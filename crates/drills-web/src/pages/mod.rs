@@ -6,7 +6,9 @@
 
 pub mod profiles;
 pub mod reports;
+pub mod scanners;
 pub mod templates;
+pub mod trace;
 
 use askama::Template;
 use axum::extract::{Path, Query};
