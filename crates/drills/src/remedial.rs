@@ -63,7 +63,13 @@ pub(crate) async fn enrol(app: &App, db: &impl ConnectionTrait, id: &str) -> Res
     }
     let Some(c) = campaign::Entity::find_by_id(r.campaign_id.clone()).one(db).await? else { return Ok(false) };
     let Some(course) = c.remedial_course_id.clone() else { return Ok(false) };
-    let tz = jiff::tz::TimeZone::get("Asia/Tokyo").unwrap_or(jiff::tz::TimeZone::UTC);
+    // Training's office may close the follow-up: nobody is added to it after that.
+    match training_campaign::Entity::find_by_id(c.id.clone()).one(db).await? {
+        Some(t) if t.status == FOLLOW_UP => {}
+        _ => return Ok(false),
+    }
+    // The day it happened where the recipients work: the campaign's window's zone.
+    let tz = serde_json::from_str::<isms_core::drills::Window>(&c.window).ok().and_then(|w| w.tz().ok()).unwrap_or(jiff::tz::TimeZone::UTC);
     let day = jiff::Timestamp::from_millisecond(at).map_err(AppError::internal)?.to_zoned_datetime(tz).date();
     let due = day.checked_add(i64::from(DUE_DAYS).days()).unwrap_or(day);
     let added = assignment::Entity::insert(assignment::ActiveModel {

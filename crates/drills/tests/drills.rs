@@ -421,6 +421,11 @@ async fn a_fall_assigns_the_remedial_course_once_and_a_report_counts_once() {
         assert!(assigned.iter().all(|a| a.course_id == course.id && a.status == "assigned"), "{b:?}");
         let flagged = recipient::Entity::find().filter(recipient::Column::Remedial.eq(true)).count(db).await.unwrap();
         assert_eq!(flagged, 2, "{b:?}");
+        // Once training's office closes the follow-up, a later fall adds nobody.
+        isms_training::campaigns::close(app, &Principal::system(), &c).await.unwrap();
+        track::record(app, &rows[6].token, EventKind::Clicked, &person, "").await.unwrap();
+        track::record(app, &rows[6].token, EventKind::Beacon, &signal, "").await.unwrap();
+        assert_eq!(assignment::Entity::find().filter(assignment::Column::CampaignId.eq(c.clone())).count(db).await.unwrap(), 2, "{b:?}");
 
         // Reports: by reference code, by a reply's In-Reply-To; the same twice counts once.
         let code = isms_core::drills::reference(&rows[3].token);
@@ -444,7 +449,7 @@ async fn a_fall_assigns_the_remedial_course_once_and_a_report_counts_once() {
         let r = isms_drills::reports::report(app, &admin, &isms_core::drills::reference(&rows[5].token), "desk").await.unwrap();
         assert_eq!((r.matched.len(), r.unknown), (0, 1), "{b:?}");
         let res = results::results(app, &Principal::system(), &c).await.unwrap();
-        assert_eq!((res.total.clicked, res.total.submitted, res.total.reported), (2, 2, 3), "{b:?}");
+        assert_eq!((res.total.clicked, res.total.submitted, res.total.reported), (3, 2, 3), "{b:?}");
         assert_eq!(res.total.machine_hits, 1, "{b:?}");
         s.db.drop_schema().await;
     }
