@@ -26,6 +26,28 @@ fn visible<T>(r: Result<Vec<T>>) -> Result<Vec<T>> {
 }
 
 impl Lookup {
+    /// Who a population (of a training campaign, a drill) reaches, in words: everyone,
+    /// or its companies / departments / roles / joiners, each part joined by "・".
+    pub fn reach(&self, shell: &crate::shell::Shell, p: &isms_core::training::Population) -> String {
+        if p.is_everyone() {
+            return shell.t("population-everyone");
+        }
+        let mut parts = vec![];
+        if !p.companies.is_empty() {
+            parts.push(p.companies.iter().map(|c| self.company(c)).collect::<Vec<_>>().join("・"));
+        }
+        if !p.departments.is_empty() {
+            parts.push(p.departments.iter().map(|d| self.department(&Some(d.clone()))).collect::<Vec<_>>().join("・"));
+        }
+        if !p.roles.is_empty() {
+            parts.push(p.roles.iter().map(|r| shell.role(r.code())).collect::<Vec<_>>().join("・"));
+        }
+        if let Some(n) = p.joined_within_days {
+            parts.push(shell.tr("population-joined-within", &[("n", n.to_string())]));
+        }
+        parts.join(" / ")
+    }
+
     pub async fn load(state: &WebState, who: &Principal, lang: &'static str) -> Result<Self> {
         let app = &state.app;
         // A reader who may not see the organisation (an employee) gets no names, not an error.

@@ -147,8 +147,6 @@ drills-no-remedial = None
 drills-remedial-hint = Whoever clicks, submits, opens the attachment or replies is assigned this course.
 drills-save-draft = Save as draft
 drills-reach = Reach
-drills-everyone = Everyone
-drills-joined-within = Joined within { $n } days
 flash-drill-created = The drill is saved as a draft. Check it, then launch it.
 
 drills-templates-title = Drill mails

@@ -147,8 +147,6 @@ drills-no-remedial = なし
 drills-remedial-hint = リンクのクリック、入力、添付ファイルの開封、返信をした人にこの教育を割り当てます。
 drills-save-draft = 下書きとして保存
 drills-reach = 対象範囲
-drills-everyone = 全員
-drills-joined-within = 入社 { $n } 日以内
 flash-drill-created = 訓練を下書きとして保存しました。内容を確認してから開始してください。
 
 drills-templates-title = 訓練メール

@@ -250,27 +250,6 @@ fn visible<T>(r: isms_kernel::Result<T>) -> isms_kernel::Result<Option<T>> {
     }
 }
 
-/// Who a population reaches, in words.
-fn reach(shell: &Shell, look: &Lookup, p: &Population) -> String {
-    if p.is_everyone() {
-        return shell.t("drills-everyone");
-    }
-    let mut parts = vec![];
-    if !p.companies.is_empty() {
-        parts.push(p.companies.iter().map(|c| look.company(c)).collect::<Vec<_>>().join("・"));
-    }
-    if !p.departments.is_empty() {
-        parts.push(p.departments.iter().map(|d| look.department(&Some(d.clone()))).collect::<Vec<_>>().join("・"));
-    }
-    if !p.roles.is_empty() {
-        parts.push(p.roles.iter().map(|r| shell.role(r.code())).collect::<Vec<_>>().join("・"));
-    }
-    if let Some(n) = p.joined_within_days {
-        parts.push(shell.tr("drills-joined-within", &[("n", n.to_string())]));
-    }
-    parts.join(" / ")
-}
-
 pub async fn show(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<String>, Query(q): Query<ShowQuery>) -> PageResult {
     let app = &state.app;
     let c = campaigns::get(app, &who, &id).await.or_page(&ctx)?;
@@ -285,7 +264,7 @@ pub async fn show(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<St
     };
     let look = Lookup::load(&state, &who, ctx.lang.code()).await.or_page(&ctx)?;
     let shell = Shell::new(&ctx, &headers, "drills-campaign-title").crumb("/drills", "maildrills-title").titled(c.name.clone());
-    let reach = reach(&shell, &look, &c.population);
+    let reach = look.reach(&shell, &c.population);
     let list = ListView::new(format!("/drills/campaigns/{id}")).paged(q.page, rows.total, 50);
     let named = campaigns::names_visible(&who, &c);
     let can_manage = c.can_manage(&who);

@@ -98,29 +98,8 @@ impl ListPage {
         self.v.roles.iter().any(|x| x == r)
     }
     fn reach(&self, c: &Campaign) -> String {
-        reach(&self.shell, &self.look, &c.population)
+        self.look.reach(&self.shell, &c.population)
     }
-}
-
-/// Who a population reaches, in words.
-fn reach(shell: &Shell, look: &Lookup, p: &Population) -> String {
-    if p.is_everyone() {
-        return shell.t("training-everyone");
-    }
-    let mut parts = vec![];
-    if !p.companies.is_empty() {
-        parts.push(p.companies.iter().map(|c| look.company(c)).collect::<Vec<_>>().join("・"));
-    }
-    if !p.departments.is_empty() {
-        parts.push(p.departments.iter().map(|d| look.department(&Some(d.clone()))).collect::<Vec<_>>().join("・"));
-    }
-    if !p.roles.is_empty() {
-        parts.push(p.roles.iter().map(|r| shell.role(r.code())).collect::<Vec<_>>().join("・"));
-    }
-    if let Some(n) = p.joined_within_days {
-        parts.push(shell.tr("training-joined-within", &[("n", n.to_string())]));
-    }
-    parts.join(" / ")
 }
 
 async fn list_page(state: &WebState, ctx: &Ctx, headers: &HeaderMap, who: &Principal, v: CampaignForm, errors: Vec<FieldError>) -> Response {
@@ -200,7 +179,7 @@ pub async fn show(PageCx { state, ctx, headers, who }: PageCx, Path(id): Path<St
             completed: rows.iter().map(|r| r.completed).sum(),
             overdue: rows.iter().map(|r| r.overdue).sum(),
         };
-        let reach = reach(&shell, &look, &c.population);
+        let reach = look.reach(&shell, &c.population);
         let can_manage = campaigns::can_manage(&who, &c);
         clear_flash(&state, render(&ShowPage { shell, c, course, rows, total, look, reach, can_manage }), &headers)
     })

@@ -178,3 +178,7 @@ action-audit-export = Audit trail exported
 action-audit-verify = Chain checked
 audit-actor-system = The system (automatic)
 export-made-at = Exported { $at } ({ $tz })
+
+# Who a campaign reaches (training, drills)
+population-everyone = Everyone
+population-joined-within = joined within { $n } days

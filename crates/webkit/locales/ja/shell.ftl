@@ -178,3 +178,7 @@ action-audit-export = 監査ログ出力
 action-audit-verify = 改ざん検知
 audit-actor-system = システム（自動処理）
 export-made-at = 出力日時: { $at }（{ $tz }）
+
+# Who a campaign reaches (training, drills)
+population-everyone = 全従業員
+population-joined-within = 入社 { $n } 日以内
