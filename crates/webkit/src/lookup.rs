@@ -85,3 +85,24 @@ impl Lookup {
         id.as_ref().and_then(|p| self.people.get(p)).map(|(_, number)| number.clone()).unwrap_or_default()
     }
 }
+
+/// A population as a form sends it (training's campaigns, drills): the companies,
+/// departments and roles chosen, and the joiners' days as typed. Refusals name `roles` and
+/// `joined_within_days`; the rest is the use case's to check.
+pub fn population(
+    companies: &[String],
+    departments: &[String],
+    roles: &[String],
+    joined_within_days: &str,
+    errors: &mut Vec<isms_core::FieldError>,
+) -> isms_core::training::Population {
+    let joined_within_days = isms_kernel::input::whole(errors, "joined_within_days", joined_within_days);
+    let mut chosen = vec![];
+    for r in roles.iter().filter(|r| !r.is_empty()) {
+        match r.parse::<isms_core::Role>() {
+            Ok(role) => chosen.push(role),
+            Err(e) => errors.push(isms_core::FieldError { field: "roles".into(), ..e }),
+        }
+    }
+    isms_core::training::Population { companies: companies.to_vec(), departments: departments.to_vec(), roles: chosen, joined_within_days }
+}

@@ -15,7 +15,6 @@ use axum::extract::{Path, Query};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use isms_core::drills::{DEFAULT_CAP, Window};
-use isms_core::training::Population;
 use isms_core::{FieldError, Permission, Role};
 use isms_drills::results::{self, RecipientRow, Results, Tally};
 use isms_drills::{Campaign, CampaignInput, Profile, campaigns, profiles as profile_uc, templates as template_uc};
@@ -96,21 +95,14 @@ impl CampaignForm {
     /// The use case's input, and what the form itself refused (numbers, roles).
     fn input(&self) -> (CampaignInput, Vec<FieldError>) {
         let mut errors = vec![];
-        let joined_within_days = isms_kernel::input::whole(&mut errors, "joined_within_days", &self.joined_within_days);
-        let mut roles = vec![];
-        for r in self.roles.iter().filter(|r| !r.is_empty()) {
-            match r.parse::<Role>() {
-                Ok(role) => roles.push(role),
-                Err(e) => errors.push(FieldError { field: "roles".into(), ..e }),
-            }
-        }
+        let population = isms_webkit::lookup::population(&self.companies, &self.departments, &self.roles, &self.joined_within_days, &mut errors);
         let weekdays = self.weekdays.iter().filter_map(|d| d.parse::<i8>().ok()).collect();
         let input = CampaignInput {
             company_id: Some(self.company_id.clone()),
             name: self.name.clone(),
             template_id: self.template_id.clone(),
             profile_id: self.profile_id.clone(),
-            population: Population { companies: self.companies.clone(), departments: self.departments.clone(), roles, joined_within_days },
+            population,
             first_day: self.first_day.clone(),
             last_day: self.last_day.clone(),
             window: Window { weekdays, start: self.window_start.clone(), end: self.window_end.clone(), time_zone: self.time_zone.clone() },

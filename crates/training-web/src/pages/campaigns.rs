@@ -5,7 +5,6 @@ use askama::Template;
 use axum::extract::Path;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use isms_core::training::Population;
 use isms_core::{FieldError, Permission, Role};
 use isms_kernel::Principal;
 use isms_training::campaigns::{self, Campaign, CampaignInput, CampaignProgress};
@@ -55,20 +54,13 @@ impl CampaignForm {
 
     fn input(&self) -> (CampaignInput, Vec<FieldError>) {
         let mut errors = vec![];
-        let joined_within_days = isms_kernel::input::whole(&mut errors, "joined_within_days", &self.joined_within_days);
+        let population = isms_webkit::lookup::population(&self.companies, &self.departments, &self.roles, &self.joined_within_days, &mut errors);
         let grace_days = isms_kernel::input::whole(&mut errors, "grace_days", &self.grace_days);
-        let mut roles = vec![];
-        for r in self.roles.iter().filter(|r| !r.is_empty()) {
-            match r.parse::<Role>() {
-                Ok(role) => roles.push(role),
-                Err(e) => errors.push(FieldError { field: "roles".into(), ..e }),
-            }
-        }
         let input = CampaignInput {
             title: self.title.clone(),
             course_id: self.course_id.clone(),
             company_id: Some(self.company_id.clone()),
-            population: Population { companies: self.companies.clone(), departments: self.departments.clone(), roles, joined_within_days },
+            population,
             starts_on: Some(self.starts_on.clone()),
             due_on: self.due_on.clone(),
             grace_days,
